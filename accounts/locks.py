@@ -1,0 +1,13 @@
+"""Every row lock of the accounts app, taken in primary-key order to avoid deadlocks."""
+
+from __future__ import annotations
+
+from .models import Opportunity
+
+
+def lock_opportunity(pk: int) -> Opportunity:
+    return Opportunity.objects.select_for_update().select_related("process").get(pk=pk)
+
+
+def lock_opportunities(pks: list[int]) -> list[Opportunity]:
+    return list(Opportunity.objects.select_for_update().filter(pk__in=pks).order_by("pk"))

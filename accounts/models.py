@@ -1,0 +1,349 @@
+"""Customer accounts (the CRM sense), contacts, the sales process and the deals moving through it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from salesmgmt.models import BaseModel
+
+from .querysets import (
+    AccountQuerySet,
+    ActivityQuerySet,
+    ContactQuerySet,
+    OpportunityQuerySet,
+)
+
+
+class ForecastCategory(models.TextChoices):
+    """How sure the owner is; "closed" is not set by hand, it follows from a won deal."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    OMITTED = "omitted", "Omitted"
+
+
+class Account(BaseModel):
+    name = models.CharField(max_length=200)
+    industry = models.CharField(max_length=80, blank=True, db_index=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=80, blank=True, db_index=True)
+    state = models.CharField(max_length=80, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts"
+    )
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(BaseModel):
+    class BuyingRole(models.TextChoices):
+        NONE = "", "—"
+        DECISION_MAKER = "decision_maker", "Decision maker"
+        CHAMPION = "champion", "Champion"
+        INFLUENCER = "influencer", "Influencer"
+        BLOCKER = "blocker", "Blocker"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    title = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    buying_role = models.CharField(max_length=16, choices=BuyingRole.choices, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class SalesProcess(BaseModel):
+    """A named, ordered set of stages with exit milestones (exit criteria)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    # Exit criteria with teeth: when set, a completed milestone counts towards the stage only
+    # once the rep's manager has verified its evidence.
+    requires_verification = models.BooleanField(default=False)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "sales processes"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(BaseModel):
+    process = models.ForeignKey(SalesProcess, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=80)
+    order = models.PositiveSmallIntegerField()
+    default_forecast_category = models.CharField(
+        max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+
+    class Meta:
+        ordering = ["process_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "order"], name="stage_unique_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Milestone(BaseModel):
+    """An exit criterion of a stage: something the buyer did or agreed, with evidence."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="milestones")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    evidence_required = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["stage__process_id", "stage__order", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(BaseModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities"
+    )
+    process = models.ForeignKey(SalesProcess, on_delete=models.PROTECT, related_name="+")
+    # Derived from completed milestones (accounts.stages); never set by hand.
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="opportunities", null=True, blank=True
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    expected_close_on = models.DateField(db_index=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_on = models.DateField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    forecast_category = models.CharField(
+        max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    next_step = models.CharField(max_length=255, blank=True)
+    # Optimistic locking: every write bumps it; a write based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expected_close_on", "id"]
+        verbose_name_plural = "opportunities"
+        indexes = [
+            models.Index(fields=["owner", "status", "expected_close_on"], name="opp_owner_status_close"),
+            models.Index(fields=["status", "expected_close_on"], name="opp_status_close"),
+            models.Index(fields=["account", "status"], name="opp_account_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=Decimal(0)), name="opp_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_on__isnull=True)
+                | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
+                name="opp_closed_on_iff_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class OpportunityTeamMember(BaseModel):
+    """Someone working a deal they do not own, e.g. a sales engineer overlay."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="team_members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opportunity_teams"
+    )
+    team_role = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["opportunity_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "user"], name="team_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.opportunity}"
+
+
+class MilestoneCompletion(BaseModel):
+    """An audit record of completing (or undoing) a milestone; rows are never deleted.
+
+    The milestone's current state is its latest record: an undo is a new record.
+    """
+
+    class Action(models.TextChoices):
+        COMPLETE = "complete", "Completed"
+        UNDO = "undo", "Undone"
+
+    class Verification(models.TextChoices):
+        NOT_REQUIRED = "not_required", "Not required"
+        PENDING = "pending", "Pending verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="milestone_completions"
+    )
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.COMPLETE)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(default=timezone.now)
+    evidence = models.TextField(blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    verification_state = models.CharField(
+        max_length=16, choices=Verification.choices, default=Verification.NOT_REQUIRED
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["completed_at", "id"]
+        indexes = [
+            models.Index(fields=["opportunity", "milestone", "completed_at"], name="completion_opp_ms_at"),
+            models.Index(fields=["verification_state"], name="completion_verification"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.milestone} on {self.opportunity}"
+
+    @property
+    def counts(self) -> bool:
+        """Whether this record (as the latest for its milestone) makes the milestone complete."""
+        return self.action == self.Action.COMPLETE and self.verification_state in (
+            self.Verification.NOT_REQUIRED,
+            self.Verification.VERIFIED,
+        )
+
+
+class OpportunityChange(models.Model):
+    """Append-only history of the fields that matter for forecasting.
+
+    Creation writes one row per tracked field (old value empty), so replaying the rows up to a
+    moment rebuilds the deal as it stood then (accounts.selectors.opportunities_as_of).
+    Values are stored as text: Decimal as str, dates ISO, foreign keys as ids.
+    """
+
+    class Field(models.TextChoices):
+        AMOUNT = "amount", "Amount"
+        CURRENCY = "currency", "Currency"
+        EXPECTED_CLOSE_ON = "expected_close_on", "Close date"
+        STAGE = "stage", "Stage"
+        FORECAST_CATEGORY = "forecast_category", "Forecast category"
+        OWNER = "owner", "Owner"
+        STATUS = "status", "Status"
+        CLOSED_ON = "closed_on", "Closed on"
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=24, choices=Field.choices)
+    old_value = models.CharField(max_length=64, blank=True)
+    new_value = models.CharField(max_length=64, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="change_opp_at"),
+            models.Index(fields=["changed_at"], name="change_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class Activity(BaseModel):
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        EMAIL = "email", "Email"
+        DEMO = "demo", "Demo"
+        TASK = "task", "Task"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        CONNECTED = "connected", "Connected"
+        NO_ANSWER = "no_answer", "No answer"
+        LEFT_MESSAGE = "left_message", "Left message"
+        POSITIVE = "positive", "Positive"
+        NEGATIVE = "negative", "Negative"
+        PLANNED = "planned", "Planned"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="activities", null=True, blank=True
+    )
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.SET_NULL, related_name="+", null=True, blank=True
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    duration_minutes = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    next_step = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["owner", "occurred_at"], name="activity_owner_at"),
+            models.Index(fields=["opportunity", "occurred_at"], name="activity_opp_at"),
+            models.Index(fields=["account", "occurred_at"], name="activity_account_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

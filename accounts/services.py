@@ -1,0 +1,506 @@
+"""Writes for accounts and deals: each validates, runs in a transaction and keeps history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from salesmgmt.errors import ConflictError, PermissionDeniedError
+from salesmgmt.models import Role, User
+from salesmgmt.money import RateTable, quantize_money
+from salesmgmt.visibility import can_see_user, manages
+
+from . import locks
+from .models import (
+    Account,
+    Activity,
+    Contact,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    OpportunityChange,
+    OpportunityTeamMember,
+    SalesProcess,
+)
+from .selectors import completed_milestone_ids, default_process, process_stage_specs
+from .stages import derive_stage_id
+
+TRACKED_FIELDS = [choice.value for choice in OpportunityChange.Field]
+EDITABLE_FIELDS = {"name", "amount", "currency", "expected_close_on", "forecast_category",
+                   "next_step", "owner", "account"}
+SELLING_ROLES = {Role.REP, Role.MANAGER, Role.EXECUTIVE}
+
+
+# --- helpers private to this module --------------------------------------------------------
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Model):
+        return str(value.pk)
+    if isinstance(value, Decimal):
+        return str(quantize_money(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _tracked_state(deal: Opportunity) -> dict[str, str]:
+    return {
+        name: _as_text(getattr(deal, f"{name}_id" if name in ("stage", "owner") else name))
+        for name in TRACKED_FIELDS
+    }
+
+
+def _record_changes(
+    deal: Opportunity, before: dict[str, str], actor: User | None, at: dt.datetime
+) -> list[OpportunityChange]:
+    after = _tracked_state(deal)
+    rows = [
+        OpportunityChange(
+            opportunity=deal,
+            field=name,
+            old_value=before.get(name, ""),
+            new_value=after[name],
+            changed_by=actor,
+            changed_at=at,
+        )
+        for name in TRACKED_FIELDS
+        if before.get(name, "") != after[name]
+    ]
+    OpportunityChange.objects.bulk_create(rows)
+    return rows
+
+
+def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
+    """Owner, team members, the owner's managers, executives, admins and integrators."""
+    if actor.sees_everyone or actor.pk == deal.owner_id:
+        return
+    if manages(actor, deal.owner):
+        return
+    if OpportunityTeamMember.objects.filter(opportunity=deal, user=actor).exists():
+        return
+    raise PermissionDeniedError("You do not work on this opportunity.")
+
+
+def _ensure_assignable_owner(actor: User, owner: User) -> None:
+    """A deal or account can only be given to an active seller the actor can see."""
+    if not owner.is_active or owner.role not in SELLING_ROLES:
+        raise ValidationError({"owner": f"{owner} is not an active seller."})
+    if not can_see_user(actor, owner):
+        raise ValidationError({"owner": "You can only assign records to people in your team."})
+
+
+def _ensure_known_currency(currency: str) -> None:
+    if not RateTable.load().knows(currency):
+        raise ValidationError({"currency": f"No exchange rate for {currency}; add one first."})
+
+
+def _clean_amount(amount: object) -> Decimal:
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"amount": "Enter a number."}) from None
+    if not value.is_finite() or value < 0:
+        raise ValidationError({"amount": "The amount must be zero or more."})
+    return quantize_money(value)
+
+
+def _ensure_open(deal: Opportunity) -> None:
+    if not deal.is_open:
+        raise ValidationError(f"{deal} is already {deal.get_status_display().lower()}.")
+
+
+def _bump(deal: Opportunity, expected_version: int | None) -> None:
+    """Optimistic lock: refuse a write based on a version someone else has replaced."""
+    if expected_version is not None and expected_version != deal.version:
+        raise ConflictError(
+            f"{deal} was changed by someone else (version {deal.version}, you had "
+            f"{expected_version}). Reload and try again."
+        )
+    deal.version += 1
+
+
+# --- accounts and contacts ----------------------------------------------------------------
+
+@transaction.atomic
+def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
+    owner = owner or actor
+    _ensure_assignable_owner(actor, owner)
+    account = Account(name=name, owner=owner, **fields)
+    account.full_clean()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def create_contact(*, actor: User, account: Account, first_name: str, last_name: str,
+                   **fields) -> Contact:
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise ValidationError({"account": "No such account."})
+    contact = Contact(account=account, first_name=first_name, last_name=last_name, **fields)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+# --- opportunities ------------------------------------------------------------------------
+
+@transaction.atomic
+def create_opportunity(
+    *,
+    actor: User,
+    account: Account,
+    name: str,
+    amount: Decimal,
+    expected_close_on: dt.date,
+    currency: str = "",
+    owner: User | None = None,
+    process: SalesProcess | None = None,
+    forecast_category: str = "",
+    next_step: str = "",
+    at: dt.datetime | None = None,
+) -> Opportunity:
+    """Open a deal; its first stage follows from the process, its history starts now."""
+    from django.conf import settings
+
+    at = at or timezone.now()
+    owner = owner or actor
+    _ensure_assignable_owner(actor, owner)
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise ValidationError({"account": "No such account."})
+    currency = (currency or settings.REPORTING_CURRENCY).upper()
+    _ensure_known_currency(currency)
+    process = process or default_process()
+    if process is None:
+        raise ValidationError({"process": "Define a sales process first."})
+    specs = process_stage_specs(process_id=process.pk)
+    deal = Opportunity(
+        account=account,
+        owner=owner,
+        process=process,
+        stage_id=derive_stage_id(specs, set()),
+        stage_entered_at=at,
+        name=name,
+        amount=_clean_amount(amount),
+        currency=currency,
+        expected_close_on=expected_close_on,
+        forecast_category=forecast_category or Opportunity._meta.get_field(
+            "forecast_category").default,
+        next_step=next_step,
+        created_at=at,
+    )
+    deal.full_clean()
+    deal.save()
+    _record_changes(deal, {}, actor, at)
+    return deal
+
+
+@transaction.atomic
+def update_opportunity(
+    *,
+    actor: User,
+    opportunity: Opportunity,
+    expected_version: int | None = None,
+    at: dt.datetime | None = None,
+    **changes: object,
+) -> Opportunity:
+    """Edit a deal's fields; every tracked change is logged with who and when.
+
+    ``expected_version`` makes the edit conditional on nobody having changed the deal since
+    the actor read it (the loser of a race gets a ConflictError, never a lost update).
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    _bump(deal, expected_version)
+    before = _tracked_state(deal)
+    if "owner" in changes and changes["owner"].pk != deal.owner_id:
+        _ensure_assignable_owner(actor, changes["owner"])
+    if "account" in changes and changes["account"].pk != deal.account_id:
+        if not Account.objects.visible_to(actor).filter(pk=changes["account"].pk).exists():
+            raise ValidationError({"account": "No such account."})
+    if "amount" in changes:
+        changes["amount"] = _clean_amount(changes["amount"])
+    if "currency" in changes:
+        changes["currency"] = str(changes["currency"]).upper()
+        _ensure_known_currency(changes["currency"])
+    for name, value in changes.items():
+        setattr(deal, name, value)
+    deal.full_clean()
+    deal.save()
+    _record_changes(deal, before, actor, at or timezone.now())
+    return deal
+
+
+@transaction.atomic
+def close_won(
+    *,
+    actor: User,
+    opportunity: Opportunity,
+    closed_on: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Opportunity:
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    _ensure_open(deal)
+    _bump(deal, expected_version)
+    before = _tracked_state(deal)
+    deal.status = Opportunity.Status.WON
+    deal.closed_on = closed_on or timezone.localdate()
+    deal.save()
+    _record_changes(deal, before, actor, timezone.now())
+    return deal
+
+
+@transaction.atomic
+def close_lost(
+    *,
+    actor: User,
+    opportunity: Opportunity,
+    lost_reason: str,
+    closed_on: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Opportunity:
+    if not lost_reason.strip():
+        raise ValidationError({"lost_reason": "Say why the deal was lost."})
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    _ensure_open(deal)
+    _bump(deal, expected_version)
+    before = _tracked_state(deal)
+    deal.status = Opportunity.Status.LOST
+    deal.lost_reason = lost_reason.strip()
+    deal.closed_on = closed_on or timezone.localdate()
+    deal.save()
+    _record_changes(deal, before, actor, timezone.now())
+    return deal
+
+
+@transaction.atomic
+def add_team_member(
+    *, actor: User, opportunity: Opportunity, user: User, team_role: str = ""
+) -> OpportunityTeamMember:
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    member, _ = OpportunityTeamMember.objects.get_or_create(
+        opportunity=deal, user=user, defaults={"team_role": team_role}
+    )
+    return member
+
+
+# --- milestones and stage derivation -------------------------------------------------------
+
+def _refresh_stage_locked(deal: Opportunity, actor: User | None, at: dt.datetime) -> Opportunity:
+    specs = process_stage_specs(process_id=deal.process_id)
+    done = completed_milestone_ids(opportunity_ids=[deal.pk]).get(deal.pk, set())
+    stage_id = derive_stage_id(specs, done)
+    if stage_id != deal.stage_id:
+        before = _tracked_state(deal)
+        deal.stage_id = stage_id
+        deal.stage_entered_at = at
+        deal.version += 1
+        deal.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
+        _record_changes(deal, before, actor, at)
+    return deal
+
+
+def _latest_record(deal: Opportunity, milestone: Milestone) -> MilestoneCompletion | None:
+    return (
+        MilestoneCompletion.objects.filter(opportunity=deal, milestone=milestone)
+        .order_by("-completed_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def complete_milestone(
+    *,
+    actor: User,
+    opportunity: Opportunity,
+    milestone: Milestone,
+    evidence: str = "",
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> MilestoneCompletion:
+    """Record that an exit criterion was met; evidence is mandatory where the milestone says."""
+    at = at or timezone.now()
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    _ensure_open(deal)
+    if milestone.stage.process_id != deal.process_id:
+        raise ValidationError({"milestone": "This milestone belongs to another sales process."})
+    evidence = evidence.strip()
+    if milestone.evidence_required and not evidence:
+        raise ValidationError({"evidence": f"“{milestone}” needs evidence (a note or a link)."})
+    latest = _latest_record(deal, milestone)
+    if (
+        latest
+        and latest.action == MilestoneCompletion.Action.COMPLETE
+        and latest.verification_state != MilestoneCompletion.Verification.REJECTED
+    ):
+        raise ValidationError({"milestone": f"“{milestone}” is already completed."})
+    record = MilestoneCompletion.objects.create(
+        opportunity=deal,
+        milestone=milestone,
+        action=MilestoneCompletion.Action.COMPLETE,
+        completed_by=actor,
+        completed_at=at,
+        evidence=evidence,
+        note=note,
+        verification_state=(
+            MilestoneCompletion.Verification.PENDING
+            if deal.process.requires_verification
+            else MilestoneCompletion.Verification.NOT_REQUIRED
+        ),
+    )
+    _refresh_stage_locked(deal, actor, at)
+    return record
+
+
+@transaction.atomic
+def undo_milestone(
+    *, actor: User, opportunity: Opportunity, milestone: Milestone, note: str = ""
+) -> MilestoneCompletion:
+    """Withdraw a completion with a new audit record (the original stays)."""
+    at = timezone.now()
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    _ensure_open(deal)
+    latest = _latest_record(deal, milestone)
+    if latest is None or latest.action != MilestoneCompletion.Action.COMPLETE:
+        raise ValidationError({"milestone": f"“{milestone}” is not completed."})
+    record = MilestoneCompletion.objects.create(
+        opportunity=deal,
+        milestone=milestone,
+        action=MilestoneCompletion.Action.UNDO,
+        completed_by=actor,
+        completed_at=at,
+        note=note,
+    )
+    _refresh_stage_locked(deal, actor, at)
+    return record
+
+
+def _review_completion(
+    *, actor: User, completion: MilestoneCompletion, state: str, reason: str = ""
+) -> MilestoneCompletion:
+    deal = locks.lock_opportunity(completion.opportunity_id)
+    if not manages(actor, deal.owner):
+        raise PermissionDeniedError("Only the owner's manager can verify milestones.")
+    if actor.pk == completion.completed_by_id:
+        raise PermissionDeniedError("Nobody verifies their own evidence.")
+    completion.refresh_from_db()
+    if completion.verification_state != MilestoneCompletion.Verification.PENDING:
+        raise ValidationError("This completion is not waiting for verification.")
+    if _latest_record(deal, completion.milestone).pk != completion.pk:
+        raise ValidationError("This completion has been superseded.")
+    at = timezone.now()
+    completion.verification_state = state
+    completion.verified_by = actor
+    completion.verified_at = at
+    completion.rejection_reason = reason
+    completion.save()
+    _refresh_stage_locked(deal, actor, at)
+    return completion
+
+
+@transaction.atomic
+def verify_milestone(*, actor: User, completion: MilestoneCompletion) -> MilestoneCompletion:
+    return _review_completion(
+        actor=actor, completion=completion, state=MilestoneCompletion.Verification.VERIFIED
+    )
+
+
+@transaction.atomic
+def reject_milestone(
+    *, actor: User, completion: MilestoneCompletion, reason: str
+) -> MilestoneCompletion:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what is wrong with the evidence."})
+    return _review_completion(
+        actor=actor,
+        completion=completion,
+        state=MilestoneCompletion.Verification.REJECTED,
+        reason=reason.strip(),
+    )
+
+
+@transaction.atomic
+def refresh_stage(*, opportunity: Opportunity, actor: User | None = None) -> Opportunity:
+    """Re-derive one deal's stage (after milestone definitions changed). Idempotent."""
+    deal = locks.lock_opportunity(opportunity.pk)
+    return _refresh_stage_locked(deal, actor, timezone.now())
+
+
+def refresh_open_stages(*, process_id: int | None = None) -> int:
+    """Re-derive the stage of every open deal (of one process); returns how many moved."""
+    deals = Opportunity.objects.open()
+    if process_id is not None:
+        deals = deals.filter(process_id=process_id)
+    moved = 0
+    for pk, stage_id in deals.values_list("pk", "stage_id").iterator(chunk_size=2000):
+        with transaction.atomic():
+            deal = locks.lock_opportunity(pk)
+            moved += _refresh_stage_locked(deal, None, timezone.now()).stage_id != stage_id
+    return moved
+
+
+# --- activities ---------------------------------------------------------------------------
+
+@transaction.atomic
+def log_activity(
+    *,
+    actor: User,
+    kind: str,
+    account: Account | None = None,
+    opportunity: Opportunity | None = None,
+    milestone: Milestone | None = None,
+    occurred_at: dt.datetime | None = None,
+    duration_minutes: int = 0,
+    outcome: str = "",
+    notes: str = "",
+    next_step: str = "",
+) -> Activity:
+    """Log a call, meeting, email, demo or task against an account (and optionally a deal)."""
+    if opportunity is not None:
+        if not Opportunity.objects.visible_to(actor).filter(pk=opportunity.pk).exists():
+            raise ValidationError({"opportunity": "No such opportunity."})
+        if account is not None and account.pk != opportunity.account_id:
+            raise ValidationError({"account": "The opportunity belongs to another account."})
+        account = opportunity.account
+    if account is None:
+        raise ValidationError({"account": "Choose an account or an opportunity."})
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise ValidationError({"account": "No such account."})
+    if milestone is not None and (
+        opportunity is None or milestone.stage.process_id != opportunity.process_id
+    ):
+        raise ValidationError({"milestone": "The milestone must belong to the opportunity."})
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": "Give a time zone with the time."})
+    activity = Activity(
+        kind=kind,
+        owner=actor,
+        account=account,
+        opportunity=opportunity,
+        milestone=milestone,
+        occurred_at=occurred_at or timezone.now(),
+        duration_minutes=duration_minutes,
+        outcome=outcome,
+        notes=notes,
+        next_step=next_step,
+    )
+    activity.full_clean()
+    activity.save()
+    if opportunity is not None and next_step:
+        # The deal's next step is the latest one agreed with the buyer.
+        Opportunity.objects.filter(pk=opportunity.pk).update(next_step=next_step)
+    return activity

@@ -1,0 +1,38 @@
+"""Celery tasks: ids in, one service call, retries on infrastructure errors only."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+from .models import Opportunity
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY)
+def refresh_opportunity_stage(opportunity_id: int) -> int | None:
+    """Re-derive one deal's stage; safe to run twice."""
+    deal = Opportunity.objects.filter(pk=opportunity_id).first()
+    if deal is None:
+        return None
+    return services.refresh_stage(opportunity=deal).stage_id
+
+
+@shared_task(**RETRY)
+def refresh_process_stages(process_id: int) -> int:
+    """After a process's milestone definitions change, re-derive its open deals' stages."""
+    return services.refresh_open_stages(process_id=process_id)
+
+
+@shared_task(**RETRY)
+def refresh_all_open_stages() -> int:
+    return services.refresh_open_stages()

@@ -1,0 +1,1 @@
+"""Models of the coaching app (added by its issue)."""

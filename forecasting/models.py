@@ -1,0 +1,1 @@
+"""Models of the forecasting app (added by its issue)."""

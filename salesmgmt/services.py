@@ -1,0 +1,113 @@
+"""Writes for the organisation core: people, the hierarchy, periods, exchange rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
+
+from .models import ExchangeRate, Period, Role, User
+
+QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    email: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    role: str = Role.REP,
+    manager: User | None = None,
+    **fields,
+) -> User:
+    """Create a person in the hierarchy; ``manager`` sets their place in it."""
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        manager=manager,
+        ancestor_path=manager.subtree_path if manager else "/",
+        is_staff=role == Role.ADMIN,
+        **fields,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def set_manager(*, user: User, manager: User | None) -> User:
+    """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if manager is not None:
+        manager.refresh_from_db(fields=["ancestor_path"])
+        if manager.pk == user.pk or manager.ancestor_path.startswith(user.subtree_path):
+            raise ValidationError(
+                {"manager": f"{manager} reports to {user}; that would make a cycle."}
+            )
+    old_prefix = user.subtree_path
+    user.manager = manager
+    user.ancestor_path = manager.subtree_path if manager else "/"
+    user.save(update_fields=["manager", "ancestor_path", "updated_at"])
+    # One UPDATE re-roots the whole subtree: swap the old prefix for the new one.
+    User.objects.filter(ancestor_path__startswith=old_prefix).update(
+        ancestor_path=Concat(
+            Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1)
+        )
+    )
+    return user
+
+
+def _quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    start = dt.date(year, 3 * (quarter - 1) + 1, 1)
+    end_month = start.month + 2
+    next_month = dt.date(year + (end_month == 12), end_month % 12 + 1, 1)
+    return start, next_month - dt.timedelta(days=1)
+
+
+@transaction.atomic
+def ensure_periods(*, year: int) -> list[Period]:
+    """Create the year, its quarters and months if missing (calendar fiscal year)."""
+    wanted: list[tuple[str, str, dt.date, dt.date]] = [
+        (Period.Kind.YEAR, f"FY{year}", dt.date(year, 1, 1), dt.date(year, 12, 31))
+    ]
+    for quarter in range(1, 5):
+        start, end = _quarter_bounds(year, quarter)
+        wanted.append((Period.Kind.QUARTER, f"FY{year} {QUARTER_NAMES[quarter]}", start, end))
+    for month in range(1, 13):
+        start = dt.date(year, month, 1)
+        end = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
+        wanted.append((Period.Kind.MONTH, start.strftime("%b %Y"), start, end))
+    periods = []
+    for kind, name, start, end in wanted:
+        period, _ = Period.objects.get_or_create(
+            kind=kind, start_on=start, defaults={"name": name, "end_on": end}
+        )
+        periods.append(period)
+    return periods
+
+
+@transaction.atomic
+def set_exchange_rate(*, currency: str, rate_to_reporting: Decimal, effective_on: dt.date) -> ExchangeRate:
+    """Record (or correct) the rate in effect from ``effective_on``."""
+    if rate_to_reporting <= 0:
+        raise ValidationError({"rate_to_reporting": "A rate must be positive."})
+    rate, _ = ExchangeRate.objects.update_or_create(
+        currency=currency.upper(),
+        effective_on=effective_on,
+        defaults={"rate_to_reporting": rate_to_reporting},
+    )
+    return rate

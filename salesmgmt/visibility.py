@@ -1,0 +1,51 @@
+"""The one visibility policy: who may see whose records.
+
+- rep: their own records (and, per model, records they work on as a team member);
+- manager: their own plus everything owned anywhere in their reporting subtree;
+- executive, admin, integrator: everything (integrators only reach the API; see decorators).
+
+Every page, API view and selector that reads records named in a request goes through this
+module, usually via a model queryset's ``visible_to(user)``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from .models import Role, User
+
+
+def visible_users(viewer: User) -> QuerySet[User]:
+    """The people whose records ``viewer`` sees as owner-visible (including themselves)."""
+    if viewer.sees_everyone:
+        return User.objects.all()
+    if viewer.role == Role.MANAGER:
+        return User.objects.filter(Q(pk=viewer.pk) | Q(ancestor_path__startswith=viewer.subtree_path))
+    return User.objects.filter(pk=viewer.pk)
+
+
+def owned_by_visible(viewer: User, owner_field: str = "owner") -> Q:
+    """A filter on ``owner_field`` that keeps rows owned by someone ``viewer`` sees."""
+    if viewer.sees_everyone:
+        return Q()
+    if viewer.role == Role.MANAGER:
+        return Q(**{f"{owner_field}": viewer.pk}) | Q(
+            **{f"{owner_field}__ancestor_path__startswith": viewer.subtree_path}
+        )
+    return Q(**{f"{owner_field}": viewer.pk})
+
+
+def can_see_user(viewer: User, person: User) -> bool:
+    """Whether ``person`` is ``viewer`` or in the part of the organisation ``viewer`` sees."""
+    if viewer.sees_everyone or viewer.pk == person.pk:
+        return True
+    return viewer.role == Role.MANAGER and person.ancestor_path.startswith(viewer.subtree_path)
+
+
+def manages(manager: User, person: User) -> bool:
+    """Whether ``manager`` is above ``person`` in the hierarchy (or an executive/admin)."""
+    if manager.pk == person.pk:
+        return False
+    if manager.role in (Role.EXECUTIVE, Role.ADMIN) or manager.is_superuser:
+        return True
+    return person.ancestor_path.startswith(manager.subtree_path)

@@ -1,0 +1,1 @@
+"""Models of the territories app (added by its issue)."""
