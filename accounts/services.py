@@ -71,7 +71,8 @@ def _record_changes(
             changed_at=at,
         )
         for name in TRACKED_FIELDS
-        if before.get(name, "") != after[name]
+        # creation (no "before") logs every field, so replays know each one from the start
+        if not before or before[name] != after[name]
     ]
     OpportunityChange.objects.bulk_create(rows)
     return rows

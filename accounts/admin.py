@@ -1,0 +1,163 @@
+"""Admin for accounts and deals. Deal edits go through the services, so history is kept;
+audit tables (milestone completions, change log) are read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+
+from . import services, tasks
+from .models import (
+    Account,
+    Activity,
+    Contact,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    OpportunityChange,
+    OpportunityTeamMember,
+    SalesProcess,
+    Stage,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit records: visible to admins, never edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "industry", "region", "country", "owner", "annual_revenue")
+    list_filter = ("industry", "region")
+    search_fields = ("name", "external_id")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    inlines = [ContactInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("first_name", "last_name", "title", "account", "buying_role")
+    list_filter = ("buying_role",)
+    search_fields = ("first_name", "last_name", "email")
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ("name", "process", "order", "default_forecast_category")
+    list_filter = ("process",)
+    inlines = [MilestoneInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Exit criteria changed: re-derive the stage of the process's open deals off-request.
+        process_id = form.instance.process_id
+        transaction.on_commit(lambda: tasks.refresh_process_stages.delay(process_id))
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+
+
+@admin.register(SalesProcess)
+class SalesProcessAdmin(admin.ModelAdmin):
+    list_display = ("name", "requires_verification", "is_default")
+    inlines = [StageInline]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ("name", "stage", "evidence_required", "order")
+    list_filter = ("stage__process", "evidence_required")
+    list_select_related = ("stage",)
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = OpportunityTeamMember
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "account", "owner", "amount", "currency", "expected_close_on", "stage", "status",
+        "forecast_category",
+    )
+    list_filter = ("status", "forecast_category", "process")
+    search_fields = ("name", "account__name", "external_id")
+    list_select_related = ("account", "owner", "stage")
+    raw_id_fields = ("account", "owner")
+    readonly_fields = ("stage", "stage_entered_at", "status", "closed_on", "version")
+    inlines = [TeamMemberInline]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = services.create_opportunity(
+                actor=request.user,
+                account=data["account"],
+                owner=data["owner"],
+                process=data["process"],
+                name=data["name"],
+                amount=data["amount"],
+                currency=data["currency"],
+                expected_close_on=data["expected_close_on"],
+                forecast_category=data["forecast_category"],
+                next_step=data.get("next_step", ""),
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        changes = {
+            name: data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS
+        }
+        if changes:
+            services.update_opportunity(actor=request.user, opportunity=obj, **changes)
+
+
+@admin.register(MilestoneCompletion)
+class MilestoneCompletionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "opportunity", "milestone", "action", "completed_by", "completed_at", "verification_state",
+    )
+    list_filter = ("action", "verification_state")
+    list_select_related = ("opportunity", "milestone", "completed_by")
+
+
+@admin.register(OpportunityChange)
+class OpportunityChangeAdmin(ReadOnlyAdmin):
+    list_display = ("opportunity", "field", "old_value", "new_value", "changed_by", "changed_at")
+    list_filter = ("field",)
+    list_select_related = ("opportunity", "changed_by")
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("kind", "owner", "account", "opportunity", "occurred_at", "outcome")
+    list_filter = ("kind", "outcome")
+    list_select_related = ("owner", "account", "opportunity")
+    raw_id_fields = ("owner", "account", "opportunity", "milestone")
+    date_hierarchy = "occurred_at"
