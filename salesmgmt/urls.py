@@ -10,5 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
     path("", include("accounts.urls")),
+    path("territories/", include("territories.urls")),
+    path("api/", include("salesmgmt.api.urls")),
     path("admin/", admin.site.urls),
 ]

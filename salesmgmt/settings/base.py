@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+import plotly
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -90,7 +91,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # plotly.js ships inside the plotly package: served as static/vendor/plotly.min.js, so
+    # charts work offline and no copy of the bundle lives in the repository.
+    ("vendor", Path(plotly.__file__).resolve().parent / "package_data"),
+]
 
 # The company's reporting currency: every total converts into it (see salesmgmt.money).
 REPORTING_CURRENCY = env("REPORTING_CURRENCY", default="USD")

@@ -1,0 +1,1 @@
+"""The REST API: shared conventions (auth, pagination, concurrency, errors) and the router."""
