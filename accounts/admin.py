@@ -103,7 +103,14 @@ class TeamMemberInline(admin.TabularInline):
 @admin.register(Opportunity)
 class OpportunityAdmin(admin.ModelAdmin):
     list_display = (
-        "name", "account", "owner", "amount", "currency", "expected_close_on", "stage", "status",
+        "name",
+        "account",
+        "owner",
+        "amount",
+        "currency",
+        "expected_close_on",
+        "stage",
+        "status",
         "forecast_category",
     )
     list_filter = ("status", "forecast_category", "process")
@@ -141,7 +148,12 @@ class OpportunityAdmin(admin.ModelAdmin):
 @admin.register(MilestoneCompletion)
 class MilestoneCompletionAdmin(ReadOnlyAdmin):
     list_display = (
-        "opportunity", "milestone", "action", "completed_by", "completed_at", "verification_state",
+        "opportunity",
+        "milestone",
+        "action",
+        "completed_by",
+        "completed_at",
+        "verification_state",
     )
     list_filter = ("action", "verification_state")
     list_select_related = ("opportunity", "milestone", "completed_by")

@@ -1,4 +1,4 @@
-"""Customer accounts (the CRM sense), contacts, the sales process and the deals moving through it."""
+"""Customer accounts (the CRM sense), contacts, the sales process and the deals in it."""
 
 from __future__ import annotations
 
@@ -164,12 +164,16 @@ class Opportunity(BaseModel):
         ordering = ["expected_close_on", "id"]
         verbose_name_plural = "opportunities"
         indexes = [
-            models.Index(fields=["owner", "status", "expected_close_on"], name="opp_owner_status_close"),
+            models.Index(
+                fields=["owner", "status", "expected_close_on"], name="opp_owner_status_close"
+            ),
             models.Index(fields=["status", "expected_close_on"], name="opp_status_close"),
             models.Index(fields=["account", "status"], name="opp_account_status"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gte=Decimal(0)), name="opp_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=Decimal(0)), name="opp_amount_not_negative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status="open", closed_on__isnull=True)
                 | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
@@ -245,7 +249,9 @@ class MilestoneCompletion(BaseModel):
     class Meta:
         ordering = ["completed_at", "id"]
         indexes = [
-            models.Index(fields=["opportunity", "milestone", "completed_at"], name="completion_opp_ms_at"),
+            models.Index(
+                fields=["opportunity", "milestone", "completed_at"], name="completion_opp_ms_at"
+            ),
             models.Index(fields=["verification_state"], name="completion_verification"),
         ]
 

@@ -7,18 +7,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from salesmgmt.models import User
+from salesmgmt.models import Role, User
+from salesmgmt.visibility import owned_by_visible, visible_users
 
 from .models import (
     Account,
     Activity,
+    Contact,
+    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
     OpportunityChange,
+    OpportunityTeamMember,
     SalesProcess,
     Stage,
 )
@@ -28,7 +32,9 @@ from .stages import StageSpec, current_completions
 def opportunity_list(
     *, viewer: User, status: str | None = None, owner_id: int | None = None
 ) -> QuerySet[Opportunity]:
-    qs = Opportunity.objects.visible_to(viewer).select_related("account", "owner", "stage")
+    qs = Opportunity.objects.visible_to(viewer).select_related(
+        "account", "owner", "stage", "process"
+    )
     if status:
         qs = qs.filter(status=status)
     if owner_id:
@@ -59,10 +65,54 @@ def account_get(*, viewer: User, pk: int) -> Account:
         raise Http404("No such account.") from None
 
 
+def contact_list(*, viewer: User) -> QuerySet[Contact]:
+    """Contacts of accounts ``viewer`` may see, with their account loaded."""
+    return (
+        Contact.objects.visible_to(viewer)
+        .select_related("account")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def process_list() -> QuerySet[SalesProcess]:
+    """Every sales process with its stages and their milestones (3 queries); readable by all."""
+    return SalesProcess.objects.prefetch_related(
+        Prefetch(
+            "stages",
+            queryset=Stage.objects.order_by("order").prefetch_related(
+                Prefetch("milestones", queryset=Milestone.objects.order_by("order", "id"))
+            ),
+        )
+    ).order_by("name", "id")
+
+
+def stage_list() -> QuerySet[Stage]:
+    return Stage.objects.select_related("process").order_by("process_id", "order")
+
+
+def milestone_list() -> QuerySet[Milestone]:
+    return Milestone.objects.select_related("stage").order_by(
+        "stage__process_id", "stage__order", "order", "id"
+    )
+
+
+def milestone_completion_list(*, viewer: User) -> QuerySet[MilestoneCompletion]:
+    """The milestone audit trail of deals ``viewer`` may see."""
+    return (
+        MilestoneCompletion.objects.filter(
+            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk")
+        )
+        .select_related("opportunity", "milestone", "completed_by", "verified_by")
+        .order_by("completed_at", "id")
+    )
+
+
 def activity_list(
     *, viewer: User, account: Account | None = None, opportunity: Opportunity | None = None
 ) -> QuerySet[Activity]:
-    qs = Activity.objects.visible_to(viewer).select_related("owner", "opportunity", "account")
+    qs = Activity.objects.visible_to(viewer).select_related(
+        "owner", "opportunity", "account", "milestone"
+    )
     if account is not None:
         qs = qs.filter(account=account)
     if opportunity is not None:
@@ -191,9 +241,7 @@ def opportunities_as_of(
     if opportunity_ids is not None:
         changes = changes.filter(opportunity_id__in=opportunity_ids)
     states: dict[int, dict[str, object]] = defaultdict(dict)
-    rows = changes.order_by("changed_at", "id").values_list(
-        "opportunity_id", "field", "new_value"
-    )
+    rows = changes.order_by("changed_at", "id").values_list("opportunity_id", "field", "new_value")
     for deal_id, field_name, value in rows.iterator(chunk_size=5000):
         parse = _PARSERS.get(field_name, str)
         states[deal_id][field_name] = parse(value)
@@ -202,3 +250,181 @@ def opportunities_as_of(
 
 def opportunity_as_of(*, opportunity: Opportunity, at: dt.datetime) -> dict[str, object] | None:
     return opportunities_as_of(at=at, opportunity_ids=[opportunity.pk]).get(opportunity.pk)
+
+
+# --- Page reads (server-rendered pages) -------------------------------------------------------
+
+# The roles accounts.services accepts as a deal owner; kept here so selectors need no services.
+SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
+REVIEWER_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
+
+
+def milestone_get(*, opportunity: Opportunity, pk: int) -> Milestone:
+    """A milestone of the deal's own process; anything else is a 404."""
+    try:
+        return Milestone.objects.select_related("stage").get(
+            pk=pk, stage__process_id=opportunity.process_id
+        )
+    except Milestone.DoesNotExist:
+        raise Http404("No such milestone.") from None
+
+
+def completion_get(*, viewer: User, pk: int) -> MilestoneCompletion:
+    """A completion record on a deal ``viewer`` may see; otherwise 404."""
+    try:
+        return MilestoneCompletion.objects.select_related(
+            "milestone", "opportunity", "opportunity__owner"
+        ).get(pk=pk, opportunity__in=Opportunity.objects.visible_to(viewer).values("pk"))
+    except MilestoneCompletion.DoesNotExist:
+        raise Http404("No such milestone completion.") from None
+
+
+def recent_activities(*, user: User, limit: int = 10) -> list[Activity]:
+    """The latest activities ``user`` logged themselves (one query)."""
+    return list(
+        Activity.objects.filter(owner=user)
+        .select_related("account", "opportunity")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def is_reviewer(user: User) -> bool:
+    """Whether ``user`` may be asked to verify milestone evidence of people below them."""
+    return user.is_superuser or user.role in REVIEWER_ROLES
+
+
+def pending_verifications(*, viewer: User, limit: int = 10) -> list[MilestoneCompletion]:
+    """Completions waiting for ``viewer``'s verification, oldest first (one query).
+
+    Only the latest record of each milestone counts: a pending completion that was undone
+    afterwards is no longer waiting for anyone.
+    """
+    if not is_reviewer(viewer):
+        return []
+    later = MilestoneCompletion.objects.filter(
+        opportunity=OuterRef("opportunity"), milestone=OuterRef("milestone")
+    ).filter(
+        Q(completed_at__gt=OuterRef("completed_at"))
+        | Q(completed_at=OuterRef("completed_at"), pk__gt=OuterRef("pk"))
+    )
+    return list(
+        MilestoneCompletion.objects.filter(
+            owned_by_visible(viewer, "opportunity__owner"),
+            action=MilestoneCompletion.Action.COMPLETE,
+            verification_state=MilestoneCompletion.Verification.PENDING,
+            opportunity__status=Opportunity.Status.OPEN,
+        )
+        .exclude(opportunity__owner=viewer)
+        .exclude(completed_by=viewer)
+        .filter(~Exists(later))
+        .select_related("milestone", "opportunity", "opportunity__account", "completed_by")
+        .order_by("completed_at", "id")[:limit]
+    )
+
+
+def account_search(*, viewer: User, query: str = "") -> QuerySet[Account]:
+    """Visible accounts, optionally those whose name contains ``query``."""
+    qs = account_list(viewer=viewer)
+    if query.strip():
+        qs = qs.filter(name__icontains=query.strip())
+    return qs
+
+
+def account_opportunities(*, viewer: User, account: Account) -> QuerySet[Opportunity]:
+    """The account's deals that ``viewer`` may see (never all of them)."""
+    return (
+        Opportunity.objects.visible_to(viewer)
+        .filter(account=account)
+        .select_related("owner", "stage")
+        .order_by("status", "expected_close_on", "id")
+    )
+
+
+def account_contacts(*, viewer: User, account: Account) -> QuerySet[Contact]:
+    return (
+        Contact.objects.visible_to(viewer)
+        .filter(account=account)
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def opportunity_team(*, opportunity: Opportunity) -> list[OpportunityTeamMember]:
+    return list(
+        OpportunityTeamMember.objects.filter(opportunity=opportunity)
+        .select_related("user")
+        .order_by("id")
+    )
+
+
+def assignable_owners(*, viewer: User, opportunity: Opportunity | None = None) -> list[User]:
+    """Active sellers ``viewer`` may hand a deal to, plus the deal's current owner (one query)."""
+    candidates = visible_users(viewer).filter(is_active=True, role__in=SELLING_ROLES)
+    condition = Q(pk__in=candidates.values("pk"))
+    if opportunity is not None:
+        condition |= Q(pk=opportunity.owner_id)
+    return list(User.objects.filter(condition).order_by("last_name", "first_name", "id"))
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One history row with ids and choice values turned into what people read."""
+
+    change: OpportunityChange
+    label: str
+    old_display: str
+    new_display: str
+
+
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    OpportunityChange.Field.STATUS: dict(Opportunity.Status.choices),
+    OpportunityChange.Field.FORECAST_CATEGORY: dict(ForecastCategory.choices),
+}
+
+
+def describe_changes(*, changes: list[OpportunityChange]) -> list[ChangeRow]:
+    """Show stage and owner ids as names with one lookup each, not one per row (≤2 queries)."""
+    ids: dict[str, set[int]] = {
+        OpportunityChange.Field.STAGE: set(),
+        OpportunityChange.Field.OWNER: set(),
+    }
+    for change in changes:
+        if change.field in ids:
+            ids[change.field].update(
+                int(value) for value in (change.old_value, change.new_value) if value.isdigit()
+            )
+    names: dict[str, dict[str, str]] = {field_name: {} for field_name in ids}
+    if ids[OpportunityChange.Field.STAGE]:
+        names[OpportunityChange.Field.STAGE] = {
+            str(pk): name
+            for pk, name in Stage.objects.filter(
+                pk__in=ids[OpportunityChange.Field.STAGE]
+            ).values_list("pk", "name")
+        }
+    if ids[OpportunityChange.Field.OWNER]:
+        people = User.objects.filter(pk__in=ids[OpportunityChange.Field.OWNER]).only(
+            "pk", "username", "first_name", "last_name"
+        )
+        names[OpportunityChange.Field.OWNER] = {str(person.pk): str(person) for person in people}
+    labels = dict(OpportunityChange.Field.choices)
+    rows = []
+    for change in changes:
+        lookup = names.get(change.field) or _CHOICE_LABELS.get(change.field, {})
+        rows.append(
+            ChangeRow(
+                change=change,
+                label=labels.get(change.field, change.field),
+                old_display=lookup.get(change.old_value, change.old_value),
+                new_display=lookup.get(change.new_value, change.new_value),
+            )
+        )
+    return rows
+
+
+def account_open_opportunity_choices(*, viewer: User, account: Account) -> list[Opportunity]:
+    """The account's open deals ``viewer`` sees, light enough for a drop-down (one query)."""
+    return list(
+        Opportunity.objects.visible_to(viewer)
+        .filter(account=account, status=Opportunity.Status.OPEN)
+        .only("pk", "name")
+        .order_by("expected_close_on", "id")
+    )

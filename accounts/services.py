@@ -10,8 +10,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from salesmgmt import webhooks
 from salesmgmt.errors import ConflictError, PermissionDeniedError
-from salesmgmt.models import Role, User
+from salesmgmt.models import Role, User, WebhookEvent
 from salesmgmt.money import RateTable, quantize_money
 from salesmgmt.visibility import can_see_user, manages
 
@@ -34,7 +35,10 @@ TRACKED_FIELDS = [choice.value for choice in OpportunityChange.Field]
 EDITABLE_FIELDS = {"name", "amount", "currency", "expected_close_on", "forecast_category",
                    "next_step", "owner", "account"}
 SELLING_ROLES = {Role.REP, Role.MANAGER, Role.EXECUTIVE}
-
+ACCOUNT_FIELDS = {"name", "industry", "employee_count", "annual_revenue", "country", "region",
+                  "state", "owner", "external_id"}
+CONTACT_FIELDS = {"account", "first_name", "last_name", "title", "email", "phone",
+                  "buying_role", "external_id"}
 
 # --- helpers private to this module --------------------------------------------------------
 
@@ -149,6 +153,41 @@ def create_contact(*, actor: User, account: Account, first_name: str, last_name:
     contact.save()
     return contact
 
+@transaction.atomic
+def update_account(*, actor: User, account: Account, **changes: object) -> Account:
+    """Edit an account the actor can see; a new owner must be a seller in their team."""
+    unknown = set(changes) - ACCOUNT_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise PermissionDeniedError("You cannot edit this account.")
+    if "owner" in changes and changes["owner"].pk != account.owner_id:
+        _ensure_assignable_owner(actor, changes["owner"])
+    for name, value in changes.items():
+        setattr(account, name, value)
+    account.full_clean()
+    account.save()
+    return account
+
+
+@transaction.atomic
+def update_contact(*, actor: User, contact: Contact, **changes: object) -> Contact:
+    """Edit a contact of an account the actor can see; it can only move to such an account."""
+    unknown = set(changes) - CONTACT_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    visible_accounts = Account.objects.visible_to(actor)
+    if not visible_accounts.filter(pk=contact.account_id).exists():
+        raise PermissionDeniedError("You cannot edit this contact.")
+    moves = "account" in changes and changes["account"].pk != contact.account_id
+    if moves and not visible_accounts.filter(pk=changes["account"].pk).exists():
+        raise ValidationError({"account": "No such account."})
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    contact.full_clean()
+    contact.save()
+    return contact
+
 
 # --- opportunities ------------------------------------------------------------------------
 
@@ -199,6 +238,7 @@ def create_opportunity(
     deal.full_clean()
     deal.save()
     _record_changes(deal, {}, actor, at)
+    webhooks.emit(WebhookEvent.OPPORTUNITY_CREATED, subject=deal)
     return deal
 
 
@@ -258,6 +298,7 @@ def close_won(
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
     _record_changes(deal, before, actor, timezone.now())
+    webhooks.emit(WebhookEvent.OPPORTUNITY_WON, subject=deal)
     return deal
 
 
@@ -282,6 +323,7 @@ def close_lost(
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
     _record_changes(deal, before, actor, timezone.now())
+    webhooks.emit(WebhookEvent.OPPORTUNITY_LOST, subject=deal)
     return deal
 
 
@@ -305,11 +347,17 @@ def _refresh_stage_locked(deal: Opportunity, actor: User | None, at: dt.datetime
     stage_id = derive_stage_id(specs, done)
     if stage_id != deal.stage_id:
         before = _tracked_state(deal)
+        previous_stage_id = deal.stage_id
         deal.stage_id = stage_id
         deal.stage_entered_at = at
         deal.version += 1
         deal.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
         _record_changes(deal, before, actor, at)
+        webhooks.emit(
+            WebhookEvent.OPPORTUNITY_STAGE_CHANGED,
+            subject=deal,
+            data={"previous_stage_id": previous_stage_id},
+        )
     return deal
 
 

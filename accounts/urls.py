@@ -6,4 +6,32 @@ app_name = "accounts"
 
 urlpatterns = [
     path("my/", views.rep_home, name="rep_home"),
+    path("opportunities/", views.opportunity_list, name="opportunity_list"),
+    path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
+    path(
+        "opportunities/<int:pk>/close-won/",
+        views.opportunity_close_won,
+        name="opportunity_close_won",
+    ),
+    path(
+        "opportunities/<int:pk>/close-lost/",
+        views.opportunity_close_lost,
+        name="opportunity_close_lost",
+    ),
+    path(
+        "opportunities/<int:pk>/milestones/<int:milestone_id>/complete/",
+        views.milestone_complete,
+        name="milestone_complete",
+    ),
+    path(
+        "opportunities/<int:pk>/milestones/<int:milestone_id>/undo/",
+        views.milestone_undo,
+        name="milestone_undo",
+    ),
+    path("completions/<int:pk>/verify/", views.completion_verify, name="completion_verify"),
+    path("completions/<int:pk>/reject/", views.completion_reject, name="completion_reject"),
+    path("activities/log/", views.activity_log, name="activity_log"),
+    path("accounts/", views.account_list, name="account_list"),
+    path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
 ]

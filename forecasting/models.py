@@ -1,1 +1,461 @@
-"""Models of the forecasting app (added by its issue)."""
+"""Forecasting: category overrides, calls and adjustments, and the aggregate tables dashboards read.
+
+Two kinds of tables live here:
+
+- records people make (``CategoryOverride``, ``ForecastCall``, ``CallOfRecord``): append-only
+  audit trails, never edited in place;
+- aggregates the workers compute (``DealProbability``, ``ForecastRollup``, ``KpiSnapshot``,
+  ``TrialVector``, ``CalibrationBucket``, ``OpportunitySnapshot``, ``InspectionFlag``,
+  ``AccuracyEntry``): rebuilt by ``forecasting.services.recompute`` with delete+insert per
+  scope in one transaction, so running a recompute twice leaves the same rows.
+
+Money rule: amounts are in the reporting currency (``salesmgmt.money``), quantized to cents with
+ROUND_HALF_UP when stored.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import ForecastCategory
+from salesmgmt.models import BaseModel
+
+from .querysets import ForecastCallQuerySet, ForecastRollupQuerySet, InspectionFlagQuerySet
+
+MONEY = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0.00")}
+
+
+class Category(models.TextChoices):
+    """The effective forecast category of a deal (``ForecastCategory`` plus Closed)."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
+class Scope(models.TextChoices):
+    OWN = "own", "Own deals"
+    SUBTREE = "subtree", "Team (reporting subtree)"
+
+
+class CategoryOverride(BaseModel):
+    """An owner's choice of forecast category for a deal, overriding the stage's default.
+
+    Append-only: the latest row per deal is in force; a row with an empty ``category`` clears
+    the override (the stage default applies again).
+    """
+
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="category_overrides"
+    )
+    category = models.CharField(max_length=16, choices=ForecastCategory.choices, blank=True)
+    previous_category = models.CharField(max_length=16, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "created_at"], name="override_opp_at")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.previous_category or '—'} → {self.category or '—'}"
+
+
+class CallLayer(models.TextChoices):
+    """Who set the figure: the person for themselves, or a manager above them."""
+
+    OWNER = "owner", "Owner's call"
+    MANAGER = "manager", "Manager adjustment"
+
+
+class ForecastCall(BaseModel):
+    """One submission of a person's call for a period (commit and best case).
+
+    Every submission is kept (append-only) with the figures it replaced, so each row is its own
+    audit record: who (``submitted_by``), when (``submitted_at``), old and new. The call in
+    force is the latest row per (person, period, layer); it carries over until a new one.
+    An owner's call covers their own deals for a rep and their team (subtree) for a manager.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_calls"
+    )
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    layer = models.CharField(max_length=8, choices=CallLayer.choices, default=CallLayer.OWNER)
+    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    previous_commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    previous_best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(max_length=500, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ForecastCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        indexes = [
+            models.Index(fields=["person", "period", "layer", "submitted_at"], name="call_latest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(commit_amount__gte=0, best_case_amount__gte=0),
+                name="call_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period_id} {self.layer}: {self.commit_amount}"
+
+
+class CallOfRecord(BaseModel):
+    """The call frozen by the weekly lock: what each person had called when the week closed."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    locked_on = models.DateField()
+    owner_call = models.ForeignKey(
+        ForecastCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    manager_commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    manager_best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["locked_on", "person_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period", "locked_on"], name="call_of_record_unique_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period_id} locked {self.locked_on}"
+
+
+# --- the recompute machinery -----------------------------------------------------------------
+
+
+class RecomputeRequest(models.Model):
+    """A person+period whose aggregates are stale; pending rows coalesce (one per node)."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["started_at", "finished_at"], name="recompute_state")]
+        constraints = [
+            # Coalescing: at most one not-yet-started request per node and period.
+            models.UniqueConstraint(
+                fields=["person", "period"],
+                condition=models.Q(started_at__isnull=True),
+                name="recompute_one_pending_per_node",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute {self.person_id}/{self.period_id}"
+
+
+class RecomputeRun(BaseModel):
+    """Progress and timings of a full recompute (long runs report their phase)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(max_length=40, blank=True)
+    progress = models.FloatField(default=0.0)
+    timings = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.status} {self.phase}"
+
+
+# --- aggregates --------------------------------------------------------------------------------
+
+
+class ProbabilityModel(BaseModel):
+    """A fitted win-probability model (tables of rates, see forecasting.analytics.probability)."""
+
+    deal_count = models.PositiveIntegerField(default=0)
+    params = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"model {self.pk} on {self.deal_count} deals"
+
+
+class DealProbability(models.Model):
+    """Per open or won in-period deal: its effective category, amount and win probability."""
+
+    opportunity = models.OneToOneField(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="forecast"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    amount = models.DecimalField(**MONEY)
+    probability = models.FloatField()
+    milestones_done = models.PositiveSmallIntegerField(default=0)
+    age_ratio = models.FloatField(default=0.0)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["opportunity_id"]
+        indexes = [models.Index(fields=["owner", "period"], name="dealprob_owner_period")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0, probability__lte=1),
+                name="dealprob_probability_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.probability:.2f}"
+
+
+class ForecastRollup(models.Model):
+    """Forecast figures of a person for a period, own deals or rolled up over their subtree.
+
+    Single-category totals, cumulative ones (commit = commit + closed; best case = best case +
+    commit + closed), weighted pipeline Σ a·p and its variance Σ a²·p(1-p), two projections
+    and the Monte Carlo range of the period's bookings (closed won included).
+    """
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    pipeline_amount = models.DecimalField(**MONEY)
+    best_case_amount = models.DecimalField(**MONEY)
+    commit_amount = models.DecimalField(**MONEY)
+    closed_amount = models.DecimalField(**MONEY)
+    omitted_amount = models.DecimalField(**MONEY)
+    cumulative_best_case_amount = models.DecimalField(**MONEY)
+    cumulative_commit_amount = models.DecimalField(**MONEY)
+    open_deal_count = models.PositiveIntegerField(default=0)
+    weighted_amount = models.DecimalField(**MONEY)
+    variance = models.FloatField(default=0.0)
+    expected_new_amount = models.DecimalField(**MONEY)
+    projection_weighted_amount = models.DecimalField(**MONEY)
+    projection_run_rate_amount = models.DecimalField(**MONEY)
+    p10_amount = models.DecimalField(**MONEY)
+    p50_amount = models.DecimalField(**MONEY)
+    p90_amount = models.DecimalField(**MONEY)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ForecastRollupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period_id", "person_id", "scope"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period", "scope"], name="rollup_unique_node_period_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period_id} {self.scope}"
+
+
+class TrialVector(models.Model):
+    """One person's simulated bookings from their own open deals, one float32 per trial.
+
+    Kept so an incremental recompute re-simulates only the edited person's deals and sums the
+    stored vectors for the subtree ranges of their managers.
+    """
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    trials = models.BinaryField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["period_id", "person_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "period"], name="trials_unique_node_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"trials {self.person_id}/{self.period_id}"
+
+
+class CalibrationBucket(models.Model):
+    """Predicted vs actual win rate of held-out past deals, by probability bucket."""
+
+    process = models.ForeignKey("accounts.SalesProcess", on_delete=models.CASCADE, related_name="+")
+    bucket_low = models.FloatField()
+    bucket_high = models.FloatField()
+    predicted_rate = models.FloatField()
+    actual_rate = models.FloatField()
+    count = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["process_id", "bucket_low"]
+
+    def __str__(self) -> str:
+        return f"{self.process_id} [{self.bucket_low:.1f}, {self.bucket_high:.1f})"
+
+
+class KpiSnapshot(models.Model):
+    """The KPIs of a person for a period (own or subtree); definitions in analytics.kpis."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    won_count = models.PositiveIntegerField(default=0)
+    lost_count = models.PositiveIntegerField(default=0)
+    won_amount = models.DecimalField(**MONEY)
+    lost_amount = models.DecimalField(**MONEY)
+    win_rate_count = models.FloatField(null=True, blank=True)
+    win_rate_value = models.FloatField(null=True, blank=True)
+    pipeline_amount = models.DecimalField(**MONEY)
+    average_deal_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    median_cycle_days = models.FloatField(null=True, blank=True)
+    required_coverage = models.FloatField(null=True, blank=True)
+    quota_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    attainment = models.FloatField(null=True, blank=True)
+    coverage = models.FloatField(null=True, blank=True)
+    coverage_gap = models.FloatField(null=True, blank=True)
+    stage_conversion = models.JSONField(default=dict, blank=True)
+    days_in_stage = models.JSONField(default=dict, blank=True)
+    activities_by_kind = models.JSONField(default=dict, blank=True)
+    hire_cohort = models.CharField(max_length=8, blank=True)
+    days_to_first_win = models.FloatField(null=True, blank=True)
+    days_to_full_quota = models.FloatField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["period_id", "person_id", "scope"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period", "scope"], name="kpi_unique_node_period_scope"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"KPIs {self.person_id} {self.period_id} {self.scope}"
+
+
+class OpportunitySnapshot(models.Model):
+    """The weekly picture of an open deal (history is exact anyway; these feed fast pages)."""
+
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="snapshots"
+    )
+    taken_on = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    expected_close_on = models.DateField()
+    stage = models.ForeignKey(
+        "accounts.Stage", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    category = models.CharField(max_length=16, choices=Category.choices)
+    probability = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["taken_on", "opportunity_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "taken_on"], name="snapshot_unique_opp_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "taken_on"], name="snapshot_owner_day")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} on {self.taken_on}"
+
+
+class FlagKind(models.TextChoices):
+    PUSHED_TWICE = "pushed_twice", "Close date pushed 2+ times"
+    NO_ACTIVITY = "no_activity", "No activity in 14 days and none scheduled"
+    STUCK_IN_STAGE = "stuck_in_stage", "Stuck in stage (over the team's 80th percentile)"
+    CLOSE_DATE_PAST = "close_date_past", "Close date in the past"
+    MILESTONE_SKIPPED = "milestone_skipped", "A milestone skipped"
+    SINGLE_CONTACT = "single_contact", "Single contact on a large deal"
+    NO_DECISION_MAKER = "no_decision_maker", "No decision maker identified"
+    LATE_AMOUNT_CHANGE = "late_amount_change", "Amount changed > 20% late in the period"
+
+
+class InspectionFlag(models.Model):
+    """A process smell on an open deal, for the manager's inspection list."""
+
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="inspection_flags"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=FlagKind.choices)
+    detail = models.CharField(max_length=255, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = InspectionFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["owner_id", "opportunity_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["opportunity", "kind"], name="flag_unique_opp_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id} {self.kind}"
+
+
+class ForecastSource(models.TextChoices):
+    MODEL_WEIGHTED = "model_weighted", "Model: closed + weighted pipeline"
+    MODEL_RUN_RATE = "model_run_rate", "Model: weighted + expected new (run rate)"
+    CALL = "call", "Person's call (commit)"
+    MANAGER_ADJUSTED = "manager_adjusted", "Manager-adjusted call"
+
+
+class AccuracyEntry(models.Model):
+    """What one source forecast for a person's subtree at one past week, and what closed."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16, choices=ForecastSource.choices)
+    as_of = models.DateField()
+    forecast_amount = models.DecimalField(**MONEY)
+    actual_amount = models.DecimalField(**MONEY)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["period_id", "person_id", "source", "as_of"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period", "source", "as_of"], name="accuracy_unique_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.source} {self.as_of}"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
 
-from . import services
-from .models import ExchangeRate, Period, User
+from . import services, webhooks
+from .models import (
+    ApiToken,
+    ExchangeRate,
+    IdempotencyRecord,
+    ImportJob,
+    Period,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 @admin.register(User)
@@ -23,8 +33,14 @@ class UserAdmin(DjangoUserAdmin):
             "Sales organisation",
             {
                 "fields": (
-                    "role", "manager", "ancestor_path", "title", "sales_role", "region",
-                    "hire_date", "external_id",
+                    "role",
+                    "manager",
+                    "ancestor_path",
+                    "title",
+                    "sales_role",
+                    "region",
+                    "hire_date",
+                    "external_id",
                 )
             },
         ),
@@ -56,3 +72,143 @@ class PeriodAdmin(admin.ModelAdmin):
 class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "rate_to_reporting", "effective_on")
     list_filter = ("currency",)
+
+
+# --- integrations ---------------------------------------------------------------------------
+
+
+class ReadOnlyLogAdmin(admin.ModelAdmin):
+    """Logs written by the system: visible to admins, never edited by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Create (the key is shown once, on the next page) and revoke tokens; never delete them."""
+
+    list_display = (
+        "name",
+        "user",
+        "scope",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "user__username", "user__email", "key_prefix")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "user", "scope")
+        return ("name", "user", "scope", "key_prefix", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", "scope", "key_prefix", "created_at", "last_used_at", "revoked_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, key = services.create_api_token(user=obj.user, name=obj.name, scope=obj.scope)
+        obj.pk, obj.key_prefix, obj.key_hash = token.pk, token.key_prefix, token.key_hash
+        obj.created_at = token.created_at
+        request._new_api_key = key
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "token": obj,
+            "key": request._new_api_key,
+            "title": "API token created",
+        }
+        response = TemplateResponse(request, "salesmgmt/admin_token_created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.revoke_api_token(token=token)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("url", "owner", "events", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("url", "owner__username", "description")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in ("url", "events", "secret", "description", "is_active")
+        }
+        if change:
+            webhooks.update_subscription(subscription=obj, **data)
+        else:
+            created = webhooks.subscribe(owner=form.cleaned_data["owner"], **data)
+            obj.pk = created.pk
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyLogAdmin):
+    list_display = (
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    )
+    list_filter = ("status", "event")
+    list_select_related = ("subscription",)
+    actions = ["send_again"]
+
+    @admin.action(description="Send again (as a new delivery)")
+    def send_again(self, request, queryset):
+        for delivery in queryset.select_related("subscription"):
+            webhooks.redeliver(delivery=delivery)
+        self.message_user(request, f"Queued {queryset.count()} delivery(ies).", messages.SUCCESS)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyLogAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "file_name",
+        "created_by",
+        "dry_run",
+        "status",
+        "rows_total",
+        "rows_done",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "dry_run")
+    list_select_related = ("created_by",)
+    exclude = ("content",)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyLogAdmin):
+    list_display = ("key", "user", "method", "path", "status_code", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("key", "path")

@@ -18,4 +18,60 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.refresh_all_open_stages",
         "schedule": 24 * 60 * 60,
     },
+    # A delivery whose scheduled retry never ran (worker lost, broker flushed) is picked up
+    # again; every few minutes keeps the promised backoff roughly intact.
+    "enqueue-overdue-webhooks": {
+        "task": "salesmgmt.tasks.enqueue_overdue_webhooks",
+        "schedule": 5 * 60,
+    },
+    # Idempotency keys are honoured for IDEMPOTENCY_TTL_HOURS; older replays are dropped hourly.
+    "purge-idempotency-records-hourly": {
+        "task": "salesmgmt.tasks.purge_idempotency_records",
+        "schedule": 60 * 60,
+    },
+    # Territory balance is monitored, not planned once a year: each week snapshot every
+    # territory's balance index and flag drift outside the band. Rows are keyed by territory
+    # and week, so an extra or retried run only recomputes the same rows.
+    "record-territory-balance-weekly": {
+        "task": "territories.tasks.record_territory_balance",
+        "schedule": 7 * 24 * 60 * 60,
+    },
+    # Forecasting: the nightly full recompute (model, probabilities, rollups, Monte Carlo
+    # ranges, KPIs) rebuilds every aggregate, including what bulk writes slipped past signals.
+    "forecasting-recompute-all-nightly": {
+        "task": "forecasting.tasks.recompute_all_forecasts",
+        "schedule": 24 * 60 * 60,
+    },
+    # Inspection flags age by the day (no activity in 14 days, close date passed): nightly.
+    "forecasting-inspection-flags-nightly": {
+        "task": "forecasting.tasks.refresh_inspection_flags",
+        "schedule": 24 * 60 * 60,
+    },
+    # The backtest replays the last four ended quarters week by week; a day's lag is fine.
+    "forecasting-backtest-nightly": {
+        "task": "forecasting.tasks.run_backtest",
+        "schedule": 24 * 60 * 60,
+    },
+    # The weekly picture of every open deal (history is exact anyway; pages read these).
+    "forecasting-snapshot-weekly": {
+        "task": "forecasting.tasks.take_weekly_snapshots",
+        "schedule": 7 * 24 * 60 * 60,
+    },
+    # The weekly lock freezes each person's call of record (the last call carries over).
+    "forecasting-lock-calls-weekly": {
+        "task": "forecasting.tasks.lock_weekly_calls",
+        "schedule": 7 * 24 * 60 * 60,
+    },
+    # Incremental recomputes whose worker died or whose message was lost are re-enqueued.
+    "forecasting-reconcile-recomputes": {
+        "task": "forecasting.tasks.reconcile_recomputes",
+        "schedule": 5 * 60,
+    },
+    # Compensation: recompute the current quarter's draft payout run nightly so every rep can
+    # check a fresh draft statement (and the what-if) against their own numbers; unchanged
+    # inputs are a no-op (fingerprint), and processed runs and locked statements never change.
+    "compensation-draft-payouts-nightly": {
+        "task": "compensation.tasks.run_current_payouts",
+        "schedule": 24 * 60 * 60,
+    },
 }

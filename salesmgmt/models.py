@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -154,3 +156,177 @@ class ExchangeRate(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate_to_reporting} from {self.effective_on}"
+
+
+# --- Integrations: API tokens, idempotent requests, webhooks, bulk imports ---------------------
+
+
+class ApiToken(BaseModel):
+    """A bearer credential for the API; only a SHA-256 digest of the key is stored.
+
+    The key is shown once when the token is created (``salesmgmt.services.create_api_token``);
+    revoking keeps the row, so the admin can still see who used which token and when.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    name = models.CharField(max_length=80)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.READ)
+    # The first characters of the key, so a person can tell their tokens apart in a list.
+    key_prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.scope == self.Scope.READ
+
+
+class IdempotencyRecord(BaseModel):
+    """The first response to a POST sent with an ``Idempotency-Key``, replayed on retries.
+
+    ``status_code`` is null while the first request is still running, so a concurrent retry
+    gets 409 rather than a second write (see ``salesmgmt.api.idempotency``).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=512)
+    request_fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"
+
+
+class WebhookEvent(models.TextChoices):
+    OPPORTUNITY_CREATED = "opportunity.created", "Opportunity created"
+    OPPORTUNITY_STAGE_CHANGED = "opportunity.stage_changed", "Opportunity stage changed"
+    OPPORTUNITY_WON = "opportunity.won", "Opportunity won"
+    OPPORTUNITY_LOST = "opportunity.lost", "Opportunity lost"
+    # Emitted by the forecasting app once forecast calls exist.
+    FORECAST_SUBMITTED = "forecast.submitted", "Forecast submitted"
+
+
+class WebhookSubscription(BaseModel):
+    """A receiver URL for some events; each delivery is signed with ``secret`` (HMAC-SHA256)."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(BaseModel):
+    """One event sent (or being sent) to one subscription: the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=64, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id} ({self.status})"
+
+
+class ImportKind(models.TextChoices):
+    USERS = "users", "Sales organisation (users)"
+    ACCOUNTS = "accounts", "Accounts"
+    CONTACTS = "contacts", "Contacts"
+    OPPORTUNITIES = "opportunities", "Opportunities"
+    ACTIVITIES = "activities", "Activities"
+
+
+class ImportJob(BaseModel):
+    """A CSV file to import: validated (dry run) or applied all-or-nothing by a Celery task.
+
+    ``rows_done`` is the committed progress; while the job runs, live progress is kept in the
+    cache (see ``salesmgmt.csv_import.jobs``) because the rows are written in one transaction.
+    ``errors`` holds ``{"row", "column", "reason"}`` dicts; ``row`` is the line in the file
+    (the header is line 1).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="import_jobs")
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.TextField()
+    dry_run = models.BooleanField(default=True)
+    # Explicit header mapping {"their header": "our column"}, on top of the built-in aliases.
+    column_map = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from .models import Period, User
+from .models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
+from .services import hash_api_key
 from .visibility import visible_users
 
 
 def user_list(*, viewer: User) -> QuerySet[User]:
     """People ``viewer`` may see, with their manager loaded."""
     return visible_users(viewer).select_related("manager").order_by("last_name", "first_name", "id")
+
+
+def user_get(*, viewer: User, pk: int) -> User:
+    """A person ``viewer`` may see; otherwise 404."""
+    try:
+        return user_list(viewer=viewer).get(pk=pk)
+    except User.DoesNotExist:
+        raise Http404("No such person.") from None
 
 
 def subtree_user_ids(*, manager: User, include_self: bool = True) -> list[int]:
@@ -27,3 +37,55 @@ def subtree_user_ids(*, manager: User, include_self: bool = True) -> list[int]:
 
 def period_containing(*, day: dt.date, kind: str = Period.Kind.QUARTER) -> Period | None:
     return Period.objects.filter(kind=kind, start_on__lte=day, end_on__gte=day).first()
+
+
+# --- integrations: every list is the viewer's own ---------------------------------------------
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_token_get(*, user: User, pk: int) -> ApiToken:
+    try:
+        return api_token_list(user=user).get(pk=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404("No such token.") from None
+
+
+def api_token_for_key(*, key: str) -> ApiToken | None:
+    """The active token with this key, its user loaded; None for unknown or revoked keys."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_api_key(key), revoked_at__isnull=True)
+        .first()
+    )
+
+
+def webhook_subscription_list(*, viewer: User) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(owner=viewer).order_by("id")
+
+
+def webhook_delivery_list(*, viewer: User) -> QuerySet[WebhookDelivery]:
+    return (
+        WebhookDelivery.objects.filter(subscription__owner=viewer)
+        .select_related("subscription")
+        .order_by("-created_at", "-id")
+    )
+
+
+def import_job_list(*, viewer: User) -> QuerySet[ImportJob]:
+    """The viewer's own imports; the CSV text itself is deferred (it can be large)."""
+    return (
+        ImportJob.objects.filter(created_by=viewer)
+        .select_related("created_by")
+        .defer("content")
+        .order_by("-created_at", "-id")
+    )
+
+
+def import_job_get(*, viewer: User, pk: int) -> ImportJob:
+    try:
+        return import_job_list(viewer=viewer).get(pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404("No such import.") from None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
-from .models import ExchangeRate, Period, Role, User
+from .models import ApiToken, ExchangeRate, Period, Role, User
 
 QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
 
@@ -48,6 +51,34 @@ def create_user(
     return user
 
 
+USER_UPDATABLE_FIELDS = {
+    "first_name",
+    "last_name",
+    "email",
+    "role",
+    "title",
+    "sales_role",
+    "region",
+    "hire_date",
+    "external_id",
+    "is_active",
+}
+
+
+@transaction.atomic
+def update_user(*, user: User, **changes: object) -> User:
+    """Change a person's own fields; their place in the hierarchy goes through set_manager."""
+    unknown = set(changes) - USER_UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.is_staff = user.is_staff or user.role == Role.ADMIN
+    user.full_clean()
+    user.save()
+    return user
+
+
 @transaction.atomic
 def set_manager(*, user: User, manager: User | None) -> User:
     """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
@@ -64,9 +95,7 @@ def set_manager(*, user: User, manager: User | None) -> User:
     user.save(update_fields=["manager", "ancestor_path", "updated_at"])
     # One UPDATE re-roots the whole subtree: swap the old prefix for the new one.
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
-        ancestor_path=Concat(
-            Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1)
-        )
+        ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
     return user
 
@@ -101,7 +130,9 @@ def ensure_periods(*, year: int) -> list[Period]:
 
 
 @transaction.atomic
-def set_exchange_rate(*, currency: str, rate_to_reporting: Decimal, effective_on: dt.date) -> ExchangeRate:
+def set_exchange_rate(
+    *, currency: str, rate_to_reporting: Decimal, effective_on: dt.date
+) -> ExchangeRate:
     """Record (or correct) the rate in effect from ``effective_on``."""
     if rate_to_reporting <= 0:
         raise ValidationError({"rate_to_reporting": "A rate must be positive."})
@@ -111,3 +142,48 @@ def set_exchange_rate(*, currency: str, rate_to_reporting: Decimal, effective_on
         defaults={"rate_to_reporting": rate_to_reporting},
     )
     return rate
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+API_KEY_PREFIX = "sm_"
+
+
+def hash_api_key(key: str) -> str:
+    """Only this digest is stored; a stolen database does not yield usable keys."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    *, user: User, name: str, scope: str = ApiToken.Scope.READ
+) -> tuple[ApiToken, str]:
+    """Issue a token; returns it with the plain key, which is never retrievable again."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        scope=scope,
+        key_prefix=key[: len(API_KEY_PREFIX) + 6],
+        key_hash=hash_api_key(key),
+    )
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def revoke_api_token(*, token: ApiToken) -> ApiToken:
+    """Stop a token from working at once; idempotent (the first revocation time is kept)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at", "updated_at"])
+    return token
+
+
+def touch_api_token(*, token: ApiToken, at: dt.datetime | None = None) -> None:
+    """Record use, at most once a minute, so authentication is not a write on every call."""
+    at = at or timezone.now()
+    if token.last_used_at is None or at - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+        token.last_used_at = at

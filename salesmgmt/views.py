@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from . import selectors, services
+from .csv_import import create_import_job, live_rows_done, rerun_for_real
 from .decorators import people_only
+from .errors import ApplicationError
+from .forms import ApiTokenForm, ImportForm
 
 
 @people_only
@@ -20,3 +27,73 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@people_only
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List your tokens and create one; a new key is shown once, on this response only."""
+    new_key = None
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = services.create_api_token(user=request.user, **form.cleaned_data)
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": selectors.api_token_list(user=request.user),
+    }
+    response = render(request, "salesmgmt/api_tokens.html", context)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the key must not linger in any cache
+    return response
+
+
+@people_only
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = selectors.api_token_get(user=request.user, pk=pk)
+    services.revoke_api_token(token=token)
+    messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    return redirect("api_tokens")
+
+
+# --- CSV imports ----------------------------------------------------------------------------
+
+
+@people_only
+def imports(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV (dry run by default) and list your recent imports."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = create_import_job(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                content=upload.read(),
+                file_name=upload.name,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except (ValidationError, ApplicationError) as exc:
+            form.add_error(None, getattr(exc, "message", None) or "; ".join(exc.messages))
+        else:
+            return redirect("import_job", pk=job.pk)
+    context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}
+    return render(request, "salesmgmt/imports.html", context)
+
+
+@people_only
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress (rows done of total) while it runs, then the result and every bad row."""
+    job = selectors.import_job_get(viewer=request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            job = rerun_for_real(actor=request.user, job=job)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        return redirect("import_job", pk=job.pk)
+    context = {"job": job, "rows_done": live_rows_done(job)}
+    return render(request, "salesmgmt/import_job.html", context)

@@ -20,7 +20,9 @@ def visible_users(viewer: User) -> QuerySet[User]:
     if viewer.sees_everyone:
         return User.objects.all()
     if viewer.role == Role.MANAGER:
-        return User.objects.filter(Q(pk=viewer.pk) | Q(ancestor_path__startswith=viewer.subtree_path))
+        return User.objects.filter(
+            Q(pk=viewer.pk) | Q(ancestor_path__startswith=viewer.subtree_path)
+        )
     return User.objects.filter(pk=viewer.pk)
 
 

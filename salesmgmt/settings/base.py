@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "salesmgmt",
     "accounts",
     "territories",
@@ -116,24 +117,97 @@ CELERY_TIMEZONE = TIME_ZONE
 # Redis redelivers an unacked task after this long; longer than our longest recompute.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
+# The cache holds API throttle counters and live import progress. With REDIS_URL it is Redis,
+# shared by every gunicorn and Celery process; without it a per-process memory cache.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "salesmgmt",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated API call then gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "salesmgmt.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "salesmgmt.api.permissions.TokenScopePermission",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "salesmgmt.api.pagination.SyncPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "salesmgmt.api.schema.ApiAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "salesmgmt.api.throttling.TokenRateThrottle",
+        "salesmgmt.api.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_THROTTLE_RATE", default="1200/min"),
+        "anon": env("API_ANON_THROTTLE_RATE", default="60/min"),
+    },
+    "EXCEPTION_HANDLER": "salesmgmt.api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "salesmgmt API",
-    "DESCRIPTION": "Sales management platform API for integrators.",
+    "DESCRIPTION": (
+        "Sales management platform API for integrators. Authenticate with "
+        "`Authorization: Token <key>` (or `Bearer <key>`); see each operation for filters, "
+        "pagination (`?page=` or, with `updated_since`/`cursor`, cursor pagination ordered by "
+        "`updated_at` for incremental sync), `ETag`/`If-Match`, `Idempotency-Key` and "
+        "`?format=csv` exports."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OpportunityStatusEnum": "accounts.models.Opportunity.Status",
+        "ForecastCategoryEnum": "accounts.models.ForecastCategory",
+        "ImportStatusEnum": "salesmgmt.models.ImportJob.Status",
+        "DeliveryStatusEnum": "salesmgmt.models.WebhookDelivery.Status",
+        "ActivityKindEnum": "accounts.models.Activity.Kind",
+        "ImportKindEnum": "salesmgmt.models.ImportKind",
+        "WebhookEventEnum": "salesmgmt.models.WebhookEvent",
+        "ApiTokenScopeEnum": "salesmgmt.models.ApiToken.Scope",
+        "ForecastScopeEnum": "forecasting.models.Scope",
+        "StatementStatusEnum": "compensation.models.Statement.Status",
+    },
 }
+
+# Webhooks (salesmgmt.webhooks): per-attempt timeout, bounded retries with exponential backoff.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.int("WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
+# If set, deliveries only go to these host names (an allow-list against SSRF).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+
+# CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

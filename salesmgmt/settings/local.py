@@ -5,4 +5,4 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 # A development default only: production.py refuses to start without SECRET_KEY.
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")

@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY", default="test-only-key")  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default="test-only-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests call tasks in-process; the real-worker tests start their own worker process and
 # switch the client side off eager mode for their duration.

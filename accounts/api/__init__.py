@@ -1,0 +1,1 @@
+"""The accounts app's REST API: serializers (parse/format only) and viewsets over services."""

@@ -1,0 +1,344 @@
+"""Serializers for accounts, contacts, the sales process, deals and activities.
+
+They parse and format only: every rule (ownership, visibility, stage derivation) lives in
+``accounts.services``. Related records are ``VisibleRelatedField``s: an id in requests,
+``{id, name}`` in responses (or the full summary with ``?expand=``).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from salesmgmt.api.fields import VisibleRelatedField
+from salesmgmt.api.serializers import UserSummarySerializer
+from salesmgmt.models import User
+from salesmgmt.visibility import visible_users
+
+from ..models import (
+    Account,
+    Activity,
+    Contact,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    SalesProcess,
+    Stage,
+)
+
+MAX_INT = 2**31 - 1
+
+
+def _visible_accounts(user: User):
+    return Account.objects.visible_to(user)
+
+
+def _visible_opportunities(user: User):
+    return Opportunity.objects.visible_to(user).select_related("account", "process")
+
+
+def _milestones(user: User):
+    return Milestone.objects.select_related("stage")
+
+
+def _processes(user: User):
+    return SalesProcess.objects.all()
+
+
+def _owner_field(**kwargs) -> VisibleRelatedField:
+    return VisibleRelatedField(
+        queryset=User.objects.all(),
+        visible=visible_users,
+        expanded=UserSummarySerializer,
+        **kwargs,
+    )
+
+
+# --- summaries for ?expand= -----------------------------------------------------------------
+
+
+class AccountSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name", "industry", "region", "country", "external_id"]
+        read_only_fields = fields
+
+
+class StageSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "order", "default_forecast_category"]
+        read_only_fields = fields
+
+
+class MilestoneSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["id", "name", "evidence_required", "order"]
+        read_only_fields = fields
+
+
+class OpportunitySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Opportunity
+        fields = ["id", "name", "amount", "currency", "status", "expected_close_on"]
+        read_only_fields = fields
+
+
+# --- resources ------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = _owner_field(required=False)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "industry",
+            "employee_count",
+            "annual_revenue",
+            "country",
+            "region",
+            "state",
+            "owner",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"employee_count": {"max_value": MAX_INT}}
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    account = VisibleRelatedField(
+        queryset=Account.objects.all(),
+        visible=_visible_accounts,
+        expanded=AccountSummarySerializer,
+    )
+    name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "name",
+            "first_name",
+            "last_name",
+            "title",
+            "email",
+            "phone",
+            "buying_role",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    stage = VisibleRelatedField(read_only=True)
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "stage",
+            "name",
+            "description",
+            "evidence_required",
+            "order",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StageSerializer(serializers.ModelSerializer):
+    process = VisibleRelatedField(read_only=True)
+
+    class Meta:
+        model = Stage
+        fields = [
+            "id",
+            "process",
+            "name",
+            "order",
+            "default_forecast_category",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProcessStageSerializer(serializers.ModelSerializer):
+    milestones = MilestoneSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "order", "default_forecast_category", "milestones"]
+        read_only_fields = fields
+
+
+class SalesProcessSerializer(serializers.ModelSerializer):
+    stages = ProcessStageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SalesProcess
+        fields = [
+            "id",
+            "name",
+            "description",
+            "requires_verification",
+            "is_default",
+            "stages",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OpportunitySerializer(serializers.ModelSerializer):
+    """A deal. ``stage`` follows from completed milestones; ``version`` is the ETag."""
+
+    account = VisibleRelatedField(
+        queryset=Account.objects.all(),
+        visible=_visible_accounts,
+        expanded=AccountSummarySerializer,
+    )
+    owner = _owner_field(required=False)
+    process = VisibleRelatedField(read_only=True)
+    stage = VisibleRelatedField(read_only=True, allow_null=True, expanded=StageSummarySerializer)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "name",
+            "account",
+            "owner",
+            "process",
+            "stage",
+            "stage_entered_at",
+            "amount",
+            "currency",
+            "expected_close_on",
+            "status",
+            "closed_on",
+            "lost_reason",
+            "forecast_category",
+            "next_step",
+            "version",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "process",
+            "stage",
+            "stage_entered_at",
+            "status",
+            "closed_on",
+            "lost_reason",
+            "version",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"currency": {"required": False}}
+
+
+class OpportunityCreateSerializer(OpportunitySerializer):
+    """Creation may choose the sales process (default: the default process)."""
+
+    process = VisibleRelatedField(
+        queryset=SalesProcess.objects.all(), visible=_processes, required=False
+    )
+
+
+class MilestoneActionSerializer(serializers.Serializer):
+    milestone = VisibleRelatedField(queryset=Milestone.objects.all(), visible=_milestones)
+    evidence = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class WinSerializer(serializers.Serializer):
+    closed_on = serializers.DateField(required=False)
+
+
+class LoseSerializer(serializers.Serializer):
+    lost_reason = serializers.CharField(max_length=200)
+    closed_on = serializers.DateField(required=False)
+
+
+class MilestoneCompletionSerializer(serializers.ModelSerializer):
+    opportunity = VisibleRelatedField(read_only=True)
+    milestone = VisibleRelatedField(read_only=True)
+    completed_by = VisibleRelatedField(read_only=True)
+    verified_by = VisibleRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = MilestoneCompletion
+        fields = [
+            "id",
+            "opportunity",
+            "milestone",
+            "action",
+            "completed_by",
+            "completed_at",
+            "evidence",
+            "note",
+            "verification_state",
+            "verified_by",
+            "verified_at",
+            "rejection_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """Logged by the caller (the owner); on a deal, the account follows from the deal."""
+
+    owner = VisibleRelatedField(read_only=True)
+    account = VisibleRelatedField(
+        queryset=Account.objects.all(),
+        visible=_visible_accounts,
+        expanded=AccountSummarySerializer,
+        required=False,
+    )
+    opportunity = VisibleRelatedField(
+        queryset=Opportunity.objects.all(),
+        visible=_visible_opportunities,
+        expanded=OpportunitySummarySerializer,
+        required=False,
+        allow_null=True,
+    )
+    milestone = VisibleRelatedField(
+        queryset=Milestone.objects.all(), visible=_milestones, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "kind",
+            "owner",
+            "account",
+            "opportunity",
+            "milestone",
+            "occurred_at",
+            "duration_minutes",
+            "outcome",
+            "notes",
+            "next_step",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "owner", "external_id", "created_at", "updated_at"]
+        extra_kwargs = {"duration_minutes": {"max_value": 60 * 24 * 31}}

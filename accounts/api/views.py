@@ -1,0 +1,256 @@
+"""Viewsets for accounts, contacts, the sales process, deals and activities.
+
+Each reads through an ``accounts.selectors`` visibility selector and writes through
+``accounts.services``, exactly as the pages do; see ``salesmgmt.api.viewsets`` for what the
+base classes add (ETag/If-Match, Idempotency-Key, CSV export, expand, JSON errors).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+
+from salesmgmt.api.concurrency import PreconditionFailed, expected_version, if_match_tags
+from salesmgmt.api.viewsets import (
+    CreateMixin,
+    ListMixin,
+    RetrieveMixin,
+    VisibleGenericViewSet,
+    VisibleModelViewSet,
+    VisibleReadOnlyViewSet,
+)
+from salesmgmt.errors import ConflictError
+
+from .. import selectors, services
+from ..models import (
+    Account,
+    Activity,
+    Contact,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    SalesProcess,
+    Stage,
+)
+from . import filters
+from .serializers import (
+    AccountSerializer,
+    ActivitySerializer,
+    ContactSerializer,
+    LoseSerializer,
+    MilestoneActionSerializer,
+    MilestoneCompletionSerializer,
+    MilestoneSerializer,
+    OpportunityCreateSerializer,
+    OpportunitySerializer,
+    SalesProcessSerializer,
+    StageSerializer,
+    WinSerializer,
+)
+
+
+class AccountViewSet(VisibleModelViewSet):
+    """Customer accounts: those you or your team own, or where you can see a deal."""
+
+    queryset = Account.objects.none()
+    serializer_class = AccountSerializer
+    filterset_class = filters.AccountFilter
+    search_fields = ["name", "external_id"]
+    ordering_fields = ["name", "annual_revenue", "created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.account_list(viewer=self.request.user)
+
+    def perform_create(self, data: dict) -> Model:
+        return services.create_account(actor=self.request.user, **data)
+
+    def perform_update(self, instance, data, expected_version):
+        return services.update_account(actor=self.request.user, account=instance, **data)
+
+
+class ContactViewSet(VisibleModelViewSet):
+    """People at the accounts you can see."""
+
+    queryset = Contact.objects.none()
+    serializer_class = ContactSerializer
+    filterset_class = filters.ContactFilter
+    search_fields = ["first_name", "last_name", "email"]
+    ordering_fields = ["last_name", "first_name", "created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.contact_list(viewer=self.request.user)
+
+    def perform_create(self, data: dict) -> Model:
+        return services.create_contact(actor=self.request.user, **data)
+
+    def perform_update(self, instance, data, expected_version):
+        return services.update_contact(actor=self.request.user, contact=instance, **data)
+
+
+class SalesProcessViewSet(VisibleReadOnlyViewSet):
+    """Sales processes with their stages and exit milestones (read-only; everyone sees them)."""
+
+    queryset = SalesProcess.objects.none()
+    serializer_class = SalesProcessSerializer
+    filterset_class = filters.SalesProcessFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.process_list()
+
+
+class StageViewSet(VisibleReadOnlyViewSet):
+    queryset = Stage.objects.none()
+    serializer_class = StageSerializer
+    filterset_class = filters.StageFilter
+    search_fields = ["name"]
+    ordering_fields = ["order", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.stage_list()
+
+
+class MilestoneViewSet(VisibleReadOnlyViewSet):
+    queryset = Milestone.objects.none()
+    serializer_class = MilestoneSerializer
+    filterset_class = filters.MilestoneFilter
+    search_fields = ["name"]
+    ordering_fields = ["order", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.milestone_list()
+
+
+class OpportunityViewSet(VisibleModelViewSet):
+    """Deals you can see. The stage moves only by completing milestones (``complete``/``undo``),
+    the status only by ``win``/``lose``; each write bumps ``version`` (the ETag)."""
+
+    queryset = Opportunity.objects.none()
+    filterset_class = filters.OpportunityFilter
+    search_fields = ["name", "account__name"]
+    ordering_fields = [
+        "name",
+        "amount",
+        "expected_close_on",
+        "stage_entered_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_serializer_class(self):
+        serializers = {
+            "create": OpportunityCreateSerializer,
+            "complete": MilestoneActionSerializer,
+            "undo": MilestoneActionSerializer,
+            "win": WinSerializer,
+            "lose": LoseSerializer,
+        }
+        return serializers.get(getattr(self, "action", None), OpportunitySerializer)
+
+    def visible_queryset(self):
+        return selectors.opportunity_list(viewer=self.request.user)
+
+    def perform_create(self, data: dict) -> Model:
+        return services.create_opportunity(actor=self.request.user, **data)
+
+    def perform_update(self, instance, data, expected_version):
+        changes = {name: value for name, value in data.items() if name in services.EDITABLE_FIELDS}
+        return services.update_opportunity(
+            actor=self.request.user,
+            opportunity=instance,
+            expected_version=expected_version,
+            **changes,
+        )
+
+    def _deal_action(self, write) -> object:
+        """Parse the action's body, run the service on the deal, answer with the deal."""
+        deal = self.get_object()
+        self.check_if_match(deal)
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            write(deal, serializer.validated_data)
+        except ConflictError:
+            if if_match_tags(self.request) is not None:
+                raise PreconditionFailed() from None
+            raise
+        return self.record_response(self.reload(deal), serializer_class=OpportunitySerializer)
+
+    @extend_schema(request=MilestoneActionSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Complete an exit milestone (with evidence where required); the stage may move."""
+        return self._deal_action(
+            lambda deal, data: services.complete_milestone(
+                actor=request.user, opportunity=deal, **data
+            )
+        )
+
+    @extend_schema(request=MilestoneActionSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        """Withdraw a milestone completion (a new audit record); the stage may move back."""
+        return self._deal_action(
+            lambda deal, data: services.undo_milestone(
+                actor=request.user,
+                opportunity=deal,
+                milestone=data["milestone"],
+                note=data.get("note", ""),
+            )
+        )
+
+    @extend_schema(request=WinSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def win(self, request, pk=None):
+        """Close the deal as won (``closed_on`` defaults to today)."""
+        return self._deal_action(
+            lambda deal, data: services.close_won(
+                actor=request.user,
+                opportunity=deal,
+                expected_version=expected_version(request),
+                **data,
+            )
+        )
+
+    @extend_schema(request=LoseSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def lose(self, request, pk=None):
+        """Close the deal as lost, saying why."""
+        return self._deal_action(
+            lambda deal, data: services.close_lost(
+                actor=request.user,
+                opportunity=deal,
+                expected_version=expected_version(request),
+                **data,
+            )
+        )
+
+
+class MilestoneCompletionViewSet(VisibleReadOnlyViewSet):
+    """The milestone audit trail (completions and undos) of deals you can see."""
+
+    queryset = MilestoneCompletion.objects.none()
+    serializer_class = MilestoneCompletionSerializer
+    filterset_class = filters.MilestoneCompletionFilter
+    ordering_fields = ["completed_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.milestone_completion_list(viewer=self.request.user)
+
+
+class ActivityViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
+    """Calls, meetings, emails, demos and tasks: yours, and those on deals you can see."""
+
+    queryset = Activity.objects.none()
+    serializer_class = ActivitySerializer
+    filterset_class = filters.ActivityFilter
+    search_fields = ["notes", "next_step"]
+    ordering_fields = ["occurred_at", "created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.activity_list(viewer=self.request.user)
+
+    def perform_create(self, data: dict) -> Model:
+        return services.log_activity(actor=self.request.user, **data)

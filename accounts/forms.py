@@ -1,0 +1,173 @@
+"""Forms that parse and validate page input; every write goes through accounts.services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from salesmgmt.models import User
+
+from .models import Activity, ForecastCategory, Opportunity
+
+# The largest primary key a BigAutoField holds; larger ids are input errors, not lookups.
+MAX_ID = 2**63 - 1
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; the value travels as ISO 8601."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class PageForm(forms.Form):
+    """A form of our pages: labels without Django's trailing colon."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class ActivityLogForm(PageForm):
+    """Log a call (or meeting, email, demo, task) against a deal or an account."""
+
+    kind = forms.ChoiceField(choices=Activity.Kind.choices, initial=Activity.Kind.CALL)
+    outcome = forms.ChoiceField(choices=Activity.Outcome.choices, required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    next_step = forms.CharField(max_length=255, required=False)
+    duration_minutes = forms.IntegerField(
+        min_value=0, max_value=24 * 60, required=False, label="Minutes"
+    )
+    opportunity = forms.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
+    )
+    account = forms.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(
+        self, *args, opportunity_choices: Iterable[Opportunity] | None = None, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if opportunity_choices is not None:
+            self.set_opportunity_choices(opportunity_choices)
+
+    def set_opportunity_choices(self, deals: Iterable[Opportunity]) -> None:
+        """On an account page the deal is optional, picked from the visible open ones."""
+        field = self.fields["opportunity"]
+        field.widget = forms.Select(
+            choices=[("", "— the account only —")] + [(deal.pk, deal.name) for deal in deals]
+        )
+        field.label = "Opportunity"
+        self.order_fields(["opportunity"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("opportunity") and not cleaned.get("account"):
+            raise ValidationError("Choose an account or an opportunity.")
+        return cleaned
+
+
+class OpportunityEditForm(PageForm):
+    """The fields a seller edits; ``expected_version`` is the version the form was read at."""
+
+    name = forms.CharField(max_length=200)
+    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    currency = forms.CharField(min_length=3, max_length=3)
+    expected_close_on = forms.DateField(label="Close date", widget=DateInput)
+    forecast_category = forms.ChoiceField(choices=ForecastCategory.choices)
+    next_step = forms.CharField(max_length=255, required=False)
+    # Parses any active person: whether the actor may assign to them is the service's call,
+    # so a refusal comes back as a clear error on this field.
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, owner_choices: Iterable[User] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_owner_choices(owner_choices)
+
+    def set_owner_choices(self, people: Iterable[User]) -> None:
+        """The drop-down offers only the people the actor may pick (no query per render)."""
+        self.fields["owner"].widget.choices = [(person.pk, str(person)) for person in people]
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].upper()
+
+    @classmethod
+    def initial_for(cls, deal: Opportunity) -> dict:
+        return {
+            "name": deal.name,
+            "amount": deal.amount,
+            "currency": deal.currency,
+            "expected_close_on": deal.expected_close_on,
+            "forecast_category": deal.forecast_category,
+            "next_step": deal.next_step,
+            "owner": deal.owner_id,
+            "expected_version": deal.version,
+        }
+
+
+class CloseWonForm(PageForm):
+    closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
+    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class CloseLostForm(PageForm):
+    lost_reason = forms.CharField(
+        max_length=200, error_messages={"required": "Say why the deal was lost."}
+    )
+    closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
+    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class MilestoneCompleteForm(PageForm):
+    # Whether evidence is mandatory is the milestone's rule, enforced by the service.
+    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(max_length=255, required=False)
+
+
+class MilestoneUndoForm(PageForm):
+    note = forms.CharField(max_length=255, required=False)
+
+
+class CompletionRejectForm(PageForm):
+    reason = forms.CharField(
+        max_length=255, error_messages={"required": "Say what is wrong with the evidence."}
+    )
+
+
+class OpportunityFilterForm(PageForm):
+    """GET filters of the opportunity list; owners are limited to people the viewer sees."""
+
+    ANY = ""
+    status = forms.ChoiceField(
+        choices=[(ANY, "Any status"), *Opportunity.Status.choices], required=False
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Anyone"
+    )
+
+    def __init__(self, *args, people: Iterable[User] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        people = list(people)
+        field = self.fields["owner"]
+        # Validate against the ids already loaded for the drop-down: no second query.
+        field.queryset = User.objects.filter(pk__in=[person.pk for person in people])
+        field.widget.choices = [("", "Anyone")] + [(person.pk, str(person)) for person in people]
+
+
+class AccountSearchForm(PageForm):
+    q = forms.CharField(max_length=100, required=False, label="Name")

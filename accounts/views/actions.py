@@ -1,0 +1,275 @@
+"""Actions (POST): a form, one service, a redirect; a refusal re-renders with 400/403/409."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from salesmgmt.decorators import people_only
+from salesmgmt.errors import ApplicationError, ConflictError
+
+from .. import selectors, services
+from ..forms import (
+    ActivityLogForm,
+    CloseLostForm,
+    CloseWonForm,
+    CompletionRejectForm,
+    MilestoneCompleteForm,
+    MilestoneUndoForm,
+    OpportunityEditForm,
+    add_service_errors,
+)
+from .pages import RowError, render_account_detail, render_opportunity_detail
+
+T = TypeVar("T")
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """Where a form asked to go back to, if it is on this site; else ``default``."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
+    """Run a write; a refusal lands on ``form`` and its HTTP status is returned instead."""
+    try:
+        return action(), 200
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None, 400
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return None, error.status_code
+
+
+@people_only
+@require_POST
+def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    form = OpportunityEditForm(request.POST, auto_id="edit-%s")
+    status = 400
+    if form.is_valid():
+        changes = dict(form.cleaned_data)
+        expected_version = changes.pop("expected_version")
+        updated, status = _call_service(
+            form,
+            lambda: services.update_opportunity(
+                actor=request.user, opportunity=deal, expected_version=expected_version, **changes
+            ),
+        )
+        if updated is not None:
+            messages.success(request, f"Saved {updated}.")
+            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+        if status == ConflictError.status_code:
+            # Keep what the person typed, now based on the current version: saving again is a
+            # deliberate overwrite after seeing the current values above the form.
+            form.data = form.data.copy()
+            form.data["expected_version"] = str(deal.version)
+            form.add_error(
+                None,
+                "Your changes are kept below. Check the current details at the top of the page, "
+                "then save again to apply them.",
+            )
+    return render_opportunity_detail(request, deal, status=status, edit_form=form)
+
+
+@people_only
+@require_POST
+def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    form = CloseWonForm(request.POST, auto_id="won-%s")
+    status = 400
+    if form.is_valid():
+        closed, status = _call_service(
+            form,
+            lambda: services.close_won(
+                actor=request.user,
+                opportunity=deal,
+                closed_on=form.cleaned_data["closed_on"],
+                expected_version=form.cleaned_data["expected_version"],
+            ),
+        )
+        if closed is not None:
+            messages.success(request, f"{closed} is closed won. Well done!")
+            return redirect("accounts:opportunity_detail", pk=pk)
+    return render_opportunity_detail(request, deal, status=status, close_won_form=form)
+
+
+@people_only
+@require_POST
+def opportunity_close_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    form = CloseLostForm(request.POST, auto_id="lost-%s")
+    status = 400
+    if form.is_valid():
+        closed, status = _call_service(
+            form,
+            lambda: services.close_lost(
+                actor=request.user,
+                opportunity=deal,
+                lost_reason=form.cleaned_data["lost_reason"],
+                closed_on=form.cleaned_data["closed_on"],
+                expected_version=form.cleaned_data["expected_version"],
+            ),
+        )
+        if closed is not None:
+            messages.success(request, f"{closed} is closed lost.")
+            return redirect("accounts:opportunity_detail", pk=pk)
+    return render_opportunity_detail(request, deal, status=status, close_lost_form=form)
+
+
+@people_only
+@require_POST
+def milestone_complete(request: HttpRequest, pk: int, milestone_id: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    milestone = selectors.milestone_get(opportunity=deal, pk=milestone_id)
+    form = MilestoneCompleteForm(request.POST)
+    status = 400
+    if form.is_valid():
+        record, status = _call_service(
+            form,
+            lambda: services.complete_milestone(
+                actor=request.user,
+                opportunity=deal,
+                milestone=milestone,
+                evidence=form.cleaned_data["evidence"],
+                note=form.cleaned_data["note"],
+            ),
+        )
+        if record is not None:
+            pending = record.verification_state == record.Verification.PENDING
+            messages.success(
+                request,
+                f"“{milestone}” completed"
+                + (" — waiting for your manager to verify it." if pending else "."),
+            )
+            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+    row_error = RowError(action="complete", target=milestone.pk, form=form, label=str(milestone))
+    return render_opportunity_detail(request, deal, status=status, row_error=row_error)
+
+
+@people_only
+@require_POST
+def milestone_undo(request: HttpRequest, pk: int, milestone_id: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    milestone = selectors.milestone_get(opportunity=deal, pk=milestone_id)
+    form = MilestoneUndoForm(request.POST)
+    status = 400
+    if form.is_valid():
+        record, status = _call_service(
+            form,
+            lambda: services.undo_milestone(
+                actor=request.user,
+                opportunity=deal,
+                milestone=milestone,
+                note=form.cleaned_data["note"],
+            ),
+        )
+        if record is not None:
+            messages.success(request, f"“{milestone}” is no longer complete.")
+            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+    row_error = RowError(action="undo", target=milestone.pk, form=form, label=str(milestone))
+    return render_opportunity_detail(request, deal, status=status, row_error=row_error)
+
+
+@people_only
+@require_POST
+def completion_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    completion = selectors.completion_get(viewer=request.user, pk=pk)
+    form = forms.Form(request.POST)
+    verified, status = _call_service(
+        form, lambda: services.verify_milestone(actor=request.user, completion=completion)
+    )
+    deal_url = reverse("accounts:opportunity_detail", args=[completion.opportunity_id])
+    if verified is not None:
+        messages.success(request, f"Verified “{completion.milestone}” on {completion.opportunity}.")
+        return redirect(_next_url(request, deal_url))
+    deal = selectors.opportunity_get(viewer=request.user, pk=completion.opportunity_id)
+    row_error = RowError(
+        action="review", target=completion.pk, form=form, label=str(completion.milestone)
+    )
+    return render_opportunity_detail(request, deal, status=status, row_error=row_error)
+
+
+@people_only
+@require_POST
+def completion_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    completion = selectors.completion_get(viewer=request.user, pk=pk)
+    form = CompletionRejectForm(request.POST)
+    status = 400
+    if form.is_valid():
+        rejected, status = _call_service(
+            form,
+            lambda: services.reject_milestone(
+                actor=request.user, completion=completion, reason=form.cleaned_data["reason"]
+            ),
+        )
+        if rejected is not None:
+            messages.success(
+                request, f"Sent “{completion.milestone}” back to {completion.completed_by}."
+            )
+            deal_url = reverse("accounts:opportunity_detail", args=[completion.opportunity_id])
+            return redirect(_next_url(request, deal_url))
+    deal = selectors.opportunity_get(viewer=request.user, pk=completion.opportunity_id)
+    row_error = RowError(
+        action="review", target=completion.pk, form=form, label=str(completion.milestone)
+    )
+    return render_opportunity_detail(request, deal, status=status, row_error=row_error)
+
+
+@people_only
+@require_POST
+def activity_log(request: HttpRequest) -> HttpResponse:
+    """Log an activity on a deal or an account; a refusal shows on that record's page."""
+    viewer = request.user
+    form = ActivityLogForm(request.POST, auto_id="log-%s")
+    is_valid = form.is_valid()
+    # Resolve the records first: one the viewer cannot see is a 404 whatever else was sent.
+    deal_id, account_id = form.cleaned_data.get("opportunity"), form.cleaned_data.get("account")
+    deal = selectors.opportunity_get(viewer=viewer, pk=deal_id) if deal_id else None
+    account = selectors.account_get(viewer=viewer, pk=account_id) if account_id else None
+    status = 400
+    if is_valid:
+        data = form.cleaned_data
+        activity, status = _call_service(
+            form,
+            lambda: services.log_activity(
+                actor=viewer,
+                kind=data["kind"],
+                account=account,
+                opportunity=deal,
+                outcome=data["outcome"],
+                notes=data["notes"],
+                next_step=data["next_step"],
+                duration_minutes=data["duration_minutes"] or 0,
+            ),
+        )
+        if activity is not None:
+            messages.success(
+                request, f"{activity.get_kind_display()} logged on {deal or activity.account}."
+            )
+            default = (
+                reverse("accounts:opportunity_detail", args=[deal.pk])
+                if deal
+                else reverse("accounts:account_detail", args=[activity.account_id])
+            )
+            return redirect(_next_url(request, default))
+    if account is not None:
+        return render_account_detail(request, account, status=status, log_form=form)
+    if deal is not None:
+        return render_opportunity_detail(request, deal, status=status, log_form=form)
+    messages.error(request, " ".join(form.non_field_errors()) or "Choose a record to log on.")
+    return redirect("accounts:rep_home")

@@ -1,0 +1,205 @@
+"""Pages (GET), and the renderers a refused action reuses to show its errors in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from salesmgmt.decorators import people_only
+from salesmgmt.selectors import user_list
+from salesmgmt.visibility import manages
+
+from .. import selectors
+from ..forms import (
+    AccountSearchForm,
+    ActivityLogForm,
+    CloseLostForm,
+    CloseWonForm,
+    OpportunityEditForm,
+    OpportunityFilterForm,
+)
+from ..models import Account, Activity, Opportunity
+from .pagination import paginate
+
+RECENT_ACTIVITY_COUNT = 10
+PENDING_REVIEW_COUNT = 10
+
+
+@dataclass
+class RowError:
+    """A refused form that lives on one row of a list (a milestone, a completion)."""
+
+    action: str
+    target: int
+    form: forms.Form
+    label: str = ""
+
+    @property
+    def milestone_id(self) -> int | None:
+        return self.target if self.action in ("complete", "undo") else None
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for errors in self.form.errors.values() for message in errors]
+
+
+def render_opportunity_detail(
+    request: HttpRequest,
+    deal: Opportunity,
+    *,
+    status: int = 200,
+    edit_form: OpportunityEditForm | None = None,
+    close_won_form: CloseWonForm | None = None,
+    close_lost_form: CloseLostForm | None = None,
+    log_form: ActivityLogForm | None = None,
+    row_error: RowError | None = None,
+) -> HttpResponse:
+    """The deal page; a refused action passes its bound form to show the errors on it."""
+    viewer = request.user
+    checklist = selectors.milestone_checklist(opportunity=deal)
+    current = next((stage for stage in checklist if stage.is_current), None)
+    page_url = reverse("accounts:opportunity_detail", args=[deal.pk])
+    history = paginate(
+        request, selectors.opportunity_history(opportunity=deal), param="history", base=page_url
+    )
+    activities = paginate(
+        request,
+        selectors.activity_list(viewer=viewer, opportunity=deal),
+        param="activities",
+        base=page_url,
+    )
+    owners = selectors.assignable_owners(viewer=viewer, opportunity=deal)
+    context = {
+        "deal": deal,
+        "checklist": checklist,
+        "current_stage": current,
+        "missing": current.missing if current else [],
+        "team": selectors.opportunity_team(opportunity=deal),
+        "history": history,
+        "history_rows": selectors.describe_changes(changes=history.page.object_list),
+        "activities": activities,
+        # The owner's managers (and executives/admins) verify evidence, never their own.
+        "can_review": manages(viewer, deal.owner),
+        "row_error": row_error,
+        # Actions on this page come back to it, even when it was rendered by a refused POST.
+        "return_url": page_url,
+        "edit_form": edit_form
+        or OpportunityEditForm(
+            initial=OpportunityEditForm.initial_for(deal), owner_choices=owners, auto_id="edit-%s"
+        ),
+        "close_won_form": close_won_form
+        or CloseWonForm(initial={"expected_version": deal.version}, auto_id="won-%s"),
+        "close_lost_form": close_lost_form
+        or CloseLostForm(initial={"expected_version": deal.version}, auto_id="lost-%s"),
+        "log_form": log_form or ActivityLogForm(initial={"opportunity": deal.pk}, auto_id="log-%s"),
+        "today": timezone.localdate(),
+    }
+    if edit_form is not None:
+        edit_form.set_owner_choices(owners)
+    if status >= 400:
+        # The refused form can be far down the page; say so where the eye lands first.
+        messages.error(request, "Nothing was saved. See the highlighted form below.")
+    return render(request, "accounts/opportunity_detail.html", context, status=status)
+
+
+def render_account_detail(
+    request: HttpRequest,
+    account: Account,
+    *,
+    status: int = 200,
+    log_form: ActivityLogForm | None = None,
+) -> HttpResponse:
+    viewer = request.user
+    deals = selectors.account_opportunities(viewer=viewer, account=account)
+    open_deals = selectors.account_open_opportunity_choices(viewer=viewer, account=account)
+    log_form = log_form or ActivityLogForm(initial={"account": account.pk}, auto_id="log-%s")
+    log_form.set_opportunity_choices(open_deals)
+    if status >= 400:
+        messages.error(request, "Nothing was saved. See the highlighted form below.")
+    contacts = selectors.account_contacts(viewer=viewer, account=account)
+    activities = selectors.activity_list(viewer=viewer, account=account)
+    page_url = reverse("accounts:account_detail", args=[account.pk])
+    context = {
+        "account": account,
+        "contacts": paginate(request, contacts, param="contacts", base=page_url),
+        "opportunities": paginate(request, deals, param="opportunities", base=page_url),
+        "activities": paginate(request, activities, param="activities", base=page_url),
+        "log_form": log_form,
+        "today": timezone.localdate(),
+    }
+    return render(request, "accounts/account_detail.html", context, status=status)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@people_only
+@require_safe
+def rep_home(request: HttpRequest) -> HttpResponse:
+    """My open deals by close date, each with its next milestone, a call log and a complete."""
+    user = request.user
+    deals = paginate(
+        request,
+        selectors.opportunity_list(viewer=user, status=Opportunity.Status.OPEN, owner_id=user.pk),
+    )
+    next_milestones = selectors.next_milestones(opportunities=deals.page.object_list)
+    context = {
+        "deals": deals,
+        "rows": [(deal, next_milestones.get(deal.pk)) for deal in deals.page.object_list],
+        "recent_activities": selectors.recent_activities(user=user, limit=RECENT_ACTIVITY_COUNT),
+        "is_reviewer": selectors.is_reviewer(user),
+        "pending": selectors.pending_verifications(viewer=user, limit=PENDING_REVIEW_COUNT),
+        "activity_kinds": Activity.Kind.choices,
+        "outcomes": Activity.Outcome.choices,
+        "today": timezone.localdate(),
+        "return_url": request.get_full_path(),
+    }
+    return render(request, "accounts/rep_home.html", context)
+
+
+@people_only
+@require_safe
+def opportunity_list(request: HttpRequest) -> HttpResponse:
+    """Every deal the viewer sees, filtered by status (open unless asked) and owner."""
+    viewer = request.user
+    data = request.GET.copy()
+    data.setdefault("status", Opportunity.Status.OPEN)
+    form = OpportunityFilterForm(data, people=user_list(viewer=viewer))
+    filters = form.cleaned_data if form.is_valid() else {"status": Opportunity.Status.OPEN}
+    owner = filters.get("owner")
+    deals = selectors.opportunity_list(
+        viewer=viewer, status=filters.get("status") or None, owner_id=owner.pk if owner else None
+    )
+    context = {"form": form, "deals": paginate(request, deals), "today": timezone.localdate()}
+    return render(request, "accounts/opportunity_list.html", context)
+
+
+@people_only
+@require_safe
+def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
+    return render_opportunity_detail(request, deal)
+
+
+@people_only
+@require_safe
+def account_list(request: HttpRequest) -> HttpResponse:
+    form = AccountSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    accounts = selectors.account_search(viewer=request.user, query=query)
+    context = {"form": form, "query": query, "accounts": paginate(request, accounts)}
+    return render(request, "accounts/account_list.html", context)
+
+
+@people_only
+@require_safe
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = selectors.account_get(viewer=request.user, pk=pk)
+    return render_account_detail(request, account)

@@ -1,0 +1,51 @@
+"""Pagination for list pages: 25 rows a page, links that keep the other query parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, QueryDict
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class Pager:
+    """A page of a list plus links that keep the rest of the query string."""
+
+    page: Page
+    param: str
+    query: QueryDict
+    base: str = ""
+
+    def url(self, number: int) -> str:
+        query = self.query.copy()
+        query[self.param] = str(number)
+        return f"{self.base}?{query.urlencode()}"
+
+    @property
+    def previous_url(self) -> str:
+        return self.url(self.page.previous_page_number()) if self.page.has_previous() else ""
+
+    @property
+    def next_url(self) -> str:
+        return self.url(self.page.next_page_number()) if self.page.has_next() else ""
+
+    @property
+    def first_url(self) -> str:
+        return self.url(1)
+
+    @property
+    def last_url(self) -> str:
+        return self.url(self.page.paginator.num_pages)
+
+
+def paginate(request: HttpRequest, items, *, param: str = "page", base: str = "") -> Pager:
+    """25 rows per page; a bad or out-of-range page number shows the nearest real page.
+
+    ``base`` is the page's own URL, for pages also rendered by a refused POST elsewhere.
+    """
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+    page.object_list = list(page.object_list)
+    return Pager(page=page, param=param, query=request.GET, base=base)

@@ -1,0 +1,118 @@
+"""Page forms of the compensation app: they parse input; the services decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from salesmgmt.models import Period
+
+MAX_AMOUNT = Decimal("999999999999.99")
+WHATIF_ROWS = 5
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its field when the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+class PeriodForm(forms.Form):
+    period = forms.ModelChoiceField(
+        queryset=Period.objects.order_by("-start_on", "kind"),
+        required=False,
+        empty_label="Latest",
+    )
+
+
+class DisputeForm(forms.Form):
+    text = forms.CharField(
+        label="What is wrong with this line?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label="Resolution", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AdjustmentForm(forms.Form):
+    amount = forms.DecimalField(
+        max_digits=16, decimal_places=2, min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT
+    )
+    reason = forms.CharField(max_length=500)
+
+
+class WhatIfForm(forms.Form):
+    """A period and up to five deals the rep might close (amounts in the reporting currency)."""
+
+    period = forms.ModelChoiceField(queryset=Period.objects.order_by("-start_on", "kind"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(WHATIF_ROWS):
+            self.fields[f"name_{i}"] = forms.CharField(
+                max_length=120,
+                required=False,
+                label=f"Deal {i + 1}",
+                widget=forms.TextInput(attrs={"aria-label": f"Deal {i + 1} name"}),
+            )
+            self.fields[f"amount_{i}"] = forms.DecimalField(
+                max_digits=16,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                max_value=MAX_AMOUNT,
+                required=False,
+                label="Amount",
+                widget=forms.NumberInput(attrs={"aria-label": f"Deal {i + 1} amount"}),
+            )
+            self.fields[f"closed_on_{i}"] = forms.DateField(
+                required=False,
+                label="Close date",
+                widget=forms.DateInput(
+                    attrs={"type": "date", "aria-label": f"Deal {i + 1} close date"}
+                ),
+            )
+            self.fields[f"new_logo_{i}"] = forms.BooleanField(
+                required=False,
+                label="New logo",
+                widget=forms.CheckboxInput(attrs={"aria-label": f"Deal {i + 1} is a new logo"}),
+            )
+
+    @property
+    def rows(self) -> list[list[forms.BoundField]]:
+        return [
+            [self[f"{name}_{i}"] for name in ("name", "amount", "closed_on", "new_logo")]
+            for i in range(WHATIF_ROWS)
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        period = data.get("period")
+        for i in range(WHATIF_ROWS):
+            amount, closed_on = data.get(f"amount_{i}"), data.get(f"closed_on_{i}")
+            if amount is None and closed_on is None:
+                continue
+            if amount is None:
+                self.add_error(f"amount_{i}", "Give the amount.")
+            if closed_on is None and period is not None:
+                data[f"closed_on_{i}"] = period.end_on
+            elif period is not None and not period.contains(closed_on):
+                self.add_error(f"closed_on_{i}", f"Pick a day in {period}.")
+        return data
+
+    def deals(self) -> list[tuple[str, Decimal, object, bool]]:
+        data = self.cleaned_data
+        return [
+            (data[f"name_{i}"], data[f"amount_{i}"], data[f"closed_on_{i}"], data[f"new_logo_{i}"])
+            for i in range(WHATIF_ROWS)
+            if data.get(f"amount_{i}") is not None
+        ]

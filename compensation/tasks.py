@@ -1,0 +1,40 @@
+"""Celery tasks: ids in, one service call, retries on infrastructure errors only.
+
+``run_payouts`` is idempotent: recomputing a draft run over unchanged data rewrites nothing
+(the inputs' fingerprint matches), and over changed data rebuilds the same lines a fresh run
+would. It acks late and is rejected back to the queue when its worker dies.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY)
+def run_payouts(period_id: int) -> int:
+    """Compute (or recompute) the period's draft payout run; returns the run id."""
+    from salesmgmt.models import Period
+
+    from .services import payout_run_compute
+
+    return payout_run_compute(period=Period.objects.get(pk=period_id)).pk
+
+
+@shared_task(**RETRY)
+def run_current_payouts() -> int | None:
+    """Recompute the current quarter's draft run, so reps' draft statements stay current."""
+    from .selectors import current_period
+    from .services import payout_run_compute
+
+    period = current_period()
+    return payout_run_compute(period=period).pk if period else None

@@ -1,0 +1,338 @@
+"""Compensation pages: statements, approval, disputes, what-if, plans and the payroll export.
+
+Every record named in a URL is fetched through a visibility selector (a miss is a 404): reps
+see their own statements, managers their subtree's, executives and admins everyone's. Writes
+go through ``compensation.services``; a refused write re-renders the page with the service's
+message (400, 403 or 409), a successful one redirects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from salesmgmt.decorators import people_only
+from salesmgmt.errors import ApplicationError
+from salesmgmt.models import Period, Role
+
+from . import selectors, services
+from .forms import (
+    AdjustmentForm,
+    DisputeForm,
+    PeriodForm,
+    ResolveForm,
+    WhatIfForm,
+    add_service_errors,
+)
+from .models import Dispute, Statement
+from .payroll import payroll_csv, payroll_filename
+from .tasks import run_payouts
+
+T = TypeVar("T")
+PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
+
+
+def _call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
+    """Run a write; a refusal lands on ``form`` and its HTTP status is returned instead."""
+    try:
+        return action(), 200
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None, 400
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return None, error.status_code
+
+
+def _period_from(request: HttpRequest) -> tuple[PeriodForm, Period | None]:
+    form = PeriodForm(request.GET or None)
+    period = form.cleaned_data.get("period") if form.is_valid() else None
+    return form, period
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+@people_only
+@require_GET
+def my_statements(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own statements, newest period first."""
+    statements = list(selectors.statement_list(viewer=request.user, rep_id=request.user.pk))
+    return render(request, "compensation/my_statements.html", {"statements": statements})
+
+
+def _render_statement(
+    request: HttpRequest,
+    statement: Statement,
+    *,
+    status: int = 200,
+    dispute_form: DisputeForm | None = None,
+    dispute_line_id: int | None = None,
+    approve_form: forms.Form | None = None,
+    adjustment_form: AdjustmentForm | None = None,
+) -> HttpResponse:
+    is_rep = statement.rep_id == request.user.pk
+    can_review = not is_rep and (request.user.sees_everyone or request.user.role == Role.MANAGER)
+    lines = selectors.statement_lines(statement=statement)
+    context = {
+        "statement": statement,
+        "lines": lines,
+        "disputed_line_ids": {
+            line.pk
+            for line in lines
+            for dispute in line.disputes.all()
+            if dispute.status == Dispute.Status.OPEN
+        },
+        "adjustments": selectors.statement_adjustments(statement=statement),
+        "is_rep": is_rep,
+        "can_dispute": is_rep and statement.status != Statement.Status.DRAFT,
+        "can_approve": can_review and statement.status == Statement.Status.PROCESSED,
+        "can_adjust": can_review and statement.is_locked,
+        "dispute_form": dispute_form or DisputeForm(),
+        "dispute_line_id": dispute_line_id,
+        "approve_form": approve_form or forms.Form(),
+        "adjustment_form": adjustment_form or AdjustmentForm(),
+        "payable_amount": statement.total_amount + statement.adjustments_amount,
+    }
+    return render(request, "compensation/statement_detail.html", context, status=status)
+
+
+@people_only
+@require_GET
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = selectors.statement_get(viewer=request.user, pk=pk)
+    return _render_statement(request, statement)
+
+
+@people_only
+@require_POST
+def statement_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = selectors.statement_get(viewer=request.user, pk=pk)
+    form = forms.Form(request.POST)
+    _, status = _call_service(
+        form, lambda: services.statement_approve(actor=request.user, statement=statement)
+    )
+    if status != 200:
+        return _render_statement(request, statement, status=status, approve_form=form)
+    messages.success(request, f"Approved and locked the statement of {statement.rep}.")
+    return redirect("compensation:statement_detail", pk=statement.pk)
+
+
+@people_only
+@require_POST
+def statement_adjust(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = selectors.statement_get(viewer=request.user, pk=pk)
+    form = AdjustmentForm(request.POST)
+    status = 400
+    if form.is_valid():
+        _, status = _call_service(
+            form,
+            lambda: services.statement_adjustment_add(
+                actor=request.user, statement=statement, **form.cleaned_data
+            ),
+        )
+    if status != 200:
+        return _render_statement(request, statement, status=status, adjustment_form=form)
+    messages.success(request, "Adjustment added.")
+    return redirect("compensation:statement_detail", pk=statement.pk)
+
+
+@people_only
+@require_GET
+def team_statements(request: HttpRequest) -> HttpResponse:
+    """Statements to review: a manager's subtree, everyone's for executives and admins."""
+    period_form, period = _period_from(request)
+    statements = selectors.statement_list(viewer=request.user, period=period).exclude(
+        rep=request.user
+    )
+    context = {
+        "period_form": period_form,
+        "period": period,
+        "statements": list(statements[:200]),
+        "runs": selectors.run_list(period=period) if period else [],
+        "can_run": request.user.is_superuser or request.user.role in services.RUN_ROLES,
+    }
+    return render(request, "compensation/team_statements.html", context)
+
+
+# --- payout runs (executives and admins) ------------------------------------------------------
+
+
+def _ensure_can_run(request: HttpRequest) -> None:
+    if not (request.user.is_superuser or request.user.role in services.RUN_ROLES):
+        raise PermissionDenied("Only executives and admins run payouts.")
+
+
+@people_only
+@require_POST
+def run_compute(request: HttpRequest) -> HttpResponse:
+    """Queue the period's payout computation on the worker (in-process without Redis)."""
+    _ensure_can_run(request)
+    period = selectors.period_get(pk=_int(request.POST.get("period")))
+    run_payouts.delay(period.pk)
+    messages.success(request, f"Payouts for {period} are being computed.")
+    return redirect(f"{_team_url()}?period={period.pk}")
+
+
+@people_only
+@require_POST
+def run_process(request: HttpRequest, pk: int) -> HttpResponse:
+    _ensure_can_run(request)
+    run = selectors.run_get(pk=pk)
+    try:
+        services.payout_run_process(run=run, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{run.period} run processed: statements await approval.")
+    return redirect(f"{_team_url()}?period={run.period_id}")
+
+
+def _team_url() -> str:
+    return reverse("compensation:team_statements")
+
+
+def _int(value: str | None) -> int:
+    try:
+        number = int(value or "")
+    except ValueError:
+        number = 0
+    return number if 0 < number < 10**18 else 0
+
+
+# --- disputes ---------------------------------------------------------------------------------
+
+
+@people_only
+@require_POST
+def line_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    line = selectors.line_get(viewer=request.user, pk=pk)
+    form = DisputeForm(request.POST)
+    status = 400
+    if form.is_valid():
+        _, status = _call_service(
+            form,
+            lambda: services.dispute_raise(
+                actor=request.user, line=line, text=form.cleaned_data["text"]
+            ),
+        )
+    if status != 200:
+        statement = selectors.statement_get(viewer=request.user, pk=line.statement_id)
+        return _render_statement(
+            request, statement, status=status, dispute_form=form, dispute_line_id=line.pk
+        )
+    messages.success(request, "Dispute raised; your manager will answer it.")
+    return redirect("compensation:statement_detail", pk=line.statement_id)
+
+
+@people_only
+@require_GET
+def dispute_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    disputes = list(
+        selectors.dispute_list(viewer=request.user, status=status if status != "all" else None)[
+            :200
+        ]
+    )
+    return render(
+        request,
+        "compensation/dispute_list.html",
+        {"disputes": disputes, "status": status, "resolve_form": ResolveForm()},
+    )
+
+
+@people_only
+@require_POST
+def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    dispute = selectors.dispute_get(viewer=request.user, pk=pk)
+    form = ResolveForm(request.POST)
+    status = 400
+    if form.is_valid():
+        _, status = _call_service(
+            form,
+            lambda: services.dispute_resolve(
+                actor=request.user, dispute=dispute, note=form.cleaned_data["note"]
+            ),
+        )
+    if status != 200:
+        disputes = list(selectors.dispute_list(viewer=request.user, status="open")[:200])
+        context = {
+            "disputes": disputes,
+            "status": "open",
+            "resolve_form": ResolveForm(),
+            "failed_form": form,
+            "failed_id": dispute.pk,
+        }
+        return render(request, "compensation/dispute_list.html", context, status=status)
+    messages.success(request, "Dispute resolved.")
+    return redirect("compensation:dispute_list")
+
+
+# --- what-if, plans, payroll ------------------------------------------------------------------
+
+
+@people_only
+def whatif(request: HttpRequest) -> HttpResponse:
+    """What the rep's payout becomes if they also close some deals (the payout engine)."""
+    data = request.POST if request.method == "POST" else None
+    initial = {"period": selectors.current_period()}
+    form = WhatIfForm(data, initial=initial)
+    result = base = None
+    status = 200
+    if data is not None and form.is_valid():
+        period = form.cleaned_data["period"]
+        deals = [
+            selectors.HypotheticalDeal(name=name, amount=amount, closed_on=day, is_new_logo=logo)
+            for name, amount, day, logo in form.deals()
+        ]
+        try:
+            base = selectors.whatif(rep=request.user, period=period)
+            result = selectors.whatif(rep=request.user, period=period, deals=deals)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            status = error.status_code
+    elif data is not None:
+        status = 400
+    context = {"form": form, "result": result, "base": base}
+    return render(request, "compensation/whatif.html", context, status=status)
+
+
+@people_only
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "compensation/plan_list.html", {"plans": list(selectors.plan_list())})
+
+
+def _ensure_payroll(request: HttpRequest) -> None:
+    if not (request.user.is_superuser or request.user.role in PAYROLL_ROLES):
+        raise PermissionDenied("The payroll export is for managers, executives and admins.")
+
+
+@people_only
+@require_GET
+def payroll(request: HttpRequest) -> HttpResponse:
+    _ensure_payroll(request)
+    period_form, period = _period_from(request)
+    period = period or selectors.current_period()
+    rows = selectors.payroll_rows(viewer=request.user, period=period) if period else []
+    context = {"period_form": period_form, "period": period, "rows": rows}
+    return render(request, "compensation/payroll.html", context)
+
+
+@people_only
+@require_GET
+def payroll_download(request: HttpRequest, period_id: int) -> HttpResponse:
+    _ensure_payroll(request)
+    period = selectors.period_get(pk=period_id)
+    rows = selectors.payroll_rows(viewer=request.user, period=period)
+    response = HttpResponse(payroll_csv(period=period, rows=rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{payroll_filename(period)}"'
+    return response

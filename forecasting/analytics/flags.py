@@ -1,0 +1,191 @@
+"""Inspection flags: process smells on open deals, for the manager to inspect the process.
+
+Definitions (``now`` is the moment of the computation):
+
+- pushed_twice: the expected close date moved later 2+ times;
+- no_activity: no activity in the last 14 days and none scheduled after now;
+- stuck_in_stage: days in the current stage above the 80th percentile of completed stays in
+  that stage by the owner's team (same manager); the whole company's when the team has fewer
+  than ``MIN_SAMPLES`` such stays, and no flag with fewer still;
+- close_date_past: the expected close date is before today;
+- milestone_skipped: a milestone of a later stage counts as complete while the deal is still
+  in an earlier one (done out of order, an exit criterion passed over);
+- single_contact: one contact or none at the account of a large deal (amount at or above the
+  75th percentile of open deals);
+- no_decision_maker: no contact at the account has the decision-maker buying role;
+- late_amount_change: the amount changed by more than 20% in the last 30 days of the period
+  the deal is expected to close in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+NO_ACTIVITY_DAYS = 14
+STUCK_PERCENTILE = 0.8
+MIN_SAMPLES = 5
+LARGE_DEAL_QUANTILE = 0.75
+LATE_DAYS = 30
+LATE_CHANGE = 0.2
+
+
+def _flag(deals: pd.DataFrame, mask: pd.Series, kind: str, detail: pd.Series | str) -> pd.DataFrame:
+    picked = deals[mask.reindex(deals.index, fill_value=False).astype(bool)]
+    detail = detail[mask] if isinstance(detail, pd.Series) else detail
+    return pd.DataFrame(
+        {
+            "opportunity_id": picked["opportunity_id"],
+            "owner_id": picked["owner_id"],
+            "kind": kind,
+            "detail": detail,
+        }
+    )
+
+
+def stage_stays(stage_changes: pd.DataFrame) -> pd.DataFrame:
+    """Completed stays in a stage: opportunity_id, stage_id, days (from the stage change log)."""
+    rows = stage_changes.sort_values(["opportunity_id", "at"], kind="stable").copy()
+    rows["stage_id"] = pd.to_numeric(rows["new"], errors="coerce")
+    rows["left_at"] = rows.groupby("opportunity_id")["at"].shift(-1)
+    done = rows[rows["left_at"].notna() & rows["stage_id"].notna()]
+    return pd.DataFrame(
+        {
+            "opportunity_id": done["opportunity_id"],
+            "stage_id": done["stage_id"].astype("int64"),
+            "at": done["at"],
+            "left_at": done["left_at"],
+            "days": (done["left_at"] - done["at"]).dt.total_seconds() / 86400,
+        }
+    )
+
+
+def compute_flags(
+    deals: pd.DataFrame,
+    *,
+    now: dt.datetime,
+    close_changes: pd.DataFrame,
+    amount_changes: pd.DataFrame,
+    stays: pd.DataFrame,
+    activities: pd.DataFrame,
+    contacts: pd.DataFrame,
+    completed: pd.DataFrame,
+    period_ends: pd.Series,
+) -> pd.DataFrame:
+    """All flags of open ``deals`` as rows: opportunity_id, owner_id, kind, detail.
+
+    ``deals``: opportunity_id, owner_id, manager_id, amount, expected_close_on, stage_id,
+    stage_order, stage_entered_at, account_id. ``completed``: opportunity_id, stage_order of
+    each milestone that counts as complete. ``period_ends``: per opportunity_id, the last day
+    of the period its close date falls in.
+    """
+    deals = deals.reset_index(drop=True)
+    now_ts = pd.Timestamp(now)
+    today = now_ts.tz_convert("UTC").normalize().tz_localize(None)
+    ids = deals["opportunity_id"]
+    out = []
+
+    pushes = close_changes[close_changes["new_on"] > close_changes["old_on"]]
+    push_count = ids.map(pushes.groupby("opportunity_id").size()).fillna(0)
+    out.append(
+        _flag(
+            deals, push_count >= 2, "pushed_twice", push_count.astype(int).astype(str) + " pushes"
+        )
+    )
+
+    recent = activities[activities["occurred_at"] >= now_ts - pd.Timedelta(days=NO_ACTIVITY_DAYS)]
+    touched = set(recent["opportunity_id"].dropna().astype("int64"))
+    out.append(_flag(deals, ~ids.isin(touched), "no_activity", "no recent or planned activity"))
+
+    entered = pd.to_datetime(deals["stage_entered_at"], utc=True)
+    days_in = (now_ts - entered).dt.total_seconds() / 86400
+    if not stays.empty:
+        team = stays.merge(deals[["opportunity_id", "manager_id"]], on="opportunity_id", how="left")
+        by_team = team.groupby(["manager_id", "stage_id"])["days"].agg(
+            limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
+        )
+        by_stage = stays.groupby("stage_id")["days"].agg(
+            limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
+        )
+        keys = pd.MultiIndex.from_arrays([deals["manager_id"], deals["stage_id"]])
+        team_limit = by_team.reindex(keys)
+        stage_limit = by_stage.reindex(deals["stage_id"])
+        limit = np.where(
+            team_limit["n"].to_numpy() >= MIN_SAMPLES,
+            team_limit["limit"].to_numpy(),
+            np.where(
+                stage_limit["n"].to_numpy() >= MIN_SAMPLES, stage_limit["limit"].to_numpy(), np.nan
+            ),
+        )
+        limit = pd.Series(limit, index=deals.index)
+        stuck = limit.notna() & (days_in > limit)
+        out.append(
+            _flag(
+                deals,
+                stuck,
+                "stuck_in_stage",
+                days_in.round().astype("Int64").astype(str) + " days in stage",
+            )
+        )
+
+    close = pd.to_datetime(deals["expected_close_on"])
+    out.append(_flag(deals, close < today, "close_date_past", "close date passed"))
+
+    if not completed.empty:
+        furthest = completed.groupby("opportunity_id")["stage_order"].max()
+        ahead = ids.map(furthest) > deals["stage_order"]
+        out.append(
+            _flag(
+                deals, ahead.fillna(False), "milestone_skipped", "a later stage's milestone is done"
+            )
+        )
+
+    per_account = contacts.groupby("account_id").size()
+    deciders = set(contacts.loc[contacts["buying_role"] == "decision_maker", "account_id"])
+    large = deals["amount"] >= deals["amount"].quantile(LARGE_DEAL_QUANTILE)
+    contact_count = deals["account_id"].map(per_account).fillna(0)
+    out.append(
+        _flag(
+            deals,
+            large & (contact_count <= 1),
+            "single_contact",
+            contact_count.astype(int).astype(str) + " contact(s)",
+        )
+    )
+    out.append(
+        _flag(
+            deals,
+            ~deals["account_id"].isin(deciders),
+            "no_decision_maker",
+            "no decision maker among contacts",
+        )
+    )
+
+    if not amount_changes.empty:
+        changes = amount_changes.copy()
+        changes["old_amount"] = pd.to_numeric(changes["old"], errors="coerce")
+        changes["new_amount"] = pd.to_numeric(changes["new"], errors="coerce")
+        changes = changes[changes["old_amount"] > 0]
+    if not amount_changes.empty and not changes.empty:
+        ratio = (changes["new_amount"] - changes["old_amount"]).abs() / changes["old_amount"]
+        ends = pd.to_datetime(
+            pd.Series(
+                pd.to_datetime(period_ends).reindex(changes["opportunity_id"]).to_numpy(),
+                index=changes.index,
+            )
+        )
+        changed_at = changes["at"].dt.tz_convert("UTC").dt.tz_localize(None)
+        late = (ratio > LATE_CHANGE) & (changed_at >= ends - pd.Timedelta(days=LATE_DAYS))
+        late_ids = set(changes.loc[late, "opportunity_id"])
+        out.append(
+            _flag(
+                deals,
+                ids.isin(late_ids),
+                "late_amount_change",
+                "amount moved > 20% near period end",
+            )
+        )
+    flags = pd.concat(out, ignore_index=True)
+    return flags.drop_duplicates(["opportunity_id", "kind"]).reset_index(drop=True)

@@ -1,0 +1,242 @@
+"""Win probability from auditable milestones and deal age, learned from closed history.
+
+Observations: every closed deal is looked at when created, at each milestone event and every
+30 days while it was open; each look records how many milestones counted as complete then
+(``milestones_done``) and its age relative to the process's typical cycle (median days from
+creation to won, ``age_ratio``), labelled with the deal's final outcome. Looking at the
+deal's state *during* its life (not at close, when a won deal has every milestone) is what
+makes the rates usable for open deals.
+
+Estimation, per sales process, with Beta priors so a few dozen closed deals give sensible
+numbers (each level is a Beta posterior mean shrunk toward the level above):
+
+- base rate  p0 = (w + 1) / (n + 2)                         (uniform Beta(1, 1) prior)
+- milestones p_m = (w_m + κ·p0) / (n_m + κ)                 (prior Beta(κ·p0, κ·(1-p0)))
+- cell       p_ma = (w_ma + κ·p_m) / (n_ma + κ)             (m milestones, age bucket a)
+- per rep    r = (w_r + κ_r·p0) / (n_r + κ_r) over the rep's closed deals; the rep's
+  probability is the cell's with its log-odds shifted by logit(r) - logit(p0). A rep with
+  little history has r ≈ p0 (shift ≈ 0): the team's rate; a rep with a long record moves
+  toward their own.
+
+κ = ``PRIOR_STRENGTH`` pseudo-deals. Probabilities are clipped to [0.01, 0.99].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PRIOR_STRENGTH = 10.0
+REP_PRIOR_STRENGTH = 10.0
+AGE_EDGES = [0.0, 0.5, 1.0, 2.0, np.inf]
+LOOK_EVERY_DAYS = 30
+CLIP = (0.01, 0.99)
+# A process with no closed history yet: a modest prior guess until deals close.
+NO_HISTORY_PROBABILITY = 0.2
+
+
+def milestone_counts_at(events: pd.DataFrame, moments: pd.DataFrame) -> pd.Series:
+    """How many milestones counted as complete for each (opportunity_id, at) in ``moments``.
+
+    ``events``: opportunity_id, milestone_id, at, counts (bool) — the completion audit log;
+    the latest record per milestone decides. Returns a Series aligned with ``moments``.
+    """
+    if events.empty or moments.empty:
+        return pd.Series(0, index=moments.index, dtype="int64")
+    ev = events.sort_values(["at", "opportunity_id"], kind="stable").copy()
+    value = ev["counts"].astype(int)
+    previous = value.groupby([ev["opportunity_id"], ev["milestone_id"]]).shift(1).fillna(0)
+    ev["delta"] = value - previous.astype(int)
+    ev["done"] = ev.groupby("opportunity_id")["delta"].cumsum()
+    ev = ev[["opportunity_id", "at", "done"]].sort_values("at", kind="stable")
+    left = moments[["opportunity_id", "at"]].copy()
+    left["_row"] = np.arange(len(left))
+    left = left.sort_values("at", kind="stable")
+    merged = pd.merge_asof(
+        left, ev, on="at", by="opportunity_id", direction="backward", allow_exact_matches=True
+    )
+    merged = merged.sort_values("_row")
+    return pd.Series(
+        merged["done"].fillna(0).clip(lower=0).astype("int64").to_numpy(), index=moments.index
+    )
+
+
+def typical_cycle_days(closed: pd.DataFrame) -> dict[int, float]:
+    """Median days from creation to won per process (30 when a process has no wins yet)."""
+    won = closed[closed["won"]]
+    days = (won["closed_at"] - won["created_at"]).dt.total_seconds() / 86400
+    medians = days.groupby(won["process_id"]).median()
+    out = {int(k): max(float(v), 1.0) for k, v in medians.items()}
+    for process_id in closed["process_id"].unique():
+        out.setdefault(int(process_id), 30.0)
+    return out
+
+
+def build_observations(closed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Looks at each closed deal during its life (see module docstring).
+
+    ``closed``: opportunity_id, process_id, owner_id, created_at, closed_at, won (bool).
+    """
+    if closed.empty:
+        return pd.DataFrame(
+            columns=["opportunity_id", "process_id", "owner_id", "at", "age_days", "won"]
+        )
+    base = closed[["opportunity_id", "process_id", "owner_id", "created_at", "closed_at", "won"]]
+    life_days = ((base["closed_at"] - base["created_at"]).dt.total_seconds() / 86400).clip(0)
+    looks = (life_days // LOOK_EVERY_DAYS).astype(int) + 1
+    periodic = base.loc[base.index.repeat(looks)].copy()
+    step = periodic.groupby(level=0).cumcount()
+    periodic["at"] = periodic["created_at"] + pd.to_timedelta(step * LOOK_EVERY_DAYS, unit="D")
+    frames = [periodic]
+    if not events.empty:
+        at_events = events[["opportunity_id", "at"]].merge(base, on="opportunity_id")
+        at_events = at_events[at_events["at"] < at_events["closed_at"]]
+        frames.append(at_events)
+    obs = pd.concat(frames, ignore_index=True)
+    obs = obs[obs["at"] < obs["closed_at"]].copy() if len(obs) else obs
+    obs["age_days"] = (obs["at"] - obs["created_at"]).dt.total_seconds() / 86400
+    obs["milestones_done"] = milestone_counts_at(events, obs)
+    return obs.reset_index(drop=True)
+
+
+def _age_bucket(age_days: pd.Series, process_id: pd.Series, cycles: dict) -> pd.Series:
+    by_process = {int(k): float(v) for k, v in cycles.items()}
+    cycle = process_id.astype("int64").map(by_process).fillna(30.0)
+    ratio = age_days.astype(float) / cycle
+    return pd.cut(ratio, AGE_EDGES, right=False, labels=False).fillna(0).astype(int)
+
+
+def _logit(p):
+    p = np.clip(p, *CLIP)
+    return np.log(p / (1 - p))
+
+
+def fit(closed: pd.DataFrame, observations: pd.DataFrame) -> dict:
+    """Learn the rate tables; returns JSON-safe params for ``score``."""
+    cycles = {str(k): v for k, v in typical_cycle_days(closed).items()}
+    params: dict = {"cycles": cycles, "processes": {}, "reps": {}, "kappa": PRIOR_STRENGTH}
+    if closed.empty:
+        return params
+    obs = observations.copy()
+    obs["age_bucket"] = _age_bucket(obs["age_days"], obs["process_id"], cycles)
+    obs = obs.drop_duplicates(["opportunity_id", "milestones_done", "age_bucket"])
+    obs["won"] = obs["won"].astype(int)
+    k = PRIOR_STRENGTH
+    for process_id, deals in closed.groupby("process_id"):
+        wins, n = int(deals["won"].sum()), len(deals)
+        p0 = (wins + 1) / (n + 2)
+        pobs = obs[obs["process_id"] == process_id]
+        by_level = pobs.groupby("milestones_done")["won"].agg(["sum", "count"])
+        levels = {int(m): (r["sum"] + k * p0) / (r["count"] + k) for m, r in by_level.iterrows()}
+        by_cell = pobs.groupby(["milestones_done", "age_bucket"])["won"].agg(["sum", "count"])
+        cells = {
+            f"{int(m)}|{int(a)}": (r["sum"] + k * levels[int(m)]) / (r["count"] + k)
+            for (m, a), r in by_cell.iterrows()
+        }
+        params["processes"][str(int(process_id))] = {
+            "base": p0,
+            "levels": {str(m): v for m, v in levels.items()},
+            "cells": cells,
+            "deals": n,
+        }
+        by_rep = deals.groupby("owner_id")["won"].agg(["sum", "count"])
+        kr = REP_PRIOR_STRENGTH
+        for owner_id, r in by_rep.iterrows():
+            rate = (r["sum"] + kr * p0) / (r["count"] + kr)
+            params["reps"][f"{int(process_id)}|{int(owner_id)}"] = float(_logit(rate) - _logit(p0))
+    return params
+
+
+def _tables(params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
+    """The fitted rates as frames: cells, levels, base rate and rep shifts."""
+    cells, levels, base = [], [], {}
+    for pid, table in params.get("processes", {}).items():
+        base[int(pid)] = table["base"]
+        levels += [(int(pid), int(m), p) for m, p in table["levels"].items()]
+        for key, p in table["cells"].items():
+            m, a = key.split("|")
+            cells.append((int(pid), int(m), int(a), p))
+    reps = {
+        tuple(int(x) for x in key.split("|")): shift
+        for key, shift in params.get("reps", {}).items()
+    }
+    return (
+        pd.DataFrame(cells, columns=["process_id", "milestones_done", "age_bucket", "p_cell"]),
+        pd.DataFrame(levels, columns=["process_id", "milestones_done", "p_level"]),
+        pd.Series(base, dtype=float),
+        pd.Series(reps, dtype=float),
+    )
+
+
+def score(deals: pd.DataFrame, params: dict) -> pd.Series:
+    """Win probability per open deal: process_id, owner_id, milestones_done, age_days.
+
+    A cell never seen falls back to its milestone level, a level never seen to the highest
+    level below it, and a process without history to ``NO_HISTORY_PROBABILITY``.
+    """
+    if deals.empty:
+        return pd.Series(dtype=float, index=deals.index)
+    cells, levels, base, reps = _tables(params)
+    frame = pd.DataFrame(
+        {
+            "process_id": deals["process_id"].astype("int64").to_numpy(),
+            "owner_id": deals["owner_id"].astype("int64").to_numpy(),
+            "milestones_done": deals["milestones_done"].astype("int64").to_numpy(),
+        }
+    )
+    frame["age_bucket"] = _age_bucket(
+        deals["age_days"].reset_index(drop=True), frame["process_id"], params.get("cycles", {})
+    ).to_numpy()
+    top = levels.groupby("process_id")["milestones_done"].max()
+    frame["milestones_done"] = np.minimum(
+        frame["milestones_done"], frame["process_id"].map(top).fillna(0).astype("int64")
+    )
+    frame = frame.merge(cells, how="left", on=["process_id", "milestones_done", "age_bucket"])
+    frame = frame.merge(levels, how="left", on=["process_id", "milestones_done"])
+    p = frame["p_cell"].fillna(frame["p_level"]).fillna(frame["process_id"].map(base))
+    shift = pd.Series(
+        [
+            reps.get((pid, owner), 0.0)
+            for pid, owner in zip(frame["process_id"], frame["owner_id"], strict=True)
+        ]
+        if len(reps)
+        else 0.0,
+        index=frame.index,
+        dtype=float,
+    )
+    known = p.notna()
+    out = np.full(len(frame), NO_HISTORY_PROBABILITY)
+    logits = _logit(p[known].to_numpy(float)) + shift[known].to_numpy(float)
+    out[known.to_numpy()] = 1 / (1 + np.exp(-logits))
+    return pd.Series(np.clip(out, *CLIP), index=deals.index)
+
+
+def calibration(
+    closed: pd.DataFrame, events: pd.DataFrame, *, holdout: float = 0.25, bins: int = 10
+) -> pd.DataFrame:
+    """Predicted vs actual win rate by bucket on held-out past deals (the latest closes).
+
+    Fits on deals closed before the cut, scores the held-out deals' looks, buckets them.
+    """
+    columns = ["process_id", "bucket_low", "bucket_high", "predicted_rate", "actual_rate", "count"]
+    if len(closed) < 4:
+        return pd.DataFrame(columns=columns)
+    cut = closed["closed_at"].quantile(1 - holdout)
+    train, test = closed[closed["closed_at"] < cut], closed[closed["closed_at"] >= cut]
+    train_events = events[events["at"] < cut] if not events.empty else events
+    params = fit(train, build_observations(train, train_events))
+    looks = build_observations(test, events)
+    if looks.empty:
+        return pd.DataFrame(columns=columns)
+    looks["p"] = score(looks, params)
+    edges = np.linspace(0, 1, bins + 1)
+    looks["bucket"] = np.clip(np.digitize(looks["p"], edges) - 1, 0, bins - 1)
+    grouped = (
+        looks.groupby(["process_id", "bucket"])
+        .agg(predicted_rate=("p", "mean"), actual_rate=("won", "mean"), count=("won", "size"))
+        .reset_index()
+    )
+    grouped["bucket_low"] = edges[grouped["bucket"]]
+    grouped["bucket_high"] = edges[grouped["bucket"] + 1]
+    grouped["actual_rate"] = grouped["actual_rate"].astype(float)
+    return grouped[columns]

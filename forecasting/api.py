@@ -1,0 +1,221 @@
+"""The forecasting API: calls, adjustments, rollups, KPIs, snapshots, flags, probabilities.
+
+Thin: serializers parse and format, viewsets read through ``forecasting.selectors.reads``
+(visibility-scoped) and write through ``forecasting.services.calls``. Aggregates are lists
+of precomputed rows, filterable by period, person and scope.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model
+from django_filters import rest_framework as filters
+from rest_framework import serializers
+
+from salesmgmt.api.fields import VisibleRelatedField
+from salesmgmt.api.filters import IdFilter
+from salesmgmt.api.pagination import PagePagination
+from salesmgmt.api.viewsets import (
+    CreateMixin,
+    ListMixin,
+    RetrieveMixin,
+    VisibleGenericViewSet,
+)
+from salesmgmt.models import Period, User
+from salesmgmt.visibility import visible_users
+
+from .models import (
+    CallLayer,
+    DealProbability,
+    ForecastCall,
+    ForecastRollup,
+    InspectionFlag,
+    KpiSnapshot,
+    OpportunitySnapshot,
+)
+from .selectors import reads
+from .services import calls
+
+
+def _periods(user):
+    return Period.objects.all()
+
+
+class CallSerializer(serializers.ModelSerializer):
+    person = VisibleRelatedField(read_only=True)
+    period = VisibleRelatedField(queryset=Period.objects.all(), visible=_periods)
+    submitted_by = VisibleRelatedField(read_only=True)
+
+    class Meta:
+        model = ForecastCall
+        fields = [
+            "id",
+            "person",
+            "period",
+            "layer",
+            "commit_amount",
+            "best_case_amount",
+            "previous_commit_amount",
+            "previous_best_case_amount",
+            "note",
+            "submitted_by",
+            "submitted_at",
+        ]
+        read_only_fields = [
+            "layer",
+            "previous_commit_amount",
+            "previous_best_case_amount",
+            "submitted_at",
+        ]
+
+
+class AdjustmentSerializer(CallSerializer):
+    person = VisibleRelatedField(queryset=User.objects.all(), visible=visible_users)
+    note = serializers.CharField(max_length=500)
+
+
+class CallFilter(filters.FilterSet):
+    period = IdFilter(field_name="period_id")
+    person = IdFilter(field_name="person_id")
+
+
+class AggregateFilter(filters.FilterSet):
+    period = IdFilter(field_name="period_id")
+    person = IdFilter(field_name="person_id")
+    scope = filters.CharFilter()
+
+
+class _Calls(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
+    queryset = ForecastCall.objects.none()
+    filterset_class = CallFilter
+    pagination_class = PagePagination
+    layer = CallLayer.OWNER
+
+    def visible_queryset(self):
+        return reads.call_list(viewer=self.request.user, layer=self.layer)
+
+
+class CallViewSet(_Calls):
+    """Each person's calls (every submission kept); POST submits the caller's own call."""
+
+    serializer_class = CallSerializer
+
+    def perform_create(self, data: dict) -> Model:
+        return calls.submit_call(actor=self.request.user, **data)
+
+
+class AdjustmentViewSet(_Calls):
+    """Managers' adjustments of someone below them; POST adjusts (a note is required)."""
+
+    serializer_class = AdjustmentSerializer
+    layer = CallLayer.MANAGER
+
+    def perform_create(self, data: dict) -> Model:
+        return calls.adjust_call(actor=self.request.user, **data)
+
+
+class RollupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ForecastRollup
+        exclude = ["id"]
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KpiSnapshot
+        exclude = ["id"]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpportunitySnapshot
+        exclude = ["id"]
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = InspectionFlag
+        fields = ["opportunity", "owner", "kind", "kind_label", "detail", "computed_at"]
+
+
+class ProbabilitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealProbability
+        exclude = ["id"]
+
+
+class _Aggregates(ListMixin, VisibleGenericViewSet):
+    pagination_class = PagePagination
+    filterset_class = AggregateFilter
+
+
+class RollupViewSet(_Aggregates):
+    """Forecast rollups per person, period and scope (own deals or reporting subtree)."""
+
+    queryset = ForecastRollup.objects.none()
+    serializer_class = RollupSerializer
+
+    def visible_queryset(self):
+        return reads.rollup_list(viewer=self.request.user)
+
+
+class KpiViewSet(_Aggregates):
+    """KPIs per person, period and scope (definitions in forecasting.analytics.kpis)."""
+
+    queryset = KpiSnapshot.objects.none()
+    serializer_class = KpiSerializer
+
+    def visible_queryset(self):
+        return reads.kpi_list(viewer=self.request.user)
+
+
+class SnapshotFilter(filters.FilterSet):
+    taken_on = filters.DateFilter()
+    opportunity = IdFilter(field_name="opportunity_id")
+
+
+class SnapshotViewSet(ListMixin, VisibleGenericViewSet):
+    """Weekly snapshots of open deals."""
+
+    queryset = OpportunitySnapshot.objects.none()
+    serializer_class = SnapshotSerializer
+    pagination_class = PagePagination
+    filterset_class = SnapshotFilter
+
+    def visible_queryset(self):
+        return reads.snapshot_list(viewer=self.request.user)
+
+
+class FlagFilter(filters.FilterSet):
+    kind = filters.CharFilter()
+    owner = IdFilter(field_name="owner_id")
+
+
+class FlagViewSet(ListMixin, VisibleGenericViewSet):
+    """Inspection flags on the deals you can see."""
+
+    queryset = InspectionFlag.objects.none()
+    serializer_class = FlagSerializer
+    pagination_class = PagePagination
+    filterset_class = FlagFilter
+
+    def visible_queryset(self):
+        return reads.flag_list(viewer=self.request.user)
+
+
+class ProbabilityFilter(filters.FilterSet):
+    period = IdFilter(field_name="period_id")
+    owner = IdFilter(field_name="owner_id")
+
+
+class ProbabilityViewSet(ListMixin, VisibleGenericViewSet):
+    """Each in-period deal's effective category and win probability."""
+
+    queryset = DealProbability.objects.none()
+    serializer_class = ProbabilitySerializer
+    pagination_class = PagePagination
+    filterset_class = ProbabilityFilter
+
+    def visible_queryset(self):
+        return reads.probability_list(viewer=self.request.user)

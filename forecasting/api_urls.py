@@ -1,0 +1,16 @@
+"""API routes of the forecasting app (mounted under /api/v1/)."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("forecast-calls", api.CallViewSet, basename="forecast-call")
+router.register("forecast-adjustments", api.AdjustmentViewSet, basename="forecast-adjustment")
+router.register("forecast-rollups", api.RollupViewSet, basename="forecast-rollup")
+router.register("forecast-kpis", api.KpiViewSet, basename="forecast-kpi")
+router.register("forecast-snapshots", api.SnapshotViewSet, basename="forecast-snapshot")
+router.register("forecast-flags", api.FlagViewSet, basename="forecast-flag")
+router.register("forecast-probabilities", api.ProbabilityViewSet, basename="forecast-probability")
+
+urlpatterns = router.urls

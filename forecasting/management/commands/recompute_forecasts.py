@@ -1,0 +1,40 @@
+"""Run the full forecast recompute now (what the nightly task does) and print its timings."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from forecasting.services import backtest, flags, recompute, snapshots
+
+
+class Command(BaseCommand):
+    help = "Full recompute: model, probabilities, rollups, Monte Carlo ranges, KPIs."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--trials",
+            type=int,
+            default=None,
+            help="Monte Carlo trials per node (default FORECASTING_TRIALS).",
+        )
+        parser.add_argument(
+            "--all", action="store_true", help="Also flags, the weekly snapshot and the backtest."
+        )
+
+    def handle(self, *args, trials: int | None = None, all: bool = False, **options) -> None:
+        timings = recompute.recompute_all(
+            trials=trials, progress=lambda phase, f: self.stdout.write(f"  {f:4.0%} {phase}")
+        )
+        if all:
+            for name, job in (
+                ("flags", flags.refresh_flags),
+                ("snapshot", snapshots.take_snapshot),
+                ("backtest", backtest.run_backtest),
+            ):
+                started = time.perf_counter()
+                job()
+                timings[name] = time.perf_counter() - started
+        for phase, seconds in timings.items():
+            self.stdout.write(f"{phase:<28} {seconds:8.2f} s")

@@ -1,0 +1,257 @@
+"""DataFrames for the workers, each built from ``.values()`` in a fixed number of queries.
+
+Amounts are converted into the reporting currency with one ``RateTable`` per computation, at
+the rate in effect on the deal's close date (``closed_on`` when closed, else the expected
+close date): one lookup per distinct (currency, day), never one per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import (
+    Activity,
+    Contact,
+    MilestoneCompletion,
+    Opportunity,
+    OpportunityChange,
+)
+from salesmgmt.models import Period, Role, User
+from salesmgmt.money import RateTable
+
+from ..models import CategoryOverride, ForecastRollup, Scope
+
+COUNTING_STATES = (
+    MilestoneCompletion.Verification.NOT_REQUIRED,
+    MilestoneCompletion.Verification.VERIFIED,
+)
+DEAL_FIELDS = [
+    "id",
+    "owner_id",
+    "process_id",
+    "stage_id",
+    "stage__default_forecast_category",
+    "stage__order",
+    "status",
+    "amount",
+    "currency",
+    "expected_close_on",
+    "closed_on",
+    "created_at",
+    "stage_entered_at",
+    "account_id",
+]
+
+
+def to_reporting(frame: pd.DataFrame, rates: RateTable, *, day_column: str) -> pd.Series:
+    """``amount`` of each row in the reporting currency (float, rounded to cents)."""
+    if frame.empty:
+        return pd.Series(dtype=float, index=frame.index)
+    keys = pd.DataFrame({"currency": frame["currency"], "day": frame[day_column]})
+    unique = keys.drop_duplicates()
+    lookup = {
+        (c, d): float(rates.rate(c, d))
+        for c, d in zip(unique["currency"], unique["day"], strict=True)
+    }
+    factor = np.fromiter(
+        (lookup[(c, d)] for c, d in zip(keys["currency"], keys["day"], strict=True)),
+        dtype=float,
+        count=len(keys),
+    )
+    return pd.Series(
+        np.round(frame["amount"].astype(float).to_numpy() * factor, 2), index=frame.index
+    )
+
+
+def people_frame() -> pd.DataFrame:
+    """Everyone with a place in the forecast tree (integrators excluded): id, path, hire date."""
+    rows = User.objects.exclude(role=Role.INTEGRATOR).values_list(
+        "id", "ancestor_path", "role", "hire_date", "manager_id"
+    )
+    return pd.DataFrame(
+        list(rows), columns=["person_id", "ancestor_path", "role", "hire_date", "manager_id"]
+    )
+
+
+def override_frame(opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    rows = CategoryOverride.objects.order_by("created_at", "id")
+    if opportunity_ids is not None:
+        rows = rows.filter(opportunity_id__in=list(opportunity_ids))
+    frame = pd.DataFrame(
+        list(rows.values_list("opportunity_id", "category")),
+        columns=["opportunity_id", "override_category"],
+    )
+    return frame.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")
+
+
+def deals_frame(
+    *,
+    periods: list[Period],
+    rates: RateTable,
+    owner_ids: Iterable[int] | None = None,
+    extra_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Deals that count in any of ``periods``: open closing in it, or won in it.
+
+    Columns: opportunity_id, owner_id, process_id, stage_id, stage_category, stage_order,
+    status, amount (reporting), expected_close_on, closed_on, created_at, stage_entered_at,
+    account_id, override_category, period_id. Open deals closing before the first period are
+    left out (they show as "close date in the past" flags, not as forecast).
+    """
+    start = min(p.start_on for p in periods)
+    end = max(p.end_on for p in periods)
+    window = Q(status="open", expected_close_on__range=(start, end)) | Q(
+        status="won", closed_on__range=(start, end)
+    )
+    qs = Opportunity.objects.filter(window)
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=list(owner_ids))
+    if extra_ids:
+        qs = Opportunity.objects.filter(Q(pk__in=list(extra_ids)) & window) | qs
+    frame = pd.DataFrame(list(qs.values_list(*DEAL_FIELDS)), columns=DEAL_FIELDS)
+    frame = frame.rename(
+        columns={
+            "id": "opportunity_id",
+            "stage__default_forecast_category": "stage_category",
+            "stage__order": "stage_order",
+        }
+    )
+    if frame.empty:
+        frame["override_category"] = []
+        frame["period_id"] = []
+        return frame
+    frame["day"] = frame["closed_on"].where(frame["closed_on"].notna(), frame["expected_close_on"])
+    frame["amount"] = to_reporting(frame, rates, day_column="day")
+    overrides = override_frame(frame["opportunity_id"])
+    frame["override_category"] = frame["opportunity_id"].map(overrides["override_category"])
+    frame["period_id"] = assign_period(frame["day"], periods)
+    return frame.drop(columns=["day", "currency"])
+
+
+def assign_period(days: pd.Series, periods: list[Period]) -> pd.Series:
+    """The id of the period (of ``periods``, same kind, non-overlapping) containing each day."""
+    ordered = sorted(periods, key=lambda p: p.start_on)
+    starts = np.array([np.datetime64(p.start_on) for p in ordered])
+    ids = np.array([p.pk for p in ordered])
+    idx = np.searchsorted(starts, days.to_numpy(dtype="datetime64[D]"), side="right") - 1
+    return pd.Series(ids[np.clip(idx, 0, len(ids) - 1)], index=days.index)
+
+
+def milestone_events_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """The milestone audit log: opportunity_id, milestone_id, at, counts (bool)."""
+    qs = MilestoneCompletion.objects.all()
+    if opportunity_ids is not None:
+        qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    rows = qs.order_by("completed_at", "id").values_list(
+        "opportunity_id", "milestone_id", "completed_at", "action", "verification_state"
+    )
+    frame = pd.DataFrame(
+        list(rows), columns=["opportunity_id", "milestone_id", "at", "action", "state"]
+    )
+    frame["counts"] = (frame["action"] == MilestoneCompletion.Action.COMPLETE) & frame[
+        "state"
+    ].isin(COUNTING_STATES)
+    return frame[["opportunity_id", "milestone_id", "at", "counts"]]
+
+
+def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
+    """Every closed deal: opportunity_id, process_id, owner_id, created_at, closed_at, won, amount.
+
+    ``closed_at`` is the end of the close day (dates carry no time), so every milestone event
+    of that day counts as before the close.
+    """
+    fields = [
+        "id",
+        "process_id",
+        "owner_id",
+        "created_at",
+        "closed_on",
+        "status",
+        "amount",
+        "currency",
+    ]
+    rows = Opportunity.objects.exclude(status="open").values_list(*fields)
+    frame = pd.DataFrame(list(rows), columns=fields).rename(columns={"id": "opportunity_id"})
+    frame["won"] = frame["status"] == Opportunity.Status.WON
+    closed_on = pd.to_datetime(frame["closed_on"])
+    frame["closed_at"] = (closed_on + pd.Timedelta(days=1)).dt.tz_localize(dt.UTC)
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    if rates is not None and not frame.empty:
+        frame["amount"] = to_reporting(frame, rates, day_column="closed_on")
+    else:
+        frame["amount"] = frame["amount"].astype(float)
+    return frame
+
+
+def close_date_changes_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Every change of expected close date: opportunity_id, at, old_on, new_on."""
+    qs = OpportunityChange.objects.filter(field=OpportunityChange.Field.EXPECTED_CLOSE_ON)
+    if opportunity_ids is not None:
+        qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    rows = qs.values_list("opportunity_id", "changed_at", "old_value", "new_value")
+    frame = pd.DataFrame(list(rows), columns=["opportunity_id", "at", "old", "new"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["old_on"] = pd.to_datetime(frame["old"].replace("", None))
+    frame["new_on"] = pd.to_datetime(frame["new"].replace("", None))
+    return frame[["opportunity_id", "at", "old_on", "new_on"]]
+
+
+def changes_frame(
+    *, fields: list[str], opportunity_ids: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Raw change log rows of some fields: opportunity_id, field, at, old, new."""
+    qs = OpportunityChange.objects.filter(field__in=fields)
+    if opportunity_ids is not None:
+        qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    rows = qs.order_by("changed_at", "id").values_list(
+        "opportunity_id", "field", "changed_at", "old_value", "new_value"
+    )
+    frame = pd.DataFrame(list(rows), columns=["opportunity_id", "field", "at", "old", "new"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def own_rollups_frame(*, period: Period) -> pd.DataFrame:
+    """The stored own-scope rollup rows of a period, indexed by person_id (floats)."""
+    fields = [
+        "person_id",
+        "pipeline_amount",
+        "best_case_amount",
+        "commit_amount",
+        "closed_amount",
+        "omitted_amount",
+        "open_deal_count",
+        "weighted_amount",
+        "variance",
+        "expected_new_amount",
+    ]
+    rows = ForecastRollup.objects.filter(period=period, scope=Scope.OWN).values_list(*fields)
+    frame = pd.DataFrame(list(rows), columns=fields).set_index("person_id")
+    return frame.astype(float)
+
+
+def activities_frame(*, since: dt.datetime | None = None) -> pd.DataFrame:
+    """Activities: owner_id, opportunity_id, kind, occurred_at."""
+    qs = Activity.objects.all()
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    rows = qs.values_list("owner_id", "opportunity_id", "kind", "occurred_at")
+    frame = pd.DataFrame(list(rows), columns=["owner_id", "opportunity_id", "kind", "occurred_at"])
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    return frame
+
+
+def contacts_frame() -> pd.DataFrame:
+    """Contacts per account: account_id, buying_role."""
+    rows = Contact.objects.values_list("account_id", "buying_role")
+    return pd.DataFrame(list(rows), columns=["account_id", "buying_role"])
+
+
+def now() -> dt.datetime:
+    return timezone.now()

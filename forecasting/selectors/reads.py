@@ -1,0 +1,282 @@
+"""Reads for pages and the API, every one scoped by salesmgmt.visibility (a miss is a 404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import OpportunityChange
+from salesmgmt.models import Period, User
+from salesmgmt.money import RateTable
+from salesmgmt.selectors import subtree_user_ids
+from salesmgmt.visibility import can_see_user, visible_users
+
+from ..analytics import accuracy, waterfall
+from ..models import (
+    AccuracyEntry,
+    CalibrationBucket,
+    CallLayer,
+    CallOfRecord,
+    DealProbability,
+    ForecastCall,
+    ForecastRollup,
+    ForecastSource,
+    InspectionFlag,
+    KpiSnapshot,
+    OpportunitySnapshot,
+    Scope,
+)
+from .history import History
+
+MODEL_SOURCES = [ForecastSource.MODEL_WEIGHTED, ForecastSource.MODEL_RUN_RATE]
+
+
+def person_get(*, viewer: User, pk: int) -> User:
+    """A person whose forecast ``viewer`` may see; otherwise 404."""
+    person = User.objects.filter(pk=pk).first()
+    if person is None or not can_see_user(viewer, person):
+        raise Http404("No such person.")
+    return person
+
+
+def period_list() -> QuerySet[Period]:
+    return Period.objects.filter(kind=Period.Kind.QUARTER).order_by("start_on")
+
+
+def period_get(*, pk: int | None = None, today: dt.date | None = None) -> Period:
+    """A quarter by id, or the one containing today; 404 when there is none."""
+    qs = period_list()
+    period = (
+        qs.filter(pk=pk).first()
+        if pk
+        else qs.filter(
+            start_on__lte=today or timezone.localdate(), end_on__gte=today or timezone.localdate()
+        ).first()
+    )
+    if period is None:
+        raise Http404("No such period.")
+    return period
+
+
+def rollup_list(*, viewer: User, period: Period | None = None) -> QuerySet[ForecastRollup]:
+    qs = ForecastRollup.objects.visible_to(viewer).select_related("person", "period")
+    if period is not None:
+        qs = qs.filter(period=period)
+    return qs.order_by("period__start_on", "person_id", "scope")
+
+
+def call_list(*, viewer: User, period: Period | None = None, layer: str | None = None):
+    qs = ForecastCall.objects.visible_to(viewer).select_related("person", "period", "submitted_by")
+    if period is not None:
+        qs = qs.filter(period=period)
+    if layer:
+        qs = qs.filter(layer=layer)
+    return qs.order_by("-submitted_at", "-id")
+
+
+def kpi_list(*, viewer: User, period: Period | None = None) -> QuerySet[KpiSnapshot]:
+    qs = KpiSnapshot.objects.filter(person__in=visible_users(viewer)).select_related(
+        "person", "period"
+    )
+    if period is not None:
+        qs = qs.filter(period=period)
+    return qs.order_by("period__start_on", "person_id", "scope")
+
+
+def snapshot_list(*, viewer: User, taken_on: dt.date | None = None):
+    qs = OpportunitySnapshot.objects.filter(owner__in=visible_users(viewer)).select_related(
+        "opportunity", "owner", "stage"
+    )
+    if taken_on is not None:
+        qs = qs.filter(taken_on=taken_on)
+    return qs.order_by("-taken_on", "opportunity_id")
+
+
+def flag_list(*, viewer: User, person: User | None = None, kind: str = ""):
+    """Flags on deals the viewer sees, optionally of one person's subtree and one kind."""
+    qs = InspectionFlag.objects.visible_to(viewer).select_related("opportunity", "owner")
+    if person is not None:
+        qs = qs.filter(owner_id__in=subtree_user_ids(manager=person))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by(
+        "owner__last_name", "owner_id", "opportunity__expected_close_on", "opportunity_id", "kind"
+    )
+
+
+def calibration_frame() -> pd.DataFrame:
+    rows = CalibrationBucket.objects.values_list(
+        "process__name", "bucket_low", "bucket_high", "predicted_rate", "actual_rate", "count"
+    )
+    return pd.DataFrame(
+        list(rows),
+        columns=["process", "bucket_low", "bucket_high", "predicted_rate", "actual_rate", "count"],
+    )
+
+
+@dataclass
+class NodeRow:
+    """One person in a forecast table: the system's figures and each call layer."""
+
+    person: User
+    depth: int
+    rollup: ForecastRollup | None
+    call: ForecastCall | None
+    adjustment: ForecastCall | None
+    record: CallOfRecord | None
+
+    @property
+    def system_commit(self):
+        return self.rollup.cumulative_commit_amount if self.rollup else None
+
+    @property
+    def call_commit(self):
+        if self.adjustment:
+            return self.adjustment.commit_amount
+        return self.call.commit_amount if self.call else None
+
+    @property
+    def difference(self):
+        if self.call_commit is None or self.system_commit is None:
+            return None
+        return self.call_commit - self.system_commit
+
+
+@dataclass
+class ForecastView:
+    person: User
+    period: Period
+    own: ForecastRollup | None
+    team: ForecastRollup | None
+    rows: list[NodeRow] = field(default_factory=list)
+    self_row: NodeRow | None = None
+
+
+def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: bool) -> ForecastView:
+    """The person's figures and, for each direct report (or the whole subtree), every layer.
+
+    Queries: people (1), rollups (1), calls (1), calls of record (1) — whatever the tree size.
+    """
+    if whole_tree:
+        people = list(
+            User.objects.filter(ancestor_path__startswith=person.subtree_path).order_by(
+                "ancestor_path", "last_name", "id"
+            )
+        )
+    else:
+        people = list(User.objects.filter(manager=person).order_by("last_name", "first_name", "id"))
+    ids = [person.pk, *[p.pk for p in people]]
+    rollups = {
+        (r.person_id, r.scope): r
+        for r in ForecastRollup.objects.filter(period=period, person_id__in=ids)
+    }
+    latest: dict[tuple[int, str], ForecastCall] = {}
+    for call in ForecastCall.objects.filter(period=period, person_id__in=ids).order_by(
+        "submitted_at", "id"
+    ):
+        latest[(call.person_id, call.layer)] = call
+    records: dict[int, CallOfRecord] = {}
+    for record in CallOfRecord.objects.filter(period=period, person_id__in=ids).order_by(
+        "locked_on"
+    ):
+        records[record.person_id] = record
+    base_depth = person.ancestor_path.count("/")
+
+    def row(p: User) -> NodeRow:
+        return NodeRow(
+            person=p,
+            depth=p.ancestor_path.count("/") - base_depth,
+            rollup=rollups.get((p.pk, Scope.SUBTREE)),
+            call=latest.get((p.pk, CallLayer.OWNER)),
+            adjustment=latest.get((p.pk, CallLayer.MANAGER)),
+            record=records.get(p.pk),
+        )
+
+    view = ForecastView(
+        person=person,
+        period=period,
+        own=rollups.get((person.pk, Scope.OWN)),
+        team=rollups.get((person.pk, Scope.SUBTREE)),
+        rows=[row(p) for p in people],
+    )
+    view.self_row = row(person)
+    return view
+
+
+def accuracy_summary(*, viewer: User, person: User | None = None) -> pd.DataFrame:
+    """Accuracy, MAPE, bias and tracking signal per visible person and source."""
+    qs = AccuracyEntry.objects.filter(person__in=visible_users(viewer))
+    if person is not None:
+        qs = qs.filter(person_id__in=subtree_user_ids(manager=person))
+    rows = qs.values_list("person_id", "source", "forecast_amount", "actual_amount")
+    entries = pd.DataFrame(
+        list(rows), columns=["person_id", "source", "forecast_amount", "actual_amount"]
+    )
+    return accuracy.summarize(entries)
+
+
+def best_projection_source() -> str:
+    """The projection method whose backtest is better everywhere (default: run rate)."""
+    rows = AccuracyEntry.objects.filter(source__in=MODEL_SOURCES).values_list(
+        "person_id", "source", "forecast_amount", "actual_amount"
+    )
+    entries = pd.DataFrame(
+        list(rows), columns=["person_id", "source", "forecast_amount", "actual_amount"]
+    )
+    best = accuracy.best_model_source(accuracy.summarize(entries), MODEL_SOURCES)
+    return best or ForecastSource.MODEL_RUN_RATE
+
+
+def deal_probability_list(*, viewer: User, person: User, period: Period):
+    return (
+        DealProbability.objects.filter(period=period, owner_id__in=subtree_user_ids(manager=person))
+        .filter(owner__in=visible_users(viewer))
+        .select_related("opportunity", "owner")
+        .order_by("-amount", "opportunity_id")
+    )
+
+
+def waterfall_for(
+    *, person: User, period: Period, start_at: dt.datetime, end_at: dt.datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The person's subtree's open-pipeline waterfall for ``period`` between two moments.
+
+    Exact for any two moments: both states are replayed from the append-only change log.
+    A deal belongs to the node when its owner at that moment is in the subtree.
+    """
+    owners = {str(pk) for pk in subtree_user_ids(manager=person)}
+    ids = (
+        OpportunityChange.objects.filter(field=OpportunityChange.Field.OWNER, new_value__in=owners)
+        .values_list("opportunity_id", flat=True)
+        .distinct()
+    )
+    history = History(opportunity_ids=list(ids), rates=RateTable.load())
+    owner_ids = {int(o) for o in owners}
+    start = history.as_of(start_at)
+    end = history.as_of(end_at)
+    start = start[start["owner_id"].isin(owner_ids)]
+    end = end[end["owner_id"].isin(owner_ids)]
+    changes = waterfall.classify_changes(
+        start, end, period_start=period.start_on, period_end=period.end_on
+    )
+    close = pd.to_datetime(start["expected_close_on"])
+    in_start = (
+        (start["status"] == "open")
+        & (close >= pd.Timestamp(period.start_on))
+        & (close <= pd.Timestamp(period.end_on))
+    )
+    steps = waterfall.waterfall_steps(float(start.loc[in_start, "amount"].sum()), changes)
+    return steps, changes
+
+
+def probability_list(*, viewer: User) -> QuerySet[DealProbability]:
+    return (
+        DealProbability.objects.filter(owner__in=visible_users(viewer))
+        .select_related("opportunity", "owner", "period")
+        .order_by("period_id", "opportunity_id")
+    )

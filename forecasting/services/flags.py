@@ -1,0 +1,118 @@
+"""Refresh the inspection flags of every open deal (definitions in analytics.flags)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Milestone, Opportunity
+from salesmgmt.models import Period
+from salesmgmt.money import RateTable
+
+from ..analytics import flags
+from ..models import InspectionFlag
+from ..selectors import frames
+from .recompute import BULK, FORECAST_KIND
+
+FIELDS = [
+    "id",
+    "owner_id",
+    "owner__manager_id",
+    "amount",
+    "currency",
+    "expected_close_on",
+    "stage_id",
+    "stage__order",
+    "stage_entered_at",
+    "account_id",
+]
+
+
+def _open_deals(rates: RateTable) -> pd.DataFrame:
+    rows = Opportunity.objects.open().values_list(*FIELDS)
+    deals = pd.DataFrame(list(rows), columns=FIELDS).rename(
+        columns={
+            "id": "opportunity_id",
+            "owner__manager_id": "manager_id",
+            "stage__order": "stage_order",
+        }
+    )
+    deals["amount"] = to_amounts(deals, rates)
+    return deals.drop(columns=["currency"])
+
+
+def to_amounts(deals: pd.DataFrame, rates: RateTable) -> pd.Series:
+    return frames.to_reporting(deals, rates, day_column="expected_close_on")
+
+
+def _completed_stage_orders(opportunity_ids: list[int]) -> pd.DataFrame:
+    events = frames.milestone_events_frame()
+    events = events[events["opportunity_id"].isin(opportunity_ids)]
+    current = events.drop_duplicates(["opportunity_id", "milestone_id"], keep="last")
+    current = current[current["counts"]]
+    orders = dict(Milestone.objects.values_list("pk", "stage__order"))
+    return pd.DataFrame(
+        {
+            "opportunity_id": current["opportunity_id"],
+            "stage_order": current["milestone_id"].map(orders),
+        }
+    )
+
+
+def _period_ends(deals: pd.DataFrame) -> pd.Series:
+    periods = list(Period.objects.filter(kind=FORECAST_KIND).values_list("start_on", "end_on"))
+    if not periods or deals.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    table = pd.DataFrame(periods, columns=["start_on", "end_on"]).sort_values("start_on")
+    close = pd.to_datetime(deals["expected_close_on"]).to_numpy(dtype="datetime64[D]")
+    starts = pd.to_datetime(table["start_on"]).to_numpy(dtype="datetime64[D]")
+    index = (starts.searchsorted(close, side="right") - 1).clip(0)
+    ends = pd.to_datetime(table["end_on"]).to_numpy()[index]
+    return pd.Series(ends, index=deals["opportunity_id"].to_numpy())
+
+
+def refresh_flags(*, now: dt.datetime | None = None) -> int:
+    """Recompute every flag; returns how many are raised."""
+    now = now or timezone.now()
+    deals = _open_deals(RateTable.load())
+    ids = deals["opportunity_id"].tolist()
+    stage_changes = frames.changes_frame(fields=["stage"])
+    close_changes = frames.close_date_changes_frame()
+    raised = (
+        flags.compute_flags(
+            deals,
+            now=now,
+            close_changes=close_changes[close_changes["opportunity_id"].isin(ids)],
+            amount_changes=frames.changes_frame(fields=["amount"], opportunity_ids=None).query(
+                "opportunity_id in @ids"
+            ),
+            stays=flags.stage_stays(stage_changes),
+            activities=frames.activities_frame(
+                since=now - dt.timedelta(days=flags.NO_ACTIVITY_DAYS)
+            ),
+            contacts=frames.contacts_frame(),
+            completed=_completed_stage_orders(ids),
+            period_ends=_period_ends(deals),
+        )
+        if ids
+        else pd.DataFrame(columns=["opportunity_id", "owner_id", "kind", "detail"])
+    )
+    with transaction.atomic():
+        InspectionFlag.objects.all().delete()
+        InspectionFlag.objects.bulk_create(
+            (
+                InspectionFlag(
+                    opportunity_id=int(row.opportunity_id),
+                    owner_id=int(row.owner_id),
+                    kind=row.kind,
+                    detail=str(row.detail)[:255],
+                    computed_at=now,
+                )
+                for row in raised.itertuples()
+            ),
+            batch_size=BULK,
+        )
+    return len(raised)

@@ -1,0 +1,254 @@
+"""Recompute the KPI rows of every person for the forecast periods (definitions in
+analytics.kpis). Quotas and attainment come from the territories app's selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import Activity, Opportunity, Stage
+from salesmgmt.models import Period
+
+from .. import writers
+from ..analytics import flags as flag_rules
+from ..analytics import kpis
+from ..models import ForecastRollup, KpiSnapshot, Scope
+from ..selectors import frames
+from .recompute import Context, money
+
+logger = logging.getLogger(__name__)
+TRAILING_DAYS = 365
+# Stage changes this long before the first period still count for stays ending inside it.
+STAY_LOOKBACK_DAYS = 365
+
+
+def _quota_figures(period: Period) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Ramped quota and won bookings per person, own and subtree; empty without territories."""
+    try:
+        from territories.selectors.quotas import org_figures
+    except ImportError:  # pragma: no cover - territories ships quotas in this project
+        empty = pd.Series(dtype=float)
+        return empty, empty, empty, empty
+    figures = org_figures(period=period)
+    own_quota = pd.Series(
+        {
+            uid: float(row["amount"])
+            for uid, row in figures.quota_rows.items()
+            if row["basis"] != "derived"
+        },
+        dtype=float,
+    )
+    team_quota = pd.Series(
+        {uid: float(q.ramped_quota) for uid, q in figures.quotas.items() if q.ramped_quota},
+        dtype=float,
+    )
+    own_won = pd.Series({k: float(v) for k, v in figures.own_bookings.items()}, dtype=float)
+    team_won = pd.Series({k: float(v) for k, v in figures.bookings.items()}, dtype=float)
+    return own_quota, team_quota, own_won, team_won
+
+
+def _stage_frames(
+    owner_of: pd.Series, won_ids: set[int], *, since: dt.datetime
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    changes = frames.changes_frame(fields=["stage"], since=since)
+    order = dict(Stage.objects.values_list("pk", "order"))
+    stays = flag_rules.stage_stays(changes)
+    stays["stage_order"] = stays["stage_id"].map(order)
+    stays["owner_id"] = stays["opportunity_id"].map(owner_of)
+    rows = changes.sort_values(["opportunity_id", "at"], kind="stable").copy()
+    rows["stage_order"] = pd.to_numeric(rows["new"], errors="coerce").map(order)
+    rows["next_at"] = rows.groupby("opportunity_id")["at"].shift(-1)
+    rows["won"] = rows["opportunity_id"].isin(won_ids)
+    rows["owner_id"] = rows["opportunity_id"].map(owner_of)
+    entries = rows[rows["stage_order"].notna()]
+    return entries.dropna(subset=["owner_id"]), stays.dropna(subset=["owner_id", "stage_order"])
+
+
+def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
+    """Rewrite every KPI row of ``periods``; returns rows written."""
+    if not periods:
+        return 0
+    closed = ctx.closed_deals().copy()
+    closed["cycle_days"] = (
+        pd.to_datetime(closed["closed_on"]) - closed["created_at"].dt.tz_localize(None)
+    ).dt.total_seconds() / 86400
+    owner_of = pd.Series(dict(Opportunity.objects.values_list("pk", "owner_id")))
+    window_start = min(p.start_on for p in periods)
+    entries, stays = _stage_frames(
+        owner_of,
+        set(closed.loc[closed["won"], "opportunity_id"]),
+        since=_start_of(window_start) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
+    )
+    activity_counts = _activity_counts(periods)
+    pipeline = pd.DataFrame(
+        list(
+            ForecastRollup.objects.filter(period__in=periods).values_list(
+                "person_id",
+                "period_id",
+                "scope",
+                "pipeline_amount",
+                "best_case_amount",
+                "commit_amount",
+            )
+        ),
+        columns=["person_id", "period_id", "scope", "pipeline", "best_case", "commit"],
+    )
+    pipeline["value"] = pipeline[["pipeline", "best_case", "commit"]].astype(float).sum(axis=1)
+    people = ctx.people.set_index("person_id")
+    first_win = closed[closed["won"]].groupby("owner_id")["closed_on"].min()
+    hire = pd.to_datetime(people["hire_date"])
+    days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
+    cohort = (
+        hire.dt.year.astype("Int64").astype(str)
+        + " Q"
+        + hire.dt.quarter.astype("Int64").astype(str)
+    )
+    full_quota_on: dict[int, dt.date] = {}
+    rows: list[tuple] = []
+    per_period = []
+    for period in sorted(periods, key=lambda p: p.start_on):
+        quotas = _quota_figures(period)
+        own_quota, _, own_won, _ = quotas
+        attained = (own_won.reindex(own_quota.index).fillna(0) >= own_quota) & (own_quota > 0)
+        for person_id in attained[attained].index:
+            full_quota_on.setdefault(int(person_id), period.end_on)
+        per_period.append((period, quotas))
+    days_to_full = pd.Series(
+        {
+            pid: (pd.Timestamp(day) - hire.get(pid)).days
+            for pid, day in full_quota_on.items()
+            if pd.notna(hire.get(pid))
+        },
+        dtype=float,
+    )
+    for period, (own_quota, team_quota, _, _) in per_period:
+        lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
+        closed_on = pd.to_datetime(closed["closed_on"])
+        in_period = closed[(closed_on >= lo) & (closed_on <= hi)]
+        trailing = closed[(closed_on > hi - pd.Timedelta(days=TRAILING_DAYS)) & (closed_on <= hi)]
+        acts = activity_counts[activity_counts["period_id"] == period.pk]
+        # Only the rows of this period, before they are multiplied by the tree's depth.
+        utc_lo, utc_hi = lo.tz_localize("UTC"), (hi + pd.Timedelta(days=1)).tz_localize("UTC")
+        period_entries = entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)]
+        period_stays = stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)]
+        for scope, pairs, quota in (
+            (Scope.OWN, None, own_quota),
+            (Scope.SUBTREE, ctx.pairs, team_quota),
+        ):
+            table = kpis.closed_figures(kpis.expand(in_period, pairs))
+            trailing_rate = kpis.closed_figures(kpis.expand(trailing, pairs))["win_rate_value"]
+            value = pipeline[(pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)]
+            value = value.set_index("person_id")["value"]
+            nodes = people.index
+            table = table.reindex(nodes)
+            for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
+                table[column] = table[column].fillna(0)
+            table["pipeline_amount"] = value.reindex(nodes).fillna(0.0)
+            table["quota_amount"] = quota.reindex(nodes)
+            table["attainment"] = (table["won_amount"] / table["quota_amount"]).where(
+                table["quota_amount"] > 0
+            )
+            table = table.join(
+                kpis.coverage(
+                    table["pipeline_amount"],
+                    table["won_amount"],
+                    table["quota_amount"],
+                    trailing_rate.reindex(nodes),
+                )
+            )
+            conversion = kpis.stage_conversion(kpis.expand(period_entries, pairs), lo, hi)
+            in_stage = kpis.days_in_stage(kpis.expand(period_stays, pairs), lo, hi)
+            by_kind = kpis.activity_counts(kpis.expand(acts, pairs))
+            for person_id, row in zip(table.index, table.to_dict("records"), strict=True):
+                rows.append(
+                    _row(
+                        person_id,
+                        period,
+                        scope,
+                        row,
+                        conversion,
+                        in_stage,
+                        by_kind,
+                        cohort,
+                        days_to_first_win,
+                        days_to_full,
+                        ctx,
+                    )
+                )
+    with transaction.atomic():
+        KpiSnapshot.objects.filter(period__in=periods).delete()
+        writers.insert_rows(KpiSnapshot, KPI_FIELDS, rows)
+    return len(rows)
+
+
+def _activity_counts(periods: list[Period]) -> pd.DataFrame:
+    """Activities per owner, kind and period, counted by the database (one query)."""
+    start = min(p.start_on for p in periods)
+    end = max(p.end_on for p in periods)
+    rows = (
+        Activity.objects.filter(
+            occurred_at__gte=_start_of(start), occurred_at__lt=_start_of(end + dt.timedelta(1))
+        )
+        .annotate(day=TruncDate("occurred_at"))
+        .values_list("owner_id", "kind", "day")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    frame = pd.DataFrame(list(rows), columns=["owner_id", "kind", "day", "count"])
+    frame["period_id"] = frames.assign_period(frame["day"], periods)
+    return frame.groupby(["period_id", "owner_id", "kind"], as_index=False)["count"].sum()
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _none(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+KPI_FIELDS = [
+    "person_id", "period_id", "scope", "won_count", "lost_count", "won_amount", "lost_amount",
+    "win_rate_count", "win_rate_value", "pipeline_amount", "average_deal_amount",
+    "median_cycle_days", "required_coverage", "quota_amount", "attainment", "coverage",
+    "coverage_gap", "stage_conversion", "days_in_stage", "activities_by_kind", "hire_cohort",
+    "days_to_first_win", "days_to_full_quota", "computed_at",
+]  # fmt: skip
+
+
+def _row(
+    person_id,
+    period,
+    scope,
+    row,
+    conversion,
+    in_stage,
+    by_kind,
+    cohort,
+    days_to_first_win,
+    days_to_full,
+    ctx,
+) -> tuple:
+    """One KpiSnapshot row as a tuple in ``KPI_FIELDS`` order."""
+    pid = int(person_id)
+    avg = _none(row["average_deal_amount"])
+    quota = _none(row["quota_amount"])
+    label = cohort.get(pid)
+    return (
+        pid, period.pk, scope, int(row["won_count"]), int(row["lost_count"]),
+        money(row["won_amount"]), money(row["lost_amount"]),
+        _none(row["win_rate_count"]), _none(row["win_rate_value"]),
+        money(row["pipeline_amount"]), None if avg is None else money(avg),
+        _none(row["median_cycle_days"]), _none(row["required_coverage"]),
+        None if quota is None else money(quota), _none(row["attainment"]),
+        _none(row["coverage"]), _none(row["coverage_gap"]),
+        conversion.get(pid, {}), in_stage.get(pid, {}), by_kind.get(pid, {}),
+        "" if label is None or pd.isna(label) or "<NA>" in str(label) else str(label),
+        _none(days_to_first_win.get(pid)), _none(days_to_full.get(pid)), ctx.now,
+    )  # fmt: skip

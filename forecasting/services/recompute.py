@@ -1,0 +1,434 @@
+"""Recompute the forecast aggregates: probabilities, rollups, ranges (full or for a few people).
+
+One code path for both: ``recompute_period`` takes the people whose own deals changed (all of
+them in a full run), rewrites their own rows and simulated vectors, then re-rolls the subtree
+rows of them and everyone above them from the stored own rows — so an incremental run and a
+full run produce the same rows. Each period is rewritten in one transaction (delete + insert),
+so a recompute run twice, or redelivered after a killed worker, leaves the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from salesmgmt.models import Period
+from salesmgmt.money import RateTable
+
+from .. import writers
+from ..analytics import montecarlo, probability, rollups, runrate
+from ..models import (
+    CalibrationBucket,
+    DealProbability,
+    ForecastRollup,
+    ProbabilityModel,
+    RecomputeRun,
+    Scope,
+    TrialVector,
+)
+from ..selectors import frames
+
+logger = logging.getLogger(__name__)
+
+FORECAST_KIND = Period.Kind.QUARTER
+HISTORY_PERIODS = 4
+KEEP_MODELS = 5
+BULK = 5000
+Progress = Callable[[str, float], None]
+
+
+def money(value: float) -> Decimal:
+    """Floats from pandas stored as cents (ROUND_HALF_UP via the decimal string)."""
+    return Decimal(f"{float(value):.2f}")
+
+
+def forecast_periods(*, today: dt.date) -> list[Period]:
+    """The quarters a recompute covers: the last four, the current one and the next."""
+    return list(
+        Period.objects.filter(
+            kind=FORECAST_KIND,
+            start_on__lte=today + dt.timedelta(days=100),
+            end_on__gte=today - dt.timedelta(days=370),
+        ).order_by("start_on")
+    )
+
+
+def shift_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_windows(period: Period, count: int = HISTORY_PERIODS) -> list[tuple[dt.date, dt.date]]:
+    """The ``count`` periods of the same length before ``period`` (calendar arithmetic)."""
+    months = {Period.Kind.MONTH: 1, Period.Kind.QUARTER: 3, Period.Kind.YEAR: 12}[period.kind]
+    windows = []
+    for k in range(1, count + 1):
+        start = shift_months(period.start_on, -months * k)
+        end = shift_months(period.start_on, -months * (k - 1)) - dt.timedelta(days=1)
+        windows.append((start, end))
+    return windows
+
+
+def configured_trials() -> int:
+    """Monte Carlo trials per node (``FORECASTING_TRIALS``, 10,000 by default)."""
+    return int(getattr(settings, "FORECASTING_TRIALS", montecarlo.DEFAULT_TRIALS))
+
+
+@dataclass
+class Context:
+    """What one recompute loads once: time, rates, the tree, the model, the settings."""
+
+    now: dt.datetime
+    rates: RateTable
+    people: pd.DataFrame
+    pairs: pd.DataFrame
+    params: dict
+    trials: int = field(default_factory=lambda: configured_trials())
+    seed: int = montecarlo.DEFAULT_SEED
+    timings: dict[str, float] = field(default_factory=dict)
+    _closed: pd.DataFrame | None = None
+    _events: pd.DataFrame | None = None
+    _close_changes: pd.DataFrame | None = None
+
+    def closed_deals(self) -> pd.DataFrame:
+        """Every closed deal (``frames.closed_deals_frame``), loaded once per recompute."""
+        if self._closed is None:
+            self._closed = frames.closed_deals_frame(rates=self.rates)
+        return self._closed
+
+    def events(self) -> pd.DataFrame:
+        """The whole milestone audit log, loaded once per recompute."""
+        if self._events is None:
+            self._events = frames.milestone_events_frame()
+            self._events["at"] = pd.to_datetime(self._events["at"], utc=True)
+        return self._events
+
+    def close_changes(self) -> pd.DataFrame:
+        """Every close-date change, loaded once per recompute."""
+        if self._close_changes is None:
+            self._close_changes = frames.close_date_changes_frame()
+        return self._close_changes
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate(self.now)
+
+    @classmethod
+    def load(cls, *, now: dt.datetime | None = None, params: dict | None = None, **kw) -> Context:
+        people = frames.people_frame()
+        if params is None:
+            latest = ProbabilityModel.objects.order_by("-created_at", "-id").first()
+            params = latest.params if latest else {}
+        return cls(
+            now=now or timezone.now(),
+            rates=RateTable.load(),
+            people=people,
+            pairs=rollups.tree_pairs(people),
+            params=params,
+            **kw,
+        )
+
+
+def fit_probability_model(ctx: Context) -> ProbabilityModel:
+    """Learn win rates from every closed deal and refresh the calibration buckets."""
+    closed, events = ctx.closed_deals(), ctx.events()
+    params = probability.fit(closed, probability.build_observations(closed, events))
+    buckets = probability.calibration(closed, events)
+    with transaction.atomic():
+        model = ProbabilityModel.objects.create(deal_count=len(closed), params=params)
+        CalibrationBucket.objects.all().delete()
+        CalibrationBucket.objects.bulk_create(
+            CalibrationBucket(
+                process_id=int(row.process_id),
+                bucket_low=float(row.bucket_low),
+                bucket_high=float(row.bucket_high),
+                predicted_rate=float(row.predicted_rate),
+                actual_rate=float(row.actual_rate),
+                count=int(row.count),
+            )
+            for row in buckets.itertuples()
+        )
+        stale = ProbabilityModel.objects.order_by("-created_at", "-id").values_list("pk", flat=True)
+        ProbabilityModel.objects.filter(pk__in=list(stale[KEEP_MODELS:])).delete()
+    return model
+
+
+def score_deals(deals: pd.DataFrame, events: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Add category, milestones_done, age_ratio and probability (1 for won deals)."""
+    out = deals.copy()
+    out["category"] = rollups.effective_category(out)
+    out = out[out["category"].notna()].copy()
+    is_open = out["status"] == "open"
+    moments = pd.DataFrame({"opportunity_id": out["opportunity_id"], "at": ctx.now})
+    moments["at"] = pd.Timestamp(ctx.now)
+    events = events[events["opportunity_id"].isin(out["opportunity_id"])]
+    out["milestones_done"] = probability.milestone_counts_at(events, moments).to_numpy()
+    created = pd.to_datetime(out["created_at"], utc=True)
+    out["age_days"] = (pd.Timestamp(ctx.now) - created).dt.total_seconds() / 86400
+    cycles = ctx.params.get("cycles", {})
+    cycle = out["process_id"].map(lambda pid: cycles.get(str(int(pid)), 30.0)).astype(float)
+    out["age_ratio"] = out["age_days"] / cycle
+    out["probability"] = 1.0
+    if is_open.any():
+        out.loc[is_open, "probability"] = probability.score(out[is_open], ctx.params).to_numpy()
+    return out
+
+
+def _expected_new(period: Period, owner_ids: list[int] | None, ctx: Context) -> pd.Series:
+    history = previous_windows(period)
+    if ctx.today > period.end_on:
+        return pd.Series(dtype=float)
+    won = ctx.closed_deals()
+    won = won[won["won"] & (pd.to_datetime(won["closed_on"]) >= pd.Timestamp(history[-1][0]))]
+    if owner_ids is not None:
+        won = won[won["owner_id"].isin(owner_ids)]
+    changes = ctx.close_changes()
+    changes = changes[changes["opportunity_id"].isin(won["opportunity_id"])]
+    return runrate.expected_new(
+        won, changes, target=(period.start_on, period.end_on), history=history, today=ctx.today
+    )
+
+
+ROLLUP_FIELDS = [
+    "pipeline_amount", "best_case_amount", "commit_amount", "closed_amount", "omitted_amount",
+    "cumulative_best_case_amount", "cumulative_commit_amount", "weighted_amount",
+    "expected_new_amount", "projection_weighted_amount", "projection_run_rate_amount",
+    "p10_amount", "p50_amount", "p90_amount",
+]  # fmt: skip
+
+
+def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.datetime) -> int:
+    """Insert one scope's rows of a period (money as cents, see ``money``)."""
+    figures = rollups.with_cumulative(figures).round(2)
+    money_columns = figures[ROLLUP_FIELDS].to_numpy(float)
+    rows = (
+        (
+            int(person_id),
+            period.pk,
+            scope,
+            int(count),
+            float(variance),
+            at,
+            *(money(v) for v in amounts),
+        )
+        for person_id, count, variance, amounts in zip(
+            figures.index,
+            figures["open_deal_count"],
+            figures["variance"],
+            money_columns,
+            strict=True,
+        )
+    )
+    fields = [
+        "person_id",
+        "period_id",
+        "scope",
+        "open_deal_count",
+        "variance",
+        "computed_at",
+        *ROLLUP_FIELDS,
+    ]
+    return writers.insert_rows(ForecastRollup, fields, rows)
+
+
+def _stored_vectors(period: Period, person_ids: Iterable[int]) -> dict[int, np.ndarray]:
+    rows = TrialVector.objects.filter(period=period, person_id__in=list(person_ids)).values_list(
+        "person_id", "trials"
+    )
+    return {pid: np.frombuffer(bytes(blob), dtype=np.float32) for pid, blob in rows}
+
+
+def recompute_period(
+    period: Period,
+    ctx: Context,
+    *,
+    owner_ids: list[int] | None = None,
+    deals: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    expected_new: pd.Series | None = None,
+) -> int:
+    """Rewrite a period's aggregates for ``owner_ids`` (None: everyone) and all above them.
+
+    Returns how many rollup rows were written.
+    """
+    if deals is None:
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates, owner_ids=owner_ids)
+    if events is None:
+        events = frames.milestone_events_frame(opportunity_ids=deals["opportunity_id"].tolist())
+        events["at"] = pd.to_datetime(events["at"], utc=True)
+    scored = (
+        score_deals(deals, events, ctx)
+        if len(deals)
+        else deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
+    )
+    everyone = ctx.people["person_id"].astype(int).tolist()
+    people = everyone if owner_ids is None else [p for p in owner_ids if p in set(everyone)]
+    own = rollups.own_figures(scored) if len(scored) else pd.DataFrame()
+    own = own.reindex(pd.Index(people, name="person_id")).fillna(0.0)
+    for column in rollups.SUM_COLUMNS:
+        if column not in own:
+            own[column] = 0.0
+    if expected_new is None:
+        if owner_ids is None:
+            expected_new = _expected_new(period, None, ctx)
+        else:  # an edit does not change history: keep the stored run rate
+            expected_new = frames.own_rollups_frame(period=period)["expected_new_amount"]
+    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    simulated = scored[(scored["status"] == "open") & (scored["category"] != "omitted")]
+    if period.end_on < ctx.today:  # a period that is over has no range left: closed won only
+        simulated = simulated.iloc[0:0]
+    fresh = montecarlo.simulate_people(
+        simulated, trials=ctx.trials, seed=ctx.seed, period_id=period.pk
+    )
+    at = ctx.now
+    nodes = (
+        everyone
+        if owner_ids is None
+        else sorted(set(ctx.pairs[ctx.pairs["person_id"].isin(people)]["ancestor_id"]))
+    )
+    with transaction.atomic():
+        _write_deals(period, scored, owner_ids, at)
+        TrialVector.objects.filter(period=period, person_id__in=people).delete()
+        writers.insert_rows(
+            TrialVector,
+            ["person_id", "period_id", "trials", "computed_at"],
+            ((pid, period.pk, vec.tobytes(), at) for pid, vec in fresh.items()),
+        )
+        all_own = own if owner_ids is None else _merged_own(period, own)
+        members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
+        vectors = dict(fresh)
+        if owner_ids is not None:
+            others = set(members["person_id"]) - set(fresh) - set(people)
+            vectors.update(_stored_vectors(period, others))
+        own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
+        own_q = montecarlo.subtree_quantiles(
+            vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+        )
+        sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
+        sub = sub.fillna(0.0)
+        sub_q = montecarlo.subtree_quantiles(
+            vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
+        )
+        ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
+        ForecastRollup.objects.filter(
+            period=period, scope=Scope.SUBTREE, person_id__in=nodes
+        ).delete()
+        written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
+        written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
+    return written
+
+
+def _merged_own(period: Period, own: pd.DataFrame) -> pd.DataFrame:
+    """Stored own rows of everyone, with the freshly computed ones in place of theirs."""
+    stored = frames.own_rollups_frame(period=period)
+    stored = stored[~stored.index.isin(own.index)]
+    return pd.concat([stored, own[stored.columns.intersection(own.columns)]])
+
+
+def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetime) -> None:
+    stale = DealProbability.objects.filter(period=period)
+    if owner_ids is not None:
+        stale = stale.filter(owner_id__in=owner_ids)
+    stale.delete()
+    ids = scored["opportunity_id"].astype(int).tolist()
+    for start in range(0, len(ids), BULK):  # deals that moved here from another period/owner
+        DealProbability.objects.filter(opportunity_id__in=ids[start : start + BULK]).delete()
+    rows = zip(
+        scored["opportunity_id"].astype(int),
+        scored["owner_id"].astype(int),
+        scored["category"],
+        (money(a) for a in scored["amount"]),
+        scored["probability"].astype(float),
+        scored["milestones_done"].astype(int),
+        scored["age_ratio"].astype(float),
+        strict=False,
+    )
+    fields = [
+        "opportunity_id",
+        "owner_id",
+        "category",
+        "amount",
+        "probability",
+        "milestones_done",
+        "age_ratio",
+        "period_id",
+        "computed_at",
+    ]
+    writers.insert_rows(DealProbability, fields, ((*row, period.pk, at) for row in rows))
+
+
+def recompute_all(
+    *,
+    now: dt.datetime | None = None,
+    trials: int | None = None,
+    seed: int = montecarlo.DEFAULT_SEED,
+    progress: Progress | None = None,
+    with_kpis: bool = True,
+) -> dict[str, float]:
+    """Everything, for every person and forecast period; returns seconds per phase."""
+    run = RecomputeRun.objects.create(phase="start")
+    timings: dict[str, float] = {}
+
+    def phase(name: str, fraction: float) -> None:
+        run.phase, run.progress, run.timings = name, fraction, timings
+        run.save(update_fields=["phase", "progress", "timings", "updated_at"])
+        if progress:
+            progress(name, fraction)
+
+    try:
+        started = time.perf_counter()
+        phase("learn", 0.05)
+        ctx = Context.load(now=now, params={}, trials=trials or configured_trials(), seed=seed)
+        ctx.params = fit_probability_model(ctx).params
+        timings["learn"] = time.perf_counter() - started
+        periods = forecast_periods(today=ctx.today)
+        DealProbability.objects.exclude(period__in=periods).delete()
+        if periods:
+            mark = time.perf_counter()
+            deals = frames.deals_frame(periods=periods, rates=ctx.rates)
+            events = ctx.events()
+            events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+            timings["load"] = time.perf_counter() - mark
+            for index, period in enumerate(periods):
+                mark = time.perf_counter()
+                phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
+                in_period = deals[deals["period_id"] == period.pk]
+                recompute_period(period, ctx, deals=in_period, events=events)
+                timings[f"rollups {period.name}"] = time.perf_counter() - mark
+        if with_kpis:
+            from .kpis import recompute_kpis
+
+            mark = time.perf_counter()
+            phase("kpis", 0.8)
+            recompute_kpis(periods=periods, ctx=ctx)
+            timings["kpis"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - started
+        run.status, run.finished_at = RecomputeRun.Status.DONE, timezone.now()
+        phase("done", 1.0)
+    except Exception:
+        run.status = RecomputeRun.Status.FAILED
+        run.save(update_fields=["status", "updated_at"])
+        raise
+    return timings
+
+
+def recompute_people(*, person_ids: list[int], period_ids: list[int]) -> int:
+    """The incremental recompute: these people's own figures and every subtree above them."""
+    ctx = Context.load()
+    written = 0
+    for period in Period.objects.filter(pk__in=period_ids).order_by("start_on"):
+        # Keep the trial count of the vectors stored by the last full run, so they still add.
+        stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
+        ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()
+        written += recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
+    return written

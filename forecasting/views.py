@@ -1,0 +1,246 @@
+"""Forecast pages: parse, call a selector or service, render. Visibility via the selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from salesmgmt.decorators import people_only
+from salesmgmt.errors import ApplicationError
+from salesmgmt.models import Role, User
+from salesmgmt.visibility import can_see_user, manages
+
+from . import charts
+from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
+from .models import CallLayer, ForecastSource
+from .selectors import reads
+from .services import calls
+
+FLAGS_PER_PAGE = 50
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _node_and_period(request: HttpRequest):
+    person_id = _int(request.GET.get("person") or request.POST.get("person"))
+    person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
+    period = reads.period_get(pk=_int(request.GET.get("period") or request.POST.get("period")))
+    return person, period
+
+
+def _forecast_url(person: User, period) -> str:
+    return f"{reverse('forecasting:forecast')}?person={person.pk}&period={period.pk}"
+
+
+def _forecast_context(request: HttpRequest, person: User, period, **forms) -> dict:
+    whole_tree = request.GET.get("tree") == "1" or person.role == Role.EXECUTIVE
+    view = reads.forecast_view(
+        viewer=request.user, person=person, period=period, whole_tree=whole_tree
+    )
+    summary = reads.accuracy_summary(viewer=request.user, person=person)
+    mine = summary[summary["person_id"] == person.pk]
+    best = reads.best_projection_source()
+    team = view.team
+    projection = None
+    if team is not None:
+        projection = (
+            team.projection_weighted_amount
+            if best == ForecastSource.MODEL_WEIGHTED
+            else team.projection_run_rate_amount
+        )
+    range_html = ""
+    if team is not None:
+        self_row = view.self_row
+        range_html = charts.to_html(
+            charts.range_figure(
+                {
+                    "P10": float(team.p10_amount),
+                    "P50": float(team.p50_amount),
+                    "P90": float(team.p90_amount),
+                    "Projection": float(projection),
+                    "My call": float(self_row.call.commit_amount) if self_row.call else None,
+                }
+            )
+        )
+    can_adjust = {row.person.pk for row in view.rows if manages(request.user, row.person)}
+    return {
+        "view": view,
+        "person": person,
+        "period": period,
+        "periods": reads.period_list(),
+        "projection": projection,
+        "projection_source": ForecastSource(best).label,
+        "accuracy": mine.to_dict("records"),
+        "range_html": range_html,
+        "uses_charts": bool(range_html),
+        "is_self": person.pk == request.user.pk,
+        "call_form": forms.get("call_form") or CallForm(),
+        "adjust_form": forms.get("adjust_form"),
+        "adjust_person": forms.get("adjust_person"),
+        "can_adjust": can_adjust,
+    }
+
+
+@require_GET
+@people_only
+def forecast(request: HttpRequest) -> HttpResponse:
+    """My call and my team's beside the system's projection, range and backtest accuracy."""
+    person, period = _node_and_period(request)
+    return render(request, "forecasting/forecast.html", _forecast_context(request, person, period))
+
+
+@require_POST
+@people_only
+def call_submit(request: HttpRequest) -> HttpResponse:
+    period = reads.period_get(pk=_int(request.POST.get("period")))
+    form = CallForm(request.POST)
+    if form.is_valid():
+        try:
+            calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
+        except (ValidationError, ApplicationError) as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, "Your call is submitted.")
+            return redirect(_forecast_url(request.user, period))
+    context = _forecast_context(request, request.user, period, call_form=form)
+    return render(request, "forecasting/forecast.html", context, status=400)
+
+
+@require_POST
+@people_only
+def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = reads.person_get(viewer=request.user, pk=person_id)
+    period = reads.period_get(pk=_int(request.POST.get("period")))
+    form = AdjustForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            calls.adjust_call(actor=request.user, person=person, period=period, **form.cleaned_data)
+        except (ValidationError, ApplicationError) as error:
+            status = getattr(error, "status_code", 400)
+            _add_error(form, error)
+        else:
+            messages.success(request, f"{person}'s call is adjusted.")
+            return redirect(_forecast_url(person.manager or request.user, period))
+    viewer_node = person.manager if person.manager_id else request.user
+    if not can_see_user(request.user, viewer_node):
+        viewer_node = request.user
+    context = _forecast_context(
+        request, viewer_node, period, adjust_form=form, adjust_person=person
+    )
+    return render(request, "forecasting/forecast.html", context, status=status)
+
+
+def _add_error(form, error) -> None:
+    if isinstance(error, ValidationError) and hasattr(error, "message_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, getattr(error, "message", None) or "; ".join(error.messages))
+
+
+@require_GET
+@people_only
+def calibration(request: HttpRequest) -> HttpResponse:
+    buckets = reads.calibration_frame()
+    chart = charts.to_html(charts.calibration_figure(buckets)) if len(buckets) else ""
+    return render(
+        request,
+        "forecasting/calibration.html",
+        {"chart": chart, "buckets": buckets.to_dict("records"), "uses_charts": bool(chart)},
+    )
+
+
+@require_GET
+@people_only
+def waterfall(request: HttpRequest) -> HttpResponse:
+    """What changed in the period's open pipeline between any two dates."""
+    person, period = _node_and_period(request)
+    today = timezone.localdate()
+    initial = {"start": max(period.start_on, today - dt.timedelta(days=7)), "end": today}
+    form = WaterfallForm(request.GET if "start" in request.GET else None, initial=initial)
+    steps = changes = None
+    chart = ""
+    if form.is_bound and not form.is_valid():
+        bounds = None
+    else:
+        data = form.cleaned_data if form.is_bound else initial
+        bounds = (_end_of(data["start"]), _end_of(data["end"]))
+    if bounds:
+        steps, changes = reads.waterfall_for(
+            person=person, period=period, start_at=bounds[0], end_at=bounds[1]
+        )
+        chart = charts.to_html(charts.waterfall_figure(steps))
+    return render(
+        request,
+        "forecasting/waterfall.html",
+        {
+            "form": form,
+            "person": person,
+            "period": period,
+            "periods": reads.period_list(),
+            "chart": chart,
+            "uses_charts": bool(chart),
+            "steps": steps.to_dict("records") if steps is not None else [],
+            "changes": changes.sort_values("delta").to_dict("records")
+            if changes is not None
+            else [],
+        },
+    )
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    """The end of a calendar day in the current time zone: "as of that date"."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+@require_GET
+@people_only
+def flags(request: HttpRequest) -> HttpResponse:
+    """Inspection flags of the deals in the person's subtree (paginated)."""
+    person_id = _int(request.GET.get("person"))
+    person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
+    form = FlagFilterForm(request.GET)
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    page = Paginator(
+        reads.flag_list(viewer=request.user, person=person, kind=kind), FLAGS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(request, "forecasting/flags.html", {"page": page, "form": form, "person": person})
+
+
+@require_GET
+@people_only
+def accuracy(request: HttpRequest) -> HttpResponse:
+    """The accuracy ledger: each source's backtest per person, with over- and under-callers."""
+    person_id = _int(request.GET.get("person"))
+    person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
+    summary = reads.accuracy_summary(viewer=request.user, person=person)
+    names = {u.pk: u for u in User.objects.filter(pk__in=summary["person_id"].tolist())}
+    rows = [
+        {
+            **row,
+            "person": names.get(row["person_id"]),
+            "source_label": ForecastSource(row["source"]).label,
+        }
+        for row in summary.sort_values(["person_id", "source"]).to_dict("records")
+    ]
+    return render(
+        request,
+        "forecasting/accuracy.html",
+        {
+            "rows": rows,
+            "person": person,
+            "best": ForecastSource(reads.best_projection_source()).label,
+            "layers": CallLayer,
+        },
+    )

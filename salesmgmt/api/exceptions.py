@@ -1,0 +1,75 @@
+"""One JSON error shape for the whole API: ``{"detail", "code", "fields"?}``.
+
+``fields`` maps a field name to its messages (``non_field_errors`` for the rest). Service
+errors map as STYLE.md says: Django ``ValidationError`` → 400 with field messages,
+``ApplicationError`` → its ``status_code`` (400/403/409), ``Http404`` → 404,
+``PermissionDenied`` → 403; 412 and 429 come from the concurrency and throttling modules.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from salesmgmt.errors import ApplicationError
+
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+
+
+class ServiceError(exceptions.APIException):
+    """An ``ApplicationError`` raised by a service, with the status it asks for."""
+
+    def __init__(self, error: ApplicationError) -> None:
+        super().__init__(detail=error.message, code=_code_for(error.status_code))
+        self.status_code = error.status_code
+
+
+def _code_for(status_code: int) -> str:
+    return {403: "permission_denied", 404: "not_found", 409: "conflict"}.get(status_code, "invalid")
+
+
+def _field_messages(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            (NON_FIELD if name == NON_FIELD_ERRORS else name): messages
+            for name, messages in error.message_dict.items()
+        }
+    return {NON_FIELD: error.messages}
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(_field_messages(exc))
+    if isinstance(exc, ApplicationError):
+        return ServiceError(exc)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or None)
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict):
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 handling (and error reporting) takes over
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
+        response.data = {"detail": "Invalid input.", "code": "invalid", "fields": fields}
+    else:
+        detail = getattr(exc, "detail", response.data)
+        code = detail.code if isinstance(detail, exceptions.ErrorDetail) else "error"
+        response.data = {"detail": str(detail), "code": code}
+    return response
+
+
+@csrf_exempt  # no CSRF page for unsafe methods either: this answers every method with 404
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """A JSON 404 for any /api/ path that names no resource."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)

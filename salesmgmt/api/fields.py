@@ -1,0 +1,64 @@
+"""Serializer fields shared by every app's API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from salesmgmt.models import User
+
+MAX_ID = 2**63 - 1
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key as the API shows and accepts it.
+
+    Writes take an id, looked up in ``visible(user)`` — the caller's visibility-scoped
+    queryset — so an id outside it is the field error "does not exist", never a write.
+    ``queryset`` names the model (and is what anonymous callers get: nothing of it).
+    Reads give ``{"id", "name"}``, or with ``?expand=<field name>`` the ``expanded``
+    serializer's representation (which must include ``id`` and ``name``). The serializer's
+    selector must ``select_related`` the relation so a list costs no extra queries.
+    """
+
+    def __init__(
+        self,
+        *,
+        visible: Callable[[User], QuerySet] | None = None,
+        expanded: type[serializers.Serializer] | None = None,
+        **kwargs,
+    ) -> None:
+        self.visible = visible
+        self.expanded = expanded
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if self.visible is None or user is None or not user.is_authenticated:
+            return self.queryset.none()
+        return self.visible(user)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not str(data).isdigit() or not 0 < int(data) <= MAX_ID:
+            if isinstance(data, int | str) and not isinstance(data, bool):
+                self.fail("does_not_exist", pk_value=data)
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(int(data))
+
+    def use_pk_only_optimization(self) -> bool:
+        return False
+
+    def to_representation(self, value):
+        if self.expanded is not None and self.field_name in self.context.get("expand", ()):
+            return self.expanded(value, context=self.context).data
+        return {"id": value.pk, "name": str(value)}
+
+
+def parse_expand(raw: str | None) -> set[str]:
+    """``"owner,account"`` → ``{"owner", "account"}``."""
+    if not raw:
+        return set()
+    return {name.strip() for name in raw.split(",") if name.strip()}

@@ -1,0 +1,463 @@
+"""Write parsed records through the services: all or nothing, upserting on ``external_id``.
+
+Every row runs in its own savepoint inside one transaction, so one bad row reports its error
+and the others still run (to report theirs); if any row failed, or this is a dry run, the
+whole transaction is rolled back and nothing is imported. References (owners, managers,
+accounts, deals) resolve in bulk, one query per kind, and only among what the importing
+person may see — an import can never attach a record to something outside their visibility.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from salesmgmt import services as org_services
+from salesmgmt.errors import ApplicationError, PermissionDeniedError
+from salesmgmt.models import ImportKind, Role, User
+from salesmgmt.visibility import visible_users
+
+from .parsing import ParsedFile, RowError
+
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 50
+MISSING_ROW = "—"
+
+
+@dataclass
+class ApplyResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def can_import_users(actor: User) -> bool:
+    """Only administrators and integrations (HR/payroll) load the sales organisation."""
+    return actor.is_superuser or actor.role in (Role.ADMIN, Role.INTEGRATOR)
+
+
+def _by_lower_email(queryset, emails: set[str]) -> dict[str, User]:
+    if not emails:
+        return {}
+    found = queryset.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    return {user.email_lower: user for user in found}
+
+
+def _first_by(queryset, field_name: str, values: set[str]) -> dict[str, object]:
+    if not values:
+        return {}
+    found: dict[str, object] = {}
+    for record in queryset.filter(**{f"{field_name}__in": values}).order_by("pk"):
+        found.setdefault(getattr(record, field_name), record)
+    return found
+
+
+class Importer:
+    """One kind's rules; subclasses resolve references and write one row at a time."""
+
+    # Where a service's error on a model field shows up in the file.
+    field_columns: dict[str, str] = {}
+
+    def __init__(self, actor: User, parsed: ParsedFile) -> None:
+        self.actor = actor
+        self.parsed = parsed
+        self.errors: list[RowError] = []
+
+    def error(self, record: dict, column: str, reason: str) -> None:
+        self.errors.append(RowError(record["_row"], column, reason))
+
+    def resolve(self, records: list[dict]) -> None:
+        """Look up references in bulk; report unknown ones with ``self.error``."""
+
+    def apply_row(self, record: dict) -> bool:
+        """Write one row; True if it created a record, False if it updated one."""
+        raise NotImplementedError
+
+    def finish(self, records: list[dict]) -> None:
+        """A second pass once every row exists (the user hierarchy needs one)."""
+
+    def column_for(self, record: dict, field_name: str) -> str:
+        column = self.field_columns.get(field_name, field_name)
+        if column == "account" or field_name == "account":
+            return "account_external_id" if "account_external_id" in record else "account_name"
+        return "" if field_name == "__all__" else column
+
+    def report(self, record: dict, exc: Exception) -> None:
+        if isinstance(exc, ValidationError):
+            if hasattr(exc, "error_dict"):
+                for name, messages in exc.message_dict.items():
+                    for message in messages:
+                        self.error(record, self.column_for(record, name), message)
+            else:
+                for message in exc.messages:
+                    self.error(record, "", message)
+        else:
+            self.error(record, "", getattr(exc, "message", str(exc)))
+
+    def run(self, progress: Progress) -> ApplyResult:
+        result = ApplyResult()
+        self.resolve(self.parsed.records)
+        failed = {e.row for e in self.parsed.errors} | {e.row for e in self.errors}
+        for done, record in enumerate(self.parsed.records, start=1):
+            if record["_row"] not in failed:
+                try:
+                    with transaction.atomic():
+                        created = self.apply_row(record)
+                except (ValidationError, ApplicationError) as exc:
+                    self.report(record, exc)
+                else:
+                    result.created += created
+                    result.updated += not created
+            if done % PROGRESS_EVERY == 0:
+                progress(done)
+        self.finish([r for r in self.parsed.records if r["_row"] not in failed])
+        result.errors = sorted(
+            self.parsed.errors + self.errors, key=lambda e: (e.row or 0, e.column)
+        )
+        progress(len(self.parsed.records))
+        return result
+
+
+def _present(record: dict, *names: str) -> dict:
+    """The record's values for those of ``names`` the file has (None → blank text)."""
+    return {name: record[name] for name in names if name in record}
+
+
+def _blank_to_text(values: dict, text_fields: set[str]) -> dict:
+    return {k: ("" if v is None and k in text_fields else v) for k, v in values.items()}
+
+
+class _OwnedImporter(Importer):
+    """Shared by kinds that have an owner (by email) and an account reference."""
+
+    def resolve_owners(self, records: list[dict]) -> None:
+        emails = {r["owner_email"] for r in records if r.get("owner_email")}
+        self.owners = _by_lower_email(visible_users(self.actor), emails)
+        for record in records:
+            email = record.get("owner_email")
+            if email and email not in self.owners:
+                self.error(record, "owner_email", "No one with this email in your team.")
+
+    def resolve_accounts(self, records: list[dict]) -> None:
+        from accounts.models import Account
+
+        visible = Account.objects.visible_to(self.actor)
+        ext_ids = {r["account_external_id"] for r in records if r.get("account_external_id")}
+        self.accounts_by_ext = _first_by(visible, "external_id", ext_ids)
+        names = {r["account_name"] for r in records if r.get("account_name")}
+        by_name: dict[str, list] = defaultdict(list)
+        if names:
+            for account in visible.filter(name__in=names).order_by("pk"):
+                by_name[account.name].append(account)
+        self.accounts_by_name = by_name
+
+    def account_for(self, record: dict, required: bool = True):
+        if record.get("account_external_id"):
+            account = self.accounts_by_ext.get(record["account_external_id"])
+            if account is None:
+                self.error(record, "account_external_id", "No such account.")
+            return account
+        if record.get("account_name"):
+            matches = self.accounts_by_name.get(record["account_name"], [])
+            if len(matches) > 1:
+                self.error(
+                    record,
+                    "account_name",
+                    "Several accounts have this name; use account_external_id.",
+                )
+                return None
+            if not matches:
+                self.error(record, "account_name", "No such account.")
+                return None
+            return matches[0]
+        if required:
+            column = "account_external_id" if "account_external_id" in record else "account_name"
+            self.error(record, column, "Required.")
+        return None
+
+    def owner_for(self, record: dict) -> User | None:
+        return self.owners.get(record.get("owner_email") or "")
+
+
+class AccountImporter(_OwnedImporter):
+    field_columns = {"owner": "owner_email"}
+    fields = ("name", "industry", "employee_count", "annual_revenue", "country", "region", "state")
+    text_fields = {"name", "industry", "country", "region", "state"}
+
+    def resolve(self, records):
+        from accounts.models import Account
+
+        self.resolve_owners(records)
+        ext_ids = {r["external_id"] for r in records if r.get("external_id")}
+        self.existing = _first_by(Account.objects.visible_to(self.actor), "external_id", ext_ids)
+
+    def apply_row(self, record):
+        from accounts import services
+
+        values = _blank_to_text(_present(record, *self.fields), self.text_fields)
+        if self.owner_for(record) is not None:
+            values["owner"] = self.owner_for(record)
+        existing = self.existing.get(record.get("external_id") or "")
+        if existing is not None:
+            services.update_account(actor=self.actor, account=existing, **values)
+            return False
+        name = values.pop("name")
+        services.create_account(
+            actor=self.actor, name=name, external_id=record.get("external_id") or "", **values
+        )
+        return True
+
+
+class ContactImporter(_OwnedImporter):
+    fields = ("first_name", "last_name", "title", "email", "phone", "buying_role")
+    text_fields = set(fields)
+
+    def resolve(self, records):
+        from accounts.models import Contact
+
+        self.resolve_accounts(records)
+        self.account_of = {r["_row"]: self.account_for(r) for r in records}
+        ext_ids = {r["external_id"] for r in records if r.get("external_id")}
+        self.existing = _first_by(Contact.objects.visible_to(self.actor), "external_id", ext_ids)
+
+    def apply_row(self, record):
+        from accounts import services
+
+        values = _blank_to_text(_present(record, *self.fields), self.text_fields)
+        account = self.account_of[record["_row"]]
+        existing = self.existing.get(record.get("external_id") or "")
+        if existing is not None:
+            services.update_contact(actor=self.actor, contact=existing, account=account, **values)
+            return False
+        services.create_contact(
+            actor=self.actor,
+            account=account,
+            first_name=values.pop("first_name"),
+            last_name=values.pop("last_name"),
+            external_id=record.get("external_id") or "",
+            **values,
+        )
+        return True
+
+
+class OpportunityImporter(_OwnedImporter):
+    field_columns = {"owner": "owner_email", "expected_close_on": "expected_close_on"}
+
+    def resolve(self, records):
+        from accounts.models import Opportunity, SalesProcess
+
+        self.resolve_owners(records)
+        self.resolve_accounts(records)
+        self.account_of = {r["_row"]: self.account_for(r) for r in records}
+        self.processes = {p.name: p for p in SalesProcess.objects.all()}
+        ext_ids = {r["external_id"] for r in records if r.get("external_id")}
+        self.existing = _first_by(
+            Opportunity.objects.visible_to(self.actor), "external_id", ext_ids
+        )
+        for record in records:
+            if record.get("process") and record["process"] not in self.processes:
+                self.error(record, "process", "No sales process with this name.")
+            if record.get("status") in ("won", "lost") and not record.get("closed_on"):
+                self.error(record, "closed_on", "Give the close date of a won or lost deal.")
+
+    def apply_row(self, record):
+        from accounts import services
+        from accounts.models import Opportunity
+
+        account = self.account_of[record["_row"]]
+        owner = self.owner_for(record)
+        status = record.get("status") or Opportunity.Status.OPEN
+        deal = self.existing.get(record.get("external_id") or "")
+        created = deal is None
+        if created:
+            deal = services.create_opportunity(
+                actor=self.actor,
+                account=account,
+                owner=owner,
+                name=record["name"],
+                amount=record["amount"],
+                expected_close_on=record["expected_close_on"],
+                currency=record.get("currency") or "",
+                process=self.processes.get(record.get("process") or ""),
+                forecast_category=record.get("forecast_category") or "",
+                next_step=record.get("next_step") or "",
+                at=record.get("created_at"),
+            )
+            if record.get("external_id"):
+                # create_opportunity takes no external id; it only labels the row for re-imports.
+                Opportunity.objects.filter(pk=deal.pk).update(external_id=record["external_id"])
+        else:
+            changes = _present(record, "name", "amount", "expected_close_on", "next_step")
+            changes["account"] = account
+            if owner is not None:
+                changes["owner"] = owner
+            for name in ("currency", "forecast_category"):
+                if record.get(name):
+                    changes[name] = record[name]
+            if "next_step" in changes and changes["next_step"] is None:
+                changes["next_step"] = ""
+            deal = services.update_opportunity(actor=self.actor, opportunity=deal, **changes)
+        if status != deal.status:
+            if not deal.is_open:
+                raise ValidationError({"status": f"The deal is already {deal.status}."})
+            if status == Opportunity.Status.WON:
+                services.close_won(
+                    actor=self.actor, opportunity=deal, closed_on=record["closed_on"]
+                )
+            elif status == Opportunity.Status.LOST:
+                services.close_lost(
+                    actor=self.actor,
+                    opportunity=deal,
+                    lost_reason=record.get("lost_reason") or "",
+                    closed_on=record["closed_on"],
+                )
+        return created
+
+
+class ActivityImporter(_OwnedImporter):
+    fields = ("kind", "occurred_at", "duration_minutes", "outcome", "notes", "next_step")
+
+    def resolve(self, records):
+        from accounts.models import Activity, Opportunity
+
+        self.resolve_accounts(records)
+        visible_deals = Opportunity.objects.visible_to(self.actor).select_related(
+            "account", "process"
+        )
+        ext_ids = {
+            r["opportunity_external_id"] for r in records if r.get("opportunity_external_id")
+        }
+        self.deals = _first_by(visible_deals, "external_id", ext_ids)
+        self.refs = {}
+        for record in records:
+            deal = None
+            if record.get("opportunity_external_id"):
+                deal = self.deals.get(record["opportunity_external_id"])
+                if deal is None:
+                    self.error(record, "opportunity_external_id", "No such opportunity.")
+            account = self.account_for(record, required=deal is None)
+            self.refs[record["_row"]] = (account, deal)
+        own_ids = {r["external_id"] for r in records if r.get("external_id")}
+        self.existing = _first_by(Activity.objects.visible_to(self.actor), "external_id", own_ids)
+
+    def apply_row(self, record):
+        from accounts import services
+
+        account, deal = self.refs[record["_row"]]
+        values = {k: v for k, v in _present(record, *self.fields).items() if v is not None}
+        existing = self.existing.get(record.get("external_id") or "")
+        if existing is not None:
+            # No activity-edit service exists yet: own fields only, validated like a create.
+            for name, value in values.items():
+                setattr(existing, name, value)
+            existing.full_clean()
+            existing.save()
+            return False
+        activity = services.log_activity(
+            actor=self.actor, account=account, opportunity=deal, **values
+        )
+        if record.get("external_id"):
+            type(activity).objects.filter(pk=activity.pk).update(external_id=record["external_id"])
+        return True
+
+
+class UserImporter(Importer):
+    """The sales organisation: people by email, then the hierarchy by manager's email."""
+
+    fields = ("first_name", "last_name", "role", "region", "hire_date", "title", "sales_role")
+    text_fields = {"first_name", "last_name", "region", "title", "sales_role"}
+
+    def resolve(self, records):
+        if not can_import_users(self.actor):
+            raise PermissionDeniedError("Only administrators and integrations import people.")
+        emails = {r["email"] for r in records}
+        managers = {r["manager_email"] for r in records if r.get("manager_email")}
+        self.known = _by_lower_email(User.objects.all(), emails | managers)
+        ext_ids = {r["external_id"] for r in records if r.get("external_id")}
+        self.by_ext = _first_by(User.objects.all(), "external_id", ext_ids)
+        seen: set[str] = set()
+        for record in records:
+            if record["email"] in seen:
+                self.error(record, "email", "Repeats an earlier row's email.")
+            seen.add(record["email"])
+            manager = record.get("manager_email")
+            if manager and manager not in emails and manager not in self.known:
+                self.error(
+                    record, "manager_email", "No one with this email in the file or in salesmgmt."
+                )
+            if manager and manager == record["email"]:
+                self.error(record, "manager_email", "A person cannot report to themselves.")
+
+    def _names(self, record: dict) -> dict:
+        names = _present(record, "first_name", "last_name")
+        if record.get("name") and not (record.get("first_name") or record.get("last_name")):
+            first, _, last = record["name"].partition(" ")
+            names = {"first_name": first, "last_name": last.strip()}
+        return names
+
+    def apply_row(self, record):
+        values = _blank_to_text(
+            {**_present(record, *self.fields), **self._names(record)}, self.text_fields
+        )
+        if "role" in values and values["role"] is None:
+            values.pop("role")
+        if record.get("external_id"):
+            values["external_id"] = record["external_id"]
+        user = self.by_ext.get(record.get("external_id") or "") or self.known.get(record["email"])
+        if user is not None:
+            if user.email.lower() != record["email"]:
+                values["email"] = record["email"]
+            self.known[record["email"]] = org_services.update_user(user=user, **values)
+            return False
+        username = record["email"][:150]
+        if User.objects.filter(username=username).exists():
+            raise ValidationError({"email": "Another account already uses this as a username."})
+        self.known[record["email"]] = org_services.create_user(
+            username=username, email=record["email"], **values
+        )
+        return True
+
+    def finish(self, records):
+        for record in records:
+            manager_email = record.get("manager_email")
+            if not manager_email:
+                continue
+            user, manager = self.known.get(record["email"]), self.known.get(manager_email)
+            if user is None or manager is None or user.manager_id == manager.pk:
+                continue
+            try:
+                with transaction.atomic():
+                    self.known[record["email"]] = org_services.set_manager(
+                        user=user, manager=manager
+                    )
+            except ValidationError as exc:
+                self.report(record, exc)
+
+    def column_for(self, record, field_name):
+        return {"manager": "manager_email", "username": "email"}.get(field_name, field_name)
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    ImportKind.USERS: UserImporter,
+    ImportKind.ACCOUNTS: AccountImporter,
+    ImportKind.CONTACTS: ContactImporter,
+    ImportKind.OPPORTUNITIES: OpportunityImporter,
+    ImportKind.ACTIVITIES: ActivityImporter,
+}
+
+
+def apply(
+    *, kind: str, actor: User, parsed: ParsedFile, dry_run: bool, progress: Progress
+) -> ApplyResult:
+    """Run the import in one transaction; roll it back for a dry run or any error."""
+    importer = IMPORTERS[kind](actor, parsed)
+    with transaction.atomic():
+        result = importer.run(progress)
+        if dry_run or result.errors:
+            transaction.set_rollback(True)
+    return result

@@ -1,0 +1,48 @@
+"""Celery tasks of the core: ids in, one service call, retries on infrastructure errors."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import webhooks
+
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(
+    bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=None, **RELIABLE
+)
+def deliver_webhook(self, delivery_id: int) -> str | None:
+    """One attempt; on a retryable failure, schedule the next with exponential backoff.
+
+    Attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS), not by Celery. In eager mode
+    (no broker) the retry is left to ``enqueue_overdue_webhooks`` so a request never waits.
+    """
+    outcome = webhooks.attempt_delivery(delivery_id=delivery_id)
+    if outcome is None:
+        return None
+    if outcome.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+def enqueue_overdue_webhooks() -> int:
+    return webhooks.enqueue_overdue_deliveries()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+def run_import(job_id: int) -> str | None:
+    """Validate (dry run) or apply one CSV import; safe to redeliver (a finished job is kept)."""
+    from .csv_import import jobs
+
+    job = jobs.run_import_job(job_id=job_id)
+    return job.status if job else None
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+def purge_idempotency_records() -> int:
+    from .api.idempotency import purge_expired
+
+    return purge_expired()

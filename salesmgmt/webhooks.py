@@ -1,0 +1,326 @@
+"""Webhooks: subscriptions, events emitted after commit, signed delivery with retries.
+
+Flow: a service calls ``emit(event, subject=record)`` inside its transaction. After commit,
+``_fan_out`` writes one ``WebhookDelivery`` per active subscription whose owner may see the
+record (the one visibility policy applies to webhooks too) and enqueues
+``salesmgmt.tasks.deliver_webhook`` for each. The task calls ``attempt_delivery`` once and
+retries with exponential backoff on connection errors and 5xx answers, up to
+``WEBHOOK_MAX_ATTEMPTS``. Nothing here runs inside the user's request transaction, and the
+on-commit hook is ``robust``, so a failing receiver (or broker) never breaks a request.
+
+Receivers verify ``X-Salesmgmt-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body with
+the subscription's secret, and de-duplicate on the body's ``id`` (one id per event).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import User, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Salesmgmt-Signature"
+EVENT_HEADER = "X-Salesmgmt-Event"
+DELIVERY_HEADER = "X-Salesmgmt-Delivery"
+SUBSCRIPTION_FIELDS = {"url", "events", "is_active", "description", "secret"}
+# How each kind of record appears in a payload: the same representation as the API.
+PAYLOAD_SERIALIZERS = {
+    "accounts.opportunity": "accounts.api.serializers.OpportunitySerializer",
+}
+# 4xx answers that mean "try again later" rather than "never send this".
+RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str) -> bool:
+    """What a receiver does: recompute and compare in constant time."""
+    return hmac.compare_digest(sign(secret, body), header or "")
+
+
+# --- subscriptions ------------------------------------------------------------------------
+
+
+def _validate_subscription(subscription: WebhookSubscription) -> None:
+    events = subscription.events
+    if not isinstance(events, list) or not events:
+        raise ValidationError({"events": "Choose at least one event."})
+    unknown = sorted({str(e) for e in events} - set(WebhookEvent.values))
+    if unknown:
+        raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+    subscription.events = sorted(set(events))
+    if urlsplit(subscription.url).scheme not in ("http", "https"):
+        raise ValidationError({"url": "Use an http or https URL."})
+    subscription.full_clean()
+
+
+@transaction.atomic
+def subscribe(
+    *,
+    owner: User,
+    url: str,
+    events: list[str],
+    secret: str = "",
+    description: str = "",
+    is_active: bool = True,
+) -> WebhookSubscription:
+    """Start sending ``events`` the owner may see to ``url``; a secret is generated if empty."""
+    subscription = WebhookSubscription(
+        owner=owner,
+        url=url,
+        events=events,
+        secret=secret or secrets.token_urlsafe(32),
+        description=description,
+        is_active=is_active,
+    )
+    _validate_subscription(subscription)
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def update_subscription(
+    *, subscription: WebhookSubscription, **changes: object
+) -> WebhookSubscription:
+    unknown = set(changes) - SUBSCRIPTION_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    for name, value in changes.items():
+        setattr(subscription, name, value)
+    _validate_subscription(subscription)
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def delete_subscription(*, subscription: WebhookSubscription) -> None:
+    """Remove a subscription and its delivery log."""
+    subscription.delete()
+
+
+# --- emitting ----------------------------------------------------------------------------
+
+
+def emit(event: str, *, subject: Model, data: dict | None = None) -> None:
+    """Queue ``event`` about ``subject`` for its subscribers once the transaction commits."""
+    if event not in WebhookEvent.values:
+        raise ValueError(f"Unknown webhook event {event!r}")
+    label, pk, extra = subject._meta.label_lower, subject.pk, data or {}
+
+    # A named function, not a partial: Django's robust on_commit logs the callback's name.
+    def fan_out_after_commit() -> None:
+        _fan_out(event, label, pk, extra)
+
+    transaction.on_commit(fan_out_after_commit, robust=True)
+
+
+def _subject_payload(label: str, subject: Model) -> dict:
+    path = PAYLOAD_SERIALIZERS.get(label)
+    if path is None:
+        return {"id": subject.pk}
+    return dict(import_string(path)(subject, context={}).data)
+
+
+def _may_see(viewer: User, model: type[Model], pk: int) -> bool:
+    if viewer.sees_everyone:
+        return True
+    visible_to = getattr(model.objects, "visible_to", None)
+    return visible_to is not None and visible_to(viewer).filter(pk=pk).exists()
+
+
+def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
+    """Write a delivery per entitled subscriber and enqueue it; returns the delivery ids."""
+    from . import tasks
+
+    # Events are filtered in Python: JSON "contains" lookups are not portable to SQLite, and
+    # subscriptions are few.
+    subscriptions = [
+        s
+        for s in WebhookSubscription.objects.filter(is_active=True, owner__is_active=True)
+        .select_related("owner")
+        .order_by("id")
+        if event in s.events
+    ]
+    if not subscriptions:
+        return []
+    model = apps.get_model(label)
+    subject = model.objects.filter(pk=pk).first()
+    if subject is None:
+        return []
+    now = timezone.now()
+    body = {
+        "id": str(uuid.uuid4()),
+        "event": event,
+        "created_at": now.isoformat(),
+        "data": {**_subject_payload(label, subject), **data},
+    }
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                subscription=subscription,
+                event=event,
+                event_id=body["id"],
+                payload=body,
+                next_attempt_at=now,
+            )
+            for subscription in subscriptions
+            if _may_see(subscription.owner, model, pk)
+        ]
+    )
+    ids = [delivery.pk for delivery in deliveries]
+    for delivery_id in ids:
+        tasks.deliver_webhook.delay(delivery_id)
+    return ids
+
+
+# --- delivering --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str
+    retry_in: int | None = None
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Exponential: base, 2 * base, 4 * base... after the 1st, 2nd, 3rd failed attempt, capped."""
+    base = settings.WEBHOOK_BACKOFF_BASE_SECONDS
+    return min(base * 2 ** max(attempts - 1, 0), settings.WEBHOOK_BACKOFF_MAX_SECONDS)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver answers for itself; following redirects would resend the body elsewhere."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST the body; (HTTP status or None, error text). The one place that talks HTTP."""
+    allowed = settings.WEBHOOK_ALLOWED_HOSTS
+    if allowed and (urlsplit(url).hostname or "") not in allowed:
+        return None, f"Host not allowed by WEBHOOK_ALLOWED_HOSTS: {urlsplit(url).hostname}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked on subscribe
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return None, f"{type(exc).__name__}: {reason}"
+
+
+def attempt_delivery(*, delivery_id: int) -> DeliveryOutcome | None:
+    """Send a pending delivery once and log the result; None if there is nothing to send.
+
+    Idempotent: a delivery that already succeeded (or failed for good) is never resent.
+    """
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return None
+    subscription = delivery.subscription
+    now = timezone.now()
+    delivery.attempts += 1
+    if not subscription.is_active:
+        status_code, error = None, "The subscription is paused."
+        retryable = False
+    else:
+        body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "salesmgmt-webhooks/1",
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.event_id),
+            SIGNATURE_HEADER: sign(subscription.secret, body),
+        }
+        status_code, error = _post(subscription.url, body, headers)
+        retryable = (
+            status_code is None or status_code >= 500 or (status_code in RETRYABLE_CLIENT_ERRORS)
+        )
+        if error.startswith("Host not allowed"):
+            retryable = False
+    delivery.last_status_code = status_code
+    retry_in = None
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = WebhookDelivery.Status.SUCCEEDED
+        delivery.delivered_at = now
+        delivery.last_error = ""
+        delivery.next_attempt_at = None
+    elif retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
+        retry_in = backoff_seconds(delivery.attempts)
+        delivery.last_error = error or f"HTTP {status_code}"
+        delivery.next_attempt_at = now + dt.timedelta(seconds=retry_in)
+    else:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.last_error = error or f"HTTP {status_code}"
+        delivery.next_attempt_at = None
+    delivery.save()
+    if delivery.status != WebhookDelivery.Status.SUCCEEDED:
+        logger.warning(
+            "Webhook delivery %s attempt %s: %s",
+            delivery.pk,
+            delivery.attempts,
+            delivery.last_error,
+        )
+    return DeliveryOutcome(status=delivery.status, retry_in=retry_in)
+
+
+def enqueue_overdue_deliveries(*, grace: dt.timedelta | None = None) -> int:
+    """Re-enqueue pending deliveries whose scheduled retry is long overdue (a lost task)."""
+    from . import tasks
+
+    cutoff = timezone.now() - (grace or dt.timedelta(minutes=10))
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        tasks.deliver_webhook.delay(delivery_id)
+    return len(ids)
+
+
+@transaction.atomic
+def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a logged event again as a new delivery (same event id, so receivers can dedupe)."""
+    from . import tasks
+
+    copy = WebhookDelivery.objects.create(
+        subscription=delivery.subscription,
+        event=delivery.event,
+        event_id=delivery.event_id,
+        payload=delivery.payload,
+        next_attempt_at=timezone.now(),
+    )
+
+    def enqueue_after_commit() -> None:
+        tasks.deliver_webhook.delay(copy.pk)
+
+    transaction.on_commit(enqueue_after_commit, robust=True)
+    return copy

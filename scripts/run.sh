@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Serve salesmgmt on 127.0.0.1:8000 with demo data: `make run` calls this after installing.
+#
+# Without REDIS_URL, Celery tasks run in-process (eagerly) and nothing else is started.
+# With REDIS_URL, tasks go through the broker, so a Celery worker and beat run in the
+# background and are stopped with the server (Ctrl-C, SIGTERM or the server exiting).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-salesmgmt.settings.local}
+
+log() { printf '\n==> %s\n' "$*"; }
+
+log "Database: ${DATABASE_URL:-SQLite file db.sqlite3 (set DATABASE_URL for PostgreSQL)}"
+"$BIN/python" manage.py migrate --noinput
+
+log "Demo data (idempotent)"
+"$BIN/python" manage.py seed_demo
+
+# Each background process gets its own process group (job control), so stopping one also
+# stops its children (runserver's autoreloader runs the server in a child process).
+set -m
+pids=()
+# shellcheck disable=SC2317  # reached through the traps below
+stop_all() {
+    trap - INT TERM EXIT
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+if [[ -n "${REDIS_URL:-}" ]]; then
+    if [[ -z "${DATABASE_URL:-}" ]]; then
+        echo "warning: REDIS_URL without DATABASE_URL: the worker shares the SQLite file." >&2
+    fi
+    log "Celery worker and beat (broker ${REDIS_URL})"
+    "$BIN/celery" -A salesmgmt worker --loglevel=INFO --concurrency=2 &
+    pids+=("$!")
+    "$BIN/celery" -A salesmgmt beat --loglevel=INFO --schedule=.venv/celerybeat-schedule &
+    pids+=("$!")
+else
+    log "No REDIS_URL: background tasks run in-process (no worker needed)"
+fi
+
+log "Serving on http://${HOST}:${PORT}/ (Ctrl-C stops everything)"
+"$BIN/python" manage.py runserver "${HOST}:${PORT}" &
+server=$!
+pids+=("$server")
+
+# Return as soon as any process ends: if the worker or beat dies, stop the server too,
+# rather than serving a site whose background jobs silently stopped.
+status=0
+wait -n || status=$?
+echo "run.sh: a process exited (status ${status}); stopping the others." >&2
+exit "$status"

@@ -1,1 +1,0 @@
-"""Models of the territories app (added by its issue)."""

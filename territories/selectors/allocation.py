@@ -1,0 +1,139 @@
+"""Top-down allocation of a company target over territories and their owners."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from salesmgmt.models import Period, User
+from salesmgmt.money import RateTable
+
+from ..models import CompanyTarget, Quota, Territory
+from ..quota_rules import ramp_factor, ramped_amount, split_exactly
+from .balance import current_potential, territory_bookings
+from .quotas import ramp_percentages
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class AllocationLine:
+    territory: Territory
+    weight: Decimal
+    territory_quota: Decimal
+
+
+@dataclass(frozen=True)
+class PersonAllocation:
+    person: User
+    territory: Territory
+    territory_quota: Decimal
+    assignment_share: Decimal
+    ramp_factor: Decimal
+    manager_adjustment: Decimal
+    amount: Decimal
+
+
+@dataclass
+class AllocationPreview:
+    period: Period
+    amount: Decimal
+    method: str
+    lines: list[AllocationLine]
+    people: list[PersonAllocation]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.territory_quota for line in self.lines), ZERO)
+
+
+def _weights(method: str, territories: list[Territory], period: Period) -> list[Decimal]:
+    ids = [t.pk for t in territories]
+    if method == CompanyTarget.Method.EVEN:
+        return [Decimal(1)] * len(ids)
+    if method == CompanyTarget.Method.POTENTIAL:
+        frame = current_potential(territory_ids=ids)
+        sums = frame.groupby("territory_id")["potential"].agg(lambda s: sum(s, ZERO))
+        return [sums.get(pk, ZERO) for pk in ids]
+    if method == CompanyTarget.Method.HISTORICAL:
+        end = period.start_on - dt.timedelta(days=1)
+        start = period.start_on.replace(year=period.start_on.year - 1)
+        frame = territory_bookings(
+            territory_ids=ids, start_on=start, end_on=end, rates=RateTable.load()
+        )
+        sums = frame.groupby("territory_id")["amount"].agg(lambda s: sum(s, ZERO))
+        return [sums.get(pk, ZERO) for pk in ids]
+    raise ValidationError({"method": f"Unknown allocation method {method!r}."})
+
+
+def allocation_preview(*, period: Period, amount: Decimal, method: str) -> AllocationPreview:
+    """Split ``amount`` over the lowest-level territories in effect during ``period``.
+
+    Weights: historical = bookings credited to each territory in the four quarters before
+    the period; potential = the annual revenue of its accounts today; even = one each. The
+    territory quotas add up to ``amount`` exactly (largest remainder, see quota_rules). Each
+    territory's owner then carries territory quota * their share * their ramp factor + their
+    manager's adjustment (share and adjustment kept from an existing quota). ≤7 queries.
+    """
+    if amount < 0:
+        raise ValidationError({"amount": "The target cannot be negative."})
+    territories = list(
+        Territory.objects.leaves()
+        .filter(effective_from__lte=period.end_on)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.start_on))
+        .select_related("owner")
+        .order_by("pk")
+    )
+    if not territories:
+        raise ValidationError("There are no territories to allocate to in this period.")
+    weights = _weights(method, territories, period)
+    try:
+        parts = split_exactly(amount, weights)
+    except ValueError:
+        label = CompanyTarget.Method(method).label.lower()
+        raise ValidationError(
+            {"method": f"Every territory weighs zero by {label}; choose another method."}
+        ) from None
+    lines = [AllocationLine(t, w, p) for t, w, p in zip(territories, weights, parts, strict=True)]
+    existing = {
+        q.user_id: q
+        for q in Quota.objects.for_period(period.pk).filter(
+            user__in=[t.owner_id for t in territories]
+        )
+    }
+    percentages = ramp_percentages()
+    by_owner: dict[int, list[AllocationLine]] = defaultdict(list)
+    for line in lines:
+        by_owner[line.territory.owner_id].append(line)
+    people = []
+    for owner_lines in by_owner.values():
+        owner = owner_lines[0].territory.owner
+        quota = existing.get(owner.pk)
+        keeps = quota is not None and quota.basis == Quota.Basis.COMPONENTS
+        share = quota.assignment_share if keeps else Decimal(1)
+        adjustment = quota.manager_adjustment if keeps else ZERO
+        territory_quota = sum((line.territory_quota for line in owner_lines), ZERO)
+        factor = ramp_factor(
+            hire_date=owner.hire_date,
+            start_on=period.start_on,
+            end_on=period.end_on,
+            percentages=percentages,
+        )
+        people.append(
+            PersonAllocation(
+                person=owner,
+                # A rep owning several territories carries their sum, filed under the first.
+                territory=owner_lines[0].territory,
+                territory_quota=territory_quota,
+                assignment_share=share,
+                ramp_factor=factor,
+                manager_adjustment=adjustment,
+                amount=max(ramped_amount(territory_quota, share, factor, adjustment), ZERO),
+            )
+        )
+    return AllocationPreview(period, amount, method, lines, people)

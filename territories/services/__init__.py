@@ -1,0 +1,38 @@
+"""Writes of the territories app, re-exported: territories and rules, account moves, the
+balance monitor, quotas and company targets."""
+
+from .assignments import (
+    account_move,
+    assignment_apply,
+    move_account_owners,
+    rebalance_apply,
+)
+from .balance import balance_snapshot_record, week_start_of
+from .quotas import company_target_allocate, quota_update
+from .territories import (
+    overlay_add,
+    overlay_end,
+    rule_create,
+    rule_update,
+    territory_change_owner,
+    territory_create,
+    territory_update,
+)
+
+__all__ = [
+    "account_move",
+    "assignment_apply",
+    "balance_snapshot_record",
+    "company_target_allocate",
+    "move_account_owners",
+    "overlay_add",
+    "overlay_end",
+    "quota_update",
+    "rebalance_apply",
+    "rule_create",
+    "rule_update",
+    "territory_change_owner",
+    "territory_create",
+    "territory_update",
+    "week_start_of",
+]

@@ -1,0 +1,220 @@
+"""Writes that move accounts between territories: rules, rebalancing, manual moves.
+
+Each apply recomputes its preview inside the transaction, so what is applied is exactly what
+a fresh preview shows; with ``expected_fingerprint`` (from the preview the actor saw) any
+difference is refused instead of applied. Account moves are effective-dated: the old
+assignment closes on the move day and the new one opens then, so bookings won before the move
+stay credited to the old territory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Account, Opportunity
+from salesmgmt.errors import ConflictError, PermissionDeniedError
+from salesmgmt.models import User
+
+from .. import locks, selectors
+from ..models import AccountTerritoryAssignment, AssignmentRun, Territory
+from ..permissions import can_plan_assignments
+from .territories import ensure_seller
+
+SOURCE_BY_KIND = {
+    AssignmentRun.Kind.RULES: AccountTerritoryAssignment.Source.RULE,
+    AssignmentRun.Kind.REBALANCE: AccountTerritoryAssignment.Source.REBALANCE,
+    AssignmentRun.Kind.MANUAL: AccountTerritoryAssignment.Source.MANUAL,
+}
+
+
+def move_account_owners(
+    *,
+    actor: User,
+    owner_by_account: dict[int, User],
+    move_open_opportunities: bool = False,
+) -> int:
+    """Give each account its new owner; optionally the previous owner's open deals too.
+
+    Returns how many deals moved. Runs inside the caller's transaction.
+    """
+    previous = dict(
+        Account.objects.filter(pk__in=list(owner_by_account)).values_list("pk", "owner_id")
+    )
+    accounts_by_owner: dict[User, list[int]] = defaultdict(list)
+    for account_id, owner in owner_by_account.items():
+        accounts_by_owner[owner].append(account_id)
+    for owner, account_ids in accounts_by_owner.items():
+        # One UPDATE per new owner inside this transaction rather than
+        # accounts.services.update_account per account: the checks it makes (the owner is an
+        # active seller the actor sees, the account is in the actor's reach) were made once
+        # for the whole batch by the preview and _apply_plan.
+        Account.objects.filter(pk__in=account_ids).update(owner=owner, updated_at=timezone.now())
+    if not move_open_opportunities:
+        return 0
+    moved = 0
+    deals = Opportunity.objects.open().filter(account_id__in=list(owner_by_account)).order_by("pk")
+    for deal in deals:
+        new_owner = owner_by_account[deal.account_id]
+        # Only the deals the old account owner was working move; overlays' deals stay.
+        if deal.owner_id != previous.get(deal.account_id) or deal.owner_id == new_owner.pk:
+            continue
+        # Through the deal service, so the owner change lands in the deal's history.
+        account_services.update_opportunity(actor=actor, opportunity=deal, owner=new_owner)
+        moved += 1
+    return moved
+
+
+def _apply_plan(
+    *,
+    actor: User,
+    plan: selectors.AssignmentPlan,
+    expected_fingerprint: str | None,
+    move_open_opportunities: bool,
+    note: str = "",
+) -> AssignmentRun:
+    if expected_fingerprint and expected_fingerprint != plan.fingerprint:
+        raise ConflictError(
+            "The accounts or rules changed since the preview; look at the new preview and "
+            "apply again."
+        )
+    if not plan.moves:
+        raise ValidationError("Nothing to move: every account is already where it belongs.")
+    account_ids = [move.account_id for move in plan.moves]
+    locks.lock_accounts(account_ids)
+    open_rows = {row.account_id: row for row in locks.lock_open_assignments(account_ids)}
+    for move in plan.moves:
+        row = open_rows.get(move.account_id)
+        if (row.territory_id if row else None) != move.from_territory_id:
+            raise ConflictError(f"{move.account_name} was moved meanwhile; preview again.")
+        if row is not None and row.effective_from > plan.effective_on:
+            raise ValidationError(
+                {
+                    "effective_on": f"{move.account_name} only joined its territory on "
+                    f"{row.effective_from}; moves cannot predate that."
+                }
+            )
+    owners = {
+        t.pk: t.owner
+        for t in Territory.objects.filter(
+            pk__in={m.to_territory_id for m in plan.moves}
+        ).select_related("owner")
+    }
+    for owner in owners.values():
+        ensure_seller(owner, "territory")
+    run = AssignmentRun.objects.create(
+        kind=plan.kind,
+        applied_by=actor,
+        effective_on=plan.effective_on,
+        move_open_opportunities=move_open_opportunities,
+        fingerprint=plan.fingerprint,
+        note=note[:255],
+    )
+    now = timezone.now()
+    AccountTerritoryAssignment.objects.filter(pk__in=[r.pk for r in open_rows.values()]).update(
+        effective_to=plan.effective_on, updated_at=now
+    )
+    AccountTerritoryAssignment.objects.bulk_create(
+        [
+            AccountTerritoryAssignment(
+                account_id=move.account_id,
+                territory_id=move.to_territory_id,
+                effective_from=plan.effective_on,
+                source=SOURCE_BY_KIND[plan.kind],
+                rule_id=move.rule_id,
+                run=run,
+                assigned_by=actor,
+            )
+            for move in plan.moves
+        ]
+    )
+    run.moved_count = len(plan.moves)
+    run.opportunities_moved_count = move_account_owners(
+        actor=actor,
+        owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
+        move_open_opportunities=move_open_opportunities,
+    )
+    run.save(update_fields=["moved_count", "opportunities_moved_count", "updated_at"])
+    return run
+
+
+def _ensure_can_plan(actor: User) -> None:
+    if not can_plan_assignments(actor):
+        raise PermissionDeniedError("Only managers, executives and admins move accounts.")
+
+
+@transaction.atomic
+def assignment_apply(
+    *,
+    actor: User,
+    include_pinned: bool = False,
+    move_open_opportunities: bool = False,
+    effective_on: dt.date | None = None,
+    expected_fingerprint: str | None = None,
+) -> AssignmentRun:
+    """Apply the rules: exactly the moves ``selectors.assignment_preview`` shows."""
+    _ensure_can_plan(actor)
+    plan = selectors.assignment_preview(
+        actor=actor, include_pinned=include_pinned, effective_on=effective_on
+    )
+    return _apply_plan(
+        actor=actor,
+        plan=plan,
+        expected_fingerprint=expected_fingerprint,
+        move_open_opportunities=move_open_opportunities,
+    )
+
+
+@transaction.atomic
+def rebalance_apply(
+    *,
+    actor: User,
+    band: Decimal | None = None,
+    move_open_opportunities: bool = False,
+    effective_on: dt.date | None = None,
+    expected_fingerprint: str | None = None,
+) -> AssignmentRun:
+    """Apply the rebalancing proposal ``selectors.rebalance_preview`` shows."""
+    _ensure_can_plan(actor)
+    plan = selectors.rebalance_preview(actor=actor, band=band, effective_on=effective_on)
+    return _apply_plan(
+        actor=actor,
+        plan=plan,
+        expected_fingerprint=expected_fingerprint,
+        move_open_opportunities=move_open_opportunities,
+        note=f"band ±{(plan.band or 0) * 100:g}%, CV {plan.cv_before:.3f} → {plan.cv_after:.3f}",
+    )
+
+
+@transaction.atomic
+def account_move(
+    *,
+    actor: User,
+    account: Account,
+    territory: Territory,
+    effective_on: dt.date | None = None,
+    move_open_opportunities: bool = False,
+) -> AssignmentRun:
+    """Move one account by hand; the rules leave it there until forced (it is pinned)."""
+    _ensure_can_plan(actor)
+    plannable = {t.pk for t in selectors.plannable_territories(actor=actor, day=effective_on)}
+    here = selectors.current_assignments(account_ids=[account.pk]).get(account.pk)
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise ValidationError({"account": "No such account."})
+    if territory.pk not in plannable or (here and here["territory_id"] not in plannable):
+        raise PermissionDeniedError("You can only move accounts between your team's territories.")
+    plan = selectors.account_plan(
+        actor=actor, account=account, territory=territory, effective_on=effective_on
+    )
+    return _apply_plan(
+        actor=actor,
+        plan=plan,
+        expected_fingerprint=None,
+        move_open_opportunities=move_open_opportunities,
+    )

@@ -1,0 +1,66 @@
+"""The weekly balance monitor: one snapshot row per territory and week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from salesmgmt.money import quantize_money
+
+from .. import selectors
+from ..models import Territory, TerritoryBalanceSnapshot
+
+INDEX = Decimal("0.0001")
+
+
+def week_start_of(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+@transaction.atomic
+def balance_snapshot_record(
+    *, week_start: dt.date | None = None, band: Decimal | None = None
+) -> list[TerritoryBalanceSnapshot]:
+    """Record each active territory's balance index for a week and flag those outside the band.
+
+    Idempotent: a second run for the same week updates the same rows (one per territory and
+    week), so a retried or duplicated task changes nothing it should not.
+    """
+    week_start = week_start_of(week_start or timezone.localdate())
+    territories = list(
+        Territory.objects.active_on(week_start).leaves().select_related("owner").order_by("pk")
+    )
+    report = selectors.balance_for(territories=territories, as_of=week_start, band=band)
+    existing = {
+        s.territory_id: s
+        for s in TerritoryBalanceSnapshot.objects.filter(
+            week_start=week_start, territory__in=territories
+        )
+    }
+    snapshots = []
+    for row in report.rows:
+        values = {
+            "account_count": row["account_count"],
+            "potential_amount": quantize_money(row["potential"]),
+            "pipeline_amount": quantize_money(row["pipeline"]),
+            "bookings_amount": quantize_money(row["bookings"]),
+            "activity_count": row["activity_count"],
+            "balance_index": Decimal(str(row["balance_index"])).quantize(
+                INDEX, rounding=ROUND_HALF_UP
+            ),
+            "band": report.band,
+            "is_flagged": bool(row["is_outside_band"]),
+        }
+        snapshot = existing.get(row["territory_id"]) or TerritoryBalanceSnapshot(
+            territory_id=row["territory_id"], week_start=week_start
+        )
+        for name, value in values.items():
+            setattr(snapshot, name, value)
+        snapshot.full_clean(validate_unique=False)
+        snapshot.save()
+        snapshots.append(snapshot)
+    return snapshots

@@ -1,0 +1,196 @@
+"""The forecasting API: calls and adjustments through the services, scoped lists, budgets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from forecasting.models import CallLayer, ForecastCall
+from forecasting.services import calls
+from forecasting.services.recompute import recompute_all
+from tests.factories import UserFactory
+from tests.forecasting.factories import deal
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def computed(personas, stages, close_on, period):
+    for name in ("rep_a", "se_a", "rep_b"):
+        deal(personas[name], 1000, close_on=close_on, stage=stages["Negotiate"])
+    recompute_all(with_kpis=False)
+    return personas
+
+
+def as_user(api, user):
+    api.force_authenticate(user)
+    return api
+
+
+def test_rep_submits_a_call_through_the_api(api, rep_a, period):
+    response = as_user(api, rep_a).post(
+        "/api/v1/forecast-calls/",
+        {"period": period.pk, "commit_amount": "500.00", "best_case_amount": "800.00"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["layer"] == CallLayer.OWNER
+    assert ForecastCall.objects.get().person == rep_a
+
+
+def test_api_refuses_best_case_below_commit_with_400(api, rep_a, period):
+    response = as_user(api, rep_a).post(
+        "/api/v1/forecast-calls/",
+        {"period": period.pk, "commit_amount": "900", "best_case_amount": "100"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert not ForecastCall.objects.exists()
+
+
+def test_manager_adjusts_through_the_api_only_in_their_team(api, rep_a, rep_b, manager_a, period):
+    client = as_user(api, manager_a)
+    ok = client.post(
+        "/api/v1/forecast-adjustments/",
+        {
+            "person": rep_a.pk,
+            "period": period.pk,
+            "commit_amount": "10",
+            "best_case_amount": "20",
+            "note": "haircut",
+        },
+        format="json",
+    )
+    outside = client.post(
+        "/api/v1/forecast-adjustments/",
+        {
+            "person": rep_b.pk,
+            "period": period.pk,
+            "commit_amount": "10",
+            "best_case_amount": "20",
+            "note": "not mine",
+        },
+        format="json",
+    )
+
+    assert ok.status_code == 201, ok.content
+    assert outside.status_code == 400  # rep_b is not a visible id: "does not exist"
+    assert ForecastCall.objects.get().submitted_by == manager_a
+
+
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        ("rep_a", {"rep_a"}),
+        ("manager_a", {"rep_a", "se_a"}),
+        ("rep_b", {"rep_b"}),
+        ("integrator", {"rep_a", "se_a", "rep_b"}),
+    ],
+)
+def test_call_list_is_scoped_by_visibility(api, computed, period, viewer, expected):
+    for name in ("rep_a", "se_a", "rep_b"):
+        calls.submit_call(actor=computed[name], period=period, commit_amount=1, best_case_amount=1)
+
+    rows = as_user(api, computed[viewer]).get("/api/v1/forecast-calls/").json()["results"]
+
+    names = {
+        computed_name
+        for computed_name, user in computed.items()
+        if user.pk in {r["person"]["id"] for r in rows}
+    }
+    assert names == expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "people"),
+    [("rep_a", {"rep_a"}), ("manager_b", {"manager_b", "rep_b"})],
+)
+def test_rollup_list_is_scoped_by_visibility(api, computed, period, viewer, people):
+    rows = (
+        as_user(api, computed[viewer])
+        .get("/api/v1/forecast-rollups/", {"period": period.pk})
+        .json()["results"]
+    )
+
+    assert {r["person"] for r in rows} == {computed[n].pk for n in people}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/forecast-rollups/",
+        "/api/v1/forecast-kpis/",
+        "/api/v1/forecast-snapshots/",
+        "/api/v1/forecast-flags/",
+        "/api/v1/forecast-probabilities/",
+        "/api/v1/forecast-calls/",
+        "/api/v1/forecast-adjustments/",
+    ],
+)
+def test_api_lists_answer_and_need_authentication(api, computed, path):
+    assert api.get(path).status_code in (401, 403)
+    assert as_user(api, computed["executive"]).get(path).status_code == 200
+
+
+def _count(api, user, path, **params) -> int:
+    as_user(api, user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get(path, params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_api_rollup_and_call_lists_cost_the_same_queries_for_more_rows(
+    api, computed, period, stages, close_on
+):
+    executive = computed["executive"]
+    calls.submit_call(actor=computed["rep_a"], period=period, commit_amount=1, best_case_amount=1)
+    before = [
+        _count(api, executive, p) for p in ("/api/v1/forecast-rollups/", "/api/v1/forecast-calls/")
+    ]
+    for i in range(6):
+        rep = UserFactory(username=f"more{i}", manager=computed["manager_b"])
+        deal(rep, 100, close_on=close_on, stage=stages["Negotiate"])
+        calls.submit_call(actor=rep, period=period, commit_amount=1, best_case_amount=1)
+    recompute_all(with_kpis=False)
+
+    after = [
+        _count(api, executive, p) for p in ("/api/v1/forecast-rollups/", "/api/v1/forecast-calls/")
+    ]
+
+    # rollups: count + page. calls: count + page (person, period, submitted_by joined).
+    assert after == before
+
+
+def test_adjustment_keeps_old_and_new_in_the_response(api, rep_a, manager_a, period):
+    calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=100)
+
+    body = (
+        as_user(api, manager_a)
+        .post(
+            "/api/v1/forecast-adjustments/",
+            {
+                "person": rep_a.pk,
+                "period": period.pk,
+                "commit_amount": "70",
+                "best_case_amount": "100",
+                "note": "risk",
+            },
+            format="json",
+        )
+        .json()
+    )
+
+    assert (Decimal(body["previous_commit_amount"]), Decimal(body["commit_amount"])) == (
+        Decimal(100),
+        Decimal(70),
+    )
+    assert body["submitted_by"]["id"] == manager_a.pk

@@ -1,0 +1,126 @@
+"""The backtest sees only what was known each week; the ledger scores sources and people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.utils import timezone
+
+from accounts import services as deal_services
+from forecasting.analytics import accuracy
+from forecasting.models import AccuracyEntry, ForecastSource
+from forecasting.services import backtest, calls
+from tests.factories import AccountFactory
+from tests.forecasting.factories import quarter
+
+
+def aware(day: dt.date, hour: int = 12) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def test_backtest_sees_only_data_available_at_the_time(rep_a, manager_a, process, today):
+    # Given last quarter: a deal created in week 2 at 1,000, raised to 20,000 in week 6, won.
+    last = quarter(today - dt.timedelta(days=100))
+    account = AccountFactory(owner=rep_a)
+    opp = deal_services.create_opportunity(
+        actor=rep_a,
+        account=account,
+        name="Acme",
+        amount=Decimal(1000),
+        expected_close_on=last.end_on - dt.timedelta(days=5),
+        at=aware(last.start_on + dt.timedelta(days=9)),
+    )
+    deal_services.update_opportunity(
+        actor=rep_a,
+        opportunity=opp,
+        amount=Decimal(20000),
+        at=aware(last.start_on + dt.timedelta(days=40)),
+    )
+    deal_services.close_won(
+        actor=rep_a, opportunity=opp, closed_on=last.end_on - dt.timedelta(days=5)
+    )
+
+    backtest.run_backtest()
+
+    model = {
+        e.as_of: e.forecast_amount
+        for e in AccuracyEntry.objects.filter(
+            person=rep_a, period=last, source=ForecastSource.MODEL_WEIGHTED
+        )
+    }
+    week = dict(enumerate(sorted(model)))
+    assert model[week[0]] == 0  # not created yet
+    assert 0 < model[week[2]] <= Decimal(1000)  # known at 1,000 only
+    assert model[week[7]] > Decimal(1000)  # after the raise
+    actual = AccuracyEntry.objects.filter(person=manager_a, period=last).values_list(
+        "actual_amount", flat=True
+    )
+    assert set(actual) == {Decimal(20000)}  # rolled up to the manager
+
+
+def test_backtest_is_idempotent_and_records_calls_of_record(rep_a, process, today):
+    last = quarter(today - dt.timedelta(days=100))
+    account = AccountFactory(owner=rep_a)
+    opp = deal_services.create_opportunity(
+        actor=rep_a,
+        account=account,
+        name="Acme",
+        amount=Decimal(1000),
+        expected_close_on=last.end_on,
+        at=aware(last.start_on),
+    )
+    deal_services.close_won(actor=rep_a, opportunity=opp, closed_on=last.end_on)
+    calls.submit_call(
+        actor=rep_a, period=last, commit_amount=800, best_case_amount=900, at=aware(last.start_on)
+    )
+    calls.lock_calls(at=aware(last.start_on + dt.timedelta(days=3)))
+
+    backtest.run_backtest()
+    first = sorted(
+        AccuracyEntry.objects.values_list("person", "source", "as_of", "forecast_amount")
+    )
+    backtest.run_backtest()
+
+    assert (
+        sorted(AccuracyEntry.objects.values_list("person", "source", "as_of", "forecast_amount"))
+        == first
+    )
+    call = AccuracyEntry.objects.get(person=rep_a, source=ForecastSource.CALL)
+    assert (call.forecast_amount, call.actual_amount) == (Decimal(800), Decimal(1000))
+
+
+def test_accuracy_metrics_and_verdicts():
+    rows = []
+    for i in range(6):
+        rows.append((1, "call", 130.0, 100.0))  # always 30 % high
+        rows.append((2, "call", 70.0 + i % 2, 100.0))  # always about 30 % low
+        rows.append((3, "call", 100.0 + (10 if i % 2 else -10), 100.0))  # unbiased
+    entries = pd.DataFrame(
+        rows, columns=["person_id", "source", "forecast_amount", "actual_amount"]
+    )
+
+    summary = accuracy.summarize(entries).set_index("person_id")
+
+    assert summary.loc[1, "accuracy"] == pytest.approx(0.7)
+    assert summary.loc[1, "bias"] == pytest.approx(0.3)
+    assert summary.loc[1, "verdict"] == "over-caller"
+    assert summary.loc[2, "verdict"] == "sandbagger"
+    assert summary.loc[3, "verdict"] == ""
+    assert abs(summary.loc[3, "tracking_signal"]) < 1
+    assert summary.loc[3, "mape"] == pytest.approx(0.1)
+
+
+def test_best_projection_is_the_source_with_lower_mape():
+    entries = pd.DataFrame(
+        [(1, "model_weighted", 80.0, 100.0), (1, "model_run_rate", 95.0, 100.0)] * 3,
+        columns=["person_id", "source", "forecast_amount", "actual_amount"],
+    )
+
+    best = accuracy.best_model_source(
+        accuracy.summarize(entries), ["model_weighted", "model_run_rate"]
+    )
+
+    assert best == "model_run_rate"

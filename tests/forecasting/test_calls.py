@@ -1,0 +1,141 @@
+"""Calls and adjustments: separate layers, each submission kept with its audit, weekly lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import OpportunityChange
+from forecasting.models import CallLayer, CallOfRecord, CategoryOverride, ForecastCall
+from forecasting.services import calls, categories
+from salesmgmt.errors import PermissionDeniedError
+from tests.forecasting.factories import deal
+
+
+def test_submit_call_keeps_every_submission_with_old_and_new(rep_a, period):
+    first = calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
+    second = calls.submit_call(
+        actor=rep_a, period=period, commit_amount=150, best_case_amount=250, note="Acme slipped in"
+    )
+
+    assert ForecastCall.objects.filter(person=rep_a).count() == 2
+    assert (first.previous_commit_amount, first.commit_amount) == (None, Decimal(100))
+    assert (second.previous_commit_amount, second.commit_amount) == (Decimal(100), Decimal(150))
+    assert (second.submitted_by, second.layer) == (rep_a, CallLayer.OWNER)
+    assert calls.latest_call(person=rep_a, period=period) == second
+
+
+def test_submit_call_refuses_best_case_below_commit(rep_a, period):
+    with pytest.raises(ValidationError, match="Best case"):
+        calls.submit_call(actor=rep_a, period=period, commit_amount=300, best_case_amount=200)
+
+
+def test_manager_adjustment_is_a_separate_layer_with_a_note(rep_a, manager_a, period):
+    owner = calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
+
+    adjusted = calls.adjust_call(
+        actor=manager_a,
+        person=rep_a,
+        period=period,
+        commit_amount=80,
+        best_case_amount=200,
+        note="Globex never closes in the last week",
+    )
+
+    assert adjusted.layer == CallLayer.MANAGER
+    assert (adjusted.previous_commit_amount, adjusted.commit_amount) == (Decimal(100), Decimal(80))
+    assert adjusted.submitted_by == manager_a
+    # The owner's layer is untouched.
+    assert calls.latest_call(person=rep_a, period=period) == owner
+
+
+def test_manager_adjustment_needs_a_note_and_a_manager(rep_a, rep_b, manager_a, period):
+    with pytest.raises(ValidationError, match="why"):
+        calls.adjust_call(
+            actor=manager_a,
+            person=rep_a,
+            period=period,
+            commit_amount=1,
+            best_case_amount=1,
+            note=" ",
+        )
+    with pytest.raises(PermissionDeniedError):
+        calls.adjust_call(
+            actor=manager_a,
+            person=rep_b,
+            period=period,
+            commit_amount=1,
+            best_case_amount=1,
+            note="not my team",
+        )
+    with pytest.raises(PermissionDeniedError):
+        calls.adjust_call(
+            actor=rep_a,
+            person=rep_a,
+            period=period,
+            commit_amount=1,
+            best_case_amount=1,
+            note="self",
+        )
+
+
+def test_weekly_lock_freezes_the_call_of_record_and_carries_it_over(rep_a, manager_a, period):
+    monday = timezone.now()
+    calls.submit_call(
+        actor=rep_a,
+        period=period,
+        commit_amount=100,
+        best_case_amount=200,
+        at=monday - dt.timedelta(days=1),
+    )
+    calls.adjust_call(
+        actor=manager_a,
+        person=rep_a,
+        period=period,
+        commit_amount=90,
+        best_case_amount=150,
+        note="haircut",
+        at=monday - dt.timedelta(hours=1),
+    )
+
+    assert calls.lock_calls(at=monday) == 1
+    assert calls.lock_calls(at=monday) == 0  # the same week twice: nothing changes
+    # A later submission does not change the frozen record ...
+    calls.submit_call(actor=rep_a, period=period, commit_amount=500, best_case_amount=600)
+    record = CallOfRecord.objects.get(person=rep_a, locked_on=timezone.localdate(monday))
+    assert (record.commit_amount, record.manager_commit_amount) == (Decimal(100), Decimal(90))
+    # ... and next week, with no new call, the last one carries over.
+    next_week = monday + dt.timedelta(days=7)
+    calls.lock_calls(at=next_week)
+    carried = CallOfRecord.objects.get(person=rep_a, locked_on=timezone.localdate(next_week))
+    assert carried.commit_amount == Decimal(500)
+
+
+def test_category_override_is_audited_and_logged_on_the_deal(rep_a, stages, close_on):
+    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
+
+    override = categories.set_category(
+        actor=rep_a, opportunity=opp, category="commit", note="PO in hand"
+    )
+
+    opp.refresh_from_db()
+    assert opp.forecast_category == "commit"
+    assert (override.previous_category, override.category, override.set_by) == (
+        "pipeline",
+        "commit",
+        rep_a,
+    )
+    change = OpportunityChange.objects.filter(opportunity=opp, field="forecast_category").last()
+    assert (change.old_value, change.new_value, change.changed_by) == ("pipeline", "commit", rep_a)
+
+
+def test_category_override_only_by_the_owner(rep_a, manager_a, stages, close_on):
+    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
+
+    with pytest.raises(PermissionDeniedError):
+        categories.set_category(actor=manager_a, opportunity=opp, category="commit")
+    assert not CategoryOverride.objects.exists()

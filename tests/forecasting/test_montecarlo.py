@@ -1,0 +1,78 @@
+"""The Monte Carlo range against the analytic mean and variance of Σ a·Bernoulli(p)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.analytics import montecarlo, rollups
+
+
+def book(n: int, *, owner: int = 1, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "opportunity_id": np.arange(n) + owner * 1000,
+            "owner_id": owner,
+            "amount": rng.uniform(1_000, 50_000, n).round(2),
+            "probability": rng.uniform(0.05, 0.95, n),
+        }
+    )
+
+
+def analytic(deals: pd.DataFrame) -> tuple[float, float]:
+    a, p = deals["amount"], deals["probability"]
+    return float((a * p).sum()), float((a * a * p * (1 - p)).sum())
+
+
+def test_montecarlo_mean_and_variance_match_the_analytic_ones():
+    deals = book(60)
+    trials = 40_000
+
+    vector = montecarlo.simulate_people(deals, trials=trials, seed=1, period_id=1)[1]
+
+    mean, variance = analytic(deals)
+    standard_error = np.sqrt(variance / trials)
+    assert vector.mean() == pytest.approx(mean, abs=4 * standard_error)
+    assert vector.var() == pytest.approx(variance, rel=0.05)
+
+
+def test_montecarlo_is_reproducible_from_its_seed():
+    deals = book(20)
+
+    first = montecarlo.simulate_people(deals, trials=1000, seed=9, period_id=4)[1]
+    again = montecarlo.simulate_people(deals, trials=1000, seed=9, period_id=4)[1]
+    other = montecarlo.simulate_people(deals, trials=1000, seed=10, period_id=4)[1]
+
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_montecarlo_blocks_large_books_without_changing_the_distribution(monkeypatch):
+    deals = book(300)
+    monkeypatch.setattr(montecarlo, "BLOCK_CELLS", 5_000)  # forces many small blocks
+
+    vector = montecarlo.simulate_people(deals, trials=20_000, seed=2, period_id=1)[1]
+
+    mean, variance = analytic(deals)
+    assert vector.mean() == pytest.approx(mean, abs=4 * np.sqrt(variance / 20_000))
+
+
+def test_subtree_range_sums_the_team_and_adds_closed_won():
+    people = pd.DataFrame({"person_id": [1, 2, 3], "ancestor_path": ["/", "/1/", "/1/"]})
+    pairs = rollups.tree_pairs(people)
+    deals = pd.concat([book(40, owner=2, seed=4), book(40, owner=3, seed=5)])
+    trials = 20_000
+    vectors = montecarlo.simulate_people(deals, trials=trials, seed=1, period_id=1)
+    closed = pd.Series({1: 5_000.0, 2: 1_000.0, 3: 0.0})
+
+    q = montecarlo.subtree_quantiles(vectors, pairs, closed, trials=trials)
+
+    mean, variance = analytic(deals)
+    sd = np.sqrt(variance)
+    # Forty deals a head: close to normal, so P10/P50/P90 ≈ mean + (-1.28, 0, 1.28)·sd.
+    assert q.loc[1, "p50_amount"] == pytest.approx(mean + 5_000, abs=0.05 * sd)
+    assert q.loc[1, "p10_amount"] == pytest.approx(mean + 5_000 - 1.2816 * sd, abs=0.1 * sd)
+    assert q.loc[1, "p90_amount"] == pytest.approx(mean + 5_000 + 1.2816 * sd, abs=0.1 * sd)
+    assert q.loc[2, "p50_amount"] < q.loc[1, "p50_amount"]

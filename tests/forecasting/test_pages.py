@@ -1,0 +1,191 @@
+"""Forecast pages: visibility per persona, calls and adjustments on the form, query budgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from forecasting.models import CallLayer, FlagKind, ForecastCall, InspectionFlag
+from forecasting.services import calls
+from forecasting.services.recompute import recompute_all
+from tests.factories import UserFactory
+from tests.forecasting.factories import deal
+
+PAGES = [
+    "forecasting:forecast",
+    "forecasting:waterfall",
+    "forecasting:flags",
+    "forecasting:accuracy",
+]
+
+
+@pytest.fixture
+def computed(personas, stages, close_on, period):
+    for name in ("rep_a", "se_a", "rep_b"):
+        deal(personas[name], 1000, close_on=close_on, stage=stages["Negotiate"])
+    recompute_all(with_kpis=False)
+    return personas
+
+
+def get(client, user, name, **params):
+    client.force_login(user)
+    return client.get(reverse(name), params)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(
+    ("viewer", "subject", "status"),
+    [
+        ("rep_a", "rep_a", 200),
+        ("rep_a", "rep_b", 404),
+        ("rep_a", "manager_a", 404),
+        ("manager_a", "rep_a", 200),
+        ("manager_a", "rep_b", 404),
+        ("manager_b", "rep_a", 404),
+        ("executive", "rep_b", 200),
+        ("admin", "manager_a", 200),
+    ],
+)
+def test_pages_show_only_people_the_viewer_sees(
+    client, computed, period, page, viewer, subject, status
+):
+    response = get(client, computed[viewer], page, person=computed[subject].pk, period=period.pk)
+
+    assert response.status_code == status
+
+
+def test_integrators_use_the_api_not_the_pages(client, computed, period):
+    assert get(client, computed["integrator"], "forecasting:forecast").status_code == 403
+
+
+def test_forecast_page_shows_system_figures_and_range(client, computed, period):
+    response = get(client, computed["manager_a"], "forecasting:forecast", period=period.pk)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "P10 / P50 / P90" in body
+    assert "Plotly" in body or "plotly" in body  # the range chart is embedded
+    assert "2,000" in body  # rep_a + se_a commit, cumulative
+
+
+def test_rep_submits_a_call_from_the_page(client, computed, period):
+    client.force_login(computed["rep_a"])
+
+    response = client.post(
+        reverse("forecasting:call_submit"),
+        {
+            "period": period.pk,
+            "commit_amount": "900",
+            "best_case_amount": "1200",
+            "note": "",
+        },
+    )
+
+    assert response.status_code == 302
+    call = ForecastCall.objects.get(person=computed["rep_a"])
+    assert (call.commit_amount, call.layer) == (Decimal(900), CallLayer.OWNER)
+
+
+def test_call_form_shows_the_services_refusal(client, computed, period):
+    client.force_login(computed["rep_a"])
+
+    response = client.post(
+        reverse("forecasting:call_submit"),
+        {
+            "period": period.pk,
+            "commit_amount": "900",
+            "best_case_amount": "100",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Best case cannot be below commit" in response.content.decode()
+    assert not ForecastCall.objects.exists()
+
+
+def test_manager_adjusts_a_reps_call_beside_the_system_figures(client, computed, period):
+    calls.submit_call(
+        actor=computed["rep_a"], period=period, commit_amount=700, best_case_amount=900
+    )
+    client.force_login(computed["manager_a"])
+
+    response = client.post(
+        reverse("forecasting:call_adjust", args=[computed["rep_a"].pk]),
+        {
+            "period": period.pk,
+            "commit_amount": "600",
+            "best_case_amount": "900",
+            "note": "Slip risk",
+        },
+    )
+
+    assert response.status_code == 302
+    adjusted = ForecastCall.objects.get(layer=CallLayer.MANAGER)
+    assert (adjusted.previous_commit_amount, adjusted.commit_amount) == (Decimal(700), Decimal(600))
+    page = client.get(reverse("forecasting:forecast"), {"period": period.pk}).content.decode()
+    assert "Slip risk" in page
+
+
+def test_manager_cannot_adjust_someone_outside_the_team(client, computed, period):
+    client.force_login(computed["manager_a"])
+
+    response = client.post(
+        reverse("forecasting:call_adjust", args=[computed["rep_b"].pk]),
+        {"period": period.pk, "commit_amount": "1", "best_case_amount": "1", "note": "x"},
+    )
+
+    assert response.status_code == 404
+    assert not ForecastCall.objects.exists()
+
+
+def _queries(client, user, name, **params) -> int:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse(name), params).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_forecast_page_queries_do_not_grow_with_the_team(
+    client, computed, period, stages, close_on
+):
+    executive = computed["executive"]
+    before = _queries(client, executive, "forecasting:forecast", period=period.pk)
+    for i in range(5):
+        rep = UserFactory(username=f"extra{i}", manager=computed["manager_b"])
+        deal(rep, 500, close_on=close_on, stage=stages["Negotiate"])
+        calls.submit_call(actor=rep, period=period, commit_amount=1, best_case_amount=2)
+    recompute_all(with_kpis=False)
+
+    after = _queries(client, executive, "forecasting:forecast", period=period.pk)
+
+    # session, user, period, periods, people, rollups, calls, calls of record, subtree ids,
+    # accuracy entries, best-source entries: the same whatever the tree's size.
+    assert after == before
+
+
+def test_flags_page_is_paginated_with_a_fixed_number_of_queries(client, computed, stages, close_on):
+    rep = computed["rep_a"]
+    for _ in range(3):
+        opp = deal(rep, 10, close_on=close_on - dt.timedelta(days=400), stage=stages["Qualify"])
+        InspectionFlag.objects.create(opportunity=opp, owner=rep, kind=FlagKind.CLOSE_DATE_PAST)
+    before = _queries(client, rep, "forecasting:flags")
+    for _ in range(10):
+        opp = deal(rep, 10, close_on=close_on, stage=stages["Qualify"])
+        InspectionFlag.objects.create(opportunity=opp, owner=rep, kind=FlagKind.NO_ACTIVITY)
+
+    after = _queries(client, rep, "forecasting:flags")
+
+    # session, user, subtree ids, count, page of flags with deal and owner joined.
+    assert after == before
+
+
+def test_calibration_and_waterfall_pages_render_charts(client, computed, period):
+    assert get(client, computed["executive"], "forecasting:calibration").status_code == 200
+    response = get(client, computed["executive"], "forecasting:waterfall", period=period.pk)
+    assert response.status_code == 200
+    assert "plotly" in response.content.decode().lower()

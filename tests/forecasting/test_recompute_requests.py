@@ -1,0 +1,112 @@
+"""The debounced incremental recompute: coalescing, one batch in flight, redelivery, reconciler."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts import services as deal_services
+from forecasting import tasks
+from forecasting.models import ForecastRollup, RecomputeRequest, Scope
+from forecasting.services import requests
+from forecasting.services.recompute import recompute_all
+from tests.forecasting.factories import deal
+
+FAST: dict = {"with_kpis": False}
+
+
+@pytest.fixture
+def settled(rep_a, rep_b, stages, close_on, period, settings):
+    """Two reps with a commit deal each, fully recomputed."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    mine = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"])
+    deal(rep_b, 5000, close_on=close_on, stage=stages["Negotiate"])
+    recompute_all(**FAST)
+    return mine
+
+
+def commit(person, period, scope=Scope.OWN):
+    return ForecastRollup.objects.get(person=person, period=period, scope=scope).commit_amount
+
+
+def test_request_recompute_coalesces_a_burst_into_one_pending_row_per_node(rep_a, period):
+    for _ in range(5):
+        requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
+
+    assert RecomputeRequest.objects.filter(started_at__isnull=True).count() == 1
+
+
+def test_a_deal_edit_reaches_the_rollups_through_the_debounced_task(
+    settled, rep_a, manager_a, executive, period, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(3000))
+
+    assert commit(rep_a, period) == Decimal(3000)
+    assert commit(manager_a, period, Scope.SUBTREE) == Decimal(3000)
+    assert commit(executive, period, Scope.SUBTREE) == Decimal(8000)
+    assert not RecomputeRequest.objects.filter(finished_at__isnull=True).exists()
+
+
+def _values():
+    return sorted(
+        tuple(v for k, v in row.items() if k not in ("id", "computed_at"))
+        for row in ForecastRollup.objects.values()
+    )
+
+
+def test_incremental_recompute_leaves_the_rows_a_full_one_would(settled, rep_a, period):
+    deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(2500))
+    requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
+    requests.run_requests(request_ids=requests.claim_requests())
+    incremental = _values()
+
+    recompute_all(**FAST)
+
+    assert _values() == incremental
+
+
+def test_only_one_batch_is_in_flight_at_a_time(rep_a, rep_b, period):
+    requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
+    first = requests.claim_requests()
+    requests.request_recompute(person_ids=[rep_b.pk, rep_a.pk], period_ids=[period.pk])
+
+    assert requests.claim_requests() == []  # the first batch is still running
+    requests.run_requests(request_ids=first)
+    assert len(requests.claim_requests()) == 2
+
+
+def test_a_batch_redelivered_after_its_worker_died_completes_and_changes_nothing_more(
+    settled, rep_a, period
+):
+    deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(4000))
+    requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
+    claimed = requests.claim_requests()
+    # The worker dies here: rows are claimed, nothing is written. The broker redelivers.
+
+    tasks.run_recompute_requests(claimed)
+    once = _values()
+    tasks.run_recompute_requests(claimed)
+
+    assert commit(rep_a, period) == Decimal(4000)
+    assert _values() == once
+
+
+def test_reconciler_reenqueues_requests_started_but_never_finished(rep_a, period, monkeypatch):
+    requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
+    ids = requests.claim_requests()
+    RecomputeRequest.objects.filter(pk__in=ids).update(
+        started_at=timezone.now() - requests.STALE_AFTER - dt.timedelta(minutes=1)
+    )
+    sent = []
+    monkeypatch.setattr(tasks.run_recompute_requests, "delay", sent.append)
+    monkeypatch.setattr(tasks.process_recompute_requests, "delay", lambda: None)
+
+    assert tasks.reconcile_recomputes() == ids
+    assert sent == [ids]
+    assert tasks.reconcile_recomputes() == []  # clock restarted: not enqueued twice

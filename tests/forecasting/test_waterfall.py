@@ -1,0 +1,119 @@
+"""Change between two dates: one ranked change type per deal, exact from the change log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.utils import timezone
+
+from accounts import services as deal_services
+from forecasting.analytics import waterfall
+from forecasting.selectors import reads
+from tests.factories import AccountFactory
+
+P_START, P_END = dt.date(2030, 1, 1), dt.date(2030, 3, 31)
+IN, LATER = pd.Timestamp("2030-02-15"), pd.Timestamp("2030-05-15")
+
+
+def state(rows):
+    return pd.DataFrame(rows, columns=waterfall.STATE_COLUMNS)
+
+
+def test_each_deal_gets_the_first_change_type_in_rank_order():
+    start = state(
+        [
+            (2, 1, "open", 100.0, IN, "commit"),
+            (3, 1, "open", 100.0, IN, "pipeline"),
+            (4, 1, "open", 100.0, LATER, "pipeline"),
+            (5, 1, "open", 100.0, IN, "commit"),
+            (6, 1, "open", 100.0, IN, "pipeline"),
+            (7, 1, "open", 100.0, IN, "pipeline"),
+            (8, 1, "open", 100.0, IN, "pipeline"),
+            (9, 1, "open", 100.0, IN, "pipeline"),
+        ]
+    )
+    end = state(
+        [
+            (1, 1, "open", 50.0, IN, "pipeline"),  # new
+            (2, 1, "won", 100.0, IN, "closed"),  # won
+            (3, 1, "lost", 100.0, IN, None),  # lost
+            (4, 1, "open", 300.0, IN, "commit"),  # pulled in (and bigger): pulled in wins
+            (5, 1, "open", 100.0, LATER, "commit"),  # pushed out
+            (6, 1, "open", 130.0, IN, "pipeline"),  # increased
+            (7, 1, "open", 60.0, IN, "commit"),  # decreased (and re-categorized): decreased wins
+            (8, 1, "open", 100.0, IN, "best_case"),  # category moved
+            (9, 1, "open", 100.0, IN, "pipeline"),  # unchanged
+        ]
+    )
+
+    changes = waterfall.classify_changes(start, end, period_start=P_START, period_end=P_END)
+
+    by_deal = dict(zip(changes["opportunity_id"], changes["change_type"], strict=True))
+    assert by_deal == {
+        1: "new",
+        2: "won",
+        3: "lost",
+        4: "pulled_in",
+        5: "pushed_out",
+        6: "increased",
+        7: "decreased",
+        8: "category_moved",
+    }
+    deltas = dict(zip(changes["opportunity_id"], changes["delta"], strict=True))
+    assert deltas == {1: 50, 2: -100, 3: -100, 4: 300, 5: -100, 6: 30, 7: -40, 8: 0}
+
+
+def test_waterfall_steps_walk_from_start_to_end():
+    start = state([(1, 1, "open", 100.0, IN, "commit"), (2, 1, "open", 200.0, IN, "commit")])
+    end = state([(1, 1, "open", 150.0, IN, "commit"), (3, 1, "open", 70.0, IN, "pipeline")])
+    changes = waterfall.classify_changes(start, end, period_start=P_START, period_end=P_END)
+
+    steps = waterfall.waterfall_steps(300.0, changes).set_index("key")
+
+    assert steps.loc["start", "amount"] == 300
+    assert steps.loc["end", "amount"] == 220
+    assert steps.loc[waterfall.CHANGE_TYPES, "amount"].sum() == pytest.approx(-80)
+
+
+def test_waterfall_between_two_past_dates_replays_the_change_log(
+    rep_a, manager_a, process, period, close_on
+):
+    # Given a deal created ten days ago, enlarged five days ago, pushed out yesterday
+    now = timezone.now()
+    account = AccountFactory(owner=rep_a)
+    opp = deal_services.create_opportunity(
+        actor=rep_a,
+        account=account,
+        name="Acme",
+        amount=Decimal(1000),
+        expected_close_on=close_on,
+        at=now - dt.timedelta(days=10),
+    )
+    deal_services.update_opportunity(
+        actor=rep_a, opportunity=opp, amount=Decimal(1500), at=now - dt.timedelta(days=5)
+    )
+    deal_services.update_opportunity(
+        actor=rep_a,
+        opportunity=opp,
+        expected_close_on=period.end_on + dt.timedelta(days=40),
+        at=now - dt.timedelta(days=1),
+    )
+
+    def between(days_a, days_b):
+        steps, changes = reads.waterfall_for(
+            person=manager_a,
+            period=period,
+            start_at=now - dt.timedelta(days=days_a),
+            end_at=now - dt.timedelta(days=days_b),
+        )
+        return steps.set_index("key")["amount"].to_dict(), changes["change_type"].tolist()
+
+    # Then each window sees exactly what had happened by then, nothing later.
+    assert between(12, 8) == ({**between(12, 8)[0], "new": 1000, "end": 1000}, ["new"])
+    assert between(8, 3)[1] == ["increased"]
+    assert between(8, 3)[0]["end"] == 1500
+    assert between(3, 0)[1] == ["pushed_out"]
+    assert between(3, 0)[0]["end"] == 0

@@ -1,0 +1,41 @@
+"""Fixtures for the territories tests: calendar periods and a small territory map.
+
+The map (each territory owned by a persona from tests/conftest.py):
+
+    West (region, manager_a) ── NorCal (rep_a), SoCal (se_a)
+    East (region, manager_b) ── NewYork (rep_b)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from salesmgmt.models import Period
+from salesmgmt.services import ensure_periods
+from territories.models import Territory
+from tests.territories.factories import TerritoryFactory
+
+
+@pytest.fixture
+def periods(db):
+    ensure_periods(year=2024)
+    ensure_periods(year=2025)
+    return {p.name: p for p in Period.objects.all()}
+
+
+@pytest.fixture
+def q1(periods):
+    return periods["FY2025 Q1"]
+
+
+@pytest.fixture
+def territory_map(rep_a, se_a, rep_b, manager_a, manager_b):
+    west = TerritoryFactory(name="West", level=Territory.Level.REGION, owner=manager_a)
+    east = TerritoryFactory(name="East", level=Territory.Level.REGION, owner=manager_b)
+    return {
+        "west": west,
+        "east": east,
+        "norcal": TerritoryFactory(name="NorCal", parent=west, owner=rep_a),
+        "socal": TerritoryFactory(name="SoCal", parent=west, owner=se_a),
+        "newyork": TerritoryFactory(name="NewYork", parent=east, owner=rep_b),
+    }
