@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format migrations-check clean
+.PHONY: help install run test lint format migrations-check fuzz clean
 
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
+	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
 	@echo "make install           create .venv and install the project with its test tools"
 
 $(STAMP): pyproject.toml
@@ -53,6 +54,10 @@ format: $(STAMP)
 
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=salesmgmt.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+# The CI run replays a few hundred cases per role; this one replays thousands.
+fuzz: $(STAMP)
+	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles *.egg-info

@@ -9,6 +9,7 @@ router = SimpleRouter()
 router.register("compensation/statements", api.StatementViewSet, basename="compensation-statement")
 router.register("compensation/disputes", api.DisputeViewSet, basename="compensation-dispute")
 router.register("compensation/plans", api.PlanViewSet, basename="compensation-plan")
+router.register("compensation/deals", api.DealCreditViewSet, basename="compensation-deal")
 
 urlpatterns = [
     *router.urls,

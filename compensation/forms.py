@@ -116,3 +116,59 @@ class WhatIfForm(forms.Form):
             for i in range(WHATIF_ROWS)
             if data.get(f"amount_{i}") is not None
         ]
+
+
+SPLIT_ROWS = 5
+
+
+class CreditSplitForm(forms.Form):
+    """Up to five people and their share of a deal's credit (the service checks the sum).
+
+    ``people`` is evaluated once for the five drop-downs (one query, not five).
+    """
+
+    def __init__(self, *args, people, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {person.pk: person for person in people}
+        choices = [("", "—"), *((pk, str(person)) for pk, person in self.people.items())]
+        for i in range(SPLIT_ROWS):
+            self.fields[f"user_{i}"] = forms.TypedChoiceField(
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                label=f"Person {i + 1}",
+            )
+            self.fields[f"percent_{i}"] = forms.DecimalField(
+                max_digits=5,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                max_value=Decimal(100),
+                required=False,
+                label="Share (%)",
+            )
+
+    @property
+    def rows(self) -> list[list[forms.BoundField]]:
+        return [[self[f"user_{i}"], self[f"percent_{i}"]] for i in range(SPLIT_ROWS)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for i in range(SPLIT_ROWS):
+            user, percent = data.get(f"user_{i}"), data.get(f"percent_{i}")
+            if (user is None) != (percent is None) and f"percent_{i}" not in self.errors:
+                self.add_error(f"percent_{i}", "Give both the person and their share.")
+        return data
+
+    def splits(self) -> list[tuple]:
+        data = self.cleaned_data
+        return [
+            (self.people[data[f"user_{i}"]], data[f"percent_{i}"])
+            for i in range(SPLIT_ROWS)
+            if data.get(f"user_{i}") is not None
+        ]
+
+
+class CancellationForm(forms.Form):
+    cancelled_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(max_length=255)

@@ -21,12 +21,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Opportunity
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, User
 
 from . import engine
 from .inputs import payout_inputs
 from .models import (
+    CreditSplit,
+    DealCancellation,
     Dispute,
     PayoutRun,
     Plan,
@@ -241,3 +244,43 @@ def whatif(
     )
     payout = dataclasses.replace(inputs.payout, deals=inputs.payout.deals + extra)
     return engine.calculate(payout)
+
+
+# --- a deal's credit --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealCredit:
+    """Who is credited with a deal, whether it was cancelled, and the pay lines it produced."""
+
+    opportunity: Opportunity
+    splits: list[CreditSplit]
+    cancellation: DealCancellation | None
+    lines: list[StatementLine]
+
+    @property
+    def is_default(self) -> bool:
+        return not self.splits
+
+
+def deal_credit(*, viewer: User, opportunity: Opportunity) -> DealCredit:
+    """The deal's credit record; only lines of statements ``viewer`` may see (3 queries)."""
+    return DealCredit(
+        opportunity=opportunity,
+        splits=list(
+            CreditSplit.objects.filter(opportunity=opportunity)
+            .select_related("user")
+            .order_by("-percent", "user_id")
+        ),
+        cancellation=DealCancellation.objects.filter(opportunity=opportunity)
+        .select_related("recorded_by")
+        .first(),
+        lines=list(
+            StatementLine.objects.filter(
+                opportunity=opportunity,
+                statement__in=Statement.objects.visible_to(viewer).values("pk"),
+            )
+            .select_related("statement__rep", "statement__run__period", "component")
+            .order_by("statement__run__period__start_on", "statement__run_id", "position")
+        ),
+    )

@@ -33,6 +33,7 @@ LOOK_EVERY_DAYS = 30
 CLIP = (0.01, 0.99)
 # A process with no closed history yet: a modest prior guess until deals close.
 NO_HISTORY_PROBABILITY = 0.2
+MAX_CALIBRATION_LOOKS = 100_000
 
 
 def milestone_counts_at(events: pd.DataFrame, moments: pd.DataFrame) -> pd.Series:
@@ -228,6 +229,8 @@ def calibration(
     looks = build_observations(test, events)
     if looks.empty:
         return pd.DataFrame(columns=columns)
+    if len(looks) > MAX_CALIBRATION_LOOKS:  # a seeded sample is plenty for ten buckets
+        looks = looks.sample(MAX_CALIBRATION_LOOKS, random_state=0)
     looks["p"] = score(looks, params)
     edges = np.linspace(0, 1, bins + 1)
     looks["bucket"] = np.clip(np.digitize(looks["p"], edges) - 1, 0, bins - 1)

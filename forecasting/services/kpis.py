@@ -8,8 +8,7 @@ import logging
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity, Stage
@@ -188,21 +187,31 @@ def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
 
 
 def _activity_counts(periods: list[Period]) -> pd.DataFrame:
-    """Activities per owner, kind and period, counted by the database (one query)."""
+    """Activities per period, owner and kind, counted by the database in one scan."""
     start = min(p.start_on for p in periods)
     end = max(p.end_on for p in periods)
+    period_of = Case(
+        *(
+            When(
+                occurred_at__gte=_start_of(p.start_on),
+                occurred_at__lt=_start_of(p.end_on + dt.timedelta(days=1)),
+                then=Value(p.pk),
+            )
+            for p in periods
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     rows = (
         Activity.objects.filter(
             occurred_at__gte=_start_of(start), occurred_at__lt=_start_of(end + dt.timedelta(1))
         )
-        .annotate(day=TruncDate("occurred_at"))
-        .values_list("owner_id", "kind", "day")
+        .annotate(period_id=period_of)
+        .values_list("period_id", "owner_id", "kind")
         .annotate(count=Count("id"))
         .order_by()
     )
-    frame = pd.DataFrame(list(rows), columns=["owner_id", "kind", "day", "count"])
-    frame["period_id"] = frames.assign_period(frame["day"], periods)
-    return frame.groupby(["period_id", "owner_id", "kind"], as_index=False)["count"].sum()
+    return pd.DataFrame(list(rows), columns=["period_id", "owner_id", "kind", "count"])
 
 
 def _start_of(day: dt.date) -> dt.datetime:

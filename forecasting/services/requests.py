@@ -41,8 +41,13 @@ def periods_containing(days: Iterable[dt.date | None]) -> set[int]:
     return {pk for pk, start, end in rows if any(start <= d <= end for d in wanted)}
 
 
-def request_recompute(*, person_ids: Iterable[int], period_ids: Iterable[int]) -> int:
-    """Ask for these nodes' aggregates to be recomputed soon; returns rows asked for."""
+def request_recompute(
+    *, person_ids: Iterable[int], period_ids: Iterable[int], schedule: bool = True
+) -> int:
+    """Ask for these nodes' aggregates to be recomputed soon; returns rows asked for.
+
+    ``schedule=False`` only records the requests (the benchmark runs the batch itself).
+    """
     rows = [
         RecomputeRequest(person_id=person_id, period_id=period_id)
         for person_id in set(person_ids)
@@ -52,7 +57,8 @@ def request_recompute(*, person_ids: Iterable[int], period_ids: Iterable[int]) -
         return 0
     # A pending row per node and period already exists? Then this request is already covered.
     RecomputeRequest.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(_schedule)
+    if schedule:
+        transaction.on_commit(_schedule)
     return len(rows)
 
 
@@ -65,7 +71,11 @@ def _schedule() -> None:
 
 
 def request_recompute_for_deals(
-    *, opportunity_ids: Iterable[int], person_ids: Iterable[int], days: Iterable[dt.date | None]
+    *,
+    opportunity_ids: Iterable[int],
+    person_ids: Iterable[int],
+    days: Iterable[dt.date | None],
+    schedule: bool = True,
 ) -> int:
     """After deals changed: their owners and periods now, and where they counted before."""
     people, period_ids = set(person_ids), periods_containing(days)
@@ -73,7 +83,7 @@ def request_recompute_for_deals(
     for owner_id, period_id in before.values_list("owner_id", "period_id"):
         people.add(owner_id)
         period_ids.add(period_id)
-    return request_recompute(person_ids=people, period_ids=period_ids)
+    return request_recompute(person_ids=people, period_ids=period_ids, schedule=schedule)
 
 
 def claim_requests(*, now: dt.datetime | None = None) -> list[int]:

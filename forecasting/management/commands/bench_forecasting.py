@@ -61,6 +61,7 @@ class Command(BaseCommand):
             opportunity_ids=[deal.pk],
             person_ids=[deal.owner_id],
             days=[deal.expected_close_on],
+            schedule=False,
         )
         started = time.perf_counter()  # the worker picks the batch up here
         ids = requests.claim_requests()

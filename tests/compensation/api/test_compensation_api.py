@@ -168,3 +168,77 @@ def test_statement_list_query_count_does_not_grow(api_client_for, executive, pai
     # 1 the token with its user, 2 COUNT(*) for the page, 3 the page of statements (period,
     # rep and plan joined; adjustments and open disputes as subqueries)
     assert len(many) == len(few) == 3
+
+
+# --- a deal's credit -----------------------------------------------------------------------
+
+
+def paid_deal(statement):
+    return statement.lines.filter(opportunity__isnull=False).last().opportunity
+
+
+@pytest.mark.parametrize("who", sorted(VISIBLE))
+def test_deal_credit_follows_deal_visibility(api_client_for, personas, paid, who):
+    client = api_client_for(personas[who])
+
+    for key in ("a", "se", "b"):
+        response = client.get(f"{BASE}/deals/{paid_deal(paid[key]).pk}/")
+        assert response.status_code == (200 if key in VISIBLE[who] else 404), (who, key)
+
+
+def test_deal_credit_splits_and_cancellation_through_the_api(
+    api_client_for, manager_a, rep_a, se_a, rep_b, paid
+):
+    deal = paid_deal(paid["a"])
+    manager = api_client_for(manager_a)
+    url = f"{BASE}/deals/{deal.pk}/"
+
+    assert manager.get(url).json()["splits"] == [{"user": rep_a.pk, "percent": "100.00"}]
+    wrong_sum = manager.post(
+        f"{url}splits/",
+        {
+            "splits": [
+                {"user": rep_a.pk, "percent": "50"},
+                {"user": se_a.pk, "percent": "40"},
+            ]
+        },
+        format="json",
+    )
+    other_team = manager.post(
+        f"{url}splits/",
+        {
+            "splits": [
+                {"user": rep_b.pk, "percent": "100"},
+            ]
+        },
+        format="json",
+    )
+    saved = manager.post(
+        f"{url}splits/",
+        {
+            "splits": [
+                {"user": rep_a.pk, "percent": "50"},
+                {"user": se_a.pk, "percent": "50"},
+            ]
+        },
+        format="json",
+    )
+    by_rep = api_client_for(rep_a).post(
+        f"{url}cancel/", {"cancelled_on": "2026-04-01", "reason": "x"}, format="json"
+    )
+    cancelled = manager.post(
+        f"{url}cancel/", {"cancelled_on": "2026-04-01", "reason": "Bankrupt"}, format="json"
+    )
+
+    assert wrong_sum.status_code == 400
+    assert "100%" in str(wrong_sum.json()["fields"])
+    assert other_team.status_code == 400  # rep_b is not someone manager_a can credit
+    assert saved.status_code == 200
+    assert {s["user"]: s["percent"] for s in saved.json()["splits"]} == {
+        rep_a.pk: "50.00",
+        se_a.pk: "50.00",
+    }
+    assert by_rep.status_code == 403
+    assert cancelled.status_code == 201
+    assert cancelled.json()["cancellation"]["reason"] == "Bankrupt"
+    assert [line["amount"] for line in cancelled.json()["lines"]] == ["2200.00"]

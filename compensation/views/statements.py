@@ -1,19 +1,10 @@
-"""Compensation pages: statements, approval, disputes, what-if, plans and the payroll export.
-
-Every record named in a URL is fetched through a visibility selector (a miss is a 404): reps
-see their own statements, managers their subtree's, executives and admins everyone's. Writes
-go through ``compensation.services``; a refused write re-renders the page with the service's
-message (400, 403 or 409), a successful one redirects.
-"""
+"""Statement pages: my statements, a statement, team review and approval, runs, disputes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,42 +12,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
-from salesmgmt.models import Period, Role
+from salesmgmt.models import Role
 
-from . import selectors, services
-from .forms import (
+from .. import selectors, services
+from ..forms import (
     AdjustmentForm,
     DisputeForm,
-    PeriodForm,
     ResolveForm,
-    WhatIfForm,
-    add_service_errors,
 )
-from .models import Dispute, Statement
-from .payroll import payroll_csv, payroll_filename
-from .tasks import run_payouts
-
-T = TypeVar("T")
-PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
-
-
-def _call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
-    """Run a write; a refusal lands on ``form`` and its HTTP status is returned instead."""
-    try:
-        return action(), 200
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None, 400
-    except ApplicationError as error:
-        form.add_error(None, error.message)
-        return None, error.status_code
-
-
-def _period_from(request: HttpRequest) -> tuple[PeriodForm, Period | None]:
-    form = PeriodForm(request.GET or None)
-    period = form.cleaned_data.get("period") if form.is_valid() else None
-    return form, period
-
+from ..models import Dispute, Statement
+from ..tasks import run_payouts
+from .service_calls import call_service, period_from
 
 # --- statements -------------------------------------------------------------------------------
 
@@ -117,7 +83,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def statement_approve(request: HttpRequest, pk: int) -> HttpResponse:
     statement = selectors.statement_get(viewer=request.user, pk=pk)
     form = forms.Form(request.POST)
-    _, status = _call_service(
+    _, status = call_service(
         form, lambda: services.statement_approve(actor=request.user, statement=statement)
     )
     if status != 200:
@@ -133,7 +99,7 @@ def statement_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     form = AdjustmentForm(request.POST)
     status = 400
     if form.is_valid():
-        _, status = _call_service(
+        _, status = call_service(
             form,
             lambda: services.statement_adjustment_add(
                 actor=request.user, statement=statement, **form.cleaned_data
@@ -149,7 +115,7 @@ def statement_adjust(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def team_statements(request: HttpRequest) -> HttpResponse:
     """Statements to review: a manager's subtree, everyone's for executives and admins."""
-    period_form, period = _period_from(request)
+    period_form, period = period_from(request)
     statements = selectors.statement_list(viewer=request.user, period=period).exclude(
         rep=request.user
     )
@@ -218,7 +184,7 @@ def line_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     form = DisputeForm(request.POST)
     status = 400
     if form.is_valid():
-        _, status = _call_service(
+        _, status = call_service(
             form,
             lambda: services.dispute_raise(
                 actor=request.user, line=line, text=form.cleaned_data["text"]
@@ -256,7 +222,7 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ResolveForm(request.POST)
     status = 400
     if form.is_valid():
-        _, status = _call_service(
+        _, status = call_service(
             form,
             lambda: services.dispute_resolve(
                 actor=request.user, dispute=dispute, note=form.cleaned_data["note"]
@@ -274,65 +240,3 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "compensation/dispute_list.html", context, status=status)
     messages.success(request, "Dispute resolved.")
     return redirect("compensation:dispute_list")
-
-
-# --- what-if, plans, payroll ------------------------------------------------------------------
-
-
-@people_only
-def whatif(request: HttpRequest) -> HttpResponse:
-    """What the rep's payout becomes if they also close some deals (the payout engine)."""
-    data = request.POST if request.method == "POST" else None
-    initial = {"period": selectors.current_period()}
-    form = WhatIfForm(data, initial=initial)
-    result = base = None
-    status = 200
-    if data is not None and form.is_valid():
-        period = form.cleaned_data["period"]
-        deals = [
-            selectors.HypotheticalDeal(name=name, amount=amount, closed_on=day, is_new_logo=logo)
-            for name, amount, day, logo in form.deals()
-        ]
-        try:
-            base = selectors.whatif(rep=request.user, period=period)
-            result = selectors.whatif(rep=request.user, period=period, deals=deals)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-            status = error.status_code
-    elif data is not None:
-        status = 400
-    context = {"form": form, "result": result, "base": base}
-    return render(request, "compensation/whatif.html", context, status=status)
-
-
-@people_only
-@require_GET
-def plan_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "compensation/plan_list.html", {"plans": list(selectors.plan_list())})
-
-
-def _ensure_payroll(request: HttpRequest) -> None:
-    if not (request.user.is_superuser or request.user.role in PAYROLL_ROLES):
-        raise PermissionDenied("The payroll export is for managers, executives and admins.")
-
-
-@people_only
-@require_GET
-def payroll(request: HttpRequest) -> HttpResponse:
-    _ensure_payroll(request)
-    period_form, period = _period_from(request)
-    period = period or selectors.current_period()
-    rows = selectors.payroll_rows(viewer=request.user, period=period) if period else []
-    context = {"period_form": period_form, "period": period, "rows": rows}
-    return render(request, "compensation/payroll.html", context)
-
-
-@people_only
-@require_GET
-def payroll_download(request: HttpRequest, period_id: int) -> HttpResponse:
-    _ensure_payroll(request)
-    period = selectors.period_get(pk=period_id)
-    rows = selectors.payroll_rows(viewer=request.user, period=period)
-    response = HttpResponse(payroll_csv(period=period, rows=rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{payroll_filename(period)}"'
-    return response

@@ -1,31 +1,17 @@
-"""API of the compensation app: statements with lines, disputes, plans, what-if, payroll CSV.
-
-Reads go through ``compensation.selectors`` (a statement outside the caller's visibility is a
-404), writes through ``compensation.services``; see ``salesmgmt.api.viewsets`` for what the
-base classes add (ETag, Idempotency-Key, JSON errors). Money is a string with 2 decimals.
-"""
+"""Statements with their lines, approval and adjustments; disputes on lines."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from salesmgmt.api.viewsets import CreateMixin, ListMixin, RetrieveMixin, VisibleGenericViewSet
-from salesmgmt.models import Role
 
-from . import selectors, services
-from .models import Dispute, Plan, PlanComponent, Statement, StatementLine
-from .payroll import payroll_csv, payroll_filename
+from .. import selectors, services
+from ..models import Dispute, Statement, StatementLine
 
-# Integrators export payroll into the payroll system; reps read their own statements instead.
-PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN, Role.INTEGRATOR)
 MONEY = {"max_digits": 16, "decimal_places": 2, "coerce_to_string": True}
 
 
@@ -199,112 +185,3 @@ class DisputeViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSe
         return self.record_response(
             self.reload(dispute), serializer_class=StatementDisputeSerializer
         )
-
-
-class PlanComponentSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = PlanComponent
-        fields = [
-            "id", "kind", "name", "parameters", "clawback_days", "effective_from",
-            "effective_to", "order",
-        ]  # fmt: skip
-
-
-class CompensationPlanSerializer(serializers.ModelSerializer):
-    components = PlanComponentSerializer(many=True, read_only=True)
-    assignments = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Plan
-        fields = [
-            "id", "name", "description", "manager_overlay_credit", "components", "assignments",
-            "created_at", "updated_at",
-        ]  # fmt: skip
-
-    def get_assignments(self, plan: Plan) -> list[dict]:
-        return [
-            {
-                "user": a.user_id,
-                "role": a.role,
-                "effective_from": a.effective_from,
-                "effective_to": a.effective_to,
-            }
-            for a in plan.assignments.all()
-        ]
-
-
-class PlanViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
-    """Compensation plans and their terms (read-only; plans are public to everyone)."""
-
-    queryset = Plan.objects.none()
-    serializer_class = CompensationPlanSerializer
-    csv_export = False
-    ordering_fields = ["name", "updated_at"]
-
-    def visible_queryset(self):
-        return selectors.plan_list()
-
-
-# --- what-if and payroll ----------------------------------------------------------------------
-
-
-class WhatIfDealSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=True
-    )
-    closed_on = serializers.DateField()
-    is_new_logo = serializers.BooleanField(required=False, default=False)
-
-
-class WhatIfSerializer(serializers.Serializer):
-    period = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    deals = WhatIfDealSerializer(many=True, required=False, default=list)
-
-
-class WhatIfLineSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=True)
-    explanation = serializers.CharField()
-    opportunity = serializers.IntegerField(source="opportunity_id", allow_null=True)
-    component = serializers.IntegerField(source="component_id", allow_null=True)
-    inputs = serializers.DictField()
-
-
-class WhatIfResultSerializer(serializers.Serializer):
-    total = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=True)
-    bookings = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=True)
-    quota = serializers.DecimalField(
-        max_digits=16, decimal_places=2, coerce_to_string=True, allow_null=True
-    )
-    attainment = serializers.DecimalField(
-        max_digits=12, decimal_places=6, coerce_to_string=True, allow_null=True
-    )
-    lines = WhatIfLineSerializer(many=True)
-
-
-class WhatIfView(APIView):
-    """Your payout for a period if you also closed these deals (the payout engine itself)."""
-
-    @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer)
-    def post(self, request):
-        serializer = WhatIfSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        period = selectors.period_get(pk=serializer.validated_data["period"])
-        deals = [selectors.HypotheticalDeal(**deal) for deal in serializer.validated_data["deals"]]
-        result = selectors.whatif(rep=request.user, period=period, deals=deals)
-        return Response(WhatIfResultSerializer(result).data)
-
-
-class PayrollExportView(APIView):
-    """The payroll CSV for a period (managers see their team, executives and admins all)."""
-
-    @extend_schema(responses={(200, "text/csv"): str})
-    def get(self, request, period_id: int):
-        if not (request.user.is_superuser or request.user.role in PAYROLL_ROLES):
-            raise PermissionDenied("The payroll export is for managers, executives and admins.")
-        period = selectors.period_get(pk=period_id)
-        rows = selectors.payroll_rows(viewer=request.user, period=period)
-        response = HttpResponse(payroll_csv(period=period, rows=rows), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{payroll_filename(period)}"'
-        return response
