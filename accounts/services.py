@@ -32,15 +32,41 @@ from .selectors import completed_milestone_ids, default_process, process_stage_s
 from .stages import derive_stage_id
 
 TRACKED_FIELDS = [choice.value for choice in OpportunityChange.Field]
-EDITABLE_FIELDS = {"name", "amount", "currency", "expected_close_on", "forecast_category",
-                   "next_step", "owner", "account"}
+EDITABLE_FIELDS = {
+    "name",
+    "amount",
+    "currency",
+    "expected_close_on",
+    "forecast_category",
+    "next_step",
+    "owner",
+    "account",
+}
 SELLING_ROLES = {Role.REP, Role.MANAGER, Role.EXECUTIVE}
-ACCOUNT_FIELDS = {"name", "industry", "employee_count", "annual_revenue", "country", "region",
-                  "state", "owner", "external_id"}
-CONTACT_FIELDS = {"account", "first_name", "last_name", "title", "email", "phone",
-                  "buying_role", "external_id"}
+ACCOUNT_FIELDS = {
+    "name",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "region",
+    "state",
+    "owner",
+    "external_id",
+}
+CONTACT_FIELDS = {
+    "account",
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "buying_role",
+    "external_id",
+}
 
 # --- helpers private to this module --------------------------------------------------------
+
 
 def _as_text(value: object) -> str:
     if value is None:
@@ -101,6 +127,10 @@ def _ensure_assignable_owner(actor: User, owner: User) -> None:
         raise ValidationError({"owner": "You can only assign records to people in your team."})
 
 
+def _account_visible(actor: User, account: Account) -> bool:
+    return Account.objects.visible_to(actor).filter(pk=account.pk).exists()
+
+
 def _ensure_known_currency(currency: str) -> None:
     if not RateTable.load().knows(currency):
         raise ValidationError({"currency": f"No exchange rate for {currency}; add one first."})
@@ -133,6 +163,7 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 
 # --- accounts and contacts ----------------------------------------------------------------
 
+
 @transaction.atomic
 def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
@@ -144,14 +175,16 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
 
 
 @transaction.atomic
-def create_contact(*, actor: User, account: Account, first_name: str, last_name: str,
-                   **fields) -> Contact:
-    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+def create_contact(
+    *, actor: User, account: Account, first_name: str, last_name: str, **fields
+) -> Contact:
+    if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     contact = Contact(account=account, first_name=first_name, last_name=last_name, **fields)
     contact.full_clean()
     contact.save()
     return contact
+
 
 @transaction.atomic
 def update_account(*, actor: User, account: Account, **changes: object) -> Account:
@@ -191,6 +224,7 @@ def update_contact(*, actor: User, contact: Contact, **changes: object) -> Conta
 
 # --- opportunities ------------------------------------------------------------------------
 
+
 @transaction.atomic
 def create_opportunity(
     *,
@@ -212,7 +246,7 @@ def create_opportunity(
     at = at or timezone.now()
     owner = owner or actor
     _ensure_assignable_owner(actor, owner)
-    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+    if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     currency = (currency or settings.REPORTING_CURRENCY).upper()
     _ensure_known_currency(currency)
@@ -230,8 +264,8 @@ def create_opportunity(
         amount=_clean_amount(amount),
         currency=currency,
         expected_close_on=expected_close_on,
-        forecast_category=forecast_category or Opportunity._meta.get_field(
-            "forecast_category").default,
+        forecast_category=forecast_category
+        or Opportunity._meta.get_field("forecast_category").default,
         next_step=next_step,
         created_at=at,
     )
@@ -265,9 +299,9 @@ def update_opportunity(
     before = _tracked_state(deal)
     if "owner" in changes and changes["owner"].pk != deal.owner_id:
         _ensure_assignable_owner(actor, changes["owner"])
-    if "account" in changes and changes["account"].pk != deal.account_id:
-        if not Account.objects.visible_to(actor).filter(pk=changes["account"].pk).exists():
-            raise ValidationError({"account": "No such account."})
+    moves_account = "account" in changes and changes["account"].pk != deal.account_id
+    if moves_account and not _account_visible(actor, changes["account"]):
+        raise ValidationError({"account": "No such account."})
     if "amount" in changes:
         changes["amount"] = _clean_amount(changes["amount"])
     if "currency" in changes:
@@ -340,6 +374,7 @@ def add_team_member(
 
 
 # --- milestones and stage derivation -------------------------------------------------------
+
 
 def _refresh_stage_locked(deal: Opportunity, actor: User | None, at: dt.datetime) -> Opportunity:
     specs = process_stage_specs(process_id=deal.process_id)
@@ -504,6 +539,7 @@ def refresh_open_stages(*, process_id: int | None = None) -> int:
 
 # --- activities ---------------------------------------------------------------------------
 
+
 @transaction.atomic
 def log_activity(
     *,
@@ -527,7 +563,7 @@ def log_activity(
         account = opportunity.account
     if account is None:
         raise ValidationError({"account": "Choose an account or an opportunity."})
-    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+    if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     if milestone is not None and (
         opportunity is None or milestone.stage.process_id != opportunity.process_id

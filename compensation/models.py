@@ -31,6 +31,15 @@ from .parameters import parse_parameters
 from .querysets import StatementQuerySet
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
+LINE_KIND_CHOICES = [
+    (LineKind.COMMISSION.value, "Commission"),
+    (LineKind.BONUS.value, "Bonus"),
+    (LineKind.SPIF.value, "SPIF"),
+    (LineKind.COMPLIANCE.value, "Compliance multiplier"),
+    (LineKind.CLAWBACK.value, "Clawback"),
+    (LineKind.GUARANTEE.value, "Guarantee or draw"),
+    (LineKind.DRAW_RECOVERY.value, "Draw recovery"),
+]
 
 
 def _ends_after_start(name: str) -> models.CheckConstraint:
@@ -254,7 +263,7 @@ class StatementLine(BaseModel):
     opportunity = models.ForeignKey(
         "accounts.Opportunity", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=16, choices=[(k.value, k.name.title()) for k in LineKind])
+    kind = models.CharField(max_length=16, choices=LINE_KIND_CHOICES)
     amount = models.DecimalField(**MONEY)
     explanation = models.TextField()
     inputs = models.JSONField(default=dict, blank=True)

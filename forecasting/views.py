@@ -88,6 +88,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "adjust_form": forms.get("adjust_form"),
         "adjust_person": forms.get("adjust_person"),
         "can_adjust": can_adjust,
+        "kpis": reads.kpis_for(person=person, period=period),
     }
 
 

@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
                 ('position', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('commission', 'Commission'), ('bonus', 'Bonus'), ('spif', 'Spif'), ('compliance', 'Compliance'), ('clawback', 'Clawback'), ('guarantee', 'Guarantee'), ('draw_recovery', 'Draw_Recovery')], max_length=16)),
+                ('kind', models.CharField(choices=[('commission', 'Commission'), ('bonus', 'Bonus'), ('spif', 'SPIF'), ('compliance', 'Compliance multiplier'), ('clawback', 'Clawback'), ('guarantee', 'Guarantee or draw'), ('draw_recovery', 'Draw recovery')], max_length=16)),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=16)),
                 ('explanation', models.TextField()),
                 ('inputs', models.JSONField(blank=True, default=dict)),

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role
@@ -119,10 +120,12 @@ def team_statements(request: HttpRequest) -> HttpResponse:
     statements = selectors.statement_list(viewer=request.user, period=period).exclude(
         rep=request.user
     )
+    pager = paginate(request, statements)
     context = {
         "period_form": period_form,
         "period": period,
-        "statements": list(statements[:200]),
+        "pager": pager,
+        "statements": pager.page.object_list,
         "runs": selectors.run_list(period=period) if period else [],
         "can_run": request.user.is_superuser or request.user.role in services.RUN_ROLES,
     }
@@ -203,16 +206,17 @@ def line_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def dispute_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
-    disputes = list(
-        selectors.dispute_list(viewer=request.user, status=status if status != "all" else None)[
-            :200
-        ]
+    disputes = selectors.dispute_list(
+        viewer=request.user, status=status if status != "all" else None
     )
-    return render(
-        request,
-        "compensation/dispute_list.html",
-        {"disputes": disputes, "status": status, "resolve_form": ResolveForm()},
-    )
+    pager = paginate(request, disputes)
+    context = {
+        "pager": pager,
+        "disputes": pager.page.object_list,
+        "status": status,
+        "resolve_form": ResolveForm(),
+    }
+    return render(request, "compensation/dispute_list.html", context)
 
 
 @people_only
@@ -229,9 +233,14 @@ def dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
     if status != 200:
-        disputes = list(selectors.dispute_list(viewer=request.user, status="open")[:200])
+        pager = paginate(
+            request,
+            selectors.dispute_list(viewer=request.user, status="open"),
+            base=reverse("compensation:dispute_list"),
+        )
         context = {
-            "disputes": disputes,
+            "pager": pager,
+            "disputes": pager.page.object_list,
             "status": "open",
             "resolve_form": ResolveForm(),
             "failed_form": form,

@@ -13,6 +13,7 @@ from salesmgmt.models import Role
 
 from .. import selectors
 from ..forms import WhatIfForm
+from ..models import LINE_KIND_CHOICES
 from ..payroll import payroll_csv, payroll_filename
 from .service_calls import period_from
 
@@ -44,7 +45,9 @@ def whatif(request: HttpRequest) -> HttpResponse:
             status = error.status_code
     elif data is not None:
         status = 400
-    context = {"form": form, "result": result, "base": base}
+    labels = dict(LINE_KIND_CHOICES)
+    rows = [(labels[line.kind], line) for line in result.lines] if result else []
+    context = {"form": form, "result": result, "base": base, "rows": rows}
     return render(request, "compensation/whatif.html", context, status=status)
 
 

@@ -207,11 +207,14 @@ def changes_frame(
     fields: list[str],
     opportunity_ids: Iterable[int] | None = None,
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """Raw change log rows of some fields: opportunity_id, field, at, old, new."""
     qs = OpportunityChange.objects.filter(field__in=fields)
     if since is not None:
         qs = qs.filter(changed_at__gte=since)
+    if until is not None:
+        qs = qs.filter(changed_at__lte=until)
     if opportunity_ids is not None:
         qs = qs.filter(opportunity_id__in=list(opportunity_ids))
     rows = qs.order_by("changed_at", "id").values_list(

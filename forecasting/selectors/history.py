@@ -34,9 +34,17 @@ TRACKED = [
 class History:
     """The change log of some deals, loaded once, replayable at any moment."""
 
-    def __init__(self, *, opportunity_ids: Iterable[int] | None, rates: RateTable) -> None:
+    def __init__(
+        self,
+        *,
+        opportunity_ids: Iterable[int] | None,
+        rates: RateTable,
+        until: dt.datetime | None = None,
+    ) -> None:
         ids = None if opportunity_ids is None else list(opportunity_ids)
-        self.changes = changes_frame(fields=[str(f) for f in TRACKED], opportunity_ids=ids)
+        self.changes = changes_frame(
+            fields=[str(f) for f in TRACKED], opportunity_ids=ids, until=until
+        )
         self.rates = rates
         self.stage_category = dict(Stage.objects.values_list("pk", "default_forecast_category"))
         overrides = CategoryOverride.objects.order_by("created_at", "id")

@@ -250,12 +250,23 @@ def waterfall_for(
     A deal belongs to the node when its owner at that moment is in the subtree.
     """
     owners = {str(pk) for pk in subtree_user_ids(manager=person)}
+    ever_owned = OpportunityChange.objects.filter(
+        field=OpportunityChange.Field.OWNER, new_value__in=owners
+    ).values("opportunity_id")
+    # Only deals expected to close in the period at some point can enter its open pipeline
+    # (ISO dates compare as text).
     ids = (
-        OpportunityChange.objects.filter(field=OpportunityChange.Field.OWNER, new_value__in=owners)
+        OpportunityChange.objects.filter(
+            field=OpportunityChange.Field.EXPECTED_CLOSE_ON,
+            new_value__gte=period.start_on.isoformat(),
+            new_value__lte=period.end_on.isoformat(),
+            changed_at__lte=end_at,
+            opportunity_id__in=ever_owned,
+        )
         .values_list("opportunity_id", flat=True)
         .distinct()
     )
-    history = History(opportunity_ids=list(ids), rates=RateTable.load())
+    history = History(opportunity_ids=list(ids), rates=RateTable.load(), until=end_at)
     owner_ids = {int(o) for o in owners}
     start = history.as_of(start_at)
     end = history.as_of(end_at)
@@ -280,3 +291,8 @@ def probability_list(*, viewer: User) -> QuerySet[DealProbability]:
         .select_related("opportunity", "owner", "period")
         .order_by("period_id", "opportunity_id")
     )
+
+
+def kpis_for(*, person: User, period: Period) -> dict[str, KpiSnapshot]:
+    """The person's KPI rows for the period by scope ("own", "subtree"); one query."""
+    return {k.scope: k for k in KpiSnapshot.objects.filter(person=person, period=period)}

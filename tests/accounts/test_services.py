@@ -40,6 +40,7 @@ def complete(deal, actor, *names, evidence="notes.pdf"):
 
 # --- stage derivation through the services -------------------------------------------------
 
+
 def test_completing_all_exit_milestones_moves_the_stage_and_logs_it(deal, rep_a):
     complete(deal, rep_a, "Qualify #1")
     assert deal.stage.name == "Qualify"
@@ -49,7 +50,9 @@ def test_completing_all_exit_milestones_moves_the_stage_and_logs_it(deal, rep_a)
     assert deal.stage.name == "Discover"
     change = deal.changes.filter(field="stage").last()
     assert (change.old_value, change.new_value, change.changed_by) == (
-        str(deal.process.stages.get(name="Qualify").pk), str(deal.stage_id), rep_a
+        str(deal.process.stages.get(name="Qualify").pk),
+        str(deal.stage_id),
+        rep_a,
     )
 
 
@@ -87,7 +90,9 @@ def test_undo_is_a_new_audit_record_and_moves_the_stage_back(deal, rep_a):
     deal.refresh_from_db()
     assert deal.stage.name == "Qualify"
     actions = list(
-        MilestoneCompletion.objects.filter(milestone=ms["Qualify #2"]).values_list("action", flat=True)
+        MilestoneCompletion.objects.filter(milestone=ms["Qualify #2"]).values_list(
+            "action", flat=True
+        )
     )
     assert actions == ["complete", "undo"]
 
@@ -110,8 +115,12 @@ def test_verification_required_counts_only_once_the_manager_verifies(rep_a, mana
     process = build_process(name="Strict", requires_verification=True)
     process.is_default = True
     deal = services.create_opportunity(
-        actor=rep_a, account=AccountFactory(owner=rep_a), process=process, name="D",
-        amount=Decimal(1), expected_close_on=dt.date(2030, 1, 1),
+        actor=rep_a,
+        account=AccountFactory(owner=rep_a),
+        process=process,
+        name="D",
+        amount=Decimal(1),
+        expected_close_on=dt.date(2030, 1, 1),
     )
     complete(deal, rep_a, "Qualify #1", "Qualify #2")
     assert deal.stage.name == "Qualify"  # pending evidence does not count
@@ -127,14 +136,19 @@ def test_verification_required_counts_only_once_the_manager_verifies(rep_a, mana
 
     deal.refresh_from_db()
     assert deal.stage.name == "Discover"
-    assert pending[0].verified_by == manager_a and pending[0].verified_at is not None
+    assert pending[0].verified_by == manager_a
+    assert pending[0].verified_at is not None
 
 
 def test_rejected_evidence_does_not_count_and_can_be_resubmitted(rep_a, manager_a):
     process = build_process(name="Strict", requires_verification=True)
     deal = services.create_opportunity(
-        actor=rep_a, account=AccountFactory(owner=rep_a), process=process, name="D",
-        amount=Decimal(1), expected_close_on=dt.date(2030, 1, 1),
+        actor=rep_a,
+        account=AccountFactory(owner=rep_a),
+        process=process,
+        name="D",
+        amount=Decimal(1),
+        expected_close_on=dt.date(2030, 1, 1),
     )
     complete(deal, rep_a, "Qualify #1")
     first = MilestoneCompletion.objects.get(opportunity=deal)
@@ -152,10 +166,14 @@ def test_rejected_evidence_does_not_count_and_can_be_resubmitted(rep_a, manager_
 
 # --- editing, reassigning, optimistic locking ----------------------------------------------
 
+
 def test_update_records_every_tracked_change(deal, rep_a):
     services.update_opportunity(
-        actor=rep_a, opportunity=deal, amount=Decimal("60000"),
-        expected_close_on=dt.date(2030, 4, 30), next_step="Send proposal",
+        actor=rep_a,
+        opportunity=deal,
+        amount=Decimal("60000"),
+        expected_close_on=dt.date(2030, 4, 30),
+        next_step="Send proposal",
     )
 
     rows = {c.field: (c.old_value, c.new_value) for c in deal.changes.exclude(old_value="")}
@@ -226,7 +244,10 @@ def test_currency_needs_an_exchange_rate(deal, rep_a):
 def test_create_refuses_an_account_the_actor_cannot_see(process, rep_a, rep_b):
     with pytest.raises(ValidationError) as exc:
         services.create_opportunity(
-            actor=rep_a, account=AccountFactory(owner=rep_b), name="x", amount=1,
+            actor=rep_a,
+            account=AccountFactory(owner=rep_b),
+            name="x",
+            amount=1,
             expected_close_on=dt.date(2030, 1, 1),
         )
     assert "account" in exc.value.message_dict
@@ -234,11 +255,12 @@ def test_create_refuses_an_account_the_actor_cannot_see(process, rep_a, rep_b):
 
 # --- closing ------------------------------------------------------------------------------
 
+
 def test_close_won_sets_status_and_date_and_logs(deal, rep_a):
     services.close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2030, 3, 1))
     deal.refresh_from_db()
     assert (deal.status, deal.closed_on) == ("won", dt.date(2030, 3, 1))
-    after_creation = deal.changes.order_by("id")[len(services.TRACKED_FIELDS):]
+    after_creation = deal.changes.order_by("id")[len(services.TRACKED_FIELDS) :]
     assert {c.field: (c.old_value, c.new_value) for c in after_creation} == {
         "status": ("open", "won"),
         "closed_on": ("", "2030-03-01"),
@@ -264,15 +286,23 @@ def test_a_closed_deal_cannot_be_closed_again_or_progressed(deal, rep_a):
 
 # --- history: rebuild as of any past moment ------------------------------------------------
 
+
 def test_as_of_rebuilds_the_deal_at_any_past_moment(process, rep_a, manager_a):
     t0 = timezone.now() - dt.timedelta(days=30)
     deal = services.create_opportunity(
-        actor=rep_a, account=AccountFactory(owner=rep_a), name="D", amount=Decimal(100),
-        expected_close_on=dt.date(2030, 1, 31), at=t0,
+        actor=rep_a,
+        account=AccountFactory(owner=rep_a),
+        name="D",
+        amount=Decimal(100),
+        expected_close_on=dt.date(2030, 1, 31),
+        at=t0,
     )
     t1 = t0 + dt.timedelta(days=10)
     services.update_opportunity(
-        actor=rep_a, opportunity=deal, amount=Decimal(150), expected_close_on=dt.date(2030, 2, 28),
+        actor=rep_a,
+        opportunity=deal,
+        amount=Decimal(150),
+        expected_close_on=dt.date(2030, 2, 28),
         at=t1,
     )
     ms = milestones(process)
@@ -312,7 +342,10 @@ def test_as_of_for_many_deals_in_one_pass(process, rep_a):
     account = AccountFactory(owner=rep_a)
     deals = [
         services.create_opportunity(
-            actor=rep_a, account=account, name=f"D{i}", amount=Decimal(i),
+            actor=rep_a,
+            account=account,
+            name=f"D{i}",
+            amount=Decimal(i),
             expected_close_on=dt.date(2030, 1, 1),
         )
         for i in range(3)
@@ -329,10 +362,15 @@ def test_as_of_for_many_deals_in_one_pass(process, rep_a):
 
 # --- activities ---------------------------------------------------------------------------
 
+
 def test_log_activity_on_a_deal_takes_its_account_and_next_step(deal, rep_a):
     activity = services.log_activity(
-        actor=rep_a, kind="call", opportunity=deal, notes="Discussed pricing",
-        next_step="Send quote", duration_minutes=20,
+        actor=rep_a,
+        kind="call",
+        opportunity=deal,
+        notes="Discussed pricing",
+        next_step="Send quote",
+        duration_minutes=20,
     )
     deal.refresh_from_db()
     assert activity.account == deal.account

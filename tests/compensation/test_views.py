@@ -260,9 +260,9 @@ def test_team_page_query_count_does_not_grow_with_statements(client, executive, 
         response = client.get(url, {"period": q1.pk})
 
     assert len(response.context["statements"]) > 3
-    # session, user, the chosen period, statements (with period, rep, plan and subquery
-    # totals), the period's runs, the period choices of the filter
-    assert len(many) == len(few) == 6
+    # session, user, the chosen period, COUNT for the pager, the page of statements (with
+    # period, rep, plan and subquery totals), the period's runs, the period filter's choices
+    assert len(many) == len(few) == 7
 
 
 def test_statement_page_query_count_does_not_grow_with_lines(

@@ -189,3 +189,24 @@ def test_calibration_and_waterfall_pages_render_charts(client, computed, period)
     response = get(client, computed["executive"], "forecasting:waterfall", period=period.pk)
     assert response.status_code == 200
     assert "plotly" in response.content.decode().lower()
+
+
+def test_executive_sees_the_whole_tree_with_calls_and_differences(client, computed, period):
+    calls.submit_call(
+        actor=computed["rep_b"], period=period, commit_amount=400, best_case_amount=900
+    )
+
+    body = get(client, computed["executive"], "forecasting:forecast", period=period.pk)
+    html = body.content.decode()
+
+    for name in ("rep_a", "se_a", "rep_b", "manager_a", "manager_b"):
+        assert f"?person={computed[name].pk}&period={period.pk}" in html
+    assert "-600" in html  # rep_b called 400 against a system commit of 1,000
+
+
+def test_forecast_page_shows_kpis_with_required_coverage(client, computed, period):
+    recompute_all()
+
+    html = get(client, computed["manager_a"], "forecasting:forecast", period=period.pk)
+
+    assert "Required coverage" in html.content.decode()

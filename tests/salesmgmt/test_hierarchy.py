@@ -16,7 +16,9 @@ def test_create_user_places_them_under_their_manager(executive):
 
 def test_subtree_covers_every_depth_not_just_direct_reports(executive, manager_a, rep_a, rep_b):
     assert set(subtree_user_ids(manager=executive, include_self=False)) >= {
-        manager_a.pk, rep_a.pk, rep_b.pk
+        manager_a.pk,
+        rep_a.pk,
+        rep_b.pk,
     }
     assert subtree_user_ids(manager=manager_a, include_self=False) == [rep_a.pk]
 

@@ -16,8 +16,12 @@ def test_quantize_money_rounds_half_up_to_cents():
 
 @pytest.mark.django_db
 def test_convert_uses_the_rate_in_effect_on_the_day():
-    set_exchange_rate(currency="eur", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1))
-    set_exchange_rate(currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 7, 1))
+    set_exchange_rate(
+        currency="eur", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1)
+    )
+    set_exchange_rate(
+        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 7, 1)
+    )
     rates = RateTable.load()
 
     assert rates.convert(Decimal("100"), "EUR", dt.date(2025, 6, 30)) == Decimal("110.00")

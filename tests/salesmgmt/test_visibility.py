@@ -69,7 +69,9 @@ def test_team_member_sees_the_deal_and_its_account_but_not_other_deals(personas,
 def test_visible_users_per_role(personas):
     assert set(visible_users(personas["rep_a"])) == {personas["rep_a"]}
     assert set(visible_users(personas["manager_a"])) == {
-        personas["manager_a"], personas["rep_a"], personas["se_a"]
+        personas["manager_a"],
+        personas["rep_a"],
+        personas["se_a"],
     }
     assert personas["rep_b"] in visible_users(personas["executive"])
 
