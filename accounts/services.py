@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 
 from salesmgmt import webhooks
@@ -587,5 +587,7 @@ def log_activity(
     activity.save()
     if opportunity is not None and next_step:
         # The deal's next step is the latest one agreed with the buyer.
-        Opportunity.objects.filter(pk=opportunity.pk).update(next_step=next_step)
+        Opportunity.objects.filter(pk=opportunity.pk).update(
+            next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
+        )
     return activity

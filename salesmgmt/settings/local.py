@@ -6,3 +6,7 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 # A development default only: production.py refuses to start without SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
+# Development serves static files straight from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = None
