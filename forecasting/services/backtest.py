@@ -30,7 +30,7 @@ from ..analytics import probability, rollups, runrate
 from ..models import AccuracyEntry, CallOfRecord, ForecastSource
 from ..selectors import frames
 from ..selectors.history import History
-from .recompute import BULK, FORECAST_KIND, money, previous_windows
+from .context import BULK, FORECAST_KIND, money, previous_windows
 
 PERIODS_BACK = 4
 

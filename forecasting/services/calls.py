@@ -27,7 +27,7 @@ from salesmgmt.money import quantize_money
 from salesmgmt.visibility import manages
 
 from ..models import CallLayer, CallOfRecord, ForecastCall
-from .recompute import forecast_periods
+from .context import forecast_periods
 
 
 def _amount(value: object, field: str) -> Decimal:

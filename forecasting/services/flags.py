@@ -15,7 +15,7 @@ from salesmgmt.money import RateTable
 from ..analytics import flags
 from ..models import InspectionFlag
 from ..selectors import frames
-from .recompute import BULK, FORECAST_KIND
+from .context import BULK, FORECAST_KIND
 
 FIELDS = [
     "id",

@@ -19,7 +19,7 @@ from ..analytics import flags as flag_rules
 from ..analytics import kpis
 from ..models import ForecastRollup, KpiSnapshot, Scope
 from ..selectors import frames
-from .recompute import Context, money
+from .context import Context, money
 
 logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365

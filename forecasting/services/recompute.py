@@ -12,18 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from salesmgmt.models import Period
-from salesmgmt.money import RateTable
 
 from .. import writers
 from ..analytics import montecarlo, probability, rollups, runrate
@@ -37,106 +33,18 @@ from ..models import (
     TrialVector,
 )
 from ..selectors import frames
+from .context import (
+    BULK,
+    KEEP_MODELS,
+    Context,
+    Progress,
+    configured_trials,
+    forecast_periods,
+    money,
+    previous_windows,
+)
 
 logger = logging.getLogger(__name__)
-
-FORECAST_KIND = Period.Kind.QUARTER
-HISTORY_PERIODS = 4
-KEEP_MODELS = 5
-BULK = 5000
-Progress = Callable[[str, float], None]
-
-
-def money(value: float) -> Decimal:
-    """Floats from pandas stored as cents (ROUND_HALF_UP via the decimal string)."""
-    return Decimal(f"{float(value):.2f}")
-
-
-def forecast_periods(*, today: dt.date) -> list[Period]:
-    """The quarters a recompute covers: the last four, the current one and the next."""
-    return list(
-        Period.objects.filter(
-            kind=FORECAST_KIND,
-            start_on__lte=today + dt.timedelta(days=100),
-            end_on__gte=today - dt.timedelta(days=370),
-        ).order_by("start_on")
-    )
-
-
-def shift_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def previous_windows(period: Period, count: int = HISTORY_PERIODS) -> list[tuple[dt.date, dt.date]]:
-    """The ``count`` periods of the same length before ``period`` (calendar arithmetic)."""
-    months = {Period.Kind.MONTH: 1, Period.Kind.QUARTER: 3, Period.Kind.YEAR: 12}[period.kind]
-    windows = []
-    for k in range(1, count + 1):
-        start = shift_months(period.start_on, -months * k)
-        end = shift_months(period.start_on, -months * (k - 1)) - dt.timedelta(days=1)
-        windows.append((start, end))
-    return windows
-
-
-def configured_trials() -> int:
-    """Monte Carlo trials per node (``FORECASTING_TRIALS``, 10,000 by default)."""
-    return int(getattr(settings, "FORECASTING_TRIALS", montecarlo.DEFAULT_TRIALS))
-
-
-@dataclass
-class Context:
-    """What one recompute loads once: time, rates, the tree, the model, the settings."""
-
-    now: dt.datetime
-    rates: RateTable
-    people: pd.DataFrame
-    pairs: pd.DataFrame
-    params: dict
-    trials: int = field(default_factory=lambda: configured_trials())
-    seed: int = montecarlo.DEFAULT_SEED
-    timings: dict[str, float] = field(default_factory=dict)
-    _closed: pd.DataFrame | None = None
-    _events: pd.DataFrame | None = None
-    _close_changes: pd.DataFrame | None = None
-
-    def closed_deals(self) -> pd.DataFrame:
-        """Every closed deal (``frames.closed_deals_frame``), loaded once per recompute."""
-        if self._closed is None:
-            self._closed = frames.closed_deals_frame(rates=self.rates)
-        return self._closed
-
-    def events(self) -> pd.DataFrame:
-        """The whole milestone audit log, loaded once per recompute."""
-        if self._events is None:
-            self._events = frames.milestone_events_frame()
-            self._events["at"] = pd.to_datetime(self._events["at"], utc=True)
-        return self._events
-
-    def close_changes(self) -> pd.DataFrame:
-        """Every close-date change, loaded once per recompute."""
-        if self._close_changes is None:
-            self._close_changes = frames.close_date_changes_frame()
-        return self._close_changes
-
-    @property
-    def today(self) -> dt.date:
-        return timezone.localdate(self.now)
-
-    @classmethod
-    def load(cls, *, now: dt.datetime | None = None, params: dict | None = None, **kw) -> Context:
-        people = frames.people_frame()
-        if params is None:
-            latest = ProbabilityModel.objects.order_by("-created_at", "-id").first()
-            params = latest.params if latest else {}
-        return cls(
-            now=now or timezone.now(),
-            rates=RateTable.load(),
-            people=people,
-            pairs=rollups.tree_pairs(people),
-            params=params,
-            **kw,
-        )
 
 
 def fit_probability_model(ctx: Context) -> ProbabilityModel:

@@ -22,7 +22,8 @@ from salesmgmt.models import Period
 
 from .. import locks
 from ..models import DealProbability, RecomputeRequest
-from .recompute import FORECAST_KIND, recompute_people
+from .context import FORECAST_KIND
+from .recompute import recompute_people
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from salesmgmt.money import RateTable
 from ..analytics import rollups
 from ..models import DealProbability, OpportunitySnapshot
 from ..selectors.frames import override_frame, to_reporting
-from .recompute import BULK, money
+from .context import BULK, money
 
 FIELDS = [
     "id",

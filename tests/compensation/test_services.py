@@ -7,7 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compensation import selectors, services
 from compensation.engine import LineKind
@@ -484,3 +487,34 @@ def test_nightly_task_recomputes_the_current_quarters_draft(plan, quotas, execut
     run = PayoutRun.objects.get(pk=run_id)
     assert run.period == selectors.current_period()
     assert run.is_draft
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    booked=st.lists(
+        st.tuples(
+            st.decimals(min_value=D("0.01"), max_value=D("200000"), places=2),
+            st.integers(min_value=0, max_value=89),
+        ),
+        max_size=5,
+    )
+)
+def test_whatif_equals_the_real_run_on_the_same_data(
+    process, plan, quotas, q1, rep_a, executive, booked
+):
+    with transaction.atomic():
+        for amount, day in booked:
+            won_deal(rep_a, str(amount), q1.start_on + dt.timedelta(days=day))
+        run = services.payout_run_compute(period=q1, actor=executive)
+        statement = run.statements.filter(rep=rep_a).first()
+
+        result = whatif(rep=rep_a, period=q1)
+
+        assert [(line.kind, line.amount, line.explanation) for line in result.lines] == [
+            (line.kind, line.amount, line.explanation)
+            for line in (statement.lines.order_by("position") if statement else [])
+        ]
+        assert result.total == statement.total_amount == sum(line.amount for line in result.lines)
+        transaction.set_rollback(True)

@@ -283,3 +283,22 @@ def test_whatif_page_opens_on_the_current_quarter(client, rep_a, periods):
     assert response.status_code == 200
     assert response.context["result"] is None
     assert b"Deal 1 amount" in response.content
+
+
+def test_dispute_list_query_count_does_not_grow(client, rep_a, manager_a, paid):
+    lines = list(paid["a"].lines.order_by("position"))
+    services.dispute_raise(actor=rep_a, line=lines[0], text="One")
+    client.force_login(manager_a)
+    url = reverse("compensation:dispute_list")
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for line in lines[1:]:
+        services.dispute_raise(actor=rep_a, line=line, text="More")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+
+    assert len(response.context["disputes"]) == len(lines)
+    # session, user, COUNT for the pager, the page of disputes with line, statement, rep,
+    # period, deal and people joined
+    assert len(many) == len(few) == 4

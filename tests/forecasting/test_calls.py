@@ -139,3 +139,28 @@ def test_category_override_only_by_the_owner(rep_a, manager_a, stages, close_on)
     with pytest.raises(PermissionDeniedError):
         categories.set_category(actor=manager_a, opportunity=opp, category="commit")
     assert not CategoryOverride.objects.exists()
+
+
+def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
+    rep_a, rep_b, manager_a, period, monkeypatch, django_capture_on_commit_callbacks
+):
+    from salesmgmt import tasks as core_tasks
+    from salesmgmt.models import WebhookDelivery, WebhookSubscription
+
+    monkeypatch.setattr(core_tasks.deliver_webhook, "delay", lambda pk: None)  # no HTTP
+    for owner in (manager_a, rep_b):
+        WebhookSubscription.objects.create(
+            owner=owner,
+            url="https://hooks.example.com/x",
+            secret="s",
+            events=["forecast.submitted"],
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call = calls.submit_call(actor=rep_a, period=period, commit_amount=10, best_case_amount=20)
+
+    delivery = WebhookDelivery.objects.get()  # rep_b may not see rep_a's call
+    assert delivery.subscription.owner == manager_a
+    assert delivery.event == "forecast.submitted"
+    assert delivery.payload["data"]["id"] == call.pk
+    assert delivery.payload["data"]["commit_amount"] == "10.00"

@@ -110,3 +110,47 @@ def test_reconciler_reenqueues_requests_started_but_never_finished(rep_a, period
     assert tasks.reconcile_recomputes() == ids
     assert sent == [ids]
     assert tasks.reconcile_recomputes() == []  # clock restarted: not enqueued twice
+
+
+def test_milestone_call_and_deal_changes_ask_for_a_recompute_of_owner_and_period(
+    settled, rep_a, manager_a, period, django_capture_on_commit_callbacks, monkeypatch
+):
+    from accounts.models import Milestone
+    from forecasting.services import calls
+
+    monkeypatch.setattr(requests, "_schedule", lambda: None)  # keep the rows pending
+    milestone = Milestone.objects.filter(stage__process=settled.process).first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_services.complete_milestone(
+            actor=rep_a, opportunity=settled, milestone=milestone, evidence="notes"
+        )
+        calls.submit_call(actor=manager_a, period=period, commit_amount=1, best_case_amount=1)
+
+    pending = set(
+        RecomputeRequest.objects.filter(started_at__isnull=True).values_list(
+            "person_id", "period_id"
+        )
+    )
+    assert pending == {(rep_a.pk, period.pk), (manager_a.pk, period.pk)}
+
+
+def test_a_deal_moved_to_another_owner_recomputes_both_sides(
+    settled,
+    rep_a,
+    rep_b,
+    manager_a,
+    manager_b,
+    executive,
+    period,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_services.update_opportunity(actor=executive, opportunity=settled, owner=rep_b)
+
+    assert (commit(rep_a, period), commit(rep_b, period)) == (Decimal(0), Decimal(6000))
+    assert commit(manager_a, period, Scope.SUBTREE) == Decimal(0)
+    assert commit(manager_b, period, Scope.SUBTREE) == Decimal(6000)

@@ -1,0 +1,186 @@
+"""What people record (append-only audit trails) and the recompute machinery's own rows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import ForecastCategory
+from salesmgmt.models import BaseModel
+
+from ..querysets import ForecastCallQuerySet
+
+
+class Category(models.TextChoices):
+    """The effective forecast category of a deal (``ForecastCategory`` plus Closed)."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
+class Scope(models.TextChoices):
+    OWN = "own", "Own deals"
+    SUBTREE = "subtree", "Team (reporting subtree)"
+
+
+class CategoryOverride(BaseModel):
+    """An owner's choice of forecast category for a deal, overriding the stage's default.
+
+    Append-only: the latest row per deal is in force; a row with an empty ``category`` clears
+    the override (the stage default applies again).
+    """
+
+    opportunity = models.ForeignKey(
+        "accounts.Opportunity", on_delete=models.CASCADE, related_name="category_overrides"
+    )
+    category = models.CharField(max_length=16, choices=ForecastCategory.choices, blank=True)
+    previous_category = models.CharField(max_length=16, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["opportunity", "created_at"], name="override_opp_at")]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.previous_category or '—'} → {self.category or '—'}"
+
+
+class CallLayer(models.TextChoices):
+    """Who set the figure: the person for themselves, or a manager above them."""
+
+    OWNER = "owner", "Owner's call"
+    MANAGER = "manager", "Manager adjustment"
+
+
+class ForecastCall(BaseModel):
+    """One submission of a person's call for a period (commit and best case).
+
+    Every submission is kept (append-only) with the figures it replaced, so each row is its own
+    audit record: who (``submitted_by``), when (``submitted_at``), old and new. The call in
+    force is the latest row per (person, period, layer); it carries over until a new one.
+    An owner's call covers their own deals for a rep and their team (subtree) for a manager.
+    """
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_calls"
+    )
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    layer = models.CharField(max_length=8, choices=CallLayer.choices, default=CallLayer.OWNER)
+    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    previous_commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    previous_best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(max_length=500, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ForecastCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        indexes = [
+            models.Index(fields=["person", "period", "layer", "submitted_at"], name="call_latest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(commit_amount__gte=0, best_case_amount__gte=0),
+                name="call_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period_id} {self.layer}: {self.commit_amount}"
+
+
+class CallOfRecord(BaseModel):
+    """The call frozen by the weekly lock: what each person had called when the week closed."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    locked_on = models.DateField()
+    owner_call = models.ForeignKey(
+        ForecastCall, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    manager_commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    manager_best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["locked_on", "person_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "period", "locked_on"], name="call_of_record_unique_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period_id} locked {self.locked_on}"
+
+
+# --- the recompute machinery -----------------------------------------------------------------
+
+
+class RecomputeRequest(models.Model):
+    """A person+period whose aggregates are stale; pending rows coalesce (one per node)."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["started_at", "finished_at"], name="recompute_state")]
+        constraints = [
+            # Coalescing: at most one not-yet-started request per node and period.
+            models.UniqueConstraint(
+                fields=["person", "period"],
+                condition=models.Q(started_at__isnull=True),
+                name="recompute_one_pending_per_node",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"recompute {self.person_id}/{self.period_id}"
+
+
+class RecomputeRun(BaseModel):
+    """Progress and timings of a full recompute (long runs report their phase)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(max_length=40, blank=True)
+    progress = models.FloatField(default=0.0)
+    timings = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.status} {self.phase}"
+
+
+# --- aggregates --------------------------------------------------------------------------------
