@@ -20,7 +20,7 @@ COMPARISON_COLUMNS = [
 
 
 def _per_stage(rows: pd.DataFrame, column: str) -> pd.DataFrame:
-    """person_id × stage order → the mean over the person's periods of ``column``'s values."""
+    """person_id and stage order → the mean over the person's periods of ``column``'s values."""
     records = [
         {"person_id": person_id, "stage_order": int(order), "value": value}
         for person_id, values in zip(rows["person_id"], rows[column], strict=True)
@@ -29,7 +29,9 @@ def _per_stage(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     ]
     if not records:
         return pd.DataFrame(columns=["person_id", "stage_order", "value"])
-    return pd.DataFrame(records).groupby(["person_id", "stage_order"], as_index=False)["value"].mean()
+    return (
+        pd.DataFrame(records).groupby(["person_id", "stage_order"], as_index=False)["value"].mean()
+    )
 
 
 def stage_comparison(kpis: pd.DataFrame, *, person_id: int) -> pd.DataFrame:

@@ -206,7 +206,9 @@ class NegotiationItem(BaseModel):
 
 
 class AccountReview(BaseModel):
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="reviews")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="reviews"
+    )
     template = models.ForeignKey(ScorecardTemplate, on_delete=models.PROTECT, related_name="+")
     held_on = models.DateField()
     attendees = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="account_reviews")

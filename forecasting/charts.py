@@ -66,7 +66,7 @@ def waterfall_figure(steps: pd.DataFrame) -> go.Figure:
 def range_figure(figures: dict[str, float | None]) -> go.Figure:
     """The P10-P90 range of bookings with the calls and projections marked on it."""
     figure = go.Figure()
-    p10, p50, p90 = figures.get("P10"), figures.get("P50"), figures.get("P90")
+    p10, p90 = figures.get("P10"), figures.get("P90")
     if p10 is not None and p90 is not None:
         figure.add_trace(
             go.Bar(
@@ -83,7 +83,6 @@ def range_figure(figures: dict[str, float | None]) -> go.Figure:
             figure.add_trace(
                 go.Scatter(x=[value], y=["Range"], mode="markers", name=name, marker={"size": 12})
             )
-    del p50
     figure.update_layout(
         title="Bookings range (Monte Carlo)", height=220, barmode="overlay", **LAYOUT
     )

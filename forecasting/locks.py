@@ -11,6 +11,7 @@ from .models import RecomputeRequest
 
 # Any constant works; it names "the incremental recompute claim" among advisory locks.
 CLAIM_LOCK_KEY = 5_202_605
+KPI_LOCK_KEY = 5_202_606
 
 
 def claim_recompute_requests(*, now: dt.datetime, stale_before: dt.datetime) -> list[int]:
@@ -41,3 +42,15 @@ def claim_recompute_requests(*, now: dt.datetime, stale_before: dt.datetime) -> 
             started_at=now, attempts=F("attempts") + 1
         )
         return ids
+
+
+def lock_kpi_writes() -> None:
+    """Serialize KPI rewrites (delete + insert of the same rows) until the transaction ends.
+
+    Incremental KPI tasks for overlapping subtrees may run on two workers at once; on
+    PostgreSQL a transaction-level advisory lock makes the second wait instead of colliding
+    on the unique (person, period, scope) rows. SQLite serializes writers anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [KPI_LOCK_KEY])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .services import backtest, calls, flags, recompute, requests, snapshots
+from .services import backtest, calls, flags, kpis, recompute, requests, snapshots
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -46,6 +46,12 @@ def process_recompute_requests() -> list[int]:
 @shared_task(**RETRY)
 def run_recompute_requests(request_ids: list[int]) -> int:
     return requests.run_requests(request_ids=request_ids)
+
+
+@shared_task(**RETRY)
+def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> int:
+    """The KPI rows of people whose deals, calls or quotas changed, and of those above them."""
+    return kpis.recompute_kpis_for_people(person_ids=person_ids, period_ids=period_ids)
 
 
 @shared_task(**RETRY)

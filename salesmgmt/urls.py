@@ -17,6 +17,7 @@ urlpatterns = [
     path("territories/", include("territories.urls")),
     path("forecast/", include("forecasting.urls")),
     path("compensation/", include("compensation.urls")),
+    path("coaching/", include("coaching.urls")),
     path("api/", include("salesmgmt.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,11 +14,17 @@ from .csv_import import create_import_job, live_rows_done, rerun_for_real
 from .decorators import people_only
 from .errors import ApplicationError
 from .forms import ApiTokenForm, ImportForm
+from .models import Role
 
 
 @people_only
 def home(request: HttpRequest) -> HttpResponse:
-    """Everyone lands on their own work first."""
+    """Managers land on their team, executives and admins on the rollup, reps on their work."""
+    user = request.user
+    if user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN):
+        return redirect("coaching:executive_rollup")
+    if user.role == Role.MANAGER:
+        return redirect("coaching:team_dashboard")
     return redirect("accounts:rep_home")
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from salesmgmt.decorators import people_only
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages
+from territories.selectors import attainment_for, default_period
 
 from .. import selectors
 from ..forms import (
@@ -150,7 +151,11 @@ def rep_home(request: HttpRequest) -> HttpResponse:
         selectors.opportunity_list(viewer=user, status=Opportunity.Status.OPEN, owner_id=user.pk),
     )
     next_milestones = selectors.next_milestones(opportunities=deals.page.object_list)
+    # My quota and attainment this quarter (territories: the period, then 4 queries).
+    period = default_period()
     context = {
+        "period": period,
+        "attainment": attainment_for(user=user, period=period) if period else None,
         "deals": deals,
         "rows": [(deal, next_milestones.get(deal.pk)) for deal in deals.page.object_list],
         "recent_activities": selectors.recent_activities(user=user, limit=RECENT_ACTIVITY_COUNT),

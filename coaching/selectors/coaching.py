@@ -196,11 +196,12 @@ def skill_list() -> QuerySet[SkillTag]:
 
 def debrief_list(*, viewer: User, rep: User | None = None) -> QuerySet[CallDebrief]:
     """Debriefs about people ``viewer`` sees (a rep: their own), newest first."""
-    qs = (
-        CallDebrief.objects.filter(owned_by_visible(viewer, "rep") | Q(manager=viewer))
-        .select_related("rep", "manager", "opportunity")
-        .prefetch_related("skills")
+    qs = CallDebrief.objects.select_related("rep", "manager", "opportunity").prefetch_related(
+        "skills"
     )
+    if not viewer.sees_everyone:
+        # (An empty Q() would swallow the OR: everyone-seers get no filter at all.)
+        qs = qs.filter(owned_by_visible(viewer, "rep") | Q(manager=viewer))
     if rep is not None:
         qs = qs.filter(rep=rep)
     return qs.order_by("-held_on", "-id")

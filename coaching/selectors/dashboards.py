@@ -86,7 +86,12 @@ class TeamDashboard:
         )  # fmt: skip
 
 
-FLAG_COLUMNS = [FlagKind.PUSHED_TWICE, FlagKind.NO_ACTIVITY, FlagKind.STUCK_IN_STAGE]
+# The inspection flags the team table shows: (kind, column heading); the kind's label is the tip.
+FLAG_COLUMNS = [
+    (FlagKind.PUSHED_TWICE, "Pushed"),
+    (FlagKind.NO_ACTIVITY, "Stale"),
+    (FlagKind.STUCK_IN_STAGE, "Stuck"),
+]
 
 
 def team_members(*, manager: User) -> list[User]:
@@ -202,8 +207,7 @@ def rollup_children(
     visible = [r for r in view.rows if r.person.role in SELLING_ROLES]
     node = RollupNode(view.self_row, attainment[person.pk], bool(visible), depth - 1)
     children = [
-        RollupNode(r, attainment[r.person.pk], r.person.pk in with_reports, depth)
-        for r in visible
+        RollupNode(r, attainment[r.person.pk], r.person.pk in with_reports, depth) for r in visible
     ]
     return node, children
 

@@ -34,7 +34,7 @@ from ..models import (
 
 
 def qualification_percent(ratings: list[int | None], criteria_count: int) -> int:
-    """Σ ratings ÷ (5 × criteria) in whole percent (half up); unrated criteria count as 0."""
+    """Sum of ratings over 5 per criterion, in whole percent (half up); unrated count 0."""
     if not criteria_count:
         return 0
     total = sum(rating or 0 for rating in ratings)
@@ -209,7 +209,9 @@ def _checklists(deals: list[Opportunity]) -> dict[int, list[StageChecklist]]:
             StageChecklist(
                 stage=stage,
                 rows=[
-                    MilestoneRow(m, latest.get(m.pk), bool(latest.get(m.pk) and latest[m.pk].counts))
+                    MilestoneRow(
+                        m, latest.get(m.pk), bool(latest.get(m.pk) and latest[m.pk].counts)
+                    )
                     for m in stage.milestones.all()
                 ],
                 is_current=stage.pk == deal.stage_id,

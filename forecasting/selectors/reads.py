@@ -49,15 +49,16 @@ def period_list() -> QuerySet[Period]:
 
 
 def period_get(*, pk: int | None = None, today: dt.date | None = None) -> Period:
-    """A quarter by id, or the one containing today; 404 when there is none."""
+    """A quarter by id, else the one containing today (or the latest before it); else 404."""
     qs = period_list()
-    period = (
-        qs.filter(pk=pk).first()
-        if pk
-        else qs.filter(
-            start_on__lte=today or timezone.localdate(), end_on__gte=today or timezone.localdate()
-        ).first()
-    )
+    if pk:
+        period = qs.filter(pk=pk).first()
+    else:
+        day = today or timezone.localdate()
+        period = (
+            qs.filter(start_on__lte=day, end_on__gte=day).first()
+            or qs.filter(start_on__lte=day).order_by("-start_on").first()
+        )
     if period is None:
         raise Http404("No such period.")
     return period

@@ -14,12 +14,12 @@ from django.utils import timezone
 from accounts.models import Activity, Opportunity, Stage
 from salesmgmt.models import Period
 
-from .. import writers
+from .. import locks, writers
 from ..analytics import flags as flag_rules
 from ..analytics import kpis
 from ..models import ForecastRollup, KpiSnapshot, Scope
 from ..selectors import frames
-from .context import Context, money
+from .context import Context, forecast_periods, money
 
 logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365
@@ -69,8 +69,19 @@ def _stage_frames(
     return entries.dropna(subset=["owner_id"]), stays.dropna(subset=["owner_id", "stage_order"])
 
 
-def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
-    """Rewrite every KPI row of ``periods``; returns rows written."""
+def recompute_kpis(
+    *,
+    periods: list[Period],
+    ctx: Context,
+    person_ids: list[int] | None = None,
+    period_ids: list[int] | None = None,
+) -> int:
+    """Rewrite the KPI rows of ``periods``; returns rows written.
+
+    With ``person_ids`` (an incremental run) only the rows of those people and everyone above
+    them are rewritten, and with ``period_ids`` only those periods' rows; the figures are
+    computed exactly as in a full run (ramp needs every period), so both leave the same rows.
+    """
     if not periods:
         return 0
     closed = ctx.closed_deals().copy()
@@ -84,7 +95,9 @@ def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
         set(closed.loc[closed["won"], "opportunity_id"]),
         since=_start_of(window_start) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
     )
-    activity_counts = _activity_counts(periods)
+    activity_counts = _activity_counts(
+        periods if period_ids is None else [p for p in periods if p.pk in period_ids]
+    )
     pipeline = pd.DataFrame(
         list(
             ForecastRollup.objects.filter(period__in=periods).values_list(
@@ -127,6 +140,8 @@ def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
         dtype=float,
     )
     for period, (own_quota, team_quota, _, _) in per_period:
+        if period_ids is not None and period.pk not in period_ids:
+            continue  # an incremental run: only the periods asked for (ramp used them all)
         lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
         closed_on = pd.to_datetime(closed["closed_on"])
         in_period = closed[(closed_on >= lo) & (closed_on <= hi)]
@@ -180,10 +195,31 @@ def recompute_kpis(*, periods: list[Period], ctx: Context) -> int:
                         ctx,
                     )
                 )
+    stale = KpiSnapshot.objects.filter(period__in=periods)
+    if period_ids is not None:
+        stale = stale.filter(period_id__in=period_ids)
+        keep = set(period_ids)
+        rows = [row for row in rows if row[1] in keep]
+    if person_ids is not None:
+        pairs = ctx.pairs
+        nodes = set(pairs.loc[pairs["person_id"].isin(person_ids), "ancestor_id"].astype(int))
+        stale = stale.filter(person_id__in=nodes)
+        rows = [row for row in rows if row[0] in nodes]
     with transaction.atomic():
-        KpiSnapshot.objects.filter(period__in=periods).delete()
+        locks.lock_kpi_writes()
+        stale.delete()
         writers.insert_rows(KpiSnapshot, KPI_FIELDS, rows)
     return len(rows)
+
+
+def recompute_kpis_for_people(*, person_ids: list[int], period_ids: list[int]) -> int:
+    """After an incremental recompute: these people's KPI rows and those above them."""
+    ctx = Context.load()
+    periods = forecast_periods(today=ctx.today)
+    wanted = [pk for pk in period_ids if pk in {p.pk for p in periods}]
+    if not wanted:
+        return 0
+    return recompute_kpis(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
 
 
 def _activity_counts(periods: list[Period]) -> pd.DataFrame:

@@ -5,6 +5,8 @@ a burst of edits leaves one row each. A task scheduled a few seconds later claim
 pending as one batch (``locks.claim_recompute_requests``) and runs it. A batch killed with its
 worker is redelivered (acks_late) and simply runs again; one whose message was lost is
 re-enqueued by the reconciler once it has been started for longer than ``STALE_AFTER``.
+A finished batch then enqueues one KPI task for its people and periods (KPIs take seconds on
+a large organisation, the forecast rollups well under one, so they do not wait for them).
 """
 
 from __future__ import annotations
@@ -71,6 +73,13 @@ def _schedule() -> None:
     process_recompute_requests.apply_async(countdown=DEBOUNCE_SECONDS, queue=queue)
 
 
+def _schedule_kpis(person_ids: list[int], period_ids: list[int]) -> None:
+    from ..tasks import recompute_kpis_for_people
+
+    queue = getattr(settings, "FORECASTING_RECOMPUTE_QUEUE", None)
+    recompute_kpis_for_people.apply_async(args=[person_ids, period_ids], queue=queue)
+
+
 def request_recompute_for_deals(
     *,
     opportunity_ids: Iterable[int],
@@ -92,8 +101,11 @@ def claim_requests(*, now: dt.datetime | None = None) -> list[int]:
     return locks.claim_recompute_requests(now=now, stale_before=now - STALE_AFTER)
 
 
-def run_requests(*, request_ids: list[int]) -> int:
-    """Recompute the claimed requests' nodes and mark them finished; safe to run twice."""
+def run_requests(*, request_ids: list[int], kpis: bool = True) -> int:
+    """Recompute the claimed requests' nodes and mark them finished; safe to run twice.
+
+    ``kpis=False`` leaves out the follow-up KPI task (the benchmark times it on its own).
+    """
     requests = RecomputeRequest.objects.filter(pk__in=request_ids, finished_at__isnull=True)
     by_period: dict[int, set[int]] = defaultdict(set)
     for person_id, period_id in requests.values_list("person_id", "period_id"):
@@ -104,6 +116,11 @@ def run_requests(*, request_ids: list[int]) -> int:
     RecomputeRequest.objects.filter(pk__in=request_ids, finished_at__isnull=True).update(
         finished_at=timezone.now()
     )
+    if by_period and kpis:
+        # KPIs follow in a task of their own: slower than the rollups, they must not delay them.
+        people = sorted(set().union(*by_period.values()))
+        periods = sorted(by_period)
+        transaction.on_commit(lambda: _schedule_kpis(people, periods))
     if RecomputeRequest.objects.filter(started_at__isnull=True).exists():
         transaction.on_commit(_schedule)
     return written

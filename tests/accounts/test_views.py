@@ -587,8 +587,9 @@ def busy_rep(process, rep_a):
 
 
 # Rep home for a rep: session, user, deals count, deals page, next milestones (milestones of
-# the page's stages, completion records), recent activities. (+1 for managers: pending list.)
-REP_HOME_QUERIES = 7
+# the page's stages, completion records), the current quarter and my attainment (people,
+# quotas, exchange rates, bookings), recent activities. (+1 for managers: pending list.)
+REP_HOME_QUERIES = 12
 # Opportunity list: session, user, people for the owner filter, deals count, deals page.
 OPPORTUNITY_LIST_QUERIES = 5
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion

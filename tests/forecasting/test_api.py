@@ -194,3 +194,31 @@ def test_adjustment_keeps_old_and_new_in_the_response(api, rep_a, manager_a, per
         Decimal(70),
     )
     assert body["submitted_by"]["id"] == manager_a.pk
+
+
+@pytest.mark.parametrize(
+    ("viewer", "owners"),
+    [
+        ("rep_a", {"rep_a"}),
+        ("manager_a", {"rep_a", "se_a"}),
+        ("executive", {"rep_a", "se_a", "rep_b"}),
+    ],
+)
+def test_flag_and_snapshot_lists_are_scoped_by_visibility(api, computed, viewer, owners, today):
+    from forecasting.models import FlagKind, InspectionFlag
+    from forecasting.services import snapshots
+
+    for name in ("rep_a", "se_a", "rep_b"):
+        opp = computed[name].opportunities.first()
+        InspectionFlag.objects.create(
+            opportunity=opp, owner=computed[name], kind=FlagKind.NO_ACTIVITY
+        )
+    snapshots.take_snapshot(on=today)
+    client = as_user(api, computed[viewer])
+
+    flagged = {r["owner"] for r in client.get("/api/v1/forecast-flags/").json()["results"]}
+    snapped = {r["owner"] for r in client.get("/api/v1/forecast-snapshots/").json()["results"]}
+
+    expected = {computed[n].pk for n in owners}
+    assert flagged == expected
+    assert snapped == expected

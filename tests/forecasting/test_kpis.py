@@ -108,3 +108,32 @@ def test_ramp_days_from_hire_to_first_win(history, rep_a, period):
 
     assert kpi(rep_a, period).days_to_first_win == (period.start_on - rep_a.hire_date).days
     assert kpi(rep_a, period).hire_cohort == "2022 Q1"
+
+
+def _kpi_values():
+    return sorted(
+        tuple(v for k, v in row.items() if k not in ("id", "computed_at"))
+        for row in KpiSnapshot.objects.values()
+    )
+
+
+def test_a_quota_change_refreshes_the_kpis_incrementally(
+    history, rep_a, manager_a, period, django_capture_on_commit_callbacks, monkeypatch
+):
+    from forecasting import tasks
+    from territories.models import Quota
+
+    recompute_all()
+    assert kpi(rep_a, period).quota_amount is None
+    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Quota.objects.create(
+            user=rep_a, period=period, basis=Quota.Basis.EXPLICIT, amount=Decimal(8000)
+        )
+
+    assert kpi(rep_a, period).attainment == pytest.approx(0.5)
+    assert kpi(manager_a, period, Scope.SUBTREE).quota_amount == Decimal(8000)
+    incremental = _kpi_values()
+    recompute_all()
+    assert _kpi_values() == incremental  # the same rows a full run writes

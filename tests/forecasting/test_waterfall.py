@@ -8,6 +8,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts import services as deal_services
 from forecasting.analytics import waterfall
@@ -117,3 +119,37 @@ def test_waterfall_between_two_past_dates_replays_the_change_log(
     assert between(8, 3)[0]["end"] == 1500
     assert between(3, 0)[1] == ["pushed_out"]
     assert between(3, 0)[0]["end"] == 0
+
+
+deal_state = st.one_of(
+    st.none(),
+    st.tuples(
+        st.sampled_from(["open", "won", "lost"]),
+        st.sampled_from([100.0, 250.0, 400.0]),
+        st.sampled_from([IN, LATER]),
+        st.sampled_from(["pipeline", "commit"]),
+    ),
+)
+
+
+@given(st.lists(st.tuples(deal_state, deal_state), min_size=1, max_size=25))
+def test_waterfall_always_walks_from_start_to_end(pairs):
+    def frame(side):
+        rows = [(i, 1, *states[side]) for i, states in enumerate(pairs) if states[side] is not None]
+        return state(rows)
+
+    start, end = frame(0), frame(1)
+    changes = waterfall.classify_changes(start, end, period_start=P_START, period_end=P_END)
+
+    def open_total(side):
+        close = pd.to_datetime(side["expected_close_on"])
+        mask = (
+            (side["status"] == "open")
+            & (close >= pd.Timestamp(P_START))
+            & (close <= pd.Timestamp(P_END))
+        )
+        return float(side.loc[mask, "amount"].sum())
+
+    steps = waterfall.waterfall_steps(open_total(start), changes).set_index("key")
+    assert steps.loc["end", "amount"] == pytest.approx(open_total(end))
+    assert changes["opportunity_id"].is_unique  # one change type per deal

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import services as deal_services
-from forecasting.models import ForecastRollup, RecomputeRequest, Scope
+from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRequest, Scope
 from forecasting.services.recompute import recompute_all
 from salesmgmt.models import Period, Role
 from salesmgmt.services import ensure_periods
@@ -61,3 +61,12 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
     own = ForecastRollup.objects.get(person=rep, period=period, scope=Scope.OWN)
     assert own.commit_amount == Decimal(3500)
     assert own.computed_at > timezone.now() - dt.timedelta(minutes=1)
+    # and the KPI follow-up task writes the rep's and the manager's KPI rows
+    wait_for_worker(
+        lambda: (
+            KpiSnapshot.objects.filter(person=manager, period=period, scope=Scope.SUBTREE)
+            .filter(pipeline_amount=Decimal(3500))
+            .exists()
+        ),
+        what="the manager's KPI row",
+    )

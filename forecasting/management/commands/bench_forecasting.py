@@ -19,7 +19,7 @@ from accounts import services as deal_services
 from accounts.models import Opportunity
 from forecasting import signals
 from forecasting.models import DealProbability, ForecastRollup, Scope
-from forecasting.services import recompute, requests
+from forecasting.services import kpis, recompute, requests
 
 
 class Command(BaseCommand):
@@ -38,8 +38,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"full recompute  {phase:<24} {seconds:8.2f} s")
         latencies = [self._edit_latency(i) for i in range(edits)]
         self.stdout.write(
-            f"edit -> aggregates (worker side): median {statistics.median(latencies):.3f} s, "
-            f"max {max(latencies):.3f} s over {edits} edits"
+            f"edit -> forecast aggregates (worker side): median "
+            f"{statistics.median(latencies):.3f} s, max {max(latencies):.3f} s over {edits} edits"
+        )
+        owner = DealProbability.objects.filter(opportunity__status="open").first()
+        started = time.perf_counter()
+        kpis.recompute_kpis_for_people(person_ids=[owner.owner_id], period_ids=[owner.period_id])
+        self.stdout.write(
+            f"edit -> KPI rows (follow-up task): {time.perf_counter() - started:.3f} s"
         )
 
     def _edit_latency(self, index: int) -> float:
@@ -65,7 +71,7 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()  # the worker picks the batch up here
         ids = requests.claim_requests()
-        requests.run_requests(request_ids=ids)
+        requests.run_requests(request_ids=ids, kpis=False)
         elapsed = time.perf_counter() - started
         after = ForecastRollup.objects.get(person=deal.owner, period=row.period, scope=Scope.OWN)
         if after.commit_amount == before.commit_amount:

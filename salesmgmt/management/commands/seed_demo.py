@@ -1,19 +1,49 @@
-"""`manage.py seed_demo`: load the demo sales organisation (idempotent; --reset rebuilds it)."""
+"""`manage.py seed_demo`: load the demo organisation, then its territories and quotas.
+
+Idempotent: each part loads only when its demo data is absent; --reset removes the
+territories part first (it PROTECTs the demo people), then rebuilds both.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.db.models.signals import post_save
 
+from forecasting import signals as forecast_signals
 from salesmgmt.demo_data import DEMO_PASSWORD, DemoResult, load_demo_data
 from salesmgmt.errors import ApplicationError
+from territories.demo_data import delete_demo_territories, load_demo_territories
+from territories.models import Quota
+
+QUOTA_RECEIVER = "forecasting_quota_saved"
+
+
+@contextmanager
+def quiet_forecasting() -> Iterator[None]:
+    """No recompute request per saved row: the core demo is bulk-inserted without signals
+    anyway, and the nightly full recompute covers the demo (forecasting.signals)."""
+    with forecast_signals.paused():
+        # The Quota receiver does not honour paused(), and each quota the allocation service
+        # saves runs a recompute task (eagerly without Redis, ~40 ms). Disconnect it while
+        # loading; connect_quota_signals() puts it back.
+        disconnected = post_save.disconnect(sender=Quota, dispatch_uid=QUOTA_RECEIVER)
+        try:
+            yield
+        finally:
+            if disconnected:
+                forecast_signals.connect_quota_signals()
 
 
 class Command(BaseCommand):
     help = (
         "Load a deterministic demo organisation: people, accounts, two years of deals with "
-        "milestones, history and activities. Does nothing when the demo data already exists."
+        "milestones, history and activities, then territories, rules, assignments and quotas. "
+        "Does nothing when the demo data already exists."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,17 +64,24 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         started = time.monotonic()
+        progress = self._progress if options["verbosity"] > 0 else None
         try:
-            result = load_demo_data(
-                reps=options["reps"],
-                opportunities=options["opportunities"],
-                seed=options["seed"],
-                activities_per_deal=options["activities_per_deal"],
-                reset=options["reset"],
-                progress=self._progress if options["verbosity"] > 0 else None,
-            )
+            with quiet_forecasting(), transaction.atomic():
+                if options["reset"]:
+                    delete_demo_territories()
+                result = load_demo_data(
+                    reps=options["reps"],
+                    opportunities=options["opportunities"],
+                    seed=options["seed"],
+                    activities_per_deal=options["activities_per_deal"],
+                    reset=options["reset"],
+                    progress=progress,
+                )
+                created, counts = load_demo_territories(seed=options["seed"], progress=progress)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        result.counts.update(counts)
+        result.created = result.created or created
         elapsed = time.monotonic() - started
         if result.created:
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {elapsed:.1f}s."))

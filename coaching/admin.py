@@ -1,0 +1,73 @@
+"""Admin for coaching's configuration: scorecard templates and criteria, the skill list and the
+resource-request criteria. Records people make (reviews, debriefs, plans, requests) are
+written on the pages and the API through coaching.services; here they are read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import (
+    AccountReview,
+    CallDebrief,
+    DevelopmentPlan,
+    ResourcePolicy,
+    ResourceRequest,
+    ScorecardCriterion,
+    ScorecardTemplate,
+    SkillTag,
+)
+
+
+class CriterionInline(admin.TabularInline):
+    model = ScorecardCriterion
+    extra = 0
+    fields = ["order", "key", "name", "area", "guidance"]
+
+
+@admin.register(ScorecardTemplate)
+class ScorecardTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "process", "is_default", "is_builtin"]
+    inlines = [CriterionInline]
+
+
+@admin.register(SkillTag)
+class SkillTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "is_active"]
+    list_editable = ["order", "is_active"]
+
+
+@admin.register(ResourcePolicy)
+class ResourcePolicyAdmin(admin.ModelAdmin):
+    list_display = ["kind", "min_amount", "min_stage_order", "min_qualification"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccountReview)
+class AccountReviewAdmin(ReadOnlyAdmin):
+    list_display = ["account", "held_on", "template", "created_by"]
+    list_select_related = ["account", "template", "created_by"]
+
+
+@admin.register(CallDebrief)
+class CallDebriefAdmin(ReadOnlyAdmin):
+    list_display = ["rep", "manager", "held_on"]
+    list_select_related = ["rep", "manager"]
+
+
+@admin.register(DevelopmentPlan)
+class DevelopmentPlanAdmin(ReadOnlyAdmin):
+    list_display = ["title", "rep", "status", "created_at"]
+    list_select_related = ["rep"]
+
+
+@admin.register(ResourceRequest)
+class ResourceRequestAdmin(ReadOnlyAdmin):
+    list_display = ["opportunity", "kind", "status", "requested_by", "decided_by"]
+    list_select_related = ["opportunity", "requested_by", "decided_by"]

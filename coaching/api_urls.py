@@ -1,0 +1,13 @@
+"""API routes of the coaching app (mounted under /api/v1/)."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("account-reviews", api.AccountReviewViewSet)
+router.register("debriefs", api.CallDebriefViewSet)
+router.register("development-plans", api.DevelopmentPlanViewSet)
+router.register("resource-requests", api.ResourceRequestViewSet)
+
+urlpatterns = router.urls

@@ -1,0 +1,129 @@
+"""plotly figures of the coaching pages: DataFrame in, go.Figure out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+QUOTA_MARKER = {"symbol": "line-ew-open", "size": 30, "line": {"width": 3}}
+LAYOUT = {
+    "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+    "template": "plotly_white",
+    "height": 320,
+    "legend": {"orientation": "h", "y": -0.2},
+}
+
+
+def to_html(figure: go.Figure) -> str:
+    """The figure as a div; plotly.js itself is loaded once by base.html."""
+    return pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=False,
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def attainment_figure(team: pd.DataFrame) -> go.Figure:
+    """Bookings per rep against their quota and ramped quota."""
+    figure = go.Figure()
+    figure.add_trace(go.Bar(x=team["name"], y=team["bookings"], name="Bookings"))
+    figure.add_trace(
+        go.Scatter(x=team["name"], y=team["quota"], name="Quota", mode="markers",
+                   marker=QUOTA_MARKER)
+    )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(x=team["name"], y=team["ramped_quota"], name="Ramped quota", mode="markers",
+                   marker={**QUOTA_MARKER, "color": "#d97706"})
+    )  # fmt: skip
+    figure.update_layout(title="Attainment", yaxis_title="Reporting currency", **LAYOUT)
+    return figure
+
+
+def categories_figure(team: pd.DataFrame) -> go.Figure:
+    """Each rep's period forecast by category, stacked."""
+    figure = go.Figure()
+    for column, label in (
+        ("closed", "Closed"),
+        ("commit", "Commit"),
+        ("best_case", "Best case"),
+        ("pipeline", "Pipeline"),
+    ):
+        figure.add_trace(go.Bar(x=team["name"], y=team[column], name=label))
+    figure.update_layout(barmode="stack", title="Forecast categories", **LAYOUT)
+    return figure
+
+
+def waterfall_figure(steps: pd.DataFrame) -> go.Figure:
+    """Last week's call, each team's change, this week's call."""
+    figure = go.Figure(go.Waterfall(x=steps["label"], y=steps["amount"], measure=steps["measure"]))
+    figure.update_layout(title="Call: change since last week", showlegend=False, **LAYOUT)
+    return figure
+
+
+def conversion_figure(comparison: pd.DataFrame, labels: dict[int, str]) -> go.Figure:
+    """Stage-to-stage conversion of the rep against the team median."""
+    names = [labels.get(int(order), f"Stage {order}") for order in comparison.index]
+    figure = go.Figure()
+    figure.add_trace(go.Bar(x=names, y=comparison["rep_conversion"], name="Rep"))
+    figure.add_trace(go.Bar(x=names, y=comparison["team_conversion"], name="Team median"))
+    figure.update_layout(
+        title="Stage-to-stage conversion", yaxis_tickformat=".0%", barmode="group", **LAYOUT
+    )
+    return figure
+
+
+def trends_figure(trends: pd.DataFrame) -> go.Figure:
+    """Win rate and average deal size per quarter (two axes)."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=trends["period_name"], y=trends["win_rate"], name="Win rate", mode="lines+markers"
+        )
+    )
+    figure.add_trace(
+        go.Scatter(x=trends["period_name"], y=trends["average_deal"], name="Average deal",
+                   mode="lines+markers", yaxis="y2")
+    )  # fmt: skip
+    figure.update_layout(
+        title="Win rate and deal size",
+        yaxis={"tickformat": ".0%", "title": "Win rate"},
+        yaxis2={"overlaying": "y", "side": "right", "title": "Average deal"},
+        **LAYOUT,
+    )
+    return figure
+
+
+def activity_mix_figure(mix: pd.Series) -> go.Figure:
+    figure = go.Figure(go.Bar(x=list(mix.index), y=list(mix.to_numpy())))
+    figure.update_layout(title="Activity mix", showlegend=False, **LAYOUT)
+    return figure
+
+
+def skill_ratings_figure(ratings: pd.DataFrame) -> go.Figure:
+    """Each skill's rating over time."""
+    figure = go.Figure()
+    for skill, rows in ratings.sort_values("rated_on").groupby("skill"):
+        figure.add_trace(
+            go.Scatter(x=rows["rated_on"], y=rows["rating"], name=str(skill), mode="lines+markers")
+        )
+    figure.update_layout(title="Skill ratings", yaxis_range=[0, 5.5], **LAYOUT)
+    return figure
+
+
+def ramp_figure(ramp: pd.DataFrame) -> go.Figure:
+    """Days to first win per person, new hires highlighted, earlier cohorts' median marked."""
+    figure = go.Figure()
+    for is_new, label in ((False, "Earlier hires"), (True, "New hires")):
+        rows = ramp[ramp["is_new_hire"] == is_new]
+        figure.add_trace(
+            go.Bar(x=rows["name"], y=rows["days_to_first_win"], name=label,
+                   text=rows["hire_cohort"])
+        )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(x=ramp["name"], y=ramp["cohort_first_win"], name="Earlier cohorts' median",
+                   mode="markers", marker={"symbol": "line-ew-open", "size": 28})
+    )  # fmt: skip
+    figure.update_layout(title="Days to first deal", **LAYOUT)
+    return figure

@@ -1,0 +1,151 @@
+"""Forms of the coaching pages: parse and validate; every write goes through coaching.services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+
+from accounts.forms import MAX_ID, DateInput, PageForm
+from salesmgmt.models import User
+
+from .models import (
+    MAX_RATING,
+    CompetitorPosition,
+    ProofResource,
+    ResourceKind,
+    ScorecardTemplate,
+    SkillTag,
+)
+
+RATING_CHOICES = [("", "—"), *[(str(n), str(n)) for n in range(MAX_RATING + 1)]]
+
+
+class PeopleMixin:
+    """A people field whose choices are the ids the view already loaded (no extra query)."""
+
+    people_fields: tuple[str, ...] = ()
+
+    def set_people(self, people: Iterable[User]) -> None:
+        people = list(people)
+        for name in self.people_fields:
+            field = self.fields[name]
+            field.queryset = User.objects.filter(pk__in=[p.pk for p in people])
+            choices = [(p.pk, str(p)) for p in people]
+            if isinstance(field, forms.ModelMultipleChoiceField):
+                field.widget.choices = choices
+            else:
+                field.widget.choices = [("", "—"), *choices]
+
+
+class ReviewCreateForm(PeopleMixin, PageForm):
+    people_fields = ("attendees",)
+
+    account = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    held_on = forms.DateField(label="Date", widget=DateInput)
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    template = forms.ModelChoiceField(
+        queryset=ScorecardTemplate.objects.all(),
+        required=False,
+        empty_label="The process's default",
+        label="Scorecard",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewNotesForm(PageForm):
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ScoreForm(PageForm):
+    rating = forms.TypedChoiceField(
+        choices=RATING_CHOICES, coerce=int, empty_value=None, required=False
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CompetitorForm(PageForm):
+    competitor = forms.CharField(max_length=120)
+    area = forms.CharField(max_length=120, label="Area of competition")
+    position = forms.ChoiceField(choices=CompetitorPosition.Position.choices)
+    plan = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProofForm(PageForm):
+    kind = forms.ChoiceField(choices=ProofResource.Kind.choices)
+    planned_on = forms.DateField(label="Planned for", widget=DateInput)
+    note = forms.CharField(max_length=255, required=False)
+
+
+class NegotiationForm(PageForm):
+    concession = forms.CharField(max_length=255, label="Concession we can give")
+    in_return = forms.CharField(max_length=255, label="What we get for it")
+
+
+class ActionItemForm(PeopleMixin, PageForm):
+    people_fields = ("owner",)
+
+    description = forms.CharField(max_length=255, label="Action")
+    owner = forms.ModelChoiceField(queryset=User.objects.none())
+    due_on = forms.DateField(label="Due", widget=DateInput)
+
+
+class DebriefForm(PeopleMixin, PageForm):
+    people_fields = ("rep",)
+
+    rep = forms.ModelChoiceField(queryset=User.objects.none())
+    held_on = forms.DateField(label="Call date", widget=DateInput)
+    opportunity = forms.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, label="Opportunity id"
+    )
+    went_well = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What went well")
+    to_improve = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What to improve")
+    skills = forms.ModelMultipleChoiceField(
+        queryset=SkillTag.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class PlanForm(PeopleMixin, PageForm):
+    people_fields = ("rep",)
+
+    rep = forms.ModelChoiceField(queryset=User.objects.none())
+    title = forms.CharField(max_length=120)
+    assessed_needs = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class GoalForm(PageForm):
+    description = forms.CharField(max_length=255, label="Goal")
+    target_on = forms.DateField(label="Target date", widget=DateInput)
+    skill = forms.ModelChoiceField(queryset=SkillTag.objects.filter(is_active=True), required=False)
+
+
+class PlanActionForm(PageForm):
+    description = forms.CharField(max_length=255, label="Action")
+    due_on = forms.DateField(label="Due", widget=DateInput)
+
+
+class EvaluationForm(PageForm):
+    evaluation = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SkillRatingForm(PageForm):
+    skill = forms.ModelChoiceField(queryset=SkillTag.objects.filter(is_active=True))
+    rating = forms.TypedChoiceField(
+        choices=[(str(n), str(n)) for n in range(1, MAX_RATING + 1)], coerce=int
+    )
+
+
+class ResourceRequestForm(PageForm):
+    opportunity = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=ResourceKind.choices)
+    needed_by = forms.DateField(required=False, widget=DateInput)
+    note = forms.CharField(max_length=255, required=False)
+
+
+class DecisionForm(PageForm):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
+    note = forms.CharField(max_length=255, required=False, label="Reason / note")

@@ -1,0 +1,49 @@
+"""Writes of the coaching app (``<entity>_<verb>``), re-exported."""
+
+from .coaching import (
+    action_add,
+    action_complete,
+    debrief_create,
+    goal_add,
+    plan_create,
+    plan_evaluate,
+    resource_request_create,
+    resource_request_decide,
+    skill_rate,
+)
+from .reviews import (
+    action_item_add,
+    action_item_complete,
+    competitor_add,
+    ensure_works_on,
+    negotiation_add,
+    proof_add,
+    proof_set_status,
+    review_create,
+    review_update,
+    score_record,
+    score_validate,
+)
+
+__all__ = [
+    "action_add",
+    "action_complete",
+    "action_item_add",
+    "action_item_complete",
+    "competitor_add",
+    "debrief_create",
+    "ensure_works_on",
+    "goal_add",
+    "negotiation_add",
+    "plan_create",
+    "plan_evaluate",
+    "proof_add",
+    "proof_set_status",
+    "resource_request_create",
+    "resource_request_decide",
+    "review_create",
+    "review_update",
+    "score_record",
+    "score_validate",
+    "skill_rate",
+]

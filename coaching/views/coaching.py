@@ -1,0 +1,317 @@
+"""Coaching pages: the per-rep view with its agenda, debriefs, plans, resource requests."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts import selectors as account_selectors
+from accounts.models import Opportunity
+from salesmgmt.decorators import people_only
+from salesmgmt.models import User
+from salesmgmt.selectors import user_list
+from salesmgmt.visibility import manages
+
+from .. import charts, selectors, services
+from ..compliance import Check
+from ..forms import (
+    DebriefForm,
+    DecisionForm,
+    EvaluationForm,
+    GoalForm,
+    PlanActionForm,
+    PlanForm,
+    ResourceRequestForm,
+    SkillRatingForm,
+)
+from ..models import ResourceRequest
+from .common import call_service, empty_form, int_param
+
+LIST_SIZE = 50
+
+
+def _reports(viewer: User) -> list[User]:
+    """The people below ``viewer`` whom they coach (1 query)."""
+    return [p for p in user_list(viewer=viewer) if manages(viewer, p)]
+
+
+@people_only
+@require_safe
+def rep_coaching(request: HttpRequest, pk: int) -> HttpResponse:
+    """How a rep sells: conversion and days in stage against the team, trends, activity mix,
+    documentation compliance with the failing records, and the suggested coaching agenda."""
+    viewer = request.user
+    person = selectors.person_get(viewer=viewer, pk=pk)
+    data = selectors.rep_coaching(viewer=viewer, person=person)
+    labels = {order: stage.name for order, stage in data.stages.items()}
+    chart = {}
+    if not data.comparison.empty:
+        chart["conversion"] = charts.to_html(charts.conversion_figure(data.comparison, labels))
+    if not data.trends.empty:
+        chart["trends"] = charts.to_html(charts.trends_figure(data.trends))
+    if len(data.activity_mix):
+        chart["activity"] = charts.to_html(charts.activity_mix_figure(data.activity_mix))
+    if not data.ratings.empty:
+        chart["ratings"] = charts.to_html(charts.skill_ratings_figure(data.ratings))
+    comparison = [
+        {"order": int(order), "stage": labels.get(int(order), f"Stage {order}"), **row}
+        for order, row in data.comparison.astype(object)
+        .where(data.comparison.notna(), None)
+        .to_dict("index")
+        .items()
+    ]
+    context = {
+        "person": person,
+        "data": data,
+        "comparison": comparison,
+        "charts": chart,
+        "uses_charts": bool(chart),
+        "check_labels": Check.LABELS,
+        "can_coach": manages(viewer, person),
+        "rating_form": SkillRatingForm(),
+    }
+    return render(request, "coaching/rep_coaching.html", context)
+
+
+@people_only
+@require_POST
+def skill_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(viewer=request.user, pk=pk)
+    form = SkillRatingForm(request.POST)
+    if form.is_valid():
+        saved, _status = call_service(
+            form, lambda: services.skill_rate(actor=request.user, rep=person, **form.cleaned_data)
+        )
+        if saved is not None:
+            messages.success(request, f"Rated {saved.skill} {saved.rating}/5.")
+            return redirect(reverse("coaching:rep_coaching", args=[pk]) + "#skills")
+    messages.error(request, " ".join(m for errs in form.errors.values() for m in errs))
+    return redirect(reverse("coaching:rep_coaching", args=[pk]) + "#skills")
+
+
+# --- debriefs -----------------------------------------------------------------------------------
+
+
+@people_only
+def debrief_list(request: HttpRequest) -> HttpResponse:
+    """Debriefs the viewer gave or received; managers record a new one here."""
+    viewer = request.user
+    reports = _reports(viewer)
+    initial = {"held_on": timezone.localdate(), "rep": int_param(request, "rep")}
+    form = DebriefForm(request.POST or None, initial=initial)
+    form.set_people(reports)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            deal_id = data.pop("opportunity")
+            deal = account_selectors.opportunity_get(viewer=viewer, pk=deal_id) if deal_id else None
+            debrief, status = call_service(
+                form,
+                lambda: services.debrief_create(actor=viewer, opportunity=deal, **data),
+            )
+            if debrief is not None:
+                messages.success(request, f"Debrief for {debrief.rep} saved.")
+                return redirect("coaching:debrief_list")
+    context = {
+        "debriefs": selectors.debrief_list(viewer=viewer)[:LIST_SIZE],
+        "form": form if reports else None,
+    }
+    return render(request, "coaching/debrief_list.html", context, status=status)
+
+
+# --- development plans ----------------------------------------------------------------------------
+
+
+@people_only
+def plan_list(request: HttpRequest) -> HttpResponse:
+    viewer = request.user
+    reports = _reports(viewer)
+    form = PlanForm(request.POST or None)
+    form.set_people(reports)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            plan, status = call_service(
+                form, lambda: services.plan_create(actor=viewer, **form.cleaned_data)
+            )
+            if plan is not None:
+                messages.success(request, f"Plan “{plan}” started.")
+                return redirect("coaching:plan_detail", pk=plan.pk)
+    context = {
+        "plans": selectors.plan_list(viewer=viewer)[:LIST_SIZE],
+        "form": form if reports else None,
+    }
+    return render(request, "coaching/plan_list.html", context, status=status)
+
+
+def render_plan(request: HttpRequest, plan, *, status: int = 200, **forms) -> HttpResponse:
+    if status >= 400:
+        messages.error(request, "Nothing was saved. See the highlighted form below.")
+    context = {
+        "plan": plan,
+        "can_manage": manages(request.user, plan.rep),
+        "is_rep": request.user.pk == plan.rep_id,
+        "goal_form": forms.get("goal_form") or GoalForm(),
+        "action_form": forms.get("action_form") or PlanActionForm(),
+        "action_goal": forms.get("action_goal"),
+        "evaluation_form": forms.get("evaluation_form") or EvaluationForm(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "coaching/plan_detail.html", context, status=status)
+
+
+@people_only
+@require_safe
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_plan(request, selectors.plan_get(viewer=request.user, pk=pk))
+
+
+@people_only
+@require_POST
+def goal_add(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(viewer=request.user, pk=pk)
+    form = GoalForm(request.POST)
+    status = 400
+    if form.is_valid():
+        goal, status = call_service(
+            form, lambda: services.goal_add(actor=request.user, plan=plan, **form.cleaned_data)
+        )
+        if goal is not None:
+            return redirect("coaching:plan_detail", pk=pk)
+    return render_plan(request, plan, status=status, goal_form=form)
+
+
+@people_only
+@require_POST
+def plan_action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = selectors.goal_get(viewer=request.user, pk=pk)
+    form = PlanActionForm(request.POST)
+    status = 400
+    if form.is_valid():
+        action, status = call_service(
+            form, lambda: services.action_add(actor=request.user, goal=goal, **form.cleaned_data)
+        )
+        if action is not None:
+            return redirect("coaching:plan_detail", pk=goal.plan_id)
+    plan = selectors.plan_get(viewer=request.user, pk=goal.plan_id)
+    return render_plan(request, plan, status=status, action_form=form, action_goal=goal.pk)
+
+
+@people_only
+@require_POST
+def plan_action_done(request: HttpRequest, pk: int) -> HttpResponse:
+    action = selectors.action_get(viewer=request.user, pk=pk)
+    form = empty_form()
+    done, _status = call_service(
+        form, lambda: services.action_complete(actor=request.user, action=action)
+    )
+    if done is None:
+        messages.error(request, " ".join(form.non_field_errors()))
+    return redirect("coaching:plan_detail", pk=action.goal.plan_id)
+
+
+@people_only
+@require_POST
+def plan_evaluate(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.plan_get(viewer=request.user, pk=pk)
+    form = EvaluationForm(request.POST)
+    status = 400
+    if form.is_valid():
+        done, status = call_service(
+            form,
+            lambda: services.plan_evaluate(
+                actor=request.user, plan=plan, evaluation=form.cleaned_data["evaluation"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Plan evaluated.")
+            return redirect("coaching:plan_detail", pk=pk)
+    return render_plan(request, plan, status=status, evaluation_form=form)
+
+
+# --- resource requests --------------------------------------------------------------------------
+
+
+def render_requests(
+    request: HttpRequest, *, status: int = 200, form=None, failed=None
+) -> HttpResponse:
+    viewer = request.user
+    requests = list(selectors.request_list(viewer=viewer)[:LIST_SIZE])
+    deal_id = int_param(request, "opportunity")
+    deal = account_selectors.opportunity_get(viewer=viewer, pk=deal_id) if deal_id else None
+    if form is None and deal is not None:
+        form = ResourceRequestForm(initial={"opportunity": deal.pk})
+    if status >= 400:
+        messages.error(request, "Nothing was saved. See the highlighted form below.")
+    context = {
+        "rows": _request_rows(viewer, requests),
+        "deal": deal,
+        "form": form,
+        "failed": failed,
+        "decision_form": DecisionForm(),
+        "pending": ResourceRequest.Status.PENDING,
+    }
+    return render(request, "coaching/request_list.html", context, status=status)
+
+
+def _request_rows(viewer: User, requests: list[ResourceRequest]) -> list[tuple]:
+    criteria = selectors.request_criteria(requests=requests)
+    return [(r, criteria.get(r.pk), manages(viewer, r.opportunity.owner)) for r in requests]
+
+
+@people_only
+@require_safe
+def request_list(request: HttpRequest) -> HttpResponse:
+    """Pre-sales requests on visible deals with their criteria; ``?opportunity=`` to ask."""
+    return render_requests(request)
+
+
+@people_only
+@require_POST
+def request_create(request: HttpRequest) -> HttpResponse:
+    viewer = request.user
+    form = ResourceRequestForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        deal = account_selectors.opportunity_get(viewer=viewer, pk=data.pop("opportunity"))
+        if deal.status != Opportunity.Status.OPEN:
+            form.add_error(None, "Pre-sales help is for open opportunities.")
+        else:
+            created, status = call_service(
+                form,
+                lambda: services.resource_request_create(actor=viewer, opportunity=deal, **data),
+            )
+            if created is not None:
+                messages.success(request, f"Requested {created.get_kind_display()} for {deal}.")
+                return redirect("coaching:request_list")
+    return render_requests(request, status=status, form=form)
+
+
+@people_only
+@require_POST
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    resource_request = selectors.request_get(viewer=request.user, pk=pk)
+    form = DecisionForm(request.POST)
+    status = 400
+    if form.is_valid():
+        decided, status = call_service(
+            form,
+            lambda: services.resource_request_decide(
+                actor=request.user,
+                request=resource_request,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            ),
+        )
+        if decided is not None:
+            messages.success(request, f"Request {decided.get_status_display().lower()}.")
+            return redirect("coaching:request_list")
+    return render_requests(request, status=status, failed=(pk, form))

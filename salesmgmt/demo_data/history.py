@@ -1,0 +1,110 @@
+"""One simulated deal and its replay into an Opportunity row and its change history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from accounts.models import Account, Milestone, Opportunity, OpportunityChange
+from accounts.stages import derive_stage_id
+from salesmgmt.models import User
+
+from .org import _Rep
+from .reference import _Process
+from .vocabulary import NEXT_STEPS
+
+if TYPE_CHECKING:
+    from .builder import DemoDataBuilder
+
+
+def _cents_text(cents: int) -> str:
+    """Money as accounts.services._as_text writes it: quantized to cents."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+@dataclass
+class _Deal:
+    """One simulated deal: its draws, then (``replay``) its row and its change history."""
+
+    rep: _Rep
+    account: Account
+    flow: _Process
+    created_t: float
+    currency: str
+    name: str
+    start_cents: int
+    amount_cents: int
+    close_on: dt.date
+    status: str = Opportunity.Status.OPEN
+    closed_t: float | None = None
+    lost_reason: str = ""
+    se: User | None = None
+    team: dict[str, list[User]] | None = None
+    stage_starts: list[float] = field(default_factory=list)
+    completions: list[tuple[float, Milestone]] = field(default_factory=list)
+    # (t, priority, field, new value): priority 0 (stage moves) sorts before 1 at equal times.
+    events: list[tuple[float, int, str, str]] = field(default_factory=list)
+    changes: list[tuple[float, str, str, str]] = field(default_factory=list)
+
+    def close(self, t: float, status: str, reason: str) -> None:
+        self.status, self.closed_t, self.lost_reason = status, t, reason
+
+    def replay(self, builder: DemoDataBuilder) -> Opportunity:
+        """Turn the events into change rows (old → new) and the deal's final row."""
+        F = OpportunityChange.Field
+        categories = {s.pk: s.default_forecast_category for s in self.flow.stages}
+        first_stage = derive_stage_id(self.flow.specs, ())
+        # stage moves (and the rep following with the stage's forecast category)
+        done: set[int] = set()
+        stage_id, stage_t = first_stage, self.created_t
+        events = list(self.events)
+        for t, milestone in sorted(self.completions, key=lambda c: c[0]):
+            done.add(milestone.pk)
+            derived = derive_stage_id(self.flow.specs, done)
+            if derived != stage_id:
+                stage_id, stage_t = derived, t
+                events.append((t, 0, F.STAGE, str(derived)))
+                events.append((t, 0, F.FORECAST_CATEGORY, categories[derived]))
+        if self.closed_t is not None:
+            events.append((self.closed_t, 1, F.STATUS, self.status))
+            events.append((self.closed_t, 1, F.CLOSED_ON, builder.day(self.closed_t).isoformat()))
+        created = {
+            F.AMOUNT: _cents_text(self.start_cents),
+            F.CURRENCY: self.currency,
+            F.EXPECTED_CLOSE_ON: self.close_on.isoformat(),
+            F.STAGE: str(first_stage),
+            F.FORECAST_CATEGORY: categories[first_stage],
+            F.OWNER: str(self.rep.user.pk),
+            F.STATUS: Opportunity.Status.OPEN,
+            F.CLOSED_ON: "",
+        }
+        # Creation logs every field, empty ones too (as accounts.services does).
+        self.changes = [(self.created_t, name, "", value) for name, value in created.items()]
+        state = dict(created)
+        writes = set()
+        for t, _, name, value in sorted(events, key=lambda e: (e[0], e[1])):
+            if state[name] != value:
+                self.changes.append((t, name, state[name], value))
+                state[name] = value
+                writes.add(t)
+        closed_on = builder.day(self.closed_t) if self.closed_t is not None else None
+        return Opportunity(
+            account_id=self.account.pk,
+            owner_id=self.rep.user.pk,
+            process_id=self.flow.process.pk,
+            stage_id=stage_id,
+            stage_entered_at=builder.at(stage_t),
+            name=self.name,
+            amount=Decimal(state[F.AMOUNT]),
+            currency=self.currency,
+            expected_close_on=dt.date.fromisoformat(state[F.EXPECTED_CLOSE_ON]),
+            status=self.status,
+            closed_on=closed_on,
+            lost_reason=self.lost_reason,
+            forecast_category=state[F.FORECAST_CATEGORY],
+            next_step=builder.rng.choice(NEXT_STEPS) if self.closed_t is None else "",
+            version=1 + len(writes),
+            created_at=builder.at(self.created_t),
+        )

@@ -1,0 +1,24 @@
+"""Coaching fixtures: the built-in templates, skills and policies (as the data migration
+leaves them; a transactional test elsewhere may have flushed them), the current quarter."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
+from tests.coaching.factories import current_quarter
+
+builtins = importlib.import_module("coaching.migrations.0002_builtin_templates")
+
+
+@pytest.fixture(autouse=True)
+def builtin_templates(db):
+    builtins.add_builtins(apps, None)
+
+
+@pytest.fixture
+def period(db):
+    return current_quarter()
