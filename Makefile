@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format migrations-check fuzz clean
+.PHONY: help install run test lint format migrations-check fuzz bench clean
 
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
@@ -20,6 +20,7 @@ help:
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
+	@echo "make bench             forecast recompute benchmark (use a PostgreSQL DATABASE_URL with seeded data)"
 	@echo "make install           create .venv and install the project with its test tools"
 
 $(STAMP): pyproject.toml
@@ -58,6 +59,10 @@ migrations-check: $(STAMP)
 # The CI run replays a few hundred cases per role; this one replays thousands.
 fuzz: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
+
+# Not a timed test: prints figures. Seed first, e.g. seed_demo --reps 1000 --opportunities 200000.
+bench: $(STAMP)
+	$(BIN)/python manage.py bench_forecasting
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles *.egg-info

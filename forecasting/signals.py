@@ -98,6 +98,8 @@ def connect_quota_signals() -> None:
         return
 
     def quota_saved(sender, instance, **kwargs) -> None:
+        if _is_paused():
+            return
         people = [instance.user_id] if hasattr(instance, "user_id") else []
         periods = [instance.period_id] if hasattr(instance, "period_id") else []
         transaction.on_commit(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from salesmgmt.decorators import people_only
@@ -21,7 +22,12 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
     person_id = int_param(request, "person")
     manager = selectors.person_get(viewer=viewer, pk=person_id) if person_id else viewer
     period = chosen_period(request)
-    context = {"manager": manager, "period": period, "flag_kinds": FLAG_COLUMNS}
+    context = {
+        "manager": manager,
+        "period": period,
+        "periods": selectors.trailing_quarters(today=timezone.localdate(), count=8),
+        "flag_kinds": FLAG_COLUMNS,
+    }
     if period is not None:
         dashboard = selectors.team_dashboard(manager=manager, period=period)
         frame = dashboard.frame()
@@ -51,6 +57,7 @@ def executive_rollup(request: HttpRequest) -> HttpResponse:
             waterfall = charts.to_html(charts.waterfall_figure(steps))
     context = {
         "period": period,
+        "periods": selectors.trailing_quarters(today=timezone.localdate(), count=8),
         "trees": trees,
         "waterfall_chart": waterfall,
         "uses_charts": bool(waterfall),
@@ -71,7 +78,10 @@ def rollup_node_children(request: HttpRequest, person_id: int) -> HttpResponse:
         _node, children = selectors.rollup_children(
             viewer=viewer, person=person, period=period, depth=depth
         )
-    context = {"children": children, "period": period, "parent": person}
+    # The ids above the new rows (space-separated), so the page can collapse a subtree.
+    above = [part for part in request.GET.get("ancestors", "").split() if part.isdigit()][:20]
+    ancestors = " ".join([*above, str(person.pk)])
+    context = {"children": children, "period": period, "parent": person, "ancestors": ancestors}
     return render(request, "coaching/executive_rollup_rows.html", context)
 
 

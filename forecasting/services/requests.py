@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt.models import Period
+from salesmgmt.models import Period, User
 
 from .. import locks
 from ..models import DealProbability, RecomputeRequest
@@ -51,10 +51,14 @@ def request_recompute(
 
     ``schedule=False`` only records the requests (the benchmark runs the batch itself).
     """
+    # People (or periods) deleted since the change was made need no recompute; asking for them
+    # would break the foreign key when the request is written after their deletion committed.
+    people = User.objects.filter(pk__in=set(person_ids)).values_list("pk", flat=True)
+    periods = Period.objects.filter(pk__in=set(period_ids)).values_list("pk", flat=True)
     rows = [
         RecomputeRequest(person_id=person_id, period_id=period_id)
-        for person_id in set(person_ids)
-        for period_id in set(period_ids)
+        for person_id in people
+        for period_id in periods
     ]
     if not rows:
         return 0

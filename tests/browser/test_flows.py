@@ -171,6 +171,11 @@ def test_executive_expands_the_rollup_tree(login, page, org, executive, manager_
     # Expanding a manager's node loads their team's rows in place
     page.get_by_label(f"Expand {manager_a}").click()
     tree.get_by_text(str(rep_a)).wait_for()
+    # ... and folds them away again without another request
+    page.get_by_label(f"Collapse {manager_a}").click()
+    tree.get_by_text(str(rep_a)).wait_for(state="hidden")
+    page.get_by_label(f"Expand {manager_a}").click()
+    tree.get_by_text(str(rep_a)).wait_for()
     page.locator(".plotly-graph-div .main-svg").first.wait_for()
     assert tree.locator("tr", has_text=str(manager_a)).get_by_text("+1,500").count() == 1
     screenshot(page, "executive_rollup")

@@ -12,31 +12,19 @@ from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models.signals import post_save
 
 from forecasting import signals as forecast_signals
 from salesmgmt.demo_data import DEMO_PASSWORD, DemoResult, load_demo_data
 from salesmgmt.errors import ApplicationError
 from territories.demo_data import delete_demo_territories, load_demo_territories
-from territories.models import Quota
-
-QUOTA_RECEIVER = "forecasting_quota_saved"
 
 
 @contextmanager
 def quiet_forecasting() -> Iterator[None]:
     """No recompute request per saved row: the core demo is bulk-inserted without signals
-    anyway, and the nightly full recompute covers the demo (forecasting.signals)."""
+    anyway, and one full recompute runs once the demo is loaded (see below)."""
     with forecast_signals.paused():
-        # The Quota receiver does not honour paused(), and each quota the allocation service
-        # saves runs a recompute task (eagerly without Redis, ~40 ms). Disconnect it while
-        # loading; connect_quota_signals() puts it back.
-        disconnected = post_save.disconnect(sender=Quota, dispatch_uid=QUOTA_RECEIVER)
-        try:
-            yield
-        finally:
-            if disconnected:
-                forecast_signals.connect_quota_signals()
+        yield
 
 
 class Command(BaseCommand):
