@@ -1,0 +1,181 @@
+"""Visibility-scoped reads of accounts, contacts, deals, processes and activities."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from salesmgmt.models import Role, User
+from salesmgmt.visibility import visible_users
+
+from ..models import (
+    Account,
+    Activity,
+    Contact,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    OpportunityTeamMember,
+    SalesProcess,
+    Stage,
+)
+
+# The roles accounts.services accepts as a deal owner; kept here so selectors need no services.
+SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
+
+
+def opportunity_list(
+    *, viewer: User, status: str | None = None, owner_id: int | None = None
+) -> QuerySet[Opportunity]:
+    qs = Opportunity.objects.visible_to(viewer).select_related(
+        "account", "owner", "stage", "process"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    return qs.order_by("expected_close_on", "id")
+
+
+def opportunity_get(*, viewer: User, pk: int) -> Opportunity:
+    """The deal if ``viewer`` may see it; otherwise 404, never the record."""
+    try:
+        return (
+            Opportunity.objects.visible_to(viewer)
+            .select_related("account", "owner", "stage", "process")
+            .get(pk=pk)
+        )
+    except Opportunity.DoesNotExist:
+        raise Http404("No such opportunity.") from None
+
+
+def account_list(*, viewer: User) -> QuerySet[Account]:
+    return Account.objects.visible_to(viewer).select_related("owner").order_by("name", "id")
+
+
+def account_get(*, viewer: User, pk: int) -> Account:
+    try:
+        return Account.objects.visible_to(viewer).select_related("owner").get(pk=pk)
+    except Account.DoesNotExist:
+        raise Http404("No such account.") from None
+
+
+def contact_list(*, viewer: User) -> QuerySet[Contact]:
+    """Contacts of accounts ``viewer`` may see, with their account loaded."""
+    return (
+        Contact.objects.visible_to(viewer)
+        .select_related("account")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def process_list() -> QuerySet[SalesProcess]:
+    """Every sales process with its stages and their milestones (3 queries); readable by all."""
+    return SalesProcess.objects.prefetch_related(
+        Prefetch(
+            "stages",
+            queryset=Stage.objects.order_by("order").prefetch_related(
+                Prefetch("milestones", queryset=Milestone.objects.order_by("order", "id"))
+            ),
+        )
+    ).order_by("name", "id")
+
+
+def stage_list() -> QuerySet[Stage]:
+    return Stage.objects.select_related("process").order_by("process_id", "order")
+
+
+def milestone_list() -> QuerySet[Milestone]:
+    return Milestone.objects.select_related("stage").order_by(
+        "stage__process_id", "stage__order", "order", "id"
+    )
+
+
+def milestone_completion_list(*, viewer: User) -> QuerySet[MilestoneCompletion]:
+    """The milestone audit trail of deals ``viewer`` may see."""
+    return (
+        MilestoneCompletion.objects.filter(
+            opportunity__in=Opportunity.objects.visible_to(viewer).values("pk")
+        )
+        .select_related("opportunity", "milestone", "completed_by", "verified_by")
+        .order_by("completed_at", "id")
+    )
+
+
+def activity_list(
+    *, viewer: User, account: Account | None = None, opportunity: Opportunity | None = None
+) -> QuerySet[Activity]:
+    qs = Activity.objects.visible_to(viewer).select_related(
+        "owner", "opportunity", "account", "milestone"
+    )
+    if account is not None:
+        qs = qs.filter(account=account)
+    if opportunity is not None:
+        qs = qs.filter(opportunity=opportunity)
+    return qs.order_by("-occurred_at", "-id")
+
+
+def default_process() -> SalesProcess | None:
+    return SalesProcess.objects.filter(is_default=True).first() or SalesProcess.objects.first()
+
+
+def recent_activities(*, user: User, limit: int = 10) -> list[Activity]:
+    """The latest activities ``user`` logged themselves (one query)."""
+    return list(
+        Activity.objects.filter(owner=user)
+        .select_related("account", "opportunity")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+def account_search(*, viewer: User, query: str = "") -> QuerySet[Account]:
+    """Visible accounts, optionally those whose name contains ``query``."""
+    qs = account_list(viewer=viewer)
+    if query.strip():
+        qs = qs.filter(name__icontains=query.strip())
+    return qs
+
+
+def account_opportunities(*, viewer: User, account: Account) -> QuerySet[Opportunity]:
+    """The account's deals that ``viewer`` may see (never all of them)."""
+    return (
+        Opportunity.objects.visible_to(viewer)
+        .filter(account=account)
+        .select_related("owner", "stage")
+        .order_by("status", "expected_close_on", "id")
+    )
+
+
+def account_contacts(*, viewer: User, account: Account) -> QuerySet[Contact]:
+    return (
+        Contact.objects.visible_to(viewer)
+        .filter(account=account)
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def opportunity_team(*, opportunity: Opportunity) -> list[OpportunityTeamMember]:
+    return list(
+        OpportunityTeamMember.objects.filter(opportunity=opportunity)
+        .select_related("user")
+        .order_by("id")
+    )
+
+
+def assignable_owners(*, viewer: User, opportunity: Opportunity | None = None) -> list[User]:
+    """Active sellers ``viewer`` may hand a deal to, plus the deal's current owner (one query)."""
+    candidates = visible_users(viewer).filter(is_active=True, role__in=SELLING_ROLES)
+    condition = Q(pk__in=candidates.values("pk"))
+    if opportunity is not None:
+        condition |= Q(pk=opportunity.owner_id)
+    return list(User.objects.filter(condition).order_by("last_name", "first_name", "id"))
+
+
+def account_open_opportunity_choices(*, viewer: User, account: Account) -> list[Opportunity]:
+    """The account's open deals ``viewer`` sees, light enough for a drop-down (one query)."""
+    return list(
+        Opportunity.objects.visible_to(viewer)
+        .filter(account=account, status=Opportunity.Status.OPEN)
+        .only("pk", "name")
+        .order_by("expected_close_on", "id")
+    )
