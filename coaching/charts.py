@@ -55,10 +55,10 @@ def categories_figure(team: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def waterfall_figure(steps: pd.DataFrame) -> go.Figure:
-    """Last week's call, each team's change, this week's call."""
+def waterfall_figure(steps: pd.DataFrame, title: str) -> go.Figure:
+    """A bridge: a start, relative steps, a total."""
     figure = go.Figure(go.Waterfall(x=steps["label"], y=steps["amount"], measure=steps["measure"]))
-    figure.update_layout(title="Call: change since last week", showlegend=False, **LAYOUT)
+    figure.update_layout(title=title, showlegend=False, **LAYOUT)
     return figure
 
 

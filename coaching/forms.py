@@ -97,9 +97,7 @@ class DebriefForm(PeopleMixin, PageForm):
 
     rep = forms.ModelChoiceField(queryset=User.objects.none())
     held_on = forms.DateField(label="Call date", widget=DateInput)
-    opportunity = forms.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, label="Opportunity id"
-    )
+    opportunity = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     went_well = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What went well")
     to_improve = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="What to improve")
     skills = forms.ModelMultipleChoiceField(
@@ -107,6 +105,15 @@ class DebriefForm(PeopleMixin, PageForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def set_opportunities(self, deals: Iterable) -> None:
+        """The deal of the call, picked from the team's open deals (already loaded)."""
+        field = self.fields["opportunity"]
+        field.widget = forms.Select(
+            choices=[("", "— none —")]
+            + [(deal.pk, f"{deal.name} ({deal.owner})") for deal in deals]
+        )
+        field.label = "Opportunity"
 
 
 class PlanForm(PeopleMixin, PageForm):

@@ -212,16 +212,30 @@ def rollup_children(
     return node, children
 
 
-def waterfall_frame(*, node: RollupNode, children: list[RollupNode]) -> pd.DataFrame:
-    """Last week's call → each direct report's change → this week's call (a bridge)."""
-    start = sum((c.last_week_call or c.call or ZERO for c in children), ZERO)
-    steps = [{"label": "Last week", "amount": float(start), "measure": "absolute"}]
-    for child in children:
-        steps.append(
-            {"label": str(child.person), "amount": float(child.change or 0), "measure": "relative"}
-        )
-    steps.append({"label": "This week", "amount": 0.0, "measure": "total"})
-    return pd.DataFrame(steps, columns=["label", "amount", "measure"])
+def waterfall_frame(*, node: RollupNode, children: list[RollupNode]) -> tuple[str, pd.DataFrame]:
+    """A bridge for the node: its call since last week, step by direct report; without any
+    calls yet, what its forecast is made of (closed, commit, best case, pipeline)."""
+    columns = ["label", "amount", "measure"]
+    if any(c.call is not None or c.last_week_call is not None for c in children):
+        start = sum((c.last_week_call or c.call or ZERO for c in children), ZERO)
+        steps = [{"label": "Last week", "amount": float(start), "measure": "absolute"}]
+        steps += [
+            {"label": str(c.person), "amount": float(c.change or 0), "measure": "relative"}
+            for c in children
+        ]
+        steps.append({"label": "This week", "amount": 0.0, "measure": "total"})
+        return "Call: change since last week", pd.DataFrame(steps, columns=columns)
+    rollup = node.row.rollup
+    if rollup is None:
+        return "", pd.DataFrame(columns=columns)
+    steps = [
+        {"label": "Closed", "amount": float(rollup.closed_amount), "measure": "relative"},
+        {"label": "Commit", "amount": float(rollup.commit_amount), "measure": "relative"},
+        {"label": "Best case", "amount": float(rollup.best_case_amount), "measure": "relative"},
+        {"label": "Pipeline", "amount": float(rollup.pipeline_amount), "measure": "relative"},
+        {"label": "Total", "amount": 0.0, "measure": "total"},
+    ]
+    return "Forecast by category (no calls yet)", pd.DataFrame(steps, columns=columns)
 
 
 # --- ramp ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from ..models import ResourceRequest
 from .common import call_service, empty_form, int_param
 
 LIST_SIZE = 50
+DEAL_CHOICES = 200
 
 
 def _reports(viewer: User) -> list[User]:
@@ -104,6 +105,12 @@ def debrief_list(request: HttpRequest) -> HttpResponse:
     initial = {"held_on": timezone.localdate(), "rep": int_param(request, "rep")}
     form = DebriefForm(request.POST or None, initial=initial)
     form.set_people(reports)
+    if reports:
+        form.set_opportunities(
+            account_selectors.opportunity_list(
+                viewer=viewer, status=Opportunity.Status.OPEN
+            ).filter(owner__in=[p.pk for p in reports])[:DEAL_CHOICES]
+        )
     status = 200
     if request.method == "POST":
         status = 400

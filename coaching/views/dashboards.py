@@ -52,9 +52,10 @@ def executive_rollup(request: HttpRequest) -> HttpResponse:
         for root in selectors.rollup_roots(viewer=viewer):
             node, children = selectors.rollup_children(viewer=viewer, person=root, period=period)
             trees.append((node, children))
-        if trees and trees[0][1]:
-            steps = selectors.waterfall_frame(node=trees[0][0], children=trees[0][1])
-            waterfall = charts.to_html(charts.waterfall_figure(steps))
+        if trees:
+            title, steps = selectors.waterfall_frame(node=trees[0][0], children=trees[0][1])
+            if len(steps):
+                waterfall = charts.to_html(charts.waterfall_figure(steps, title))
     context = {
         "period": period,
         "periods": selectors.trailing_quarters(today=timezone.localdate(), count=8),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from django.urls import reverse
 
 from coaching import analytics, selectors
+from coaching.models import ScorecardTemplate
+from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt.models import Role
 from tests.coaching.factories import flag, kpi, rollup, team
-from tests.factories import OpportunityFactory, UserFactory
+from tests.factories import OpportunityFactory, UserFactory, build_process
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -95,6 +98,7 @@ def test_team_dashboard_credits_flags_and_figures_to_each_direct_report(
 def test_rollup_children_and_the_waterfall(process, period, executive, manager_a, manager_b):
     team(manager_a, 2, period=period)
     rollup(manager_a, period, weighted_amount=700, p10_amount=1, p50_amount=2, p90_amount=3)
+    rollup(executive, period, closed_amount=100, commit_amount=200, pipeline_amount=300)
 
     node, children = selectors.rollup_children(viewer=executive, person=executive, period=period)
 
@@ -102,8 +106,23 @@ def test_rollup_children_and_the_waterfall(process, period, executive, manager_a
     assert [c.person for c in children] == sorted([manager_a, manager_b], key=lambda u: (
         u.last_name, u.first_name, u.pk))  # fmt: skip
     assert all(c.has_children for c in children if c.person == manager_a)
-    steps = selectors.waterfall_frame(node=node, children=children)
+    # Without calls, the bridge shows what the forecast is made of
+    title, steps = selectors.waterfall_frame(node=node, children=children)
+    assert title.startswith("Forecast by category")
+    assert steps["amount"].tolist()[:4] == [100.0, 200.0, 0.0, 300.0]
+    # With a call and last week's call of record, it bridges the change per direct report
+    ForecastCall.objects.create(
+        person=manager_a, period=period, commit_amount=900, best_case_amount=900,
+        submitted_by=manager_a,
+    )  # fmt: skip
+    CallOfRecord.objects.create(
+        person=manager_a, period=period, locked_on=period.start_on, commit_amount=600,
+        best_case_amount=600,
+    )  # fmt: skip
+    node, children = selectors.rollup_children(viewer=executive, person=executive, period=period)
+    title, steps = selectors.waterfall_frame(node=node, children=children)
     assert steps["measure"].tolist() == ["absolute", "relative", "relative", "total"]
+    assert 300.0 in steps["amount"].tolist()
 
 
 def test_ramp_compares_new_hires_with_earlier_cohorts(period, manager_a):
@@ -117,3 +136,25 @@ def test_ramp_compares_new_hires_with_earlier_cohorts(period, manager_a):
     by_person = ramp.set_index("person_id")
     assert bool(by_person.loc[new.pk, "is_new_hire"])
     assert by_person.loc[new.pk, "cohort_first_win"] == 90
+
+
+def test_a_process_can_have_its_own_scorecard_template(process):
+    own = ScorecardTemplate.objects.create(name="Enterprise", process=process)
+    other = build_process(name="Velocity")
+
+    templates = selectors.templates_by_process(process_ids={process.pk, other.pk})
+
+    assert templates[process.pk] == own
+    assert templates[other.pk].name == "Functional / Financial / Political"
+
+
+def test_coaching_view_lists_the_records_failing_compliance(client, process, manager_a, rep_a):
+    OpportunityFactory(owner=rep_a, name="No next step", next_step="")
+    client.force_login(manager_a)
+
+    response = client.get(reverse("coaching:rep_coaching", args=[rep_a.pk]))
+
+    compliance = response.context["data"].compliance
+    assert compliance.score == 0
+    assert "No next step" in response.text
+    assert "Has a next step" in response.text

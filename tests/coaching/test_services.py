@@ -294,3 +294,17 @@ def test_one_pending_request_per_kind(deal, rep_a):
 
     with pytest.raises(ValidationError):
         services.resource_request_create(actor=rep_a, opportunity=deal, kind="se_time")
+
+
+def test_a_debrief_is_about_one_of_the_reps_deals(deal, rep_a, se_a, manager_a):
+    with pytest.raises(ValidationError):
+        services.debrief_create(
+            actor=manager_a, rep=se_a, held_on=TODAY, went_well="x", to_improve="y",
+            opportunity=deal,
+        )  # fmt: skip
+
+    debrief = services.debrief_create(
+        actor=manager_a, rep=rep_a, held_on=TODAY, went_well="x", to_improve="y", opportunity=deal
+    )
+
+    assert debrief.opportunity == deal

@@ -1,0 +1,51 @@
+"""Models of the coaching app: account reviews (``reviews``) and coaching records (``coaching``).
+
+Account reviews follow the seed best practice "standardized account reviews based on auditable
+milestones".
+"""
+
+from .coaching import (
+    CallDebrief,
+    DevelopmentAction,
+    DevelopmentGoal,
+    DevelopmentPlan,
+    ResourceKind,
+    ResourcePolicy,
+    ResourceRequest,
+    SkillRating,
+    SkillTag,
+)
+from .reviews import (
+    MAX_RATING,
+    AccountReview,
+    ActionItem,
+    CompetitorPosition,
+    EvidenceState,
+    NegotiationItem,
+    OpportunityScore,
+    ProofResource,
+    ScorecardCriterion,
+    ScorecardTemplate,
+)
+
+__all__ = [
+    "MAX_RATING",
+    "AccountReview",
+    "ActionItem",
+    "CallDebrief",
+    "CompetitorPosition",
+    "DevelopmentAction",
+    "DevelopmentGoal",
+    "DevelopmentPlan",
+    "EvidenceState",
+    "NegotiationItem",
+    "OpportunityScore",
+    "ProofResource",
+    "ResourceKind",
+    "ResourcePolicy",
+    "ResourceRequest",
+    "ScorecardCriterion",
+    "ScorecardTemplate",
+    "SkillRating",
+    "SkillTag",
+]
