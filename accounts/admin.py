@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db import transaction
 
+from salesmgmt.admin import ReadOnlyAdmin
+
 from . import services, tasks
 from .models import (
     Account,
@@ -19,19 +21,6 @@ from .models import (
     SalesProcess,
     Stage,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit records: visible to admins, never edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ContactInline(admin.TabularInline):

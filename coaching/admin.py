@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from salesmgmt.admin import ReadOnlyAdmin
+
 from .models import (
     AccountReview,
     CallDebrief,
@@ -39,14 +41,6 @@ class SkillTagAdmin(admin.ModelAdmin):
 @admin.register(ResourcePolicy)
 class ResourcePolicyAdmin(admin.ModelAdmin):
     list_display = ["kind", "min_amount", "min_stage_order", "min_qualification"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AccountReview)

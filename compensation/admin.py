@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from salesmgmt.admin import ReadOnlyAdmin
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import User
 
@@ -32,19 +33,6 @@ from .models import (
     StatementLine,
 )
 from .tasks import run_payouts
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the services: visible here, never edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class PlanComponentInline(admin.StackedInline):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from salesmgmt.admin import ReadOnlyAdmin
+
 from .models import (
     AccuracyEntry,
     CallOfRecord,
@@ -15,17 +17,6 @@ from .models import (
     RecomputeRequest,
     RecomputeRun,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ForecastCall)

@@ -77,14 +77,26 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 # --- integrations ---------------------------------------------------------------------------
 
 
-class ReadOnlyLogAdmin(admin.ModelAdmin):
-    """Logs written by the system: visible to admins, never edited by hand."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History, audit and computed records: visible to admins, never edited or deleted by hand.
+
+    Every app's admin uses this one class for the tables its services alone write."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyLogAdmin(ReadOnlyAdmin):
+    """Logs written by the system: read-only, but old entries may be deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return super(ReadOnlyAdmin, self).has_delete_permission(request, obj)
 
 
 @admin.register(ApiToken)

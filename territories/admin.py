@@ -7,6 +7,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from salesmgmt.admin import ReadOnlyAdmin
+
 from . import services
 from .models import (
     AccountTerritoryAssignment,
@@ -22,19 +24,6 @@ from .models import (
     TerritoryOwnership,
 )
 from .services.territories import TERRITORY_FIELDS
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History and audit records: visible to admins, never edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OverlayInline(admin.TabularInline):
