@@ -553,8 +553,16 @@ def log_activity(
     outcome: str = "",
     notes: str = "",
     next_step: str = "",
+    owner: User | None = None,
 ) -> Activity:
-    """Log a call, meeting, email, demo or task against an account (and optionally a deal)."""
+    """Log a call, meeting, email, demo or task against an account (and optionally a deal).
+
+    The actor logs for themselves unless ``owner`` names someone in their part of the
+    organisation (a manager or an integration recording a rep's call).
+    """
+    owner = owner or actor
+    if owner.pk != actor.pk and not can_see_user(actor, owner):
+        raise ValidationError({"owner": "You can only log activities for people in your team."})
     if opportunity is not None:
         if not Opportunity.objects.visible_to(actor).filter(pk=opportunity.pk).exists():
             raise ValidationError({"opportunity": "No such opportunity."})
@@ -573,7 +581,7 @@ def log_activity(
         raise ValidationError({"occurred_at": "Give a time zone with the time."})
     activity = Activity(
         kind=kind,
-        owner=actor,
+        owner=owner,
         account=account,
         opportunity=opportunity,
         milestone=milestone,

@@ -302,9 +302,10 @@ class MilestoneCompletionSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
-    """Logged by the caller (the owner); on a deal, the account follows from the deal."""
+    """Owned by the caller unless ``owner`` names someone in their part of the organisation;
+    on a deal, the account follows from the deal."""
 
-    owner = VisibleRelatedField(read_only=True)
+    owner = _owner_field(required=False)
     account = VisibleRelatedField(
         queryset=Account.objects.all(),
         visible=_visible_accounts,
@@ -340,5 +341,5 @@ class ActivitySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "owner", "external_id", "created_at", "updated_at"]
+        read_only_fields = ["id", "external_id", "created_at", "updated_at"]
         extra_kwargs = {"duration_minutes": {"max_value": 60 * 24 * 31}}

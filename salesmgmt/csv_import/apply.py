@@ -325,6 +325,7 @@ class ActivityImporter(_OwnedImporter):
     def resolve(self, records):
         from accounts.models import Activity, Opportunity
 
+        self.resolve_owners(records)
         self.resolve_accounts(records)
         visible_deals = Opportunity.objects.visible_to(self.actor).select_related(
             "account", "process"
@@ -359,7 +360,11 @@ class ActivityImporter(_OwnedImporter):
             existing.save()
             return False
         activity = services.log_activity(
-            actor=self.actor, account=account, opportunity=deal, **values
+            actor=self.actor,
+            account=account,
+            opportunity=deal,
+            owner=self.owner_for(record),
+            **values,
         )
         if record.get("external_id"):
             type(activity).objects.filter(pk=activity.pk).update(external_id=record["external_id"])

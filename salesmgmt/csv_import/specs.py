@@ -165,6 +165,7 @@ def _spec_for(kind: str) -> Spec:
                 Column(
                     "opportunity_external_id", aliases=("opportunity external id",), max_length=64
                 ),
+                Column("owner_email", "email", aliases=("owner", "owner email", "rep")),
                 Column(
                     "kind",
                     "choice",

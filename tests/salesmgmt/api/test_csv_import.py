@@ -240,6 +240,23 @@ def test_contacts_and_activities_reference_accounts_and_deals(rep_a, rep_b, proc
     assert activity.occurred_at == dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 
+def test_activities_are_owned_by_the_rep_named_in_the_file(integrator, rep_a, rep_b, run):
+    AccountFactory(owner=rep_a, external_id="A-1", name="Acme")
+    text = (
+        "kind,account_external_id,owner_email,notes,external_id\n"
+        "Call,A-1,rep_a@example.com,Intro,X-1\n"
+        "Meeting,A-1,,Kick-off,X-2\n"
+    )
+
+    job = run(integrator, "activities", text)
+    refused = run(rep_b, "activities", "kind,account_external_id,owner_email\nCall,A-1,x@y.io\n")
+
+    assert job["status"] == "succeeded", job["errors"]
+    assert Activity.objects.get(external_id="X-1").owner == rep_a
+    assert Activity.objects.get(external_id="X-2").owner == integrator
+    assert {e["column"] for e in refused["errors"]} == {"account_external_id", "owner_email"}
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
