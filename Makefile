@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format migrations-check fuzz bench clean
+.PHONY: help install run test lint security format migrations-check fuzz bench clean
 
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
 	@echo "make test              install and run the whole test suite (pytest)"
 	@echo "make lint              ruff check and ruff format --check"
+	@echo "make security          bandit: medium and high severity findings in the apps"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
@@ -48,6 +49,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+security: $(STAMP)
+	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation -x '*/migrations/*' -ll
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Opportunity
+from salesmgmt.audit import audit_record
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import quantize_money
@@ -204,6 +205,7 @@ def statement_approve(*, actor: User, statement: Statement) -> Statement:
     statement.approved_by = actor
     statement.approved_at = timezone.now()
     statement.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    audit_record(action="statement.approved", actor=actor, target=statement)
     return statement
 
 
@@ -227,6 +229,12 @@ def statement_adjustment_add(
     )
     adjustment.full_clean()
     adjustment.save()
+    audit_record(
+        action="statement.adjusted",
+        actor=actor,
+        target=statement,
+        details={"amount": value, "reason": adjustment.reason},
+    )
     return adjustment
 
 

@@ -7,8 +7,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 
 from . import services, webhooks
+from .audit import audit_record
+from .forms import ThrottledAdminAuthenticationForm
 from .models import (
     ApiToken,
+    AuditEvent,
     ExchangeRate,
     IdempotencyRecord,
     ImportJob,
@@ -17,6 +20,9 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+
+# The admin's log-in shares the site log-in's throttle (salesmgmt.security).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)
@@ -57,9 +63,16 @@ class UserAdmin(DjangoUserAdmin):
             super().save_model(request, obj, form, change)
             return
         super().save_model(request, obj, form, change)
+        audit_record(
+            action="user.changed_in_admin",
+            actor=request.user,
+            target=obj,
+            details={"fields": form.changed_data},
+            request=request,
+        )
         if "manager" in form.changed_data:
             # Re-roots the whole subtree's paths (and refuses cycles).
-            services.set_manager(user=obj, manager=manager)
+            services.set_manager(user=obj, manager=manager, actor=request.user)
 
 
 @admin.register(Period)
@@ -224,3 +237,12 @@ class IdempotencyRecordAdmin(ReadOnlyLogAdmin):
     list_display = ("key", "user", "method", "path", "status_code", "created_at")
     list_select_related = ("user",)
     search_fields = ("key", "path")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "action", "actor", "target_type", "target_id", "ip")
+    list_filter = ("action", "target_type")
+    search_fields = ("action", "target_id", "actor__username")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"

@@ -6,5 +6,12 @@ class SalesmgmtConfig(AppConfig):
     verbose_name = "Sales organisation"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
         # Registers the OpenAPI extensions for the API's authentication and fields.
         from .api import schema  # noqa: F401
+        from .audit import record_login, record_login_failed
+
+        # Log-ins (good and bad) go to the audit log.
+        user_logged_in.connect(record_login, dispatch_uid="salesmgmt.audit.login")
+        user_login_failed.connect(record_login_failed, dispatch_uid="salesmgmt.audit.login_failed")

@@ -1,11 +1,53 @@
-"""Forms of the core pages: API tokens and CSV imports."""
+"""Forms of the core pages: log-in, API tokens and CSV imports."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
+from . import security
 from .models import ApiToken, ImportKind
+
+
+class ThrottledLoginFormMixin:
+    """Refuses a username+IP locked out by salesmgmt.security; counts failures, clears on success.
+
+    The lockout is checked before the password, so a right password during a lockout fails too.
+    """
+
+    locked_message = "Too many failed log-ins for this username. Try again in {minutes} minutes."
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username") or ""
+        ip = security.client_ip(self.request)
+        if username and security.login_is_locked(username=username, ip=ip):
+            raise self._locked_error()
+        try:
+            cleaned_data = super().clean()
+        except ValidationError:
+            if username and security.login_failed(username=username, ip=ip):
+                raise self._locked_error() from None
+            raise
+        if username:
+            security.login_succeeded(username=username, ip=ip)
+        return cleaned_data
+
+    def _locked_error(self) -> ValidationError:
+        minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
+        return ValidationError(self.locked_message.format(minutes=minutes), code="locked")
+
+
+class ThrottledAuthenticationForm(ThrottledLoginFormMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginFormMixin, AdminAuthenticationForm):
+    pass
 
 
 class ApiTokenForm(forms.Form):

@@ -13,6 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from .audit import audit_record
 from .models import ApiToken, ExchangeRate, Period, Role, User
 
 QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
@@ -66,7 +67,7 @@ USER_UPDATABLE_FIELDS = {
 
 
 @transaction.atomic
-def update_user(*, user: User, **changes: object) -> User:
+def update_user(*, user: User, actor: User | None = None, **changes: object) -> User:
     """Change a person's own fields; their place in the hierarchy goes through set_manager."""
     unknown = set(changes) - USER_UPDATABLE_FIELDS
     if unknown:
@@ -76,11 +77,12 @@ def update_user(*, user: User, **changes: object) -> User:
     user.is_staff = user.is_staff or user.role == Role.ADMIN
     user.full_clean()
     user.save()
+    audit_record(action="user.updated", actor=actor, target=user, details=changes)
     return user
 
 
 @transaction.atomic
-def set_manager(*, user: User, manager: User | None) -> User:
+def set_manager(*, user: User, manager: User | None, actor: User | None = None) -> User:
     """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if manager is not None:
@@ -96,6 +98,12 @@ def set_manager(*, user: User, manager: User | None) -> User:
     # One UPDATE re-roots the whole subtree: swap the old prefix for the new one.
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
+    )
+    audit_record(
+        action="user.manager_set",
+        actor=actor,
+        target=user,
+        details={"manager": manager and manager.pk},
     )
     return user
 

@@ -6,7 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
@@ -19,5 +19,6 @@ urlpatterns = [
     path("compensation/", include("compensation.urls")),
     path("coaching/", include("coaching.urls")),
     path("api/", include("salesmgmt.api.urls")),
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,7 @@ from . import selectors, services
 from .csv_import import create_import_job, live_rows_done, rerun_for_real
 from .decorators import people_only
 from .errors import ApplicationError
-from .forms import ApiTokenForm, ImportForm
+from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm
 from .models import Role
 
 
@@ -33,6 +34,31 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+# --- Log-in ---------------------------------------------------------------------------------
+
+
+def _lockout_status(response: HttpResponse) -> HttpResponse:
+    """A log-in refused for a lockout answers 429, so clients and monitors can tell it apart."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if form is not None and form.has_error(NON_FIELD_ERRORS, code="locked"):
+        response.status_code = 429
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page with the throttle of salesmgmt.security."""
+
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        return _lockout_status(super().form_invalid(form))
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's own log-in page; throttled through admin.site.login_form (salesmgmt.admin)."""
+    return _lockout_status(admin.site.login(request))
 
 
 # --- API tokens -----------------------------------------------------------------------------

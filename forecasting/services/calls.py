@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt.audit import audit_record
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period, User
 from salesmgmt.money import quantize_money
@@ -84,6 +85,10 @@ def _submit(
     call.full_clean()
     call.save()
     _emit_submitted(call)
+    action = "forecast.call_adjusted" if layer == CallLayer.MANAGER else "forecast.call_submitted"
+    audit_record(
+        action=action, actor=actor, target=call, details={"commit": commit, "best_case": best_case}
+    )
     return call
 
 

@@ -37,7 +37,7 @@ def insert_rows(model: type[Model], columns: list[str], rows: list[tuple]) -> No
         if connection.vendor != "postgresql":
             marks = ", ".join(["%s"] * len(fields))
             # Identifiers only, from model metadata and quoted; every value is a parameter.
-            insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
             for first in range(0, len(rows), BATCH_SIZE):
                 cursor.executemany(insert, [r + defaults for r in rows[first : first + BATCH_SIZE]])
             return

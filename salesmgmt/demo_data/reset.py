@@ -63,4 +63,4 @@ def _delete_deals_quietly(deals: QuerySet[Opportunity]) -> None:
     sql, params = deals.order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         # Identifiers from model metadata; the subquery is the ORM's, with its parameters.
-        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({sql})", params)  # noqa: S608
+        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({sql})", params)  # noqa: S608  # nosec B608

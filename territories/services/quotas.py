@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, User
 from salesmgmt.money import quantize_money
@@ -158,6 +159,12 @@ def quota_update(
     quota.full_clean(validate_unique=False)
     quota.save()
     _record(quota, before, actor=actor, reason=reason, source=source)
+    audit_record(
+        action="quota.updated",
+        actor=actor,
+        target=quota,
+        details={"amount": quota.amount, "version": quota.version, "reason": reason},
+    )
     return quota
 
 
