@@ -12,8 +12,9 @@ from django.conf import settings
 
 def test_check_deploy_production_settings_clean():
     # Given production settings with a strong key; a subprocess, since settings load at import.
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' harness switch, never a deployment's.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "salesmgmt.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "example.com",
