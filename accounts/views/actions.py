@@ -86,49 +86,42 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render_opportunity_detail(request, deal, status=status, edit_form=form)
 
 
-@people_only
-@require_POST
-def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
+def _close_deal(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    prefix: str,
+    close: Callable[..., object],
+    done_message: str,
+) -> HttpResponse:
+    """Close won or lost: the form's cleaned data goes to ``close`` as keyword arguments."""
     deal = selectors.opportunity_get(viewer=request.user, pk=pk)
-    form = CloseWonForm(request.POST, auto_id="won-%s")
+    form = form_class(request.POST, auto_id=f"{prefix}-%s")
     status = 400
     if form.is_valid():
         closed, status = _call_service(
-            form,
-            lambda: services.close_won(
-                actor=request.user,
-                opportunity=deal,
-                closed_on=form.cleaned_data["closed_on"],
-                expected_version=form.cleaned_data["expected_version"],
-            ),
+            form, lambda: close(actor=request.user, opportunity=deal, **form.cleaned_data)
         )
         if closed is not None:
-            messages.success(request, f"{closed} is closed won. Well done!")
+            messages.success(request, done_message.format(deal=closed))
             return redirect("accounts:opportunity_detail", pk=pk)
-    return render_opportunity_detail(request, deal, status=status, close_won_form=form)
+    return render_opportunity_detail(request, deal, status=status, **{f"close_{prefix}_form": form})
+
+
+@people_only
+@require_POST
+def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
+    return _close_deal(
+        request, pk, CloseWonForm, "won", services.close_won, "{deal} is closed won. Well done!"
+    )
 
 
 @people_only
 @require_POST
 def opportunity_close_lost(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = selectors.opportunity_get(viewer=request.user, pk=pk)
-    form = CloseLostForm(request.POST, auto_id="lost-%s")
-    status = 400
-    if form.is_valid():
-        closed, status = _call_service(
-            form,
-            lambda: services.close_lost(
-                actor=request.user,
-                opportunity=deal,
-                lost_reason=form.cleaned_data["lost_reason"],
-                closed_on=form.cleaned_data["closed_on"],
-                expected_version=form.cleaned_data["expected_version"],
-            ),
-        )
-        if closed is not None:
-            messages.success(request, f"{closed} is closed lost.")
-            return redirect("accounts:opportunity_detail", pk=pk)
-    return render_opportunity_detail(request, deal, status=status, close_lost_form=form)
+    return _close_deal(
+        request, pk, CloseLostForm, "lost", services.close_lost, "{deal} is closed lost."
+    )
 
 
 @people_only
