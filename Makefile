@@ -10,18 +10,24 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help install run test lint security format migrations-check fuzz bench clean
+.PHONY: help install run test lint security audit format migrations-check fuzz bench load load-ci faults faults-ci clean
 
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
 	@echo "make test              install and run the whole test suite (pytest)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make security          bandit: medium and high severity findings in the apps"
+	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
-	@echo "make bench             forecast recompute benchmark (use a PostgreSQL DATABASE_URL with seeded data)"
+	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
+	@echo "make load              50 users for 3 min on gunicorn+PostgreSQL+Redis+Celery; fails on errors/p95/lost writes"
+	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
+	@echo "make faults            kill -9 worker, Redis and PostgreSQL restarts, concurrent edits; PASS/FAIL each"
+	@echo "make faults-ci         the short fault scenarios CI runs"
 	@echo "make install           create .venv and install the project with its test tools"
 
 $(STAMP): pyproject.toml
@@ -53,6 +59,11 @@ lint: $(STAMP)
 security: $(STAMP)
 	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation -x '*/migrations/*' -ll
 
+# Online pip-audit needs PyPI's JSON API; where it is unreachable the local advisory file
+# (scripts/security-advisories.json) still runs. AUDIT_REQUIRE_ONLINE=1 fails instead.
+audit: $(STAMP)
+	$(BIN)/python scripts/audit_dependencies.py
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -65,8 +76,23 @@ fuzz: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
 
 # Not a timed test: prints figures. Seed first, e.g. seed_demo --reps 1000 --opportunities 200000.
+# BENCH_ARGS: e.g. --quick (a few requests, pages only) or --no-fail; docs/benchmarks.md.
 bench: $(STAMP)
-	$(BIN)/python manage.py bench_forecasting
+	DEBUG=0 $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# Loopback only: a private PostgreSQL (55432), Redis (6390), gunicorn (8100) and Celery under
+# /tmp/salesmgmt-ops-*, torn down on exit (scripts/ops/). Exit non-zero when a target is missed.
+load: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m scripts.ops.load
+
+load-ci: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m scripts.ops.load --users 20 --spawn-rate 4 --duration 30 --reps 30 --opportunities 1500
+
+faults: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m scripts.ops.faults
+
+faults-ci: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m scripts.ops.faults --short
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles *.egg-info

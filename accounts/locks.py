@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .models import Opportunity
+from .models import Account, Contact, Opportunity
+
+
+def lock_account(pk: int) -> Account:
+    return Account.objects.select_for_update().get(pk=pk)
+
+
+def lock_contact(pk: int) -> Contact:
+    return Contact.objects.select_for_update().get(pk=pk)
 
 
 def lock_opportunity(pk: int) -> Opportunity:

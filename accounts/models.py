@@ -299,6 +299,8 @@ class OpportunityChange(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="change_opp_at"),
             models.Index(fields=["changed_at"], name="change_at"),
+            # The waterfall's "expected to close in the period at some point" (ISO dates as text).
+            models.Index(fields=["field", "new_value", "opportunity"], name="change_field_value"),
         ]
 
     def __str__(self) -> str:
@@ -323,12 +325,24 @@ class Activity(BaseModel):
         PLANNED = "planned", "Planned"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
+    # owner, account and opportunity lead a composite index below (Meta.indexes), which serves
+    # every lookup on the column alone too: no single-column index of their own (db_index).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="activities", null=True, blank=True
+        Opportunity,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     milestone = models.ForeignKey(
         Milestone, on_delete=models.SET_NULL, related_name="+", null=True, blank=True

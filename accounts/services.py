@@ -186,14 +186,38 @@ def create_contact(
     return contact
 
 
+def _ensure_unchanged(record: Account | Contact, expected_updated_at: dt.datetime | None) -> None:
+    """Optimistic lock for records without a version: ``updated_at`` is their ETag.
+
+    Checked on the row locked for the write, so of two edits based on the same read exactly
+    one is applied and the other is refused (the API answers 412).
+    """
+    if expected_updated_at is not None and record.updated_at != expected_updated_at:
+        raise ConflictError(
+            f"{record} was changed by someone else since you read it. Reload and try again."
+        )
+
+
 @transaction.atomic
-def update_account(*, actor: User, account: Account, **changes: object) -> Account:
-    """Edit an account the actor can see; a new owner must be a seller in their team."""
+def update_account(
+    *,
+    actor: User,
+    account: Account,
+    expected_updated_at: dt.datetime | None = None,
+    **changes: object,
+) -> Account:
+    """Edit an account the actor can see; a new owner must be a seller in their team.
+
+    The changes are applied to the row as locked now, not to the caller's copy, so fields
+    someone else changed meanwhile are kept.
+    """
     unknown = set(changes) - ACCOUNT_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
         raise PermissionDeniedError("You cannot edit this account.")
+    account = locks.lock_account(account.pk)
+    _ensure_unchanged(account, expected_updated_at)
     if "owner" in changes and changes["owner"].pk != account.owner_id:
         _ensure_assignable_owner(actor, changes["owner"])
     for name, value in changes.items():
@@ -204,14 +228,25 @@ def update_account(*, actor: User, account: Account, **changes: object) -> Accou
 
 
 @transaction.atomic
-def update_contact(*, actor: User, contact: Contact, **changes: object) -> Contact:
-    """Edit a contact of an account the actor can see; it can only move to such an account."""
+def update_contact(
+    *,
+    actor: User,
+    contact: Contact,
+    expected_updated_at: dt.datetime | None = None,
+    **changes: object,
+) -> Contact:
+    """Edit a contact of an account the actor can see; it can only move to such an account.
+
+    Like ``update_account``: checked and applied on the locked row.
+    """
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     visible_accounts = Account.objects.visible_to(actor)
     if not visible_accounts.filter(pk=contact.account_id).exists():
         raise PermissionDeniedError("You cannot edit this contact.")
+    contact = locks.lock_contact(contact.pk)
+    _ensure_unchanged(contact, expected_updated_at)
     moves = "account" in changes and changes["account"].pk != contact.account_id
     if moves and not visible_accounts.filter(pk=changes["account"].pk).exists():
         raise ValidationError({"account": "No such account."})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from salesmgmt.task_queue import EnqueueTolerantTask
+
 from . import services
 from .models import Opportunity
 
@@ -27,7 +29,9 @@ def refresh_opportunity_stage(opportunity_id: int) -> int | None:
     return services.refresh_stage(opportunity=deal).stage_id
 
 
-@shared_task(**RETRY)
+# Queued from the admin after commit: a broker outage must not fail the save; the nightly
+# ``refresh_all_open_stages`` re-derives every open deal's stage anyway.
+@shared_task(base=EnqueueTolerantTask, **RETRY)
 def refresh_process_stages(process_id: int) -> int:
     """After a process's milestone definitions change, re-derive its open deals' stages."""
     return services.refresh_open_stages(process_id=process_id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from salesmgmt.task_queue import EnqueueTolerantTask
+
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
@@ -20,7 +22,9 @@ RETRY = {
 }
 
 
-@shared_task(**RETRY)
+# Queued from a page: a broker outage must not fail the click (``delay`` logs and returns None);
+# the current quarter's draft is recomputed nightly anyway (``run_current_payouts``).
+@shared_task(base=EnqueueTolerantTask, **RETRY)
 def run_payouts(period_id: int) -> int:
     """Compute (or recompute) the period's draft payout run; returns the run id."""
     from salesmgmt.models import Period

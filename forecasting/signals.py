@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from accounts.models import MilestoneCompletion, Opportunity
+from accounts.models import Activity, MilestoneCompletion, Opportunity
 
 from .models import ForecastCall
 from .services import requests
@@ -88,6 +89,19 @@ def call_saved(sender, instance: ForecastCall, **kwargs) -> None:
         return
     people, periods = [instance.person_id], [instance.period_id]
     transaction.on_commit(lambda: requests.request_recompute(person_ids=people, period_ids=periods))
+
+
+@receiver(post_save, sender=Activity, dispatch_uid="forecasting_activity_saved")
+def activity_saved(sender, instance: Activity, **kwargs) -> None:
+    """Activities count in the KPIs only (by kind), not in any rollup: a KPI request suffices."""
+    if _is_paused():
+        return
+    people, days = [instance.owner_id], [timezone.localdate(instance.occurred_at)]
+    transaction.on_commit(
+        lambda: requests.request_kpis(
+            person_ids=people, period_ids=requests.periods_containing(days)
+        )
+    )
 
 
 def connect_quota_signals() -> None:

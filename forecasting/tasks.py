@@ -1,16 +1,20 @@
 """Celery tasks: ids in, one service call, retries on infrastructure errors only.
 
 Every task is idempotent (a rerun rewrites the same rows), acks late and is rejected back to
-the queue when its worker dies, so a recompute interrupted by a killed worker completes when
-it is redelivered.
+the queue when its worker dies. Redis gives an unacked message back only after its visibility
+timeout (an hour), so the full recompute does not wait for that: its run row is resumed by
+``reconcile_recomputes`` once its heartbeat is stale (``services.runs``).
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import InterfaceError, OperationalError
 
-from .services import backtest, calls, flags, kpis, recompute, requests, snapshots
+from salesmgmt.task_queue import enqueue
+
+from .services import backtest, calls, flags, kpis, requests, runs, snapshots
 
 RETRY = {
     "autoretry_for": (OperationalError, InterfaceError),
@@ -23,23 +27,30 @@ RETRY = {
 
 
 @shared_task(bind=True, **RETRY)
-def recompute_all_forecasts(self, trials: int | None = None) -> dict[str, float]:
-    """The nightly full recompute: model, probabilities, rollups, ranges, KPIs."""
+def recompute_all_forecasts(
+    self, trials: int | None = None, run_id: int | None = None
+) -> dict[str, float] | None:
+    """The nightly full recompute: model, probabilities, rollups, ranges, KPIs.
+
+    Without ``run_id`` it starts a run (or joins the unfinished one); with it, it resumes that
+    run. None: finished already, or a live worker has it.
+    """
 
     def progress(phase: str, fraction: float) -> None:
         if self.request.id and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"phase": phase, "progress": fraction})
 
-    kwargs = {"trials": trials} if trials else {}
-    return recompute.recompute_all(progress=progress, **kwargs)
+    return runs.full_recompute(run_id=run_id, trials=trials, progress=progress)
 
 
 @shared_task(**RETRY)
 def process_recompute_requests() -> list[int]:
     """Claim the pending incremental requests (debounced) and run them as one batch."""
     ids = requests.claim_requests()
-    if ids:
-        run_recompute_requests.delay(ids)
+    # Claimed rows block the next claim until they finish (or go stale after ten minutes), so
+    # if the broker drops the batch here, this worker runs it itself.
+    if ids and not enqueue(run_recompute_requests, args=[ids]):
+        requests.run_requests(request_ids=ids)
     return ids
 
 
@@ -50,19 +61,60 @@ def run_recompute_requests(request_ids: list[int]) -> int:
 
 @shared_task(**RETRY)
 def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> int:
-    """The KPI rows of people whose deals, calls or quotas changed, and of those above them."""
+    """The KPI rows of people whose deals, calls or quotas changed, and of those above them.
+
+    Not sent any more (``process_kpi_requests`` coalesces them); kept for messages already
+    queued when this version is deployed.
+    """
     return kpis.recompute_kpis_for_people(person_ids=person_ids, period_ids=period_ids)
 
 
 @shared_task(**RETRY)
+def process_kpi_requests() -> list[int]:
+    """Claim the pending KPI requests once the oldest has waited its window; run them."""
+    ids = requests.claim_kpi_requests()
+    # As for the rollups: if the broker drops the batch, this worker runs it itself.
+    if ids and not enqueue(run_kpi_requests, args=[ids]):
+        requests.run_kpi_requests(request_ids=ids)
+    return ids
+
+
+@shared_task(**RETRY)
+def run_kpi_requests(request_ids: list[int]) -> int:
+    return requests.run_kpi_requests(request_ids=request_ids)
+
+
+@shared_task(**RETRY)
 def reconcile_recomputes() -> list[int]:
-    """Re-enqueue requests started but never finished, and kick any pending ones."""
+    """Re-enqueue requests started but never finished, kick pending ones, resume dead runs."""
     ids = requests.stale_request_ids()
     if ids:
         run_recompute_requests.delay(ids)
     process_recompute_requests.delay()
+    kpi_ids = requests.stale_kpi_request_ids()
+    if kpi_ids:
+        run_kpi_requests.delay(kpi_ids)
+    process_kpi_requests.delay()
+    resume_abandoned_runs()
     requests.purge_finished()
     return ids
+
+
+@shared_task(**RETRY)
+def resume_abandoned_runs() -> list[int]:
+    """Send again every full recompute run whose worker stopped renewing its heartbeat."""
+    ids = runs.stale_run_ids()
+    for run_id in ids:
+        recompute_all_forecasts.apply_async(kwargs={"run_id": run_id})
+    return ids
+
+
+@worker_ready.connect
+def resume_runs_after_restart(sender=None, **kwargs) -> None:
+    """A worker restarted after a crash picks up the run its predecessor left, without
+    waiting for beat: once the old heartbeat has surely gone stale."""
+    if runs.unfinished_run_exists():
+        resume_abandoned_runs.apply_async(countdown=runs.stale_after().total_seconds() + 5)
 
 
 @shared_task(**RETRY)

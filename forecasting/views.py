@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, User
@@ -25,6 +26,8 @@ from .selectors import reads
 from .services import calls
 
 FLAGS_PER_PAGE = 50
+TREE_ROWS_PER_PAGE = 100
+CHANGES_PER_PAGE = 100
 
 
 def _int(value: str | None) -> int | None:
@@ -47,8 +50,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
     view = reads.forecast_view(
         viewer=request.user, person=person, period=period, whole_tree=whole_tree
     )
-    summary = reads.accuracy_summary(viewer=request.user, person=person)
-    mine = summary[summary["person_id"] == person.pk]
+    mine = reads.accuracy_of_person(person=person)
     best = reads.best_projection_source()
     team = view.team
     projection = None
@@ -72,9 +74,15 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
                 }
             )
         )
-    can_adjust = {row.person.pk for row in view.rows if manages(request.user, row.person)}
+    # The whole tree of a large organisation runs to a thousand rows (each with a form):
+    # they are shown a page at a time.
+    tree = paginate(request, view.rows, param="rows", per_page=TREE_ROWS_PER_PAGE)
+    rows = tree.page.object_list
+    can_adjust = {row.person.pk for row in rows if manages(request.user, row.person)}
     return {
         "view": view,
+        "rows": rows,
+        "tree": tree,
         "person": person,
         "period": period,
         "periods": reads.period_list(),
@@ -193,9 +201,14 @@ def waterfall(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "uses_charts": bool(chart),
             "steps": steps.to_dict("records") if steps is not None else [],
-            "changes": changes.sort_values("delta").to_dict("records")
-            if changes is not None
-            else [],
+            # Company-wide, a week changes thousands of deals: the largest drops first, a
+            # page at a time.
+            "changes": paginate(
+                request,
+                changes.sort_values("delta").to_dict("records") if changes is not None else [],
+                param="changes",
+                per_page=CHANGES_PER_PAGE,
+            ),
         },
     )
 

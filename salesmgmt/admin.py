@@ -6,16 +6,18 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 
-from . import services, webhooks
+from . import services, two_factor, webhooks
 from .audit import audit_record
 from .forms import ThrottledAdminAuthenticationForm
 from .models import (
     ApiToken,
     AuditEvent,
     ExchangeRate,
+    FailedTask,
     IdempotencyRecord,
     ImportJob,
     Period,
+    TOTPDevice,
     User,
     WebhookDelivery,
     WebhookSubscription,
@@ -246,3 +248,43 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("action", "target_id", "actor__username")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(ReadOnlyAdmin):
+    """Who has two-factor sign-in on; the secret is never shown. Reset removes a device."""
+
+    list_display = ("user", "confirmed_at", "created_at")
+    list_filter = (("confirmed_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
+    fields = ("user", "confirmed_at", "created_at", "updated_at")
+    actions = ["reset"]
+
+    @admin.action(description="Reset two-factor sign-in of the selected people")
+    def reset(self, request, queryset):
+        devices = list(queryset.select_related("user"))
+        for device in devices:
+            two_factor.reset(user=device.user, actor=request.user, request=request)
+        self.message_user(request, f"Reset {len(devices)} device(s).", messages.SUCCESS)
+
+    def get_actions(self, request):
+        # ReadOnlyAdmin has no change permission, which would hide the action: allow superusers.
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("reset", None)
+        return actions
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(ReadOnlyLogAdmin):
+    """Background tasks that failed for good (salesmgmt.task_failures)."""
+
+    list_display = ("failed_at", "task_name", "task_id", "attempts", "short_exception")
+    list_filter = ("task_name",)
+    search_fields = ("task_name", "task_id", "exception")
+    date_hierarchy = "failed_at"
+
+    @admin.display(description="Exception")
+    def short_exception(self, obj: FailedTask) -> str:
+        return obj.exception.splitlines()[0][:120] if obj.exception else ""

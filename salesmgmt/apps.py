@@ -6,12 +6,16 @@ class SalesmgmtConfig(AppConfig):
     verbose_name = "Sales organisation"
 
     def ready(self) -> None:
+        from celery.signals import task_failure
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
         # Registers the OpenAPI extensions for the API's authentication and fields.
         from .api import schema  # noqa: F401
         from .audit import record_login, record_login_failed
+        from .task_failures import record_task_failure
 
         # Log-ins (good and bad) go to the audit log.
         user_logged_in.connect(record_login, dispatch_uid="salesmgmt.audit.login")
         user_login_failed.connect(record_login_failed, dispatch_uid="salesmgmt.audit.login_failed")
+        # A task that failed for good (permanent error or retries used up) is recorded.
+        task_failure.connect(record_task_failure, dispatch_uid="salesmgmt.task_failures")

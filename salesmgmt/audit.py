@@ -8,6 +8,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from .models import AuditEvent, User
+from .security import client_ip
 
 
 def audit_record(
@@ -21,7 +22,8 @@ def audit_record(
     """Append one event; inside a service's transaction it rolls back with the action."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None  # AnonymousUser
-    ip = (request.META.get("REMOTE_ADDR") or None) if request is not None else None
+    # The same client address as the lockout (X-Forwarded-For only from TRUSTED_PROXIES).
+    ip = (client_ip(request) or None) if request is not None else None
     return AuditEvent.objects.create(
         actor=actor,
         action=action,

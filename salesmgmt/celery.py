@@ -24,6 +24,12 @@ app.conf.beat_schedule = {
         "task": "salesmgmt.tasks.enqueue_overdue_webhooks",
         "schedule": 5 * 60,
     },
+    # An import created while the broker was down stays pending; this sends it once Redis is
+    # back (a running job is claimed, so a job sent twice still runs once).
+    "enqueue-stalled-imports": {
+        "task": "salesmgmt.csv_import.tasks.enqueue_stalled_imports",
+        "schedule": 2 * 60,
+    },
     # Idempotency keys are honoured for IDEMPOTENCY_TTL_HOURS; older replays are dropped hourly.
     "purge-idempotency-records-hourly": {
         "task": "salesmgmt.tasks.purge_idempotency_records",
@@ -31,10 +37,19 @@ app.conf.beat_schedule = {
     },
     # Territory balance is monitored, not planned once a year: each week snapshot every
     # territory's balance index and flag drift outside the band. Rows are keyed by territory
-    # and week, so an extra or retried run only recomputes the same rows.
+    # and week, so an extra or retried run only recomputes the same rows. The same run
+    # recomputes the territory page's planning reports (a new snapshot each time).
     "record-territory-balance-weekly": {
         "task": "territories.tasks.record_territory_balance",
         "schedule": 7 * 24 * 60 * 60,
+    },
+    # The territory page's precomputed balance, coverage and rebalancing are refreshed after
+    # every territory, rule or assignment change; nightly picks up what those miss (account
+    # edits, deals, activities). A forced run writes a new snapshot, so extra runs are harmless.
+    "refresh-territory-planning-nightly": {
+        "task": "territories.tasks.refresh_territory_planning",
+        "schedule": 24 * 60 * 60,
+        "kwargs": {"force": True},
     },
     # Forecasting: the nightly full recompute (model, probabilities, rollups, Monte Carlo
     # ranges, KPIs) rebuilds every aggregate, including what bulk writes slipped past signals.
@@ -62,7 +77,8 @@ app.conf.beat_schedule = {
         "task": "forecasting.tasks.lock_weekly_calls",
         "schedule": 7 * 24 * 60 * 60,
     },
-    # Incremental recomputes whose worker died or whose message was lost are re-enqueued.
+    # Incremental recomputes (rollups and the debounced KPI requests) whose worker died or
+    # whose message was lost are re-enqueued; five minutes bounds the lag of a lost message.
     "forecasting-reconcile-recomputes": {
         "task": "forecasting.tasks.reconcile_recomputes",
         "schedule": 5 * 60,

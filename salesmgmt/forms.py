@@ -1,4 +1,4 @@
-"""Forms of the core pages: log-in, API tokens and CSV imports."""
+"""Forms of the core pages: log-in, two-factor codes, API tokens and CSV imports."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ class ThrottledLoginFormMixin:
                 raise self._locked_error() from None
             raise
         if username:
-            security.login_succeeded(username=username, ip=ip)
+            # Only the password counter: wrong second-factor codes keep counting until the
+            # person is fully logged in (salesmgmt.two_factor.complete_login).
+            security.login_succeeded(username=username, ip=ip, factors=(security.FIRST_FACTOR,))
         return cleaned_data
 
     def _locked_error(self) -> ValidationError:
@@ -69,3 +71,15 @@ class ImportForm(forms.Form):
                 f"The file is larger than {settings.IMPORT_MAX_BYTES // 2**20} MB."
             )
         return upload
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A 6-digit code from the authenticator app, or (where allowed) a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

@@ -1,11 +1,30 @@
-"""Response headers every page carries."""
+"""Response headers every page carries, and a clean 503 while the database is unreachable."""
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Connection-level failures only: an IntegrityError or a bad query is a bug, not an outage.
+# psycopg2's own errors reach us wrapped by Django, but code that talks to psycopg2 directly
+# (or an error raised while connecting) may surface them unwrapped.
+try:
+    import psycopg2
+
+    DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+        OperationalError,
+        InterfaceError,
+        psycopg2.OperationalError,
+        psycopg2.InterfaceError,
+    )
+except ImportError:  # pragma: no cover - psycopg2 is a dependency; SQLite-only installs differ
+    DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -20,3 +39,106 @@ class ContentSecurityPolicyMiddleware:
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+# --- database outage → 503 ---------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 10
+UNAVAILABLE_MESSAGE = (
+    "The service is briefly unavailable (database unreachable). Try again shortly."
+)
+# Self-contained on purpose: no template, static file, session or database access that could
+# itself fail while the database is down.
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}
+</style></head><body><h1>Temporarily unavailable</h1>
+<p>The service cannot reach its database right now. Nothing was changed by this request.</p>
+<p>Please try again in a few seconds.</p></body></html>
+"""
+_ERROR_ATTRIBUTE = "_salesmgmt_database_error"
+
+
+def database_error_in(exc: BaseException | None) -> BaseException | None:
+    """The database connection error in ``exc`` or its causes, if there is one."""
+    seen = 0
+    while exc is not None and seen < 10:  # a bounded walk: cause chains can loop
+        if isinstance(exc, DATABASE_ERRORS):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON for the API, a small HTML page for people."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": UNAVAILABLE_MESSAGE, "code": "service_unavailable"}, status=503
+        )
+    else:
+        response = HttpResponse(UNAVAILABLE_PAGE, status=503, content_type="text/html")
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _log(request: HttpRequest, error: BaseException) -> None:
+    # One line, no traceback: an outage makes every request fail the same way.
+    logger.error(
+        "Database unavailable, answered 503 to %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(error).__name__,
+        str(error).strip().splitlines()[0] if str(error).strip() else "",
+    )
+
+
+def _remember_database_error(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    """Mark the request when a middleware below ours failed on the database.
+
+    Django turns an exception raised inside a middleware (loading or saving the session,
+    say) into a 500 response right there, so it never reaches ours as an exception; the
+    ``got_request_exception`` signal is the one place that still sees it.
+    """
+    error = database_error_in(sys.exc_info()[1])
+    if request is not None and error is not None:
+        setattr(request, _ERROR_ATTRIBUTE, error)
+
+
+got_request_exception.connect(
+    _remember_database_error, dispatch_uid="salesmgmt.middleware.database_error"
+)
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database connection gives 503 + Retry-After with a clear message, not a 500.
+
+    Placed near the top of MIDDLEWARE so that session and user loading below it are covered.
+    With ``CONN_HEALTH_CHECKS`` the next request opens a fresh connection: recovery needs
+    no restart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        error = getattr(request, _ERROR_ATTRIBUTE, None)
+        if error is not None and response.status_code == 500:
+            _log(request, error)
+            return unavailable_response(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view (or its template) failed on the database."""
+        error = database_error_in(exception)
+        if error is None:
+            return None
+        _log(request, error)
+        return unavailable_response(request)

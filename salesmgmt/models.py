@@ -358,3 +358,73 @@ class AuditEvent(BaseModel):
         if self.pk is not None:
             raise ValidationError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+# --- Two-factor sign-in (salesmgmt.two_factor) -------------------------------------------------
+
+
+class TOTPDevice(BaseModel):
+    """A person's authenticator app: the shared TOTP secret (RFC 6238, 30-second steps).
+
+    Unconfirmed until the person types a code from it; only a confirmed device is asked for at
+    log-in. The secret is shown once, while enrolling, and never again (not even in the admin).
+    ``last_used_step`` refuses a replayed code: a step at or before it is never accepted again.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_step = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "TOTP device"
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(BaseModel):
+    """A single-use code for signing in without the authenticator; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code #{self.pk} of user {self.user_id}"
+
+
+# --- Background tasks -----------------------------------------------------------------------
+
+
+class FailedTask(BaseModel):
+    """A Celery task that failed for good: a permanent error, or every retry used up.
+
+    Written by ``salesmgmt.task_failures`` from Celery's ``task_failure`` signal, read-only in
+    the admin, so a task that keeps failing is recorded rather than retried forever.
+    """
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    args = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    exception = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    failed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} [{self.task_id}] after {self.attempts} attempt(s)"

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from . import webhooks
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+# Delivery attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS); Celery's own bound
+# leaves room for as many database hiccups on top, so an outage cannot retry forever either.
+# A task that gives up is recorded as a FailedTask (salesmgmt.task_failures).
+DELIVERY_MAX_RETRIES = settings.WEBHOOK_MAX_ATTEMPTS * 2
 
 
 @shared_task(
-    bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=None, **RELIABLE
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=DELIVERY_MAX_RETRIES,
+    **RELIABLE,
 )
 def deliver_webhook(self, delivery_id: int) -> str | None:
     """One attempt; on a retryable failure, schedule the next with exponential backoff.
 
-    Attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS), not by Celery. In eager mode
-    (no broker) the retry is left to ``enqueue_overdue_webhooks`` so a request never waits.
+    In eager mode (no broker) the retry is left to ``enqueue_overdue_webhooks`` so a request
+    never waits.
     """
     outcome = webhooks.attempt_delivery(delivery_id=delivery_id)
     if outcome is None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from . import selectors, services, two_factor
 from .csv_import import create_import_job, live_rows_done, rerun_for_real
 from .decorators import people_only
 from .errors import ApplicationError
-from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm
-from .models import Role
+from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm, TwoFactorCodeForm
+from .models import Role, User
 
 
 @people_only
@@ -47,8 +53,21 @@ def _lockout_status(response: HttpResponse) -> HttpResponse:
     return response
 
 
-class LoginView(auth_views.LoginView):
-    """Django's log-in page with the throttle of salesmgmt.security."""
+class TwoStepLoginMixin:
+    """The password step: a person who needs a second factor is left pending, not logged in."""
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not two_factor.needs_second_step(user):
+            return super().form_valid(form)
+        two_factor.begin_pending_login(self.request, user=user, next_url=self.get_success_url())
+        if two_factor.confirmed_device(user) is None:
+            return redirect("two_factor_login_enrol")  # required, but no authenticator yet
+        return redirect("two_factor_verify")
+
+
+class LoginView(TwoStepLoginMixin, auth_views.LoginView):
+    """Django's log-in page with the throttle of salesmgmt.security and the two-factor step."""
 
     authentication_form = ThrottledAuthenticationForm
 
@@ -56,9 +75,190 @@ class LoginView(auth_views.LoginView):
         return _lockout_status(super().form_invalid(form))
 
 
+class AdminLoginView(TwoStepLoginMixin, auth_views.LoginView):
+    pass
+
+
 def admin_login(request: HttpRequest) -> HttpResponse:
-    """The admin's own log-in page; throttled through admin.site.login_form (salesmgmt.admin)."""
-    return _lockout_status(admin.site.login(request))
+    """The admin's own log-in page, through the same password and two-factor steps.
+
+    Mirrors ``AdminSite.login`` (Django 5.2) with our view in place of Django's, whose
+    form_valid would log the person in after the password alone.
+    """
+    site = admin.site
+    if request.method == "GET" and site.has_permission(request):
+        return redirect("admin:index")
+    context = {
+        **site.each_context(request),
+        "title": "Log in",
+        "subtitle": None,
+        "app_path": request.get_full_path(),
+        "username": request.user.get_username(),
+    }
+    if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+        context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=site.name)
+    request.current_app = site.name
+    view = AdminLoginView.as_view(
+        extra_context=context,
+        authentication_form=site.login_form,  # throttled (salesmgmt.admin)
+        template_name=site.login_template or "admin/login.html",
+    )
+    return _lockout_status(view(request))
+
+
+def _pending_or_restart(request: HttpRequest) -> two_factor.PendingLogin | HttpResponse:
+    pending = two_factor.pending_login(request)
+    if pending is None:
+        messages.info(request, "Your log-in timed out. Please enter your password again.")
+        return redirect("login")
+    return pending
+
+
+def _code_error(form: TwoFactorCodeForm, exc: ValidationError) -> int:
+    """Show a refused code on the form; the status: 429 for a lockout, else 400."""
+    if isinstance(exc, two_factor.SecondFactorLockedError):
+        form.add_error(None, exc)
+        return 429
+    form.add_error("code", exc)
+    return 400
+
+
+def _recovery_codes_page(request: HttpRequest, codes: list[str], continue_url: str) -> HttpResponse:
+    response = render(
+        request,
+        "registration/two_factor_recovery_codes.html",
+        {"codes": codes, "continue_url": continue_url},
+    )
+    response["Cache-Control"] = "no-store"  # the codes must not linger in any cache
+    return response
+
+
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    pending = _pending_or_restart(request)
+    if isinstance(pending, HttpResponse):
+        return pending
+    form = TwoFactorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            method = two_factor.verify(
+                user=pending.user, code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            status = _code_error(form, exc)
+        else:
+            two_factor.complete_login(request, pending=pending)
+            if method == "recovery":
+                left = two_factor.recovery_codes_left(pending.user)
+                messages.warning(
+                    request,
+                    f"You logged in with a recovery code; {left} left. "
+                    "Make new ones in your two-factor settings.",
+                )
+            return redirect(pending.next_url or settings.LOGIN_REDIRECT_URL)
+    return render(request, "registration/two_factor_verify.html", {"form": form}, status=status)
+
+
+def two_factor_login_enrol(request: HttpRequest) -> HttpResponse:
+    """The forced set-up for a role that requires two factors and has no authenticator yet."""
+    pending = _pending_or_restart(request)
+    if isinstance(pending, HttpResponse):
+        return pending
+    if two_factor.confirmed_device(pending.user) is not None:
+        return redirect("two_factor_verify")
+    return _enrol(
+        request,
+        user=pending.user,
+        on_confirmed=lambda codes: _confirmed_at_login(request, pending, codes),
+        action=reverse("two_factor_login_enrol"),
+    )
+
+
+def _confirmed_at_login(
+    request: HttpRequest, pending: two_factor.PendingLogin, codes: list[str]
+) -> HttpResponse:
+    two_factor.complete_login(request, pending=pending)
+    return _recovery_codes_page(
+        request, codes, resolve_url(pending.next_url or settings.LOGIN_REDIRECT_URL)
+    )
+
+
+def _enrol(
+    request: HttpRequest,
+    *,
+    user: User,
+    on_confirmed: Callable[[list[str]], HttpResponse],
+    action: str,
+) -> HttpResponse:
+    """Show the secret and QR code; a code from the app confirms the device."""
+    device = two_factor.device_start_enrolment(user=user)
+    form = TwoFactorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.device_confirm(
+                device=device, code=form.cleaned_data["code"], request=request
+            )
+        except ValidationError as exc:
+            status = _code_error(form, exc)
+        else:
+            return on_confirmed(codes)
+    context = {
+        "form": form,
+        "action": action,
+        "secret": two_factor.secret_for_display(device),
+        "qr_code": two_factor.qr_code_data_uri(device),
+        "is_required": two_factor.is_required_for(user),
+    }
+    response = render(request, "registration/two_factor_enrol.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page shows the secret
+    return response
+
+
+# --- Two-factor settings --------------------------------------------------------------------
+
+
+@people_only
+def two_factor_settings(request: HttpRequest) -> HttpResponse:
+    """Turn two-factor sign-in on or off, and make new recovery codes (each after a code)."""
+    user = request.user
+    form = TwoFactorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if request.POST.get("action") == "disable":
+                two_factor.disable(user=user, code=code, request=request)
+                messages.success(request, "Two-factor sign-in is off.")
+                return redirect("two_factor_settings")
+            codes = two_factor.regenerate_recovery_codes(user=user, code=code, request=request)
+        except ValidationError as exc:
+            status = _code_error(form, exc)
+        else:
+            return _recovery_codes_page(request, codes, reverse("two_factor_settings"))
+    context = {
+        "form": form,
+        "device": two_factor.confirmed_device(user),
+        "is_required": two_factor.is_required_for(user),
+        "codes_left": two_factor.recovery_codes_left(user),
+    }
+    return render(request, "salesmgmt/two_factor_settings.html", context, status=status)
+
+
+@people_only
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app from the settings page."""
+    if two_factor.confirmed_device(request.user) is not None:
+        return redirect("two_factor_settings")
+    return _enrol(
+        request,
+        user=request.user,
+        on_confirmed=lambda codes: _recovery_codes_page(
+            request, codes, reverse("two_factor_settings")
+        ),
+        action=reverse("two_factor_enrol"),
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .models import User, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .task_queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ def _may_see(viewer: User, model: type[Model], pk: int) -> bool:
 
 def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
     """Write a delivery per entitled subscriber and enqueue it; returns the delivery ids."""
-    from . import tasks
-
     # Events are filtered in Python: JSON "contains" lookups are not portable to SQLite, and
     # subscriptions are few.
     subscriptions = [
@@ -192,9 +191,21 @@ def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
         ]
     )
     ids = [delivery.pk for delivery in deliveries]
-    for delivery_id in ids:
-        tasks.deliver_webhook.delay(delivery_id)
+    _enqueue_deliveries(ids)
     return ids
+
+
+def _enqueue_deliveries(ids: list[int]) -> int:
+    """Send each delivery's task; stop at the first broker failure (one short wait, not N).
+
+    What is not sent stays pending in the table for ``enqueue_overdue_deliveries``.
+    """
+    from . import tasks
+
+    for sent, delivery_id in enumerate(ids):
+        if not enqueue(tasks.deliver_webhook, args=[delivery_id]):
+            return sent
+    return len(ids)
 
 
 # --- delivering --------------------------------------------------------------------------
@@ -293,24 +304,18 @@ def attempt_delivery(*, delivery_id: int) -> DeliveryOutcome | None:
 
 def enqueue_overdue_deliveries(*, grace: dt.timedelta | None = None) -> int:
     """Re-enqueue pending deliveries whose scheduled retry is long overdue (a lost task)."""
-    from . import tasks
-
     cutoff = timezone.now() - (grace or dt.timedelta(minutes=10))
     ids = list(
         WebhookDelivery.objects.filter(
             status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=cutoff
         ).values_list("pk", flat=True)[:1000]
     )
-    for delivery_id in ids:
-        tasks.deliver_webhook.delay(delivery_id)
-    return len(ids)
+    return _enqueue_deliveries(ids)
 
 
 @transaction.atomic
 def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a logged event again as a new delivery (same event id, so receivers can dedupe)."""
-    from . import tasks
-
     copy = WebhookDelivery.objects.create(
         subscription=delivery.subscription,
         event=delivery.event,
@@ -320,7 +325,7 @@ def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     )
 
     def enqueue_after_commit() -> None:
-        tasks.deliver_webhook.delay(copy.pk)
+        _enqueue_deliveries([copy.pk])
 
     transaction.on_commit(enqueue_after_commit, robust=True)
     return copy

@@ -15,6 +15,7 @@ from .models import (
     AssignmentRule,
     AssignmentRun,
     CompanyTarget,
+    PlanningSnapshot,
     Quota,
     QuotaChange,
     RampSchedule,
@@ -105,6 +106,17 @@ class BalanceSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("territory", "week_start", "balance_index", "is_flagged", "account_count")
     list_filter = ("is_flagged", "week_start")
     list_select_related = ("territory",)
+
+
+@admin.register(PlanningSnapshot)
+class PlanningSnapshotAdmin(ReadOnlyAdmin):
+    """The territory page's precomputed reports; written only by the refresh task."""
+
+    list_display = (
+        "created_at", "generation", "effective_on", "band", "gap_count", "overlap_count",
+        "duration_ms", "requested_by",
+    )  # fmt: skip
+    list_select_related = ("requested_by",)
 
 
 @admin.register(RampSchedule)

@@ -103,9 +103,16 @@ def balance_table(
     table["activity_count"] = 0 if workload is None else workload.reindex(table.index, fill_value=0)
     table["account_count"] = table["account_count"].astype(int)
     table["activity_count"] = table["activity_count"].astype(int)
+    return with_balance_index(table.reset_index(), band=band)
+
+
+def with_balance_index(table: pd.DataFrame, *, band: float) -> pd.DataFrame:
+    """``table`` (one row per territory, with potential) plus balance_index and
+    is_outside_band, judged against the mean of the rows given (BALANCE_COLUMNS)."""
+    table = table.copy()
     table["balance_index"] = balance_index(table["potential"]) if len(table) else []
     table["is_outside_band"] = (table["balance_index"] - 1.0).abs() > band + 1e-9
-    return table.reset_index()[BALANCE_COLUMNS]
+    return table[BALANCE_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,17 @@ def propose_rebalance(
             _best_move(donor, receiver, totals, members, low, high) if donor != receiver else None
         )
         if best is None or best.gain <= tolerance:
-            pairs = [(d, r) for d in territory_ids for r in territory_ids if totals[d] > totals[r]]
+            # Only pairs that can help: the donor has an account that may move, and one side
+            # is outside the band (two territories inside it have no violation to reduce).
+            outside = set(over) | set(under)
+            movable = {t for t in territory_ids if any(p > 0 for _, p in members[t])}
+            pairs = [
+                (d, r)
+                for d in territory_ids
+                if d in movable
+                for r in territory_ids
+                if totals[d] > totals[r] and (d in outside or r in outside)
+            ]
             found = [_best_move(d, r, totals, members, low, high) for d, r in pairs]
             found = [c for c in found if c is not None and c.gain > tolerance]
             best = max(found, key=lambda c: (c.gain, c.evenness, -c.account_id), default=None)

@@ -60,11 +60,11 @@ REGIONAL_PRIORITY = 100
 ROUTED_SHARE = 0.3  # of the accounts a region/industry rule would give their own owner
 GAP_SHARE = 0.01  # of all accounts; drawn from the industry each region leaves uncovered
 OVERLAP_SHARE = 0.005
-# Speed: the services match every account against every rule in Python and lock every
-# account row (one IN list, past SQLite's 32,766 parameters at scale), and save each quota
-# with full_clean (five queries, ~13 ms a quota). Above these sizes the demo writes the same
-# rows in bulk (_assign_in_bulk, _allocate_in_bulk); tests/territories/test_demo_data.py
-# checks both paths write the same data.
+# Speed: the services match every account against the rules in Python and lock every
+# account row (in batches: territories.batching), and save each quota with full_clean (five
+# queries, ~13 ms a quota). Above these sizes the demo writes the same rows in bulk
+# (_assign_in_bulk, _allocate_in_bulk); tests/territories/test_demo_data.py checks both paths
+# write the same data.
 SERVICE_PATH_MAX_ACCOUNTS = 2000
 SERVICE_PATH_MAX_QUOTAS = 500
 # Past targets: the quarter's actual bookings times a stretch factor drawn in this range, so
@@ -165,6 +165,11 @@ def load_demo_territories(
         progress(f"Assignment rules: {plan.counts['assignment_rules']}")
         _allocate_targets(plan, rng, history_start=history_start, current=current)
         progress(f"Company targets: {plan.counts['company_targets']} quarters allocated")
+        # The territory page reads balance, coverage and rebalancing from a snapshot; compute
+        # it now so the demo shows them at once (the refreshes queued by the services above
+        # then find it current and do nothing).
+        services.planning_refresh(force=True)
+        progress("Planning snapshot computed")
     except ValidationError as exc:
         raise ApplicationError(f"Demo territories: {' '.join(exc.messages)}") from exc
     return True, demo_territory_counts()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accounts.models import Account
 
+from .batching import in_batches
 from .models import AccountTerritoryAssignment, AssignmentRule, Quota, Territory
 
 
@@ -12,15 +13,27 @@ def lock_territory(pk: int) -> Territory:
 
 
 def lock_accounts(pks: list[int]) -> list[Account]:
-    return list(Account.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+    """Lock the accounts in pk order, a batch at a time (sorted first, so the order holds)."""
+    locked: list[Account] = []
+    for batch in in_batches(sorted(set(pks))):
+        locked.extend(Account.objects.select_for_update().filter(pk__in=batch).order_by("pk"))
+    return locked
 
 
 def lock_open_assignments(account_ids: list[int]) -> list[AccountTerritoryAssignment]:
-    return list(
-        AccountTerritoryAssignment.objects.select_for_update()
-        .filter(account_id__in=account_ids, effective_to__isnull=True)
-        .order_by("pk")
-    )
+    """Lock the accounts' open assignments, a batch of accounts at a time.
+
+    Callers lock the accounts first (lock_accounts), so two transactions never wait on each
+    other's assignment rows: any shared row belongs to an account one of them already holds.
+    """
+    locked: list[AccountTerritoryAssignment] = []
+    for batch in in_batches(sorted(set(account_ids))):
+        locked.extend(
+            AccountTerritoryAssignment.objects.select_for_update()
+            .filter(account_id__in=batch, effective_to__isnull=True)
+            .order_by("pk")
+        )
+    return locked
 
 
 def lock_quota(*, user_id: int, period_id: int) -> Quota | None:

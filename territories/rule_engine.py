@@ -9,6 +9,7 @@ accounts stay where they are until the rules are fixed.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -125,6 +126,29 @@ def match_account(account: AccountFacts, rules: list[RuleSpec]) -> Match:
     return Match(account.account_id, tuple(winners))
 
 
+def _evaluation_order(rule: RuleSpec) -> tuple[int, int]:
+    return rule.priority, rule.rule_id
+
+
 def match_accounts(accounts: Iterable[AccountFacts], rules: Iterable[RuleSpec]) -> list[Match]:
-    ordered = sorted(rules, key=lambda r: (r.priority, r.rule_id))
-    return [match_account(account, ordered) for account in accounts]
+    """``match_account`` for each account, with the same result, faster on named rules.
+
+    A rule naming accounts matches no other account, so each account is only checked against
+    the rules naming it plus the rules naming nobody: with a named-account rule per seller
+    that is a few dozen rules per account instead of every rule.
+    """
+    ordered = sorted(rules, key=_evaluation_order)
+    general = [rule for rule in ordered if not rule.named_account_ids]
+    naming: dict[int, list[RuleSpec]] = {}
+    for rule in ordered:
+        for account_id in rule.named_account_ids:
+            naming.setdefault(account_id, []).append(rule)  # stays in evaluation order
+    return [
+        match_account(
+            account,
+            list(heapq.merge(general, naming[account.account_id], key=_evaluation_order))
+            if account.account_id in naming
+            else general,
+        )
+        for account in accounts
+    ]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from celery import shared_task
 from django.db import OperationalError
+
+from salesmgmt.models import User
 
 from . import services
 
@@ -21,9 +24,28 @@ RETRY = {
 
 @shared_task(**RETRY)
 def record_territory_balance(week_start: str | None = None) -> int:
-    """Snapshot every territory's balance for the week (ISO date; default: this week).
+    """Snapshot every territory's balance for the week (ISO date; default: this week), and
+    recompute the territory page's planning reports.
 
-    Safe to run twice: the rows are keyed by territory and week and simply recomputed.
+    Safe to run twice: the rows are keyed by territory and week and simply recomputed, and a
+    planning refresh writes a whole new snapshot.
     """
     day = dt.date.fromisoformat(week_start) if week_start else None
-    return len(services.balance_snapshot_record(week_start=day))
+    return len(services.balance_week_record(week_start=day))
+
+
+@shared_task(**RETRY)
+def refresh_territory_planning(
+    force: bool = False, band: str | None = None, requested_by: int | None = None
+) -> int | None:
+    """Recompute the territory page's balance, coverage and rebalancing (snapshot id or None).
+
+    Enqueued after every change they depend on (a few seconds later, so a burst of changes
+    makes one run) and by "recompute now"; without ``force`` it does nothing when an earlier
+    run already covered every change. Safe to run twice: each run writes a whole new snapshot.
+    """
+    user = User.objects.filter(pk=requested_by).first() if requested_by else None
+    snapshot = services.planning_refresh(
+        force=force, band=Decimal(band) if band else None, requested_by=user
+    )
+    return snapshot.pk if snapshot else None

@@ -50,6 +50,13 @@ from .serializers import (
 )
 
 
+def _conditional_on(request, instance: Model):
+    """With If-Match (checked against ``instance``), the ``updated_at`` the service re-checks
+    under its row lock: two writes passing the first check at once cannot both win."""
+    tags = if_match_tags(request)
+    return instance.updated_at if tags is not None and "*" not in tags else None
+
+
 class AccountViewSet(VisibleModelViewSet):
     """Customer accounts: those you or your team own, or where you can see a deal."""
 
@@ -66,7 +73,12 @@ class AccountViewSet(VisibleModelViewSet):
         return services.create_account(actor=self.request.user, **data)
 
     def perform_update(self, instance, data, expected_version):
-        return services.update_account(actor=self.request.user, account=instance, **data)
+        return services.update_account(
+            actor=self.request.user,
+            account=instance,
+            expected_updated_at=_conditional_on(self.request, instance),
+            **data,
+        )
 
 
 class ContactViewSet(VisibleModelViewSet):
@@ -85,7 +97,12 @@ class ContactViewSet(VisibleModelViewSet):
         return services.create_contact(actor=self.request.user, **data)
 
     def perform_update(self, instance, data, expected_version):
-        return services.update_contact(actor=self.request.user, contact=instance, **data)
+        return services.update_contact(
+            actor=self.request.user,
+            contact=instance,
+            expected_updated_at=_conditional_on(self.request, instance),
+            **data,
+        )
 
 
 class SalesProcessViewSet(VisibleReadOnlyViewSet):

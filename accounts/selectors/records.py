@@ -19,6 +19,7 @@ from ..models import (
     SalesProcess,
     Stage,
 )
+from . import listing
 
 # The roles accounts.services accepts as a deal owner; kept here so selectors need no services.
 SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
@@ -27,7 +28,8 @@ SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
 def opportunity_list(
     *, viewer: User, status: str | None = None, owner_id: int | None = None
 ) -> QuerySet[Opportunity]:
-    qs = Opportunity.objects.visible_to(viewer).select_related(
+    # listing.visible_opportunities: visible_to's rule, index-friendly for long lists.
+    qs = Opportunity.objects.filter(listing.visible_opportunities(viewer)).select_related(
         "account", "owner", "stage", "process"
     )
     if status:
@@ -50,7 +52,11 @@ def opportunity_get(*, viewer: User, pk: int) -> Opportunity:
 
 
 def account_list(*, viewer: User) -> QuerySet[Account]:
-    return Account.objects.visible_to(viewer).select_related("owner").order_by("name", "id")
+    return (
+        Account.objects.filter(listing.visible_accounts(viewer))
+        .select_related("owner")
+        .order_by("name", "id")
+    )
 
 
 def account_get(*, viewer: User, pk: int) -> Account:
@@ -105,7 +111,7 @@ def milestone_completion_list(*, viewer: User) -> QuerySet[MilestoneCompletion]:
 def activity_list(
     *, viewer: User, account: Account | None = None, opportunity: Opportunity | None = None
 ) -> QuerySet[Activity]:
-    qs = Activity.objects.visible_to(viewer).select_related(
+    qs = Activity.objects.filter(listing.visible_activities(viewer)).select_related(
         "owner", "opportunity", "account", "milestone"
     )
     if account is not None:

@@ -41,11 +41,13 @@ class Pager:
         return self.url(self.page.paginator.num_pages)
 
 
-def paginate(request: HttpRequest, items, *, param: str = "page", base: str = "") -> Pager:
+def paginate(
+    request: HttpRequest, items, *, param: str = "page", base: str = "", per_page: int = PAGE_SIZE
+) -> Pager:
     """25 rows per page; a bad or out-of-range page number shows the nearest real page.
 
     ``base`` is the page's own URL, for pages also rendered by a refused POST elsewhere.
     """
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get(param))
+    page = Paginator(items, per_page).get_page(request.GET.get(param))
     page.object_list = list(page.object_list)
     return Pager(page=page, param=param, query=request.GET, base=base)

@@ -34,9 +34,10 @@ from .records import (
     CategoryOverride,
     ForecastCall,
     RecomputeRequest,
-    RecomputeRun,
     Scope,
 )
+from .requests import KpiRequest
+from .runs import RecomputeRun
 
 __all__ = [
     "MONEY",
@@ -52,6 +53,7 @@ __all__ = [
     "ForecastRollup",
     "ForecastSource",
     "InspectionFlag",
+    "KpiRequest",
     "KpiSnapshot",
     "OpportunitySnapshot",
     "ProbabilityModel",

@@ -162,25 +162,4 @@ class RecomputeRequest(models.Model):
         return f"recompute {self.person_id}/{self.period_id}"
 
 
-class RecomputeRun(BaseModel):
-    """Progress and timings of a full recompute (long runs report their phase)."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
-    phase = models.CharField(max_length=40, blank=True)
-    progress = models.FloatField(default=0.0)
-    timings = models.JSONField(default=dict, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"run {self.pk} {self.status} {self.phase}"
-
-
 # --- aggregates --------------------------------------------------------------------------------

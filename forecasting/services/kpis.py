@@ -98,9 +98,24 @@ def recompute_kpis(
     activity_counts = _activity_counts(
         periods if period_ids is None else [p for p in periods if p.pk in period_ids]
     )
+    people = ctx.people.set_index("person_id")
+    # The rows rewritten: everyone, or (incremental) the people and everyone above them. Each
+    # node's figures depend only on its own or its subtree's rows, so computing them for these
+    # nodes alone gives the same figures at a fraction of the cost (no tree-depth blow-up).
+    own_pairs, subtree_pairs, nodes = None, ctx.pairs, people.index
+    if person_ids is not None:
+        chain = ctx.pairs.loc[ctx.pairs["person_id"].isin(person_ids), "ancestor_id"]
+        nodes = people.index[people.index.isin(set(chain.astype(int)))]
+        own_pairs = pd.DataFrame({"ancestor_id": nodes, "person_id": nodes}, dtype="int64")
+        subtree_pairs = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
+    rollup_rows = ForecastRollup.objects.filter(period__in=periods)
+    if period_ids is not None:
+        rollup_rows = rollup_rows.filter(period_id__in=period_ids)
+    if person_ids is not None:
+        rollup_rows = rollup_rows.filter(person_id__in=[int(pid) for pid in nodes])
     pipeline = pd.DataFrame(
         list(
-            ForecastRollup.objects.filter(period__in=periods).values_list(
+            rollup_rows.values_list(
                 "person_id",
                 "period_id",
                 "scope",
@@ -112,7 +127,6 @@ def recompute_kpis(
         columns=["person_id", "period_id", "scope", "pipeline", "best_case", "commit"],
     )
     pipeline["value"] = pipeline[["pipeline", "best_case", "commit"]].astype(float).sum(axis=1)
-    people = ctx.people.set_index("person_id")
     first_win = closed[closed["won"]].groupby("owner_id")["closed_on"].min()
     hire = pd.to_datetime(people["hire_date"])
     days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
@@ -152,14 +166,13 @@ def recompute_kpis(
         period_entries = entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)]
         period_stays = stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)]
         for scope, pairs, quota in (
-            (Scope.OWN, None, own_quota),
-            (Scope.SUBTREE, ctx.pairs, team_quota),
+            (Scope.OWN, own_pairs, own_quota),
+            (Scope.SUBTREE, subtree_pairs, team_quota),
         ):
             table = kpis.closed_figures(kpis.expand(in_period, pairs))
             trailing_rate = kpis.closed_figures(kpis.expand(trailing, pairs))["win_rate_value"]
             value = pipeline[(pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)]
             value = value.set_index("person_id")["value"]
-            nodes = people.index
             table = table.reindex(nodes)
             for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
                 table[column] = table[column].fillna(0)
@@ -201,10 +214,7 @@ def recompute_kpis(
         keep = set(period_ids)
         rows = [row for row in rows if row[1] in keep]
     if person_ids is not None:
-        pairs = ctx.pairs
-        nodes = set(pairs.loc[pairs["person_id"].isin(person_ids), "ancestor_id"].astype(int))
-        stale = stale.filter(person_id__in=nodes)
-        rows = [row for row in rows if row[0] in nodes]
+        stale = stale.filter(person_id__in=[int(pid) for pid in nodes])
     with transaction.atomic():
         locks.lock_kpi_writes()
         stale.delete()

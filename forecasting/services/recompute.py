@@ -186,11 +186,13 @@ def recompute_period(
     for column in rollups.SUM_COLUMNS:
         if column not in own:
             own[column] = 0.0
+    # An incremental run reads the stored own rows once: the run rate and everyone else's rows.
+    stored_own = None if owner_ids is None else frames.own_rollups_frame(period=period)
     if expected_new is None:
-        if owner_ids is None:
+        if stored_own is None:
             expected_new = _expected_new(period, None, ctx)
         else:  # an edit does not change history: keep the stored run rate
-            expected_new = frames.own_rollups_frame(period=period)["expected_new_amount"]
+            expected_new = stored_own["expected_new_amount"]
     own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
     simulated = scored[(scored["status"] == "open") & (scored["category"] != "omitted")]
     if period.end_on < ctx.today:  # a period that is over has no range left: closed won only
@@ -212,7 +214,7 @@ def recompute_period(
             ["person_id", "period_id", "trials", "computed_at"],
             ((pid, period.pk, vec.tobytes(), at) for pid, vec in fresh.items()),
         )
-        all_own = own if owner_ids is None else _merged_own(period, own)
+        all_own = own if stored_own is None else _merged_own(stored_own, own)
         members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
         vectors = dict(fresh)
         if owner_ids is not None:
@@ -236,9 +238,8 @@ def recompute_period(
     return written
 
 
-def _merged_own(period: Period, own: pd.DataFrame) -> pd.DataFrame:
+def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
     """Stored own rows of everyone, with the freshly computed ones in place of theirs."""
-    stored = frames.own_rollups_frame(period=period)
     stored = stored[~stored.index.isin(own.index)]
     return pd.concat([stored, own[stored.columns.intersection(own.columns)]])
 
@@ -282,16 +283,25 @@ def recompute_all(
     seed: int = montecarlo.DEFAULT_SEED,
     progress: Progress | None = None,
     with_kpis: bool = True,
+    run: RecomputeRun | None = None,
 ) -> dict[str, float]:
-    """Everything, for every person and forecast period; returns seconds per phase."""
-    run = RecomputeRun.objects.create(phase="start")
+    """Everything, for every person and forecast period; returns seconds per phase.
+
+    Every step replaces rows (delete + insert per period and scope), so a run interrupted at
+    any point and started again from the top leaves the same rows as an undisturbed one.
+    ``run`` is the claimed row of ``services.runs`` (resumable); without it a fresh row only
+    reports progress.
+    """
+    if run is None:
+        run = RecomputeRun.objects.create(phase="start", as_of=now or timezone.now())
+    now = run.as_of or now
     timings: dict[str, float] = {}
 
     def phase(name: str, fraction: float) -> None:
+        if progress:  # first: it may stop a worker that lost its lease before it writes more
+            progress(name, fraction)
         run.phase, run.progress, run.timings = name, fraction, timings
         run.save(update_fields=["phase", "progress", "timings", "updated_at"])
-        if progress:
-            progress(name, fraction)
 
     try:
         started = time.perf_counter()
@@ -322,17 +332,28 @@ def recompute_all(
             timings["kpis"] = time.perf_counter() - mark
         timings["total"] = time.perf_counter() - started
         run.status, run.finished_at = RecomputeRun.Status.DONE, timezone.now()
-        phase("done", 1.0)
+        run.phase, run.progress, run.timings = "done", 1.0, timings
+        run.save(
+            update_fields=["status", "finished_at", "phase", "progress", "timings", "updated_at"]
+        )
+        if progress:
+            progress("done", 1.0)
     except Exception:
-        run.status = RecomputeRun.Status.FAILED
-        run.save(update_fields=["status", "updated_at"])
+        if not run.lease:  # a leased run's owner (services.runs) decides: resume or give up
+            run.status = RecomputeRun.Status.FAILED
+            run.save(update_fields=["status", "updated_at"])
         raise
     return timings
 
 
-def recompute_people(*, person_ids: list[int], period_ids: list[int]) -> int:
-    """The incremental recompute: these people's own figures and every subtree above them."""
-    ctx = Context.load()
+def recompute_people(
+    *, person_ids: list[int], period_ids: list[int], ctx: Context | None = None
+) -> int:
+    """The incremental recompute: these people's own figures and every subtree above them.
+
+    ``ctx``: one loaded for the whole batch (the tree, rates and model), shared by its periods.
+    """
+    ctx = ctx or Context.load()
     written = 0
     for period in Period.objects.filter(pk__in=period_ids).order_by("start_on"):
         # Keep the trial count of the vectors stored by the last full run, so they still add.

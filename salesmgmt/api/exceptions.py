@@ -4,9 +4,12 @@
 errors map as STYLE.md says: Django ``ValidationError`` → 400 with field messages,
 ``ApplicationError`` → its ``status_code`` (400/403/409), ``Http404`` → 404,
 ``PermissionDenied`` → 403; 412 and 429 come from the concurrency and throttling modules.
+A lost database connection → 503 with ``Retry-After`` (code ``service_unavailable``).
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,8 +20,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from salesmgmt.errors import ApplicationError
+from salesmgmt.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_error_in
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+logger = logging.getLogger(__name__)
 
 
 class ServiceError(exceptions.APIException):
@@ -27,6 +32,16 @@ class ServiceError(exceptions.APIException):
     def __init__(self, error: ApplicationError) -> None:
         super().__init__(detail=error.message, code=_code_for(error.status_code))
         self.status_code = error.status_code
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """The database is unreachable (restarting, failing over): retry shortly."""
+
+    status_code = 503
+    default_detail = UNAVAILABLE_MESSAGE
+    default_code = "service_unavailable"
+    # DRF's handler turns ``wait`` into the Retry-After header.
+    wait = RETRY_AFTER_SECONDS
 
 
 def _code_for(status_code: int) -> str:
@@ -51,6 +66,9 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.NotFound(str(exc) or None)
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if database_error_in(exc) is not None:
+        logger.error("Database unavailable, API answered 503: %s: %s", type(exc).__name__, exc)
+        return ServiceUnavailable()
     return exc
 
 

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import Error as DatabaseFailure
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.errors import ApplicationError, PermissionDeniedError
 from salesmgmt.models import ImportJob, ImportKind, User
+from salesmgmt.task_queue import enqueue
 
 from . import apply, parsing, specs
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL = 6 * 60 * 60
+# A pending job not picked up after this long lost its message (broker down when it was
+# created, or flushed): ``enqueue_stalled_jobs`` sends it again.
+STALLED_AFTER = dt.timedelta(minutes=2)
+# A running job is re-run only once Redis would have redelivered its message anyway (the
+# broker's visibility timeout): before that its worker may still be applying it.
+RUNNING_STALE_AFTER = dt.timedelta(hours=1)
 
 
 def _progress_key(job_id: int) -> str:
@@ -85,7 +95,8 @@ def create_import_job(
     job.save()
 
     def enqueue_after_commit() -> None:
-        tasks.run_import.delay(job.pk)
+        # Broker down? The job stays pending and ``enqueue_stalled_jobs`` (beat) sends it.
+        enqueue(tasks.run_import, args=[job.pk])
 
     transaction.on_commit(enqueue_after_commit, robust=True)
     return job
@@ -105,11 +116,70 @@ def rerun_for_real(*, actor: User, job: ImportJob) -> ImportJob:
     )
 
 
+# Any constant: names "an import job's runner" among PostgreSQL advisory locks (with the job id).
+JOB_LOCK_CLASS = 5_202_701
+
+
+def _lock_job(job_id: int) -> bool:
+    """Become the job's only runner; False if a live worker runs it (the sweep may send a
+    job twice). A session lock: it goes with the connection of a worker that dies."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: one process runs tasks in-process
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_CLASS, job_id % 2**31])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock_job(job_id: int) -> None:
+    if connection.vendor == "postgresql":
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_CLASS, job_id % 2**31]
+                )
+        except DatabaseFailure:
+            pass  # the connection is gone, and the lock with it
+
+
+def enqueue_stalled_jobs(*, now: dt.datetime | None = None) -> int:
+    """Send again the jobs whose task never arrived; returns how many were sent."""
+    from salesmgmt import tasks
+
+    now = now or timezone.now()
+    ids = list(
+        ImportJob.objects.filter(
+            Q(status=ImportJob.Status.PENDING, updated_at__lt=now - STALLED_AFTER)
+            | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - RUNNING_STALE_AFTER)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:100]
+    )
+    sent = 0
+    for job_id in ids:
+        if not enqueue(tasks.run_import, args=[job_id]):
+            break  # still no broker: the next sweep tries again
+        # Restart the clock: behind a long queue, one more copy per STALLED_AFTER at most.
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(updated_at=now)
+        sent += 1
+    return sent
+
+
 def run_import_job(*, job_id: int) -> ImportJob | None:
     """Parse, check and apply (or dry-run) one job. Safe to run again: a finished job stays."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None or job.is_finished:
-        return job
+    if not _lock_job(job_id):
+        logger.info("Import job %s is running on another worker: skipped", job_id)
+        return ImportJob.objects.filter(pk=job_id).first()
+    try:
+        # Read under the lock: a runner that held it may just have finished the job.
+        job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return job
+        return _run_locked(job)
+    finally:
+        _unlock_job(job_id)
+
+
+def _run_locked(job: ImportJob) -> ImportJob:
     job.status = ImportJob.Status.RUNNING
     job.started_at = timezone.now()
     job.rows_done = 0
@@ -121,28 +191,35 @@ def run_import_job(*, job_id: int) -> ImportJob | None:
         parsed = parsing.parse(job.content, spec, job.column_map)
         job.rows_total = parsed.rows_total
         job.save(update_fields=["rows_total", "updated_at"])
-        if parsed.records:
-            result = apply.apply(
-                kind=job.kind,
-                actor=job.created_by,
-                parsed=parsed,
-                dry_run=job.dry_run,
-                progress=lambda done: cache.set(key, done, PROGRESS_TTL),
-            )
-        else:
-            result = apply.ApplyResult(errors=parsed.errors)
-        errors = [e.as_dict() for e in result.errors]
-        summary = {
-            "created": result.created,
-            "updated": result.updated,
-            "ignored_columns": parsed.ignored_columns,
-        }
-        if errors:
-            summary.update(created=0, updated=0)
+        # The rows and the job's outcome commit together: a connection lost in between can
+        # never leave imported rows under a job that a retry would import again.
+        with transaction.atomic():
+            if parsed.records:
+                result = apply.apply(
+                    kind=job.kind,
+                    actor=job.created_by,
+                    parsed=parsed,
+                    dry_run=job.dry_run,
+                    progress=lambda done: cache.set(key, done, PROGRESS_TTL),
+                )
+            else:
+                result = apply.ApplyResult(errors=parsed.errors)
+            errors = [e.as_dict() for e in result.errors]
+            summary = {
+                "created": result.created,
+                "updated": result.updated,
+                "ignored_columns": parsed.ignored_columns,
+            }
+            if errors:
+                summary.update(created=0, updated=0)
+            return _finish(job, errors, summary, key)
     except OperationalError:
-        # The database went away: let the task retry the whole job from the start.
-        job.status = ImportJob.Status.PENDING
-        job.save(update_fields=["status", "updated_at"])
+        # The database went away: nothing of this attempt stayed; the task retries the job.
+        try:
+            job.status = ImportJob.Status.PENDING
+            job.save(update_fields=["status", "updated_at"])
+        except DatabaseFailure:
+            pass  # still away; its runner's lock went with the connection, so a retry may run it
         raise
     except ApplicationError as exc:
         errors, summary = [{"row": None, "column": "", "reason": exc.message}], {}
@@ -150,6 +227,10 @@ def run_import_job(*, job_id: int) -> ImportJob | None:
         logger.exception("Import job %s crashed", job.pk)
         errors = [{"row": None, "column": "", "reason": "Unexpected error; nothing imported."}]
         summary = {}
+    return _finish(job, errors, summary, key)
+
+
+def _finish(job: ImportJob, errors: list[dict], summary: dict, key: str) -> ImportJob:
     job.errors = errors
     job.summary = summary
     job.rows_done = job.rows_total if not errors else cache.get(key, 0)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above sessions and auth: a database outage while loading them is a 503 too.
+    "salesmgmt.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +80,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Proxies (IPs or CIDRs) whose X-Forwarded-For is believed when keying the lockout and the
+# audit log (salesmgmt.security.client_ip); empty: the peer address is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# Two-factor sign-in (salesmgmt.two_factor): these roles must use an authenticator app;
+# everyone else may. The password step is remembered for TWO_FACTOR_PENDING_SECONDS only.
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["admin", "executive"])
+TWO_FACTOR_PENDING_SECONDS = env.int("TWO_FACTOR_PENDING_SECONDS", default=5 * 60)
+TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", default="salesmgmt")
 
 ROOT_URLCONF = "salesmgmt.urls"
 WSGI_APPLICATION = "salesmgmt.wsgi.application"
@@ -101,6 +112,8 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A persistent connection broken by a database restart is replaced on the next request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "salesmgmt.User"
@@ -144,17 +157,42 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesmgmt")
 CELERY_TIMEZONE = TIME_ZONE
-# Redis redelivers an unacked task after this long; longer than our longest recompute.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis redelivers an unacked task after this long; longer than our longest recompute. The
+# short socket timeouts and publish retries bound how long a request waits while Redis is down
+# (salesmgmt.task_queue then logs and leaves the work to its sweep).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Task modules outside an app's tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ["salesmgmt.csv_import.tasks"]
+# A full recompute whose worker has not renewed its heartbeat for this long is resumed by the
+# reconciler (forecasting.services.runs). The phase delay is for fault tests only.
+FORECASTING_RUN_STALE_SECONDS = env.int("FORECASTING_RUN_STALE_SECONDS", default=60)
+FORECASTING_RUN_PHASE_DELAY_SECONDS = env.float("FORECASTING_RUN_PHASE_DELAY_SECONDS", default=0)
+# KPI rows lag the incremental rollups by up to this window: one batch per window runs every
+# KPI request that piled up in it (forecasting.services.requests). Rollups are not debounced so.
+FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=60)
 
 # The cache holds API throttle counters and live import progress. With REDIS_URL it is Redis,
-# shared by every gunicorn and Celery process; without it a per-process memory cache.
+# shared by every gunicorn and Celery process; without it a per-process memory cache. It fails
+# open (salesmgmt.fail_open_cache: while Redis is down, no throttling or login lockout) and
+# gives up on an unreachable Redis within a second rather than hanging the request.
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "salesmgmt.fail_open_cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "salesmgmt",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -10,3 +10,6 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+# The demo logins (README) sign in with a password alone; set TWO_FACTOR_REQUIRED_ROLES to try
+# the enforced two-factor flow locally.
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=[])

@@ -10,6 +10,14 @@ Money: every amount is in the reporting currency, quantized to cents with ROUND_
 """
 
 from .assignments import AccountTerritoryAssignment, AssignmentRun, TerritoryBalanceSnapshot
+from .planning import (
+    BalanceFigure,
+    CoverageFinding,
+    PlanningSnapshot,
+    PlanningState,
+    RebalanceMove,
+    RebalanceProposal,
+)
 from .quotas import CompanyTarget, Quota, QuotaChange, RampSchedule
 from .territories import AssignmentRule, Territory, TerritoryOverlay, TerritoryOwnership
 
@@ -17,10 +25,16 @@ __all__ = [
     "AccountTerritoryAssignment",
     "AssignmentRule",
     "AssignmentRun",
+    "BalanceFigure",
     "CompanyTarget",
+    "CoverageFinding",
+    "PlanningSnapshot",
+    "PlanningState",
     "Quota",
     "QuotaChange",
     "RampSchedule",
+    "RebalanceMove",
+    "RebalanceProposal",
     "Territory",
     "TerritoryBalanceSnapshot",
     "TerritoryOverlay",

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pandas as pd
 from django.utils import timezone
 
 from accounts.models import Account
@@ -135,7 +136,7 @@ def assignment_preview(
     return plan
 
 
-def _named_account_ids() -> set[int]:
+def named_account_ids() -> set[int]:
     through = AssignmentRule.named_accounts.through
     return set(
         through.objects.filter(assignmentrule__is_active=True).values_list("account_id", flat=True)
@@ -150,14 +151,38 @@ def rebalance_preview(
 ) -> AssignmentPlan:
     """The fewest moves found that bring the actor's territories within the band (≤4 queries).
 
-    Named accounts and accounts placed by hand stay put; everything else may move.
+    Named accounts and accounts placed by hand stay put; everything else may move. The
+    territory page reads this from the precomputed proposals (selectors.planning) instead.
     """
     effective_on = effective_on or timezone.localdate()
-    band = band if band is not None else balance_band()
+    territories = plannable_territories(actor=actor, day=effective_on)
+    accounts = current_potential(territory_ids=[t.pk for t in territories])
+    return rebalance_plan(
+        territories=territories,
+        accounts=accounts,
+        named_account_ids=named_account_ids() if len(territories) >= 2 else set(),
+        band=band if band is not None else balance_band(),
+        effective_on=effective_on,
+    )
+
+
+def rebalance_plan(
+    *,
+    territories: list[Territory],
+    accounts: pd.DataFrame,
+    named_account_ids: set[int],
+    band: Decimal,
+    effective_on: dt.date,
+) -> AssignmentPlan:
+    """The rebalancing of ``territories`` from loaded data (no queries).
+
+    ``accounts``: current_potential's frame; rows of other territories are ignored.
+    """
     plan = AssignmentPlan(kind="rebalance", effective_on=effective_on, band=band)
-    territories = _names(plannable_territories(actor=actor, day=effective_on))
-    ids = list(territories)
-    accounts = current_potential(territory_ids=ids)
+    by_pk = _names(territories)
+    ids = list(by_pk)
+    if len(accounts):
+        accounts = accounts[accounts["territory_id"].isin(ids)].reset_index(drop=True)
     before = analytics.potential_by_territory(accounts, ids)
     plan.cv_before = analytics.coefficient_of_variation(before) if ids else 0.0
     if len(ids) < 2:
@@ -166,7 +191,7 @@ def rebalance_preview(
     hand_placed = accounts.loc[
         accounts["source"] == AccountTerritoryAssignment.Source.MANUAL, "account_id"
     ]
-    fixed = frozenset(_named_account_ids() | {int(pk) for pk in hand_placed})
+    fixed = frozenset(named_account_ids | {int(pk) for pk in hand_placed})
     moves = analytics.propose_rebalance(accounts, ids, band=float(band), fixed_account_ids=fixed)
     after = analytics.potential_by_territory(analytics.apply_moves(accounts, moves), ids)
     plan.cv_after = analytics.coefficient_of_variation(after)
@@ -174,7 +199,7 @@ def rebalance_preview(
     names = dict(zip(accounts["account_id"], accounts["name"], strict=True))
     potentials = dict(zip(accounts["account_id"], accounts["potential"], strict=True))
     for move in moves.itertuples(index=False):
-        destination = territories[int(move.to_territory_id)]
+        destination = by_pk[int(move.to_territory_id)]
         plan.moves.append(
             Move(
                 account_id=int(move.account_id),
@@ -183,7 +208,7 @@ def rebalance_preview(
                 to_territory_id=destination.pk,
                 to_owner_id=destination.owner_id,
                 potential=potentials[move.account_id],
-                from_territory_name=territories[int(move.from_territory_id)].name,
+                from_territory_name=by_pk[int(move.from_territory_id)].name,
                 to_territory_name=destination.name,
                 to_owner_name=str(destination.owner),
             )

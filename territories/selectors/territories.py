@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from accounts.models import Account
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
 
+from ..batching import in_batches
 from ..models import (
     AccountTerritoryAssignment,
     AssignmentRule,
@@ -101,6 +102,26 @@ def rule_list(*, viewer: User) -> QuerySet[AssignmentRule]:
         AssignmentRule.objects.visible_to(viewer)
         .select_related("territory")
         .prefetch_related(Prefetch("named_accounts", queryset=Account.objects.only("id", "name")))
+        .order_by("priority", "id")
+    )
+
+
+def named_accounts_get(*, viewer: User, ids: list[int]) -> tuple[list[Account], list[int]]:
+    """The accounts ``viewer`` sees among ``ids``, and the ids that are missing (batched)."""
+    found: list[Account] = []
+    for batch in in_batches(ids):
+        found.extend(Account.objects.visible_to(viewer).filter(pk__in=batch).only("id", "name"))
+    missing = sorted(set(ids) - {a.pk for a in found})
+    return found, missing
+
+
+def rule_table(*, viewer: User) -> QuerySet[AssignmentRule]:
+    """Rules of visible territories for the page: named accounts counted, not listed, since a
+    rule may name thousands (1 query)."""
+    return (
+        AssignmentRule.objects.visible_to(viewer)
+        .select_related("territory")
+        .annotate(named_count=Count("named_accounts"))
         .order_by("priority", "id")
     )
 

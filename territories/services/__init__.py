@@ -7,7 +7,13 @@ from .assignments import (
     move_account_owners,
     rebalance_apply,
 )
-from .balance import balance_snapshot_record, week_start_of
+from .balance import balance_snapshot_record, balance_week_record, week_start_of
+from .planning import (
+    planning_mark_changed,
+    planning_refresh,
+    planning_refresh_request,
+    rebalance_proposal_apply,
+)
 from .quotas import company_target_allocate, quota_update
 from .territories import (
     overlay_add,
@@ -16,6 +22,7 @@ from .territories import (
     rule_update,
     territory_change_owner,
     territory_create,
+    territory_edit,
     territory_update,
 )
 
@@ -23,16 +30,22 @@ __all__ = [
     "account_move",
     "assignment_apply",
     "balance_snapshot_record",
+    "balance_week_record",
     "company_target_allocate",
     "move_account_owners",
     "overlay_add",
     "overlay_end",
+    "planning_mark_changed",
+    "planning_refresh",
+    "planning_refresh_request",
     "quota_update",
     "rebalance_apply",
+    "rebalance_proposal_apply",
     "rule_create",
     "rule_update",
     "territory_change_owner",
     "territory_create",
+    "territory_edit",
     "territory_update",
     "week_start_of",
 ]

@@ -23,8 +23,10 @@ from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import User
 
 from .. import locks, selectors
+from ..batching import in_batches
 from ..models import AccountTerritoryAssignment, AssignmentRun, Territory
 from ..permissions import can_plan_assignments
+from .planning import planning_mark_changed
 from .territories import ensure_seller
 
 SOURCE_BY_KIND = {
@@ -44,23 +46,28 @@ def move_account_owners(
 
     Returns how many deals moved. Runs inside the caller's transaction.
     """
-    previous = dict(
-        Account.objects.filter(pk__in=list(owner_by_account)).values_list("pk", "owner_id")
-    )
+    previous: dict[int, int] = {}
+    for batch in in_batches(sorted(owner_by_account)):
+        previous.update(Account.objects.filter(pk__in=batch).values_list("pk", "owner_id"))
     accounts_by_owner: dict[User, list[int]] = defaultdict(list)
     for account_id, owner in owner_by_account.items():
         accounts_by_owner[owner].append(account_id)
     for owner, account_ids in accounts_by_owner.items():
-        # One UPDATE per new owner inside this transaction rather than
+        # One UPDATE per new owner (and batch) inside this transaction rather than
         # accounts.services.update_account per account: the checks it makes (the owner is an
         # active seller the actor sees, the account is in the actor's reach) were made once
         # for the whole batch by the preview and _apply_plan.
-        Account.objects.filter(pk__in=account_ids).update(owner=owner, updated_at=timezone.now())
+        for batch in in_batches(account_ids):
+            Account.objects.filter(pk__in=batch).update(owner=owner, updated_at=timezone.now())
     if not move_open_opportunities:
         return 0
     moved = 0
-    deals = Opportunity.objects.open().filter(account_id__in=list(owner_by_account)).order_by("pk")
-    for deal in deals:
+    deals = [
+        deal
+        for batch in in_batches(sorted(owner_by_account))
+        for deal in Opportunity.objects.open().filter(account_id__in=batch).order_by("pk")
+    ]
+    for deal in sorted(deals, key=lambda d: d.pk):
         new_owner = owner_by_account[deal.account_id]
         # Only the deals the old account owner was working move; overlays' deals stay.
         if deal.owner_id != previous.get(deal.account_id) or deal.owner_id == new_owner.pk:
@@ -117,9 +124,11 @@ def _apply_plan(
         note=note[:255],
     )
     now = timezone.now()
-    AccountTerritoryAssignment.objects.filter(pk__in=[r.pk for r in open_rows.values()]).update(
-        effective_to=plan.effective_on, updated_at=now
-    )
+    for batch in in_batches(sorted(r.pk for r in open_rows.values())):
+        AccountTerritoryAssignment.objects.filter(pk__in=batch).update(
+            effective_to=plan.effective_on, updated_at=now
+        )
+    # bulk_create splits its INSERTs by itself to stay within the database's parameter limit.
     AccountTerritoryAssignment.objects.bulk_create(
         [
             AccountTerritoryAssignment(
@@ -160,6 +169,7 @@ def assignment_apply(
 ) -> AssignmentRun:
     """Apply the rules: exactly the moves ``selectors.assignment_preview`` shows."""
     _ensure_can_plan(actor)
+    planning_mark_changed()
     plan = selectors.assignment_preview(
         actor=actor, include_pinned=include_pinned, effective_on=effective_on
     )
@@ -182,6 +192,7 @@ def rebalance_apply(
 ) -> AssignmentRun:
     """Apply the rebalancing proposal ``selectors.rebalance_preview`` shows."""
     _ensure_can_plan(actor)
+    planning_mark_changed()
     plan = selectors.rebalance_preview(actor=actor, band=band, effective_on=effective_on)
     return _apply_plan(
         actor=actor,
@@ -212,6 +223,7 @@ def account_move(
     plan = selectors.account_plan(
         actor=actor, account=account, territory=territory, effective_on=effective_on
     )
+    planning_mark_changed()
     return _apply_plan(
         actor=actor,
         plan=plan,

@@ -12,6 +12,7 @@ from salesmgmt.money import quantize_money
 
 from .. import selectors
 from ..models import Territory, TerritoryBalanceSnapshot
+from .planning import planning_refresh
 
 INDEX = Decimal("0.0001")
 
@@ -63,4 +64,15 @@ def balance_snapshot_record(
         snapshot.full_clean(validate_unique=False)
         snapshot.save()
         snapshots.append(snapshot)
+    return snapshots
+
+
+def balance_week_record(*, week_start: dt.date | None = None) -> list[TerritoryBalanceSnapshot]:
+    """The weekly run: the week's balance snapshots, then a full planning refresh.
+
+    The refresh is forced: it also picks up what no service marks as a change (accounts'
+    revenue and place, deals, activities). Each step commits on its own.
+    """
+    snapshots = balance_snapshot_record(week_start=week_start)
+    planning_refresh(force=True)
     return snapshots

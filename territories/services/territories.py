@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from salesmgmt.models import Role, User
 from .. import locks
 from ..models import AssignmentRule, Territory, TerritoryOverlay, TerritoryOwnership
 from ..permissions import can_manage_territories
+from .planning import planning_mark_changed
 
 SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
 TERRITORY_FIELDS = {"name", "level", "parent", "description", "effective_from", "effective_to"}
@@ -65,6 +67,7 @@ def territory_create(
         effective_from=territory.effective_from,
         changed_by=actor,
     )
+    planning_mark_changed()
     return territory
 
 
@@ -85,6 +88,7 @@ def territory_update(*, actor: User, territory: Territory, **changes: object) ->
         parent = parent.parent
     territory.full_clean()
     territory.save()
+    planning_mark_changed()
     return territory
 
 
@@ -129,6 +133,7 @@ def territory_change_owner(
             owner_by_account={pk: owner for pk in account_ids},
             move_open_opportunities=move_open_opportunities,
         )
+    planning_mark_changed()
     return territory
 
 
@@ -206,6 +211,7 @@ def rule_create(
     rule.full_clean()
     rule.save()
     _set_named_accounts(rule, named_accounts)
+    planning_mark_changed()
     return rule
 
 
@@ -228,4 +234,32 @@ def rule_update(
     rule.full_clean()
     rule.save()
     _set_named_accounts(rule, named_accounts)
+    planning_mark_changed()
     return rule
+
+
+@transaction.atomic
+def territory_edit(
+    *,
+    actor: User,
+    territory: Territory,
+    owner: User | None = None,
+    add_overlay: User | None = None,
+    overlay_role: str = "",
+    end_overlays: Iterable[TerritoryOverlay] = (),
+    **changes: object,
+) -> Territory:
+    """One edit from the territory page, all or nothing: fields, a new owner (kept in the
+    ownership history, the accounts following), an overlay added, overlays ended."""
+    ensure_can_manage(actor)
+    if changes:
+        territory = territory_update(actor=actor, territory=territory, **changes)
+    if owner is not None and owner.pk != territory.owner_id:
+        territory = territory_change_owner(actor=actor, territory=territory, owner=owner)
+    if add_overlay is not None:
+        overlay_add(actor=actor, territory=territory, user=add_overlay, overlay_role=overlay_role)
+    for overlay in end_overlays:
+        if overlay.territory_id != territory.pk:
+            raise ValidationError({"end_overlays": "That overlay is not on this territory."})
+        overlay_end(actor=actor, overlay=overlay)
+    return territory

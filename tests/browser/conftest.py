@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.apps import apps
+
+from salesmgmt import two_factor
+from salesmgmt.models import TOTPDevice
 
 # Sync Playwright runs an event loop in this thread; the ORM calls the tests make around it
 # are still plain synchronous code, so Django's async-safety guard is switched off here.
@@ -64,17 +69,38 @@ def page(browser, live_server):
 
 @pytest.fixture
 def login(page):
-    """Log in through the real login form; returns the page where the app lands."""
+    """Log in through the real login form; returns the page where the app lands.
+
+    A person who needs a second factor (executives and admins in the test settings) gets an
+    authenticator enrolled here and types its current code into the verify step.
+    """
 
     def log_in(user):
+        device = _authenticator(user) if two_factor.needs_second_step(user) else None
         page.goto("/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_load_state()
+        if device is not None:
+            page.fill("input[name=code]", pyotp.TOTP(device.secret).at(time.time()))
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
         return page
 
     return log_in
+
+
+def _authenticator(user) -> TOTPDevice:
+    """The person's confirmed authenticator, enrolled now if needed (confirmed with the previous
+    step's code, so the current step's code is still unused for the log-in)."""
+    device = two_factor.confirmed_device(user)
+    if device is None:
+        device = two_factor.device_start_enrolment(user=user)
+        two_factor.device_confirm(
+            device=device, code=pyotp.TOTP(device.secret).at(time.time(), counter_offset=-1)
+        )
+    return device
 
 
 def screenshot(page, name: str) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import services as deal_services
 from forecasting.analytics import accuracy
 from forecasting.models import AccuracyEntry, ForecastSource
+from forecasting.selectors import reads
 from forecasting.services import backtest, calls
 from tests.factories import AccountFactory
 from tests.forecasting.factories import quarter
@@ -124,3 +125,33 @@ def test_best_projection_is_the_source_with_lower_mape():
     )
 
     assert best == "model_run_rate"
+
+
+def test_best_projection_source_query_agrees_with_the_pandas_definition(
+    rep_a, rep_b, manager_a, period
+):
+    # Given backtest entries of both model sources for people with different entry counts
+    rows = [
+        (rep_a, "model_weighted", 80, 100), (rep_a, "model_weighted", 130, 100),
+        (rep_a, "model_run_rate", 95, 100), (rep_a, "model_run_rate", 70, 100),
+        (rep_b, "model_weighted", 201, 200), (rep_b, "model_run_rate", 150, 200),
+        (rep_b, "model_run_rate", 260, 200), (rep_b, "model_run_rate", 199, 200),
+        (manager_a, "model_weighted", 50, 0), (manager_a, "model_run_rate", 5, 0),
+        (manager_a, "owner", 1, 100),
+    ]  # fmt: skip
+    for i, (person, source, forecast, actual) in enumerate(rows):
+        AccuracyEntry.objects.create(
+            person=person, period=period, source=source,
+            as_of=period.start_on + dt.timedelta(days=i),
+            forecast_amount=forecast, actual_amount=actual,
+        )  # fmt: skip
+    entries = pd.DataFrame(
+        [(p.pk, s, float(f), float(a)) for p, s, f, a in rows],
+        columns=["person_id", "source", "forecast_amount", "actual_amount"],
+    )
+    sources = ["model_weighted", "model_run_rate"]
+
+    # Then the one aggregate query picks what the per-person pandas summary picks
+    expected = accuracy.best_model_source(accuracy.summarize(entries), sources)
+    assert expected == "model_weighted"
+    assert reads.best_projection_source() == expected

@@ -153,3 +153,66 @@ def test_waterfall_always_walks_from_start_to_end(pairs):
     steps = waterfall.waterfall_steps(open_total(start), changes).set_index("key")
     assert steps.loc["end", "amount"] == pytest.approx(open_total(end))
     assert changes["opportunity_id"].is_unique  # one change type per deal
+
+
+@pytest.mark.parametrize("ever_owned_limit", [0, 200])  # company-wide and team narrowing
+def test_waterfall_replaying_only_moved_deals_equals_the_full_replay(
+    rep_a, rep_b, manager_a, executive, process, period, close_on, ever_owned_limit, monkeypatch
+):
+    monkeypatch.setattr(reads, "EVER_OWNED_LIMIT", ever_owned_limit)
+    # Given deals that never move after being created long ago, and deals that move in
+    # every window (new, enlarged, pushed out, won, reassigned to another team)
+    now = timezone.now()
+    long_ago = now - dt.timedelta(days=30)
+    accounts = {rep.pk: AccountFactory(owner=rep) for rep in (rep_a, rep_b)}
+
+    def create(owner, amount, at, close=close_on):
+        return deal_services.create_opportunity(
+            actor=owner, account=accounts[owner.pk], owner=owner, name="Deal",
+            amount=Decimal(amount), expected_close_on=close, at=at,
+        )  # fmt: skip
+
+    for amount in (100, 200, 300):
+        create(rep_a, amount, long_ago)
+    create(rep_b, 700, long_ago)
+    grown = create(rep_a, 1000, long_ago)
+    deal_services.update_opportunity(
+        actor=rep_a, opportunity=grown, amount=Decimal(1600), at=now - dt.timedelta(days=5)
+    )
+    pushed = create(rep_a, 400, long_ago)
+    deal_services.update_opportunity(
+        actor=rep_a,
+        opportunity=pushed,
+        expected_close_on=period.end_on + dt.timedelta(days=40),
+        at=now - dt.timedelta(days=2),
+    )
+    create(rep_a, 900, now - dt.timedelta(days=3))
+    won = create(rep_b, 250, long_ago)
+    deal_services.close_won(actor=rep_b, opportunity=won, closed_on=close_on)
+    moved = create(rep_a, 550, long_ago)
+    deal_services.update_opportunity(actor=executive, opportunity=moved, owner=rep_b)
+
+    # When both are computed for several nodes and windows, up to now and in the past
+    for person in (manager_a, executive, rep_a):
+        for days_a, days_b in ((7, 0), (4, 1), (40, 0), (6, 6)):
+            window = {
+                "person": person,
+                "period": period,
+                "start_at": now - dt.timedelta(days=days_a),
+                "end_at": now - dt.timedelta(days=days_b),
+            }
+            fast_steps, fast_changes = reads.waterfall_for(**window)
+            full_steps, full_changes = reads.waterfall_replayed(**window)
+
+            # Then every step, count and changed deal is the same
+            pd.testing.assert_frame_equal(fast_steps, full_steps)
+            key = ["opportunity_id"]
+            pd.testing.assert_frame_equal(
+                fast_changes.sort_values(key).reset_index(drop=True),
+                full_changes.sort_values(key).reset_index(drop=True),
+            )
+    assert reads.waterfall_for(
+        person=executive, period=period, start_at=now - dt.timedelta(days=7), end_at=now
+    )[0].set_index("key").loc["start", "amount"] == pytest.approx(
+        100 + 200 + 300 + 700 + 1000 + 400 + 250 + 550
+    )

@@ -80,9 +80,8 @@ class CeleryWorker:
                 self.process.wait()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_session(django_db_setup) -> Iterator[CeleryWorker]:
-    """One real worker for the whole session, started on first use (after the test DB exists)."""
+def require_worker_services() -> redis.Redis:
+    """Redis and PostgreSQL, or skip (fail on CI); returns a client of the broker."""
     if not settings.REDIS_URL:
         skip_or_fail("needs REDIS_URL (a Redis broker) for a real Celery worker")
     if connection.vendor != "postgresql":
@@ -95,8 +94,11 @@ def celery_worker_session(django_db_setup) -> Iterator[CeleryWorker]:
         broker.ping()
     except redis.RedisError as error:
         skip_or_fail(f"Redis at REDIS_URL does not answer: {error}")
+    return broker
 
-    queue = f"test-{uuid.uuid4().hex[:12]}"
+
+def start_celery_worker(queue: str, extra_env: dict[str, str] | None = None) -> CeleryWorker:
+    """A solo-pool worker on ``queue`` against the test database, once it says "ready"."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "salesmgmt.settings.test",
@@ -105,10 +107,11 @@ def celery_worker_session(django_db_setup) -> Iterator[CeleryWorker]:
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "salesmgmt", "worker",
-        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}@%h",
+        "--pool=solo", "--concurrency=1", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip
     process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
@@ -122,20 +125,32 @@ def celery_worker_session(django_db_setup) -> Iterator[CeleryWorker]:
     )
     worker = CeleryWorker(queue=queue, process=process)
     threading.Thread(target=worker.read_output, daemon=True).start()
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while not worker.ready.wait(timeout=0.2):
+        if process.poll() is not None:
+            pytest.fail(f"Celery worker exited with {process.returncode}:\n{worker.tail()}")
+        if time.monotonic() > deadline:
+            worker.stop()
+            pytest.fail(f"Celery worker not ready after {WORKER_START_TIMEOUT}s:\n{worker.tail()}")
+    return worker
+
+
+def delete_queue(broker: redis.Redis, queue: str) -> None:
+    """The queue and its binding are a test's alone; leave the broker as we found it."""
+    broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_setup) -> Iterator[CeleryWorker]:
+    """One real worker for the whole session, started on first use (after the test DB exists)."""
+    broker = require_worker_services()
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    worker = start_celery_worker(queue)
     try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while not worker.ready.wait(timeout=0.2):
-            if process.poll() is not None:
-                pytest.fail(f"Celery worker exited with {process.returncode}:\n{worker.tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Celery worker not ready after {WORKER_START_TIMEOUT}s:\n{worker.tail()}"
-                )
         yield worker
     finally:
         worker.stop()
-        # The queue and its binding are ours alone; leave the broker as we found it.
-        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        delete_queue(broker, queue)
 
 
 @pytest.fixture

@@ -94,3 +94,37 @@ def test_rules_at_one_priority_naming_one_territory_overlap_without_conflict():
     assert match.is_overlap
     assert not match.is_conflict
     assert match.territory_id == 10
+
+
+def test_match_accounts_agrees_with_checking_every_rule_on_every_account():
+    # given random accounts and a mix of named-account rules and criteria rules sharing
+    # priorities (so gaps, overlaps and conflicts all occur)
+    import random
+
+    from territories.rule_engine import match_account
+
+    rng = random.Random(5)
+    states, industries = ["CA", "NY", "TX"], ["Software", "Retail"]
+    accounts = [
+        account(n, state=rng.choice(states), industry=rng.choice(industries)) for n in range(1, 301)
+    ]
+    rules = [
+        rule(
+            n,
+            territory_id=rng.randint(1, 5),
+            priority=rng.choice([10, 50, 100]),
+            named_account_ids=frozenset(rng.sample(range(1, 301), 20)),
+            **({"states": [rng.choice(states)]} if n % 3 == 0 else {}),
+        )
+        for n in range(1, 31)
+    ] + [
+        rule(100 + n, territory_id=rng.randint(1, 5), priority=rng.choice([50, 100]), states=[s])
+        for n, s in enumerate(["CA", "NY"] * 2)  # Texas only by name: the rest are gaps
+    ]
+    ordered = sorted(rules, key=lambda r: (r.priority, r.rule_id))
+
+    # when matched with the named-account shortcut, then it is what checking everything gives
+    fast = match_accounts(accounts, rules)
+    assert fast == [match_account(a, ordered) for a in accounts]
+    assert {m.is_gap for m in fast} == {True, False}
+    assert any(m.is_conflict for m in fast)

@@ -1,12 +1,16 @@
-"""Run the full forecast recompute now (what the nightly task does) and print its timings."""
+"""Run the full forecast recompute now (what the nightly task does) and print its timings.
+
+It takes the same run lease as the task: while a worker's run is live this refuses to start a
+second one; a run abandoned by a killed worker is resumed here.
+"""
 
 from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from forecasting.services import backtest, flags, recompute, snapshots
+from forecasting.services import backtest, flags, runs, snapshots
 
 
 class Command(BaseCommand):
@@ -24,9 +28,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, trials: int | None = None, all: bool = False, **options) -> None:
-        timings = recompute.recompute_all(
+        timings = runs.full_recompute(
             trials=trials, progress=lambda phase, f: self.stdout.write(f"  {f:4.0%} {phase}")
         )
+        if timings is None:
+            raise CommandError(
+                "A full recompute is already running on a worker; wait for it to finish."
+            )
         if all:
             for name, job in (
                 ("flags", flags.refresh_flags),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from celery.result import EagerResult
 
-from territories.models import TerritoryBalanceSnapshot
+from territories.models import PlanningSnapshot, TerritoryBalanceSnapshot
 from territories.tasks import record_territory_balance
 from tests.factories import AccountFactory
 from tests.territories.factories import AssignmentFactory, TerritoryFactory
@@ -29,6 +29,8 @@ def test_worker_records_the_weekly_balance_once_per_territory(
     result = record_territory_balance.apply_async(args=["2025-05-14"], queue=celery_worker_process)
     assert not isinstance(result, EagerResult)
     wait_for_worker(lambda: TerritoryBalanceSnapshot.objects.count() == 2, what="snapshots")
+    # the same run precomputes the territory page's reports
+    wait_for_worker(lambda: PlanningSnapshot.objects.count() == 1, what="planning snapshot")
     first = dict(TerritoryBalanceSnapshot.objects.values_list("pk", "updated_at"))
 
     # and once more for the same week (a duplicate delivery, or a manual rerun)
@@ -40,6 +42,8 @@ def test_worker_records_the_weekly_balance_once_per_territory(
         ),
         what="the second run's update",
     )
+    # and its planning refresh, a whole new snapshot (waited for: it runs after the balance)
+    wait_for_worker(lambda: PlanningSnapshot.objects.count() == 2, what="second planning snapshot")
 
     # then the week still has one row per territory, the same rows, both outside the band
     rows = list(TerritoryBalanceSnapshot.objects.order_by("-balance_index"))

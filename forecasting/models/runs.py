@@ -1,0 +1,45 @@
+"""Full recompute runs: progress, and the lease that lets a run killed mid-way be resumed.
+
+A run is created ``pending`` with the moment it computes for (``as_of``) and its trial count,
+so a resumed run rebuilds exactly the rows an undisturbed one would. The worker that claims it
+holds a lease (``lease`` token) and renews ``heartbeat_at`` while it works; a run that is not
+finished and whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` has lost its
+worker (kill -9, a lost machine) and is claimed again by the next task the reconciler sends.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from salesmgmt.models import BaseModel
+
+
+class RecomputeRun(BaseModel):
+    """Progress, timings and the worker lease of one full recompute."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
+
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(max_length=40, blank=True)
+    progress = models.FloatField(default=0.0)
+    timings = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the run computes for; a resumed run reuses both so its rows equal an undisturbed run.
+    as_of = models.DateTimeField(null=True, blank=True)
+    trials = models.PositiveIntegerField(null=True, blank=True)
+    lease = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="recompute_run_liveness")]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} {self.status} {self.phase}"

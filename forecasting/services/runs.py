@@ -1,0 +1,187 @@
+"""The full recompute as a resumable run: started once, leased by one worker, resumed if killed.
+
+The broker alone cannot recover a worker killed with -9 in good time: with ``acks_late`` the
+message comes back only after Redis's ``visibility_timeout`` (an hour). So a run is a row
+(``RecomputeRun``): ``full_recompute`` creates it (or joins the unfinished one: never two at
+once), claims its lease and renews ``heartbeat_at`` from a thread while ``recompute_all`` works.
+A run whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` lost its worker; the
+reconciler on the beat schedule (``stale_run_ids``) sends it again and the next worker claims
+it and starts it over from the top. That is safe because every step of ``recompute_all``
+replaces rows, and exact because the run keeps its ``as_of`` and trial count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import locks
+from ..models import RecomputeRun
+from .context import Progress, configured_trials
+from .recompute import recompute_all
+
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (ours looked dead): stop without touching it."""
+
+
+def stale_after() -> dt.timedelta:
+    """How long without a heartbeat before a run counts as abandoned."""
+    return dt.timedelta(seconds=getattr(settings, "FORECASTING_RUN_STALE_SECONDS", 60))
+
+
+def _resumable() -> Q:
+    # Runs started by ``recompute_all`` alone (benchmarks, tests) have no lease: not ours.
+    return Q(status=RecomputeRun.Status.PENDING) | (
+        Q(status=RecomputeRun.Status.RUNNING) & ~Q(lease="")
+    )
+
+
+@transaction.atomic
+def full_recompute_start(
+    *, trials: int | None = None, as_of: dt.datetime | None = None
+) -> RecomputeRun:
+    """The unfinished run if there is one, else a new pending run for ``as_of`` (now)."""
+    locks.lock_full_run_start()
+    unfinished = RecomputeRun.objects.filter(_resumable()).order_by("pk").first()
+    if unfinished is not None:
+        return unfinished
+    return RecomputeRun.objects.create(
+        status=RecomputeRun.Status.PENDING,
+        phase="queued",
+        as_of=as_of or timezone.now(),
+        trials=trials or configured_trials(),
+    )
+
+
+class Heartbeat:
+    """Renews the run's ``heartbeat_at`` every ``interval`` seconds from a thread of its own.
+
+    A thread, not a call per phase: one phase (the KPIs of a big organisation) can outlast the
+    stale threshold, and a live worker must never look dead. The thread has its own database
+    connection and closes it when it stops.
+    """
+
+    def __init__(self, *, run_id: int, lease: str, interval: float) -> None:
+        self.run_id, self.lease, self.interval = run_id, lease, interval
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}")
+        self._thread.daemon = True
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    held = RecomputeRun.objects.filter(
+                        pk=self.run_id, lease=self.lease, status=RecomputeRun.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError as exc:  # the database is restarting: try again next beat
+                    logger.warning("Heartbeat of recompute run %s failed: %s", self.run_id, exc)
+                    continue
+                # Not held, yet the row is there: finished, or another worker's lease now.
+                # (A row this thread cannot see yet, uncommitted, is no reason to stop.)
+                if not held and RecomputeRun.objects.filter(pk=self.run_id).exists():
+                    self.lost = True
+                    return
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def check(self) -> None:
+        if self.lost:
+            raise LeaseLost(f"Recompute run {self.run_id} was taken over by another worker.")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _release(run_id: int, lease: str) -> None:
+    """Give the lease back at once so a retry need not wait for it to go stale."""
+    try:
+        RecomputeRun.objects.filter(pk=run_id, lease=lease).update(heartbeat_at=None)
+    except DatabaseError:
+        logger.warning("Could not release recompute run %s; it resumes once stale", run_id)
+
+
+def full_recompute(
+    *,
+    run_id: int | None = None,
+    trials: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, float] | None:
+    """Run (or resume) a full recompute; None when it is finished or a live worker has it.
+
+    Without ``run_id`` a run is started, or the unfinished one joined.
+    """
+    if run_id is None:
+        run_id = full_recompute_start(trials=trials).pk
+    lease, now = uuid.uuid4().hex, timezone.now()
+    if not locks.claim_recompute_run(
+        run_id=run_id, lease=lease, now=now, stale_before=now - stale_after()
+    ):
+        logger.info("Recompute run %s is finished or held by a live worker: skipped", run_id)
+        return None
+    run = RecomputeRun.objects.get(pk=run_id)
+    if run.attempts > 1:
+        logger.warning("Resuming recompute run %s (attempt %s)", run_id, run.attempts)
+    # A test-only pause between phases, so a fault test can kill the worker mid-run.
+    delay = float(getattr(settings, "FORECASTING_RUN_PHASE_DELAY_SECONDS", 0))
+    interval = max(stale_after().total_seconds() / 4, 0.5)
+    with Heartbeat(run_id=run_id, lease=lease, interval=interval) as heartbeat:
+
+        def on_phase(name: str, fraction: float) -> None:
+            if name == "done":  # saved as done already: the heartbeat has nothing left to hold
+                if progress:
+                    progress(name, fraction)
+                return
+            heartbeat.check()
+            if progress:
+                progress(name, fraction)
+            if delay:
+                time.sleep(delay)
+
+        try:
+            return recompute_all(run=run, trials=run.trials, progress=on_phase)
+        except LeaseLost:
+            logger.warning("Recompute run %s: lease lost, leaving it to its new worker", run_id)
+            return None
+        except (OperationalError, InterfaceError):
+            _release(run_id, lease)  # infrastructure: the task retries, or the reconciler
+            raise
+        except Exception:
+            RecomputeRun.objects.filter(pk=run_id, lease=lease).update(
+                status=RecomputeRun.Status.FAILED, updated_at=timezone.now()
+            )
+            raise
+
+
+def unfinished_run_exists() -> bool:
+    return RecomputeRun.objects.filter(_resumable()).exists()
+
+
+def stale_run_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Unfinished runs nobody is working on (a killed worker, a lost message): to resume."""
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    abandoned = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
+    return list(
+        RecomputeRun.objects.filter(_resumable())
+        .filter(abandoned)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

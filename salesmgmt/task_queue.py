@@ -1,0 +1,74 @@
+"""Enqueueing Celery tasks from requests without letting a broker outage fail the request.
+
+Every task sent from a request has its own durable state in the database (a pending
+``ImportJob``, a pending ``WebhookDelivery``, a ``RecomputeRequest`` or ``RecomputeRun``
+row) and a sweep on the beat schedule that re-enqueues what was never picked up. So when Redis
+is down the right move is to log, return, and let the sweep send it once Redis is back:
+nothing is lost, and the person's write (already committed) stands.
+
+The wait is bounded by the Celery settings in ``salesmgmt.settings.base``: a short broker
+connect/socket timeout and a publish retry policy of two quick retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+logger = logging.getLogger(__name__)
+
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    BROKER_ERRORS: tuple[type[BaseException], ...] = (
+        KombuOperationalError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        ConnectionError,  # the builtin: refused / reset sockets that escape unwrapped
+        TimeoutError,
+    )
+except ImportError:  # pragma: no cover - redis is a dependency
+    BROKER_ERRORS = (KombuOperationalError, ConnectionError, TimeoutError)
+
+
+def _send(task: Task, args: tuple | list, kwargs: dict | None, options: dict) -> Any:
+    try:
+        if options or isinstance(task, EnqueueTolerantTask):
+            return task.apply_async(args=args, kwargs=kwargs, **options)
+        # Plain sends go through ``delay`` (the same call), the entry point callers and
+        # their test doubles know.
+        return task.delay(*args, **(kwargs or {}))
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "Broker unreachable, %s(%s) left to its sweep: %s: %s",
+            task.name,
+            ", ".join(map(repr, [*args, *(kwargs or {}).values()])),
+            type(exc).__name__,
+            exc,
+        )
+        return None
+
+
+def enqueue(task: Task, *, args: tuple | list = (), kwargs: dict | None = None, **options) -> bool:
+    """Send ``task``; True if the broker took it, False (logged) if it was unreachable.
+
+    Only for tasks whose work is also recorded in the database and swept: a False here means
+    "later, by the sweep", never "lost".
+    """
+    return _send(task, args, kwargs, options) is not None
+
+
+class EnqueueTolerantTask(Task):
+    """A task whose ``delay()`` (what views and admin actions call) survives a broker outage.
+
+    It returns the task's result handle, or None (logged) when the broker was unreachable.
+    ``apply_async`` is left as it is, so retries scheduled by a worker still raise when the
+    broker is down. Use it only for tasks a beat sweep re-runs from the database.
+    """
+
+    def delay(self, *args: Any, **kwargs: Any) -> Any:
+        return _send(self, args, kwargs, {})

@@ -1,0 +1,225 @@
+"""`make load`: the realistic mix at N concurrent users for a bounded time, then the figures.
+
+Starts the private stack (stack.py), runs locust headless in a separate process, prints
+requests, throughput, p50/p95 per request type and in total, failures, then checks that every
+write the server confirmed is in the database. Exits non-zero when errors > 0, the total p95
+is over the target, or a confirmed write is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scripts.ops.driver import Driver
+from scripts.ops.stack import BASE_URL, BIN, ROOT, Stack, log
+from scripts.ops.verify import change_log_gaps, read_writes, verify_writes
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+def run_locust(
+    stack: Stack, *, users: int, spawn_rate: float, duration: int, prefix: str, think: str
+) -> tuple[list[dict], Path]:
+    """Run locust to completion; returns its per-request-type rows and the writes file."""
+    writes = stack.dir / f"{prefix}-writes.jsonl"
+    csv_prefix = stack.dir / prefix
+    env = {
+        **stack.env,
+        "OPS_PLAN": str(stack.plan_path),
+        "OPS_WRITES": str(writes),
+        "OPS_TIMINGS": str(stack.dir / f"{prefix}-timings.json"),
+        "OPS_THINK": think,
+    }
+    args = [
+        str(BIN / "locust"),
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(spawn_rate),
+        "--run-time",
+        f"{duration}s",
+        "--stop-timeout",
+        "15",
+        "--host",
+        BASE_URL,
+        "--csv",
+        str(csv_prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    log(f"locust: {users} users (spawn {spawn_rate}/s, think {think} s) for {duration} s")
+    with open(stack.logs / f"{prefix}-locust.log", "w") as out:
+        subprocess.run(  # noqa: S603 - fixed argument list
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=duration + 180,
+        )
+    with open(f"{csv_prefix}_stats.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    return rows, writes
+
+
+WARM_PAGES = {
+    "reps": ["/my/", "/opportunities/"],
+    "managers": ["/coaching/", "/coaching/reviews/", "/accounts/"],
+    "executives": ["/coaching/executive/", "/forecast/"],
+}
+
+
+def warm_up(stack: Stack) -> dict[str, float]:
+    """Each page a few times first, so every gunicorn worker has loaded its code and templates
+    (a deploy's cold start is not what the steady-state figures are about); returns each
+    page's median time for one user alone, the baseline the loaded figures compare with."""
+    plan = stack.plan()
+    driver = Driver(plan)
+    alone: dict[str, float] = {}
+    for key, pages in WARM_PAGES.items():
+        session = driver.login(plan[key][0])
+        for page in pages:
+            times = []
+            for _ in range(2 * stack.web_workers):
+                started = time.perf_counter()
+                session.get(f"{BASE_URL}{page}", timeout=60)
+                times.append((time.perf_counter() - started) * 1000)
+            alone[page] = percentile(times, 0.5)
+    return alone
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; inf for no values."""
+    if not values:
+        return float("inf")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def failures(stack: Stack, prefix: str) -> list[dict]:
+    path = stack.dir / f"{prefix}_failures.csv"
+    if not path.exists():
+        return []
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def print_table(rows: list[dict], duration: int) -> dict:
+    """The per-type table; returns the aggregated row."""
+    head = f"{'request':<48} {'count':>7} {'fail':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
+    print(head)
+    print("-" * len(head))
+    total = {}
+    for row in rows:
+        line = (
+            f"{(row['Type'] + ' ' + row['Name'])[:48]:<48} {row['Request Count']:>7} "
+            f"{row['Failure Count']:>5} {float(row['Requests/s']):>7.1f} "
+            f"{row['50%']:>7} {row['95%']:>7}"
+        )
+        if row["Name"] == "Aggregated":
+            total = row
+            print("-" * len(head))
+        print(line)
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--duration", type=int, default=180, help="seconds of load")
+    parser.add_argument("--reps", type=int, default=120)
+    parser.add_argument("--opportunities", type=int, default=8000)
+    parser.add_argument("--p95-target-ms", type=int, default=1000)
+    parser.add_argument(
+        "--think", default="2,8", help="seconds between a person's actions: min,max"
+    )
+    args = parser.parse_args(argv)
+
+    stack = Stack(reps=args.reps, opportunities=args.opportunities)
+    ok = False
+    try:
+        stack.start()
+        alone = warm_up(stack)
+        log("one user alone, median ms: " + ", ".join(f"{p} {ms:.0f}" for p, ms in alone.items()))
+        started = time.monotonic()
+        rows, writes_path = run_locust(
+            stack,
+            users=args.users,
+            spawn_rate=args.spawn_rate,
+            duration=args.duration,
+            prefix="load",
+            think=args.think,
+        )
+        elapsed = time.monotonic() - started
+        print()
+        total = print_table(rows, args.duration)
+        requests = int(total.get("Request Count", 0))
+        errors = int(total.get("Failure Count", 0))
+        timings = json.loads((stack.dir / "load-timings.json").read_text())
+        every = [ms for _, _, ms, _ in timings["requests"]]
+        logins = [ms for name, _, ms, _ in timings["requests"] if name.startswith("/login/")]
+        # The target is on the steady state: requests started once every user was spawned
+        # (each start logs in, hashing a password with ~1M PBKDF2 rounds, which queues
+        # everything else during the ramp). The whole run is reported too.
+        spawned_at = (timings["spawned_at"] or [0.0])[0]
+        steady = [ms for _, at, ms, _ in timings["requests"] if at >= spawned_at]
+        p95 = percentile(steady, 0.95)
+        throughput = float(total.get("Requests/s", 0))
+        for failure in failures(stack, "load")[:15]:
+            print(
+                f"  failure x{failure['Occurrences']}: {failure['Method']} {failure['Name']}: "
+                f"{failure['Error'][:300]}"
+            )
+        check = verify_writes(stack, read_writes(writes_path))
+        gaps = change_log_gaps(stack)
+        server_errors = sum(
+            1 for line in (stack.logs / "access.log").read_text().splitlines() if '" 5' in line
+        )
+        print()
+        print(f"users {args.users}, {args.duration} s of load ({elapsed:.0f} s with ramp/stop)")
+        print(f"requests {requests}, throughput {throughput:.1f} req/s")
+        print(
+            f"p95 {p95:.0f} ms in the steady state, {len(steady)} requests after the ramp "
+            f"(target <= {args.p95_target_ms} ms); p50 {percentile(steady, 0.5):.0f} ms"
+        )
+        print(
+            f"whole run incl. ramp: p95 {percentile(every, 0.95):.0f} ms; "
+            f"log-in alone: p95 {percentile(logins, 0.95):.0f} ms"
+        )
+        print(f"errors {errors} (target 0); 5xx in the access log: {server_errors}")
+        print(f"confirmed writes in the database: {check.summary()}")
+        print(f"deals whose amount disagrees with their change log: {gaps}")
+        problems = []
+        if requests == 0:
+            problems.append("no request was made")
+        if errors:
+            problems.append(f"{errors} errors")
+        if p95 > args.p95_target_ms:
+            problems.append(f"p95 {p95:.0f} ms over {args.p95_target_ms} ms")
+        if not check.ok:
+            problems.append(f"confirmed writes missing or duplicated: {check.missing}")
+        if gaps:
+            problems.append(f"{gaps} deals disagree with their change log")
+        ok = not problems
+        print("LOAD " + ("PASS" if ok else "FAIL: " + "; ".join(problems)))
+    finally:
+        stack.keep = stack.keep or not ok
+        stack.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""The load mix: reps log calls and complete milestones, managers open their dashboards,
+executives the rollup, integrators sync through the API.
+
+Run by scripts/ops/load.py (``locust -f scripts/ops/locustfile.py --headless ...``) with
+OPS_PLAN (log-ins and tokens, from provision.py) and OPS_WRITES (a JSON-lines file). Every
+write carries a unique ``load-<uuid>`` marker and is appended to OPS_WRITES only once the
+server confirmed it (a redirect after a form post, 201/200 from the API), so afterwards
+verify.py can prove each confirmed write is in the database exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import random
+import re
+import threading
+import time
+import uuid
+
+from locust import HttpUser, between, events, task
+
+from scripts.ops.forms import opportunity_links, page_forms
+
+PLAN = json.loads(open(os.environ["OPS_PLAN"]).read())  # noqa: SIM115 - read once at import
+_writes = open(os.environ["OPS_WRITES"], "a")  # noqa: SIM115 - open for the whole run
+_writes_lock = threading.Lock()
+_counters = {role: itertools.count() for role in ("rep", "manager", "executive", "token")}
+# Seconds between two actions of one person (reading the page, typing): OPS_THINK="min,max".
+THINK = between(*(float(x) for x in os.environ.get("OPS_THINK", "2,8").split(",")))
+COMPLETE = re.compile(r"^/opportunities/(\d+)/milestones/(\d+)/complete/$")
+
+
+_timings: list[tuple[str, float, float, bool]] = []  # (name, started at, ms, succeeded)
+_spawned_at: list[float] = []
+
+
+@events.request.add_listener
+def _on_request(name: str, response_time: float, exception: object, **kwargs: object) -> None:
+    started = time.time() - response_time / 1000
+    _timings.append((name, started, response_time, exception is None))
+
+
+@events.spawning_complete.add_listener
+def _on_spawned(**kwargs: object) -> None:
+    _spawned_at.append(time.time())
+
+
+@events.test_stop.add_listener
+def _on_stop(**kwargs: object) -> None:
+    """Every response time, for percentiles locust does not give (steady state, no log-in)."""
+    if os.environ.get("OPS_TIMINGS"):
+        with open(os.environ["OPS_TIMINGS"], "w") as handle:
+            json.dump({"spawned_at": _spawned_at[:1], "requests": _timings}, handle)
+
+
+def marker() -> str:
+    return f"load-{uuid.uuid4().hex}"
+
+
+def confirmed(kind: str, **fields: object) -> None:
+    """Record a write the server confirmed (one JSON line, flushed at once)."""
+    line = json.dumps({"kind": kind, **fields})
+    with _writes_lock:
+        _writes.write(line + "\n")
+        _writes.flush()
+
+
+def _next(role: str, people: list[str]) -> str:
+    return people[next(_counters[role]) % len(people)]
+
+
+def _snippet(response) -> str:
+    return f"{response.status_code}: {response.text[:200]!r}"
+
+
+class PersonUser(HttpUser):
+    """A person using the pages: logs in once through /login/ like a browser."""
+
+    abstract = True
+    wait_time = THINK
+    role = ""
+    people_key = ""
+
+    def on_start(self) -> None:
+        self.username = _next(self.role, PLAN[self.people_key])
+        self.client.get("/login/", name="/login/ [form]")
+        token = self.client.cookies.get("csrftoken", "")
+        with self.client.post(
+            "/login/",
+            data={
+                "username": self.username,
+                "password": PLAN["password"],
+                "csrfmiddlewaretoken": token,
+            },
+            allow_redirects=False,
+            catch_response=True,
+            name="/login/",
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"log-in as {self.username} refused: {_snippet(response)}")
+
+    def post_form(self, action: str, data: dict, name: str):
+        data = {**data, "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", "")}
+        return self.client.post(
+            action, data=data, allow_redirects=False, catch_response=True, name=name
+        )
+
+
+class RepUser(PersonUser):
+    """A seller working their deals from their home page."""
+
+    weight = 5
+    role = "rep"
+    people_key = "reps"
+
+    def home_forms(self):
+        response = self.client.get("/my/", name="/my/")
+        if response.status_code != 200:
+            return [], []
+        return page_forms(response.text), opportunity_links(response.text)
+
+    @task(3)
+    def log_call(self) -> None:
+        forms, _ = self.home_forms()
+        logs = [f for f in forms if f.action == "/activities/log/" and f.fields.get("opportunity")]
+        if not logs:
+            return
+        form = random.choice(logs)  # noqa: S311 - load mix, not security
+        note = marker()
+        data = {
+            **form.fields,
+            "kind": "call",
+            "outcome": "",
+            "notes": note,
+            "next_step": "",
+            "duration_minutes": "15",
+        }
+        with self.post_form(form.action, data, "/activities/log/") as response:
+            if response.status_code == 302:
+                confirmed("activity", marker=note, opportunity=int(form.fields["opportunity"]))
+            else:
+                response.failure(f"log call: {_snippet(response)}")
+
+    @task(1)
+    def complete_milestone(self) -> None:
+        forms, _ = self.home_forms()
+        completes = [f for f in forms if COMPLETE.match(f.action)]
+        if not completes:
+            return
+        form = random.choice(completes)  # noqa: S311
+        evidence = marker()
+        data = {**form.fields, "evidence": evidence, "note": "load test"}
+        name = "/opportunities/[id]/milestones/[id]/complete/"
+        with self.post_form(form.action, data, name) as response:
+            if response.status_code == 302:
+                deal, milestone = COMPLETE.match(form.action).groups()
+                confirmed(
+                    "completion", marker=evidence, opportunity=int(deal), milestone=int(milestone)
+                )
+            else:
+                response.failure(f"complete milestone: {_snippet(response)}")
+
+    @task(2)
+    def open_deal(self) -> None:
+        _, deals = self.home_forms()
+        if deals:
+            pk = random.choice(deals)  # noqa: S311
+            self.client.get(f"/opportunities/{pk}/", name="/opportunities/[id]/")
+
+    @task(1)
+    def deal_list(self) -> None:
+        self.client.get("/opportunities/", name="/opportunities/")
+
+
+class ManagerUser(PersonUser):
+    """A first-line manager: team dashboard, deal reviews, the team's pipeline."""
+
+    weight = 2
+    role = "manager"
+    people_key = "managers"
+
+    @task(3)
+    def team_dashboard(self) -> None:
+        self.client.get("/coaching/", name="/coaching/")
+
+    @task(2)
+    def pipeline(self) -> None:
+        response = self.client.get("/opportunities/", name="/opportunities/")
+        deals = opportunity_links(response.text) if response.status_code == 200 else []
+        if deals:
+            pk = random.choice(deals)  # noqa: S311
+            self.client.get(f"/opportunities/{pk}/", name="/opportunities/[id]/")
+
+    @task(1)
+    def account_reviews(self) -> None:
+        self.client.get("/coaching/reviews/", name="/coaching/reviews/")
+
+    @task(1)
+    def accounts(self) -> None:
+        self.client.get("/accounts/", name="/accounts/")
+
+
+class ExecutiveUser(PersonUser):
+    """The executive: the organisation's rollup and the forecast."""
+
+    weight = 1
+    role = "executive"
+    people_key = "executives"
+
+    @task(2)
+    def rollup(self) -> None:
+        self.client.get("/coaching/executive/", name="/coaching/executive/")
+
+    @task(1)
+    def forecast(self) -> None:
+        self.client.get("/forecast/", name="/forecast/")
+
+
+class IntegratorUser(HttpUser):
+    """A CRM integration: incremental sync by cursor, creates and conditional updates."""
+
+    weight = 2
+    wait_time = THINK
+
+    def on_start(self) -> None:
+        self.client.headers["Authorization"] = f"Token {_next('token', PLAN['tokens'])}"
+        # A first import of open deals (a numbered page), then incremental syncs from now on.
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        self.since = since.isoformat()
+        self.mine: dict[int, int] = {}  # deals this integration created: id -> version
+        response = self.client.get(
+            "/api/v1/opportunities/",
+            params={"status": "open", "page_size": 100},
+            name="/api/v1/opportunities/?status=open",
+        )
+        self.seen: list[dict] = response.json()["results"] if response.status_code == 200 else []
+
+    @task(4)
+    def sync(self) -> None:
+        url, params = "/api/v1/opportunities/", {"updated_since": self.since, "page_size": 100}
+        for _ in range(3):  # a few cursor pages per sync round
+            response = self.client.get(
+                url, params=params, name="/api/v1/opportunities/?updated_since"
+            )
+            params = None  # the next link carries the cursor
+            if response.status_code != 200:
+                return
+            body = response.json()
+            rows = body["results"]
+            if rows:
+                self.seen = [row for row in rows if row["status"] == "open"] or self.seen
+            url = body.get("next")
+            if not url:
+                return
+
+    @task(1)
+    def create_activity(self) -> None:
+        if not self.seen:
+            return
+        deal = random.choice(self.seen)  # noqa: S311
+        note = marker()
+        with self.client.post(
+            "/api/v1/activities/",
+            json={"kind": "call", "opportunity": deal["id"], "notes": note, "duration_minutes": 5},
+            headers={"Idempotency-Key": note},
+            catch_response=True,
+            name="/api/v1/activities/",
+        ) as response:
+            if response.status_code == 201:
+                confirmed("activity", marker=note, opportunity=deal["id"])
+            else:
+                response.failure(f"API activity: {_snippet(response)}")
+
+    @task(1)
+    def create_deal(self) -> None:
+        if not self.seen:
+            return
+        model = random.choice(self.seen)  # noqa: S311
+        name = f"Load {marker()}"
+        close_on = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=random.randint(20, 80))  # noqa: S311
+        with self.client.post(
+            "/api/v1/opportunities/",
+            json={
+                "name": name,
+                "account": model["account"]["id"],
+                "owner": model["owner"]["id"],
+                "amount": "12500.00",
+                "currency": "USD",
+                "expected_close_on": close_on.isoformat(),
+            },
+            headers={"Idempotency-Key": name},
+            catch_response=True,
+            name="/api/v1/opportunities/ [create]",
+        ) as response:
+            if response.status_code == 201:
+                body = response.json()
+                self.mine[body["id"]] = body["version"]
+                confirmed("deal_create", marker=name, opportunity=body["id"])
+            else:
+                response.failure(f"API create: {_snippet(response)}")
+
+    @task(1)
+    def update_deal(self) -> None:
+        if not self.mine:
+            return
+        pk = random.choice(list(self.mine))  # noqa: S311
+        name = f"Load {marker()}"
+        amount = f"{random.randint(1000, 90000)}.00"  # noqa: S311
+        with self.client.patch(
+            f"/api/v1/opportunities/{pk}/",
+            json={"name": name, "amount": amount},
+            headers={"If-Match": f'"{self.mine[pk]}"'},
+            catch_response=True,
+            name="/api/v1/opportunities/[id]/ [update]",
+        ) as response:
+            if response.status_code == 200:
+                self.mine[pk] = response.json()["version"]
+                confirmed("deal_update", marker=name, opportunity=pk, amount=amount)
+            else:
+                response.failure(f"API update: {_snippet(response)}")

@@ -1,0 +1,34 @@
+"""What every territory page shows around its content: errors on forms, navigation."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from salesmgmt.errors import ApplicationError
+
+from ..permissions import can_manage_territories, can_plan_assignments, can_set_company_target
+
+
+def error_text(error: Exception) -> str:
+    """A service error as one line for a flash message."""
+    if isinstance(error, ApplicationError):
+        return error.message
+    return " ".join(error.messages)
+
+
+def add_form_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, next to the field it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def nav_flags(user) -> dict[str, bool]:
+    """Which links of territories/_nav.html the user gets."""
+    return {
+        "can_plan": can_plan_assignments(user),
+        "can_allocate": can_set_company_target(user),
+        "can_manage": can_manage_territories(user),
+    }

@@ -1,0 +1,130 @@
+"""Quota planning, one person's quota, and the company target allocation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from salesmgmt.decorators import people_only
+from salesmgmt.errors import ApplicationError
+from salesmgmt.money import reporting_currency
+
+from .. import selectors, services
+from ..forms import AllocationForm, QuotaEditForm
+from ..permissions import can_edit_quota_of, can_set_company_target
+from .feedback import add_form_errors, error_text, nav_flags
+
+
+def _period(request: HttpRequest):
+    raw = request.GET.get("period", "")
+    if raw:
+        if not raw.isdigit():
+            raise Http404("No such period.")
+        return selectors.period_get(pk=int(raw))
+    return selectors.default_period()
+
+
+@people_only
+def quota_plan(request: HttpRequest) -> HttpResponse:
+    """The people the viewer sees, with quota, attainment and ramp state for a period."""
+    period = _period(request)
+    plan = selectors.quota_plan(viewer=request.user, period=period) if period else None
+    context = {
+        "period": period,
+        "periods": selectors.period_choices(),
+        "plan": plan,
+        **nav_flags(request.user),
+    }
+    return render(request, "territories/quota_plan.html", context)
+
+
+@people_only
+@require_http_methods(["GET", "POST"])
+def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpResponse:
+    """One person's quota with its terms and audit history; their managers may edit it."""
+    period = selectors.period_get(pk=period_id)
+    person = selectors.person_get(viewer=request.user, pk=user_id)
+    quota = selectors.quota_list(viewer=request.user, period=period).filter(user=person).first()
+    can_edit = can_edit_quota_of(request.user, person)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only this person's managers set their quota.")
+        form = QuotaEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.quota_update(
+                    actor=request.user,
+                    person=person,
+                    period=period,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                    **form.changes(),
+                )
+            except ValidationError as error:
+                add_form_errors(form, error)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"Quota of {person} saved.")
+                return redirect(f"{reverse('territories:quota_plan')}?period={period.pk}")
+    else:
+        form = QuotaEditForm(
+            initial={
+                "basis": quota.basis if quota else "components",
+                "territory_quota": quota.territory_quota if quota else None,
+                "assignment_share": quota.assignment_share if quota else Decimal(1),
+                "manager_adjustment": quota.manager_adjustment if quota else Decimal(0),
+                "amount": quota.amount if quota and quota.basis == "explicit" else None,
+                "version": quota.version if quota else None,
+            }
+        )
+    context = {
+        "period": period,
+        "person": person,
+        "quota": quota,
+        "attainment": selectors.attainment_for(user=person, period=period),
+        "history": selectors.quota_history(quota=quota) if quota else [],
+        "form": form if can_edit else None,
+    }
+    return render(request, "territories/quota_edit.html", context)
+
+
+@people_only
+@require_http_methods(["GET", "POST"])
+def allocation(request: HttpRequest) -> HttpResponse:
+    """Company target → method → preview (GET) → apply (POST)."""
+    if not can_set_company_target(request.user):
+        raise PermissionDenied("Only executives and admins allocate the company target.")
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = AllocationForm(data)
+    preview = None
+    if form.is_valid():
+        period, amount = form.cleaned_data["period"], form.cleaned_data["amount"]
+        method = form.cleaned_data["method"]
+        try:
+            if request.method == "POST":
+                services.company_target_allocate(
+                    actor=request.user,
+                    period=period,
+                    amount=amount,
+                    method=method,
+                    reason=form.cleaned_data["reason"],
+                )
+                messages.success(request, f"Allocated {amount} for {period}.")
+                return redirect(f"{reverse('territories:quota_plan')}?period={period.pk}")
+            preview = selectors.allocation_preview(period=period, amount=amount, method=method)
+        except (ValidationError, ApplicationError) as error:
+            form.add_error(None, error_text(error))
+    context = {
+        "form": form,
+        "preview": preview,
+        "currency": reporting_currency(),
+        **nav_flags(request.user),
+    }
+    return render(request, "territories/allocation.html", context)
