@@ -24,9 +24,9 @@ help:
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
 	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
-	@echo "make load              50 users for 3 min on gunicorn+PostgreSQL+Redis+Celery; fails on errors/p95/lost writes"
+	@echo "make load              locust, 50 users, 3 min, private production-like stack (loopback)"
 	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
-	@echo "make faults            kill -9 worker, Redis and PostgreSQL restarts, concurrent edits; PASS/FAIL each"
+	@echo "make faults            worker kill -9, Redis/PostgreSQL restarts, concurrent edits"
 	@echo "make faults-ci         the short fault scenarios CI runs"
 	@echo "make install           create .venv and install the project with its test tools"
 

@@ -108,6 +108,22 @@ def _record_changes(
     return rows
 
 
+def _attainment_changed(deal: Opportunity) -> None:
+    """Won bookings changed: territories refreshes its precomputed attainment after commit."""
+    # Imported here: territories.services imports this module (account moves).
+    from territories.services import attainment_mark_changed
+
+    attainment_mark_changed(days=[deal.closed_on])
+
+
+def _compliance_changed(*owner_ids: int) -> None:
+    """Open deals, next steps, close dates, evidence or activity changed: coaching refreshes
+    the owners' precomputed compliance after commit."""
+    from coaching.services import compliance_mark_changed
+
+    compliance_mark_changed(user_ids=owner_ids)
+
+
 def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     """Owner, team members, the owner's managers, executives, admins and integrators."""
     if actor.sees_everyone or actor.pk == deal.owner_id:
@@ -306,6 +322,7 @@ def create_opportunity(
     )
     deal.full_clean()
     deal.save()
+    _compliance_changed(deal.owner_id)
     _record_changes(deal, {}, actor, at)
     webhooks.emit(WebhookEvent.OPPORTUNITY_CREATED, subject=deal)
     return deal
@@ -342,11 +359,16 @@ def update_opportunity(
     if "currency" in changes:
         changes["currency"] = str(changes["currency"]).upper()
         _ensure_known_currency(changes["currency"])
+    previous_owner_id = deal.owner_id
     for name, value in changes.items():
         setattr(deal, name, value)
     deal.full_clean()
     deal.save()
     _record_changes(deal, before, actor, at or timezone.now())
+    if changes.keys() & {"next_step", "expected_close_on", "owner"}:
+        _compliance_changed(previous_owner_id, deal.owner_id)
+    if deal.status == Opportunity.Status.WON and changes.keys() & {"amount", "currency", "owner"}:
+        _attainment_changed(deal)
     return deal
 
 
@@ -366,6 +388,8 @@ def close_won(
     deal.status = Opportunity.Status.WON
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
+    _attainment_changed(deal)
+    _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
     webhooks.emit(WebhookEvent.OPPORTUNITY_WON, subject=deal)
     return deal
@@ -391,6 +415,7 @@ def close_lost(
     deal.lost_reason = lost_reason.strip()
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
+    _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
     webhooks.emit(WebhookEvent.OPPORTUNITY_LOST, subject=deal)
     return deal
@@ -480,6 +505,7 @@ def complete_milestone(
             else MilestoneCompletion.Verification.NOT_REQUIRED
         ),
     )
+    _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
 
@@ -504,6 +530,7 @@ def undo_milestone(
         completed_at=at,
         note=note,
     )
+    _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
 
@@ -633,4 +660,7 @@ def log_activity(
         Opportunity.objects.filter(pk=opportunity.pk).update(
             next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
         )
+    if opportunity is not None:
+        # After the deal's row: every path locks the deal before the owner's summary.
+        _compliance_changed(opportunity.owner_id)
     return activity

@@ -14,7 +14,9 @@ and created by the end of ``as_of``; the checks read the current records, so a s
 an earlier day is an approximation of what it was then.
 
 Computed for any number of reps with three queries (open deals, milestone records,
-recent activities).
+recent activities). Compensation and the rep's coaching page (which lists the failing deals)
+compute it live; the team dashboard reads it precomputed (coaching.models.compliance, kept
+fresh by coaching.services.compliance).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import OpportunityScore, ResourceRequest
+from .models import ComplianceSummary, OpportunityScore, ResourceRequest
 
 
 def lock_score(*, opportunity_id: int, criterion_id: int) -> OpportunityScore | None:
@@ -19,4 +19,14 @@ def lock_request(pk: int) -> ResourceRequest:
         ResourceRequest.objects.select_for_update(of=("self",))
         .select_related("opportunity__owner", "opportunity__stage", "requested_by")
         .get(pk=pk)
+    )
+
+
+def lock_compliance_summaries(*, user_ids: list[int]) -> list[int]:
+    """Lock the compliance summaries of ``user_ids`` in pk order; returns their pks."""
+    return list(
+        ComplianceSummary.objects.select_for_update()
+        .filter(user_id__in=user_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )

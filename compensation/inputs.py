@@ -9,8 +9,9 @@ A constant number of queries whatever the number of reps or deals.
   the close day (``salesmgmt.money.RateTable``), credited by ``CreditSplit`` rows or 100 % to
   the owner. On a plan with overlay credit, a manager is also credited with everything
   credited to people in their reporting subtree.
-- Quota: the ramped quota from ``territories.selectors.attainment_by_user`` (for a manager,
-  their subtree's); attainment is recomputed from the credited bookings above.
+- Quota: the ramped quota from ``territories.selectors.attainment_compute_by_user`` (for a
+  manager, their subtree's), computed live: pay is never based on the pages' precomputed
+  figures; attainment is recomputed from the credited bookings above.
 - Compliance: ``coaching.compliance`` as of the period's last day (today while it is open).
 - Clawbacks: lines paid in the latest processed run of an earlier period, whose deal was
   cancelled by the end of this period within the component's ``clawback_days`` of closing,
@@ -33,7 +34,7 @@ from accounts.models import Opportunity
 from coaching.compliance import compliance_scores
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable
-from territories.selectors import attainment_by_user
+from territories.selectors import attainment_compute_by_user
 
 from . import engine
 from .models import CreditSplit, PayoutRun, Plan, PlanAssignment, PlanComponent, StatementLine
@@ -252,7 +253,7 @@ def payout_inputs(*, period: Period, user_ids: list[int] | None = None) -> dict[
     credits, deals, amounts, new_logos = _credits(
         period=period, people=people, overlay_ids=overlay_ids
     )
-    quotas = attainment_by_user(period=period, user_ids=rep_ids)
+    quotas = attainment_compute_by_user(period=period, user_ids=rep_ids)
     scores = compliance_scores(user_ids=rep_ids, as_of=compliance_day(period))
     clawbacks = _clawbacks(period=period, rep_ids=rep_ids)
     draws = _outstanding_draws(period=period, rep_ids=rep_ids)

@@ -13,6 +13,7 @@ from .models import (
     ForecastCall,
     ForecastRollup,
     InspectionFlag,
+    KpiRequest,
     KpiSnapshot,
     RecomputeRequest,
     RecomputeRun,
@@ -84,6 +85,11 @@ class AccuracyEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(RecomputeRequest)
 class RecomputeRequestAdmin(ReadOnlyAdmin):
+    list_display = ["person", "period", "requested_at", "started_at", "finished_at", "attempts"]
+
+
+@admin.register(KpiRequest)
+class KpiRequestAdmin(ReadOnlyAdmin):
     list_display = ["person", "period", "requested_at", "started_at", "finished_at", "attempts"]
 
 

@@ -91,17 +91,30 @@ def call_saved(sender, instance: ForecastCall, **kwargs) -> None:
     transaction.on_commit(lambda: requests.request_recompute(person_ids=people, period_ids=periods))
 
 
-@receiver(post_save, sender=Activity, dispatch_uid="forecasting_activity_saved")
-def activity_saved(sender, instance: Activity, **kwargs) -> None:
+def _on_activity_change(activity: Activity) -> None:
     """Activities count in the KPIs only (by kind), not in any rollup: a KPI request suffices."""
     if _is_paused():
         return
-    people, days = [instance.owner_id], [timezone.localdate(instance.occurred_at)]
+    at = activity.occurred_at
+    people, days = (
+        [activity.owner_id],
+        [timezone.localdate(at) if timezone.is_aware(at) else at.date()],
+    )
     transaction.on_commit(
         lambda: requests.request_kpis(
             person_ids=people, period_ids=requests.periods_containing(days)
         )
     )
+
+
+@receiver(post_save, sender=Activity, dispatch_uid="forecasting_activity_saved")
+def activity_saved(sender, instance: Activity, **kwargs) -> None:
+    _on_activity_change(instance)
+
+
+@receiver(post_delete, sender=Activity, dispatch_uid="forecasting_activity_deleted")
+def activity_deleted(sender, instance: Activity, **kwargs) -> None:
+    _on_activity_change(instance)
 
 
 def connect_quota_signals() -> None:

@@ -4,7 +4,12 @@ import os
 
 from celery import Celery
 
+from .broker_workarounds import guard_restore_unacked
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmgmt.settings.local")
+
+# Before any worker connects: a Redis restart must not kill the worker (see the module).
+guard_restore_unacked()
 
 app = Celery("salesmgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -48,6 +53,35 @@ app.conf.beat_schedule = {
     # edits, deals, activities). A forced run writes a new snapshot, so extra runs are harmless.
     "refresh-territory-planning-nightly": {
         "task": "territories.tasks.refresh_territory_planning",
+        "schedule": 24 * 60 * 60,
+        "kwargs": {"force": True},
+    },
+    # Dashboards read attainment precomputed per period, refreshed a few seconds after each
+    # change; this sweep re-runs the refreshes a lost message (broker down) left stale, so
+    # five minutes bounds that lag. Periods already current are skipped: cheap when idle.
+    "refresh-attainment-sweep": {
+        "task": "territories.tasks.refresh_attainment",
+        "schedule": 5 * 60,
+    },
+    # Nightly every computed period (and today's) is recomputed whether marked stale or not:
+    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
+    "refresh-attainment-nightly": {
+        "task": "territories.tasks.refresh_attainment",
+        "schedule": 24 * 60 * 60,
+        "kwargs": {"force": True},
+    },
+    # The team dashboard reads compliance precomputed per person, refreshed a few seconds after
+    # each change; this sweep re-runs what a lost message left stale and recomputes summaries
+    # from before today (the 14-day activity window and the close-date check move at
+    # midnight), so five minutes bounds both lags. Current summaries are skipped.
+    "refresh-compliance-sweep": {
+        "task": "coaching.tasks.refresh_compliance",
+        "schedule": 5 * 60,
+    },
+    # Nightly every active seller's summary is recomputed (and created for new sellers):
+    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
+    "refresh-compliance-nightly": {
+        "task": "coaching.tasks.refresh_compliance",
         "schedule": 24 * 60 * 60,
         "kwargs": {"force": True},
     },

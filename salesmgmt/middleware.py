@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 10
 UNAVAILABLE_MESSAGE = (
-    "The service is briefly unavailable (database unreachable). Try again shortly."
+    "The service is briefly unavailable (database unreachable). Try again shortly; a write "
+    "sent just now may or may not have been saved, so re-read the record before retrying."
 )
 # Self-contained on purpose: no template, static file, session or database access that could
 # itself fail while the database is down.
@@ -55,8 +56,10 @@ UNAVAILABLE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Temporarily unavailable</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}
 </style></head><body><h1>Temporarily unavailable</h1>
-<p>The service cannot reach its database right now. Nothing was changed by this request.</p>
-<p>Please try again in a few seconds.</p></body></html>
+<p>The service cannot reach its database right now.</p>
+<p>If you were saving a change, it may or may not have been saved: the connection can drop
+just as a save completes. Reload the record in a few seconds and check before trying again;
+a stale edit is refused with a conflict message, never applied twice.</p></body></html>
 """
 _ERROR_ATTRIBUTE = "_salesmgmt_database_error"
 

@@ -81,6 +81,14 @@ def update_user(*, user: User, actor: User | None = None, **changes: object) -> 
     return user
 
 
+def _attainment_changed() -> None:
+    """Subtree totals and converted bookings move: refresh precomputed attainment on commit."""
+    # Imported here: territories is built on this core app, not the other way round.
+    from territories.services import attainment_mark_changed
+
+    attainment_mark_changed()
+
+
 @transaction.atomic
 def set_manager(*, user: User, manager: User | None, actor: User | None = None) -> User:
     """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
@@ -99,6 +107,7 @@ def set_manager(*, user: User, manager: User | None, actor: User | None = None) 
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
+    _attainment_changed()
     audit_record(
         action="user.manager_set",
         actor=actor,
@@ -149,6 +158,7 @@ def set_exchange_rate(
         effective_on=effective_on,
         defaults={"rate_to_reporting": rate_to_reporting},
     )
+    _attainment_changed()
     return rate
 
 

@@ -53,12 +53,38 @@ def _send(task: Task, args: tuple | list, kwargs: dict | None, options: dict) ->
         return None
 
 
+def _already_scheduled(task: Task, args: tuple | list, kwargs: dict | None, options: dict) -> bool:
+    """True when the same delayed send is already waiting in the broker, so this one is moot.
+
+    Debounced tasks (a countdown, then claim everything pending) need one message per window,
+    not one per write: a worker holds each delayed message unacknowledged until it is due,
+    and a burst of writes used to leave hundreds of them in flight, which made every broker
+    reconnect restore them all (and tripped a kombu bug on the way). The marker lives exactly
+    as long as the countdown, so a write that finds it is committed before the waiting task
+    runs and is claimed by it. Eager mode (no broker) runs every send: there is no window.
+    """
+    countdown = options.get("countdown")
+    if not countdown or task.app.conf.task_always_eager:
+        return False
+    from django.core.cache import cache
+
+    key = "enqueue-once:" + "|".join(
+        [task.name, str(options.get("queue") or ""), repr(list(args)), repr(kwargs or {})]
+    )
+    # add() is atomic in Redis. With Redis down the fail-open cache answers False, so the send
+    # is skipped: it would have failed as well, and the sweep covers it either way.
+    return not cache.add(key, 1, timeout=max(1, int(countdown)))
+
+
 def enqueue(task: Task, *, args: tuple | list = (), kwargs: dict | None = None, **options) -> bool:
     """Send ``task``; True if the broker took it, False (logged) if it was unreachable.
 
     Only for tasks whose work is also recorded in the database and swept: a False here means
-    "later, by the sweep", never "lost".
+    "later, by the sweep", never "lost". A delayed send (``countdown``) identical to one
+    still waiting is skipped (True): the waiting task claims this caller's work too.
     """
+    if _already_scheduled(task, args, kwargs, options):
+        return True
     return _send(task, args, kwargs, options) is not None
 
 

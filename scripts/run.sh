@@ -37,6 +37,19 @@ stop_all() {
     done
     wait 2>/dev/null || true
 }
+# supervise NAME COMMAND...: run COMMAND again whenever it exits, as a process manager
+# (docker-compose's restart policy in production) would. A worker can die on a broker
+# outage (kombu's reconnect path occasionally raises); the reconcilers on beat re-enqueue
+# the work it held (Redis itself redelivers it after the visibility timeout).
+supervise() {
+    local name=$1
+    shift
+    while true; do
+        "$@" || echo "run.sh: $name exited (status $?); restarting in 2 s." >&2
+        sleep 2
+    done
+}
+
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
@@ -46,9 +59,9 @@ if [[ -n "${REDIS_URL:-}" ]]; then
         echo "warning: REDIS_URL without DATABASE_URL: the worker shares the SQLite file." >&2
     fi
     log "Celery worker and beat (broker ${REDIS_URL})"
-    "$BIN/celery" -A salesmgmt worker --loglevel=INFO --concurrency=2 &
+    supervise worker "$BIN/celery" -A salesmgmt worker --loglevel=INFO --concurrency=2 &
     pids+=("$!")
-    "$BIN/celery" -A salesmgmt beat --loglevel=INFO --schedule=.venv/celerybeat-schedule &
+    supervise beat "$BIN/celery" -A salesmgmt beat --loglevel=INFO --schedule=.venv/celerybeat-schedule &
     pids+=("$!")
 else
     log "No REDIS_URL: background tasks run in-process (no worker needed)"
@@ -59,9 +72,8 @@ log "Serving on http://${HOST}:${PORT}/ (Ctrl-C stops everything)"
 server=$!
 pids+=("$server")
 
-# Return as soon as any process ends: if the worker or beat dies, stop the server too,
-# rather than serving a site whose background jobs silently stopped.
+# The worker and beat are restarted by supervise(); when the server ends, stop everything.
 status=0
-wait -n || status=$?
-echo "run.sh: a process exited (status ${status}); stopping the others." >&2
+wait "$server" || status=$?
+echo "run.sh: the server exited (status ${status}); stopping the others." >&2
 exit "$status"

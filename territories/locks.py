@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.models import Account
 
 from .batching import in_batches
-from .models import AccountTerritoryAssignment, AssignmentRule, Quota, Territory
+from .models import (
+    AccountTerritoryAssignment,
+    AssignmentRule,
+    AttainmentPeriod,
+    Quota,
+    Territory,
+)
 
 
 def lock_territory(pk: int) -> Territory:
@@ -46,3 +54,14 @@ def lock_period_quotas(period_id: int) -> list[Quota]:
 
 def lock_rule(pk: int) -> AssignmentRule:
     return AssignmentRule.objects.select_for_update().get(pk=pk)
+
+
+def lock_attainment_periods(condition: Q) -> list[int]:
+    """Lock the attainment state rows matching ``condition`` in pk order; returns their pks."""
+    return list(
+        # of=self: the condition may join the period, whose row must not be locked.
+        AttainmentPeriod.objects.select_for_update(of=("self",))
+        .filter(condition)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from celery import shared_task
 from django.db import OperationalError
 
-from salesmgmt.models import User
+from salesmgmt.models import Period, User
 
 from . import services
 
@@ -49,3 +49,20 @@ def refresh_territory_planning(
         force=force, band=Decimal(band) if band else None, requested_by=user
     )
     return snapshot.pk if snapshot else None
+
+
+@shared_task(**RETRY)
+def refresh_attainment(period_id: int | None = None, force: bool = False) -> list[int]:
+    """Recompute the precomputed attainment of one period, or of every stale one (ids done).
+
+    Enqueued a few seconds after every change it depends on (so a burst makes one run), on a
+    period's first page view, and by the sweep and the nightly run; without ``force`` it does
+    nothing when an earlier run already covered every change. Safe to run twice: each run
+    replaces the period's rows as a whole.
+    """
+    if period_id is None:
+        return services.attainment_refresh_all(force=force, include_current=force)
+    period = Period.objects.filter(pk=period_id).first()
+    if period is None:
+        return []
+    return [period_id] if services.attainment_refresh(period=period, force=force) else []

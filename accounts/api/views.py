@@ -60,6 +60,7 @@ def _conditional_on(request, instance: Model):
 class AccountViewSet(VisibleModelViewSet):
     """Customer accounts: those you or your team own, or where you can see a deal."""
 
+    keyset_pagination = True  # long lists: keyset pages unless ?page= (pagination.py)
     queryset = Account.objects.none()
     serializer_class = AccountSerializer
     filterset_class = filters.AccountFilter
@@ -144,6 +145,7 @@ class OpportunityViewSet(VisibleModelViewSet):
     """Deals you can see. The stage moves only by completing milestones (``complete``/``undo``),
     the status only by ``win``/``lose``; each write bumps ``version`` (the ETag)."""
 
+    keyset_pagination = True  # long lists: keyset pages unless ?page= (pagination.py)
     queryset = Opportunity.objects.none()
     filterset_class = filters.OpportunityFilter
     search_fields = ["name", "account__name"]
@@ -260,6 +262,7 @@ class MilestoneCompletionViewSet(VisibleReadOnlyViewSet):
 class ActivityViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
     """Calls, meetings, emails, demos and tasks: yours, and those on deals you can see."""
 
+    keyset_pagination = True  # long lists: keyset pages unless ?page= (pagination.py)
     queryset = Activity.objects.none()
     serializer_class = ActivitySerializer
     filterset_class = filters.ActivityFilter

@@ -15,6 +15,7 @@ from .coaching import (
     SkillRating,
     SkillTag,
 )
+from .compliance import ComplianceChange, ComplianceSummary
 from .reviews import (
     MAX_RATING,
     AccountReview,
@@ -34,6 +35,8 @@ __all__ = [
     "ActionItem",
     "CallDebrief",
     "CompetitorPosition",
+    "ComplianceChange",
+    "ComplianceSummary",
     "DevelopmentAction",
     "DevelopmentGoal",
     "DevelopmentPlan",

@@ -2,8 +2,9 @@
 
 Forecast categories, weighted pipeline and P10/P50/P90 are forecasting's ``ForecastRollup``;
 coverage and activity counts its ``KpiSnapshot``; pushed/stale/stuck deals its
-``InspectionFlag``; attainment territories' bulk ``attainment_by_user``. No page here reads
-the raw deal history.
+``InspectionFlag``; attainment territories' bulk ``attainment_by_user``; compliance the
+``ComplianceSummary`` rows (coaching.services.compliance). No page here reads the raw deal
+history, except once for someone never computed.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from forecasting.models import FlagKind, ForecastRollup, InspectionFlag, KpiSnapshot, Scope
 from forecasting.selectors.reads import NodeRow, forecast_view
 from salesmgmt.models import Period, Role, User
+from salesmgmt.task_queue import enqueue
 from salesmgmt.visibility import visible_users
 from territories.selectors import Attainment, attainment_by_user
 
 from ..compliance import ComplianceScore, compliance_scores
+from ..models import ComplianceSummary
 
 SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
 ZERO = Decimal(0)
@@ -45,7 +49,8 @@ class TeamRow:
     attainment: Attainment
     rollup: ForecastRollup | None
     kpi: KpiSnapshot | None
-    compliance: ComplianceScore | None
+    # The precomputed summary, or the live score of someone never computed (same ``score``).
+    compliance: ComplianceSummary | ComplianceScore | None
     flags: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -108,7 +113,7 @@ def team_dashboard(*, manager: User, period: Period, today: dt.date | None = Non
     """Each direct report's attainment, forecast, coverage, flags, activity and compliance.
 
     Queries, whatever the team size: members (1), attainment (4), rollups (1), KPIs (1),
-    flags (1), compliance (3).
+    flags (1), compliance (1: the precomputed summaries; +3 once for people never computed).
     """
     today = today or timezone.localdate()
     members = team_members(manager=manager)
@@ -129,7 +134,7 @@ def team_dashboard(*, manager: User, period: Period, today: dt.date | None = Non
         holder = next((pk for pk in [*chain, row["owner_id"]] if pk in member_ids), None)
         if holder is not None:
             flags[holder][row["kind"]] = flags[holder].get(row["kind"], 0) + row["n"]
-    scores = compliance_scores(user_ids=ids, as_of=today)
+    scores = compliance_by_user(user_ids=ids, today=today)
     rows = [
         TeamRow(
             person=member,
@@ -142,6 +147,31 @@ def team_dashboard(*, manager: User, period: Period, today: dt.date | None = Non
         for member in members
     ]
     return TeamDashboard(manager=manager, period=period, rows=rows)
+
+
+def compliance_by_user(
+    *, user_ids: list[int], today: dt.date
+) -> dict[int, ComplianceSummary | ComplianceScore]:
+    """Each person's compliance as last refreshed (1 query); computed live for anyone
+    without a summary yet (3 more queries), whose first refresh is then queued."""
+    found: dict[int, ComplianceSummary | ComplianceScore] = {
+        row.user_id: row for row in ComplianceSummary.objects.filter(user_id__in=user_ids)
+    }
+    missing = [uid for uid in user_ids if uid not in found]
+    if missing:
+        _request_first_refresh(missing)
+        found |= compliance_scores(user_ids=missing, as_of=today)
+    return found
+
+
+def _request_first_refresh(user_ids: list[int]) -> None:
+    from ..tasks import refresh_compliance
+
+    # robust: a page never fails because the broker is down; the sweep only covers people
+    # refreshed before, so the next page view asks again.
+    transaction.on_commit(
+        lambda: enqueue(refresh_compliance, kwargs={"user_ids": user_ids}), robust=True
+    )
 
 
 # --- executive rollup -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from .coaching import (
     resource_request_decide,
     skill_rate,
 )
+from .compliance import compliance_mark_changed, compliance_refresh
 from .reviews import (
     action_item_add,
     action_item_complete,
@@ -31,6 +32,8 @@ __all__ = [
     "action_item_add",
     "action_item_complete",
     "competitor_add",
+    "compliance_mark_changed",
+    "compliance_refresh",
     "debrief_create",
     "ensure_works_on",
     "goal_add",

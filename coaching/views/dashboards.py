@@ -33,8 +33,8 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
         frame = dashboard.frame()
         context |= {
             "dashboard": dashboard,
-            "attainment_chart": charts.to_html(charts.attainment_figure(frame)),
-            "categories_chart": charts.to_html(charts.categories_figure(frame)),
+            "attainment_chart": charts.cached_html(charts.attainment_figure, frame),
+            "categories_chart": charts.cached_html(charts.categories_figure, frame),
             "uses_charts": True,
         }
     return render(request, "coaching/team_dashboard.html", context)

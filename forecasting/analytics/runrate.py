@@ -17,7 +17,10 @@ def close_on_as_of(deal_ids: pd.Series, at: pd.Timestamp, close_changes: pd.Data
     """Each deal's expected close date as it stood at ``at`` (NaT when unknown then)."""
     rows = close_changes[close_changes["at"] <= at]
     latest = rows.sort_values("at", kind="stable").drop_duplicates("opportunity_id", keep="last")
-    return deal_ids.map(latest.set_index("opportunity_id")["new_on"])
+    # reindex, not Series.map: pandas' map casts an empty mapper to float64 and then refuses
+    # the datetime values ("Cannot cast DatetimeArray to dtype float64").
+    by_deal = latest.set_index("opportunity_id")["new_on"]
+    return pd.Series(by_deal.reindex(deal_ids.to_numpy()).to_numpy(), index=deal_ids.index)
 
 
 def expected_new(

@@ -7,29 +7,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasting', '0003_recompute_run_lease'),
-        ('salesmgmt', '0004_two_factor_and_failed_tasks'),
+        ("forecasting", "0003_recompute_run_lease"),
+        ("salesmgmt", "0004_two_factor_and_failed_tasks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='KpiRequest',
+            name="KpiRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='salesmgmt.period')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="salesmgmt.period",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['requested_at', 'id'],
-                'indexes': [models.Index(fields=['started_at', 'finished_at'], name='kpi_request_state')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('started_at__isnull', True)), fields=('person', 'period'), name='kpi_request_one_pending_per_node')],
+                "ordering": ["requested_at", "id"],
+                "indexes": [
+                    models.Index(fields=["started_at", "finished_at"], name="kpi_request_state")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("started_at__isnull", True)),
+                        fields=("person", "period"),
+                        name="kpi_request_one_pending_per_node",
+                    )
+                ],
             },
         ),
     ]

@@ -7,8 +7,9 @@ worker is redelivered (acks_late) and simply runs again; one whose message was l
 re-enqueued by the reconciler once it has been started for longer than ``STALE_AFTER``.
 A finished batch then asks for its people's KPI rows (``KpiRequest``, coalesced the same way).
 
-KPIs are slower (about a second per batch on a 100-rep organisation: the subtree rows of the
-people's ancestors, up to the top, are rewritten from everybody's history) and slower-moving,
+KPIs are slower (0.5-1 s of CPU per batch on a 100-rep organisation however few people it
+has: their ancestors' subtree rows, up to the top, are figures over everybody's history, and
+medians do not update incrementally) and slower-moving,
 so they are debounced harder: one task claims every pending KPI request at most every
 ``FORECASTING_KPI_DEBOUNCE_SECONDS`` (60 by default). Bound: a KPI row reflects an edit within
 that window plus the rollup debounce and the two computations (seconds), unless a KPI batch is

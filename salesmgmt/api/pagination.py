@@ -4,19 +4,113 @@
 (or a ``cursor`` from a previous page) the list switches to cursor pagination ordered by
 ``(updated_at, id)``: stable while rows change, and a row edited during a sync moves to the
 end, so a client that follows ``next`` to the end sees every change exactly once more.
+
+The long lists (accounts, deals, activities: views with ``keyset_pagination = True``) page
+by default with a keyset in the list's own order (``?after=`` from ``next``, no ``count``):
+counting and sorting every visible row made a page cost what the whole list costs (an
+executive's activities: all 2,000,000). ``?page=`` still gives numbered pages with a count.
+
+Whatever the mode, a page is read in two steps inside one query: the page's ids sorted on
+the list's own table only, then those rows with their related rows joined (``narrow_slice``).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
+from django.db.models import F, OrderBy, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
 MAX_PAGE_SIZE = 500
 CURSOR_TRIGGERS = ("cursor", "updated_since")
+PAGE_TRIGGERS = ("page",)
+
+
+def _sort_key(field: str) -> OrderBy:
+    """``field`` as ``COALESCE(col, col)``: the same order, but no index can supply it."""
+    name = field.lstrip("-")
+    key = Coalesce(F(name), F(name))
+    return key.desc() if field.startswith("-") else key.asc()
+
+
+def narrow_slice(queryset: QuerySet, bounds: slice, *, sort_visible: bool = False) -> list:
+    """``list(queryset[bounds])``, sorting only the ids: the related rows are joined to the page.
+
+    The sort then carries the list table's ids and sort keys only, not every visible row
+    widened by its joins (a manager's 13,000 activities, each with owner, account and deal).
+    Still one query: ``WHERE id IN (SELECT id ... ORDER BY ... LIMIT n)``.
+
+    ``sort_visible``: the rows are a viewer's visible set (a few thousand, found through the
+    owner and deal indexes), so sort them rather than walk an index in the list's order:
+    PostgreSQL cannot size the visibility arrays and would walk the whole (occurred_at, id)
+    index, checking each row against them (60-100 ms for a rep).
+    """
+    query = queryset.query
+    plain = queryset._iterable_class is ModelIterable and query.order_by
+    if not plain or query.annotations or query.distinct or query.combinator or query.extra:
+        return list(queryset[bounds])  # not a plain ordered list of rows: slice it as it is
+    ids = queryset.values("pk")
+    if sort_visible and all(isinstance(field, str) for field in query.order_by):
+        ids = ids.order_by(*(_sort_key(field) for field in query.order_by))
+    page = queryset.model._default_manager.filter(pk__in=Subquery(ids[bounds]))
+    page = page.order_by(*query.order_by)
+    page.query.select_related = query.select_related
+    page.query.deferred_loading = query.deferred_loading
+    return list(page.prefetch_related(*queryset._prefetch_related_lookups))
+
+
+class _NarrowSlices:
+    """A queryset whose slices go through ``narrow_slice`` (what cursor pagination calls)."""
+
+    def __init__(self, queryset: QuerySet, *, sort_visible: bool) -> None:
+        self.queryset = queryset
+        self.sort_visible = sort_visible
+
+    def order_by(self, *fields) -> _NarrowSlices:
+        return _NarrowSlices(self.queryset.order_by(*fields), sort_visible=self.sort_visible)
+
+    def filter(self, *args, **kwargs) -> _NarrowSlices:
+        return _NarrowSlices(self.queryset.filter(*args, **kwargs), sort_visible=self.sort_visible)
+
+    def __getitem__(self, bounds: slice) -> list:
+        return narrow_slice(self.queryset, bounds, sort_visible=self.sort_visible)
+
+
+class NarrowPaginator(Paginator):
+    """Django's paginator whose pages are read with ``narrow_slice``."""
+
+    sort_visible = False
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = narrow_slice(self.object_list, slice(bottom, top), sort_visible=self.sort_visible)
+        return self._get_page(rows, number, self)
+
+
+def sorts_visible_rows(request, view) -> bool:
+    """Whether a long list (``keyset_pagination``) is a visible set rather than every row."""
+    user = getattr(request, "user", None)
+    return getattr(view, "keyset_pagination", False) and not getattr(user, "sees_everyone", True)
 
 
 class PagePagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+    sort_visible = False
+
+    def django_paginator_class(self, queryset, per_page) -> NarrowPaginator:  # type: ignore[override]
+        # DRF calls this to build its paginator: ours reads pages with narrow_slice.
+        paginator = NarrowPaginator(queryset, per_page)
+        paginator.sort_visible = self.sort_visible
+        return paginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.sort_visible = sorts_visible_rows(request, view)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class UpdatedCursorPagination(CursorPagination):
@@ -28,18 +122,71 @@ class UpdatedCursorPagination(CursorPagination):
         # Sync order is fixed, whatever ?ordering= asks for.
         return self.ordering
 
+    def paginate_queryset(self, queryset, request, view=None):
+        narrow = _NarrowSlices(queryset, sort_visible=sorts_visible_rows(request, view))
+        return super().paginate_queryset(narrow, request, view)
+
+
+def keyset_ordering(queryset: QuerySet) -> tuple[str, ...] | None:
+    """The list's order (its selector's, or ``?ordering=``) ending on the id; ``None`` when
+    a keyset cannot follow it (an expression, a related or a nullable first field)."""
+    ordering = list(queryset.query.order_by or queryset.model._meta.ordering)
+    if not ordering or not all(isinstance(field, str) for field in ordering):
+        return None
+    first = ordering[0].lstrip("-")
+    if "__" in first or first in ("?", "pk"):
+        return None
+    try:
+        if queryset.model._meta.get_field(first).null:
+            return None  # DRF's cursor cannot place a row after a NULL
+    except FieldDoesNotExist:
+        return None
+    if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
+        ordering.append("-id" if ordering[0].startswith("-") else "id")
+    return tuple(ordering)
+
+
+class ListCursorPagination(CursorPagination):
+    """Keyset pages in the list's own order: each page is one index range, no ``count``."""
+
+    cursor_query_param = "after"
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    list_ordering: tuple[str, ...] | None = None
+
+    def get_ordering(self, request, queryset, view):
+        return self.list_ordering
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # The selector's order, or what ?ordering= applied (the filters ran first).
+        self.list_ordering = keyset_ordering(queryset)
+        narrow = _NarrowSlices(queryset, sort_visible=sorts_visible_rows(request, view))
+        return super().paginate_queryset(narrow, request, view)
+
 
 class SyncPagination(BasePagination):
-    """Page numbers by default; cursor pagination when syncing (see module docstring)."""
+    """Page numbers by default; cursor pagination when syncing; a keyset on the long lists
+    unless ``?page=`` is given (see module docstring)."""
 
     def __init__(self) -> None:
         self.pages = PagePagination()
         self.cursor = UpdatedCursorPagination()
+        self.keyset = ListCursorPagination()
         self.active: BasePagination = self.pages
 
     def paginate_queryset(self, queryset, request, view=None):
-        syncing = any(name in request.query_params for name in CURSOR_TRIGGERS)
-        self.active = self.cursor if syncing else self.pages
+        params = request.query_params
+        if any(name in params for name in CURSOR_TRIGGERS):
+            self.active = self.cursor
+        elif (
+            getattr(view, "keyset_pagination", False)
+            and not any(name in params for name in PAGE_TRIGGERS)
+            and keyset_ordering(queryset) is not None
+        ):
+            self.active = self.keyset
+        else:
+            self.active = self.pages
         return self.active.paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
@@ -53,7 +200,8 @@ class SyncPagination(BasePagination):
             "properties": {
                 "count": {
                     "type": "integer",
-                    "description": "Total rows (page-number mode only).",
+                    "description": "Total rows (page-number mode only: with `page`, or on "
+                    "lists without keyset pages).",
                     "example": 123,
                 },
                 "next": link,
@@ -73,7 +221,12 @@ class SyncPagination(BasePagination):
             }
 
         return [
-            param("page", {"type": "integer", "minimum": 1}, "Page number (page-number mode)."),
+            param(
+                "page",
+                {"type": "integer", "minimum": 1},
+                "Page number (page-number mode, with `count`; accounts, opportunities and "
+                "activities use keyset pages unless it is given).",
+            ),
             param(
                 "page_size",
                 {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
@@ -83,5 +236,11 @@ class SyncPagination(BasePagination):
                 "cursor",
                 {"type": "string"},
                 "Opaque cursor from `next`/`previous` (cursor mode, ordered by updated_at).",
+            ),
+            param(
+                "after",
+                {"type": "string"},
+                "Opaque keyset position from `next`/`previous` (accounts, opportunities and "
+                "activities without `page`: the list's own order, no `count`).",
             ),
         ]

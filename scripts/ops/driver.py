@@ -21,6 +21,8 @@ from scripts.ops.forms import page_forms
 from scripts.ops.stack import BASE_URL
 
 TIMEOUT = 30
+# The kind of a conditional edit sent after an edit of the same deal got no clear answer.
+UNSURE_EDIT = "api PATCH opportunity after an unclear answer"
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Driver:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
+        self.unsure: set[int] = set()  # deals whose last edit got no clear answer
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -185,21 +188,37 @@ class Driver:
     def _edit_deal(self, session: requests.Session, pk: int, mine: dict) -> None:
         name = f"Load load-{uuid.uuid4().hex}"
         amount = f"{random.randint(1000, 99000)}.00"  # noqa: S311
+        # An edit answered with an error may still have committed (the database died between
+        # its commit and the reply): the next conditional edit then gets 412, as it should.
+        unsure = pk in self.unsure
+        self._confirm("deal_update_attempt", marker=name, opportunity=pk, amount=amount)
         response = self._call(
-            "api PATCH opportunity",
+            UNSURE_EDIT if unsure else "api PATCH opportunity",
             session,
             "PATCH",
             f"/api/v1/opportunities/{pk}/",
             json={"name": name, "amount": amount},
             headers={"If-Match": f'"{mine[pk]}"'},
         )
-        if response is not None and response.status_code == 200:
+        status = response.status_code if response is not None else 0
+        if status == 200:
             mine[pk] = response.json()["version"]
+            self.unsure.discard(pk)
             self._confirm("deal_update", marker=name, opportunity=pk, amount=amount)
             with self.lock:
                 self.deals[pk] = {"amount": amount, "at": time.monotonic()}
-        elif response is not None and response.status_code == 412:
-            mine.pop(pk)  # our version is stale (should not happen: one client per deal)
+        elif status == 412 and unsure:
+            # What a careful integration does: read the deal again, carry on from its version.
+            fresh = self._call(
+                "api GET opportunity", session, "GET", f"/api/v1/opportunities/{pk}/"
+            )
+            if fresh is not None and fresh.status_code == 200:
+                mine[pk] = fresh.json()["version"]
+                self.unsure.discard(pk)
+        elif status == 412:
+            mine.pop(pk)  # a stale version with no unsure edit before it: counted as a failure
+        else:
+            self.unsure.add(pk)
 
     # --- running -------------------------------------------------------------------------
 

@@ -116,7 +116,7 @@ def failures(stack: Stack, prefix: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def print_table(rows: list[dict], duration: int) -> dict:
+def print_table(rows: list[dict]) -> dict:
     """The per-type table; returns the aggregated row."""
     head = f"{'request':<48} {'count':>7} {'fail':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7}"
     print(head)
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         elapsed = time.monotonic() - started
         print()
-        total = print_table(rows, args.duration)
+        total = print_table(rows)
         requests = int(total.get("Request Count", 0))
         errors = int(total.get("Failure Count", 0))
         timings = json.loads((stack.dir / "load-timings.json").read_text())

@@ -67,6 +67,15 @@ def static_key() -> str:
     return digest.hexdigest()[:16]
 
 
+def _prune(paths, *, keep: int) -> None:
+    """Drop all but the ``keep`` newest cache entries (each schema change adds one)."""
+    for path in sorted(paths, key=lambda p: p.stat().st_mtime, reverse=True)[keep:]:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def _port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
@@ -387,6 +396,7 @@ class Stack:
                 capture_output=True,
             )
             partial.rename(dump)
+            _prune(CACHE_DIR.glob("seed-*.dump"), keep=4)
         mark = time.monotonic()
         self.manage("recompute_forecasts", "--all")
         log(f"Full recompute (in-process) in {_since(mark)}")
@@ -397,6 +407,7 @@ class Stack:
             del self.procs["collectstatic"]
             if not static_root.exists():  # a parallel run may have finished one first
                 static_partial.rename(static_root)
+                _prune((p for p in CACHE_DIR.glob("static-*") if p.suffix != ".partial"), keep=2)
             shutil.rmtree(static_partial, ignore_errors=True)
 
     def start_web(self) -> None:

@@ -21,6 +21,7 @@ class WriteCheck:
     confirmed: dict[str, int] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)
     duplicated: dict[str, list[str]] = field(default_factory=dict)
+    unconfirmed_applied: int = 0  # deals holding an edit whose answer was an error
 
     @property
     def ok(self) -> bool:
@@ -36,6 +37,8 @@ class WriteCheck:
             lost = len(self.missing.get(kind, []))
             twice = len(self.duplicated.get(kind, []))
             parts.append(f"{kind} {count - lost}/{count}" + (f" ({twice} twice)" if twice else ""))
+        if self.unconfirmed_applied:
+            parts.append(f"{self.unconfirmed_applied} deals hold an edit answered with an error")
         return ", ".join(parts) or "no writes confirmed"
 
 
@@ -71,20 +74,33 @@ def verify_writes(stack: Stack, records: list[dict]) -> WriteCheck:
         )
     }
     check.missing["deal_create"] = [m for pk, m in created.items() if pk not in present]
-    # Updates: each deal must hold the last update confirmed for it (one client per deal).
-    last: dict[int, dict] = {}
-    for record in by_kind.get("deal_update", []):
-        last[record["opportunity"]] = record
+    # Updates: each deal holds its last confirmed update, or one sent after it whose answer
+    # never came or was an error (it may have committed just before the failure: allowed,
+    # as long as it is whole). Records are in the order sent; one client per deal.
+    allowed: dict[int, set[tuple[str, str]]] = {}
+    for record in records:
+        value = (record.get("marker"), record.get("amount"))
+        if record["kind"] == "deal_update":
+            allowed[record["opportunity"]] = {value}
+        elif record["kind"] == "deal_update_attempt" and record["opportunity"] in allowed:
+            allowed[record["opportunity"]].add(value)
     check.confirmed["deal_update"] = len(by_kind.get("deal_update", []))
-    rows = dict(
-        (pk, (name, str(amount)))
+    rows = {
+        pk: (name, str(amount))
         for pk, name, amount in stack.query(
-            "SELECT id, name, amount FROM accounts_opportunity WHERE id = ANY(%s)", [list(last)]
+            "SELECT id, name, amount FROM accounts_opportunity WHERE id = ANY(%s)",
+            [list(allowed)],
         )
-    )
+    }
     check.missing["deal_update"] = [
-        r["marker"] for pk, r in last.items() if rows.get(pk) != (r["marker"], r["amount"])
+        f"deal {pk} holds {rows.get(pk)}"
+        for pk, values in allowed.items()
+        if rows.get(pk) not in values
     ]
+    last = {r["opportunity"]: r for r in by_kind.get("deal_update", [])}
+    check.unconfirmed_applied = sum(
+        1 for pk, r in last.items() if rows.get(pk) not in (None, (r["marker"], r["amount"]))
+    )
     return check
 
 

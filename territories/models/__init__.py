@@ -10,6 +10,7 @@ Money: every amount is in the reporting currency, quantized to cents with ROUND_
 """
 
 from .assignments import AccountTerritoryAssignment, AssignmentRun, TerritoryBalanceSnapshot
+from .attainment import AttainmentFigure, AttainmentPeriod
 from .planning import (
     BalanceFigure,
     CoverageFinding,
@@ -25,6 +26,8 @@ __all__ = [
     "AccountTerritoryAssignment",
     "AssignmentRule",
     "AssignmentRun",
+    "AttainmentFigure",
+    "AttainmentPeriod",
     "BalanceFigure",
     "CompanyTarget",
     "CoverageFinding",

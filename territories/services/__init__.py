@@ -7,6 +7,7 @@ from .assignments import (
     move_account_owners,
     rebalance_apply,
 )
+from .attainment import attainment_mark_changed, attainment_refresh, attainment_refresh_all
 from .balance import balance_snapshot_record, balance_week_record, week_start_of
 from .planning import (
     planning_mark_changed,
@@ -29,6 +30,9 @@ from .territories import (
 __all__ = [
     "account_move",
     "assignment_apply",
+    "attainment_mark_changed",
+    "attainment_refresh",
+    "attainment_refresh_all",
     "balance_snapshot_record",
     "balance_week_record",
     "company_target_allocate",

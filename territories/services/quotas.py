@@ -17,6 +17,7 @@ from .. import locks, selectors
 from ..models import CompanyTarget, Quota, QuotaChange
 from ..permissions import can_edit_quota_of, can_set_company_target
 from ..quota_rules import ramp_factor, ramped_amount
+from .attainment import attainment_mark_changed
 
 AUDITED_FIELDS = (
     "basis", "territory", "territory_quota", "assignment_share", "ramp_factor",
@@ -165,6 +166,7 @@ def quota_update(
         target=quota,
         details={"amount": quota.amount, "version": quota.version, "reason": reason},
     )
+    attainment_mark_changed(period_ids=[period.pk])
     return quota
 
 
@@ -237,4 +239,5 @@ def company_target_allocate(
             reason=f"{why} (owns no territory)",
             source=QuotaChange.Source.ALLOCATION,
         )
+    attainment_mark_changed(period_ids=[period.pk])
     return target

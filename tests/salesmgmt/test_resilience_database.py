@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 from django.test import Client
 
 from salesmgmt.api.authentication import ApiTokenAuthentication
+from salesmgmt.middleware import UNAVAILABLE_MESSAGE
 from tests.api_fixtures import api_client_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,7 @@ def test_api_view_database_error_gives_json_503(api_client_for, rep_a):  # noqa:
 
     assert_clean_503(response)
     assert response.json() == {
-        "detail": "The service is briefly unavailable (database unreachable). Try again shortly.",
+        "detail": UNAVAILABLE_MESSAGE,
         "code": "service_unavailable",
     }
 

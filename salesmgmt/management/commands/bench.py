@@ -5,11 +5,13 @@ Run on a seeded PostgreSQL database (``seed_demo --reps 1000 --opportunities 200
 over ``--iterations`` requests through the Django test client (after a warm-up), and the
 queries of one request, also for a smaller persona (the counts must be equal: constant).
 For the team dashboard and the executive rollup it also times the one hand-written query
-computing the same headline numbers (salesmgmt.bench.reference_sql) and prints page ÷ SQL
-at the median. Then the full forecast recompute and a 100,000-row CSV import (dry run and
-real, rolled back). Everything the benchmark creates (an account review when the seed has
-none, an API token, sessions, the imported rows) is rolled back. Exits 1 when a target is
-missed, unless ``--no-fail``.
+computing the same headline numbers from the source tables (salesmgmt.bench.reference_sql),
+checks that it returns the page's figures, and prints page ÷ SQL at p50 and p95 (and, for
+information, the old reference reading the precomputed rows). Then the full forecast
+recompute and a 100,000-row CSV import (dry run and real, rolled back). Everything the
+benchmark creates (an account review when the seed has none, an API token, sessions, the
+imported rows) is rolled back. Exits 1 when a target is missed (a figure of the reference
+query differing from the page's counts as one), unless ``--no-fail``.
 """
 
 from __future__ import annotations
@@ -87,9 +89,10 @@ class Command(BaseCommand):
         )
         rows: list[Row] = []
         ratios: list[tuple[str, float, float]] = []
+        checked: list[tuple[str, list[reference_sql.Mismatch]]] = []
         try:
             with transaction.atomic():
-                self._measure_pages(people, iterations, warmup, rows, ratios)
+                self._measure_pages(people, iterations, warmup, rows, ratios, checked)
                 raise _RollBack
         except _RollBack:
             pass
@@ -98,7 +101,7 @@ class Command(BaseCommand):
             extra.append(self._recompute(options["trials"]))
         if not options["quick"] and not options["skip_import"]:
             extra += self._import(people, options["import_rows"])
-        failed = self._report(rows, ratios, extra)
+        failed = self._report(rows, ratios, checked, extra)
         if failed and not options["no_fail"]:
             raise CommandError(f"{failed} target(s) missed.")
 
@@ -136,7 +139,7 @@ class Command(BaseCommand):
 
     # --- pages and API ----------------------------------------------------------------------
 
-    def _measure_pages(self, people, iterations, warmup, rows, ratios) -> None:
+    def _measure_pages(self, people, iterations, warmup, rows, ratios, checked) -> None:
         period = self._current_quarter()
         p = people
         client = {u.pk: self._client(u) for u in (p.executive, p.manager, p.small_manager)}
@@ -200,20 +203,30 @@ class Command(BaseCommand):
             reverse("forecasting:waterfall") + f"{q}&person={p.manager.pk}",
         )  # fmt: skip
         self._measure_api(p, iterations, warmup, rows)
-        for name, row, sql, params in (
+        checks = (
             (
                 "manager dashboard",
                 dash,
                 reference_sql.TEAM_DASHBOARD_SQL,
+                reference_sql.params_for(period=period, manager=p.manager),
+                reference_sql.PRECOMPUTED_TEAM_DASHBOARD_SQL,
                 {"manager": p.manager.pk, "period": period.pk},
+                lambda: reference_sql.dashboard_page_figures(manager=p.manager, period=period),
             ),
             (
                 "executive rollup",
                 rollup,
                 reference_sql.EXECUTIVE_ROLLUP_SQL,
+                reference_sql.params_for(period=period, root=p.executive),
+                reference_sql.PRECOMPUTED_EXECUTIVE_ROLLUP_SQL,
                 {"root": p.executive.pk, "period": period.pk},
+                lambda: reference_sql.rollup_page_figures(
+                    viewer=p.executive, root=p.executive, period=period
+                ),
             ),
-        ):
+        )
+        for name, row, sql, params, old_sql, old_params, page_figures in checks:
+            self.stderr.write(f"  measuring the reference SQL of the {name} ...")
             timing = time_calls(
                 lambda sql=sql, params=params: reference_sql.run(sql, params),
                 iterations=iterations,
@@ -221,6 +234,18 @@ class Command(BaseCommand):
             )
             rows.append(Row(f"  SQL: {name}", "one query", timing, 1))
             ratios.append((name, row.timing.p50 / timing.p50, row.timing.p95 / timing.p95))
+            # The reference must compute what the page shows, or its ratio means nothing.
+            mismatches = reference_sql.figures_match(
+                page_figures(), reference_sql.run_dicts(sql, params)
+            )
+            checked.append((name, mismatches))
+            # For information: the previous reference, which read the precomputed rows.
+            timing = time_calls(
+                lambda sql=old_sql, params=old_params: reference_sql.run(sql, params),
+                iterations=iterations,
+                warmup=warmup,
+            )
+            rows.append(Row("  SQL: precomputed rows", "one query", timing, 1))
 
     def _measure_api(self, p, iterations, warmup, rows) -> None:
         """The API as the typical manager (token auth); the small manager for the counts."""
@@ -292,7 +317,7 @@ class Command(BaseCommand):
 
     # --- report -----------------------------------------------------------------------------
 
-    def _report(self, rows: list[Row], ratios, extra: list[str]) -> int:
+    def _report(self, rows: list[Row], ratios, checked, extra: list[str]) -> int:
         failed = 0
         head = (
             f"{'target':<28} {'persona':<14} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
@@ -319,6 +344,15 @@ class Command(BaseCommand):
                 f"ratio page ÷ SQL, {name}: {at_p50:.2f} at p50 (target <= {RATIO_MAX:.0f}: "
                 f"{'PASS' if ok else 'FAIL'}); {at_p95:.2f} at p95"
             )
+        for name, mismatches in checked:
+            failed += bool(mismatches)
+            verdict = "PASS" if not mismatches else f"FAIL, {len(mismatches)} differ"
+            self.stdout.write(f"reference SQL computes the {name}'s figures: {verdict}")
+            for mismatch in mismatches[:10]:
+                self.stdout.write(
+                    f"  person {mismatch.person_id}, {mismatch.figure}: page {mismatch.page}, "
+                    f"SQL {mismatch.sql}"
+                )
         for line in extra:
             self.stdout.write(line)
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
