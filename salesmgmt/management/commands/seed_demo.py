@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from coaching.services import compliance_refresh
 from forecasting import signals as forecast_signals
 from salesmgmt.demo_data import DEMO_PASSWORD, DemoResult, load_demo_data
 from salesmgmt.errors import ApplicationError
@@ -66,6 +67,10 @@ class Command(BaseCommand):
                     progress=progress,
                 )
                 created, counts = load_demo_territories(seed=options["seed"], progress=progress)
+                if result.created or created:
+                    # The team dashboard reads compliance precomputed per rep; fill it now so
+                    # the first view of the demo is not the live fallback.
+                    compliance_refresh(force=True)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         result.counts.update(counts)
