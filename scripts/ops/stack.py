@@ -344,10 +344,15 @@ class Stack:
     # --- the application ------------------------------------------------------------------
 
     def _seed_key(self) -> str:
-        """Changes with the schema, the demo data generator and the seed's size."""
+        """Changes with the seed's size and any application code.
+
+        All of it, not only the schema and the demo generator: the seed also stores what the
+        services compute (attainment, compliance, planning snapshots), and a dump made by older
+        code would hand the scenarios stale aggregates.
+        """
         digest = hashlib.sha256(f"{self.reps}/{self.opportunities}/{pg_bin('postgres')}".encode())
-        sources = [*ROOT.glob("*/migrations/*.py"), *ROOT.glob("salesmgmt/demo_data/*.py")]
-        sources.append(ROOT / "salesmgmt/management/commands/seed_demo.py")
+        apps = ["salesmgmt", "accounts", "territories", "forecasting", "coaching", "compensation"]
+        sources = [path for app in apps for path in ROOT.glob(f"{app}/**/*.py")]
         for path in sorted(sources):
             digest.update(str(path.relative_to(ROOT)).encode())
             digest.update(path.read_bytes())
