@@ -4,12 +4,12 @@ import os
 
 from celery import Celery
 
-from .broker_workarounds import guard_restore_unacked
+from .broker_workarounds import guard_closed_connection
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmgmt.settings.local")
 
 # Before any worker connects: a Redis restart must not kill the worker (see the module).
-guard_restore_unacked()
+guard_closed_connection()
 
 app = Celery("salesmgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -9,7 +9,7 @@ from celery import Celery
 from django.core.cache import cache
 from kombu.transport import redis as kombu_redis
 
-from salesmgmt.broker_workarounds import guard_restore_unacked
+from salesmgmt.broker_workarounds import guard_closed_connection
 from salesmgmt.task_queue import enqueue
 
 
@@ -76,8 +76,8 @@ def test_eager_mode_never_coalesces(probe):
 
 
 def test_restore_of_unacked_messages_on_a_torn_down_connection_does_not_raise(caplog):
-    guard_restore_unacked()
-    guard_restore_unacked()  # idempotent: wrapping twice would hide the original
+    guard_closed_connection()
+    guard_closed_connection()  # idempotent: wrapping twice would hide the original
     qos = kombu_redis.QoS.__new__(kombu_redis.QoS)
     qos._delivered = {"tag": object()}
     qos.channel = mock.Mock()
@@ -91,7 +91,7 @@ def test_restore_of_unacked_messages_on_a_torn_down_connection_does_not_raise(ca
 
 
 def test_other_attribute_errors_still_raise():
-    guard_restore_unacked()
+    guard_closed_connection()
     qos = kombu_redis.QoS.__new__(kombu_redis.QoS)
     qos._delivered = {}
     qos.channel = mock.Mock()
@@ -99,3 +99,16 @@ def test_other_attribute_errors_still_raise():
 
     with pytest.raises(AttributeError, match="something else"):
         qos.restore_unacked()
+
+
+def test_using_a_channel_whose_transport_is_gone_is_a_connection_error():
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    guard_closed_connection()
+    channel = kombu_redis.Channel.__new__(kombu_redis.Channel)
+    channel.connection = None  # what kombu leaves once the connection was closed
+
+    # Celery logs a failed ack on a connection error and reconnects; an AttributeError here
+    # used to be "unrecoverable" and stop the worker.
+    with pytest.raises(RedisConnectionError):
+        channel._connparams()
