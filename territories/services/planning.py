@@ -25,6 +25,7 @@ from django.utils import timezone
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import User
 from salesmgmt.money import quantize_money
+from salesmgmt.task_queue import enqueue
 
 from .. import selectors
 from ..models import (
@@ -68,7 +69,9 @@ def planning_mark_changed() -> int:
 def _schedule_refresh() -> None:
     from ..tasks import refresh_territory_planning
 
-    refresh_territory_planning.apply_async(countdown=REFRESH_DELAY_SECONDS)
+    # Through the shared enqueue, like attainment: one message per debounce window, and a
+    # broker outage is logged rather than waited on.
+    enqueue(refresh_territory_planning, countdown=REFRESH_DELAY_SECONDS)
 
 
 def planning_refresh_request(*, actor: User, band: Decimal | None = None) -> None:
