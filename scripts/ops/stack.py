@@ -273,11 +273,21 @@ class Stack:
                 f"unix_socket_directories = '{self.pg_socket}'\n"
                 "fsync = on\nsynchronous_commit = on\nmax_connections = 200\n"
                 "shared_buffers = 256MB\n"
+                # Segments as files in the data folder, not in /dev/shm: a sandbox may mount
+                # /dev/shm small or closed to the postgres user, which only the postmaster
+                # (never initdb) trips over. No huge pages for the same reason.
+                "dynamic_shared_memory_type = mmap\nhuge_pages = off\n"
             )
 
     def start_postgres(self, *, fast_load: bool = False) -> None:
         options = ["-o", "-c fsync=off -c synchronous_commit=off"] if fast_load else []
-        self._pg_ctl("-l", str(self.pg_logs / "server.log"), "-w", "-t", "120", *options, "start")
+        server_log = self.pg_logs / "server.log"
+        try:
+            self._pg_ctl("-l", str(server_log), "-w", "-t", "120", *options, "start")
+        except RuntimeError as error:
+            # pg_ctl only says "Examine the log output": put the server's own words in the error.
+            tail = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else ""
+            raise RuntimeError(f"{error}\n--- {server_log} ---\n{tail}") from None
         self.pg_running = True
         self._wait(lambda: self._pg_ready(), 60, "PostgreSQL accepting connections")
 
