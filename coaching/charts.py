@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -26,26 +25,28 @@ def to_html(figure: go.Figure) -> str:
     return _spec_html(figure.to_plotly_json())
 
 
-# Bump when a figure function cached through cached_html changes how it draws: cached JSON
+# Bump when a figure function cached through cached_html changes how it draws: cached HTML
 # of the old look is then never read again (it expires after CHART_CACHE_SECONDS anyway).
-CHART_CACHE_VERSION = 1
+CHART_CACHE_VERSION = 2
 CHART_CACHE_SECONDS = 60 * 60
 
 
 def cached_html(build: Callable[[pd.DataFrame], go.Figure], frame: pd.DataFrame) -> str:
-    """``to_html(build(frame))``, reusing the figure's JSON while ``frame`` holds the same data.
+    """``to_html(build(frame))``, reusing the chart's HTML while ``frame`` holds the same data.
 
-    Building a plotly figure costs ~10 ms a chart; the dashboards' frames come from
-    precomputed rows that change a few times a day, so most views find the JSON cached.
+    Building a plotly figure costs ~10 ms a chart and turning it into HTML (with the template
+    JSON) a few more; the dashboards' frames come from precomputed rows that change a few
+    times a day, so most views find the HTML cached. The cached div keeps its id: one key is
+    one chart, so a page never shows the same id twice.
     """
     digest = hashlib.sha256(frame.to_json(orient="split").encode()).hexdigest()
     name = f"{build.__module__}.{build.__name__}"
     key = f"charts:{name}:{CHART_CACHE_VERSION}:{plotly.__version__}:{digest}"
-    spec_json = cache.get(key)
-    if spec_json is None:
-        spec_json = pio.to_json(build(frame), validate=False)
-        cache.set(key, spec_json, CHART_CACHE_SECONDS)
-    return _spec_html(json.loads(spec_json))
+    html = cache.get(key)
+    if html is None:
+        html = to_html(build(frame))
+        cache.set(key, html, CHART_CACHE_SECONDS)
+    return html
 
 
 def _spec_html(spec: dict) -> str:

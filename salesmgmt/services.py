@@ -13,6 +13,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .models import ApiToken, ExchangeRate, Period, Role, User
 
@@ -49,6 +50,7 @@ def create_user(
         user.set_unusable_password()
     user.full_clean()
     user.save()
+    aggregates_changed()  # a new member of a team
     return user
 
 
@@ -78,6 +80,7 @@ def update_user(*, user: User, actor: User | None = None, **changes: object) -> 
     user.full_clean()
     user.save()
     audit_record(action="user.updated", actor=actor, target=user, details=changes)
+    aggregates_changed()  # names, roles and who is active show on the dashboards
     return user
 
 
@@ -108,6 +111,7 @@ def set_manager(*, user: User, manager: User | None, actor: User | None = None) 
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
     _attainment_changed()
+    aggregates_changed()  # the teams the dashboards list
     audit_record(
         action="user.manager_set",
         actor=actor,

@@ -99,6 +99,13 @@ FLAG_COLUMNS = [
 ]
 
 
+ROLLUP_FIELDS = (
+    "person_id", "period_id", "scope", "closed_amount", "commit_amount", "best_case_amount",
+    "pipeline_amount", "cumulative_commit_amount", "cumulative_best_case_amount",
+)  # fmt: skip
+KPI_FIELDS = ("person_id", "period_id", "scope", "coverage", "activities_by_kind")
+
+
 def team_members(*, manager: User) -> list[User]:
     """The manager's active direct reports; a person without reports is their own team."""
     members = list(
@@ -119,8 +126,12 @@ def team_dashboard(*, manager: User, period: Period, today: dt.date | None = Non
     members = team_members(manager=manager)
     ids = [m.pk for m in members]
     attainment = attainment_by_user(period=period, user_ids=ids)
-    rollups = _by_scope(ForecastRollup.objects.filter(period=period, person_id__in=ids))
-    kpis = _by_scope(KpiSnapshot.objects.filter(period=period, person_id__in=ids))
+    # Only the columns the page shows: the KPI rows' JSON breakdowns and the rollups' model
+    # outputs would cost more to decode than the rest of the page's reads together.
+    rollups = _by_scope(
+        ForecastRollup.objects.filter(period=period, person_id__in=ids).only(*ROLLUP_FIELDS)
+    )
+    kpis = _by_scope(KpiSnapshot.objects.filter(period=period, person_id__in=ids).only(*KPI_FIELDS))
     member_ids = set(ids)
     flags: dict[int, dict[str, int]] = defaultdict(dict)
     counted = (

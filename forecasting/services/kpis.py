@@ -12,6 +12,7 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity, Stage
+from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 
 from .. import locks, writers
@@ -219,6 +220,7 @@ def recompute_kpis(
         locks.lock_kpi_writes()
         stale.delete()
         writers.insert_rows(KpiSnapshot, KPI_FIELDS, rows)
+        aggregates_changed()
     return len(rows)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 
 from .. import writers
@@ -235,6 +236,7 @@ def recompute_period(
         ).delete()
         written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
         written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
+        aggregates_changed()
     return written
 
 

@@ -1,4 +1,4 @@
-"""The dashboard charts' JSON is reused while their data is the same, and looks the same."""
+"""The dashboard charts' HTML is reused while their data is the same, and looks the same."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_other_data_is_another_chart():
 
     charts.cached_html(build, team(70.0))
     charts.cached_html(build, team(70.0))
-    assert len(calls) == 1  # the same data: the cached JSON
+    assert len(calls) == 1  # the same data: the cached HTML
 
     changed = charts.cached_html(build, team(75.0))
 

@@ -1,0 +1,121 @@
+"""The team dashboard renders its figures once per version of the aggregates it shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from coaching.services import compliance_refresh
+from forecasting.models import ForecastRollup, Scope
+from forecasting.services.flags import refresh_flags
+from forecasting.services.kpis import recompute_kpis_for_people
+from forecasting.services.recompute import recompute_people
+from salesmgmt import services as org_services
+from salesmgmt.aggregate_version import aggregates_changed, aggregates_version
+from territories.services import attainment_refresh
+from tests.coaching.factories import rollup, team
+from tests.factories import UserFactory
+
+# A view between two refreshes: session, user, period, quarters for the picker.
+CACHED_DASHBOARD_QUERIES = 4
+
+
+@pytest.fixture
+def members(period, manager_a):
+    reps = team(manager_a, 3, period=period)
+    attainment_refresh(period=period)
+    compliance_refresh(force=True)
+    return reps
+
+
+def figures_html(response) -> str:
+    """The charts and the team table (the rest of the page carries a fresh CSRF token)."""
+    html = response.content.decode()
+    return html[html.index('class="chart-grid"') : html.index("</table>")]
+
+
+def row_shown(client, rep) -> str:
+    """The team table's row of ``rep`` as the page shows it."""
+    html = client.get(reverse("coaching:team_dashboard")).content.decode()
+    row = html[html.index(f">{rep}</a>") :]
+    return row[: row.index("</tr>")]
+
+
+def test_a_second_view_reads_no_figures(client, django_assert_num_queries, members, manager_a):
+    client.force_login(manager_a)
+    first = client.get(reverse("coaching:team_dashboard"))
+
+    with django_assert_num_queries(CACHED_DASHBOARD_QUERIES):
+        second = client.get(reverse("coaching:team_dashboard"))
+
+    assert figures_html(second) == figures_html(first)
+    assert all(str(rep) in figures_html(second) for rep in members)
+
+
+def test_a_recomputed_rollup_shows_at_once(client, members, manager_a, period):
+    rep = members[0]
+    rollup(rep, period, cumulative_commit_amount=123456)
+    client.force_login(manager_a)
+    assert "123,456" in row_shown(client, rep)  # cached now
+
+    # the worker's incremental recompute rewrites the rep's rollups
+    recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
+
+    stored = ForecastRollup.objects.get(person=rep, period=period, scope=Scope.SUBTREE)
+    assert stored.cumulative_commit_amount != Decimal(123456)
+    assert "123,456" not in row_shown(client, rep)
+
+
+def test_people_changes_show_at_once(client, members, manager_a):
+    client.force_login(manager_a)
+    client.get(reverse("coaching:team_dashboard"))
+
+    org_services.update_user(user=members[1], first_name="Renamed")
+    newcomer = org_services.create_user(
+        username="newcomer", email="new@example.com", first_name="New", manager=manager_a
+    )
+    moved = UserFactory()
+    org_services.set_manager(user=moved, manager=manager_a)
+
+    html = client.get(reverse("coaching:team_dashboard")).content.decode()
+    assert "Renamed" in html
+    assert str(newcomer) in html
+    assert str(moved) in html
+
+
+@pytest.mark.parametrize(
+    "refresh",
+    [
+        pytest.param(
+            lambda period, rep: attainment_refresh(period=period, force=True), id="attainment"
+        ),
+        pytest.param(lambda period, rep: compliance_refresh(force=True), id="compliance"),
+        pytest.param(lambda period, rep: refresh_flags(), id="flags"),
+        pytest.param(
+            lambda period, rep: recompute_kpis_for_people(
+                person_ids=[rep.pk], period_ids=[period.pk]
+            ),
+            id="kpis",
+        ),
+    ],
+)
+def test_every_refresh_moves_the_version(members, period, refresh):
+    before = aggregates_version()
+
+    refresh(period, members[0])
+
+    assert aggregates_version() != before
+
+
+def test_the_version_moves_again_on_commit(db, django_capture_on_commit_callbacks):
+    before = aggregates_version()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        aggregates_changed()
+        during = aggregates_version()
+    assert during != before
+    for callback in callbacks:
+        callback()
+    # A page rendered between the write and its commit read the old rows: unreachable now.
+    assert aggregates_version() not in (before, during)
