@@ -80,7 +80,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	DEBUG=0 $(BIN)/python manage.py bench $(BENCH_ARGS)
 
-# Loopback only: a private PostgreSQL (55432), Redis (6390), gunicorn (8100) and Celery under
+# Loopback only: a private PostgreSQL (25432), Redis (6390), gunicorn (8100) and Celery under
 # /tmp/salesmgmt-ops-*, torn down on exit (scripts/ops/). Exit non-zero when a target is missed.
 load: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m scripts.ops.load

@@ -1,7 +1,7 @@
 """Load test and fault scenarios against a private, production-like stack (issue 8).
 
 `make load` / `make load-ci` run load.py, `make faults` / `make faults-ci` run faults.py;
-each starts what it needs (stack.py: PostgreSQL on 55432, Redis on 6390, gunicorn on 8100,
+each starts what it needs (stack.py: PostgreSQL on 25432, Redis on 6390, gunicorn on 8100,
 a Celery worker and beat, all under /tmp/salesmgmt-ops-*), prints its figures, tears
 everything down and exits non-zero when a target is missed. Loopback only.
 

@@ -1,6 +1,6 @@
 """A private, production-like salesmgmt stack under a temporary folder, torn down on exit.
 
-PostgreSQL (own cluster, fsync on, port 55432), Redis (own server, append-only file, port
+PostgreSQL (own cluster, fsync on, port 25432), Redis (own server, append-only file, port
 6390), gunicorn (4 workers, port 8100), a Celery worker and beat, all with the production
 settings (scripts/ops/settings.py only lifts the HTTPS-only switches for loopback HTTP).
 Nothing touches the machine's own PostgreSQL or Redis. Each component can be stopped,
@@ -31,7 +31,9 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-PG_PORT = 55432
+# Below the kernel's ephemeral range (32768-60999 here): a port in it can be taken at any
+# moment by some client's outgoing connection, and the server then cannot bind it.
+PG_PORT = 25432
 REDIS_PORT = 6390
 WEB_PORT = 8100
 HOST = "127.0.0.1"
@@ -77,9 +79,15 @@ def _prune(paths, *, keep: int) -> None:
 
 
 def _port_in_use(port: int) -> bool:
+    """Whether a server could not listen on ``port``: a listener, or any socket bound to it."""
     with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex((HOST, port)) == 0
+        # As the servers bind (SO_REUSEADDR): a closed connection in TIME_WAIT is no obstacle.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return True
+    return False
 
 
 def _since(mark: float) -> str:
