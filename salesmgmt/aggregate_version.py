@@ -8,7 +8,10 @@ from. The counter moves twice: at once, and again after the commit, because a pa
 between the two could have read the rows as they were before the commit; the second move
 makes that fragment unreachable too.
 
-The counter lives in the cache (Redis in production, shared by every process). Should Redis
+The counter lives in the cache: Redis with REDIS_URL, shared by every web and worker process;
+without it the process's own memory, which is right for the default single process (tasks
+run in it) but not for several web processes or a separate worker without Redis, whose
+refreshes then reach the other processes' fragments only at their expiry. Should Redis
 lose it, it starts again from a random value, never from a number whose fragments may still
 be stored; a bump lost while Redis is down is bounded by the fragments' own expiry
 (``FRAGMENT_SECONDS``).
