@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.response import TemplateResponse
 
 from . import services, two_factor, webhooks
+from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .forms import ThrottledAdminAuthenticationForm
 from .models import (
@@ -62,9 +63,12 @@ class UserAdmin(DjangoUserAdmin):
         manager = obj.manager
         if not change:
             obj.ancestor_path = manager.subtree_path if manager else "/"
-            super().save_model(request, obj, form, change)
-            return
         super().save_model(request, obj, form, change)
+        # Names, roles and who is active show on the cached team dashboards, and this form
+        # saves the user itself rather than through services.update_user.
+        aggregates_changed()
+        if not change:
+            return
         audit_record(
             action="user.changed_in_admin",
             actor=request.user,

@@ -119,3 +119,32 @@ def test_the_version_moves_again_on_commit(db, django_capture_on_commit_callback
         callback()
     # A page rendered between the write and its commit read the old rows: unreachable now.
     assert aggregates_version() not in (before, during)
+
+
+def test_a_change_in_the_admin_shows_at_once(client, members, manager_a, admin_user):
+    rep = members[0]
+    client.force_login(manager_a)
+    client.get(reverse("coaching:team_dashboard"))  # cached
+    client.force_login(admin_user)
+    url = f"/admin/salesmgmt/user/{rep.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields
+        and value is not None
+        and name not in ("password", "groups", "user_permissions")
+    }
+    data |= {
+        "first_name": "Adminrenamed",
+        "manager": manager_a.pk,
+        "date_joined_0": rep.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": rep.date_joined.strftime("%H:%M:%S"),
+    }
+
+    assert client.post(url, data).status_code == 302
+
+    rep.refresh_from_db()
+    client.force_login(manager_a)
+    table = figures_html(client.get(reverse("coaching:team_dashboard")))
+    assert f">{rep}</a>" in table  # "Adminrenamed ...", not only the admin's message
