@@ -70,6 +70,9 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    # What __str__ reads: API lists load only these (and the summary's) columns of a person.
+    STR_FIELDS = ("first_name", "last_name", "username")
+
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [

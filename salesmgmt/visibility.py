@@ -26,6 +26,18 @@ def visible_users(viewer: User) -> QuerySet[User]:
     return User.objects.filter(pk=viewer.pk)
 
 
+def visible_user_ids(viewer: User) -> list[int]:
+    """``visible_users``' ids, read now: one query for a manager, none for anyone else.
+
+    For long lists that test many rows against them: a literal array is a plain index
+    condition, where a subquery costs planning and compiling on every request. Not for
+    viewers who see everyone (their lists need no condition at all).
+    """
+    if viewer.role == Role.MANAGER and not viewer.sees_everyone:
+        return list(visible_users(viewer).order_by().values_list("pk", flat=True))
+    return [viewer.pk]
+
+
 def owned_by_visible(viewer: User, owner_field: str = "owner") -> Q:
     """A filter on ``owner_field`` that keeps rows owned by someone ``viewer`` sees."""
     if viewer.sees_everyone:

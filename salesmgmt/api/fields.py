@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from django.db.models import QuerySet
@@ -33,6 +34,17 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         self.visible = visible
         self.expanded = expanded
         super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo):
+        # DRF copies every declared field per serializer instance, through the arguments it
+        # was built with; a deep copy of ``queryset`` copies its whole query (a list request
+        # spent more time there than in rendering its rows). The queryset is a template that
+        # is never evaluated (get_queryset derives a new one per call), so it is shared.
+        kwargs = {
+            key: value if key == "queryset" else copy.deepcopy(value, memo)
+            for key, value in self._kwargs.items()
+        }
+        return self.__class__(*self._args, **kwargs)
 
     def get_queryset(self) -> QuerySet:
         request = self.context.get("request")

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 
 from salesmgmt.errors import ConflictError
 
+from .columns import related_only
 from .concurrency import (
     PreconditionFailed,
     check_if_match,
@@ -123,7 +124,9 @@ class VisibleGenericViewSet(IdempotencyMixin, viewsets.GenericViewSet):
 
 class ListMixin:
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = related_only(
+            self.filter_queryset(self.get_queryset()), self.get_serializer_class()
+        )
         if self.wants_csv():
             return self.csv_response(queryset)
         page = self.paginate_queryset(queryset)

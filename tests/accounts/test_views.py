@@ -590,8 +590,9 @@ def busy_rep(process, rep_a):
 # the page's stages, completion records), the current quarter and my attainment (people,
 # quotas, exchange rates, bookings), recent activities. (+1 for managers: pending list.)
 REP_HOME_QUERIES = 12
-# Opportunity list: session, user, people for the owner filter, deals count, deals page.
-OPPORTUNITY_LIST_QUERIES = 5
+# Opportunity list: session, user, people for the owner filter, the ids of the people a
+# manager sees (visible_user_ids), deals count, deals page.
+OPPORTUNITY_LIST_QUERIES = 6
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
 # such a change); activities (count, page); assignable owners; team members.

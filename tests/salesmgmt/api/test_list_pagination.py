@@ -161,6 +161,20 @@ def test_keyset_page_costs_two_queries_and_numbered_page_three(
 
 
 @pytest.mark.usefixtures("rows")
+@pytest.mark.parametrize("kind", LONG_LISTS)
+def test_a_managers_keyset_page_reads_their_people_first(
+    kind, manager_a, api_client_for, django_assert_num_queries
+):
+    client = api_client_for(manager_a)
+    client.get(f"/api/v1/{kind}/")
+
+    # the token, the ids of the people the manager sees (a literal array in the page's
+    # query), the page
+    with django_assert_num_queries(3):
+        client.get(f"/api/v1/{kind}/?expand=owner,account,opportunity,stage")
+
+
+@pytest.mark.usefixtures("rows")
 @pytest.mark.parametrize("sort_visible", [False, True])
 def test_narrow_slice_returns_the_same_rows_as_a_plain_slice(sort_visible, manager_a):
     listed = activity_list(viewer=manager_a)
