@@ -41,6 +41,7 @@ from .concurrency import (
 from .fields import VisibleRelatedField, parse_expand
 from .idempotency import IdempotencyMixin
 from .renderers import CSVRenderer, iter_csv
+from .representation import represent_rows
 
 CSV_CHUNK = 500
 
@@ -131,7 +132,7 @@ class ListMixin:
             return self.csv_response(queryset)
         page = self.paginate_queryset(queryset)
         serializer = self.get_serializer(page, many=True)
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(represent_rows(serializer.child, page))
 
     def csv_response(self, queryset) -> StreamingHttpResponse:
         """Every filtered row, unpaginated, serialized a chunk at a time as it streams."""
@@ -139,7 +140,7 @@ class ListMixin:
         def rows():
             iterator = queryset.iterator(chunk_size=CSV_CHUNK)
             while chunk := list(islice(iterator, CSV_CHUNK)):
-                yield from self.get_serializer(chunk, many=True).data
+                yield from represent_rows(self.get_serializer(chunk, many=True).child, chunk)
 
         response = StreamingHttpResponse(iter_csv(rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.basename}.csv"'
