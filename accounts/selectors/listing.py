@@ -109,6 +109,8 @@ def visible_activities(viewer: User) -> Q:
     people = visible_user_ids(viewer)
     return (
         Q(AnyOfIds("owner_id", people))
-        | Q(AnyOf("opportunity_id", _owned_deals(people).values("pk")))
+        # "on a deal a visible person owns", through the owner copied onto each activity
+        # (Activity.deal_owner): one index range a person instead of one a deal.
+        | Q(AnyOfIds("deal_owner_id", people))
         | Q(AnyOf("opportunity_id", _team_deals(people).values("opportunity_id")))
     )

