@@ -49,6 +49,8 @@ def related_columns(serializer_class: type[serializers.ModelSerializer]) -> tupl
     related: list[str] = []
     for name, field in serializer_class().fields.items():
         if not isinstance(field, VisibleRelatedField):
+            if field.source == "*" or "." in field.source:
+                return None  # computed, or read through a relation: it may need any column
             continue
         if field.source != name or "." in field.source:
             return None
