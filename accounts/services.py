@@ -41,6 +41,7 @@ EDITABLE_FIELDS = {
     "next_step",
     "owner",
     "account",
+    "external_id",
 }
 SELLING_ROLES = {Role.REP, Role.MANAGER, Role.EXECUTIVE}
 ACCOUNT_FIELDS = {
@@ -289,9 +290,13 @@ def create_opportunity(
     process: SalesProcess | None = None,
     forecast_category: str = "",
     next_step: str = "",
+    external_id: str = "",
     at: dt.datetime | None = None,
 ) -> Opportunity:
-    """Open a deal; its first stage follows from the process, its history starts now."""
+    """Open a deal; its first stage follows from the process, its history starts now.
+
+    ``external_id`` is the deal's id in the integrator's system (what CSV re-imports and
+    ``?external_id=`` find it by)."""
     from django.conf import settings
 
     at = at or timezone.now()
@@ -318,6 +323,7 @@ def create_opportunity(
         forecast_category=forecast_category
         or Opportunity._meta.get_field("forecast_category").default,
         next_step=next_step,
+        external_id=external_id,
         created_at=at,
     )
     deal.full_clean()

@@ -244,11 +244,10 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "closed_on",
             "lost_reason",
             "version",
-            "external_id",
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"currency": {"required": False}}
+        extra_kwargs = {"currency": {"required": False}, "external_id": {"required": False}}
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):

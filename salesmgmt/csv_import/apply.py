@@ -286,11 +286,9 @@ class OpportunityImporter(_OwnedImporter):
                 process=self.processes.get(record.get("process") or ""),
                 forecast_category=record.get("forecast_category") or "",
                 next_step=record.get("next_step") or "",
+                external_id=record.get("external_id") or "",
                 at=record.get("created_at"),
             )
-            if record.get("external_id"):
-                # create_opportunity takes no external id; it only labels the row for re-imports.
-                Opportunity.objects.filter(pk=deal.pk).update(external_id=record["external_id"])
         else:
             changes = _present(record, "name", "amount", "expected_close_on", "next_step")
             changes["account"] = account

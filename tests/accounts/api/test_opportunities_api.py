@@ -404,3 +404,30 @@ def test_extreme_updated_since_is_never_a_500(rep_client, deal, value):
     response = rep_client.get(URL, {"updated_since": value, "format": "csv"})
 
     assert response.status_code in (200, 400)
+
+
+# --- external ids ---------------------------------------------------------------------------
+
+
+def test_an_integrator_sets_and_changes_a_deals_external_id(rep_client, deal):
+    body = {
+        "name": "From the ERP",
+        "account": deal.account_id,
+        "amount": "10.00",
+        "expected_close_on": "2030-06-30",
+        "external_id": "ERP-1001",
+    }
+
+    created = rep_client.post(URL, body)
+    found = rep_client.get(f"{URL}?external_id=ERP-1001").json()["results"]
+    renamed = rep_client.patch(f"{URL}{created.json()['id']}/", {"external_id": "ERP-1002"})
+    too_long = rep_client.patch(f"{URL}{deal.pk}/", {"external_id": "x" * 65})
+
+    assert created.status_code == 201
+    assert created.json()["external_id"] == "ERP-1001"
+    assert [row["id"] for row in found] == [created.json()["id"]]
+    assert renamed.status_code == 200
+    assert Opportunity.objects.get(pk=created.json()["id"]).external_id == "ERP-1002"
+    assert too_long.status_code == 400
+    assert "external_id" in too_long.json()["fields"]
+    assert Opportunity.objects.get(pk=deal.pk).external_id == ""
