@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serve salesmgmt on 127.0.0.1:8000 with demo data: `make run` calls this after installing.
 #
-# Without REDIS_URL, Celery tasks run in-process (eagerly) and nothing else is started.
+# Without REDIS_URL, Celery tasks run in-process (eagerly) and `manage.py run_schedule` runs
+# the beat schedule's periodic jobs.
 # With REDIS_URL, tasks go through the broker, so a Celery worker and beat run in the
 # background and are stopped with the server (Ctrl-C, SIGTERM or the server exiting).
 set -euo pipefail
@@ -65,6 +66,10 @@ if [[ -n "${REDIS_URL:-}" ]]; then
     pids+=("$!")
 else
     log "No REDIS_URL: background tasks run in-process (no worker needed)"
+    # No beat either: the periodic jobs (webhook retries, sweeps, the nightly recompute) run
+    # in a small scheduler process of their own.
+    supervise schedule "$BIN/python" manage.py run_schedule &
+    pids+=("$!")
 fi
 
 log "Serving on http://${HOST}:${PORT}/ (Ctrl-C stops everything)"
