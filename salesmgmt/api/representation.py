@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import timezone
 from rest_framework import fields as drf_fields
 from rest_framework import serializers
@@ -28,23 +29,24 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import ISO_8601, api_settings
 
-# Fields whose to_representation returns a column's value unchanged (str, int, bool from
-# the database). Exact types only: a subclass may render differently.
-PASS_THROUGH = (
-    drf_fields.CharField,
-    drf_fields.EmailField,
-    drf_fields.URLField,
-    drf_fields.SlugField,
-    drf_fields.ChoiceField,
-    drf_fields.IntegerField,
-    drf_fields.BooleanField,
-)
+# Serializer fields whose to_representation returns the value of a model column of these
+# kinds unchanged (the database gives them str, int or bool). Exact serializer types only: a
+# subclass may render differently.
+PASS_THROUGH = {
+    drf_fields.CharField: (models.CharField, models.TextField),
+    drf_fields.EmailField: (models.CharField,),
+    drf_fields.URLField: (models.CharField,),
+    drf_fields.SlugField: (models.CharField,),
+    drf_fields.ChoiceField: (models.CharField, models.IntegerField),
+    drf_fields.IntegerField: (models.IntegerField,),
+    drf_fields.BooleanField: (models.BooleanField,),
+}
 
 Step = Callable[[object], object]
 
 
-def _column(serializer: serializers.Serializer, field: drf_fields.Field) -> str | None:
-    """The attribute name of the plain column ``field`` shows, if it shows one."""
+def _column(serializer: serializers.Serializer, field: drf_fields.Field) -> models.Field | None:
+    """The plain column ``field`` shows, if it shows one."""
     meta = getattr(serializer, "Meta", None)
     model = getattr(meta, "model", None)
     if model is None or "." in field.source or field.source == "*":
@@ -55,7 +57,7 @@ def _column(serializer: serializers.Serializer, field: drf_fields.Field) -> str 
         return None
     if not column.concrete or column.is_relation:
         return None
-    return column.attname
+    return column
 
 
 def _iso_datetime(field: drf_fields.DateTimeField, attname: str, zone) -> Step:
@@ -81,12 +83,15 @@ def _through_drf(field: drf_fields.Field) -> Step:
 
 
 def _step(serializer: serializers.Serializer, field: drf_fields.Field, zone) -> Step:
-    attname = _column(serializer, field)
-    if attname is not None and type(field) in PASS_THROUGH:
+    column = _column(serializer, field)
+    if column is None:
+        return _through_drf(field)
+    attname = column.attname
+    if isinstance(column, PASS_THROUGH.get(type(field), ())):
         return lambda row: getattr(row, attname)
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if (
-        attname is not None
+        isinstance(column, models.DateTimeField)
         and type(field) is drf_fields.DateTimeField
         and not hasattr(field, "timezone")
         and isinstance(output_format, str)
