@@ -143,7 +143,7 @@ def _summaries_save(
         changed.append(row)
     ComplianceSummary.objects.bulk_update(changed, SUMMARY_FIELDS, batch_size=500)
     ComplianceChange.objects.filter(pk__in=marker_ids).delete()
-    aggregates_changed()
+    aggregates_changed([row.user_id for row in changed])
     return [row.user_id for row in changed]
 
 

@@ -69,7 +69,7 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
     if period is not None:
         context |= {
             "dashboard": TeamFigures(manager=manager, period=period),
-            "aggregates_version": aggregates_version(),
+            "aggregates_version": aggregates_version(manager.pk),
             "uses_charts": True,
         }
     return render(request, "coaching/team_dashboard.html", context)

@@ -220,7 +220,7 @@ def recompute_kpis(
         locks.lock_kpi_writes()
         stale.delete()
         writers.insert_rows(KpiSnapshot, KPI_FIELDS, rows)
-        aggregates_changed()
+        aggregates_changed(None if person_ids is None else [int(pid) for pid in nodes])
     return len(rows)
 
 

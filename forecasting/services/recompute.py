@@ -236,7 +236,8 @@ def recompute_period(
         ).delete()
         written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
         written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
-        aggregates_changed()
+        # An incremental run rewrote the rows of these people and everyone above them.
+        aggregates_changed(None if owner_ids is None else nodes)
     return written
 
 

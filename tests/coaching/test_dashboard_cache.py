@@ -101,12 +101,55 @@ def test_people_changes_show_at_once(client, members, manager_a):
         ),
     ],
 )
-def test_every_refresh_moves_the_version(members, period, refresh):
-    before = aggregates_version()
+def test_every_refresh_moves_the_version(members, period, manager_a, refresh):
+    # the version the manager's dashboard caches under (global and the manager's own)
+    before = aggregates_version(manager_a.pk)
 
     refresh(period, members[0])
 
-    assert aggregates_version() != before
+    assert aggregates_version(manager_a.pk) != before
+
+
+def test_a_persons_change_moves_their_managers_chain_only(
+    rep_a, rep_b, manager_a, manager_b, executive, db
+):
+    versions = {p.pk: aggregates_version(p.pk) for p in (rep_a, manager_a, manager_b, executive)}
+    everything = aggregates_version()
+
+    aggregates_changed([rep_a.pk])
+
+    assert aggregates_version(rep_a.pk) != versions[rep_a.pk]
+    assert aggregates_version(manager_a.pk) != versions[manager_a.pk]
+    assert aggregates_version(executive.pk) != versions[executive.pk]
+    assert aggregates_version(manager_b.pk) == versions[manager_b.pk]
+    assert aggregates_version() == everything
+    # and a write without people (or with too many to chain) moves everyone's
+    aggregates_changed()
+    assert aggregates_version(manager_b.pk) != versions[manager_b.pk]
+
+
+def test_a_reps_edit_leaves_the_other_teams_dashboard_cached(
+    client, django_assert_num_queries, members, period, manager_a, manager_b
+):
+    others = team(manager_b, 2, period=period)
+    attainment_refresh(period=period, force=True)
+    compliance_refresh(force=True)
+    rep = members[0]
+    rollup(rep, period, cumulative_commit_amount=123456)
+    client.force_login(manager_b)
+    client.get(reverse("coaching:team_dashboard"))
+    client.force_login(manager_a)
+    assert "123,456" in row_shown(client, rep)
+
+    # the worker's incremental recompute of the rep, then their compliance after a call
+    recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
+    recompute_kpis_for_people(person_ids=[rep.pk], period_ids=[period.pk])
+
+    assert "123,456" not in row_shown(client, rep)
+    client.force_login(manager_b)
+    with django_assert_num_queries(CACHED_DASHBOARD_QUERIES):
+        other_team = client.get(reverse("coaching:team_dashboard"))
+    assert all(str(person) in figures_html(other_team) for person in others)
 
 
 def test_the_version_moves_again_on_commit(db, django_capture_on_commit_callbacks):
