@@ -97,7 +97,7 @@ def assignment_preview(
         from_id = here["territory_id"] if here else None
         if match.is_conflict:
             if everyone or from_id in territories:
-                rules = ", ".join(rule.name for rule in match.winners)
+                rules = _conflicting_rules(match.winners, None if everyone else territories)
                 plan.held.append(HeldAccount(row["id"], row["name"], f"rules disagree ({rules})"))
             continue
         target = match.territory_id
@@ -134,6 +134,16 @@ def assignment_preview(
             )
         )
     return plan
+
+
+def _conflicting_rules(winners, territories: dict[int, Territory] | None) -> str:
+    """The disagreeing rules' names, naming only rules of ``territories`` (None: all): a
+    rule of a territory the actor may not plan is another team's, counted but not named."""
+    named = [r.name for r in winners if territories is None or r.territory_id in territories]
+    others = len(winners) - len(named)
+    if others:
+        named.append(f"{others} rule{'s' if others > 1 else ''} of other territories")
+    return ", ".join(named)
 
 
 def named_account_ids() -> set[int]:
