@@ -21,6 +21,14 @@ from .world import ESCALATING_USERS_CSV, World
 PERSON_FIELDS = {"owner", "user", "rep", "person", "assignee", "requested_by", "manager"}
 # Field name -> model name where they differ.
 FIELD_MODELS = {"deal": "opportunity", "line": "statementline", "review": "accountreview"}
+# Fields whose plausible value the schema cannot tell (an import makes rep_a an admin: M2).
+NAMED_VALUES = {
+    "content": ESCALATING_USERS_CSV,
+    "dry_run": False,
+    "currency": "USD",
+    "country": "US",
+    "kind": "users",
+}
 # An address inside the machine: a webhook saved with it is the probe's SSRF (M1).
 INTERNAL_URL = "http://127.0.0.1:9/hook"
 
@@ -32,6 +40,7 @@ class FieldSpec:
     format: str = ""
     enum: tuple = ()
     read_only: bool = False
+    max_length: int | None = None
 
 
 @cache
@@ -62,7 +71,11 @@ def request_fields(template: str, method: str) -> list[FieldSpec] | None:
         if "oneOf" in prop or "anyOf" in prop:
             kind = _resolve(schema, (prop.get("oneOf") or prop.get("anyOf"))[0])
         kind = _resolve(schema, kind)
-        enum = tuple(v for v in kind.get("enum", ()) if v not in ("", None))
+        if kind.get("type") == "array":  # a list of choices: its choices
+            items = _resolve(schema, kind.get("items", {}))
+            enum = tuple(v for v in items.get("enum", ()) if v not in ("", None))
+        else:
+            enum = tuple(v for v in kind.get("enum", ()) if v not in ("", None))
         fields.append(
             FieldSpec(
                 name,
@@ -70,6 +83,7 @@ def request_fields(template: str, method: str) -> list[FieldSpec] | None:
                 kind.get("format", ""),
                 enum,
                 bool(prop.get("readOnly")),
+                kind.get("maxLength"),
             )
         )
     return [f for f in fields if not f.read_only]
@@ -101,16 +115,15 @@ def _app_model(model_name: str) -> tuple[str, str]:
     raise LookupError(model_name)
 
 
-def plausible_value(spec: FieldSpec, world: World, team: str, other_team: str):
-    """A value the field would accept, ids taken from ``team``'s records."""
+def plausible_value(spec: FieldSpec, world: World, team: str, person_id: int):
+    """A value the field would accept, ids taken from ``team``'s records; a person field
+    names ``person_id`` (the caller: a deal-team member taking a deal over, probe H1)."""
     if spec.name in PERSON_FIELDS and spec.type == "integer":
-        return world.first(User, other_team).pk
-    if spec.name == "content":
-        return ESCALATING_USERS_CSV
-    if spec.name == "dry_run":
-        return False
+        return person_id
+    if spec.name in NAMED_VALUES:
+        return NAMED_VALUES[spec.name]
     if spec.enum:
-        return spec.enum[0]
+        return [spec.enum[0]] if spec.type == "array" else spec.enum[0]
     if spec.type == "integer":
         return _record_id(world, spec.name, team) or 1
     if spec.type == "number":
@@ -131,12 +144,11 @@ def plausible_value(spec: FieldSpec, world: World, team: str, other_team: str):
         return INTERNAL_URL
     if spec.format == "email":
         return "sweep@example.com"
-    return "Sweep text"
+    return "Sweep text"[: spec.max_length or None]
 
 
-def plausible_body(fields: list[FieldSpec], world: World, team: str) -> dict:
-    other = "b" if team == "a" else "a"
-    return {spec.name: plausible_value(spec, world, team, other) for spec in fields}
+def plausible_body(fields: list[FieldSpec], world: World, team: str, person_id: int) -> dict:
+    return {spec.name: plausible_value(spec, world, team, person_id) for spec in fields}
 
 
 class _FormParser(HTMLParser):

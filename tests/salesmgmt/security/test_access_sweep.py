@@ -19,13 +19,12 @@ CI sends a fixed-seed sample (always including the riskiest crossings, see ``_al
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import urlsplit
-
-import pytest
 
 from salesmgmt.models import User
 
-from .bodies import PERSON_FIELDS, page_forms, plausible_body, request_fields
+from .bodies import page_forms, plausible_body, request_fields
 from .conftest import sample
 from .endpoints import PUBLIC, Endpoint, Target, discover, schema_operations, schema_template
 from .endpoints import targets as targets_of
@@ -36,7 +35,7 @@ PERSONAS = ["rep_a", "se_a", "rep_b", "manager_a", "manager_b", "executive", "ad
 SEES_EVERYONE = {"executive", "admin", "integrator"}
 # Who crosses the team line in every CI run: the other team's manager (the most rights
 # without visibility), the deal-team member, and the roles that see everything.
-ALWAYS = {"a": {"manager_b", "se_a"}, "b": {"manager_a", "rep_a"}}
+ALWAYS = {"a": {"manager_b", "se_a"}, "b": {"manager_a"}, "shared": {"manager_b", "rep_b"}}
 
 
 def outside(persona: str, target: Target) -> bool:
@@ -51,24 +50,36 @@ def outside(persona: str, target: Target) -> bool:
 
 
 def _always(case) -> bool:
-    persona, endpoint, target = case
-    if persona in SEES_EVERYONE or (persona == ANONYMOUS and endpoint.kind != "admin"):
-        return True
+    """The cases every CI run sends; the rest is sampled (SWEEP_FULL=1 sends all).
+
+    For each URL's first record: the crossings that matter most (ALWAYS: the other team's
+    manager, the deal-team member, a rep on the shared account), personal records as their
+    owner and as someone else, an integrator everywhere; anonymous reads; the admin's door
+    by its lists.
+    """
+    persona, endpoint, target, method = case
+    first = target.team is None or target.label.endswith("#0")
+    if endpoint.kind == "admin":
+        return persona in (ANONYMOUS, "rep_a") and endpoint.name.endswith("_changelist")
+    if persona == ANONYMOUS:
+        return method == "GET" and target.team in (None, "a") and first
+    if persona == "integrator":
+        return endpoint.kind == "api" or (target.team in (None, "a") and first)
     if target.owner is not None:
         return persona in ("rep_b", target.owner)
-    if target.team is not None and target.label.endswith("#0"):
-        return persona in ALWAYS[target.team]
-    return False
+    if target.team is None:
+        return persona in ("rep_a", "manager_b")
+    return first and persona in ALWAYS.get(target.team, set())
 
 
-def _cases(world) -> list[tuple[str, Endpoint, Target]]:
+def _cases(world) -> list[tuple[str, Endpoint, Target, str]]:
     cases = []
     for endpoint in discover():
         for target in targets_of(endpoint, world):
             for persona in [*PERSONAS, ANONYMOUS]:
                 if endpoint.kind == "admin" and persona not in ("admin", ANONYMOUS, "rep_a"):
                     continue  # the admin is staff-only: one non-staff persona proves the door
-                cases.append((persona, endpoint, target))
+                cases += [(persona, endpoint, target, method) for method in endpoint.methods]
     return cases
 
 
@@ -81,15 +92,23 @@ def _write_body(prober, persona, endpoint, target, method, forms):
         if not fields:
             return None
         team = target.team if target.team in TEAMS else team_of(persona) or "a"
-        return plausible_body(fields, prober.world, team)
+        return plausible_body(fields, prober.world, team, _person_for(prober, persona, team))
     form = forms.get((persona, target.url)) or forms.get((None, target.url))
     if form is None:
         return None
     form = dict(form)
-    if "owner" in form:  # the probe's reassignment (H1): to the other team's rep
+    if "owner" in form:  # the probe's reassignment (H1)
         team = target.team if target.team in TEAMS else team_of(persona) or "a"
-        form["owner"] = str(prober.world.first(User, "b" if team == "a" else "a").pk)
+        form["owner"] = str(_person_for(prober, persona, team))
     return form
+
+
+def _person_for(prober, persona: str, team: str) -> int:
+    """Who a person field names: the caller (taking a record over, as the probe's deal-team
+    member did), or for those who see everyone the other team's rep (a transfer across)."""
+    if persona in prober.personas and persona not in SEES_EVERYONE:
+        return prober.personas[persona].pk
+    return prober.world.first(User, "b" if team == "a" else "a").pk
 
 
 def _collect_forms(forms: dict, persona: str, url: str, content: bytes) -> None:
@@ -159,7 +178,8 @@ def test_every_path_argument_names_a_known_kind_of_record(sweep_world):
 
 
 def test_every_url_as_every_persona_reads_and_writes_only_what_it_may(sweep_world, prober):
-    cases = sample(_cases(sweep_world), keep=_always, fraction=0.15)
+    cases = sample(_cases(sweep_world), keep=_always, fraction=0.04)
+    print(f"{len(cases)} cases", Counter((p, e.kind) for p, e, _, _ in cases))
     failures: dict[tuple, str] = {}
     forms: dict[tuple, dict] = {}
     sent = 0
@@ -173,17 +193,12 @@ def test_every_url_as_every_persona_reads_and_writes_only_what_it_may(sweep_worl
             )
 
     # Reads first: the forms they show are the bodies of the writes.
-    for persona, endpoint, target in cases:
-        if "GET" in endpoint.methods:
+    for persona, endpoint, target, method in sorted(cases, key=lambda c: c[3] != "GET"):
+        if method == "GET":
             outcome = prober.send(persona, endpoint.kind, "GET", target.url)
-            sent += 1
-            record(persona, endpoint, target, "GET", outcome)
             if endpoint.kind == "page" and outcome.status == 200:
                 _collect_forms(forms, persona, target.url, outcome.content)
-    for persona, endpoint, target in cases:
-        for method in endpoint.methods:
-            if method == "GET":
-                continue
+        else:
             body = _write_body(prober, persona, endpoint, target, method, forms)
             outcome = prober.send(
                 persona,
@@ -193,18 +208,11 @@ def test_every_url_as_every_persona_reads_and_writes_only_what_it_may(sweep_worl
                 body=body,
                 compare_tables=outside(persona, target) and endpoint.kind != "admin",
             )
-            sent += 1
-            record(persona, endpoint, target, method, outcome)
+        sent += 1
+        record(persona, endpoint, target, method, outcome)
     assert sent > 300
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(
         sorted(failures.values())
     )
 
 
-@pytest.mark.parametrize("person_field", sorted(PERSON_FIELDS))
-def test_person_fields_are_filled_from_the_other_team(person_field, sweep_world):
-    """The reassignment probe needs someone outside the target team in every person field."""
-    from .bodies import FieldSpec, plausible_value
-
-    value = plausible_value(FieldSpec(person_field, "integer"), sweep_world, "a", "b")
-    assert value == sweep_world.personas["rep_b"].pk
