@@ -40,7 +40,8 @@ def empty_form() -> forms.Form:
 def next_url(request: HttpRequest, default: str) -> str:
     """Where a form asked to go back to, if it is on this site; else ``default``."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
+    # A path on this site only: anything else (a bare word) would be taken for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

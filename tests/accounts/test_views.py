@@ -164,6 +164,19 @@ def test_log_activity_redirect_ignores_foreign_next_urls(client, rep_a, deal_a):
     assert response.url == reverse("accounts:opportunity_detail", args=[deal_a.pk])
 
 
+@pytest.mark.parametrize("target", ["rep_home", "x"])
+def test_log_activity_redirect_ignores_a_next_that_is_not_a_path(client, rep_a, deal_a, target):
+    # A bare word reached redirect() as a URL name: NoReverseMatch, a 500 (bad-input sweep).
+    client.force_login(rep_a)
+
+    response = client.post(
+        reverse("accounts:activity_log"),
+        {"opportunity": deal_a.pk, "kind": "call", "next": target},
+    )
+
+    assert response.url == reverse("accounts:opportunity_detail", args=[deal_a.pk])
+
+
 # --- milestones ---------------------------------------------------------------------------------
 
 

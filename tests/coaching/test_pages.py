@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -363,3 +365,16 @@ def test_list_pages_query_budget(
         response = client.get(reverse(f"coaching:{page}"))
 
     assert response.status_code == 200
+
+
+def test_action_item_done_ignores_a_next_that_is_not_a_path(client, review_a, rep_a):
+    # A bare word reached redirect() as a URL name: NoReverseMatch, a 500 (bad-input sweep).
+    item = ActionItem.objects.create(
+        review=review_a, description="Call the CFO", owner=rep_a, due_on=dt.date(2026, 12, 1)
+    )
+    client.force_login(rep_a)
+
+    response = client.post(reverse("coaching:action_item_done", args=[item.pk]), {"next": "x"})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("coaching:review_detail", args=[review_a.pk]))

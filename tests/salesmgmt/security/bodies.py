@@ -13,7 +13,6 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Stage
-from salesmgmt.models import User
 
 from .world import ESCALATING_USERS_CSV, World
 

@@ -214,5 +214,3 @@ def test_every_url_as_every_persona_reads_and_writes_only_what_it_may(sweep_worl
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(
         sorted(failures.values())
     )
-
-
