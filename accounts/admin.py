@@ -1,5 +1,6 @@
-"""Admin for accounts and deals. Deal edits go through the services, so history is kept;
-audit tables (milestone completions, change log) are read-only."""
+"""Admin for accounts and deals. Account and deal edits go through the services, so their
+checks apply and history is kept; audit tables (milestone completions, change log) are
+read-only."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
     inlines = [ContactInline]
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, so the one reassignment check (accounts.services) applies here.
+        data = form.cleaned_data
+        if not change:
+            fields = {name: data[name] for name in services.ACCOUNT_FIELDS if name in data}
+            created = services.create_account(actor=request.user, **fields)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        editable = services.ACCOUNT_FIELDS
+        changes = {name: data[name] for name in form.changed_data if name in editable}
+        if changes:
+            services.update_account(actor=request.user, account=obj, **changes)
+            obj.refresh_from_db()
 
 
 @admin.register(Contact)

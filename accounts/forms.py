@@ -95,13 +95,23 @@ class OpportunityEditForm(PageForm):
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
     expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args, owner_choices: Iterable[User] = (), **kwargs) -> None:
+    def __init__(
+        self, *args, can_reassign: bool, owner_choices: Iterable[User] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.can_reassign = can_reassign
+        if not can_reassign:
+            # Not offered to those salesmgmt.visibility.may_reassign refuses: the current owner
+            # rides along hidden, and a different one posted by hand reaches the service, which
+            # refuses it with a clear message (403) rather than ignoring it.
+            self.fields["owner"].widget = forms.HiddenInput()
+            self.fields["owner"].required = False
         self.set_owner_choices(owner_choices)
 
     def set_owner_choices(self, people: Iterable[User]) -> None:
         """The drop-down offers only the people the actor may pick (no query per render)."""
-        self.fields["owner"].widget.choices = [(person.pk, str(person)) for person in people]
+        if self.can_reassign:
+            self.fields["owner"].widget.choices = [(person.pk, str(person)) for person in people]
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].upper()

@@ -14,7 +14,7 @@ from salesmgmt import webhooks
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
 from salesmgmt.money import RateTable, quantize_money
-from salesmgmt.visibility import can_see_user, manages
+from salesmgmt.visibility import can_see_user, manages, may_reassign
 
 from . import locks
 from .models import (
@@ -136,8 +136,15 @@ def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     raise PermissionDeniedError("You do not work on this opportunity.")
 
 
-def _ensure_assignable_owner(actor: User, owner: User) -> None:
-    """A deal or account can only be given to an active seller the actor can see."""
+def _ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | None) -> None:
+    """The one check before a deal or account gets ``owner`` (``current_owner``: who holds it
+    now; None for a new record): only those ``may_reassign`` allows take a record from its
+    owner, and the new owner is an active seller the actor can see (so a rep creates records
+    only for themselves)."""
+    if current_owner is not None and not may_reassign(actor, current_owner):
+        raise PermissionDeniedError(
+            "Only the owner's managers, executives and admins can give this record to someone else."
+        )
     if not owner.is_active or owner.role not in SELLING_ROLES:
         raise ValidationError({"owner": f"{owner} is not an active seller."})
     if not can_see_user(actor, owner):
@@ -184,7 +191,7 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 @transaction.atomic
 def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner)
+    _ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
     account.full_clean()
     account.save()
@@ -223,7 +230,8 @@ def update_account(
     expected_updated_at: dt.datetime | None = None,
     **changes: object,
 ) -> Account:
-    """Edit an account the actor can see; a new owner must be a seller in their team.
+    """Edit an account the actor can see; only the owner's managers (and executives, admins,
+    integrators) give it to someone else, an active seller they can see.
 
     The changes are applied to the row as locked now, not to the caller's copy, so fields
     someone else changed meanwhile are kept.
@@ -236,7 +244,7 @@ def update_account(
     account = locks.lock_account(account.pk)
     _ensure_unchanged(account, expected_updated_at)
     if "owner" in changes and changes["owner"].pk != account.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"])
+        _ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
     for name, value in changes.items():
         setattr(account, name, value)
     account.full_clean()
@@ -301,7 +309,7 @@ def create_opportunity(
 
     at = at or timezone.now()
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner)
+    _ensure_assignable_owner(actor, owner, current_owner=None)
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     currency = (currency or settings.REPORTING_CURRENCY).upper()
@@ -356,7 +364,7 @@ def update_opportunity(
     _bump(deal, expected_version)
     before = _tracked_state(deal)
     if "owner" in changes and changes["owner"].pk != deal.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"])
+        _ensure_assignable_owner(actor, changes["owner"], current_owner=deal.owner)
     moves_account = "account" in changes and changes["account"].pk != deal.account_id
     if moves_account and not _account_visible(actor, changes["account"]):
         raise ValidationError({"account": "No such account."})

@@ -63,3 +63,15 @@ def manages(manager: User, person: User) -> bool:
     if manager.role in (Role.EXECUTIVE, Role.ADMIN) or manager.is_superuser:
         return True
     return person.ancestor_path.startswith(manager.subtree_path)
+
+
+def may_reassign(actor: User, owner: User) -> bool:
+    """Whether ``actor`` may give a record that ``owner`` holds to someone else.
+
+    The one reassignment policy (deals, accounts; every page, API call, import and admin
+    form): the owner's managers (anyone above them), executives, admins and integrators
+    (sales-ops sync) may. The owner and the people working on the record with them may not,
+    not even to a teammate: a transfer moves pipeline and commission credit, which is the
+    owner's manager's call.
+    """
+    return actor.sees_everyone or manages(actor, owner)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 
 from salesmgmt.decorators import people_only
 from salesmgmt.selectors import user_list
-from salesmgmt.visibility import manages
+from salesmgmt.visibility import manages, may_reassign
 from territories.selectors import attainment_for, default_period
 
 from .. import selectors
@@ -76,7 +76,8 @@ def render_opportunity_detail(
         param="activities",
         base=page_url,
     )
-    owners = selectors.assignable_owners(viewer=viewer, opportunity=deal)
+    can_reassign = may_reassign(viewer, deal.owner)
+    owners = selectors.assignable_owners(viewer=viewer, opportunity=deal) if can_reassign else []
     context = {
         "deal": deal,
         "checklist": checklist,
@@ -93,7 +94,10 @@ def render_opportunity_detail(
         "return_url": page_url,
         "edit_form": edit_form
         or OpportunityEditForm(
-            initial=OpportunityEditForm.initial_for(deal), owner_choices=owners, auto_id="edit-%s"
+            initial=OpportunityEditForm.initial_for(deal),
+            can_reassign=can_reassign,
+            owner_choices=owners,
+            auto_id="edit-%s",
         ),
         "close_won_form": close_won_form
         or CloseWonForm(initial={"expected_version": deal.version}, auto_id="won-%s"),
