@@ -75,3 +75,19 @@ def may_reassign(actor: User, owner: User) -> bool:
     owner's manager's call.
     """
     return actor.sees_everyone or manages(actor, owner)
+
+
+def may_change_privileges(actor: User | None, *, in_session: bool) -> bool:
+    """Whether ``actor`` may change someone's role or admin rights (staff, superuser, groups).
+
+    Only an active administrator person signed in with a session (a page, the admin, the
+    API with session cookies): never an API token, never an integration, never a system job
+    without an actor. A leaked or over-broad token cannot make anyone an admin.
+    """
+    return (
+        actor is not None
+        and in_session
+        and actor.is_active
+        and not actor.is_integrator
+        and (actor.role == Role.ADMIN or actor.is_superuser)
+    )

@@ -63,8 +63,9 @@ class Importer:
     # Where a service's error on a model field shows up in the file.
     field_columns: dict[str, str] = {}
 
-    def __init__(self, actor: User, parsed: ParsedFile) -> None:
+    def __init__(self, actor: User, parsed: ParsedFile, *, in_session: bool = False) -> None:
         self.actor = actor
+        self.in_session = in_session  # signed in, not a token: may change roles (users)
         self.parsed = parsed
         self.errors: list[RowError] = []
 
@@ -415,13 +416,19 @@ class UserImporter(Importer):
         if user is not None:
             if user.email.lower() != record["email"]:
                 values["email"] = record["email"]
-            self.known[record["email"]] = org_services.update_user(user=user, **values)
+            self.known[record["email"]] = org_services.update_user(
+                user=user, actor=self.actor, in_session=self.in_session, **values
+            )
             return False
         username = record["email"][:150]
         if User.objects.filter(username=username).exists():
             raise ValidationError({"email": "Another account already uses this as a username."})
         self.known[record["email"]] = org_services.create_user(
-            username=username, email=record["email"], **values
+            username=username,
+            email=record["email"],
+            actor=self.actor,
+            in_session=self.in_session,
+            **values,
         )
         return True
 
@@ -436,13 +443,20 @@ class UserImporter(Importer):
             try:
                 with transaction.atomic():
                     self.known[record["email"]] = org_services.set_manager(
-                        user=user, manager=manager
+                        user=user, manager=manager, actor=self.actor
                     )
             except ValidationError as exc:
                 self.report(record, exc)
 
     def column_for(self, record, field_name):
         return {"manager": "manager_email", "username": "email"}.get(field_name, field_name)
+
+    def report(self, record, exc):
+        if isinstance(exc, PermissionDeniedError):
+            # The only refusal a row of people meets: a role it may not give.
+            self.error(record, "role", exc.message)
+            return
+        super().report(record, exc)
 
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -455,10 +469,16 @@ IMPORTERS: dict[str, type[Importer]] = {
 
 
 def apply(
-    *, kind: str, actor: User, parsed: ParsedFile, dry_run: bool, progress: Progress
+    *,
+    kind: str,
+    actor: User,
+    parsed: ParsedFile,
+    dry_run: bool,
+    progress: Progress,
+    in_session: bool = False,
 ) -> ApplyResult:
     """Run the import in one transaction; roll it back for a dry run or any error."""
-    importer = IMPORTERS[kind](actor, parsed)
+    importer = IMPORTERS[kind](actor, parsed, in_session=in_session)
     with transaction.atomic():
         result = importer.run(progress)
         if dry_run or result.errors:
