@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from salesmgmt.admin import ReadOnlyAdmin
+from salesmgmt.visibility import may_reassign
 
 from . import services, tasks
 from .models import (
@@ -24,6 +25,14 @@ from .models import (
 )
 
 
+def _owner_read_only(request, obj, fields) -> tuple:
+    """The owner is not offered to staff who may not reassign this record (the service
+    refuses them anyway)."""
+    if obj is not None and not may_reassign(request.user, obj.owner):
+        return (*fields, "owner")
+    return tuple(fields)
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
@@ -37,6 +46,9 @@ class AccountAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
     inlines = [ContactInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _owner_read_only(request, obj, super().get_readonly_fields(request, obj))
 
     def save_model(self, request, obj, form, change):
         # Through the services, so the one reassignment check (accounts.services) applies here.
@@ -124,6 +136,9 @@ class OpportunityAdmin(admin.ModelAdmin):
     raw_id_fields = ("account", "owner")
     readonly_fields = ("stage", "stage_entered_at", "status", "closed_on", "version")
     inlines = [TeamMemberInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _owner_read_only(request, obj, super().get_readonly_fields(request, obj))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -143,7 +143,9 @@ def _ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | 
     only for themselves)."""
     if current_owner is not None and not may_reassign(actor, current_owner):
         raise PermissionDeniedError(
-            "Only the owner's managers, executives and admins can give this record to someone else."
+            "Only the owner's managers, executives and admins can give this record to someone "
+            "else.",
+            extra={"field": "owner"},
         )
     if not owner.is_active or owner.role not in SELLING_ROLES:
         raise ValidationError({"owner": f"{owner} is not an active seller."})

@@ -97,6 +97,9 @@ class Importer:
             else:
                 for message in exc.messages:
                     self.error(record, "", message)
+        elif isinstance(exc, ApplicationError) and exc.extra.get("field"):
+            # A refusal about one field (e.g. a new owner the importer may not give): its column.
+            self.error(record, self.column_for(record, exc.extra["field"]), exc.message)
         else:
             self.error(record, "", getattr(exc, "message", str(exc)))
 
