@@ -136,7 +136,7 @@ def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     raise PermissionDeniedError("You do not work on this opportunity.")
 
 
-def _ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | None) -> None:
+def ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | None) -> None:
     """The one check before a deal or account gets ``owner`` (``current_owner``: who holds it
     now; None for a new record): only those ``may_reassign`` allows take a record from its
     owner, and the new owner is an active seller the actor can see (so a rep creates records
@@ -193,7 +193,7 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 @transaction.atomic
 def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner, current_owner=None)
+    ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
     account.full_clean()
     account.save()
@@ -246,7 +246,7 @@ def update_account(
     account = locks.lock_account(account.pk)
     _ensure_unchanged(account, expected_updated_at)
     if "owner" in changes and changes["owner"].pk != account.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
+        ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
     for name, value in changes.items():
         setattr(account, name, value)
     account.full_clean()
@@ -311,7 +311,7 @@ def create_opportunity(
 
     at = at or timezone.now()
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner, current_owner=None)
+    ensure_assignable_owner(actor, owner, current_owner=None)
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     currency = (currency or settings.REPORTING_CURRENCY).upper()
@@ -366,7 +366,7 @@ def update_opportunity(
     _bump(deal, expected_version)
     before = _tracked_state(deal)
     if "owner" in changes and changes["owner"].pk != deal.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"], current_owner=deal.owner)
+        ensure_assignable_owner(actor, changes["owner"], current_owner=deal.owner)
     moves_account = "account" in changes and changes["account"].pk != deal.account_id
     if moves_account and not _account_visible(actor, changes["account"]):
         raise ValidationError({"account": "No such account."})

@@ -306,3 +306,34 @@ def test_admin_account_edits_go_through_the_policy(rf, manager_a, admin_user, re
 
     scene.account.refresh_from_db()
     assert scene.account.owner == rep_a
+
+
+def _admin_account_post(client, account, owner):
+    data = {
+        "name": account.name,
+        "industry": "",
+        "region": "",
+        "country": "",
+        "state": "",
+        "owner": owner.pk,
+        "external_id": account.external_id,
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+    }
+    return client.post(reverse("admin:accounts_account_change", args=[account.pk]), data)
+
+
+def test_admin_form_shows_a_refused_owner_as_a_field_error(client, admin_user, rep_a, scene):
+    inactive = UserFactory(username="gone", is_active=False)
+    client.force_login(admin_user)
+
+    refused = _admin_account_post(client, scene.account, inactive)
+    moved = _admin_account_post(client, scene.account, rep_a)
+
+    assert refused.status_code == 200
+    assert "is not an active seller" in refused.text
+    assert moved.status_code == 302
+    scene.account.refresh_from_db()
+    assert scene.account.owner == rep_a
