@@ -230,7 +230,11 @@ def credited_bookings(*, period: Period, rates: RateTable) -> pd.Series:
     """Each person's credited bookings in the period, from the credit ledger (float, indexed by
     person_id; 1 query): what the forecast calls their closed amount."""
     totals = ledger.totals_by_person(ledger.period_entries(period=period, rates=rates))
-    return pd.Series({pid: float(amount) for pid, amount in totals.items()}, dtype=float)
+    return pd.Series(
+        [float(amount) for amount in totals.values()],
+        index=pd.Index(list(totals), dtype="int64", name="person_id"),
+        dtype=float,
+    )
 
 
 def own_rollups_frame(*, period: Period) -> pd.DataFrame:
