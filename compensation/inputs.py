@@ -117,12 +117,13 @@ def _credits(
     set[int],
 ]:
     """Credit per person per deal from the ledger: the period's credits and its debits (deals
-    closed earlier and cancelled in it), the deals, their amounts and the new logos (5
-    queries; 6 with overlay managers: the people credited).
+    closed earlier and cancelled in it), the deals, their amounts and the new logos (4
+    queries: rates, ledger rows, deals, first wins; 5 with overlay managers: the people).
 
     A deal closed and cancelled in this period nets to nothing and earns nothing.
     """
-    entries = ledger.period_entries(period=period)
+    rates = RateTable.load()
+    entries = ledger.period_entries(period=period, rates=rates)
     if overlay_ids:
         credited = {u.pk: u for u in User.objects.filter(pk__in={e.person_id for e in entries})}
         entries += ledger.overlay_entries(
@@ -137,7 +138,6 @@ def _credits(
         for deal in Opportunity.objects.filter(pk__in=deal_ids).order_by("closed_on", "id")
     }
     closed_here = {pk for pk, d in deals.items() if period.contains(d.closed_on)}
-    rates = RateTable.load()
     amounts = {pk: rates.convert(d.amount, d.currency, d.closed_on) for pk, d in deals.items()}
     credits: dict[int, dict[int, _Credit]] = defaultdict(lambda: defaultdict(_Credit))
     debits: dict[int, dict[int, _Credit]] = defaultdict(lambda: defaultdict(_Credit))

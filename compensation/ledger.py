@@ -321,12 +321,3 @@ def bookings_by_person(
 ) -> dict[int, Decimal]:
     """Each person's credited bookings (own primary rows) dated in the range (2 queries)."""
     return totals_by_person(ledger_entries(start_on=start_on, end_on=end_on, rates=rates))
-
-
-def deal_credit_days(opportunity: Opportunity) -> list[dt.date]:
-    """The days on which the deal has ledger rows: what a change to its credit makes stale."""
-    days = [opportunity.closed_on]
-    cancellation = getattr(opportunity, "cancellation", None)
-    if cancellation is not None:
-        days.append(cancellation.cancelled_on)
-    return [d for d in days if d is not None]
