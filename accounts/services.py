@@ -110,11 +110,12 @@ def _record_changes(
 
 
 def _attainment_changed(deal: Opportunity) -> None:
-    """Won bookings changed: territories refreshes its precomputed attainment after commit."""
-    # Imported here: territories.services imports this module (account moves).
-    from territories.services import attainment_mark_changed
+    """Won bookings changed: every figure built on the credit ledger (attainment, the closed
+    forecast of everyone credited, KPIs) is refreshed after commit."""
+    # Imported here: compensation imports this app (and territories.services this module).
+    from compensation.services import deal_credit_mark_changed
 
-    attainment_mark_changed(days=[deal.closed_on])
+    deal_credit_mark_changed(opportunity=deal)
 
 
 def _compliance_changed(*owner_ids: int) -> None:

@@ -22,6 +22,7 @@ from accounts.models import (
     Opportunity,
     OpportunityChange,
 )
+from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable
 
@@ -223,6 +224,17 @@ def changes_frame(
     frame = pd.DataFrame(list(rows), columns=["opportunity_id", "field", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+def credited_bookings(*, period: Period, rates: RateTable) -> pd.Series:
+    """Each person's credited bookings in the period, from the credit ledger (float, indexed by
+    person_id; 1 query): what the forecast calls their closed amount."""
+    totals = ledger.totals_by_person(ledger.period_entries(period=period, rates=rates))
+    return pd.Series(
+        [float(amount) for amount in totals.values()],
+        index=pd.Index(list(totals), dtype="int64", name="person_id"),
+        dtype=float,
+    )
 
 
 def own_rollups_frame(*, period: Period) -> pd.DataFrame:
