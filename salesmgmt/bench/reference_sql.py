@@ -2,7 +2,7 @@
 
 The benchmark times each and prints page time ÷ query time. The reference is what an analyst
 would write without the app: one query computing, from the source tables (deals, stages,
-category overrides, exchange rates, quotas, the reporting tree, forecast calls), the figures
+deals' chosen categories, exchange rates, quotas, the reporting tree, forecast calls), the figures
 the page shows for each of its rows: pipeline, best case, commit and closed (the effective
 category of every deal of the period in the person's subtree, converted at the rate in effect
 on its close day), cumulative commit and best case, bookings, quota, ramped quota and
@@ -43,17 +43,15 @@ pairs AS (
     -- Open deals closing in the period and deals won in it, in the reporting currency
     -- (cents, half up) at the rate of the close day; lost deals leave the forecast.
     SELECT o.owner_id,
+           -- accounts.forecast_categories: the rep's choice, else the stage's default.
            CASE WHEN o.status = 'won' THEN 'closed'
-                ELSE coalesce(nullif(ov.category, ''), s.default_forecast_category, 'pipeline')
+                ELSE coalesce(nullif(o.forecast_category, ''), s.default_forecast_category,
+                              'pipeline')
            END AS category,
            round(o.amount * CASE WHEN o.currency = %(reporting)s THEN 1 ELSE r.rate END, 2)
                AS amount
     FROM accounts_opportunity o
     LEFT JOIN accounts_stage s ON s.id = o.stage_id
-    LEFT JOIN LATERAL (
-        SELECT c.category FROM forecasting_categoryoverride c
-        WHERE c.opportunity_id = o.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1
-    ) ov ON true
     LEFT JOIN rates r ON r.currency = o.currency
          AND (r.is_first OR coalesce(o.closed_on, o.expected_close_on) >= r.from_on)
          AND (r.to_on IS NULL OR coalesce(o.closed_on, o.expected_close_on) < r.to_on)
