@@ -364,6 +364,8 @@ def update_opportunity(
 
     ``expected_version`` makes the edit conditional on nobody having changed the deal since
     the actor read it (the loser of a race gets a ConflictError, never a lost update).
+    ``forecast_category`` is the one way to choose the rep's category ("" clears the choice;
+    see ``_ensure_can_choose_category``); the save asks for the forecast refresh like any edit.
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
