@@ -15,20 +15,25 @@ ELSE coalesce(nullif(forecast_category, ''), stage.default_forecast_category, 'p
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Case, CharField, F, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
-CLOSED = "closed"
-FALLBACK = "pipeline"
+
+class EffectiveCategory(models.TextChoices):
+    """Every effective category: the ones a rep chooses plus Closed (follows from a won deal)."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    CLOSED = "closed", "Closed"
+    OMITTED = "omitted", "Omitted"
+
+
+CLOSED = EffectiveCategory.CLOSED.value
+FALLBACK = EffectiveCategory.PIPELINE.value
 WON, LOST = "won", "lost"
-# Labels of every effective category ("closed" follows from a won deal, never chosen).
-LABELS = {
-    "pipeline": "Pipeline",
-    "best_case": "Best case",
-    "commit": "Commit",
-    "omitted": "Omitted",
-    CLOSED: "Closed",
-}
+LABELS = dict(EffectiveCategory.choices)
 NOT_IN_FORECAST = "Not in forecast"
 
 

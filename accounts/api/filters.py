@@ -67,7 +67,7 @@ class OpportunityFilter(SyncFilterSet):
     # The rep's choice as stored; ``effective_forecast_category`` is what the forecast counts.
     forecast_category = filters.ChoiceFilter(choices=ForecastCategory.choices)
     effective_forecast_category = filters.ChoiceFilter(
-        choices=list(forecast_categories.LABELS.items()),
+        choices=forecast_categories.EffectiveCategory.choices,
         method="filter_effective_category",
         label="What the forecast counts: the chosen category, else the stage's default; "
         "closed for won deals.",

@@ -221,7 +221,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
         help_text='The chosen category; "" clears the choice (the stage default applies).',
     )
     effective_forecast_category = serializers.ChoiceField(
-        choices=list(forecast_categories.LABELS.items()),
+        choices=forecast_categories.EffectiveCategory.choices,
         read_only=True,
         allow_null=True,
         help_text="What the forecast counts: closed when won, null when lost, else the chosen "

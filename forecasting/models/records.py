@@ -6,19 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.forecast_categories import EffectiveCategory
 from salesmgmt.models import BaseModel
 
 from ..querysets import ForecastCallQuerySet
 
-
-class Category(models.TextChoices):
-    """The effective forecast category of a deal (``ForecastCategory`` plus Closed)."""
-
-    PIPELINE = "pipeline", "Pipeline"
-    BEST_CASE = "best_case", "Best case"
-    COMMIT = "commit", "Commit"
-    CLOSED = "closed", "Closed"
-    OMITTED = "omitted", "Omitted"
+# The effective forecast category of a deal: defined with its rule in accounts.
+Category = EffectiveCategory
 
 
 class Scope(models.TextChoices):
