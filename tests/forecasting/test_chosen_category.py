@@ -288,3 +288,30 @@ def test_snapshots_and_history_replays_count_the_choice(proposing, choose, rep_a
         "best_case"
     ]
     assert history.as_of(moment)["category"].tolist() == ["commit"]
+
+
+def test_a_csv_row_of_a_won_deal_with_a_category_is_refused_and_nothing_imported(
+    api_client_for,  # noqa: F811
+    rep_a,
+    process,
+    django_capture_on_commit_callbacks,
+):
+    AccountFactory(owner=rep_a, name="Hooli")
+    text = (
+        "account_name,name,amount,expected_close_on,status,closed_on,forecast_category\n"
+        "Hooli,Won with a category,100,2030-01-31,won,2030-01-31,commit\n"
+        "Hooli,Won without,100,2030-01-31,won,2030-01-31,\n"
+    )
+    api = api_client_for(rep_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/imports/",
+            {"kind": "opportunities", "content": text, "dry_run": False},
+            format="json",
+        )
+    job = api.get(f"/api/v1/imports/{response.json()['id']}/").json()
+
+    assert job["status"] == "failed"
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "forecast_category")]
+    assert not Opportunity.objects.exists()
