@@ -43,9 +43,9 @@ def every_case(process, rep_a):
 
 def test_the_python_orm_and_pandas_forms_of_the_rule_agree_on_every_case(every_case):
     deals = list(
-        every_case.annotate(
-            effective=forecast_categories.effective_category_expression()
-        ).order_by("pk")
+        every_case.annotate(effective=forecast_categories.effective_category_expression()).order_by(
+            "pk"
+        )
     )
     frame = pd.DataFrame(
         {
