@@ -88,7 +88,12 @@ class OpportunityEditForm(PageForm):
     amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(min_length=3, max_length=3)
     expected_close_on = forms.DateField(label="Close date", widget=DateInput)
-    forecast_category = forms.ChoiceField(choices=ForecastCategory.choices)
+    # The rep's choice; "" follows the stage's default (what a stage move may change).
+    forecast_category = forms.ChoiceField(
+        choices=[("", "Stage default (no choice)"), *ForecastCategory.choices],
+        required=False,
+        help_text="Your call on this deal; only open deals. A stage move never changes it.",
+    )
     next_step = forms.CharField(max_length=255, required=False)
     # Parses any active person: whether the actor may assign to them is the service's call,
     # so a refusal comes back as a clear error on this field.

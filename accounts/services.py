@@ -137,6 +137,24 @@ def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     raise PermissionDeniedError("You do not work on this opportunity.")
 
 
+def _ensure_can_choose_category(actor: User, deal: Opportunity, category: str) -> None:
+    """The rep's category: chosen by the owner, their managers, executives, admins and
+    integrators (not the deal team); only for an open deal ("" clears it anywhere)."""
+    if not (actor.sees_everyone or actor.pk == deal.owner_id or manages(actor, deal.owner)):
+        raise PermissionDeniedError(
+            "Only the deal's owner, their managers and executives choose its forecast category."
+        )
+    if category and not deal.is_open:
+        raise ValidationError(
+            {
+                "forecast_category": (
+                    f"Only an open deal gets a forecast category; this one is "
+                    f"{deal.get_status_display().lower()}."
+                )
+            }
+        )
+
+
 def ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | None) -> None:
     """The one check before a deal or account gets ``owner`` (``current_owner``: who holds it
     now; None for a new record): only those ``may_reassign`` allows take a record from its
@@ -331,8 +349,7 @@ def create_opportunity(
         amount=_clean_amount(amount),
         currency=currency,
         expected_close_on=expected_close_on,
-        forecast_category=forecast_category
-        or Opportunity._meta.get_field("forecast_category").default,
+        forecast_category=forecast_category,
         next_step=next_step,
         external_id=external_id,
         created_at=at,
@@ -358,6 +375,8 @@ def update_opportunity(
 
     ``expected_version`` makes the edit conditional on nobody having changed the deal since
     the actor read it (the loser of a race gets a ConflictError, never a lost update).
+    ``forecast_category`` is the one way to choose the rep's category ("" clears the choice;
+    see ``_ensure_can_choose_category``); the save asks for the forecast refresh like any edit.
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -368,6 +387,8 @@ def update_opportunity(
     before = _tracked_state(deal)
     if "owner" in changes and changes["owner"].pk != deal.owner_id:
         ensure_assignable_owner(actor, changes["owner"], current_owner=deal.owner)
+    if changes.get("forecast_category", deal.forecast_category) != deal.forecast_category:
+        _ensure_can_choose_category(actor, deal, str(changes["forecast_category"]))
     moves_account = "account" in changes and changes["account"].pk != deal.account_id
     if moves_account and not _account_visible(actor, changes["account"]):
         raise ValidationError({"account": "No such account."})

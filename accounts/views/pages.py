@@ -17,7 +17,7 @@ from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages, may_reassign
 from territories.selectors import attainment_for, default_period
 
-from .. import selectors
+from .. import forecast_categories, selectors
 from ..forms import (
     AccountSearchForm,
     ActivityLogForm,
@@ -89,6 +89,10 @@ def render_opportunity_detail(
         "activities": activities,
         # The owner's managers (and executives/admins) verify evidence, never their own.
         "can_review": manages(viewer, deal.owner),
+        # The new stage's default when the rep's choice differs: a hint, never written.
+        "proposed_category": forecast_categories.label(deal.proposed_stage_category)
+        if deal.proposed_stage_category
+        else "",
         "row_error": row_error,
         # Actions on this page come back to it, even when it was rendered by a refused POST.
         "return_url": page_url,

@@ -2,8 +2,8 @@
 
 The benchmark times each and prints page time ÷ query time. The reference is what an analyst
 would write without the app: one query computing, from the source tables (deals, stages,
-category overrides, credit splits, cancellations, exchange rates, quotas, the reporting tree,
-forecast calls), the figures the page shows for each of its rows: pipeline, best case and
+deals' chosen categories, credit splits, cancellations, exchange rates, quotas, the reporting
+tree, forecast calls), the figures the page shows for each of its rows: pipeline, best case and
 commit (the effective category of every open deal of the period in the person's subtree,
 converted at the rate in effect on its close day), closed and bookings (the credit ledger's
 rules: split shares or the owner's 100 % of deals won in the period, less the credit of deals
@@ -45,16 +45,14 @@ pairs AS (
     -- Open deals closing in the period, in the reporting currency (cents, half up) at the
     -- rate of the expected close day; lost deals leave the forecast, won ones are credits.
     SELECT o.owner_id,
-           coalesce(nullif(ov.category, ''), s.default_forecast_category, 'pipeline')
+           -- accounts.forecast_categories: the rep's choice, else the stage's default
+           -- (open deals only here: won ones are the ledger's credits below).
+           coalesce(nullif(o.forecast_category, ''), s.default_forecast_category, 'pipeline')
                AS category,
            round(o.amount * CASE WHEN o.currency = %(reporting)s THEN 1 ELSE r.rate END, 2)
                AS amount
     FROM accounts_opportunity o
     LEFT JOIN accounts_stage s ON s.id = o.stage_id
-    LEFT JOIN LATERAL (
-        SELECT c.category FROM forecasting_categoryoverride c
-        WHERE c.opportunity_id = o.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1
-    ) ov ON true
     LEFT JOIN rates r ON r.currency = o.currency
          AND (r.is_first OR o.expected_close_on >= r.from_on)
          AND (r.to_on IS NULL OR o.expected_close_on < r.to_on)

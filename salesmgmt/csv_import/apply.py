@@ -268,6 +268,20 @@ class OpportunityImporter(_OwnedImporter):
                 self.error(record, "process", "No sales process with this name.")
             if record.get("status") in ("won", "lost") and not record.get("closed_on"):
                 self.error(record, "closed_on", "Give the close date of a won or lost deal.")
+            self._check_category(record)
+
+    def _check_category(self, record: dict) -> None:
+        """A won or lost deal gets no chosen category (one it already has may be repeated)."""
+        category = record.get("forecast_category")
+        if not category or record.get("status") not in ("won", "lost"):
+            return
+        existing = self.existing.get(record.get("external_id") or "")
+        if existing is None or existing.forecast_category != category:
+            self.error(
+                record,
+                "forecast_category",
+                "Only an open deal gets a forecast category: leave it blank for a closed deal.",
+            )
 
     def apply_row(self, record):
         from accounts import services
@@ -298,9 +312,11 @@ class OpportunityImporter(_OwnedImporter):
             changes["account"] = account
             if owner is not None:
                 changes["owner"] = owner
-            for name in ("currency", "forecast_category"):
-                if record.get(name):
-                    changes[name] = record[name]
+            if record.get("currency"):
+                changes["currency"] = record["currency"]
+            if "forecast_category" in record:
+                # The rep's choice; a blank cell is no choice (the stage's default applies).
+                changes["forecast_category"] = record["forecast_category"] or ""
             if "next_step" in changes and changes["next_step"] is None:
                 changes["next_step"] = ""
             deal = services.update_opportunity(actor=self.actor, opportunity=deal, **changes)

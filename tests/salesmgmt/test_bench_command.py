@@ -14,7 +14,6 @@ from accounts.models import Opportunity
 from coaching.models import AccountReview
 from compensation import ledger
 from compensation.models import CreditSplit, DealCancellation
-from forecasting.models import CategoryOverride
 from forecasting.selectors.reads import period_get
 from forecasting.services.recompute import recompute_all
 from salesmgmt.bench import personas, reference_sql
@@ -87,13 +86,11 @@ def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
         amount=Decimal("333.33"),
         expected_close_on=period.end_on,
     )
-    # ... an owner's override (the latest row counts), one cleared, one deal lost.
-    for deal, categories in ((overridden, ["pipeline", "commit"]), (cleared, ["commit", ""])):
+    # ... a rep's chosen category, one cleared (the stage's default), one deal lost.
+    for deal, category in ((overridden, "commit"), (cleared, "")):
         Opportunity.objects.filter(pk=deal.pk).update(
-            status="open", closed_on=None, expected_close_on=middle
+            status="open", closed_on=None, expected_close_on=middle, forecast_category=category
         )
-        for category in categories:
-            CategoryOverride.objects.create(opportunity=deal, category=category, set_by=deal.owner)
     Opportunity.objects.filter(pk=lost.pk).update(status="lost", closed_on=middle)
     # A deal won in the period split 60/40 with another seller (odd cents), and one
     # won before the period and cancelled in it (the credit ledger's rules).
