@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django import forms
 from django.core.exceptions import ValidationError
 
+from salesmgmt.forms import MoneyField
 from salesmgmt.models import User
 
 from .models import Activity, ForecastCategory, Opportunity
@@ -85,7 +86,7 @@ class OpportunityEditForm(PageForm):
     """The fields a seller edits; ``expected_version`` is the version the form was read at."""
 
     name = forms.CharField(max_length=200)
-    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    amount = MoneyField()
     currency = forms.CharField(min_length=3, max_length=3)
     expected_close_on = forms.DateField(label="Close date", widget=DateInput)
     forecast_category = forms.ChoiceField(choices=ForecastCategory.choices)

@@ -1,7 +1,19 @@
-"""Money rules: one rounding rule and conversion into the reporting currency.
+"""Money rules: one rounding rule, one range, and conversion into the reporting currency.
 
 Rounding rule (used everywhere money is stored or shown): amounts are quantized to cents with
 ROUND_HALF_UP, the commercial rule people expect on statements and invoices.
+
+Range (every amount a person, a form, the API or a CSV import can enter): cents, and at most
+``MONEY_MAX`` = 99,999,999,999.99 (just under 10^11) in size; zero or more unless the field is a
+signed adjustment. Why this bound:
+
+- PostgreSQL stores inputs as numeric(14,2) or wider: 13 digits leave a digit of headroom.
+- SQLite stores decimals as float64, which gives back exactly any number of at most 15
+  significant digits; Django's reader fails on more (issue 14, M3: one 16-digit call made every
+  forecast page answer 500). 13 digits leave room for sums of a thousand maximal amounts.
+- pandas sums float64: whole cents are exact up to 2^53 cents (about 9 x 10^13), e.g. a million
+  deals averaging 90 million each, or 900 deals at the maximum.
+Ratios (shares, percentages, bands) are not money and keep their own, smaller fields.
 """
 
 from __future__ import annotations
@@ -12,10 +24,60 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
 
 from .errors import MissingExchangeRateError
 
 CENT = Decimal("0.01")
+MONEY_MAX = Decimal("99999999999.99")
+# Column size for money inputs: MONEY_MAX fits, and existing numeric(14,2) columns stay as they are.
+MONEY_MAX_DIGITS = 14
+MONEY_DECIMAL_PLACES = 2
+
+
+def money_range_message(*, signed: bool) -> str:
+    low = f"-{MONEY_MAX:,}" if signed else "0"
+    return f"Enter an amount between {low} and {MONEY_MAX:,}, in whole cents."
+
+
+@deconstructible
+class MoneyRangeValidator:
+    """The one money range: cents, at most MONEY_MAX in size, negative only when ``signed``."""
+
+    code = "money_range"
+
+    def __init__(self, *, signed: bool = False) -> None:
+        self.signed = signed
+
+    def __call__(self, value) -> None:
+        if value is None:
+            return
+        if not is_money(value, signed=self.signed):
+            raise ValidationError(money_range_message(signed=self.signed), code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MoneyRangeValidator) and other.signed == self.signed
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.signed))
+
+
+def is_money(value, *, signed: bool = False) -> bool:
+    """Whether ``value`` is a finite amount in whole cents within the one range."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    low = -MONEY_MAX if signed else Decimal(0)
+    if not amount.is_finite() or not low <= amount <= MONEY_MAX:
+        return False
+    return amount == amount.quantize(CENT)  # in range, so quantizing cannot overflow
+
+
+def money_validators(*, signed: bool = False) -> list[MoneyRangeValidator]:
+    """The ``validators=`` of a model field that stores an entered amount."""
+    return [MoneyRangeValidator(signed=signed)]
 
 
 def quantize_money(amount: Decimal) -> Decimal:
