@@ -75,6 +75,25 @@ def is_money(value, *, signed: bool = False) -> bool:
     return amount == amount.quantize(CENT)  # in range, so quantizing cannot overflow
 
 
+def parse_money(value: object, *, field: str, signed: bool = False) -> Decimal:
+    """``value`` as an amount in cents (ROUND_HALF_UP) within the one range, for services.
+
+    Raises ``ValidationError({field: ...})`` for anything else, huge numbers included (checked
+    before rounding: quantizing them would raise InvalidOperation, a 500).
+    """
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        raise ValidationError({field: "Enter a number."}) from None
+    if not amount.is_finite():
+        raise ValidationError({field: "Enter a number."})
+    if not signed and amount < 0:
+        raise ValidationError({field: "The amount must be zero or more."})
+    if abs(amount) > MONEY_MAX or abs(quantize_money(amount)) > MONEY_MAX:
+        raise ValidationError({field: money_range_message(signed=signed)})
+    return quantize_money(amount)
+
+
 def money_validators(*, signed: bool = False) -> list[MoneyRangeValidator]:
     """The ``validators=`` of a model field that stores an entered amount."""
     return [MoneyRangeValidator(signed=signed)]
