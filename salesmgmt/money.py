@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.deconstruct import deconstructible
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .errors import MissingExchangeRateError
 
@@ -36,31 +36,17 @@ MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
 
 
+def quantize_money(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def reporting_currency() -> str:
+    return settings.REPORTING_CURRENCY
+
+
 def money_range_message(*, signed: bool) -> str:
     low = f"-{MONEY_MAX:,}" if signed else "0"
     return f"Enter an amount between {low} and {MONEY_MAX:,}, in whole cents."
-
-
-@deconstructible
-class MoneyRangeValidator:
-    """The one money range: cents, at most MONEY_MAX in size, negative only when ``signed``."""
-
-    code = "money_range"
-
-    def __init__(self, *, signed: bool = False) -> None:
-        self.signed = signed
-
-    def __call__(self, value) -> None:
-        if value is None:
-            return
-        if not is_money(value, signed=self.signed):
-            raise ValidationError(money_range_message(signed=self.signed), code=self.code)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MoneyRangeValidator) and other.signed == self.signed
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.signed))
 
 
 def is_money(value, *, signed: bool = False) -> bool:
@@ -94,17 +80,22 @@ def parse_money(value: object, *, field: str, signed: bool = False) -> Decimal:
     return quantize_money(amount)
 
 
-def money_validators(*, signed: bool = False) -> list[MoneyRangeValidator]:
-    """The ``validators=`` of a model field that stores an entered amount."""
-    return [MoneyRangeValidator(signed=signed)]
+def money_validators(*, signed: bool = False) -> list:
+    """The ``validators=`` of a model field that stores an entered amount.
+
+    Plain min/max validators on purpose: DRF turns them into the serializer field's
+    ``min_value``/``max_value`` (so the OpenAPI schema states the range) and ``full_clean``
+    runs them for forms, the admin and the services.
+    """
+    return [
+        MinValueValidator(-MONEY_MAX if signed else Decimal(0)),
+        MaxValueValidator(MONEY_MAX),
+    ]
 
 
-def quantize_money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def reporting_currency() -> str:
-    return settings.REPORTING_CURRENCY
+def share_validators() -> list:
+    """A fraction between 0 and 1 (shares, ramp factors): a ratio, not money."""
+    return [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
 
 
 class RateTable:

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
-from salesmgmt.money import MONEY_MAX, money_validators
+from salesmgmt.money import MONEY_MAX, money_validators, share_validators
 
 from ..querysets import QuotaQuerySet
 from .territories import Territory
@@ -101,8 +101,12 @@ class Quota(BaseModel):
     territory_quota = models.DecimalField(
         max_digits=16, decimal_places=2, default=Decimal(0), validators=money_validators()
     )
-    assignment_share = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal(1))
-    ramp_factor = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal(1))
+    assignment_share = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal(1), validators=share_validators()
+    )
+    ramp_factor = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal(1), validators=share_validators()
+    )
     # A signed delta on top of the formula: the one money range, negative allowed.
     manager_adjustment = models.DecimalField(
         max_digits=16,
