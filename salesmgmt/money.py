@@ -3,16 +3,18 @@
 Rounding rule (used everywhere money is stored or shown): amounts are quantized to cents with
 ROUND_HALF_UP, the commercial rule people expect on statements and invoices.
 
-Range (every amount a person, a form, the API or a CSV import can enter): cents, and at most
+Range (every amount a person, a form, the API or a CSV import can enter): whole cents, at most
 ``MONEY_MAX`` = 99,999,999,999.99 (just under 10^11) in size; zero or more unless the field is a
 signed adjustment. Why this bound:
 
-- PostgreSQL stores inputs as numeric(14,2) or wider: 13 digits leave a digit of headroom.
+- PostgreSQL stores inputs as numeric(14,2) or wider: 13 digits leave a digit of headroom, and
+  the aggregate columns (numeric(16,2)) hold the sum of a thousand maximal amounts.
 - SQLite stores decimals as float64, which gives back exactly any number of at most 15
   significant digits; Django's reader fails on more (issue 14, M3: one 16-digit call made every
-  forecast page answer 500). 13 digits leave room for sums of a thousand maximal amounts.
-- pandas sums float64: whole cents are exact up to 2^53 cents (about 9 x 10^13), e.g. a million
-  deals averaging 90 million each, or 900 deals at the maximum.
+  forecast page answer 500). 13 digits read back to the cent.
+- pandas sums float64 (rollups, waterfall, balance): a total is exact to the cent while it stays
+  under about 10^13 (15 significant digits), e.g. 100 maximal amounts or a million deals
+  averaging 10 million; whole-cent totals in float64 would only go further (2^53 cents).
 Ratios (shares, percentages, bands) are not money and keep their own, smaller fields.
 """
 

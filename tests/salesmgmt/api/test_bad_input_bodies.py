@@ -9,6 +9,7 @@ from functools import cache
 
 import pytest
 from django.apps import apps
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
@@ -154,3 +155,18 @@ def test_a_json_body_over_the_limit_is_a_413(admin_client, settings):
     response = admin_client.post("/api/v1/accounts/", body, content_type="application/json")
 
     assert response.status_code == 413
+
+
+@pytest.mark.django_db
+def test_a_multipart_patch_is_checked_by_the_api_parser(api_client_for, rep_a, world):
+    account = world["rep_a"]["account"]
+    body = encode_multipart(BOUNDARY, {"name": "bad\x00name"})
+
+    response = api_client_for(rep_a).patch(
+        f"/api/v1/accounts/{account.pk}/", body, content_type=MULTIPART_CONTENT
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"name": ["Null characters are not allowed."]}
+    account.refresh_from_db()
+    assert account.name == "rep_a account"
