@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django import forms
 from django.core.exceptions import ValidationError
 
-from salesmgmt.forms import MoneyField
+from salesmgmt.forms import MAX_INTEGER, MoneyField
 from salesmgmt.models import User
 
 from .models import Activity, ForecastCategory, Opportunity
@@ -94,7 +94,9 @@ class OpportunityEditForm(PageForm):
     # Parses any active person: whether the actor may assign to them is the service's call,
     # so a refusal comes back as a clear error on this field.
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, owner_choices: Iterable[User] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -123,7 +125,9 @@ class OpportunityEditForm(PageForm):
 
 class CloseWonForm(PageForm):
     closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
 
 class CloseLostForm(PageForm):
@@ -131,7 +135,9 @@ class CloseLostForm(PageForm):
         max_length=200, error_messages={"required": "Say why the deal was lost."}
     )
     closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
 
 class MilestoneCompleteForm(PageForm):

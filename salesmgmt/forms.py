@@ -15,6 +15,11 @@ from . import security
 from .models import ApiToken, ImportKind
 from .money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
 
+# Largest value of an integer column (PostgreSQL ``integer``): versions, counts, priorities.
+MAX_INTEGER = 2**31 - 1
+# Largest id (``bigint``).
+MAX_ID = 2**63 - 1
+
 
 class MoneyField(forms.DecimalField):
     """An entered amount in the one money range (salesmgmt.money): cents, at most MONEY_MAX.

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import QuerySet
 
-from salesmgmt.forms import MoneyField
+from salesmgmt.forms import MAX_ID, MAX_INTEGER, MoneyField
 from salesmgmt.models import Period, User
 
 from .models import AssignmentRule, CompanyTarget, Quota, Territory, TerritoryOverlay
@@ -30,7 +30,7 @@ class ApplyMovesForm(forms.Form):
 class ApplyProposalForm(forms.Form):
     """Confirms a stored rebalancing proposal: its id and the fingerprint of its moves."""
 
-    proposal = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    proposal = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
     move_open_opportunities = forms.BooleanField(
         required=False, label="Also move the previous owner's open opportunities"
@@ -68,7 +68,9 @@ class QuotaEditForm(forms.Form):
     manager_adjustment = MoneyField(required=False, signed=True)
     amount = MoneyField(required=False, label="Explicit amount")
     reason = forms.CharField(max_length=255, help_text="Saved with the change in the audit log.")
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -152,15 +154,18 @@ class RuleForm(forms.Form):
         queryset=Territory.objects.filter(level=Territory.Level.TERRITORY).order_by("name")
     )
     priority = forms.IntegerField(
-        min_value=0, initial=100, help_text="Lower numbers are evaluated first and win."
+        min_value=0,
+        max_value=MAX_INTEGER,
+        initial=100,
+        help_text="Lower numbers are evaluated first and win.",
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
     countries = forms.CharField(required=False, help_text="Comma-separated; any one matches.")
     regions = forms.CharField(required=False)
     states = forms.CharField(required=False)
     industries = forms.CharField(required=False)
-    employee_count_min = forms.IntegerField(required=False, min_value=0)
-    employee_count_max = forms.IntegerField(required=False, min_value=0)
+    employee_count_min = forms.IntegerField(required=False, min_value=0, max_value=MAX_INTEGER)
+    employee_count_max = forms.IntegerField(required=False, min_value=0, max_value=MAX_INTEGER)
     annual_revenue_min = MoneyField(required=False)
     annual_revenue_max = MoneyField(required=False)
     named_account_ids = forms.CharField(

@@ -133,7 +133,7 @@ class AttainmentSerializer(serializers.Serializer):
 
 class AttainmentQuerySerializer(serializers.Serializer):
     period = serializers.PrimaryKeyRelatedField(queryset=Period.objects.all())
-    user = serializers.IntegerField(required=False, min_value=1)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     scope = serializers.ChoiceField(choices=["person", "company"], default="person")
 
 

@@ -104,3 +104,15 @@ def test_the_database_refuses_a_quota_outside_the_range(quota):
         Quota.objects.filter(pk=quota.pk).update(amount=MONEY_MAX + 1)
 
     assert Quota.objects.get(pk=quota.pk).amount == Decimal(1000)
+
+
+def test_quota_page_refuses_a_huge_version_on_the_form(client, manager_a, rep_a, q1, quota):
+    client.force_login(manager_a)
+    url = reverse("territories:quota_edit", args=[q1.pk, rep_a.pk])
+
+    response = client.post(
+        url, {"basis": "explicit", "amount": "5", "reason": "probe", "version": str(10**30)}
+    )
+
+    assert response.context["form"].errors["version"]
+    assert _unchanged(quota)
