@@ -6,6 +6,22 @@ import django.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
+# The check constraint below fails with a bare IntegrityError on rows outside the money range
+# (salesmgmt.money), which earlier versions accepted (issue 14: M3, negative revenue through
+# the API). Say which rows and how to find them instead; nothing is changed automatically.
+OUT_OF_RANGE = "FROM accounts_account WHERE annual_revenue < 0 OR annual_revenue > 99999999999.99"
+
+
+def refuse_rows_outside_the_money_range(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) {OUT_OF_RANGE}")
+        (count,) = cursor.fetchone()
+    if count:
+        raise RuntimeError(
+            f"{count} accounts hold annual revenues outside the money range of salesmgmt.money. "
+            f"Review them (SELECT * {OUT_OF_RANGE}), correct or delete them, then migrate again."
+        )
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -40,6 +56,7 @@ class Migration(migrations.Migration):
                 ],
             ),
         ),
+        migrations.RunPython(refuse_rows_outside_the_money_range, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="account",
             constraint=models.CheckConstraint(

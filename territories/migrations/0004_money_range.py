@@ -6,6 +6,29 @@ import django.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
+# The check constraint below fails with a bare IntegrityError on rows outside the money range
+# (salesmgmt.money), which earlier versions accepted (issue 14: M3, negative revenue through
+# the API). Say which rows and how to find them instead; nothing is changed automatically.
+OUT_OF_RANGE = (
+    "FROM territories_quota WHERE "
+    "amount > 99999999999.99 OR "
+    "territory_quota < 0 OR "
+    "territory_quota > 99999999999.99 OR "
+    "manager_adjustment < -99999999999.99 OR "
+    "manager_adjustment > 99999999999.99"
+)
+
+
+def refuse_rows_outside_the_money_range(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) {OUT_OF_RANGE}")
+        (count,) = cursor.fetchone()
+    if count:
+        raise RuntimeError(
+            f"{count} quotas hold amounts outside the money range of salesmgmt.money. "
+            f"Review them (SELECT * {OUT_OF_RANGE}), correct or delete them, then migrate again."
+        )
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -120,6 +143,7 @@ class Migration(migrations.Migration):
                 ],
             ),
         ),
+        migrations.RunPython(refuse_rows_outside_the_money_range, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="quota",
             constraint=models.CheckConstraint(
