@@ -51,12 +51,12 @@ FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data"
 
 
 class InputSanitationMiddleware:
-    """Refuses a NUL or a lone surrogate in a query string or a POSTed form with a 400.
+    """Refuses a NUL or a lone surrogate in a query string or a page's POSTed form with a 400.
 
     The one sanitation point (salesmgmt.input_sanitation) for what is not JSON: a NUL reaches
-    PostgreSQL as an error from search boxes, filters and free-text fields alike. JSON bodies
-    (and PUT/PATCH forms) are checked by the API's parsers. Reading ``request.POST`` here is
-    what the CSRF check does next anyway, and DRF reuses it.
+    PostgreSQL as an error from search boxes, filters and free-text fields alike. Page forms
+    are read here, as the CSRF check does next anyway; API bodies of every kind are checked by
+    the API's parsers (salesmgmt.api.parsers), so the raw body stays readable for them.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -64,7 +64,7 @@ class InputSanitationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         problem = find_pair_problem(request.GET.items())
-        if problem is None and request.method == "POST" and _is_form(request):
+        if problem is None and _is_page_form_post(request):
             problem = find_pair_problem(
                 [*request.POST.items(), *((k, f.name or "") for k, f in request.FILES.items())]
             )
@@ -73,8 +73,12 @@ class InputSanitationMiddleware:
         return self.get_response(request)
 
 
-def _is_form(request: HttpRequest) -> bool:
-    return request.content_type in FORM_CONTENT_TYPES
+def _is_page_form_post(request: HttpRequest) -> bool:
+    return (
+        request.method == "POST"
+        and request.content_type in FORM_CONTENT_TYPES
+        and not request.path.startswith("/api/")
+    )
 
 
 def _bad_text_response(request: HttpRequest, field: str, reason: str) -> HttpResponse:

@@ -170,3 +170,20 @@ def test_a_multipart_patch_is_checked_by_the_api_parser(api_client_for, rep_a, w
     assert response.json()["fields"] == {"name": ["Null characters are not allowed."]}
     account.refresh_from_db()
     assert account.name == "rep_a account"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_multipart", [False, True], ids=["urlencoded", "multipart"])
+def test_a_form_post_to_the_api_is_checked_by_its_parser(api_client_for, rep_a, as_multipart):
+    before = _row_counts()
+    data = {"name": "bad\x00name"}
+    if as_multipart:
+        body, content_type = encode_multipart(BOUNDARY, data), MULTIPART_CONTENT
+    else:
+        body, content_type = "name=bad%00name", "application/x-www-form-urlencoded"
+
+    response = api_client_for(rep_a).post("/api/v1/accounts/", body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"name": ["Null characters are not allowed."]}
+    assert _row_counts() == before
