@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
+from salesmgmt.money import MONEY_MAX, money_validators
 
 from . import forecast_categories
 from .querysets import (
@@ -32,7 +33,9 @@ class Account(BaseModel):
     name = models.CharField(max_length=200)
     industry = models.CharField(max_length=80, blank=True, db_index=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=money_validators()
+    )
     country = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
     state = models.CharField(max_length=80, blank=True)
@@ -45,6 +48,14 @@ class Account(BaseModel):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            # The CSV import refused negative revenue; the API and pages now do too (issue 14).
+            models.CheckConstraint(
+                condition=models.Q(annual_revenue__isnull=True)
+                | models.Q(annual_revenue__gte=0, annual_revenue__lte=MONEY_MAX),
+                name="account_revenue_within_money_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -145,7 +156,7 @@ class Opportunity(BaseModel):
     )
     stage_entered_at = models.DateTimeField(default=timezone.now)
     name = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=money_validators())
     currency = models.CharField(max_length=3, default="USD")
     expected_close_on = models.DateField(db_index=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)

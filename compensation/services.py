@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +22,7 @@ from accounts.models import Opportunity
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, Role, User
-from salesmgmt.money import quantize_money
+from salesmgmt.money import parse_money, quantize_money
 from salesmgmt.visibility import manages
 
 from . import engine, locks
@@ -265,10 +265,7 @@ def statement_adjustment_add(
     _ensure_manages(actor, statement.rep, "adjust their statement")
     if not statement.is_locked:
         raise ApplicationError("Only a locked statement takes adjustments; recompute the run.")
-    try:
-        value = quantize_money(Decimal(str(amount)))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"amount": "Enter an amount."}) from None
+    value = parse_money(amount, field="amount", signed=True)
     if not value:
         raise ValidationError({"amount": "An adjustment cannot be zero."})
     adjustment = StatementAdjustment(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from salesmgmt.api.fields import VisibleRelatedField
+from salesmgmt.api.fields import MoneyField, VisibleRelatedField
 from salesmgmt.api.serializers import UserSummarySerializer
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
@@ -212,7 +212,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     owner = _owner_field(required=False)
     process = VisibleRelatedField(read_only=True)
     stage = VisibleRelatedField(read_only=True, allow_null=True, expanded=StageSummarySerializer)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    amount = MoneyField()
     # The rep's choice ("" = none: the stage's default applies); the one the forecast counts:
     forecast_category = serializers.ChoiceField(
         choices=ForecastCategory.choices,

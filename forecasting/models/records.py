@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.forecast_categories import EffectiveCategory
 from salesmgmt.models import BaseModel
+from salesmgmt.money import MONEY_MAX, money_validators
 
 from ..querysets import ForecastCallQuerySet
 
@@ -41,8 +42,12 @@ class ForecastCall(BaseModel):
     )
     period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
     layer = models.CharField(max_length=8, choices=CallLayer.choices, default=CallLayer.OWNER)
-    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
-    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, validators=money_validators()
+    )
+    best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, validators=money_validators()
+    )
     previous_commit_amount = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True
     )
@@ -66,6 +71,12 @@ class ForecastCall(BaseModel):
             models.CheckConstraint(
                 condition=models.Q(commit_amount__gte=0, best_case_amount__gte=0),
                 name="call_amounts_not_negative",
+            ),
+            # The one money range (salesmgmt.money): SQLite would store a 16-digit amount that
+            # no page can read back (issue 14, M3).
+            models.CheckConstraint(
+                condition=models.Q(commit_amount__lte=MONEY_MAX, best_case_amount__lte=MONEY_MAX),
+                name="call_amounts_within_money_range",
             ),
         ]
 

@@ -15,7 +15,7 @@ copies what is in force into ``CallOfRecord``, which never changes afterwards.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +24,7 @@ from django.utils import timezone
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period, User
-from salesmgmt.money import quantize_money
+from salesmgmt.money import parse_money
 from salesmgmt.visibility import manages
 
 from ..models import CallLayer, CallOfRecord, ForecastCall
@@ -32,13 +32,7 @@ from .context import forecast_periods
 
 
 def _amount(value: object, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: "Enter a number."}) from None
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError({field: "The amount must be zero or more."})
-    return quantize_money(amount)
+    return parse_money(value, field=field)
 
 
 def latest_call(

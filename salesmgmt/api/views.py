@@ -14,6 +14,7 @@ from salesmgmt import selectors, services, webhooks
 from salesmgmt.csv_import import create_import_job, rerun_for_real
 from salesmgmt.models import ApiToken, ImportJob, User, WebhookDelivery, WebhookSubscription
 
+from . import parsers as safe_parsers
 from .filters import IdFilter, SyncFilterSet
 from .serializers import (
     ApiTokenCreatedSerializer,
@@ -183,9 +184,9 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     filterset_class = ImportJobFilter
     ordering_fields = ["created_at", "updated_at"]
     parser_classes = [
-        parsers.MultiPartParser,
-        parsers.FormParser,
-        parsers.JSONParser,
+        safe_parsers.MultiPartParser,
+        safe_parsers.FormParser,
+        safe_parsers.JSONParser,
         CSVTextParser,
     ]
 

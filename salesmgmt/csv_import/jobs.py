@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.errors import ApplicationError, PermissionDeniedError
+from salesmgmt.input_sanitation import NUL_CHARACTER, text_problem
 from salesmgmt.models import ImportJob, ImportKind, User
 from salesmgmt.task_queue import enqueue
 
@@ -48,8 +49,13 @@ def _decode(content: str | bytes) -> str:
         except UnicodeDecodeError:
             raise ValidationError({"file": "Save the file as CSV in UTF-8."}) from None
     content = content.removeprefix("\ufeff")
-    if "\x00" in content:
+    # The one sanitation point: a NUL means a binary file; a lone surrogate (only possible
+    # in text sent as JSON) cannot be stored.
+    problem = text_problem(content)
+    if problem == NUL_CHARACTER:
         raise ValidationError({"file": "This is not a text CSV file."})
+    if problem:
+        raise ValidationError({"file": problem})
     return content
 
 

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from salesmgmt.money import is_money, money_range_message
+
 from .specs import Column, Spec, normalize_header
 
 HEADER_LINE = 1
@@ -92,16 +94,15 @@ def map_headers(
 
 
 def _decimal(text: str, column: Column) -> Decimal:
+    """An amount of money: the one range of salesmgmt.money, as the API and the pages take it."""
     try:
         value = Decimal(text.replace(",", "").replace(" ", ""))
     except InvalidOperation:
         raise ValueError("Not a number.") from None
     if not value.is_finite():
         raise ValueError("Not a number.")
-    if value < 0:
-        raise ValueError("Must be zero or more.")
-    if value >= Decimal("1e13"):
-        raise ValueError("Too large.")
+    if not is_money(value):
+        raise ValueError(money_range_message(signed=False))
     return value
 
 

@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads them: NUL and lone surrogates in query strings and form posts → 400.
+    "salesmgmt.middleware.InputSanitationMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,10 +222,11 @@ REST_FRAMEWORK = {
         "salesmgmt.api.permissions.TokenScopePermission",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers behind the one sanitation point: depth, surrogates, NUL, size (issue 14).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "salesmgmt.api.parsers.JSONParser",
+        "salesmgmt.api.parsers.FormParser",
+        "salesmgmt.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "salesmgmt.api.pagination.SyncPagination",
     "PAGE_SIZE": 50,
@@ -286,6 +289,10 @@ WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 
 # CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Request bodies: form posts (files aside) keep Django's 2.5 MB; a JSON body may carry a whole
+# CSV import as text (``content``), so it may be that plus 1 MB; larger bodies get 400/413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+API_MAX_JSON_BYTES = IMPORT_MAX_BYTES + 1024 * 1024
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 LOGGING = {
