@@ -142,13 +142,13 @@ def test_category_override_only_by_the_owner(rep_a, manager_a, stages, close_on)
 
 
 def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
-    rep_a, rep_b, manager_a, period, monkeypatch, django_capture_on_commit_callbacks
+    rep_a, manager_a, integrator, period, monkeypatch, django_capture_on_commit_callbacks
 ):
     from salesmgmt import tasks as core_tasks
     from salesmgmt.models import WebhookDelivery, WebhookSubscription
 
     monkeypatch.setattr(core_tasks.deliver_webhook, "delay", lambda pk: None)  # no HTTP
-    for owner in (manager_a, rep_b):
+    for owner in (integrator, manager_a):
         WebhookSubscription.objects.create(
             owner=owner,
             url="https://hooks.example.com/x",
@@ -159,8 +159,8 @@ def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
     with django_capture_on_commit_callbacks(execute=True):
         call = calls.submit_call(actor=rep_a, period=period, commit_amount=10, best_case_amount=20)
 
-    delivery = WebhookDelivery.objects.get()  # rep_b may not see rep_a's call
-    assert delivery.subscription.owner == manager_a
+    delivery = WebhookDelivery.objects.get()  # only admins and integrators receive webhooks
+    assert delivery.subscription.owner == integrator
     assert delivery.event == "forecast.submitted"
     assert delivery.payload["data"]["id"] == call.pk
     assert delivery.payload["data"]["commit_amount"] == "10.00"
