@@ -44,6 +44,14 @@ class Account(BaseModel):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            # The integrator's key for upserts: one account per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="account_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -178,6 +186,12 @@ class Opportunity(BaseModel):
                 condition=models.Q(status="open", closed_on__isnull=True)
                 | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
                 name="opp_closed_on_iff_closed",
+            ),
+            # The integrator's key for upserts: one deal per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="opportunity_external_id_unique",
             ),
         ]
 

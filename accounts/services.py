@@ -163,6 +163,17 @@ def _clean_amount(amount: object) -> Decimal:
     return quantize_money(value)
 
 
+def _ensure_unique_external_id(record: Account | Opportunity) -> None:
+    """An external id names one account (one deal) in the whole company, not per team: it is
+    the key integrations and CSV re-imports find records by (the database enforces it too)."""
+    if not record.external_id:
+        return
+    others = type(record).objects.filter(external_id=record.external_id).exclude(pk=record.pk)
+    if others.exists():
+        kind = type(record)._meta.verbose_name
+        raise ValidationError({"external_id": f"Another {kind} already has this external id."})
+
+
 def _ensure_open(deal: Opportunity) -> None:
     if not deal.is_open:
         raise ValidationError(f"{deal} is already {deal.get_status_display().lower()}.")
@@ -186,6 +197,7 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
     owner = owner or actor
     _ensure_assignable_owner(actor, owner)
     account = Account(name=name, owner=owner, **fields)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -239,6 +251,7 @@ def update_account(
         _ensure_assignable_owner(actor, changes["owner"])
     for name, value in changes.items():
         setattr(account, name, value)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -326,6 +339,7 @@ def create_opportunity(
         external_id=external_id,
         created_at=at,
     )
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _compliance_changed(deal.owner_id)
@@ -368,6 +382,7 @@ def update_opportunity(
     previous_owner_id = deal.owner_id
     for name, value in changes.items():
         setattr(deal, name, value)
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _record_changes(deal, before, actor, at or timezone.now())
