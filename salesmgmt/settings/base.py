@@ -293,6 +293,9 @@ WEBHOOK_ALLOWED_NETWORKS = [
 
 # CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Without Redis (tasks eager), run each import in a background thread of the web process so the
+# upload answers at once and the page polls progress, as with a worker.
+IMPORT_IN_BACKGROUND = env.bool("IMPORT_IN_BACKGROUND", default=True)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 LOGGING = {
