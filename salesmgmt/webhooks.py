@@ -83,7 +83,7 @@ def ensure_may_own_webhooks(user: User) -> None:
         raise PermissionDeniedError(NOT_ALLOWED_MESSAGE)
 
 
-def _validate_subscription(subscription: WebhookSubscription) -> None:
+def _validate_subscription(subscription: WebhookSubscription, *, url_given: bool = True) -> None:
     events = subscription.events
     if not isinstance(events, list) or not events:
         raise ValidationError({"events": "Choose at least one event."})
@@ -94,7 +94,9 @@ def _validate_subscription(subscription: WebhookSubscription) -> None:
     if urlsplit(subscription.url).scheme not in ("http", "https"):
         raise ValidationError({"url": "Use an http or https URL."})
     subscription.full_clean()
-    webhook_destinations.validate_url(subscription.url)
+    # Pausing or renaming needs no DNS answer; every delivery checks the address anyway.
+    if url_given:
+        webhook_destinations.validate_url(subscription.url)
 
 
 @transaction.atomic
@@ -130,9 +132,10 @@ def update_subscription(
     unknown = set(changes) - SUBSCRIPTION_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    url_given = "url" in changes
     for name, value in changes.items():
         setattr(subscription, name, value)
-    _validate_subscription(subscription)
+    _validate_subscription(subscription, url_given=url_given)
     subscription.save()
     return subscription
 

@@ -553,3 +553,15 @@ def test_an_allow_listed_host_name_is_delivered_to(integrator, receiver, setting
 )
 def test_address_policy(address, refused):
     assert webhook_destinations.is_refused_address(ipaddress.ip_address(address)) is refused
+
+
+def test_pausing_needs_no_dns_answer_but_a_new_url_is_checked(integrator, monkeypatch):
+    monkeypatch.setitem(TEST_DNS, "gone.example.com", ["93.184.215.14"])
+    sub = webhooks.subscribe(
+        owner=integrator, url="https://gone.example.com/", events=["opportunity.won"]
+    )
+    monkeypatch.delitem(TEST_DNS, "gone.example.com")
+
+    webhooks.update_subscription(subscription=sub, is_active=False)
+    with pytest.raises(ValidationError):
+        webhooks.update_subscription(subscription=sub, url="https://gone.example.com/")
