@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from salesmgmt.models import BaseModel
 
+from . import forecast_categories
 from .querysets import (
     AccountQuerySet,
     ActivityQuerySet,
@@ -158,8 +159,10 @@ class Opportunity(BaseModel):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_on = models.DateField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
+    # The category the rep chose; blank means nobody chose one and the stage's default applies
+    # (accounts.forecast_categories has the one rule). Only open deals get a choice.
     forecast_category = models.CharField(
-        max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+        max_length=16, choices=ForecastCategory.choices, blank=True, default=""
     )
     next_step = models.CharField(max_length=255, blank=True)
     # Optimistic locking: every write bumps it; a write based on an older version is refused.
@@ -201,6 +204,37 @@ class Opportunity(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def stage_default_category(self) -> str | None:
+        """The stage's default category (load ``stage`` with the deal: select_related)."""
+        return self.stage.default_forecast_category if self.stage_id else None
+
+    @property
+    def effective_forecast_category(self) -> str | None:
+        """The category the forecast counts the deal in (None: lost)."""
+        return forecast_categories.effective_category(
+            status=self.status,
+            chosen=self.forecast_category,
+            stage_default=self.stage_default_category,
+        )
+
+    @property
+    def effective_forecast_category_label(self) -> str:
+        """E.g. "Commit (chosen by rep)" or "Best case (stage default)"."""
+        category = self.effective_forecast_category
+        text = forecast_categories.label(category)
+        if not self.is_open:
+            return text
+        return f"{text} (chosen by rep)" if self.forecast_category else f"{text} (stage default)"
+
+    @property
+    def proposed_stage_category(self) -> str | None:
+        """The stage's default when it differs from the rep's choice: a hint, never written."""
+        default = self.stage_default_category or forecast_categories.FALLBACK
+        if self.is_open and self.forecast_category and self.forecast_category != default:
+            return default
+        return None
 
 
 class OpportunityTeamMember(BaseModel):

@@ -19,11 +19,13 @@ from .models import (
     IdempotencyRecord,
     ImportJob,
     Period,
+    Role,
     TOTPDevice,
     User,
     WebhookDelivery,
     WebhookSubscription,
 )
+from .visibility import may_change_privileges
 
 # The admin's log-in shares the site log-in's throttle (salesmgmt.security).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -60,8 +62,23 @@ class UserAdmin(DjangoUserAdmin):
         ("Sales organisation", {"fields": ("email", "role", "manager", "title", "hire_date")}),
     )
 
+    # Admin rights follow the role (services.sync_privileges_with_role): never ticked by hand.
+    derived_fields = ("is_staff", "is_superuser")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = (*super().get_readonly_fields(request, obj), *self.derived_fields)
+        if not may_change_privileges(request.user, in_session=True):
+            # Staff who are not administrators edit names and places, never rights.
+            fields = (*fields, *(sorted(services.PRIVILEGE_FIELDS - set(fields))))
+        return fields
+
     def save_model(self, request, obj, form, change):
         manager = obj.manager
+        obj._role_before = (
+            User.objects.filter(pk=obj.pk).values_list("role", flat=True).first()
+            if change
+            else Role.REP
+        )
         if not change:
             obj.ancestor_path = manager.subtree_path if manager else "/"
         super().save_model(request, obj, form, change)
@@ -80,6 +97,16 @@ class UserAdmin(DjangoUserAdmin):
         if "manager" in form.changed_data:
             # Re-roots the whole subtree's paths (and refuses cycles).
             services.set_manager(user=obj, manager=manager, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        old_role = getattr(user, "_role_before", user.role)
+        if old_role != user.role or set(form.changed_data) & services.PRIVILEGE_FIELDS:
+            # After the groups are saved, so a demotion's clean-up is the last word.
+            services.sync_privileges_with_role(
+                user=user, old_role=old_role, actor=request.user, in_session=True
+            )
 
 
 @admin.register(Period)

@@ -14,10 +14,12 @@ from salesmgmt.api.serializers import UserSummarySerializer
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
 
+from .. import forecast_categories
 from ..models import (
     Account,
     Activity,
     Contact,
+    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
@@ -211,6 +213,20 @@ class OpportunitySerializer(serializers.ModelSerializer):
     process = VisibleRelatedField(read_only=True)
     stage = VisibleRelatedField(read_only=True, allow_null=True, expanded=StageSummarySerializer)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    # The rep's choice ("" = none: the stage's default applies); the one the forecast counts:
+    forecast_category = serializers.ChoiceField(
+        choices=ForecastCategory.choices,
+        allow_blank=True,
+        required=False,
+        help_text='The chosen category; "" clears the choice (the stage default applies).',
+    )
+    effective_forecast_category = serializers.ChoiceField(
+        choices=forecast_categories.EffectiveCategory.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="What the forecast counts: closed when won, null when lost, else the chosen "
+        "category, else the stage's default.",
+    )
 
     class Meta:
         model = Opportunity
@@ -229,6 +245,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "closed_on",
             "lost_reason",
             "forecast_category",
+            "effective_forecast_category",
             "next_step",
             "version",
             "external_id",

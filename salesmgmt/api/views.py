@@ -225,6 +225,8 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
             file_name=getattr(upload, "name", "") or "",
             dry_run=data["dry_run"],
             column_map=data.get("column_map"),
+            # A token is ``request.auth``; session cookies leave it None.
+            in_session=request.auth is None,
         )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
 
@@ -232,5 +234,7 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     @action(detail=True, methods=["post"], url_path="import")
     def run_for_real(self, request, pk=None):
         """After a dry run without errors: import the same file for real (a new job)."""
-        job = rerun_for_real(actor=request.user, job=self.get_object())
+        job = rerun_for_real(
+            actor=request.user, job=self.get_object(), in_session=request.auth is None
+        )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)

@@ -63,8 +63,12 @@ def create_import_job(
     file_name: str = "",
     dry_run: bool = True,
     column_map: dict[str, str] | None = None,
+    in_session: bool = False,
 ) -> ImportJob:
-    """Store the file and enqueue ``run_import`` after commit (in-process without a broker)."""
+    """Store the file and enqueue ``run_import`` after commit (in-process without a broker).
+
+    ``in_session``: the actor is signed in (not using an API token); only then may a users
+    import by an administrator change roles (``salesmgmt.services.update_user``)."""
     from salesmgmt import tasks
 
     if kind not in ImportKind.values:
@@ -91,6 +95,7 @@ def create_import_job(
         content=text,
         dry_run=dry_run,
         column_map=column_map,
+        created_in_session=in_session,
     )
     job.full_clean()
     job.save()
@@ -137,8 +142,9 @@ def start_in_background(job_id: int) -> threading.Thread:
     return thread
 
 
-def rerun_for_real(*, actor: User, job: ImportJob) -> ImportJob:
-    """After a clean dry run: the same file, imported for real, as a new job."""
+def rerun_for_real(*, actor: User, job: ImportJob, in_session: bool = False) -> ImportJob:
+    """After a clean dry run: the same file, imported for real, as a new job (with the
+    credentials of this request, not the dry run's)."""
     if not job.dry_run or job.status != ImportJob.Status.SUCCEEDED:
         raise ValidationError("Only a dry run without errors can be imported for real.")
     return create_import_job(
@@ -148,6 +154,7 @@ def rerun_for_real(*, actor: User, job: ImportJob) -> ImportJob:
         file_name=job.file_name,
         dry_run=False,
         column_map=job.column_map,
+        in_session=in_session,
     )
 
 
@@ -233,6 +240,7 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 result = apply.apply(
                     kind=job.kind,
                     actor=job.created_by,
+                    in_session=job.created_in_session,
                     parsed=parsed,
                     dry_run=job.dry_run,
                     progress=lambda done: cache.set(key, done, PROGRESS_TTL),

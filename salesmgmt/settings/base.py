@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OpportunityStatusEnum": "accounts.models.Opportunity.Status",
         "ForecastCategoryEnum": "accounts.models.ForecastCategory",
+        "CategoryEnum": "accounts.forecast_categories.EffectiveCategory",
         "ImportStatusEnum": "salesmgmt.models.ImportJob.Status",
         "DeliveryStatusEnum": "salesmgmt.models.WebhookDelivery.Status",
         "ActivityKindEnum": "accounts.models.Activity.Kind",

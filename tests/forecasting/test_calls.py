@@ -9,12 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import OpportunityChange
-from forecasting.models import CallLayer, CallOfRecord, CategoryOverride, ForecastCall
-from forecasting.services import calls, categories
+from forecasting.models import CallLayer, CallOfRecord, ForecastCall
+from forecasting.services import calls
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period
-from tests.forecasting.factories import deal, quarter
+from tests.forecasting.factories import quarter
 
 
 def test_submit_call_keeps_every_submission_with_old_and_new(rep_a, period):
@@ -114,32 +113,6 @@ def test_weekly_lock_freezes_the_call_of_record_and_carries_it_over(rep_a, manag
     calls.lock_calls(at=next_week)
     carried = CallOfRecord.objects.get(person=rep_a, locked_on=timezone.localdate(next_week))
     assert carried.commit_amount == Decimal(500)
-
-
-def test_category_override_is_audited_and_logged_on_the_deal(rep_a, stages, close_on):
-    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
-
-    override = categories.set_category(
-        actor=rep_a, opportunity=opp, category="commit", note="PO in hand"
-    )
-
-    opp.refresh_from_db()
-    assert opp.forecast_category == "commit"
-    assert (override.previous_category, override.category, override.set_by) == (
-        "pipeline",
-        "commit",
-        rep_a,
-    )
-    change = OpportunityChange.objects.filter(opportunity=opp, field="forecast_category").last()
-    assert (change.old_value, change.new_value, change.changed_by) == ("pipeline", "commit", rep_a)
-
-
-def test_category_override_only_by_the_owner(rep_a, manager_a, stages, close_on):
-    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
-
-    with pytest.raises(PermissionDeniedError):
-        categories.set_category(actor=manager_a, opportunity=opp, category="commit")
-    assert not CategoryOverride.objects.exists()
 
 
 def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(

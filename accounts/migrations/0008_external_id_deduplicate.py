@@ -27,7 +27,7 @@ def deduplicate(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0006_activity_deal_owner")]
+    dependencies = [("accounts", "0007_opportunity_forecast_category_blank_is_no_choice")]
 
     # Renamed ids are not merged back: reversing leaves them as they are.
     operations = [migrations.RunPython(deduplicate, migrations.RunPython.noop)]

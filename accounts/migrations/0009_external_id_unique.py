@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_external_id_deduplicate"),
+        ("accounts", "0008_external_id_deduplicate"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
