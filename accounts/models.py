@@ -55,6 +55,12 @@ class Account(BaseModel):
                 | models.Q(annual_revenue__gte=0, annual_revenue__lte=MONEY_MAX),
                 name="account_revenue_within_money_range",
             ),
+            # The integrator's key for upserts: one account per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="account_external_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,6 +198,12 @@ class Opportunity(BaseModel):
                 condition=models.Q(status="open", closed_on__isnull=True)
                 | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
                 name="opp_closed_on_iff_closed",
+            ),
+            # The integrator's key for upserts: one deal per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="opportunity_external_id_unique",
             ),
         ]
 

@@ -191,6 +191,17 @@ def _clean_amount(amount: object) -> Decimal:
     return quantize_money(value)
 
 
+def _ensure_unique_external_id(record: Account | Opportunity) -> None:
+    """An external id names one account (one deal) in the whole company, not per team: it is
+    the key integrations and CSV re-imports find records by (the database enforces it too)."""
+    if not record.external_id:
+        return
+    others = type(record).objects.filter(external_id=record.external_id).exclude(pk=record.pk)
+    if others.exists():
+        kind = type(record)._meta.verbose_name
+        raise ValidationError({"external_id": f"Another {kind} already has this external id."})
+
+
 def _ensure_open(deal: Opportunity) -> None:
     if not deal.is_open:
         raise ValidationError(f"{deal} is already {deal.get_status_display().lower()}.")
@@ -214,6 +225,7 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -268,6 +280,7 @@ def update_account(
         ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
     for name, value in changes.items():
         setattr(account, name, value)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -354,6 +367,7 @@ def create_opportunity(
         external_id=external_id,
         created_at=at,
     )
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _compliance_changed(deal.owner_id)
@@ -400,6 +414,7 @@ def update_opportunity(
     previous_owner_id = deal.owner_id
     for name, value in changes.items():
         setattr(deal, name, value)
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _record_changes(deal, before, actor, at or timezone.now())

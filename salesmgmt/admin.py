@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
 from django.template.response import TemplateResponse
 
 from . import services, two_factor, webhooks
@@ -212,6 +213,14 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            # Only those who may own webhooks (salesmgmt.webhooks.may_own_webhooks).
+            kwargs["queryset"] = User.objects.filter(
+                Q(role__in=webhooks.WEBHOOK_OWNER_ROLES) | Q(is_superuser=True), is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name]
@@ -242,9 +251,12 @@ class WebhookDeliveryAdmin(ReadOnlyLogAdmin):
 
     @admin.action(description="Send again (as a new delivery)")
     def send_again(self, request, queryset):
-        for delivery in queryset.select_related("subscription"):
-            webhooks.redeliver(delivery=delivery)
-        self.message_user(request, f"Queued {queryset.count()} delivery(ies).", messages.SUCCESS)
+        queued = 0
+        for delivery in queryset.select_related("subscription__owner"):
+            if webhooks.may_own_webhooks(delivery.subscription.owner):
+                webhooks.redeliver(delivery=delivery)
+                queued += 1
+        self.message_user(request, f"Queued {queued} delivery(ies).", messages.SUCCESS)
 
 
 @admin.register(ImportJob)

@@ -28,11 +28,20 @@ from salesmgmt.money import parse_money
 from salesmgmt.visibility import manages
 
 from ..models import CallLayer, CallOfRecord, ForecastCall
-from .context import forecast_periods
+from .context import FORECAST_KIND, forecast_periods
 
 
 def _amount(value: object, field: str) -> Decimal:
     return parse_money(value, field=field)
+
+
+def _check_period_open_for_calls(period: Period, at: dt.datetime) -> None:
+    """Calls are made for the periods the system forecasts (quarters) until they end."""
+    if period.kind != FORECAST_KIND:
+        kind = period.get_kind_display().lower()
+        raise ValidationError({"period": f"Calls are made for quarters; {period} is a {kind}."})
+    if period.end_on < timezone.localdate(at):
+        raise ValidationError({"period": f"{period} has ended; calls are only for open quarters."})
 
 
 def latest_call(
@@ -57,6 +66,7 @@ def _submit(
     note: str,
     at: dt.datetime | None,
 ) -> ForecastCall:
+    _check_period_open_for_calls(period, at or timezone.now())
     commit = _amount(commit_amount, "commit_amount")
     best_case = _amount(best_case_amount, "best_case_amount")
     if best_case < commit:

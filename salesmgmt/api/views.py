@@ -94,7 +94,8 @@ class ApiTokenViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
 class WebhookSubscriptionViewSet(
     ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, VisibleGenericViewSet
 ):
-    """Your webhook subscriptions; events only about records you may see are sent."""
+    """Your webhook subscriptions (admins and integrators create them; internal addresses are
+    refused unless allow-listed); events only about records you may see are sent."""
 
     queryset = WebhookSubscription.objects.none()
     serializer_class = WebhookSubscriptionSerializer
@@ -109,6 +110,11 @@ class WebhookSubscriptionViewSet(
         if getattr(self, "action", None) == "create":
             return WebhookSubscriptionCreatedSerializer
         return WebhookSubscriptionSerializer
+
+    def create(self, request, *args, **kwargs):
+        # The role decides before the body is read: a rep gets 403 whatever they send.
+        webhooks.ensure_may_own_webhooks(request.user)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, data):
         return webhooks.subscribe(owner=self.request.user, **data)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import Error as DatabaseFailure
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -106,11 +107,45 @@ def create_import_job(
     job.save()
 
     def enqueue_after_commit() -> None:
+        if _runs_in_background_thread():
+            start_in_background(job.pk)
+            return
         # Broker down? The job stays pending and ``enqueue_stalled_jobs`` (beat) sends it.
         enqueue(tasks.run_import, args=[job.pk])
 
     transaction.on_commit(enqueue_after_commit, robust=True)
     return job
+
+
+def _runs_in_background_thread() -> bool:
+    """Embedded mode (no broker: tasks run eagerly where they are sent) with background
+    imports on: a 100,000-row file would otherwise hold the upload request for minutes."""
+    from salesmgmt.celery import app
+
+    return bool(app.conf.task_always_eager and settings.IMPORT_IN_BACKGROUND)
+
+
+def _run_in_thread(job_id: int) -> None:
+    from salesmgmt import tasks
+
+    try:
+        tasks.run_import.apply(args=[job_id])  # the task itself, as a worker would run it
+    except Exception:
+        # The job records its own failure; anything else is left to the stalled-job sweep.
+        logger.exception("Import job %s failed in the background", job_id)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def start_in_background(job_id: int) -> threading.Thread:
+    """Run the job in a thread of this process; the page and API poll its progress as they
+    do with a worker. A daemon: a server stopping mid-import leaves the job running, and the
+    sweep (``enqueue_stalled_jobs``) runs it again once ``RUNNING_STALE_AFTER`` has passed."""
+    thread = threading.Thread(
+        target=_run_in_thread, args=(job_id,), name=f"import-job-{job_id}", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def rerun_for_real(*, actor: User, job: ImportJob, in_session: bool = False) -> ImportJob:

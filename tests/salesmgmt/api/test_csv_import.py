@@ -90,6 +90,31 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_one(rep_a, rep_b,
     assert reasons[(3, "owner_email")] == "No one with this email in your team."
 
 
+def test_rows_with_too_few_or_too_many_fields_are_reported_per_row(rep_a, run):
+    text = (
+        "name,industry,external_id\n"
+        "Good,Software,R-1\n"
+        "Short,Software\n"  # line 3: no external_id
+        "Long,Software,R-3,=cmd,extra\n"  # line 4: two extra values
+        '"Two\nlines",Energy,R-4\n'  # lines 5-6: one record, fine
+        "Alone\n"  # line 7
+    )
+
+    job = run(rep_a, "accounts", text)
+
+    assert job["status"] == "failed"
+    assert not Account.objects.filter(external_id__startswith="R-").exists()
+    assert [(e["row"], e["column"], e["reason"]) for e in job["errors"]] == [
+        (3, "external_id", 'Has 2 fields but the header has 3; no value for: "external_id".'),
+        (4, "", 'Has 5 fields but the header has 3; extra values: "=cmd", "extra".'),
+        (
+            7,
+            "industry",
+            'Has 1 field but the header has 3; no value for: "industry", "external_id".',
+        ),
+    ]
+
+
 def test_service_rules_are_reported_per_row_and_roll_back_the_rest(rep_a, integrator, run):
     # Integrators are not sellers, so owning nothing is refused by the service on row 3 only.
     text = "name,owner_email\nFine,rep_a@example.com\nNo owner,\n"

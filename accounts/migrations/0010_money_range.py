@@ -25,7 +25,7 @@ def refuse_rows_outside_the_money_range(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_opportunity_forecast_category_blank_is_no_choice"),
+        ("accounts", "0009_external_id_unique"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
