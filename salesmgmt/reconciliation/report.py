@@ -79,7 +79,9 @@ class Collector:
         if stored is None or abs(Decimal(str(stored)) - Decimal(str(expected))) > self.tolerance:
             self.add(Difference(stored=stored, expected=_money(expected), **context))
 
-    def number(self, stored, expected, *, relative: float = 1e-6, **context) -> None:
+    def number(
+        self, stored, expected, *, relative: float = 1e-6, absolute: float = 0.0, **context
+    ) -> None:
         """Compare floats (counts, ratios, variances) to a relative precision."""
         if stored is None and expected is None:
             return
@@ -87,7 +89,7 @@ class Collector:
             self.add(Difference(stored=stored, expected=expected, **context))
             return
         gap = abs(float(stored) - float(expected))
-        if gap > relative * max(1.0, abs(float(expected))):
+        if gap > max(absolute, relative * max(1.0, abs(float(expected)))):
             self.add(Difference(stored=stored, expected=expected, **context))
 
 

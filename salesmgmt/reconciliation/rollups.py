@@ -232,7 +232,10 @@ def _compare_row(
         note="Σ amount * stored probability",
         **context,
     )
-    collector.number(row["variance"], f.variance, figure="variance", records=counted, **context)
+    # Stored rounded to two decimals like the money columns.
+    collector.number(
+        row["variance"], f.variance, absolute=0.006, figure="variance", records=counted, **context
+    )
     collector.money(
         as_decimal(row["projection_weighted_amount"]),
         closed + weighted,
