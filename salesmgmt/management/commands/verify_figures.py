@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from salesmgmt.models import Period, User
 from salesmgmt.reconciliation import AGGREGATES, verify_figures
+from salesmgmt.reconciliation.product_refresh import refresh_all
 
 
 class Command(BaseCommand):
@@ -31,6 +32,12 @@ class Command(BaseCommand):
             "--only", action="append", choices=AGGREGATES, help="Check only these aggregates."
         )
         parser.add_argument("--json", action="store_true", help="Print the differences as JSON.")
+        parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help="Run the product's full refresh first (recompute, attainment, compliance, "
+            "draft payout runs), as the nightly jobs do.",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -39,6 +46,8 @@ class Command(BaseCommand):
             raise CommandError("--tolerance must be a number, e.g. 0.01.") from exc
         period_ids = _ids(Period, options["period"], "name", "period")
         person_ids = _ids(User, options["person"], "username", "person")
+        if options["refresh"]:
+            refresh_all()
         differences = verify_figures(
             period_ids=period_ids,
             person_ids=person_ids,
