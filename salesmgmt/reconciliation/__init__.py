@@ -15,11 +15,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .attainment import check_attainment, check_compliance, check_kpis, check_statements
+from .attainment import check_attainment
+from .compliance import check_compliance
+from .kpis import check_kpis
 from .ledger import build_ledger
 from .records import fetch, load_book
 from .report import Collector, Difference
 from .rollups import check_deal_probabilities, check_rollups, rollup_periods
+from .statements import check_statements
 
 __all__ = ["AGGREGATES", "Difference", "verify_figures"]
 
