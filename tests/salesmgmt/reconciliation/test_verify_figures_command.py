@@ -12,7 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as deal_services
-from forecasting.models import ForecastRollup, Scope
+from compensation.models import Plan, PlanAssignment, Statement
+from compensation.services import payout_run_compute
+from forecasting.models import DealProbability, ForecastRollup, Scope
 from salesmgmt.models import Period
 from salesmgmt.services import ensure_periods
 from territories.models import AttainmentFigure
@@ -112,10 +114,21 @@ def test_verify_figures_filters_by_person_and_tolerance(book, rep_a, rep_b):
 
 
 def test_verify_figures_reports_a_missing_deal_probability(book):
-    from forecasting.models import DealProbability
-
     DealProbability.objects.filter(opportunity_id=book["open_ids"][0]).delete()
     status, out = verify("--only", "rollups")
     assert status == 1
     assert "deal probability | " in out
     assert f"row: stored None, expected a row | from deal {book['open_ids'][0]}" in out
+
+
+def test_verify_figures_checks_draft_statement_bookings(book, rep_a):
+    plan = Plan.objects.create(name="Reps")
+    PlanAssignment.objects.create(plan=plan, role="rep", effective_from=dt.date(2000, 1, 1))
+    payout_run_compute(period=book["quarter"])
+    assert verify("--only", "statements")[0] == 0
+    Statement.objects.filter(rep=rep_a).update(bookings_amount=Decimal("3999.00"))
+    status, out = verify("--only", "statements")
+    assert status == 1
+    assert "statement (draft run)" in out
+    assert "bookings_amount: stored 3999.00, expected 4000.00" in out
+    assert f"deal {book['won_id']}" in out
