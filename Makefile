@@ -22,7 +22,7 @@ help:
 	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
-	@echo "make fuzz              schemathesis against the API schema, thousands of calls per role"
+	@echo "make fuzz              schemathesis per role; long randomized verify_figures state machines"
 	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
 	@echo "make load              locust, 50 users, 3 min, private production-like stack (loopback)"
 	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
@@ -74,6 +74,7 @@ migrations-check: $(STAMP)
 # The CI run replays a few hundred cases per role; this one replays thousands.
 fuzz: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
+	VERIFY_EXAMPLES=200 $(BIN)/pytest tests/salesmgmt/reconciliation/test_fuzz.py -q -p no:cacheprovider
 
 # Not a timed test: prints figures. Seed first, e.g. seed_demo --reps 1000 --opportunities 200000.
 # BENCH_ARGS: e.g. --quick (a few requests, pages only) or --no-fail; docs/benchmarks.md.

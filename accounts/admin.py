@@ -1,12 +1,17 @@
-"""Admin for accounts and deals. Deal edits go through the services, so history is kept;
-audit tables (milestone completions, change log) are read-only."""
+"""Admin for accounts and deals. Account and deal edits go through the services, so their
+checks apply and history is kept; audit tables (milestone completions, change log) are
+read-only."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from salesmgmt.admin import ReadOnlyAdmin
+from salesmgmt.errors import ApplicationError
+from salesmgmt.visibility import may_reassign
 
 from . import services, tasks
 from .models import (
@@ -23,19 +28,75 @@ from .models import (
 )
 
 
+class OwnerCheckedForm(forms.ModelForm):
+    """Shows a refused owner on the form; the service checks it again when saving."""
+
+    actor = None  # the person editing, set per request by ``OwnerCheckedAdmin.get_form``
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"]
+        current = self.instance.owner if self.instance.owner_id else None
+        if current is not None and owner.pk == current.pk:
+            return owner
+        try:
+            services.ensure_assignable_owner(self.actor, owner, current_owner=current)
+        except ValidationError as error:
+            mine = getattr(error, "error_dict", {}).get("owner")
+            raise ValidationError(mine or error.messages) from None
+        except ApplicationError as error:
+            raise ValidationError(error.message) from None
+        return owner
+
+
+class OwnerCheckedAdmin(admin.ModelAdmin):
+    """Records with an owner: reassigned only as salesmgmt.visibility.may_reassign allows."""
+
+    form = OwnerCheckedForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_readonly_fields(self, request, obj=None):
+        return _owner_read_only(request, obj, super().get_readonly_fields(request, obj))
+
+
+def _owner_read_only(request, obj, fields) -> tuple:
+    """The owner is not offered to staff who may not reassign this record (the service
+    refuses them anyway)."""
+    if obj is not None and not may_reassign(request.user, obj.owner):
+        return (*fields, "owner")
+    return tuple(fields)
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(OwnerCheckedAdmin):
     list_display = ("name", "industry", "region", "country", "owner", "annual_revenue")
     list_filter = ("industry", "region")
     search_fields = ("name", "external_id")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
     inlines = [ContactInline]
+
+    def save_model(self, request, obj, form, change):
+        # Through the services, so the one reassignment check (accounts.services) applies here.
+        data = form.cleaned_data
+        if not change:
+            fields = {name: data[name] for name in services.ACCOUNT_FIELDS if name in data}
+            created = services.create_account(actor=request.user, **fields)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        editable = services.ACCOUNT_FIELDS
+        changes = {name: data[name] for name in form.changed_data if name in editable}
+        if changes:
+            services.update_account(actor=request.user, account=obj, **changes)
+            obj.refresh_from_db()
 
 
 @admin.register(Contact)
@@ -90,7 +151,7 @@ class TeamMemberInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(OwnerCheckedAdmin):
     list_display = (
         "name",
         "account",

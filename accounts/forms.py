@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django import forms
 from django.core.exceptions import ValidationError
 
+from salesmgmt.forms import MAX_INTEGER, MoneyField
 from salesmgmt.models import User
 
 from .models import Activity, ForecastCategory, Opportunity
@@ -85,23 +86,40 @@ class OpportunityEditForm(PageForm):
     """The fields a seller edits; ``expected_version`` is the version the form was read at."""
 
     name = forms.CharField(max_length=200)
-    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    amount = MoneyField()
     currency = forms.CharField(min_length=3, max_length=3)
     expected_close_on = forms.DateField(label="Close date", widget=DateInput)
-    forecast_category = forms.ChoiceField(choices=ForecastCategory.choices)
+    # The rep's choice; "" follows the stage's default (what a stage move may change).
+    forecast_category = forms.ChoiceField(
+        choices=[("", "Stage default (no choice)"), *ForecastCategory.choices],
+        required=False,
+        help_text="Your call on this deal; only open deals. A stage move never changes it.",
+    )
     next_step = forms.CharField(max_length=255, required=False)
     # Parses any active person: whether the actor may assign to them is the service's call,
     # so a refusal comes back as a clear error on this field.
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
-    def __init__(self, *args, owner_choices: Iterable[User] = (), **kwargs) -> None:
+    def __init__(
+        self, *args, can_reassign: bool, owner_choices: Iterable[User] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.can_reassign = can_reassign
+        if not can_reassign:
+            # Not offered to those salesmgmt.visibility.may_reassign refuses: the current owner
+            # rides along hidden, and a different one posted by hand reaches the service, which
+            # refuses it with a clear message (403) rather than ignoring it.
+            self.fields["owner"].widget = forms.HiddenInput()
+            self.fields["owner"].required = False
         self.set_owner_choices(owner_choices)
 
     def set_owner_choices(self, people: Iterable[User]) -> None:
         """The drop-down offers only the people the actor may pick (no query per render)."""
-        self.fields["owner"].widget.choices = [(person.pk, str(person)) for person in people]
+        if self.can_reassign:
+            self.fields["owner"].widget.choices = [(person.pk, str(person)) for person in people]
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].upper()
@@ -122,7 +140,9 @@ class OpportunityEditForm(PageForm):
 
 class CloseWonForm(PageForm):
     closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
 
 class CloseLostForm(PageForm):
@@ -130,7 +150,9 @@ class CloseLostForm(PageForm):
         max_length=200, error_messages={"required": "Say why the deal was lost."}
     )
     closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
-    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
 
 class MilestoneCompleteForm(PageForm):

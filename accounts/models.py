@@ -9,7 +9,9 @@ from django.db import models
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
+from salesmgmt.money import MONEY_MAX, money_validators
 
+from . import forecast_categories
 from .querysets import (
     AccountQuerySet,
     ActivityQuerySet,
@@ -31,7 +33,9 @@ class Account(BaseModel):
     name = models.CharField(max_length=200)
     industry = models.CharField(max_length=80, blank=True, db_index=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=money_validators()
+    )
     country = models.CharField(max_length=80, blank=True)
     region = models.CharField(max_length=80, blank=True, db_index=True)
     state = models.CharField(max_length=80, blank=True)
@@ -44,6 +48,20 @@ class Account(BaseModel):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            # The CSV import refused negative revenue; the API and pages now do too (issue 14).
+            models.CheckConstraint(
+                condition=models.Q(annual_revenue__isnull=True)
+                | models.Q(annual_revenue__gte=0, annual_revenue__lte=MONEY_MAX),
+                name="account_revenue_within_money_range",
+            ),
+            # The integrator's key for upserts: one account per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="account_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -144,14 +162,16 @@ class Opportunity(BaseModel):
     )
     stage_entered_at = models.DateTimeField(default=timezone.now)
     name = models.CharField(max_length=200)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=money_validators())
     currency = models.CharField(max_length=3, default="USD")
     expected_close_on = models.DateField(db_index=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_on = models.DateField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
+    # The category the rep chose; blank means nobody chose one and the stage's default applies
+    # (accounts.forecast_categories has the one rule). Only open deals get a choice.
     forecast_category = models.CharField(
-        max_length=16, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+        max_length=16, choices=ForecastCategory.choices, blank=True, default=""
     )
     next_step = models.CharField(max_length=255, blank=True)
     # Optimistic locking: every write bumps it; a write based on an older version is refused.
@@ -179,6 +199,12 @@ class Opportunity(BaseModel):
                 | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
                 name="opp_closed_on_iff_closed",
             ),
+            # The integrator's key for upserts: one deal per id, whichever team owns it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="opportunity_external_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,6 +213,37 @@ class Opportunity(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def stage_default_category(self) -> str | None:
+        """The stage's default category (load ``stage`` with the deal: select_related)."""
+        return self.stage.default_forecast_category if self.stage_id else None
+
+    @property
+    def effective_forecast_category(self) -> str | None:
+        """The category the forecast counts the deal in (None: lost)."""
+        return forecast_categories.effective_category(
+            status=self.status,
+            chosen=self.forecast_category,
+            stage_default=self.stage_default_category,
+        )
+
+    @property
+    def effective_forecast_category_label(self) -> str:
+        """E.g. "Commit (chosen by rep)" or "Best case (stage default)"."""
+        category = self.effective_forecast_category
+        text = forecast_categories.label(category)
+        if not self.is_open:
+            return text
+        return f"{text} (chosen by rep)" if self.forecast_category else f"{text} (stage default)"
+
+    @property
+    def proposed_stage_category(self) -> str | None:
+        """The stage's default when it differs from the rep's choice: a hint, never written."""
+        default = self.stage_default_category or forecast_categories.FALLBACK
+        if self.is_open and self.forecast_category and self.forecast_category != default:
+            return default
+        return None
 
 
 class OpportunityTeamMember(BaseModel):

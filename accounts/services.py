@@ -14,7 +14,7 @@ from salesmgmt import webhooks
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
 from salesmgmt.money import RateTable, quantize_money
-from salesmgmt.visibility import can_see_user, manages
+from salesmgmt.visibility import can_see_user, manages, may_reassign
 
 from . import locks
 from .models import (
@@ -110,11 +110,12 @@ def _record_changes(
 
 
 def _attainment_changed(deal: Opportunity) -> None:
-    """Won bookings changed: territories refreshes its precomputed attainment after commit."""
-    # Imported here: territories.services imports this module (account moves).
-    from territories.services import attainment_mark_changed
+    """Won bookings changed: every figure built on the credit ledger (attainment, the closed
+    forecast of everyone credited, KPIs) is refreshed after commit."""
+    # Imported here: compensation imports this app (and territories.services this module).
+    from compensation.services import deal_credit_mark_changed
 
-    attainment_mark_changed(days=[deal.closed_on])
+    deal_credit_mark_changed(opportunity=deal)
 
 
 def _compliance_changed(*owner_ids: int) -> None:
@@ -136,8 +137,35 @@ def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     raise PermissionDeniedError("You do not work on this opportunity.")
 
 
-def _ensure_assignable_owner(actor: User, owner: User) -> None:
-    """A deal or account can only be given to an active seller the actor can see."""
+def _ensure_can_choose_category(actor: User, deal: Opportunity, category: str) -> None:
+    """The rep's category: chosen by the owner, their managers, executives, admins and
+    integrators (not the deal team); only for an open deal ("" clears it anywhere)."""
+    if not (actor.sees_everyone or actor.pk == deal.owner_id or manages(actor, deal.owner)):
+        raise PermissionDeniedError(
+            "Only the deal's owner, their managers and executives choose its forecast category."
+        )
+    if category and not deal.is_open:
+        raise ValidationError(
+            {
+                "forecast_category": (
+                    f"Only an open deal gets a forecast category; this one is "
+                    f"{deal.get_status_display().lower()}."
+                )
+            }
+        )
+
+
+def ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | None) -> None:
+    """The one check before a deal or account gets ``owner`` (``current_owner``: who holds it
+    now; None for a new record): only those ``may_reassign`` allows take a record from its
+    owner, and the new owner is an active seller the actor can see (so a rep creates records
+    only for themselves)."""
+    if current_owner is not None and not may_reassign(actor, current_owner):
+        raise PermissionDeniedError(
+            "Only the owner's managers, executives and admins can give this record to someone "
+            "else.",
+            extra={"field": "owner"},
+        )
     if not owner.is_active or owner.role not in SELLING_ROLES:
         raise ValidationError({"owner": f"{owner} is not an active seller."})
     if not can_see_user(actor, owner):
@@ -163,6 +191,17 @@ def _clean_amount(amount: object) -> Decimal:
     return quantize_money(value)
 
 
+def _ensure_unique_external_id(record: Account | Opportunity) -> None:
+    """An external id names one account (one deal) in the whole company, not per team: it is
+    the key integrations and CSV re-imports find records by (the database enforces it too)."""
+    if not record.external_id:
+        return
+    others = type(record).objects.filter(external_id=record.external_id).exclude(pk=record.pk)
+    if others.exists():
+        kind = type(record)._meta.verbose_name
+        raise ValidationError({"external_id": f"Another {kind} already has this external id."})
+
+
 def _ensure_open(deal: Opportunity) -> None:
     if not deal.is_open:
         raise ValidationError(f"{deal} is already {deal.get_status_display().lower()}.")
@@ -184,8 +223,9 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 @transaction.atomic
 def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner)
+    ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -223,7 +263,8 @@ def update_account(
     expected_updated_at: dt.datetime | None = None,
     **changes: object,
 ) -> Account:
-    """Edit an account the actor can see; a new owner must be a seller in their team.
+    """Edit an account the actor can see; only the owner's managers (and executives, admins,
+    integrators) give it to someone else, an active seller they can see.
 
     The changes are applied to the row as locked now, not to the caller's copy, so fields
     someone else changed meanwhile are kept.
@@ -236,9 +277,10 @@ def update_account(
     account = locks.lock_account(account.pk)
     _ensure_unchanged(account, expected_updated_at)
     if "owner" in changes and changes["owner"].pk != account.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"])
+        ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
     for name, value in changes.items():
         setattr(account, name, value)
+    _ensure_unique_external_id(account)
     account.full_clean()
     account.save()
     return account
@@ -301,7 +343,7 @@ def create_opportunity(
 
     at = at or timezone.now()
     owner = owner or actor
-    _ensure_assignable_owner(actor, owner)
+    ensure_assignable_owner(actor, owner, current_owner=None)
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     currency = (currency or settings.REPORTING_CURRENCY).upper()
@@ -320,12 +362,12 @@ def create_opportunity(
         amount=_clean_amount(amount),
         currency=currency,
         expected_close_on=expected_close_on,
-        forecast_category=forecast_category
-        or Opportunity._meta.get_field("forecast_category").default,
+        forecast_category=forecast_category,
         next_step=next_step,
         external_id=external_id,
         created_at=at,
     )
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _compliance_changed(deal.owner_id)
@@ -347,6 +389,8 @@ def update_opportunity(
 
     ``expected_version`` makes the edit conditional on nobody having changed the deal since
     the actor read it (the loser of a race gets a ConflictError, never a lost update).
+    ``forecast_category`` is the one way to choose the rep's category ("" clears the choice;
+    see ``_ensure_can_choose_category``); the save asks for the forecast refresh like any edit.
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -356,7 +400,9 @@ def update_opportunity(
     _bump(deal, expected_version)
     before = _tracked_state(deal)
     if "owner" in changes and changes["owner"].pk != deal.owner_id:
-        _ensure_assignable_owner(actor, changes["owner"])
+        ensure_assignable_owner(actor, changes["owner"], current_owner=deal.owner)
+    if changes.get("forecast_category", deal.forecast_category) != deal.forecast_category:
+        _ensure_can_choose_category(actor, deal, str(changes["forecast_category"]))
     moves_account = "account" in changes and changes["account"].pk != deal.account_id
     if moves_account and not _account_visible(actor, changes["account"]):
         raise ValidationError({"account": "No such account."})
@@ -368,6 +414,7 @@ def update_opportunity(
     previous_owner_id = deal.owner_id
     for name, value in changes.items():
         setattr(deal, name, value)
+    _ensure_unique_external_id(deal)
     deal.full_clean()
     deal.save()
     _record_changes(deal, before, actor, at or timezone.now())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import ComplianceSummary, OpportunityScore, ResourceRequest
+from .models import AccountReview, ComplianceSummary, OpportunityScore, ResourceRequest
 
 
 def lock_score(*, opportunity_id: int, criterion_id: int) -> OpportunityScore | None:
@@ -11,6 +11,14 @@ def lock_score(*, opportunity_id: int, criterion_id: int) -> OpportunityScore | 
         .select_related("opportunity__owner")
         .filter(opportunity_id=opportunity_id, criterion_id=criterion_id)
         .first()
+    )
+
+
+def lock_review(pk: int) -> AccountReview:
+    return (
+        AccountReview.objects.select_for_update(of=("self",))
+        .select_related("account__owner")
+        .get(pk=pk)
     )
 
 

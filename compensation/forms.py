@@ -7,9 +7,9 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from salesmgmt.forms import MoneyField
 from salesmgmt.models import Period
 
-MAX_AMOUNT = Decimal("999999999999.99")
 WHATIF_ROWS = 5
 
 
@@ -45,9 +45,7 @@ class ResolveForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    amount = forms.DecimalField(
-        max_digits=16, decimal_places=2, min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT
-    )
+    amount = MoneyField(signed=True)
     reason = forms.CharField(max_length=500)
 
 
@@ -65,11 +63,8 @@ class WhatIfForm(forms.Form):
                 label=f"Deal {i + 1}",
                 widget=forms.TextInput(attrs={"aria-label": f"Deal {i + 1} name"}),
             )
-            self.fields[f"amount_{i}"] = forms.DecimalField(
-                max_digits=16,
-                decimal_places=2,
+            self.fields[f"amount_{i}"] = MoneyField(
                 min_value=Decimal("0.01"),
-                max_value=MAX_AMOUNT,
                 required=False,
                 label="Amount",
                 widget=forms.NumberInput(attrs={"aria-label": f"Deal {i + 1} amount"}),

@@ -5,10 +5,13 @@ A constant number of queries whatever the number of reps or deals.
 
 - Plan: a person's own assignment wins over a sales-role one, over a role one; among those,
   the latest ``effective_from`` overlapping the period. Components overlapping the period apply.
-- Credit: deals won with ``closed_on`` in the period, converted to the reporting currency on
-  the close day (``salesmgmt.money.RateTable``), credited by ``CreditSplit`` rows or 100 % to
-  the owner. On a plan with overlay credit, a manager is also credited with everything
-  credited to people in their reporting subtree.
+- Credit: the credit ledger's rows of the period (``compensation.ledger``: deals won in it,
+  converted to the reporting currency on the close day, credited by ``CreditSplit`` rows or
+  100 % to the owner; less the credit of deals cancelled in it). Deals won in the period earn
+  commission on their credit (nothing when also cancelled in it); deals won earlier and
+  cancelled in it are debits: they lower the bookings (so attainment) and earn nothing; pay
+  already made on them comes back through the clawbacks below. On a plan with overlay
+  credit, a manager is also credited with every primary row of their reporting subtree.
 - Quota: the ramped quota from ``territories.selectors.attainment_compute_by_user`` (for a
   manager, their subtree's), computed live: pay is never based on the pages' precomputed
   figures; attainment is recomputed from the credited bookings above.
@@ -36,8 +39,8 @@ from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable
 from territories.selectors import attainment_compute_by_user
 
-from . import engine
-from .models import CreditSplit, PayoutRun, Plan, PlanAssignment, PlanComponent, StatementLine
+from . import engine, ledger
+from .models import PayoutRun, Plan, PlanAssignment, PlanComponent, StatementLine
 from .parameters import rule_for
 
 ZERO = Decimal(0)
@@ -106,50 +109,46 @@ def plans_for(
 
 def _credits(
     *, period: Period, people: dict[int, User], overlay_ids: set[int]
-) -> tuple[dict[int, dict[int, _Credit]], dict[int, Opportunity], dict[int, Decimal], set[int]]:
-    """Credit per person per deal, the deals, their amounts and the new logos (4 queries)."""
+) -> tuple[
+    dict[int, dict[int, _Credit]],
+    dict[int, dict[int, _Credit]],
+    dict[int, Opportunity],
+    dict[int, Decimal],
+    set[int],
+]:
+    """Credit per person per deal from the ledger: the period's credits and its debits (deals
+    closed earlier and cancelled in it), the deals, their amounts and the new logos (4
+    queries: rates, ledger rows, deals, first wins; 5 with overlay managers: the people).
+
+    A deal closed and cancelled in this period nets to nothing and earns nothing.
+    """
     rates = RateTable.load()
+    entries = ledger.period_entries(period=period, rates=rates)
+    if overlay_ids:
+        credited = {u.pk: u for u in User.objects.filter(pk__in={e.person_id for e in entries})}
+        entries += ledger.overlay_entries(
+            entries,
+            manager_paths={uid: people[uid].subtree_path for uid in sorted(overlay_ids)},
+            ancestor_paths={pk: u.ancestor_path for pk, u in credited.items()},
+            names={pk: str(u) for pk, u in credited.items()},
+        )
+    deal_ids = {e.opportunity_id for e in entries}
     deals = {
         deal.pk: deal
-        for deal in Opportunity.objects.filter(
-            status=Opportunity.Status.WON,
-            closed_on__gte=period.start_on,
-            closed_on__lte=period.end_on,
-        )
-        .select_related("owner")
-        .order_by("closed_on", "id")
+        for deal in Opportunity.objects.filter(pk__in=deal_ids).order_by("closed_on", "id")
     }
+    closed_here = {pk for pk, d in deals.items() if period.contains(d.closed_on)}
     amounts = {pk: rates.convert(d.amount, d.currency, d.closed_on) for pk, d in deals.items()}
-    splits: dict[int, list[CreditSplit]] = defaultdict(list)
-    for split in (
-        CreditSplit.objects.filter(opportunity_id__in=list(deals))
-        .select_related("user")
-        .order_by("opportunity_id", "user_id")
-    ):
-        splits[split.opportunity_id].append(split)
     credits: dict[int, dict[int, _Credit]] = defaultdict(lambda: defaultdict(_Credit))
-    for pk, deal in deals.items():
-        rows = splits.get(pk) or []
-        if rows:
-            shares = engine.allocate_credit(amounts[pk], [s.percent for s in rows])
-            parts = [
-                (s.user, share, f"split {s.percent.normalize():f}%")
-                for s, share in zip(rows, shares, strict=True)
-            ]
-        else:
-            parts = [(deal.owner, amounts[pk], "owner, 100%")]
-        for person, share, note in parts:
-            credit = credits[person.pk][pk]
-            credit.amount += share
-            credit.notes.append(note)
-            for manager_id in overlay_ids:
-                manager = people[manager_id]
-                if manager_id != person.pk and person.ancestor_path.startswith(
-                    manager.subtree_path
-                ):
-                    overlay = credits[manager_id][pk]
-                    overlay.amount += share
-                    overlay.notes.append(f"overlay for {person}")
+    debits: dict[int, dict[int, _Credit]] = defaultdict(lambda: defaultdict(_Credit))
+    for entry in entries:
+        into = credits if entry.opportunity_id in closed_here else debits
+        credit = into[entry.person_id][entry.opportunity_id]
+        credit.amount += entry.amount
+        credit.notes.append(entry.note)
+    for by_deal in credits.values():  # closed and cancelled in this period: nothing credited
+        for deal_id in [pk for pk, credit in by_deal.items() if not credit.amount]:
+            del by_deal[deal_id]
     first_won: dict[int, int] = {}
     for account_id, deal_id in (
         Opportunity.objects.filter(
@@ -160,8 +159,28 @@ def _credits(
         .values_list("account_id", "id")
     ):
         first_won.setdefault(account_id, deal_id)
-    new_logos = {pk for pk, d in deals.items() if first_won.get(d.account_id) == pk}
-    return credits, deals, amounts, new_logos
+    new_logos = {pk for pk in closed_here if first_won.get(deals[pk].account_id) == pk}
+    return credits, debits, deals, amounts, new_logos
+
+
+def _engine_deals(
+    credits: dict[int, _Credit],
+    deals: dict[int, Opportunity],
+    amounts: dict[int, Decimal],
+    new_logos: set[int],
+) -> tuple[engine.Deal, ...]:
+    return tuple(
+        engine.Deal(
+            opportunity_id=deal_id,
+            name=deals[deal_id].name,
+            closed_on=deals[deal_id].closed_on,
+            amount=credit.amount,
+            deal_amount=amounts[deal_id],
+            credit_note="; ".join(credit.notes),
+            is_new_logo=deal_id in new_logos,
+        )
+        for deal_id, credit in sorted(credits.items())
+    )
 
 
 def _latest_processed_runs(*, before: dt.date) -> dict[int, int]:
@@ -250,7 +269,7 @@ def payout_inputs(*, period: Period, user_ids: list[int] | None = None) -> dict[
         for uid, (person, plan, _) in plans.items()
         if plan.manager_overlay_credit and person.role == Role.MANAGER
     }
-    credits, deals, amounts, new_logos = _credits(
+    credits, debits, deals, amounts, new_logos = _credits(
         period=period, people=people, overlay_ids=overlay_ids
     )
     quotas = attainment_compute_by_user(period=period, user_ids=rep_ids)
@@ -280,18 +299,8 @@ def payout_inputs(*, period: Period, user_ids: list[int] | None = None) -> dict[
                 rep_id=uid,
                 period_name=period.name,
                 quota=quota or None,
-                deals=tuple(
-                    engine.Deal(
-                        opportunity_id=deal_id,
-                        name=deals[deal_id].name,
-                        closed_on=deals[deal_id].closed_on,
-                        amount=credit.amount,
-                        deal_amount=amounts[deal_id],
-                        credit_note="; ".join(credit.notes),
-                        is_new_logo=deal_id in new_logos,
-                    )
-                    for deal_id, credit in sorted(credits.get(uid, {}).items())
-                ),
+                deals=_engine_deals(credits.get(uid, {}), deals, amounts, new_logos),
+                debits=_engine_deals(debits.get(uid, {}), deals, amounts, new_logos),
                 rules=rules,
                 compliance_score=scores[uid].score,
                 clawbacks=tuple(clawbacks.get(uid, [])),

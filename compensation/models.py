@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from salesmgmt.models import BaseModel, Role, SalesRole
+from salesmgmt.money import money_validators
 
 from .engine import LineKind
 from .parameters import parse_parameters
@@ -286,7 +287,7 @@ class StatementAdjustment(BaseModel):
     """The only way a locked statement changes: an amount, a reason and who made it."""
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="adjustments")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY, validators=money_validators(signed=True))
     reason = models.CharField(max_length=500)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

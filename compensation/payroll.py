@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from salesmgmt.csv_cells import safe_row
 from salesmgmt.models import Period
 
 from .selectors import PayrollRow
@@ -26,18 +27,21 @@ def payroll_csv(*, period: Period, rows: list[PayrollRow]) -> str:
     writer.writerow(HEADER)
     for row in rows:
         statement, rep = row.statement, row.statement.rep
+        # Names, emails and ids are typed by people: made inert like every CSV export's cells.
         writer.writerow(
-            [
-                period.name,
-                rep.external_id or rep.pk,
-                rep.username,
-                rep.get_full_name() or rep.username,
-                rep.email,
-                statement.pk,
-                statement.status,
-                f"{statement.total_amount:.2f}",
-                f"{row.adjustments_amount:.2f}",
-                f"{row.payable_amount:.2f}",
-            ]
+            safe_row(
+                [
+                    period.name,
+                    rep.external_id or rep.pk,
+                    rep.username,
+                    rep.get_full_name() or rep.username,
+                    rep.email,
+                    statement.pk,
+                    statement.status,
+                    f"{statement.total_amount:.2f}",
+                    f"{row.adjustments_amount:.2f}",
+                    f"{row.payable_amount:.2f}",
+                ]
+            )
         )
     return out.getvalue()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +22,7 @@ from accounts.models import Opportunity
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, Role, User
-from salesmgmt.money import quantize_money
+from salesmgmt.money import parse_money, quantize_money
 from salesmgmt.visibility import manages
 
 from . import engine, locks
@@ -54,6 +54,46 @@ def _ensure_runs_payouts(actor: User | None) -> None:
 # --- credit -----------------------------------------------------------------------------------
 
 
+def deal_credit_mark_changed(
+    *,
+    opportunity: Opportunity,
+    person_ids: Sequence[int] = (),
+    days: Sequence[dt.date | None] = (),
+) -> None:
+    """The deal's ledger rows changed: mark every aggregate built on them stale.
+
+    Attainment of the periods of ``days`` (and the deal's close and cancellation days) is
+    refreshed by ``attainment_mark_changed``; the forecast rollups (closed amount) of the
+    owner, ``person_ids`` and everyone credited now are recomputed by forecasting's request,
+    which then asks for their KPI rows - what winning a deal triggers. Runs in the caller's
+    transaction; the forecast request is made after commit, as the deal signals make it.
+    """
+    from forecasting.services.requests import request_recompute_for_deals
+    from territories.services import attainment_mark_changed
+
+    if opportunity.status != Opportunity.Status.WON:
+        return  # no ledger rows: nothing was credited
+    cancelled_on = (
+        DealCancellation.objects.filter(opportunity=opportunity)
+        .values_list("cancelled_on", flat=True)
+        .first()
+    )
+    all_days = [opportunity.closed_on, cancelled_on, *days]
+    people = {
+        opportunity.owner_id,
+        *person_ids,
+        *CreditSplit.objects.filter(opportunity=opportunity).values_list("user_id", flat=True),
+    }
+    attainment_mark_changed(days=all_days)
+    deal_id = opportunity.pk
+    transaction.on_commit(
+        lambda: request_recompute_for_deals(
+            opportunity_ids=[deal_id], person_ids=sorted(people), days=all_days
+        ),
+        robust=True,
+    )
+
+
 @transaction.atomic
 def credit_splits_set(
     *, actor: User, opportunity: Opportunity, splits: Sequence[tuple[User, Decimal]]
@@ -70,6 +110,9 @@ def credit_splits_set(
         raise ValidationError(
             {"splits": f"The shares add up to {sum(percents)}%; they must add up to 100%."}
         )
+    previous = list(
+        CreditSplit.objects.filter(opportunity=opportunity).values_list("user_id", flat=True)
+    )
     CreditSplit.objects.filter(opportunity=opportunity).delete()
     rows = []
     for user, percent in zip((u for u, _ in splits), percents, strict=True):
@@ -77,6 +120,8 @@ def credit_splits_set(
         row.full_clean()
         row.save()
         rows.append(row)
+    # Whoever was credited before loses their share: their figures are stale too.
+    deal_credit_mark_changed(opportunity=opportunity, person_ids=previous)
     return rows
 
 
@@ -84,7 +129,8 @@ def credit_splits_set(
 def deal_cancellation_record(
     *, actor: User, opportunity: Opportunity, cancelled_on: dt.date, reason: str
 ) -> DealCancellation:
-    """Record that the customer cancelled a won deal; later runs claw its pay back."""
+    """Record that the customer cancelled a won deal: the ledger debits its credit on
+    ``cancelled_on`` (compensation.ledger) and later runs claw its pay back."""
     _ensure_manages(actor, opportunity.owner, "record a cancellation of their deals")
     if opportunity.status != Opportunity.Status.WON:
         raise ValidationError("Only a won deal can be cancelled.")
@@ -100,6 +146,7 @@ def deal_cancellation_record(
     )
     cancellation.full_clean()
     cancellation.save()
+    deal_credit_mark_changed(opportunity=opportunity, days=[cancelled_on])
     return cancellation
 
 
@@ -218,10 +265,7 @@ def statement_adjustment_add(
     _ensure_manages(actor, statement.rep, "adjust their statement")
     if not statement.is_locked:
         raise ApplicationError("Only a locked statement takes adjustments; recompute the run.")
-    try:
-        value = quantize_money(Decimal(str(amount)))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"amount": "Enter an amount."}) from None
+    value = parse_money(amount, field="amount", signed=True)
     if not value:
         raise ValidationError({"amount": "An adjustment cannot be zero."})
     adjustment = StatementAdjustment(

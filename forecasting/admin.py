@@ -9,7 +9,6 @@ from salesmgmt.admin import ReadOnlyAdmin
 from .models import (
     AccuracyEntry,
     CallOfRecord,
-    CategoryOverride,
     ForecastCall,
     ForecastRollup,
     InspectionFlag,
@@ -33,12 +32,6 @@ class ForecastCallAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["layer", "period"]
     list_select_related = ["person", "period", "submitted_by"]
-
-
-@admin.register(CategoryOverride)
-class CategoryOverrideAdmin(ReadOnlyAdmin):
-    list_display = ["opportunity", "previous_category", "category", "set_by", "created_at"]
-    list_select_related = ["opportunity", "set_by"]
 
 
 @admin.register(CallOfRecord)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from salesmgmt.forms import MoneyField
+
 from .models import FlagKind
 
 
 class CallForm(forms.Form):
-    commit_amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2)
-    best_case_amount = forms.DecimalField(min_value=0, max_digits=16, decimal_places=2)
+    commit_amount = MoneyField()
+    best_case_amount = MoneyField()
     note = forms.CharField(max_length=500, required=False)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q
 from django.template.response import TemplateResponse
 
 from . import services, two_factor, webhooks
@@ -18,11 +19,13 @@ from .models import (
     IdempotencyRecord,
     ImportJob,
     Period,
+    Role,
     TOTPDevice,
     User,
     WebhookDelivery,
     WebhookSubscription,
 )
+from .visibility import may_change_privileges
 
 # The admin's log-in shares the site log-in's throttle (salesmgmt.security).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -59,8 +62,23 @@ class UserAdmin(DjangoUserAdmin):
         ("Sales organisation", {"fields": ("email", "role", "manager", "title", "hire_date")}),
     )
 
+    # Admin rights follow the role (services.sync_privileges_with_role): never ticked by hand.
+    derived_fields = ("is_staff", "is_superuser")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = (*super().get_readonly_fields(request, obj), *self.derived_fields)
+        if not may_change_privileges(request.user, in_session=True):
+            # Staff who are not administrators edit names and places, never rights.
+            fields = (*fields, *(sorted(services.PRIVILEGE_FIELDS - set(fields))))
+        return fields
+
     def save_model(self, request, obj, form, change):
         manager = obj.manager
+        obj._role_before = (
+            User.objects.filter(pk=obj.pk).values_list("role", flat=True).first()
+            if change
+            else Role.REP
+        )
         if not change:
             obj.ancestor_path = manager.subtree_path if manager else "/"
         super().save_model(request, obj, form, change)
@@ -79,6 +97,16 @@ class UserAdmin(DjangoUserAdmin):
         if "manager" in form.changed_data:
             # Re-roots the whole subtree's paths (and refuses cycles).
             services.set_manager(user=obj, manager=manager, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        old_role = getattr(user, "_role_before", user.role)
+        if old_role != user.role or set(form.changed_data) & services.PRIVILEGE_FIELDS:
+            # After the groups are saved, so a demotion's clean-up is the last word.
+            services.sync_privileges_with_role(
+                user=user, old_role=old_role, actor=request.user, in_session=True
+            )
 
 
 @admin.register(Period)
@@ -185,6 +213,14 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            # Only those who may own webhooks (salesmgmt.webhooks.may_own_webhooks).
+            kwargs["queryset"] = User.objects.filter(
+                Q(role__in=webhooks.WEBHOOK_OWNER_ROLES) | Q(is_superuser=True), is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name]
@@ -215,9 +251,12 @@ class WebhookDeliveryAdmin(ReadOnlyLogAdmin):
 
     @admin.action(description="Send again (as a new delivery)")
     def send_again(self, request, queryset):
-        for delivery in queryset.select_related("subscription"):
-            webhooks.redeliver(delivery=delivery)
-        self.message_user(request, f"Queued {queryset.count()} delivery(ies).", messages.SUCCESS)
+        queued = 0
+        for delivery in queryset.select_related("subscription__owner"):
+            if webhooks.may_own_webhooks(delivery.subscription.owner):
+                webhooks.redeliver(delivery=delivery)
+                queued += 1
+        self.message_user(request, f"Queued {queued} delivery(ies).", messages.SUCCESS)
 
 
 @admin.register(ImportJob)

@@ -1,7 +1,8 @@
-"""Forms of the core pages: log-in, two-factor codes, API tokens and CSV imports."""
+"""Forms of the core pages (log-in, two-factor codes, API tokens, CSV imports) and shared fields."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -12,6 +13,26 @@ from django.core.exceptions import ValidationError
 
 from . import security
 from .models import ApiToken, ImportKind
+from .money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
+
+# Largest value of an integer column (PostgreSQL ``integer``): versions, counts, priorities.
+MAX_INTEGER = 2**31 - 1
+# Largest id (``bigint``).
+MAX_ID = 2**63 - 1
+
+
+class MoneyField(forms.DecimalField):
+    """An entered amount in the one money range (salesmgmt.money): cents, at most MONEY_MAX.
+
+    Zero or more unless ``signed``; ``min_value`` may raise the floor (e.g. 0.01).
+    """
+
+    def __init__(self, *, signed: bool = False, **kwargs) -> None:
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        kwargs.setdefault("min_value", -MONEY_MAX if signed else Decimal(0))
+        kwargs.setdefault("max_value", MONEY_MAX)
+        super().__init__(**kwargs)
 
 
 class ThrottledLoginFormMixin:

@@ -1,4 +1,5 @@
-"""Response headers every page carries, and a clean 503 while the database is unreachable."""
+"""Response headers every page carries, a clean 503 while the database is unreachable, and a
+400 for query strings and form posts carrying text no database can store."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+
+from .input_sanitation import find_pair_problem
 
 # Connection-level failures only: an IntegrityError or a bad query is a bug, not an outage.
 # psycopg2's own errors reach us wrapped by Django, but code that talks to psycopg2 directly
@@ -39,6 +43,50 @@ class ContentSecurityPolicyMiddleware:
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+# --- text no database can store → 400 ----------------------------------------------------------
+
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputSanitationMiddleware:
+    """Refuses a NUL or a lone surrogate in a query string or a page's POSTed form with a 400.
+
+    The one sanitation point (salesmgmt.input_sanitation) for what is not JSON: a NUL reaches
+    PostgreSQL as an error from search boxes, filters and free-text fields alike. Page forms
+    are read here, as the CSRF check does next anyway; API bodies of every kind are checked by
+    the API's parsers (salesmgmt.api.parsers), so the raw body stays readable for them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = find_pair_problem(request.GET.items())
+        if problem is None and _is_page_form_post(request):
+            problem = find_pair_problem(
+                [*request.POST.items(), *((k, f.name or "") for k, f in request.FILES.items())]
+            )
+        if problem is not None:
+            return _bad_text_response(request, *problem)
+        return self.get_response(request)
+
+
+def _is_page_form_post(request: HttpRequest) -> bool:
+    return (
+        request.method == "POST"
+        and request.content_type in FORM_CONTENT_TYPES
+        and not request.path.startswith("/api/")
+    )
+
+
+def _bad_text_response(request: HttpRequest, field: str, reason: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        body = {"detail": "Invalid input.", "code": "invalid", "fields": {field: [reason]}}
+        return JsonResponse(body, status=400)
+    page = f"<!doctype html><title>Bad request</title><p>{escape(field)}: {escape(reason)}</p>"
+    return HttpResponse(page, status=400, content_type="text/html")
 
 
 # --- database outage → 503 ---------------------------------------------------------------------

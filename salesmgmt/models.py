@@ -316,6 +316,9 @@ class ImportJob(BaseModel):
     dry_run = models.BooleanField(default=True)
     # Explicit header mapping {"their header": "our column"}, on top of the built-in aliases.
     column_map = models.JSONField(default=dict, blank=True)
+    # Uploaded by a person signed in (a page or the API with session cookies), not with an API
+    # token: only such a job, by an administrator, may change people's roles (users imports).
+    created_in_session = models.BooleanField(default=False, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)

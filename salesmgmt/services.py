@@ -15,9 +15,39 @@ from django.utils import timezone
 
 from .aggregate_version import aggregates_changed
 from .audit import audit_record
+from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
+from .visibility import may_change_privileges
 
 QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
+
+
+# What makes someone more powerful: changed only by an administrator person in a session
+# (salesmgmt.visibility.may_change_privileges), always audited with that person.
+PRIVILEGE_FIELDS = frozenset({"role", "is_staff", "is_superuser", "groups", "user_permissions"})
+
+
+def ensure_may_change_privileges(*, actor: User | None, in_session: bool) -> None:
+    """Refuse a role or admin-rights change unless an administrator person signed in makes it."""
+    if not may_change_privileges(actor, in_session=in_session):
+        raise PermissionDeniedError(
+            "Only an administrator signed in to salesmgmt (not an API token or an integration) "
+            "can change roles and admin rights."
+        )
+
+
+def _privileges_follow_role(user: User) -> None:
+    """Admin rights come with the admin role and go with it (as the demo data sets them)."""
+    is_admin = user.role == Role.ADMIN
+    user.is_staff = is_admin
+    user.is_superuser = is_admin
+
+
+def _drop_admin_grants(user: User) -> None:
+    """Demoted: no group or permission of the admin site survives (after the row is saved)."""
+    if user.role != Role.ADMIN:
+        user.groups.clear()
+        user.user_permissions.clear()
 
 
 @transaction.atomic
@@ -30,9 +60,20 @@ def create_user(
     last_name: str = "",
     role: str = Role.REP,
     manager: User | None = None,
+    actor: User | None = None,
+    in_session: bool = False,
     **fields,
 ) -> User:
-    """Create a person in the hierarchy; ``manager`` sets their place in it."""
+    """Create a person in the hierarchy; ``manager`` sets their place in it.
+
+    Anyone allowed to load people may create reps; any other role is a grant of rights, so
+    only an administrator signed in may give it (``ensure_may_change_privileges``).
+    """
+    privileged = set(fields) & PRIVILEGE_FIELDS
+    if privileged:
+        raise ValidationError({name: "Set through the role." for name in privileged})
+    if role != Role.REP:
+        ensure_may_change_privileges(actor=actor, in_session=in_session)
     user = User(
         username=username,
         email=email,
@@ -41,15 +82,16 @@ def create_user(
         role=role,
         manager=manager,
         ancestor_path=manager.subtree_path if manager else "/",
-        is_staff=role == Role.ADMIN,
         **fields,
     )
+    _privileges_follow_role(user)
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
     user.full_clean()
     user.save()
+    audit_record(action="user.created", actor=actor, target=user, details={"role": role})
     aggregates_changed()  # a new member of a team
     return user
 
@@ -69,18 +111,55 @@ USER_UPDATABLE_FIELDS = {
 
 
 @transaction.atomic
-def update_user(*, user: User, actor: User | None = None, **changes: object) -> User:
-    """Change a person's own fields; their place in the hierarchy goes through set_manager."""
+def update_user(
+    *, user: User, actor: User | None = None, in_session: bool = False, **changes: object
+) -> User:
+    """Change a person's own fields; their place in the hierarchy goes through set_manager.
+
+    A new role needs an administrator signed in; it brings its admin rights or takes them all
+    away (staff, superuser, groups, permissions)."""
     unknown = set(changes) - USER_UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    old_role = user.role
+    role_changes = "role" in changes and changes["role"] != old_role
+    if role_changes:
+        ensure_may_change_privileges(actor=actor, in_session=in_session)
     for name, value in changes.items():
         setattr(user, name, value)
-    user.is_staff = user.is_staff or user.role == Role.ADMIN
+    if role_changes:
+        _privileges_follow_role(user)
     user.full_clean()
     user.save()
-    audit_record(action="user.updated", actor=actor, target=user, details=changes)
+    details = dict(changes)
+    if role_changes:
+        _drop_admin_grants(user)
+        details["role"] = {"from": old_role, "to": user.role}
+    audit_record(action="user.updated", actor=actor, target=user, details=details)
     aggregates_changed()  # names, roles and who is active show on the dashboards
+    return user
+
+
+@transaction.atomic
+def sync_privileges_with_role(
+    *, user: User, old_role: str, actor: User | None, in_session: bool
+) -> User:
+    """After a form saved ``user`` itself (the admin): re-check and re-derive their rights.
+
+    Refuses (rolling the save back) unless an administrator person in a session made the
+    change; then staff and superuser follow the role, and a demotion drops every grant."""
+    ensure_may_change_privileges(actor=actor, in_session=in_session)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _privileges_follow_role(user)
+    user.save(update_fields=["is_staff", "is_superuser", "updated_at"])
+    _drop_admin_grants(user)
+    audit_record(
+        action="user.privileges_changed",
+        actor=actor,
+        target=user,
+        details={"role": {"from": old_role, "to": user.role}},
+    )
+    aggregates_changed()
     return user
 
 

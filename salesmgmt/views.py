@@ -308,6 +308,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                 content=upload.read(),
                 file_name=upload.name,
                 dry_run=form.cleaned_data["dry_run"],
+                in_session=True,
             )
         except (ValidationError, ApplicationError) as exc:
             form.add_error(None, getattr(exc, "message", None) or "; ".join(exc.messages))
@@ -323,7 +324,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.import_job_get(viewer=request.user, pk=pk)
     if request.method == "POST":
         try:
-            job = rerun_for_real(actor=request.user, job=job)
+            job = rerun_for_real(actor=request.user, job=job, in_session=True)
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
         return redirect("import_job", pk=job.pk)

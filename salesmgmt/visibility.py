@@ -63,3 +63,31 @@ def manages(manager: User, person: User) -> bool:
     if manager.role in (Role.EXECUTIVE, Role.ADMIN) or manager.is_superuser:
         return True
     return person.ancestor_path.startswith(manager.subtree_path)
+
+
+def may_reassign(actor: User, owner: User) -> bool:
+    """Whether ``actor`` may give a record that ``owner`` holds to someone else.
+
+    The one reassignment policy (deals, accounts; every page, API call, import and admin
+    form): the owner's managers (anyone above them), executives, admins and integrators
+    (sales-ops sync) may. The owner and the people working on the record with them may not,
+    not even to a teammate: a transfer moves pipeline and commission credit, which is the
+    owner's manager's call.
+    """
+    return actor.sees_everyone or manages(actor, owner)
+
+
+def may_change_privileges(actor: User | None, *, in_session: bool) -> bool:
+    """Whether ``actor`` may change someone's role or admin rights (staff, superuser, groups).
+
+    Only an active administrator person signed in with a session (a page, the admin, the
+    API with session cookies): never an API token, never an integration, never a system job
+    without an actor. A leaked or over-broad token cannot make anyone an admin.
+    """
+    return (
+        actor is not None
+        and in_session
+        and actor.is_active
+        and not actor.is_integrator
+        and (actor.role == Role.ADMIN or actor.is_superuser)
+    )

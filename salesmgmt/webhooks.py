@@ -8,6 +8,10 @@ retries with exponential backoff on connection errors and 5xx answers, up to
 ``WEBHOOK_MAX_ATTEMPTS``. Nothing here runs inside the user's request transaction, and the
 on-commit hook is ``robust``, so a failing receiver (or broker) never breaks a request.
 
+Who: only admins and integrators own subscriptions (create, change, redeliver); a
+subscription whose owner loses that role stops receiving events and can only be deleted.
+Where: ``salesmgmt.webhook_destinations`` refuses internal addresses unless allow-listed.
+
 Receivers verify ``X-Salesmgmt-Signature: sha256=<hex>``, the HMAC-SHA256 of the raw body with
 the subscription's secret, and de-duplicate on the body's ``id`` (one id per event).
 """
@@ -17,12 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -32,11 +33,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import User, WebhookDelivery, WebhookEvent, WebhookSubscription
+from . import webhook_destinations
+from .errors import PermissionDeniedError
+from .models import Role, User, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .task_queue import enqueue
 
 logger = logging.getLogger(__name__)
@@ -65,8 +68,22 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
 
 # --- subscriptions ------------------------------------------------------------------------
 
+# Webhooks make the server send requests on a user's behalf: a technical, trusted job.
+WEBHOOK_OWNER_ROLES = (Role.ADMIN, Role.INTEGRATOR)
+NOT_ALLOWED_MESSAGE = "Only administrators and integrators may manage webhooks."
 
-def _validate_subscription(subscription: WebhookSubscription) -> None:
+
+def may_own_webhooks(user: User) -> bool:
+    """The one rule for who may create, change and redeliver webhooks."""
+    return user.is_active and (user.is_superuser or user.role in WEBHOOK_OWNER_ROLES)
+
+
+def ensure_may_own_webhooks(user: User) -> None:
+    if not may_own_webhooks(user):
+        raise PermissionDeniedError(NOT_ALLOWED_MESSAGE)
+
+
+def _validate_subscription(subscription: WebhookSubscription, *, url_given: bool = True) -> None:
     events = subscription.events
     if not isinstance(events, list) or not events:
         raise ValidationError({"events": "Choose at least one event."})
@@ -77,6 +94,9 @@ def _validate_subscription(subscription: WebhookSubscription) -> None:
     if urlsplit(subscription.url).scheme not in ("http", "https"):
         raise ValidationError({"url": "Use an http or https URL."})
     subscription.full_clean()
+    # Pausing or renaming needs no DNS answer; every delivery checks the address anyway.
+    if url_given:
+        webhook_destinations.validate_url(subscription.url)
 
 
 @transaction.atomic
@@ -90,6 +110,7 @@ def subscribe(
     is_active: bool = True,
 ) -> WebhookSubscription:
     """Start sending ``events`` the owner may see to ``url``; a secret is generated if empty."""
+    ensure_may_own_webhooks(owner)
     subscription = WebhookSubscription(
         owner=owner,
         url=url,
@@ -107,12 +128,14 @@ def subscribe(
 def update_subscription(
     *, subscription: WebhookSubscription, **changes: object
 ) -> WebhookSubscription:
+    ensure_may_own_webhooks(subscription.owner)
     unknown = set(changes) - SUBSCRIPTION_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    url_given = "url" in changes
     for name, value in changes.items():
         setattr(subscription, name, value)
-    _validate_subscription(subscription)
+    _validate_subscription(subscription, url_given=url_given)
     subscription.save()
     return subscription
 
@@ -160,6 +183,7 @@ def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
     subscriptions = [
         s
         for s in WebhookSubscription.objects.filter(is_active=True, owner__is_active=True)
+        .filter(Q(owner__role__in=WEBHOOK_OWNER_ROLES) | Q(owner__is_superuser=True))
         .select_related("owner")
         .order_by("id")
         if event in s.events
@@ -223,36 +247,14 @@ def backoff_seconds(attempts: int) -> int:
     return min(base * 2 ** max(attempts - 1, 0), settings.WEBHOOK_BACKOFF_MAX_SECONDS)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A receiver answers for itself; following redirects would resend the body elsewhere."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST the body; (HTTP status or None, error text). The one place that talks HTTP."""
-    allowed = settings.WEBHOOK_ALLOWED_HOSTS
-    if allowed and (urlsplit(url).hostname or "") not in allowed:
-        return None, f"Host not allowed by WEBHOOK_ALLOWED_HOSTS: {urlsplit(url).hostname}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked on subscribe
-    opener = urllib.request.build_opener(_NoRedirects)
-    try:
-        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, f"{type(exc).__name__}: {reason}"
-
-
 def attempt_delivery(*, delivery_id: int) -> DeliveryOutcome | None:
     """Send a pending delivery once and log the result; None if there is nothing to send.
 
     Idempotent: a delivery that already succeeded (or failed for good) is never resent.
     """
-    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription__owner").filter(pk=delivery_id).first()
+    )
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
     subscription = delivery.subscription
@@ -260,6 +262,9 @@ def attempt_delivery(*, delivery_id: int) -> DeliveryOutcome | None:
     delivery.attempts += 1
     if not subscription.is_active:
         status_code, error = None, "The subscription is paused."
+        retryable = False
+    elif not may_own_webhooks(subscription.owner):
+        status_code, error = None, NOT_ALLOWED_MESSAGE
         retryable = False
     else:
         body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
@@ -270,12 +275,10 @@ def attempt_delivery(*, delivery_id: int) -> DeliveryOutcome | None:
             DELIVERY_HEADER: str(delivery.event_id),
             SIGNATURE_HEADER: sign(subscription.secret, body),
         }
-        status_code, error = _post(subscription.url, body, headers)
-        retryable = (
+        status_code, error, refused = webhook_destinations.post(subscription.url, body, headers)
+        retryable = not refused and (
             status_code is None or status_code >= 500 or (status_code in RETRYABLE_CLIENT_ERRORS)
         )
-        if error.startswith("Host not allowed"):
-            retryable = False
     delivery.last_status_code = status_code
     retry_in = None
     if status_code is not None and 200 <= status_code < 300:
@@ -316,6 +319,7 @@ def enqueue_overdue_deliveries(*, grace: dt.timedelta | None = None) -> int:
 @transaction.atomic
 def redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a logged event again as a new delivery (same event id, so receivers can dedupe)."""
+    ensure_may_own_webhooks(delivery.subscription.owner)
     copy = WebhookDelivery.objects.create(
         subscription=delivery.subscription,
         event=delivery.event,

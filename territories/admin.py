@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 
 from salesmgmt.admin import ReadOnlyAdmin
+from salesmgmt.forms import MoneyField
 
 from . import services
 from .models import (
@@ -133,9 +134,7 @@ class CompanyTargetAdmin(ReadOnlyAdmin):
 
 
 class QuotaAdminForm(forms.ModelForm):
-    amount = forms.DecimalField(
-        required=False, max_digits=16, decimal_places=2, help_text="Only for an explicit quota."
-    )
+    amount = MoneyField(required=False, help_text="Only for an explicit quota.")
     reason = forms.CharField(max_length=255, help_text="Saved in the quota's audit log.")
 
     class Meta:

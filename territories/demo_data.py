@@ -49,7 +49,7 @@ from .models import (
     Territory,
     TerritoryOverlay,
 )
-from .selectors.attainment import bookings_by_owner
+from .selectors.attainment import bookings_by_person
 from .services.quotas import _state as quota_state
 
 ACTORS = ("admin", "executive")  # territories and rules by the admin, targets by the CRO
@@ -450,7 +450,7 @@ def _allocate_targets(
 
 
 def _demo_bookings(period: Period, demo_ids: set[int]) -> Decimal:
-    by_owner = bookings_by_owner(start_on=period.start_on, end_on=period.end_on)
+    by_owner = bookings_by_person(start_on=period.start_on, end_on=period.end_on)
     return sum((amount for pk, amount in by_owner.items() if pk in demo_ids), Decimal(0))
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import QuerySet
 
+from salesmgmt.forms import MAX_ID, MAX_INTEGER, MoneyField
 from salesmgmt.models import Period, User
 
 from .models import AssignmentRule, CompanyTarget, Quota, Territory, TerritoryOverlay
@@ -29,7 +30,7 @@ class ApplyMovesForm(forms.Form):
 class ApplyProposalForm(forms.Form):
     """Confirms a stored rebalancing proposal: its id and the fingerprint of its moves."""
 
-    proposal = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    proposal = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
     fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
     move_open_opportunities = forms.BooleanField(
         required=False, label="Also move the previous owner's open opportunities"
@@ -60,20 +61,16 @@ class BandForm(forms.Form):
 
 class QuotaEditForm(forms.Form):
     basis = forms.ChoiceField(choices=Quota.Basis.choices, label="Quota is")
-    territory_quota = forms.DecimalField(required=False, max_digits=16, decimal_places=2)
+    territory_quota = MoneyField(required=False)
     assignment_share = forms.DecimalField(
         required=False, min_value=Decimal(0), max_value=Decimal(1), decimal_places=4
     )
-    manager_adjustment = forms.DecimalField(required=False, max_digits=16, decimal_places=2)
-    amount = forms.DecimalField(
-        required=False,
-        min_value=Decimal(0),
-        max_digits=16,
-        decimal_places=2,
-        label="Explicit amount",
-    )
+    manager_adjustment = MoneyField(required=False, signed=True)
+    amount = MoneyField(required=False, label="Explicit amount")
     reason = forms.CharField(max_length=255, help_text="Saved with the change in the audit log.")
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        required=False, min_value=0, max_value=MAX_INTEGER, widget=forms.HiddenInput
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -98,9 +95,7 @@ class AllocationForm(forms.Form):
     period = forms.ModelChoiceField(
         queryset=Period.objects.exclude(kind=Period.Kind.MONTH).order_by("start_on", "-kind")
     )
-    amount = forms.DecimalField(
-        min_value=Decimal(0), max_digits=16, decimal_places=2, label="Company target"
-    )
+    amount = MoneyField(label="Company target")
     method = forms.ChoiceField(choices=CompanyTarget.Method.choices)
     reason = forms.CharField(max_length=200, required=False)
 
@@ -159,21 +154,20 @@ class RuleForm(forms.Form):
         queryset=Territory.objects.filter(level=Territory.Level.TERRITORY).order_by("name")
     )
     priority = forms.IntegerField(
-        min_value=0, initial=100, help_text="Lower numbers are evaluated first and win."
+        min_value=0,
+        max_value=MAX_INTEGER,
+        initial=100,
+        help_text="Lower numbers are evaluated first and win.",
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
     countries = forms.CharField(required=False, help_text="Comma-separated; any one matches.")
     regions = forms.CharField(required=False)
     states = forms.CharField(required=False)
     industries = forms.CharField(required=False)
-    employee_count_min = forms.IntegerField(required=False, min_value=0)
-    employee_count_max = forms.IntegerField(required=False, min_value=0)
-    annual_revenue_min = forms.DecimalField(
-        required=False, min_value=Decimal(0), max_digits=16, decimal_places=2
-    )
-    annual_revenue_max = forms.DecimalField(
-        required=False, min_value=Decimal(0), max_digits=16, decimal_places=2
-    )
+    employee_count_min = forms.IntegerField(required=False, min_value=0, max_value=MAX_INTEGER)
+    employee_count_max = forms.IntegerField(required=False, min_value=0, max_value=MAX_INTEGER)
+    annual_revenue_min = MoneyField(required=False)
+    annual_revenue_max = MoneyField(required=False)
     named_account_ids = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from salesmgmt import services
+from salesmgmt import services, webhook_destinations
 from salesmgmt.models import ApiToken
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
+# Name lookups of webhook hosts in tests: never the network. IP literals and "localhost" resolve
+# for real (no traffic); the names here resolve as listed; anything else does not resolve.
+# The public address is never contacted: tests that deliver use local receivers.
+TEST_DNS: dict[str, list[str]] = {"erp.example.com": ["93.184.215.14"]}
+
+
+def offline_getaddrinfo(host, port, *args, **kwargs):
+    """``socket.getaddrinfo`` answering from ``TEST_DNS`` instead of the network."""
+    try:
+        ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        if host == "localhost":
+            return socket.getaddrinfo(host, port, *args, **kwargs)
+        if host not in TEST_DNS:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in TEST_DNS[host]
+        ]
+    return socket.getaddrinfo(host, port, *args, **kwargs)
+
 
 @pytest.fixture(autouse=True)
-def _api_isolation(settings):
-    """Fresh throttle counters per test; webhooks may only ever reach this machine."""
+def _api_isolation(settings, monkeypatch):
+    """Fresh throttle counters per test; webhooks refuse internal addresses as in production
+    (tests with a local receiver allow loopback themselves) and look names up offline."""
     cache.clear()
-    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    monkeypatch.setattr(webhook_destinations, "getaddrinfo", offline_getaddrinfo)
     yield
     cache.clear()
 

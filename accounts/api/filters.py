@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 
 from salesmgmt.api.filters import IdFilter, SyncFilterSet, UtcIsoDateTimeFilter
 
+from .. import forecast_categories
 from ..models import (
     Account,
     Activity,
@@ -63,7 +64,14 @@ class OpportunityFilter(SyncFilterSet):
     account = IdFilter(field_name="account_id")
     stage = IdFilter(field_name="stage_id")
     process = IdFilter(field_name="process_id")
+    # The rep's choice as stored; ``effective_forecast_category`` is what the forecast counts.
     forecast_category = filters.ChoiceFilter(choices=ForecastCategory.choices)
+    effective_forecast_category = filters.ChoiceFilter(
+        choices=forecast_categories.EffectiveCategory.choices,
+        method="filter_effective_category",
+        label="What the forecast counts: the chosen category, else the stage's default; "
+        "closed for won deals.",
+    )
     close_after = filters.DateFilter(
         field_name="expected_close_on", lookup_expr="gte", label="Expected close on or after."
     )
@@ -89,6 +97,12 @@ class OpportunityFilter(SyncFilterSet):
             "currency",
             "external_id",
         ]
+
+    def filter_effective_category(self, queryset, name, value):
+        expression = forecast_categories.effective_category_expression()
+        return queryset.alias(effective_forecast_category=expression).filter(
+            effective_forecast_category=value
+        )
 
 
 class MilestoneCompletionFilter(SyncFilterSet):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from salesmgmt.api.fields import VisibleRelatedField
+from salesmgmt.api.fields import MoneyField, VisibleRelatedField
 from salesmgmt.api.serializers import UserSummarySerializer
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
 
+from .. import forecast_categories
 from ..models import (
     Account,
     Activity,
     Contact,
+    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
@@ -210,7 +212,21 @@ class OpportunitySerializer(serializers.ModelSerializer):
     owner = _owner_field(required=False)
     process = VisibleRelatedField(read_only=True)
     stage = VisibleRelatedField(read_only=True, allow_null=True, expanded=StageSummarySerializer)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    amount = MoneyField()
+    # The rep's choice ("" = none: the stage's default applies); the one the forecast counts:
+    forecast_category = serializers.ChoiceField(
+        choices=ForecastCategory.choices,
+        allow_blank=True,
+        required=False,
+        help_text='The chosen category; "" clears the choice (the stage default applies).',
+    )
+    effective_forecast_category = serializers.ChoiceField(
+        choices=forecast_categories.EffectiveCategory.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="What the forecast counts: closed when won, null when lost, else the chosen "
+        "category, else the stage's default.",
+    )
 
     class Meta:
         model = Opportunity
@@ -229,6 +245,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "closed_on",
             "lost_reason",
             "forecast_category",
+            "effective_forecast_category",
             "next_step",
             "version",
             "external_id",

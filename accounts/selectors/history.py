@@ -69,7 +69,11 @@ class ChangeRow:
 
 _CHOICE_LABELS: dict[str, dict[str, str]] = {
     OpportunityChange.Field.STATUS: dict(Opportunity.Status.choices),
-    OpportunityChange.Field.FORECAST_CATEGORY: dict(ForecastCategory.choices),
+    # "" is no choice: the stage's default applies.
+    OpportunityChange.Field.FORECAST_CATEGORY: {
+        "": "Stage default",
+        **dict(ForecastCategory.choices),
+    },
 }
 
 
@@ -101,6 +105,8 @@ def describe_changes(*, changes: list[OpportunityChange]) -> list[ChangeRow]:
     rows = []
     for change in changes:
         lookup = names.get(change.field) or _CHOICE_LABELS.get(change.field, {})
+        if change.old_value == change.new_value:
+            lookup = {}  # a creation row of an empty field: nothing before, nothing chosen
         rows.append(
             ChangeRow(
                 change=change,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError, ConflictError
+from salesmgmt.visibility import may_reassign
 
 from .. import selectors, services
 from ..forms import (
@@ -60,10 +61,12 @@ def _call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, 
 @require_POST
 def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     deal = selectors.opportunity_get(viewer=request.user, pk=pk)
-    form = OpportunityEditForm(request.POST, auto_id="edit-%s")
+    form = OpportunityEditForm(
+        request.POST, can_reassign=may_reassign(request.user, deal.owner), auto_id="edit-%s"
+    )
     status = 400
     if form.is_valid():
-        changes = dict(form.cleaned_data)
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "owner" or v is not None}
         expected_version = changes.pop("expected_version")
         updated, status = _call_service(
             form,

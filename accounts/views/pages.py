@@ -14,10 +14,10 @@ from django.views.decorators.http import require_safe
 
 from salesmgmt.decorators import people_only
 from salesmgmt.selectors import user_list
-from salesmgmt.visibility import manages
+from salesmgmt.visibility import manages, may_reassign
 from territories.selectors import attainment_for, default_period
 
-from .. import selectors
+from .. import forecast_categories, selectors
 from ..forms import (
     AccountSearchForm,
     ActivityLogForm,
@@ -76,7 +76,8 @@ def render_opportunity_detail(
         param="activities",
         base=page_url,
     )
-    owners = selectors.assignable_owners(viewer=viewer, opportunity=deal)
+    can_reassign = may_reassign(viewer, deal.owner)
+    owners = selectors.assignable_owners(viewer=viewer, opportunity=deal) if can_reassign else []
     context = {
         "deal": deal,
         "checklist": checklist,
@@ -88,12 +89,19 @@ def render_opportunity_detail(
         "activities": activities,
         # The owner's managers (and executives/admins) verify evidence, never their own.
         "can_review": manages(viewer, deal.owner),
+        # The new stage's default when the rep's choice differs: a hint, never written.
+        "proposed_category": forecast_categories.label(deal.proposed_stage_category)
+        if deal.proposed_stage_category
+        else "",
         "row_error": row_error,
         # Actions on this page come back to it, even when it was rendered by a refused POST.
         "return_url": page_url,
         "edit_form": edit_form
         or OpportunityEditForm(
-            initial=OpportunityEditForm.initial_for(deal), owner_choices=owners, auto_id="edit-%s"
+            initial=OpportunityEditForm.initial_for(deal),
+            can_reassign=can_reassign,
+            owner_choices=owners,
+            auto_id="edit-%s",
         ),
         "close_won_form": close_won_form
         or CloseWonForm(initial={"expected_version": deal.version}, auto_id="won-%s"),

@@ -25,6 +25,7 @@ from .reviews import (
     NegotiationItem,
     OpportunityScore,
     ProofResource,
+    ReviewNotesRevision,
     ScorecardCriterion,
     ScorecardTemplate,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ResourceKind",
     "ResourcePolicy",
     "ResourceRequest",
+    "ReviewNotesRevision",
     "ScorecardCriterion",
     "ScorecardTemplate",
     "SkillRating",

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from salesmgmt.models import BaseModel
+from salesmgmt.money import money_validators
 
 from .reviews import MAX_RATING
 
@@ -150,7 +151,9 @@ class ResourcePolicy(BaseModel):
 
     kind = models.CharField(max_length=8, choices=ResourceKind.choices, unique=True)
     # Deal amount in the reporting currency.
-    min_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    min_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal(0), validators=money_validators()
+    )
     # The deal's stage order (1 = the first stage of its process).
     min_stage_order = models.PositiveSmallIntegerField(default=1)
     # Qualification score in percent (coaching.selectors.qualification_scores).

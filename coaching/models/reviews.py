@@ -222,6 +222,24 @@ class AccountReview(BaseModel):
         return f"Review of {self.account} on {self.held_on}"
 
 
+class ReviewNotesRevision(BaseModel):
+    """The notes a review had before one edit: who replaced them, when (``created_at``)."""
+
+    review = models.ForeignKey(
+        AccountReview, on_delete=models.CASCADE, related_name="notes_revisions"
+    )
+    previous_notes = models.TextField(blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Notes of {self.review} before {self.edited_by}'s edit"
+
+
 class ActionItem(BaseModel):
     review = models.ForeignKey(AccountReview, on_delete=models.CASCADE, related_name="action_items")
     description = models.CharField(max_length=255)

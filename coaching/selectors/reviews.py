@@ -28,6 +28,7 @@ from ..models import (
     NegotiationItem,
     OpportunityScore,
     ProofResource,
+    ReviewNotesRevision,
     ScorecardCriterion,
     ScorecardTemplate,
 )
@@ -104,6 +105,11 @@ def review_get(*, viewer: User, pk: int) -> AccountReview:
         )
     except AccountReview.DoesNotExist:
         raise Http404("No such review.") from None
+
+
+def review_notes_history(*, review: AccountReview) -> list[ReviewNotesRevision]:
+    """Each earlier text of the review's notes with who replaced it and when, newest first."""
+    return list(review.notes_revisions.select_related("edited_by").order_by("-created_at", "-id"))
 
 
 def action_item_get(*, viewer: User, pk: int) -> ActionItem:

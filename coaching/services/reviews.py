@@ -23,6 +23,7 @@ from ..models import (
     NegotiationItem,
     OpportunityScore,
     ProofResource,
+    ReviewNotesRevision,
     ScorecardCriterion,
     ScorecardTemplate,
 )
@@ -36,6 +37,13 @@ def ensure_works_on(actor: User, deal: Opportunity) -> None:
     if OpportunityTeamMember.objects.filter(opportunity=deal, user=actor).exists():
         return
     raise PermissionDeniedError("You do not work on this opportunity.")
+
+
+def may_edit_review(actor: User, review: AccountReview) -> bool:
+    """Who may rewrite a review's record (its notes): whoever recorded it, the account owner's
+    managers (anyone above them), executives and admins. Others who see the account (a deal
+    team across teams, that team's manager) read it only."""
+    return actor.pk == review.created_by_id or manages(actor, review.account.owner)
 
 
 def _ensure_sees_account(actor: User, account: Account) -> None:
@@ -86,7 +94,16 @@ def review_create(
 
 @transaction.atomic
 def review_update(*, actor: User, review: AccountReview, notes: str) -> AccountReview:
+    """Replace the review's notes; the text they replace is kept with who and when."""
     _ensure_sees_account(actor, review.account)
+    review = locks.lock_review(review.pk)
+    if not may_edit_review(actor, review):
+        raise PermissionDeniedError(
+            "Only whoever recorded this review and the account owner's managers edit its notes."
+        )
+    if notes == review.notes:
+        return review
+    ReviewNotesRevision.objects.create(review=review, previous_notes=review.notes, edited_by=actor)
     review.notes = notes
     _clean(review)
     return review

@@ -55,6 +55,8 @@ def render_review(
         "attendees": attendees,
         "can_validate": {d.deal.pk for d in page.deals if manages(viewer, d.deal.owner)},
         "notes_form": forms.get("notes_form") or ReviewNotesForm(initial={"notes": review.notes}),
+        "can_edit_notes": services.may_edit_review(viewer, review),
+        "notes_history": selectors.review_notes_history(review=review),
         "action_form": action_form,
         "failed": forms.get("failed"),
         "competitor_form": CompetitorForm(),

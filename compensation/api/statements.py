@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from salesmgmt.api.fields import MoneyField
 from salesmgmt.api.viewsets import CreateMixin, ListMixin, RetrieveMixin, VisibleGenericViewSet
 
 from .. import selectors, services
@@ -60,7 +61,7 @@ class StatementSerializer(serializers.ModelSerializer):
 
 class StatementAdjustmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, coerce_to_string=True)
+    amount = MoneyField(signed=True, coerce_to_string=True)
     reason = serializers.CharField(max_length=500)
     created_by = serializers.IntegerField(source="created_by_id", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)

@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from salesmgmt.api.fields import MoneyField
 from salesmgmt.models import Role
 
 from .. import selectors
@@ -25,16 +26,15 @@ PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN, Role.INTEGRATOR)
 
 class WhatIfDealSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), coerce_to_string=True
-    )
+    amount = MoneyField(min_value=Decimal("0.01"), coerce_to_string=True)
     closed_on = serializers.DateField()
     is_new_logo = serializers.BooleanField(required=False, default=False)
 
 
 class WhatIfSerializer(serializers.Serializer):
     period = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    deals = WhatIfDealSerializer(many=True, required=False, default=list)
+    # Bounded so the totals stay inside the money columns (salesmgmt.money).
+    deals = WhatIfDealSerializer(many=True, required=False, default=list, max_length=100)
 
 
 class WhatIfLineSerializer(serializers.Serializer):

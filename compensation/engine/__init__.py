@@ -18,7 +18,10 @@ Order of the lines, which is also the order rules apply in:
 5. clawbacks (negative lines reversing a cancelled deal's earlier pay);
 6. the guarantee (a top-up to the guaranteed amount) or the recovery of an earlier draw.
 
-Attainment = credited bookings / quota, as a fraction (1 = 100 %). A tier applies from its
+Attainment = credited bookings / quota, as a fraction (1 = 100 %). Credited bookings are the
+period's credit-ledger rows (``compensation.ledger``): the credited deals' amounts plus the
+``debits`` (negative) of deals won earlier and cancelled in the period, which earn nothing;
+below the first tier's floor (even negative) the first tier applies. A tier applies from its
 ``floor`` (inclusive) to the next tier's floor (exclusive); in money, a tier starts at
 ``floor x quota``. With no quota the attainment is unknown: every booking is paid at the first
 tier's rate and attainment-based rules (higher tiers, bonuses, decelerators) do not apply.

@@ -38,7 +38,7 @@ def attainment_of(bookings: Decimal, quota: Decimal | None) -> Decimal | None:
 def calculate(payout: PayoutInput) -> PayoutResult:
     """Every line of one rep's payout for one period, in the order of the module docstring."""
     deals = sorted(payout.deals, key=lambda d: (d.closed_on, d.opportunity_id or 0, d.name))
-    bookings = sum((deal.amount for deal in deals), ZERO)
+    bookings = sum((deal.amount for deal in (*deals, *payout.debits)), ZERO)
     attainment = attainment_of(bookings, payout.quota)
     lines: list[Line] = []
     for rule in payout.rules:
@@ -70,7 +70,8 @@ def calculate(payout: PayoutInput) -> PayoutResult:
 def _tier_index(rule: CommissionRule, attainment: Decimal | None) -> int:
     if attainment is None:
         return 0
-    return max(i for i, tier in enumerate(rule.tiers) if attainment >= tier.floor)
+    # Below the first floor (negative: cancellations debited more than was won) is tier 0.
+    return max((i for i, tier in enumerate(rule.tiers) if attainment >= tier.floor), default=0)
 
 
 def _marginal_slices(

@@ -178,6 +178,9 @@ class PayoutInput:
     compliance_score: Decimal | None = None  # a fraction; None when not measured
     clawbacks: tuple[Clawback, ...] = ()
     outstanding_draw: Decimal = ZERO  # recoverable draw paid earlier and not yet won back
+    # Credit reversed this period (negative amounts) for deals won in an earlier one and
+    # cancelled in this one: lowers the bookings, earns nothing (pay comes back as clawbacks).
+    debits: tuple[Deal, ...] = ()
 
 
 @dataclass(frozen=True)

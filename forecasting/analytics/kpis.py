@@ -3,7 +3,11 @@
 Every page and the API read these rows (``KpiSnapshot``); the definitions:
 
 - won/lost count and amount: deals closed in the period (``closed_on``), reporting currency;
-- win rate (count) = won / (won + lost); win rate (value) = won amount / closed amount;
+  the stored won amount is the person's (or subtree's) credited bookings from the credit
+  ledger (``compensation.ledger``: split shares, less cancellations recorded in the period),
+  the figure attainment uses; counts, win rates and average deal size stay per deal owner;
+- win rate (count) = won / (won + lost); win rate (value) = won amount / closed amount
+  (deal amounts);
 - pipeline value: open deals expected to close in the period, omitted ones excluded;
 - average deal size = won amount / won count;
 - sales cycle length: median days from creation to won, of deals won in the period;

@@ -1,12 +1,8 @@
 """Effective categories, per-person own figures and their rollup over the reporting tree.
 
-Effective category of a deal (the one definition every page and the API use):
-
-1. a won deal is Closed; a lost deal is in no category (it leaves the forecast);
-2. otherwise the owner's override (``CategoryOverride``, the latest row, when not cleared);
-3. otherwise the default of the deal's stage in its own sales process
-   (``Stage.default_forecast_category``, so each process configures its mapping);
-4. a deal with no stage is Pipeline.
+Effective category of a deal: the rule of ``accounts.forecast_categories`` (won is Closed,
+lost is out, else the rep's chosen category, else the stage's default, else Pipeline),
+vectorised here; tests/accounts/test_forecast_categories.py holds the two forms to each other.
 
 Cumulative totals: commit = commit + closed; best case = best case + commit + closed.
 Omitted deals are counted in ``omitted_amount`` only: never weighted, simulated or projected.
@@ -16,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from accounts.forecast_categories import CLOSED, FALLBACK, LOST, WON
 
 OPEN_CATEGORIES = ("pipeline", "best_case", "commit", "omitted")
 SUM_COLUMNS = [
@@ -32,12 +30,13 @@ SUM_COLUMNS = [
 
 
 def effective_category(deals: pd.DataFrame) -> pd.Series:
-    """Category per deal from status, override and stage default (see module docstring)."""
-    override = deals["override_category"].astype(object)
-    category = override.where(override.notna() & (override != ""), deals["stage_category"])
-    category = category.fillna("pipeline").astype(object)
-    category = category.mask(deals["status"] == "won", "closed")
-    return category.mask(deals["status"] == "lost", None)
+    """Category per deal from ``status``, ``chosen_category`` (the deal's ``forecast_category``,
+    blank = no choice) and ``stage_category`` (its stage's default): the one rule, vectorised."""
+    chosen = deals["chosen_category"].astype(object)
+    category = chosen.where(chosen.notna() & (chosen != ""), deals["stage_category"])
+    category = category.fillna(FALLBACK).astype(object)
+    category = category.mask(deals["status"] == WON, CLOSED)
+    return category.mask(deals["status"] == LOST, None)
 
 
 def own_figures(deals: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,8 @@
-"""Forecasting: category overrides, calls and adjustments, and the aggregate tables dashboards read.
+"""Forecasting: calls and adjustments, and the aggregate tables dashboards read.
 
 Two kinds of tables live here:
 
-- records people make (``CategoryOverride``, ``ForecastCall``, ``CallOfRecord``): append-only
+- records people make (``ForecastCall``, ``CallOfRecord``): append-only
   audit trails, never edited in place;
 - aggregates the workers compute (``DealProbability``, ``ForecastRollup``, ``KpiSnapshot``,
   ``TrialVector``, ``CalibrationBucket``, ``OpportunitySnapshot``, ``InspectionFlag``,
@@ -31,7 +31,6 @@ from .records import (
     CallLayer,
     CallOfRecord,
     Category,
-    CategoryOverride,
     ForecastCall,
     RecomputeRequest,
     Scope,
@@ -46,7 +45,6 @@ __all__ = [
     "CallLayer",
     "CallOfRecord",
     "Category",
-    "CategoryOverride",
     "DealProbability",
     "FlagKind",
     "ForecastCall",

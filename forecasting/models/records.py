@@ -6,48 +6,19 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import ForecastCategory
+from accounts.forecast_categories import EffectiveCategory
 from salesmgmt.models import BaseModel
+from salesmgmt.money import MONEY_MAX, money_validators
 
 from ..querysets import ForecastCallQuerySet
 
-
-class Category(models.TextChoices):
-    """The effective forecast category of a deal (``ForecastCategory`` plus Closed)."""
-
-    PIPELINE = "pipeline", "Pipeline"
-    BEST_CASE = "best_case", "Best case"
-    COMMIT = "commit", "Commit"
-    CLOSED = "closed", "Closed"
-    OMITTED = "omitted", "Omitted"
+# The effective forecast category of a deal: defined with its rule in accounts.
+Category = EffectiveCategory
 
 
 class Scope(models.TextChoices):
     OWN = "own", "Own deals"
     SUBTREE = "subtree", "Team (reporting subtree)"
-
-
-class CategoryOverride(BaseModel):
-    """An owner's choice of forecast category for a deal, overriding the stage's default.
-
-    Append-only: the latest row per deal is in force; a row with an empty ``category`` clears
-    the override (the stage default applies again).
-    """
-
-    opportunity = models.ForeignKey(
-        "accounts.Opportunity", on_delete=models.CASCADE, related_name="category_overrides"
-    )
-    category = models.CharField(max_length=16, choices=ForecastCategory.choices, blank=True)
-    previous_category = models.CharField(max_length=16, blank=True)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["opportunity", "created_at"], name="override_opp_at")]
-
-    def __str__(self) -> str:
-        return f"{self.opportunity_id}: {self.previous_category or '—'} → {self.category or '—'}"
 
 
 class CallLayer(models.TextChoices):
@@ -71,8 +42,12 @@ class ForecastCall(BaseModel):
     )
     period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
     layer = models.CharField(max_length=8, choices=CallLayer.choices, default=CallLayer.OWNER)
-    commit_amount = models.DecimalField(max_digits=16, decimal_places=2)
-    best_case_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    commit_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, validators=money_validators()
+    )
+    best_case_amount = models.DecimalField(
+        max_digits=16, decimal_places=2, validators=money_validators()
+    )
     previous_commit_amount = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True
     )
@@ -96,6 +71,12 @@ class ForecastCall(BaseModel):
             models.CheckConstraint(
                 condition=models.Q(commit_amount__gte=0, best_case_amount__gte=0),
                 name="call_amounts_not_negative",
+            ),
+            # The one money range (salesmgmt.money): SQLite would store a 16-digit amount that
+            # no page can read back (issue 14, M3).
+            models.CheckConstraint(
+                condition=models.Q(commit_amount__lte=MONEY_MAX, best_case_amount__lte=MONEY_MAX),
+                name="call_amounts_within_money_range",
             ),
         ]
 

@@ -22,10 +22,11 @@ from accounts.models import (
     Opportunity,
     OpportunityChange,
 )
+from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable
 
-from ..models import CategoryOverride, ForecastRollup, Scope
+from ..models import ForecastRollup, Scope
 
 COUNTING_STATES = (
     MilestoneCompletion.Verification.NOT_REQUIRED,
@@ -36,6 +37,7 @@ DEAL_FIELDS = [
     "owner_id",
     "process_id",
     "stage_id",
+    "forecast_category",
     "stage__default_forecast_category",
     "stage__order",
     "status",
@@ -79,17 +81,6 @@ def people_frame() -> pd.DataFrame:
     )
 
 
-def override_frame(opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    rows = CategoryOverride.objects.order_by("created_at", "id")
-    if opportunity_ids is not None:
-        rows = rows.filter(opportunity_id__in=list(opportunity_ids))
-    frame = pd.DataFrame(
-        list(rows.values_list("opportunity_id", "category")),
-        columns=["opportunity_id", "override_category"],
-    )
-    return frame.drop_duplicates("opportunity_id", keep="last").set_index("opportunity_id")
-
-
 def deals_frame(
     *,
     periods: list[Period],
@@ -99,10 +90,10 @@ def deals_frame(
 ) -> pd.DataFrame:
     """Deals that count in any of ``periods``: open closing in it, or won in it.
 
-    Columns: opportunity_id, owner_id, process_id, stage_id, stage_category, stage_order,
-    status, amount (reporting), expected_close_on, closed_on, created_at, stage_entered_at,
-    account_id, override_category, period_id. Open deals closing before the first period are
-    left out (they show as "close date in the past" flags, not as forecast).
+    Columns: opportunity_id, owner_id, process_id, stage_id, chosen_category (the rep's,
+    "" for none), stage_category, stage_order, status, amount (reporting), expected_close_on,
+    closed_on, created_at, stage_entered_at, account_id, period_id. Open deals closing before
+    the first period are left out (they show as "close date in the past" flags, not forecast).
     """
     start = min(p.start_on for p in periods)
     end = max(p.end_on for p in periods)
@@ -118,18 +109,16 @@ def deals_frame(
     frame = frame.rename(
         columns={
             "id": "opportunity_id",
+            "forecast_category": "chosen_category",
             "stage__default_forecast_category": "stage_category",
             "stage__order": "stage_order",
         }
     )
     if frame.empty:
-        frame["override_category"] = []
         frame["period_id"] = []
         return frame
     frame["day"] = frame["closed_on"].where(frame["closed_on"].notna(), frame["expected_close_on"])
     frame["amount"] = to_reporting(frame, rates, day_column="day")
-    overrides = override_frame(frame["opportunity_id"])
-    frame["override_category"] = frame["opportunity_id"].map(overrides["override_category"])
     frame["period_id"] = assign_period(frame["day"], periods)
     return frame.drop(columns=["day", "currency"])
 
@@ -223,6 +212,17 @@ def changes_frame(
     frame = pd.DataFrame(list(rows), columns=["opportunity_id", "field", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+def credited_bookings(*, period: Period, rates: RateTable) -> pd.Series:
+    """Each person's credited bookings in the period, from the credit ledger (float, indexed by
+    person_id; 1 query): what the forecast calls their closed amount."""
+    totals = ledger.totals_by_person(ledger.period_entries(period=period, rates=rates))
+    return pd.Series(
+        [float(amount) for amount in totals.values()],
+        index=pd.Index(list(totals), dtype="int64", name="person_id"),
+        dtype=float,
+    )
 
 
 def own_rollups_frame(*, period: Period) -> pd.DataFrame:

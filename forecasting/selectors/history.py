@@ -16,7 +16,6 @@ from accounts.models import OpportunityChange, Stage
 from salesmgmt.money import RateTable
 
 from ..analytics import rollups
-from ..models import CategoryOverride
 from .frames import changes_frame, to_reporting
 
 TRACKED = [
@@ -47,14 +46,6 @@ class History:
         )
         self.rates = rates
         self.stage_category = dict(Stage.objects.values_list("pk", "default_forecast_category"))
-        overrides = CategoryOverride.objects.order_by("created_at", "id")
-        if ids is not None:
-            overrides = overrides.filter(opportunity_id__in=ids)
-        self.overrides = pd.DataFrame(
-            list(overrides.values_list("opportunity_id", "category", "created_at")),
-            columns=["opportunity_id", "category", "at"],
-        )
-        self.overrides["at"] = pd.to_datetime(self.overrides["at"], utc=True)
 
     def as_of(self, at: dt.datetime) -> pd.DataFrame:
         """One row per deal existing at ``at``: opportunity_id, owner_id, status, amount
@@ -96,11 +87,8 @@ class History:
         state["currency"] = state["currency"].fillna(settings.REPORTING_CURRENCY)
         state["day"] = state["closed_on"].fillna(state["expected_close_on"]).dt.date
         state["amount"] = to_reporting(state, self.rates, day_column="day")
-        overrides = self.overrides[self.overrides["at"] <= pd.Timestamp(at)]
-        latest_override = overrides.drop_duplicates("opportunity_id", keep="last").set_index(
-            "opportunity_id"
-        )["category"]
-        state["override_category"] = state["opportunity_id"].map(latest_override)
+        # The rep's choice as it stood then ("" = none, the stage's default applies).
+        state["chosen_category"] = wide["forecast_category"].fillna("").to_numpy()
         state["stage_category"] = state["stage_id"].map(self.stage_category)
         state["category"] = rollups.effective_category(state)
-        return state.drop(columns=["day", "currency", "override_category", "stage_category"])
+        return state.drop(columns=["day", "currency", "chosen_category", "stage_category"])

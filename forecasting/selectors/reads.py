@@ -24,7 +24,6 @@ from ..models import (
     CalibrationBucket,
     CallLayer,
     CallOfRecord,
-    CategoryOverride,
     DealProbability,
     ForecastCall,
     ForecastRollup,
@@ -273,7 +272,7 @@ def waterfall_for(
     """The person's subtree's open-pipeline waterfall for ``period`` between two moments.
 
     Exact for any two moments (``start_at`` <= ``end_at``), and as exact as replaying every
-    deal: a deal with nothing in its change log (or category overrides) after ``start_at``
+    deal: a deal with nothing in its change log (category choices included) after ``start_at``
     stood at both moments exactly as it stands now, so it adds the same to the start and the
     end and is no change; only the deals that moved since ``start_at`` are replayed. The
     usual weekly comparison replays a week of changes, not the quarter's history.
@@ -281,10 +280,7 @@ def waterfall_for(
     """
     owner_ids = set(subtree_user_ids(manager=person))
     moved_log = OpportunityChange.objects.filter(changed_at__gt=start_at).values("opportunity_id")
-    moved_overrides = CategoryOverride.objects.filter(created_at__gt=start_at).values(
-        "opportunity_id"
-    )
-    among = [moved_log, moved_overrides]
+    among = [moved_log]
     if len(owner_ids) <= EVER_OWNED_LIMIT:
         # A team's waterfall: only deals the log shows in the team at some point (creation
         # logs the first owner), not every deal that moved in the company.
@@ -305,7 +301,6 @@ def waterfall_for(
         .closing_between(period.start_on, period.end_on)
         .filter(owner_id__in=owner_ids)
         .exclude(pk__in=moved_log)
-        .exclude(pk__in=moved_overrides)
         .values_list("amount", "currency", "expected_close_on")
     )
     frame = pd.DataFrame(list(steady), columns=["amount", "currency", "day"])

@@ -1,1 +1,1 @@
-"""Writes of the forecasting app: calls and adjustments, overrides, recomputes, snapshots."""
+"""Writes of the forecasting app: calls and adjustments, recomputes, snapshots."""

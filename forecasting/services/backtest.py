@@ -8,8 +8,8 @@ For each of the last ``PERIODS_BACK`` ended quarters and each week from its star
   earlier quarters: nothing the forecaster could not have known then;
 - sources: the model's two projections (closed + weighted; + expected new), and the call of
   record locked that week (the person's own, and their manager's adjustment of it);
-- actual: closed won in the quarter over the person's subtree (the tree as it is now: the
-  hierarchy has no history).
+- actual: the credited bookings of the quarter (``compensation.ledger``) over the person's
+  subtree (the tree as it is now: the hierarchy has no history).
 
 Entries are rewritten per period in one transaction (delete + insert): idempotent.
 """
@@ -79,7 +79,9 @@ def _period_entries(period, now, rates, pairs, closed, events, close_changes):
     won_in = won[
         (pd.to_datetime(won["closed_on"]) >= lo) & (pd.to_datetime(won["closed_on"]) <= hi)
     ]
-    actual_own = won_in.groupby("owner_id")["amount"].sum().rename("closed_amount").to_frame()
+    # What closed is what the credit ledger credits (split shares, less cancellations).
+    credited = frames.credited_bookings(period=period, rates=rates)
+    actual_own = credited.rename("closed_amount").to_frame()
     actual = rollups.subtree_rollup(actual_own, pairs)["closed_amount"]
     touched = close_changes[(close_changes["new_on"] >= lo) & (close_changes["new_on"] <= hi)]
     ids = set(touched["opportunity_id"]) | set(won_in["opportunity_id"])

@@ -15,7 +15,7 @@ copies what is in force into ``CallOfRecord``, which never changes afterwards.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,21 +24,24 @@ from django.utils import timezone
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period, User
-from salesmgmt.money import quantize_money
+from salesmgmt.money import parse_money
 from salesmgmt.visibility import manages
 
 from ..models import CallLayer, CallOfRecord, ForecastCall
-from .context import forecast_periods
+from .context import FORECAST_KIND, forecast_periods
 
 
 def _amount(value: object, field: str) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({field: "Enter a number."}) from None
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError({field: "The amount must be zero or more."})
-    return quantize_money(amount)
+    return parse_money(value, field=field)
+
+
+def _check_period_open_for_calls(period: Period, at: dt.datetime) -> None:
+    """Calls are made for the periods the system forecasts (quarters) until they end."""
+    if period.kind != FORECAST_KIND:
+        kind = period.get_kind_display().lower()
+        raise ValidationError({"period": f"Calls are made for quarters; {period} is a {kind}."})
+    if period.end_on < timezone.localdate(at):
+        raise ValidationError({"period": f"{period} has ended; calls are only for open quarters."})
 
 
 def latest_call(
@@ -63,6 +66,7 @@ def _submit(
     note: str,
     at: dt.datetime | None,
 ) -> ForecastCall:
+    _check_period_open_for_calls(period, at or timezone.now())
     commit = _amount(commit_amount, "commit_amount")
     best_case = _amount(best_case_amount, "best_case_amount")
     if best_case < commit:

@@ -29,7 +29,8 @@ STAY_LOOKBACK_DAYS = 365
 
 
 def _quota_figures(period: Period) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
-    """Ramped quota and won bookings per person, own and subtree; empty without territories."""
+    """Ramped quota and credited bookings (the credit ledger's, via territories) per person,
+    own and subtree; empty without territories."""
     try:
         from territories.selectors.quotas import org_figures
     except ImportError:  # pragma: no cover - territories ships quotas in this project
@@ -154,7 +155,7 @@ def recompute_kpis(
         },
         dtype=float,
     )
-    for period, (own_quota, team_quota, _, _) in per_period:
+    for period, (own_quota, team_quota, own_won, team_won) in per_period:
         if period_ids is not None and period.pk not in period_ids:
             continue  # an incremental run: only the periods asked for (ramp used them all)
         lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
@@ -166,9 +167,9 @@ def recompute_kpis(
         utc_lo, utc_hi = lo.tz_localize("UTC"), (hi + pd.Timedelta(days=1)).tz_localize("UTC")
         period_entries = entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)]
         period_stays = stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)]
-        for scope, pairs, quota in (
-            (Scope.OWN, own_pairs, own_quota),
-            (Scope.SUBTREE, subtree_pairs, team_quota),
+        for scope, pairs, quota, credited in (
+            (Scope.OWN, own_pairs, own_quota, own_won),
+            (Scope.SUBTREE, subtree_pairs, team_quota, team_won),
         ):
             table = kpis.closed_figures(kpis.expand(in_period, pairs))
             trailing_rate = kpis.closed_figures(kpis.expand(trailing, pairs))["win_rate_value"]
@@ -177,6 +178,9 @@ def recompute_kpis(
             table = table.reindex(nodes)
             for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
                 table[column] = table[column].fillna(0)
+            # Won amount (so attainment and coverage) is the credited bookings of the credit
+            # ledger, as on every other page; counts, win rates and deal sizes stay per deal.
+            table["won_amount"] = credited.reindex(nodes).fillna(0.0)
             table["pipeline_amount"] = value.reindex(nodes).fillna(0.0)
             table["quota_amount"] = quota.reindex(nodes)
             table["attainment"] = (table["won_amount"] / table["quota_amount"]).where(

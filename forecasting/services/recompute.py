@@ -187,6 +187,10 @@ def recompute_period(
     for column in rollups.SUM_COLUMNS:
         if column not in own:
             own[column] = 0.0
+    # Closed is what the credit ledger credits each person (compensation.ledger): a split
+    # partner's share, less deals cancelled in the period - the bookings attainment counts.
+    credited = frames.credited_bookings(period=period, rates=ctx.rates)
+    own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     # An incremental run reads the stored own rows once: the run rate and everyone else's rows.
     stored_own = None if owner_ids is None else frames.own_rollups_frame(period=period)
     if expected_new is None:

@@ -13,7 +13,7 @@ from salesmgmt.money import RateTable
 
 from ..analytics import rollups
 from ..models import DealProbability, OpportunitySnapshot
-from ..selectors.frames import override_frame, to_reporting
+from ..selectors.frames import to_reporting
 from .context import BULK, money
 
 FIELDS = [
@@ -23,6 +23,7 @@ FIELDS = [
     "currency",
     "expected_close_on",
     "stage_id",
+    "forecast_category",
     "stage__default_forecast_category",
     "status",
 ]
@@ -34,13 +35,16 @@ def take_snapshot(*, on: dt.date | None = None) -> int:
     on = on or timezone.localdate()
     rows = Opportunity.objects.open().values_list(*FIELDS)
     deals = pd.DataFrame(list(rows), columns=FIELDS).rename(
-        columns={"id": "opportunity_id", "stage__default_forecast_category": "stage_category"}
+        columns={
+            "id": "opportunity_id",
+            "forecast_category": "chosen_category",
+            "stage__default_forecast_category": "stage_category",
+        }
     )
     OpportunitySnapshot.objects.filter(taken_on=on).delete()
     if deals.empty:
         return 0
     deals["amount"] = to_reporting(deals, RateTable.load(), day_column="expected_close_on")
-    deals["override_category"] = deals["opportunity_id"].map(override_frame()["override_category"])
     deals["category"] = rollups.effective_category(deals)
     probabilities = dict(DealProbability.objects.values_list("opportunity_id", "probability"))
     OpportunitySnapshot.objects.bulk_create(

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from rest_framework import serializers
 
 from salesmgmt.models import User
+from salesmgmt.money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
 
 MAX_ID = 2**63 - 1
+
+
+class MoneyField(serializers.DecimalField):
+    """An entered amount in the one money range (salesmgmt.money): cents, at most MONEY_MAX.
+
+    Zero or more unless ``signed``; ``min_value`` may raise the floor (e.g. 0.01).
+    """
+
+    def __init__(self, *, signed: bool = False, **kwargs) -> None:
+        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        kwargs.setdefault("min_value", -MONEY_MAX if signed else Decimal(0))
+        kwargs.setdefault("max_value", MONEY_MAX)
+        super().__init__(**kwargs)
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):

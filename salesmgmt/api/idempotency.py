@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tempfile
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -26,7 +26,8 @@ from salesmgmt.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 STORED_HEADERS = ("Location", "ETag")
-MAX_FINGERPRINT_BODY = 2 * 1024 * 1024
+CHUNK = 64 * 1024
+SPOOL_IN_MEMORY = 2 * 1024 * 1024
 
 
 class KeyInUse(APIException):
@@ -46,19 +47,41 @@ class _Replay(Exception):
         self.record = record
 
 
+def _digest_stream(raw, digest) -> None:
+    """Hash the whole unread body in chunks and leave an equal stream for the view to read.
+
+    What ``HttpRequest.body`` does, without its in-memory size limit (imports send up to
+    ``IMPORT_MAX_BYTES``) and spilling to disk past ``SPOOL_IN_MEMORY`` bytes.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - the request reads it
+    while chunk := raw.read(CHUNK):
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    raw._stream = spool  # as Django's own ``body`` does (it puts a BytesIO there)
+    raw._read_started = False
+
+
+def _digest_form(raw, digest) -> None:
+    """A form the CSRF check already parsed: its fields, and every file's whole content."""
+    digest.update(repr(sorted(raw.POST.lists())).encode())
+    for name, upload in sorted(raw.FILES.items()):
+        digest.update(f"\n{name}:{upload.name}:{upload.size}\n".encode())
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+
+
 def _fingerprint(request) -> str:
+    """sha256 of method, full path and the entire body: equal only for the same request."""
     digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
     raw = request._request
-    try:
-        length = int(raw.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    try:
-        body = raw.body if length <= MAX_FINGERPRINT_BODY else str(length).encode()
-    except RawPostDataException:  # form data already parsed (e.g. by the CSRF check)
-        body = repr(sorted(raw.POST.lists())).encode()
-        body += repr(sorted((k, f.name, f.size) for k, f in raw.FILES.items())).encode()
-    digest.update(body)
+    if hasattr(raw, "_body"):
+        digest.update(raw._body)
+    elif raw._read_started:
+        _digest_form(raw, digest)
+    else:
+        _digest_stream(raw, digest)
     return digest.hexdigest()
 
 

@@ -1,7 +1,8 @@
 """CSV export: any list endpoint with ``?format=csv`` or ``Accept: text/csv``.
 
 Nested values (``{"id", "name"}`` references) become ``owner.id``, ``owner.name`` columns.
-Text that a spreadsheet would run as a formula is prefixed with ``'`` (CSV injection).
+Text that a spreadsheet would run as a formula is prefixed with ``'`` (CSV injection), by
+``salesmgmt.csv_cells``, the rule every CSV export shares.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from rest_framework.renderers import BaseRenderer
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from salesmgmt.csv_cells import spreadsheet_safe
 
 
 def flatten(row: dict, prefix: str = "") -> dict[str, object]:
@@ -28,15 +29,6 @@ def flatten(row: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return "" if value is None else value
-
-
 def iter_csv(rows: Iterable[dict]) -> Iterator[str]:
     """CSV text line by line (for streaming); the header comes from the first row."""
     buffer = io.StringIO()
@@ -47,7 +39,7 @@ def iter_csv(rows: Iterable[dict]) -> Iterator[str]:
         if header is None:
             header = list(flat)
             writer.writerow(header)
-        writer.writerow([_safe(flat.get(name)) for name in header])
+        writer.writerow([spreadsheet_safe(flat.get(name)) for name in header])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

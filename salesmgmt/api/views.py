@@ -14,6 +14,7 @@ from salesmgmt import selectors, services, webhooks
 from salesmgmt.csv_import import create_import_job, rerun_for_real
 from salesmgmt.models import ApiToken, ImportJob, User, WebhookDelivery, WebhookSubscription
 
+from . import parsers as safe_parsers
 from .filters import IdFilter, SyncFilterSet
 from .serializers import (
     ApiTokenCreatedSerializer,
@@ -93,7 +94,8 @@ class ApiTokenViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
 class WebhookSubscriptionViewSet(
     ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, VisibleGenericViewSet
 ):
-    """Your webhook subscriptions; events only about records you may see are sent."""
+    """Your webhook subscriptions (admins and integrators create them; internal addresses are
+    refused unless allow-listed); events only about records you may see are sent."""
 
     queryset = WebhookSubscription.objects.none()
     serializer_class = WebhookSubscriptionSerializer
@@ -108,6 +110,11 @@ class WebhookSubscriptionViewSet(
         if getattr(self, "action", None) == "create":
             return WebhookSubscriptionCreatedSerializer
         return WebhookSubscriptionSerializer
+
+    def create(self, request, *args, **kwargs):
+        # The role decides before the body is read: a rep gets 403 whatever they send.
+        webhooks.ensure_may_own_webhooks(request.user)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, data):
         return webhooks.subscribe(owner=self.request.user, **data)
@@ -183,9 +190,9 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     filterset_class = ImportJobFilter
     ordering_fields = ["created_at", "updated_at"]
     parser_classes = [
-        parsers.MultiPartParser,
-        parsers.FormParser,
-        parsers.JSONParser,
+        safe_parsers.MultiPartParser,
+        safe_parsers.FormParser,
+        safe_parsers.JSONParser,
         CSVTextParser,
     ]
 
@@ -219,6 +226,8 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
             file_name=getattr(upload, "name", "") or "",
             dry_run=data["dry_run"],
             column_map=data.get("column_map"),
+            # A token is ``request.auth``; session cookies leave it None.
+            in_session=request.auth is None,
         )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
 
@@ -226,5 +235,7 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     @action(detail=True, methods=["post"], url_path="import")
     def run_for_real(self, request, pk=None):
         """After a dry run without errors: import the same file for real (a new job)."""
-        job = rerun_for_real(actor=request.user, job=self.get_object())
+        job = rerun_for_real(
+            actor=request.user, job=self.get_object(), in_session=request.auth is None
+        )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)

@@ -2,10 +2,12 @@
 
 The benchmark times each and prints page time ÷ query time. The reference is what an analyst
 would write without the app: one query computing, from the source tables (deals, stages,
-category overrides, exchange rates, quotas, the reporting tree, forecast calls), the figures
-the page shows for each of its rows: pipeline, best case, commit and closed (the effective
-category of every deal of the period in the person's subtree, converted at the rate in effect
-on its close day), cumulative commit and best case, bookings, quota, ramped quota and
+deals' chosen categories, credit splits, cancellations, exchange rates, quotas, the reporting
+tree, forecast calls), the figures the page shows for each of its rows: pipeline, best case and
+commit (the effective category of every open deal of the period in the person's subtree,
+converted at the rate in effect on its close day), closed and bookings (the credit ledger's
+rules: split shares or the owner's 100 % of deals won in the period, less the credit of deals
+cancelled in it), cumulative commit and best case, quota, ramped quota and
 attainment (territories' rules: explicit quotas stop the team sum, component quotas add to
 it), and for the rollup the latest owner and manager calls and the call of record.
 
@@ -40,38 +42,78 @@ pairs AS (
            row_number() OVER (PARTITION BY currency ORDER BY effective_on) = 1 AS is_first
     FROM salesmgmt_exchangerate
 ), deals AS (
-    -- Open deals closing in the period and deals won in it, in the reporting currency
-    -- (cents, half up) at the rate of the close day; lost deals leave the forecast.
+    -- Open deals closing in the period, in the reporting currency (cents, half up) at the
+    -- rate of the expected close day; lost deals leave the forecast, won ones are credits.
     SELECT o.owner_id,
-           CASE WHEN o.status = 'won' THEN 'closed'
-                ELSE coalesce(nullif(ov.category, ''), s.default_forecast_category, 'pipeline')
-           END AS category,
+           -- accounts.forecast_categories: the rep's choice, else the stage's default
+           -- (open deals only here: won ones are the ledger's credits below).
+           coalesce(nullif(o.forecast_category, ''), s.default_forecast_category, 'pipeline')
+               AS category,
            round(o.amount * CASE WHEN o.currency = %(reporting)s THEN 1 ELSE r.rate END, 2)
                AS amount
     FROM accounts_opportunity o
     LEFT JOIN accounts_stage s ON s.id = o.stage_id
-    LEFT JOIN LATERAL (
-        SELECT c.category FROM forecasting_categoryoverride c
-        WHERE c.opportunity_id = o.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1
-    ) ov ON true
     LEFT JOIN rates r ON r.currency = o.currency
-         AND (r.is_first OR coalesce(o.closed_on, o.expected_close_on) >= r.from_on)
-         AND (r.to_on IS NULL OR coalesce(o.closed_on, o.expected_close_on) < r.to_on)
-    WHERE ((o.status = 'open' AND o.expected_close_on BETWEEN %(start)s AND %(end)s)
-           OR (o.status = 'won' AND o.closed_on BETWEEN %(start)s AND %(end)s))
+         AND (r.is_first OR o.expected_close_on >= r.from_on)
+         AND (r.to_on IS NULL OR o.expected_close_on < r.to_on)
+    WHERE o.status = 'open' AND o.expected_close_on BETWEEN %(start)s AND %(end)s
       AND {owners}
+), won AS (
+    -- The credit ledger's rules (compensation.ledger), independently: won deals closed or
+    -- cancelled in the period, converted at the rate of the close day (cents, half up).
+    SELECT o.id, o.owner_id, o.closed_on, x.cancelled_on,
+           round(o.amount * CASE WHEN o.currency = %(reporting)s THEN 1 ELSE r.rate END, 2)
+               AS amount
+    FROM accounts_opportunity o
+    LEFT JOIN compensation_dealcancellation x ON x.opportunity_id = o.id
+    LEFT JOIN rates r ON r.currency = o.currency
+         AND (r.is_first OR o.closed_on >= r.from_on)
+         AND (r.to_on IS NULL OR o.closed_on < r.to_on)
+    WHERE o.status = 'won'
+      AND (o.closed_on BETWEEN %(start)s AND %(end)s
+           OR x.cancelled_on BETWEEN %(start)s AND %(end)s)
+), split_cents AS (
+    -- A split share: its cents rounded down, the cents left over to the largest remainders
+    -- (ties to the lower person id): they add up to the deal's amount exactly.
+    SELECT w.id, sp.user_id, w.amount * 100 AS total_cents,
+           floor(w.amount * sp.percent) AS floor_cents,
+           w.amount * sp.percent - floor(w.amount * sp.percent) AS remainder
+    FROM won w JOIN compensation_creditsplit sp ON sp.opportunity_id = w.id
+), credits AS (
+    -- Primary credit: split people, or the owner when the deal has no split.
+    SELECT c.id, c.user_id AS person_id,
+           (c.floor_cents + CASE WHEN c.place <= c.leftover THEN 1 ELSE 0 END) / 100 AS amount
+    FROM (
+        SELECT sc.*,
+               sc.total_cents - sum(sc.floor_cents) OVER (PARTITION BY sc.id) AS leftover,
+               row_number() OVER (PARTITION BY sc.id ORDER BY sc.remainder DESC, sc.user_id)
+                   AS place
+        FROM split_cents sc
+    ) c
+    UNION ALL
+    SELECT w.id, w.owner_id, w.amount FROM won w
+    WHERE NOT EXISTS (SELECT 1 FROM compensation_creditsplit sp WHERE sp.opportunity_id = w.id)
+), ledger AS (
+    -- Each credit on the close day; a cancellation reverses it on the day it was recorded.
+    SELECT c.person_id AS owner_id, 'closed' AS category, c.amount
+    FROM credits c JOIN won w ON w.id = c.id
+    WHERE w.closed_on BETWEEN %(start)s AND %(end)s
+    UNION ALL
+    SELECT c.person_id, 'closed', -c.amount
+    FROM credits c JOIN won w ON w.id = c.id
+    WHERE w.cancelled_on BETWEEN %(start)s AND %(end)s
 ), own AS MATERIALIZED (
-    -- Each owner's totals first: every deal is categorised and converted once.
+    -- Each person's totals first: every deal is categorised and converted once.
     SELECT d.owner_id,
            coalesce(sum(d.amount) FILTER (WHERE d.category = 'pipeline'), 0) AS pipeline,
            coalesce(sum(d.amount) FILTER (WHERE d.category = 'best_case'), 0) AS best_case,
            coalesce(sum(d.amount) FILTER (WHERE d.category = 'commit'), 0) AS commit,
            coalesce(sum(d.amount) FILTER (WHERE d.category = 'closed'), 0) AS closed
-    FROM deals d GROUP BY d.owner_id
+    FROM (SELECT * FROM deals UNION ALL SELECT * FROM ledger) d GROUP BY d.owner_id
 ), forecast AS (
     SELECT p.member_id, sum(o.pipeline) AS pipeline, sum(o.best_case) AS best_case,
            sum(o.commit) AS commit, sum(o.closed) AS closed,
-           -- bookings credit every owner in the tree (the forecast leaves integrators out)
+           -- bookings credit everyone in the tree (the forecast leaves integrators out)
            sum(o.closed) FILTER (WHERE p.role <> 'integrator') AS forecast_closed
     FROM pairs p JOIN own o ON o.owner_id = p.person_id
     GROUP BY p.member_id

@@ -63,8 +63,9 @@ class Importer:
     # Where a service's error on a model field shows up in the file.
     field_columns: dict[str, str] = {}
 
-    def __init__(self, actor: User, parsed: ParsedFile) -> None:
+    def __init__(self, actor: User, parsed: ParsedFile, *, in_session: bool = False) -> None:
         self.actor = actor
+        self.in_session = in_session  # signed in, not a token: may change roles (users)
         self.parsed = parsed
         self.errors: list[RowError] = []
 
@@ -96,6 +97,9 @@ class Importer:
             else:
                 for message in exc.messages:
                     self.error(record, "", message)
+        elif isinstance(exc, ApplicationError) and exc.extra.get("field"):
+            # A refusal about one field (e.g. a new owner the importer may not give): its column.
+            self.error(record, self.column_for(record, exc.extra["field"]), exc.message)
         else:
             self.error(record, "", getattr(exc, "message", str(exc)))
 
@@ -264,6 +268,20 @@ class OpportunityImporter(_OwnedImporter):
                 self.error(record, "process", "No sales process with this name.")
             if record.get("status") in ("won", "lost") and not record.get("closed_on"):
                 self.error(record, "closed_on", "Give the close date of a won or lost deal.")
+            self._check_category(record)
+
+    def _check_category(self, record: dict) -> None:
+        """A won or lost deal gets no chosen category (one it already has may be repeated)."""
+        category = record.get("forecast_category")
+        if not category or record.get("status") not in ("won", "lost"):
+            return
+        existing = self.existing.get(record.get("external_id") or "")
+        if existing is None or existing.forecast_category != category:
+            self.error(
+                record,
+                "forecast_category",
+                "Only an open deal gets a forecast category: leave it blank for a closed deal.",
+            )
 
     def apply_row(self, record):
         from accounts import services
@@ -294,9 +312,11 @@ class OpportunityImporter(_OwnedImporter):
             changes["account"] = account
             if owner is not None:
                 changes["owner"] = owner
-            for name in ("currency", "forecast_category"):
-                if record.get(name):
-                    changes[name] = record[name]
+            if record.get("currency"):
+                changes["currency"] = record["currency"]
+            if "forecast_category" in record:
+                # The rep's choice; a blank cell is no choice (the stage's default applies).
+                changes["forecast_category"] = record["forecast_category"] or ""
             if "next_step" in changes and changes["next_step"] is None:
                 changes["next_step"] = ""
             deal = services.update_opportunity(actor=self.actor, opportunity=deal, **changes)
@@ -415,13 +435,19 @@ class UserImporter(Importer):
         if user is not None:
             if user.email.lower() != record["email"]:
                 values["email"] = record["email"]
-            self.known[record["email"]] = org_services.update_user(user=user, **values)
+            self.known[record["email"]] = org_services.update_user(
+                user=user, actor=self.actor, in_session=self.in_session, **values
+            )
             return False
         username = record["email"][:150]
         if User.objects.filter(username=username).exists():
             raise ValidationError({"email": "Another account already uses this as a username."})
         self.known[record["email"]] = org_services.create_user(
-            username=username, email=record["email"], **values
+            username=username,
+            email=record["email"],
+            actor=self.actor,
+            in_session=self.in_session,
+            **values,
         )
         return True
 
@@ -436,13 +462,20 @@ class UserImporter(Importer):
             try:
                 with transaction.atomic():
                     self.known[record["email"]] = org_services.set_manager(
-                        user=user, manager=manager
+                        user=user, manager=manager, actor=self.actor
                     )
             except ValidationError as exc:
                 self.report(record, exc)
 
     def column_for(self, record, field_name):
         return {"manager": "manager_email", "username": "email"}.get(field_name, field_name)
+
+    def report(self, record, exc):
+        if isinstance(exc, PermissionDeniedError):
+            # The only refusal a row of people meets: a role it may not give.
+            self.error(record, "role", exc.message)
+            return
+        super().report(record, exc)
 
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -455,10 +488,16 @@ IMPORTERS: dict[str, type[Importer]] = {
 
 
 def apply(
-    *, kind: str, actor: User, parsed: ParsedFile, dry_run: bool, progress: Progress
+    *,
+    kind: str,
+    actor: User,
+    parsed: ParsedFile,
+    dry_run: bool,
+    progress: Progress,
+    in_session: bool = False,
 ) -> ApplyResult:
     """Run the import in one transaction; roll it back for a dry run or any error."""
-    importer = IMPORTERS[kind](actor, parsed)
+    importer = IMPORTERS[kind](actor, parsed, in_session=in_session)
     with transaction.atomic():
         result = importer.run(progress)
         if dry_run or result.errors:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import Error as DatabaseFailure
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.errors import ApplicationError, PermissionDeniedError
+from salesmgmt.input_sanitation import NUL_CHARACTER, text_problem
 from salesmgmt.models import ImportJob, ImportKind, User
 from salesmgmt.task_queue import enqueue
 
@@ -48,8 +50,13 @@ def _decode(content: str | bytes) -> str:
         except UnicodeDecodeError:
             raise ValidationError({"file": "Save the file as CSV in UTF-8."}) from None
     content = content.removeprefix("\ufeff")
-    if "\x00" in content:
+    # The one sanitation point: a NUL means a binary file; a lone surrogate (only possible
+    # in text sent as JSON) cannot be stored.
+    problem = text_problem(content)
+    if problem == NUL_CHARACTER:
         raise ValidationError({"file": "This is not a text CSV file."})
+    if problem:
+        raise ValidationError({"file": problem})
     return content
 
 
@@ -62,8 +69,12 @@ def create_import_job(
     file_name: str = "",
     dry_run: bool = True,
     column_map: dict[str, str] | None = None,
+    in_session: bool = False,
 ) -> ImportJob:
-    """Store the file and enqueue ``run_import`` after commit (in-process without a broker)."""
+    """Store the file and enqueue ``run_import`` after commit (in-process without a broker).
+
+    ``in_session``: the actor is signed in (not using an API token); only then may a users
+    import by an administrator change roles (``salesmgmt.services.update_user``)."""
     from salesmgmt import tasks
 
     if kind not in ImportKind.values:
@@ -90,11 +101,15 @@ def create_import_job(
         content=text,
         dry_run=dry_run,
         column_map=column_map,
+        created_in_session=in_session,
     )
     job.full_clean()
     job.save()
 
     def enqueue_after_commit() -> None:
+        if _runs_in_background_thread():
+            start_in_background(job.pk)
+            return
         # Broker down? The job stays pending and ``enqueue_stalled_jobs`` (beat) sends it.
         enqueue(tasks.run_import, args=[job.pk])
 
@@ -102,8 +117,40 @@ def create_import_job(
     return job
 
 
-def rerun_for_real(*, actor: User, job: ImportJob) -> ImportJob:
-    """After a clean dry run: the same file, imported for real, as a new job."""
+def _runs_in_background_thread() -> bool:
+    """Embedded mode (no broker: tasks run eagerly where they are sent) with background
+    imports on: a 100,000-row file would otherwise hold the upload request for minutes."""
+    from salesmgmt.celery import app
+
+    return bool(app.conf.task_always_eager and settings.IMPORT_IN_BACKGROUND)
+
+
+def _run_in_thread(job_id: int) -> None:
+    from salesmgmt import tasks
+
+    try:
+        tasks.run_import.apply(args=[job_id])  # the task itself, as a worker would run it
+    except Exception:
+        # The job records its own failure; anything else is left to the stalled-job sweep.
+        logger.exception("Import job %s failed in the background", job_id)
+    finally:
+        connections.close_all()  # this thread's own connections
+
+
+def start_in_background(job_id: int) -> threading.Thread:
+    """Run the job in a thread of this process; the page and API poll its progress as they
+    do with a worker. A daemon: a server stopping mid-import leaves the job running, and the
+    sweep (``enqueue_stalled_jobs``) runs it again once ``RUNNING_STALE_AFTER`` has passed."""
+    thread = threading.Thread(
+        target=_run_in_thread, args=(job_id,), name=f"import-job-{job_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def rerun_for_real(*, actor: User, job: ImportJob, in_session: bool = False) -> ImportJob:
+    """After a clean dry run: the same file, imported for real, as a new job (with the
+    credentials of this request, not the dry run's)."""
     if not job.dry_run or job.status != ImportJob.Status.SUCCEEDED:
         raise ValidationError("Only a dry run without errors can be imported for real.")
     return create_import_job(
@@ -113,6 +160,7 @@ def rerun_for_real(*, actor: User, job: ImportJob) -> ImportJob:
         file_name=job.file_name,
         dry_run=False,
         column_map=job.column_map,
+        in_session=in_session,
     )
 
 
@@ -198,6 +246,7 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 result = apply.apply(
                     kind=job.kind,
                     actor=job.created_by,
+                    in_session=job.created_in_session,
                     parsed=parsed,
                     dry_run=job.dry_run,
                     progress=lambda done: cache.set(key, done, PROGRESS_TTL),

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from salesmgmt.money import is_money, money_range_message
+
 from .specs import Column, Spec, normalize_header
 
 HEADER_LINE = 1
@@ -43,16 +45,68 @@ class ParsedFile:
     rows_total: int
 
 
-def _read(text: str) -> pd.DataFrame:
+def _read(text: str, *, skip_bad_lines: bool = False) -> pd.DataFrame:
     # Everything as text: types are checked per column below, with a reason per cell.
     return pd.read_csv(
         io.StringIO(text),
         dtype=str,
         keep_default_na=False,
         skip_blank_lines=True,
-        on_bad_lines="error",
+        on_bad_lines="skip" if skip_bad_lines else "error",
         engine="python",
     )
+
+
+def _fields(count: int) -> str:
+    return "1 field" if count == 1 else f"{count} fields"
+
+
+def _quoted(values: list[str]) -> str:
+    shown = [f'"{v[:40]}…"' if len(v) > 40 else f'"{v}"' for v in values[:5]]
+    return ", ".join(shown) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+
+
+def field_count_errors(text: str) -> list[RowError]:
+    """A row per record whose number of fields differs from the header's, named by its line.
+
+    pandas either stops at the first such record or fills the gap with NaN; people need every
+    short or long row, what is missing and what is extra.
+    """
+    errors: list[RowError] = []
+    header: list[str] | None = None
+    reader = csv.reader(io.StringIO(text))
+    line = 1  # where the next record starts (a quoted field may span lines)
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            if not record or record == [""]:
+                continue  # a blank line, skipped as pandas does
+            if header is None:
+                header = record
+                continue
+            if len(record) < len(header):
+                missing = header[len(record) :]
+                errors.append(
+                    RowError(
+                        start,
+                        missing[0],
+                        f"Has {_fields(len(record))} but the header has {len(header)}; "
+                        f"no value for: {_quoted(missing)}.",
+                    )
+                )
+            elif len(record) > len(header):
+                extra = record[len(header) :]
+                errors.append(
+                    RowError(
+                        start,
+                        "",
+                        f"Has {_fields(len(record))} but the header has {len(header)}; "
+                        f"extra values: {_quoted(extra)}.",
+                    )
+                )
+    except csv.Error:
+        return []  # unreadable: pandas says why, for the whole file
+    return errors
 
 
 def map_headers(
@@ -92,16 +146,15 @@ def map_headers(
 
 
 def _decimal(text: str, column: Column) -> Decimal:
+    """An amount of money: the one range of salesmgmt.money, as the API and the pages take it."""
     try:
         value = Decimal(text.replace(",", "").replace(" ", ""))
     except InvalidOperation:
         raise ValueError("Not a number.") from None
     if not value.is_finite():
         raise ValueError("Not a number.")
-    if value < 0:
-        raise ValueError("Must be zero or more.")
-    if value >= Decimal("1e13"):
-        raise ValueError("Too large.")
+    if not is_money(value):
+        raise ValueError(money_range_message(signed=False))
     return value
 
 
@@ -193,13 +246,16 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
 
 def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> ParsedFile:
     """Read and type-check the whole file; never raises for bad input."""
+    shape_errors = field_count_errors(text)
     try:
-        frame = _read(text)
+        # Rows of the wrong length are already reported (with their lines): read past them.
+        frame = _read(text, skip_bad_lines=bool(shape_errors))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "Unreadable file."
         return ParsedFile([], [RowError(None, "", f"Not a readable CSV file: {reason}")], [], [], 0)
     mapping, ignored, errors = map_headers([str(h) for h in frame.columns], spec, column_map)
     rows_total = len(frame)
+    errors += shape_errors
     if errors:
         return ParsedFile([], errors, list(mapping.values()), ignored, rows_total)
     frame = frame[list(mapping)].rename(columns=mapping)

@@ -54,9 +54,8 @@ class _Deal:
     def replay(self, builder: DemoDataBuilder) -> Opportunity:
         """Turn the events into change rows (old → new) and the deal's final row."""
         F = OpportunityChange.Field
-        categories = {s.pk: s.default_forecast_category for s in self.flow.stages}
         first_stage = derive_stage_id(self.flow.specs, ())
-        # stage moves (and the rep following with the stage's forecast category)
+        # stage moves (the rep chooses no category: the stage's default applies)
         done: set[int] = set()
         stage_id, stage_t = first_stage, self.created_t
         events = list(self.events)
@@ -66,7 +65,6 @@ class _Deal:
             if derived != stage_id:
                 stage_id, stage_t = derived, t
                 events.append((t, 0, F.STAGE, str(derived)))
-                events.append((t, 0, F.FORECAST_CATEGORY, categories[derived]))
         if self.closed_t is not None:
             events.append((self.closed_t, 1, F.STATUS, self.status))
             events.append((self.closed_t, 1, F.CLOSED_ON, builder.day(self.closed_t).isoformat()))
@@ -75,7 +73,7 @@ class _Deal:
             F.CURRENCY: self.currency,
             F.EXPECTED_CLOSE_ON: self.close_on.isoformat(),
             F.STAGE: str(first_stage),
-            F.FORECAST_CATEGORY: categories[first_stage],
+            F.FORECAST_CATEGORY: "",
             F.OWNER: str(self.rep.user.pk),
             F.STATUS: Opportunity.Status.OPEN,
             F.CLOSED_ON: "",

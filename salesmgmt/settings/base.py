@@ -1,5 +1,6 @@
 """Settings shared by every environment; values come from the environment (12-factor)."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -45,6 +46,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads them: NUL and lone surrogates in query strings and form posts → 400.
+    "salesmgmt.middleware.InputSanitationMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,10 +223,11 @@ REST_FRAMEWORK = {
         "salesmgmt.api.permissions.TokenScopePermission",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers behind the one sanitation point: depth, surrogates, NUL, size (issue 14).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "salesmgmt.api.parsers.JSONParser",
+        "salesmgmt.api.parsers.FormParser",
+        "salesmgmt.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "salesmgmt.api.pagination.SyncPagination",
     "PAGE_SIZE": 50,
@@ -264,6 +268,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OpportunityStatusEnum": "accounts.models.Opportunity.Status",
         "ForecastCategoryEnum": "accounts.models.ForecastCategory",
+        "CategoryEnum": "accounts.forecast_categories.EffectiveCategory",
         "ImportStatusEnum": "salesmgmt.models.ImportJob.Status",
         "DeliveryStatusEnum": "salesmgmt.models.WebhookDelivery.Status",
         "ActivityKindEnum": "accounts.models.Activity.Kind",
@@ -280,11 +285,25 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.int("WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
 WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
-# If set, deliveries only go to these host names (an allow-list against SSRF).
+# Against SSRF, webhooks only go to public internet addresses (salesmgmt.webhook_destinations).
+# An admin may allow internal receivers: host names (exact, e.g. "erp.internal") and networks
+# in CIDR notation (e.g. "10.20.0.0/16"), comma-separated.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Parsed here so a typo stops the start instead of every delivery.
+WEBHOOK_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(network, strict=False))
+    for network in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+]
 
 # CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Request bodies: form posts (files aside) keep Django's 2.5 MB; a JSON body may carry a whole
+# CSV import as text (``content``), so it may be that plus 1 MB; larger bodies get 400/413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+API_MAX_JSON_BYTES = IMPORT_MAX_BYTES + 1024 * 1024
+# Without Redis (tasks eager), run each import in a background thread of the web process so the
+# upload answers at once and the page polls progress, as with a worker.
+IMPORT_IN_BACKGROUND = env.bool("IMPORT_IN_BACKGROUND", default=True)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 
 LOGGING = {

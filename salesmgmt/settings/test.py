@@ -9,6 +9,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests call tasks in-process; the real-worker tests start their own worker process and
 # switch the client side off eager mode for their duration.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# Imports run where they are sent, so a test sees the result; the background test turns it on.
+IMPORT_IN_BACKGROUND = False
 # KPI requests run as soon as they are claimed (tests of the window set it themselves).
 FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=0)
 STORAGES = {

@@ -503,6 +503,9 @@ class Stack:
             ],
         )
 
+    def stop_beat(self) -> None:
+        self._stop_proc("beat", signal.SIGTERM, timeout=20)
+
     def worker_log(self) -> str:
         return "".join(
             path.read_text(errors="replace") for path in sorted(self.logs.glob("worker-*.log"))

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from salesmgmt.api.fields import VisibleRelatedField
+from salesmgmt.api.fields import MoneyField, VisibleRelatedField
 from salesmgmt.api.filters import IdFilter, SyncFilterSet
 from salesmgmt.api.viewsets import (
     CreateMixin,
@@ -33,10 +33,9 @@ class QuotaSerializer(serializers.ModelSerializer):
     period = serializers.PrimaryKeyRelatedField(queryset=Period.objects.all())
     territory = VisibleRelatedField(read_only=True)
     reason = serializers.CharField(write_only=True, max_length=255)
-    amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, required=False, allow_null=True,
-        help_text="Setting it makes the quota explicit.",
-    )  # fmt: skip
+    amount = MoneyField(
+        required=False, allow_null=True, help_text="Setting it makes the quota explicit."
+    )
 
     class Meta:
         model = Quota
@@ -134,7 +133,7 @@ class AttainmentSerializer(serializers.Serializer):
 
 class AttainmentQuerySerializer(serializers.Serializer):
     period = serializers.PrimaryKeyRelatedField(queryset=Period.objects.all())
-    user = serializers.IntegerField(required=False, min_value=1)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     scope = serializers.ChoiceField(choices=["person", "company"], default="person")
 
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
+from salesmgmt.money import MONEY_MAX, money_validators, share_validators
 
 from ..querysets import QuotaQuerySet
 from .territories import Territory
@@ -58,7 +59,7 @@ class CompanyTarget(BaseModel):
     period = models.OneToOneField(
         "salesmgmt.Period", on_delete=models.PROTECT, related_name="company_target"
     )
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, validators=money_validators())
     method = models.CharField(max_length=16, choices=Method.choices)
     allocated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -97,12 +98,26 @@ class Quota(BaseModel):
         Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="quotas"
     )
     basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.COMPONENTS)
-    territory_quota = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
-    assignment_share = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal(1))
-    ramp_factor = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal(1))
-    manager_adjustment = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    territory_quota = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal(0), validators=money_validators()
+    )
+    assignment_share = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal(1), validators=share_validators()
+    )
+    ramp_factor = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal(1), validators=share_validators()
+    )
+    # A signed delta on top of the formula: the one money range, negative allowed.
+    manager_adjustment = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=money_validators(signed=True),
+    )
     # The quota attainment is measured against (ramped); kept in step by the services.
-    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal(0))
+    amount = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal(0), validators=money_validators()
+    )
     # Optimistic locking for edits from the planning page and the API.
     version = models.PositiveIntegerField(default=1)
 
@@ -113,6 +128,16 @@ class Quota(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["user", "period"], name="quota_unique_user_period"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="quota_not_negative"),
+            models.CheckConstraint(
+                condition=Q(
+                    amount__lte=MONEY_MAX,
+                    territory_quota__gte=0,
+                    territory_quota__lte=MONEY_MAX,
+                    manager_adjustment__gte=-MONEY_MAX,
+                    manager_adjustment__lte=MONEY_MAX,
+                ),
+                name="quota_within_money_range",
+            ),
             models.CheckConstraint(
                 condition=Q(assignment_share__gte=0, assignment_share__lte=1),
                 name="quota_share_between_0_and_1",

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
+from salesmgmt.money import money_validators
 
 from ..querysets import AssignmentRuleQuerySet, TerritoryQuerySet
 from .dates import ends_after_start
@@ -144,8 +145,12 @@ class AssignmentRule(BaseModel):
     industries = models.JSONField(default=list, blank=True)
     employee_count_min = models.PositiveIntegerField(null=True, blank=True)
     employee_count_max = models.PositiveIntegerField(null=True, blank=True)
-    annual_revenue_min = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    annual_revenue_max = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    annual_revenue_min = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=money_validators()
+    )
+    annual_revenue_max = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, validators=money_validators()
+    )
     named_accounts = models.ManyToManyField(
         "accounts.Account", blank=True, related_name="territory_rules"
     )

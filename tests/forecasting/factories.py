@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Opportunity, OpportunityChange
-from forecasting.models import CallLayer, CategoryOverride, ForecastCall
+from forecasting.models import CallLayer, ForecastCall
 from salesmgmt.models import Period
 from salesmgmt.services import ensure_periods
 from tests.factories import AccountFactory, OpportunityFactory, UserFactory
@@ -31,10 +31,12 @@ def deal(
     process=None,
     created_at: dt.datetime | None = None,
     currency: str = "USD",
-    category: str = "pipeline",
+    category: str = "",
     account=None,
 ) -> Opportunity:
-    """A deal row with its creation logged in the change history (as the services do)."""
+    """A deal row with its creation logged in the change history (as the services do).
+
+    ``category`` is the rep's choice ("" = none: the stage's default applies)."""
     created_at = created_at or timezone.now() - dt.timedelta(days=30)
     kwargs = {"process": process} if process is not None else {}
     if stage is not None:
@@ -67,15 +69,6 @@ def deal(
         )
     )
     return opp
-
-
-class CategoryOverrideFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CategoryOverride
-
-    opportunity = factory.SubFactory(OpportunityFactory)
-    category = "commit"
-    set_by = factory.SelfAttribute("opportunity.owner")
 
 
 class ForecastCallFactory(factory.django.DjangoModelFactory):

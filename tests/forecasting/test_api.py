@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,9 @@ from rest_framework.test import APIClient
 from forecasting.models import CallLayer, ForecastCall
 from forecasting.services import calls
 from forecasting.services.recompute import recompute_all
+from salesmgmt.models import Period
 from tests.factories import UserFactory
-from tests.forecasting.factories import deal
+from tests.forecasting.factories import deal, quarter
 
 
 @pytest.fixture
@@ -54,6 +56,25 @@ def test_api_refuses_best_case_below_commit_with_400(api, rep_a, period):
     )
 
     assert response.status_code == 400
+    assert not ForecastCall.objects.exists()
+
+
+def test_api_refuses_a_call_for_a_year_or_an_ended_quarter_with_400(api, rep_a, period):
+    client = as_user(api, rep_a)
+    year = Period.objects.get(kind="year", start_on__lte=period.start_on, end_on__gte=period.end_on)
+    ended = quarter(period.start_on - dt.timedelta(days=1))
+
+    responses = [
+        client.post(
+            "/api/v1/forecast-calls/",
+            {"period": p.pk, "commit_amount": "1", "best_case_amount": "2"},
+            format="json",
+        )
+        for p in (year, ended)
+    ]
+
+    assert [r.status_code for r in responses] == [400, 400]
+    assert all(set(r.json()["fields"]) == {"period"} for r in responses)
     assert not ForecastCall.objects.exists()
 
 

@@ -9,11 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import OpportunityChange
-from forecasting.models import CallLayer, CallOfRecord, CategoryOverride, ForecastCall
-from forecasting.services import calls, categories
+from forecasting.models import CallLayer, CallOfRecord, ForecastCall
+from forecasting.services import calls
 from salesmgmt.errors import PermissionDeniedError
-from tests.forecasting.factories import deal
+from salesmgmt.models import Period
+from tests.forecasting.factories import quarter
 
 
 def test_submit_call_keeps_every_submission_with_old_and_new(rep_a, period):
@@ -115,40 +115,14 @@ def test_weekly_lock_freezes_the_call_of_record_and_carries_it_over(rep_a, manag
     assert carried.commit_amount == Decimal(500)
 
 
-def test_category_override_is_audited_and_logged_on_the_deal(rep_a, stages, close_on):
-    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
-
-    override = categories.set_category(
-        actor=rep_a, opportunity=opp, category="commit", note="PO in hand"
-    )
-
-    opp.refresh_from_db()
-    assert opp.forecast_category == "commit"
-    assert (override.previous_category, override.category, override.set_by) == (
-        "pipeline",
-        "commit",
-        rep_a,
-    )
-    change = OpportunityChange.objects.filter(opportunity=opp, field="forecast_category").last()
-    assert (change.old_value, change.new_value, change.changed_by) == ("pipeline", "commit", rep_a)
-
-
-def test_category_override_only_by_the_owner(rep_a, manager_a, stages, close_on):
-    opp = deal(rep_a, 100, close_on=close_on, stage=stages["Qualify"])
-
-    with pytest.raises(PermissionDeniedError):
-        categories.set_category(actor=manager_a, opportunity=opp, category="commit")
-    assert not CategoryOverride.objects.exists()
-
-
 def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
-    rep_a, rep_b, manager_a, period, monkeypatch, django_capture_on_commit_callbacks
+    rep_a, manager_a, integrator, period, monkeypatch, django_capture_on_commit_callbacks
 ):
     from salesmgmt import tasks as core_tasks
     from salesmgmt.models import WebhookDelivery, WebhookSubscription
 
     monkeypatch.setattr(core_tasks.deliver_webhook, "delay", lambda pk: None)  # no HTTP
-    for owner in (manager_a, rep_b):
+    for owner in (integrator, manager_a):
         WebhookSubscription.objects.create(
             owner=owner,
             url="https://hooks.example.com/x",
@@ -159,8 +133,48 @@ def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
     with django_capture_on_commit_callbacks(execute=True):
         call = calls.submit_call(actor=rep_a, period=period, commit_amount=10, best_case_amount=20)
 
-    delivery = WebhookDelivery.objects.get()  # rep_b may not see rep_a's call
-    assert delivery.subscription.owner == manager_a
+    delivery = WebhookDelivery.objects.get()  # only admins and integrators receive webhooks
+    assert delivery.subscription.owner == integrator
     assert delivery.event == "forecast.submitted"
     assert delivery.payload["data"]["id"] == call.pk
     assert delivery.payload["data"]["commit_amount"] == "10.00"
+
+
+@pytest.mark.parametrize("kind", ["year", "month"])
+def test_calls_are_only_for_quarters(rep_a, manager_a, period, kind):
+    other = Period.objects.get(
+        kind=kind, start_on__lte=period.start_on, end_on__gte=period.start_on
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        calls.submit_call(actor=rep_a, period=other, commit_amount=1, best_case_amount=2)
+    with pytest.raises(ValidationError):
+        calls.adjust_call(
+            actor=manager_a,
+            person=rep_a,
+            period=other,
+            commit_amount=1,
+            best_case_amount=2,
+            note="x",
+        )
+
+    assert f"is a {kind}" in refused.value.message_dict["period"][0]
+    assert not ForecastCall.objects.exists()
+
+
+def test_calls_are_refused_for_a_quarter_that_has_ended(rep_a, period):
+    ended = quarter(period.start_on - dt.timedelta(days=1))
+
+    with pytest.raises(ValidationError) as refused:
+        calls.submit_call(actor=rep_a, period=ended, commit_amount=1, best_case_amount=2)
+    # a call dated while it was open (as imports and backtests record) is accepted
+    calls.submit_call(
+        actor=rep_a,
+        period=ended,
+        commit_amount=1,
+        best_case_amount=2,
+        at=timezone.make_aware(dt.datetime.combine(ended.end_on, dt.time(12))),
+    )
+
+    assert "has ended" in refused.value.message_dict["period"][0]
+    assert ForecastCall.objects.count() == 1

@@ -14,7 +14,7 @@ from forecasting.models import FlagKind, InspectionFlag, OpportunitySnapshot
 from forecasting.services import snapshots
 from forecasting.services.flags import refresh_flags
 from tests.factories import ActivityFactory, ContactFactory
-from tests.forecasting.factories import CategoryOverrideFactory, deal
+from tests.forecasting.factories import deal
 
 NOW = pd.Timestamp("2030-03-20 12:00", tz="UTC")
 
@@ -116,8 +116,7 @@ def test_refresh_flags_writes_rows_and_replaces_them(rep_a, stages, today):
 
 
 def test_weekly_snapshot_records_every_open_deal_once_per_day(rep_a, stages, close_on, today):
-    opp = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"])
-    CategoryOverrideFactory(opportunity=opp, category="best_case")
+    opp = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"], category="best_case")
     deal(rep_a, 1000, close_on=close_on, status="won")
 
     snapshots.take_snapshot(on=today)

@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 from forecasting.analytics import rollups
 from forecasting.models import DealProbability, ForecastRollup, Scope
 from forecasting.services.recompute import recompute_all
-from tests.forecasting.factories import CategoryOverrideFactory, deal
+from tests.forecasting.factories import deal
 
 FAST: dict = {"with_kpis": False}
 
 
-def test_effective_category_follows_status_then_override_then_stage():
+def test_effective_category_follows_status_then_choice_then_stage():
     frame = pd.DataFrame(
         {
             "status": ["won", "lost", "open", "open", "open"],
-            "override_category": ["commit", None, "commit", "", None],
+            "chosen_category": ["commit", None, "commit", "", None],
             "stage_category": ["pipeline", "commit", "pipeline", "best_case", None],
         }
     )
@@ -59,10 +59,8 @@ def book(rep_a, se_a, rep_b, manager_a, stages, close_on):
     deal(rep_a, 300, close_on=close_on, stage=stages["Qualify"])  # pipeline
     deal(rep_a, 400, close_on=close_on, status="won")  # closed
     deal(rep_a, 500, close_on=close_on, status="lost")  # nowhere
-    omitted = deal(rep_a, 50, close_on=close_on, stage=stages["Negotiate"])
-    CategoryOverrideFactory(opportunity=omitted, category="omitted")
-    overridden = deal(rep_a, 70, close_on=close_on, stage=stages["Qualify"])
-    CategoryOverrideFactory(opportunity=overridden, category="commit")
+    deal(rep_a, 50, close_on=close_on, stage=stages["Negotiate"], category="omitted")  # chosen
+    deal(rep_a, 70, close_on=close_on, stage=stages["Qualify"], category="commit")  # chosen
     deal(se_a, 1000, close_on=close_on, stage=stages["Negotiate"])
     deal(rep_b, 5000, close_on=close_on, stage=stages["Negotiate"])
 

@@ -27,13 +27,13 @@ def test_login_failure_writes_one_audit_event(client, rep_a):
 
 
 def test_update_user_writes_one_audit_event(rep_a, admin_user):
-    services.update_user(user=rep_a, actor=admin_user, role=Role.MANAGER)
+    services.update_user(user=rep_a, actor=admin_user, in_session=True, role=Role.MANAGER)
 
     event = AuditEvent.objects.get(action="user.updated")
     assert (event.actor, event.target_id, event.details) == (
         admin_user,
         str(rep_a.pk),
-        {"role": "manager"},
+        {"role": {"from": "rep", "to": "manager"}},
     )
 
 

@@ -12,11 +12,13 @@ from django.db import connection
 
 from accounts.models import Opportunity
 from coaching.models import AccountReview
-from forecasting.models import CategoryOverride
+from compensation import ledger
+from compensation.models import CreditSplit, DealCancellation
 from forecasting.selectors.reads import period_get
 from forecasting.services.recompute import recompute_all
 from salesmgmt.bench import personas, reference_sql
 from salesmgmt.models import ExchangeRate, User
+from salesmgmt.money import reporting_currency
 from territories.models import Quota
 from territories.services.attainment import attainment_refresh
 from tests.integration.conftest import skip_or_fail
@@ -84,14 +86,38 @@ def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
         amount=Decimal("333.33"),
         expected_close_on=period.end_on,
     )
-    # ... an owner's override (the latest row counts), one cleared, one deal lost.
-    for deal, categories in ((overridden, ["pipeline", "commit"]), (cleared, ["commit", ""])):
+    # ... a rep's chosen category, one cleared (the stage's default), one deal lost.
+    for deal, category in ((overridden, "commit"), (cleared, "")):
         Opportunity.objects.filter(pk=deal.pk).update(
-            status="open", closed_on=None, expected_close_on=middle
+            status="open", closed_on=None, expected_close_on=middle, forecast_category=category
         )
-        for category in categories:
-            CategoryOverride.objects.create(opportunity=deal, category=category, set_by=deal.owner)
     Opportunity.objects.filter(pk=lost.pk).update(status="lost", closed_on=middle)
+    # A deal won in the period split 60/40 with another seller (odd cents), and one
+    # won before the period and cancelled in it (the credit ledger's rules).
+    split, cancelled = deals[5:7]
+    partner = (
+        User.objects.filter(role__in=["rep", "manager"])
+        .exclude(pk__in=[split.owner_id, people.manager.pk])
+        .order_by("pk")
+        .last()
+    )
+    Opportunity.objects.filter(pk=split.pk).update(
+        status="won", closed_on=middle, currency=reporting_currency(), amount=Decimal("1000.01")
+    )
+    split.refresh_from_db()
+    CreditSplit.objects.filter(opportunity=split).delete()
+    CreditSplit.objects.create(opportunity=split, user=split.owner, percent=Decimal(60))
+    CreditSplit.objects.create(opportunity=split, user=partner, percent=Decimal(40))
+    Opportunity.objects.filter(pk=cancelled.pk).update(
+        status="won",
+        closed_on=period.start_on - dt.timedelta(days=3),
+        currency=reporting_currency(),
+        amount=Decimal(777),
+    )
+    cancelled.refresh_from_db()
+    DealCancellation.objects.create(
+        opportunity=cancelled, cancelled_on=middle, reason="Churned", recorded_by=people.manager
+    )
     # An explicit quota on a manager under the executive replaces their team's sum.
     head = User.objects.filter(manager=people.executive, role="manager").order_by("pk").first()
     Quota.objects.update_or_create(
@@ -121,6 +147,12 @@ def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
     assert reference_sql.figures_match(rollup_page, rollup_sql) == []
     assert dashboard_sql[_member_of(won, dashboard_sql)]["bookings"] >= Decimal("1101.10")
     assert rollup_sql[head.pk]["quota"] == Decimal("123456.78")
+    credited = ledger.period_entries(period=period, person_ids=[split.owner_id, partner.pk])
+    shares = {(e.person_id, e.opportunity_id): e.amount for e in credited}
+    assert shares[(partner.pk, split.pk)] == Decimal("400.00")
+    assert shares[(split.owner_id, split.pk)] == Decimal("600.01")
+    debits = ledger.period_entries(period=period, person_ids=[cancelled.owner_id])
+    assert Decimal(-777) in {e.amount for e in debits if e.opportunity_id == cancelled.pk}
     assert dashboard_sql
     assert len(rollup_sql) > 1
     # and the check can fail: a deal changed since the recompute makes them differ

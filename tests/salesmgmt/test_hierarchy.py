@@ -6,8 +6,15 @@ from salesmgmt.selectors import subtree_user_ids
 from salesmgmt.services import create_user, set_manager
 
 
-def test_create_user_places_them_under_their_manager(executive):
-    manager = create_user(username="m", email="m@x.io", role=Role.MANAGER, manager=executive)
+def test_create_user_places_them_under_their_manager(executive, admin_user):
+    manager = create_user(
+        username="m",
+        email="m@x.io",
+        role=Role.MANAGER,
+        manager=executive,
+        actor=admin_user,
+        in_session=True,
+    )
     rep = create_user(username="r", email="r@x.io", manager=manager)
 
     assert rep.ancestor_path == f"/{executive.pk}/{manager.pk}/"

@@ -1,6 +1,7 @@
 """The access sweep for the core resources, which belong to one person only: tokens,
 webhook subscriptions and their deliveries, imports. Anyone else gets 404 and changes
-nothing, whatever their role."""
+nothing, whatever their role. Webhooks belong to an integrator (only admins and integrators
+may have them); the rest to a rep."""
 
 from __future__ import annotations
 
@@ -30,10 +31,16 @@ LISTS = {
 }
 
 
+# Who owns each kind of record in this sweep.
+OWNERS = {"token": "rep_a", "webhook": "integrator", "delivery": "integrator", "job": "rep_a"}
+
+
 @pytest.fixture
-def owned(rep_a):
+def owned(rep_a, integrator):
     token, _ = services.create_api_token(user=rep_a, name="mine")
-    webhook = webhooks.subscribe(owner=rep_a, url="http://127.0.0.1:9/", events=["opportunity.won"])
+    webhook = webhooks.subscribe(
+        owner=integrator, url="https://erp.example.com/hooks", events=["opportunity.won"]
+    )
     delivery = WebhookDelivery.objects.create(
         subscription=webhook, event="opportunity.won", payload={}, status="failed"
     )
@@ -63,7 +70,8 @@ def test_only_the_owner_reaches_their_integration_records(
 
     response = getattr(client, method)(url.format(**owned), body, format="json")
 
-    if persona == "rep_a":
+    record = url.split("{")[1].split("}")[0]
+    if persona == OWNERS[record]:
         assert response.status_code == ok, response.content
     else:
         assert response.status_code == 404, response.content
@@ -76,4 +84,4 @@ def test_lists_only_show_your_own(personas, owned, api_client_for, kind, persona
     rows = api_client_for(personas[persona]).get(f"/api/v1/{kind}/").json()["results"]
 
     ids = {row["id"] for row in rows}
-    assert (owned[LISTS[kind]] in ids) == (persona == "rep_a")
+    assert (owned[LISTS[kind]] in ids) == (persona == OWNERS[LISTS[kind]])

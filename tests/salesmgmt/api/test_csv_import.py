@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import Account, Activity, Contact, Opportunity
 from salesmgmt.csv_import import create_import_job, live_rows_done, run_import_job
@@ -23,10 +24,15 @@ Globex,Energy,,,rep_a@example.com,A-2
 
 @pytest.fixture
 def run(api_client_for, django_capture_on_commit_callbacks):
-    """Upload a CSV through the API as ``user`` and run the job (in-process, eager)."""
+    """Upload a CSV through the API as ``user`` and run the job (in-process, eager); with a
+    token, or ``in_session`` signed in with session cookies."""
 
-    def upload(user, kind, text, dry_run=False, **extra):
-        client = api_client_for(user)
+    def upload(user, kind, text, dry_run=False, in_session=False, **extra):
+        if in_session:
+            client = APIClient()
+            client.force_login(user)
+        else:
+            client = api_client_for(user)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 "/api/v1/imports/",
@@ -84,6 +90,31 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_one(rep_a, rep_b,
     assert reasons[(3, "owner_email")] == "No one with this email in your team."
 
 
+def test_rows_with_too_few_or_too_many_fields_are_reported_per_row(rep_a, run):
+    text = (
+        "name,industry,external_id\n"
+        "Good,Software,R-1\n"
+        "Short,Software\n"  # line 3: no external_id
+        "Long,Software,R-3,=cmd,extra\n"  # line 4: two extra values
+        '"Two\nlines",Energy,R-4\n'  # lines 5-6: one record, fine
+        "Alone\n"  # line 7
+    )
+
+    job = run(rep_a, "accounts", text)
+
+    assert job["status"] == "failed"
+    assert not Account.objects.filter(external_id__startswith="R-").exists()
+    assert [(e["row"], e["column"], e["reason"]) for e in job["errors"]] == [
+        (3, "external_id", 'Has 2 fields but the header has 3; no value for: "external_id".'),
+        (4, "", 'Has 5 fields but the header has 3; extra values: "=cmd", "extra".'),
+        (
+            7,
+            "industry",
+            'Has 1 field but the header has 3; no value for: "industry", "external_id".',
+        ),
+    ]
+
+
 def test_service_rules_are_reported_per_row_and_roll_back_the_rest(rep_a, integrator, run):
     # Integrators are not sellers, so owning nothing is refused by the service on row 3 only.
     text = "name,owner_email\nFine,rep_a@example.com\nNo owner,\n"
@@ -126,7 +157,8 @@ def test_users_import_builds_the_hierarchy_from_managers_emails(admin_user, run)
         "Max Manager,max@corp.com,manager,ada@corp.com,EMEA,2021-06-15,E2\n"
     )
 
-    job = run(admin_user, "users", text)
+    # Roles other than rep: an administrator signed in (not a token) may give them.
+    job = run(admin_user, "users", text, in_session=True)
 
     assert job["status"] == "succeeded", job["errors"]
     ada, max_, rae = (
@@ -141,7 +173,8 @@ def test_users_import_builds_the_hierarchy_from_managers_emails(admin_user, run)
         dt.date(2023, 2, 1),
     )
 
-    # moving Rae under Ada and renaming Max updates, not duplicates
+    # moving Rae under Ada and renaming Max updates, not duplicates (and, no role changing,
+    # a token may do it)
     again = run(
         admin_user,
         "users",

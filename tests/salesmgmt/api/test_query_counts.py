@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from salesmgmt import services, webhooks
-from salesmgmt.models import ImportJob, WebhookDelivery
+from salesmgmt import services
+from salesmgmt.models import ImportJob, WebhookDelivery, WebhookSubscription
 from tests.factories import UserFactory
 
 # As the manager through a token, after a warm-up call: 1 the token with its user,
@@ -19,14 +19,17 @@ def _make_rows(kind: str, n: int, manager) -> None:
     elif kind == "tokens":
         for i in range(n):
             services.create_api_token(user=manager, name=f"t{i}")
+    # Rows as they may exist from before only admins and integrators could subscribe.
     elif kind == "webhooks":
-        for i in range(n):
-            webhooks.subscribe(
-                owner=manager, url=f"http://127.0.0.1:9/{i}", events=["opportunity.won"]
+        WebhookSubscription.objects.bulk_create(
+            WebhookSubscription(
+                owner=manager, url=f"http://127.0.0.1:9/{i}", secret="x", events=["x"]
             )
+            for i in range(n)
+        )
     elif kind == "webhook-deliveries":
-        sub = webhooks.subscribe(
-            owner=manager, url="http://127.0.0.1:9/", events=["opportunity.won"]
+        sub = WebhookSubscription.objects.create(
+            owner=manager, url="http://127.0.0.1:9/", secret="x", events=["x"]
         )
         WebhookDelivery.objects.bulk_create(
             WebhookDelivery(subscription=sub, event="opportunity.won", payload={"n": i})

@@ -1,0 +1,124 @@
+"""External ids are unique per record type across the whole company (blank ones aside):
+refused with a field message by the services and the API, enforced by the database, and the
+key CSV re-imports update by."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts import services
+from accounts.models import Account, Opportunity
+from tests.factories import AccountFactory, OpportunityFactory
+
+
+def test_an_account_external_id_is_refused_across_teams(rep_a, rep_b):
+    services.create_account(actor=rep_a, name="Acme", external_id="CRM-1")
+
+    with pytest.raises(ValidationError) as refused:
+        services.create_account(actor=rep_b, name="Acme too", external_id="CRM-1")
+
+    assert refused.value.message_dict == {
+        "external_id": ["Another account already has this external id."]
+    }
+    assert Account.objects.filter(external_id="CRM-1").count() == 1
+
+
+def test_changing_to_a_taken_external_id_is_refused_and_blank_ids_may_repeat(rep_a, rep_b):
+    services.create_account(actor=rep_a, name="Acme", external_id="CRM-1")
+    theirs = services.create_account(actor=rep_b, name="Other")
+    services.create_account(actor=rep_b, name="Third")  # a second blank id is fine
+
+    with pytest.raises(ValidationError):
+        services.update_account(actor=rep_b, account=theirs, external_id="CRM-1")
+
+    theirs.refresh_from_db()
+    assert theirs.external_id == ""
+    # keeping one's own id on an edit is not a duplicate
+    mine = Account.objects.get(external_id="CRM-1")
+    services.update_account(actor=rep_a, account=mine, name="Acme Inc", external_id="CRM-1")
+
+
+def test_a_deal_external_id_is_refused_across_teams(process, rep_a, rep_b):
+    def create(owner, external_id):
+        return services.create_opportunity(
+            actor=owner,
+            account=AccountFactory(owner=owner),
+            name="Deal",
+            amount=Decimal(1),
+            expected_close_on=dt.date(2030, 1, 1),
+            external_id=external_id,
+        )
+
+    create(rep_a, "D-1")
+    theirs = create(rep_b, "")
+
+    with pytest.raises(ValidationError) as refused:
+        create(rep_b, "D-1")
+    with pytest.raises(ValidationError):
+        services.update_opportunity(actor=rep_b, opportunity=theirs, external_id="D-1")
+
+    assert "external_id" in refused.value.message_dict
+    assert Opportunity.objects.filter(external_id="D-1").count() == 1
+
+
+@pytest.mark.parametrize("factory", [AccountFactory, OpportunityFactory])
+def test_the_database_refuses_a_duplicate_but_not_blanks(factory, process, rep_a, rep_b):
+    factory(owner=rep_a, external_id="X-1")
+    factory(owner=rep_a, external_id="")
+    factory(owner=rep_b, external_id="")  # blanks repeat freely
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factory(owner=rep_b, external_id="X-1")
+
+
+def test_the_api_answers_400_on_external_id(rep_a, rep_b, api_client_for):
+    AccountFactory(owner=rep_a, external_id="CRM-1")
+
+    response = api_client_for(rep_b).post(
+        "/api/v1/accounts/", {"name": "Copy", "external_id": "CRM-1"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "already" in response.json()["fields"]["external_id"][0]
+    assert Account.objects.filter(external_id="CRM-1").count() == 1
+
+
+def _import(client, text, capture):
+    with capture(execute=True):
+        response = client.post(
+            "/api/v1/imports/",
+            {"kind": "accounts", "content": text, "dry_run": False},
+            format="json",
+        )
+    assert response.status_code == 202, response.content
+    return client.get(f"/api/v1/imports/{response.json()['id']}/").json()
+
+
+def test_the_csv_import_updates_by_external_id_and_never_duplicates_it(
+    rep_a, rep_b, integrator, api_client_for, django_capture_on_commit_callbacks
+):
+    acme = AccountFactory(owner=rep_a, name="Acme", external_id="CRM-1")
+
+    # the integrator sees every team: the row updates rep_a's account
+    by_integrator = _import(
+        api_client_for(integrator),
+        "name,external_id\nAcme renamed,CRM-1\n",
+        django_capture_on_commit_callbacks,
+    )
+    # rep_b cannot see it: the row is refused, not a second CRM-1
+    by_rep_b = _import(
+        api_client_for(rep_b), "name,external_id\nMine,CRM-1\n", django_capture_on_commit_callbacks
+    )
+
+    assert by_integrator["status"] == "succeeded"
+    assert by_integrator["summary"]["updated"] == 1
+    acme.refresh_from_db()
+    assert acme.name == "Acme renamed"
+    assert by_rep_b["status"] == "failed"
+    assert [(e["row"], e["column"]) for e in by_rep_b["errors"]] == [(2, "external_id")]
+    assert Account.objects.filter(external_id="CRM-1").count() == 1
