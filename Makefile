@@ -22,7 +22,7 @@ help:
 	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
 	@echo "make format            ruff format and ruff check --fix"
 	@echo "make migrations-check  fail when a model change has no migration"
-	@echo "make fuzz              schemathesis per role; long randomized verify_figures state machines"
+	@echo "make fuzz              schemathesis per role; long verify_figures state machines; full security sweeps"
 	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
 	@echo "make load              locust, 50 users, 3 min, private production-like stack (loopback)"
 	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
@@ -71,10 +71,12 @@ format: $(STAMP)
 migrations-check: $(STAMP)
 	DJANGO_SETTINGS_MODULE=salesmgmt.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
-# The CI run replays a few hundred cases per role; this one replays thousands.
+# The CI run replays a few hundred cases per role; this one replays thousands, and the security
+# sweeps (tests/salesmgmt/security/) send every case instead of their fixed-seed sample.
 fuzz: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
 	VERIFY_EXAMPLES=200 $(BIN)/pytest tests/salesmgmt/reconciliation/test_fuzz.py -q -p no:cacheprovider
+	SWEEP_FULL=1 $(BIN)/pytest tests/salesmgmt/security/ -q -p no:cacheprovider
 
 # Not a timed test: prints figures. Seed first, e.g. seed_demo --reps 1000 --opportunities 200000.
 # BENCH_ARGS: e.g. --quick (a few requests, pages only) or --no-fail; docs/benchmarks.md.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +20,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from salesmgmt.api.parsers import PayloadTooLarge
 from salesmgmt.errors import ApplicationError
 from salesmgmt.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_error_in
 
@@ -58,6 +60,14 @@ def _field_messages(error: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads a JSON or form body through HttpRequest.body, which stops at
+        # DATA_UPLOAD_MAX_MEMORY_SIZE: a JSON 413, not Django's HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+        return PayloadTooLarge(
+            f"The request body is larger than {limit:.1f} MB; send a large CSV import as a "
+            "file (multipart/form-data)."
+        )
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(_field_messages(exc))
     if isinstance(exc, ApplicationError):
