@@ -34,7 +34,7 @@ from salesmgmt import services
 from salesmgmt.models import ApiToken, AuditEvent, Role, TOTPDevice, User, WebhookSubscription
 from salesmgmt.visibility import manages
 
-from .world import MARKER, TEAMS, World, team_of
+from .world import World, team_of
 
 # Rows that change on every authenticated request, whoever makes it: not a write by the caller.
 VOLATILE_COLUMNS = {ApiToken._meta.db_table: {"last_used_at"}}
@@ -216,14 +216,6 @@ class Prober:
             self.api_clients[name] = api
         self.outbound: OutboundRecorder | None = None
         self._baseline: dict[str, str] | None = None
-
-    def forbidden_marker(self, persona: str) -> str | None:
-        """The other team's marker, for a persona who may see none of its records."""
-        team = team_of(persona)
-        if team is None:
-            return None
-        other = next(t for t in TEAMS if t != team)
-        return MARKER[other]
 
     def send(
         self,

@@ -29,12 +29,12 @@ from .conftest import sample
 from .endpoints import PUBLIC, Endpoint, Target, discover, schema_operations, schema_template
 from .endpoints import targets as targets_of
 from .probe import ANONYMOUS
-from .world import TEAMS, team_of
+from .world import MARKER, TEAMS, team_of
 
 PERSONAS = ["rep_a", "se_a", "rep_b", "manager_a", "manager_b", "executive", "admin", "integrator"]
 SEES_EVERYONE = {"executive", "admin", "integrator"}
 # Who crosses the team line in every CI run: the other team's manager (the most rights
-# without visibility), the deal-team member, and the roles that see everything.
+# without visibility), the deal-team member, and on the shared account the other team.
 ALWAYS = {"a": {"manager_b", "se_a"}, "b": {"manager_a"}, "shared": {"manager_b", "rep_b"}}
 
 
@@ -152,8 +152,7 @@ def _judge(persona, endpoint, target, method, outcome) -> list[str]:
 
 
 def _forbidden_marker(persona: str) -> str | None:
-    from .world import MARKER
-
+    """The other team's record marker, for a persona of a team (None: sees everyone)."""
     team = team_of(persona)
     if team is None:
         return None
