@@ -153,8 +153,9 @@ def plausible_body(fields: list[FieldSpec], world: World, team: str, person_id: 
 class _FormParser(HTMLParser):
     """The fields of the POST forms on a page: {action: {name: value}}."""
 
-    def __init__(self) -> None:
+    def __init__(self, method: str = "post") -> None:
         super().__init__()
+        self.method = method
         self.forms: dict[str, dict[str, str]] = {}
         self._current: dict[str, str] | None = None
         self._select: str | None = None
@@ -162,7 +163,7 @@ class _FormParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+        if tag == "form" and (attrs.get("method") or "get").lower() == self.method:
             self._current = self.forms.setdefault(attrs.get("action") or "", {})
         elif self._current is None or (not attrs.get("name") and tag != "option"):
             return
@@ -198,8 +199,9 @@ class _FormParser(HTMLParser):
             self._textarea = None
 
 
-def page_forms(html: bytes) -> dict[str, dict[str, str]]:
-    parser = _FormParser()
+def page_forms(html: bytes, method: str = "post") -> dict[str, dict[str, str]]:
+    """The fields of the page's forms of ``method``, by the path they are sent to."""
+    parser = _FormParser(method)
     parser.feed(html.decode("utf-8", "replace"))
     for fields in parser.forms.values():
         fields.pop("csrfmiddlewaretoken", None)

@@ -1,7 +1,8 @@
 """The bad-input sweep: hostile values into every write endpoint of the API and every form.
 
 API operations and their fields come from the OpenAPI schema (every operation with a request
-body); page forms from the pages themselves (every POST form a persona is shown). Each case
+body); page forms from the pages themselves (every POST form a persona is shown, and the GET
+forms - filters, period pickers - whose values go in the query string). Each case
 starts from a plausible body (tests/salesmgmt/security/bodies.py) and replaces one field:
 
 - a lone surrogate ("\\ud800") in every field, NUL bytes in text, a 10 MB string;
@@ -21,7 +22,7 @@ rest; ``SWEEP_FULL=1`` (``make fuzz``) sends them all.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from .bodies import FieldSpec, page_forms, plausible_body, request_fields
 from .conftest import sample
@@ -132,19 +133,20 @@ def _page_cases(prober, world) -> list[tuple]:
             outcome = prober.send(persona, "page", "GET", target.url)
             if outcome.status != 200:
                 continue
-            for action, fields in page_forms(outcome.content).items():
-                path = urlsplit(action).path or target.url
-                if fields and not path.startswith(("/login", "/logout", "/admin")):
-                    forms.setdefault(path, (persona, fields))
+            for method in ("POST", "GET"):  # GET: filters and period pickers
+                for action, fields in page_forms(outcome.content, method.lower()).items():
+                    path = urlsplit(action).path or urlsplit(target.url).path
+                    if fields and not path.startswith(("/login", "/logout", "/admin")):
+                        forms.setdefault((method, path), (persona, fields))
     cases = []
-    for path, (persona, fields) in sorted(forms.items()):
+    for (method, path), (persona, fields) in sorted(forms.items()):
         text = [name for name in fields if not fields[name].isdigit()]
-        if text:
-            cases.append((persona, "page", "POST", path, fields, "huge text", text[0]))
+        if text and method == "POST":
+            cases.append((persona, "page", method, path, fields, "huge text", text[0]))
         for name, plausible in fields.items():
             spec = _page_field_spec(name, plausible)
             for label, value in _values(spec):
-                cases.append((persona, "page", "POST", path, {**fields, name: value}, label, value))
+                cases.append((persona, "page", method, path, {**fields, name: value}, label, value))
     return cases
 
 
@@ -163,17 +165,23 @@ def _send(prober, case):
     persona, kind, method, url, body, label, value = case
     if label == "deep json":
         return prober.send(persona, kind, method, url, raw=value.encode(), compare_tables=True)
-    if label == "huge text":
-        body = {**body, value: HUGE_TEXT}
     if kind == "api":
+        if label == "huge text":
+            body = {**body, value: HUGE_TEXT}
         raw = json.dumps(body).encode()  # ensure_ascii: a lone surrogate travels as \\ud800
         return prober.send(persona, kind, method, url, raw=raw, compare_tables=True)
-    raw = urlencode(
+    query = urlencode(
         {
             k: v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v
             for k, v in body.items()
+            if label != "huge text" or k != value
         }
-    ).encode()
+    )
+    if label == "huge text":  # appended as is: encoding 10 MB of "x" would only cost time
+        query += f"&{quote_plus(value)}={HUGE_TEXT}"
+    if method == "GET":
+        return prober.send(persona, kind, method, f"{url}?{query}")
+    raw = query.encode()
     return prober.send(
         persona,
         kind,
@@ -186,11 +194,11 @@ def _send(prober, case):
 
 
 def _judge(case, outcome) -> list[str]:
-    _, kind, _, _, _, label, _ = case
+    _, kind, method, _, _, label, _ = case
     problems = list(outcome.problems)
     if outcome.status >= 500:
         return [*problems, f"server error {outcome.status}"]
-    if outcome.status >= 400:
+    if outcome.status >= 400 and method != "GET":
         if outcome.changed_tables:
             problems.append(f"refused but wrote to {outcome.changed_tables}")
         if kind == "api" and not _has_message(outcome.content):
