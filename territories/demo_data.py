@@ -71,10 +71,10 @@ SERVICE_PATH_MAX_ACCOUNTS = 2000
 # the company lands at roughly 90-110% and reps spread around it.
 STRETCH = (0.9, 1.1)
 GROWTH = Decimal("1.08")  # the current quarter's target over the mean of the last four
-MIN_SHARE = Decimal("0.5")  # of the median seller's share: the least a seller's quota weighs
+MIN_SHARE = Decimal("0.4")  # of the median seller's share: the least a seller's quota weighs
 # Plans know each seller's pipeline for the quarter: this much of a past quarter's quota
 # follows what the seller went on to book (the demo's stand-in for that pipeline).
-PIPELINE_WEIGHT = Decimal("0.35")
+PIPELINE_WEIGHT = Decimal("0.45")
 MAX_ATTAINMENT = Decimal("2.5")  # a quarter's bookings over its quota, at most
 # Columns of the rows the bulk paths insert (salesmgmt.demo_data.insert_rows).
 # fmt: off
@@ -530,8 +530,9 @@ def credited_bookings(*, periods: list[Period], user_ids: list[int]) -> dict[tup
     entries += [
         (deal_id, cancelled_on, -1)
         for deal_id, cancelled_on in DealCancellation.objects.filter(
-            opportunity_id__in=list(deals)
+            opportunity__owner_id__in=user_ids, cancelled_on__lte=last
         ).values_list("opportunity_id", "cancelled_on")
+        if deal_id in deals
     ]
     credited: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     for deal_id, day, sign in entries:

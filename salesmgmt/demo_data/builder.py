@@ -62,7 +62,7 @@ def demo_counts() -> dict[str, int]:
 def load_demo_data(
     *,
     reps: int = 24,
-    opportunities: int = 600,
+    opportunities: int = 4000,
     seed: int = 42,
     activities_per_deal: float = 10.0,
     reset: bool = False,

@@ -95,10 +95,11 @@ class CallsMixin:
         first_day = quarters[0].start_on if quarters else self.today
         deals = Opportunity.objects.filter(owner_id__in=ids).exclude(status=Opportunity.Status.LOST)
         current = quarters[-1] if quarters else None
-        for owner_id, status, amount, currency, closed_on, close_on, category in deals.values_list(
+        rows = deals.values_list(
             "owner_id", "status", "amount", "currency", "closed_on", "expected_close_on",
-            "forecast_category",
-        ):  # fmt: skip
+            "forecast_category", "stage__default_forecast_category",
+        )  # fmt: skip
+        for owner_id, status, amount, currency, closed_on, close_on, chosen, default in rows:
             if status == Opportunity.Status.WON:
                 if closed_on < first_day:
                     continue
@@ -107,7 +108,7 @@ class CallsMixin:
                 amount_usd = float(rates.convert(amount, currency, closed_on))
                 won[owner_id, quarter.pk].append((day, amount_usd))
             elif current and current.start_on <= close_on <= current.end_on:
-                odds = CATEGORY_ODDS.get(category, 0.0)
+                odds = CATEGORY_ODDS.get(chosen or default, 0.0)
                 expected[owner_id] += odds * float(rates.convert(amount, currency, self.today))
         calls = records = 0
         for quarter in quarters:

@@ -27,6 +27,8 @@ from .vocabulary import (
     CANCEL_REASONS,
     CANCELLED_MAX_USD,
     CANCELLED_SHARE,
+    CATEGORY_CHOICES,
+    CHOSEN_CATEGORY_SHARE,
     DEALS_BY_SEGMENT,
     GROWTH,
     LOST_REASONS,
@@ -176,6 +178,7 @@ class DealsMixin:
             self._maybe_change_amount(deal, i / max(n - 1, 1), t, horizon)
             if t_end >= 0:  # still working this stage today
                 self._complete(deal, milestones, t, max(t, -0.05), rng.randrange(len(milestones)))
+                self._maybe_choose_category(deal, flow.stages[i].default_forecast_category, t)
                 return deal
             if rng.random() < self.pass_probability(rep, i, n):
                 self._complete(deal, milestones, t, t_end, len(milestones))
@@ -200,6 +203,15 @@ class DealsMixin:
         if count == len(milestones):
             times[-1] = t1
         deal.completions.extend(zip(times, milestones[:count], strict=True))
+
+    def _maybe_choose_category(self, deal: _Deal, stage_default: str, since_t: float) -> None:
+        """On a minority of open deals the rep chose a category other than the stage's."""
+        if self.rng.random() >= CHOSEN_CATEGORY_SHARE:
+            return
+        choice = self.pick(CATEGORY_CHOICES[stage_default])
+        deal.events.append(
+            (self.rng.uniform(since_t, -0.05), 1, OpportunityChange.Field.FORECAST_CATEGORY, choice)
+        )
 
     def _maybe_change_amount(self, deal: _Deal, x: float, t0: float, t1: float) -> None:
         """Scope changes mid-deal, discounts late; each is a recorded amount change."""

@@ -13,7 +13,7 @@ from salesmgmt.models import User
 
 from .org import _Rep
 from .reference import _Process
-from .vocabulary import NEXT_STEPS
+from .vocabulary import NEXT_STEPS, STAGE_DEFAULT_IS_BLANK
 
 if TYPE_CHECKING:
     from .builder import DemoDataBuilder
@@ -54,7 +54,12 @@ class _Deal:
     def replay(self, builder: DemoDataBuilder) -> Opportunity:
         """Turn the events into change rows (old → new) and the deal's final row."""
         F = OpportunityChange.Field
-        categories = {s.pk: s.default_forecast_category for s in self.flow.stages}
+        # What a stage move writes to the category (see STAGE_DEFAULT_IS_BLANK): the stage's
+        # default, or "" once blank means "the stage default applies".
+        categories = {
+            s.pk: "" if STAGE_DEFAULT_IS_BLANK else s.default_forecast_category
+            for s in self.flow.stages
+        }
         first_stage = derive_stage_id(self.flow.specs, ())
         # stage moves (and the rep following with the stage's forecast category)
         done: set[int] = set()

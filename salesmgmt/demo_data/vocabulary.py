@@ -14,7 +14,7 @@ TEAM_ROLES = {5: SalesRole.SDR, 6: SalesRole.AM, 7: SalesRole.SE}  # by seat in 
 MANAGERS_PER_DIRECTOR = 5
 HISTORY_QUARTERS = 8
 RAMP_DAYS = 90
-WARMUP_DAYS = 90
+WARMUP_DAYS = 180
 # A deal whose close date is pushed more often than this is closed lost as stalled.
 MAX_SLIPS = 3
 MEAN_STAGE_DAYS = 28.0
@@ -140,13 +140,29 @@ ARCHETYPES = {
     "opener": (0.20, 1.2, -1.2),
     "closer": (0.20, -0.9, 1.1),
     "star": (0.10, 0.8, 0.8),
-    "struggling": (0.10, -0.8, -0.8),
+    "struggling": (0.10, -0.6, -0.6),
 }
 SEGMENTS = {  # name: (share, employees range, median deal in USD, stage-duration scale)
     "smb": (0.45, (10, 199), 9000, 0.6),
     "mid_market": (0.35, (200, 1999), 38000, 1.0),
     "enterprise": (0.20, (2000, 50000), 150000, 1.6),
 }
+# The rep's own forecast category: set on this share of open deals (the rest follow their
+# stage's default), moving it from the stage default to a likely neighbour.
+CHOSEN_CATEGORY_SHARE = 0.2
+CATEGORY_CHOICES = {
+    ForecastCategory.PIPELINE: [(ForecastCategory.BEST_CASE, 0.6), (ForecastCategory.OMITTED, 0.4)],
+    ForecastCategory.BEST_CASE: [
+        (ForecastCategory.COMMIT, 0.6),
+        (ForecastCategory.PIPELINE, 0.2),
+        (ForecastCategory.OMITTED, 0.2),
+    ],
+    ForecastCategory.COMMIT: [(ForecastCategory.BEST_CASE, 0.7), (ForecastCategory.OMITTED, 0.3)],
+}
+# The one switch for Opportunity.forecast_category when nobody chose one: today the stage's
+# default is stored; once the field may be blank ("" = the stage default applies), set this
+# True and deals without a choice store "" (their history then logs no category moves).
+STAGE_DEFAULT_IS_BLANK = False
 # Credit: a few won deals are split with a teammate (the owner keeps 60 % or 50 %); about
 # one in a hundred is cancelled by the customer a few weeks to months after closing.
 SPLIT_SHARE = 0.05
@@ -160,6 +176,6 @@ CANCEL_REASONS = [
     "Failed security review after signing",
 ]
 # A seller's accounts are mostly of their own segment; small-deal sellers work more deals.
-OWN_SEGMENT_SHARE = 0.9
+OWN_SEGMENT_SHARE = 0.95
 DEALS_BY_SEGMENT = {"smb": 1.3, "mid_market": 1.0, "enterprise": 0.8}
 TRANSACTIONAL_SHARE = {"smb": 0.7, "mid_market": 0.2, "enterprise": 0.0}
