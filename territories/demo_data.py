@@ -11,10 +11,11 @@ for the coverage check: some unnamed in an industry no rule covers (gaps) and so
 teammates (overlaps whose rules disagree, so they stay unassigned).
 
 Assignments take effect from the first quarter with deals, so every won deal is credited to a
-territory. Each quarter of the history, the current and the next get a company target set near
-that quarter's actual bookings and allocated by company_target_allocate: by historical share of
-bookings once four earlier quarters exist, by territory potential before that and ahead (so
-this quarter's new hires get a ramped quota from their hire date).
+territory. Every quarter from that one to the next gets a company target near what the sellers
+were credited that quarter and a quota per seller (account executives and account managers;
+the overlays carry none), written as company_target_allocate writes them: see
+_allocate_targets for how the target is split, so that attainment spreads the way real teams'
+does. Credited bookings follow the credit ledger's rule (credited_bookings).
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from accounts.models import (
     OpportunityChange,
     OpportunityTeamMember,
 )
+from compensation.models import CreditSplit, DealCancellation
+from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, SalesRole
 
@@ -55,6 +57,10 @@ def demo_counts() -> dict[str, int]:
         "opportunity_changes": OpportunityChange.objects.filter(opportunity__in=deals).count(),
         "activities": Activity.objects.filter(opportunity__in=deals).count(),
         "team_members": OpportunityTeamMember.objects.filter(opportunity__in=deals).count(),
+        "credit_splits": CreditSplit.objects.filter(opportunity__in=deals).count(),
+        "cancellations": DealCancellation.objects.filter(opportunity__in=deals).count(),
+        "forecast_calls": ForecastCall.objects.filter(person__in=users).count(),
+        "calls_of_record": CallOfRecord.objects.filter(person__in=users).count(),
     }
 
 

@@ -320,7 +320,10 @@ class DealsMixin:
             n_stages = len(deal.flow.stages)
             for k in range(n):
                 planned = deal.closed_t is None and k == n - 1 and rng.random() < 0.5
-                t = rng.uniform(0.1, 14) if planned else rng.uniform(deal.created_t, end_t)
+                # Activities are logged from the first quota quarter on (the warm-up before it
+                # only builds the pipeline).
+                start_t = max(deal.created_t, self.first_deal_t)
+                t = rng.uniform(0.1, 14) if planned else rng.uniform(start_t, end_t)
                 index = max(0, bisect.bisect_right(deal.stage_starts, t) - 1)
                 position = min(2, round(2 * index / max(n_stages - 1, 1)))
                 kind = self.pick(ACTIVITY_KINDS[position])

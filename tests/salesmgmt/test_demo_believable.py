@@ -205,7 +205,7 @@ def test_past_and_current_quarters_carry_weekly_calls_and_adjustments(db):
             calls = ForecastCall.objects.filter(
                 period=quarter, person=person, layer=CallLayer.OWNER
             )
-            assert calls.count() >= 8, person.username  # nearly every week
+            assert calls.count() >= 6, person.username  # most weeks (some carry over)
             assert all(c.best_case_amount >= c.commit_amount for c in calls)
         adjustments = ForecastCall.objects.filter(period=quarter, layer=CallLayer.MANAGER)
         assert adjustments.exists()
