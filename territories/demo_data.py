@@ -278,8 +278,11 @@ def _build_rules(plan: _Plan, rng: random.Random) -> None:
     # Each region's industries go round its sellers; one industry per region stays uncovered.
     vertical: dict[tuple[str, str], int | None] = {}
     for number, (region, sellers) in enumerate(sorted(sellers_in.items())):
+        # The uncovered industry is one the region has accounts in, so a gap can be drawn.
+        present = sorted({industry for _, _, r, industry in accounts if r == region})
+        skipped = (present or industries)[number % len(present or industries)]
         for i, industry in enumerate(industries):
-            uncovered = i == number % len(industries)
+            uncovered = industry == skipped
             vertical[region, industry] = None if uncovered else sellers[i % len(sellers)]
             if not uncovered:
                 plan.regional.setdefault((region, sellers[i % len(sellers)]), []).append(industry)

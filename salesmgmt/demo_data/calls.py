@@ -132,12 +132,12 @@ class CallsMixin:
         people = list(demo_users().filter(is_active=True).order_by("ancestor_path", "pk"))
         above: set[int] = set()
         by_pk = {p.pk: p for p in people}
-        sellers = [p for p in people if p.sales_role in (SalesRole.AE, SalesRole.AM)]
-        for seller in sellers:
-            above.update(int(pk) for pk in seller.ancestor_path.strip("/").split("/") if pk)
+        sellers = {p.pk for p in people if p.sales_role in (SalesRole.AE, SalesRole.AM)}
+        for pk in sellers:
+            above.update(int(up) for up in by_pk[pk].ancestor_path.strip("/").split("/") if up)
         callers: dict[int, _Caller] = {}
         for person in people:
-            if person in sellers or person.pk in above:
+            if person.pk in sellers or person.pk in above:
                 # Sellers: from sandbaggers (-) to happy ears (+); managers trim a little.
                 spread = 0.15 if person.pk not in above else 0.04
                 bias = max(-0.35, min(0.4, self.rng.gauss(-0.03, spread)))
@@ -230,7 +230,8 @@ class CallsMixin:
             # Early on the seller's view is their bias and noise; at the end, what they booked.
             days = bisect.bisect_right([day for day, _ in caller.closed], at)
             closed = sum(amount for _, amount in caller.closed[:days])
-            drift = (1 + caller.bias * (1 - f)) * (1 + rng.gauss(0, 0.12) * (1 - f))
+            # Some noise stays to the end: deals still move in the last weeks.
+            drift = (1 + caller.bias * (1 - f)) * (1 + rng.gauss(0, 0.04 + 0.1 * (1 - f)))
             commit = max(caller.truth * drift, closed)
             best = commit + max(caller.truth, commit) * rng.uniform(0.1, 0.4) * (1 - f / 2)
             note = rng.choice(CALL_NOTES) if rng.random() < 0.3 else ""
