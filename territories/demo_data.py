@@ -11,10 +11,11 @@ for the coverage check: some unnamed in an industry no rule covers (gaps) and so
 teammates (overlaps whose rules disagree, so they stay unassigned).
 
 Assignments take effect from the first quarter with deals, so every won deal is credited to a
-territory. Each quarter of the history, the current and the next get a company target set near
-that quarter's actual bookings and allocated by company_target_allocate: by historical share of
-bookings once four earlier quarters exist, by territory potential before that and ahead (so
-this quarter's new hires get a ramped quota from their hire date).
+territory. Every quarter from that one to the next gets a company target near what the sellers
+were credited that quarter and a quota per seller (account executives and account managers;
+the overlays carry none), written as company_target_allocate writes them: see
+_allocate_targets for how the target is split, so that attainment spreads the way real teams'
+does. Credited bookings follow the credit ledger's rule (credited_bookings).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -32,6 +33,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
+from compensation import ledger
 from salesmgmt.demo_data import DEMO_MARKER, HISTORY_QUARTERS, demo_users, insert_rows
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole, User
@@ -49,7 +51,7 @@ from .models import (
     Territory,
     TerritoryOverlay,
 )
-from .selectors.attainment import bookings_by_person
+from .quota_rules import ramp_factor, ramped_amount
 from .services.quotas import _state as quota_state
 
 ACTORS = ("admin", "executive")  # territories and rules by the admin, targets by the CRO
@@ -66,11 +68,15 @@ OVERLAP_SHARE = 0.005
 # (_assign_in_bulk, _allocate_in_bulk); tests/territories/test_demo_data.py checks both paths
 # write the same data.
 SERVICE_PATH_MAX_ACCOUNTS = 2000
-SERVICE_PATH_MAX_QUOTAS = 500
 # Past targets: the quarter's actual bookings times a stretch factor drawn in this range, so
 # the company lands at roughly 90-110% and reps spread around it.
 STRETCH = (0.9, 1.1)
 GROWTH = Decimal("1.08")  # the current quarter's target over the mean of the last four
+MIN_SHARE = Decimal("0.4")  # of the median seller's share: the least a seller's quota weighs
+# Plans know each seller's pipeline for the quarter: this much of a past quarter's quota
+# follows what the seller went on to book (the demo's stand-in for that pipeline).
+PIPELINE_WEIGHT = Decimal("0.45")
+MAX_ATTAINMENT = Decimal("2.5")  # a quarter's bookings over its quota, at most
 # Columns of the rows the bulk paths insert (salesmgmt.demo_data.insert_rows).
 # fmt: off
 ASSIGNMENT_COLUMNS = [
@@ -82,6 +88,7 @@ CHANGE_COLUMNS = [
 ]
 # fmt: on
 RULE = AccountTerritoryAssignment.Source.RULE
+ZERO = Decimal(0)
 
 
 @dataclass
@@ -271,8 +278,11 @@ def _build_rules(plan: _Plan, rng: random.Random) -> None:
     # Each region's industries go round its sellers; one industry per region stays uncovered.
     vertical: dict[tuple[str, str], int | None] = {}
     for number, (region, sellers) in enumerate(sorted(sellers_in.items())):
+        # The uncovered industry is one the region has accounts in, so a gap can be drawn.
+        present = sorted({industry for _, _, r, industry in accounts if r == region})
+        skipped = (present or industries)[number % len(present or industries)]
         for i, industry in enumerate(industries):
-            uncovered = i == number % len(industries)
+            uncovered = industry == skipped
             vertical[region, industry] = None if uncovered else sellers[i % len(sellers)]
             if not uncovered:
                 plan.regional.setdefault((region, sellers[i % len(sellers)]), []).append(industry)
@@ -409,81 +419,130 @@ def _assign_in_bulk(plan: _Plan) -> AssignmentRun:
 def _allocate_targets(
     plan: _Plan, rng: random.Random, *, history_start: dt.date, current: dt.date
 ) -> None:
-    """A target per quarter near its actual bookings, allocated over the territories."""
-    quarters = [_add_quarters(history_start, k) for k in range(HISTORY_QUARTERS + 2)]
+    """A quota per seller per quarter from the first deal quarter to the next one.
+
+    Each quarter's company target is near what the sellers were credited (times a stretch
+    drawn in STRETCH; ahead, the mean of the last four quarters grown by GROWTH), split over
+    the sellers by their historical share of bookings: each seller's credited bookings over
+    the whole history relative to an average seller employed as long (floored at
+    MIN_SHARE of the median, so a new hire or a weak quarter still carries a real quota).
+    The ramp schedule then lowers new hires' quotas. A quarter whose bookings would pass
+    MAX_ATTAINMENT of that quota (one outsized deal) had it planned: its quota is raised to
+    bookings / MAX_ATTAINMENT.
+    """
+    quarters = [_add_quarters(plan.starts_on, k) for k in range(HISTORY_QUARTERS + 3)]
     for year in sorted({q.year for q in quarters}):
         ensure_periods(year=year)
-    periods = {
-        p.start_on: p
-        for p in Period.objects.filter(kind=Period.Kind.QUARTER, start_on__in=quarters)
+    periods = [
+        p
+        for p in Period.objects.filter(kind=Period.Kind.QUARTER, start_on__in=quarters).order_by(
+            "start_on"
+        )
+    ]
+    sellers = sorted(plan.seller_territory)
+    people = {u.pk: u for u in User.objects.filter(pk__in=sellers)}
+    credited = credited_bookings(periods=periods, user_ids=sellers)
+    percentages = selectors.ramp_percentages()
+    ramp = {
+        (pk, p.pk): ramp_factor(
+            hire_date=people[pk].hire_date,
+            start_on=p.start_on,
+            end_on=p.end_on,
+            percentages=percentages,
+        )
+        for pk in sellers
+        for p in periods
     }
-    demo_ids = set(demo_users().values_list("pk", flat=True))
-    in_bulk = (
-        len(plan.seller_territory) * len(quarters) > SERVICE_PATH_MAX_QUOTAS
-        and not CompanyTarget.objects.filter(period__in=periods.values()).exists()
-        and not Quota.objects.filter(period__in=periods.values()).exists()
-    )
-    allocate = _allocate_in_bulk if in_bulk else services.company_target_allocate
-    booked: list[Decimal] = []
-    for k, start_on in enumerate(quarters):
-        period = periods[start_on]
-        if start_on < current:
-            bookings = _demo_bookings(period, demo_ids)
-            booked.append(bookings)
-            factor = Decimal(f"{rng.uniform(*STRETCH):.3f}")
-            amount = bookings * factor
+    past = [p for p in periods if p.start_on < current]
+    company = {p.pk: sum((credited.get((pk, p.pk), ZERO) for pk in sellers), ZERO) for p in past}
+    employed = {p.pk: sum((ramp[pk, p.pk] for pk in sellers), ZERO) for p in past}
+    # Share: a seller's bookings over what an average seller with their ramp booked.
+    share = {}
+    for pk in sellers:
+        expected = sum(
+            (company[p.pk] * ramp[pk, p.pk] / employed[p.pk] for p in past if employed[p.pk]),
+            ZERO,
+        )
+        booked = sum((credited.get((pk, p.pk), ZERO) for p in past), ZERO)
+        share[pk] = booked / expected if expected else ZERO
+    floor = sorted(share.values())[len(share) // 2] * MIN_SHARE if share else ZERO
+    share = {pk: max(value, floor) or Decimal(1) for pk, value in share.items()}
+    booked_targets: list[Decimal] = []
+    demo_quotas = Quota.objects.filter(user__in=demo_users(), period__in=periods)
+    if demo_quotas.exists():
+        raise ApplicationError("The demo people have quotas already; use --reset.")
+    for period in periods:
+        if period.start_on < current:
+            target = company[period.pk] * Decimal(f"{rng.uniform(*STRETCH):.3f}")
+            booked_targets.append(company[period.pk])
         else:
-            recent = booked[-4:] or [Decimal(0)]
-            amount = sum(recent, Decimal(0)) / len(recent) * GROWTH ** (1 + (start_on > current))
-        # Historical share needs four earlier quarters of bookings; ahead, new hires have none.
-        has_history = k >= 4 and start_on < current and sum(booked[k - 4 : k], Decimal(0)) > 0
-        allocate(
+            recent = booked_targets[-4:] or [ZERO]
+            ahead = 1 + (period.start_on > current)
+            target = sum(recent, ZERO) / len(recent) * GROWTH**ahead
+        weight = sum((share[pk] * ramp[pk, period.pk] for pk in sellers), ZERO)
+        lines = []
+        for pk in sellers:
+            factor = ramp[pk, period.pk]
+            territory_quota = target * share[pk] / weight if weight else ZERO
+            booked = credited.get((pk, period.pk), ZERO)
+            if factor and period.start_on < current:
+                territory_quota += PIPELINE_WEIGHT * (booked / factor - territory_quota)
+            if factor and booked > territory_quota * factor * MAX_ATTAINMENT:
+                territory_quota = booked / (factor * MAX_ATTAINMENT)
+            # Whole hundreds, as a plan is written.
+            territory_quota = (territory_quota / 100).quantize(Decimal(1), ROUND_UP) * 100
+            lines.append((people[pk], plan.seller_territory[pk], territory_quota, factor))
+        _write_quotas(
             actor=plan.executive,
             period=period,
-            amount=(amount / 1000).quantize(Decimal(1)) * 1000,  # whole thousands
+            lines=lines,
+            # Historical share once four quarters of bookings exist, territory potential before.
             method=CompanyTarget.Method.HISTORICAL
-            if has_history
+            if len(booked_targets) > 4
             else CompanyTarget.Method.POTENTIAL,
-            reason="Demo plan",
         )
-    plan.counts["company_targets"] = len(quarters)
+    plan.counts["company_targets"] = len(periods)
 
 
-def _demo_bookings(period: Period, demo_ids: set[int]) -> Decimal:
-    by_owner = bookings_by_person(start_on=period.start_on, end_on=period.end_on)
-    return sum((amount for pk, amount in by_owner.items() if pk in demo_ids), Decimal(0))
+def credited_bookings(*, periods: list[Period], user_ids: list[int]) -> dict[tuple, Decimal]:
+    """Credited bookings per (person, period): the credit ledger's rows (compensation.ledger)."""
+    if not periods:
+        return {}
+    credited: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for entry in ledger.ledger_entries(
+        start_on=periods[0].start_on, end_on=periods[-1].end_on, person_ids=user_ids
+    ):
+        period_id = next(p.pk for p in periods if p.start_on <= entry.day <= p.end_on)
+        credited[entry.person_id, period_id] += entry.amount
+    return dict(credited)
 
 
-def _allocate_in_bulk(
-    *, actor: User, period: Period, amount: Decimal, method: str, reason: str
+def _write_quotas(
+    *, actor: User, period: Period, lines: list[tuple[User, Territory, Decimal, Decimal]], method
 ) -> CompanyTarget:
-    """Write what company_target_allocate writes for a period nobody has a quota in yet.
-
-    The same preview (selectors.allocation_preview), the same target, quota rows and audit
-    rows (one per term, with the service's reason text), inserted in three statements.
-    """
-    amount = quantize_money(amount)
-    preview = selectors.allocation_preview(period=period, amount=amount, method=method)
+    """Write the period's target (the sum of the territory quotas), its quotas and their audit
+    rows as company_target_allocate would, in three statements."""
+    amount = quantize_money(sum((line[2] for line in lines), ZERO))
     now = timezone.now()
     target = CompanyTarget.objects.create(
         period=period, amount=amount, method=method, allocated_by=actor, allocated_at=now
     )
     why = f"{period} target {amount} allocated by {CompanyTarget.Method(method).label.lower()}"
-    why = f"{why}: {reason}"[:255]
+    why = f"{why}: Demo plan"[:255]
     quotas = Quota.objects.bulk_create(
         Quota(
-            user=line.person,
+            user=person,
             period=period,
             basis=Quota.Basis.COMPONENTS,
-            territory=line.territory,
-            territory_quota=line.territory_quota,
-            assignment_share=line.assignment_share,
-            manager_adjustment=line.manager_adjustment,
-            ramp_factor=line.ramp_factor,
-            amount=line.amount,
+            territory=territory,
+            territory_quota=territory_quota,
+            assignment_share=Decimal(1),
+            manager_adjustment=ZERO,
+            ramp_factor=factor,
+            amount=max(ramped_amount(territory_quota, Decimal(1), factor, ZERO), ZERO),
             version=1,
         )
-        for line in preview.people
+        for person, territory, territory_quota, factor in lines
     )
     stored_now = connection.ops.adapt_datetimefield_value(now)
     insert_rows(

@@ -10,7 +10,8 @@ The simulation keeps time as float days relative to midnight today (negative is 
 nothing but planned activities lies after that moment.
 
 Modules: ``vocabulary`` (names, regions, industries, tuning), ``reference`` (periods, rates,
-processes), ``org`` (people), ``accounts``, ``deals`` and ``history`` (the simulation),
+processes), ``org`` (people), ``accounts``, ``deals`` and ``history`` (the simulation, with
+credit splits and cancellations), ``calls`` (weekly forecast calls and their locks),
 ``bulk_insert`` (insert_rows), ``builder`` (the run) and ``reset`` (removing the demo).
 """
 

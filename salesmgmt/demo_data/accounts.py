@@ -17,6 +17,7 @@ from .vocabulary import (
     LAST_NAMES,
     NAME_ENDS,
     NAME_STARTS,
+    OWN_SEGMENT_SHARE,
     REGIONS,
     SEGMENTS,
 )
@@ -43,10 +44,14 @@ class AccountsMixin:
         owners = sellers + self.rng.choices(sellers, weights, k=max(0, n_accounts - len(sellers)))
         industries = list(INDUSTRIES)
         segments = [(name, share) for name, (share, *_) in SEGMENTS.items()]
+        # Sellers specialise in a segment (their quota is set for it); a few accounts of
+        # another segment stay in their book, as they do in real territories.
+        for rep in sellers:
+            rep.segment = self.pick(segments)
         accounts, contacts = [], []
         for number, rep in enumerate(owners, start=1):
             industry = self.rng.choice(industries)
-            segment = self.pick(segments)
+            segment = rep.segment if self.rng.random() < OWN_SEGMENT_SHARE else self.pick(segments)
             country, _, places = self.rng.choice(REGIONS[rep.user.region])
             low, high = SEGMENTS[segment][1]
             employees = int(math.exp(self.rng.uniform(math.log(low), math.log(high))))
@@ -54,7 +59,7 @@ class AccountsMixin:
                 f"{self.rng.choice(NAME_STARTS)}{self.rng.choice(NAME_ENDS)} "
                 f"{self.rng.choice(INDUSTRIES[industry])}"
             )
-            created = self.at(self.first_deal_t - self.rng.uniform(1, 720))
+            created = self.at(self.warmup_t - self.rng.uniform(1, 720))
             account = Account(
                 name=name,
                 industry=industry,

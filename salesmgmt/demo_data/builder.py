@@ -20,15 +20,18 @@ from accounts.models import (
     OpportunityChange,
     OpportunityTeamMember,
 )
+from compensation.models import CreditSplit, DealCancellation
+from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, SalesRole
 
 from .accounts import AccountsMixin
+from .calls import CallsMixin
 from .deals import DealsMixin
 from .org import DemoLogin, OrgMixin, demo_logins, demo_org_exists, demo_users
 from .reference import ReferenceMixin
 from .reset import delete_demo_data
-from .vocabulary import HISTORY_QUARTERS
+from .vocabulary import HISTORY_QUARTERS, WARMUP_DAYS
 
 
 @dataclass
@@ -54,6 +57,10 @@ def demo_counts() -> dict[str, int]:
         "opportunity_changes": OpportunityChange.objects.filter(opportunity__in=deals).count(),
         "activities": Activity.objects.filter(opportunity__in=deals).count(),
         "team_members": OpportunityTeamMember.objects.filter(opportunity__in=deals).count(),
+        "credit_splits": CreditSplit.objects.filter(opportunity__in=deals).count(),
+        "cancellations": DealCancellation.objects.filter(opportunity__in=deals).count(),
+        "forecast_calls": ForecastCall.objects.filter(person__in=users).count(),
+        "calls_of_record": CallOfRecord.objects.filter(person__in=users).count(),
     }
 
 
@@ -61,7 +68,7 @@ def demo_counts() -> dict[str, int]:
 def load_demo_data(
     *,
     reps: int = 24,
-    opportunities: int = 600,
+    opportunities: int = 4000,
     seed: int = 42,
     activities_per_deal: float = 10.0,
     reset: bool = False,
@@ -82,7 +89,7 @@ def load_demo_data(
     return DemoResult(created=True, counts=builder.counts, logins=demo_logins())
 
 
-class DemoDataBuilder(ReferenceMixin, OrgMixin, AccountsMixin, DealsMixin):
+class DemoDataBuilder(ReferenceMixin, OrgMixin, AccountsMixin, DealsMixin, CallsMixin):
     """Draws the organisation, accounts and deal histories and bulk-inserts them.
 
     Each part lives in its own module as a mixin; all share this object's one ``rng`` (the
@@ -101,6 +108,9 @@ class DemoDataBuilder(ReferenceMixin, OrgMixin, AccountsMixin, DealsMixin):
         self.history_start = dt.date(months // 12, months % 12 + 1, 1)
         # Deals start a quarter before the history, so its first quarter has closings too.
         self.first_deal_t = float((self.history_start - today).days - 90)
+        # The pipeline is simulated from a quarter earlier still, so the first quarter opens
+        # with a pipeline like any other; deals that ended in that warm-up are not kept.
+        self.warmup_t = self.first_deal_t - WARMUP_DAYS
         self.counts: dict[str, int] = {}
         self.stored_at = connection.ops.adapt_datetimefield_value
 
@@ -112,6 +122,10 @@ class DemoDataBuilder(ReferenceMixin, OrgMixin, AccountsMixin, DealsMixin):
     def db_at(self, t: float) -> object:
         """``at(t)`` as the database stores it, for rows inserted by insert_rows."""
         return self.stored_at(self.midnight + dt.timedelta(days=t))
+
+    def db_day(self, t: float) -> object:
+        """``day(t)`` as the database stores it, for rows inserted by insert_rows."""
+        return connection.ops.adapt_datefield_value(self.day(t))
 
     def day(self, t: float) -> dt.date:
         return self.today + dt.timedelta(days=math.floor(t))
@@ -135,3 +149,5 @@ class DemoDataBuilder(ReferenceMixin, OrgMixin, AccountsMixin, DealsMixin):
             opportunities=opportunities,
             activities_per_deal=activities_per_deal,
         )
+        self.build_calls()
+        self.progress(f"Forecast calls: {self.counts.get('forecast_calls', 0)}")

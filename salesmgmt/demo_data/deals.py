@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
+from decimal import Decimal
 
 from accounts.models import (
     Activity,
@@ -14,6 +15,7 @@ from accounts.models import (
     OpportunityChange,
     OpportunityTeamMember,
 )
+from compensation.models import CreditSplit, DealCancellation
 from salesmgmt.models import SalesRole, User
 
 from .bulk_insert import BATCH_SIZE, insert_rows
@@ -22,6 +24,12 @@ from .org import _Rep
 from .vocabulary import (
     ACTIVITY_KINDS,
     ACTIVITY_NOTES,
+    CANCEL_REASONS,
+    CANCELLED_MAX_USD,
+    CANCELLED_SHARE,
+    CATEGORY_CHOICES,
+    CHOSEN_CATEGORY_SHARE,
+    DEALS_BY_SEGMENT,
     GROWTH,
     LOST_REASONS,
     MAX_SLIPS,
@@ -30,6 +38,8 @@ from .vocabulary import (
     PRODUCTS,
     REGIONS,
     SEGMENTS,
+    SPLIT_PERCENTS,
+    SPLIT_SHARE,
     STALLED_REASON,
     START_RATES,
     TRANSACTIONAL_SHARE,
@@ -50,6 +60,8 @@ ACTIVITY_COLUMNS = [
     "kind", "owner_id", "account_id", "opportunity_id", "milestone_id", "occurred_at",
     "duration_minutes", "outcome", "notes", "next_step", "created_at",
 ]
+SPLIT_COLUMNS = ["opportunity_id", "user_id", "percent", "created_at"]
+CANCELLATION_COLUMNS = ["opportunity_id", "cancelled_on", "reason", "recorded_by_id", "created_at"]
 # fmt: on
 
 
@@ -70,9 +82,9 @@ class DealsMixin:
     ) -> None:
         """Simulate and insert the deals in chunks, oldest first, so memory stays flat."""
         # Who owns each deal and when it starts: capacity times the share of the window employed.
-        starts = [max(self.first_deal_t, rep.hire_t + 3) for rep in sellers]
+        starts = [max(self.warmup_t, rep.hire_t + 3) for rep in sellers]
         weights = [
-            rep.capacity * -start / -self.first_deal_t
+            rep.capacity * DEALS_BY_SEGMENT[rep.segment] * -start / -self.warmup_t
             for rep, start in zip(sellers, starts, strict=True)
         ]
         owner_index = self.rng.choices(range(len(sellers)), weights, k=opportunities)
@@ -89,12 +101,19 @@ class DealsMixin:
             "opportunity_changes",
             "activities",
             "team_members",
+            "credit_splits",
+            "cancellations",
         ):
             self.counts[key] = 0
         for first in range(0, len(draws), DEALS_PER_CHUNK):
-            chunk = [
+            simulated = (
                 self.simulate_deal(created_t, sellers[i], by_team.get(sellers[i].team, {}))
                 for created_t, i in draws[first : first + DEALS_PER_CHUNK]
+            )
+            chunk = [
+                deal
+                for deal in simulated
+                if deal.closed_t is None or deal.closed_t >= self.first_deal_t
             ]
             self.insert_deals(chunk, activities_per_deal)
             self.progress(f"Opportunities: {min(first + DEALS_PER_CHUNK, len(draws))}/{len(draws)}")
@@ -159,6 +178,7 @@ class DealsMixin:
             self._maybe_change_amount(deal, i / max(n - 1, 1), t, horizon)
             if t_end >= 0:  # still working this stage today
                 self._complete(deal, milestones, t, max(t, -0.05), rng.randrange(len(milestones)))
+                self._maybe_choose_category(deal, flow.stages[i].default_forecast_category, t)
                 return deal
             if rng.random() < self.pass_probability(rep, i, n):
                 self._complete(deal, milestones, t, t_end, len(milestones))
@@ -184,6 +204,15 @@ class DealsMixin:
             times[-1] = t1
         deal.completions.extend(zip(times, milestones[:count], strict=True))
 
+    def _maybe_choose_category(self, deal: _Deal, stage_default: str, since_t: float) -> None:
+        """On a minority of open deals the rep chose a category other than the stage's."""
+        if self.rng.random() >= CHOSEN_CATEGORY_SHARE:
+            return
+        choice = self.pick(CATEGORY_CHOICES[stage_default])
+        deal.events.append(
+            (self.rng.uniform(since_t, -0.05), 1, OpportunityChange.Field.FORECAST_CATEGORY, choice)
+        )
+
     def _maybe_change_amount(self, deal: _Deal, x: float, t0: float, t1: float) -> None:
         """Scope changes mid-deal, discounts late; each is a recorded amount change."""
         rng = self.rng
@@ -208,7 +237,7 @@ class DealsMixin:
     def insert_deals(self, deals: list[_Deal], activities_per_deal: float) -> None:
         rows = [deal.replay(self) for deal in deals]
         Opportunity.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        completions, changes, team = [], [], []
+        completions, changes, team, splits, cancellations = [], [], [], [], []
         for deal, row in zip(deals, rows, strict=True):
             pk, owner_id = row.pk, deal.rep.user.pk
             # Verified by the manager where the process has exit criteria with teeth.
@@ -234,6 +263,8 @@ class DealsMixin:
                 changes.append((pk, name, old, new, owner_id, at))
             if deal.se:
                 team.append((pk, deal.se.pk, "Sales engineer", self.db_at(deal.stage_starts[2])))
+            if deal.status == Opportunity.Status.WON:
+                self._credit(deal, pk, splits, cancellations)
             self.counts[deal.status] += 1
         activities = self.build_activities(deals, rows, activities_per_deal)
         for model, columns, values, key in (
@@ -241,10 +272,38 @@ class DealsMixin:
             (OpportunityChange, CHANGE_COLUMNS, changes, "opportunity_changes"),
             (OpportunityTeamMember, TEAM_COLUMNS, team, "team_members"),
             (Activity, ACTIVITY_COLUMNS, activities, "activities"),
+            (CreditSplit, SPLIT_COLUMNS, splits, "credit_splits"),
+            (DealCancellation, CANCELLATION_COLUMNS, cancellations, "cancellations"),
         ):
             insert_rows(model, columns, values)
             self.counts[key] += len(values)
         self.counts["opportunities"] += len(rows)
+
+    def _credit(self, deal: _Deal, pk: int, splits: list, cancellations: list) -> None:
+        """A few won deals split their credit with a teammate; fewer are cancelled later."""
+        rng, owner = self.rng, deal.rep.user
+        at = self.db_at(deal.closed_t)
+        if rng.random() < SPLIT_SHARE:
+            partners = [
+                u
+                for role in (SalesRole.AE, SalesRole.AM)
+                for u in (deal.team or {}).get(role, [])
+                if u.pk != owner.pk and u.hire_date < self.day(deal.closed_t)
+            ]
+            if partners:
+                kept = rng.choice(SPLIT_PERCENTS)
+                splits.append((pk, owner.pk, Decimal(kept), at))
+                splits.append((pk, rng.choice(partners).pk, Decimal(100 - kept), at))
+        # Customers back out of small deals within their opt-out window (about half of the
+        # won deals are that small, hence twice the share); the manager records it that day.
+        is_small = deal.amount_cents <= CANCELLED_MAX_USD * 100
+        if is_small and rng.random() < 2 * CANCELLED_SHARE:
+            cancel_t = deal.closed_t + rng.uniform(10, 45)
+            if cancel_t < -1 and owner.manager_id:
+                cancellations.append(
+                    (pk, self.db_day(cancel_t), rng.choice(CANCEL_REASONS), owner.manager_id,
+                     self.db_at(cancel_t))
+                )  # fmt: skip
 
     def build_activities(
         self, deals: list[_Deal], rows: list[Opportunity], per_deal: float
@@ -261,7 +320,10 @@ class DealsMixin:
             n_stages = len(deal.flow.stages)
             for k in range(n):
                 planned = deal.closed_t is None and k == n - 1 and rng.random() < 0.5
-                t = rng.uniform(0.1, 14) if planned else rng.uniform(deal.created_t, end_t)
+                # Activities are logged from the first quota quarter on (the warm-up before it
+                # only builds the pipeline).
+                start_t = max(deal.created_t, self.first_deal_t)
+                t = rng.uniform(0.1, 14) if planned else rng.uniform(start_t, end_t)
                 index = max(0, bisect.bisect_right(deal.stage_starts, t) - 1)
                 position = min(2, round(2 * index / max(n_stages - 1, 1)))
                 kind = self.pick(ACTIVITY_KINDS[position])

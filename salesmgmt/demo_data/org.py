@@ -19,6 +19,7 @@ from .vocabulary import (
     DEMO_PASSWORD,
     EMAIL_DOMAIN,
     FIRST_NAMES,
+    GEO_OF_REGION,
     LAST_NAMES,
     LOGINS,
     MANAGERS_PER_DIRECTOR,
@@ -46,6 +47,7 @@ class _Rep:
     capacity: float
     hire_t: float
     is_ramping: bool
+    segment: str = ""  # a seller's segment (smb, mid_market, enterprise); set with the accounts
     accounts: list[tuple[Account, str]] = field(default_factory=list)  # with its segment
 
 
@@ -93,21 +95,26 @@ class OrgMixin:
         User.objects.bulk_create(top)
 
         n_managers = math.ceil(reps / TEAM_SIZE)
-        n_directors = math.ceil(n_managers / MANAGERS_PER_DIRECTOR)
         regions = list(REGIONS)
         team_regions = [regions[i % len(regions)] for i in range(n_managers)]
-        directors = []
-        for d in range(n_directors):
-            # A director is regional when all their teams are in one region.
-            covered = set(team_regions[d::n_directors])
-            region = covered.pop() if len(covered) == 1 else ""
-            title = f"Regional Director, {region}" if region else "Sales Director"
-            directors.append(person(Role.MANAGER, executive, title=title, region=region))
+        # Each geography (Americas, EMEA, APAC) is a chain of its own: its directors report to
+        # the executive and lead only that geography's teams, at most MANAGERS_PER_DIRECTOR each.
+        geo_teams: dict[str, list[int]] = {}
+        for i, region in enumerate(team_regions):
+            geo_teams.setdefault(GEO_OF_REGION[region], []).append(i)
+        directors, director_of = [], {}
+        for geo, teams in geo_teams.items():
+            n_directors = math.ceil(len(teams) / MANAGERS_PER_DIRECTOR)
+            for d in range(n_directors):
+                title = f"Regional VP, {geo}" if n_directors == 1 else f"Sales Director, {geo}"
+                directors.append(person(Role.MANAGER, executive, title=title, region=geo))
+                for i in teams[d::n_directors]:
+                    director_of[i] = directors[-1]
         User.objects.bulk_create(directors)
         managers = []
         for i, region in enumerate(team_regions):
             kind = {"login": "manager"} if i == 0 else {"title": f"Sales Manager, {region}"}
-            managers.append(person(Role.MANAGER, directors[i % n_directors], region=region, **kind))
+            managers.append(person(Role.MANAGER, director_of[i], region=region, **kind))
         User.objects.bulk_create(managers)
 
         # Each team's slot 5 is an SDR, 6 an account manager, 7 a sales engineer; the rest AEs.

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.db.models import DO_NOTHING, SET_NULL, ProtectedError, Q, QuerySet
 
 from accounts.models import Account, Activity, Opportunity
+from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import User
 
@@ -30,6 +31,9 @@ def _delete_demo_rows() -> None:
     _delete_deals_quietly(Opportunity.objects.filter(owner__in=users))
     Activity.objects.filter(Q(account__in=accounts) | Q(owner__in=users)).delete()
     accounts.delete()
+    # Calls name who submitted them (PROTECT): the demo's calls go before the demo people.
+    CallOfRecord.objects.filter(person__in=users).delete()
+    ForecastCall.objects.filter(Q(person__in=users) | Q(submitted_by__in=users)).delete()
     # Deepest first: a manager is PROTECTed by their reports.
     by_depth: dict[int, list[int]] = {}
     for pk, path in users.values_list("pk", "ancestor_path"):

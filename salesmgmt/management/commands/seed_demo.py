@@ -19,6 +19,8 @@ from salesmgmt.demo_data import DEMO_PASSWORD, DemoResult, load_demo_data
 from salesmgmt.errors import ApplicationError
 from territories.demo_data import delete_demo_territories, load_demo_territories
 
+DEFAULT_OPPORTUNITIES = 4000
+
 
 @contextmanager
 def quiet_forecasting() -> Iterator[None]:
@@ -37,8 +39,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--reps", type=int, default=24, help="sales reps (default 24)")
+        # About 13 deals a seller a quarter: enough closings that attainment spreads the way a
+        # real team's does rather than with the noise of two or three deals.
         parser.add_argument(
-            "--opportunities", type=int, default=600, help="deals in total (default 600)"
+            "--opportunities",
+            type=int,
+            default=DEFAULT_OPPORTUNITIES,
+            help=f"deals in total, about (default {DEFAULT_OPPORTUNITIES})",
         )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument(

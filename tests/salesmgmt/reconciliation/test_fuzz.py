@@ -80,6 +80,8 @@ class CoreOperations(RuleBasedStateMachine):
         for year in (self.today.year - 1, self.today.year, self.today.year + 1):
             ensure_periods(year=year)
         self.exec = UserFactory(role=Role.EXECUTIVE)
+        # Credit edits need someone above the owner, and the executive may own deals too.
+        self.admin = UserFactory(role=Role.ADMIN)
         managers = [UserFactory(role=Role.MANAGER, manager=self.exec) for _ in range(2)]
         self.sellers = [
             UserFactory(manager=managers[0], sales_role=SalesRole.AE),
@@ -253,11 +255,11 @@ class AllOperations(CoreOperations):
         opportunity = self._deal(deal)
         other = self.people[partner]
         if other.pk == opportunity.owner_id:
-            credit_splits_set(actor=self.exec, opportunity=opportunity, splits=[])
+            credit_splits_set(actor=self.admin, opportunity=opportunity, splits=[])
             return
         share = Decimal(percent)
         credit_splits_set(
-            actor=self.exec,
+            actor=self.admin,
             opportunity=opportunity,
             splits=[(opportunity.owner, share), (other, Decimal(100) - share)],
         )
@@ -270,7 +272,7 @@ class AllOperations(CoreOperations):
         day = min(opportunity.closed_on + dt.timedelta(days=after), self.today)
         with contextlib.suppress(*REFUSED):  # already cancelled
             deal_cancellation_record(
-                actor=self.exec, opportunity=opportunity, cancelled_on=day, reason="Fuzzed"
+                actor=self.admin, opportunity=opportunity, cancelled_on=day, reason="Fuzzed"
             )
 
 
