@@ -297,8 +297,9 @@ WEBHOOK_ALLOWED_NETWORKS = [
 
 # CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
-# Request bodies: form posts (files aside) keep Django's 2.5 MB; a JSON body may carry a whole
-# CSV import as text (``content``), so it may be that plus 1 MB; larger bodies get 400/413.
+# Request bodies: form posts (files aside) and API bodies read through ``request.body`` keep
+# Django's 2.5 MB (larger: 413 on the API); the JSON parser's own ceiling is API_MAX_JSON_BYTES.
+# A CSV import larger than 2.5 MB goes as a multipart file (up to IMPORT_MAX_BYTES).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 API_MAX_JSON_BYTES = IMPORT_MAX_BYTES + 1024 * 1024
 # Without Redis (tasks eager), run each import in a background thread of the web process so the
