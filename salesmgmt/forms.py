@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from . import security
 from .models import ApiToken, ImportKind
-from .money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
+from .money import money_field_options
 
 # Largest value of an integer column (PostgreSQL ``integer``): versions, counts, priorities.
 MAX_INTEGER = 2**31 - 1
@@ -28,11 +27,7 @@ class MoneyField(forms.DecimalField):
     """
 
     def __init__(self, *, signed: bool = False, **kwargs) -> None:
-        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
-        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
-        kwargs.setdefault("min_value", -MONEY_MAX if signed else Decimal(0))
-        kwargs.setdefault("max_value", MONEY_MAX)
-        super().__init__(**kwargs)
+        super().__init__(**money_field_options(signed=signed, **kwargs))
 
 
 class ThrottledLoginFormMixin:

@@ -82,6 +82,18 @@ def parse_money(value: object, *, field: str, signed: bool = False) -> Decimal:
     return quantize_money(amount)
 
 
+def money_field_options(*, signed: bool = False, **options) -> dict:
+    """Keyword arguments of a form or serializer DecimalField in the one money range.
+
+    Zero or more unless ``signed``; ``options`` may narrow it (e.g. ``min_value=0.01``).
+    """
+    options.setdefault("max_digits", MONEY_MAX_DIGITS)
+    options.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+    options.setdefault("min_value", -MONEY_MAX if signed else Decimal(0))
+    options.setdefault("max_value", MONEY_MAX)
+    return options
+
+
 def money_validators(*, signed: bool = False) -> list:
     """The ``validators=`` of a model field that stores an entered amount.
 

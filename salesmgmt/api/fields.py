@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.db.models import QuerySet
 from rest_framework import serializers
 
 from salesmgmt.models import User
-from salesmgmt.money import MONEY_DECIMAL_PLACES, MONEY_MAX, MONEY_MAX_DIGITS
+from salesmgmt.money import money_field_options
 
 MAX_ID = 2**63 - 1
 
@@ -22,11 +21,7 @@ class MoneyField(serializers.DecimalField):
     """
 
     def __init__(self, *, signed: bool = False, **kwargs) -> None:
-        kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
-        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
-        kwargs.setdefault("min_value", -MONEY_MAX if signed else Decimal(0))
-        kwargs.setdefault("max_value", MONEY_MAX)
-        super().__init__(**kwargs)
+        super().__init__(**money_field_options(signed=signed, **kwargs))
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
