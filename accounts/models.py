@@ -88,6 +88,14 @@ class Contact(BaseModel):
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            # Like accounts and deals: one contact per integrator id, whichever team has it.
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="contact_external_id_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -438,6 +446,16 @@ class Activity(BaseModel):
             # The lists' keyset order (newest first, read backwards): a page of everyone's
             # activities is one index range instead of a sort of all of them.
             models.Index(fields=["occurred_at", "id"], name="activity_at_id"),
+        ]
+        constraints = [
+            # Like accounts and deals: one activity per integrator id, whichever team has it.
+            # (A partial unique index: SQLite adds it without rebuilding the table, so the
+            # triggers of migration 0006 stay.)
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="activity_external_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:

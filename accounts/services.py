@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -191,15 +191,41 @@ def _clean_amount(amount: object) -> Decimal:
     return quantize_money(value)
 
 
-def _ensure_unique_external_id(record: Account | Opportunity) -> None:
-    """An external id names one account (one deal) in the whole company, not per team: it is
-    the key integrations and CSV re-imports find records by (the database enforces it too)."""
+WithExternalId = Account | Contact | Opportunity | Activity
+
+
+def _external_id_taken(record: WithExternalId) -> ValidationError | None:
+    """The field error when another record of the same type already has ``record``'s id."""
     if not record.external_id:
-        return
+        return None
     others = type(record).objects.filter(external_id=record.external_id).exclude(pk=record.pk)
-    if others.exists():
-        kind = type(record)._meta.verbose_name
-        raise ValidationError({"external_id": f"Another {kind} already has this external id."})
+    if not others.exists():
+        return None
+    kind = type(record)._meta.verbose_name
+    return ValidationError({"external_id": f"Another {kind} already has this external id."})
+
+
+def _ensure_unique_external_id(record: WithExternalId) -> None:
+    """An external id names one account (contact, deal, activity) in the whole company, not
+    per team: it is the key integrations and CSV re-imports find records by (the database
+    enforces it too, see ``_save_with_external_id``)."""
+    error = _external_id_taken(record)
+    if error is not None:
+        raise error
+
+
+def _save_with_external_id(record: WithExternalId) -> None:
+    """Save ``record``; a concurrent write that took the same external id between our check
+    and this insert/update (the unique constraint's IntegrityError) becomes the same field
+    error. The savepoint keeps the caller's transaction usable after the failed statement."""
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        error = _external_id_taken(record)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _ensure_open(deal: Opportunity) -> None:
@@ -227,7 +253,7 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
     account = Account(name=name, owner=owner, **fields)
     _ensure_unique_external_id(account)
     account.full_clean()
-    account.save()
+    _save_with_external_id(account)
     return account
 
 
@@ -238,8 +264,9 @@ def create_contact(
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
     contact = Contact(account=account, first_name=first_name, last_name=last_name, **fields)
+    _ensure_unique_external_id(contact)
     contact.full_clean()
-    contact.save()
+    _save_with_external_id(contact)
     return contact
 
 
@@ -282,7 +309,7 @@ def update_account(
         setattr(account, name, value)
     _ensure_unique_external_id(account)
     account.full_clean()
-    account.save()
+    _save_with_external_id(account)
     return account
 
 
@@ -311,8 +338,9 @@ def update_contact(
         raise ValidationError({"account": "No such account."})
     for name, value in changes.items():
         setattr(contact, name, value)
+    _ensure_unique_external_id(contact)
     contact.full_clean()
-    contact.save()
+    _save_with_external_id(contact)
     return contact
 
 
@@ -369,7 +397,7 @@ def create_opportunity(
     )
     _ensure_unique_external_id(deal)
     deal.full_clean()
-    deal.save()
+    _save_with_external_id(deal)
     _compliance_changed(deal.owner_id)
     _record_changes(deal, {}, actor, at)
     webhooks.emit(WebhookEvent.OPPORTUNITY_CREATED, subject=deal)
@@ -416,7 +444,7 @@ def update_opportunity(
         setattr(deal, name, value)
     _ensure_unique_external_id(deal)
     deal.full_clean()
-    deal.save()
+    _save_with_external_id(deal)
     _record_changes(deal, before, actor, at or timezone.now())
     if changes.keys() & {"next_step", "expected_close_on", "owner"}:
         _compliance_changed(previous_owner_id, deal.owner_id)
@@ -669,11 +697,13 @@ def log_activity(
     notes: str = "",
     next_step: str = "",
     owner: User | None = None,
+    external_id: str = "",
 ) -> Activity:
     """Log a call, meeting, email, demo or task against an account (and optionally a deal).
 
     The actor logs for themselves unless ``owner`` names someone in their part of the
-    organisation (a manager or an integration recording a rep's call).
+    organisation (a manager or an integration recording a rep's call). ``external_id`` is its
+    id in the integrator's system (what CSV re-imports find it by), unique like a deal's.
     """
     owner = owner or actor
     if owner.pk != actor.pk and not can_see_user(actor, owner):
@@ -705,9 +735,11 @@ def log_activity(
         outcome=outcome,
         notes=notes,
         next_step=next_step,
+        external_id=external_id,
     )
+    _ensure_unique_external_id(activity)
     activity.full_clean()
-    activity.save()
+    _save_with_external_id(activity)
     if opportunity is not None and next_step:
         # The deal's next step is the latest one agreed with the buyer.
         Opportunity.objects.filter(pk=opportunity.pk).update(

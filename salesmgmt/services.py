@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -18,6 +19,8 @@ from .audit import audit_record
 from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
 from .visibility import may_change_privileges
+
+logger = logging.getLogger(__name__)
 
 QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
 
@@ -283,8 +286,19 @@ def revoke_api_token(*, token: ApiToken) -> ApiToken:
 
 
 def touch_api_token(*, token: ApiToken, at: dt.datetime | None = None) -> None:
-    """Record use, at most once a minute, so authentication is not a write on every call."""
+    """Record use, at most once a minute, so authentication is not a write on every call.
+
+    Bookkeeping, never a reason to refuse the call: on SQLite, while another connection holds
+    the one write lock (a background CSV import), the timestamp waits for a later call
+    instead of turning a read into a 503.
+    """
     at = at or timezone.now()
     if token.last_used_at is None or at - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+        try:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+        except OperationalError:
+            if connection.vendor != "sqlite" or connection.in_atomic_block:
+                raise
+            logger.info("API token %s: last use not recorded, the database is busy", token.pk)
+            return
         token.last_used_at = at

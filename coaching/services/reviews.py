@@ -40,9 +40,9 @@ def ensure_works_on(actor: User, deal: Opportunity) -> None:
 
 
 def may_edit_review(actor: User, review: AccountReview) -> bool:
-    """Who may rewrite a review's record (its notes): whoever recorded it, the account owner's
-    managers (anyone above them), executives and admins. Others who see the account (a deal
-    team across teams, that team's manager) read it only."""
+    """Who may write a review's record (its notes and action items): whoever recorded it, the
+    account owner's managers (anyone above them), executives and admins. Others who see the
+    account (a deal team across teams, that team's manager) read it only."""
     return actor.pk == review.created_by_id or manages(actor, review.account.owner)
 
 
@@ -215,8 +215,13 @@ def negotiation_add(
 def action_item_add(
     *, actor: User, review: AccountReview, description: str, owner: User, due_on: dt.date
 ) -> ActionItem:
-    """An action item for an attendee or someone the actor sees."""
+    """An action item for an attendee or someone the actor sees, by those who may edit the
+    review's record."""
     _ensure_sees_account(actor, review.account)
+    if not may_edit_review(actor, review):
+        raise PermissionDeniedError(
+            "Only whoever recorded this review and the account owner's managers add action items."
+        )
     is_attendee = review.attendees.filter(pk=owner.pk).exists()
     if not is_attendee and not can_see_user(actor, owner):
         raise ValidationError({"owner": "Give action items to attendees or your team."})

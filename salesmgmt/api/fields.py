@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import ForeignKey, QuerySet
 from rest_framework import serializers
 
 from salesmgmt.models import User
@@ -28,7 +29,10 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key as the API shows and accepts it.
 
     Writes take an id, looked up in ``visible(user)`` — the caller's visibility-scoped
-    queryset — so an id outside it is the field error "does not exist", never a write.
+    queryset — so an id outside it is the field error "does not exist", never a write. The
+    one exception is the id the record being edited already holds (sent back unchanged, as
+    a PUT of what a GET returned does): it is accepted as it is, since it changes nothing
+    (a deal-team member sees the deal but not necessarily its owner).
     ``queryset`` names the model (and is what anonymous callers get: nothing of it).
     Reads give ``{"id", "name"}``, or with ``?expand=<field name>`` the ``expanded``
     serializer's representation (which must include ``id`` and ``name``). The serializer's
@@ -69,7 +73,23 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
             if isinstance(data, int | str) and not isinstance(data, bool):
                 self.fail("does_not_exist", pk_value=data)
             self.fail("incorrect_type", data_type=type(data).__name__)
+        unchanged = self._current_value(int(data))
+        if unchanged is not None:
+            return unchanged
         return super().to_internal_value(int(data))
+
+    def _current_value(self, pk: int) -> object | None:
+        """The related record the edited instance holds now, when ``pk`` names it."""
+        instance = getattr(self.parent, "instance", None)
+        if instance is None or isinstance(instance, list | QuerySet) or "." in self.source:
+            return None
+        try:
+            field = instance._meta.get_field(self.source)
+        except FieldDoesNotExist:
+            return None
+        if isinstance(field, ForeignKey) and getattr(instance, field.attname) == pk:
+            return getattr(instance, self.source)
+        return None
 
     def use_pk_only_optimization(self) -> bool:
         return False

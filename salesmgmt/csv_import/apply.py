@@ -377,15 +377,14 @@ class ActivityImporter(_OwnedImporter):
             existing.full_clean()
             existing.save()
             return False
-        activity = services.log_activity(
+        services.log_activity(
             actor=self.actor,
             account=account,
             opportunity=deal,
             owner=self.owner_for(record),
+            external_id=record.get("external_id") or "",
             **values,
         )
-        if record.get("external_id"):
-            type(activity).objects.filter(pk=activity.pk).update(external_id=record["external_id"])
         return True
 
 

@@ -117,6 +117,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 # A persistent connection broken by a database restart is replaced on the next request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Write-ahead logging: readers never wait for a writer. In SQLite's default rollback
+    # journal a long write (a 20,000-row CSV import applies in one transaction, in the
+    # background) locks every reader out until it commits, so every page and API call,
+    # and the import's own progress poll, answered 503 for a minute. Writers still take
+    # turns (use PostgreSQL for many concurrent writers). The mode is kept in the file.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("init_command", "PRAGMA journal_mode=WAL;")
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Pages and API calls read a page of rows through indexes, where starting parallel
     # workers costs more than they save: a manager's activity list took 8 ms longer when

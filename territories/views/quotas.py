@@ -52,10 +52,13 @@ def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpRespon
     person = selectors.person_get(viewer=request.user, pk=user_id)
     quota = selectors.quota_list(viewer=request.user, period=period).filter(user=person).first()
     can_edit = can_edit_quota_of(request.user, person)
+    status = 200
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Only this person's managers set their quota.")
         form = QuotaEditForm(request.POST)
+        # A refused form is shown again with its errors, as a 400 (409 for a stale version).
+        status = 400
         if form.is_valid():
             try:
                 services.quota_update(
@@ -70,6 +73,7 @@ def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpRespon
                 add_form_errors(form, error)
             except ApplicationError as error:
                 form.add_error(None, error.message)
+                status = error.status_code
             else:
                 messages.success(request, f"Quota of {person} saved.")
                 return redirect(f"{reverse('territories:quota_plan')}?period={period.pk}")
@@ -92,7 +96,7 @@ def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpRespon
         "history": selectors.quota_history(quota=quota) if quota else [],
         "form": form if can_edit else None,
     }
-    return render(request, "territories/quota_edit.html", context)
+    return render(request, "territories/quota_edit.html", context, status=status)
 
 
 @people_only

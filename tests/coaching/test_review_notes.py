@@ -109,3 +109,61 @@ def test_a_rep_who_recorded_the_review_may_edit_it(rep_a, deal_a):
 def test_the_service_refuses_whatever_the_interface(manager_b, review_a):
     with pytest.raises(PermissionDeniedError):
         services.review_update(actor=manager_b, review=review_a, notes="Overwritten.")
+
+
+# --- action items follow the same rule (the review's record) ------------------------------
+
+
+def _post_action_item(client, user, review, owner):
+    client.force_login(user)
+    return client.post(
+        reverse("coaching:action_item_add", args=[review.pk]),
+        {"description": "Call the CFO", "owner": owner.pk, "due_on": "2026-12-01"},
+    )
+
+
+@pytest.mark.usefixtures("other_team_sees_the_account")
+@pytest.mark.parametrize("persona", ["manager_b", "rep_b"])
+def test_people_who_may_not_edit_the_review_cannot_add_action_items(
+    client, personas, review_a, rep_a, persona
+):
+    # manager_b sees the account through rep_b's side deal, as in the probe; rep_a attends.
+    response = _post_action_item(client, personas[persona], review_a, rep_a)
+
+    assert response.status_code == 403
+    assert not review_a.action_items.exists()
+    with pytest.raises(PermissionDeniedError):
+        services.action_item_add(
+            actor=personas[persona],
+            review=review_a,
+            description="Call the CFO",
+            owner=rep_a,
+            due_on=review_a.held_on,
+        )
+
+
+@pytest.mark.usefixtures("other_team_sees_the_account")
+def test_the_action_item_form_is_only_offered_to_those_who_may_edit(
+    client, manager_a, manager_b, review_a
+):
+    url = reverse("coaching:review_detail", args=[review_a.pk])
+    action = reverse("coaching:action_item_add", args=[review_a.pk])
+
+    client.force_login(manager_b)
+    as_other_manager = client.get(url)
+    client.force_login(manager_a)
+    as_author = client.get(url)
+
+    assert as_other_manager.status_code == 200
+    assert action not in as_other_manager.text
+    assert action in as_author.text
+
+
+@pytest.mark.parametrize("persona", ["manager_a", "executive"])
+def test_the_author_and_the_owners_managers_add_action_items(
+    client, personas, review_a, rep_a, persona
+):
+    response = _post_action_item(client, personas[persona], review_a, rep_a)
+
+    assert response.status_code == 302
+    assert review_a.action_items.get().owner == rep_a

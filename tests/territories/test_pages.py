@@ -159,7 +159,7 @@ def test_a_manager_edits_a_quota_on_the_page_with_a_reason(client, manager_a, re
     url = reverse("territories:quota_edit", args=[q1.pk, rep_a.pk])
 
     missing_reason = client.post(url, {"basis": "components", "manager_adjustment": "50"})
-    assert missing_reason.status_code == 200
+    assert missing_reason.status_code == 400
     assert missing_reason.context["form"].errors["reason"]
 
     response = client.post(
@@ -180,6 +180,15 @@ def test_a_manager_edits_a_quota_on_the_page_with_a_reason(client, manager_a, re
     assert (change.changed_by, change.reason) == (manager_a, "Extra account")
     page = get(client, manager_a, "territories:quota_edit", q1.pk, rep_a.pk)
     assert "Extra account" in page.content.decode()
+
+    # the same form again, on the version it was read at: someone saved since (409)
+    stale = client.post(
+        url,
+        {"basis": "components", "territory_quota": "1000", "assignment_share": "1",
+         "manager_adjustment": "70", "reason": "Late edit", "version": quota.version},
+    )  # fmt: skip
+    assert stale.status_code == 409
+    assert Quota.objects.get(pk=quota.pk).amount == Decimal("1050.00")
 
 
 def test_allocation_page_previews_then_applies(client, executive, manager_a, booked, q1):

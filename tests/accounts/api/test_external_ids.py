@@ -1,6 +1,7 @@
-"""External ids are unique per record type across the whole company (blank ones aside):
-refused with a field message by the services and the API, enforced by the database, and the
-key CSV re-imports update by."""
+"""External ids are unique per record type (accounts, contacts, deals, activities) across the
+whole company (blank ones aside): refused with a field message by the services and the API,
+enforced by the database (a concurrent duplicate is the same field error, never a 500), and
+the key CSV re-imports update by."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from rest_framework.validators import UniqueValidator
 
 from accounts import services
-from accounts.models import Account, Opportunity
-from tests.factories import AccountFactory, OpportunityFactory
+from accounts.models import Account, Activity, Contact, Opportunity
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    OpportunityFactory,
+)
 
 
 def test_an_account_external_id_is_refused_across_teams(rep_a, rep_b):
@@ -66,7 +73,11 @@ def test_a_deal_external_id_is_refused_across_teams(process, rep_a, rep_b):
     assert Opportunity.objects.filter(external_id="D-1").count() == 1
 
 
-@pytest.mark.parametrize("factory", [AccountFactory, OpportunityFactory])
+def _contact_of(owner, external_id):
+    return ContactFactory(account=AccountFactory(owner=owner), external_id=external_id)
+
+
+@pytest.mark.parametrize("factory", [AccountFactory, OpportunityFactory, ActivityFactory])
 def test_the_database_refuses_a_duplicate_but_not_blanks(factory, process, rep_a, rep_b):
     factory(owner=rep_a, external_id="X-1")
     factory(owner=rep_a, external_id="")
@@ -74,6 +85,120 @@ def test_the_database_refuses_a_duplicate_but_not_blanks(factory, process, rep_a
 
     with pytest.raises(IntegrityError), transaction.atomic():
         factory(owner=rep_b, external_id="X-1")
+
+
+def test_the_database_refuses_a_duplicate_contact_id_but_not_blanks(rep_a, rep_b):
+    _contact_of(rep_a, "C-1")
+    _contact_of(rep_a, "")
+    _contact_of(rep_b, "")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _contact_of(rep_b, "C-1")
+
+
+def test_contact_and_activity_external_ids_are_refused_across_teams(rep_a, rep_b):
+    theirs = AccountFactory(owner=rep_b)
+    services.create_contact(
+        actor=rep_a, account=AccountFactory(owner=rep_a), first_name="A", last_name="B",
+        external_id="C-1",
+    )  # fmt: skip
+    services.log_activity(
+        actor=rep_a, kind=Activity.Kind.CALL, account=AccountFactory(owner=rep_a),
+        external_id="X-1",
+    )  # fmt: skip
+    contact = services.create_contact(actor=rep_b, account=theirs, first_name="C", last_name="D")
+
+    with pytest.raises(ValidationError) as contact_refused:
+        services.create_contact(
+            actor=rep_b, account=theirs, first_name="E", last_name="F", external_id="C-1"
+        )
+    with pytest.raises(ValidationError):
+        services.update_contact(actor=rep_b, contact=contact, external_id="C-1")
+    with pytest.raises(ValidationError) as activity_refused:
+        services.log_activity(
+            actor=rep_b, kind=Activity.Kind.CALL, account=theirs, external_id="X-1"
+        )
+
+    assert contact_refused.value.message_dict == {
+        "external_id": ["Another contact already has this external id."]
+    }
+    assert activity_refused.value.message_dict == {
+        "external_id": ["Another activity already has this external id."]
+    }
+    assert Contact.objects.filter(external_id="C-1").count() == 1
+    assert Activity.objects.filter(external_id="X-1").count() == 1
+
+
+# --- two concurrent creates: both pass the check, the second insert hits the constraint ------
+
+
+@pytest.fixture
+def check_passes_as_in_a_race(monkeypatch):
+    """The state two concurrent requests are in: each checked before the other's row was
+    committed, so neither the service's check nor ``full_clean`` sees the duplicate; the
+    second insert then fails on the unique index (nor does the API serializer's own check)."""
+    monkeypatch.setattr(services, "_ensure_unique_external_id", lambda record: None)
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+    for model in (Account, Contact, Opportunity, Activity):
+        monkeypatch.setattr(model, "validate_constraints", lambda self, exclude=None: None)
+
+
+def _create(kind, actor, external_id):
+    account = AccountFactory(owner=actor)
+    if kind == "account":
+        return services.create_account(actor=actor, name="Acme", external_id=external_id)
+    if kind == "contact":
+        return services.create_contact(
+            actor=actor, account=account, first_name="A", last_name="B", external_id=external_id
+        )
+    if kind == "opportunity":
+        return services.create_opportunity(
+            actor=actor, account=account, name="Deal", amount=Decimal(1),
+            expected_close_on=dt.date(2030, 1, 1), external_id=external_id,
+        )  # fmt: skip
+    return services.log_activity(
+        actor=actor, kind=Activity.Kind.CALL, account=account, external_id=external_id
+    )
+
+
+@pytest.mark.usefixtures("check_passes_as_in_a_race")
+@pytest.mark.parametrize("kind", ["account", "contact", "opportunity", "activity"])
+def test_a_concurrent_duplicate_is_the_field_error_not_an_integrity_error(
+    process, rep_a, rep_b, kind
+):
+    first = _create(kind, rep_a, "RACE-1")
+
+    with pytest.raises(ValidationError) as refused:
+        _create(kind, rep_b, "RACE-1")
+
+    assert list(refused.value.message_dict) == ["external_id"]
+    assert type(first).objects.filter(external_id="RACE-1").count() == 1
+
+
+@pytest.mark.usefixtures("check_passes_as_in_a_race")
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/accounts/", {"name": "Copy"}),
+        (
+            "/api/v1/opportunities/",
+            {"name": "Copy", "amount": "1", "expected_close_on": "2030-01-01"},
+        ),
+    ],
+)
+def test_the_api_answers_400_on_a_concurrent_duplicate(
+    process, rep_a, rep_b, api_client_for, path, body
+):
+    if "opportunities" in path:
+        OpportunityFactory(owner=rep_a, external_id="RACE-1")
+        body = {**body, "account": AccountFactory(owner=rep_b).pk}
+    else:
+        AccountFactory(owner=rep_a, external_id="RACE-1")
+
+    response = api_client_for(rep_b).post(path, {**body, "external_id": "RACE-1"}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert "already" in response.json()["fields"]["external_id"][0]
 
 
 def test_the_api_answers_400_on_external_id(rep_a, rep_b, api_client_for):

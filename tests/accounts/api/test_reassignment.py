@@ -143,6 +143,30 @@ def test_team_members_keep_editing_the_other_fields(api_client_for, se_a, rep_b,
     assert (scene.deal.next_step, scene.deal.owner) == ("Technical deep dive", rep_b)
 
 
+@pytest.mark.parametrize("kind", ["opportunities", "accounts"])
+def test_team_members_may_send_back_the_unchanged_owner(
+    api_client_for, se_a, rep_b, rep_b2, scene, kind
+):
+    # se_a cannot see rep_b (another team), yet the owner a GET showed is sent back as is.
+    record = scene.deal if kind == "opportunities" else scene.account
+    client = api_client_for(se_a)
+    change = {"next_step": "POC"} if kind == "opportunities" else {"industry": "Retail"}
+
+    unchanged = client.patch(
+        f"/api/v1/{kind}/{record.pk}/", {"owner": rep_b.pk, **change}, format="json"
+    )
+    other = client.patch(f"/api/v1/{kind}/{record.pk}/", {"owner": rep_b2.pk}, format="json")
+
+    assert unchanged.status_code == 200, unchanged.content
+    assert unchanged.json()["owner"]["id"] == rep_b.pk
+    record.refresh_from_db()
+    assert record.owner == rep_b
+    assert getattr(record, next(iter(change))) == next(iter(change.values()))
+    assert other.status_code == 400
+    assert "owner" in other.json()["fields"]
+    _assert_nothing_moved(scene, rep_b, api_client_for)
+
+
 def test_a_won_deals_credit_stays_with_its_owner(api_client_for, se_a, rep_b, scene):
     services.close_won(actor=rep_b, opportunity=scene.deal, closed_on=dt.date(2030, 1, 15))
 
