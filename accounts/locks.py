@@ -14,7 +14,9 @@ def lock_contact(pk: int) -> Contact:
 
 
 def lock_opportunity(pk: int) -> Opportunity:
-    return Opportunity.objects.select_for_update().select_related("process").get(pk=pk)
+    # Only the deal's row: the joined sales process is read, never locked, so writes to two
+    # deals of one process do not queue behind each other.
+    return Opportunity.objects.select_for_update(of=("self",)).select_related("process").get(pk=pk)
 
 
 def lock_opportunities(pks: list[int]) -> list[Opportunity]:
