@@ -33,15 +33,6 @@ class PageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its field when the form has one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 class ActivityLogForm(PageForm):
     """Log a call (or meeting, email, demo, task) against a deal or an account."""
 

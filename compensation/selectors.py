@@ -19,7 +19,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import Opportunity
 from salesmgmt.errors import ApplicationError
@@ -149,23 +148,6 @@ def plan_list() -> QuerySet[Plan]:
 
 def period_list() -> QuerySet[Period]:
     return Period.objects.order_by("-start_on", "kind")
-
-
-def current_period(*, day: dt.date | None = None) -> Period | None:
-    """The quarter containing ``day`` (today), else the latest quarter."""
-    day = day or timezone.localdate()
-    quarters = Period.objects.filter(kind=Period.Kind.QUARTER)
-    return (
-        quarters.filter(start_on__lte=day, end_on__gte=day).first()
-        or quarters.order_by("-start_on").first()
-    )
-
-
-def period_get(*, pk: int) -> Period:
-    try:
-        return Period.objects.get(pk=pk)
-    except Period.DoesNotExist:
-        raise Http404("No such period.") from None
 
 
 def run_list(*, period: Period) -> list[PayoutRun]:

@@ -37,8 +37,12 @@ def run_payouts(period_id: int) -> int:
 @shared_task(**RETRY)
 def run_current_payouts() -> int | None:
     """Recompute the current quarter's draft run, so reps' draft statements stay current."""
-    from .selectors import current_period
+    from salesmgmt.models import Period
+    from salesmgmt.selectors import period_current
+
     from .services import payout_run_compute
 
-    period = current_period()
-    return payout_run_compute(period=period).pk if period else None
+    period = period_current()
+    if period is None or period.kind != Period.Kind.QUARTER:
+        return None
+    return payout_run_compute(period=period).pk

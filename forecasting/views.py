@@ -17,6 +17,8 @@ from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, User
+from salesmgmt.page_actions import add_service_errors
+from salesmgmt.selectors import period_get
 from salesmgmt.visibility import can_see_user, manages
 
 from . import charts
@@ -31,13 +33,16 @@ CHANGES_PER_PAGE = 100
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A positive id, else None."""
+    return int(value) or None if value and value.isdigit() else None
 
 
 def _node_and_period(request: HttpRequest):
     person_id = _int(request.GET.get("person") or request.POST.get("person"))
     person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
-    period = reads.period_get(pk=_int(request.GET.get("period") or request.POST.get("period")))
+    period = period_get(
+        pk=_int(request.GET.get("period") or request.POST.get("period")), quarter_only=True
+    )
     return person, period
 
 
@@ -111,13 +116,13 @@ def forecast(request: HttpRequest) -> HttpResponse:
 @require_POST
 @people_only
 def call_submit(request: HttpRequest) -> HttpResponse:
-    period = reads.period_get(pk=_int(request.POST.get("period")))
+    period = period_get(pk=_int(request.POST.get("period")), quarter_only=True)
     form = CallForm(request.POST)
     if form.is_valid():
         try:
             calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
         except (ValidationError, ApplicationError) as error:
-            _add_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your call is submitted.")
             return redirect(_forecast_url(request.user, period))
@@ -129,7 +134,7 @@ def call_submit(request: HttpRequest) -> HttpResponse:
 @people_only
 def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
     person = reads.person_get(viewer=request.user, pk=person_id)
-    period = reads.period_get(pk=_int(request.POST.get("period")))
+    period = period_get(pk=_int(request.POST.get("period")), quarter_only=True)
     form = AdjustForm(request.POST)
     status = 400
     if form.is_valid():
@@ -137,7 +142,7 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
             calls.adjust_call(actor=request.user, person=person, period=period, **form.cleaned_data)
         except (ValidationError, ApplicationError) as error:
             status = getattr(error, "status_code", 400)
-            _add_error(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{person}'s call is adjusted.")
             return redirect(_forecast_url(person.manager or request.user, period))
@@ -148,14 +153,6 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
         request, viewer_node, period, adjust_form=form, adjust_person=person
     )
     return render(request, "forecasting/forecast.html", context, status=status)
-
-
-def _add_error(form, error) -> None:
-    if isinstance(error, ValidationError) and hasattr(error, "message_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, getattr(error, "message", None) or "; ".join(error.messages))
 
 
 @require_GET

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
 from .services import hash_api_key
@@ -37,6 +38,35 @@ def subtree_user_ids(*, manager: User, include_self: bool = True) -> list[int]:
 
 def period_containing(*, day: dt.date, kind: str = Period.Kind.QUARTER) -> Period | None:
     return Period.objects.filter(kind=kind, start_on__lte=day, end_on__gte=day).first()
+
+
+def period_current(*, day: dt.date | None = None) -> Period | None:
+    """The period pages show by default: the quarter containing ``day`` (today).
+
+    Else the latest quarter begun by then, else the latest quarter, else the latest period of
+    any kind; None when there is no period at all (1 to 4 queries).
+    """
+    day = day or timezone.localdate()
+    quarters = Period.objects.filter(kind=Period.Kind.QUARTER)
+    return (
+        period_containing(day=day)
+        or quarters.filter(start_on__lte=day).order_by("-start_on").first()
+        or quarters.order_by("-start_on").first()
+        or Period.objects.order_by("-start_on").first()
+    )
+
+
+def period_get(
+    *, pk: int | None = None, day: dt.date | None = None, quarter_only: bool = False
+) -> Period:
+    """The period ``pk``; without one (None) the current quarter (``period_current``).
+
+    404 when there is none, and with ``quarter_only`` when it is not a quarter.
+    """
+    period = Period.objects.filter(pk=pk).first() if pk is not None else period_current(day=day)
+    if period is None or (quarter_only and period.kind != Period.Kind.QUARTER):
+        raise Http404("No such period.")
+    return period
 
 
 # --- integrations: every list is the viewer's own ---------------------------------------------

@@ -22,6 +22,7 @@ from .decorators import people_only
 from .errors import ApplicationError
 from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm, TwoFactorCodeForm
 from .models import Role, User
+from .page_actions import add_service_errors
 
 
 @people_only
@@ -311,7 +312,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                 in_session=True,
             )
         except (ValidationError, ApplicationError) as exc:
-            form.add_error(None, getattr(exc, "message", None) or "; ".join(exc.messages))
+            add_service_errors(form, exc)
         else:
             return redirect("import_job", pk=job.pk)
     context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}

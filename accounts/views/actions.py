@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError, ConflictError
+from salesmgmt.errors import ConflictError
+from salesmgmt.page_actions import call_service, next_url
 from salesmgmt.visibility import may_reassign
 
 from .. import selectors, services
@@ -27,34 +25,8 @@ from ..forms import (
     MilestoneCompleteForm,
     MilestoneUndoForm,
     OpportunityEditForm,
-    add_service_errors,
 )
 from .pages import RowError, render_account_detail, render_opportunity_detail
-
-T = TypeVar("T")
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    """Where a form asked to go back to, if it is on this site; else ``default``."""
-    target = request.POST.get("next", "")
-    # A path on this site only: anything else (a bare word) would be taken for a URL name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
-    """Run a write; a refusal lands on ``form`` and its HTTP status is returned instead."""
-    try:
-        return action(), 200
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None, 400
-    except ApplicationError as error:
-        form.add_error(None, error.message)
-        return None, error.status_code
 
 
 @people_only
@@ -68,7 +40,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k != "owner" or v is not None}
         expected_version = changes.pop("expected_version")
-        updated, status = _call_service(
+        updated, status = call_service(
             form,
             lambda: services.update_opportunity(
                 actor=request.user, opportunity=deal, expected_version=expected_version, **changes
@@ -76,7 +48,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if updated is not None:
             messages.success(request, f"Saved {updated}.")
-            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+            return redirect(next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
         if status == ConflictError.status_code:
             # Keep what the person typed, now based on the current version: saving again is a
             # deliberate overwrite after seeing the current values above the form.
@@ -103,7 +75,7 @@ def _close_deal(
     form = form_class(request.POST, auto_id=f"{prefix}-%s")
     status = 400
     if form.is_valid():
-        closed, status = _call_service(
+        closed, status = call_service(
             form, lambda: close(actor=request.user, opportunity=deal, **form.cleaned_data)
         )
         if closed is not None:
@@ -136,7 +108,7 @@ def milestone_complete(request: HttpRequest, pk: int, milestone_id: int) -> Http
     form = MilestoneCompleteForm(request.POST)
     status = 400
     if form.is_valid():
-        record, status = _call_service(
+        record, status = call_service(
             form,
             lambda: services.complete_milestone(
                 actor=request.user,
@@ -153,7 +125,7 @@ def milestone_complete(request: HttpRequest, pk: int, milestone_id: int) -> Http
                 f"“{milestone}” completed"
                 + (" — waiting for your manager to verify it." if pending else "."),
             )
-            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+            return redirect(next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
     row_error = RowError(action="complete", target=milestone.pk, form=form, label=str(milestone))
     return render_opportunity_detail(request, deal, status=status, row_error=row_error)
 
@@ -166,7 +138,7 @@ def milestone_undo(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
     form = MilestoneUndoForm(request.POST)
     status = 400
     if form.is_valid():
-        record, status = _call_service(
+        record, status = call_service(
             form,
             lambda: services.undo_milestone(
                 actor=request.user,
@@ -177,7 +149,7 @@ def milestone_undo(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
         )
         if record is not None:
             messages.success(request, f"“{milestone}” is no longer complete.")
-            return redirect(_next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
+            return redirect(next_url(request, reverse("accounts:opportunity_detail", args=[pk])))
     row_error = RowError(action="undo", target=milestone.pk, form=form, label=str(milestone))
     return render_opportunity_detail(request, deal, status=status, row_error=row_error)
 
@@ -187,13 +159,13 @@ def milestone_undo(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
 def completion_verify(request: HttpRequest, pk: int) -> HttpResponse:
     completion = selectors.completion_get(viewer=request.user, pk=pk)
     form = forms.Form(request.POST)
-    verified, status = _call_service(
+    verified, status = call_service(
         form, lambda: services.verify_milestone(actor=request.user, completion=completion)
     )
     deal_url = reverse("accounts:opportunity_detail", args=[completion.opportunity_id])
     if verified is not None:
         messages.success(request, f"Verified “{completion.milestone}” on {completion.opportunity}.")
-        return redirect(_next_url(request, deal_url))
+        return redirect(next_url(request, deal_url))
     deal = selectors.opportunity_get(viewer=request.user, pk=completion.opportunity_id)
     row_error = RowError(
         action="review", target=completion.pk, form=form, label=str(completion.milestone)
@@ -208,7 +180,7 @@ def completion_reject(request: HttpRequest, pk: int) -> HttpResponse:
     form = CompletionRejectForm(request.POST)
     status = 400
     if form.is_valid():
-        rejected, status = _call_service(
+        rejected, status = call_service(
             form,
             lambda: services.reject_milestone(
                 actor=request.user, completion=completion, reason=form.cleaned_data["reason"]
@@ -219,7 +191,7 @@ def completion_reject(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"Sent “{completion.milestone}” back to {completion.completed_by}."
             )
             deal_url = reverse("accounts:opportunity_detail", args=[completion.opportunity_id])
-            return redirect(_next_url(request, deal_url))
+            return redirect(next_url(request, deal_url))
     deal = selectors.opportunity_get(viewer=request.user, pk=completion.opportunity_id)
     row_error = RowError(
         action="review", target=completion.pk, form=form, label=str(completion.milestone)
@@ -241,7 +213,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     status = 400
     if is_valid:
         data = form.cleaned_data
-        activity, status = _call_service(
+        activity, status = call_service(
             form,
             lambda: services.log_activity(
                 actor=viewer,
@@ -263,7 +235,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
                 if deal
                 else reverse("accounts:account_detail", args=[activity.account_id])
             )
-            return redirect(_next_url(request, default))
+            return redirect(next_url(request, default))
     if account is not None:
         return render_account_detail(request, account, status=status, log_form=form)
     if deal is not None:

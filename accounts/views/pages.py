@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from salesmgmt.decorators import people_only
-from salesmgmt.selectors import user_list
+from salesmgmt.selectors import period_current, user_list
 from salesmgmt.visibility import manages, may_reassign
-from territories.selectors import attainment_for, default_period
+from territories.selectors import attainment_for
 
 from .. import forecast_categories, selectors
 from ..forms import (
@@ -160,7 +160,7 @@ def rep_home(request: HttpRequest) -> HttpResponse:
     )
     next_milestones = selectors.next_milestones(opportunities=deals.page.object_list)
     # My quota and attainment this quarter (territories: the period, then 4 queries).
-    period = default_period()
+    period = period_current()
     context = {
         "period": period,
         "attainment": attainment_for(user=user, period=period) if period else None,

@@ -13,6 +13,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Opportunity
 from salesmgmt.decorators import people_only
 from salesmgmt.models import User
+from salesmgmt.page_actions import call_service
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages
 
@@ -29,7 +30,7 @@ from ..forms import (
     SkillRatingForm,
 )
 from ..models import ResourceRequest
-from .common import call_service, empty_form, int_param
+from .common import empty_form, int_param
 
 LIST_SIZE = 50
 DEAL_CHOICES = 200

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors as account_selectors
 from salesmgmt.decorators import people_only
+from salesmgmt.page_actions import call_service, next_url
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages
 
@@ -26,7 +27,7 @@ from ..forms import (
 )
 from ..models import AccountReview, EvidenceState
 from ..selectors.reviews import CriterionRow
-from .common import call_service, empty_form, int_param, is_htmx, next_url, post_id
+from .common import empty_form, int_param, is_htmx, post_id
 
 RECENT_REVIEWS = 25
 

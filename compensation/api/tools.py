@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from salesmgmt.api.fields import MoneyField
 from salesmgmt.models import Role
+from salesmgmt.selectors import period_get
 
 from .. import selectors
 from ..payroll import payroll_csv, payroll_filename
@@ -65,7 +66,7 @@ class WhatIfView(APIView):
     def post(self, request):
         serializer = WhatIfSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        period = selectors.period_get(pk=serializer.validated_data["period"])
+        period = period_get(pk=serializer.validated_data["period"])
         deals = [selectors.HypotheticalDeal(**deal) for deal in serializer.validated_data["deals"]]
         result = selectors.whatif(rep=request.user, period=period, deals=deals)
         return Response(WhatIfResultSerializer(result).data)
@@ -78,7 +79,7 @@ class PayrollExportView(APIView):
     def get(self, request, period_id: int):
         if not (request.user.is_superuser or request.user.role in PAYROLL_ROLES):
             raise PermissionDenied("The payroll export is for managers, executives and admins.")
-        period = selectors.period_get(pk=period_id)
+        period = period_get(pk=period_id)
         rows = selectors.payroll_rows(viewer=request.user, period=period)
         response = HttpResponse(payroll_csv(period=period, rows=rows), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{payroll_filename(period)}"'

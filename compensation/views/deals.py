@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import SELLING_ROLES, opportunity_get
 from salesmgmt.decorators import people_only
+from salesmgmt.page_actions import call_service
 from salesmgmt.visibility import manages, visible_users
 
 from .. import selectors, services
@@ -16,7 +17,6 @@ from ..forms import (
     CancellationForm,
     CreditSplitForm,
 )
-from .service_calls import call_service
 
 # --- a deal's credit: splits and cancellation -------------------------------------------------
 

@@ -14,6 +14,8 @@ from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role
+from salesmgmt.page_actions import call_service
+from salesmgmt.selectors import period_get
 
 from .. import selectors, services
 from ..forms import (
@@ -23,7 +25,7 @@ from ..forms import (
 )
 from ..models import Dispute, Statement
 from ..tasks import run_payouts
-from .service_calls import call_service, period_from
+from .periods import period_from
 
 # --- statements -------------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ def _ensure_can_run(request: HttpRequest) -> None:
 def run_compute(request: HttpRequest) -> HttpResponse:
     """Queue the period's payout computation on the worker (in-process without Redis)."""
     _ensure_can_run(request)
-    period = selectors.period_get(pk=_int(request.POST.get("period")))
+    period = period_get(pk=_int(request.POST.get("period")))
     run_payouts.delay(period.pk)
     messages.success(request, f"Payouts for {period} are being computed.")
     return redirect(f"{_team_url()}?period={period.pk}")

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_GET
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role
+from salesmgmt.selectors import period_current, period_get
 
 from .. import selectors
 from ..forms import WhatIfForm
 from ..models import LINE_KIND_CHOICES
 from ..payroll import payroll_csv, payroll_filename
-from .service_calls import period_from
+from .periods import period_from
 
 PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
 
@@ -27,7 +28,7 @@ PAYROLL_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
 def whatif(request: HttpRequest) -> HttpResponse:
     """What the rep's payout becomes if they also close some deals (the payout engine)."""
     data = request.POST if request.method == "POST" else None
-    initial = {"period": selectors.current_period()}
+    initial = {"period": period_current()}
     form = WhatIfForm(data, initial=initial)
     result = base = None
     status = 200
@@ -67,7 +68,7 @@ def _ensure_payroll(request: HttpRequest) -> None:
 def payroll(request: HttpRequest) -> HttpResponse:
     _ensure_payroll(request)
     period_form, period = period_from(request)
-    period = period or selectors.current_period()
+    period = period or period_current()
     rows = selectors.payroll_rows(viewer=request.user, period=period) if period else []
     context = {"period_form": period_form, "period": period, "rows": rows}
     return render(request, "compensation/payroll.html", context)
@@ -77,7 +78,7 @@ def payroll(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payroll_download(request: HttpRequest, period_id: int) -> HttpResponse:
     _ensure_payroll(request)
-    period = selectors.period_get(pk=period_id)
+    period = period_get(pk=period_id)
     rows = selectors.payroll_rows(viewer=request.user, period=period)
     response = HttpResponse(payroll_csv(period=period, rows=rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{payroll_filename(period)}"'

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db.models import Avg, FloatField, QuerySet
 from django.db.models.functions import Abs, Cast
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import Opportunity, OpportunityChange
 from salesmgmt.models import Period, User
@@ -51,22 +50,6 @@ def person_get(*, viewer: User, pk: int) -> User:
 
 def period_list() -> QuerySet[Period]:
     return Period.objects.filter(kind=Period.Kind.QUARTER).order_by("start_on")
-
-
-def period_get(*, pk: int | None = None, today: dt.date | None = None) -> Period:
-    """A quarter by id, else the one containing today (or the latest before it); else 404."""
-    qs = period_list()
-    if pk:
-        period = qs.filter(pk=pk).first()
-    else:
-        day = today or timezone.localdate()
-        period = (
-            qs.filter(start_on__lte=day, end_on__gte=day).first()
-            or qs.filter(start_on__lte=day).order_by("-start_on").first()
-        )
-    if period is None:
-        raise Http404("No such period.")
-    return period
 
 
 def rollup_list(*, viewer: User, period: Period | None = None) -> QuerySet[ForecastRollup]:

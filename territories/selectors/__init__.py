@@ -46,9 +46,7 @@ from .planning import (
 )
 from .quotas import (
     QuotaPlan,
-    default_period,
     period_choices,
-    period_get,
     person_get,
     quota_consistency,
     quota_get,
@@ -104,13 +102,11 @@ __all__ = [
     "coverage_report",
     "current_assignments",
     "current_potential",
-    "default_period",
     "last_four_quarters",
     "latest_snapshot",
     "named_accounts_get",
     "org_figures",
     "period_choices",
-    "period_get",
     "person_get",
     "plannable_territories",
     "planning_compute",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,24 +31,6 @@ def ramp_percentages() -> tuple[int | float, ...]:
     """The default ramp schedule's monthly percentages (25/50/75/100 when none is set)."""
     schedule = RampSchedule.objects.filter(is_default=True).first()
     return tuple(schedule.monthly_percentages) if schedule else DEFAULT_RAMP_PERCENTAGES
-
-
-def period_get(*, pk: int) -> Period:
-    try:
-        return Period.objects.get(pk=pk)
-    except Period.DoesNotExist:
-        raise Http404("No such period.") from None
-
-
-def default_period(*, day: dt.date | None = None) -> Period | None:
-    """The quarter containing ``day`` (today), else the latest quarter, else any period."""
-    day = day or timezone.localdate()
-    quarters = Period.objects.filter(kind=Period.Kind.QUARTER)
-    return (
-        quarters.filter(start_on__lte=day, end_on__gte=day).first()
-        or quarters.order_by("-start_on").first()
-        or Period.objects.order_by("-start_on").first()
-    )
 
 
 def period_choices() -> list[Period]:

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods
 
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
+from salesmgmt.page_actions import add_service_errors
 
 from .. import selectors, services
 from ..forms import RuleForm, TerritoryForm
 from ..permissions import can_manage_territories
-from .feedback import add_form_errors, nav_flags
+from .feedback import nav_flags
 
 TERRITORY_FORM_FIELDS = (
     "name", "level", "parent", "owner", "effective_from", "effective_to", "description",
@@ -40,9 +41,9 @@ def territory_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             try:
                 saved = _territory_save(request.user, territory, form, data)
             except ValidationError as error:
-                add_form_errors(form, error)
+                add_service_errors(form, error)
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"Territory {saved.name} saved.")
                 return redirect(reverse("territories:overview") + "#hierarchy")
@@ -121,9 +122,9 @@ def rule_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                             actor=request.user, rule=rule, named_accounts=named, **data
                         )
                 except ValidationError as error:
-                    add_form_errors(form, error)
+                    add_service_errors(form, error)
                 except ApplicationError as error:
-                    form.add_error(None, error.message)
+                    add_service_errors(form, error)
                 else:
                     messages.success(request, f"Rule {rule.name} saved.")
                     return redirect(reverse("territories:overview") + "#rules")

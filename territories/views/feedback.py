@@ -1,8 +1,6 @@
-"""What every territory page shows around its content: errors on forms, navigation."""
+"""What every territory page shows around its content: error flashes, navigation."""
 
 from __future__ import annotations
-
-from django.core.exceptions import ValidationError
 
 from salesmgmt.errors import ApplicationError
 
@@ -14,15 +12,6 @@ def error_text(error: Exception) -> str:
     if isinstance(error, ApplicationError):
         return error.message
     return " ".join(error.messages)
-
-
-def add_form_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, next to the field it names."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def nav_flags(user) -> dict[str, bool]:

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_http_methods
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.money import reporting_currency
+from salesmgmt.page_actions import add_service_errors
+from salesmgmt.selectors import period_current, period_get
 
 from .. import selectors, services
 from ..forms import AllocationForm, QuotaEditForm
 from ..permissions import can_edit_quota_of, can_set_company_target
-from .feedback import add_form_errors, error_text, nav_flags
+from .feedback import error_text, nav_flags
 
 
 def _period(request: HttpRequest):
@@ -26,8 +28,8 @@ def _period(request: HttpRequest):
     if raw:
         if not raw.isdigit():
             raise Http404("No such period.")
-        return selectors.period_get(pk=int(raw))
-    return selectors.default_period()
+        return period_get(pk=int(raw))
+    return period_current()
 
 
 @people_only
@@ -48,7 +50,7 @@ def quota_plan(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpResponse:
     """One person's quota with its terms and audit history; their managers may edit it."""
-    period = selectors.period_get(pk=period_id)
+    period = period_get(pk=period_id)
     person = selectors.person_get(viewer=request.user, pk=user_id)
     quota = selectors.quota_list(viewer=request.user, period=period).filter(user=person).first()
     can_edit = can_edit_quota_of(request.user, person)
@@ -70,9 +72,9 @@ def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpRespon
                     **form.changes(),
                 )
             except ValidationError as error:
-                add_form_errors(form, error)
+                add_service_errors(form, error)
             except ApplicationError as error:
-                form.add_error(None, error.message)
+                add_service_errors(form, error)
                 status = error.status_code
             else:
                 messages.success(request, f"Quota of {person} saved.")

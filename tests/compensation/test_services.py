@@ -24,6 +24,7 @@ from compensation.selectors import HypotheticalDeal, whatif
 from compensation.tasks import run_payouts
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
 from salesmgmt.models import Role
+from salesmgmt.selectors import period_current
 from tests.compensation.factories import (
     PlanAssignmentFactory,
     PlanFactory,
@@ -485,7 +486,7 @@ def test_nightly_task_recomputes_the_current_quarters_draft(plan, quotas, execut
     run_id = run_current_payouts.delay().get()
 
     run = PayoutRun.objects.get(pk=run_id)
-    assert run.period == selectors.current_period()
+    assert run.period == period_current()
     assert run.is_draft
 
 

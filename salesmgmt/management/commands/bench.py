@@ -296,9 +296,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _current_quarter() -> Period:
-        from forecasting.selectors.reads import period_get
+        from salesmgmt.selectors import period_get
 
-        return period_get()
+        return period_get(quarter_only=True)
 
     @staticmethod
     def _previous_quarter(period: Period) -> Period:

@@ -1,0 +1,54 @@
+"""How page views run a write: call a service, show its refusal on the form, go back.
+
+A service refuses with a ``ValidationError`` (bad input: 400, on the field it names when the
+form has that field) or an ``ApplicationError`` (a conflict, a stale version, a state that
+forbids it: its own status). Pages show either on the form they re-render with that status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import ApplicationError
+
+T = TypeVar("T")
+
+
+def add_service_errors(form: forms.Form, error: ValidationError | ApplicationError) -> None:
+    """Put a service's refusal on ``form``: on its field when the form has one, else on top."""
+    if isinstance(error, ApplicationError):
+        form.add_error(None, error.message)
+    elif hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
+    """Run a write; a refusal lands on ``form`` and its HTTP status is returned instead."""
+    try:
+        return action(), 200
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None, 400
+    except ApplicationError as error:
+        add_service_errors(form, error)
+        return None, error.status_code
+
+
+def next_url(request: HttpRequest, default: str) -> str:
+    """Where a form asked to go back to, if it is on this site; else ``default``."""
+    target = request.POST.get("next", "")
+    # A path on this site only: anything else (a bare word) would be taken for a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
