@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
-from salesmgmt.task_queue import EnqueueTolerantTask
+from salesmgmt.task_queue import RETRY_POLICY, EnqueueTolerantTask
 
 from . import services
 from .models import Opportunity
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_opportunity_stage(opportunity_id: int) -> int | None:
     """Re-derive one deal's stage; safe to run twice."""
     deal = Opportunity.objects.filter(pk=opportunity_id).first()
@@ -31,12 +21,12 @@ def refresh_opportunity_stage(opportunity_id: int) -> int | None:
 
 # Queued from the admin after commit: a broker outage must not fail the save; the nightly
 # ``refresh_all_open_stages`` re-derives every open deal's stage anyway.
-@shared_task(base=EnqueueTolerantTask, **RETRY)
+@shared_task(base=EnqueueTolerantTask, **RETRY_POLICY)
 def refresh_process_stages(process_id: int) -> int:
     """After a process's milestone definitions change, re-derive its open deals' stages."""
     return services.refresh_open_stages(process_id=process_id)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_all_open_stages() -> int:
     return services.refresh_open_stages()

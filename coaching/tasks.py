@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+
+from salesmgmt.task_queue import RETRY_POLICY
 
 from . import services
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_compliance(user_ids: list[int] | None = None, force: bool = False) -> list[int]:
     """Recompute the precomputed compliance summaries that are stale (the user ids done).
 

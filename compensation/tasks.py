@@ -8,23 +8,13 @@ would. It acks late and is rejected back to the queue when its worker dies.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from salesmgmt.task_queue import EnqueueTolerantTask
-
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+from salesmgmt.task_queue import RETRY_POLICY, EnqueueTolerantTask
 
 
 # Queued from a page: a broker outage must not fail the click (``delay`` logs and returns None);
 # the current quarter's draft is recomputed nightly anyway (``run_current_payouts``).
-@shared_task(base=EnqueueTolerantTask, **RETRY)
+@shared_task(base=EnqueueTolerantTask, **RETRY_POLICY)
 def run_payouts(period_id: int) -> int:
     """Compute (or recompute) the period's draft payout run; returns the run id."""
     from salesmgmt.models import Period
@@ -34,7 +24,7 @@ def run_payouts(period_id: int) -> int:
     return payout_run_compute(period=Period.objects.get(pk=period_id)).pk
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def run_current_payouts() -> int | None:
     """Recompute the current quarter's draft run, so reps' draft statements stay current."""
     from salesmgmt.models import Period

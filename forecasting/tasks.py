@@ -10,23 +10,13 @@ from __future__ import annotations
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.db import InterfaceError, OperationalError
 
-from salesmgmt.task_queue import enqueue
+from salesmgmt.task_queue import RETRY_POLICY, enqueue
 
 from .services import backtest, calls, flags, kpis, requests, runs, snapshots
 
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(bind=True, **RETRY)
+@shared_task(bind=True, **RETRY_POLICY)
 def recompute_all_forecasts(
     self, trials: int | None = None, run_id: int | None = None
 ) -> dict[str, float] | None:
@@ -43,7 +33,7 @@ def recompute_all_forecasts(
     return runs.full_recompute(run_id=run_id, trials=trials, progress=progress)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def process_recompute_requests() -> list[int]:
     """Claim the pending incremental requests (debounced) and run them as one batch."""
     ids = requests.claim_requests()
@@ -54,12 +44,12 @@ def process_recompute_requests() -> list[int]:
     return ids
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def run_recompute_requests(request_ids: list[int]) -> int:
     return requests.run_requests(request_ids=request_ids)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> int:
     """The KPI rows of people whose deals, calls or quotas changed, and of those above them.
 
@@ -69,7 +59,7 @@ def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> i
     return kpis.recompute_kpis_for_people(person_ids=person_ids, period_ids=period_ids)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def process_kpi_requests() -> list[int]:
     """Claim the pending KPI requests once the oldest has waited its window; run them."""
     ids = requests.claim_kpi_requests()
@@ -79,12 +69,12 @@ def process_kpi_requests() -> list[int]:
     return ids
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def run_kpi_requests(request_ids: list[int]) -> int:
     return requests.run_kpi_requests(request_ids=request_ids)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def reconcile_recomputes() -> list[int]:
     """Re-enqueue requests started but never finished, kick pending ones, resume dead runs."""
     ids = requests.stale_request_ids()
@@ -100,7 +90,7 @@ def reconcile_recomputes() -> list[int]:
     return ids
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def resume_abandoned_runs() -> list[int]:
     """Send again every full recompute run whose worker stopped renewing its heartbeat."""
     ids = runs.stale_run_ids()
@@ -117,21 +107,21 @@ def resume_runs_after_restart(sender=None, **kwargs) -> None:
         resume_abandoned_runs.apply_async(countdown=runs.stale_after().total_seconds() + 5)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def take_weekly_snapshots() -> int:
     return snapshots.take_snapshot()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def lock_weekly_calls() -> int:
     return calls.lock_calls()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_inspection_flags() -> int:
     return flags.refresh_flags()
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def run_backtest() -> int:
     return backtest.run_backtest()

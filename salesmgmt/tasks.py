@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
 
 from . import webhooks
+from .task_queue import RETRY_POLICY
 
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 # Delivery attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS); Celery's own bound
 # leaves room for as many database hiccups on top, so an outage cannot retry forever either.
 # A task that gives up is recorded as a FailedTask (salesmgmt.task_failures).
 DELIVERY_MAX_RETRIES = settings.WEBHOOK_MAX_ATTEMPTS * 2
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=DELIVERY_MAX_RETRIES,
-    **RELIABLE,
-)
+@shared_task(bind=True, **{**RETRY_POLICY, "max_retries": DELIVERY_MAX_RETRIES})
 def deliver_webhook(self, delivery_id: int) -> str | None:
     """One attempt; on a retryable failure, schedule the next with exponential backoff.
 
@@ -36,12 +29,12 @@ def deliver_webhook(self, delivery_id: int) -> str | None:
     return outcome.status
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+@shared_task(**RETRY_POLICY)
 def enqueue_overdue_webhooks() -> int:
     return webhooks.enqueue_overdue_deliveries()
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+@shared_task(**RETRY_POLICY)
 def run_import(job_id: int) -> str | None:
     """Validate (dry run) or apply one CSV import; safe to redeliver (a finished job is kept)."""
     from .csv_import import jobs
@@ -50,7 +43,7 @@ def run_import(job_id: int) -> str | None:
     return job.status if job else None
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, **RELIABLE)
+@shared_task(**RETRY_POLICY)
 def purge_idempotency_records() -> int:
     from .api.idempotency import purge_expired
 

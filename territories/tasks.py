@@ -6,23 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 from celery import shared_task
-from django.db import OperationalError
 
 from salesmgmt.models import Period, User
+from salesmgmt.task_queue import RETRY_POLICY
 
 from . import services
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def record_territory_balance(week_start: str | None = None) -> int:
     """Snapshot every territory's balance for the week (ISO date; default: this week), and
     recompute the territory page's planning reports.
@@ -34,7 +25,7 @@ def record_territory_balance(week_start: str | None = None) -> int:
     return len(services.balance_week_record(week_start=day))
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_territory_planning(
     force: bool = False, band: str | None = None, requested_by: int | None = None
 ) -> int | None:
@@ -51,7 +42,7 @@ def refresh_territory_planning(
     return snapshot.pk if snapshot else None
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def refresh_attainment(period_id: int | None = None, force: bool = False) -> list[int]:
     """Recompute the precomputed attainment of one period, or of every stale one (ids done).
 

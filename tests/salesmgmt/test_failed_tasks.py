@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 from salesmgmt import tasks, webhooks
 from salesmgmt.celery import app
@@ -28,6 +28,29 @@ def test_every_project_task_has_bounded_retries():
     assert ours  # autodiscovery found the project's tasks
     unbounded = sorted(name for name, task in ours.items() if task.max_retries is None)
     assert unbounded == []
+
+
+def test_every_project_task_runs_with_the_one_retry_policy():
+    """salesmgmt.task_queue.RETRY_POLICY: no task keeps its own (drifting) copy of it."""
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if name.split(".")[0] in PROJECT_APPS}
+
+    def policy(task) -> tuple:
+        return (
+            set(task.autoretry_for),
+            task.retry_backoff,
+            task.retry_backoff_max,
+            task.retry_jitter,
+            task.acks_late,
+            task.reject_on_worker_lost,
+        )
+
+    expected = ({OperationalError, InterfaceError}, True, 600, True, True, True)
+    assert {name: policy(task) for name, task in ours.items()} == dict.fromkeys(ours, expected)
+    # One bound, except a webhook delivery's (its attempts are bounded by the service).
+    bounds = {name: task.max_retries for name, task in ours.items()}
+    assert bounds.pop("salesmgmt.tasks.deliver_webhook") == tasks.DELIVERY_MAX_RETRIES
+    assert set(bounds.values()) == {8}
 
 
 def test_retryable_failure_stops_after_max_retries_and_is_recorded(db, monkeypatch, worker_like):
