@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views.pagination import paginate
+from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, User
@@ -68,7 +69,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
     range_html = ""
     if team is not None:
         self_row = view.self_row
-        range_html = charts.to_html(
+        range_html = figure_html(
             charts.range_figure(
                 {
                     "P10": float(team.p10_amount),
@@ -159,7 +160,7 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
 @people_only
 def calibration(request: HttpRequest) -> HttpResponse:
     buckets = reads.calibration_frame()
-    chart = charts.to_html(charts.calibration_figure(buckets)) if len(buckets) else ""
+    chart = figure_html(charts.calibration_figure(buckets)) if len(buckets) else ""
     return render(
         request,
         "forecasting/calibration.html",
@@ -186,7 +187,7 @@ def waterfall(request: HttpRequest) -> HttpResponse:
         steps, changes = reads.waterfall_for(
             person=person, period=period, start_at=bounds[0], end_at=bounds[1]
         )
-        chart = charts.to_html(charts.waterfall_figure(steps))
+        chart = figure_html(charts.waterfall_figure(steps))
     return render(
         request,
         "forecasting/waterfall.html",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors as account_selectors
 from accounts.models import Opportunity
+from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.models import User
 from salesmgmt.page_actions import call_service
@@ -52,13 +53,13 @@ def rep_coaching(request: HttpRequest, pk: int) -> HttpResponse:
     labels = {order: stage.name for order, stage in data.stages.items()}
     chart = {}
     if not data.comparison.empty:
-        chart["conversion"] = charts.to_html(charts.conversion_figure(data.comparison, labels))
+        chart["conversion"] = figure_html(charts.conversion_figure(data.comparison, labels))
     if not data.trends.empty:
-        chart["trends"] = charts.to_html(charts.trends_figure(data.trends))
+        chart["trends"] = figure_html(charts.trends_figure(data.trends))
     if len(data.activity_mix):
-        chart["activity"] = charts.to_html(charts.activity_mix_figure(data.activity_mix))
+        chart["activity"] = figure_html(charts.activity_mix_figure(data.activity_mix))
     if not data.ratings.empty:
-        chart["ratings"] = charts.to_html(charts.skill_ratings_figure(data.ratings))
+        chart["ratings"] = figure_html(charts.skill_ratings_figure(data.ratings))
     comparison = [
         {"order": int(order), "stage": labels.get(int(order), f"Stage {order}"), **row}
         for order, row in data.comparison.astype(object)

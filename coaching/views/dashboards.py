@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from salesmgmt.aggregate_version import FRAGMENT_SECONDS, aggregates_version
+from salesmgmt.charts import cached_figure_html, figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.models import Period, User
 
@@ -44,11 +45,11 @@ class TeamFigures:
 
     @cached_property
     def attainment_chart(self) -> str:
-        return charts.cached_html(charts.attainment_figure, self._frame)
+        return cached_figure_html(charts.attainment_figure, self._frame)
 
     @cached_property
     def categories_chart(self) -> str:
-        return charts.cached_html(charts.categories_figure, self._frame)
+        return cached_figure_html(charts.categories_figure, self._frame)
 
 
 @people_only
@@ -90,7 +91,7 @@ def executive_rollup(request: HttpRequest) -> HttpResponse:
         if trees:
             title, steps = selectors.waterfall_frame(node=trees[0][0], children=trees[0][1])
             if len(steps):
-                waterfall = charts.to_html(charts.waterfall_figure(steps, title))
+                waterfall = figure_html(charts.waterfall_figure(steps, title))
     context = {
         "period": period,
         "periods": selectors.trailing_quarters(today=timezone.localdate(), count=8),
@@ -126,7 +127,7 @@ def rollup_node_children(request: HttpRequest, person_id: int) -> HttpResponse:
 def ramp(request: HttpRequest) -> HttpResponse:
     """New hires' time to first deal and to quota against earlier hire cohorts."""
     frame = analytics.ramp_cohorts(selectors.ramp_frame(viewer=request.user))
-    chart = charts.to_html(charts.ramp_figure(frame)) if len(frame) else ""
+    chart = figure_html(charts.ramp_figure(frame)) if len(frame) else ""
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
     context = {"rows": rows, "chart": chart, "uses_charts": bool(chart)}
     return render(request, "coaching/ramp.html", context)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
 from salesmgmt.money import reporting_currency
@@ -60,7 +61,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "rules": selectors.rule_table(viewer=viewer),
         "balance": balance,
         "chart": (
-            charts.to_html(charts.balance_figure(balance.table, currency=reporting_currency()))
+            figure_html(charts.balance_figure(balance.table, currency=reporting_currency()))
             if has_chart
             else ""
         ),

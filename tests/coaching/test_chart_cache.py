@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from coaching import charts
+from salesmgmt.charts import cached_figure_html, figure_html
 
 DIV_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -37,10 +38,10 @@ def empty_cache():
 
 @pytest.mark.parametrize("build", [charts.attainment_figure, charts.categories_figure])
 def test_a_cached_chart_is_the_chart_built_afresh(build):
-    fresh = charts.to_html(build(team(70.0)))
+    fresh = figure_html(build(team(70.0)))
 
-    first = charts.cached_html(build, team(70.0))  # built and stored
-    second = charts.cached_html(build, team(70.0))  # read back
+    first = cached_figure_html(build, team(70.0))  # built and stored
+    second = cached_figure_html(build, team(70.0))  # read back
 
     assert without_div_id(first) == without_div_id(fresh)
     assert without_div_id(second) == without_div_id(fresh)
@@ -53,12 +54,12 @@ def test_other_data_is_another_chart():
         calls.append(frame)
         return charts.attainment_figure(frame)
 
-    charts.cached_html(build, team(70.0))
-    charts.cached_html(build, team(70.0))
+    cached_figure_html(build, team(70.0))
+    cached_figure_html(build, team(70.0))
     assert len(calls) == 1  # the same data: the cached HTML
 
-    changed = charts.cached_html(build, team(75.0))
+    changed = cached_figure_html(build, team(75.0))
 
     assert len(calls) == 2
-    fresh = charts.to_html(charts.attainment_figure(team(75.0)))
+    fresh = figure_html(charts.attainment_figure(team(75.0)))
     assert without_div_id(changed) == without_div_id(fresh)
