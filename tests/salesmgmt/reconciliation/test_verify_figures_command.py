@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as deal_services
-from accounts.models import Milestone, Opportunity
+from accounts.models import Milestone, Opportunity, OpportunityChange
 from coaching.models import ComplianceSummary
 from coaching.services import compliance_refresh
 from compensation.models import Plan, PlanAssignment, Statement
@@ -279,3 +279,44 @@ def test_verify_figures_names_the_deals_failing_activity_and_evidence(book, rep_
     compliance_refresh(force=True)
     assert verify("--only", "compliance")[0] == 0
     assert ComplianceSummary.objects.get(user=rep_a).failing_evidence == 1
+
+
+def test_verify_figures_names_the_milestone_behind_a_skipped_stage(book, rep_a, process):
+    # A milestone of the last stage completed while the deal is in an earlier one
+    deal = Opportunity.objects.get(pk=book["open_ids"][0])
+    last = Milestone.objects.filter(stage__process=process).order_by("-stage__order").first()
+    assert last.stage.order > deal.stage.order
+    record = deal_services.complete_milestone(
+        actor=rep_a, opportunity=deal, milestone=last, evidence="signed"
+    )
+    refresh_flags()
+    assert InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").exists()
+    assert verify("--only", "flags")[0] == 0
+    InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").delete()
+    status, out = verify("--only", "flags")
+    assert status == 1
+    line = next(line for line in out.splitlines() if "milestone_skipped" in line)
+    assert f"milestone {last.pk} of stage order {last.stage.order} completed" in line
+    assert f"(record {record.pk}, " in line
+
+
+def test_verify_figures_names_a_late_amount_change(book, rep_a):
+    # The amount of a deal closing this quarter moves by more than 20 %
+    deal = Opportunity.objects.get(pk=book["open_ids"][1])
+    deal_services.update_opportunity(actor=rep_a, opportunity=deal, amount=Decimal("5000"))
+    change = OpportunityChange.objects.filter(opportunity=deal, field="amount")
+    end = dt.datetime.combine(book["quarter"].end_on, dt.time.min, dt.UTC)
+    # ... a day before its quarter's last 30 days: no flag; on their first day: a flag
+    for days, flagged in ((31, False), (30, True)):
+        change.update(changed_at=end - dt.timedelta(days=days))
+        refresh_flags()
+        raised = InspectionFlag.objects.filter(opportunity=deal, kind="late_amount_change")
+        assert raised.exists() == flagged
+        assert verify("--only", "flags")[0] == 0
+    raised.update(detail="edited")
+    status, out = verify("--only", "flags")
+    assert status == 1
+    assert (
+        "late_amount_change detail: stored edited, expected amount moved > 20% near period end"
+    ) in out
+    assert "amount 2500.00 -> 5000.00 on " in out
