@@ -2,9 +2,10 @@
 
 The raw records are read with plain SQL (``records``), the credited bookings recomputed
 (``ledger``), and each stored figure compared with its rebuilt value: forecast rollups and
-their Monte Carlo inputs (``rollups``), attainment, KPI rows, draft statements' bookings and
-compliance summaries (``attainment``). Nothing here calls the incremental or recompute code,
-so a bug there shows up as a difference instead of being reproduced. Like a trial balance:
+their Monte Carlo inputs (``rollups``), attainment, KPI rows, draft statements' bookings,
+compliance summaries (``compliance``) and inspection flags (``flags``). Nothing here calls
+the incremental or recompute code, so a bug there shows up as a difference instead of being
+reproduced. Like a trial balance:
 ``manage.py verify_figures`` prints each difference and exits non-zero when there is any.
 """
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from .attainment import check_attainment
 from .compliance import check_compliance
+from .flags import check_flags
 from .kpis import check_kpis
 from .ledger import build_ledger
 from .records import fetch, load_book
@@ -26,7 +28,7 @@ from .statements import check_statements
 
 __all__ = ["AGGREGATES", "Difference", "verify_figures"]
 
-AGGREGATES = ("rollups", "attainment", "kpis", "statements", "compliance")
+AGGREGATES = ("rollups", "attainment", "kpis", "statements", "compliance", "flags")
 
 
 def verify_figures(
@@ -85,4 +87,6 @@ def verify_figures(
         )
     if "compliance" in aggregates and wanted_periods is None:
         check_compliance(book, collector, today)
+    if "flags" in aggregates and wanted_periods is None:
+        check_flags(book, collector)
     return collector.differences

@@ -19,7 +19,8 @@ from salesmgmt.reconciliation.product_refresh import refresh_all
 
 class Command(BaseCommand):
     help = (
-        "Compare stored forecast, attainment, KPI, statement, compliance figures with raw records"
+        "Compare stored forecast, attainment, KPI, statement, compliance and flag figures with raw "
+        "records"
     )
 
     def add_arguments(self, parser) -> None:
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--refresh",
             action="store_true",
-            help="Run the product's full refresh first (recompute, attainment, compliance, "
+            help="Run the product's full refresh first (recompute, flags, attainment, compliance, "
             "draft payout runs), as the nightly jobs do.",
         )
 

@@ -1,7 +1,8 @@
 """Randomized sequences of real operations, then the product's refresh, then zero differences.
 
-Two machines. ``CoreOperations`` (create, edit amount/currency/close date, complete and undo
-milestones, win, lose, reassign, quota and exchange-rate edits) on a process whose stages all
+Two machines. ``CoreOperations`` (create, edit amount/currency/close date, complete (with or
+without evidence) and undo milestones, log activities, add contacts, win, lose, reassign, quota
+and exchange-rate edits) on a process whose stages all
 default to Pipeline. ``AllOperations`` adds the rep's forecast category, stage defaults other
 than Pipeline, credit splits and cancellations: the rules of issue 13 that the product
 follows once its category and credit-ledger changes are merged.
@@ -171,15 +172,39 @@ class CoreOperations(RuleBasedStateMachine):
             actor=self.exec, opportunity=self._deal(deal), expected_close_on=self._day(offset)
         )
 
-    @rule(deal=DEALS, index=st.integers(0, 5))
-    def complete_milestone(self, deal, index):
+    @rule(deal=DEALS, index=st.integers(0, 5), evidence=st.sampled_from(["ok", ""]))
+    def complete_milestone(self, deal, index, evidence):
         milestone = self.milestones[index % len(self.milestones)]
         with contextlib.suppress(
             *REFUSED
-        ):  # already complete, or the deal is closed: the service says no
+        ):  # already complete, the deal is closed, evidence required: the service says no
             deal_services.complete_milestone(
-                actor=self.exec, opportunity=self._deal(deal), milestone=milestone, evidence="ok"
+                actor=self.exec,
+                opportunity=self._deal(deal),
+                milestone=milestone,
+                evidence=evidence,
             )
+
+    @rule(deal=DEALS, days_ago=st.integers(-10, 40))
+    def log_activity(self, deal, days_ago):
+        # Recent, old and planned activities: the compliance and no-activity checks.
+        deal_services.log_activity(
+            actor=self.exec,
+            kind="call",
+            opportunity=self._deal(deal),
+            occurred_at=timezone.now() - dt.timedelta(days=days_ago),
+        )
+
+    @rule(person=st.integers(0, 5), role=st.sampled_from(["decision_maker", "champion", ""]))
+    def add_contact(self, person, role):
+        # Contacts at the deals' accounts: the single-contact and decision-maker flags.
+        deal_services.create_contact(
+            actor=self.exec,
+            account=self.accounts[self.people[person].pk],
+            first_name="Fuzz",
+            last_name=role or "none",
+            buying_role=role,
+        )
 
     @rule(deal=DEALS, index=st.integers(0, 5))
     def undo_milestone(self, deal, index):

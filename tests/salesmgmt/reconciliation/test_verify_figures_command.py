@@ -12,9 +12,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as deal_services
+from accounts.models import Milestone, Opportunity, OpportunityChange
+from coaching.models import ComplianceSummary
+from coaching.services import compliance_refresh
 from compensation.models import Plan, PlanAssignment, Statement
 from compensation.services import payout_run_compute
-from forecasting.models import DealProbability, ForecastRollup, Scope
+from forecasting.models import DealProbability, ForecastRollup, InspectionFlag, Scope
+from forecasting.services.flags import refresh_flags
 from salesmgmt.models import Period
 from salesmgmt.services import ensure_periods
 from territories.models import AttainmentFigure
@@ -132,3 +136,187 @@ def test_verify_figures_checks_draft_statement_bookings(book, rep_a):
     assert "statement (draft run)" in out
     assert "bookings_amount: stored 3999.00, expected 4000.00" in out
     assert f"deal {book['won_id']}" in out
+
+
+def test_verify_figures_rebuilds_the_stored_flags(book):
+    # The book's open deals have no activity and no contact: the product raised flags
+    stored = set(InspectionFlag.objects.values_list("opportunity_id", "kind"))
+    assert {(pk, "no_activity") for pk in book["open_ids"]} <= stored
+    assert {(pk, "no_decision_maker") for pk in book["open_ids"]} <= stored
+    assert verify("--only", "flags") == (0, "0 difference(s).\n")
+
+
+def test_verify_figures_names_a_deleted_flag(book, rep_a):
+    deal_id = book["open_ids"][0]
+    InspectionFlag.objects.filter(opportunity_id=deal_id, kind="no_activity").delete()
+    status, out = verify("--only", "flags")
+    assert status == 1
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert lines[0].startswith(f"inspection flags | {rep_a.get_full_name()} (#{rep_a.pk}) | - |")
+    assert "no_activity: stored missing, expected no recent or planned activity" in lines[0]
+    assert f"from deal {deal_id}, no activity since " in lines[0]
+    assert lines[1] == "1 difference(s)."
+
+
+def test_verify_figures_names_a_bogus_flag(book, rep_a):
+    deal_id = book["open_ids"][1]  # closes tomorrow
+    computed_at = InspectionFlag.objects.values_list("computed_at", flat=True).first()
+    InspectionFlag.objects.create(
+        opportunity_id=deal_id,
+        owner=rep_a,
+        kind="close_date_past",
+        detail="close date passed",
+        computed_at=computed_at,
+    )
+    status, out = verify("--only", "flags")
+    assert status == 1
+    assert (
+        f"inspection flags | {rep_a.get_full_name()} (#{rep_a.pk}) | - | close_date_past: "
+        f"stored close date passed, expected no flag | from deal {deal_id}, the rule does not hold"
+    ) in out
+    assert "1 difference(s)." in out
+
+
+def test_verify_figures_names_the_pushes_behind_a_stale_flag(book, rep_a):
+    # Two pushes of the close date after the last refresh: the flag is missing
+    deal = Opportunity.objects.get(pk=book["open_ids"][0])
+    first = deal.expected_close_on
+    for days in (10, 20):
+        deal_services.update_opportunity(
+            actor=rep_a, opportunity=deal, expected_close_on=first + dt.timedelta(days=days)
+        )
+        deal.refresh_from_db()
+    status, out = verify("--only", "flags")
+    assert status == 1
+    line = next(line for line in out.splitlines() if "pushed_twice" in line)
+    assert "pushed_twice: stored missing, expected 2 pushes" in line
+    assert f"close date {first} -> {first + dt.timedelta(days=10)}" in line
+    assert f"close date {first + dt.timedelta(days=10)} -> {first + dt.timedelta(days=20)}" in line
+    # The product's refresh raises it: no difference left
+    refresh_flags()
+    assert verify("--only", "flags")[0] == 0
+
+
+def test_verify_figures_checks_flags_as_of_their_computation(book, rep_a):
+    # An activity five days ago is recent now, not 30 days from now; the close date passes
+    deal_services.log_activity(
+        actor=rep_a,
+        kind="call",
+        opportunity=Opportunity.objects.get(pk=book["open_ids"][0]),
+        occurred_at=timezone.now() - dt.timedelta(days=5),
+    )
+    refresh_flags()
+    assert not InspectionFlag.objects.filter(opportunity_id=book["open_ids"][0], kind="no_activity")
+    assert verify("--only", "flags")[0] == 0
+    later = timezone.now() + dt.timedelta(days=30)
+    refresh_flags(now=later)
+    stored = set(InspectionFlag.objects.values_list("opportunity_id", "kind"))
+    assert (book["open_ids"][0], "no_activity") in stored
+    assert {(pk, "close_date_past") for pk in book["open_ids"]} <= stored
+    # Rebuilt as of the stored computed_at, not the clock: they agree
+    assert verify("--only", "flags")[0] == 0
+    # Flags from two different refreshes are named
+    InspectionFlag.objects.filter(kind="no_activity").update(computed_at=timezone.now())
+    status, out = verify("--only", "flags")
+    assert status == 1
+    assert "computed_at: stored " in out
+    assert "expected one refresh time" in out
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        ("open_deal_count",),
+        # passing_count cannot exceed open_deal_count (a check constraint): both edited
+        ("open_deal_count", "passing_count"),
+        ("failing_next_step",),
+        ("failing_evidence",),
+        ("failing_recent_activity",),
+        ("failing_close_date",),
+        ("missing_evidence_count",),
+    ],
+)
+def test_verify_figures_names_an_edited_compliance_count(book, rep_a, figures):
+    assert verify("--only", "compliance")[0] == 0
+    summary = ComplianceSummary.objects.get(user=rep_a)
+    stored = {figure: getattr(summary, figure) for figure in figures}
+    ComplianceSummary.objects.filter(pk=summary.pk).update(
+        **{figure: value + 7 for figure, value in stored.items()}
+    )
+    status, out = verify("--only", "compliance")
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[-1] == f"{len(figures)} difference(s)."
+    for line, (figure, value) in zip(lines, stored.items(), strict=False):
+        assert line.startswith(f"compliance summary | {rep_a.get_full_name()} (#{rep_a.pk}) | - |")
+        assert f"{figure}: stored {value + 7}, expected {value} |" in line
+
+
+def test_verify_figures_names_the_deals_failing_activity_and_evidence(book, rep_a, process):
+    # Both open deals had no activity: failing recent activity, and none pass
+    summary = ComplianceSummary.objects.get(user=rep_a)
+    assert (summary.open_deal_count, summary.failing_recent_activity) == (2, 2)
+    assert summary.passing_count == 0
+    first, second = book["open_ids"]
+    # A call on the first deal and a milestone completed without evidence on the second,
+    # not yet in the stored summary (no refresh has run)
+    deal_services.log_activity(
+        actor=rep_a, kind="call", opportunity=Opportunity.objects.get(pk=first)
+    )
+    milestone = Milestone.objects.filter(stage__process=process, evidence_required=False).first()
+    record = deal_services.complete_milestone(
+        actor=rep_a, opportunity=Opportunity.objects.get(pk=second), milestone=milestone
+    )
+    status, out = verify("--only", "compliance")
+    assert status == 1
+    assert f"failing_recent_activity: stored 2, expected 1 | from deal {second} |" in out, out
+    assert f"failing_evidence: stored 0, expected 1 | from deal {second} |" in out
+    assert (
+        f"missing_evidence_count: stored 0, expected 1 | from milestone record {record.pk} |" in out
+    )
+    # The product's refresh agrees with the rebuilt figures
+    compliance_refresh(force=True)
+    assert verify("--only", "compliance")[0] == 0
+    assert ComplianceSummary.objects.get(user=rep_a).failing_evidence == 1
+
+
+def test_verify_figures_names_the_milestone_behind_a_skipped_stage(book, rep_a, process):
+    # A milestone of the last stage completed while the deal is in an earlier one
+    deal = Opportunity.objects.get(pk=book["open_ids"][0])
+    last = Milestone.objects.filter(stage__process=process).order_by("-stage__order").first()
+    assert last.stage.order > deal.stage.order
+    record = deal_services.complete_milestone(
+        actor=rep_a, opportunity=deal, milestone=last, evidence="signed"
+    )
+    refresh_flags()
+    assert InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").exists()
+    assert verify("--only", "flags")[0] == 0
+    InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").delete()
+    status, out = verify("--only", "flags")
+    assert status == 1
+    line = next(line for line in out.splitlines() if "milestone_skipped" in line)
+    assert f"milestone {last.pk} of stage order {last.stage.order} completed" in line
+    assert f"(record {record.pk}, " in line
+
+
+def test_verify_figures_names_a_late_amount_change(book, rep_a):
+    # The amount of a deal closing this quarter moves by more than 20 %
+    deal = Opportunity.objects.get(pk=book["open_ids"][1])
+    deal_services.update_opportunity(actor=rep_a, opportunity=deal, amount=Decimal("5000"))
+    change = OpportunityChange.objects.filter(opportunity=deal, field="amount")
+    end = dt.datetime.combine(book["quarter"].end_on, dt.time.min, dt.UTC)
+    # ... a day before its quarter's last 30 days: no flag; on their first day: a flag
+    for days, flagged in ((31, False), (30, True)):
+        change.update(changed_at=end - dt.timedelta(days=days))
+        refresh_flags()
+        raised = InspectionFlag.objects.filter(opportunity=deal, kind="late_amount_change")
+        assert raised.exists() == flagged
+        assert verify("--only", "flags")[0] == 0
+    raised.update(detail="edited")
+    status, out = verify("--only", "flags")
+    assert status == 1
+    assert (
+        "late_amount_change detail: stored edited, expected amount moved > 20% near period end"
+    ) in out
+    assert "amount 2500.00 -> 5000.00 on " in out
