@@ -362,7 +362,10 @@ def recompute_people(
     """
     ctx = ctx or Context.load()
     written = 0
-    for period in Period.objects.filter(pk__in=period_ids).order_by("start_on"):
+    # Only the quarters the full recompute covers: a period outside them (a deal closing next
+    # year) would get rows for the changed people's chains alone, which no full run completes.
+    covered = {period.pk for period in forecast_periods(today=ctx.today)}
+    for period in Period.objects.filter(pk__in=set(period_ids) & covered).order_by("start_on"):
         # Keep the trial count of the vectors stored by the last full run, so they still add.
         stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
         ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()

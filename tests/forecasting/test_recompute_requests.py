@@ -13,7 +13,7 @@ from forecasting import tasks
 from forecasting.models import ForecastRollup, RecomputeRequest, Scope
 from forecasting.services import requests
 from forecasting.services.recompute import recompute_all
-from tests.forecasting.factories import deal
+from tests.forecasting.factories import deal, quarter
 
 FAST: dict = {"with_kpis": False}
 
@@ -154,3 +154,19 @@ def test_a_deal_moved_to_another_owner_recomputes_both_sides(
     assert (commit(rep_a, period), commit(rep_b, period)) == (Decimal(0), Decimal(6000))
     assert commit(manager_a, period, Scope.SUBTREE) == Decimal(0)
     assert commit(manager_b, period, Scope.SUBTREE) == Decimal(6000)
+
+
+def test_an_edit_in_a_quarter_the_full_recompute_skips_writes_no_partial_rows(
+    settled, rep_a, today, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Given a deal closing about a year ahead: past the quarters a full recompute covers
+    far = quarter(today + dt.timedelta(days=400))
+    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
+
+    # When the rep creates it and the incremental batch runs
+    with django_capture_on_commit_callbacks(execute=True):
+        deal(rep_a, 7000, close_on=far.start_on)
+
+    # Then that quarter has no rows for the rep's chain alone (the full run writes none either)
+    assert not ForecastRollup.objects.filter(period=far).exists()
+    assert not RecomputeRequest.objects.filter(finished_at__isnull=True).exists()
