@@ -16,7 +16,7 @@ BENCH_ARGS ?=
 
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
-	@echo "make test              install and run the whole test suite (pytest)"
+	@echo "make test              install and run the whole test suite (pytest -n auto; PYTEST_ARGS=-n0: serial)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make security          bandit: medium and high severity findings in the apps"
 	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
@@ -46,9 +46,11 @@ install: $(STAMP)
 run: $(STAMP)
 	scripts/run.sh
 
+# In parallel (pytest-xdist, one worker per CPU), each worker with its own test database, cache
+# key prefix and Redis database (salesmgmt/settings/test.py); PYTEST_ARGS="-n0" runs serially.
 # pytest exits 5 when it collected nothing: a broken collection, never a pass.
 test: $(STAMP)
-	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/pytest -n auto $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)." >&2; fi; \
 	exit $$status
 

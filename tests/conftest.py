@@ -10,14 +10,38 @@ The org (each persona a fixture):
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from salesmgmt import aggregate_version
 from salesmgmt.models import Role, SalesRole
 from tests.factories import UserFactory, build_process
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (make test): one worker per CPU, but with REDIS_URL no more than the Redis
+    databases left after REDIS_URL's (each worker takes one: salesmgmt/settings/test.py)."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        return None  # xdist's own count
+    from salesmgmt.settings.test import REDIS_DATABASES
+
+    base = (url.rsplit("/", 1)[-1].split("?")[0] or "0") if url.count("/") > 2 else "0"
+    free = REDIS_DATABASES - 1 - int(base) if base.isdigit() else 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, free))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_worker_redis_database():
+    """Under xdist with REDIS_URL each worker owns a Redis database (settings/test.py): start
+    it empty, as .ci/run starts REDIS_URL's own, so an earlier run's keys cannot leak in."""
+    if settings.XDIST_WORKER and settings.REDIS_URL:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,10 @@
 """Tests: fast hashing, eager Celery unless a test starts a real worker."""
 
+import os
+from urllib.parse import urlsplit
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import CACHES, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="test-only-key")
@@ -21,3 +24,38 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+
+# pytest-xdist (`make test` runs `pytest -n auto`): every xdist worker ("gw0", "gw1", ...) is a
+# process of its own with its own test database (pytest-django suffixes its name). The cache
+# and, with REDIS_URL, Redis are per worker too: a key prefix of its own, and the Redis
+# database after REDIS_URL's plus one plus the worker's number (REDIS_URL .../9: gw0 uses 10,
+# gw1 11). A whole database, not only a prefix, because `cache.clear()` flushes the database
+# and a real-worker test's Celery queue lives in it. The Celery worker such a test starts
+# inherits PYTEST_XDIST_WORKER, so it lands on the same database. tests/conftest.py caps
+# `-n auto` to the databases left below Redis's default 16.
+REDIS_DATABASES = 16
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def redis_url_for_xdist_worker(url: str, worker: str) -> str:
+    """``url`` with the database number of xdist ``worker`` ("gw3"); ``url`` outside xdist."""
+    if not worker:
+        return url
+    parts = urlsplit(url)
+    base = parts.path.strip("/") or "0"
+    if not base.isdigit():
+        raise ValueError(f"REDIS_URL {url!r}: expected a database number after the last /")
+    database = int(base) + 1 + int(worker.removeprefix("gw"))
+    if database >= REDIS_DATABASES:
+        raise ValueError(
+            f"xdist worker {worker} needs Redis database {database}, past the last one "
+            f"({REDIS_DATABASES - 1}): use fewer workers (-n) or a lower database in REDIS_URL"
+        )
+    return parts._replace(path=f"/{database}").geturl()
+
+
+if REDIS_URL:
+    REDIS_URL = redis_url_for_xdist_worker(REDIS_URL, XDIST_WORKER)
+    CELERY_BROKER_URL = REDIS_URL
+    CACHES["default"]["LOCATION"] = REDIS_URL
+CACHES["default"]["KEY_PREFIX"] = f"salesmgmt-test-{XDIST_WORKER or 'main'}"

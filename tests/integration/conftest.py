@@ -104,7 +104,8 @@ def start_celery_worker(queue: str, extra_env: dict[str, str] | None = None) -> 
         "DJANGO_SETTINGS_MODULE": "salesmgmt.settings.test",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DATABASE_URL": database_url_for_test_db(),
-        "REDIS_URL": settings.REDIS_URL,
+        # REDIS_URL and PYTEST_XDIST_WORKER come from os.environ unchanged: the test settings
+        # derive this xdist worker's Redis database from both, in the worker process as here.
         "CELERY_QUEUE": queue,
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
