@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -125,11 +126,27 @@ def _runs_in_background_thread() -> bool:
     return bool(app.conf.task_always_eager and settings.IMPORT_IN_BACKGROUND)
 
 
+# Pauses before the thread runs a job again that stopped on a database error. Eager retries
+# run at once, but on SQLite the request that queued the job may still be reading its row
+# ("database table is locked"), so the thread waits as a worker's countdown would.
+THREAD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
 def _run_in_thread(job_id: int) -> None:
     from salesmgmt import tasks
 
     try:
-        tasks.run_import.apply(args=[job_id])  # the task itself, as a worker would run it
+        for delay in (*THREAD_RETRY_DELAYS, None):
+            try:
+                # The task itself, as a worker would run it.
+                tasks.run_import.apply(args=[job_id], throw=True)
+                return
+            except Exception:
+                finished = ImportJob.objects.filter(pk=job_id, finished_at__isnull=False)
+                if delay is None or finished.exists():
+                    raise
+                connections.close_all()
+                time.sleep(delay)
     except Exception:
         # The job records its own failure; anything else is left to the stalled-job sweep.
         logger.exception("Import job %s failed in the background", job_id)

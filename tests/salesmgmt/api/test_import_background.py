@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.db import OperationalError
 
 from accounts.models import Account
-from salesmgmt.csv_import import apply
+from salesmgmt import tasks
+from salesmgmt.csv_import import apply, jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,3 +52,38 @@ def test_an_upload_answers_while_its_import_still_runs(
     assert (job["status"], job["rows_done"], job["rows_total"]) == ("succeeded", 1, 1)
     assert runners == [f"import-job-{job_id}"]
     assert Account.objects.filter(name="Background Co", owner=rep_a).exists()
+
+
+def test_a_background_import_stopped_by_a_locked_table_runs_again(
+    rep_a, api_client_for, settings, monkeypatch
+):
+    # SQLite: the request that queued the job may still be reading its row when the thread
+    # writes it ("database table is locked"); eager retries run at once, the thread waits.
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.IMPORT_IN_BACKGROUND = True
+    monkeypatch.setattr(jobs, "THREAD_RETRY_DELAYS", (0.01, 0.01))
+    real_run_locked = jobs._run_locked
+    attempts = []
+
+    def locked_once(job):
+        attempts.append(job.pk)
+        if len(attempts) == 1:
+            raise OperationalError("database table is locked: salesmgmt_importjob")
+        return real_run_locked(job)
+
+    monkeypatch.setattr(jobs, "_run_locked", locked_once)
+    monkeypatch.setattr(tasks.run_import, "max_retries", 0)  # the task gives up at once
+    client = api_client_for(rep_a)
+
+    response = client.post(
+        "/api/v1/imports/",
+        {"kind": "accounts", "content": "name\nLocked Co\n", "dry_run": False},
+        format="json",
+    )
+    job_id = response.json()["id"]
+    for thread in [t for t in threading.enumerate() if t.name == f"import-job-{job_id}"]:
+        thread.join(30)
+
+    assert len(attempts) >= 2
+    assert client.get(f"/api/v1/imports/{job_id}/").json()["status"] == "succeeded"
+    assert Account.objects.filter(name="Locked Co", owner=rep_a).exists()
