@@ -17,6 +17,13 @@ app.autodiscover_tasks()
 
 # Every periodic job, one list; each entry says why it runs when it does.
 app.conf.beat_schedule = {
+    # The one refresh path (salesmgmt.refresh): every write marks what it made stale and sends
+    # a batch; this sweep runs what a lost message or a killed worker left, so a figure is at
+    # most a minute (plus its batch) behind once a worker is up again.
+    "refresh-sweep": {
+        "task": "salesmgmt.tasks.refresh_sweep",
+        "schedule": 60,
+    },
     # Milestone definitions can change in the admin; re-derive every open deal's stage nightly
     # so a missed on-commit trigger never leaves a stale stage for more than a day.
     "refresh-open-opportunity-stages-nightly": {

@@ -434,3 +434,35 @@ class FailedTask(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.task_name} [{self.task_id}] after {self.attempts} attempt(s)"
+
+
+class StaleMark(models.Model):
+    """An aggregate to recompute: its kind and key (salesmgmt.refresh, the one refresh path).
+
+    Pending marks (not started) coalesce: one per kind and key. A batch sets ``started_at``
+    when it claims a mark and deletes it when the recompute is stored; a mark whose batch
+    never finished is claimed again by the sweep. Keys are plain numbers, not foreign keys:
+    0 where the kind is not keyed by a person or a period, and a mark outliving its person
+    or period is simply refreshed to nothing.
+    """
+
+    kind = models.CharField(max_length=40)
+    person_key = models.BigIntegerField(default=0)
+    period_key = models.BigIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["kind", "started_at"], name="stale_mark_kind_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "person_key", "period_key"],
+                condition=models.Q(started_at__isnull=True),
+                name="stale_mark_one_pending_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_key}/{self.period_key}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from . import webhooks
+from . import refresh, webhooks
 from .task_queue import RETRY_POLICY
 
 # Delivery attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS); Celery's own bound
@@ -48,3 +48,15 @@ def purge_idempotency_records() -> int:
     from .api.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task(**RETRY_POLICY)
+def refresh_aggregate(kind: str) -> int:
+    """One batch of one aggregate kind's stale marks (salesmgmt.refresh); safe to run twice."""
+    return refresh.refresh_kind(kind=kind)
+
+
+@shared_task(**RETRY_POLICY)
+def refresh_sweep() -> dict[str, int]:
+    """Every kind's due or abandoned marks: what a lost message or a killed worker left."""
+    return refresh.refresh_sweep()

@@ -1,0 +1,118 @@
+"""Writing stale marks: ``changed`` (services) and ``mark_stale`` (a refresh feeding a kind)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .registry import AggregateKind, kind_get, kind_names
+
+# (person id, period id); 0 where the kind is not keyed by it (the attainment of a period,
+# a person's compliance, the one planning snapshot: (0, 0)).
+Key = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write changed, as the service that made it knows it.
+
+    ``deals``/``activities``: ids of rows written (or about to be deleted: call ``changed``
+    before the delete, so the kinds can still read them). ``days``: every date the write moved
+    a figure from or to (a deal's old and new close dates, an activity's day). ``people`` and
+    ``periods``: inputs of those people or periods themselves (a quota, a call, a move in the
+    hierarchy). ``everything``: company-wide inputs (exchange rates, the reporting tree).
+    """
+
+    deals: frozenset[int] = frozenset()
+    activities: frozenset[int] = frozenset()
+    people: frozenset[int] = frozenset()
+    periods: frozenset[int] = frozenset()
+    days: frozenset[dt.date] = frozenset()
+    everything: bool = False
+
+    def is_empty(self) -> bool:
+        return not (
+            self.everything
+            or self.deals
+            or self.activities
+            or self.people
+            or self.periods
+            or self.days
+        )
+
+
+def _ids(values: Iterable[int | None]) -> frozenset[int]:
+    return frozenset(int(v) for v in values if v is not None)
+
+
+def changed(
+    *,
+    deals: Iterable[int | None] = (),
+    activities: Iterable[int | None] = (),
+    people: Iterable[int | None] = (),
+    periods: Iterable[int | None] = (),
+    days: Iterable[dt.date | None] = (),
+    everything: bool = False,
+    kinds: Iterable[str] | None = None,
+) -> int:
+    """Mark stale every aggregate this write affects; call inside the writer's transaction.
+
+    ``kinds`` limits the marking to those kinds (a refresh that feeds another kind, say);
+    by default every registered kind is asked. Returns the number of marks asked for.
+    """
+    change = Change(
+        deals=_ids(deals),
+        activities=_ids(activities),
+        people=_ids(people),
+        periods=_ids(periods),
+        days=frozenset(d for d in days if d is not None),
+        everything=everything,
+    )
+    if change.is_empty():
+        return 0
+    asked = 0
+    for name in kind_names() if kinds is None else kinds:
+        kind = kind_get(name)
+        asked += mark_stale(kind=name, keys=kind.keys_for(change))
+    return asked
+
+
+def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
+    """Write a pending mark per key (coalesced) and send the kind's task after commit."""
+    from ..models import StaleMark
+
+    aggregate = kind_get(kind)
+    unique = {(int(person or 0), int(period or 0)) for person, period in keys}
+    if not unique:
+        return 0
+    StaleMark.objects.bulk_create(
+        [StaleMark(kind=kind, person_key=p, period_key=q) for p, q in sorted(unique)],
+        # A pending mark for the key already exists: this change is covered by it.
+        ignore_conflicts=True,
+    )
+    # robust: with the broker down the write still succeeds; the sweep runs the marks.
+    transaction.on_commit(lambda: _send(aggregate), robust=True)
+    return len(unique)
+
+
+def _send(aggregate: AggregateKind) -> None:
+    from ..task_queue import enqueue
+    from ..tasks import refresh_aggregate
+
+    options: dict = {"queue": aggregate.queue()}
+    debounce = aggregate.debounce_seconds()
+    if debounce > 0:
+        # A whole number of seconds: enqueue() keeps one delayed message per window.
+        options["countdown"] = max(1, round(debounce))
+    enqueue(refresh_aggregate, args=[aggregate.name], **options)
+
+
+def pending_count(*, kind: str | None = None) -> int:
+    """Marks not yet refreshed (pending or in flight), of one kind or all."""
+    from ..models import StaleMark
+
+    marks = StaleMark.objects.all()
+    return (marks.filter(kind=kind) if kind else marks).count()
