@@ -23,13 +23,15 @@ class Change:
     before the delete, so the kinds can still read them). ``days``: every date the write moved
     a figure from or to (a deal's old and new close dates, an activity's day). ``people`` and
     ``periods``: inputs of those people or periods themselves (a quota, a call, a move in the
-    hierarchy). ``everything``: company-wide inputs (exchange rates, the reporting tree).
+    hierarchy). ``territories``: territories whose accounts, rules or members
+    changed. ``everything``: company-wide inputs (exchange rates, the reporting tree).
     """
 
     deals: frozenset[int] = frozenset()
     activities: frozenset[int] = frozenset()
     people: frozenset[int] = frozenset()
     periods: frozenset[int] = frozenset()
+    territories: frozenset[int] = frozenset()
     days: frozenset[dt.date] = frozenset()
     everything: bool = False
 
@@ -40,6 +42,7 @@ class Change:
             or self.activities
             or self.people
             or self.periods
+            or self.territories
             or self.days
         )
 
@@ -54,6 +57,7 @@ def changed(
     activities: Iterable[int | None] = (),
     people: Iterable[int | None] = (),
     periods: Iterable[int | None] = (),
+    territories: Iterable[int | None] = (),
     days: Iterable[dt.date | None] = (),
     everything: bool = False,
     kinds: Iterable[str] | None = None,
@@ -68,6 +72,7 @@ def changed(
         activities=_ids(activities),
         people=_ids(people),
         periods=_ids(periods),
+        territories=_ids(territories),
         days=frozenset(d for d in days if d is not None),
         everything=everything,
     )
