@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
 	@echo "make test              install and run the whole test suite (pytest -n auto; PYTEST_ARGS=-n0: serial)"
-	@echo "make lint              ruff check and ruff format --check"
+	@echo "make lint              ruff check, ruff format --check and mypy (types)"
 	@echo "make security          bandit: medium and high severity findings in the apps"
 	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
 	@echo "make format            ruff format and ruff check --fix"
@@ -54,9 +54,12 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)." >&2; fi; \
 	exit $$status
 
+# mypy checks what [tool.mypy] in pyproject.toml lists (the core, services, selectors,
+# analytics); its cache (.mypy_cache) makes a second run take seconds.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 security: $(STAMP)
 	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation -x '*/migrations/*' -ll
@@ -100,4 +103,4 @@ faults-ci: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m scripts.ops.faults --short
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -288,7 +289,7 @@ def update_account(
     actor: User,
     account: Account,
     expected_updated_at: dt.datetime | None = None,
-    **changes: object,
+    **changes: Any,  # field values of several types, checked here and by full_clean
 ) -> Account:
     """Edit an account the actor can see; only the owner's managers (and executives, admins,
     integrators) give it to someone else, an active seller they can see.
@@ -319,7 +320,7 @@ def update_contact(
     actor: User,
     contact: Contact,
     expected_updated_at: dt.datetime | None = None,
-    **changes: object,
+    **changes: Any,  # field values of several types, checked here and by full_clean
 ) -> Contact:
     """Edit a contact of an account the actor can see; it can only move to such an account.
 
@@ -411,7 +412,7 @@ def update_opportunity(
     opportunity: Opportunity,
     expected_version: int | None = None,
     at: dt.datetime | None = None,
-    **changes: object,
+    **changes: Any,  # field values of several types, checked here and by full_clean
 ) -> Opportunity:
     """Edit a deal's fields; every tracked change is logged with who and when.
 
@@ -627,7 +628,8 @@ def _review_completion(
     completion.refresh_from_db()
     if completion.verification_state != MilestoneCompletion.Verification.PENDING:
         raise ValidationError("This completion is not waiting for verification.")
-    if _latest_record(deal, completion.milestone).pk != completion.pk:
+    latest = _latest_record(deal, completion.milestone)  # at least this completion
+    if latest is None or latest.pk != completion.pk:
         raise ValidationError("This completion has been superseded.")
     at = timezone.now()
     completion.verification_state = state

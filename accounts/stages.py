@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import MilestoneCompletion
 
 
 @dataclass(frozen=True)
@@ -27,9 +31,11 @@ def derive_stage_id(stages: Sequence[StageSpec], completed: Iterable[int]) -> in
     return stages[-1].stage_id if stages else None
 
 
-def current_completions(records: Iterable) -> dict[int, object]:
+def current_completions(
+    records: Iterable[MilestoneCompletion],
+) -> dict[int, MilestoneCompletion]:
     """The latest completion record per milestone, from records in chronological order."""
-    latest: dict[int, object] = {}
+    latest: dict[int, MilestoneCompletion] = {}
     for record in records:
         latest[record.milestone_id] = record
     return latest

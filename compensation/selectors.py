@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Count,
@@ -42,9 +43,22 @@ from .models import (
 ZERO_MONEY = Value(Decimal("0.00"), output_field=DecimalField(max_digits=16, decimal_places=2))
 
 
+class StatementCounts(TypedDict):
+    """What ``statement_list`` annotates on each statement."""
+
+    adjustments_amount: Decimal
+    open_dispute_count: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    CountedStatement = WithAnnotations[Statement, StatementCounts]
+
+
 def statement_list(
     *, viewer: User, period: Period | None = None, rep_id: int | None = None
-) -> QuerySet[Statement]:
+) -> QuerySet[CountedStatement]:
     """Statements ``viewer`` may see, newest first, with adjustments and open disputes counted."""
     qs = (
         Statement.objects.visible_to(viewer)

@@ -134,7 +134,7 @@ def deal_cancellation_record(
     _ensure_manages(actor, opportunity.owner, "record a cancellation of their deals")
     if opportunity.status != Opportunity.Status.WON:
         raise ValidationError("Only a won deal can be cancelled.")
-    if cancelled_on < opportunity.closed_on:
+    if opportunity.closed_on is not None and cancelled_on < opportunity.closed_on:
         raise ValidationError({"cancelled_on": "A deal is cancelled after it closed."})
     if DealCancellation.objects.filter(opportunity=opportunity).exists():
         raise ConflictError(f"{opportunity} is already recorded as cancelled.")

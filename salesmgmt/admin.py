@@ -40,7 +40,7 @@ class UserAdmin(DjangoUserAdmin):
     raw_id_fields = ("manager",)
     readonly_fields = ("ancestor_path", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             "Sales organisation",
             {

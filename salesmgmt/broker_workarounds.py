@@ -55,6 +55,7 @@ def guard_closed_connection() -> None:
             )
             return None
 
-    _connparams._salesmgmt_guarded = True
-    channel._connparams = _connparams
-    kombu_redis.QoS.restore_unacked = restore_unacked
+    # A monkeypatch, which the type checker rightly refuses on typed classes.
+    _connparams._salesmgmt_guarded = True  # type: ignore[attr-defined]
+    channel._connparams = _connparams  # type: ignore[method-assign]
+    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]

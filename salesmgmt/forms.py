@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from . import security
 from .models import ApiToken, ImportKind
@@ -30,7 +30,14 @@ class MoneyField(forms.DecimalField):
         super().__init__(**money_field_options(signed=signed, **kwargs))
 
 
-class ThrottledLoginFormMixin:
+if TYPE_CHECKING:
+    # The mixin's self and super() are a log-in form's, which it always comes before.
+    _LoginFormBase = AuthenticationForm
+else:
+    _LoginFormBase = object
+
+
+class ThrottledLoginFormMixin(_LoginFormBase):
     """Refuses a username+IP locked out by salesmgmt.security; counts failures, clears on success.
 
     The lockout is checked before the password, so a right password during a lockout fails too.
@@ -40,6 +47,8 @@ class ThrottledLoginFormMixin:
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
+        if self.request is None:
+            raise ImproperlyConfigured("The log-in throttle needs the request (its client IP).")
         ip = security.client_ip(self.request)
         if username and security.login_is_locked(username=username, ip=ip):
             raise self._locked_error()

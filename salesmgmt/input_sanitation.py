@@ -74,10 +74,11 @@ def find_text_problem(data: object) -> tuple[str, str] | None:
     return None
 
 
-def find_pair_problem(pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """The first (name, reason) of a bad name or value among query or form pairs."""
+def find_pair_problem(pairs: Iterable[tuple[str, object]]) -> tuple[str, str] | None:
+    """The first (name, reason) of a bad name or value among query or form pairs (a name
+    without a value reads as ``[]``, which has no text to refuse)."""
     for name, value in pairs:
-        reason = text_problem(name) or text_problem(value)
+        reason = text_problem(name) or (text_problem(value) if isinstance(value, str) else None)
         if reason:
             return name if not text_problem(name) else "non_field_errors", reason
     return None

@@ -66,7 +66,10 @@ class InputSanitationMiddleware:
         problem = find_pair_problem(request.GET.items())
         if problem is None and _is_page_form_post(request):
             problem = find_pair_problem(
-                [*request.POST.items(), *((k, f.name or "") for k, f in request.FILES.items())]
+                [
+                    *request.POST.items(),
+                    *((k, f.name or "") for k, files in request.FILES.lists() for f in files),
+                ]
             )
         if problem is not None:
             return _bad_text_response(request, *problem)

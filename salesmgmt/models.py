@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -68,7 +69,9 @@ class User(AbstractUser):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
+    # Not a column: the authentication backend's path, set by django.contrib.auth.authenticate().
+    backend: str
 
     # What __str__ reads: API lists load only these (and the summary's) columns of a person.
     STR_FIELDS = ("first_name", "last_name", "username")
@@ -103,7 +106,7 @@ class User(AbstractUser):
             return
         if self.manager_id == self.pk:
             raise ValidationError({"manager": "A person cannot report to themselves."})
-        if self.manager.ancestor_path.startswith(self.subtree_path):
+        if self.manager is not None and self.manager.ancestor_path.startswith(self.subtree_path):
             raise ValidationError(
                 {"manager": f"{self.manager} reports to {self}; that would make a cycle."}
             )

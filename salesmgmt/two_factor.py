@@ -86,7 +86,10 @@ def pending_login(request: HttpRequest) -> PendingLogin | None:
     if int(time.time()) - int(data.get("started_at", 0)) > settings.TWO_FACTOR_PENDING_SECONDS:
         request.session.pop(PENDING_SESSION_KEY, None)
         return None
-    user = User.objects.filter(pk=data.get("user_id"), is_active=True).first()
+    user_id = data.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return None
     return PendingLogin(user=user, backend=data["backend"], next_url=data.get("next") or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,14 +12,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services, two_factor
 from .csv_import import create_import_job, live_rows_done, rerun_for_real
-from .decorators import people_only
+from .decorators import AuthenticatedHttpRequest, people_only
 from .errors import ApplicationError
 from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm, TwoFactorCodeForm
 from .models import Role, User
@@ -26,7 +27,7 @@ from .page_actions import add_service_errors
 
 
 @people_only
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Managers land on their team, executives and admins on the rollup, reps on their work."""
     user = request.user
     if user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN):
@@ -46,7 +47,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 # --- Log-in ---------------------------------------------------------------------------------
 
 
-def _lockout_status(response: HttpResponse) -> HttpResponse:
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+def _lockout_status(response: _Response) -> _Response:
     """A log-in refused for a lockout answers 429, so clients and monitors can tell it apart."""
     form = (getattr(response, "context_data", None) or {}).get("form")
     if form is not None and form.has_error(NON_FIELD_ERRORS, code="locked"):
@@ -54,7 +58,14 @@ def _lockout_status(response: HttpResponse) -> HttpResponse:
     return response
 
 
-class TwoStepLoginMixin:
+if TYPE_CHECKING:
+    # The mixin's super() and self are Django's log-in view's, which it always comes before.
+    _LoginViewBase = auth_views.LoginView
+else:
+    _LoginViewBase = object
+
+
+class TwoStepLoginMixin(_LoginViewBase):
     """The password step: a person who needs a second factor is left pending, not logged in."""
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
@@ -72,7 +83,7 @@ class LoginView(TwoStepLoginMixin, auth_views.LoginView):
 
     authentication_form = ThrottledAuthenticationForm
 
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         return _lockout_status(super().form_invalid(form))
 
 
@@ -80,7 +91,7 @@ class AdminLoginView(TwoStepLoginMixin, auth_views.LoginView):
     pass
 
 
-def admin_login(request: HttpRequest) -> HttpResponse:
+def admin_login(request: HttpRequest) -> HttpResponseBase:
     """The admin's own log-in page, through the same password and two-factor steps.
 
     Mirrors ``AdminSite.login`` (Django 5.2) with our view in place of Django's, whose
@@ -221,7 +232,7 @@ def _enrol(
 
 
 @people_only
-def two_factor_settings(request: HttpRequest) -> HttpResponse:
+def two_factor_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Turn two-factor sign-in on or off, and make new recovery codes (each after a code)."""
     user = request.user
     form = TwoFactorCodeForm(request.POST or None)
@@ -248,7 +259,7 @@ def two_factor_settings(request: HttpRequest) -> HttpResponse:
 
 
 @people_only
-def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+def two_factor_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator app from the settings page."""
     if two_factor.confirmed_device(request.user) is not None:
         return redirect("two_factor_settings")
@@ -266,7 +277,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @people_only
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List your tokens and create one; a new key is shown once, on this response only."""
     new_key = None
     form = ApiTokenForm(request.POST or None)
@@ -286,7 +297,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @people_only
 @require_POST
-def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = selectors.api_token_get(user=request.user, pk=pk)
     services.revoke_api_token(token=token)
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
@@ -297,7 +308,7 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @people_only
-def imports(request: HttpRequest) -> HttpResponse:
+def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Upload a CSV (dry run by default) and list your recent imports."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -320,7 +331,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 
 @people_only
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Progress (rows done of total) while it runs, then the result and every bad row."""
     job = selectors.import_job_get(viewer=request.user, pk=pk)
     if request.method == "POST":

@@ -160,7 +160,7 @@ def validate_url(url: str) -> None:
         raise ValidationError({"url": URL_REFUSED_MESSAGE}) from None
 
 
-def _connect(destination: Destination, timeout: float) -> socket.socket:
+def _connect(destination: Destination, timeout: float | None) -> socket.socket:
     """A socket to the first checked address that answers (in resolver order)."""
     error: OSError | None = None
     for address in destination.addresses:
@@ -186,17 +186,18 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, with TLS verified against the host name (SNI and certificate)."""
 
     def __init__(self, destination: Destination, timeout: float) -> None:
+        self.tls_context = ssl.create_default_context()
         super().__init__(
             destination.host,
             destination.port,
             timeout=timeout,
-            context=ssl.create_default_context(),
+            context=self.tls_context,
         )
         self.destination = destination
 
     def connect(self) -> None:
         sock = _connect(self.destination, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, bool]:

@@ -172,7 +172,7 @@ def _subject_payload(label: str, subject: Model) -> dict:
 def _may_see(viewer: User, model: type[Model], pk: int) -> bool:
     if viewer.sees_everyone:
         return True
-    visible_to = getattr(model.objects, "visible_to", None)
+    visible_to = getattr(model._default_manager, "visible_to", None)  # the models' one: objects
     return visible_to is not None and visible_to(viewer).filter(pk=pk).exists()
 
 
@@ -195,8 +195,9 @@ def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
     if subject is None:
         return []
     now = timezone.now()
+    event_id = str(uuid.uuid4())
     body = {
-        "id": str(uuid.uuid4()),
+        "id": event_id,
         "event": event,
         "created_at": now.isoformat(),
         "data": {**_subject_payload(label, subject), **data},
@@ -206,7 +207,7 @@ def _fan_out(event: str, label: str, pk: int, data: dict) -> list[int]:
             WebhookDelivery(
                 subscription=subscription,
                 event=event,
-                event_id=body["id"],
+                event_id=event_id,
                 payload=body,
                 next_attempt_at=now,
             )

@@ -198,8 +198,8 @@ def propose_rebalance(
         under = [t for t in territory_ids if totals[t] < low - tolerance]
         if not over and not under:
             break
-        donor = max(over, key=lambda t: totals[t]) if over else max(totals, key=totals.get)
-        receiver = min(under, key=lambda t: totals[t]) if under else min(totals, key=totals.get)
+        donor = max(over or totals, key=lambda t: totals[t])
+        receiver = min(under or totals, key=lambda t: totals[t])
         best = (
             _best_move(donor, receiver, totals, members, low, high) if donor != receiver else None
         )
@@ -216,8 +216,8 @@ def propose_rebalance(
                 if totals[d] > totals[r] and (d in outside or r in outside)
             ]
             found = [_best_move(d, r, totals, members, low, high) for d, r in pairs]
-            found = [c for c in found if c is not None and c.gain > tolerance]
-            best = max(found, key=lambda c: (c.gain, c.evenness, -c.account_id), default=None)
+            helpful = [c for c in found if c is not None and c.gain > tolerance]
+            best = max(helpful, key=lambda c: (c.gain, c.evenness, -c.account_id), default=None)
         if best is None:
             break
         members[best.donor] = [m for m in members[best.donor] if m[0] != best.account_id]

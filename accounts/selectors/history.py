@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,7 +24,8 @@ def opportunity_history(*, opportunity: Opportunity) -> QuerySet[OpportunityChan
     return opportunity.changes.select_related("changed_by").order_by("-changed_at", "-id")
 
 
-_PARSERS = {
+# Keyed by the field's name as stored (a str; the Field choices are str too).
+_PARSERS: dict[str, Callable[[str], object]] = {
     OpportunityChange.Field.AMOUNT: lambda v: Decimal(v) if v else None,
     OpportunityChange.Field.EXPECTED_CLOSE_ON: lambda v: dt.date.fromisoformat(v) if v else None,
     OpportunityChange.Field.CLOSED_ON: lambda v: dt.date.fromisoformat(v) if v else None,

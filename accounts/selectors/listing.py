@@ -29,7 +29,9 @@ class AnyOf(Func):
     def __init__(self, column: str, queryset: QuerySet) -> None:
         super().__init__(F(column), Subquery(queryset))
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(
+        self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context
+    ):
         column, subquery = self.get_source_expressions()
         column_sql, column_params = compiler.compile(column)
         subquery_sql, subquery_params = compiler.compile(subquery)
@@ -52,7 +54,9 @@ class AnyOfIds(Func):
         super().__init__(F(column))
         self.ids = ids
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(
+        self, compiler, connection, function=None, template=None, arg_joiner=None, **extra_context
+    ):
         (column,) = self.get_source_expressions()
         column_sql, column_params = compiler.compile(column)
         if not self.ids:

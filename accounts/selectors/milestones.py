@@ -98,7 +98,8 @@ def milestone_checklist(*, opportunity: Opportunity) -> list[StageChecklist]:
 def next_milestones(*, opportunities: list[Opportunity]) -> dict[int, Milestone | None]:
     """Per open deal, the first not-yet-complete milestone of its current stage (2 queries)."""
     stage_ids = {o.stage_id for o in opportunities if o.stage_id}
-    milestones_by_stage: dict[int, list[Milestone]] = defaultdict(list)
+    # Keyed as deals look it up: a deal without a stage finds no milestones.
+    milestones_by_stage: dict[int | None, list[Milestone]] = defaultdict(list)
     for milestone in Milestone.objects.filter(stage_id__in=stage_ids).order_by("order", "id"):
         milestones_by_stage[milestone.stage_id].append(milestone)
     done = completed_milestone_ids(opportunity_ids=[o.pk for o in opportunities])

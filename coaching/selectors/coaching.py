@@ -335,7 +335,7 @@ def request_criteria(*, requests: list[ResourceRequest]) -> dict[int, RequestCri
     for request in requests:
         deal = request.opportunity
         amount = rates.convert(deal.amount, deal.currency, deal.expected_close_on)
-        stage_order = deal.stage.order if deal.stage_id else 0
+        stage_order = deal.stage.order if deal.stage is not None else 0
         score = qualification.get(deal.pk, 0)
         policy = policies.get(request.kind)
         checks = []

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 import pandas as pd
 from django.db import transaction
@@ -33,9 +35,12 @@ SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
 ZERO = Decimal(0)
 
 
-def _by_scope(rows, key: str = "person_id") -> dict[int, object]:
+_ScopedRow = TypeVar("_ScopedRow", ForecastRollup, KpiSnapshot)
+
+
+def _by_scope(rows: Iterable[_ScopedRow], key: str = "person_id") -> dict[int, _ScopedRow]:
     """The subtree row of each person, else their own-scope row."""
-    picked: dict[int, object] = {}
+    picked: dict[int, _ScopedRow] = {}
     for row in rows:
         person_id = getattr(row, key)
         if row.scope == Scope.SUBTREE or person_id not in picked:
@@ -303,6 +308,8 @@ def ramp_frame(*, viewer: User, today: dt.date | None = None) -> pd.DataFrame:
     )  # fmt: skip
     latest: dict[int, dict] = {}
     for pid, first, last, username, hired, cohort, first_win, full_quota in rows:
+        if hired is None:
+            continue  # not in the query's result (hire_date__isnull=False); narrows the type
         latest[pid] = {
             "person_id": pid,
             "name": f"{first} {last}".strip() or username,

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityTeamMember
-from salesmgmt.errors import PermissionDeniedError
+from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import User
 from salesmgmt.visibility import can_see_user, manages
 
@@ -142,7 +142,10 @@ def score_record(
 @transaction.atomic
 def score_validate(*, actor: User, score: OpportunityScore) -> OpportunityScore:
     """Only the deal owner's manager validates, never their own note, and only a note."""
-    score = locks.lock_score(opportunity_id=score.opportunity_id, criterion_id=score.criterion_id)
+    locked = locks.lock_score(opportunity_id=score.opportunity_id, criterion_id=score.criterion_id)
+    if locked is None:
+        raise ConflictError("This score was deleted meanwhile.")
+    score = locked
     if not manages(actor, score.opportunity.owner):
         raise PermissionDeniedError("Only the owner's manager validates evidence.")
     if score.noted_by_id == actor.pk:

@@ -142,8 +142,8 @@ class ForecastView:
     period: Period
     own: ForecastRollup | None
     team: ForecastRollup | None
+    self_row: NodeRow
     rows: list[NodeRow] = field(default_factory=list)
-    self_row: NodeRow | None = None
 
 
 def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: bool) -> ForecastView:
@@ -191,9 +191,9 @@ def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: boo
         period=period,
         own=rollups.get((person.pk, Scope.OWN)),
         team=rollups.get((person.pk, Scope.SUBTREE)),
+        self_row=row(person),
         rows=[row(p) for p in people],
     )
-    view.self_row = row(person)
     return view
 
 

@@ -52,7 +52,9 @@ def shift_months(day: dt.date, months: int) -> dt.date:
 
 def previous_windows(period: Period, count: int = HISTORY_PERIODS) -> list[tuple[dt.date, dt.date]]:
     """The ``count`` periods of the same length before ``period`` (calendar arithmetic)."""
-    months = {Period.Kind.MONTH: 1, Period.Kind.QUARTER: 3, Period.Kind.YEAR: 12}[period.kind]
+    months = {Period.Kind.MONTH: 1, Period.Kind.QUARTER: 3, Period.Kind.YEAR: 12}[
+        Period.Kind(period.kind)
+    ]
     windows = []
     for k in range(1, count + 1):
         start = shift_months(period.start_on, -months * k)

@@ -44,10 +44,12 @@ def _summary_columns(model: type[Model], expanded) -> set[str] | None:
 @cache
 def related_columns(serializer_class: type[serializers.ModelSerializer]) -> tuple[str, ...] | None:
     """``only()`` arguments for a list of ``serializer_class``, or ``None`` to load everything."""
-    model = serializer_class.Meta.model
+    model: type[Model] = serializer_class.Meta.model
     own = [field.name for field in model._meta.concrete_fields]
     related: list[str] = []
     for name, field in serializer_class().fields.items():
+        if not isinstance(field.source, str):
+            return None  # bound fields have a str source (the stubs also allow other forms)
         if not isinstance(field, VisibleRelatedField):
             if field.source == "*" or "." in field.source:
                 return None  # computed, or read through a relation: it may need any column
@@ -58,9 +60,12 @@ def related_columns(serializer_class: type[serializers.ModelSerializer]) -> tupl
             relation = model._meta.get_field(name)
         except FieldDoesNotExist:
             return None
+        target = relation.related_model  # a model class once the apps are loaded
         if not (relation.many_to_one or relation.one_to_one) or not relation.concrete:
             return None
-        columns = _summary_columns(relation.related_model, field.expanded)
+        if not isinstance(target, type):
+            return None
+        columns = _summary_columns(target, field.expanded)
         if columns is None:
             return None
         related += [f"{name}__{column}" for column in sorted(columns)]

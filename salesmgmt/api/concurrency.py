@@ -12,6 +12,8 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
+from salesmgmt.models import BaseModel, User
+
 
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
@@ -26,6 +28,8 @@ def etag_value(instance: Model) -> str:
     version = getattr(instance, "version", None)
     if version is not None:
         return str(version)
+    if not isinstance(instance, BaseModel | User):
+        raise TypeError(f"{type(instance).__name__} has neither a version nor updated_at")
     return str(int(instance.updated_at.timestamp() * 1_000_000))
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import ForeignKey, QuerySet
 from rest_framework import serializers
 
@@ -50,6 +51,10 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         self.expanded = expanded
         super().__init__(**kwargs)
 
+    # Set by DRF's Field.__new__ (the arguments the field was built with); not in the stubs.
+    _args: tuple
+    _kwargs: dict[str, Any]
+
     def __deepcopy__(self, memo):
         # DRF copies every declared field per serializer instance, through the arguments it
         # was built with; a deep copy of ``queryset`` copies its whole query (a list request
@@ -65,6 +70,8 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if self.visible is None or user is None or not user.is_authenticated:
+            if self.queryset is None:
+                raise ImproperlyConfigured(f"{type(self).__name__} needs queryset= (the model's)")
             return self.queryset.none()
         return self.visible(user)
 
@@ -81,14 +88,20 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     def _current_value(self, pk: int) -> object | None:
         """The related record the edited instance holds now, when ``pk`` names it."""
         instance = getattr(self.parent, "instance", None)
-        if instance is None or isinstance(instance, list | QuerySet) or "." in self.source:
+        source = self.source  # a str once bound (the stubs also allow the unbound forms)
+        if (
+            instance is None
+            or isinstance(instance, list | QuerySet)
+            or not isinstance(source, str)
+            or "." in source
+        ):
             return None
         try:
-            field = instance._meta.get_field(self.source)
+            field = instance._meta.get_field(source)
         except FieldDoesNotExist:
             return None
         if isinstance(field, ForeignKey) and getattr(instance, field.attname) == pk:
-            return getattr(instance, self.source)
+            return getattr(instance, source)
         return None
 
     def use_pk_only_optimization(self) -> bool:

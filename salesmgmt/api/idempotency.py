@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tempfile
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from salesmgmt.models import IdempotencyRecord
 
@@ -127,7 +129,14 @@ def purge_expired() -> int:
     return deleted
 
 
-class IdempotencyMixin:
+if TYPE_CHECKING:
+    # The mixin's super() is the DRF view it always comes before.
+    _APIViewBase = APIView
+else:
+    _APIViewBase = object
+
+
+class IdempotencyMixin(_APIViewBase):
     """For DRF views: honour ``Idempotency-Key`` on POST (create and POST actions)."""
 
     idempotent_methods = ("POST",)

@@ -53,12 +53,14 @@ def narrow_slice(queryset: QuerySet, bounds: slice, *, sort_visible: bool = Fals
         return list(queryset[bounds])  # not a plain ordered list of rows: slice it as it is
     ids = queryset.values("pk")
     if sort_visible and all(isinstance(field, str) for field in query.order_by):
-        ids = ids.order_by(*(_sort_key(field) for field in query.order_by))
+        # The filter drops nothing (all are str); it narrows the type for _sort_key.
+        ids = ids.order_by(*(_sort_key(f) for f in query.order_by if isinstance(f, str)))
     page = queryset.model._default_manager.filter(pk__in=Subquery(ids[bounds]))
     page = page.order_by(*query.order_by)
     page.query.select_related = query.select_related
     page.query.deferred_loading = query.deferred_loading
-    return list(page.prefetch_related(*queryset._prefetch_related_lookups))
+    # A private QuerySet attribute the stubs leave out: the lookups prefetch_related() was given.
+    return list(page.prefetch_related(*queryset._prefetch_related_lookups))  # type: ignore[attr-defined]
 
 
 class _NarrowSlices:
@@ -81,6 +83,7 @@ class _NarrowSlices:
 class NarrowPaginator(Paginator):
     """Django's paginator whose pages are read with ``narrow_slice``."""
 
+    object_list: QuerySet  # always a queryset here (the base class accepts any sequence)
     sort_visible = False
 
     def page(self, number):
@@ -88,7 +91,8 @@ class NarrowPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         rows = narrow_slice(self.object_list, slice(bottom, top), sort_visible=self.sort_visible)
-        return self._get_page(rows, number, self)
+        # Django's Paginator._get_page (builds the Page), private, so not in the stubs.
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 def sorts_visible_rows(request, view) -> bool:
@@ -124,7 +128,8 @@ class UpdatedCursorPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         narrow = _NarrowSlices(queryset, sort_visible=sorts_visible_rows(request, view))
-        return super().paginate_queryset(narrow, request, view)
+        # Duck-typed: cursor pagination only orders, filters and slices what it is given.
+        return super().paginate_queryset(narrow, request, view)  # type: ignore[arg-type]
 
 
 def keyset_ordering(queryset: QuerySet) -> tuple[str, ...] | None:
@@ -162,7 +167,8 @@ class ListCursorPagination(CursorPagination):
         # The selector's order, or what ?ordering= applied (the filters ran first).
         self.list_ordering = keyset_ordering(queryset)
         narrow = _NarrowSlices(queryset, sort_visible=sorts_visible_rows(request, view))
-        return super().paginate_queryset(narrow, request, view)
+        # Duck-typed: cursor pagination only orders, filters and slices what it is given.
+        return super().paginate_queryset(narrow, request, view)  # type: ignore[arg-type]
 
 
 class SyncPagination(BasePagination):

@@ -35,7 +35,8 @@ class JSONParser(parsers.JSONParser):
     """JSON, read whole (up to API_MAX_JSON_BYTES), its depth checked before decoding."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+        # In DRF since 3.17 (the charset check); the DRF stubs (3.16, 3.18) do not declare it.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         limit = settings.API_MAX_JSON_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
@@ -73,7 +74,7 @@ class MultiPartParser(parsers.MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         result = super().parse(stream, media_type, parser_context)
-        names = [(key, upload.name or "") for key, upload in result.files.items()]
+        names = [(key, f.name or "") for key, files in result.files.lists() for f in files]
         problem = find_pair_problem([*result.data.items(), *names])
         if problem:
             _refuse(problem)

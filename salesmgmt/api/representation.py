@@ -23,11 +23,11 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework import fields as drf_fields
-from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
-from rest_framework.settings import ISO_8601, api_settings
+from rest_framework.settings import api_settings
 
 # Serializer fields whose to_representation returns the value of a model column of these
 # kinds unchanged (the database gives them str, int or bool). Exact serializer types only: a
@@ -49,7 +49,9 @@ def _column(serializer: serializers.Serializer, field: drf_fields.Field) -> mode
     """The plain column ``field`` shows, if it shows one."""
     meta = getattr(serializer, "Meta", None)
     model = getattr(meta, "model", None)
-    if model is None or "." in field.source or field.source == "*":
+    # A bound field's source is a str (the stubs also allow the unbound forms).
+    source = field.source
+    if model is None or not isinstance(source, str) or "." in source or source == "*":
         return None
     try:
         column = model._meta.get_field(field.source)

@@ -148,7 +148,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField(
         help_text="Rows processed so far (live while the job runs)."
     )
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    # DRF's metaclass takes declared fields off the class: this does not hide Serializer.errors.
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
     summary = ImportSummarySerializer(read_only=True)
 
     def get_rows_done(self, job: ImportJob) -> int:

@@ -15,7 +15,10 @@ from salesmgmt.models import ApiToken
 
 class _RateFromSettings(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if self.scope is None:
+            return None
+        # The DRF stubs type the rates as numbers; they are "N/period" strings, as get_rate says.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
 
 class TokenRateThrottle(_RateFromSettings):

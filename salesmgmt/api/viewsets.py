@@ -19,16 +19,23 @@ URLs (a bigger number is a 404, not a database overflow). Example: ``accounts/ap
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import islice
+from typing import TYPE_CHECKING, cast
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model
 from django.http import StreamingHttpResponse
 from django.urls import NoReverseMatch, reverse
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from salesmgmt.errors import ConflictError
+
+if TYPE_CHECKING:
+    from salesmgmt.models import User
 
 from .columns import related_only
 from .concurrency import (
@@ -46,7 +53,16 @@ from .representation import represent_rows
 CSV_CHUNK = 500
 
 
+class AuthenticatedRequest(Request):
+    """For the type checker: a request past authentication, whose ``user`` is a person (every
+    visible viewset requires one; ``get_queryset`` answers nothing without). Never
+    instantiated."""
+
+    user: User
+
+
 class VisibleGenericViewSet(IdempotencyMixin, viewsets.GenericViewSet):
+    request: AuthenticatedRequest
     lookup_value_regex = r"[0-9]{1,18}"
     csv_export = True
 
@@ -56,6 +72,10 @@ class VisibleGenericViewSet(IdempotencyMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         user = getattr(self.request, "user", None)
         if getattr(self, "swagger_fake_view", False) or user is None or not user.is_authenticated:
+            if self.queryset is None:
+                raise ImproperlyConfigured(
+                    f"{type(self).__name__}: set queryset = Model.objects.none()"
+                )
             return self.queryset.none()  # schema generation (and never data for nobody)
         return self.visible_queryset()
 
@@ -123,7 +143,14 @@ class VisibleGenericViewSet(IdempotencyMixin, viewsets.GenericViewSet):
         check_if_match(self.request, instance)
 
 
-class ListMixin:
+if TYPE_CHECKING:
+    # The mixins below always come before VisibleGenericViewSet in a viewset's bases.
+    _ViewSetBase = VisibleGenericViewSet
+else:
+    _ViewSetBase = object
+
+
+class ListMixin(_ViewSetBase):
     def list(self, request, *args, **kwargs):
         queryset = related_only(
             self.filter_queryset(self.get_queryset()), self.get_serializer_class()
@@ -131,8 +158,14 @@ class ListMixin:
         if self.wants_csv():
             return self.csv_response(queryset)
         page = self.paginate_queryset(queryset)
-        serializer = self.get_serializer(page, many=True)
-        return self.get_paginated_response(represent_rows(serializer.child, page))
+        if page is None:
+            raise ImproperlyConfigured(f"{type(self).__name__}: lists are paginated")
+        return self.get_paginated_response(represent_rows(self.row_serializer(page), page))
+
+    def row_serializer(self, rows: Sequence) -> serializers.Serializer:
+        """The serializer of one of ``rows``: the child of the list ``many=True`` builds."""
+        many = cast(serializers.ListSerializer, self.get_serializer(rows, many=True))
+        return cast(serializers.Serializer, many.child)
 
     def csv_response(self, queryset) -> StreamingHttpResponse:
         """Every filtered row, unpaginated, serialized a chunk at a time as it streams."""
@@ -140,19 +173,19 @@ class ListMixin:
         def rows():
             iterator = queryset.iterator(chunk_size=CSV_CHUNK)
             while chunk := list(islice(iterator, CSV_CHUNK)):
-                yield from represent_rows(self.get_serializer(chunk, many=True).child, chunk)
+                yield from represent_rows(self.row_serializer(chunk), chunk)
 
         response = StreamingHttpResponse(iter_csv(rows()), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.basename}.csv"'
         return response
 
 
-class RetrieveMixin:
+class RetrieveMixin(_ViewSetBase):
     def retrieve(self, request, *args, **kwargs):
         return self.record_response(self.get_object())
 
 
-class CreateMixin:
+class CreateMixin(_ViewSetBase):
     def perform_create(self, data: dict) -> Model:
         raise NotImplementedError
 
@@ -171,7 +204,7 @@ class CreateMixin:
         return self.record_response(instance, status.HTTP_201_CREATED, **headers)
 
 
-class UpdateMixin:
+class UpdateMixin(_ViewSetBase):
     def perform_update(self, instance: Model, data: dict, expected_version: int | None) -> Model:
         raise NotImplementedError
 

@@ -155,7 +155,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"  # None where finders serve (local, test)
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # plotly.js ships inside the plotly package: served as static/vendor/plotly.min.js, so

@@ -50,6 +50,8 @@ class PlanningSnapshot(BaseModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Not a column: set by the planning selectors that read the current generation with it.
+    is_current: bool
 
     class Meta:
         ordering = ["-generation", "-created_at", "-id"]

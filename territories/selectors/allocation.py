@@ -114,9 +114,9 @@ def allocation_preview(*, period: Period, amount: Decimal, method: str) -> Alloc
     for owner_lines in by_owner.values():
         owner = owner_lines[0].territory.owner
         quota = existing.get(owner.pk)
-        keeps = quota is not None and quota.basis == Quota.Basis.COMPONENTS
-        share = quota.assignment_share if keeps else Decimal(1)
-        adjustment = quota.manager_adjustment if keeps else ZERO
+        kept = quota if quota is not None and quota.basis == Quota.Basis.COMPONENTS else None
+        share = kept.assignment_share if kept is not None else Decimal(1)
+        adjustment = kept.manager_adjustment if kept is not None else ZERO
         territory_quota = sum((line.territory_quota for line in owner_lines), ZERO)
         factor = ramp_factor(
             hire_date=owner.hire_date,

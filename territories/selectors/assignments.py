@@ -100,8 +100,8 @@ def assignment_preview(
                 rules = _conflicting_rules(match.winners, None if everyone else territories)
                 plan.held.append(HeldAccount(row["id"], row["name"], f"rules disagree ({rules})"))
             continue
-        target = match.territory_id
-        if target is None or target == from_id or target not in territories:
+        target, rule = match.territory_id, match.rule  # both set unless a gap or a conflict
+        if target is None or rule is None or target == from_id or target not in territories:
             continue
         if from_id is None:
             if seen_owners is not None and row["owner_id"] not in seen_owners:
@@ -126,8 +126,8 @@ def assignment_preview(
                 to_territory_id=target,
                 to_owner_id=destination.owner_id,
                 potential=row["annual_revenue"] or Decimal(0),
-                rule_id=match.rule.rule_id,
-                rule_name=match.rule.name,
+                rule_id=rule.rule_id,
+                rule_name=rule.name,
                 from_territory_name=every_name.get(from_id, "") if from_id else "",
                 to_territory_name=destination.name,
                 to_owner_name=str(destination.owner),

@@ -107,7 +107,7 @@ def bookings_by_person(*, start_on: dt.date, end_on: dt.date) -> dict[int, Decim
 
 def org_figures(*, period: Period) -> OrgFigures:
     """Quotas and bookings of the whole organisation for ``period`` (4 queries)."""
-    parent_of = dict(User.objects.values_list("pk", "manager_id"))
+    parent_of: dict[int, int | None] = dict(User.objects.values_list("pk", "manager_id"))
     rows = {
         row["user_id"]: row
         for row in Quota.objects.for_period(period.pk).values(
@@ -172,7 +172,7 @@ def _stored(period: Period, user_ids: list[int]) -> dict[int | None, Attainment]
     rows = AttainmentFigure.objects.filter(
         Q(user_id__in=user_ids) | Q(user__isnull=True), period_id=period.pk
     ).values_list("user_id", "bookings", "quota", "ramped_quota", "is_explicit")
-    found = {
+    found: dict[int | None, Attainment] = {
         user_id: Attainment(user_id, bookings, quota, ramped_quota, is_explicit)
         for user_id, bookings, quota, ramped_quota, is_explicit in rows
     }

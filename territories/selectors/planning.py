@@ -164,7 +164,7 @@ def stored_balance(
     figures = BalanceFigure.objects.filter(snapshot=snapshot).select_related("territory__owner")
     if not viewer.sees_everyone:
         figures = figures.filter(territory__in=Territory.objects.visible_to(viewer).values("pk"))
-    figures = list(figures.order_by("territory__name", "territory_id"))
+    rows = list(figures.order_by("territory__name", "territory_id"))
     frame = pd.DataFrame(
         [
             {
@@ -177,7 +177,7 @@ def stored_balance(
                 "bookings": f.bookings_amount,
                 "activity_count": f.activity_count,
             }
-            for f in figures
+            for f in rows
         ],
         columns=[c for c in analytics.BALANCE_COLUMNS if c not in INDEX_COLUMNS],
     )
@@ -185,7 +185,7 @@ def stored_balance(
     cv = analytics.coefficient_of_variation(table["potential"]) if len(table) else 0.0
     start, end = last_four_quarters(snapshot.effective_on)
     return BalanceReport(
-        table, cv, band, snapshot.effective_on, start, end, [f.territory for f in figures]
+        table, cv, band, snapshot.effective_on, start, end, [f.territory for f in rows]
     )
 
 

@@ -29,7 +29,8 @@ from ..permissions import can_plan_assignments
 from .planning import planning_mark_changed
 from .territories import ensure_seller
 
-SOURCE_BY_KIND = {
+# Keyed by the run kind as stored on a plan (a str; the Kind choices are str too).
+SOURCE_BY_KIND: dict[str, str] = {
     AssignmentRun.Kind.RULES: AccountTerritoryAssignment.Source.RULE,
     AssignmentRun.Kind.REBALANCE: AccountTerritoryAssignment.Source.REBALANCE,
     AssignmentRun.Kind.MANUAL: AccountTerritoryAssignment.Source.MANUAL,

@@ -16,6 +16,7 @@ import logging
 import time
 from dataclasses import replace
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -182,7 +183,7 @@ def _snapshot_save(
         for p in coverage.overlaps
     ]
     CoverageFinding.objects.bulk_create(findings, batch_size=BULK)
-    moves = []
+    moves: list[RebalanceMove] = []
     for scope, plan in result.plans:
         proposal = RebalanceProposal.objects.create(
             snapshot=snapshot,
@@ -199,7 +200,8 @@ def _snapshot_save(
                 proposal=proposal,
                 position=position,
                 account_id=move.account_id,
-                from_territory_id=move.from_territory_id,
+                # A rebalance only moves accounts out of a territory (rules place unassigned ones).
+                from_territory_id=cast(int, move.from_territory_id),
                 to_territory_id=move.to_territory_id,
                 potential_amount=quantize_money(move.potential),
             )
