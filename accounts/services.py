@@ -794,8 +794,9 @@ def log_activity(
             next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
         )
     if opportunity is not None:
-        # After the deal's row: every path locks the deal before the owner's summary.
-        _compliance_changed(opportunity.owner_id)
+        # After the deal's row: every path locks the deal before the owner's summary. The
+        # owner as read under that lock (``opportunity`` may have been loaded before a move).
+        _compliance_changed(activity.deal_owner_id)
     return activity
 
 
