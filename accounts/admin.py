@@ -11,6 +11,7 @@ from django.db import transaction
 
 from salesmgmt.admin import ReadOnlyAdmin
 from salesmgmt.errors import ApplicationError
+from salesmgmt.page_actions import add_service_errors
 from salesmgmt.visibility import may_reassign
 
 from . import services, tasks
@@ -216,10 +217,52 @@ class OpportunityChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("opportunity", "changed_by")
 
 
+class ActivityForm(forms.ModelForm):
+    """Shows refused links (owner, account, deal, milestone) on the form; the service checks
+    them again when saving."""
+
+    actor = None  # the person editing, set per request by ``ActivityAdmin.get_form``
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or "owner" not in data:
+            return data
+        try:
+            services.check_activity_links(
+                actor=self.actor,
+                owner=data["owner"],
+                account=data.get("account"),
+                opportunity=data.get("opportunity"),
+                milestone=data.get("milestone"),
+            )
+        except ValidationError as error:
+            add_service_errors(self, error)
+        return data
+
+
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
+    """Writes through the services, which keep the activity's copy of its deal's owner."""
+
+    form = ActivityForm
     list_display = ("kind", "owner", "account", "opportunity", "occurred_at", "outcome")
     list_filter = ("kind", "outcome")
     list_select_related = ("owner", "account", "opportunity")
     raw_id_fields = ("owner", "account", "opportunity", "milestone")
     date_hierarchy = "occurred_at"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            fields = {name: data[name] for name in services.ACTIVITY_FIELDS if name in data}
+            obj.pk = services.log_activity(actor=request.user, **fields).pk
+            obj.refresh_from_db()
+            return
+        editable = services.ACTIVITY_FIELDS
+        changes = {name: data[name] for name in form.changed_data if name in editable}
+        if changes:
+            services.update_activity(actor=request.user, activity=obj, **changes)

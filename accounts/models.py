@@ -414,8 +414,9 @@ class Activity(BaseModel):
     )
     # The deal's owner, copied for visibility only: a manager's activity list asks for
     # "logged on a deal my team owns", which through ``opportunity`` is one index descent
-    # per deal (1,200 for a typical team: most of the list's time). Kept by database triggers
-    # (migration 0006), whatever writes the activity or reassigns the deal: never set it.
+    # per deal (1,200 for a typical team: most of the list's time). Kept by the services that
+    # write an activity or reassign a deal (accounts.services), in the same transaction;
+    # ``verify_figures --only activities`` reports any copy that differs from its deal's owner.
     deal_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
@@ -449,8 +450,7 @@ class Activity(BaseModel):
         ]
         constraints = [
             # Like accounts and deals: one activity per integrator id, whichever team has it.
-            # (A partial unique index: SQLite adds it without rebuilding the table, so the
-            # triggers of migration 0006 stay.)
+            # (A partial unique index: SQLite adds it without rebuilding the table.)
             models.UniqueConstraint(
                 fields=["external_id"],
                 condition=~models.Q(external_id=""),

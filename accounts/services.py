@@ -119,7 +119,7 @@ def _attainment_changed(deal: Opportunity) -> None:
     deal_credit_mark_changed(opportunity=deal)
 
 
-def _compliance_changed(*owner_ids: int) -> None:
+def _compliance_changed(*owner_ids: int | None) -> None:
     """Open deals, next steps, close dates, evidence or activity changed: coaching refreshes
     the owners' precomputed compliance after commit."""
     from coaching.services import compliance_mark_changed
@@ -446,6 +446,10 @@ def update_opportunity(
     _ensure_unique_external_id(deal)
     deal.full_clean()
     _save_with_external_id(deal)
+    if deal.owner_id != previous_owner_id:
+        # The copy of the owner on the deal's activities (Activity.deal_owner, what the
+        # activities list's visibility reads), in this transaction, the deal locked above.
+        Activity.objects.filter(opportunity_id=deal.pk).update(deal_owner_id=deal.owner_id)
     _record_changes(deal, before, actor, at or timezone.now())
     if changes.keys() & {"next_step", "expected_close_on", "owner"}:
         _compliance_changed(previous_owner_id, deal.owner_id)
@@ -685,6 +689,62 @@ def refresh_open_stages(*, process_id: int | None = None) -> int:
 # --- activities ---------------------------------------------------------------------------
 
 
+ACTIVITY_FIELDS = {
+    "kind",
+    "owner",
+    "account",
+    "opportunity",
+    "milestone",
+    "occurred_at",
+    "duration_minutes",
+    "outcome",
+    "notes",
+    "next_step",
+    "external_id",
+}
+
+
+def check_activity_links(
+    *,
+    actor: User,
+    owner: User,
+    account: Account | None,
+    opportunity: Opportunity | None,
+    milestone: Milestone | None,
+) -> Account:
+    """Refuse an owner, account, deal or milestone the actor may not log against; returns
+    the activity's account (its deal's when it has one)."""
+    if owner.pk != actor.pk and not can_see_user(actor, owner):
+        raise ValidationError({"owner": "You can only log activities for people in your team."})
+    if opportunity is not None:
+        if not Opportunity.objects.visible_to(actor).filter(pk=opportunity.pk).exists():
+            raise ValidationError({"opportunity": "No such opportunity."})
+        if account is not None and account.pk != opportunity.account_id:
+            raise ValidationError({"account": "The opportunity belongs to another account."})
+        account = opportunity.account
+    if account is None:
+        raise ValidationError({"account": "Choose an account or an opportunity."})
+    if not _account_visible(actor, account):
+        raise ValidationError({"account": "No such account."})
+    if milestone is not None and (
+        opportunity is None or milestone.stage.process_id != opportunity.process_id
+    ):
+        raise ValidationError({"milestone": "The milestone must belong to the opportunity."})
+    return account
+
+
+def _take_deal_owner(activity: Activity) -> None:
+    """Copy the deal's owner onto ``activity`` (``Activity.deal_owner``, for visibility).
+
+    The deal stays locked until commit: ``update_opportunity`` locks it too before giving
+    its activities a new owner, so neither write can slip between the other's read and write.
+    """
+    if activity.opportunity_id is None:
+        activity.deal_owner_id = None
+    else:
+        activity.deal_owner_id = locks.lock_opportunity(activity.opportunity_id).owner_id
+
+
 @transaction.atomic
 def log_activity(
     *,
@@ -708,22 +768,9 @@ def log_activity(
     id in the integrator's system (what CSV re-imports find it by), unique like a deal's.
     """
     owner = owner or actor
-    if owner.pk != actor.pk and not can_see_user(actor, owner):
-        raise ValidationError({"owner": "You can only log activities for people in your team."})
-    if opportunity is not None:
-        if not Opportunity.objects.visible_to(actor).filter(pk=opportunity.pk).exists():
-            raise ValidationError({"opportunity": "No such opportunity."})
-        if account is not None and account.pk != opportunity.account_id:
-            raise ValidationError({"account": "The opportunity belongs to another account."})
-        account = opportunity.account
-    if account is None:
-        raise ValidationError({"account": "Choose an account or an opportunity."})
-    if not _account_visible(actor, account):
-        raise ValidationError({"account": "No such account."})
-    if milestone is not None and (
-        opportunity is None or milestone.stage.process_id != opportunity.process_id
-    ):
-        raise ValidationError({"milestone": "The milestone must belong to the opportunity."})
+    account = check_activity_links(
+        actor=actor, owner=owner, account=account, opportunity=opportunity, milestone=milestone
+    )
     if occurred_at is not None and timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": "Give a time zone with the time."})
     activity = Activity(
@@ -739,6 +786,7 @@ def log_activity(
         next_step=next_step,
         external_id=external_id,
     )
+    _take_deal_owner(activity)
     _ensure_unique_external_id(activity)
     activity.full_clean()
     _save_with_external_id(activity)
@@ -748,6 +796,44 @@ def log_activity(
             next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
         )
     if opportunity is not None:
-        # After the deal's row: every path locks the deal before the owner's summary.
-        _compliance_changed(opportunity.owner_id)
+        # After the deal's row: every path locks the deal before the owner's summary. The
+        # owner as read under that lock (``opportunity`` may have been loaded before a move).
+        _compliance_changed(activity.deal_owner_id)
+    return activity
+
+
+@transaction.atomic
+def update_activity(*, actor: User, activity: Activity, **changes: object) -> Activity:
+    """Edit an activity; moved to another deal, it takes that deal's owner (``deal_owner``).
+
+    The links (owner, account, deal, milestone) are checked like ``log_activity``'s; a deal
+    given without an account brings its own account.
+    """
+    unknown = set(changes) - ACTIVITY_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    if not Activity.objects.visible_to(actor).filter(pk=activity.pk).exists():
+        raise ValidationError("No such activity.")
+    previous_deal_owner_id = activity.deal_owner_id
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    if changes.keys() & {"owner", "account", "opportunity", "milestone"}:
+        activity.account = check_activity_links(
+            actor=actor,
+            owner=activity.owner,
+            account=activity.account if "account" in changes or not activity.opportunity else None,
+            opportunity=activity.opportunity,
+            milestone=activity.milestone,
+        )
+    occurred_at = changes.get("occurred_at")
+    if isinstance(occurred_at, dt.datetime) and timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": "Give a time zone with the time."})
+    # Whatever changed: the copy loaded with ``activity`` may predate a reassignment of its deal.
+    _take_deal_owner(activity)
+    _ensure_unique_external_id(activity)
+    activity.full_clean()
+    _save_with_external_id(activity)
+    if changes.keys() & {"opportunity", "occurred_at"}:
+        # The deals' recent-activity check (compliance) of the old and the new deal's owner.
+        _compliance_changed(previous_deal_owner_id, activity.deal_owner_id)
     return activity

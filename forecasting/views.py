@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.views.pagination import paginate
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role, User
-from salesmgmt.page_actions import add_service_errors
+from salesmgmt.page_actions import call_service, id_param
 from salesmgmt.selectors import period_get
 from salesmgmt.visibility import can_see_user, manages
 
@@ -33,16 +31,11 @@ TREE_ROWS_PER_PAGE = 100
 CHANGES_PER_PAGE = 100
 
 
-def _int(value: str | None) -> int | None:
-    """A positive id, else None."""
-    return int(value) or None if value and value.isdigit() else None
-
-
 def _node_and_period(request: HttpRequest):
-    person_id = _int(request.GET.get("person") or request.POST.get("person"))
+    person_id = id_param(request.GET.get("person") or request.POST.get("person"))
     person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
     period = period_get(
-        pk=_int(request.GET.get("period") or request.POST.get("period")), quarter_only=True
+        pk=id_param(request.GET.get("period") or request.POST.get("period")), quarter_only=True
     )
     return person, period
 
@@ -117,14 +110,13 @@ def forecast(request: HttpRequest) -> HttpResponse:
 @require_POST
 @people_only
 def call_submit(request: HttpRequest) -> HttpResponse:
-    period = period_get(pk=_int(request.POST.get("period")), quarter_only=True)
+    period = period_get(pk=id_param(request.POST.get("period")), quarter_only=True)
     form = CallForm(request.POST)
     if form.is_valid():
-        try:
-            calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
-        except (ValidationError, ApplicationError) as error:
-            add_service_errors(form, error)
-        else:
+        submitted, _ = call_service(
+            form, lambda: calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
+        )
+        if submitted is not None:
             messages.success(request, "Your call is submitted.")
             return redirect(_forecast_url(request.user, period))
     context = _forecast_context(request, request.user, period, call_form=form)
@@ -135,16 +127,17 @@ def call_submit(request: HttpRequest) -> HttpResponse:
 @people_only
 def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
     person = reads.person_get(viewer=request.user, pk=person_id)
-    period = period_get(pk=_int(request.POST.get("period")), quarter_only=True)
+    period = period_get(pk=id_param(request.POST.get("period")), quarter_only=True)
     form = AdjustForm(request.POST)
     status = 400
     if form.is_valid():
-        try:
-            calls.adjust_call(actor=request.user, person=person, period=period, **form.cleaned_data)
-        except (ValidationError, ApplicationError) as error:
-            status = getattr(error, "status_code", 400)
-            add_service_errors(form, error)
-        else:
+        adjusted, status = call_service(
+            form,
+            lambda: calls.adjust_call(
+                actor=request.user, person=person, period=period, **form.cleaned_data
+            ),
+        )
+        if adjusted is not None:
             messages.success(request, f"{person}'s call is adjusted.")
             return redirect(_forecast_url(person.manager or request.user, period))
     viewer_node = person.manager if person.manager_id else request.user
@@ -220,7 +213,7 @@ def _end_of(day: dt.date) -> dt.datetime:
 @people_only
 def flags(request: HttpRequest) -> HttpResponse:
     """Inspection flags of the deals in the person's subtree (paginated)."""
-    person_id = _int(request.GET.get("person"))
+    person_id = id_param(request.GET.get("person"))
     person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
     form = FlagFilterForm(request.GET)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
@@ -234,7 +227,7 @@ def flags(request: HttpRequest) -> HttpResponse:
 @people_only
 def accuracy(request: HttpRequest) -> HttpResponse:
     """The accuracy ledger: each source's backtest per person, with over- and under-callers."""
-    person_id = _int(request.GET.get("person"))
+    person_id = id_param(request.GET.get("person"))
     person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
     summary = reads.accuracy_summary(viewer=request.user, person=person)
     names = {u.pk: u for u in User.objects.filter(pk__in=summary["person_id"].tolist())}

@@ -2,7 +2,10 @@
 
 A service refuses with a ``ValidationError`` (bad input: 400, on the field it names when the
 form has that field) or an ``ApplicationError`` (a conflict, a stale version, a state that
-forbids it: its own status). Pages show either on the form they re-render with that status.
+forbids it: its own status). Pages show either on the form they re-render with that status
+(``call_service``), or, when they redirect instead (buttons without a form of their own), as
+a flash message (``call_service_or_flash``). Views never catch these errors themselves
+(tests/test_one_way.py checks).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,6 +45,30 @@ def call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, i
     except ApplicationError as error:
         add_service_errors(form, error)
         return None, error.status_code
+
+
+def service_error_text(error: ValidationError | ApplicationError) -> str:
+    """A service's refusal as one line (for a flash message)."""
+    if isinstance(error, ApplicationError):
+        return error.message
+    return " ".join(error.messages)
+
+
+def call_service_or_flash(request: HttpRequest, action: Callable[[], T]) -> tuple[T | None, bool]:
+    """Run a write: its result and True, or, refused, None and False with the refusal as an
+    error message on the next page."""
+    try:
+        return action(), True
+    except (ValidationError, ApplicationError) as error:
+        messages.error(request, service_error_text(error))
+        return None, False
+
+
+def id_param(value: object) -> int | None:
+    """An id from a request (a query or form parameter) as a primary key can hold it: 1 to 18
+    digits, not zero; anything else (missing, malformed, too long) is None."""
+    text = str(value or "")
+    return int(text) or None if text.isdigit() and len(text) <= 18 else None
 
 
 def next_url(request: HttpRequest, default: str) -> str:

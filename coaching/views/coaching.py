@@ -14,7 +14,7 @@ from accounts.models import Opportunity
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.models import User
-from salesmgmt.page_actions import call_service
+from salesmgmt.page_actions import call_service, call_service_or_flash
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages
 
@@ -31,7 +31,7 @@ from ..forms import (
     SkillRatingForm,
 )
 from ..models import ResourceRequest
-from .common import empty_form, int_param
+from .common import int_param
 
 LIST_SIZE = 50
 DEAL_CHOICES = 200
@@ -217,12 +217,9 @@ def plan_action_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_action_done(request: HttpRequest, pk: int) -> HttpResponse:
     action = selectors.action_get(viewer=request.user, pk=pk)
-    form = empty_form()
-    done, _status = call_service(
-        form, lambda: services.action_complete(actor=request.user, action=action)
+    call_service_or_flash(
+        request, lambda: services.action_complete(actor=request.user, action=action)
     )
-    if done is None:
-        messages.error(request, " ".join(form.non_field_errors()))
     return redirect("coaching:plan_detail", pk=action.goal.plan_id)
 
 

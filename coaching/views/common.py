@@ -11,6 +11,7 @@ from django import forms
 from django.http import HttpRequest
 
 from salesmgmt.models import Period
+from salesmgmt.page_actions import id_param
 from salesmgmt.selectors import period_current, period_get
 
 T = TypeVar("T")
@@ -23,19 +24,13 @@ def empty_form() -> forms.Form:
     return form
 
 
-def _as_id(value: object) -> int | None:
-    """An id as a primary key can hold it (18 digits at most); anything else is None."""
-    value = str(value or "")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
-
-
 def int_param(request: HttpRequest, name: str) -> int | None:
-    return _as_id(request.GET.get(name))
+    return id_param(request.GET.get(name))
 
 
 def post_id(request: HttpRequest, name: str) -> int:
     """An id posted in ``name``; 0 (which no row has, so a 404) when missing or malformed."""
-    return _as_id(request.POST.get(name)) or 0
+    return id_param(request.POST.get(name)) or 0
 
 
 def chosen_period(request: HttpRequest) -> Period | None:

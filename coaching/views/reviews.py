@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors as account_selectors
 from salesmgmt.decorators import people_only
-from salesmgmt.page_actions import call_service, next_url
+from salesmgmt.page_actions import call_service, call_service_or_flash, next_url
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import manages
 
@@ -281,11 +281,8 @@ def action_item_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_item_done(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.action_item_get(viewer=request.user, pk=pk)
-    form = empty_form()
-    done, _status = call_service(
-        form, lambda: services.action_item_complete(actor=request.user, item=item)
+    call_service_or_flash(
+        request, lambda: services.action_item_complete(actor=request.user, item=item)
     )
-    if done is None:
-        messages.error(request, " ".join(form.non_field_errors()))
     default = _review_url(item.review, "record")
     return redirect(next_url(request, default))

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role
-from salesmgmt.page_actions import call_service
+from salesmgmt.page_actions import call_service, call_service_or_flash, id_param
 from salesmgmt.selectors import period_get
 
 from .. import selectors, services
@@ -147,7 +146,8 @@ def _ensure_can_run(request: HttpRequest) -> None:
 def run_compute(request: HttpRequest) -> HttpResponse:
     """Queue the period's payout computation on the worker (in-process without Redis)."""
     _ensure_can_run(request)
-    period = period_get(pk=_int(request.POST.get("period")))
+    # 0, which no period has: a 404 rather than the current quarter when it is missing.
+    period = period_get(pk=id_param(request.POST.get("period")) or 0)
     run_payouts.delay(period.pk)
     messages.success(request, f"Payouts for {period} are being computed.")
     return redirect(f"{_team_url()}?period={period.pk}")
@@ -158,25 +158,16 @@ def run_compute(request: HttpRequest) -> HttpResponse:
 def run_process(request: HttpRequest, pk: int) -> HttpResponse:
     _ensure_can_run(request)
     run = selectors.run_get(pk=pk)
-    try:
-        services.payout_run_process(run=run, actor=request.user)
-    except ApplicationError as error:
-        messages.error(request, error.message)
-    else:
+    _, done = call_service_or_flash(
+        request, lambda: services.payout_run_process(run=run, actor=request.user)
+    )
+    if done:
         messages.success(request, f"{run.period} run processed: statements await approval.")
     return redirect(f"{_team_url()}?period={run.period_id}")
 
 
 def _team_url() -> str:
     return reverse("compensation:team_statements")
-
-
-def _int(value: str | None) -> int:
-    try:
-        number = int(value or "")
-    except ValueError:
-        number = 0
-    return number if 0 < number < 10**18 else 0
 
 
 # --- disputes ---------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Role
+from salesmgmt.page_actions import call_service
 from salesmgmt.selectors import period_current, period_get
 
 from .. import selectors
@@ -38,12 +38,14 @@ def whatif(request: HttpRequest) -> HttpResponse:
             selectors.HypotheticalDeal(name=name, amount=amount, closed_on=day, is_new_logo=logo)
             for name, amount, day, logo in form.deals()
         ]
-        try:
-            base = selectors.whatif(rep=request.user, period=period)
-            result = selectors.whatif(rep=request.user, period=period, deals=deals)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-            status = error.status_code
+        both, status = call_service(
+            form,
+            lambda: (
+                selectors.whatif(rep=request.user, period=period),
+                selectors.whatif(rep=request.user, period=period, deals=deals),
+            ),
+        )
+        base, result = both or (None, None)
     elif data is not None:
         status = 400
     labels = dict(LINE_KIND_CHOICES)

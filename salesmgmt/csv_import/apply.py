@@ -371,11 +371,8 @@ class ActivityImporter(_OwnedImporter):
         values = {k: v for k, v in _present(record, *self.fields).items() if v is not None}
         existing = self.existing.get(record.get("external_id") or "")
         if existing is not None:
-            # No activity-edit service exists yet: own fields only, validated like a create.
-            for name, value in values.items():
-                setattr(existing, name, value)
-            existing.full_clean()
-            existing.save()
+            # Own fields only: a re-import does not move an activity to another record.
+            services.update_activity(actor=self.actor, activity=existing, **values)
             return False
         services.log_activity(
             actor=self.actor,

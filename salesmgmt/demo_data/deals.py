@@ -58,7 +58,7 @@ CHANGE_COLUMNS = [
 TEAM_COLUMNS = ["opportunity_id", "user_id", "team_role", "created_at"]
 ACTIVITY_COLUMNS = [
     "kind", "owner_id", "account_id", "opportunity_id", "milestone_id", "occurred_at",
-    "duration_minutes", "outcome", "notes", "next_step", "created_at",
+    "duration_minutes", "outcome", "notes", "next_step", "created_at", "deal_owner_id",
 ]
 SPLIT_COLUMNS = ["opportunity_id", "user_id", "percent", "created_at"]
 CANCELLATION_COLUMNS = ["opportunity_id", "cancelled_on", "reason", "recorded_by_id", "created_at"]
@@ -346,6 +346,7 @@ class DealsMixin:
                         rng.choice(ACTIVITY_NOTES[kind]),
                         rng.choice(NEXT_STEPS) if rng.random() < 0.2 else "",
                         self.db_at(min(t, 0.0)),
+                        row.owner_id,  # Activity.deal_owner: the deal's owner
                     )
                 )
         return activities

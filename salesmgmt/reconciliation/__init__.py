@@ -3,7 +3,8 @@
 The raw records are read with plain SQL (``records``), the credited bookings recomputed
 (``ledger``), and each stored figure compared with its rebuilt value: forecast rollups and
 their Monte Carlo inputs (``rollups``), attainment, KPI rows, draft statements' bookings,
-compliance summaries (``compliance``) and inspection flags (``flags``). Nothing here calls
+compliance summaries (``compliance``), inspection flags (``flags``) and the activities' copy
+of their deal's owner (``activities``). Nothing here calls
 the incremental or recompute code, so a bug there shows up as a difference instead of being
 reproduced. Like a trial balance:
 ``manage.py verify_figures`` prints each difference and exits non-zero when there is any.
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .activities import check_activities
 from .attainment import check_attainment
 from .compliance import check_compliance
 from .flags import check_flags
@@ -28,7 +30,15 @@ from .statements import check_statements
 
 __all__ = ["AGGREGATES", "Difference", "verify_figures"]
 
-AGGREGATES = ("rollups", "attainment", "kpis", "statements", "compliance", "flags")
+AGGREGATES = (
+    "rollups",
+    "attainment",
+    "kpis",
+    "statements",
+    "compliance",
+    "flags",
+    "activities",
+)
 
 
 def verify_figures(
@@ -89,4 +99,6 @@ def verify_figures(
         check_compliance(book, collector, today)
     if "flags" in aggregates and wanted_periods is None:
         check_flags(book, collector)
+    if "activities" in aggregates and wanted_periods is None:
+        check_activities(book, collector)
     return collector.differences

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
-from salesmgmt.page_actions import add_service_errors
+from salesmgmt.page_actions import call_service
 
 from .. import selectors, services
 from ..forms import RuleForm, TerritoryForm
@@ -38,13 +37,10 @@ def territory_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         form = TerritoryForm(request.POST, territory=territory)
         if form.is_valid():
             data = dict(form.cleaned_data)
-            try:
-                saved = _territory_save(request.user, territory, form, data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            except ApplicationError as error:
-                add_service_errors(form, error)
-            else:
+            saved, _ = call_service(
+                form, lambda: _territory_save(request.user, territory, form, data)
+            )
+            if saved is not None:
                 messages.success(request, f"Territory {saved.name} saved.")
                 return redirect(reverse("territories:overview") + "#hierarchy")
     elif territory is not None:
@@ -112,21 +108,18 @@ def rule_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     "named_account_ids", f"No such account: {', '.join(map(str, missing))}."
                 )
             else:
-                try:
-                    if rule is None:
-                        rule = services.rule_create(
-                            actor=request.user, named_accounts=named, **data
-                        )
-                    else:
-                        rule = services.rule_update(
+                saved, _ = call_service(
+                    form,
+                    lambda: (
+                        services.rule_create(actor=request.user, named_accounts=named, **data)
+                        if rule is None
+                        else services.rule_update(
                             actor=request.user, rule=rule, named_accounts=named, **data
                         )
-                except ValidationError as error:
-                    add_service_errors(form, error)
-                except ApplicationError as error:
-                    add_service_errors(form, error)
-                else:
-                    messages.success(request, f"Rule {rule.name} saved.")
+                    ),
+                )
+                if saved is not None:
+                    messages.success(request, f"Rule {saved.name} saved.")
                     return redirect(reverse("territories:overview") + "#rules")
     elif rule is not None:
         form = RuleForm(

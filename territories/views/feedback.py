@@ -1,17 +1,8 @@
-"""What every territory page shows around its content: error flashes, navigation."""
+"""What every territory page shows around its content: navigation."""
 
 from __future__ import annotations
 
-from salesmgmt.errors import ApplicationError
-
 from ..permissions import can_manage_territories, can_plan_assignments, can_set_company_target
-
-
-def error_text(error: Exception) -> str:
-    """A service error as one line for a flash message."""
-    if isinstance(error, ApplicationError):
-        return error.message
-    return " ".join(error.messages)
 
 
 def nav_flags(user) -> dict[str, bool]:

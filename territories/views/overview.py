@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,13 +13,13 @@ from django.views.decorators.http import require_POST
 
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
 from salesmgmt.money import reporting_currency
+from salesmgmt.page_actions import call_service_or_flash
 
 from .. import charts, selectors, services
 from ..forms import ApplyMovesForm, ApplyProposalForm, BandForm, RecomputeForm
 from ..permissions import can_plan_assignments
-from .feedback import error_text, nav_flags
+from .feedback import nav_flags
 
 COVERAGE_ROWS = 50
 
@@ -100,13 +100,13 @@ def planning_recompute(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Give a band between 1 and 100 percent.")
         return redirect(target)
     band = form.cleaned_data["band"]
-    try:
-        services.planning_refresh_request(
+    _, done = call_service_or_flash(
+        request,
+        lambda: services.planning_refresh_request(
             actor=request.user, band=band / 100 if band is not None else None
-        )
-    except (ValidationError, ApplicationError) as error:
-        messages.error(request, error_text(error))
-    else:
+        ),
+    )
+    if done:
         messages.success(
             request, "Recomputing balance, coverage and rebalancing; reload in a minute."
         )
@@ -124,16 +124,16 @@ def rebalance_apply(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The rebalancing form was incomplete; look at the proposal again.")
         return redirect(target)
-    try:
-        run = services.rebalance_proposal_apply(
+    run, _ = call_service_or_flash(
+        request,
+        lambda: services.rebalance_proposal_apply(
             actor=request.user,
             proposal_id=form.cleaned_data["proposal"],
             expected_fingerprint=form.cleaned_data["fingerprint"],
             move_open_opportunities=form.cleaned_data["move_open_opportunities"],
-        )
-    except (ValidationError, ApplicationError) as error:
-        messages.error(request, error_text(error))
-    else:
+        ),
+    )
+    if run is not None:
         messages.success(request, f"Rebalanced: {run.moved_count} accounts moved.")
     return redirect(target)
 
@@ -166,15 +166,16 @@ def assignment_apply(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The form was incomplete; preview again.")
         return redirect("territories:assignment_preview")
-    try:
-        run = services.assignment_apply(
+    run, _ = call_service_or_flash(
+        request,
+        lambda: services.assignment_apply(
             actor=request.user,
             include_pinned=form.cleaned_data["include_pinned"],
             move_open_opportunities=form.cleaned_data["move_open_opportunities"],
             expected_fingerprint=form.cleaned_data["fingerprint"],
-        )
-    except (ValidationError, ApplicationError) as error:
-        messages.error(request, error_text(error))
+        ),
+    )
+    if run is None:
         return redirect("territories:assignment_preview")
     messages.success(
         request,

@@ -5,31 +5,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from salesmgmt.decorators import people_only
-from salesmgmt.errors import ApplicationError
 from salesmgmt.money import reporting_currency
-from salesmgmt.page_actions import add_service_errors
+from salesmgmt.page_actions import call_service, id_param
 from salesmgmt.selectors import period_current, period_get
 
 from .. import selectors, services
 from ..forms import AllocationForm, QuotaEditForm
 from ..permissions import can_edit_quota_of, can_set_company_target
-from .feedback import error_text, nav_flags
+from .feedback import nav_flags
 
 
 def _period(request: HttpRequest):
     raw = request.GET.get("period", "")
-    if raw:
-        if not raw.isdigit():
-            raise Http404("No such period.")
-        return period_get(pk=int(raw))
-    return period_current()
+    # A malformed id is 0, which no period has: a 404 like an unknown one.
+    return period_get(pk=id_param(raw) or 0) if raw else period_current()
 
 
 @people_only
@@ -62,21 +58,18 @@ def quota_edit(request: HttpRequest, period_id: int, user_id: int) -> HttpRespon
         # A refused form is shown again with its errors, as a 400 (409 for a stale version).
         status = 400
         if form.is_valid():
-            try:
-                services.quota_update(
+            saved, status = call_service(
+                form,
+                lambda: services.quota_update(
                     actor=request.user,
                     person=person,
                     period=period,
                     reason=form.cleaned_data["reason"],
                     expected_version=form.cleaned_data["version"],
                     **form.changes(),
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            except ApplicationError as error:
-                add_service_errors(form, error)
-                status = error.status_code
-            else:
+                ),
+            )
+            if saved is not None:
                 messages.success(request, f"Quota of {person} saved.")
                 return redirect(f"{reverse('territories:quota_plan')}?period={period.pk}")
     else:
@@ -113,20 +106,25 @@ def allocation(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         period, amount = form.cleaned_data["period"], form.cleaned_data["amount"]
         method = form.cleaned_data["method"]
-        try:
-            if request.method == "POST":
-                services.company_target_allocate(
+        if request.method == "POST":
+            allocated, _ = call_service(
+                form,
+                lambda: services.company_target_allocate(
                     actor=request.user,
                     period=period,
                     amount=amount,
                     method=method,
                     reason=form.cleaned_data["reason"],
-                )
+                ),
+            )
+            if allocated is not None:
                 messages.success(request, f"Allocated {amount} for {period}.")
                 return redirect(f"{reverse('territories:quota_plan')}?period={period.pk}")
-            preview = selectors.allocation_preview(period=period, amount=amount, method=method)
-        except (ValidationError, ApplicationError) as error:
-            form.add_error(None, error_text(error))
+        else:
+            preview, _ = call_service(
+                form,
+                lambda: selectors.allocation_preview(period=period, amount=amount, method=method),
+            )
     context = {
         "form": form,
         "preview": preview,

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import Account, Opportunity, OpportunityChange
+from accounts import services as account_services
+from accounts.models import Account, Activity, Opportunity, OpportunityChange
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.money import RateTable
 from territories import selectors, services
@@ -25,6 +26,12 @@ def rules(territory_map):
             name="New York", territory=territory_map["newyork"], states=["NY"], priority=10
         ),
     }
+
+
+def deal_owners(activities) -> dict[int, int | None]:
+    """Each activity's copy of its deal's owner, as stored."""
+    pks = [a.pk for a in activities]
+    return dict(Activity.objects.filter(pk__in=pks).values_list("pk", "deal_owner_id"))
 
 
 def owners_and_territories():
@@ -81,6 +88,10 @@ def test_apply_can_move_the_previous_owners_open_deals_with_history(
     won_deal = OpportunityFactory(
         account=account, owner=rep_b, status="won", closed_on=dt.date(2025, 1, 5)
     )
+    calls = {
+        deal.pk: account_services.log_activity(actor=executive, kind="call", opportunity=deal)
+        for deal in (open_deal, overlay_deal, won_deal)
+    }
 
     run = services.assignment_apply(actor=executive, move_open_opportunities=True)
 
@@ -88,6 +99,12 @@ def test_apply_can_move_the_previous_owners_open_deals_with_history(
     assert Opportunity.objects.get(pk=open_deal.pk).owner == rep_a
     assert Opportunity.objects.get(pk=overlay_deal.pk).owner == se_a  # not the old owner's
     assert Opportunity.objects.get(pk=won_deal.pk).owner == rep_b  # closed deals keep credit
+    # the activities' copy of their deal's owner (Activity.deal_owner) followed
+    assert deal_owners(calls.values()) == {
+        calls[open_deal.pk].pk: rep_a.pk,
+        calls[overlay_deal.pk].pk: se_a.pk,
+        calls[won_deal.pk].pk: rep_b.pk,
+    }
     change = OpportunityChange.objects.get(opportunity=open_deal, field="owner")
     assert (change.old_value, change.new_value, change.changed_by) == (
         str(rep_b.pk),
@@ -230,14 +247,20 @@ def test_a_move_cannot_predate_the_current_assignment(executive, rep_a, territor
 
 
 def test_changing_a_territory_owner_keeps_history_and_moves_its_accounts(
-    executive, rep_a, rep_b, territory_map
+    executive, rep_a, rep_b, territory_map, process
 ):
     norcal = territory_map["norcal"]
     account = AccountFactory(owner=rep_a)
     AssignmentFactory(account=account, territory=norcal)
+    deal = OpportunityFactory(account=account, owner=rep_a, process=process)
+    call = account_services.log_activity(actor=executive, kind="call", opportunity=deal)
 
     services.territory_change_owner(
-        actor=executive, territory=norcal, owner=rep_b, effective_on=dt.date(2025, 6, 1)
+        actor=executive,
+        territory=norcal,
+        owner=rep_b,
+        effective_on=dt.date(2025, 6, 1),
+        move_open_opportunities=True,
     )
 
     history = list(
@@ -250,3 +273,5 @@ def test_changing_a_territory_owner_keeps_history_and_moves_its_accounts(
         (rep_b.pk, dt.date(2025, 6, 1), None),
     ]
     assert Account.objects.get(pk=account.pk).owner == rep_b
+    assert Opportunity.objects.get(pk=deal.pk).owner == rep_b
+    assert deal_owners([call]) == {call.pk: rep_b.pk}  # Activity.deal_owner followed

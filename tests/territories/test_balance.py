@@ -72,6 +72,33 @@ def test_rebalancing_leaves_named_and_hand_placed_accounts_alone(executive, sell
     assert not plan.is_within_band_after  # no allowed move can fix it; the preview says so
 
 
+def test_rebalancing_with_open_deals_moves_their_activities_deal_owner(executive, sellers):
+    from accounts import services as account_services
+    from accounts.models import Activity
+
+    # Given an account the rebalance moves, with an open deal of its owner and a call on it
+    big, small = TerritoryFactory(owner=sellers[0]), TerritoryFactory(owner=sellers[1])
+    for revenue in (900, 100):
+        AssignmentFactory(
+            account=AccountFactory(annual_revenue=Decimal(revenue), owner=sellers[0]),
+            territory=big,
+        )
+    plan = selectors.rebalance_preview(actor=executive)
+    (move,) = plan.moves
+    deal = OpportunityFactory(account_id=move.account_id, owner=sellers[0])
+    call = account_services.log_activity(actor=executive, kind="call", opportunity=deal)
+
+    # When it is applied with the open deals
+    services.rebalance_apply(actor=executive, move_open_opportunities=True)
+
+    # Then the deal and its call's copy of the deal's owner (Activity.deal_owner) moved
+    deal.refresh_from_db()
+    assert (move.to_territory_id, deal.owner_id) == (small.pk, sellers[1].pk)
+    assert Activity.objects.values_list("deal_owner_id", flat=True).get(pk=call.pk) == (
+        sellers[1].pk
+    )
+
+
 def test_propose_rebalance_moves_nothing_when_already_balanced():
     accounts = pd.DataFrame(
         {

@@ -19,8 +19,8 @@ from salesmgmt.reconciliation.product_refresh import refresh_all
 
 class Command(BaseCommand):
     help = (
-        "Compare stored forecast, attainment, KPI, statement, compliance and flag figures with raw "
-        "records"
+        "Compare stored forecast, attainment, KPI, statement, compliance and flag figures, and "
+        "activities' copy of their deal's owner, with raw records"
     )
 
     def add_arguments(self, parser) -> None:

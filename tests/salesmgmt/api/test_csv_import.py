@@ -273,6 +273,33 @@ def test_contacts_and_activities_reference_accounts_and_deals(rep_a, rep_b, proc
     assert activity.occurred_at == dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 
+def test_imports_keep_the_activities_copy_of_their_deals_owner(
+    integrator, rep_a, rep_b, process, run
+):
+    # Activity.deal_owner: what the activities list's visibility reads
+    AccountFactory(owner=rep_a, external_id="A-1", name="Acme")
+    deals = "name,account_external_id,owner_email,amount,expected_close_on,external_id\n"
+    opened = run(
+        integrator, "opportunities", deals + "Deal,A-1,rep_a@example.com,100,2030-01-31,O-1\n"
+    )
+    assert opened["status"] == "succeeded", opened["errors"]
+    calls = "kind,opportunity_external_id,owner_email,notes,external_id\n"
+    logged = run(integrator, "activities", calls + "Call,O-1,rep_b@example.com,Intro,X-1\n")
+    assert logged["status"] == "succeeded", logged["errors"]
+    call = Activity.objects.get(external_id="X-1")
+    assert (call.owner, call.deal_owner) == (rep_b, rep_a)
+
+    # A re-import of the deal with another owner, then of the call (an edit of its notes)
+    moved = run(
+        integrator, "opportunities", deals + "Deal,A-1,rep_b@example.com,100,2030-01-31,O-1\n"
+    )
+    again = run(integrator, "activities", calls + "Call,O-1,rep_b@example.com,Again,X-1\n")
+
+    assert (moved["summary"]["updated"], again["summary"]["updated"]) == (1, 1)
+    call.refresh_from_db()
+    assert (call.notes, call.deal_owner) == ("Again", rep_b)
+
+
 def test_activities_are_owned_by_the_rep_named_in_the_file(integrator, rep_a, rep_b, run):
     AccountFactory(owner=rep_a, external_id="A-1", name="Acme")
     text = (

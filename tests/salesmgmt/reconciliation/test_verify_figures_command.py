@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import services as deal_services
-from accounts.models import Milestone, Opportunity, OpportunityChange
+from accounts.models import Activity, Milestone, Opportunity, OpportunityChange
 from coaching.models import ComplianceSummary
 from coaching.services import compliance_refresh
 from compensation.models import Plan, PlanAssignment, Statement
@@ -320,3 +320,42 @@ def test_verify_figures_names_a_late_amount_change(book, rep_a):
         "late_amount_change detail: stored edited, expected amount moved > 20% near period end"
     ) in out
     assert "amount 2500.00 -> 5000.00 on " in out
+
+
+def test_verify_figures_names_activities_whose_deal_owner_copy_is_stale(
+    book, rep_a, rep_b, executive
+):
+    # Calls logged through the service carry their deal's owner (Activity.deal_owner)
+    first, second = (Opportunity.objects.get(pk=pk) for pk in book["open_ids"])
+    calls = [
+        deal_services.log_activity(actor=rep_a, kind="call", opportunity=deal)
+        for deal in (first, first, second)
+    ]
+    note = deal_services.log_activity(actor=rep_a, kind="email", account=first.account)
+    assert verify("--only", "activities") == (0, "0 difference(s).\n")
+    # A reassignment outside the services (raw SQL, a bulk load) leaves the copies behind,
+    # as does a copy written on an activity without a deal
+    Opportunity.objects.filter(pk=first.pk).update(owner=rep_b)
+    Activity.objects.filter(pk=note.pk).update(deal_owner=rep_a)
+
+    status, out = verify("--only", "activities")
+
+    assert status == 1
+    lines = out.splitlines()
+    assert lines == [
+        f"activity deal owner | {rep_b.get_full_name()} (#{rep_b.pk}) | - | deal_owner: stored "
+        f"{rep_a.get_full_name()} (#{rep_a.pk}), expected {rep_b.get_full_name()} (#{rep_b.pk})"
+        f" | from activity {calls[0].pk}, activity {calls[1].pk} | deal {first.pk}",
+        f"activity deal owner | company | - | deal_owner: stored {rep_a.get_full_name()}"
+        f" (#{rep_a.pk}), expected None | from activity {note.pk} | no deal",
+        "2 difference(s).",
+    ]
+    # --person narrows it to the deal's owner; a run of every check includes it
+    assert verify("--only", "activities", "--person", str(rep_b.pk))[1].endswith(
+        "1 difference(s).\n"
+    )
+    assert f"| from activity {note.pk} | no deal\n" in verify()[1]
+    # Written through the service again, the copy agrees
+    deal_services.update_opportunity(actor=executive, opportunity=first, owner=rep_a)
+    Activity.objects.filter(pk=note.pk).update(deal_owner=None)
+    assert verify("--only", "activities") == (0, "0 difference(s).\n")
