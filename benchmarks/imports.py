@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from salesmgmt.csv_import import apply, parsing, specs
+from csv_import import apply, parsing, specs
 from salesmgmt.models import ImportKind, User
 
 INDUSTRIES = ["Software", "Manufacturing", "Retail", "Finance", "Healthcare", "Logistics"]

@@ -6,9 +6,8 @@
 - ``apply``: writes the records through the services, upserting on ``external_id``, all or
   nothing in one transaction (a dry run does the same and rolls back, so it reports the
   errors the services would raise too);
-- ``jobs``: the ``ImportJob`` services the API, pages and Celery task call.
+- ``jobs``: the ``ImportJob`` services the API, pages and Celery task call;
+- ``api``, ``views``, ``tasks``: the API, the pages and the Celery tasks.
+
+Nothing is imported here: Django imports this package (an installed app) before the models.
 """
-
-from .jobs import create_import_job, live_rows_done, rerun_for_real, run_import_job
-
-__all__ = ["create_import_job", "live_rows_done", "rerun_for_real", "run_import_job"]

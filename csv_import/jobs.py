@@ -76,7 +76,7 @@ def create_import_job(
 
     ``in_session``: the actor is signed in (not using an API token); only then may a users
     import by an administrator change roles (``salesmgmt.services.update_user``)."""
-    from salesmgmt import tasks
+    from . import tasks
 
     if kind not in ImportKind.values:
         raise ValidationError({"kind": "Choose what the file contains."})
@@ -133,7 +133,7 @@ THREAD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def _run_in_thread(job_id: int) -> None:
-    from salesmgmt import tasks
+    from . import tasks
 
     try:
         for delay in (*THREAD_RETRY_DELAYS, None):
@@ -208,7 +208,7 @@ def _unlock_job(job_id: int) -> None:
 
 def enqueue_stalled_jobs(*, now: dt.datetime | None = None) -> int:
     """Send again the jobs whose task never arrived; returns how many were sent."""
-    from salesmgmt import tasks
+    from . import tasks
 
     now = now or timezone.now()
     ids = list(

@@ -12,28 +12,8 @@ nothing but planned activities lies after that moment.
 Modules: ``vocabulary`` (names, regions, industries, tuning), ``reference`` (periods, rates,
 processes), ``org`` (people), ``accounts``, ``deals`` and ``history`` (the simulation, with
 credit splits and cancellations), ``calls`` (weekly forecast calls and their locks),
-``bulk_insert`` (insert_rows), ``builder`` (the run) and ``reset`` (removing the demo).
+``bulk_insert`` (insert_rows), ``builder`` (the run), ``reset`` (removing the demo) and
+``territories`` (territories and quotas on top); ``manage.py seed_demo`` runs them.
+
+Nothing is imported here: Django imports this package (an installed app) before the models.
 """
-
-from .builder import DemoDataBuilder, DemoResult, demo_counts, load_demo_data
-from .bulk_insert import insert_rows
-from .org import DemoLogin, demo_logins, demo_org_exists, demo_users
-from .reset import delete_demo_data
-from .vocabulary import DEMO_MARKER, DEMO_PASSWORD, HISTORY_QUARTERS, LOGINS
-
-__all__ = [
-    "DEMO_MARKER",
-    "DEMO_PASSWORD",
-    "HISTORY_QUARTERS",
-    "LOGINS",
-    "DemoDataBuilder",
-    "DemoLogin",
-    "DemoResult",
-    "delete_demo_data",
-    "demo_counts",
-    "demo_logins",
-    "demo_org_exists",
-    "demo_users",
-    "insert_rows",
-    "load_demo_data",
-]

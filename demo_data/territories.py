@@ -1,4 +1,4 @@
-"""Demo territories and quotas on top of the demo organisation (salesmgmt.demo_data).
+"""Demo territories and quotas on top of the demo organisation (demo_data).
 
 The hierarchy follows the demo org: a region per director, a district per manager and a
 territory per seller (account executives and account managers, who own the accounts); sales
@@ -34,14 +34,12 @@ from django.utils import timezone
 
 from accounts.models import Account
 from compensation import ledger
-from salesmgmt.demo_data import DEMO_MARKER, HISTORY_QUARTERS, demo_users, insert_rows
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole, User
 from salesmgmt.money import quantize_money
 from salesmgmt.services import ensure_periods
-
-from . import selectors, services
-from .models import (
+from territories import selectors, services
+from territories.models import (
     AccountTerritoryAssignment,
     AssignmentRule,
     AssignmentRun,
@@ -51,8 +49,12 @@ from .models import (
     Territory,
     TerritoryOverlay,
 )
-from .quota_rules import ramp_factor, ramped_amount
-from .services.quotas import _state as quota_state
+from territories.quota_rules import ramp_factor, ramped_amount
+from territories.services.quotas import _state as quota_state
+
+from .bulk_insert import insert_rows
+from .org import demo_users
+from .vocabulary import DEMO_MARKER, HISTORY_QUARTERS
 
 ACTORS = ("admin", "executive")  # territories and rules by the admin, targets by the CRO
 SELLERS = (SalesRole.AE, SalesRole.AM)
@@ -65,7 +67,7 @@ OVERLAP_SHARE = 0.005
 # Speed: the services match every account against the rules in Python and lock every
 # account row (in batches: territories.batching), and save each quota with full_clean (five
 # queries, ~13 ms a quota). Above these sizes the demo writes the same rows in bulk
-# (_assign_in_bulk, _allocate_in_bulk); tests/territories/test_demo_data.py checks both paths
+# (_assign_in_bulk, _allocate_in_bulk); tests/demo_data/test_territories.py checks both paths
 # write the same data.
 SERVICE_PATH_MAX_ACCOUNTS = 2000
 # Past targets: the quarter's actual bookings times a stretch factor drawn in this range, so
@@ -77,7 +79,7 @@ MIN_SHARE = Decimal("0.4")  # of the median seller's share: the least a seller's
 # follows what the seller went on to book (the demo's stand-in for that pipeline).
 PIPELINE_WEIGHT = Decimal("0.45")
 MAX_ATTAINMENT = Decimal("2.5")  # a quarter's bookings over its quota, at most
-# Columns of the rows the bulk paths insert (salesmgmt.demo_data.insert_rows).
+# Columns of the rows the bulk paths insert (demo_data.insert_rows).
 # fmt: off
 ASSIGNMENT_COLUMNS = [
     "account_id", "territory_id", "effective_from", "source", "rule_id", "run_id", "assigned_by_id",
@@ -357,7 +359,7 @@ def _assign_in_bulk(plan: _Plan) -> AssignmentRun:
     The rows carry the fields the service writes (one run; per account the territory, the
     rule, source "rule", the actor). The service also sets each moved account's owner to the
     territory owner; here that owner is already the account's owner, so accounts stay as they
-    are. tests/territories/test_demo_data.py checks the two paths write the same rows.
+    are. tests/demo_data/test_territories.py checks the two paths write the same rows.
     """
     rules = {
         (rule.territory_id, rule.priority): rule.pk

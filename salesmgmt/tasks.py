@@ -35,15 +35,6 @@ def enqueue_overdue_webhooks() -> int:
 
 
 @shared_task(**RETRY_POLICY)
-def run_import(job_id: int) -> str | None:
-    """Validate (dry run) or apply one CSV import; safe to redeliver (a finished job is kept)."""
-    from .csv_import import jobs
-
-    job = jobs.run_import_job(job_id=job_id)
-    return job.status if job else None
-
-
-@shared_task(**RETRY_POLICY)
 def purge_idempotency_records() -> int:
     from .api.idempotency import purge_expired
 

@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Opportunity
+from benchmarks import personas, reference_sql
 from coaching.models import AccountReview
 from compensation import ledger
 from compensation.models import CreditSplit, DealCancellation
 from forecasting.services.recompute import recompute_all
-from salesmgmt.bench import personas, reference_sql
 from salesmgmt.models import ExchangeRate, User
 from salesmgmt.money import reporting_currency
 from salesmgmt.selectors import period_get

@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Activity, Contact, Opportunity
-from salesmgmt.csv_import import create_import_job, live_rows_done, run_import_job
+from csv_import.jobs import create_import_job, live_rows_done, run_import_job
 from salesmgmt.models import ImportJob, Role, User
 from tests.factories import AccountFactory
 
@@ -355,7 +355,7 @@ def test_progress_is_live_while_running_and_final_after(rep_a, monkeypatch):
         content="name\n" + "".join(f"Co {i}\n" for i in range(120)),
     )
     seen = []
-    from salesmgmt.csv_import import apply
+    from csv_import import apply
 
     real_progress_every = apply.PROGRESS_EVERY
     monkeypatch.setattr(apply, "PROGRESS_EVERY", 50)

@@ -9,8 +9,7 @@ import pytest
 from django.db import OperationalError
 
 from accounts.models import Account
-from salesmgmt import tasks
-from salesmgmt.csv_import import apply, jobs
+from csv_import import apply, jobs, tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,7 @@ from accounts.models import (
 )
 from accounts.selectors import completed_milestone_ids, opportunities_as_of, process_stage_specs
 from accounts.stages import derive_stage_id
-from salesmgmt.demo_data import DEMO_PASSWORD, LOGINS
+from demo_data.vocabulary import DEMO_PASSWORD, LOGINS
 from salesmgmt.models import ExchangeRate, Period, Role, SalesRole, User
 
 SMALL = {"reps": 16, "opportunities": 200}

@@ -1,4 +1,4 @@
-"""Demo territories and quotas (territories.demo_data), loaded by seed_demo after the core demo."""
+"""Demo territories and quotas (demo_data.territories), loaded by seed_demo after the core demo."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
+from demo_data import territories as territory_demo
 from salesmgmt.models import Role, SalesRole, User
-from territories import demo_data, selectors
+from territories import selectors
 from territories.models import (
     AccountTerritoryAssignment,
     AssignmentRule,
@@ -237,7 +238,7 @@ def test_bulk_paths_write_what_the_services_write(db, monkeypatch):
     through_services = territory_data()
 
     # when the same demo is loaded through the bulk path meant for big demos
-    monkeypatch.setattr(demo_data, "SERVICE_PATH_MAX_ACCOUNTS", 0)
+    monkeypatch.setattr(territory_demo, "SERVICE_PATH_MAX_ACCOUNTS", 0)
     seed(reset=True)
 
     assert territory_data() == through_services
@@ -245,7 +246,7 @@ def test_bulk_paths_write_what_the_services_write(db, monkeypatch):
 
 def test_territories_are_added_to_a_demo_loaded_without_them(demo):
     expected = territory_data()
-    demo_data.delete_demo_territories()
+    territory_demo.delete_demo_territories()
     assert not Territory.objects.exists()
 
     output = seed()

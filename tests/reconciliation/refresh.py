@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from salesmgmt.reconciliation.product_refresh import refresh_all
+from reconciliation.product_refresh import refresh_all
 
 TRIALS = 200  # enough for a range; the reconciliation checks its bounds, not its shape
 

@@ -7,7 +7,7 @@ default to Pipeline. ``AllOperations`` adds the rep's forecast category, stage d
 than Pipeline, credit splits and cancellations: the rules of issue 13 that the product
 follows once its category and credit-ledger changes are merged.
 
-Short by default (CI); ``VERIFY_EXAMPLES=200 pytest tests/salesmgmt/reconciliation`` (or
+Short by default (CI); ``VERIFY_EXAMPLES=200 pytest tests/reconciliation`` (or
 ``make fuzz``) runs a long version with random seeds.
 """
 
@@ -38,13 +38,13 @@ from accounts import services as deal_services
 from accounts.models import ForecastCategory, Milestone, Opportunity
 from compensation.models import Plan, PlanAssignment
 from compensation.services import credit_splits_set, deal_cancellation_record, payout_run_compute
+from reconciliation import verify_figures
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole
-from salesmgmt.reconciliation import verify_figures
 from salesmgmt.services import ensure_periods, set_exchange_rate
 from territories.services.quotas import quota_update
 from tests.factories import UserFactory, build_process
-from tests.salesmgmt.reconciliation.refresh import refresh_everything
+from tests.reconciliation.refresh import refresh_everything
 
 LONG = int(os.environ.get("VERIFY_EXAMPLES", "0"))
 SETTINGS = settings(

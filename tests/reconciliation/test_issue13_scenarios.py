@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from accounts import services as deal_services
 from compensation.services import credit_splits_set, deal_cancellation_record
-from salesmgmt.reconciliation import verify_figures
+from reconciliation import verify_figures
 from salesmgmt.services import ensure_periods
-from tests.salesmgmt.reconciliation.refresh import refresh_everything
+from tests.reconciliation.refresh import refresh_everything
 
 
 @pytest.fixture

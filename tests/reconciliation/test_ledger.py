@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compensation.engine import allocate_credit
-from salesmgmt.reconciliation.ledger import split_cents
+from reconciliation.ledger import split_cents
 
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: Decimal(n) / 100)
 

@@ -7,13 +7,13 @@ import io
 import pytest
 from django.core.management import call_command
 
-from salesmgmt.reconciliation import verify_figures
-from tests.salesmgmt.reconciliation.refresh import refresh_everything
+from reconciliation import verify_figures
+from tests.reconciliation.refresh import refresh_everything
 
 
 @pytest.mark.django_db(transaction=False)
 def test_seeded_demo_has_no_differences_after_its_recompute():
-    # Given a small demo (as tests/salesmgmt/test_seed_demo.py seeds it), refreshed
+    # Given a small demo (as tests/demo_data/test_seed_demo.py seeds it), refreshed
     call_command("seed_demo", stdout=io.StringIO(), reps=16, opportunities=200)
     refresh_everything()
     # When the stored figures are rebuilt from the raw records

@@ -22,7 +22,7 @@ from forecasting.services.flags import refresh_flags
 from salesmgmt.models import Period
 from salesmgmt.services import ensure_periods
 from territories.models import AttainmentFigure
-from tests.salesmgmt.reconciliation.refresh import refresh_everything
+from tests.reconciliation.refresh import refresh_everything
 
 
 def verify(*args: str) -> tuple[int, str]:

@@ -5,7 +5,7 @@ Run on a seeded PostgreSQL database (``seed_demo --reps 1000 --opportunities 200
 over ``--iterations`` requests through the Django test client (after a warm-up), and the
 queries of one request, also for a smaller persona (the counts must be equal: constant).
 For the team dashboard and the executive rollup it also times the one hand-written query
-computing the same headline numbers from the source tables (salesmgmt.bench.reference_sql),
+computing the same headline numbers from the source tables (benchmarks.reference_sql),
 checks that it returns the page's figures, and prints page ÷ SQL at p50 and p95 (and, for
 information, the old reference reading the precomputed rows). Then the full forecast
 recompute and a 100,000-row CSV import (dry run and real, rolled back). Everything the
@@ -28,10 +28,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Activity, Opportunity
+from benchmarks import imports, personas, reference_sql
+from benchmarks.measure import Timing, count_queries, time_calls
 from salesmgmt import services as org_services
 from salesmgmt.aggregate_version import aggregates_changed
-from salesmgmt.bench import imports, personas, reference_sql
-from salesmgmt.bench.measure import Timing, count_queries, time_calls
 from salesmgmt.models import Period, User
 
 PAGE_P95_MS = 100.0  # the dashboard and the rollup

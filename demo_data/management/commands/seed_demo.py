@@ -14,10 +14,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from coaching.services import compliance_refresh
+from demo_data.builder import DemoResult, load_demo_data
+from demo_data.territories import delete_demo_territories, load_demo_territories
+from demo_data.vocabulary import DEMO_PASSWORD
 from forecasting import signals as forecast_signals
-from salesmgmt.demo_data import DEMO_PASSWORD, DemoResult, load_demo_data
 from salesmgmt.errors import ApplicationError
-from territories.demo_data import delete_demo_territories, load_demo_territories
 
 DEFAULT_OPPORTUNITIES = 4000
 

@@ -1,6 +1,6 @@
 """Rebuild every stored aggregate from the raw records and list where they differ.
 
-Exit status 0 when every figure agrees, 1 on any difference (salesmgmt.reconciliation).
+Exit status 0 when every figure agrees, 1 on any difference (reconciliation).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from reconciliation import AGGREGATES, verify_figures
+from reconciliation.product_refresh import refresh_all
 from salesmgmt.models import Period, User
-from salesmgmt.reconciliation import AGGREGATES, verify_figures
-from salesmgmt.reconciliation.product_refresh import refresh_all
 
 
 class Command(BaseCommand):

@@ -1,0 +1,53 @@
+"""Pages of the CSV import: upload (a dry run by default), follow a job, import it for real."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from salesmgmt import selectors
+from salesmgmt.decorators import people_only
+from salesmgmt.errors import ApplicationError
+from salesmgmt.forms import ImportForm
+from salesmgmt.page_actions import add_service_errors
+
+from .jobs import create_import_job, live_rows_done, rerun_for_real
+
+
+@people_only
+def imports(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV (dry run by default) and list your recent imports."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = create_import_job(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                content=upload.read(),
+                file_name=upload.name,
+                dry_run=form.cleaned_data["dry_run"],
+                in_session=True,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("import_job", pk=job.pk)
+    context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}
+    return render(request, "salesmgmt/imports.html", context)
+
+
+@people_only
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress (rows done of total) while it runs, then the result and every bad row."""
+    job = selectors.import_job_get(viewer=request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            job = rerun_for_real(actor=request.user, job=job, in_session=True)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        return redirect("import_job", pk=job.pk)
+    context = {"job": job, "rows_done": live_rows_done(job)}
+    return render(request, "salesmgmt/import_job.html", context)
