@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from salesmgmt import selectors
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ApplicationError
-from salesmgmt.forms import ImportForm
 from salesmgmt.page_actions import add_service_errors
 
+from .forms import ImportForm
 from .jobs import create_import_job, live_rows_done, rerun_for_real
 
 
@@ -36,7 +36,7 @@ def imports(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("import_job", pk=job.pk)
     context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}
-    return render(request, "salesmgmt/imports.html", context)
+    return render(request, "csv_import/imports.html", context)
 
 
 @people_only
@@ -50,4 +50,4 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "; ".join(exc.messages))
         return redirect("import_job", pk=job.pk)
     context = {"job": job, "rows_done": live_rows_done(job)}
-    return render(request, "salesmgmt/import_job.html", context)
+    return render(request, "csv_import/import_job.html", context)
