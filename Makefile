@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 help:
 	@echo "make run               install, migrate, load demo data, serve on 127.0.0.1:8000"
 	@echo "make test              install and run the whole test suite (pytest -n auto; PYTEST_ARGS=-n0: serial)"
-	@echo "make lint              ruff check, ruff format --check and mypy (types)"
+	@echo "make lint              ruff check, ruff format --check, lint-imports (the layers), mypy (types)"
 	@echo "make security          bandit: medium and high severity findings in the apps"
 	@echo "make audit             dependencies: pip check, pip-audit (online), local advisory file"
 	@echo "make format            ruff format and ruff check --fix"
@@ -59,10 +59,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 security: $(STAMP)
-	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation -x '*/migrations/*' -ll
+	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation \
+		csv_import demo_data benchmarks reconciliation -x '*/migrations/*' -ll
 
 # Online pip-audit needs PyPI's JSON API; where it is unreachable the local advisory file
 # (scripts/security-advisories.json) still runs. AUDIT_REQUIRE_ONLINE=1 fails instead.
@@ -80,7 +82,7 @@ migrations-check: $(STAMP)
 # sweeps (tests/salesmgmt/security/) send every case instead of their fixed-seed sample.
 fuzz: $(STAMP)
 	SCHEMATHESIS_MAX_EXAMPLES=20 $(BIN)/pytest tests/salesmgmt/api/test_schemathesis.py -q -p no:cacheprovider
-	VERIFY_EXAMPLES=200 $(BIN)/pytest tests/salesmgmt/reconciliation/test_fuzz.py -q -p no:cacheprovider
+	VERIFY_EXAMPLES=200 $(BIN)/pytest tests/reconciliation/test_fuzz.py -q -p no:cacheprovider
 	SWEEP_FULL=1 $(BIN)/pytest tests/salesmgmt/security/ -q -p no:cacheprovider
 
 # Not a timed test: prints figures. Seed first, e.g. seed_demo --reps 1000 --opportunities 200000.

@@ -1,4 +1,4 @@
-"""Forms of the core pages (log-in, two-factor codes, API tokens, CSV imports) and shared fields."""
+"""Forms of the core pages (log-in, two-factor codes, API tokens) and shared fields."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from . import security
-from .models import ApiToken, ImportKind
+from .models import ApiToken
 from .money import money_field_options
 
 # Largest value of an integer column (PostgreSQL ``integer``): versions, counts, priorities.
@@ -80,22 +80,6 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginFormMixin, AdminAuthenticat
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="What the token is for, e.g. “BI export”.")
     scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
-
-
-class ImportForm(forms.Form):
-    kind = forms.ChoiceField(choices=ImportKind.choices, label="The file contains")
-    file = forms.FileField(label="CSV file (UTF-8)")
-    dry_run = forms.BooleanField(
-        required=False, initial=True, label="Dry run: check every row, import nothing"
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                f"The file is larger than {settings.IMPORT_MAX_BYTES // 2**20} MB."
-            )
-        return upload
 
 
 class TwoFactorCodeForm(forms.Form):

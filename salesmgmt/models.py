@@ -301,7 +301,7 @@ class ImportJob(BaseModel):
     """A CSV file to import: validated (dry run) or applied all-or-nothing by a Celery task.
 
     ``rows_done`` is the committed progress; while the job runs, live progress is kept in the
-    cache (see ``salesmgmt.csv_import.jobs``) because the rows are written in one transaction.
+    cache (see ``csv_import.jobs``) because the rows are written in one transaction.
     ``errors`` holds ``{"row", "column", "reason"}`` dicts; ``row`` is the line in the file
     (the header is line 1).
     """

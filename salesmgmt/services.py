@@ -18,6 +18,7 @@ from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
+from .org_changes import org_changed
 from .visibility import may_change_privileges
 
 logger = logging.getLogger(__name__)
@@ -166,14 +167,6 @@ def sync_privileges_with_role(
     return user
 
 
-def _attainment_changed() -> None:
-    """Subtree totals and converted bookings move: refresh precomputed attainment on commit."""
-    # Imported here: territories is built on this core app, not the other way round.
-    from territories.services import attainment_mark_changed
-
-    attainment_mark_changed()
-
-
 @transaction.atomic
 def set_manager(*, user: User, manager: User | None, actor: User | None = None) -> User:
     """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
@@ -192,7 +185,7 @@ def set_manager(*, user: User, manager: User | None, actor: User | None = None) 
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
-    _attainment_changed()
+    org_changed()  # subtree totals and converted bookings move
     aggregates_changed()  # the teams the dashboards list
     audit_record(
         action="user.manager_set",
@@ -244,7 +237,7 @@ def set_exchange_rate(
         effective_on=effective_on,
         defaults={"rate_to_reporting": rate_to_reporting},
     )
-    _attainment_changed()
+    org_changed()  # subtree totals and converted bookings move
     return rate
 
 

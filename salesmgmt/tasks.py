@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from . import refresh, webhooks
+from . import webhooks
+from .refresh.tasks import refresh_aggregate, refresh_sweep  # noqa: F401  (autodiscovery)
 from .task_queue import RETRY_POLICY
 
 # Delivery attempts are bounded by the service (WEBHOOK_MAX_ATTEMPTS); Celery's own bound
@@ -35,28 +36,7 @@ def enqueue_overdue_webhooks() -> int:
 
 
 @shared_task(**RETRY_POLICY)
-def run_import(job_id: int) -> str | None:
-    """Validate (dry run) or apply one CSV import; safe to redeliver (a finished job is kept)."""
-    from .csv_import import jobs
-
-    job = jobs.run_import_job(job_id=job_id)
-    return job.status if job else None
-
-
-@shared_task(**RETRY_POLICY)
 def purge_idempotency_records() -> int:
     from .api.idempotency import purge_expired
 
     return purge_expired()
-
-
-@shared_task(**RETRY_POLICY)
-def refresh_aggregate(kind: str) -> int:
-    """One batch of one aggregate kind's stale marks (salesmgmt.refresh); safe to run twice."""
-    return refresh.refresh_kind(kind=kind)
-
-
-@shared_task(**RETRY_POLICY)
-def refresh_sweep() -> dict[str, int]:
-    """Every kind's due or abandoned marks: what a lost message or a killed worker left."""
-    return refresh.refresh_sweep()

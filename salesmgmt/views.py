@@ -18,11 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import selectors, services, two_factor
-from .csv_import import create_import_job, live_rows_done, rerun_for_real
 from .decorators import AuthenticatedHttpRequest, people_only
-from .forms import ApiTokenForm, ImportForm, ThrottledAuthenticationForm, TwoFactorCodeForm
+from .forms import ApiTokenForm, ThrottledAuthenticationForm, TwoFactorCodeForm
 from .models import Role, User
-from .page_actions import call_service, call_service_or_flash
 
 
 @people_only
@@ -301,42 +299,3 @@ def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     services.revoke_api_token(token=token)
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("api_tokens")
-
-
-# --- CSV imports ----------------------------------------------------------------------------
-
-
-@people_only
-def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Upload a CSV (dry run by default) and list your recent imports."""
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        job, _ = call_service(
-            form,
-            lambda: create_import_job(
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                content=upload.read(),
-                file_name=upload.name,
-                dry_run=form.cleaned_data["dry_run"],
-                in_session=True,
-            ),
-        )
-        if job is not None:
-            return redirect("import_job", pk=job.pk)
-    context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}
-    return render(request, "salesmgmt/imports.html", context)
-
-
-@people_only
-def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Progress (rows done of total) while it runs, then the result and every bad row."""
-    job = selectors.import_job_get(viewer=request.user, pk=pk)
-    if request.method == "POST":
-        rerun, _ = call_service_or_flash(
-            request, lambda: rerun_for_real(actor=request.user, job=job, in_session=True)
-        )
-        return redirect("import_job", pk=(rerun or job).pk)
-    context = {"job": job, "rows_done": live_rows_done(job)}
-    return render(request, "salesmgmt/import_job.html", context)

@@ -48,10 +48,10 @@ SIGNATURE_HEADER = "X-Salesmgmt-Signature"
 EVENT_HEADER = "X-Salesmgmt-Event"
 DELIVERY_HEADER = "X-Salesmgmt-Delivery"
 SUBSCRIPTION_FIELDS = {"url", "events", "is_active", "description", "secret"}
-# How each kind of record appears in a payload: the same representation as the API.
-PAYLOAD_SERIALIZERS = {
-    "accounts.opportunity": "accounts.api.serializers.OpportunitySerializer",
-}
+# How each kind of record appears in a payload: the same representation as the API. Model
+# label → dotted path of its serializer, filled by the apps that emit events
+# (``register_payload_serializer`` in their AppConfig.ready): the core imports no domain app.
+PAYLOAD_SERIALIZERS: dict[str, str] = {}
 # 4xx answers that mean "try again later" rather than "never send this".
 RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
 
@@ -160,6 +160,12 @@ def emit(event: str, *, subject: Model, data: dict | None = None) -> None:
         _fan_out(event, label, pk, extra)
 
     transaction.on_commit(fan_out_after_commit, robust=True)
+
+
+def register_payload_serializer(*, model_label: str, serializer_path: str) -> None:
+    """Payloads about ``model_label`` records ("app.model") use this serializer; a record
+    without one is sent as its id only. The path is imported at the first delivery."""
+    PAYLOAD_SERIALIZERS[model_label.lower()] = serializer_path
 
 
 def _subject_payload(label: str, subject: Model) -> dict:

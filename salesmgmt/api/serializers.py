@@ -1,14 +1,11 @@
-"""Serializers of the core resources: people, tokens, webhooks, imports. Parse and format only."""
+"""Serializers of the core resources: people, tokens, webhooks. Parse and format only."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from salesmgmt.csv_import import live_rows_done
 from salesmgmt.models import (
     ApiToken,
-    ImportJob,
-    ImportKind,
     User,
     WebhookDelivery,
     WebhookEvent,
@@ -130,65 +127,3 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-class ImportErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(allow_null=True, help_text="Line in the file; 1 is the header.")
-    column = serializers.CharField(allow_blank=True)
-    reason = serializers.CharField()
-
-
-class ImportSummarySerializer(serializers.Serializer):
-    created = serializers.IntegerField(required=False)
-    updated = serializers.IntegerField(required=False)
-    ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-class ImportJobSerializer(serializers.ModelSerializer):
-    rows_done = serializers.SerializerMethodField(
-        help_text="Rows processed so far (live while the job runs)."
-    )
-    # DRF's metaclass takes declared fields off the class: this does not hide Serializer.errors.
-    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
-    summary = ImportSummarySerializer(read_only=True)
-
-    def get_rows_done(self, job: ImportJob) -> int:
-        return live_rows_done(job)
-
-    class Meta:
-        model = ImportJob
-        fields = [
-            "id",
-            "kind",
-            "file_name",
-            "dry_run",
-            "status",
-            "rows_total",
-            "rows_done",
-            "errors",
-            "summary",
-            "started_at",
-            "finished_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class ImportUploadSerializer(serializers.Serializer):
-    """Multipart upload (``file``) or JSON with the CSV text in ``content``."""
-
-    kind = serializers.ChoiceField(choices=ImportKind.choices)
-    dry_run = serializers.BooleanField(default=True)
-    file = serializers.FileField(required=False)
-    content = serializers.CharField(required=False, trim_whitespace=False)
-    column_map = serializers.DictField(
-        child=serializers.CharField(max_length=64),
-        required=False,
-        help_text='Extra header mapping, e.g. {"Sales Rep": "owner_email"}.',
-    )
-
-    def validate(self, attrs: dict) -> dict:
-        if not attrs.get("file") and not attrs.get("content"):
-            raise serializers.ValidationError({"file": "Upload a CSV file (or send `content`)."})
-        return attrs

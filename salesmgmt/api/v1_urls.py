@@ -9,6 +9,5 @@ router.register("users", views.UserViewSet)
 router.register("tokens", views.ApiTokenViewSet)
 router.register("webhooks", views.WebhookSubscriptionViewSet)
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet)
-router.register("imports", views.ImportJobViewSet)
 
 urlpatterns = router.urls

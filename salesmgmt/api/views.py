@@ -1,26 +1,20 @@
-"""API views of the core: people, API tokens, webhooks and CSV imports."""
+"""API views of the core: people, API tokens and webhooks (CSV imports: csv_import.api)."""
 
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import parsers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from salesmgmt import selectors, services, webhooks
-from salesmgmt.csv_import import create_import_job, rerun_for_real
-from salesmgmt.models import ApiToken, ImportJob, User, WebhookDelivery, WebhookSubscription
+from salesmgmt.models import ApiToken, User, WebhookDelivery, WebhookSubscription
 
-from . import parsers as safe_parsers
 from .filters import IdFilter, SyncFilterSet
 from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
-    ImportJobSerializer,
-    ImportUploadSerializer,
     UserSerializer,
     WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
@@ -155,87 +149,3 @@ class WebhookDeliveryViewSet(VisibleReadOnlyViewSet):
         """Send the event again as a new delivery (same event id)."""
         copy = webhooks.redeliver(delivery=self.get_object())
         return self.record_response(self.reload(copy), status.HTTP_201_CREATED)
-
-
-class CSVTextParser(parsers.BaseParser):
-    """A raw ``text/csv`` body; ``kind`` and ``dry_run`` then come from the query string."""
-
-    media_type = "text/csv"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        try:
-            content = (stream.read() if stream else b"").decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ParseError("Send the CSV in UTF-8.") from None
-        return {
-            "content": content,
-            "kind": request.query_params.get("kind", ""),
-            "dry_run": request.query_params.get("dry_run", "true"),
-        }
-
-
-class ImportJobFilter(SyncFilterSet):
-    class Meta:
-        model = ImportJob
-        fields = ["kind", "status", "dry_run"]
-
-
-class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
-    """CSV imports you started: upload, then follow ``status`` and ``rows_done/rows_total``;
-    ``errors`` lists every bad row (row = line in the file, column, reason)."""
-
-    queryset = ImportJob.objects.none()
-    serializer_class = ImportJobSerializer
-    filterset_class = ImportJobFilter
-    ordering_fields = ["created_at", "updated_at"]
-    parser_classes = [
-        safe_parsers.MultiPartParser,
-        safe_parsers.FormParser,
-        safe_parsers.JSONParser,
-        CSVTextParser,
-    ]
-
-    def visible_queryset(self):
-        return selectors.import_job_list(viewer=self.request.user)
-
-    @extend_schema(
-        request={
-            "multipart/form-data": ImportUploadSerializer,
-            "application/json": ImportUploadSerializer,
-            "text/csv": OpenApiTypes.STR,
-        },
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, description="With a text/csv body."),
-            OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="With a text/csv body."),
-        ],
-        responses={202: ImportJobSerializer},
-    )
-    def create(self, request):
-        """Upload a CSV; it is checked (``dry_run``, the default) or imported all-or-nothing
-        by a background job."""
-        serializer = ImportUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        upload = data.get("file")
-        content = upload.read() if upload is not None else data["content"]
-        job = create_import_job(
-            actor=request.user,
-            kind=data["kind"],
-            content=content,
-            file_name=getattr(upload, "name", "") or "",
-            dry_run=data["dry_run"],
-            column_map=data.get("column_map"),
-            # A token is ``request.auth``; session cookies leave it None.
-            in_session=request.auth is None,
-        )
-        return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=None, responses={202: ImportJobSerializer})
-    @action(detail=True, methods=["post"], url_path="import")
-    def run_for_real(self, request, pk=None):
-        """After a dry run without errors: import the same file for real (a new job)."""
-        job = rerun_for_real(
-            actor=request.user, job=self.get_object(), in_session=request.auth is None
-        )
-        return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)

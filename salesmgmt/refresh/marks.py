@@ -8,11 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .registry import AggregateKind, kind_get, kind_names
-
-# (person id, period id); 0 where the kind is not keyed by it (the attainment of a period,
-# a person's compliance, the one planning snapshot: (0, 0)).
-Key = tuple[int, int]
+from .registry import Key, kind_get, kind_names
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
     """Write a pending mark per key (coalesced) and send the kind's task after commit."""
     from ..models import StaleMark
 
-    aggregate = kind_get(kind)
+    kind_get(kind)  # an unknown kind fails here, inside the writer's transaction
     unique = {(int(person or 0), int(period or 0)) for person, period in keys}
     if not unique:
         return 0
@@ -99,20 +95,14 @@ def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
         ignore_conflicts=True,
     )
     # robust: with the broker down the write still succeeds; the sweep runs the marks.
-    transaction.on_commit(lambda: _send(aggregate), robust=True)
+    transaction.on_commit(lambda: _send(kind), robust=True)
     return len(unique)
 
 
-def _send(aggregate: AggregateKind) -> None:
-    from ..task_queue import enqueue
-    from ..tasks import refresh_aggregate
+def _send(kind: str) -> None:
+    from .tasks import batch_send
 
-    options: dict = {"queue": aggregate.queue()}
-    debounce = aggregate.debounce_seconds()
-    if debounce > 0:
-        # A whole number of seconds: enqueue() keeps one delayed message per window.
-        options["countdown"] = max(1, round(debounce))
-    enqueue(refresh_aggregate, args=[aggregate.name], **options)
+    batch_send(kind=kind)
 
 
 def pending_count(*, kind: str | None = None) -> int:

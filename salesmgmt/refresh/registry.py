@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .marks import Change, Key
+    from .marks import Change
+
+# (person id, period id); 0 where the kind is not keyed by it (the attainment of a period,
+# a person's compliance, the one planning snapshot: (0, 0)).
+Key = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,15 @@ class AggregateKind:
     debounce_seconds: Callable[[], float] = field(default=lambda: 0.0)
     # The Celery queue its batches go to (None: the default queue).
     queue: Callable[[], str | None] = field(default=lambda: None)
+
+    def send_options(self) -> dict:
+        """How its batch task is sent: the queue, and the debounce as a whole-second countdown
+        (``enqueue`` then keeps one delayed message per window)."""
+        options: dict = {"queue": self.queue()}
+        debounce = self.debounce_seconds()
+        if debounce > 0:
+            options["countdown"] = max(1, round(debounce))
+        return options
 
 
 _KINDS: dict[str, AggregateKind] = {}

@@ -16,8 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
-from .marks import Key, _send
-from .registry import kind_get, kind_names
+from .registry import Key, kind_get, kind_names
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +96,14 @@ def refresh_kind(*, kind: str, now: dt.datetime | None = None) -> int:
         _release(kind=kind, ids=ids)
         raise
     StaleMark.objects.filter(pk__in=ids).delete()
-    if StaleMark.objects.filter(kind=kind, started_at__isnull=True).exists():
-        # Marks written while this batch ran: the next batch, after the kind's debounce.
-        transaction.on_commit(lambda: _send(aggregate), robust=True)
     return len(keys)
+
+
+def has_pending(*, kind: str) -> bool:
+    """Marks written while a batch ran wait for the next batch (the task sends it)."""
+    from ..models import StaleMark
+
+    return StaleMark.objects.filter(kind=kind, started_at__isnull=True).exists()
 
 
 def refresh_due(*, kinds: list[str] | None = None) -> dict[str, int]:

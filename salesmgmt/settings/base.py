@@ -37,6 +37,11 @@ INSTALLED_APPS = [
     "forecasting",
     "coaching",
     "compensation",
+    # Cross-cutting features above the domain apps (docs/architecture.md, import-linter).
+    "csv_import",
+    "demo_data",
+    "benchmarks",
+    "reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -193,8 +198,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# Task modules outside an app's tasks.py (autodiscovery finds only those).
-CELERY_IMPORTS = ["salesmgmt.csv_import.tasks"]
 # A full recompute whose worker has not renewed its heartbeat for this long is resumed by the
 # reconciler (forecasting.services.runs). The phase delay is for fault tests only.
 FORECASTING_RUN_STALE_SECONDS = env.int("FORECASTING_RUN_STALE_SECONDS", default=60)
@@ -303,7 +306,7 @@ WEBHOOK_ALLOWED_NETWORKS = [
     for network in env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 ]
 
-# CSV imports (salesmgmt.csv_import): largest accepted file; how long replays are kept.
+# CSV imports (csv_import): largest accepted file; how long replays are kept.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Request bodies: form posts (files aside) and API bodies read through ``request.body`` keep
 # Django's 2.5 MB (larger: 413 on the API); the JSON parser's own ceiling is API_MAX_JSON_BYTES.

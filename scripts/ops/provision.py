@@ -19,7 +19,7 @@ def main(path: str, tokens: int) -> None:
     from django.db.models import Exists, OuterRef
 
     from accounts.models import Opportunity
-    from salesmgmt.demo_data.vocabulary import DEMO_PASSWORD
+    from demo_data.vocabulary import DEMO_PASSWORD
     from salesmgmt.models import ApiToken, Role, User
     from salesmgmt.services import create_api_token
 

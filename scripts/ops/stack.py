@@ -369,7 +369,10 @@ class Stack:
         code would hand the scenarios stale aggregates.
         """
         digest = hashlib.sha256(f"{self.reps}/{self.opportunities}/{pg_bin('postgres')}".encode())
-        apps = ["salesmgmt", "accounts", "territories", "forecasting", "coaching", "compensation"]
+        apps = [
+            *("salesmgmt", "accounts", "territories", "forecasting", "coaching", "compensation"),
+            *("csv_import", "demo_data", "benchmarks", "reconciliation"),
+        ]
         sources = [path for app in apps for path in ROOT.glob(f"{app}/**/*.py")]
         for path in sorted(sources):
             digest.update(str(path.relative_to(ROOT)).encode())

@@ -5,11 +5,23 @@ from __future__ import annotations
 import pytest
 from django.db import InterfaceError, OperationalError
 
+from csv_import import tasks as import_tasks
 from salesmgmt import tasks, webhooks
 from salesmgmt.celery import app
 from salesmgmt.models import FailedTask
 
-PROJECT_APPS = ("salesmgmt", "accounts", "territories", "forecasting", "coaching", "compensation")
+PROJECT_APPS = (
+    "salesmgmt",
+    "accounts",
+    "territories",
+    "forecasting",
+    "coaching",
+    "compensation",
+    "csv_import",
+    "demo_data",
+    "benchmarks",
+    "reconciliation",
+)
 
 
 @pytest.fixture
@@ -78,11 +90,11 @@ def test_permanent_failure_is_recorded_once(db, monkeypatch, worker_like):
     def broken(*, job_id):
         raise ValueError("bad row")
 
-    from salesmgmt.csv_import import jobs
+    from csv_import import jobs
 
     monkeypatch.setattr(jobs, "run_import_job", broken)
 
-    result = tasks.run_import.apply(args=(7,))
+    result = import_tasks.run_import.apply(args=(7,))
 
     assert result.state == "FAILURE"
 

@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
+from csv_import import parsing, specs
 from salesmgmt.api.fields import MoneyField as ApiMoneyField
-from salesmgmt.csv_import import parsing, specs
 from salesmgmt.forms import MoneyField as FormMoneyField
 from salesmgmt.money import MONEY_MAX, is_money, money_validators, parse_money, quantize_money
 

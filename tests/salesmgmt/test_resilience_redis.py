@@ -23,11 +23,11 @@ from kombu.exceptions import OperationalError as BrokerDown
 
 from accounts.models import Account
 from compensation.tasks import run_payouts
+from csv_import import jobs
+from csv_import import tasks as import_tasks
 from forecasting import tasks as forecasting_tasks
 from forecasting.models import RecomputeRequest
 from forecasting.services.requests import request_recompute
-from salesmgmt import tasks as core_tasks
-from salesmgmt.csv_import import jobs
 from salesmgmt.fail_open_cache import FailOpenRedisCache
 from salesmgmt.models import ImportJob, Period, Role
 from salesmgmt.services import ensure_periods
@@ -121,7 +121,7 @@ def test_import_created_while_broker_down_is_sent_by_the_sweep(
 ):
     # given the broker refusing connections when the import is uploaded
     client = api_client_for(rep_a)
-    with broker_down(core_tasks.run_import), django_capture_on_commit_callbacks(execute=True):
+    with broker_down(import_tasks.run_import), django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/api/v1/imports/",
             {"kind": "accounts", "content": "name,industry\nAcme,Energy\n", "dry_run": False},
@@ -144,7 +144,7 @@ def test_import_created_while_broker_down_is_sent_by_the_sweep(
     assert job.status == ImportJob.Status.SUCCEEDED
     assert job.summary["created"] == 1
     # and a second send of the same job (sweep and late message both) changes nothing
-    core_tasks.run_import.delay(job.pk)
+    import_tasks.run_import.delay(job.pk)
     job.refresh_from_db()
     assert job.summary["created"] == 1
 

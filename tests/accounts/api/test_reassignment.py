@@ -21,7 +21,7 @@ from accounts import services
 from accounts.admin import AccountAdmin
 from accounts.models import Account, Opportunity, OpportunityChange, OpportunityTeamMember
 from compensation.models import CreditSplit
-from salesmgmt.csv_import import create_import_job
+from csv_import.jobs import create_import_job
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import ImportJob
 from tests.accounts.test_views import edit_data

@@ -22,6 +22,7 @@ class Recorder:
         self.batches: list[list[refresh.Key]] = []
         self.fail = fail
         self.debounce = debounce
+        self.during = lambda: None
 
     def keys_for(self, change: refresh.Change):
         return [(person, 0) for person in change.people]
@@ -29,6 +30,7 @@ class Recorder:
     def refresh(self, keys):
         if self.fail:
             raise RuntimeError("boom")
+        self.during()
         self.batches.append(list(keys))
         return len(keys)
 
@@ -140,3 +142,26 @@ def test_the_sweep_is_on_the_beat_schedule():
     entry = app.conf.beat_schedule["refresh-sweep"]
     assert entry["task"] == "salesmgmt.tasks.refresh_sweep"
     assert entry["schedule"] <= 60
+
+
+def test_a_debounced_kind_waits_for_its_window_even_in_eager_mode(
+    recorder, django_capture_on_commit_callbacks
+):
+    # Eager tasks run at once: the batch finds the mark not yet due and leaves it (no loop).
+    recorder.debounce = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh.changed(people=[1])
+    assert recorder.batches == []
+    assert refresh.pending_count(kind="test-kind") == 1
+
+
+def test_the_task_sends_the_next_batch_for_marks_written_meanwhile(recorder, monkeypatch):
+    from salesmgmt.refresh import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(tasks, "batch_send", lambda *, kind: sent.append(kind))
+    recorder.during = lambda: refresh.changed(people=[9])  # a write while the batch runs
+    refresh.changed(people=[1])
+    assert tasks.refresh_aggregate("test-kind") == 1
+    assert sent == ["test-kind"]
+    assert refresh.pending_count(kind="test-kind") == 1

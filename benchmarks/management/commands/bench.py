@@ -1,0 +1,387 @@
+"""Benchmark of the pages and the API on the current database (``make bench``).
+
+Run on a seeded PostgreSQL database (``seed_demo --reps 1000 --opportunities 200000``, then
+``recompute_forecasts --all``). For each page and API endpoint: p50/p95/max server-side time
+over ``--iterations`` requests through the Django test client (after a warm-up), and the
+queries of one request, also for a smaller persona (the counts must be equal: constant).
+For the team dashboard and the executive rollup it also times the one hand-written query
+computing the same headline numbers from the source tables (benchmarks.reference_sql),
+checks that it returns the page's figures, and prints page ÷ SQL at p50 and p95 (and, for
+information, the old reference reading the precomputed rows). Then the full forecast
+recompute and a 100,000-row CSV import (dry run and real, rolled back). Everything the
+benchmark creates (an account review when the seed has none, an API token, sessions, the
+imported rows) is rolled back. Exits 1 when a target is missed (a figure of the reference
+query differing from the page's counts as one), unless ``--no-fail``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Activity, Opportunity
+from benchmarks import imports, personas, reference_sql
+from benchmarks.measure import Timing, count_queries, time_calls
+from salesmgmt import services as org_services
+from salesmgmt.aggregate_version import aggregates_changed
+from salesmgmt.models import Period, User
+
+PAGE_P95_MS = 100.0  # the dashboard and the rollup
+API_LIST_P95_MS = 50.0
+RATIO_MAX = 3.0
+
+
+class _RollBack(Exception):
+    """Leaves the measuring transaction without keeping what the benchmark created."""
+
+
+@dataclass
+class Row:
+    name: str
+    persona: str
+    timing: Timing
+    queries: int
+    small_queries: int | None = None
+    budget_ms: float | None = None
+    note: str = ""
+
+    @property
+    def checks(self) -> list[bool]:
+        found = []
+        if self.budget_ms is not None:
+            found.append(self.timing.p95 <= self.budget_ms)
+        if self.small_queries is not None:
+            # Constant: the typical persona costs no more queries than the smaller one.
+            found.append(self.queries <= self.small_queries)
+        return found
+
+
+class Command(BaseCommand):
+    help = "Time pages, API endpoints, the full recompute and a CSV import; check the targets."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--iterations", type=int, default=50)
+        parser.add_argument("--warmup", type=int, default=3)
+        parser.add_argument("--quick", action="store_true", help="5 iterations, pages only")
+        parser.add_argument("--import-rows", type=int, default=100_000)
+        parser.add_argument("--skip-import", action="store_true")
+        parser.add_argument("--skip-recompute", action="store_true")
+        parser.add_argument("--trials", type=int, default=10_000)
+        parser.add_argument("--no-fail", action="store_true", help="report only; exit 0")
+
+    def handle(self, *args, **options) -> None:
+        iterations = 5 if options["quick"] else options["iterations"]
+        warmup = 1 if options["quick"] else options["warmup"]
+        self._header()
+        people = personas.pick_personas()
+        self.stdout.write(
+            f"personas: executive {people.executive.username}, manager "
+            f"{people.manager.username} (small: {people.small_manager.username}), rep "
+            f"{people.rep.username} (small: {people.small_rep.username}); "
+            f"{iterations} requests each after {warmup} warm-up"
+        )
+        rows: list[Row] = []
+        ratios: list[tuple[str, float, float]] = []
+        checked: list[tuple[str, list[reference_sql.Mismatch]]] = []
+        try:
+            with transaction.atomic():
+                self._measure_pages(people, iterations, warmup, rows, ratios, checked)
+                raise _RollBack
+        except _RollBack:
+            pass
+        extra: list[str] = []
+        if not options["quick"] and not options["skip_recompute"]:
+            extra.append(self._recompute(options["trials"]))
+        if not options["quick"] and not options["skip_import"]:
+            extra += self._import(people, options["import_rows"])
+        failed = self._report(rows, ratios, checked, extra)
+        if failed and not options["no_fail"]:
+            raise CommandError(f"{failed} target(s) missed.")
+
+    # --- setup ------------------------------------------------------------------------------
+
+    def _header(self) -> None:
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        self.stdout.write(
+            f"database: {connection.vendor} {connection.settings_dict.get('NAME')}; "
+            f"{os.cpu_count()} cores, load average {load}; DEBUG={settings.DEBUG}"
+        )
+        self.stdout.write(
+            f"data: {User.objects.count()} people, {Opportunity.objects.count()} deals, "
+            f"{Activity.objects.count()} activities"
+        )
+
+    @staticmethod
+    def _client(user: User, *, token: str | None = None) -> Client:
+        host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "localhost"
+        if token:
+            return Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Token {token}")
+        client = Client(HTTP_HOST=host)
+        client.force_login(user)
+        return client
+
+    @staticmethod
+    def _get(client: Client, url: str) -> Callable[[], object]:
+        def call():
+            response = client.get(url)
+            if response.status_code != 200:
+                raise CommandError(f"GET {url} answered {response.status_code}.")
+            return response
+
+        return call
+
+    # --- pages and API ----------------------------------------------------------------------
+
+    def _measure_pages(self, people, iterations, warmup, rows, ratios, checked) -> None:
+        period = self._current_quarter()
+        p = people
+        client = {u.pk: self._client(u) for u in (p.executive, p.manager, p.small_manager)}
+        client[p.rep.pk] = self._client(p.rep)
+        client[p.small_rep.pk] = self._client(p.small_rep)
+        # The review is seen by the rep's manager, who reviews their accounts.
+        reviewer = p.rep.manager or p.manager
+        small_reviewer = p.small_rep.manager or p.small_manager
+        client.setdefault(reviewer.pk, self._client(reviewer))
+        client.setdefault(small_reviewer.pk, self._client(small_reviewer))
+        review = personas.review_for(viewer=reviewer, account=p.account)
+        small_review = personas.review_for(viewer=small_reviewer, account=p.small_account)
+        q = f"?period={period.pk}"
+
+        def page(name, persona, user, url, small_user, small_url, budget=None, before=None):
+            self.stderr.write(f"  measuring {name} ...")
+            call = self._get(client[user.pk], url)
+            timing = time_calls(call, iterations=iterations, warmup=warmup, before=before)
+            small_call = self._get(client[small_user.pk], small_url)
+            small_call()  # warm-up, as for the timed persona
+            row = Row(
+                name, persona, timing, count_queries(call, before=before),
+                count_queries(small_call, before=before), budget,
+            )  # fmt: skip
+            rows.append(row)
+            return row
+
+        # The dashboard renders its figures once per version of the aggregates (a cached
+        # fragment): timed as a manager sees it between two refreshes, and as the first view
+        # after a refresh (every request preceded by an aggregates change), which reads them all.
+        dash = page(
+            "manager dashboard", p.manager.username, p.manager,
+            reverse("coaching:team_dashboard") + q, p.small_manager,
+            reverse("coaching:team_dashboard") + q, PAGE_P95_MS,
+        )  # fmt: skip
+        refreshed = page(
+            "manager dashboard, refreshed", p.manager.username, p.manager,
+            reverse("coaching:team_dashboard") + q, p.small_manager,
+            reverse("coaching:team_dashboard") + q, PAGE_P95_MS, before=aggregates_changed,
+        )  # fmt: skip
+        # The one executive is compared with themselves on the previous quarter (other data).
+        previous = f"?period={self._previous_quarter(period).pk}"
+        rollup = page(
+            "executive rollup", p.executive.username, p.executive,
+            reverse("coaching:executive_rollup") + q, p.executive,
+            reverse("coaching:executive_rollup") + previous, PAGE_P95_MS,
+        )  # fmt: skip
+        page(
+            "rep home", p.rep.username, p.rep, reverse("accounts:rep_home"), p.small_rep,
+            reverse("accounts:rep_home"),
+        )  # fmt: skip
+        page(
+            "opportunity detail", p.rep.username, p.rep,
+            reverse("accounts:opportunity_detail", args=[p.opportunity.pk]), p.small_rep,
+            reverse("accounts:opportunity_detail", args=[p.small_opportunity.pk]),
+        )  # fmt: skip
+        page(
+            "account review", reviewer.username, reviewer,
+            reverse("coaching:review_detail", args=[review.pk]), small_reviewer,
+            reverse("coaching:review_detail", args=[small_review.pk]),
+        )  # fmt: skip
+        # The executive's whole tree against the typical manager's subtree, seen by the same.
+        smaller_tree = f"{q}&person={p.manager.pk}&tree=1"
+        page(
+            "forecast page (exec)", p.executive.username, p.executive,
+            reverse("forecasting:forecast") + q, p.executive,
+            reverse("forecasting:forecast") + smaller_tree,
+        )  # fmt: skip
+        page(
+            "waterfall, 7 days (exec)", p.executive.username, p.executive,
+            reverse("forecasting:waterfall") + q, p.executive,
+            reverse("forecasting:waterfall") + f"{q}&person={p.manager.pk}",
+        )  # fmt: skip
+        self._measure_api(p, iterations, warmup, rows)
+        checks = (
+            (
+                "manager dashboard",
+                dash,
+                reference_sql.TEAM_DASHBOARD_SQL,
+                reference_sql.params_for(period=period, manager=p.manager),
+                reference_sql.PRECOMPUTED_TEAM_DASHBOARD_SQL,
+                {"manager": p.manager.pk, "period": period.pk},
+                lambda: reference_sql.dashboard_page_figures(manager=p.manager, period=period),
+            ),
+            (
+                "executive rollup",
+                rollup,
+                reference_sql.EXECUTIVE_ROLLUP_SQL,
+                reference_sql.params_for(period=period, root=p.executive),
+                reference_sql.PRECOMPUTED_EXECUTIVE_ROLLUP_SQL,
+                {"root": p.executive.pk, "period": period.pk},
+                lambda: reference_sql.rollup_page_figures(
+                    viewer=p.executive, root=p.executive, period=period
+                ),
+            ),
+        )
+        for name, row, sql, params, old_sql, old_params, page_figures in checks:
+            self.stderr.write(f"  measuring the reference SQL of the {name} ...")
+            timing = time_calls(
+                lambda sql=sql, params=params: reference_sql.run(sql, params),
+                iterations=iterations,
+                warmup=warmup,
+            )
+            rows.append(Row(f"  SQL: {name}", "one query", timing, 1))
+            ratios.append((name, row.timing.p50 / timing.p50, row.timing.p95 / timing.p95, True))
+            if row is dash:  # for information: the first view after a refresh
+                ratios.append(
+                    (
+                        f"{name}, refreshed",
+                        refreshed.timing.p50 / timing.p50,
+                        refreshed.timing.p95 / timing.p95,
+                        False,
+                    )
+                )
+            # The reference must compute what the page shows, or its ratio means nothing.
+            mismatches = reference_sql.figures_match(
+                page_figures(), reference_sql.run_dicts(sql, params)
+            )
+            checked.append((name, mismatches))
+            # For information: the previous reference, which read the precomputed rows.
+            timing = time_calls(
+                lambda sql=old_sql, params=old_params: reference_sql.run(sql, params),
+                iterations=iterations,
+                warmup=warmup,
+            )
+            rows.append(Row("  SQL: precomputed rows", "one query", timing, 1))
+
+    def _measure_api(self, p, iterations, warmup, rows) -> None:
+        """The API as the typical manager (token auth); the small manager for the counts."""
+        _token, key = org_services.create_api_token(user=p.manager, name="bench")
+        _small, small_key = org_services.create_api_token(user=p.small_manager, name="bench")
+        api = self._client(p.manager, token=key)
+        small_api = self._client(p.small_manager, token=small_key)
+        for resource in ("opportunities", "accounts", "activities"):
+            url = f"/api/v1/{resource}/"
+            call = self._get(api, url)
+            timing = time_calls(call, iterations=iterations, warmup=warmup)
+            self._get(small_api, url)()  # warm-up: the first call stamps the token's last use
+            small = count_queries(self._get(small_api, url))
+            rows.append(
+                Row(f"API {resource} list", p.manager.username, timing, count_queries(call),
+                    small, API_LIST_P95_MS)
+            )  # fmt: skip
+            first = call().json()["results"][0]["id"]
+            small_first = self._get(small_api, url)().json()["results"][0]["id"]
+            call = self._get(api, f"{url}{first}/")
+            timing = time_calls(call, iterations=iterations, warmup=warmup)
+            small = count_queries(self._get(small_api, f"{url}{small_first}/"))
+            rows.append(
+                Row(f"API {resource} detail", p.manager.username, timing, count_queries(call),
+                    small)
+            )  # fmt: skip
+
+    @staticmethod
+    def _current_quarter() -> Period:
+        from salesmgmt.selectors import period_get
+
+        return period_get(quarter_only=True)
+
+    @staticmethod
+    def _previous_quarter(period: Period) -> Period:
+        from forecasting.selectors.reads import period_list
+
+        return period_list().filter(end_on__lt=period.start_on).last() or period
+
+    # --- batch jobs -------------------------------------------------------------------------
+
+    def _recompute(self, trials: int) -> str:
+        from forecasting.services import recompute
+
+        self.stderr.write("  full recompute ...")
+        started = time.perf_counter()
+        recompute.recompute_all(trials=trials)
+        return f"full forecast recompute ({trials} trials): {time.perf_counter() - started:.2f} s"
+
+    def _import(self, people, rows: int) -> list[str]:
+        actor = people.executive
+        emails = list(
+            User.objects.filter(ancestor_path__startswith=actor.subtree_path, role="rep")
+            .exclude(email="")
+            .values_list("email", flat=True)[:200]
+        )
+        text = imports.accounts_csv(rows=rows, owner_emails=emails)
+        lines = []
+        for dry_run in (True, False):
+            self.stderr.write(f"  CSV import of {rows} rows, dry run: {dry_run} ...")
+            result = imports.time_import(actor=actor, text=text, dry_run=dry_run)
+            label = "dry run" if dry_run else "apply (rolled back)"
+            lines.append(
+                f"CSV import, {result.rows} accounts, {label}: {result.seconds:.1f} s, "
+                f"{result.rows_per_second:.0f} rows/s, {result.created} created, "
+                f"{result.errors} errors"
+            )
+        return lines
+
+    # --- report -----------------------------------------------------------------------------
+
+    def _report(self, rows: list[Row], ratios, checked, extra: list[str]) -> int:
+        failed = 0
+        head = (
+            f"{'target':<28} {'persona':<14} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
+            f"{'queries':>7} {'small':>5} {'budget':>7}  result"
+        )
+        self.stdout.write("")
+        self.stdout.write(head)
+        self.stdout.write("-" * len(head))
+        for row in rows:
+            verdict = "" if not row.checks else ("PASS" if all(row.checks) else "FAIL")
+            failed += verdict == "FAIL"
+            small = "" if row.small_queries is None else str(row.small_queries)
+            budget = "" if row.budget_ms is None else f"<={row.budget_ms:.0f}"
+            self.stdout.write(
+                f"{row.name:<28} {row.persona[:14]:<14} {row.timing.p50:8.1f} "
+                f"{row.timing.p95:8.1f} {row.timing.max:8.1f} {row.queries:7d} {small:>5} "
+                f"{budget:>7}  {verdict}"
+            )
+        self.stdout.write("")
+        for name, at_p50, at_p95, is_target in ratios:
+            if not is_target:
+                self.stdout.write(
+                    f"ratio page ÷ SQL, {name}: {at_p50:.2f} at p50, {at_p95:.2f} at p95 "
+                    "(information)"
+                )
+                continue
+            ok = at_p50 <= RATIO_MAX
+            failed += not ok
+            self.stdout.write(
+                f"ratio page ÷ SQL, {name}: {at_p50:.2f} at p50 (target <= {RATIO_MAX:.0f}: "
+                f"{'PASS' if ok else 'FAIL'}); {at_p95:.2f} at p95"
+            )
+        for name, mismatches in checked:
+            failed += bool(mismatches)
+            verdict = "PASS" if not mismatches else f"FAIL, {len(mismatches)} differ"
+            self.stdout.write(f"reference SQL computes the {name}'s figures: {verdict}")
+            for mismatch in mismatches[:10]:
+                self.stdout.write(
+                    f"  person {mismatch.person_id}, {mismatch.figure}: page {mismatch.page}, "
+                    f"SQL {mismatch.sql}"
+                )
+        for line in extra:
+            self.stdout.write(line)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        self.stdout.write(f"load average at the end: {load}; targets missed: {failed}")
+        return failed

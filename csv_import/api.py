@@ -1,0 +1,163 @@
+"""The CSV import API (mounted under /api/v1/imports/): upload a file, follow the job, import
+a clean dry run for real. Parse and format here; the work is in ``csv_import.jobs``."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import parsers, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+
+from salesmgmt import selectors
+from salesmgmt.api import parsers as safe_parsers
+from salesmgmt.api.filters import SyncFilterSet
+from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewSet
+from salesmgmt.models import ImportJob, ImportKind
+
+from .jobs import create_import_job, live_rows_done, rerun_for_real
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Line in the file; 1 is the header.")
+    column = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ImportSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    rows_done = serializers.SerializerMethodField(
+        help_text="Rows processed so far (live while the job runs)."
+    )
+    errors = ImportErrorSerializer(many=True, read_only=True)
+    summary = ImportSummarySerializer(read_only=True)
+
+    def get_rows_done(self, job: ImportJob) -> int:
+        return live_rows_done(job)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "dry_run",
+            "status",
+            "rows_total",
+            "rows_done",
+            "errors",
+            "summary",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    """Multipart upload (``file``) or JSON with the CSV text in ``content``."""
+
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    dry_run = serializers.BooleanField(default=True)
+    file = serializers.FileField(required=False)
+    content = serializers.CharField(required=False, trim_whitespace=False)
+    column_map = serializers.DictField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        help_text='Extra header mapping, e.g. {"Sales Rep": "owner_email"}.',
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("file") and not attrs.get("content"):
+            raise serializers.ValidationError({"file": "Upload a CSV file (or send `content`)."})
+        return attrs
+
+
+class CSVTextParser(parsers.BaseParser):
+    """A raw ``text/csv`` body; ``kind`` and ``dry_run`` then come from the query string."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"]
+        try:
+            content = (stream.read() if stream else b"").decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ParseError("Send the CSV in UTF-8.") from None
+        return {
+            "content": content,
+            "kind": request.query_params.get("kind", ""),
+            "dry_run": request.query_params.get("dry_run", "true"),
+        }
+
+
+class ImportJobFilter(SyncFilterSet):
+    class Meta:
+        model = ImportJob
+        fields = ["kind", "status", "dry_run"]
+
+
+class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
+    """CSV imports you started: upload, then follow ``status`` and ``rows_done/rows_total``;
+    ``errors`` lists every bad row (row = line in the file, column, reason)."""
+
+    queryset = ImportJob.objects.none()
+    serializer_class = ImportJobSerializer
+    filterset_class = ImportJobFilter
+    ordering_fields = ["created_at", "updated_at"]
+    parser_classes = [
+        safe_parsers.MultiPartParser,
+        safe_parsers.FormParser,
+        safe_parsers.JSONParser,
+        CSVTextParser,
+    ]
+
+    def visible_queryset(self):
+        return selectors.import_job_list(viewer=self.request.user)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": ImportUploadSerializer,
+            "application/json": ImportUploadSerializer,
+            "text/csv": OpenApiTypes.STR,
+        },
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, description="With a text/csv body."),
+            OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="With a text/csv body."),
+        ],
+        responses={202: ImportJobSerializer},
+    )
+    def create(self, request):
+        """Upload a CSV; it is checked (``dry_run``, the default) or imported all-or-nothing
+        by a background job."""
+        serializer = ImportUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data.get("file")
+        content = upload.read() if upload is not None else data["content"]
+        job = create_import_job(
+            actor=request.user,
+            kind=data["kind"],
+            content=content,
+            file_name=getattr(upload, "name", "") or "",
+            dry_run=data["dry_run"],
+            column_map=data.get("column_map"),
+            # A token is ``request.auth``; session cookies leave it None.
+            in_session=request.auth is None,
+        )
+        return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"], url_path="import")
+    def run_for_real(self, request, pk=None):
+        """After a dry run without errors: import the same file for real (a new job)."""
+        job = rerun_for_real(
+            actor=request.user, job=self.get_object(), in_session=request.auth is None
+        )
+        return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)

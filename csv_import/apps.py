@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsvImportConfig(AppConfig):
+    name = "csv_import"
+    verbose_name = "CSV import"
