@@ -247,7 +247,7 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 
 
 @transaction.atomic
-def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
+def account_create(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
@@ -258,7 +258,7 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
 
 
 @transaction.atomic
-def create_contact(
+def contact_create(
     *, actor: User, account: Account, first_name: str, last_name: str, **fields
 ) -> Contact:
     if not _account_visible(actor, account):
@@ -283,7 +283,7 @@ def _ensure_unchanged(record: Account | Contact, expected_updated_at: dt.datetim
 
 
 @transaction.atomic
-def update_account(
+def account_update(
     *,
     actor: User,
     account: Account,
@@ -314,7 +314,7 @@ def update_account(
 
 
 @transaction.atomic
-def update_contact(
+def contact_update(
     *,
     actor: User,
     contact: Contact,
@@ -323,7 +323,7 @@ def update_contact(
 ) -> Contact:
     """Edit a contact of an account the actor can see; it can only move to such an account.
 
-    Like ``update_account``: checked and applied on the locked row.
+    Like ``account_update``: checked and applied on the locked row.
     """
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
@@ -348,7 +348,7 @@ def update_contact(
 
 
 @transaction.atomic
-def create_opportunity(
+def opportunity_create(
     *,
     actor: User,
     account: Account,
@@ -405,7 +405,7 @@ def create_opportunity(
 
 
 @transaction.atomic
-def update_opportunity(
+def opportunity_update(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -454,7 +454,7 @@ def update_opportunity(
 
 
 @transaction.atomic
-def close_won(
+def opportunity_close_won(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -477,7 +477,7 @@ def close_won(
 
 
 @transaction.atomic
-def close_lost(
+def opportunity_close_lost(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -503,7 +503,7 @@ def close_lost(
 
 
 @transaction.atomic
-def add_team_member(
+def opportunity_team_member_add(
     *, actor: User, opportunity: Opportunity, user: User, team_role: str = ""
 ) -> OpportunityTeamMember:
     deal = locks.lock_opportunity(opportunity.pk)
@@ -546,7 +546,7 @@ def _latest_record(deal: Opportunity, milestone: Milestone) -> MilestoneCompleti
 
 
 @transaction.atomic
-def complete_milestone(
+def milestone_complete(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -592,7 +592,7 @@ def complete_milestone(
 
 
 @transaction.atomic
-def undo_milestone(
+def milestone_undo(
     *, actor: User, opportunity: Opportunity, milestone: Milestone, note: str = ""
 ) -> MilestoneCompletion:
     """Withdraw a completion with a new audit record (the original stays)."""
@@ -640,14 +640,14 @@ def _review_completion(
 
 
 @transaction.atomic
-def verify_milestone(*, actor: User, completion: MilestoneCompletion) -> MilestoneCompletion:
+def milestone_verify(*, actor: User, completion: MilestoneCompletion) -> MilestoneCompletion:
     return _review_completion(
         actor=actor, completion=completion, state=MilestoneCompletion.Verification.VERIFIED
     )
 
 
 @transaction.atomic
-def reject_milestone(
+def milestone_reject(
     *, actor: User, completion: MilestoneCompletion, reason: str
 ) -> MilestoneCompletion:
     if not reason.strip():
@@ -661,13 +661,15 @@ def reject_milestone(
 
 
 @transaction.atomic
-def refresh_stage(*, opportunity: Opportunity, actor: User | None = None) -> Opportunity:
+def opportunity_stage_refresh(
+    *, opportunity: Opportunity, actor: User | None = None
+) -> Opportunity:
     """Re-derive one deal's stage (after milestone definitions changed). Idempotent."""
     deal = locks.lock_opportunity(opportunity.pk)
     return _refresh_stage_locked(deal, actor, timezone.now())
 
 
-def refresh_open_stages(*, process_id: int | None = None) -> int:
+def open_opportunity_stages_refresh(*, process_id: int | None = None) -> int:
     """Re-derive the stage of every open deal (of one process); returns how many moved."""
     deals = Opportunity.objects.open()
     if process_id is not None:
@@ -684,7 +686,7 @@ def refresh_open_stages(*, process_id: int | None = None) -> int:
 
 
 @transaction.atomic
-def log_activity(
+def activity_log(
     *,
     actor: User,
     kind: str,

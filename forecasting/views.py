@@ -121,7 +121,7 @@ def call_submit(request: HttpRequest) -> HttpResponse:
     form = CallForm(request.POST)
     if form.is_valid():
         try:
-            calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
+            calls.call_submit(actor=request.user, period=period, **form.cleaned_data)
         except (ValidationError, ApplicationError) as error:
             add_service_errors(form, error)
         else:
@@ -140,7 +140,7 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            calls.adjust_call(actor=request.user, person=person, period=period, **form.cleaned_data)
+            calls.call_adjust(actor=request.user, person=person, period=period, **form.cleaned_data)
         except (ValidationError, ApplicationError) as error:
             status = getattr(error, "status_code", 400)
             add_service_errors(form, error)

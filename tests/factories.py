@@ -110,7 +110,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 
 class OpportunityFactory(factory.django.DjangoModelFactory):
-    """A bare row; use accounts.services.create_opportunity when history matters."""
+    """A bare row; use accounts.services.opportunity_create when history matters."""
 
     class Meta:
         model = Opportunity

@@ -39,7 +39,7 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def run_backtest(*, now: dt.datetime | None = None, periods_back: int = PERIODS_BACK) -> int:
+def backtest_run(*, now: dt.datetime | None = None, periods_back: int = PERIODS_BACK) -> int:
     """Rebuild the accuracy ledger for the last ended periods; returns entries written."""
     now = now or timezone.now()
     today = timezone.localdate(now)

@@ -71,7 +71,7 @@ def _stage_frames(
     return entries.dropna(subset=["owner_id"]), stays.dropna(subset=["owner_id", "stage_order"])
 
 
-def recompute_kpis(
+def kpis_recompute(
     *,
     periods: list[Period],
     ctx: Context,
@@ -228,14 +228,14 @@ def recompute_kpis(
     return len(rows)
 
 
-def recompute_kpis_for_people(*, person_ids: list[int], period_ids: list[int]) -> int:
+def kpis_recompute_for_people(*, person_ids: list[int], period_ids: list[int]) -> int:
     """After an incremental recompute: these people's KPI rows and those above them."""
     ctx = Context.load()
     periods = forecast_periods(today=ctx.today)
     wanted = [pk for pk in period_ids if pk in {p.pk for p in periods}]
     if not wanted:
         return 0
-    return recompute_kpis(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
+    return kpis_recompute(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
 
 
 def _activity_counts(periods: list[Period]) -> pd.DataFrame:

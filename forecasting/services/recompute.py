@@ -1,8 +1,8 @@
 """Recompute the forecast aggregates: probabilities, rollups, ranges (full or for a few people).
 
-One code path for both: ``recompute_period`` takes the people whose own deals changed (all of
-them in a full run), rewrites their own rows and simulated vectors, then re-rolls the subtree
-rows of them and everyone above them from the stored own rows — so an incremental run and a
+One code path for both: ``forecast_recompute_period`` takes the people whose own deals changed
+(all of them in a full run), rewrites their own rows and simulated vectors, then re-rolls the
+subtree rows of them and everyone above them from the stored own rows — so an incremental run and a
 full run produce the same rows. Each period is rewritten in one transaction (delete + insert),
 so a recompute run twice, or redelivered after a killed worker, leaves the same rows.
 """
@@ -48,7 +48,7 @@ from .context import (
 logger = logging.getLogger(__name__)
 
 
-def fit_probability_model(ctx: Context) -> ProbabilityModel:
+def probability_model_fit(ctx: Context) -> ProbabilityModel:
     """Learn win rates from every closed deal and refresh the calibration buckets."""
     closed, events = ctx.closed_deals(), ctx.events()
     params = probability.fit(closed, probability.build_observations(closed, events))
@@ -157,7 +157,7 @@ def _stored_vectors(period: Period, person_ids: Iterable[int]) -> dict[int, np.n
     return {pid: np.frombuffer(bytes(blob), dtype=np.float32) for pid, blob in rows}
 
 
-def recompute_period(
+def forecast_recompute_period(
     period: Period,
     ctx: Context,
     *,
@@ -283,7 +283,7 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
     writers.insert_rows(DealProbability, fields, ((*row, period.pk, at) for row in rows))
 
 
-def recompute_all(
+def forecast_recompute_all(
     *,
     now: dt.datetime | None = None,
     trials: int | None = None,
@@ -314,7 +314,7 @@ def recompute_all(
         started = time.perf_counter()
         phase("learn", 0.05)
         ctx = Context.load(now=now, params={}, trials=trials or configured_trials(), seed=seed)
-        ctx.params = fit_probability_model(ctx).params
+        ctx.params = probability_model_fit(ctx).params
         timings["learn"] = time.perf_counter() - started
         periods = forecast_periods(today=ctx.today)
         DealProbability.objects.exclude(period__in=periods).delete()
@@ -328,14 +328,14 @@ def recompute_all(
                 mark = time.perf_counter()
                 phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
                 in_period = deals[deals["period_id"] == period.pk]
-                recompute_period(period, ctx, deals=in_period, events=events)
+                forecast_recompute_period(period, ctx, deals=in_period, events=events)
                 timings[f"rollups {period.name}"] = time.perf_counter() - mark
         if with_kpis:
-            from .kpis import recompute_kpis
+            from .kpis import kpis_recompute
 
             mark = time.perf_counter()
             phase("kpis", 0.8)
-            recompute_kpis(periods=periods, ctx=ctx)
+            kpis_recompute(periods=periods, ctx=ctx)
             timings["kpis"] = time.perf_counter() - mark
         timings["total"] = time.perf_counter() - started
         run.status, run.finished_at = RecomputeRun.Status.DONE, timezone.now()
@@ -353,7 +353,7 @@ def recompute_all(
     return timings
 
 
-def recompute_people(
+def forecast_recompute_people(
     *, person_ids: list[int], period_ids: list[int], ctx: Context | None = None
 ) -> int:
     """The incremental recompute: these people's own figures and every subtree above them.
@@ -369,5 +369,5 @@ def recompute_people(
         # Keep the trial count of the vectors stored by the last full run, so they still add.
         stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
         ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()
-        written += recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
+        written += forecast_recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
     return written

@@ -30,7 +30,7 @@ FIELDS = [
 
 
 @transaction.atomic
-def take_snapshot(*, on: dt.date | None = None) -> int:
+def snapshot_take(*, on: dt.date | None = None) -> int:
     """Photograph every open deal for ``on`` (today); a second run the same day replaces it."""
     on = on or timezone.localdate()
     rows = Opportunity.objects.open().values_list(*FIELDS)

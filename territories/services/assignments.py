@@ -36,7 +36,7 @@ SOURCE_BY_KIND = {
 }
 
 
-def move_account_owners(
+def account_owners_move(
     *,
     actor: User,
     owner_by_account: dict[int, User],
@@ -54,7 +54,7 @@ def move_account_owners(
         accounts_by_owner[owner].append(account_id)
     for owner, account_ids in accounts_by_owner.items():
         # One UPDATE per new owner (and batch) inside this transaction rather than
-        # accounts.services.update_account per account: the checks it makes (the owner is an
+        # accounts.services.account_update per account: the checks it makes (the owner is an
         # active seller the actor sees, the account is in the actor's reach) were made once
         # for the whole batch by the preview and _apply_plan.
         for batch in in_batches(account_ids):
@@ -73,7 +73,7 @@ def move_account_owners(
         if deal.owner_id != previous.get(deal.account_id) or deal.owner_id == new_owner.pk:
             continue
         # Through the deal service, so the owner change lands in the deal's history.
-        account_services.update_opportunity(actor=actor, opportunity=deal, owner=new_owner)
+        account_services.opportunity_update(actor=actor, opportunity=deal, owner=new_owner)
         moved += 1
     return moved
 
@@ -144,7 +144,7 @@ def _apply_plan(
         ]
     )
     run.moved_count = len(plan.moves)
-    run.opportunities_moved_count = move_account_owners(
+    run.opportunities_moved_count = account_owners_move(
         actor=actor,
         owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
         move_open_opportunities=move_open_opportunities,

@@ -21,8 +21,8 @@ def deal_owner(activity: Activity) -> int | None:
 def test_a_logged_activity_takes_its_deals_owner(rep_a, manager_a, process):
     deal = OpportunityFactory(owner=rep_a, process=process)
 
-    call = services.log_activity(actor=manager_a, kind="call", opportunity=deal)
-    note = services.log_activity(actor=manager_a, kind="call", account=deal.account)
+    call = services.activity_log(actor=manager_a, kind="call", opportunity=deal)
+    note = services.activity_log(actor=manager_a, kind="call", account=deal.account)
 
     assert deal_owner(call) == rep_a.pk
     assert deal_owner(note) is None
@@ -53,8 +53,8 @@ def test_a_reassigned_deal_gives_its_activities_the_new_owner(
     call = ActivityFactory(owner=outsider, account=deal.account, opportunity=deal)
     assert call in selectors.activity_list(viewer=manager_a)
 
-    services.update_opportunity(actor=manager_a, opportunity=deal, owner=rep_a)  # no change
-    services.update_opportunity(actor=executive, opportunity=deal, owner=rep_b)
+    services.opportunity_update(actor=manager_a, opportunity=deal, owner=rep_a)  # no change
+    services.opportunity_update(actor=executive, opportunity=deal, owner=rep_b)
 
     assert deal_owner(call) == rep_b.pk
     assert call not in selectors.activity_list(viewer=manager_a)
