@@ -170,35 +170,14 @@ def forecast_recompute_period(
 
     Returns how many rollup rows were written.
     """
-    if deals is None:
-        deals = frames.deals_frame(periods=[period], rates=ctx.rates, owner_ids=owner_ids)
-    if events is None:
-        events = frames.milestone_events_frame(opportunity_ids=deals["opportunity_id"].tolist())
-        events["at"] = pd.to_datetime(events["at"], utc=True)
-    scored = (
-        score_deals(deals, events, ctx)
-        if len(deals)
-        else deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
-    )
+    scored = _scored_deals(period, ctx, owner_ids=owner_ids, deals=deals, events=events)
     everyone = ctx.people["person_id"].astype(int).tolist()
     people = everyone if owner_ids is None else [p for p in owner_ids if p in set(everyone)]
-    own = rollups.own_figures(scored) if len(scored) else pd.DataFrame()
-    own = own.reindex(pd.Index(people, name="person_id")).fillna(0.0)
-    for column in rollups.SUM_COLUMNS:
-        if column not in own:
-            own[column] = 0.0
-    # Closed is what the credit ledger credits each person (compensation.ledger): a split
-    # partner's share, less deals cancelled in the period - the bookings attainment counts.
-    credited = frames.credited_bookings(period=period, rates=ctx.rates)
-    own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     # An incremental run reads the stored own rows once: the run rate and everyone else's rows.
     stored_own = None if owner_ids is None else frames.own_rollups_frame(period=period)
-    if expected_new is None:
-        if stored_own is None:
-            expected_new = _expected_new(period, None, ctx)
-        else:  # an edit does not change history: keep the stored run rate
-            expected_new = stored_own["expected_new_amount"]
-    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    own = _own_rows(
+        period, ctx, scored, people=people, stored_own=stored_own, expected_new=expected_new
+    )
     simulated = scored[(scored["status"] == "open") & (scored["category"] != "omitted")]
     if period.end_on < ctx.today:  # a period that is over has no range left: closed won only
         simulated = simulated.iloc[0:0]
@@ -219,30 +198,98 @@ def forecast_recompute_period(
             ["person_id", "period_id", "trials", "computed_at"],
             ((pid, period.pk, vec.tobytes(), at) for pid, vec in fresh.items()),
         )
-        all_own = own if stored_own is None else _merged_own(stored_own, own)
-        members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
-        vectors = dict(fresh)
-        if owner_ids is not None:
-            others = set(members["person_id"]) - set(fresh) - set(people)
-            vectors.update(_stored_vectors(period, others))
-        own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
-        own_q = montecarlo.subtree_quantiles(
-            vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+        written = _write_own_and_subtree(
+            period,
+            ctx,
+            own=own,
+            all_own=own if stored_own is None else _merged_own(stored_own, own),
+            fresh=fresh,
+            people=people,
+            nodes=nodes,
+            is_incremental=owner_ids is not None,
         )
-        sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
-        sub = sub.fillna(0.0)
-        sub_q = montecarlo.subtree_quantiles(
-            vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
-        )
-        ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
-        ForecastRollup.objects.filter(
-            period=period, scope=Scope.SUBTREE, person_id__in=nodes
-        ).delete()
-        written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
-        written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
         # An incremental run rewrote the rows of these people and everyone above them.
         aggregates_changed(None if owner_ids is None else nodes)
     return written
+
+
+def _scored_deals(
+    period: Period,
+    ctx: Context,
+    *,
+    owner_ids: list[int] | None,
+    deals: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The period's deals (of ``owner_ids``) with category and probability (``score_deals``)."""
+    if deals is None:
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates, owner_ids=owner_ids)
+    if events is None:
+        events = frames.milestone_events_frame(opportunity_ids=deals["opportunity_id"].tolist())
+        events["at"] = pd.to_datetime(events["at"], utc=True)
+    if not len(deals):
+        return deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
+    return score_deals(deals, events, ctx)
+
+
+def _own_rows(
+    period: Period,
+    ctx: Context,
+    scored: pd.DataFrame,
+    *,
+    people: list[int],
+    stored_own: pd.DataFrame | None,
+    expected_new: pd.Series | None,
+) -> pd.DataFrame:
+    """Each person's own figures: their deals, credited bookings and expected new business."""
+    own = rollups.own_figures(scored) if len(scored) else pd.DataFrame()
+    own = own.reindex(pd.Index(people, name="person_id")).fillna(0.0)
+    for column in rollups.SUM_COLUMNS:
+        if column not in own:
+            own[column] = 0.0
+    # Closed is what the credit ledger credits each person (compensation.ledger): a split
+    # partner's share, less deals cancelled in the period - the bookings attainment counts.
+    credited = frames.credited_bookings(period=period, rates=ctx.rates)
+    own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
+    if expected_new is None:
+        if stored_own is None:
+            expected_new = _expected_new(period, None, ctx)
+        else:  # an edit does not change history: keep the stored run rate
+            expected_new = stored_own["expected_new_amount"]
+    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    return own
+
+
+def _write_own_and_subtree(
+    period: Period,
+    ctx: Context,
+    *,
+    own: pd.DataFrame,
+    all_own: pd.DataFrame,
+    fresh: dict[int, np.ndarray],
+    people: list[int],
+    nodes: list[int],
+    is_incremental: bool,
+) -> int:
+    """Replace the own rows of ``people`` and the subtree rows of ``nodes``, with ranges."""
+    members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
+    vectors = dict(fresh)
+    if is_incremental:
+        others = set(members["person_id"]) - set(fresh) - set(people)
+        vectors.update(_stored_vectors(period, others))
+    own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
+    own_q = montecarlo.subtree_quantiles(
+        vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+    )
+    sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
+    sub = sub.fillna(0.0)
+    sub_q = montecarlo.subtree_quantiles(
+        vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
+    )
+    ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
+    ForecastRollup.objects.filter(period=period, scope=Scope.SUBTREE, person_id__in=nodes).delete()
+    written = _write_rollups(period, Scope.OWN, own.join(own_q), ctx.now)
+    return written + _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), ctx.now)
 
 
 def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
@@ -319,17 +366,7 @@ def forecast_recompute_all(
         periods = forecast_periods(today=ctx.today)
         DealProbability.objects.exclude(period__in=periods).delete()
         if periods:
-            mark = time.perf_counter()
-            deals = frames.deals_frame(periods=periods, rates=ctx.rates)
-            events = ctx.events()
-            events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
-            timings["load"] = time.perf_counter() - mark
-            for index, period in enumerate(periods):
-                mark = time.perf_counter()
-                phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
-                in_period = deals[deals["period_id"] == period.pk]
-                forecast_recompute_period(period, ctx, deals=in_period, events=events)
-                timings[f"rollups {period.name}"] = time.perf_counter() - mark
+            _recompute_rollups(ctx, periods, phase=phase, timings=timings)
         if with_kpis:
             from .kpis import kpis_recompute
 
@@ -351,6 +388,23 @@ def forecast_recompute_all(
             run.save(update_fields=["status", "updated_at"])
         raise
     return timings
+
+
+def _recompute_rollups(
+    ctx: Context, periods: list[Period], *, phase: Progress, timings: dict[str, float]
+) -> None:
+    """Every period's rollups from deals and milestone events loaded once for all of them."""
+    mark = time.perf_counter()
+    deals = frames.deals_frame(periods=periods, rates=ctx.rates)
+    events = ctx.events()
+    events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+    timings["load"] = time.perf_counter() - mark
+    for index, period in enumerate(periods):
+        mark = time.perf_counter()
+        phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
+        in_period = deals[deals["period_id"] == period.pk]
+        forecast_recompute_period(period, ctx, deals=in_period, events=events)
+        timings[f"rollups {period.name}"] = time.perf_counter() - mark
 
 
 def forecast_recompute_people(

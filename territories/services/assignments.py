@@ -93,6 +93,29 @@ def _apply_plan(
         )
     if not plan.moves:
         raise ValidationError("Nothing to move: every account is already where it belongs.")
+    open_rows = _lock_unmoved(plan)
+    owners = _new_owners(plan)
+    run = AssignmentRun.objects.create(
+        kind=plan.kind,
+        applied_by=actor,
+        effective_on=plan.effective_on,
+        move_open_opportunities=move_open_opportunities,
+        fingerprint=plan.fingerprint,
+        note=note[:255],
+    )
+    _assignments_replace(plan, run=run, actor=actor, open_rows=open_rows)
+    run.moved_count = len(plan.moves)
+    run.opportunities_moved_count = account_owners_move(
+        actor=actor,
+        owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
+        move_open_opportunities=move_open_opportunities,
+    )
+    run.save(update_fields=["moved_count", "opportunities_moved_count", "updated_at"])
+    return run
+
+
+def _lock_unmoved(plan: selectors.AssignmentPlan) -> dict[int, AccountTerritoryAssignment]:
+    """Lock the plan's accounts and their open assignments; refuse if any moved meanwhile."""
     account_ids = [move.account_id for move in plan.moves]
     locks.lock_accounts(account_ids)
     open_rows = {row.account_id: row for row in locks.lock_open_assignments(account_ids)}
@@ -107,6 +130,11 @@ def _apply_plan(
                     f"{row.effective_from}; moves cannot predate that."
                 }
             )
+    return open_rows
+
+
+def _new_owners(plan: selectors.AssignmentPlan) -> dict[int, User]:
+    """The owner of each territory accounts move to; each must be an active seller."""
     owners = {
         t.pk: t.owner
         for t in Territory.objects.filter(
@@ -115,14 +143,17 @@ def _apply_plan(
     }
     for owner in owners.values():
         ensure_seller(owner, "territory")
-    run = AssignmentRun.objects.create(
-        kind=plan.kind,
-        applied_by=actor,
-        effective_on=plan.effective_on,
-        move_open_opportunities=move_open_opportunities,
-        fingerprint=plan.fingerprint,
-        note=note[:255],
-    )
+    return owners
+
+
+def _assignments_replace(
+    plan: selectors.AssignmentPlan,
+    *,
+    run: AssignmentRun,
+    actor: User,
+    open_rows: dict[int, AccountTerritoryAssignment],
+) -> None:
+    """Close the moved accounts' open assignments on the move day and open the new ones."""
     now = timezone.now()
     for batch in in_batches(sorted(r.pk for r in open_rows.values())):
         AccountTerritoryAssignment.objects.filter(pk__in=batch).update(
@@ -143,14 +174,6 @@ def _apply_plan(
             for move in plan.moves
         ]
     )
-    run.moved_count = len(plan.moves)
-    run.opportunities_moved_count = account_owners_move(
-        actor=actor,
-        owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
-        move_open_opportunities=move_open_opportunities,
-    )
-    run.save(update_fields=["moved_count", "opportunities_moved_count", "updated_at"])
-    return run
 
 
 def _ensure_can_plan(actor: User) -> None:
