@@ -15,13 +15,14 @@ from django.utils import timezone
 from accounts.models import Activity, Opportunity, Stage
 from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
+from salesmgmt.money import quantize_money
 
 from .. import locks, writers
 from ..analytics import flags as flag_rules
 from ..analytics import kpis
 from ..models import ForecastRollup, KpiSnapshot, Scope
 from ..selectors import frames
-from .context import Context, forecast_periods, money
+from .context import Context, forecast_periods
 
 logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365
@@ -436,11 +437,11 @@ def _row(
     label = cohort.get(pid)
     return (
         pid, period.pk, scope, int(row["won_count"]), int(row["lost_count"]),
-        money(row["won_amount"]), money(row["lost_amount"]),
+        quantize_money(row["won_amount"]), quantize_money(row["lost_amount"]),
         _none(row["win_rate_count"]), _none(row["win_rate_value"]),
-        money(row["pipeline_amount"]), None if avg is None else money(avg),
+        quantize_money(row["pipeline_amount"]), None if avg is None else quantize_money(avg),
         _none(row["median_cycle_days"]), _none(row["required_coverage"]),
-        None if quota is None else money(quota), _none(row["attainment"]),
+        None if quota is None else quantize_money(quota), _none(row["attainment"]),
         _none(row["coverage"]), _none(row["coverage_gap"]),
         conversion.get(pid, {}), in_stage.get(pid, {}), by_kind.get(pid, {}),
         "" if label is None or pd.isna(label) or "<NA>" in str(label) else str(label),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
+from salesmgmt.money import quantize_money
 
 from .. import writers
 from ..analytics import montecarlo, probability, rollups, runrate
@@ -41,7 +42,6 @@ from .context import (
     Progress,
     configured_trials,
     forecast_periods,
-    money,
     previous_windows,
 )
 
@@ -117,8 +117,11 @@ ROLLUP_FIELDS = [
 
 
 def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.datetime) -> int:
-    """Insert one scope's rows of a period (money as cents, see ``money``)."""
-    figures = rollups.with_cumulative(figures).round(2)
+    """Insert one scope's rows of a period (amounts in cents by the one money rule)."""
+    figures = rollups.with_cumulative(figures)
+    # Rounded once, from the computed floats (``quantize_money``); the variance (not money)
+    # keeps its two decimals.
+    figures["variance"] = figures["variance"].round(2)
     money_columns = figures[ROLLUP_FIELDS].to_numpy(float)
     rows = (
         (
@@ -128,7 +131,7 @@ def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.dat
             int(count),
             float(variance),
             at,
-            *(money(v) for v in amounts),
+            *(quantize_money(v) for v in amounts),
         )
         for person_id, count, variance, amounts in zip(
             figures.index,
@@ -310,7 +313,7 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
         scored["opportunity_id"].astype(int),
         scored["owner_id"].astype(int),
         scored["category"],
-        (money(a) for a in scored["amount"]),
+        (quantize_money(a) for a in scored["amount"]),
         scored["probability"].astype(float),
         scored["milestones_done"].astype(int),
         scored["age_ratio"].astype(float),
