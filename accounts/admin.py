@@ -89,14 +89,14 @@ class AccountAdmin(OwnerCheckedAdmin):
         data = form.cleaned_data
         if not change:
             fields = {name: data[name] for name in services.ACCOUNT_FIELDS if name in data}
-            created = services.create_account(actor=request.user, **fields)
+            created = services.account_create(actor=request.user, **fields)
             obj.pk = created.pk
             obj.refresh_from_db()
             return
         editable = services.ACCOUNT_FIELDS
         changes = {name: data[name] for name in form.changed_data if name in editable}
         if changes:
-            services.update_account(actor=request.user, account=obj, **changes)
+            services.account_update(actor=request.user, account=obj, **changes)
             obj.refresh_from_db()
 
 
@@ -174,7 +174,7 @@ class OpportunityAdmin(OwnerCheckedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if not change:
-            created = services.create_opportunity(
+            created = services.opportunity_create(
                 actor=request.user,
                 account=data["account"],
                 owner=data["owner"],
@@ -193,7 +193,7 @@ class OpportunityAdmin(OwnerCheckedAdmin):
             name: data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS
         }
         if changes:
-            services.update_opportunity(actor=request.user, opportunity=obj, **changes)
+            services.opportunity_update(actor=request.user, opportunity=obj, **changes)
 
 
 @admin.register(MilestoneCompletion)
@@ -259,7 +259,7 @@ class ActivityAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if not change:
             fields = {name: data[name] for name in services.ACTIVITY_FIELDS if name in data}
-            obj.pk = services.log_activity(actor=request.user, **fields).pk
+            obj.pk = services.activity_log(actor=request.user, **fields).pk
             obj.refresh_from_db()
             return
         editable = services.ACTIVITY_FIELDS

@@ -248,7 +248,7 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 
 
 @transaction.atomic
-def create_account(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
+def account_create(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
     account = Account(name=name, owner=owner, **fields)
@@ -259,7 +259,7 @@ def create_account(*, actor: User, name: str, owner: User | None = None, **field
 
 
 @transaction.atomic
-def create_contact(
+def contact_create(
     *, actor: User, account: Account, first_name: str, last_name: str, **fields
 ) -> Contact:
     if not _account_visible(actor, account):
@@ -284,7 +284,7 @@ def _ensure_unchanged(record: Account | Contact, expected_updated_at: dt.datetim
 
 
 @transaction.atomic
-def update_account(
+def account_update(
     *,
     actor: User,
     account: Account,
@@ -315,7 +315,7 @@ def update_account(
 
 
 @transaction.atomic
-def update_contact(
+def contact_update(
     *,
     actor: User,
     contact: Contact,
@@ -324,7 +324,7 @@ def update_contact(
 ) -> Contact:
     """Edit a contact of an account the actor can see; it can only move to such an account.
 
-    Like ``update_account``: checked and applied on the locked row.
+    Like ``account_update``: checked and applied on the locked row.
     """
     unknown = set(changes) - CONTACT_FIELDS
     if unknown:
@@ -349,7 +349,7 @@ def update_contact(
 
 
 @transaction.atomic
-def create_opportunity(
+def opportunity_create(
     *,
     actor: User,
     account: Account,
@@ -406,7 +406,7 @@ def create_opportunity(
 
 
 @transaction.atomic
-def update_opportunity(
+def opportunity_update(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -459,7 +459,7 @@ def update_opportunity(
 
 
 @transaction.atomic
-def close_won(
+def opportunity_close_won(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -482,7 +482,7 @@ def close_won(
 
 
 @transaction.atomic
-def close_lost(
+def opportunity_close_lost(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -508,7 +508,7 @@ def close_lost(
 
 
 @transaction.atomic
-def add_team_member(
+def opportunity_team_member_add(
     *, actor: User, opportunity: Opportunity, user: User, team_role: str = ""
 ) -> OpportunityTeamMember:
     deal = locks.lock_opportunity(opportunity.pk)
@@ -551,7 +551,7 @@ def _latest_record(deal: Opportunity, milestone: Milestone) -> MilestoneCompleti
 
 
 @transaction.atomic
-def complete_milestone(
+def milestone_complete(
     *,
     actor: User,
     opportunity: Opportunity,
@@ -597,7 +597,7 @@ def complete_milestone(
 
 
 @transaction.atomic
-def undo_milestone(
+def milestone_undo(
     *, actor: User, opportunity: Opportunity, milestone: Milestone, note: str = ""
 ) -> MilestoneCompletion:
     """Withdraw a completion with a new audit record (the original stays)."""
@@ -646,14 +646,14 @@ def _review_completion(
 
 
 @transaction.atomic
-def verify_milestone(*, actor: User, completion: MilestoneCompletion) -> MilestoneCompletion:
+def milestone_verify(*, actor: User, completion: MilestoneCompletion) -> MilestoneCompletion:
     return _review_completion(
         actor=actor, completion=completion, state=MilestoneCompletion.Verification.VERIFIED
     )
 
 
 @transaction.atomic
-def reject_milestone(
+def milestone_reject(
     *, actor: User, completion: MilestoneCompletion, reason: str
 ) -> MilestoneCompletion:
     if not reason.strip():
@@ -667,13 +667,15 @@ def reject_milestone(
 
 
 @transaction.atomic
-def refresh_stage(*, opportunity: Opportunity, actor: User | None = None) -> Opportunity:
+def opportunity_stage_refresh(
+    *, opportunity: Opportunity, actor: User | None = None
+) -> Opportunity:
     """Re-derive one deal's stage (after milestone definitions changed). Idempotent."""
     deal = locks.lock_opportunity(opportunity.pk)
     return _refresh_stage_locked(deal, actor, timezone.now())
 
 
-def refresh_open_stages(*, process_id: int | None = None) -> int:
+def open_opportunity_stages_refresh(*, process_id: int | None = None) -> int:
     """Re-derive the stage of every open deal (of one process); returns how many moved."""
     deals = Opportunity.objects.open()
     if process_id is not None:
@@ -736,7 +738,7 @@ def check_activity_links(
 def _take_deal_owner(activity: Activity) -> None:
     """Copy the deal's owner onto ``activity`` (``Activity.deal_owner``, for visibility).
 
-    The deal stays locked until commit: ``update_opportunity`` locks it too before giving
+    The deal stays locked until commit: ``opportunity_update`` locks it too before giving
     its activities a new owner, so neither write can slip between the other's read and write.
     """
     if activity.opportunity_id is None:
@@ -746,7 +748,7 @@ def _take_deal_owner(activity: Activity) -> None:
 
 
 @transaction.atomic
-def log_activity(
+def activity_log(
     *,
     actor: User,
     kind: str,
@@ -806,7 +808,7 @@ def log_activity(
 def update_activity(*, actor: User, activity: Activity, **changes: object) -> Activity:
     """Edit an activity; moved to another deal, it takes that deal's owner (``deal_owner``).
 
-    The links (owner, account, deal, milestone) are checked like ``log_activity``'s; a deal
+    The links (owner, account, deal, milestone) are checked like ``activity_log``'s; a deal
     given without an account brings its own account.
     """
     unknown = set(changes) - ACTIVITY_FIELDS

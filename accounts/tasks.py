@@ -16,7 +16,7 @@ def refresh_opportunity_stage(opportunity_id: int) -> int | None:
     deal = Opportunity.objects.filter(pk=opportunity_id).first()
     if deal is None:
         return None
-    return services.refresh_stage(opportunity=deal).stage_id
+    return services.opportunity_stage_refresh(opportunity=deal).stage_id
 
 
 # Queued from the admin after commit: a broker outage must not fail the save; the nightly
@@ -24,9 +24,9 @@ def refresh_opportunity_stage(opportunity_id: int) -> int | None:
 @shared_task(base=EnqueueTolerantTask, **RETRY_POLICY)
 def refresh_process_stages(process_id: int) -> int:
     """After a process's milestone definitions change, re-derive its open deals' stages."""
-    return services.refresh_open_stages(process_id=process_id)
+    return services.open_opportunity_stages_refresh(process_id=process_id)
 
 
 @shared_task(**RETRY_POLICY)
 def refresh_all_open_stages() -> int:
-    return services.refresh_open_stages()
+    return services.open_opportunity_stages_refresh()

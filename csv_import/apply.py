@@ -208,10 +208,10 @@ class AccountImporter(_OwnedImporter):
             values["owner"] = self.owner_for(record)
         existing = self.existing.get(record.get("external_id") or "")
         if existing is not None:
-            services.update_account(actor=self.actor, account=existing, **values)
+            services.account_update(actor=self.actor, account=existing, **values)
             return False
         name = values.pop("name")
-        services.create_account(
+        services.account_create(
             actor=self.actor, name=name, external_id=record.get("external_id") or "", **values
         )
         return True
@@ -236,9 +236,9 @@ class ContactImporter(_OwnedImporter):
         account = self.account_of[record["_row"]]
         existing = self.existing.get(record.get("external_id") or "")
         if existing is not None:
-            services.update_contact(actor=self.actor, contact=existing, account=account, **values)
+            services.contact_update(actor=self.actor, contact=existing, account=account, **values)
             return False
-        services.create_contact(
+        services.contact_create(
             actor=self.actor,
             account=account,
             first_name=values.pop("first_name"),
@@ -293,7 +293,7 @@ class OpportunityImporter(_OwnedImporter):
         deal = self.existing.get(record.get("external_id") or "")
         created = deal is None
         if created:
-            deal = services.create_opportunity(
+            deal = services.opportunity_create(
                 actor=self.actor,
                 account=account,
                 owner=owner,
@@ -319,16 +319,16 @@ class OpportunityImporter(_OwnedImporter):
                 changes["forecast_category"] = record["forecast_category"] or ""
             if "next_step" in changes and changes["next_step"] is None:
                 changes["next_step"] = ""
-            deal = services.update_opportunity(actor=self.actor, opportunity=deal, **changes)
+            deal = services.opportunity_update(actor=self.actor, opportunity=deal, **changes)
         if status != deal.status:
             if not deal.is_open:
                 raise ValidationError({"status": f"The deal is already {deal.status}."})
             if status == Opportunity.Status.WON:
-                services.close_won(
+                services.opportunity_close_won(
                     actor=self.actor, opportunity=deal, closed_on=record["closed_on"]
                 )
             elif status == Opportunity.Status.LOST:
-                services.close_lost(
+                services.opportunity_close_lost(
                     actor=self.actor,
                     opportunity=deal,
                     lost_reason=record.get("lost_reason") or "",
@@ -374,7 +374,7 @@ class ActivityImporter(_OwnedImporter):
             # Own fields only: a re-import does not move an activity to another record.
             services.update_activity(actor=self.actor, activity=existing, **values)
             return False
-        services.log_activity(
+        services.activity_log(
             actor=self.actor,
             account=account,
             opportunity=deal,
@@ -431,14 +431,14 @@ class UserImporter(Importer):
         if user is not None:
             if user.email.lower() != record["email"]:
                 values["email"] = record["email"]
-            self.known[record["email"]] = org_services.update_user(
+            self.known[record["email"]] = org_services.user_update(
                 user=user, actor=self.actor, in_session=self.in_session, **values
             )
             return False
         username = record["email"][:150]
         if User.objects.filter(username=username).exists():
             raise ValidationError({"email": "Another account already uses this as a username."})
-        self.known[record["email"]] = org_services.create_user(
+        self.known[record["email"]] = org_services.user_create(
             username=username,
             email=record["email"],
             actor=self.actor,
@@ -457,7 +457,7 @@ class UserImporter(Importer):
                 continue
             try:
                 with transaction.atomic():
-                    self.known[record["email"]] = org_services.set_manager(
+                    self.known[record["email"]] = org_services.user_set_manager(
                         user=user, manager=manager, actor=self.actor
                     )
             except ValidationError as exc:

@@ -75,7 +75,7 @@ def create_import_job(
     """Store the file and enqueue ``run_import`` after commit (in-process without a broker).
 
     ``in_session``: the actor is signed in (not using an API token); only then may a users
-    import by an administrator change roles (``salesmgmt.services.update_user``)."""
+    import by an administrator change roles (``salesmgmt.services.user_update``)."""
     from . import tasks
 
     if kind not in ImportKind.values:

@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from accounts.models import ForecastCategory, Opportunity
 from forecasting.models import CallLayer, CallOfRecord, ForecastCall
 from salesmgmt.models import Period, SalesRole, User
-from salesmgmt.money import RateTable
+from salesmgmt.money import RateTable, quantize_money
 
 from .bulk_insert import BATCH_SIZE
 from .vocabulary import ADJUSTMENT_NOTES, CALL_NOTES
@@ -41,7 +41,7 @@ THOUSAND = Decimal(1000)
 
 
 def _thousands(value: float) -> Decimal:
-    return (Decimal(f"{max(value, 0.0):.2f}") / THOUSAND).quantize(
+    return (quantize_money(max(value, 0.0)) / THOUSAND).quantize(
         Decimal(1), ROUND_HALF_UP
     ) * THOUSAND
 

@@ -10,7 +10,7 @@ from accounts.models import Milestone, SalesProcess, Stage
 from accounts.stages import StageSpec
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import ExchangeRate
-from salesmgmt.services import ensure_periods, set_exchange_rate
+from salesmgmt.services import exchange_rate_set, periods_ensure
 
 from .vocabulary import PROCESSES, START_RATES
 
@@ -34,7 +34,7 @@ class ReferenceMixin:
     def _ensure_periods_and_rates(self) -> None:
         last_day = self.today + dt.timedelta(days=200)
         for year in range(self.day(self.first_deal_t - 720).year, last_day.year + 1):
-            ensure_periods(year=year)
+            periods_ensure(year=year)
         quarter_starts = []
         month = self.history_start.year * 12 + self.history_start.month - 1 - 6
         while dt.date(month // 12, month % 12 + 1, 1) <= self.today:
@@ -48,7 +48,7 @@ class ReferenceMixin:
             if ExchangeRate.objects.filter(currency=currency).exists():
                 continue
             for effective_on, value in zip(quarter_starts, drift, strict=True):
-                set_exchange_rate(
+                exchange_rate_set(
                     currency=currency,
                     rate_to_reporting=Decimal(f"{value:.6f}"),
                     effective_on=effective_on,

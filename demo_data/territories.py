@@ -37,7 +37,7 @@ from compensation import ledger
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole, User
 from salesmgmt.money import quantize_money
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from territories import selectors, services
 from territories.models import (
     AccountTerritoryAssignment,
@@ -434,7 +434,7 @@ def _allocate_targets(
     """
     quarters = [_add_quarters(plan.starts_on, k) for k in range(HISTORY_QUARTERS + 3)]
     for year in sorted({q.year for q in quarters}):
-        ensure_periods(year=year)
+        periods_ensure(year=year)
     periods = [
         p
         for p in Period.objects.filter(kind=Period.Kind.QUARTER, start_on__in=quarters).order_by(

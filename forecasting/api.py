@@ -100,7 +100,7 @@ class CallViewSet(_Calls):
     serializer_class = CallSerializer
 
     def perform_create(self, data: dict) -> Model:
-        return calls.submit_call(actor=self.request.user, **data)
+        return calls.call_submit(actor=self.request.user, **data)
 
 
 class AdjustmentViewSet(_Calls):
@@ -110,7 +110,7 @@ class AdjustmentViewSet(_Calls):
     layer = CallLayer.MANAGER
 
     def perform_create(self, data: dict) -> Model:
-        return calls.adjust_call(actor=self.request.user, **data)
+        return calls.call_adjust(actor=self.request.user, **data)
 
 
 class RollupSerializer(serializers.ModelSerializer):

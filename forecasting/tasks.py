@@ -30,7 +30,7 @@ def recompute_all_forecasts(
         if self.request.id and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"phase": phase, "progress": fraction})
 
-    return runs.full_recompute(run_id=run_id, trials=trials, progress=progress)
+    return runs.full_recompute_run(run_id=run_id, trials=trials, progress=progress)
 
 
 @shared_task(**RETRY_POLICY)
@@ -56,7 +56,7 @@ def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> i
     Not sent any more (``process_kpi_requests`` coalesces them); kept for messages already
     queued when this version is deployed.
     """
-    return kpis.recompute_kpis_for_people(person_ids=person_ids, period_ids=period_ids)
+    return kpis.kpis_recompute_for_people(person_ids=person_ids, period_ids=period_ids)
 
 
 @shared_task(**RETRY_POLICY)
@@ -109,19 +109,19 @@ def resume_runs_after_restart(sender=None, **kwargs) -> None:
 
 @shared_task(**RETRY_POLICY)
 def take_weekly_snapshots() -> int:
-    return snapshots.take_snapshot()
+    return snapshots.snapshot_take()
 
 
 @shared_task(**RETRY_POLICY)
 def lock_weekly_calls() -> int:
-    return calls.lock_calls()
+    return calls.calls_lock()
 
 
 @shared_task(**RETRY_POLICY)
 def refresh_inspection_flags() -> int:
-    return flags.refresh_flags()
+    return flags.flags_refresh()
 
 
 @shared_task(**RETRY_POLICY)
 def run_backtest() -> int:
-    return backtest.run_backtest()
+    return backtest.backtest_run()

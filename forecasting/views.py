@@ -114,7 +114,7 @@ def call_submit(request: HttpRequest) -> HttpResponse:
     form = CallForm(request.POST)
     if form.is_valid():
         submitted, _ = call_service(
-            form, lambda: calls.submit_call(actor=request.user, period=period, **form.cleaned_data)
+            form, lambda: calls.call_submit(actor=request.user, period=period, **form.cleaned_data)
         )
         if submitted is not None:
             messages.success(request, "Your call is submitted.")
@@ -133,7 +133,7 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
     if form.is_valid():
         adjusted, status = call_service(
             form,
-            lambda: calls.adjust_call(
+            lambda: calls.call_adjust(
                 actor=request.user, person=person, period=period, **form.cleaned_data
             ),
         )

@@ -14,10 +14,10 @@ def refresh_all(*, trials: int | None = None) -> None:
     from forecasting.services import flags, runs
     from territories.services import attainment_refresh_all
 
-    if runs.full_recompute(trials=trials) is None:
+    if runs.full_recompute_run(trials=trials) is None:
         # A live worker holds the run: its rows are rewritten when it ends, not now.
         raise RuntimeError("A full recompute is running on a worker; stop it or wait.")
-    flags.refresh_flags()
+    flags.flags_refresh()
     attainment_refresh_all(force=True, include_current=True)
     compliance_refresh(force=True)
     for run in PayoutRun.objects.filter(status=PayoutRun.Status.DRAFT).select_related("period"):

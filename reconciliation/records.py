@@ -11,12 +11,12 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
 
-CENT = Decimal("0.01")
+from salesmgmt.money import quantize_money
 
 # The effective forecast category of a deal, in one expression (decided in issue 13): a won
 # deal is Closed, a lost one in no category; otherwise the rep's own choice, the stage's
@@ -57,7 +57,8 @@ def as_decimal(value: object) -> Decimal:
 
 
 def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # The figures are rebuilt independently, but rounded by the same rule as the product.
+    return quantize_money(value)
 
 
 def fetch(sql: str, params: list | tuple = ()) -> list[tuple]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from salesmgmt.money import quantize_money
+
 from .records import PeriodRow, Person
 
 
@@ -94,4 +96,4 @@ class Collector:
 
 
 def _money(value) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else value
+    return quantize_money(value) if value is not None else value

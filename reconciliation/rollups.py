@@ -18,6 +18,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from salesmgmt.money import quantize_money
+
 from .ledger import Ledger
 from .records import Book, Deal, PeriodRow, as_decimal, fetch
 from .report import Collector, Difference
@@ -223,7 +225,7 @@ def _compare_row(
         records=_sorted(f.open_records()),
         **context,
     )
-    weighted = Decimal(f"{f.weighted:.2f}")
+    weighted = quantize_money(f.weighted)
     collector.money(
         as_decimal(row["weighted_amount"]),
         weighted,

@@ -62,7 +62,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Sales organisation", {"fields": ("email", "role", "manager", "title", "hire_date")}),
     )
 
-    # Admin rights follow the role (services.sync_privileges_with_role): never ticked by hand.
+    # Admin rights follow the role (services.user_privileges_sync): never ticked by hand.
     derived_fields = ("is_staff", "is_superuser")
 
     def get_readonly_fields(self, request, obj=None):
@@ -83,7 +83,7 @@ class UserAdmin(DjangoUserAdmin):
             obj.ancestor_path = manager.subtree_path if manager else "/"
         super().save_model(request, obj, form, change)
         # Names, roles and who is active show on the cached team dashboards, and this form
-        # saves the user itself rather than through services.update_user.
+        # saves the user itself rather than through services.user_update.
         aggregates_changed()
         if not change:
             return
@@ -96,7 +96,7 @@ class UserAdmin(DjangoUserAdmin):
         )
         if "manager" in form.changed_data:
             # Re-roots the whole subtree's paths (and refuses cycles).
-            services.set_manager(user=obj, manager=manager, actor=request.user)
+            services.user_set_manager(user=obj, manager=manager, actor=request.user)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -104,7 +104,7 @@ class UserAdmin(DjangoUserAdmin):
         old_role = getattr(user, "_role_before", user.role)
         if old_role != user.role or set(form.changed_data) & services.PRIVILEGE_FIELDS:
             # After the groups are saved, so a demotion's clean-up is the last word.
-            services.sync_privileges_with_role(
+            services.user_privileges_sync(
                 user=user, old_role=old_role, actor=request.user, in_session=True
             )
 
@@ -182,7 +182,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, key = services.create_api_token(user=obj.user, name=obj.name, scope=obj.scope)
+        token, key = services.api_token_create(user=obj.user, name=obj.name, scope=obj.scope)
         obj.pk, obj.key_prefix, obj.key_hash = token.pk, token.key_prefix, token.key_hash
         obj.created_at = token.created_at
         request._new_api_key = key
@@ -201,7 +201,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
         for token in queryset:
-            services.revoke_api_token(token=token)
+            services.api_token_revoke(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
 
 

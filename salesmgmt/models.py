@@ -48,7 +48,7 @@ class User(AbstractUser):
     a materialized path over a recursive CTE or a closure table because "everyone below this
     manager" becomes one indexed ``LIKE 'prefix%'`` that is identical on SQLite and
     PostgreSQL, needs no extra table, and re-parenting a subtree is one UPDATE
-    (see ``salesmgmt.services.set_manager``). Hierarchies are shallow, so paths stay short.
+    (see ``salesmgmt.services.user_set_manager``). Hierarchies are shallow, so paths stay short.
     """
 
     email = models.EmailField(unique=True)
@@ -170,7 +170,7 @@ class ExchangeRate(BaseModel):
 class ApiToken(BaseModel):
     """A bearer credential for the API; only a SHA-256 digest of the key is stored.
 
-    The key is shown once when the token is created (``salesmgmt.services.create_api_token``);
+    The key is shown once when the token is created (``salesmgmt.services.api_token_create``);
     revoking keeps the row, so the admin can still see who used which token and when.
     """
 

@@ -1,7 +1,12 @@
 """Money rules: one rounding rule, one range, and conversion into the reporting currency.
 
 Rounding rule (used everywhere money is stored or shown): amounts are quantized to cents with
-ROUND_HALF_UP, the commercial rule people expect on statements and invoices.
+ROUND_HALF_UP, the commercial rule people expect on statements and invoices, by one function,
+``quantize_money``. It is also PostgreSQL's ``round(numeric, 2)`` (half away from zero), so the
+reference SQL of the bench and the reconciliation round the same amounts the same way. A float
+(a pandas sum, a simulated quantile) is read as the shortest decimal that gives it back
+(``repr``): 2.675 is 2.675 and becomes 2.68, as the same amount does as a Decimal, rather than
+its binary neighbour 2.67499999999999982... (which ``f"{x:.2f}"`` or ``round(x, 2)`` round down).
 
 Range (every amount a person, a form, the API or a CSV import can enter): whole cents, at most
 ``MONEY_MAX`` = 99,999,999,999.99 (just under 10^11) in size; zero or more unless the field is a
@@ -38,7 +43,12 @@ MONEY_MAX_DIGITS = 14
 MONEY_DECIMAL_PLACES = 2
 
 
-def quantize_money(amount: Decimal) -> Decimal:
+def quantize_money(amount: Decimal | float | int | str) -> Decimal:
+    """``amount`` in whole cents, ROUND_HALF_UP: the one rounding rule for money."""
+    if not isinstance(amount, Decimal):
+        # str(float(x)): the shortest decimal that reads back as this float, also for numpy's
+        # float64 (whose own repr is "np.float64(...)"); see the module docstring.
+        amount = Decimal(str(float(amount)) if isinstance(amount, float) else str(amount))
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

@@ -55,7 +55,7 @@ def _drop_admin_grants(user: User) -> None:
 
 
 @transaction.atomic
-def create_user(
+def user_create(
     *,
     username: str,
     email: str,
@@ -115,10 +115,10 @@ USER_UPDATABLE_FIELDS = {
 
 
 @transaction.atomic
-def update_user(
+def user_update(
     *, user: User, actor: User | None = None, in_session: bool = False, **changes: object
 ) -> User:
-    """Change a person's own fields; their place in the hierarchy goes through set_manager.
+    """Change a person's own fields; their place in the hierarchy goes through user_set_manager.
 
     A new role needs an administrator signed in; it brings its admin rights or takes them all
     away (staff, superuser, groups, permissions)."""
@@ -145,7 +145,7 @@ def update_user(
 
 
 @transaction.atomic
-def sync_privileges_with_role(
+def user_privileges_sync(
     *, user: User, old_role: str, actor: User | None, in_session: bool
 ) -> User:
     """After a form saved ``user`` itself (the admin): re-check and re-derive their rights.
@@ -168,7 +168,7 @@ def sync_privileges_with_role(
 
 
 @transaction.atomic
-def set_manager(*, user: User, manager: User | None, actor: User | None = None) -> User:
+def user_set_manager(*, user: User, manager: User | None, actor: User | None = None) -> User:
     """Move ``user`` (and everyone below them) under ``manager``; refuses cycles."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if manager is not None:
@@ -204,7 +204,7 @@ def _quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
 
 
 @transaction.atomic
-def ensure_periods(*, year: int) -> list[Period]:
+def periods_ensure(*, year: int) -> list[Period]:
     """Create the year, its quarters and months if missing (calendar fiscal year)."""
     wanted: list[tuple[str, str, dt.date, dt.date]] = [
         (Period.Kind.YEAR, f"FY{year}", dt.date(year, 1, 1), dt.date(year, 12, 31))
@@ -226,7 +226,7 @@ def ensure_periods(*, year: int) -> list[Period]:
 
 
 @transaction.atomic
-def set_exchange_rate(
+def exchange_rate_set(
     *, currency: str, rate_to_reporting: Decimal, effective_on: dt.date
 ) -> ExchangeRate:
     """Record (or correct) the rate in effect from ``effective_on``."""
@@ -252,7 +252,7 @@ def hash_api_key(key: str) -> str:
 
 
 @transaction.atomic
-def create_api_token(
+def api_token_create(
     *, user: User, name: str, scope: str = ApiToken.Scope.READ
 ) -> tuple[ApiToken, str]:
     """Issue a token; returns it with the plain key, which is never retrievable again."""
@@ -270,7 +270,7 @@ def create_api_token(
 
 
 @transaction.atomic
-def revoke_api_token(*, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Stop a token from working at once; idempotent (the first revocation time is kept)."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -278,7 +278,7 @@ def revoke_api_token(*, token: ApiToken) -> ApiToken:
     return token
 
 
-def touch_api_token(*, token: ApiToken, at: dt.datetime | None = None) -> None:
+def api_token_touch(*, token: ApiToken, at: dt.datetime | None = None) -> None:
     """Record use, at most once a minute, so authentication is not a write on every call.
 
     Bookkeeping, never a reason to refuse the call: on SQLite, while another connection holds

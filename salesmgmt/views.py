@@ -279,7 +279,7 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_key = None
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _token, new_key = services.create_api_token(user=request.user, **form.cleaned_data)
+        _token, new_key = services.api_token_create(user=request.user, **form.cleaned_data)
         form = ApiTokenForm()
     context = {
         "form": form,
@@ -296,6 +296,6 @@ def api_tokens(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = selectors.api_token_get(user=request.user, pk=pk)
-    services.revoke_api_token(token=token)
+    services.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("api_tokens")

@@ -179,14 +179,7 @@ def propose_rebalance(
     """
     if len(territory_ids) < 2 or accounts.empty:
         return pd.DataFrame(columns=MOVE_COLUMNS)
-    totals = {t: 0.0 for t in territory_ids}
-    members: dict[int, list[tuple[int, float]]] = {t: [] for t in territory_ids}
-    for row in accounts.itertuples(index=False):
-        if row.territory_id in totals:
-            value = float(row.potential or 0)
-            totals[row.territory_id] += value
-            if int(row.account_id) not in fixed_account_ids:
-                members[row.territory_id].append((int(row.account_id), value))
+    totals, members = _totals_and_movable(accounts, territory_ids, fixed_account_ids)
     mean = sum(totals.values()) / len(totals)
     if mean <= 0:
         return pd.DataFrame(columns=MOVE_COLUMNS)
@@ -204,20 +197,10 @@ def propose_rebalance(
             _best_move(donor, receiver, totals, members, low, high) if donor != receiver else None
         )
         if best is None or best.gain <= tolerance:
-            # Only pairs that can help: the donor has an account that may move, and one side
-            # is outside the band (two territories inside it have no violation to reduce).
             outside = set(over) | set(under)
-            movable = {t for t in territory_ids if any(p > 0 for _, p in members[t])}
-            pairs = [
-                (d, r)
-                for d in territory_ids
-                if d in movable
-                for r in territory_ids
-                if totals[d] > totals[r] and (d in outside or r in outside)
-            ]
-            found = [_best_move(d, r, totals, members, low, high) for d, r in pairs]
-            helpful = [c for c in found if c is not None and c.gain > tolerance]
-            best = max(helpful, key=lambda c: (c.gain, c.evenness, -c.account_id), default=None)
+            best = _best_move_any_pair(
+                territory_ids, totals, members, (low, high, tolerance), outside=outside
+            )
         if best is None:
             break
         members[best.donor] = [m for m in members[best.donor] if m[0] != best.account_id]
@@ -232,6 +215,48 @@ def propose_rebalance(
             }
         )
     return pd.DataFrame(moves, columns=MOVE_COLUMNS)
+
+
+def _totals_and_movable(
+    accounts: pd.DataFrame, territory_ids: list[int], fixed_account_ids: frozenset[int]
+) -> tuple[dict[int, float], dict[int, list[tuple[int, float]]]]:
+    """Each territory's potential, and its accounts that may move (account_id, potential)."""
+    totals = {t: 0.0 for t in territory_ids}
+    members: dict[int, list[tuple[int, float]]] = {t: [] for t in territory_ids}
+    for row in accounts.itertuples(index=False):
+        if row.territory_id in totals:
+            value = float(row.potential or 0)
+            totals[row.territory_id] += value
+            if int(row.account_id) not in fixed_account_ids:
+                members[row.territory_id].append((int(row.account_id), value))
+    return totals, members
+
+
+def _best_move_any_pair(
+    territory_ids: list[int],
+    totals: dict[int, float],
+    members: dict[int, list[tuple[int, float]]],
+    limits: tuple[float, float, float],
+    *,
+    outside: set[int],
+) -> _Candidate | None:
+    """The most useful move between any two territories, when the extremes offer none.
+
+    ``limits``: the band's low and high, and the gain below which a move does not count."""
+    low, high, tolerance = limits
+    # Only pairs that can help: the donor has an account that may move, and one side is
+    # outside the band (two territories inside it have no violation to reduce).
+    movable = {t for t in territory_ids if any(p > 0 for _, p in members[t])}
+    pairs = [
+        (d, r)
+        for d in territory_ids
+        if d in movable
+        for r in territory_ids
+        if totals[d] > totals[r] and (d in outside or r in outside)
+    ]
+    found = [_best_move(d, r, totals, members, low, high) for d, r in pairs]
+    helpful = [c for c in found if c is not None and c.gain > tolerance]
+    return max(helpful, key=lambda c: (c.gain, c.evenness, -c.account_id), default=None)
 
 
 def apply_moves(accounts: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:

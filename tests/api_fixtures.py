@@ -52,7 +52,7 @@ def api_client_for(db):
     """``api_client_for(user, scope="read_write")`` → an APIClient with a fresh token."""
 
     def make(user, scope: str = ApiToken.Scope.READ_WRITE) -> APIClient:
-        _, key = services.create_api_token(user=user, name="test", scope=scope)
+        _, key = services.api_token_create(user=user, name="test", scope=scope)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client

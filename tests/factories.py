@@ -110,7 +110,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 
 class OpportunityFactory(factory.django.DjangoModelFactory):
-    """A bare row; use accounts.services.create_opportunity when history matters."""
+    """A bare row; use accounts.services.opportunity_create when history matters."""
 
     class Meta:
         model = Opportunity
@@ -145,7 +145,7 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     account = factory.SubFactory(AccountFactory, owner=factory.SelfAttribute("..owner"))
     opportunity = None
-    # What accounts.services.log_activity copies from the deal (a factory skips the service).
+    # What accounts.services.activity_log copies from the deal (a factory skips the service).
     deal_owner = factory.LazyAttribute(lambda a: a.opportunity.owner if a.opportunity else None)
     occurred_at = factory.LazyFunction(timezone.now)
     duration_minutes = 15

@@ -71,10 +71,10 @@ class AccountViewSet(VisibleModelViewSet):
         return selectors.account_list(viewer=self.request.user)
 
     def perform_create(self, data: dict) -> Model:
-        return services.create_account(actor=self.request.user, **data)
+        return services.account_create(actor=self.request.user, **data)
 
     def perform_update(self, instance, data, expected_version):
-        return services.update_account(
+        return services.account_update(
             actor=self.request.user,
             account=instance,
             expected_updated_at=_conditional_on(self.request, instance),
@@ -95,10 +95,10 @@ class ContactViewSet(VisibleModelViewSet):
         return selectors.contact_list(viewer=self.request.user)
 
     def perform_create(self, data: dict) -> Model:
-        return services.create_contact(actor=self.request.user, **data)
+        return services.contact_create(actor=self.request.user, **data)
 
     def perform_update(self, instance, data, expected_version):
-        return services.update_contact(
+        return services.contact_update(
             actor=self.request.user,
             contact=instance,
             expected_updated_at=_conditional_on(self.request, instance),
@@ -172,11 +172,11 @@ class OpportunityViewSet(VisibleModelViewSet):
         return selectors.opportunity_list(viewer=self.request.user)
 
     def perform_create(self, data: dict) -> Model:
-        return services.create_opportunity(actor=self.request.user, **data)
+        return services.opportunity_create(actor=self.request.user, **data)
 
     def perform_update(self, instance, data, expected_version):
         changes = {name: value for name, value in data.items() if name in services.EDITABLE_FIELDS}
-        return services.update_opportunity(
+        return services.opportunity_update(
             actor=self.request.user,
             opportunity=instance,
             expected_version=expected_version,
@@ -202,7 +202,7 @@ class OpportunityViewSet(VisibleModelViewSet):
     def complete(self, request, pk=None):
         """Complete an exit milestone (with evidence where required); the stage may move."""
         return self._deal_action(
-            lambda deal, data: services.complete_milestone(
+            lambda deal, data: services.milestone_complete(
                 actor=request.user, opportunity=deal, **data
             )
         )
@@ -212,7 +212,7 @@ class OpportunityViewSet(VisibleModelViewSet):
     def undo(self, request, pk=None):
         """Withdraw a milestone completion (a new audit record); the stage may move back."""
         return self._deal_action(
-            lambda deal, data: services.undo_milestone(
+            lambda deal, data: services.milestone_undo(
                 actor=request.user,
                 opportunity=deal,
                 milestone=data["milestone"],
@@ -225,7 +225,7 @@ class OpportunityViewSet(VisibleModelViewSet):
     def win(self, request, pk=None):
         """Close the deal as won (``closed_on`` defaults to today)."""
         return self._deal_action(
-            lambda deal, data: services.close_won(
+            lambda deal, data: services.opportunity_close_won(
                 actor=request.user,
                 opportunity=deal,
                 expected_version=expected_version(request),
@@ -238,7 +238,7 @@ class OpportunityViewSet(VisibleModelViewSet):
     def lose(self, request, pk=None):
         """Close the deal as lost, saying why."""
         return self._deal_action(
-            lambda deal, data: services.close_lost(
+            lambda deal, data: services.opportunity_close_lost(
                 actor=request.user,
                 opportunity=deal,
                 expected_version=expected_version(request),
@@ -273,4 +273,4 @@ class ActivityViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewS
         return selectors.activity_list(viewer=self.request.user)
 
     def perform_create(self, data: dict) -> Model:
-        return services.log_activity(actor=self.request.user, **data)
+        return services.activity_log(actor=self.request.user, **data)

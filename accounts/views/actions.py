@@ -42,7 +42,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         expected_version = changes.pop("expected_version")
         updated, status = call_service(
             form,
-            lambda: services.update_opportunity(
+            lambda: services.opportunity_update(
                 actor=request.user, opportunity=deal, expected_version=expected_version, **changes
             ),
         )
@@ -88,7 +88,12 @@ def _close_deal(
 @require_POST
 def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
     return _close_deal(
-        request, pk, CloseWonForm, "won", services.close_won, "{deal} is closed won. Well done!"
+        request,
+        pk,
+        CloseWonForm,
+        "won",
+        services.opportunity_close_won,
+        "{deal} is closed won. Well done!",
     )
 
 
@@ -96,7 +101,12 @@ def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opportunity_close_lost(request: HttpRequest, pk: int) -> HttpResponse:
     return _close_deal(
-        request, pk, CloseLostForm, "lost", services.close_lost, "{deal} is closed lost."
+        request,
+        pk,
+        CloseLostForm,
+        "lost",
+        services.opportunity_close_lost,
+        "{deal} is closed lost.",
     )
 
 
@@ -110,7 +120,7 @@ def milestone_complete(request: HttpRequest, pk: int, milestone_id: int) -> Http
     if form.is_valid():
         record, status = call_service(
             form,
-            lambda: services.complete_milestone(
+            lambda: services.milestone_complete(
                 actor=request.user,
                 opportunity=deal,
                 milestone=milestone,
@@ -140,7 +150,7 @@ def milestone_undo(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
     if form.is_valid():
         record, status = call_service(
             form,
-            lambda: services.undo_milestone(
+            lambda: services.milestone_undo(
                 actor=request.user,
                 opportunity=deal,
                 milestone=milestone,
@@ -160,7 +170,7 @@ def completion_verify(request: HttpRequest, pk: int) -> HttpResponse:
     completion = selectors.completion_get(viewer=request.user, pk=pk)
     form = forms.Form(request.POST)
     verified, status = call_service(
-        form, lambda: services.verify_milestone(actor=request.user, completion=completion)
+        form, lambda: services.milestone_verify(actor=request.user, completion=completion)
     )
     deal_url = reverse("accounts:opportunity_detail", args=[completion.opportunity_id])
     if verified is not None:
@@ -182,7 +192,7 @@ def completion_reject(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         rejected, status = call_service(
             form,
-            lambda: services.reject_milestone(
+            lambda: services.milestone_reject(
                 actor=request.user, completion=completion, reason=form.cleaned_data["reason"]
             ),
         )
@@ -215,7 +225,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         activity, status = call_service(
             form,
-            lambda: services.log_activity(
+            lambda: services.activity_log(
                 actor=viewer,
                 kind=data["kind"],
                 account=account,

@@ -84,108 +84,132 @@ def compute_flags(
     deals = deals.reset_index(drop=True)
     now_ts = pd.Timestamp(now)
     today = now_ts.tz_convert("UTC").normalize().tz_localize(None)
-    ids = deals["opportunity_id"]
-    out = []
+    close = pd.to_datetime(deals["expected_close_on"])
+    out = [
+        _pushed_twice(deals, close_changes),
+        _no_activity(deals, activities, now_ts),
+        _stuck_in_stage(deals, stays, now_ts),
+        _flag(deals, close < today, "close_date_past", "close date passed"),
+        _milestone_skipped(deals, completed),
+        *_contact_flags(deals, contacts),
+        _late_amount_change(deals, amount_changes, period_ends),
+    ]
+    flags = pd.concat([frame for frame in out if frame is not None], ignore_index=True)
+    return flags.drop_duplicates(["opportunity_id", "kind"]).reset_index(drop=True)
 
+
+def _pushed_twice(deals: pd.DataFrame, close_changes: pd.DataFrame) -> pd.DataFrame:
     pushes = close_changes[close_changes["new_on"] > close_changes["old_on"]]
-    push_count = ids.map(pushes.groupby("opportunity_id").size()).fillna(0)
-    out.append(
-        _flag(
-            deals, push_count >= 2, "pushed_twice", push_count.astype(int).astype(str) + " pushes"
-        )
+    push_count = deals["opportunity_id"].map(pushes.groupby("opportunity_id").size()).fillna(0)
+    return _flag(
+        deals, push_count >= 2, "pushed_twice", push_count.astype(int).astype(str) + " pushes"
     )
 
+
+def _no_activity(
+    deals: pd.DataFrame, activities: pd.DataFrame, now_ts: pd.Timestamp
+) -> pd.DataFrame:
     recent = activities[activities["occurred_at"] >= now_ts - pd.Timedelta(days=NO_ACTIVITY_DAYS)]
     touched = set(recent["opportunity_id"].dropna().astype("int64"))
-    out.append(_flag(deals, ~ids.isin(touched), "no_activity", "no recent or planned activity"))
+    return _flag(
+        deals,
+        ~deals["opportunity_id"].isin(touched),
+        "no_activity",
+        "no recent or planned activity",
+    )
 
+
+def _stuck_in_stage(
+    deals: pd.DataFrame, stays: pd.DataFrame, now_ts: pd.Timestamp
+) -> pd.DataFrame | None:
+    """Longer in the stage than the team's (or, with too few stays, the company's) limit."""
+    if stays.empty:
+        return None
     entered = pd.to_datetime(deals["stage_entered_at"], utc=True)
     days_in = (now_ts - entered).dt.total_seconds() / 86400
-    if not stays.empty:
-        team = stays.merge(deals[["opportunity_id", "manager_id"]], on="opportunity_id", how="left")
-        by_team = team.groupby(["manager_id", "stage_id"])["days"].agg(
-            limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
-        )
-        by_stage = stays.groupby("stage_id")["days"].agg(
-            limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
-        )
-        keys = pd.MultiIndex.from_arrays([deals["manager_id"], deals["stage_id"]])
-        team_limit = by_team.reindex(keys)
-        stage_limit = by_stage.reindex(deals["stage_id"])
-        limit = np.where(
-            team_limit["n"].to_numpy() >= MIN_SAMPLES,
-            team_limit["limit"].to_numpy(),
-            np.where(
-                stage_limit["n"].to_numpy() >= MIN_SAMPLES, stage_limit["limit"].to_numpy(), np.nan
-            ),
-        )
-        limit = pd.Series(limit, index=deals.index)
-        stuck = limit.notna() & (days_in > limit)
-        out.append(
-            _flag(
-                deals,
-                stuck,
-                "stuck_in_stage",
-                days_in.round().astype("Int64").astype(str) + " days in stage",
-            )
-        )
+    team = stays.merge(deals[["opportunity_id", "manager_id"]], on="opportunity_id", how="left")
+    by_team = team.groupby(["manager_id", "stage_id"])["days"].agg(
+        limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
+    )
+    by_stage = stays.groupby("stage_id")["days"].agg(
+        limit=lambda d: d.quantile(STUCK_PERCENTILE), n="size"
+    )
+    keys = pd.MultiIndex.from_arrays([deals["manager_id"], deals["stage_id"]])
+    team_limit = by_team.reindex(keys)
+    stage_limit = by_stage.reindex(deals["stage_id"])
+    limit = np.where(
+        team_limit["n"].to_numpy() >= MIN_SAMPLES,
+        team_limit["limit"].to_numpy(),
+        np.where(
+            stage_limit["n"].to_numpy() >= MIN_SAMPLES, stage_limit["limit"].to_numpy(), np.nan
+        ),
+    )
+    limit = pd.Series(limit, index=deals.index)
+    stuck = limit.notna() & (days_in > limit)
+    return _flag(
+        deals,
+        stuck,
+        "stuck_in_stage",
+        days_in.round().astype("Int64").astype(str) + " days in stage",
+    )
 
-    close = pd.to_datetime(deals["expected_close_on"])
-    out.append(_flag(deals, close < today, "close_date_past", "close date passed"))
 
-    if not completed.empty:
-        furthest = completed.groupby("opportunity_id")["stage_order"].max()
-        ahead = ids.map(furthest) > deals["stage_order"]
-        out.append(
-            _flag(
-                deals, ahead.fillna(False), "milestone_skipped", "a later stage's milestone is done"
-            )
-        )
+def _milestone_skipped(deals: pd.DataFrame, completed: pd.DataFrame) -> pd.DataFrame | None:
+    if completed.empty:
+        return None
+    furthest = completed.groupby("opportunity_id")["stage_order"].max()
+    ahead = deals["opportunity_id"].map(furthest) > deals["stage_order"]
+    return _flag(
+        deals, ahead.fillna(False), "milestone_skipped", "a later stage's milestone is done"
+    )
 
+
+def _contact_flags(deals: pd.DataFrame, contacts: pd.DataFrame) -> list[pd.DataFrame]:
+    """single_contact (large deals only) and no_decision_maker."""
     per_account = contacts.groupby("account_id").size()
     deciders = set(contacts.loc[contacts["buying_role"] == "decision_maker", "account_id"])
     large = deals["amount"] >= deals["amount"].quantile(LARGE_DEAL_QUANTILE)
     contact_count = deals["account_id"].map(per_account).fillna(0)
-    out.append(
+    return [
         _flag(
             deals,
             large & (contact_count <= 1),
             "single_contact",
             contact_count.astype(int).astype(str) + " contact(s)",
-        )
-    )
-    out.append(
+        ),
         _flag(
             deals,
             ~deals["account_id"].isin(deciders),
             "no_decision_maker",
             "no decision maker among contacts",
+        ),
+    ]
+
+
+def _late_amount_change(
+    deals: pd.DataFrame, amount_changes: pd.DataFrame, period_ends: pd.Series
+) -> pd.DataFrame | None:
+    if amount_changes.empty:
+        return None
+    changes = amount_changes.copy()
+    changes["old_amount"] = pd.to_numeric(changes["old"], errors="coerce")
+    changes["new_amount"] = pd.to_numeric(changes["new"], errors="coerce")
+    changes = changes[changes["old_amount"] > 0]
+    if changes.empty:
+        return None
+    ratio = (changes["new_amount"] - changes["old_amount"]).abs() / changes["old_amount"]
+    ends = pd.to_datetime(
+        pd.Series(
+            pd.to_datetime(period_ends).reindex(changes["opportunity_id"]).to_numpy(),
+            index=changes.index,
         )
     )
-
-    if not amount_changes.empty:
-        changes = amount_changes.copy()
-        changes["old_amount"] = pd.to_numeric(changes["old"], errors="coerce")
-        changes["new_amount"] = pd.to_numeric(changes["new"], errors="coerce")
-        changes = changes[changes["old_amount"] > 0]
-    if not amount_changes.empty and not changes.empty:
-        ratio = (changes["new_amount"] - changes["old_amount"]).abs() / changes["old_amount"]
-        ends = pd.to_datetime(
-            pd.Series(
-                pd.to_datetime(period_ends).reindex(changes["opportunity_id"]).to_numpy(),
-                index=changes.index,
-            )
-        )
-        changed_at = changes["at"].dt.tz_convert("UTC").dt.tz_localize(None)
-        late = (ratio > LATE_CHANGE) & (changed_at >= ends - pd.Timedelta(days=LATE_DAYS))
-        late_ids = set(changes.loc[late, "opportunity_id"])
-        out.append(
-            _flag(
-                deals,
-                ids.isin(late_ids),
-                "late_amount_change",
-                "amount moved > 20% near period end",
-            )
-        )
-    flags = pd.concat(out, ignore_index=True)
-    return flags.drop_duplicates(["opportunity_id", "kind"]).reset_index(drop=True)
+    changed_at = changes["at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    late = (ratio > LATE_CHANGE) & (changed_at >= ends - pd.Timedelta(days=LATE_DAYS))
+    late_ids = set(changes.loc[late, "opportunity_id"])
+    return _flag(
+        deals,
+        deals["opportunity_id"].isin(late_ids),
+        "late_amount_change",
+        "amount moved > 20% near period end",
+    )

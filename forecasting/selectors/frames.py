@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from accounts.models import (
 )
 from compensation import ledger
 from salesmgmt.models import Period, Role, User
-from salesmgmt.money import RateTable
+from salesmgmt.money import RateTable, quantize_money
 
 from ..models import ForecastRollup, Scope
 
@@ -52,23 +53,44 @@ DEAL_FIELDS = [
 
 
 def to_reporting(frame: pd.DataFrame, rates: RateTable, *, day_column: str) -> pd.Series:
-    """``amount`` of each row in the reporting currency (float, rounded to cents)."""
+    """``amount`` of each row in the reporting currency (float, rounded to cents).
+
+    Rounded by the one money rule (``quantize_money``: half a cent up, as ``RateTable.convert``
+    and the reference SQL round the exact product): in floats for speed, and exactly, as
+    Decimals, for the few products within float error of half a cent.
+    """
     if frame.empty:
         return pd.Series(dtype=float, index=frame.index)
     keys = pd.DataFrame({"currency": frame["currency"], "day": frame[day_column]})
     unique = keys.drop_duplicates()
-    lookup = {
-        (c, d): float(rates.rate(c, d))
-        for c, d in zip(unique["currency"], unique["day"], strict=True)
+    exact = {
+        (c, d): rates.rate(c, d) for c, d in zip(unique["currency"], unique["day"], strict=True)
     }
+    lookup = {key: float(rate) for key, rate in exact.items()}
     factor = np.fromiter(
         (lookup[(c, d)] for c, d in zip(keys["currency"], keys["day"], strict=True)),
         dtype=float,
         count=len(keys),
     )
-    return pd.Series(
-        np.round(frame["amount"].astype(float).to_numpy() * factor, 2), index=frame.index
-    )
+    cents = frame["amount"].astype(float).to_numpy() * factor * 100
+    rounded = np.sign(cents) * np.floor(np.abs(cents) + 0.5)
+    # A float product is off by a few units in the last place (|cents| * 1e-15 at most); where
+    # that could flip a tie, the exact product decides.
+    near_tie = np.abs(np.abs(cents) % 1 - 0.5) <= np.maximum(1e-6, np.abs(cents) * 1e-14)
+    ties = np.flatnonzero(near_tie)
+    if len(ties):
+        currencies, days = keys["currency"].tolist(), keys["day"].tolist()
+        amounts = frame["amount"].to_numpy()
+        for index in ties:
+            product = _as_decimal(amounts[index]) * exact[(currencies[index], days[index])]
+            rounded[index] = float(quantize_money(product) * 100)
+    return pd.Series(rounded / 100, index=frame.index)
+
+
+def _as_decimal(amount: object) -> Decimal:
+    if isinstance(amount, Decimal):
+        return amount
+    return Decimal(str(float(amount)) if isinstance(amount, float) else str(amount))
 
 
 def people_frame() -> pd.DataFrame:

@@ -24,13 +24,13 @@ from django.utils import timezone
 
 from accounts.models import Opportunity
 from salesmgmt.models import Period
-from salesmgmt.money import RateTable
+from salesmgmt.money import RateTable, quantize_money
 
 from ..analytics import probability, rollups, runrate
 from ..models import AccuracyEntry, CallOfRecord, ForecastSource
 from ..selectors import frames
 from ..selectors.history import History
-from .context import BULK, FORECAST_KIND, money, previous_windows
+from .context import BULK, FORECAST_KIND, previous_windows
 
 PERIODS_BACK = 4
 
@@ -39,7 +39,7 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def run_backtest(*, now: dt.datetime | None = None, periods_back: int = PERIODS_BACK) -> int:
+def backtest_run(*, now: dt.datetime | None = None, periods_back: int = PERIODS_BACK) -> int:
     """Rebuild the accuracy ledger for the last ended periods; returns entries written."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -120,8 +120,8 @@ def _period_entries(period, now, rates, pairs, closed, events, close_changes):
                         period=period,
                         source=source,
                         as_of=week.date(),
-                        forecast_amount=money(value),
-                        actual_amount=money(actual.get(person_id, 0.0)),
+                        forecast_amount=quantize_money(value),
+                        actual_amount=quantize_money(actual.get(person_id, 0.0)),
                         computed_at=now,
                     )
                 )

@@ -114,7 +114,7 @@ def _emit_submitted(call: ForecastCall) -> None:
 
 
 @transaction.atomic
-def submit_call(
+def call_submit(
     *,
     actor: User,
     period: Period,
@@ -137,7 +137,7 @@ def submit_call(
 
 
 @transaction.atomic
-def adjust_call(
+def call_adjust(
     *,
     actor: User,
     person: User,
@@ -165,7 +165,7 @@ def adjust_call(
 
 
 @transaction.atomic
-def lock_calls(*, at: dt.datetime | None = None) -> int:
+def calls_lock(*, at: dt.datetime | None = None) -> int:
     """Freeze this week's call of record for everyone who has ever called an open period.
 
     The latest call submitted up to ``at`` is copied, so a call carries over from earlier

@@ -1,7 +1,8 @@
 """What a recompute loads once and shares: time, rates, the tree, the model, the history.
 
 Also the period rules every forecasting computation uses (which quarters are recomputed, the
-previous windows of a period) and the money rule of stored aggregates.
+previous windows of a period). Stored amounts follow the one money rule,
+``salesmgmt.money.quantize_money``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
@@ -27,11 +27,6 @@ HISTORY_PERIODS = 4
 KEEP_MODELS = 5
 BULK = 5000
 Progress = Callable[[str, float], None]
-
-
-def money(value: float) -> Decimal:
-    """Floats from pandas stored as cents (ROUND_HALF_UP via the decimal string)."""
-    return Decimal(f"{float(value):.2f}")
 
 
 def forecast_periods(*, today: dt.date) -> list[Period]:

@@ -75,7 +75,7 @@ def _period_ends(deals: pd.DataFrame) -> pd.Series:
     return pd.Series(ends, index=deals["opportunity_id"].to_numpy())
 
 
-def refresh_flags(*, now: dt.datetime | None = None) -> int:
+def flags_refresh(*, now: dt.datetime | None = None) -> int:
     """Recompute every flag; returns how many are raised."""
     now = now or timezone.now()
     deals = _open_deals(RateTable.load())

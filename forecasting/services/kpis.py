@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import pandas as pd
 from django.db import transaction
@@ -14,13 +15,14 @@ from django.utils import timezone
 from accounts.models import Activity, Opportunity, Stage
 from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
+from salesmgmt.money import quantize_money
 
 from .. import locks, writers
 from ..analytics import flags as flag_rules
 from ..analytics import kpis
 from ..models import ForecastRollup, KpiSnapshot, Scope
 from ..selectors import frames
-from .context import Context, forecast_periods, money
+from .context import Context, forecast_periods
 
 logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365
@@ -71,7 +73,7 @@ def _stage_frames(
     return entries.dropna(subset=["owner_id"]), stays.dropna(subset=["owner_id", "stage_order"])
 
 
-def recompute_kpis(
+def kpis_recompute(
     *,
     periods: list[Period],
     ctx: Context,
@@ -86,10 +88,7 @@ def recompute_kpis(
     """
     if not periods:
         return 0
-    closed = ctx.closed_deals().copy()
-    closed["cycle_days"] = (
-        pd.to_datetime(closed["closed_on"]) - closed["created_at"].dt.tz_localize(None)
-    ).dt.total_seconds() / 86400
+    closed = _closed_with_cycle_days(ctx)
     owner_of = pd.Series(dict(Opportunity.objects.values_list("pk", "owner_id")))
     window_start = min(p.start_on for p in periods)
     entries, stays = _stage_frames(
@@ -97,24 +96,82 @@ def recompute_kpis(
         set(closed.loc[closed["won"], "opportunity_id"]),
         since=_start_of(window_start) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
     )
-    activity_counts = _activity_counts(
-        periods if period_ids is None else [p for p in periods if p.pk in period_ids]
-    )
+    asked = periods if period_ids is None else [p for p in periods if p.pk in period_ids]
+    activity_counts = _activity_counts(asked)
     people = ctx.people.set_index("person_id")
-    # The rows rewritten: everyone, or (incremental) the people and everyone above them. Each
-    # node's figures depend only on its own or its subtree's rows, so computing them for these
-    # nodes alone gives the same figures at a fraction of the cost (no tree-depth blow-up).
-    own_pairs, subtree_pairs, nodes = None, ctx.pairs, people.index
-    if person_ids is not None:
+    tree = _Tree.of(ctx, people, person_ids)
+    pipeline = _pipeline_values(periods, period_ids=period_ids, person_ids=person_ids, tree=tree)
+    per_period, ramp = _quotas_and_ramp(periods, closed, people)
+    rows: list[tuple] = []
+    for period, quotas in per_period:
+        if period_ids is not None and period.pk not in period_ids:
+            continue  # an incremental run: only the periods asked for (ramp used them all)
+        frames_of_period = _PeriodFrames.of(period, closed, entries, stays, activity_counts)
+        for scope, pairs, quota, credited in (
+            (Scope.OWN, tree.own_pairs, quotas[0], quotas[2]),
+            (Scope.SUBTREE, tree.subtree_pairs, quotas[1], quotas[3]),
+        ):
+            value = pipeline[(pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)]
+            table = _scope_table(
+                frames_of_period,
+                pairs,
+                nodes=tree.nodes,
+                value=value.set_index("person_id")["value"],
+                quota=quota,
+                credited=credited,
+            )
+            rows.extend(_scope_rows(table, period, scope, frames_of_period, pairs, ramp, ctx))
+    return _kpi_rows_save(
+        rows, periods=periods, period_ids=period_ids, person_ids=person_ids, nodes=tree.nodes
+    )
+
+
+def _closed_with_cycle_days(ctx: Context) -> pd.DataFrame:
+    """Every closed deal with its sales cycle in days (created to closed)."""
+    closed = ctx.closed_deals().copy()
+    closed["cycle_days"] = (
+        pd.to_datetime(closed["closed_on"]) - closed["created_at"].dt.tz_localize(None)
+    ).dt.total_seconds() / 86400
+    return closed
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """The nodes whose rows are rewritten and the pairs that roll deals up to them."""
+
+    own_pairs: pd.DataFrame | None
+    subtree_pairs: pd.DataFrame
+    nodes: pd.Index
+
+    @classmethod
+    def of(cls, ctx: Context, people: pd.DataFrame, person_ids: list[int] | None) -> _Tree:
+        # Everyone, or (incremental) the people and everyone above them. Each node's figures
+        # depend only on its own or its subtree's rows, so computing them for these nodes alone
+        # gives the same figures at a fraction of the cost (no tree-depth blow-up).
+        if person_ids is None:
+            return cls(own_pairs=None, subtree_pairs=ctx.pairs, nodes=people.index)
         chain = ctx.pairs.loc[ctx.pairs["person_id"].isin(person_ids), "ancestor_id"]
         nodes = people.index[people.index.isin(set(chain.astype(int)))]
-        own_pairs = pd.DataFrame({"ancestor_id": nodes, "person_id": nodes}, dtype="int64")
-        subtree_pairs = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
+        return cls(
+            own_pairs=pd.DataFrame({"ancestor_id": nodes, "person_id": nodes}, dtype="int64"),
+            subtree_pairs=ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)],
+            nodes=nodes,
+        )
+
+
+def _pipeline_values(
+    periods: list[Period],
+    *,
+    period_ids: list[int] | None,
+    person_ids: list[int] | None,
+    tree: _Tree,
+) -> pd.DataFrame:
+    """The stored rollups' open pipeline (pipeline + best case + commit) per person and scope."""
     rollup_rows = ForecastRollup.objects.filter(period__in=periods)
     if period_ids is not None:
         rollup_rows = rollup_rows.filter(period_id__in=period_ids)
     if person_ids is not None:
-        rollup_rows = rollup_rows.filter(person_id__in=[int(pid) for pid in nodes])
+        rollup_rows = rollup_rows.filter(person_id__in=[int(pid) for pid in tree.nodes])
     pipeline = pd.DataFrame(
         list(
             rollup_rows.values_list(
@@ -129,6 +186,25 @@ def recompute_kpis(
         columns=["person_id", "period_id", "scope", "pipeline", "best_case", "commit"],
     )
     pipeline["value"] = pipeline[["pipeline", "best_case", "commit"]].astype(float).sum(axis=1)
+    return pipeline
+
+
+@dataclass(frozen=True)
+class _Ramp:
+    """How each person ramped: hire cohort, days to the first win and to a full quota."""
+
+    cohort: pd.Series
+    days_to_first_win: pd.Series
+    days_to_full: pd.Series
+
+
+Quotas = tuple[pd.Series, pd.Series, pd.Series, pd.Series]
+
+
+def _quotas_and_ramp(
+    periods: list[Period], closed: pd.DataFrame, people: pd.DataFrame
+) -> tuple[list[tuple[Period, Quotas]], _Ramp]:
+    """Each period's quota figures (oldest first) and the ramp, which needs every period."""
     first_win = closed[closed["won"]].groupby("owner_id")["closed_on"].min()
     hire = pd.to_datetime(people["hire_date"])
     days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
@@ -138,7 +214,6 @@ def recompute_kpis(
         + hire.dt.quarter.astype("Int64").astype(str)
     )
     full_quota_on: dict[int, dt.date] = {}
-    rows: list[tuple] = []
     per_period = []
     for period in sorted(periods, key=lambda p: p.start_on):
         quotas = _quota_figures(period)
@@ -155,64 +230,123 @@ def recompute_kpis(
         },
         dtype=float,
     )
-    for period, (own_quota, team_quota, own_won, team_won) in per_period:
-        if period_ids is not None and period.pk not in period_ids:
-            continue  # an incremental run: only the periods asked for (ramp used them all)
+    return per_period, _Ramp(cohort, days_to_first_win, days_to_full)
+
+
+@dataclass(frozen=True)
+class _PeriodFrames:
+    """The deals, stage entries and stays, and activities that count for one period."""
+
+    lo: pd.Timestamp
+    hi: pd.Timestamp
+    in_period: pd.DataFrame
+    trailing: pd.DataFrame
+    entries: pd.DataFrame
+    stays: pd.DataFrame
+    activities: pd.DataFrame
+
+    @classmethod
+    def of(
+        cls,
+        period: Period,
+        closed: pd.DataFrame,
+        entries: pd.DataFrame,
+        stays: pd.DataFrame,
+        activity_counts: pd.DataFrame,
+    ) -> _PeriodFrames:
         lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
         closed_on = pd.to_datetime(closed["closed_on"])
-        in_period = closed[(closed_on >= lo) & (closed_on <= hi)]
-        trailing = closed[(closed_on > hi - pd.Timedelta(days=TRAILING_DAYS)) & (closed_on <= hi)]
-        acts = activity_counts[activity_counts["period_id"] == period.pk]
         # Only the rows of this period, before they are multiplied by the tree's depth.
         utc_lo, utc_hi = lo.tz_localize("UTC"), (hi + pd.Timedelta(days=1)).tz_localize("UTC")
-        period_entries = entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)]
-        period_stays = stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)]
-        for scope, pairs, quota, credited in (
-            (Scope.OWN, own_pairs, own_quota, own_won),
-            (Scope.SUBTREE, subtree_pairs, team_quota, team_won),
-        ):
-            table = kpis.closed_figures(kpis.expand(in_period, pairs))
-            trailing_rate = kpis.closed_figures(kpis.expand(trailing, pairs))["win_rate_value"]
-            value = pipeline[(pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)]
-            value = value.set_index("person_id")["value"]
-            table = table.reindex(nodes)
-            for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
-                table[column] = table[column].fillna(0)
-            # Won amount (so attainment and coverage) is the credited bookings of the credit
-            # ledger, as on every other page; counts, win rates and deal sizes stay per deal.
-            table["won_amount"] = credited.reindex(nodes).fillna(0.0)
-            table["pipeline_amount"] = value.reindex(nodes).fillna(0.0)
-            table["quota_amount"] = quota.reindex(nodes)
-            table["attainment"] = (table["won_amount"] / table["quota_amount"]).where(
-                table["quota_amount"] > 0
-            )
-            table = table.join(
-                kpis.coverage(
-                    table["pipeline_amount"],
-                    table["won_amount"],
-                    table["quota_amount"],
-                    trailing_rate.reindex(nodes),
-                )
-            )
-            conversion = kpis.stage_conversion(kpis.expand(period_entries, pairs), lo, hi)
-            in_stage = kpis.days_in_stage(kpis.expand(period_stays, pairs), lo, hi)
-            by_kind = kpis.activity_counts(kpis.expand(acts, pairs))
-            for person_id, row in zip(table.index, table.to_dict("records"), strict=True):
-                rows.append(
-                    _row(
-                        person_id,
-                        period,
-                        scope,
-                        row,
-                        conversion,
-                        in_stage,
-                        by_kind,
-                        cohort,
-                        days_to_first_win,
-                        days_to_full,
-                        ctx,
-                    )
-                )
+        return cls(
+            lo=lo,
+            hi=hi,
+            in_period=closed[(closed_on >= lo) & (closed_on <= hi)],
+            trailing=closed[
+                (closed_on > hi - pd.Timedelta(days=TRAILING_DAYS)) & (closed_on <= hi)
+            ],
+            entries=entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)],
+            stays=stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)],
+            activities=activity_counts[activity_counts["period_id"] == period.pk],
+        )
+
+
+def _scope_table(
+    frames_of_period: _PeriodFrames,
+    pairs: pd.DataFrame | None,
+    *,
+    nodes: pd.Index,
+    value: pd.Series,
+    quota: pd.Series,
+    credited: pd.Series,
+) -> pd.DataFrame:
+    """Closed figures, pipeline, quota, attainment and coverage per node for one scope."""
+    table = kpis.closed_figures(kpis.expand(frames_of_period.in_period, pairs))
+    trailing_rate = kpis.closed_figures(kpis.expand(frames_of_period.trailing, pairs))[
+        "win_rate_value"
+    ]
+    table = table.reindex(nodes)
+    for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
+        table[column] = table[column].fillna(0)
+    # Won amount (so attainment and coverage) is the credited bookings of the credit
+    # ledger, as on every other page; counts, win rates and deal sizes stay per deal.
+    table["won_amount"] = credited.reindex(nodes).fillna(0.0)
+    table["pipeline_amount"] = value.reindex(nodes).fillna(0.0)
+    table["quota_amount"] = quota.reindex(nodes)
+    table["attainment"] = (table["won_amount"] / table["quota_amount"]).where(
+        table["quota_amount"] > 0
+    )
+    return table.join(
+        kpis.coverage(
+            table["pipeline_amount"],
+            table["won_amount"],
+            table["quota_amount"],
+            trailing_rate.reindex(nodes),
+        )
+    )
+
+
+def _scope_rows(
+    table: pd.DataFrame,
+    period: Period,
+    scope: str,
+    frames_of_period: _PeriodFrames,
+    pairs: pd.DataFrame | None,
+    ramp: _Ramp,
+    ctx: Context,
+) -> list[tuple]:
+    """The KpiSnapshot rows of one period and scope, with the per-stage and activity maps."""
+    lo, hi = frames_of_period.lo, frames_of_period.hi
+    conversion = kpis.stage_conversion(kpis.expand(frames_of_period.entries, pairs), lo, hi)
+    in_stage = kpis.days_in_stage(kpis.expand(frames_of_period.stays, pairs), lo, hi)
+    by_kind = kpis.activity_counts(kpis.expand(frames_of_period.activities, pairs))
+    return [
+        _row(
+            person_id,
+            period,
+            scope,
+            row,
+            conversion,
+            in_stage,
+            by_kind,
+            ramp.cohort,
+            ramp.days_to_first_win,
+            ramp.days_to_full,
+            ctx,
+        )
+        for person_id, row in zip(table.index, table.to_dict("records"), strict=True)
+    ]
+
+
+def _kpi_rows_save(
+    rows: list[tuple],
+    *,
+    periods: list[Period],
+    period_ids: list[int] | None,
+    person_ids: list[int] | None,
+    nodes: pd.Index,
+) -> int:
+    """Replace the rewritten people's rows of the periods asked for; returns rows written."""
     stale = KpiSnapshot.objects.filter(period__in=periods)
     if period_ids is not None:
         stale = stale.filter(period_id__in=period_ids)
@@ -228,14 +362,14 @@ def recompute_kpis(
     return len(rows)
 
 
-def recompute_kpis_for_people(*, person_ids: list[int], period_ids: list[int]) -> int:
+def kpis_recompute_for_people(*, person_ids: list[int], period_ids: list[int]) -> int:
     """After an incremental recompute: these people's KPI rows and those above them."""
     ctx = Context.load()
     periods = forecast_periods(today=ctx.today)
     wanted = [pk for pk in period_ids if pk in {p.pk for p in periods}]
     if not wanted:
         return 0
-    return recompute_kpis(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
+    return kpis_recompute(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
 
 
 def _activity_counts(periods: list[Period]) -> pd.DataFrame:
@@ -303,11 +437,11 @@ def _row(
     label = cohort.get(pid)
     return (
         pid, period.pk, scope, int(row["won_count"]), int(row["lost_count"]),
-        money(row["won_amount"]), money(row["lost_amount"]),
+        quantize_money(row["won_amount"]), quantize_money(row["lost_amount"]),
         _none(row["win_rate_count"]), _none(row["win_rate_value"]),
-        money(row["pipeline_amount"]), None if avg is None else money(avg),
+        quantize_money(row["pipeline_amount"]), None if avg is None else quantize_money(avg),
         _none(row["median_cycle_days"]), _none(row["required_coverage"]),
-        None if quota is None else money(quota), _none(row["attainment"]),
+        None if quota is None else quantize_money(quota), _none(row["attainment"]),
         _none(row["coverage"]), _none(row["coverage_gap"]),
         conversion.get(pid, {}), in_stage.get(pid, {}), by_kind.get(pid, {}),
         "" if label is None or pd.isna(label) or "<NA>" in str(label) else str(label),

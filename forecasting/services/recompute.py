@@ -1,8 +1,8 @@
 """Recompute the forecast aggregates: probabilities, rollups, ranges (full or for a few people).
 
-One code path for both: ``recompute_period`` takes the people whose own deals changed (all of
-them in a full run), rewrites their own rows and simulated vectors, then re-rolls the subtree
-rows of them and everyone above them from the stored own rows — so an incremental run and a
+One code path for both: ``forecast_recompute_period`` takes the people whose own deals changed
+(all of them in a full run), rewrites their own rows and simulated vectors, then re-rolls the
+subtree rows of them and everyone above them from the stored own rows — so an incremental run and a
 full run produce the same rows. Each period is rewritten in one transaction (delete + insert),
 so a recompute run twice, or redelivered after a killed worker, leaves the same rows.
 """
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
+from salesmgmt.money import quantize_money
 
 from .. import writers
 from ..analytics import montecarlo, probability, rollups, runrate
@@ -41,14 +42,13 @@ from .context import (
     Progress,
     configured_trials,
     forecast_periods,
-    money,
     previous_windows,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def fit_probability_model(ctx: Context) -> ProbabilityModel:
+def probability_model_fit(ctx: Context) -> ProbabilityModel:
     """Learn win rates from every closed deal and refresh the calibration buckets."""
     closed, events = ctx.closed_deals(), ctx.events()
     params = probability.fit(closed, probability.build_observations(closed, events))
@@ -117,8 +117,11 @@ ROLLUP_FIELDS = [
 
 
 def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.datetime) -> int:
-    """Insert one scope's rows of a period (money as cents, see ``money``)."""
-    figures = rollups.with_cumulative(figures).round(2)
+    """Insert one scope's rows of a period (amounts in cents by the one money rule)."""
+    figures = rollups.with_cumulative(figures)
+    # Rounded once, from the computed floats (``quantize_money``); the variance (not money)
+    # keeps its two decimals.
+    figures["variance"] = figures["variance"].round(2)
     money_columns = figures[ROLLUP_FIELDS].to_numpy(float)
     rows = (
         (
@@ -128,7 +131,7 @@ def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.dat
             int(count),
             float(variance),
             at,
-            *(money(v) for v in amounts),
+            *(quantize_money(v) for v in amounts),
         )
         for person_id, count, variance, amounts in zip(
             figures.index,
@@ -157,7 +160,7 @@ def _stored_vectors(period: Period, person_ids: Iterable[int]) -> dict[int, np.n
     return {pid: np.frombuffer(bytes(blob), dtype=np.float32) for pid, blob in rows}
 
 
-def recompute_period(
+def forecast_recompute_period(
     period: Period,
     ctx: Context,
     *,
@@ -170,35 +173,14 @@ def recompute_period(
 
     Returns how many rollup rows were written.
     """
-    if deals is None:
-        deals = frames.deals_frame(periods=[period], rates=ctx.rates, owner_ids=owner_ids)
-    if events is None:
-        events = frames.milestone_events_frame(opportunity_ids=deals["opportunity_id"].tolist())
-        events["at"] = pd.to_datetime(events["at"], utc=True)
-    scored = (
-        score_deals(deals, events, ctx)
-        if len(deals)
-        else deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
-    )
+    scored = _scored_deals(period, ctx, owner_ids=owner_ids, deals=deals, events=events)
     everyone = ctx.people["person_id"].astype(int).tolist()
     people = everyone if owner_ids is None else [p for p in owner_ids if p in set(everyone)]
-    own = rollups.own_figures(scored) if len(scored) else pd.DataFrame()
-    own = own.reindex(pd.Index(people, name="person_id")).fillna(0.0)
-    for column in rollups.SUM_COLUMNS:
-        if column not in own:
-            own[column] = 0.0
-    # Closed is what the credit ledger credits each person (compensation.ledger): a split
-    # partner's share, less deals cancelled in the period - the bookings attainment counts.
-    credited = frames.credited_bookings(period=period, rates=ctx.rates)
-    own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     # An incremental run reads the stored own rows once: the run rate and everyone else's rows.
     stored_own = None if owner_ids is None else frames.own_rollups_frame(period=period)
-    if expected_new is None:
-        if stored_own is None:
-            expected_new = _expected_new(period, None, ctx)
-        else:  # an edit does not change history: keep the stored run rate
-            expected_new = stored_own["expected_new_amount"]
-    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    own = _own_rows(
+        period, ctx, scored, people=people, stored_own=stored_own, expected_new=expected_new
+    )
     simulated = scored[(scored["status"] == "open") & (scored["category"] != "omitted")]
     if period.end_on < ctx.today:  # a period that is over has no range left: closed won only
         simulated = simulated.iloc[0:0]
@@ -219,30 +201,98 @@ def recompute_period(
             ["person_id", "period_id", "trials", "computed_at"],
             ((pid, period.pk, vec.tobytes(), at) for pid, vec in fresh.items()),
         )
-        all_own = own if stored_own is None else _merged_own(stored_own, own)
-        members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
-        vectors = dict(fresh)
-        if owner_ids is not None:
-            others = set(members["person_id"]) - set(fresh) - set(people)
-            vectors.update(_stored_vectors(period, others))
-        own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
-        own_q = montecarlo.subtree_quantiles(
-            vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+        written = _write_own_and_subtree(
+            period,
+            ctx,
+            own=own,
+            all_own=own if stored_own is None else _merged_own(stored_own, own),
+            fresh=fresh,
+            people=people,
+            nodes=nodes,
+            is_incremental=owner_ids is not None,
         )
-        sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
-        sub = sub.fillna(0.0)
-        sub_q = montecarlo.subtree_quantiles(
-            vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
-        )
-        ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
-        ForecastRollup.objects.filter(
-            period=period, scope=Scope.SUBTREE, person_id__in=nodes
-        ).delete()
-        written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
-        written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
         # An incremental run rewrote the rows of these people and everyone above them.
         aggregates_changed(None if owner_ids is None else nodes)
     return written
+
+
+def _scored_deals(
+    period: Period,
+    ctx: Context,
+    *,
+    owner_ids: list[int] | None,
+    deals: pd.DataFrame | None,
+    events: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The period's deals (of ``owner_ids``) with category and probability (``score_deals``)."""
+    if deals is None:
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates, owner_ids=owner_ids)
+    if events is None:
+        events = frames.milestone_events_frame(opportunity_ids=deals["opportunity_id"].tolist())
+        events["at"] = pd.to_datetime(events["at"], utc=True)
+    if not len(deals):
+        return deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
+    return score_deals(deals, events, ctx)
+
+
+def _own_rows(
+    period: Period,
+    ctx: Context,
+    scored: pd.DataFrame,
+    *,
+    people: list[int],
+    stored_own: pd.DataFrame | None,
+    expected_new: pd.Series | None,
+) -> pd.DataFrame:
+    """Each person's own figures: their deals, credited bookings and expected new business."""
+    own = rollups.own_figures(scored) if len(scored) else pd.DataFrame()
+    own = own.reindex(pd.Index(people, name="person_id")).fillna(0.0)
+    for column in rollups.SUM_COLUMNS:
+        if column not in own:
+            own[column] = 0.0
+    # Closed is what the credit ledger credits each person (compensation.ledger): a split
+    # partner's share, less deals cancelled in the period - the bookings attainment counts.
+    credited = frames.credited_bookings(period=period, rates=ctx.rates)
+    own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
+    if expected_new is None:
+        if stored_own is None:
+            expected_new = _expected_new(period, None, ctx)
+        else:  # an edit does not change history: keep the stored run rate
+            expected_new = stored_own["expected_new_amount"]
+    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    return own
+
+
+def _write_own_and_subtree(
+    period: Period,
+    ctx: Context,
+    *,
+    own: pd.DataFrame,
+    all_own: pd.DataFrame,
+    fresh: dict[int, np.ndarray],
+    people: list[int],
+    nodes: list[int],
+    is_incremental: bool,
+) -> int:
+    """Replace the own rows of ``people`` and the subtree rows of ``nodes``, with ranges."""
+    members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
+    vectors = dict(fresh)
+    if is_incremental:
+        others = set(members["person_id"]) - set(fresh) - set(people)
+        vectors.update(_stored_vectors(period, others))
+    own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
+    own_q = montecarlo.subtree_quantiles(
+        vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+    )
+    sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
+    sub = sub.fillna(0.0)
+    sub_q = montecarlo.subtree_quantiles(
+        vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
+    )
+    ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
+    ForecastRollup.objects.filter(period=period, scope=Scope.SUBTREE, person_id__in=nodes).delete()
+    written = _write_rollups(period, Scope.OWN, own.join(own_q), ctx.now)
+    return written + _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), ctx.now)
 
 
 def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
@@ -263,7 +313,7 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
         scored["opportunity_id"].astype(int),
         scored["owner_id"].astype(int),
         scored["category"],
-        (money(a) for a in scored["amount"]),
+        (quantize_money(a) for a in scored["amount"]),
         scored["probability"].astype(float),
         scored["milestones_done"].astype(int),
         scored["age_ratio"].astype(float),
@@ -283,7 +333,7 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
     writers.insert_rows(DealProbability, fields, ((*row, period.pk, at) for row in rows))
 
 
-def recompute_all(
+def forecast_recompute_all(
     *,
     now: dt.datetime | None = None,
     trials: int | None = None,
@@ -314,28 +364,18 @@ def recompute_all(
         started = time.perf_counter()
         phase("learn", 0.05)
         ctx = Context.load(now=now, params={}, trials=trials or configured_trials(), seed=seed)
-        ctx.params = fit_probability_model(ctx).params
+        ctx.params = probability_model_fit(ctx).params
         timings["learn"] = time.perf_counter() - started
         periods = forecast_periods(today=ctx.today)
         DealProbability.objects.exclude(period__in=periods).delete()
         if periods:
-            mark = time.perf_counter()
-            deals = frames.deals_frame(periods=periods, rates=ctx.rates)
-            events = ctx.events()
-            events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
-            timings["load"] = time.perf_counter() - mark
-            for index, period in enumerate(periods):
-                mark = time.perf_counter()
-                phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
-                in_period = deals[deals["period_id"] == period.pk]
-                recompute_period(period, ctx, deals=in_period, events=events)
-                timings[f"rollups {period.name}"] = time.perf_counter() - mark
+            _recompute_rollups(ctx, periods, phase=phase, timings=timings)
         if with_kpis:
-            from .kpis import recompute_kpis
+            from .kpis import kpis_recompute
 
             mark = time.perf_counter()
             phase("kpis", 0.8)
-            recompute_kpis(periods=periods, ctx=ctx)
+            kpis_recompute(periods=periods, ctx=ctx)
             timings["kpis"] = time.perf_counter() - mark
         timings["total"] = time.perf_counter() - started
         run.status, run.finished_at = RecomputeRun.Status.DONE, timezone.now()
@@ -353,7 +393,24 @@ def recompute_all(
     return timings
 
 
-def recompute_people(
+def _recompute_rollups(
+    ctx: Context, periods: list[Period], *, phase: Progress, timings: dict[str, float]
+) -> None:
+    """Every period's rollups from deals and milestone events loaded once for all of them."""
+    mark = time.perf_counter()
+    deals = frames.deals_frame(periods=periods, rates=ctx.rates)
+    events = ctx.events()
+    events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+    timings["load"] = time.perf_counter() - mark
+    for index, period in enumerate(periods):
+        mark = time.perf_counter()
+        phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
+        in_period = deals[deals["period_id"] == period.pk]
+        forecast_recompute_period(period, ctx, deals=in_period, events=events)
+        timings[f"rollups {period.name}"] = time.perf_counter() - mark
+
+
+def forecast_recompute_people(
     *, person_ids: list[int], period_ids: list[int], ctx: Context | None = None
 ) -> int:
     """The incremental recompute: these people's own figures and every subtree above them.
@@ -369,5 +426,5 @@ def recompute_people(
         # Keep the trial count of the vectors stored by the last full run, so they still add.
         stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
         ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()
-        written += recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
+        written += forecast_recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
     return written

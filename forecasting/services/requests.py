@@ -35,8 +35,8 @@ from salesmgmt.task_queue import enqueue
 from .. import locks
 from ..models import DealProbability, KpiRequest, RecomputeRequest
 from .context import FORECAST_KIND, Context
-from .kpis import recompute_kpis_for_people
-from .recompute import recompute_people
+from .kpis import kpis_recompute_for_people
+from .recompute import forecast_recompute_people
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,9 @@ def run_requests(*, request_ids: list[int], kpis: bool = True) -> int:
     # One context per batch, not per period: the tree, rates and model are the same for all.
     ctx = Context.load() if by_period else None
     for period_id, people in by_period.items():
-        written += recompute_people(person_ids=sorted(people), period_ids=[period_id], ctx=ctx)
+        written += forecast_recompute_people(
+            person_ids=sorted(people), period_ids=[period_id], ctx=ctx
+        )
     RecomputeRequest.objects.filter(pk__in=request_ids, finished_at__isnull=True).update(
         finished_at=timezone.now()
     )
@@ -211,7 +213,7 @@ def run_kpi_requests(*, request_ids: list[int]) -> int:
     if people:
         # One computation for the whole batch: people x periods is a superset of the pairs
         # asked for, and the rows of a pair not asked for are rewritten to the same figures.
-        written = recompute_kpis_for_people(person_ids=sorted(people), period_ids=sorted(periods))
+        written = kpis_recompute_for_people(person_ids=sorted(people), period_ids=sorted(periods))
     KpiRequest.objects.filter(pk__in=request_ids, finished_at__isnull=True).update(
         finished_at=timezone.now()
     )

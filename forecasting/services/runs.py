@@ -2,11 +2,12 @@
 
 The broker alone cannot recover a worker killed with -9 in good time: with ``acks_late`` the
 message comes back only after Redis's ``visibility_timeout`` (an hour). So a run is a row
-(``RecomputeRun``): ``full_recompute`` creates it (or joins the unfinished one: never two at
-once), claims its lease and renews ``heartbeat_at`` from a thread while ``recompute_all`` works.
+(``RecomputeRun``): ``full_recompute_run`` creates it (or joins the unfinished one: never two at
+once), claims its lease and renews ``heartbeat_at`` from a thread while
+``forecast_recompute_all`` works.
 A run whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` lost its worker; the
 reconciler on the beat schedule (``stale_run_ids``) sends it again and the next worker claims
-it and starts it over from the top. That is safe because every step of ``recompute_all``
+it and starts it over from the top. That is safe because every step of ``forecast_recompute_all``
 replaces rows, and exact because the run keeps its ``as_of`` and trial count.
 """
 
@@ -26,7 +27,7 @@ from django.utils import timezone
 from .. import locks
 from ..models import RecomputeRun
 from .context import Progress, configured_trials
-from .recompute import recompute_all
+from .recompute import forecast_recompute_all
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def stale_after() -> dt.timedelta:
 
 
 def _resumable() -> Q:
-    # Runs started by ``recompute_all`` alone (benchmarks, tests) have no lease: not ours.
+    # Runs started by ``forecast_recompute_all`` alone (benchmarks, tests) have no lease: not ours.
     return Q(status=RecomputeRun.Status.PENDING) | (
         Q(status=RecomputeRun.Status.RUNNING) & ~Q(lease="")
     )
@@ -118,7 +119,7 @@ def _release(run_id: int, lease: str) -> None:
         logger.warning("Could not release recompute run %s; it resumes once stale", run_id)
 
 
-def full_recompute(
+def full_recompute_run(
     *,
     run_id: int | None = None,
     trials: int | None = None,
@@ -156,7 +157,7 @@ def full_recompute(
                 time.sleep(delay)
 
         try:
-            return recompute_all(run=run, trials=run.trials, progress=on_phase)
+            return forecast_recompute_all(run=run, trials=run.trials, progress=on_phase)
         except LeaseLost:
             logger.warning("Recompute run %s: lease lost, leaving it to its new worker", run_id)
             return None

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Opportunity
-from salesmgmt.money import RateTable
+from salesmgmt.money import RateTable, quantize_money
 
 from ..analytics import rollups
 from ..models import DealProbability, OpportunitySnapshot
 from ..selectors.frames import to_reporting
-from .context import BULK, money
+from .context import BULK
 
 FIELDS = [
     "id",
@@ -30,7 +30,7 @@ FIELDS = [
 
 
 @transaction.atomic
-def take_snapshot(*, on: dt.date | None = None) -> int:
+def snapshot_take(*, on: dt.date | None = None) -> int:
     """Photograph every open deal for ``on`` (today); a second run the same day replaces it."""
     on = on or timezone.localdate()
     rows = Opportunity.objects.open().values_list(*FIELDS)
@@ -53,7 +53,7 @@ def take_snapshot(*, on: dt.date | None = None) -> int:
                 opportunity_id=int(row.opportunity_id),
                 taken_on=on,
                 owner_id=int(row.owner_id),
-                amount=money(row.amount),
+                amount=quantize_money(row.amount),
                 expected_close_on=row.expected_close_on,
                 stage_id=None if pd.isna(row.stage_id) else int(row.stage_id),
                 category=row.category,

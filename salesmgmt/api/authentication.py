@@ -28,7 +28,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         token = selectors.api_token_for_key(key=key)
         if token is None or not token.user.is_active:
             raise AuthenticationFailed("Invalid or revoked token.")
-        services.touch_api_token(token=token)
+        services.api_token_touch(token=token)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

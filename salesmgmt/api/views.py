@@ -74,14 +74,14 @@ class ApiTokenViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = services.create_api_token(user=request.user, **serializer.validated_data)
+        token, key = services.api_token_create(user=request.user, **serializer.validated_data)
         data = ApiTokenCreatedSerializer(token, context={"key": key}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
         """Revoke the token: it stops working at once (the record stays, for the log)."""
-        services.revoke_api_token(token=self.get_object())
+        services.api_token_revoke(token=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -21,7 +21,7 @@ def main(path: str, tokens: int) -> None:
     from accounts.models import Opportunity
     from demo_data.vocabulary import DEMO_PASSWORD
     from salesmgmt.models import ApiToken, Role, User
-    from salesmgmt.services import create_api_token
+    from salesmgmt.services import api_token_create
 
     hashed = make_password(DEMO_PASSWORD)  # hashed once: thousands of PBKDF2 runs take minutes
     User.objects.filter(role__in=[Role.REP, Role.MANAGER]).update(password=hashed)
@@ -35,7 +35,7 @@ def main(path: str, tokens: int) -> None:
     ).distinct()
     integrator = User.objects.get(username="integrator")
     keys = [
-        create_api_token(user=integrator, name=f"load {i}", scope=ApiToken.Scope.READ_WRITE)[1]
+        api_token_create(user=integrator, name=f"load {i}", scope=ApiToken.Scope.READ_WRITE)[1]
         for i in range(tokens)
     ]
     plan = {

@@ -100,10 +100,16 @@ def allocation_preview(*, period: Period, amount: Decimal, method: str) -> Alloc
             {"method": f"Every territory weighs zero by {label}; choose another method."}
         ) from None
     lines = [AllocationLine(t, w, p) for t, w, p in zip(territories, weights, parts, strict=True)]
+    people = _owner_allocations(lines, period=period)
+    return AllocationPreview(period, amount, method, lines, people)
+
+
+def _owner_allocations(lines: list[AllocationLine], *, period: Period) -> list[PersonAllocation]:
+    """What each territory owner carries: their territories' quotas, share, ramp, adjustment."""
     existing = {
         q.user_id: q
         for q in Quota.objects.for_period(period.pk).filter(
-            user__in=[t.owner_id for t in territories]
+            user__in=[line.territory.owner_id for line in lines]
         )
     }
     percentages = ramp_percentages()
@@ -136,4 +142,4 @@ def allocation_preview(*, period: Period, amount: Decimal, method: str) -> Alloc
                 amount=max(ramped_amount(territory_quota, share, factor, adjustment), ZERO),
             )
         )
-    return AllocationPreview(period, amount, method, lines, people)
+    return people

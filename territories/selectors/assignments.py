@@ -101,12 +101,9 @@ def assignment_preview(
                 plan.held.append(HeldAccount(row["id"], row["name"], f"rules disagree ({rules})"))
             continue
         target, rule = match.territory_id, match.rule  # both set unless a gap or a conflict
-        if target is None or rule is None or target == from_id or target not in territories:
+        if target is None or rule is None:
             continue
-        if from_id is None:
-            if seen_owners is not None and row["owner_id"] not in seen_owners:
-                continue
-        elif from_id not in territories:
+        if not _in_reach(row, from_id, target, territories=territories, seen_owners=seen_owners):
             continue
         if here and here["source"] != AccountTerritoryAssignment.Source.RULE and not include_pinned:
             plan.held.append(
@@ -134,6 +131,23 @@ def assignment_preview(
             )
         )
     return plan
+
+
+def _in_reach(
+    row: dict,
+    from_id: int | None,
+    target: int | None,
+    *,
+    territories: dict[int, Territory],
+    seen_owners: set[int] | None,
+) -> bool:
+    """A real move into one of the actor's territories, from one (or unassigned and owned by
+    someone they see: ``seen_owners``, None for everyone)."""
+    if target is None or target == from_id or target not in territories:
+        return False
+    if from_id is None:
+        return seen_owners is None or row["owner_id"] in seen_owners
+    return from_id in territories
 
 
 def _conflicting_rules(winners, territories: dict[int, Territory] | None) -> str:

@@ -3,8 +3,8 @@ balance monitor, quotas and company targets."""
 
 from .assignments import (
     account_move,
+    account_owners_move,
     assignment_apply,
-    move_account_owners,
     rebalance_apply,
 )
 from .attainment import attainment_mark_changed, attainment_refresh, attainment_refresh_all
@@ -29,6 +29,7 @@ from .territories import (
 
 __all__ = [
     "account_move",
+    "account_owners_move",
     "assignment_apply",
     "attainment_mark_changed",
     "attainment_refresh",
@@ -36,7 +37,6 @@ __all__ = [
     "balance_snapshot_record",
     "balance_week_record",
     "company_target_allocate",
-    "move_account_owners",
     "overlay_add",
     "overlay_end",
     "planning_mark_changed",

@@ -37,7 +37,7 @@ SOURCE_BY_KIND: dict[str, str] = {
 }
 
 
-def move_account_owners(
+def account_owners_move(
     *,
     actor: User,
     owner_by_account: dict[int, User],
@@ -55,7 +55,7 @@ def move_account_owners(
         accounts_by_owner[owner].append(account_id)
     for owner, account_ids in accounts_by_owner.items():
         # One UPDATE per new owner (and batch) inside this transaction rather than
-        # accounts.services.update_account per account: the checks it makes (the owner is an
+        # accounts.services.account_update per account: the checks it makes (the owner is an
         # active seller the actor sees, the account is in the actor's reach) were made once
         # for the whole batch by the preview and _apply_plan.
         for batch in in_batches(account_ids):
@@ -74,7 +74,7 @@ def move_account_owners(
         if deal.owner_id != previous.get(deal.account_id) or deal.owner_id == new_owner.pk:
             continue
         # Through the deal service, so the owner change lands in the deal's history.
-        account_services.update_opportunity(actor=actor, opportunity=deal, owner=new_owner)
+        account_services.opportunity_update(actor=actor, opportunity=deal, owner=new_owner)
         moved += 1
     return moved
 
@@ -94,6 +94,29 @@ def _apply_plan(
         )
     if not plan.moves:
         raise ValidationError("Nothing to move: every account is already where it belongs.")
+    open_rows = _lock_unmoved(plan)
+    owners = _new_owners(plan)
+    run = AssignmentRun.objects.create(
+        kind=plan.kind,
+        applied_by=actor,
+        effective_on=plan.effective_on,
+        move_open_opportunities=move_open_opportunities,
+        fingerprint=plan.fingerprint,
+        note=note[:255],
+    )
+    _assignments_replace(plan, run=run, actor=actor, open_rows=open_rows)
+    run.moved_count = len(plan.moves)
+    run.opportunities_moved_count = account_owners_move(
+        actor=actor,
+        owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
+        move_open_opportunities=move_open_opportunities,
+    )
+    run.save(update_fields=["moved_count", "opportunities_moved_count", "updated_at"])
+    return run
+
+
+def _lock_unmoved(plan: selectors.AssignmentPlan) -> dict[int, AccountTerritoryAssignment]:
+    """Lock the plan's accounts and their open assignments; refuse if any moved meanwhile."""
     account_ids = [move.account_id for move in plan.moves]
     locks.lock_accounts(account_ids)
     open_rows = {row.account_id: row for row in locks.lock_open_assignments(account_ids)}
@@ -108,6 +131,11 @@ def _apply_plan(
                     f"{row.effective_from}; moves cannot predate that."
                 }
             )
+    return open_rows
+
+
+def _new_owners(plan: selectors.AssignmentPlan) -> dict[int, User]:
+    """The owner of each territory accounts move to; each must be an active seller."""
     owners = {
         t.pk: t.owner
         for t in Territory.objects.filter(
@@ -116,14 +144,17 @@ def _apply_plan(
     }
     for owner in owners.values():
         ensure_seller(owner, "territory")
-    run = AssignmentRun.objects.create(
-        kind=plan.kind,
-        applied_by=actor,
-        effective_on=plan.effective_on,
-        move_open_opportunities=move_open_opportunities,
-        fingerprint=plan.fingerprint,
-        note=note[:255],
-    )
+    return owners
+
+
+def _assignments_replace(
+    plan: selectors.AssignmentPlan,
+    *,
+    run: AssignmentRun,
+    actor: User,
+    open_rows: dict[int, AccountTerritoryAssignment],
+) -> None:
+    """Close the moved accounts' open assignments on the move day and open the new ones."""
     now = timezone.now()
     for batch in in_batches(sorted(r.pk for r in open_rows.values())):
         AccountTerritoryAssignment.objects.filter(pk__in=batch).update(
@@ -144,14 +175,6 @@ def _apply_plan(
             for move in plan.moves
         ]
     )
-    run.moved_count = len(plan.moves)
-    run.opportunities_moved_count = move_account_owners(
-        actor=actor,
-        owner_by_account={m.account_id: owners[m.to_territory_id] for m in plan.moves},
-        move_open_opportunities=move_open_opportunities,
-    )
-    run.save(update_fields=["moved_count", "opportunities_moved_count", "updated_at"])
-    return run
 
 
 def _ensure_can_plan(actor: User) -> None:

@@ -39,7 +39,7 @@ from ..models import (
     RebalanceProposal,
 )
 from ..permissions import can_plan_assignments
-from ..selectors.planning import NEWEST_FIRST, PlanningResult
+from ..selectors.planning import NEWEST_FIRST, CoverageReport, PlanningResult
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,15 @@ def _snapshot_save(
         duration_ms=duration_ms,
         requested_by=requested_by,
     )
+    _balance_figures_save(snapshot, result)
+    _coverage_findings_save(snapshot, coverage)
+    _proposals_save(snapshot, result)
+    older = PlanningSnapshot.objects.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
+    PlanningSnapshot.objects.filter(pk__in=list(older[KEEP_SNAPSHOTS:])).delete()
+    return snapshot
+
+
+def _balance_figures_save(snapshot: PlanningSnapshot, result: PlanningResult) -> None:
     BalanceFigure.objects.bulk_create(
         [
             BalanceFigure(
@@ -169,6 +178,10 @@ def _snapshot_save(
         ],
         batch_size=BULK,
     )
+
+
+def _coverage_findings_save(snapshot: PlanningSnapshot, coverage: CoverageReport) -> None:
+    """The accounts no rule covers (gaps) and those several rules claim (overlaps)."""
     findings = [
         CoverageFinding(snapshot=snapshot, account_id=p.account_id, kind=CoverageFinding.Kind.GAP)
         for p in coverage.gaps
@@ -183,6 +196,10 @@ def _snapshot_save(
         for p in coverage.overlaps
     ]
     CoverageFinding.objects.bulk_create(findings, batch_size=BULK)
+
+
+def _proposals_save(snapshot: PlanningSnapshot, result: PlanningResult) -> None:
+    """One rebalancing proposal per planner scope, with its moves in order."""
     moves: list[RebalanceMove] = []
     for scope, plan in result.plans:
         proposal = RebalanceProposal.objects.create(
@@ -200,7 +217,6 @@ def _snapshot_save(
                 proposal=proposal,
                 position=position,
                 account_id=move.account_id,
-                # A rebalance only moves accounts out of a territory (rules place unassigned ones).
                 from_territory_id=cast(int, move.from_territory_id),
                 to_territory_id=move.to_territory_id,
                 potential_amount=quantize_money(move.potential),
@@ -208,9 +224,6 @@ def _snapshot_save(
             for position, move in enumerate(plan.moves)
         )
     RebalanceMove.objects.bulk_create(moves, batch_size=BULK)
-    older = PlanningSnapshot.objects.order_by(*NEWEST_FIRST).values_list("pk", flat=True)
-    PlanningSnapshot.objects.filter(pk__in=list(older[KEEP_SNAPSHOTS:])).delete()
-    return snapshot
 
 
 @transaction.atomic

@@ -104,6 +104,31 @@ def _quota_for_update(person: User, period: Period) -> tuple[Quota, dict[str, st
     return quota, _state(quota)
 
 
+def _apply_terms(quota: Quota, changes: dict[str, object]) -> None:
+    """Set the changed terms; each kind of term decides the quota's basis."""
+    if "amount" in changes and changes["amount"] is not None:
+        quota.basis = Quota.Basis.EXPLICIT
+        amount = _decimal(changes.pop("amount"), "amount")
+        if amount < 0:
+            raise ValidationError({"amount": "A quota cannot be negative."})
+        quota.amount = parse_money(amount, field="amount")
+    else:
+        changes.pop("amount", None)
+    for name in ("territory_quota", "manager_adjustment"):
+        if name in changes:
+            signed = name == "manager_adjustment"  # a delta on top of the formula
+            setattr(quota, name, parse_money(changes.pop(name), field=name, signed=signed))
+            quota.basis = Quota.Basis.COMPONENTS
+    if "assignment_share" in changes:
+        share = _decimal(changes.pop("assignment_share"), "assignment_share")
+        if not Decimal(0) <= share <= 1:
+            raise ValidationError({"assignment_share": "The share is between 0 and 1."})
+        quota.assignment_share = share
+        quota.basis = Quota.Basis.COMPONENTS
+    if "basis" in changes:
+        quota.basis = str(changes.pop("basis"))
+
+
 @transaction.atomic
 def quota_update(
     *,
@@ -135,27 +160,7 @@ def quota_update(
             f"The quota of {person} was changed by someone else (version {quota.version}, you "
             f"had {expected_version}). Reload and try again."
         )
-    if "amount" in changes and changes["amount"] is not None:
-        quota.basis = Quota.Basis.EXPLICIT
-        amount = _decimal(changes.pop("amount"), "amount")
-        if amount < 0:
-            raise ValidationError({"amount": "A quota cannot be negative."})
-        quota.amount = parse_money(amount, field="amount")
-    else:
-        changes.pop("amount", None)
-    for name in ("territory_quota", "manager_adjustment"):
-        if name in changes:
-            signed = name == "manager_adjustment"  # a delta on top of the formula
-            setattr(quota, name, parse_money(changes.pop(name), field=name, signed=signed))
-            quota.basis = Quota.Basis.COMPONENTS
-    if "assignment_share" in changes:
-        share = _decimal(changes.pop("assignment_share"), "assignment_share")
-        if not Decimal(0) <= share <= 1:
-            raise ValidationError({"assignment_share": "The share is between 0 and 1."})
-        quota.assignment_share = share
-        quota.basis = Quota.Basis.COMPONENTS
-    if "basis" in changes:
-        quota.basis = str(changes.pop("basis"))
+    _apply_terms(quota, changes)
     _recompute(quota, period, person)
     quota.version = (quota.version or 0) + 1 if quota.pk else 1
     quota.full_clean(validate_unique=False)
@@ -206,6 +211,21 @@ def company_target_allocate(
     if reason.strip():
         why = f"{why}: {reason.strip()}"
     existing = {q.user_id: q for q in locks.lock_period_quotas(period.pk)}
+    owners = _owner_quotas_save(preview, existing, period=period, actor=actor, why=why)
+    _former_owner_quotas_clear(existing, owners, actor=actor, why=why)
+    attainment_mark_changed(period_ids=[period.pk])
+    return target
+
+
+def _owner_quotas_save(
+    preview: selectors.AllocationPreview,
+    existing: dict[int, Quota],
+    *,
+    period: Period,
+    actor: User,
+    why: str,
+) -> set[int]:
+    """Write each territory owner's quota as the preview shows it; returns the owners' ids."""
     owners = set()
     for line in preview.people:
         owners.add(line.person.pk)
@@ -222,6 +242,14 @@ def company_target_allocate(
         quota.full_clean(validate_unique=False)
         quota.save()
         _record(quota, before, actor=actor, reason=why, source=QuotaChange.Source.ALLOCATION)
+    return owners
+
+
+def _former_owner_quotas_clear(
+    existing: dict[int, Quota], owners: set[int], *, actor: User, why: str
+) -> None:
+    """Formula quotas of people who own no territory now keep only their adjustment, so the
+    period's territory quotas add up to the target."""
     for user_id, quota in existing.items():
         if user_id in owners or quota.basis != Quota.Basis.COMPONENTS:
             continue
@@ -240,5 +268,3 @@ def company_target_allocate(
             reason=f"{why} (owns no territory)",
             source=QuotaChange.Source.ALLOCATION,
         )
-    attainment_mark_changed(period_ids=[period.pk])
-    return target

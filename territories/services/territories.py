@@ -107,7 +107,7 @@ def territory_change_owner(
     With ``move_accounts`` its current accounts change owner too (and, optionally, the open
     deals the previous account owner had on them).
     """
-    from .assignments import move_account_owners
+    from .assignments import account_owners_move
 
     ensure_can_manage(actor)
     ensure_seller(owner)
@@ -128,7 +128,7 @@ def territory_change_owner(
         account_ids = list(
             territory.account_assignments.current().values_list("account_id", flat=True)
         )
-        move_account_owners(
+        account_owners_move(
             actor=actor,
             owner_by_account={pk: owner for pk in account_ids},
             move_open_opportunities=move_open_opportunities,

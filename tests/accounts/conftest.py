@@ -13,7 +13,7 @@ from tests.factories import AccountFactory
 
 def open_deal(owner, account, name: str, *, process=None, days: int = 30, amount: str = "50000"):
     """A deal created the way people create them, so it has its opening history rows."""
-    return services.create_opportunity(
+    return services.opportunity_create(
         actor=owner,
         account=account,
         name=name,

@@ -33,8 +33,8 @@ def deal_owner(activity: Activity) -> int | None:
 def test_a_logged_activity_takes_its_deals_owner(rep_a, manager_a, process):
     deal = OpportunityFactory(owner=rep_a, process=process)
 
-    call = services.log_activity(actor=manager_a, kind="call", opportunity=deal)
-    note = services.log_activity(actor=manager_a, kind="call", account=deal.account)
+    call = services.activity_log(actor=manager_a, kind="call", opportunity=deal)
+    note = services.activity_log(actor=manager_a, kind="call", account=deal.account)
 
     assert deal_owner(call) == rep_a.pk
     assert deal_owner(note) is None
@@ -44,9 +44,9 @@ def test_a_logged_activity_reads_the_owner_from_the_database(rep_a, rep_b, execu
     # A deal object loaded before someone else reassigned the deal still names the old owner.
     deal = OpportunityFactory(owner=rep_a, process=process)
     stale = Opportunity.objects.get(pk=deal.pk)
-    services.update_opportunity(actor=executive, opportunity=deal, owner=rep_b)
+    services.opportunity_update(actor=executive, opportunity=deal, owner=rep_b)
 
-    call = services.log_activity(actor=executive, kind="call", opportunity=stale)
+    call = services.activity_log(actor=executive, kind="call", opportunity=stale)
 
     assert stale.owner_id == rep_a.pk
     assert deal_owner(call) == rep_b.pk
@@ -59,13 +59,13 @@ def test_a_reassigned_deal_gives_its_activities_the_new_owner(
     other_deal = OpportunityFactory(owner=rep_a, process=process)
     # Logged by someone outside both teams: only the deal's owner makes it visible.
     outsider = UserFactory()
-    call = services.log_activity(actor=executive, owner=outsider, kind="call", opportunity=deal)
-    untouched = services.log_activity(actor=executive, kind="call", opportunity=other_deal)
+    call = services.activity_log(actor=executive, owner=outsider, kind="call", opportunity=deal)
+    untouched = services.activity_log(actor=executive, kind="call", opportunity=other_deal)
     assert call in selectors.activity_list(viewer=manager_a)
 
-    services.update_opportunity(actor=manager_a, opportunity=deal, owner=rep_a)  # no change
+    services.opportunity_update(actor=manager_a, opportunity=deal, owner=rep_a)  # no change
     assert deal_owner(call) == rep_a.pk
-    services.update_opportunity(actor=executive, opportunity=deal, owner=rep_b)
+    services.opportunity_update(actor=executive, opportunity=deal, owner=rep_b)
 
     assert deal_owner(call) == rep_b.pk
     assert deal_owner(untouched) == rep_a.pk
@@ -76,7 +76,7 @@ def test_a_reassigned_deal_gives_its_activities_the_new_owner(
 def test_an_activity_moved_to_another_deal_takes_that_deals_owner(rep_a, rep_b, executive, process):
     deal_a = OpportunityFactory(owner=rep_a, process=process)
     deal_b = OpportunityFactory(owner=rep_b, process=process)
-    call = services.log_activity(actor=executive, kind="call", opportunity=deal_a)
+    call = services.activity_log(actor=executive, kind="call", opportunity=deal_a)
 
     # A deal without an account brings its own account.
     services.update_activity(actor=executive, activity=call, opportunity=deal_b)
@@ -93,9 +93,9 @@ def test_editing_an_activity_refreshes_a_copy_loaded_before_a_reassignment(
     rep_a, rep_b, executive, process
 ):
     deal = OpportunityFactory(owner=rep_a, process=process)
-    call = services.log_activity(actor=executive, kind="call", opportunity=deal)
+    call = services.activity_log(actor=executive, kind="call", opportunity=deal)
     loaded = Activity.objects.get(pk=call.pk)
-    services.update_opportunity(actor=executive, opportunity=deal, owner=rep_b)
+    services.opportunity_update(actor=executive, opportunity=deal, owner=rep_b)
 
     services.update_activity(actor=executive, activity=loaded, notes="Called back")
 
@@ -105,7 +105,7 @@ def test_editing_an_activity_refreshes_a_copy_loaded_before_a_reassignment(
 def test_update_activity_checks_links_like_log_activity(rep_a, rep_b, process):
     mine = OpportunityFactory(owner=rep_a, process=process)
     theirs = OpportunityFactory(owner=rep_b, process=process)
-    call = services.log_activity(actor=rep_a, kind="call", opportunity=mine)
+    call = services.activity_log(actor=rep_a, kind="call", opportunity=mine)
 
     with pytest.raises(ValidationError) as refused:
         services.update_activity(actor=rep_a, activity=call, opportunity=theirs)

@@ -111,14 +111,14 @@ def test_service_refuses_a_write_based_on_an_old_read(db, rep_a):
     # the re-check under the lock: the caller read the account before someone else saved it
     account = AccountFactory(owner=rep_a, industry="Energy")
     stale = Account.objects.get(pk=account.pk)
-    services.update_account(actor=rep_a, account=account, industry="Retail")
+    services.account_update(actor=rep_a, account=account, industry="Retail")
 
     with pytest.raises(ConflictError, match="changed by someone else"):
-        services.update_account(
+        services.account_update(
             actor=rep_a, account=stale, expected_updated_at=stale.updated_at, industry="Mining"
         )
     # and an unconditional write on the stale copy keeps the fields it does not change
-    services.update_account(actor=rep_a, account=stale, name="Renamed")
+    services.account_update(actor=rep_a, account=stale, name="Renamed")
     account.refresh_from_db()
     assert (account.name, account.industry) == ("Renamed", "Retail")
 
@@ -171,7 +171,7 @@ def test_simultaneous_deal_edits_have_one_winner(postgres, rep_a, manager_a, pro
     version = deal.version
 
     def edit(actor, amount):
-        return lambda: services.update_opportunity(
+        return lambda: services.opportunity_update(
             actor=actor,
             opportunity=Opportunity.objects.get(pk=deal.pk),
             expected_version=version,
@@ -195,7 +195,7 @@ def test_simultaneous_account_and_contact_edits_have_one_winner(postgres, rep_a,
     account = AccountFactory(owner=rep_a)
     record = account if model is Account else ContactFactory(account=account)
     read = model.objects.get(pk=record.pk)  # both people loaded the same version
-    update = services.update_account if model is Account else services.update_contact
+    update = services.account_update if model is Account else services.contact_update
     keyword = "account" if model is Account else "contact"
     field = "industry" if model is Account else "title"
 

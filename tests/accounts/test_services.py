@@ -15,7 +15,7 @@ from tests.factories import AccountFactory, ExchangeRateFactory, build_process
 @pytest.fixture
 def deal(process, rep_a):
     account = AccountFactory(owner=rep_a)
-    return services.create_opportunity(
+    return services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Acme rollout",
@@ -31,7 +31,7 @@ def milestones(process):
 def complete(deal, actor, *names, evidence="notes.pdf"):
     ms = milestones(deal.process)
     for name in names:
-        services.complete_milestone(
+        services.milestone_complete(
             actor=actor, opportunity=deal, milestone=ms[name], evidence=evidence
         )
     deal.refresh_from_db()
@@ -68,7 +68,7 @@ def test_out_of_order_completion_is_kept_but_does_not_skip_a_stage(deal, rep_a):
 def test_evidence_required_milestone_refuses_empty_evidence(deal, rep_a):
     ms = milestones(deal.process)
     with pytest.raises(ValidationError) as exc:
-        services.complete_milestone(
+        services.milestone_complete(
             actor=rep_a, opportunity=deal, milestone=ms["Qualify #2"], evidence="  "
         )
     assert "evidence" in exc.value.message_dict
@@ -85,7 +85,7 @@ def test_undo_is_a_new_audit_record_and_moves_the_stage_back(deal, rep_a):
     complete(deal, rep_a, "Qualify #1", "Qualify #2")
     ms = milestones(deal.process)
 
-    services.undo_milestone(actor=rep_a, opportunity=deal, milestone=ms["Qualify #2"], note="oops")
+    services.milestone_undo(actor=rep_a, opportunity=deal, milestone=ms["Qualify #2"], note="oops")
 
     deal.refresh_from_db()
     assert deal.stage.name == "Qualify"
@@ -99,7 +99,7 @@ def test_undo_is_a_new_audit_record_and_moves_the_stage_back(deal, rep_a):
 
 def test_undo_of_an_incomplete_milestone_is_refused(deal, rep_a):
     with pytest.raises(ValidationError, match="not completed"):
-        services.undo_milestone(
+        services.milestone_undo(
             actor=rep_a, opportunity=deal, milestone=milestones(deal.process)["Qualify #1"]
         )
 
@@ -108,13 +108,13 @@ def test_milestone_of_another_process_is_refused(deal, rep_a):
     other = build_process(name="Other")
     foreign = other.stages.first().milestones.first()
     with pytest.raises(ValidationError, match="another sales process"):
-        services.complete_milestone(actor=rep_a, opportunity=deal, milestone=foreign, evidence="x")
+        services.milestone_complete(actor=rep_a, opportunity=deal, milestone=foreign, evidence="x")
 
 
 def test_verification_required_counts_only_once_the_manager_verifies(rep_a, manager_a, se_a):
     process = build_process(name="Strict", requires_verification=True)
     process.is_default = True
-    deal = services.create_opportunity(
+    deal = services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a),
         process=process,
@@ -128,11 +128,11 @@ def test_verification_required_counts_only_once_the_manager_verifies(rep_a, mana
     assert {c.verification_state for c in pending} == {"pending"}
 
     with pytest.raises(PermissionDeniedError):
-        services.verify_milestone(actor=se_a, completion=pending[0])
+        services.milestone_verify(actor=se_a, completion=pending[0])
     with pytest.raises(PermissionDeniedError):
-        services.verify_milestone(actor=rep_a, completion=pending[0])
+        services.milestone_verify(actor=rep_a, completion=pending[0])
     for completion in pending:
-        services.verify_milestone(actor=manager_a, completion=completion)
+        services.milestone_verify(actor=manager_a, completion=completion)
 
     deal.refresh_from_db()
     assert deal.stage.name == "Discover"
@@ -142,7 +142,7 @@ def test_verification_required_counts_only_once_the_manager_verifies(rep_a, mana
 
 def test_rejected_evidence_does_not_count_and_can_be_resubmitted(rep_a, manager_a):
     process = build_process(name="Strict", requires_verification=True)
-    deal = services.create_opportunity(
+    deal = services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a),
         process=process,
@@ -154,8 +154,8 @@ def test_rejected_evidence_does_not_count_and_can_be_resubmitted(rep_a, manager_
     first = MilestoneCompletion.objects.get(opportunity=deal)
 
     with pytest.raises(ValidationError):
-        services.reject_milestone(actor=manager_a, completion=first, reason=" ")
-    services.reject_milestone(actor=manager_a, completion=first, reason="No budget proof")
+        services.milestone_reject(actor=manager_a, completion=first, reason=" ")
+    services.milestone_reject(actor=manager_a, completion=first, reason="No budget proof")
     first.refresh_from_db()
     assert first.verification_state == "rejected"
     assert first.rejection_reason == "No budget proof"
@@ -168,7 +168,7 @@ def test_rejected_evidence_does_not_count_and_can_be_resubmitted(rep_a, manager_
 
 
 def test_update_records_every_tracked_change(deal, rep_a):
-    services.update_opportunity(
+    services.opportunity_update(
         actor=rep_a,
         opportunity=deal,
         amount=Decimal("60000"),
@@ -186,14 +186,14 @@ def test_update_records_every_tracked_change(deal, rep_a):
 def test_rep_cannot_reassign_a_deal_outside_their_visibility(deal, rep_a, rep_b):
     # The owner never gives a deal away (the owner's manager does), inside the team or not.
     with pytest.raises(PermissionDeniedError):
-        services.update_opportunity(actor=rep_a, opportunity=deal, owner=rep_b)
+        services.opportunity_update(actor=rep_a, opportunity=deal, owner=rep_b)
     deal.refresh_from_db()
     assert deal.owner == rep_a
     assert not deal.changes.filter(field="owner").exclude(old_value="").exists()
 
 
 def test_manager_can_reassign_within_their_team(deal, manager_a, se_a):
-    services.update_opportunity(actor=manager_a, opportunity=deal, owner=se_a)
+    services.opportunity_update(actor=manager_a, opportunity=deal, owner=se_a)
     deal.refresh_from_db()
     assert deal.owner == se_a
 
@@ -201,17 +201,17 @@ def test_manager_can_reassign_within_their_team(deal, manager_a, se_a):
 def test_someone_outside_the_deal_cannot_edit_it(deal, rep_b, manager_b):
     for outsider in (rep_b, manager_b):
         with pytest.raises(PermissionDeniedError):
-            services.update_opportunity(actor=outsider, opportunity=deal, amount=Decimal(1))
+            services.opportunity_update(actor=outsider, opportunity=deal, amount=Decimal(1))
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(deal, rep_a, manager_a):
     read_version = deal.version
-    services.update_opportunity(
+    services.opportunity_update(
         actor=manager_a, opportunity=deal, expected_version=read_version, amount=Decimal(70000)
     )
 
     with pytest.raises(ConflictError, match="changed by someone else"):
-        services.update_opportunity(
+        services.opportunity_update(
             actor=rep_a, opportunity=deal, expected_version=read_version, amount=Decimal(1)
         )
     deal.refresh_from_db()
@@ -221,29 +221,29 @@ def test_stale_version_is_a_conflict_and_changes_nothing(deal, rep_a, manager_a)
 @pytest.mark.parametrize("amount", ["-5", "abc", "NaN"])
 def test_bad_amount_is_a_field_error(deal, rep_a, amount):
     with pytest.raises(ValidationError) as exc:
-        services.update_opportunity(actor=rep_a, opportunity=deal, amount=amount)
+        services.opportunity_update(actor=rep_a, opportunity=deal, amount=amount)
     assert "amount" in exc.value.message_dict
 
 
 def test_unknown_field_is_refused(deal, rep_a):
     with pytest.raises(ValidationError) as exc:
-        services.update_opportunity(actor=rep_a, opportunity=deal, status="won")
+        services.opportunity_update(actor=rep_a, opportunity=deal, status="won")
     assert "status" in exc.value.message_dict
 
 
 def test_currency_needs_an_exchange_rate(deal, rep_a):
     with pytest.raises(ValidationError) as exc:
-        services.update_opportunity(actor=rep_a, opportunity=deal, currency="JPY")
+        services.opportunity_update(actor=rep_a, opportunity=deal, currency="JPY")
     assert "currency" in exc.value.message_dict
     ExchangeRateFactory(currency="JPY", rate_to_reporting=Decimal("0.0067"))
-    services.update_opportunity(actor=rep_a, opportunity=deal, currency="jpy")
+    services.opportunity_update(actor=rep_a, opportunity=deal, currency="jpy")
     deal.refresh_from_db()
     assert deal.currency == "JPY"
 
 
 def test_create_refuses_an_account_the_actor_cannot_see(process, rep_a, rep_b):
     with pytest.raises(ValidationError) as exc:
-        services.create_opportunity(
+        services.opportunity_create(
             actor=rep_a,
             account=AccountFactory(owner=rep_b),
             name="x",
@@ -257,7 +257,7 @@ def test_create_refuses_an_account_the_actor_cannot_see(process, rep_a, rep_b):
 
 
 def test_close_won_sets_status_and_date_and_logs(deal, rep_a):
-    services.close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2030, 3, 1))
+    services.opportunity_close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2030, 3, 1))
     deal.refresh_from_db()
     assert (deal.status, deal.closed_on) == ("won", dt.date(2030, 3, 1))
     after_creation = deal.changes.order_by("id")[len(services.TRACKED_FIELDS) :]
@@ -269,17 +269,17 @@ def test_close_won_sets_status_and_date_and_logs(deal, rep_a):
 
 def test_close_lost_needs_a_reason(deal, rep_a):
     with pytest.raises(ValidationError) as exc:
-        services.close_lost(actor=rep_a, opportunity=deal, lost_reason="")
+        services.opportunity_close_lost(actor=rep_a, opportunity=deal, lost_reason="")
     assert "lost_reason" in exc.value.message_dict
-    services.close_lost(actor=rep_a, opportunity=deal, lost_reason="Chose a competitor")
+    services.opportunity_close_lost(actor=rep_a, opportunity=deal, lost_reason="Chose a competitor")
     deal.refresh_from_db()
     assert deal.status == "lost"
 
 
 def test_a_closed_deal_cannot_be_closed_again_or_progressed(deal, rep_a):
-    services.close_won(actor=rep_a, opportunity=deal)
+    services.opportunity_close_won(actor=rep_a, opportunity=deal)
     with pytest.raises(ValidationError, match="already won"):
-        services.close_lost(actor=rep_a, opportunity=deal, lost_reason="x")
+        services.opportunity_close_lost(actor=rep_a, opportunity=deal, lost_reason="x")
     with pytest.raises(ValidationError, match="already won"):
         complete(deal, rep_a, "Qualify #1")
 
@@ -289,7 +289,7 @@ def test_a_closed_deal_cannot_be_closed_again_or_progressed(deal, rep_a):
 
 def test_as_of_rebuilds_the_deal_at_any_past_moment(process, rep_a, manager_a):
     t0 = timezone.now() - dt.timedelta(days=30)
-    deal = services.create_opportunity(
+    deal = services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a),
         name="D",
@@ -298,7 +298,7 @@ def test_as_of_rebuilds_the_deal_at_any_past_moment(process, rep_a, manager_a):
         at=t0,
     )
     t1 = t0 + dt.timedelta(days=10)
-    services.update_opportunity(
+    services.opportunity_update(
         actor=rep_a,
         opportunity=deal,
         amount=Decimal(150),
@@ -308,7 +308,7 @@ def test_as_of_rebuilds_the_deal_at_any_past_moment(process, rep_a, manager_a):
     ms = milestones(process)
     t2 = t0 + dt.timedelta(days=20)
     for name in ("Qualify #1", "Qualify #2"):
-        services.complete_milestone(
+        services.milestone_complete(
             actor=rep_a, opportunity=deal, milestone=ms[name], evidence="e", at=t2
         )
 
@@ -341,7 +341,7 @@ def test_as_of_rebuilds_the_deal_at_any_past_moment(process, rep_a, manager_a):
 def test_as_of_for_many_deals_in_one_pass(process, rep_a):
     account = AccountFactory(owner=rep_a)
     deals = [
-        services.create_opportunity(
+        services.opportunity_create(
             actor=rep_a,
             account=account,
             name=f"D{i}",
@@ -350,7 +350,7 @@ def test_as_of_for_many_deals_in_one_pass(process, rep_a):
         )
         for i in range(3)
     ]
-    services.close_won(actor=rep_a, opportunity=deals[0], closed_on=dt.date(2030, 1, 1))
+    services.opportunity_close_won(actor=rep_a, opportunity=deals[0], closed_on=dt.date(2030, 1, 1))
 
     states = opportunities_as_of(at=timezone.now())
 
@@ -364,7 +364,7 @@ def test_as_of_for_many_deals_in_one_pass(process, rep_a):
 
 
 def test_log_activity_on_a_deal_takes_its_account_and_next_step(deal, rep_a):
-    activity = services.log_activity(
+    activity = services.activity_log(
         actor=rep_a,
         kind="call",
         opportunity=deal,
@@ -379,16 +379,16 @@ def test_log_activity_on_a_deal_takes_its_account_and_next_step(deal, rep_a):
 
 def test_log_activity_validates_inputs(deal, rep_a, rep_b):
     with pytest.raises(ValidationError) as exc:
-        services.log_activity(actor=rep_a, kind="call")
+        services.activity_log(actor=rep_a, kind="call")
     assert "account" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.log_activity(actor=rep_a, kind="telepathy", opportunity=deal)
+        services.activity_log(actor=rep_a, kind="telepathy", opportunity=deal)
     assert "kind" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.log_activity(actor=rep_b, kind="call", opportunity=deal)
+        services.activity_log(actor=rep_b, kind="call", opportunity=deal)
     assert "opportunity" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.log_activity(
+        services.activity_log(
             actor=rep_a, kind="call", opportunity=deal, occurred_at=dt.datetime(2030, 1, 1)
         )
     assert "occurred_at" in exc.value.message_dict
@@ -402,8 +402,8 @@ def test_refresh_stage_is_idempotent(deal, rep_a):
         MilestoneCompletion.objects.create(
             opportunity=deal, milestone=ms[name], completed_by=rep_a, evidence="e"
         )
-    services.refresh_stage(opportunity=deal)
-    services.refresh_stage(opportunity=deal)
+    services.opportunity_stage_refresh(opportunity=deal)
+    services.opportunity_stage_refresh(opportunity=deal)
 
     deal.refresh_from_db()
     assert deal.stage.name == "Discover"

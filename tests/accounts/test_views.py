@@ -62,11 +62,11 @@ def test_rep_home_shows_open_deals_by_close_date_with_next_milestone(client, pro
     account = AccountFactory(owner=rep_a, name="Acme")
     open_deal(rep_a, account, "Late deal", days=90)
     soon = open_deal(rep_a, account, "Soon deal", days=10)
-    services.complete_milestone(
+    services.milestone_complete(
         actor=rep_a, opportunity=soon, milestone=milestone(soon, "Qualify #1")
     )
     won = open_deal(rep_a, account, "Won deal", days=5)
-    services.close_won(actor=rep_a, opportunity=won)
+    services.opportunity_close_won(actor=rep_a, opportunity=won)
     client.force_login(rep_a)
 
     response = client.get(reverse("accounts:rep_home"))
@@ -234,7 +234,7 @@ def test_completing_twice_shows_the_refusal(client, rep_a, deal_a):
 
 def test_undo_a_milestone(client, rep_a, deal_a):
     done = milestone(deal_a, "Qualify #1")
-    services.complete_milestone(actor=rep_a, opportunity=deal_a, milestone=done)
+    services.milestone_complete(actor=rep_a, opportunity=deal_a, milestone=done)
     client.force_login(rep_a)
 
     response = client.post(
@@ -266,7 +266,7 @@ def pending(rep_a, account_a):
     """A completion on rep_a's deal waiting for verification."""
     process = build_process(name="Verified", requires_verification=True)
     deal = open_deal(rep_a, account_a, "Verified deal", process=process)
-    return services.complete_milestone(
+    return services.milestone_complete(
         actor=rep_a,
         opportunity=deal,
         milestone=milestone(deal, "Qualify #1"),
@@ -393,7 +393,7 @@ def test_manager_reassigns_within_their_team(client, manager_a, se_a, deal_a):
 def test_stale_edit_shows_a_conflict_and_changes_nothing(client, rep_a, manager_a, deal_a):
     # Given rep_a opened the edit form at version 1, then the manager saved a change
     stale_form = edit_data(deal_a, amount="1.00")
-    services.update_opportunity(
+    services.opportunity_update(
         actor=manager_a, opportunity=deal_a, expected_version=1, next_step="Manager's step"
     )
     before = snapshot()
@@ -472,7 +472,7 @@ def test_close_lost_needs_a_reason(client, rep_a, deal_a):
 
 
 def test_closing_a_closed_deal_is_refused_on_the_form(client, rep_a, deal_a):
-    services.close_won(actor=rep_a, opportunity=deal_a)
+    services.opportunity_close_won(actor=rep_a, opportunity=deal_a)
     deal_a.refresh_from_db()
     client.force_login(rep_a)
 
@@ -490,7 +490,7 @@ def test_closing_a_closed_deal_is_refused_on_the_form(client, rep_a, deal_a):
 
 def test_actions_on_another_teams_deal_are_404_and_write_nothing(client, rep_a, rep_b, deal_b):
     first = milestone(deal_b, "Qualify #1")
-    completion = services.complete_milestone(actor=rep_b, opportunity=deal_b, milestone=first)
+    completion = services.milestone_complete(actor=rep_b, opportunity=deal_b, milestone=first)
     client.force_login(rep_a)
     before = snapshot()
     posts = {
@@ -532,7 +532,7 @@ def test_pages_accept_no_get_for_actions(client, rep_a, deal_a):
 def test_opportunity_list_defaults_to_open_and_filters_by_status(client, rep_a, account_a, process):
     open_deal(rep_a, account_a, "Still open")
     won = open_deal(rep_a, account_a, "Already won")
-    services.close_won(actor=rep_a, opportunity=won)
+    services.opportunity_close_won(actor=rep_a, opportunity=won)
     client.force_login(rep_a)
     url = reverse("accounts:opportunity_list")
 
@@ -592,7 +592,7 @@ def busy_rep(process, rep_a):
         first = process.stages.order_by("order").first().milestones.first()
         for i in range(n):
             deal = open_deal(rep_a, account, f"Deal {i}", days=i)
-            services.complete_milestone(actor=rep_a, opportunity=deal, milestone=first)
+            services.milestone_complete(actor=rep_a, opportunity=deal, milestone=first)
             ActivityFactory(owner=rep_a, account=account, opportunity=deal)
             ContactFactory(account=account)
         return account
@@ -647,7 +647,7 @@ def test_opportunity_detail_query_budget(
     # Given n activities and n more history rows
     for i in range(n):
         ActivityFactory(owner=rep_a, account=deal_a.account, opportunity=deal_a)
-        services.update_opportunity(
+        services.opportunity_update(
             actor=manager_a, opportunity=deal_a, amount=Decimal(1000 + i), currency="USD"
         )
     client.force_login(manager_a)

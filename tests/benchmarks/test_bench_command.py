@@ -15,7 +15,7 @@ from benchmarks import personas, reference_sql
 from coaching.models import AccountReview
 from compensation import ledger
 from compensation.models import CreditSplit, DealCancellation
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.models import ExchangeRate, User
 from salesmgmt.money import reporting_currency
 from salesmgmt.selectors import period_get
@@ -36,7 +36,7 @@ def test_quick_bench_measures_every_target_and_leaves_nothing_behind():
     if connection.vendor != "postgresql":
         skip_or_fail("The benchmark's reference SQL needs a PostgreSQL DATABASE_URL.")
     call_command("seed_demo", reps=8, opportunities=150, stdout=io.StringIO())
-    recompute_all(trials=200, with_kpis=True)
+    forecast_recompute_all(trials=200, with_kpis=True)
     reviews = AccountReview.objects.count()
     out, err = io.StringIO(), io.StringIO()
 
@@ -125,7 +125,7 @@ def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
         period=period,
         defaults={"basis": Quota.Basis.EXPLICIT, "amount": Decimal("123456.78")},
     )
-    recompute_all(trials=200, with_kpis=True)
+    forecast_recompute_all(trials=200, with_kpis=True)
     attainment_refresh(period=period, force=True)
 
     # when: the page's figures and the query's

@@ -17,14 +17,14 @@ from coaching.models import (
 )
 from forecasting.models import ForecastRollup, InspectionFlag, KpiSnapshot, Scope
 from salesmgmt.models import Period
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from tests.factories import AccountFactory, OpportunityFactory, UserFactory
 
 
 def current_quarter(day: dt.date | None = None) -> Period:
     day = day or timezone.localdate()
-    ensure_periods(year=day.year)
-    ensure_periods(year=day.year - 1)
+    periods_ensure(year=day.year)
+    periods_ensure(year=day.year - 1)
     return Period.objects.get(kind=Period.Kind.QUARTER, start_on__lte=day, end_on__gte=day)
 
 

@@ -127,7 +127,7 @@ def test_clearing_a_next_step_refreshes_the_dashboard(
     before = stored(rep_a).passing_count
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.update_opportunity(actor=rep_a, opportunity=deal, next_step="")
+        account_services.opportunity_update(actor=rep_a, opportunity=deal, next_step="")
 
     row = stored(rep_a)  # the refresh ran (eager Celery)
     assert not ComplianceChange.objects.exists()
@@ -148,7 +148,7 @@ def test_logging_an_activity_refreshes_the_summary(book, rep_a, django_capture_o
     assert stored(rep_a).failing_recent_activity == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.log_activity(actor=rep_a, kind=Activity.Kind.CALL, opportunity=quiet)
+        account_services.activity_log(actor=rep_a, kind=Activity.Kind.CALL, opportunity=quiet)
 
     assert stored(rep_a).failing_recent_activity == 0
     assert figures(stored(rep_a)) == live_figures(rep_a.pk)
@@ -162,7 +162,7 @@ def test_undoing_a_milestone_refreshes_the_summary(
     assert stored(rep_a).missing_evidence_count == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.undo_milestone(actor=rep_a, opportunity=deal, milestone=milestone)
+        account_services.milestone_undo(actor=rep_a, opportunity=deal, milestone=milestone)
 
     assert (stored(rep_a).missing_evidence_count, stored(rep_a).failing_evidence) == (0, 0)
 
@@ -171,7 +171,7 @@ def test_moving_a_deal_marks_both_owners(book, rep_a, manager_a):
     compliance_refresh(force=True)
     deal = rep_a.opportunities.first()
 
-    account_services.update_opportunity(actor=manager_a, opportunity=deal, owner=manager_a)
+    account_services.opportunity_update(actor=manager_a, opportunity=deal, owner=manager_a)
 
     # Without running the on-commit refresh, both people are marked changed.
     assert set(ComplianceChange.objects.values_list("user_id", flat=True)) == {

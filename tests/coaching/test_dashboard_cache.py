@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from coaching.services import compliance_refresh
 from forecasting.models import ForecastRollup, Scope
-from forecasting.services.flags import refresh_flags
-from forecasting.services.kpis import recompute_kpis_for_people
-from forecasting.services.recompute import recompute_people
+from forecasting.services.flags import flags_refresh
+from forecasting.services.kpis import kpis_recompute_for_people
+from forecasting.services.recompute import forecast_recompute_people
 from salesmgmt import services as org_services
 from salesmgmt.aggregate_version import aggregates_changed, aggregates_version
 from territories.services import attainment_refresh
@@ -61,7 +61,7 @@ def test_a_recomputed_rollup_shows_at_once(client, members, manager_a, period):
     assert "123,456" in row_shown(client, rep)  # cached now
 
     # the worker's incremental recompute rewrites the rep's rollups
-    recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
+    forecast_recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
 
     stored = ForecastRollup.objects.get(person=rep, period=period, scope=Scope.SUBTREE)
     assert stored.cumulative_commit_amount != Decimal(123456)
@@ -72,12 +72,12 @@ def test_people_changes_show_at_once(client, members, manager_a):
     client.force_login(manager_a)
     client.get(reverse("coaching:team_dashboard"))
 
-    org_services.update_user(user=members[1], first_name="Renamed")
-    newcomer = org_services.create_user(
+    org_services.user_update(user=members[1], first_name="Renamed")
+    newcomer = org_services.user_create(
         username="newcomer", email="new@example.com", first_name="New", manager=manager_a
     )
     moved = UserFactory()
-    org_services.set_manager(user=moved, manager=manager_a)
+    org_services.user_set_manager(user=moved, manager=manager_a)
 
     html = client.get(reverse("coaching:team_dashboard")).content.decode()
     assert "Renamed" in html
@@ -92,9 +92,9 @@ def test_people_changes_show_at_once(client, members, manager_a):
             lambda period, rep: attainment_refresh(period=period, force=True), id="attainment"
         ),
         pytest.param(lambda period, rep: compliance_refresh(force=True), id="compliance"),
-        pytest.param(lambda period, rep: refresh_flags(), id="flags"),
+        pytest.param(lambda period, rep: flags_refresh(), id="flags"),
         pytest.param(
-            lambda period, rep: recompute_kpis_for_people(
+            lambda period, rep: kpis_recompute_for_people(
                 person_ids=[rep.pk], period_ids=[period.pk]
             ),
             id="kpis",
@@ -142,8 +142,8 @@ def test_a_reps_edit_leaves_the_other_teams_dashboard_cached(
     assert "123,456" in row_shown(client, rep)
 
     # the worker's incremental recompute of the rep, then their compliance after a call
-    recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
-    recompute_kpis_for_people(person_ids=[rep.pk], period_ids=[period.pk])
+    forecast_recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
+    kpis_recompute_for_people(person_ids=[rep.pk], period_ids=[period.pk])
 
     assert "123,456" not in row_shown(client, rep)
     client.force_login(manager_b)

@@ -6,7 +6,7 @@ import pytest
 
 from compensation.models import ComponentKind
 from salesmgmt.models import Period, Role
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from tests.compensation.factories import (
     BANDS,
     TIERED,
@@ -19,7 +19,7 @@ from tests.compensation.factories import (
 
 @pytest.fixture
 def periods(db):
-    ensure_periods(year=2026)
+    periods_ensure(year=2026)
     return {p.name: p for p in Period.objects.filter(kind=Period.Kind.QUARTER)}
 
 

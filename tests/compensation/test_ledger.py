@@ -153,9 +153,9 @@ def test_lost_and_open_deals_credit_nothing(rep_a, q1_period):
 @pytest.fixture
 def q1_period(db):
     from salesmgmt.models import Period
-    from salesmgmt.services import ensure_periods
+    from salesmgmt.services import periods_ensure
 
-    ensure_periods(year=2026)
+    periods_ensure(year=2026)
     return Period.objects.get(kind=Period.Kind.QUARTER, start_on=Q1[0])
 
 

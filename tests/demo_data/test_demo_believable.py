@@ -223,8 +223,8 @@ def test_past_and_current_quarters_carry_weekly_calls_and_adjustments(db):
 
 def recompute() -> None:
     """What `make run` does after seeding (manage.py recompute_forecasts --all), in part."""
-    runs.full_recompute(trials=200)
-    backtest.run_backtest()
+    runs.full_recompute_run(trials=200)
+    backtest.backtest_run()
 
 
 def test_forecast_pages_show_figures_on_the_first_run(db, client):

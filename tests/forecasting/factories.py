@@ -11,13 +11,13 @@ from django.utils import timezone
 from accounts.models import Opportunity, OpportunityChange
 from forecasting.models import CallLayer, ForecastCall
 from salesmgmt.models import Period
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from tests.factories import AccountFactory, OpportunityFactory, UserFactory
 
 
 def quarter(day: dt.date) -> Period:
     """The quarter containing ``day`` (periods of its year created on demand)."""
-    ensure_periods(year=day.year)
+    periods_ensure(year=day.year)
     return Period.objects.get(kind=Period.Kind.QUARTER, start_on__lte=day, end_on__gte=day)
 
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from forecasting.models import CallLayer, ForecastCall
 from forecasting.services import calls
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.models import Period
 from tests.factories import UserFactory
 from tests.forecasting.factories import deal, quarter
@@ -27,7 +27,7 @@ def api():
 def computed(personas, stages, close_on, period):
     for name in ("rep_a", "se_a", "rep_b"):
         deal(personas[name], 1000, close_on=close_on, stage=stages["Negotiate"])
-    recompute_all(with_kpis=False)
+    forecast_recompute_all(with_kpis=False)
     return personas
 
 
@@ -119,7 +119,7 @@ def test_manager_adjusts_through_the_api_only_in_their_team(api, rep_a, rep_b, m
 )
 def test_call_list_is_scoped_by_visibility(api, computed, period, viewer, expected):
     for name in ("rep_a", "se_a", "rep_b"):
-        calls.submit_call(actor=computed[name], period=period, commit_amount=1, best_case_amount=1)
+        calls.call_submit(actor=computed[name], period=period, commit_amount=1, best_case_amount=1)
 
     rows = as_user(api, computed[viewer]).get("/api/v1/forecast-calls/").json()["results"]
 
@@ -173,15 +173,15 @@ def test_api_rollup_and_call_lists_cost_the_same_queries_for_more_rows(
     api, computed, period, stages, close_on
 ):
     executive = computed["executive"]
-    calls.submit_call(actor=computed["rep_a"], period=period, commit_amount=1, best_case_amount=1)
+    calls.call_submit(actor=computed["rep_a"], period=period, commit_amount=1, best_case_amount=1)
     before = [
         _count(api, executive, p) for p in ("/api/v1/forecast-rollups/", "/api/v1/forecast-calls/")
     ]
     for i in range(6):
         rep = UserFactory(username=f"more{i}", manager=computed["manager_b"])
         deal(rep, 100, close_on=close_on, stage=stages["Negotiate"])
-        calls.submit_call(actor=rep, period=period, commit_amount=1, best_case_amount=1)
-    recompute_all(with_kpis=False)
+        calls.call_submit(actor=rep, period=period, commit_amount=1, best_case_amount=1)
+    forecast_recompute_all(with_kpis=False)
 
     after = [
         _count(api, executive, p) for p in ("/api/v1/forecast-rollups/", "/api/v1/forecast-calls/")
@@ -192,7 +192,7 @@ def test_api_rollup_and_call_lists_cost_the_same_queries_for_more_rows(
 
 
 def test_adjustment_keeps_old_and_new_in_the_response(api, rep_a, manager_a, period):
-    calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=100)
+    calls.call_submit(actor=rep_a, period=period, commit_amount=100, best_case_amount=100)
 
     body = (
         as_user(api, manager_a)
@@ -234,7 +234,7 @@ def test_flag_and_snapshot_lists_are_scoped_by_visibility(api, computed, viewer,
         InspectionFlag.objects.create(
             opportunity=opp, owner=computed[name], kind=FlagKind.NO_ACTIVITY
         )
-    snapshots.take_snapshot(on=today)
+    snapshots.snapshot_take(on=today)
     client = as_user(api, computed[viewer])
 
     flagged = {r["owner"] for r in client.get("/api/v1/forecast-flags/").json()["results"]}

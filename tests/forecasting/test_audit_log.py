@@ -5,10 +5,10 @@ from salesmgmt.models import AuditEvent
 
 
 def test_submit_and_adjust_call_write_one_audit_event_each(rep_a, manager_a, period):
-    submitted = calls.submit_call(
+    submitted = calls.call_submit(
         actor=rep_a, period=period, commit_amount=100, best_case_amount=200
     )
-    adjusted = calls.adjust_call(
+    adjusted = calls.call_adjust(
         actor=manager_a,
         person=rep_a,
         period=period,

@@ -26,7 +26,7 @@ def test_backtest_sees_only_data_available_at_the_time(rep_a, manager_a, process
     # Given last quarter: a deal created in week 2 at 1,000, raised to 20,000 in week 6, won.
     last = quarter(today - dt.timedelta(days=100))
     account = AccountFactory(owner=rep_a)
-    opp = deal_services.create_opportunity(
+    opp = deal_services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Acme",
@@ -34,17 +34,17 @@ def test_backtest_sees_only_data_available_at_the_time(rep_a, manager_a, process
         expected_close_on=last.end_on - dt.timedelta(days=5),
         at=aware(last.start_on + dt.timedelta(days=9)),
     )
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=rep_a,
         opportunity=opp,
         amount=Decimal(20000),
         at=aware(last.start_on + dt.timedelta(days=40)),
     )
-    deal_services.close_won(
+    deal_services.opportunity_close_won(
         actor=rep_a, opportunity=opp, closed_on=last.end_on - dt.timedelta(days=5)
     )
 
-    backtest.run_backtest()
+    backtest.backtest_run()
 
     model = {
         e.as_of: e.forecast_amount
@@ -65,7 +65,7 @@ def test_backtest_sees_only_data_available_at_the_time(rep_a, manager_a, process
 def test_backtest_is_idempotent_and_records_calls_of_record(rep_a, process, today):
     last = quarter(today - dt.timedelta(days=100))
     account = AccountFactory(owner=rep_a)
-    opp = deal_services.create_opportunity(
+    opp = deal_services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Acme",
@@ -73,17 +73,17 @@ def test_backtest_is_idempotent_and_records_calls_of_record(rep_a, process, toda
         expected_close_on=last.end_on,
         at=aware(last.start_on),
     )
-    deal_services.close_won(actor=rep_a, opportunity=opp, closed_on=last.end_on)
-    calls.submit_call(
+    deal_services.opportunity_close_won(actor=rep_a, opportunity=opp, closed_on=last.end_on)
+    calls.call_submit(
         actor=rep_a, period=last, commit_amount=800, best_case_amount=900, at=aware(last.start_on)
     )
-    calls.lock_calls(at=aware(last.start_on + dt.timedelta(days=3)))
+    calls.calls_lock(at=aware(last.start_on + dt.timedelta(days=3)))
 
-    backtest.run_backtest()
+    backtest.backtest_run()
     first = sorted(
         AccuracyEntry.objects.values_list("person", "source", "as_of", "forecast_amount")
     )
-    backtest.run_backtest()
+    backtest.backtest_run()
 
     assert (
         sorted(AccuracyEntry.objects.values_list("person", "source", "as_of", "forecast_amount"))

@@ -17,8 +17,8 @@ from tests.forecasting.factories import quarter
 
 
 def test_submit_call_keeps_every_submission_with_old_and_new(rep_a, period):
-    first = calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
-    second = calls.submit_call(
+    first = calls.call_submit(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
+    second = calls.call_submit(
         actor=rep_a, period=period, commit_amount=150, best_case_amount=250, note="Acme slipped in"
     )
 
@@ -31,13 +31,13 @@ def test_submit_call_keeps_every_submission_with_old_and_new(rep_a, period):
 
 def test_submit_call_refuses_best_case_below_commit(rep_a, period):
     with pytest.raises(ValidationError, match="Best case"):
-        calls.submit_call(actor=rep_a, period=period, commit_amount=300, best_case_amount=200)
+        calls.call_submit(actor=rep_a, period=period, commit_amount=300, best_case_amount=200)
 
 
 def test_manager_adjustment_is_a_separate_layer_with_a_note(rep_a, manager_a, period):
-    owner = calls.submit_call(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
+    owner = calls.call_submit(actor=rep_a, period=period, commit_amount=100, best_case_amount=200)
 
-    adjusted = calls.adjust_call(
+    adjusted = calls.call_adjust(
         actor=manager_a,
         person=rep_a,
         period=period,
@@ -55,7 +55,7 @@ def test_manager_adjustment_is_a_separate_layer_with_a_note(rep_a, manager_a, pe
 
 def test_manager_adjustment_needs_a_note_and_a_manager(rep_a, rep_b, manager_a, period):
     with pytest.raises(ValidationError, match="why"):
-        calls.adjust_call(
+        calls.call_adjust(
             actor=manager_a,
             person=rep_a,
             period=period,
@@ -64,7 +64,7 @@ def test_manager_adjustment_needs_a_note_and_a_manager(rep_a, rep_b, manager_a, 
             note=" ",
         )
     with pytest.raises(PermissionDeniedError):
-        calls.adjust_call(
+        calls.call_adjust(
             actor=manager_a,
             person=rep_b,
             period=period,
@@ -73,7 +73,7 @@ def test_manager_adjustment_needs_a_note_and_a_manager(rep_a, rep_b, manager_a, 
             note="not my team",
         )
     with pytest.raises(PermissionDeniedError):
-        calls.adjust_call(
+        calls.call_adjust(
             actor=rep_a,
             person=rep_a,
             period=period,
@@ -85,14 +85,14 @@ def test_manager_adjustment_needs_a_note_and_a_manager(rep_a, rep_b, manager_a, 
 
 def test_weekly_lock_freezes_the_call_of_record_and_carries_it_over(rep_a, manager_a, period):
     monday = timezone.now()
-    calls.submit_call(
+    calls.call_submit(
         actor=rep_a,
         period=period,
         commit_amount=100,
         best_case_amount=200,
         at=monday - dt.timedelta(days=1),
     )
-    calls.adjust_call(
+    calls.call_adjust(
         actor=manager_a,
         person=rep_a,
         period=period,
@@ -102,15 +102,15 @@ def test_weekly_lock_freezes_the_call_of_record_and_carries_it_over(rep_a, manag
         at=monday - dt.timedelta(hours=1),
     )
 
-    assert calls.lock_calls(at=monday) == 1
-    assert calls.lock_calls(at=monday) == 0  # the same week twice: nothing changes
+    assert calls.calls_lock(at=monday) == 1
+    assert calls.calls_lock(at=monday) == 0  # the same week twice: nothing changes
     # A later submission does not change the frozen record ...
-    calls.submit_call(actor=rep_a, period=period, commit_amount=500, best_case_amount=600)
+    calls.call_submit(actor=rep_a, period=period, commit_amount=500, best_case_amount=600)
     record = CallOfRecord.objects.get(person=rep_a, locked_on=timezone.localdate(monday))
     assert (record.commit_amount, record.manager_commit_amount) == (Decimal(100), Decimal(90))
     # ... and next week, with no new call, the last one carries over.
     next_week = monday + dt.timedelta(days=7)
-    calls.lock_calls(at=next_week)
+    calls.calls_lock(at=next_week)
     carried = CallOfRecord.objects.get(person=rep_a, locked_on=timezone.localdate(next_week))
     assert carried.commit_amount == Decimal(500)
 
@@ -131,7 +131,7 @@ def test_submitting_a_call_emits_forecast_submitted_to_entitled_subscribers(
         )
 
     with django_capture_on_commit_callbacks(execute=True):
-        call = calls.submit_call(actor=rep_a, period=period, commit_amount=10, best_case_amount=20)
+        call = calls.call_submit(actor=rep_a, period=period, commit_amount=10, best_case_amount=20)
 
     delivery = WebhookDelivery.objects.get()  # only admins and integrators receive webhooks
     assert delivery.subscription.owner == integrator
@@ -147,9 +147,9 @@ def test_calls_are_only_for_quarters(rep_a, manager_a, period, kind):
     )
 
     with pytest.raises(ValidationError) as refused:
-        calls.submit_call(actor=rep_a, period=other, commit_amount=1, best_case_amount=2)
+        calls.call_submit(actor=rep_a, period=other, commit_amount=1, best_case_amount=2)
     with pytest.raises(ValidationError):
-        calls.adjust_call(
+        calls.call_adjust(
             actor=manager_a,
             person=rep_a,
             period=other,
@@ -166,9 +166,9 @@ def test_calls_are_refused_for_a_quarter_that_has_ended(rep_a, period):
     ended = quarter(period.start_on - dt.timedelta(days=1))
 
     with pytest.raises(ValidationError) as refused:
-        calls.submit_call(actor=rep_a, period=ended, commit_amount=1, best_case_amount=2)
+        calls.call_submit(actor=rep_a, period=ended, commit_amount=1, best_case_amount=2)
     # a call dated while it was open (as imports and backtests record) is accepted
-    calls.submit_call(
+    calls.call_submit(
         actor=rep_a,
         period=ended,
         commit_amount=1,

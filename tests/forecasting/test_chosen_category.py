@@ -20,7 +20,7 @@ from accounts.models import Milestone, Opportunity, OpportunityChange
 from forecasting.models import ForecastRollup, OpportunitySnapshot, RecomputeRequest, Scope
 from forecasting.selectors.history import History
 from forecasting.services import requests, snapshots
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.money import RateTable
 from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
@@ -32,7 +32,7 @@ WAYS = ["page", "api", "csv"]
 
 def _complete_stages(deal: Opportunity, actor, names: list[str]) -> None:
     for milestone in Milestone.objects.filter(stage__process=deal.process, stage__name__in=names):
-        deal_services.complete_milestone(
+        deal_services.milestone_complete(
             actor=actor, opportunity=deal, milestone=milestone, evidence="signed"
         )
 
@@ -41,7 +41,7 @@ def _complete_stages(deal: Opportunity, actor, names: list[str]) -> None:
 def proposing(rep_a, stages, close_on, period):
     """rep_a's open deal in Propose (stage default Best case), no category chosen, computed."""
     process = stages["Propose"].process
-    deal = deal_services.create_opportunity(
+    deal = deal_services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a, name="Initech"),
         name="Deal 460",
@@ -53,7 +53,7 @@ def proposing(rep_a, stages, close_on, period):
     _complete_stages(deal, rep_a, ["Qualify", "Discover"])
     deal.refresh_from_db()
     assert (deal.stage, deal.forecast_category) == (stages["Propose"], "")
-    recompute_all(with_kpis=False)
+    forecast_recompute_all(with_kpis=False)
     return deal
 
 
@@ -166,7 +166,7 @@ def test_a_stage_move_keeps_the_choice_and_the_page_shows_the_new_default_as_a_h
     choose("api", rep_a, proposing, "commit")
     discover_last = Milestone.objects.filter(stage=stages["Discover"]).order_by("order").last()
 
-    deal_services.undo_milestone(actor=rep_a, opportunity=proposing, milestone=discover_last)
+    deal_services.milestone_undo(actor=rep_a, opportunity=proposing, milestone=discover_last)
 
     proposing.refresh_from_db()
     assert (proposing.stage, proposing.forecast_category) == (stages["Discover"], "commit")
@@ -223,9 +223,11 @@ def test_every_choice_is_in_the_change_history_with_who_and_when(
 @pytest.mark.parametrize("way", WAYS)
 def test_a_closed_deal_cannot_be_given_a_category(way, status, proposing, choose, rep_a):
     if status == "won":
-        deal_services.close_won(actor=rep_a, opportunity=proposing)
+        deal_services.opportunity_close_won(actor=rep_a, opportunity=proposing)
     else:
-        deal_services.close_lost(actor=rep_a, opportunity=proposing, lost_reason="budget")
+        deal_services.opportunity_close_lost(
+            actor=rep_a, opportunity=proposing, lost_reason="budget"
+        )
     proposing.refresh_from_db()
     version = proposing.version
 
@@ -247,27 +249,27 @@ def test_a_closed_deal_cannot_be_given_a_category(way, status, proposing, choose
 def test_owner_managers_executives_and_integrators_choose_but_not_the_deal_team(
     proposing, rep_a, se_a, manager_a, executive, integrator
 ):
-    deal_services.add_team_member(actor=rep_a, opportunity=proposing, user=se_a)
+    deal_services.opportunity_team_member_add(actor=rep_a, opportunity=proposing, user=se_a)
 
     with pytest.raises(PermissionDeniedError):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=se_a, opportunity=proposing, forecast_category="commit"
         )
     for actor, category in ((manager_a, "commit"), (executive, "omitted"), (integrator, "")):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=actor, opportunity=proposing, forecast_category=category
         )
         proposing.refresh_from_db()
         assert proposing.forecast_category == category
     # The team member may still edit other fields (and send the category back unchanged).
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=se_a, opportunity=proposing, next_step="demo", forecast_category=""
     )
 
 
 def test_closed_is_not_a_choice(proposing, rep_a):
     with pytest.raises(ValidationError) as error:
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=rep_a, opportunity=proposing, forecast_category="closed"
         )
 
@@ -277,7 +279,7 @@ def test_closed_is_not_a_choice(proposing, rep_a):
 def test_snapshots_and_history_replays_count_the_choice(proposing, choose, rep_a, today):
     choose("api", rep_a, proposing, "commit")
 
-    snapshots.take_snapshot(on=today)
+    snapshots.snapshot_take(on=today)
 
     assert OpportunitySnapshot.objects.get(opportunity=proposing).category == "commit"
     history = History(opportunity_ids=[proposing.pk], rates=RateTable.load())

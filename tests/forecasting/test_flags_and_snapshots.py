@@ -12,7 +12,7 @@ from accounts.models import Contact
 from forecasting.analytics import flags
 from forecasting.models import FlagKind, InspectionFlag, OpportunitySnapshot
 from forecasting.services import snapshots
-from forecasting.services.flags import refresh_flags
+from forecasting.services.flags import flags_refresh
 from tests.factories import ActivityFactory, ContactFactory
 from tests.forecasting.factories import deal
 
@@ -109,8 +109,8 @@ def test_refresh_flags_writes_rows_and_replaces_them(rep_a, stages, today):
         occurred_at=timezone.now() - dt.timedelta(days=2),
     )
 
-    refresh_flags()
-    refresh_flags()
+    flags_refresh()
+    flags_refresh()
 
     assert list(InspectionFlag.objects.values_list("kind", flat=True)) == [FlagKind.CLOSE_DATE_PAST]
 
@@ -119,8 +119,8 @@ def test_weekly_snapshot_records_every_open_deal_once_per_day(rep_a, stages, clo
     opp = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"], category="best_case")
     deal(rep_a, 1000, close_on=close_on, status="won")
 
-    snapshots.take_snapshot(on=today)
-    snapshots.take_snapshot(on=today)
+    snapshots.snapshot_take(on=today)
+    snapshots.snapshot_take(on=today)
 
     snap = OpportunitySnapshot.objects.get()
     assert (snap.opportunity, snap.taken_on, snap.amount, snap.category, snap.stage) == (

@@ -13,7 +13,7 @@ from accounts import services as deal_services
 from forecasting import tasks
 from forecasting.models import KpiRequest, KpiSnapshot, Scope
 from forecasting.services import requests
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.factories import ActivityFactory
 from tests.forecasting.factories import deal
 
@@ -32,7 +32,7 @@ def settled(rep_a, rep_b, stages, close_on, period):
     mine = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"])
     deal(rep_b, 5000, close_on=close_on, stage=stages["Negotiate"])
     deal(rep_a, 700, close_on=period.start_on, status="won")
-    recompute_all()
+    forecast_recompute_all()
     return mine
 
 
@@ -40,13 +40,13 @@ def settled(rep_a, rep_b, stages, close_on, period):
 def computations(monkeypatch):
     """Every KPI computation the batches run, as (people, periods)."""
     calls: list[tuple[list[int], list[int]]] = []
-    real = requests.recompute_kpis_for_people
+    real = requests.kpis_recompute_for_people
 
     def counting(*, person_ids, period_ids):
         calls.append((list(person_ids), list(period_ids)))
         return real(person_ids=person_ids, period_ids=period_ids)
 
-    monkeypatch.setattr(requests, "recompute_kpis_for_people", counting)
+    monkeypatch.setattr(requests, "kpis_recompute_for_people", counting)
     return calls
 
 
@@ -96,7 +96,7 @@ def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
     # when both reps edit deals and log activities, several times each
     with django_capture_on_commit_callbacks(execute=True):
         for amount in (1500, 2500, 3500):
-            deal_services.update_opportunity(
+            deal_services.opportunity_update(
                 actor=rep_a, opportunity=settled, amount=Decimal(amount)
             )
             ActivityFactory(owner=rep_b)
@@ -119,7 +119,7 @@ def test_the_batch_leaves_the_kpi_rows_a_full_recompute_would(
     settled, rep_a, manager_a, period, window
 ):
     # given a deal edit whose rollups are already applied and whose KPIs are pending
-    deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(4200))
+    deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(4200))
     ActivityFactory(owner=rep_a)
     requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
     requests.run_requests(request_ids=requests.claim_requests())
@@ -132,7 +132,7 @@ def test_the_batch_leaves_the_kpi_rows_a_full_recompute_would(
     assert kpi_pipeline(rep_a, period) == Decimal(4200)
     assert kpi_pipeline(manager_a, period, Scope.SUBTREE) >= Decimal(4200)
     incremental = _kpi_values()
-    recompute_all()
+    forecast_recompute_all()
     assert _kpi_values() == incremental
 
 

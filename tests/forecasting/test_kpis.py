@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from forecasting.analytics import kpis
 from forecasting.models import KpiSnapshot, Scope
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.factories import ActivityFactory
 from tests.forecasting.factories import deal
 
@@ -66,7 +66,7 @@ def kpi(person, period, scope=Scope.OWN):
 
 
 def test_kpis_per_rep_and_per_manager_subtree(history, rep_a, manager_a, period):
-    recompute_all()
+    forecast_recompute_all()
 
     mine = kpi(rep_a, period)
     assert (mine.won_count, mine.lost_count, mine.won_amount) == (2, 1, Decimal(4000))
@@ -87,7 +87,7 @@ def test_quota_kpis_read_the_territories_quota(history, rep_a, period):
         user=rep_a, period=period, basis=Quota.Basis.EXPLICIT, amount=Decimal(8000)
     )
 
-    recompute_all()
+    forecast_recompute_all()
 
     mine = kpi(rep_a, period)
     assert mine.quota_amount == Decimal(8000)
@@ -97,14 +97,14 @@ def test_quota_kpis_read_the_territories_quota(history, rep_a, period):
 
 
 def test_quota_kpis_are_empty_without_a_quota(history, rep_a, period):
-    recompute_all()
+    forecast_recompute_all()
 
     mine = kpi(rep_a, period)
     assert (mine.quota_amount, mine.attainment, mine.coverage) == (None, None, None)
 
 
 def test_ramp_days_from_hire_to_first_win(history, rep_a, period):
-    recompute_all()
+    forecast_recompute_all()
 
     assert kpi(rep_a, period).days_to_first_win == (period.start_on - rep_a.hire_date).days
     assert kpi(rep_a, period).hire_cohort == "2022 Q1"
@@ -123,7 +123,7 @@ def test_a_quota_change_refreshes_the_kpis_incrementally(
     from forecasting import tasks
     from territories.models import Quota
 
-    recompute_all()
+    forecast_recompute_all()
     assert kpi(rep_a, period).quota_amount is None
     monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
 
@@ -135,5 +135,5 @@ def test_a_quota_change_refreshes_the_kpis_incrementally(
     assert kpi(rep_a, period).attainment == pytest.approx(0.5)
     assert kpi(manager_a, period, Scope.SUBTREE).quota_amount == Decimal(8000)
     incremental = _kpi_values()
-    recompute_all()
+    forecast_recompute_all()
     assert _kpi_values() == incremental  # the same rows a full run writes

@@ -107,7 +107,7 @@ def test_adjust_page_refuses_the_amount_on_the_form(client, manager_a, rep_a, pe
 @pytest.mark.parametrize("amount", [PROBE_AMOUNT, "1e30", Decimal("Infinity")])
 def test_the_service_refuses_amounts_outside_the_range(rep_a, period, amount):
     with pytest.raises(ValidationError) as error:
-        calls.submit_call(actor=rep_a, period=period, commit_amount=0, best_case_amount=amount)
+        calls.call_submit(actor=rep_a, period=period, commit_amount=0, best_case_amount=amount)
 
     assert "best_case_amount" in error.value.message_dict
     assert not ForecastCall.objects.exists()

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from forecasting.models import CallLayer, FlagKind, ForecastCall, InspectionFlag
 from forecasting.services import calls
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.factories import UserFactory
 from tests.forecasting.factories import deal
 
@@ -28,7 +28,7 @@ PAGES = [
 def computed(personas, stages, close_on, period):
     for name in ("rep_a", "se_a", "rep_b"):
         deal(personas[name], 1000, close_on=close_on, stage=stages["Negotiate"])
-    recompute_all(with_kpis=False)
+    forecast_recompute_all(with_kpis=False)
     return personas
 
 
@@ -109,7 +109,7 @@ def test_call_form_shows_the_services_refusal(client, computed, period):
 
 
 def test_manager_adjusts_a_reps_call_beside_the_system_figures(client, computed, period):
-    calls.submit_call(
+    calls.call_submit(
         actor=computed["rep_a"], period=period, commit_amount=700, best_case_amount=900
     )
     client.force_login(computed["manager_a"])
@@ -158,8 +158,8 @@ def test_forecast_page_queries_do_not_grow_with_the_team(
     for i in range(5):
         rep = UserFactory(username=f"extra{i}", manager=computed["manager_b"])
         deal(rep, 500, close_on=close_on, stage=stages["Negotiate"])
-        calls.submit_call(actor=rep, period=period, commit_amount=1, best_case_amount=2)
-    recompute_all(with_kpis=False)
+        calls.call_submit(actor=rep, period=period, commit_amount=1, best_case_amount=2)
+    forecast_recompute_all(with_kpis=False)
 
     after = _queries(client, executive, "forecasting:forecast", period=period.pk)
 
@@ -192,7 +192,7 @@ def test_calibration_and_waterfall_pages_render_charts(client, computed, period)
 
 
 def test_executive_sees_the_whole_tree_with_calls_and_differences(client, computed, period):
-    calls.submit_call(
+    calls.call_submit(
         actor=computed["rep_b"], period=period, commit_amount=400, best_case_amount=900
     )
 
@@ -205,7 +205,7 @@ def test_executive_sees_the_whole_tree_with_calls_and_differences(client, comput
 
 
 def test_forecast_page_shows_kpis_with_required_coverage(client, computed, period):
-    recompute_all()
+    forecast_recompute_all()
 
     html = get(client, computed["manager_a"], "forecasting:forecast", period=period.pk)
 

@@ -12,7 +12,7 @@ from accounts import services as deal_services
 from forecasting import tasks
 from forecasting.models import ForecastRollup, RecomputeRequest, Scope
 from forecasting.services import requests
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.forecasting.factories import deal, quarter
 
 FAST: dict = {"with_kpis": False}
@@ -24,7 +24,7 @@ def settled(rep_a, rep_b, stages, close_on, period, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     mine = deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"])
     deal(rep_b, 5000, close_on=close_on, stage=stages["Negotiate"])
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
     return mine
 
 
@@ -45,7 +45,7 @@ def test_a_deal_edit_reaches_the_rollups_through_the_debounced_task(
     monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
 
     with django_capture_on_commit_callbacks(execute=True):
-        deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(3000))
+        deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(3000))
 
     assert commit(rep_a, period) == Decimal(3000)
     assert commit(manager_a, period, Scope.SUBTREE) == Decimal(3000)
@@ -61,12 +61,12 @@ def _values():
 
 
 def test_incremental_recompute_leaves_the_rows_a_full_one_would(settled, rep_a, period):
-    deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(2500))
+    deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(2500))
     requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
     requests.run_requests(request_ids=requests.claim_requests())
     incremental = _values()
 
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     assert _values() == incremental
 
@@ -84,7 +84,7 @@ def test_only_one_batch_is_in_flight_at_a_time(rep_a, rep_b, period):
 def test_a_batch_redelivered_after_its_worker_died_completes_and_changes_nothing_more(
     settled, rep_a, period
 ):
-    deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(4000))
+    deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(4000))
     requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk])
     claimed = requests.claim_requests()
     # The worker dies here: rows are claimed, nothing is written. The broker redelivers.
@@ -122,10 +122,10 @@ def test_milestone_call_and_deal_changes_ask_for_a_recompute_of_owner_and_period
     milestone = Milestone.objects.filter(stage__process=settled.process).first()
 
     with django_capture_on_commit_callbacks(execute=True):
-        deal_services.complete_milestone(
+        deal_services.milestone_complete(
             actor=rep_a, opportunity=settled, milestone=milestone, evidence="notes"
         )
-        calls.submit_call(actor=manager_a, period=period, commit_amount=1, best_case_amount=1)
+        calls.call_submit(actor=manager_a, period=period, commit_amount=1, best_case_amount=1)
 
     pending = set(
         RecomputeRequest.objects.filter(started_at__isnull=True).values_list(
@@ -149,7 +149,7 @@ def test_a_deal_moved_to_another_owner_recomputes_both_sides(
     monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
 
     with django_capture_on_commit_callbacks(execute=True):
-        deal_services.update_opportunity(actor=executive, opportunity=settled, owner=rep_b)
+        deal_services.opportunity_update(actor=executive, opportunity=settled, owner=rep_b)
 
     assert (commit(rep_a, period), commit(rep_b, period)) == (Decimal(0), Decimal(6000))
     assert commit(manager_a, period, Scope.SUBTREE) == Decimal(0)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from forecasting import tasks
 from forecasting.models import ForecastRollup, RecomputeRun
 from forecasting.services import recompute, runs
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.forecasting.factories import deal
 from tests.integration.aggregates import aggregate_snapshot, assert_same_aggregates
 
@@ -47,7 +47,7 @@ def make_stale(run: RecomputeRun) -> None:
 
 
 def test_full_recompute_records_a_finished_run(org):
-    timings = runs.full_recompute(trials=TRIALS)
+    timings = runs.full_recompute_run(trials=TRIALS)
 
     run = RecomputeRun.objects.get()
     assert timings is not None
@@ -82,7 +82,7 @@ def test_a_second_run_is_refused_while_one_is_live(org):
 def test_interrupted_run_is_resumed_by_the_reconciler_with_identical_rows(org, period):
     # given a run killed after its second phase wrote rows (current quarter half-rewritten)
     run = runs.full_recompute_start(trials=TRIALS)
-    real_period = recompute.recompute_period
+    real_period = recompute.forecast_recompute_period
     calls = []
 
     def dies_on_third_period(*args, **kwargs):
@@ -92,10 +92,10 @@ def test_interrupted_run_is_resumed_by_the_reconciler_with_identical_rows(org, p
         return real_period(*args, **kwargs)
 
     with (
-        mock.patch.object(recompute, "recompute_period", dies_on_third_period),
+        mock.patch.object(recompute, "forecast_recompute_period", dies_on_third_period),
         pytest.raises(WorkerKilled),
     ):
-        runs.full_recompute(run_id=run.pk)
+        runs.full_recompute_run(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RecomputeRun.Status.RUNNING
     assert runs.stale_run_ids() == []  # its heartbeat is still fresh: maybe just slow
@@ -110,13 +110,13 @@ def test_interrupted_run_is_resumed_by_the_reconciler_with_identical_rows(org, p
     assert (run.status, run.attempts) == (RecomputeRun.Status.DONE, 2)
     resumed = aggregate_snapshot()
     # and its rows equal those of an undisturbed run for the same moment and trials
-    recompute_all(now=run.as_of, trials=TRIALS)
+    forecast_recompute_all(now=run.as_of, trials=TRIALS)
     assert_same_aggregates(resumed, aggregate_snapshot())
     assert ForecastRollup.objects.filter(period=period).exists()
 
 
 def test_redelivered_message_of_a_finished_run_is_a_no_op(org):
-    runs.full_recompute(trials=TRIALS)
+    runs.full_recompute_run(trials=TRIALS)
     run = RecomputeRun.objects.get()
     before = aggregate_snapshot()
 
@@ -131,15 +131,15 @@ def test_redelivered_message_of_a_finished_run_is_a_no_op(org):
 def test_database_error_releases_the_lease_for_the_retry(org):
     run = runs.full_recompute_start(trials=TRIALS)
     with (
-        mock.patch.object(recompute, "fit_probability_model", side_effect=OperationalError("gone")),
+        mock.patch.object(recompute, "probability_model_fit", side_effect=OperationalError("gone")),
         pytest.raises(OperationalError),
     ):
-        runs.full_recompute(run_id=run.pk)
+        runs.full_recompute_run(run_id=run.pk)
 
     # the run is neither failed nor held: the task's retry claims it at once
     run.refresh_from_db()
     assert (run.status, run.heartbeat_at) == (RecomputeRun.Status.RUNNING, None)
-    assert runs.full_recompute(run_id=run.pk) is not None
+    assert runs.full_recompute_run(run_id=run.pk) is not None
     run.refresh_from_db()
     assert run.status == RecomputeRun.Status.DONE
 
@@ -147,10 +147,10 @@ def test_database_error_releases_the_lease_for_the_retry(org):
 def test_a_bug_fails_the_run_instead_of_looping(org):
     run = runs.full_recompute_start(trials=TRIALS)
     with (
-        mock.patch.object(recompute, "fit_probability_model", side_effect=ValueError("bug")),
+        mock.patch.object(recompute, "probability_model_fit", side_effect=ValueError("bug")),
         pytest.raises(ValueError, match="bug"),
     ):
-        runs.full_recompute(run_id=run.pk)
+        runs.full_recompute_run(run_id=run.pk)
 
     run.refresh_from_db()
     assert run.status == RecomputeRun.Status.FAILED
@@ -166,7 +166,7 @@ def test_heartbeat_renews_while_a_phase_runs(org, settings):
     settings.FORECASTING_RUN_PHASE_DELAY_SECONDS = 0
     run = runs.full_recompute_start(trials=TRIALS)
     beats = []
-    real_fit = recompute.fit_probability_model
+    real_fit = recompute.probability_model_fit
 
     def slow_fit(ctx):
         started = RecomputeRun.objects.get(pk=run.pk).heartbeat_at
@@ -174,8 +174,8 @@ def test_heartbeat_renews_while_a_phase_runs(org, settings):
         beats.append((started, RecomputeRun.objects.get(pk=run.pk).heartbeat_at))
         return real_fit(ctx)
 
-    with mock.patch.object(recompute, "fit_probability_model", slow_fit):
-        runs.full_recompute(run_id=run.pk)
+    with mock.patch.object(recompute, "probability_model_fit", slow_fit):
+        runs.full_recompute_run(run_id=run.pk)
 
     ((before, after),) = beats
     assert after > before
@@ -186,7 +186,7 @@ def test_a_worker_whose_run_was_taken_over_stops(org, settings):
     # given a run whose worker looked dead and was taken over by another (lease "other")
     settings.FORECASTING_RUN_STALE_SECONDS = 2  # a beat every 0.5 s
     run = runs.full_recompute_start(trials=TRIALS)
-    real_fit = recompute.fit_probability_model
+    real_fit = recompute.probability_model_fit
 
     def taken_over_while_learning(ctx):
         RecomputeRun.objects.filter(pk=run.pk).update(lease="other")
@@ -194,8 +194,8 @@ def test_a_worker_whose_run_was_taken_over_stops(org, settings):
         return real_fit(ctx)
 
     # when the old worker reaches its next phase
-    with mock.patch.object(recompute, "fit_probability_model", taken_over_while_learning):
-        result = runs.full_recompute(run_id=run.pk)
+    with mock.patch.object(recompute, "probability_model_fit", taken_over_while_learning):
+        result = runs.full_recompute_run(run_id=run.pk)
 
     # then it stops before writing rollups or touching the run it no longer holds
     assert result is None

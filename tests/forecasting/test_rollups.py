@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from forecasting.analytics import rollups
 from forecasting.models import DealProbability, ForecastRollup, Scope
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from tests.forecasting.factories import deal
 
 FAST: dict = {"with_kpis": False}
@@ -70,7 +70,7 @@ def rollup(person, period, scope):
 
 
 def test_rollup_single_category_totals_per_person(book, rep_a, period):
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     row = rollup(rep_a, period, Scope.OWN)
     assert (
@@ -84,7 +84,7 @@ def test_rollup_single_category_totals_per_person(book, rep_a, period):
 
 
 def test_rollup_cumulative_totals_include_the_categories_above(book, rep_a, period):
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     row = rollup(rep_a, period, Scope.OWN)
     assert row.cumulative_commit_amount == Decimal(170 + 400)
@@ -92,7 +92,7 @@ def test_rollup_cumulative_totals_include_the_categories_above(book, rep_a, peri
 
 
 def test_rollup_subtree_sums_the_reporting_tree(book, rep_a, manager_a, executive, period):
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     team = rollup(manager_a, period, Scope.SUBTREE)
     everyone = rollup(executive, period, Scope.SUBTREE)
@@ -104,7 +104,7 @@ def test_rollup_subtree_sums_the_reporting_tree(book, rep_a, manager_a, executiv
 
 
 def test_rollup_weighted_pipeline_and_variance_from_deal_probabilities(book, manager_a, period):
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     row = rollup(manager_a, period, Scope.SUBTREE)
     probs = DealProbability.objects.filter(
@@ -123,7 +123,7 @@ def test_rollup_converts_every_amount_into_the_reporting_currency(rep_a, stages,
     ExchangeRateFactory(currency="EUR", rate_to_reporting=Decimal("1.10"))
     deal(rep_a, 1000, close_on=close_on, stage=stages["Negotiate"], currency="EUR")
 
-    recompute_all(**FAST)
+    forecast_recompute_all(**FAST)
 
     assert rollup(rep_a, period, Scope.OWN).commit_amount == Decimal("1100.00")
 
@@ -137,10 +137,10 @@ def _values(model):
 
 def test_recompute_twice_leaves_the_same_rows(book):
     now = timezone.now()
-    recompute_all(now=now, **FAST)
+    forecast_recompute_all(now=now, **FAST)
     first = (_values(ForecastRollup), _values(DealProbability))
 
-    recompute_all(now=now, **FAST)
+    forecast_recompute_all(now=now, **FAST)
 
     assert (_values(ForecastRollup), _values(DealProbability)) == first
 

@@ -86,7 +86,7 @@ def test_waterfall_between_two_past_dates_replays_the_change_log(
     # Given a deal created ten days ago, enlarged five days ago, pushed out yesterday
     now = timezone.now()
     account = AccountFactory(owner=rep_a)
-    opp = deal_services.create_opportunity(
+    opp = deal_services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Acme",
@@ -94,10 +94,10 @@ def test_waterfall_between_two_past_dates_replays_the_change_log(
         expected_close_on=close_on,
         at=now - dt.timedelta(days=10),
     )
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=rep_a, opportunity=opp, amount=Decimal(1500), at=now - dt.timedelta(days=5)
     )
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=rep_a,
         opportunity=opp,
         expected_close_on=period.end_on + dt.timedelta(days=40),
@@ -167,7 +167,7 @@ def test_waterfall_replaying_only_moved_deals_equals_the_full_replay(
     accounts = {rep.pk: AccountFactory(owner=rep) for rep in (rep_a, rep_b)}
 
     def create(owner, amount, at, close=close_on):
-        return deal_services.create_opportunity(
+        return deal_services.opportunity_create(
             actor=owner, account=accounts[owner.pk], owner=owner, name="Deal",
             amount=Decimal(amount), expected_close_on=close, at=at,
         )  # fmt: skip
@@ -176,11 +176,11 @@ def test_waterfall_replaying_only_moved_deals_equals_the_full_replay(
         create(rep_a, amount, long_ago)
     create(rep_b, 700, long_ago)
     grown = create(rep_a, 1000, long_ago)
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=rep_a, opportunity=grown, amount=Decimal(1600), at=now - dt.timedelta(days=5)
     )
     pushed = create(rep_a, 400, long_ago)
-    deal_services.update_opportunity(
+    deal_services.opportunity_update(
         actor=rep_a,
         opportunity=pushed,
         expected_close_on=period.end_on + dt.timedelta(days=40),
@@ -188,9 +188,9 @@ def test_waterfall_replaying_only_moved_deals_equals_the_full_replay(
     )
     create(rep_a, 900, now - dt.timedelta(days=3))
     won = create(rep_b, 250, long_ago)
-    deal_services.close_won(actor=rep_b, opportunity=won, closed_on=close_on)
+    deal_services.opportunity_close_won(actor=rep_b, opportunity=won, closed_on=close_on)
     moved = create(rep_a, 550, long_ago)
-    deal_services.update_opportunity(actor=executive, opportunity=moved, owner=rep_b)
+    deal_services.opportunity_update(actor=executive, opportunity=moved, owner=rep_b)
 
     # When both are computed for several nodes and windows, up to now and in the past
     for person in (manager_a, executive, rep_a):

@@ -21,7 +21,7 @@ from compensation import ledger, services
 from compensation.models import ComponentKind, Statement
 from forecasting import tasks as forecasting_tasks
 from forecasting.models import ForecastRollup, KpiRequest, KpiSnapshot, Scope
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt import services as org_services
 from salesmgmt.models import ApiToken, Role
 from territories.selectors import attainment_by_user
@@ -69,7 +69,7 @@ def book(executive, manager_a, manager_b, rep_a, se_a, rep_b, process, settings)
         "same": won_deal(se_a, "3000", day + dt.timedelta(days=2), name="Same quarter"),
         "earlier": won_deal(rep_b, "4000", previous.start_on + dt.timedelta(days=9), name="Old"),
     }
-    recompute_all(with_kpis=True)
+    forecast_recompute_all(with_kpis=True)
     for each in (period, previous):
         attainment_refresh(period=each, force=True)
     return {"period": period, "previous": previous, "deals": deals, "day": day}
@@ -112,7 +112,7 @@ def _people(executive, manager_a, manager_b, rep_a, se_a, rep_b):
 
 
 def _api(user) -> APIClient:
-    _, key = org_services.create_api_token(user=user, name="test", scope=ApiToken.Scope.READ_WRITE)
+    _, key = org_services.api_token_create(user=user, name="test", scope=ApiToken.Scope.READ_WRITE)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
@@ -157,7 +157,7 @@ def test_split_and_cancellations_show_the_same_credited_bookings_everywhere(
     # given: the split and both cancellations, then every aggregate rebuilt
     _split_and_cancel(book, manager_a, manager_b, rep_a, rep_b)
     period = book["period"]
-    recompute_all(with_kpis=True)
+    forecast_recompute_all(with_kpis=True)
     attainment_refresh(period=period, force=True)
     services.payout_run_compute(period=period, actor=executive)
     people = _people(executive, manager_a, manager_b, rep_a, se_a, rep_b)

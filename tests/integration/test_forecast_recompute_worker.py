@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts import services as deal_services
 from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRequest, Scope
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.models import Period, Role
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from tests.factories import AccountFactory, UserFactory, build_process
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -25,13 +25,13 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
     # given a rep under a manager with one commit deal this quarter, fully recomputed
     settings.FORECASTING_RECOMPUTE_QUEUE = celery_worker_process
     today = timezone.localdate()
-    ensure_periods(year=today.year)
+    periods_ensure(year=today.year)
     period = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
     process = build_process(name="Worker process")
     process.stages.update(default_forecast_category="commit")
     manager = UserFactory(username="wmanager", role=Role.MANAGER)
     rep = UserFactory(username="wrep", manager=manager)
-    deal = deal_services.create_opportunity(
+    deal = deal_services.opportunity_create(
         actor=rep,
         account=AccountFactory(owner=rep),
         name="Acme",
@@ -39,7 +39,7 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
         expected_close_on=max(today, period.start_on),
         process=process,
     )
-    recompute_all(trials=500, with_kpis=False)
+    forecast_recompute_all(trials=500, with_kpis=False)
 
     def team_commit() -> Decimal:
         return ForecastRollup.objects.get(
@@ -49,8 +49,8 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
     assert team_commit() == Decimal(1000)
 
     # when the rep edits the deal twice in a burst (each commit asks for a recompute)
-    deal_services.update_opportunity(actor=rep, opportunity=deal, amount=Decimal(2000))
-    deal_services.update_opportunity(actor=rep, opportunity=deal, amount=Decimal(3500))
+    deal_services.opportunity_update(actor=rep, opportunity=deal, amount=Decimal(2000))
+    deal_services.opportunity_update(actor=rep, opportunity=deal, amount=Decimal(3500))
 
     # then the worker's debounced batch brings the team's rollup up to date
     wait_for_worker(lambda: team_commit() == Decimal(3500), what="the edited rollup", timeout=30)

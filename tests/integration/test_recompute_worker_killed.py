@@ -23,7 +23,7 @@ from django.core.management import call_command
 from forecasting import tasks
 from forecasting.models import ForecastRollup, RecomputeRun
 from forecasting.services import runs
-from forecasting.services.recompute import recompute_all
+from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.celery import app as celery_app
 
 from .aggregates import aggregate_snapshot, assert_same_aggregates
@@ -96,7 +96,7 @@ def test_full_recompute_survives_kill_9_of_its_worker():
     assert (run.status, run.attempts) == (RecomputeRun.Status.DONE, 2), second.tail()
     resumed = aggregate_snapshot()
     # and every aggregate equals that of an undisturbed run for the same moment and trials
-    recompute_all(now=run.as_of, trials=TRIALS)
+    forecast_recompute_all(now=run.as_of, trials=TRIALS)
     undisturbed = aggregate_snapshot()
     assert undisturbed["ForecastRollup"], "nothing to compare: the seed made no rollups"
     assert_same_aggregates(resumed, undisturbed)

@@ -41,7 +41,7 @@ from compensation.services import credit_splits_set, deal_cancellation_record, p
 from reconciliation import verify_figures
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole
-from salesmgmt.services import ensure_periods, set_exchange_rate
+from salesmgmt.services import exchange_rate_set, periods_ensure
 from territories.services.quotas import quota_update
 from tests.factories import UserFactory, build_process
 from tests.reconciliation.refresh import refresh_everything
@@ -79,7 +79,7 @@ class CoreOperations(RuleBasedStateMachine):
         self.atomic.__enter__()
         self.today = timezone.localdate()
         for year in (self.today.year - 1, self.today.year, self.today.year + 1):
-            ensure_periods(year=year)
+            periods_ensure(year=year)
         self.exec = UserFactory(role=Role.EXECUTIVE)
         # Credit edits need someone above the owner, and the executive may own deals too.
         self.admin = UserFactory(role=Role.ADMIN)
@@ -98,12 +98,12 @@ class CoreOperations(RuleBasedStateMachine):
             stage.save(update_fields=["default_forecast_category"])
         self.milestones = list(Milestone.objects.filter(stage__process=self.process))
         self.accounts = {
-            p.pk: deal_services.create_account(
+            p.pk: deal_services.account_create(
                 actor=self.exec, name=f"Account of {p.username}", owner=p
             )
             for p in self.people
         }
-        set_exchange_rate(
+        exchange_rate_set(
             currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2000, 1, 1)
         )
         self.quarter = Period.objects.get(
@@ -142,7 +142,7 @@ class CoreOperations(RuleBasedStateMachine):
     )
     def create(self, owner, amount, currency, offset):
         person = ([*self.sellers, *self.people])[owner]
-        deal = deal_services.create_opportunity(
+        deal = deal_services.opportunity_create(
             actor=self.exec,
             account=self.accounts[person.pk],
             owner=person,
@@ -156,19 +156,19 @@ class CoreOperations(RuleBasedStateMachine):
 
     @rule(deal=DEALS, amount=amounts)
     def edit_amount(self, deal, amount):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=self.exec, opportunity=self._deal(deal), amount=amount
         )
 
     @rule(deal=DEALS, currency=st.sampled_from(["USD", "EUR"]))
     def edit_currency(self, deal, currency):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=self.exec, opportunity=self._deal(deal), currency=currency
         )
 
     @rule(deal=DEALS, offset=offsets)
     def edit_close_date(self, deal, offset):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=self.exec, opportunity=self._deal(deal), expected_close_on=self._day(offset)
         )
 
@@ -178,7 +178,7 @@ class CoreOperations(RuleBasedStateMachine):
         with contextlib.suppress(
             *REFUSED
         ):  # already complete, the deal is closed, evidence required: the service says no
-            deal_services.complete_milestone(
+            deal_services.milestone_complete(
                 actor=self.exec,
                 opportunity=self._deal(deal),
                 milestone=milestone,
@@ -188,7 +188,7 @@ class CoreOperations(RuleBasedStateMachine):
     @rule(deal=DEALS, days_ago=st.integers(-10, 40))
     def log_activity(self, deal, days_ago):
         # Recent, old and planned activities: the compliance and no-activity checks.
-        deal_services.log_activity(
+        deal_services.activity_log(
             actor=self.exec,
             kind="call",
             opportunity=self._deal(deal),
@@ -198,7 +198,7 @@ class CoreOperations(RuleBasedStateMachine):
     @rule(person=st.integers(0, 5), role=st.sampled_from(["decision_maker", "champion", ""]))
     def add_contact(self, person, role):
         # Contacts at the deals' accounts: the single-contact and decision-maker flags.
-        deal_services.create_contact(
+        deal_services.contact_create(
             actor=self.exec,
             account=self.accounts[self.people[person].pk],
             first_name="Fuzz",
@@ -210,7 +210,7 @@ class CoreOperations(RuleBasedStateMachine):
     def undo_milestone(self, deal, index):
         milestone = self.milestones[index % len(self.milestones)]
         with contextlib.suppress(*REFUSED):
-            deal_services.undo_milestone(
+            deal_services.milestone_undo(
                 actor=self.exec, opportunity=self._deal(deal), milestone=milestone
             )
 
@@ -218,7 +218,7 @@ class CoreOperations(RuleBasedStateMachine):
     def win(self, deal, offset):
         opportunity = self._deal(deal)
         if opportunity.is_open:
-            deal_services.close_won(
+            deal_services.opportunity_close_won(
                 actor=self.exec, opportunity=opportunity, closed_on=self._day(offset)
             )
 
@@ -226,7 +226,7 @@ class CoreOperations(RuleBasedStateMachine):
     def lose(self, deal, offset):
         opportunity = self._deal(deal)
         if opportunity.is_open:
-            deal_services.close_lost(
+            deal_services.opportunity_close_lost(
                 actor=self.exec,
                 opportunity=opportunity,
                 lost_reason="Fuzzed",
@@ -235,7 +235,7 @@ class CoreOperations(RuleBasedStateMachine):
 
     @rule(deal=DEALS, owner=st.integers(0, 5))
     def reassign(self, deal, owner):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=self.exec, opportunity=self._deal(deal), owner=self.people[owner]
         )
 
@@ -253,7 +253,7 @@ class CoreOperations(RuleBasedStateMachine):
 
     @rule(rate=rates, offset=st.integers(-400, 90))
     def edit_rate(self, rate, offset):
-        set_exchange_rate(currency="EUR", rate_to_reporting=rate, effective_on=self._day(offset))
+        exchange_rate_set(currency="EUR", rate_to_reporting=rate, effective_on=self._day(offset))
 
     @rule()
     def reconcile_now(self):
@@ -271,7 +271,7 @@ class AllOperations(CoreOperations):
         with contextlib.suppress(
             *REFUSED
         ):  # "" (not chosen) is refused until the category may be blank
-            deal_services.update_opportunity(
+            deal_services.opportunity_update(
                 actor=self.exec, opportunity=self._deal(deal), forecast_category=category
             )
 

@@ -16,17 +16,17 @@ from django.utils import timezone
 from accounts import services as deal_services
 from compensation.services import credit_splits_set, deal_cancellation_record
 from reconciliation import verify_figures
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from tests.reconciliation.refresh import refresh_everything
 
 
 @pytest.fixture
 def deal(rep_a, process):
     today = timezone.localdate()
-    ensure_periods(year=today.year)
-    ensure_periods(year=today.year - 1)
-    account = deal_services.create_account(actor=rep_a, name="Acme", owner=rep_a)
-    return deal_services.create_opportunity(
+    periods_ensure(year=today.year)
+    periods_ensure(year=today.year - 1)
+    account = deal_services.account_create(actor=rep_a, name="Acme", owner=rep_a)
+    return deal_services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Deal 460",
@@ -41,12 +41,14 @@ def differences() -> list[str]:
 
 
 def test_the_reps_commit_moves_the_deal_into_commit(deal, rep_a):
-    deal_services.update_opportunity(actor=rep_a, opportunity=deal, forecast_category="commit")
+    deal_services.opportunity_update(actor=rep_a, opportunity=deal, forecast_category="commit")
     assert differences() == []
 
 
 def test_a_split_deal_credits_each_person_their_share(deal, rep_a, rep_b, manager_a):
-    won = deal_services.close_won(actor=rep_a, opportunity=deal, closed_on=timezone.localdate())
+    won = deal_services.opportunity_close_won(
+        actor=rep_a, opportunity=deal, closed_on=timezone.localdate()
+    )
     credit_splits_set(
         actor=manager_a.manager,
         opportunity=won,
@@ -57,7 +59,7 @@ def test_a_split_deal_credits_each_person_their_share(deal, rep_a, rep_b, manage
 
 def test_a_cancellation_debits_the_period_it_is_recorded_in(deal, rep_a, manager_a):
     today = timezone.localdate()
-    won = deal_services.close_won(
+    won = deal_services.opportunity_close_won(
         actor=rep_a, opportunity=deal, closed_on=today - dt.timedelta(days=100)
     )
     deal_cancellation_record(

@@ -18,9 +18,9 @@ from coaching.services import compliance_refresh
 from compensation.models import Plan, PlanAssignment, Statement
 from compensation.services import payout_run_compute
 from forecasting.models import DealProbability, ForecastRollup, InspectionFlag, Scope
-from forecasting.services.flags import refresh_flags
+from forecasting.services.flags import flags_refresh
 from salesmgmt.models import Period
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from territories.models import AttainmentFigure
 from tests.reconciliation.refresh import refresh_everything
 
@@ -38,10 +38,10 @@ def verify(*args: str) -> tuple[int, str]:
 def book(rep_a, rep_b, se_a, manager_a, process):
     """Two open deals of rep_a and one won this quarter, refreshed by the product."""
     today = timezone.localdate()
-    ensure_periods(year=today.year)
-    account = deal_services.create_account(actor=rep_a, name="Acme", owner=rep_a)
+    periods_ensure(year=today.year)
+    account = deal_services.account_create(actor=rep_a, name="Acme", owner=rep_a)
     open_ids = [
-        deal_services.create_opportunity(
+        deal_services.opportunity_create(
             actor=rep_a,
             account=account,
             name=f"Open {n}",
@@ -50,14 +50,14 @@ def book(rep_a, rep_b, se_a, manager_a, process):
         ).pk
         for n, amount in ((1, "1000"), (2, "2500"))
     ]
-    won = deal_services.create_opportunity(
+    won = deal_services.opportunity_create(
         actor=rep_a,
         account=account,
         name="Won",
         amount=Decimal("4000"),
         expected_close_on=today,
     )
-    deal_services.close_won(actor=rep_a, opportunity=won, closed_on=today)
+    deal_services.opportunity_close_won(actor=rep_a, opportunity=won, closed_on=today)
     refresh_everything()
     quarter = Period.objects.get(kind=Period.Kind.QUARTER, start_on__lte=today, end_on__gte=today)
     return {"open_ids": open_ids, "won_id": won.pk, "quarter": quarter}
@@ -183,7 +183,7 @@ def test_verify_figures_names_the_pushes_behind_a_stale_flag(book, rep_a):
     deal = Opportunity.objects.get(pk=book["open_ids"][0])
     first = deal.expected_close_on
     for days in (10, 20):
-        deal_services.update_opportunity(
+        deal_services.opportunity_update(
             actor=rep_a, opportunity=deal, expected_close_on=first + dt.timedelta(days=days)
         )
         deal.refresh_from_db()
@@ -194,23 +194,23 @@ def test_verify_figures_names_the_pushes_behind_a_stale_flag(book, rep_a):
     assert f"close date {first} -> {first + dt.timedelta(days=10)}" in line
     assert f"close date {first + dt.timedelta(days=10)} -> {first + dt.timedelta(days=20)}" in line
     # The product's refresh raises it: no difference left
-    refresh_flags()
+    flags_refresh()
     assert verify("--only", "flags")[0] == 0
 
 
 def test_verify_figures_checks_flags_as_of_their_computation(book, rep_a):
     # An activity five days ago is recent now, not 30 days from now; the close date passes
-    deal_services.log_activity(
+    deal_services.activity_log(
         actor=rep_a,
         kind="call",
         opportunity=Opportunity.objects.get(pk=book["open_ids"][0]),
         occurred_at=timezone.now() - dt.timedelta(days=5),
     )
-    refresh_flags()
+    flags_refresh()
     assert not InspectionFlag.objects.filter(opportunity_id=book["open_ids"][0], kind="no_activity")
     assert verify("--only", "flags")[0] == 0
     later = timezone.now() + dt.timedelta(days=30)
-    refresh_flags(now=later)
+    flags_refresh(now=later)
     stored = set(InspectionFlag.objects.values_list("opportunity_id", "kind"))
     assert (book["open_ids"][0], "no_activity") in stored
     assert {(pk, "close_date_past") for pk in book["open_ids"]} <= stored
@@ -261,11 +261,11 @@ def test_verify_figures_names_the_deals_failing_activity_and_evidence(book, rep_
     first, second = book["open_ids"]
     # A call on the first deal and a milestone completed without evidence on the second,
     # not yet in the stored summary (no refresh has run)
-    deal_services.log_activity(
+    deal_services.activity_log(
         actor=rep_a, kind="call", opportunity=Opportunity.objects.get(pk=first)
     )
     milestone = Milestone.objects.filter(stage__process=process, evidence_required=False).first()
-    record = deal_services.complete_milestone(
+    record = deal_services.milestone_complete(
         actor=rep_a, opportunity=Opportunity.objects.get(pk=second), milestone=milestone
     )
     status, out = verify("--only", "compliance")
@@ -286,10 +286,10 @@ def test_verify_figures_names_the_milestone_behind_a_skipped_stage(book, rep_a, 
     deal = Opportunity.objects.get(pk=book["open_ids"][0])
     last = Milestone.objects.filter(stage__process=process).order_by("-stage__order").first()
     assert last.stage.order > deal.stage.order
-    record = deal_services.complete_milestone(
+    record = deal_services.milestone_complete(
         actor=rep_a, opportunity=deal, milestone=last, evidence="signed"
     )
-    refresh_flags()
+    flags_refresh()
     assert InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").exists()
     assert verify("--only", "flags")[0] == 0
     InspectionFlag.objects.filter(opportunity=deal, kind="milestone_skipped").delete()
@@ -303,13 +303,13 @@ def test_verify_figures_names_the_milestone_behind_a_skipped_stage(book, rep_a, 
 def test_verify_figures_names_a_late_amount_change(book, rep_a):
     # The amount of a deal closing this quarter moves by more than 20 %
     deal = Opportunity.objects.get(pk=book["open_ids"][1])
-    deal_services.update_opportunity(actor=rep_a, opportunity=deal, amount=Decimal("5000"))
+    deal_services.opportunity_update(actor=rep_a, opportunity=deal, amount=Decimal("5000"))
     change = OpportunityChange.objects.filter(opportunity=deal, field="amount")
     end = dt.datetime.combine(book["quarter"].end_on, dt.time.min, dt.UTC)
     # ... a day before its quarter's last 30 days: no flag; on their first day: a flag
     for days, flagged in ((31, False), (30, True)):
         change.update(changed_at=end - dt.timedelta(days=days))
-        refresh_flags()
+        flags_refresh()
         raised = InspectionFlag.objects.filter(opportunity=deal, kind="late_amount_change")
         assert raised.exists() == flagged
         assert verify("--only", "flags")[0] == 0
@@ -328,10 +328,10 @@ def test_verify_figures_names_activities_whose_deal_owner_copy_is_stale(
     # Calls logged through the service carry their deal's owner (Activity.deal_owner)
     first, second = (Opportunity.objects.get(pk=pk) for pk in book["open_ids"])
     calls = [
-        deal_services.log_activity(actor=rep_a, kind="call", opportunity=deal)
+        deal_services.activity_log(actor=rep_a, kind="call", opportunity=deal)
         for deal in (first, first, second)
     ]
-    note = deal_services.log_activity(actor=rep_a, kind="email", account=first.account)
+    note = deal_services.activity_log(actor=rep_a, kind="email", account=first.account)
     assert verify("--only", "activities") == (0, "0 difference(s).\n")
     # A reassignment outside the services (raw SQL, a bulk load) leaves the copies behind,
     # as does a copy written on an activity without a deal
@@ -356,6 +356,6 @@ def test_verify_figures_names_activities_whose_deal_owner_copy_is_stale(
     )
     assert f"| from activity {note.pk} | no deal\n" in verify()[1]
     # Written through the service again, the copy agrees
-    deal_services.update_opportunity(actor=executive, opportunity=first, owner=rep_a)
+    deal_services.opportunity_update(actor=executive, opportunity=first, owner=rep_a)
     Activity.objects.filter(pk=note.pk).update(deal_owner=None)
     assert verify("--only", "activities") == (0, "0 difference(s).\n")

@@ -27,7 +27,7 @@ def test_login_failure_writes_one_audit_event(client, rep_a):
 
 
 def test_update_user_writes_one_audit_event(rep_a, admin_user):
-    services.update_user(user=rep_a, actor=admin_user, in_session=True, role=Role.MANAGER)
+    services.user_update(user=rep_a, actor=admin_user, in_session=True, role=Role.MANAGER)
 
     event = AuditEvent.objects.get(action="user.updated")
     assert (event.actor, event.target_id, event.details) == (
@@ -38,7 +38,7 @@ def test_update_user_writes_one_audit_event(rep_a, admin_user):
 
 
 def test_set_manager_writes_one_audit_event(rep_a, manager_b, admin_user):
-    services.set_manager(user=rep_a, manager=manager_b, actor=admin_user)
+    services.user_set_manager(user=rep_a, manager=manager_b, actor=admin_user)
 
     event = AuditEvent.objects.get(action="user.manager_set")
     assert (event.actor, event.details) == (admin_user, {"manager": manager_b.pk})

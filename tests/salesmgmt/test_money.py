@@ -5,7 +5,7 @@ import pytest
 
 from salesmgmt.errors import MissingExchangeRateError
 from salesmgmt.money import RateTable, quantize_money
-from salesmgmt.services import set_exchange_rate
+from salesmgmt.services import exchange_rate_set
 
 
 def test_quantize_money_rounds_half_up_to_cents():
@@ -16,10 +16,10 @@ def test_quantize_money_rounds_half_up_to_cents():
 
 @pytest.mark.django_db
 def test_convert_uses_the_rate_in_effect_on_the_day():
-    set_exchange_rate(
+    exchange_rate_set(
         currency="eur", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1)
     )
-    set_exchange_rate(
+    exchange_rate_set(
         currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 7, 1)
     )
     rates = RateTable.load()

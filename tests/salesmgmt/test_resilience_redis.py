@@ -30,7 +30,7 @@ from forecasting.models import RecomputeRequest
 from forecasting.services.requests import request_recompute
 from salesmgmt.fail_open_cache import FailOpenRedisCache
 from salesmgmt.models import ImportJob, Period, Role
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from salesmgmt.task_queue import enqueue
 from tests.api_fixtures import api_client_for  # noqa: F401
 from tests.factories import OpportunityFactory, UserFactory
@@ -206,7 +206,7 @@ def test_deal_edit_while_broker_down_is_recomputed_by_the_reconciler(
 ):
     # given a rep's deal this quarter
     today = timezone.localdate()
-    ensure_periods(year=today.year)
+    periods_ensure(year=today.year)
     deal = OpportunityFactory(owner=rep_a, process=process, expected_close_on=today)
     client = api_client_for(rep_a)
 
@@ -231,7 +231,7 @@ def test_deal_edit_while_broker_down_is_recomputed_by_the_reconciler(
 
 def test_payout_compute_click_while_broker_down_does_not_fail(client):
     executive = UserFactory(role=Role.EXECUTIVE)
-    ensure_periods(year=timezone.localdate().year)
+    periods_ensure(year=timezone.localdate().year)
     period = Period.objects.filter(kind="quarter").first()
     client.force_login(executive)
 
@@ -244,7 +244,7 @@ def test_payout_compute_click_while_broker_down_does_not_fail(client):
 def test_claimed_recompute_batch_runs_in_place_when_the_broker_drops_it(rep_a, process):
     # given pending recompute requests (a deal edit), claimed by the worker's task
     today = timezone.localdate()
-    ensure_periods(year=today.year)
+    periods_ensure(year=today.year)
     OpportunityFactory(owner=rep_a, process=process, expected_close_on=today)
     quarter = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
     request_recompute(person_ids=[rep_a.pk], period_ids=[quarter.pk], schedule=False)

@@ -57,13 +57,13 @@ def test_readers_read_while_a_long_write_transaction_is_open(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_token_is_accepted_when_its_last_use_cannot_be_written(rep_a, monkeypatch):
-    token, _key = services.create_api_token(user=rep_a, name="sync")
+    token, _key = services.api_token_create(user=rep_a, name="sync")
 
     def locked(self, **values):
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(type(ApiToken.objects.all()), "update", locked)
-    services.touch_api_token(token=token)  # no error: the call goes on
+    services.api_token_touch(token=token)  # no error: the call goes on
 
     assert token.last_used_at is None  # recorded by a later call
     assert not connection.in_atomic_block
@@ -71,7 +71,7 @@ def test_a_token_is_accepted_when_its_last_use_cannot_be_written(rep_a, monkeypa
 
 @pytest.mark.django_db
 def test_inside_a_transaction_the_error_is_not_swallowed(rep_a, monkeypatch):
-    token, _key = services.create_api_token(user=rep_a, name="sync")
+    token, _key = services.api_token_create(user=rep_a, name="sync")
     monkeypatch.setattr(
         type(ApiToken.objects.all()),
         "update",
@@ -79,4 +79,4 @@ def test_inside_a_transaction_the_error_is_not_swallowed(rep_a, monkeypatch):
     )
 
     with pytest.raises(OperationalError):
-        services.touch_api_token(token=token)
+        services.api_token_touch(token=token)

@@ -298,7 +298,7 @@ def test_admin_login_page_still_renders(client):
 
 def test_api_token_requests_unaffected(executive):
     _enrol(executive)
-    _, key = services.create_api_token(user=executive, name="bi")
+    _, key = services.api_token_create(user=executive, name="bi")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 

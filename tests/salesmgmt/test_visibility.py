@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Account, Activity, Contact, Opportunity
-from accounts.services import add_team_member
+from accounts.services import opportunity_team_member_add
 from salesmgmt.visibility import can_see_user, manages, visible_users
 from tests.factories import (
     AccountFactory,
@@ -56,7 +56,7 @@ def test_visible_to_matches_the_policy_for_every_role(personas, world, viewer, m
 def test_team_member_sees_the_deal_and_its_account_but_not_other_deals(personas, world):
     se_a, rep_b = personas["se_a"], personas["rep_b"]
     deal = world["rep_b"]["deal"]
-    add_team_member(actor=rep_b, opportunity=deal, user=se_a, team_role="SE")
+    opportunity_team_member_add(actor=rep_b, opportunity=deal, user=se_a, team_role="SE")
 
     assert Opportunity.objects.visible_to(se_a).filter(pk=deal.pk).exists()
     assert Account.objects.visible_to(se_a).filter(pk=deal.account_id).exists()

@@ -11,15 +11,15 @@ from __future__ import annotations
 import pytest
 
 from salesmgmt.models import Period
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from territories.models import Territory
 from tests.territories.factories import TerritoryFactory
 
 
 @pytest.fixture
 def periods(db):
-    ensure_periods(year=2024)
-    ensure_periods(year=2025)
+    periods_ensure(year=2024)
+    periods_ensure(year=2025)
     return {p.name: p for p in Period.objects.all()}
 
 

@@ -89,7 +89,7 @@ def test_apply_can_move_the_previous_owners_open_deals_with_history(
         account=account, owner=rep_b, status="won", closed_on=dt.date(2025, 1, 5)
     )
     calls = {
-        deal.pk: account_services.log_activity(actor=executive, kind="call", opportunity=deal)
+        deal.pk: account_services.activity_log(actor=executive, kind="call", opportunity=deal)
         for deal in (open_deal, overlay_deal, won_deal)
     }
 
@@ -253,7 +253,7 @@ def test_changing_a_territory_owner_keeps_history_and_moves_its_accounts(
     account = AccountFactory(owner=rep_a)
     AssignmentFactory(account=account, territory=norcal)
     deal = OpportunityFactory(account=account, owner=rep_a, process=process)
-    call = account_services.log_activity(actor=executive, kind="call", opportunity=deal)
+    call = account_services.activity_log(actor=executive, kind="call", opportunity=deal)
 
     services.territory_change_owner(
         actor=executive,

@@ -94,7 +94,9 @@ def test_winning_a_deal_refreshes_the_figures(
     before = selectors.attainment_for(user=manager_a, period=q1).bookings
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2025, 2, 2))
+        account_services.opportunity_close_won(
+            actor=rep_a, opportunity=deal, closed_on=dt.date(2025, 2, 2)
+        )
 
     assert selectors.attainment_for(user=manager_a, period=q1).bookings == before + 250
     assert selectors.attainment_by_user(
@@ -109,7 +111,7 @@ def test_editing_a_won_deal_refreshes_the_figures(
     deal = Opportunity.objects.get(owner=rep_a, amount=Decimal(500), status="won")
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.update_opportunity(actor=rep_a, opportunity=deal, amount=Decimal(900))
+        account_services.opportunity_update(actor=rep_a, opportunity=deal, amount=Decimal(900))
 
     assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("1020.00")
 
@@ -134,7 +136,7 @@ def test_a_manager_change_refreshes_every_computed_period(
     services.attainment_refresh(period=q1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        org_services.set_manager(user=rep_b, manager=manager_a)
+        org_services.user_set_manager(user=rep_b, manager=manager_a)
 
     team = selectors.attainment_for(user=manager_a, period=q1)
     assert (

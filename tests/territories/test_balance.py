@@ -86,7 +86,7 @@ def test_rebalancing_with_open_deals_moves_their_activities_deal_owner(executive
     plan = selectors.rebalance_preview(actor=executive)
     (move,) = plan.moves
     deal = OpportunityFactory(account_id=move.account_id, owner=sellers[0])
-    call = account_services.log_activity(actor=executive, kind="call", opportunity=deal)
+    call = account_services.activity_log(actor=executive, kind="call", opportunity=deal)
 
     # When it is applied with the open deals
     services.rebalance_apply(actor=executive, move_open_opportunities=True)

@@ -270,8 +270,8 @@ class Command(BaseCommand):
 
     def _measure_api(self, p, iterations, warmup, rows) -> None:
         """The API as the typical manager (token auth); the small manager for the counts."""
-        _token, key = org_services.create_api_token(user=p.manager, name="bench")
-        _small, small_key = org_services.create_api_token(user=p.small_manager, name="bench")
+        _token, key = org_services.api_token_create(user=p.manager, name="bench")
+        _small, small_key = org_services.api_token_create(user=p.small_manager, name="bench")
         api = self._client(p.manager, token=key)
         small_api = self._client(p.small_manager, token=small_key)
         for resource in ("opportunities", "accounts", "activities"):
@@ -313,7 +313,7 @@ class Command(BaseCommand):
 
         self.stderr.write("  full recompute ...")
         started = time.perf_counter()
-        recompute.recompute_all(trials=trials)
+        recompute.forecast_recompute_all(trials=trials)
         return f"full forecast recompute ({trials} trials): {time.perf_counter() - started:.2f} s"
 
     def _import(self, people, rows: int) -> list[str]:

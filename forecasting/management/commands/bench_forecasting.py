@@ -33,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, trials: int, edits: int, skip_full: bool, **options) -> None:
         self.stdout.write(f"database: {connection.vendor}, deals: {Opportunity.objects.count()}")
         if not skip_full:
-            timings = recompute.recompute_all(trials=trials)
+            timings = recompute.forecast_recompute_all(trials=trials)
             for phase, seconds in timings.items():
                 self.stdout.write(f"full recompute  {phase:<24} {seconds:8.2f} s")
         latencies = [self._edit_latency(i) for i in range(edits)]
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
         owner = DealProbability.objects.filter(opportunity__status="open").first()
         started = time.perf_counter()
-        kpis.recompute_kpis_for_people(person_ids=[owner.owner_id], period_ids=[owner.period_id])
+        kpis.kpis_recompute_for_people(person_ids=[owner.owner_id], period_ids=[owner.period_id])
         self.stdout.write(
             f"edit -> KPI rows (follow-up task): {time.perf_counter() - started:.3f} s"
         )
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         deal = row.opportunity
         before = ForecastRollup.objects.get(person=deal.owner, period=row.period, scope=Scope.OWN)
         with signals.paused():  # the request is made by hand below, to time the worker side
-            deal_services.update_opportunity(
+            deal_services.opportunity_update(
                 actor=deal.owner, opportunity=deal, amount=deal.amount + Decimal(1000)
             )
         requests.request_recompute_for_deals(

@@ -123,13 +123,13 @@ class Command(BaseCommand):
 
     def _write(self, rep, deal, step) -> None:
         if step is None:
-            deal_services.log_activity(
+            deal_services.activity_log(
                 actor=rep, kind=Activity.Kind.CALL, opportunity=deal, notes="bench"
             )
         elif step[0] == "undo":
-            deal_services.undo_milestone(actor=rep, opportunity=deal, milestone=step[1])
+            deal_services.milestone_undo(actor=rep, opportunity=deal, milestone=step[1])
         else:
-            deal_services.complete_milestone(
+            deal_services.milestone_complete(
                 actor=rep, opportunity=deal, milestone=step[1], evidence="bench"
             )
 

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, trials: int | None = None, all: bool = False, **options) -> None:
-        timings = runs.full_recompute(
+        timings = runs.full_recompute_run(
             trials=trials, progress=lambda phase, f: self.stdout.write(f"  {f:4.0%} {phase}")
         )
         if timings is None:
@@ -37,9 +37,9 @@ class Command(BaseCommand):
             )
         if all:
             for name, job in (
-                ("flags", flags.refresh_flags),
-                ("snapshot", snapshots.take_snapshot),
-                ("backtest", backtest.run_backtest),
+                ("flags", flags.flags_refresh),
+                ("snapshot", snapshots.snapshot_take),
+                ("backtest", backtest.backtest_run),
             ):
                 started = time.perf_counter()
                 job()

@@ -24,10 +24,10 @@ from tests.factories import (
 
 
 def test_an_account_external_id_is_refused_across_teams(rep_a, rep_b):
-    services.create_account(actor=rep_a, name="Acme", external_id="CRM-1")
+    services.account_create(actor=rep_a, name="Acme", external_id="CRM-1")
 
     with pytest.raises(ValidationError) as refused:
-        services.create_account(actor=rep_b, name="Acme too", external_id="CRM-1")
+        services.account_create(actor=rep_b, name="Acme too", external_id="CRM-1")
 
     assert refused.value.message_dict == {
         "external_id": ["Another account already has this external id."]
@@ -36,23 +36,23 @@ def test_an_account_external_id_is_refused_across_teams(rep_a, rep_b):
 
 
 def test_changing_to_a_taken_external_id_is_refused_and_blank_ids_may_repeat(rep_a, rep_b):
-    services.create_account(actor=rep_a, name="Acme", external_id="CRM-1")
-    theirs = services.create_account(actor=rep_b, name="Other")
-    services.create_account(actor=rep_b, name="Third")  # a second blank id is fine
+    services.account_create(actor=rep_a, name="Acme", external_id="CRM-1")
+    theirs = services.account_create(actor=rep_b, name="Other")
+    services.account_create(actor=rep_b, name="Third")  # a second blank id is fine
 
     with pytest.raises(ValidationError):
-        services.update_account(actor=rep_b, account=theirs, external_id="CRM-1")
+        services.account_update(actor=rep_b, account=theirs, external_id="CRM-1")
 
     theirs.refresh_from_db()
     assert theirs.external_id == ""
     # keeping one's own id on an edit is not a duplicate
     mine = Account.objects.get(external_id="CRM-1")
-    services.update_account(actor=rep_a, account=mine, name="Acme Inc", external_id="CRM-1")
+    services.account_update(actor=rep_a, account=mine, name="Acme Inc", external_id="CRM-1")
 
 
 def test_a_deal_external_id_is_refused_across_teams(process, rep_a, rep_b):
     def create(owner, external_id):
-        return services.create_opportunity(
+        return services.opportunity_create(
             actor=owner,
             account=AccountFactory(owner=owner),
             name="Deal",
@@ -67,7 +67,7 @@ def test_a_deal_external_id_is_refused_across_teams(process, rep_a, rep_b):
     with pytest.raises(ValidationError) as refused:
         create(rep_b, "D-1")
     with pytest.raises(ValidationError):
-        services.update_opportunity(actor=rep_b, opportunity=theirs, external_id="D-1")
+        services.opportunity_update(actor=rep_b, opportunity=theirs, external_id="D-1")
 
     assert "external_id" in refused.value.message_dict
     assert Opportunity.objects.filter(external_id="D-1").count() == 1
@@ -98,24 +98,24 @@ def test_the_database_refuses_a_duplicate_contact_id_but_not_blanks(rep_a, rep_b
 
 def test_contact_and_activity_external_ids_are_refused_across_teams(rep_a, rep_b):
     theirs = AccountFactory(owner=rep_b)
-    services.create_contact(
+    services.contact_create(
         actor=rep_a, account=AccountFactory(owner=rep_a), first_name="A", last_name="B",
         external_id="C-1",
     )  # fmt: skip
-    services.log_activity(
+    services.activity_log(
         actor=rep_a, kind=Activity.Kind.CALL, account=AccountFactory(owner=rep_a),
         external_id="X-1",
     )  # fmt: skip
-    contact = services.create_contact(actor=rep_b, account=theirs, first_name="C", last_name="D")
+    contact = services.contact_create(actor=rep_b, account=theirs, first_name="C", last_name="D")
 
     with pytest.raises(ValidationError) as contact_refused:
-        services.create_contact(
+        services.contact_create(
             actor=rep_b, account=theirs, first_name="E", last_name="F", external_id="C-1"
         )
     with pytest.raises(ValidationError):
-        services.update_contact(actor=rep_b, contact=contact, external_id="C-1")
+        services.contact_update(actor=rep_b, contact=contact, external_id="C-1")
     with pytest.raises(ValidationError) as activity_refused:
-        services.log_activity(
+        services.activity_log(
             actor=rep_b, kind=Activity.Kind.CALL, account=theirs, external_id="X-1"
         )
 
@@ -146,17 +146,17 @@ def check_passes_as_in_a_race(monkeypatch):
 def _create(kind, actor, external_id):
     account = AccountFactory(owner=actor)
     if kind == "account":
-        return services.create_account(actor=actor, name="Acme", external_id=external_id)
+        return services.account_create(actor=actor, name="Acme", external_id=external_id)
     if kind == "contact":
-        return services.create_contact(
+        return services.contact_create(
             actor=actor, account=account, first_name="A", last_name="B", external_id=external_id
         )
     if kind == "opportunity":
-        return services.create_opportunity(
+        return services.opportunity_create(
             actor=actor, account=account, name="Deal", amount=Decimal(1),
             expected_close_on=dt.date(2030, 1, 1), external_id=external_id,
         )  # fmt: skip
-    return services.log_activity(
+    return services.activity_log(
         actor=actor, kind=Activity.Kind.CALL, account=account, external_id=external_id
     )
 

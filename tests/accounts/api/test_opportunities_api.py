@@ -23,7 +23,7 @@ def rep_client(api_client_for, rep_a):
 
 @pytest.fixture
 def deal(process, rep_a):
-    return services.create_opportunity(
+    return services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a, name="Acme"),
         name="Acme rollout",
@@ -58,7 +58,7 @@ def test_if_match_is_rechecked_by_the_service_under_the_row_lock(rep_client, dea
     original = viewsets.check_if_match
     viewsets.check_if_match = lambda request, instance: None
     try:
-        services.update_opportunity(actor=rep_a, opportunity=deal, next_step="Theirs")
+        services.opportunity_update(actor=rep_a, opportunity=deal, next_step="Theirs")
         response = rep_client.patch(f"{URL}{deal.pk}/", {"next_step": "Mine"}, HTTP_IF_MATCH='"1"')
     finally:
         viewsets.check_if_match = original
@@ -176,7 +176,7 @@ def test_evidence_rule_comes_back_as_a_field_error(rep_client, deal):
 
 
 def test_win_and_lose(rep_client, deal, rep_a):
-    other = services.create_opportunity(
+    other = services.opportunity_create(
         actor=rep_a,
         account=deal.account,
         name="Other",
@@ -359,7 +359,7 @@ def test_updated_since_syncs_with_a_stable_cursor(rep_client, rep_a, process):
         assert "count" not in page  # cursor mode
         if pages == 0:
             # a deal edited mid-sync moves to the end: seen again later, never skipped
-            services.update_opportunity(actor=rep_a, opportunity=deals[0], next_step="x")
+            services.opportunity_update(actor=rep_a, opportunity=deals[0], next_step="x")
         seen += [row["id"] for row in page["results"]]
         url, pages = page["next"], pages + 1
 

@@ -37,7 +37,7 @@ def rep_b2(manager_b):
 @pytest.fixture
 def scene(process, rep_b, se_a):
     account = AccountFactory(owner=rep_b, name="Bravo Corp", external_id="ACC-B")
-    deal = services.create_opportunity(
+    deal = services.opportunity_create(
         actor=rep_b,
         account=account,
         name="Bravo rollout",
@@ -168,7 +168,9 @@ def test_team_members_may_send_back_the_unchanged_owner(
 
 
 def test_a_won_deals_credit_stays_with_its_owner(api_client_for, se_a, rep_b, scene):
-    services.close_won(actor=rep_b, opportunity=scene.deal, closed_on=dt.date(2030, 1, 15))
+    services.opportunity_close_won(
+        actor=rep_b, opportunity=scene.deal, closed_on=dt.date(2030, 1, 15)
+    )
 
     response = api_client_for(se_a).patch(
         f"/api/v1/opportunities/{scene.deal.pk}/", {"owner": se_a.pk}, format="json"
@@ -184,18 +186,18 @@ def test_a_won_deals_credit_stays_with_its_owner(api_client_for, se_a, rep_b, sc
 
 def test_service_refuses_the_owner_even_towards_a_teammate(rep_b, rep_b2, scene):
     with pytest.raises(PermissionDeniedError):
-        services.update_opportunity(actor=rep_b, opportunity=scene.deal, owner=rep_b2)
+        services.opportunity_update(actor=rep_b, opportunity=scene.deal, owner=rep_b2)
     with pytest.raises(PermissionDeniedError):
-        services.update_account(actor=rep_b, account=scene.account, owner=rep_b2)
+        services.account_update(actor=rep_b, account=scene.account, owner=rep_b2)
 
 
 def test_a_rep_creates_records_only_for_themselves(process, rep_a, se_a):
-    account = services.create_account(actor=rep_a, name="Mine")
+    account = services.account_create(actor=rep_a, name="Mine")
 
     with pytest.raises(ValidationError) as on_account:
-        services.create_account(actor=rep_a, name="For se_a", owner=se_a)
+        services.account_create(actor=rep_a, name="For se_a", owner=se_a)
     with pytest.raises(ValidationError) as on_deal:
-        services.create_opportunity(
+        services.opportunity_create(
             actor=rep_a,
             account=account,
             owner=se_a,
@@ -210,8 +212,8 @@ def test_a_rep_creates_records_only_for_themselves(process, rep_a, se_a):
 
 
 def test_managers_and_integrators_create_for_people_they_see(process, manager_a, integrator, rep_a):
-    by_manager = services.create_account(actor=manager_a, name="For rep_a", owner=rep_a)
-    by_sync = services.create_opportunity(
+    by_manager = services.account_create(actor=manager_a, name="For rep_a", owner=rep_a)
+    by_sync = services.opportunity_create(
         actor=integrator,
         account=by_manager,
         owner=rep_a,

@@ -37,7 +37,7 @@ OWNERS = {"token": "rep_a", "webhook": "integrator", "delivery": "integrator", "
 
 @pytest.fixture
 def owned(rep_a, integrator):
-    token, _ = services.create_api_token(user=rep_a, name="mine")
+    token, _ = services.api_token_create(user=rep_a, name="mine")
     webhook = webhooks.subscribe(
         owner=integrator, url="https://erp.example.com/hooks", events=["opportunity.won"]
     )

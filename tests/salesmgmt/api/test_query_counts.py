@@ -18,7 +18,7 @@ def _make_rows(kind: str, n: int, manager) -> None:
         UserFactory.create_batch(n, manager=manager)
     elif kind == "tokens":
         for i in range(n):
-            services.create_api_token(user=manager, name=f"t{i}")
+            services.api_token_create(user=manager, name=f"t{i}")
     # Rows as they may exist from before only admins and integrators could subscribe.
     elif kind == "webhooks":
         WebhookSubscription.objects.bulk_create(

@@ -139,7 +139,7 @@ def test_update_user_refuses_role_changes_but_by_an_administrator_in_a_session(
     actor = personas[actor_name] if actor_name else None
 
     with pytest.raises(PermissionDeniedError):
-        services.update_user(user=rep_a, actor=actor, in_session=in_session, role=Role.ADMIN)
+        services.user_update(user=rep_a, actor=actor, in_session=in_session, role=Role.ADMIN)
 
     _assert_still_a_rep(rep_a)
     assert not AuditEvent.objects.filter(action="user.updated").exists()
@@ -147,11 +147,11 @@ def test_update_user_refuses_role_changes_but_by_an_administrator_in_a_session(
 
 def test_create_user_refuses_staff_flags_and_roles_without_an_administrator(integrator):
     with pytest.raises(PermissionDeniedError):
-        services.create_user(
+        services.user_create(
             username="x", email="x@corp.com", role=Role.EXECUTIVE, actor=integrator
         )
     with pytest.raises(Exception, match="Set through the role"):
-        services.create_user(username="y", email="y@corp.com", is_superuser=True)
+        services.user_create(username="y", email="y@corp.com", is_superuser=True)
 
     assert not User.objects.filter(email__endswith="@corp.com").exists()
 
@@ -161,7 +161,7 @@ def test_demoting_an_admin_takes_every_privilege_away(admin_user):
     other_admin.groups.add(Group.objects.create(name="Ops"))
     other_admin.user_permissions.add(Permission.objects.get(codename="change_user"))
 
-    services.update_user(user=other_admin, actor=admin_user, in_session=True, role=Role.MANAGER)
+    services.user_update(user=other_admin, actor=admin_user, in_session=True, role=Role.MANAGER)
 
     other_admin = User.objects.get(pk=other_admin.pk)
     assert (other_admin.role, other_admin.is_staff, other_admin.is_superuser) == (
@@ -179,7 +179,7 @@ def test_any_role_change_leaves_consistent_flags(admin_user, manager_a):
     User.objects.filter(pk=manager_a.pk).update(is_staff=True)
     manager_a.refresh_from_db()
 
-    services.update_user(user=manager_a, actor=admin_user, in_session=True, role=Role.REP)
+    services.user_update(user=manager_a, actor=admin_user, in_session=True, role=Role.REP)
 
     manager_a.refresh_from_db()
     assert (manager_a.role, manager_a.is_staff, manager_a.is_superuser) == (Role.REP, False, False)

@@ -18,7 +18,7 @@ def _client(header: str) -> APIClient:
 
 @pytest.mark.parametrize("keyword", ["Token", "Bearer", "bearer"])
 def test_token_and_bearer_headers_authenticate(rep_a, keyword):
-    _, key = services.create_api_token(user=rep_a, name="ci")
+    _, key = services.api_token_create(user=rep_a, name="ci")
 
     response = _client(f"{keyword} {key}").get("/api/v1/users/me/")
 
@@ -35,7 +35,7 @@ def test_bad_tokens_are_401(db, header):
 
 
 def test_only_a_hash_of_the_key_is_stored(rep_a):
-    token, key = services.create_api_token(user=rep_a, name="ci")
+    token, key = services.api_token_create(user=rep_a, name="ci")
 
     assert key.startswith("sm_")
     assert key not in (token.key_hash, token.key_prefix)
@@ -43,17 +43,17 @@ def test_only_a_hash_of_the_key_is_stored(rep_a):
 
 
 def test_revoked_token_stops_working_at_once(rep_a):
-    token, key = services.create_api_token(user=rep_a, name="ci")
+    token, key = services.api_token_create(user=rep_a, name="ci")
     client = _client(f"Token {key}")
     assert client.get("/api/v1/users/me/").status_code == 200
 
-    services.revoke_api_token(token=token)
+    services.api_token_revoke(token=token)
 
     assert client.get("/api/v1/users/me/").status_code == 401
 
 
 def test_inactive_users_tokens_stop_working(rep_a):
-    _, key = services.create_api_token(user=rep_a, name="ci")
+    _, key = services.api_token_create(user=rep_a, name="ci")
     rep_a.is_active = False
     rep_a.save()
 
@@ -61,7 +61,7 @@ def test_inactive_users_tokens_stop_working(rep_a):
 
 
 def test_last_used_is_recorded(rep_a):
-    token, key = services.create_api_token(user=rep_a, name="ci")
+    token, key = services.api_token_create(user=rep_a, name="ci")
 
     _client(f"Token {key}").get("/api/v1/users/me/")
 
@@ -91,7 +91,7 @@ def test_tokens_api_creates_shows_the_key_once_and_revokes(rep_a, rep_b, api_cli
     assert revoke.status_code == 204
     assert _client(f"Token {key}").get("/api/v1/users/me/").status_code == 401
     # someone else's token is invisible, so it cannot be revoked either
-    other, _ = services.create_api_token(user=rep_b, name="theirs")
+    other, _ = services.api_token_create(user=rep_b, name="theirs")
     assert client.delete(f"/api/v1/tokens/{other.pk}/").status_code == 404
     other.refresh_from_db()
     assert other.is_active

@@ -66,7 +66,7 @@ def receiver(settings):
 
 @pytest.fixture
 def deal(process, rep_a):
-    return services.create_opportunity(
+    return services.opportunity_create(
         actor=rep_a,
         account=AccountFactory(owner=rep_a),
         name="Acme",
@@ -156,7 +156,7 @@ def test_events_only_reach_subscribers_who_may_own_webhooks(
     )
     integrators = webhooks.subscribe(owner=integrator, url=receiver.url, events=["opportunity.won"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.close_won(actor=rep_a, opportunity=deal)
+        services.opportunity_close_won(actor=rep_a, opportunity=deal)
 
     assert list(WebhookDelivery.objects.values_list("subscription", flat=True)) == [integrators.pk]
     assert not managers.deliveries.exists()
@@ -200,7 +200,7 @@ def test_unreachable_receiver_is_retried_later(
         owner=integrator, url="http://127.0.0.1:9/closed", events=["opportunity.won"]
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.close_won(actor=rep_a, opportunity=deal)
+        services.opportunity_close_won(actor=rep_a, opportunity=deal)
 
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "pending"

@@ -208,7 +208,7 @@ class Prober:
             client = Client(raise_request_exception=False)
             client.force_login(user)
             self.page_clients[name] = client
-            _, key = services.create_api_token(
+            _, key = services.api_token_create(
                 user=user, name="sweep", scope=ApiToken.Scope.READ_WRITE
             )
             api = APIClient(raise_request_exception=False)

@@ -32,7 +32,7 @@ from coaching.models import (
 from compensation import services as compensation_services
 from compensation.models import ComponentKind, Dispute, StatementLine
 from salesmgmt.models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
-from salesmgmt.services import ensure_periods
+from salesmgmt.services import periods_ensure
 from territories.models import AccountTerritoryAssignment, AssignmentRule, Quota
 from tests.coaching.factories import (
     AccountReviewFactory,
@@ -113,8 +113,8 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
     _builtins.add_builtins(apps, None)
     world = World(personas=personas)
     today = timezone.localdate()
-    ensure_periods(year=today.year)
-    ensure_periods(year=PAYOUT_DAY.year)
+    periods_ensure(year=today.year)
+    periods_ensure(year=PAYOUT_DAY.year)
     quarter = Period.objects.get(kind=Period.Kind.QUARTER, start_on__lte=today, end_on__gte=today)
     payout_quarter = Period.objects.get(
         kind=Period.Kind.QUARTER, start_on__lte=PAYOUT_DAY, end_on__gte=PAYOUT_DAY
