@@ -10,12 +10,8 @@ from . import services
 
 
 @shared_task(**RETRY_POLICY)
-def refresh_compliance(user_ids: list[int] | None = None, force: bool = False) -> list[int]:
-    """Recompute the precomputed compliance summaries that are stale (the user ids done).
-
-    Enqueued a few seconds after every change it depends on (so a burst makes one run), on
-    a person's first dashboard view, and by the sweep and the nightly run; without ``force``
-    it does nothing for summaries already current. Safe to run twice: each run overwrites
-    the summaries with the live computation.
-    """
-    return services.compliance_refresh(user_ids=user_ids, force=force)
+def mark_compliance_stale() -> int:
+    """Mark every active seller's compliance stale (just after midnight: the activity window
+    and the close-date check moved; the refresh path's batch recomputes them). Safe to run
+    twice: marks coalesce per person."""
+    return services.compliance_mark_all()

@@ -14,6 +14,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from . import refresh
 from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
@@ -95,6 +96,7 @@ def create_user(
     user.full_clean()
     user.save()
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
+    refresh.changed(people=[user.pk])  # their first stored figures (reads never ask)
     aggregates_changed()  # a new member of a team
     return user
 
@@ -139,6 +141,7 @@ def update_user(
         _drop_admin_grants(user)
         details["role"] = {"from": old_role, "to": user.role}
     audit_record(action="user.updated", actor=actor, target=user, details=details)
+    refresh.changed(people=[user.pk])  # role and activity decide whose figures are kept
     aggregates_changed()  # names, roles and who is active show on the dashboards
     return user
 
@@ -223,12 +226,14 @@ def ensure_periods(*, year: int) -> list[Period]:
         start = dt.date(year, month, 1)
         end = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
         wanted.append((Period.Kind.MONTH, start.strftime("%b %Y"), start, end))
-    periods = []
+    periods, created = [], []
     for kind, name, start, end in wanted:
-        period, _ = Period.objects.get_or_create(
+        period, made = Period.objects.get_or_create(
             kind=kind, start_on=start, defaults={"name": name, "end_on": end}
         )
         periods.append(period)
+        created += [period.pk] if made else []
+    refresh.changed(periods=created)  # a new period's first stored figures (reads never ask)
     return periods
 
 
