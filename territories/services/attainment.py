@@ -11,11 +11,12 @@ runs what a lost message left, and the nightly run (``attainment_mark_all``) mar
 computed period and the current ones, for writes that bypass the services (admin, imports,
 bulk updates). Staleness bounds: territories.selectors.attainment.
 
-Which periods a change makes stale: those containing one of its days (a deal's close or
-cancellation day), the periods it names (a quota, a new period: computed from then on), and
-for a person or a company-wide input (the hierarchy, an exchange rate) every period already
-computed plus the current one. A period never computed is read live until a write or the
-nightly run marks it.
+Which periods a change makes stale, as ``attainment_mark_changed`` always marked them: only
+periods computed before, plus the current one - those containing one of its days (a deal's
+close or cancellation day), or all of them for a person or a company-wide input (the
+hierarchy, an exchange rate) - and the periods it names (a quota, a new period: computed from
+then on). A period never computed is read live until a write names it or the nightly run
+(which marks the current ones) reaches it.
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ def attainment_mark_all() -> int:
     return refresh.changed(everything=True, kinds=[KIND])
 
 
-def _computed_or_current() -> set[int]:
+def _computed_or_current() -> dict[int, tuple[dt.date, dt.date]]:
+    """The periods computed before and the current ones, with their bounds."""
     today = timezone.localdate()
-    return set(
-        Period.objects.filter(
-            Q(attainment_state__isnull=False) | Q(start_on__lte=today, end_on__gte=today)
-        ).values_list("pk", flat=True)
-    )
+    rows = Period.objects.filter(
+        Q(attainment_state__isnull=False) | Q(start_on__lte=today, end_on__gte=today)
+    ).values_list("pk", "start_on", "end_on")
+    return {pk: (start_on, end_on) for pk, start_on, end_on in rows}
 
 
 def _deal_days(deal_ids: Iterable[int]) -> set[dt.date]:
@@ -89,20 +90,24 @@ def _deal_days(deal_ids: Iterable[int]) -> set[dt.date]:
 def attainment_keys_for(change: refresh.Change) -> list[refresh.Key]:
     """The periods whose attainment ``change`` moves, as (0, period id) keys.
 
-    Activities are no input of attainment; deals are, through the days they were won or
-    cancelled on.
+    The periods named (always: a quota edit, a new period); among the periods computed before
+    and the current ones, those containing a day of the change (a deal's, or the close and
+    cancellation days of its deals), and all of them for people or company-wide changes.
+    Activities are no input of attainment.
     """
     period_ids = set(change.periods)
-    if change.everything or change.people:
-        period_ids |= _computed_or_current()
     days = set(change.days)
     if change.deals:
         days |= _deal_days(change.deals)
-    if days:
-        # Periods are few (17 a year): match the days here rather than in one OR per day.
-        for pk, start_on, end_on in Period.objects.values_list("pk", "start_on", "end_on"):
-            if any(start_on <= day <= end_on for day in days):
-                period_ids.add(pk)
+    if not (change.everything or change.people or days):
+        return [(0, pk) for pk in sorted(period_ids)]
+    kept = _computed_or_current()
+    if change.everything or change.people:
+        period_ids |= set(kept)
+    # Periods are few (17 a year): match the days here rather than in one OR per day.
+    period_ids |= {
+        pk for pk, (start_on, end_on) in kept.items() if any(start_on <= d <= end_on for d in days)
+    }
     return [(0, pk) for pk in sorted(period_ids)]
 
 
@@ -175,7 +180,7 @@ def attainment_refresh_all() -> list[int]:
     """Recompute every period computed before and the current ones, now (seeding, the
     reconciliation's refresh). Returns the period ids stored."""
     refreshed = []
-    for period in Period.objects.filter(pk__in=_computed_or_current()).order_by("pk"):
+    for period in Period.objects.filter(pk__in=list(_computed_or_current())).order_by("pk"):
         if attainment_refresh(period=period) is not None:
             refreshed.append(period.pk)
     return refreshed

@@ -1,4 +1,5 @@
-"""Precomputed attainment: equal to the live computation, refreshed after changes, idempotent."""
+"""Precomputed attainment: equal to the live computation, refreshed after changes through the
+one refresh path (kind "attainment"), idempotent."""
 
 import datetime as dt
 from decimal import Decimal
@@ -7,11 +8,14 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import Opportunity
+from salesmgmt import refresh
 from salesmgmt import services as org_services
-from salesmgmt.models import Role
+from salesmgmt.models import Period, Role, StaleMark
+from salesmgmt.tasks import refresh_aggregate
 from territories import selectors, services
 from territories.models import AttainmentFigure, AttainmentPeriod, Quota
-from territories.tasks import refresh_attainment
+from territories.services.attainment import attainment_refresh_keys
+from territories.tasks import mark_attainment_stale
 from tests.factories import ExchangeRateFactory, OpportunityFactory
 from tests.territories.factories import QuotaFactory
 
@@ -74,16 +78,50 @@ def test_refreshed_figures_equal_the_live_computation_for_every_persona(booked, 
     assert (stored[booked[2].pk].quota, stored[booked[2].pk].is_explicit) == (Decimal(2500), True)
 
 
-def test_a_period_never_refreshed_is_computed_live_and_its_first_refresh_queued(
+def _marked():
+    return sorted(
+        StaleMark.objects.filter(kind="attainment").values_list("period_key", flat=True)
+    )
+
+
+def test_a_period_never_refreshed_is_computed_live_by_a_read_that_writes_nothing(
     booked, q1, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
+    StaleMark.objects.all().delete()
+    with django_capture_on_commit_callbacks() as callbacks:
         first = selectors.attainment_by_user(period=q1, user_ids=_ids(booked))
+        company = selectors.attainment_company(period=q1)
 
     assert first == selectors.attainment_compute_by_user(period=q1, user_ids=_ids(booked))
-    state = AttainmentPeriod.objects.get(period=q1)  # the refresh ran (eager Celery)
-    assert not state.is_stale
-    assert AttainmentFigure.objects.filter(period=q1, user=booked[3]).exists()
+    assert company == selectors.attainment_compute_company(period=q1)
+    # a read: no figures stored, nothing marked, nothing sent
+    assert callbacks == []
+    assert not AttainmentPeriod.objects.exists()
+    assert not AttainmentFigure.objects.exists()
+    assert not StaleMark.objects.exists()
+
+
+def test_a_new_period_gets_its_first_figures_from_its_creation(
+    booked, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        org_services.ensure_periods(year=2026)
+
+    fresh = Period.objects.get(name="FY2026 Q1")
+    assert AttainmentPeriod.objects.filter(period=fresh).exists()  # the batch ran (eager)
+    assert AttainmentFigure.objects.filter(period=fresh, user__isnull=True).exists()
+    assert refresh.pending_count(kind="attainment") == 0
+
+
+def test_a_new_person_marks_the_computed_and_current_periods(booked, q1, manager_a):
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+
+    org_services.create_user(username="newbie", email="n@example.com", manager=manager_a)
+
+    today = dt.date.today()
+    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
+    assert _marked() == sorted([q1.pk, *current.values_list("pk", flat=True)])
 
 
 def test_winning_a_deal_refreshes_the_figures(
@@ -147,37 +185,71 @@ def test_a_manager_change_refreshes_every_computed_period(
 def test_refresh_is_idempotent(booked, q1):
     services.attainment_refresh(period=q1)
     first = _rows(q1)
+    StaleMark.objects.all().delete()
 
-    assert services.attainment_refresh(period=q1) is None  # nothing changed: nothing to do
-    services.attainment_refresh(period=q1, force=True)
-    refresh_attainment.delay(period_id=q1.pk, force=True)
+    assert refresh.refresh_due(kinds=["attainment"]) == {"attainment": 0}  # nothing marked
+    services.attainment_refresh(period=q1)
+    refresh.mark_stale(kind="attainment", keys=[(0, q1.pk)])
+    assert refresh_aggregate.delay("attainment").get() == 1
+    assert refresh_aggregate.delay("attainment").get() == 0  # the batch cleared its marks
+    # a batch run twice (its marks given back, say) rewrites the same rows
+    assert attainment_refresh_keys([(0, q1.pk)]) == 1
 
     assert _rows(q1) == first
     assert len(first) == len({row[0] for row in first})  # one row per person (and company)
     assert AttainmentFigure.objects.filter(period=q1, user__isnull=True).count() == 1
 
 
+def test_changes_in_a_burst_coalesce_into_one_mark_per_period(booked, q1, periods):
+    StaleMark.objects.all().delete()
+    services.attainment_refresh(period=q1)
+
+    for day in (dt.date(2025, 1, 5), dt.date(2025, 2, 1), dt.date(2025, 3, 30)):
+        services.attainment_mark_changed(days=[day])
+    services.attainment_mark_changed(period_ids=[q1.pk])
+
+    assert _marked() == [q1.pk]  # the only computed period (and none is current in 2025)
+
+
 def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
     q2 = periods["FY2025 Q2"]
     services.attainment_refresh(period=q1)
     services.attainment_refresh(period=q2)
+    StaleMark.objects.all().delete()
     # a change whose refresh message was lost: marked, never sent (no commit in this test)
     services.attainment_mark_changed(days=[dt.date(2025, 2, 1)])
+    before = AttainmentPeriod.objects.get(period=q2).computed_at
 
-    assert refresh_attainment.delay().get() == [q1.pk]
-    assert refresh_attainment.delay().get() == []
+    assert refresh.refresh_sweep()["attainment"] == 1
+    assert refresh.refresh_sweep()["attainment"] == 0
+    assert AttainmentPeriod.objects.get(period=q2).computed_at == before
+
+
+def test_the_nightly_run_marks_every_computed_period_and_the_current_ones(booked, q1):
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+
+    mark_attainment_stale.delay()
+
+    today = dt.date.today()
+    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
+    assert _marked() == sorted([q1.pk, *current.values_list("pk", flat=True)])
 
 
 def test_an_older_refresh_never_overwrites_a_newer_one(booked, q1):
     services.attainment_refresh(period=q1)
     state = AttainmentPeriod.objects.get(period=q1)
-    AttainmentPeriod.objects.filter(pk=state.pk).update(computed_generation=5, generation=5)
     rows = _rows(q1)
 
     from territories.services.attainment import _figures_save
 
-    assert _figures_save(state_id=state.pk, figures=[], generation=4, duration_ms=1) is None
+    earlier = state.computed_at - dt.timedelta(seconds=1)
+    assert _figures_save(period_id=q1.pk, figures=[], read_at=earlier, duration_ms=1) is None
     assert _rows(q1) == rows
+    # a refresh that started later than the stored one does store its figures
+    later = state.computed_at + dt.timedelta(seconds=1)
+    assert _figures_save(period_id=q1.pk, figures=[], read_at=later, duration_ms=1) is not None
+    assert _rows(q1) == []
 
 
 @pytest.mark.parametrize("size", ["one", "all"])
