@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Opportunity
@@ -16,7 +17,7 @@ from territories import selectors, services
 from territories.models import AttainmentFigure, AttainmentPeriod, Quota
 from territories.services.attainment import attainment_refresh_keys
 from territories.tasks import mark_attainment_stale
-from tests.factories import ExchangeRateFactory, OpportunityFactory
+from tests.factories import ActivityFactory, ExchangeRateFactory, OpportunityFactory
 from tests.territories.factories import QuotaFactory
 
 WON = {"status": "won"}
@@ -79,9 +80,7 @@ def test_refreshed_figures_equal_the_live_computation_for_every_persona(booked, 
 
 
 def _marked():
-    return sorted(
-        StaleMark.objects.filter(kind="attainment").values_list("period_key", flat=True)
-    )
+    return sorted(StaleMark.objects.filter(kind="attainment").values_list("period_key", flat=True))
 
 
 def test_a_period_never_refreshed_is_computed_live_by_a_read_that_writes_nothing(
@@ -115,13 +114,13 @@ def test_a_new_period_gets_its_first_figures_from_its_creation(
 
 def test_a_new_person_marks_the_computed_and_current_periods(booked, q1, manager_a):
     services.attainment_refresh(period=q1)
+    current = _current_ids()
     StaleMark.objects.all().delete()
 
     org_services.create_user(username="newbie", email="n@example.com", manager=manager_a)
 
-    today = dt.date.today()
-    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
-    assert _marked() == sorted([q1.pk, *current.values_list("pk", flat=True)])
+    assert current
+    assert _marked() == sorted({q1.pk} | current)
 
 
 def test_winning_a_deal_refreshes_the_figures(
@@ -227,13 +226,13 @@ def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
 
 def test_the_nightly_run_marks_every_computed_period_and_the_current_ones(booked, q1):
     services.attainment_refresh(period=q1)
+    current = _current_ids()
     StaleMark.objects.all().delete()
 
     mark_attainment_stale.delay()
 
-    today = dt.date.today()
-    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
-    assert _marked() == sorted([q1.pk, *current.values_list("pk", flat=True)])
+    assert current
+    assert _marked() == sorted({q1.pk} | current)
 
 
 def test_an_older_refresh_never_overwrites_a_newer_one(booked, q1):
@@ -280,3 +279,47 @@ def test_payouts_use_the_live_figures_not_the_precomputed_ones(booked, q1, rep_a
     assert selectors.attainment_for(user=rep_a, period=q1).ramped_quota == Decimal(1000)
     inputs = payout_inputs(period=q1, user_ids=[rep_a.pk])
     assert inputs[rep_a.pk].payout.quota == Decimal(3000)
+
+
+def _current_ids():
+    """This year's periods (created here: the fixtures' are 2024's and 2025's) that hold today."""
+    today = timezone.localdate()
+    org_services.ensure_periods(year=today.year)
+    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
+    return set(current.values_list("pk", flat=True))
+
+
+def test_the_kind_keys_each_part_of_a_change(booked, q1, periods, rep_a):
+    """What ``refresh.changed`` (the callers' one call, later) marks for each thing named."""
+    from territories.services.attainment import attainment_keys_for
+
+    q2 = periods["FY2025 Q2"]
+    services.attainment_refresh(period=q1)  # the only period computed
+    current = _current_ids()
+    assert current
+    won = Opportunity.objects.filter(owner=rep_a, status="won", closed_on__month=1).get()
+    later = Opportunity.objects.filter(closed_on=dt.date(2025, 4, 1)).get()  # in Q2
+    activity = ActivityFactory(owner=rep_a, account=won.account, opportunity=won)
+
+    def keys(**parts):
+        return {period for _, period in attainment_keys_for(refresh.Change(**parts))}
+
+    assert keys(deals=frozenset({won.pk})) == {q1.pk}
+    assert keys(deals=frozenset({later.pk})) == set()  # Q2 never computed: read live
+    assert keys(days=frozenset({dt.date(2025, 2, 1)})) == {q1.pk}
+    assert keys(activities=frozenset({activity.pk})) == set()
+    assert keys(periods=frozenset({q2.pk})) == {q2.pk}  # named: computed from now on
+    assert keys(people=frozenset({rep_a.pk})) == {q1.pk} | current
+    assert keys(everything=True) == {q1.pk} | current
+    assert all(person == 0 for person, _ in attainment_keys_for(refresh.Change(everything=True)))
+
+
+def test_one_changed_call_marks_attainment_and_compliance(booked, q1, rep_a):
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+    won = Opportunity.objects.filter(owner=rep_a, status="won", closed_on__month=1).get()
+
+    refresh.changed(deals=[won.pk])
+
+    marks = set(StaleMark.objects.values_list("kind", "person_key", "period_key"))
+    assert {("attainment", 0, q1.pk), ("compliance", rep_a.pk, 0)} <= marks
