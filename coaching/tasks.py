@@ -11,7 +11,13 @@ from . import services
 
 @shared_task(**RETRY_POLICY)
 def mark_compliance_stale() -> int:
-    """Mark every active seller's compliance stale (just after midnight: the activity window
-    and the close-date check moved; the refresh path's batch recomputes them). Safe to run
-    twice: marks coalesce per person."""
+    """Mark every active seller's compliance stale (the nightly run; the refresh path's batch
+    recomputes them). Safe to run twice: marks coalesce per person."""
     return services.compliance_mark_all()
+
+
+@shared_task(**RETRY_POLICY)
+def mark_compliance_rolled_over() -> int:
+    """Mark the summaries computed before today stale (the day rolled over). Safe to run
+    twice: marks coalesce per person."""
+    return services.compliance_mark_rolled_over()

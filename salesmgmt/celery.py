@@ -3,7 +3,6 @@
 import os
 
 from celery import Celery
-from celery.schedules import crontab
 
 from .broker_workarounds import guard_closed_connection
 
@@ -67,21 +66,26 @@ app.conf.beat_schedule = {
     },
     # Attainment: every change marks its periods and the refresh path's batches and sweep keep
     # them fresh. Nightly every computed period and the current ones are marked anyway:
-    # writes that bypass the services (admin, imports, bulk updates) show up within a day,
-    # and a new quarter gets its figures on its first day. Just after midnight, so the
-    # current period is the new day's.
+    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
     "mark-attainment-stale-nightly": {
         "task": "territories.tasks.mark_attainment_stale",
-        "schedule": crontab(minute=1, hour=0),
+        "schedule": 24 * 60 * 60,
     },
     # Compliance: marked per person by every change, like attainment. Scores also move with
     # the calendar (the 14-day activity window and the close-date check roll at midnight),
-    # which no write says: just after midnight every active seller is marked, which also
-    # covers writes that bypass the services. A kind-level rule ("as_of before today is
-    # stale") would need a read on every sweep; one run a day at the rollover says it once.
-    "mark-compliance-stale-after-midnight": {
+    # which no write says: every five minutes the summaries computed before today are marked
+    # (one small query; nothing when none is), so the rollover shows within minutes. Intervals,
+    # not a crontab at midnight: the in-process schedule (salesmgmt.schedule) runs intervals
+    # only, and a missed midnight would leave a day's lag.
+    "mark-compliance-day-rollover": {
+        "task": "coaching.tasks.mark_compliance_rolled_over",
+        "schedule": 5 * 60,
+    },
+    # Nightly every active seller is marked (a summary for new sellers too): writes that
+    # bypass the services (admin, imports, bulk updates) show up within a day.
+    "mark-compliance-stale-nightly": {
         "task": "coaching.tasks.mark_compliance_stale",
-        "schedule": crontab(minute=1, hour=0),
+        "schedule": 24 * 60 * 60,
     },
     # Forecasting: the nightly full recompute (model, probabilities, rollups, Monte Carlo
     # ranges, KPIs) rebuilds every aggregate, including what bulk writes slipped past signals.

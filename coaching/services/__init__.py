@@ -11,7 +11,12 @@ from .coaching import (
     resource_request_decide,
     skill_rate,
 )
-from .compliance import compliance_mark_all, compliance_mark_changed, compliance_refresh
+from .compliance import (
+    compliance_mark_all,
+    compliance_mark_changed,
+    compliance_mark_rolled_over,
+    compliance_refresh,
+)
 from .reviews import (
     action_item_add,
     action_item_complete,
@@ -35,6 +40,7 @@ __all__ = [
     "competitor_add",
     "compliance_mark_all",
     "compliance_mark_changed",
+    "compliance_mark_rolled_over",
     "compliance_refresh",
     "debrief_create",
     "ensure_works_on",

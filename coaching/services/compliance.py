@@ -12,12 +12,13 @@ of the activities' deals, read from the rows, and the people named) and
 overwritten; running a batch twice leaves the same rows.
 
 The refresh path's one-minute sweep runs what a lost message left. Scores also move with
-the calendar (the 14-day activity window and the close-date check roll at midnight): the
-run just after midnight (``compliance_mark_all``) marks every active seller stale, which
-also picks up writes that bypass the services (admin, imports, bulk updates). Staleness
-bound, while a worker is up: ~REFRESH_DEBOUNCE_SECONDS plus one batch after a change through
-the services; a minute if the message was lost; minutes after midnight for the day
-rollover; a day for writes outside the services. A person without a summary is computed live
+the calendar (the 14-day activity window and the close-date check roll at midnight): every
+five minutes ``compliance_mark_rolled_over`` marks the summaries from before today, and the
+nightly ``compliance_mark_all`` marks every active seller, which picks up writes that bypass
+the services (admin, imports, bulk updates). Staleness bound, while a worker is up:
+~REFRESH_DEBOUNCE_SECONDS plus one batch after a change through the services; a minute if the
+message was lost; five minutes after midnight for the day rollover; a day for writes outside
+the services. A person without a summary is computed live
 by the dashboard (a read: their creation marks them, so their first summary follows).
 """
 
@@ -56,8 +57,18 @@ def compliance_mark_changed(*, user_ids: Iterable[int | None]) -> int:
 
 @transaction.atomic
 def compliance_mark_all() -> int:
-    """Mark every active seller stale (the run after midnight: the day rolled over)."""
+    """Mark every active seller stale (the nightly run)."""
     return refresh.changed(everything=True, kinds=[KIND])
+
+
+@transaction.atomic
+def compliance_mark_rolled_over() -> int:
+    """Mark the people whose summary is from before today stale: the activity window and
+    the close-date check moved at midnight, which no write says."""
+    earlier = ComplianceSummary.objects.filter(as_of__lt=timezone.localdate())
+    return refresh.mark_stale(
+        kind=KIND, keys=[(pk, 0) for pk in earlier.values_list("user_id", flat=True)]
+    )
 
 
 def _sellers() -> set[int]:

@@ -18,7 +18,7 @@ from coaching.models import ComplianceSummary
 from coaching.selectors.dashboards import compliance_by_user
 from coaching.services import compliance, compliance_mark_changed, compliance_refresh
 from coaching.services.compliance import _summaries_save
-from coaching.tasks import mark_compliance_stale
+from coaching.tasks import mark_compliance_rolled_over, mark_compliance_stale
 from salesmgmt import refresh
 from salesmgmt import services as org_services
 from salesmgmt.models import Role, StaleMark
@@ -217,16 +217,26 @@ def test_a_new_seller_gets_a_summary_from_their_creation(
     assert figures(stored(person)) == live_figures(person.pk)
 
 
-def test_the_run_after_midnight_refreshes_summaries_from_an_earlier_day(book, rep_a, rep_b):
+def test_summaries_from_an_earlier_day_are_marked_and_refreshed(book, rep_a, rep_b):
     compliance_refresh()
     ComplianceSummary.objects.filter(user=rep_a).update(as_of=today() - dt.timedelta(days=1))
 
-    mark_compliance_stale.delay()  # every active seller: the day rolled over
+    mark_compliance_rolled_over.delay()  # the day rolled over
+
+    assert marked() == {rep_a.pk}
+    assert refresh.refresh_sweep()["compliance"] == 1
+    assert stored(rep_a).as_of == today()
+    assert mark_compliance_rolled_over.delay().get() == 0  # nothing left from before today
+
+
+def test_the_nightly_run_marks_every_active_seller(book, rep_a, rep_b):
+    compliance_refresh()
+
+    mark_compliance_stale.delay()
 
     sellers = marked()
     assert {rep_a.pk, rep_b.pk} <= sellers
     assert refresh.refresh_sweep()["compliance"] == len(sellers)
-    assert stored(rep_a).as_of == today()
     assert not marked()
 
 

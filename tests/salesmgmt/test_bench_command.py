@@ -126,7 +126,7 @@ def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
         defaults={"basis": Quota.Basis.EXPLICIT, "amount": Decimal("123456.78")},
     )
     recompute_all(trials=200, with_kpis=True)
-    attainment_refresh(period=period, force=True)
+    attainment_refresh(period=period)
 
     # when: the page's figures and the query's
     dashboard_sql = reference_sql.run_dicts(
