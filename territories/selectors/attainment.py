@@ -18,11 +18,12 @@ Two paths, one computation:
   cancellation, a quota edit or allocation, a manager change, an exchange rate) shows at
   most ~6 seconds later while a worker is up: REFRESH_DEBOUNCE_SECONDS (5 s) plus one refresh
   of each affected period (0.1-0.4 s at 1,000 reps; measured 5.6 s end to end). If the
-  refresh message is lost (broker down) the five-minute sweep re-runs it, so at most ~5
-  minutes; writes that bypass the services (admin edits, CSV imports, bulk updates) at the
-  latest by the nightly forced refresh. A period never refreshed is computed live and its
-  first refresh is queued. Someone added to the organisation after the last refresh reads
-  as zero until the next.
+  refresh message is lost (broker down) the refresh path's one-minute sweep runs it, so at
+  most ~1 minute once a worker is up; writes that bypass the services (admin edits, CSV
+  imports, bulk updates) at the latest by the nightly run. A period never refreshed is
+  computed live: reads never write or enqueue, its first figures come from a write naming
+  it (its creation, a quota) or the nightly run. Someone added to the organisation is
+  marked by their creation and reads as zero until that refresh.
 """
 
 from __future__ import annotations
