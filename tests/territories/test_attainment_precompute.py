@@ -323,3 +323,30 @@ def test_one_changed_call_marks_attainment_and_compliance(booked, q1, rep_a):
 
     marks = set(StaleMark.objects.values_list("kind", "person_key", "period_key"))
     assert {("attainment", 0, q1.pk), ("compliance", rep_a.pk, 0)} <= marks
+
+
+def test_with_the_broker_down_the_change_commits_and_the_sweep_catches_up(
+    booked, q1, rep_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+    deal = Opportunity.objects.get(owner=rep_a, amount=Decimal(500), status="won")
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(refresh_aggregate, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.update_opportunity(actor=rep_a, opportunity=deal, amount=Decimal(900))
+
+    # the edit is stored, its refresh never ran: the figures are behind, the mark waits
+    assert Opportunity.objects.get(pk=deal.pk).amount == Decimal(900)
+    assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("620.00")
+    assert q1.pk in _marked()
+    monkeypatch.undo()
+
+    assert refresh.refresh_sweep()["attainment"] >= 1
+    assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("1020.00")
+    assert _marked() == []
