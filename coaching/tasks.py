@@ -10,12 +10,14 @@ from . import services
 
 
 @shared_task(**RETRY_POLICY)
-def refresh_compliance(user_ids: list[int] | None = None, force: bool = False) -> list[int]:
-    """Recompute the precomputed compliance summaries that are stale (the user ids done).
+def mark_compliance_stale() -> int:
+    """Mark every active seller's compliance stale (the nightly run; the refresh path's batch
+    recomputes them). Safe to run twice: marks coalesce per person."""
+    return services.compliance_mark_all()
 
-    Enqueued a few seconds after every change it depends on (so a burst makes one run), on
-    a person's first dashboard view, and by the sweep and the nightly run; without ``force``
-    it does nothing for summaries already current. Safe to run twice: each run overwrites
-    the summaries with the live computation.
-    """
-    return services.compliance_refresh(user_ids=user_ids, force=force)
+
+@shared_task(**RETRY_POLICY)
+def mark_compliance_rolled_over() -> int:
+    """Mark the summaries computed before today stale (the day rolled over). Safe to run
+    twice: marks coalesce per person."""
+    return services.compliance_mark_rolled_over()

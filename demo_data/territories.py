@@ -181,7 +181,7 @@ def load_demo_territories(
         progress("Planning snapshot computed")
         # Likewise the dashboards read attainment precomputed per period: the current ones
         # now, and any computed before a --reset again (their rows named deleted people).
-        refreshed = services.attainment_refresh_all(force=True, include_current=True)
+        refreshed = services.attainment_refresh_all()
         progress(f"Attainment computed for {len(refreshed)} periods")
     except ValidationError as exc:
         raise ApplicationError(f"Demo territories: {' '.join(exc.messages)}") from exc

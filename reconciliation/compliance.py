@@ -33,7 +33,13 @@ def check_compliance(book: Book, collector: Collector, today: dt.date) -> None:
         " FROM accounts_opportunity WHERE status = 'open'"
     )
     open_ids = {d[0] for d in deals}
-    pending = {row[0] for row in fetch("SELECT DISTINCT user_id FROM coaching_compliancechange")}
+    # Stale marks of the one refresh path (salesmgmt.refresh): pending or in flight.
+    pending = {
+        row[0]
+        for row in fetch(
+            "SELECT DISTINCT person_key FROM salesmgmt_stalemark WHERE kind = 'compliance'"
+        )
+    }
     # The latest milestone record per (deal, milestone), by completion time then id.
     latest: dict[tuple[int, int], tuple] = {}
     records = [

@@ -18,7 +18,7 @@ def refresh_all(*, trials: int | None = None) -> None:
         # A live worker holds the run: its rows are rewritten when it ends, not now.
         raise RuntimeError("A full recompute is running on a worker; stop it or wait.")
     flags.flags_refresh()
-    attainment_refresh_all(force=True, include_current=True)
-    compliance_refresh(force=True)
+    attainment_refresh_all()
+    compliance_refresh()
     for run in PayoutRun.objects.filter(status=PayoutRun.Status.DRAFT).select_related("period"):
         payout_run_compute(period=run.period)

@@ -56,41 +56,36 @@ app.conf.beat_schedule = {
         "schedule": 7 * 24 * 60 * 60,
     },
     # The territory page's precomputed balance, coverage and rebalancing are refreshed after
-    # every territory, rule or assignment change; nightly picks up what those miss (account
-    # edits, deals, activities). A forced run writes a new snapshot, so extra runs are harmless.
+    # every territory, rule or assignment change (the refresh path's "planning" kind);
+    # nightly picks up what those do not mark (account edits, deals, activities, rates). A
+    # forced run writes a new snapshot, so extra runs are harmless.
     "refresh-territory-planning-nightly": {
         "task": "territories.tasks.refresh_territory_planning",
         "schedule": 24 * 60 * 60,
         "kwargs": {"force": True},
     },
-    # Dashboards read attainment precomputed per period, refreshed a few seconds after each
-    # change; this sweep re-runs the refreshes a lost message (broker down) left stale, so
-    # five minutes bounds that lag. Periods already current are skipped: cheap when idle.
-    "refresh-attainment-sweep": {
-        "task": "territories.tasks.refresh_attainment",
+    # Attainment: every change marks its periods and the refresh path's batches and sweep keep
+    # them fresh. Nightly every computed period and the current ones are marked anyway:
+    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
+    "mark-attainment-stale-nightly": {
+        "task": "territories.tasks.mark_attainment_stale",
+        "schedule": 24 * 60 * 60,
+    },
+    # Compliance: marked per person by every change, like attainment. Scores also move with
+    # the calendar (the 14-day activity window and the close-date check roll at midnight),
+    # which no write says: every five minutes the summaries computed before today are marked
+    # (one small query; nothing when none is), so the rollover shows within minutes. Intervals,
+    # not a crontab at midnight: the in-process schedule (salesmgmt.schedule) runs intervals
+    # only, and a missed midnight would leave a day's lag.
+    "mark-compliance-day-rollover": {
+        "task": "coaching.tasks.mark_compliance_rolled_over",
         "schedule": 5 * 60,
     },
-    # Nightly every computed period (and today's) is recomputed whether marked stale or not:
-    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
-    "refresh-attainment-nightly": {
-        "task": "territories.tasks.refresh_attainment",
+    # Nightly every active seller is marked (a summary for new sellers too): writes that
+    # bypass the services (admin, imports, bulk updates) show up within a day.
+    "mark-compliance-stale-nightly": {
+        "task": "coaching.tasks.mark_compliance_stale",
         "schedule": 24 * 60 * 60,
-        "kwargs": {"force": True},
-    },
-    # The team dashboard reads compliance precomputed per person, refreshed a few seconds after
-    # each change; this sweep re-runs what a lost message left stale and recomputes summaries
-    # from before today (the 14-day activity window and the close-date check move at
-    # midnight), so five minutes bounds both lags. Current summaries are skipped.
-    "refresh-compliance-sweep": {
-        "task": "coaching.tasks.refresh_compliance",
-        "schedule": 5 * 60,
-    },
-    # Nightly every active seller's summary is recomputed (and created for new sellers):
-    # writes that bypass the services (admin, imports, bulk updates) show up within a day.
-    "refresh-compliance-nightly": {
-        "task": "coaching.tasks.refresh_compliance",
-        "schedule": 24 * 60 * 60,
-        "kwargs": {"force": True},
     },
     # Forecasting: the nightly full recompute (model, probabilities, rollups, Monte Carlo
     # ranges, KPIs) rebuilds every aggregate, including what bulk writes slipped past signals.

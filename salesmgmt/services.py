@@ -14,6 +14,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from . import refresh
 from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
@@ -96,6 +97,7 @@ def user_create(
     user.full_clean()
     user.save()
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
+    refresh.changed(people=[user.pk])  # their first stored figures (reads never ask)
     aggregates_changed()  # a new member of a team
     return user
 
@@ -140,6 +142,7 @@ def user_update(
         _drop_admin_grants(user)
         details["role"] = {"from": old_role, "to": user.role}
     audit_record(action="user.updated", actor=actor, target=user, details=details)
+    refresh.changed(people=[user.pk])  # role and activity decide whose figures are kept
     aggregates_changed()  # names, roles and who is active show on the dashboards
     return user
 
@@ -216,12 +219,14 @@ def periods_ensure(*, year: int) -> list[Period]:
         start = dt.date(year, month, 1)
         end = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
         wanted.append((Period.Kind.MONTH, start.strftime("%b %Y"), start, end))
-    periods = []
+    periods, created = [], []
     for kind, name, start, end in wanted:
-        period, _ = Period.objects.get_or_create(
+        period, made = Period.objects.get_or_create(
             kind=kind, start_on=start, defaults={"name": name, "end_on": end}
         )
         periods.append(period)
+        created += [period.pk] if made else []
+    refresh.changed(periods=created)  # a new period's first stored figures (reads never ask)
     return periods
 
 

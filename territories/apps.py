@@ -5,9 +5,8 @@ class TerritoriesConfig(AppConfig):
     name = "territories"
 
     def ready(self) -> None:
-        from salesmgmt.org_changes import on_org_changed
+        # The aggregates this app keeps fresh through the one refresh path (salesmgmt.refresh).
+        from .services import attainment, planning
 
-        from .services import attainment_mark_changed
-
-        # A manager move or a new exchange rate changes every period's attainment.
-        on_org_changed(attainment_mark_changed)
+        attainment.register()
+        planning.register()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from accounts.models import Account
 
 from .batching import in_batches
@@ -56,12 +54,6 @@ def lock_rule(pk: int) -> AssignmentRule:
     return AssignmentRule.objects.select_for_update().get(pk=pk)
 
 
-def lock_attainment_periods(condition: Q) -> list[int]:
-    """Lock the attainment state rows matching ``condition`` in pk order; returns their pks."""
-    return list(
-        # of=self: the condition may join the period, whose row must not be locked.
-        AttainmentPeriod.objects.select_for_update(of=("self",))
-        .filter(condition)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+def lock_attainment_period(*, period_id: int) -> AttainmentPeriod:
+    """Lock a period's attainment state row (one row: no ordering to keep)."""
+    return AttainmentPeriod.objects.select_for_update().get(period_id=period_id)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from celery import shared_task
 
-from salesmgmt.models import Period, User
+from salesmgmt.models import User
 from salesmgmt.task_queue import RETRY_POLICY
 
 from . import services
@@ -31,9 +31,10 @@ def refresh_territory_planning(
 ) -> int | None:
     """Recompute the territory page's balance, coverage and rebalancing (snapshot id or None).
 
-    Enqueued after every change they depend on (a few seconds later, so a burst of changes
-    makes one run) and by "recompute now"; without ``force`` it does nothing when an earlier
-    run already covered every change. Safe to run twice: each run writes a whole new snapshot.
+    Sent by "recompute now" and the nightly run (forced); the changes of this app reach the
+    snapshot through the refresh path's "planning" batches instead. Without ``force`` it does
+    nothing when an earlier run already covered every change. Safe to run twice: each run
+    writes a whole new snapshot.
     """
     user = User.objects.filter(pk=requested_by).first() if requested_by else None
     snapshot = services.planning_refresh(
@@ -43,17 +44,7 @@ def refresh_territory_planning(
 
 
 @shared_task(**RETRY_POLICY)
-def refresh_attainment(period_id: int | None = None, force: bool = False) -> list[int]:
-    """Recompute the precomputed attainment of one period, or of every stale one (ids done).
-
-    Enqueued a few seconds after every change it depends on (so a burst makes one run), on a
-    period's first page view, and by the sweep and the nightly run; without ``force`` it does
-    nothing when an earlier run already covered every change. Safe to run twice: each run
-    replaces the period's rows as a whole.
-    """
-    if period_id is None:
-        return services.attainment_refresh_all(force=force, include_current=force)
-    period = Period.objects.filter(pk=period_id).first()
-    if period is None:
-        return []
-    return [period_id] if services.attainment_refresh(period=period, force=force) else []
+def mark_attainment_stale() -> int:
+    """Mark every computed period and the current ones stale (the nightly run; the refresh
+    path's batch recomputes them). Safe to run twice: marks coalesce per period."""
+    return services.attainment_mark_all()

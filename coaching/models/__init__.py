@@ -15,7 +15,7 @@ from .coaching import (
     SkillRating,
     SkillTag,
 )
-from .compliance import ComplianceChange, ComplianceSummary
+from .compliance import ComplianceSummary
 from .reviews import (
     MAX_RATING,
     AccountReview,
@@ -36,7 +36,6 @@ __all__ = [
     "ActionItem",
     "CallDebrief",
     "CompetitorPosition",
-    "ComplianceChange",
     "ComplianceSummary",
     "DevelopmentAction",
     "DevelopmentGoal",

@@ -18,7 +18,8 @@ from salesmgmt.models import BaseModel
 
 
 class ComplianceSummary(BaseModel):
-    """One person's score as of ``as_of`` (stale while a ComplianceChange of theirs exists)."""
+    """One person's score as of ``as_of`` (stale while a "compliance" StaleMark of theirs is
+    pending: salesmgmt.refresh)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compliance_summary"
@@ -46,7 +47,7 @@ class ComplianceSummary(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"compliance of {self.user_id} as of {self.as_of} (generation {self.generation})"
+        return f"compliance of {self.user_id} as of {self.as_of}"
 
     @property
     def score(self) -> Decimal:
@@ -54,22 +55,3 @@ class ComplianceSummary(BaseModel):
         if not self.open_deal_count:
             return Decimal(1)
         return Decimal(self.passing_count) / Decimal(self.open_deal_count)
-
-
-class ComplianceChange(BaseModel):
-    """A committed change to an input of ``user``'s score not yet in their summary.
-
-    Written inside the changing transaction; an insert, so busy writers never wait on each
-    other or on a refresh (a per-person row updated by every activity logged would make a
-    long import block that person's edits). A refresh deletes the markers it read.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="compliance_changes"
-    )
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"compliance change of {self.user_id} at {self.created_at}"

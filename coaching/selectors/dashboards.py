@@ -17,14 +17,12 @@ from decimal import Decimal
 from typing import TypeVar
 
 import pandas as pd
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from forecasting.models import FlagKind, ForecastRollup, InspectionFlag, KpiSnapshot, Scope
 from forecasting.selectors.reads import NodeRow, forecast_view
 from salesmgmt.models import Period, Role, User
-from salesmgmt.task_queue import enqueue
 from salesmgmt.visibility import visible_users
 from territories.selectors import Attainment, attainment_by_user
 
@@ -169,25 +167,15 @@ def compliance_by_user(
     *, user_ids: list[int], today: dt.date
 ) -> dict[int, ComplianceSummary | ComplianceScore]:
     """Each person's compliance as last refreshed (1 query); computed live for anyone
-    without a summary yet (3 more queries), whose first refresh is then queued."""
+    without a summary yet (3 more queries). A read: their first summary comes from the
+    write that created them (or the nightly run), never from here."""
     found: dict[int, ComplianceSummary | ComplianceScore] = {
         row.user_id: row for row in ComplianceSummary.objects.filter(user_id__in=user_ids)
     }
     missing = [uid for uid in user_ids if uid not in found]
     if missing:
-        _request_first_refresh(missing)
         found |= compliance_scores(user_ids=missing, as_of=today)
     return found
-
-
-def _request_first_refresh(user_ids: list[int]) -> None:
-    from ..tasks import refresh_compliance
-
-    # robust: a page never fails because the broker is down; the sweep only covers people
-    # refreshed before, so the next page view asks again.
-    transaction.on_commit(
-        lambda: enqueue(refresh_compliance, kwargs={"user_ids": user_ids}), robust=True
-    )
 
 
 # --- executive rollup -----------------------------------------------------------------------

@@ -11,7 +11,12 @@ from .coaching import (
     resource_request_decide,
     skill_rate,
 )
-from .compliance import compliance_mark_changed, compliance_refresh
+from .compliance import (
+    compliance_mark_all,
+    compliance_mark_changed,
+    compliance_mark_rolled_over,
+    compliance_refresh,
+)
 from .reviews import (
     action_item_add,
     action_item_complete,
@@ -33,7 +38,9 @@ __all__ = [
     "action_item_add",
     "action_item_complete",
     "competitor_add",
+    "compliance_mark_all",
     "compliance_mark_changed",
+    "compliance_mark_rolled_over",
     "compliance_refresh",
     "debrief_create",
     "ensure_works_on",

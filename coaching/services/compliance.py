@@ -1,120 +1,130 @@
 """Keeping the precomputed compliance summaries fresh (coaching.models.compliance).
 
-Every change a score depends on calls ``compliance_mark_changed`` inside its transaction
-(accounts.services: a deal opened, edited, won or lost, a milestone completed or undone, an
-activity logged on a deal). That inserts a ComplianceChange marker per person (an insert:
-writers never wait on each other or on a refresh) and, once committed, queues a refresh
-REFRESH_DELAY_SECONDS later, so a burst of edits is covered by the first refresh that runs
-after it and the rest find nothing to do. A refresh reads the committed markers before its
-inputs, recomputes those people with the live computation (coaching.compliance), and in one
-short transaction stores their summaries and deletes exactly the markers it read: a change
-committing meanwhile keeps its marker for the next run. Running it twice leaves the same rows.
+Compliance is the aggregate kind "compliance" of the one refresh path (salesmgmt.refresh),
+keyed by person: (person id, 0). Writers say what they changed (``refresh.changed``, or
+``compliance_mark_changed`` until its callers move): a deal opened, edited, won or lost, a
+milestone completed or undone, an activity logged on a deal, a person created or changed.
+``compliance_keys_for`` turns that into the people to recompute (the owners of the deals and
+of the activities' deals, read from the rows, and the people named) and
+``compliance_refresh_keys`` recomputes them in one batch, a debounce
+(REFRESH_DEBOUNCE_SECONDS, 5 s) after the first change of a burst, with the live computation
+(coaching.compliance). A summary written by a refresh that started reading later is never
+overwritten; running a batch twice leaves the same rows.
 
-The five-minute sweep re-runs what a lost message left and recomputes summaries from before
-today (the activity window and the close-date check move at midnight); the nightly forced
-run picks up writes that bypass the services (admin, imports, bulk updates) and gives new
-sellers a summary. Staleness bound, while a worker is up: ~REFRESH_DELAY_SECONDS plus one
-refresh after a change through the services; five minutes if the message was lost or the
-day rolled over; a day for writes outside the services. A person without a summary is
-computed live by the dashboard, which queues their first refresh.
+The refresh path's one-minute sweep runs what a lost message left. Scores also move with
+the calendar (the 14-day activity window and the close-date check roll at midnight): every
+five minutes ``compliance_mark_rolled_over`` marks the summaries from before today, and the
+nightly ``compliance_mark_all`` marks every active seller, which picks up writes that bypass
+the services (admin, imports, bulk updates). Staleness bound, while a worker is up:
+~REFRESH_DEBOUNCE_SECONDS plus one batch after a change through the services; a minute if the
+message was lost; five minutes after midnight for the day rollover; a day for writes outside
+the services. A person without a summary is computed live
+by the dashboard (a read: their creation marks them, so their first summary follows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt.aggregate_version import aggregates_changed
+from salesmgmt import refresh
 from salesmgmt.models import Role, User
-from salesmgmt.task_queue import enqueue
 
 from .. import locks
 from ..compliance import Check, ComplianceScore, compliance_scores
-from ..models import ComplianceChange, ComplianceSummary
+from ..models import ComplianceSummary
 
 logger = logging.getLogger(__name__)
 
-# Seconds between a change and its refresh: edits made together are covered by one run.
-REFRESH_DELAY_SECONDS = 5
+KIND = "compliance"
 # People per computation: bounds the deals, records and activities held in memory at once.
 CHUNK = 200
 SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
 
 
-def compliance_mark_changed(*, user_ids: Iterable[int | None]) -> list[ComplianceChange]:
-    """Record a change to these people's compliance inputs; refresh them after commit.
+def compliance_mark_changed(*, user_ids: Iterable[int | None]) -> int:
+    """Mark these people's compliance stale; it is refreshed after commit.
 
-    Runs inside the caller's transaction (one insert); returns the markers written.
+    Runs inside the caller's transaction; returns the number of marks asked for. A thin
+    wrapper, kept until its callers say ``refresh.changed`` themselves.
     """
-    ids = sorted({uid for uid in user_ids if uid is not None})
-    if not ids:
-        return []
-    markers = ComplianceChange.objects.bulk_create([ComplianceChange(user_id=uid) for uid in ids])
-    # robust: with the broker down the change still succeeds; the sweep catches up.
-    transaction.on_commit(_schedule_refresh, robust=True)
-    return markers
+    return refresh.changed(people=user_ids, kinds=[KIND])
 
 
-def _schedule_refresh() -> None:
-    from ..tasks import refresh_compliance
+@transaction.atomic
+def compliance_mark_all() -> int:
+    """Mark every active seller stale (the nightly run)."""
+    return refresh.changed(everything=True, kinds=[KIND])
 
-    enqueue(refresh_compliance, countdown=REFRESH_DELAY_SECONDS)
+
+@transaction.atomic
+def compliance_mark_rolled_over() -> int:
+    """Mark the people whose summary is from before today stale: the activity window and
+    the close-date check moved at midnight, which no write says."""
+    earlier = ComplianceSummary.objects.filter(as_of__lt=timezone.localdate())
+    return refresh.mark_stale(
+        kind=KIND, keys=[(pk, 0) for pk in earlier.values_list("user_id", flat=True)]
+    )
 
 
-def compliance_refresh(*, user_ids: Iterable[int] | None = None, force: bool = False) -> list[int]:
-    """Recompute the stale summaries (of ``user_ids``, else everyone's); the user ids done.
+def _sellers() -> set[int]:
+    return set(
+        User.objects.filter(is_active=True, role__in=SELLING_ROLES).values_list("pk", flat=True)
+    )
 
-    Stale: a change marked since, computed before today, or never computed (for
-    ``user_ids``: a first view). ``force`` recomputes every active seller (or ``user_ids``)
-    anyway: the nightly run, seeding.
+
+def compliance_keys_for(change: refresh.Change) -> list[refresh.Key]:
+    """The people whose score ``change`` moves, as (person id, 0) keys.
+
+    Deals count for their owner (read as the writer left them: a deal changing hands is
+    named with its previous owner in ``people``), activities for the owner of their deal;
+    days and periods are no input of the score (the calendar's own move is the nightly run).
     """
+    from accounts.models import Activity, Opportunity
+
+    if change.everything:
+        return [(pk, 0) for pk in sorted(_sellers())]
+    people = set(change.people)
+    if change.deals:
+        owners = Opportunity.objects.filter(pk__in=list(change.deals))
+        people |= set(owners.values_list("owner_id", flat=True))
+    if change.activities:
+        deals = Activity.objects.filter(pk__in=list(change.activities), opportunity__isnull=False)
+        people |= set(deals.values_list("opportunity__owner_id", flat=True))
+    return [(pk, 0) for pk in sorted(people) if pk is not None]
+
+
+def compliance_refresh_keys(keys: list[refresh.Key]) -> int:
+    """Recompute the people of a batch of "compliance" keys; returns the summaries stored."""
+    return len(compliance_refresh(user_ids=[person for person, _ in keys if person]))
+
+
+def compliance_refresh(*, user_ids: Iterable[int] | None = None) -> list[int]:
+    """Recompute the summaries of ``user_ids`` (else of every active seller), now; the user
+    ids stored. Seeding and the reconciliation's refresh call it for everyone."""
     today = timezone.localdate()
-    # Read before any input: every change whose marker is read here is in what follows.
+    # Read before any input: a summary stored by a refresh that read later is newer.
     read_at = timezone.now()
-    markers = ComplianceChange.objects.all()
-    summaries = ComplianceSummary.objects.filter(as_of__lt=today)
-    wanted: set[int] = set()
-    if user_ids is not None:
-        wanted = set(user_ids)
-        markers = markers.filter(user_id__in=wanted)
-        summaries = ComplianceSummary.objects.filter(user_id__in=wanted)
-    marker_ids: dict[int, list[int]] = defaultdict(list)
-    for pk, uid in markers.values_list("pk", "user_id"):
-        marker_ids[uid].append(pk)
-    if force:
-        people = wanted or set(
-            User.objects.filter(is_active=True, role__in=SELLING_ROLES).values_list("pk", flat=True)
-        )
-    elif user_ids is not None:
-        current = set(summaries.filter(as_of=today).values_list("user_id", flat=True))
-        people = (wanted - current) | set(marker_ids)
-    else:
-        people = set(marker_ids) | set(summaries.values_list("user_id", flat=True))
-    ids = sorted(people | set(marker_ids))
+    ids = sorted(set(user_ids) if user_ids is not None else _sellers())
     refreshed: list[int] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        scores = compliance_scores(user_ids=chunk, as_of=today)
-        refreshed += _summaries_save(
-            scores=scores,
-            read_at=read_at,
-            marker_ids=[pk for uid in chunk for pk in marker_ids.get(uid, [])],
-        )
+        # Someone deleted since their mark has no score to store.
+        present = list(User.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        scores = compliance_scores(user_ids=present, as_of=today)
+        refreshed += _summaries_save(scores=scores, read_at=read_at)
     if refreshed:
         logger.info("compliance: %s summaries refreshed as of %s", len(refreshed), today)
     return refreshed
 
 
 @transaction.atomic
-def _summaries_save(
-    *, scores: dict[int, ComplianceScore], read_at: dt.datetime, marker_ids: list[int]
-) -> list[int]:
-    """Store ``scores`` and delete the markers they cover (short: no computing here)."""
+def _summaries_save(*, scores: dict[int, ComplianceScore], read_at: dt.datetime) -> list[int]:
+    """Store ``scores`` (a short transaction: no computing here)."""
     ComplianceSummary.objects.bulk_create(
         [
             ComplianceSummary(user_id=uid, computed_at=read_at, as_of=s.as_of)
@@ -142,8 +152,6 @@ def _summaries_save(
         row.updated_at = now
         changed.append(row)
     ComplianceSummary.objects.bulk_update(changed, SUMMARY_FIELDS, batch_size=500)
-    ComplianceChange.objects.filter(pk__in=marker_ids).delete()
-    aggregates_changed([row.user_id for row in changed])
     return [row.user_id for row in changed]
 
 
@@ -152,3 +160,17 @@ SUMMARY_FIELDS = [
     "failing_evidence", "failing_recent_activity", "failing_close_date",
     "missing_evidence_count", "updated_at",
 ]  # fmt: skip
+
+
+def register() -> None:
+    """Register the "compliance" kind (CoachingConfig.ready)."""
+    from django.conf import settings
+
+    refresh.register_kind(
+        refresh.AggregateKind(
+            name=KIND,
+            keys_for=compliance_keys_for,
+            refresh=compliance_refresh_keys,
+            debounce_seconds=lambda: settings.REFRESH_DEBOUNCE_SECONDS,
+        )
+    )

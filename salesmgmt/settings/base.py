@@ -205,6 +205,9 @@ FORECASTING_RUN_PHASE_DELAY_SECONDS = env.float("FORECASTING_RUN_PHASE_DELAY_SEC
 # KPI rows lag the incremental rollups by up to this window: one batch per window runs every
 # KPI request that piled up in it (forecasting.services.requests). Rollups are not debounced so.
 FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=60)
+# Attainment, compliance and the planning snapshot refresh this long after the first change of
+# a burst (salesmgmt.refresh): edits made together are covered by one batch.
+REFRESH_DEBOUNCE_SECONDS = env.float("REFRESH_DEBOUNCE_SECONDS", default=5)
 
 # The cache holds API throttle counters and live import progress. With REDIS_URL it is Redis,
 # shared by every gunicorn and Celery process; without it a per-process memory cache. It fails

@@ -16,6 +16,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 IMPORT_IN_BACKGROUND = False
 # KPI requests run as soon as they are claimed (tests of the window set it themselves).
 FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=0)
+# Likewise attainment, compliance and planning batches run on commit (eager Celery).
+REFRESH_DEBOUNCE_SECONDS = env.float("REFRESH_DEBOUNCE_SECONDS", default=0)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

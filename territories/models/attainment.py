@@ -18,16 +18,14 @@ from salesmgmt.models import BaseModel
 
 
 class AttainmentPeriod(BaseModel):
-    """Whether a period's figures are current: changes counted against the last refresh."""
+    """A period whose figures are stored, and as of when (its stale marks live in
+    salesmgmt.StaleMark, kind "attainment"). Its row lock orders two refreshes of the period."""
 
     period = models.OneToOneField(
         "salesmgmt.Period", on_delete=models.CASCADE, related_name="attainment_state"
     )
-    # Bumped inside every transaction that changes an input (a won deal, a quota, the
-    # hierarchy, a rate); the row lock orders the bumps, as for PlanningState.
-    generation = models.PositiveBigIntegerField(default=0)
-    # The generation read before the last refresh read its inputs; empty until the first.
-    computed_generation = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the refresh that stored the figures started reading its inputs (the pages' "as
+    # of"): a slower refresh that started earlier never overwrites them.
     computed_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
 
@@ -35,11 +33,7 @@ class AttainmentPeriod(BaseModel):
         ordering = ["period_id"]
 
     def __str__(self) -> str:
-        return f"attainment of period {self.period_id} (generation {self.generation})"
-
-    @property
-    def is_stale(self) -> bool:
-        return self.computed_generation is None or self.computed_generation < self.generation
+        return f"attainment of period {self.period_id} as of {self.computed_at}"
 
 
 class AttainmentFigure(BaseModel):

@@ -16,13 +16,14 @@ Two paths, one computation:
   figures precomputed by ``territories.services.attainment`` (1 query). Staleness bound: a
   change made through the services (a deal won or a won deal edited, its credit split or
   cancellation, a quota edit or allocation, a manager change, an exchange rate) shows at
-  most ~6 seconds later while a worker is up: REFRESH_DELAY_SECONDS (5 s) plus one refresh
+  most ~6 seconds later while a worker is up: REFRESH_DEBOUNCE_SECONDS (5 s) plus one refresh
   of each affected period (0.1-0.4 s at 1,000 reps; measured 5.6 s end to end). If the
-  refresh message is lost (broker down) the five-minute sweep re-runs it, so at most ~5
-  minutes; writes that bypass the services (admin edits, CSV imports, bulk updates) at the
-  latest by the nightly forced refresh. A period never refreshed is computed live and its
-  first refresh is queued. Someone added to the organisation after the last refresh reads
-  as zero until the next.
+  refresh message is lost (broker down) the refresh path's one-minute sweep runs it, so at
+  most ~1 minute once a worker is up; writes that bypass the services (admin edits, CSV
+  imports, bulk updates) at the latest by the nightly run. A period never refreshed is
+  computed live: reads never write or enqueue, its first figures come from a write naming
+  it (its creation, a quota) or the nightly run. Someone added to the organisation is
+  marked by their creation and reads as zero until that refresh.
 """
 
 from __future__ import annotations
@@ -32,12 +33,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
 from django.db.models import Q
 
 from compensation import ledger
 from salesmgmt.models import Period, User
-from salesmgmt.task_queue import enqueue
 
 from ..models import AttainmentFigure, Quota
 from ..quota_rules import unramped_amount
@@ -155,17 +154,6 @@ def attainment_compute_all(*, period: Period) -> list[Attainment]:
     ]
 
 
-def _request_first_refresh(period: Period) -> None:
-    from ..tasks import refresh_attainment
-
-    period_id = period.pk
-    # robust: a page never fails because the broker is down; the five-minute sweep only
-    # covers periods refreshed before, so the next page view asks again.
-    transaction.on_commit(
-        lambda: enqueue(refresh_attainment, kwargs={"period_id": period_id}), robust=True
-    )
-
-
 def _stored(period: Period, user_ids: list[int]) -> dict[int | None, Attainment] | None:
     """The precomputed figures of ``user_ids`` and the company (key None); None if the period
     was never refreshed (1 query: the company row is written with every refresh)."""
@@ -187,7 +175,6 @@ def attainment_by_user(*, period: Period, user_ids: Iterable[int]) -> dict[int, 
     ids = list(user_ids)
     stored = _stored(period, ids)
     if stored is None:
-        _request_first_refresh(period)
         return attainment_compute_by_user(period=period, user_ids=ids)
     return {
         user_id: stored.get(user_id)
@@ -210,6 +197,5 @@ def attainment_company(*, period: Period) -> Attainment:
     """Everyone's bookings against the sum of the top of the hierarchy's quotas (1 query)."""
     stored = _stored(period, [])
     if stored is None:
-        _request_first_refresh(period)
         return attainment_compute_company(period=period)
     return stored[None]

@@ -7,7 +7,12 @@ from .assignments import (
     assignment_apply,
     rebalance_apply,
 )
-from .attainment import attainment_mark_changed, attainment_refresh, attainment_refresh_all
+from .attainment import (
+    attainment_mark_all,
+    attainment_mark_changed,
+    attainment_refresh,
+    attainment_refresh_all,
+)
 from .balance import balance_snapshot_record, balance_week_record, week_start_of
 from .planning import (
     planning_mark_changed,
@@ -31,6 +36,7 @@ __all__ = [
     "account_move",
     "account_owners_move",
     "assignment_apply",
+    "attainment_mark_all",
     "attainment_mark_changed",
     "attainment_refresh",
     "attainment_refresh_all",

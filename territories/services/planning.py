@@ -1,12 +1,16 @@
 """Keeping the precomputed planning reports fresh (balance, coverage, rebalancing).
 
-Every change they depend on (an applied move, a rule or territory edit) calls
-``planning_mark_changed`` inside its transaction: that bumps ``PlanningState.generation`` and,
-once committed, schedules a refresh a few seconds later, so a burst of edits is covered by the
-first refresh that runs after it and the rest find nothing to do. A refresh reads the
-generation before its inputs and records it; it is safe to run twice (each run writes a new
-snapshot and the page shows the newest), and the weekly and nightly runs recompute anyway, for
-changes made outside these services (account edits, deals, activities).
+The snapshot is the aggregate kind "planning" of the one refresh path (salesmgmt.refresh),
+with one key, (0, 0). Every change it depends on inside this app (an applied move, a rule or
+territory edit, an assignment run) calls ``planning_mark_changed`` inside its transaction:
+that bumps ``PlanningState.generation`` - the version a proposal was computed at, which
+applying it checks - and marks the snapshot stale, so one batch a debounce after a burst of
+edits recomputes it. A refresh reads the generation before its inputs and records it; a batch
+that finds the latest snapshot at the current generation does nothing, so it is safe to run
+twice. Changes made outside this app (account edits, deals, activities, rates, the
+hierarchy) do not mark it (``changed`` never names it): recomputing every territory's
+balance per deal edit costs more than the page needs, and the weekly and nightly forced runs
+pick them up, as before.
 """
 
 from __future__ import annotations
@@ -23,10 +27,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from salesmgmt import refresh
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import User
 from salesmgmt.money import quantize_money
-from salesmgmt.task_queue import enqueue
 
 from .. import selectors
 from ..models import (
@@ -43,8 +47,7 @@ from ..selectors.planning import NEWEST_FIRST, CoverageReport, PlanningResult
 
 logger = logging.getLogger(__name__)
 
-# Seconds between a change and its refresh: edits made together are covered by one run.
-REFRESH_DELAY_SECONDS = 5
+KIND = "planning"
 # Older snapshots are kept for a while so a proposal open on someone's page is still found
 # (and refused with a clear message if it is out of date) rather than missing.
 KEEP_SNAPSHOTS = 3
@@ -53,7 +56,7 @@ MIN_BAND, MAX_BAND = Decimal("0.01"), Decimal("1")
 
 
 def planning_mark_changed() -> int:
-    """Record a change the reports depend on and refresh them after commit.
+    """Record a change the reports depend on and mark the snapshot stale.
 
     Runs inside the caller's transaction; returns the new generation. The UPDATE holds the
     state row until the caller commits, so generations commit in order.
@@ -62,17 +65,32 @@ def planning_mark_changed() -> int:
     if not PlanningState.objects.filter(pk=1).update(**bump):
         PlanningState.objects.get_or_create(pk=1)
         PlanningState.objects.filter(pk=1).update(**bump)
-    # robust: with the broker down the change still succeeds; the nightly refresh catches up.
-    transaction.on_commit(_schedule_refresh, robust=True)
+    refresh.mark_stale(kind=KIND, keys=[(0, 0)])
     return selectors.planning_generation()
 
 
-def _schedule_refresh() -> None:
-    from ..tasks import refresh_territory_planning
+def planning_keys_for(change: refresh.Change) -> list[refresh.Key]:
+    """No change named through ``refresh.changed`` makes the snapshot stale (module doc)."""
+    return []
 
-    # Through the shared enqueue, like attainment: one message per debounce window, and a
-    # broker outage is logged rather than waited on.
-    enqueue(refresh_territory_planning, countdown=REFRESH_DELAY_SECONDS)
+
+def planning_refresh_keys(keys: list[refresh.Key]) -> int:
+    """The "planning" batch: a new snapshot unless the latest covers every change."""
+    return 1 if keys and planning_refresh() is not None else 0
+
+
+def register() -> None:
+    """Register the "planning" kind (TerritoriesConfig.ready)."""
+    from django.conf import settings
+
+    refresh.register_kind(
+        refresh.AggregateKind(
+            name=KIND,
+            keys_for=planning_keys_for,
+            refresh=planning_refresh_keys,
+            debounce_seconds=lambda: settings.REFRESH_DEBOUNCE_SECONDS,
+        )
+    )
 
 
 def planning_refresh_request(*, actor: User, band: Decimal | None = None) -> None:

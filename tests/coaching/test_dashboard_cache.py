@@ -26,7 +26,7 @@ CACHED_DASHBOARD_QUERIES = 4
 def members(period, manager_a):
     reps = team(manager_a, 3, period=period)
     attainment_refresh(period=period)
-    compliance_refresh(force=True)
+    compliance_refresh()
     return reps
 
 
@@ -88,10 +88,6 @@ def test_people_changes_show_at_once(client, members, manager_a):
 @pytest.mark.parametrize(
     "refresh",
     [
-        pytest.param(
-            lambda period, rep: attainment_refresh(period=period, force=True), id="attainment"
-        ),
-        pytest.param(lambda period, rep: compliance_refresh(force=True), id="compliance"),
         pytest.param(lambda period, rep: flags_refresh(), id="flags"),
         pytest.param(
             lambda period, rep: kpis_recompute_for_people(
@@ -132,8 +128,8 @@ def test_a_reps_edit_leaves_the_other_teams_dashboard_cached(
     client, django_assert_num_queries, members, period, manager_a, manager_b
 ):
     others = team(manager_b, 2, period=period)
-    attainment_refresh(period=period, force=True)
-    compliance_refresh(force=True)
+    attainment_refresh(period=period)
+    compliance_refresh()
     rep = members[0]
     rollup(rep, period, cumulative_commit_amount=123456)
     client.force_login(manager_b)

@@ -219,7 +219,7 @@ def test_team_dashboard_query_budget(
 ):
     team(manager_a, size, period=period)
     attainment_refresh(period=period)  # as the worker keeps it
-    compliance_refresh(force=True)
+    compliance_refresh()
     client.force_login(manager_a)
 
     with django_assert_max_num_queries(TEAM_DASHBOARD_QUERIES):

@@ -71,7 +71,7 @@ def book(executive, manager_a, manager_b, rep_a, se_a, rep_b, process, settings)
     }
     forecast_recompute_all(with_kpis=True)
     for each in (period, previous):
-        attainment_refresh(period=each, force=True)
+        attainment_refresh(period=each)
     return {"period": period, "previous": previous, "deals": deals, "day": day}
 
 
@@ -158,7 +158,7 @@ def test_split_and_cancellations_show_the_same_credited_bookings_everywhere(
     _split_and_cancel(book, manager_a, manager_b, rep_a, rep_b)
     period = book["period"]
     forecast_recompute_all(with_kpis=True)
-    attainment_refresh(period=period, force=True)
+    attainment_refresh(period=period)
     services.payout_run_compute(period=period, actor=executive)
     people = _people(executive, manager_a, manager_b, rep_a, se_a, rep_b)
 

@@ -276,7 +276,7 @@ def test_verify_figures_names_the_deals_failing_activity_and_evidence(book, rep_
         f"missing_evidence_count: stored 0, expected 1 | from milestone record {record.pk} |" in out
     )
     # The product's refresh agrees with the rebuilt figures
-    compliance_refresh(force=True)
+    compliance_refresh()
     assert verify("--only", "compliance")[0] == 0
     assert ComplianceSummary.objects.get(user=rep_a).failing_evidence == 1
 

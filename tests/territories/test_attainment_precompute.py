@@ -1,18 +1,23 @@
-"""Precomputed attainment: equal to the live computation, refreshed after changes, idempotent."""
+"""Precomputed attainment: equal to the live computation, refreshed after changes through the
+one refresh path (kind "attainment"), idempotent."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Opportunity
+from salesmgmt import refresh
 from salesmgmt import services as org_services
-from salesmgmt.models import Role
+from salesmgmt.models import Period, Role, StaleMark
+from salesmgmt.tasks import refresh_aggregate
 from territories import selectors, services
 from territories.models import AttainmentFigure, AttainmentPeriod, Quota
-from territories.tasks import refresh_attainment
-from tests.factories import ExchangeRateFactory, OpportunityFactory
+from territories.services.attainment import attainment_refresh_keys
+from territories.tasks import mark_attainment_stale
+from tests.factories import ActivityFactory, ExchangeRateFactory, OpportunityFactory
 from tests.territories.factories import QuotaFactory
 
 WON = {"status": "won"}
@@ -74,16 +79,48 @@ def test_refreshed_figures_equal_the_live_computation_for_every_persona(booked, 
     assert (stored[booked[2].pk].quota, stored[booked[2].pk].is_explicit) == (Decimal(2500), True)
 
 
-def test_a_period_never_refreshed_is_computed_live_and_its_first_refresh_queued(
+def _marked():
+    return sorted(StaleMark.objects.filter(kind="attainment").values_list("period_key", flat=True))
+
+
+def test_a_period_never_refreshed_is_computed_live_by_a_read_that_writes_nothing(
     booked, q1, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
+    StaleMark.objects.all().delete()
+    with django_capture_on_commit_callbacks() as callbacks:
         first = selectors.attainment_by_user(period=q1, user_ids=_ids(booked))
+        company = selectors.attainment_company(period=q1)
 
     assert first == selectors.attainment_compute_by_user(period=q1, user_ids=_ids(booked))
-    state = AttainmentPeriod.objects.get(period=q1)  # the refresh ran (eager Celery)
-    assert not state.is_stale
-    assert AttainmentFigure.objects.filter(period=q1, user=booked[3]).exists()
+    assert company == selectors.attainment_compute_company(period=q1)
+    # a read: no figures stored, nothing marked, nothing sent
+    assert callbacks == []
+    assert not AttainmentPeriod.objects.exists()
+    assert not AttainmentFigure.objects.exists()
+    assert not StaleMark.objects.exists()
+
+
+def test_a_new_period_gets_its_first_figures_from_its_creation(
+    booked, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        org_services.periods_ensure(year=2026)
+
+    fresh = Period.objects.get(name="FY2026 Q1")
+    assert AttainmentPeriod.objects.filter(period=fresh).exists()  # the batch ran (eager)
+    assert AttainmentFigure.objects.filter(period=fresh, user__isnull=True).exists()
+    assert refresh.pending_count(kind="attainment") == 0
+
+
+def test_a_new_person_marks_the_computed_and_current_periods(booked, q1, manager_a):
+    services.attainment_refresh(period=q1)
+    current = _current_ids()
+    StaleMark.objects.all().delete()
+
+    org_services.user_create(username="newbie", email="n@example.com", manager=manager_a)
+
+    assert current
+    assert _marked() == sorted({q1.pk} | current)
 
 
 def test_winning_a_deal_refreshes_the_figures(
@@ -149,37 +186,71 @@ def test_a_manager_change_refreshes_every_computed_period(
 def test_refresh_is_idempotent(booked, q1):
     services.attainment_refresh(period=q1)
     first = _rows(q1)
+    StaleMark.objects.all().delete()
 
-    assert services.attainment_refresh(period=q1) is None  # nothing changed: nothing to do
-    services.attainment_refresh(period=q1, force=True)
-    refresh_attainment.delay(period_id=q1.pk, force=True)
+    assert refresh.refresh_due(kinds=["attainment"]) == {"attainment": 0}  # nothing marked
+    services.attainment_refresh(period=q1)
+    refresh.mark_stale(kind="attainment", keys=[(0, q1.pk)])
+    assert refresh_aggregate.delay("attainment").get() == 1
+    assert refresh_aggregate.delay("attainment").get() == 0  # the batch cleared its marks
+    # a batch run twice (its marks given back, say) rewrites the same rows
+    assert attainment_refresh_keys([(0, q1.pk)]) == 1
 
     assert _rows(q1) == first
     assert len(first) == len({row[0] for row in first})  # one row per person (and company)
     assert AttainmentFigure.objects.filter(period=q1, user__isnull=True).count() == 1
 
 
+def test_changes_in_a_burst_coalesce_into_one_mark_per_period(booked, q1, periods):
+    StaleMark.objects.all().delete()
+    services.attainment_refresh(period=q1)
+
+    for day in (dt.date(2025, 1, 5), dt.date(2025, 2, 1), dt.date(2025, 3, 30)):
+        services.attainment_mark_changed(days=[day])
+    services.attainment_mark_changed(period_ids=[q1.pk])
+
+    assert _marked() == [q1.pk]  # the only computed period (and none is current in 2025)
+
+
 def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
     q2 = periods["FY2025 Q2"]
     services.attainment_refresh(period=q1)
     services.attainment_refresh(period=q2)
+    StaleMark.objects.all().delete()
     # a change whose refresh message was lost: marked, never sent (no commit in this test)
     services.attainment_mark_changed(days=[dt.date(2025, 2, 1)])
+    before = AttainmentPeriod.objects.get(period=q2).computed_at
 
-    assert refresh_attainment.delay().get() == [q1.pk]
-    assert refresh_attainment.delay().get() == []
+    assert refresh.refresh_sweep()["attainment"] == 1
+    assert refresh.refresh_sweep()["attainment"] == 0
+    assert AttainmentPeriod.objects.get(period=q2).computed_at == before
+
+
+def test_the_nightly_run_marks_every_computed_period_and_the_current_ones(booked, q1):
+    services.attainment_refresh(period=q1)
+    current = _current_ids()
+    StaleMark.objects.all().delete()
+
+    mark_attainment_stale.delay()
+
+    assert current
+    assert _marked() == sorted({q1.pk} | current)
 
 
 def test_an_older_refresh_never_overwrites_a_newer_one(booked, q1):
     services.attainment_refresh(period=q1)
     state = AttainmentPeriod.objects.get(period=q1)
-    AttainmentPeriod.objects.filter(pk=state.pk).update(computed_generation=5, generation=5)
     rows = _rows(q1)
 
     from territories.services.attainment import _figures_save
 
-    assert _figures_save(state_id=state.pk, figures=[], generation=4, duration_ms=1) is None
+    earlier = state.computed_at - dt.timedelta(seconds=1)
+    assert _figures_save(period_id=q1.pk, figures=[], read_at=earlier, duration_ms=1) is None
     assert _rows(q1) == rows
+    # a refresh that started later than the stored one does store its figures
+    later = state.computed_at + dt.timedelta(seconds=1)
+    assert _figures_save(period_id=q1.pk, figures=[], read_at=later, duration_ms=1) is not None
+    assert _rows(q1) == []
 
 
 @pytest.mark.parametrize("size", ["one", "all"])
@@ -210,3 +281,74 @@ def test_payouts_use_the_live_figures_not_the_precomputed_ones(booked, q1, rep_a
     assert selectors.attainment_for(user=rep_a, period=q1).ramped_quota == Decimal(1000)
     inputs = payout_inputs(period=q1, user_ids=[rep_a.pk])
     assert inputs[rep_a.pk].payout.quota == Decimal(3000)
+
+
+def _current_ids():
+    """This year's periods (created here: the fixtures' are 2024's and 2025's) that hold today."""
+    today = timezone.localdate()
+    org_services.periods_ensure(year=today.year)
+    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
+    return set(current.values_list("pk", flat=True))
+
+
+def test_the_kind_keys_each_part_of_a_change(booked, q1, periods, rep_a):
+    """What ``refresh.changed`` (the callers' one call, later) marks for each thing named."""
+    from territories.services.attainment import attainment_keys_for
+
+    q2 = periods["FY2025 Q2"]
+    services.attainment_refresh(period=q1)  # the only period computed
+    current = _current_ids()
+    assert current
+    won = Opportunity.objects.filter(owner=rep_a, status="won", closed_on__month=1).get()
+    later = Opportunity.objects.filter(closed_on=dt.date(2025, 4, 1)).get()  # in Q2
+    activity = ActivityFactory(owner=rep_a, account=won.account, opportunity=won)
+
+    def keys(**parts):
+        return {period for _, period in attainment_keys_for(refresh.Change(**parts))}
+
+    assert keys(deals=frozenset({won.pk})) == {q1.pk}
+    assert keys(deals=frozenset({later.pk})) == set()  # Q2 never computed: read live
+    assert keys(days=frozenset({dt.date(2025, 2, 1)})) == {q1.pk}
+    assert keys(activities=frozenset({activity.pk})) == set()
+    assert keys(periods=frozenset({q2.pk})) == {q2.pk}  # named: computed from now on
+    assert keys(people=frozenset({rep_a.pk})) == {q1.pk} | current
+    assert keys(everything=True) == {q1.pk} | current
+    assert all(person == 0 for person, _ in attainment_keys_for(refresh.Change(everything=True)))
+
+
+def test_one_changed_call_marks_attainment_and_compliance(booked, q1, rep_a):
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+    won = Opportunity.objects.filter(owner=rep_a, status="won", closed_on__month=1).get()
+
+    refresh.changed(deals=[won.pk])
+
+    marks = set(StaleMark.objects.values_list("kind", "person_key", "period_key"))
+    assert {("attainment", 0, q1.pk), ("compliance", rep_a.pk, 0)} <= marks
+
+
+def test_with_the_broker_down_the_change_commits_and_the_sweep_catches_up(
+    booked, q1, rep_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    services.attainment_refresh(period=q1)
+    StaleMark.objects.all().delete()
+    deal = Opportunity.objects.get(owner=rep_a, amount=Decimal(500), status="won")
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(refresh_aggregate, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.opportunity_update(actor=rep_a, opportunity=deal, amount=Decimal(900))
+
+    # the edit is stored, its refresh never ran: the figures are behind, the mark waits
+    assert Opportunity.objects.get(pk=deal.pk).amount == Decimal(900)
+    assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("620.00")
+    assert q1.pk in _marked()
+    monkeypatch.undo()
+
+    assert refresh.refresh_sweep()["attainment"] >= 1
+    assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("1020.00")
+    assert _marked() == []

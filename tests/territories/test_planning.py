@@ -7,6 +7,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from salesmgmt import refresh
 from salesmgmt.errors import ConflictError
 from territories import selectors, services, tasks
 from territories.models import (
@@ -311,3 +312,27 @@ def test_a_burst_of_changes_is_covered_by_one_refresh(
     assert len(callbacks) == 2
     assert PlanningSnapshot.objects.count() == 2
     assert selectors.latest_snapshot().is_current
+
+
+def test_a_lost_refresh_message_is_caught_up_by_the_sweep(executive, book):
+    services.planning_refresh(force=True)
+    # marked, never sent: the transaction never commits (as with the broker down)
+    services.rule_create(actor=executive, name="TX", territory=book["newyork"], states=["TX"])
+    assert refresh.pending_count(kind="planning") == 1
+
+    assert refresh.refresh_sweep()["planning"] == 1
+    assert selectors.latest_snapshot().is_current
+    assert refresh.pending_count(kind="planning") == 0
+    assert refresh.refresh_sweep()["planning"] == 0
+
+
+def test_no_change_named_to_the_refresh_path_marks_the_reports(book, rep_a):
+    from territories.services.planning import planning_keys_for
+
+    # deals, activities, people, rates: the nightly forced run's (see the module)
+    for change in (
+        refresh.Change(deals=frozenset({1}), activities=frozenset({1})),
+        refresh.Change(people=frozenset({rep_a.pk}), periods=frozenset({1})),
+        refresh.Change(everything=True),
+    ):
+        assert planning_keys_for(change) == []

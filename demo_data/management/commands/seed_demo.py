@@ -78,7 +78,7 @@ class Command(BaseCommand):
                 if result.created or created:
                     # The team dashboard reads compliance precomputed per rep; fill it now so
                     # the first view of the demo is not the live fallback.
-                    compliance_refresh(force=True)
+                    compliance_refresh()
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         result.counts.update(counts)
