@@ -14,6 +14,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from . import refresh
 from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
@@ -185,6 +186,10 @@ def set_manager(*, user: User, manager: User | None, actor: User | None = None) 
                 {"manager": f"{manager} reports to {user}; that would make a cycle."}
             )
     old_prefix = user.subtree_path
+    # The subtree figures of the old chain and of the new one (user's ancestors, read anew).
+    # The old manager from the stored path: the admin form saved the new manager already.
+    old_manager = user.ancestor_path.rstrip("/").rpartition("/")[2]
+    refresh.changed(people=[user.pk, int(old_manager) if old_manager else None])
     user.manager = manager
     user.ancestor_path = manager.subtree_path if manager else "/"
     user.save(update_fields=["manager", "ancestor_path", "updated_at"])
@@ -244,6 +249,8 @@ def set_exchange_rate(
         effective_on=effective_on,
         defaults={"rate_to_reporting": rate_to_reporting},
     )
+    # Every converted amount of every figure may move.
+    refresh.changed(everything=True)
     _attainment_changed()
     return rate
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt import refresh
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, User
@@ -167,6 +168,7 @@ def quota_update(
         target=quota,
         details={"amount": quota.amount, "version": quota.version, "reason": reason},
     )
+    refresh.changed(people=[person.pk], periods=[period.pk])
     attainment_mark_changed(period_ids=[period.pk])
     return quota
 
@@ -206,6 +208,10 @@ def company_target_allocate(
     if reason.strip():
         why = f"{why}: {reason.strip()}"
     existing = {q.user_id: q for q in locks.lock_period_quotas(period.pk)}
+    # Everyone whose quota of the period may change: the new owners and the old quotas.
+    refresh.changed(
+        people=[*existing, *(line.person.pk for line in preview.people)], periods=[period.pk]
+    )
     owners = set()
     for line in preview.people:
         owners.add(line.person.pk)
