@@ -118,9 +118,7 @@ def kpi_keys(change: refresh.Change) -> list[refresh.Key]:
     if not change.activities:
         return []
     keys: set[refresh.Key] = set()
-    rows = Activity.objects.filter(pk__in=change.activities).values_list(
-        "owner_id", "occurred_at"
-    )
+    rows = Activity.objects.filter(pk__in=change.activities).values_list("owner_id", "occurred_at")
     for owner_id, at in rows:
         day = timezone.localdate(at) if timezone.is_aware(at) else at.date()
         keys.update((owner_id, period) for period in periods_containing([day]))

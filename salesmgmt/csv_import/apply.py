@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from salesmgmt import refresh
 from salesmgmt import services as org_services
 from salesmgmt.errors import ApplicationError, PermissionDeniedError
 from salesmgmt.models import ImportKind, Role, User
@@ -372,10 +373,13 @@ class ActivityImporter(_OwnedImporter):
         existing = self.existing.get(record.get("external_id") or "")
         if existing is not None:
             # No activity-edit service exists yet: own fields only, validated like a create.
+            # Marked before and after the edit: the KPIs of its old day and of its new one.
+            refresh.changed(activities=[existing.pk])
             for name, value in values.items():
                 setattr(existing, name, value)
             existing.full_clean()
             existing.save()
+            refresh.changed(activities=[existing.pk])
             return False
         services.log_activity(
             actor=self.actor,
