@@ -1,5 +1,5 @@
-"""The debounced KPI follow-up: requests coalesce per person and period, one batch per window,
-the same rows a full recompute writes, and claims that are safe to redeliver or reconcile."""
+"""The KPIs on the refresh path: marks coalesce per person and period, one batch per window,
+the same rows a full recompute writes, and batches that are safe to run again or sweep."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import pytest
 from django.utils import timezone
 
 from accounts import services as deal_services
-from forecasting import tasks
-from forecasting.models import KpiRequest, KpiSnapshot, Scope
-from forecasting.services import requests
+from accounts.models import Activity, Opportunity
+from forecasting import aggregate_kinds
+from forecasting.aggregate_kinds import KPIS, ROLLUPS, refresh_kpis
+from forecasting.models import KpiSnapshot, Scope
 from forecasting.services.recompute import recompute_all
-from tests.factories import ActivityFactory
+from salesmgmt import refresh
+from salesmgmt import tasks as core_tasks
+from salesmgmt.models import StaleMark
+from salesmgmt.refresh import marks, runner
+from tests.forecasting.conftest import pending_keys
 from tests.forecasting.factories import deal
 
 WINDOW = 60
@@ -40,13 +45,13 @@ def settled(rep_a, rep_b, stages, close_on, period):
 def computations(monkeypatch):
     """Every KPI computation the batches run, as (people, periods)."""
     calls: list[tuple[list[int], list[int]]] = []
-    real = requests.recompute_kpis_for_people
+    real = aggregate_kinds.recompute_kpis_for_people
 
     def counting(*, person_ids, period_ids):
         calls.append((list(person_ids), list(period_ids)))
         return real(person_ids=person_ids, period_ids=period_ids)
 
-    monkeypatch.setattr(requests, "recompute_kpis_for_people", counting)
+    monkeypatch.setattr(aggregate_kinds, "recompute_kpis_for_people", counting)
     return calls
 
 
@@ -61,21 +66,28 @@ def _kpi_values():
     )
 
 
-def test_a_burst_of_requests_leaves_one_pending_row_per_person_and_period(
-    rep_a, rep_b, period, window
+def _log_call(rep) -> Activity:
+    deal_of_rep = Opportunity.objects.filter(owner=rep).first()
+    return deal_services.log_activity(actor=rep, kind=Activity.Kind.CALL, opportunity=deal_of_rep)
+
+
+def test_a_burst_of_marks_leaves_one_pending_mark_per_person_and_period(
+    rep_a, rep_b, period, window, held
 ):
     for _ in range(20):
-        requests.request_kpis(person_ids=[rep_a.pk, rep_b.pk], period_ids=[period.pk])
+        refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk), (rep_b.pk, period.pk)])
 
-    assert KpiRequest.objects.filter(started_at__isnull=True).count() == 2
+    assert StaleMark.objects.filter(kind=KPIS, started_at__isnull=True).count() == 2
 
 
-def test_nothing_is_claimed_before_the_oldest_request_has_waited_its_window(rep_a, period, window):
-    requests.request_kpis(person_ids=[rep_a.pk], period_ids=[period.pk])
+def test_nothing_is_claimed_before_the_oldest_mark_has_waited_its_window(
+    rep_a, period, window, held
+):
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
 
-    assert requests.claim_kpi_requests() == []
-    assert tasks.process_kpi_requests() == []  # a task sent early is a no-op
-    assert len(requests.claim_kpi_requests(now=timezone.now() + window)) == 1
+    assert refresh.refresh_kind(kind=KPIS) == 0
+    assert core_tasks.refresh_aggregate(KPIS) == 0  # a task sent early is a no-op
+    assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 1
 
 
 def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
@@ -88,10 +100,16 @@ def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
     django_capture_on_commit_callbacks,
     monkeypatch,
 ):
-    # given the rollup batches run at once and the KPI task is only sent (not run)
-    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
+    # given the rollup batches run at once and the KPI task is sent (early: a no-op)
     sent = []
-    monkeypatch.setattr(requests, "_schedule_kpis", lambda countdown=None: sent.append(countdown))
+    real_send = marks._send
+
+    def send(aggregate):
+        sent.append(aggregate.name)
+        real_send(aggregate)
+
+    monkeypatch.setattr(marks, "_send", send)
+    monkeypatch.setattr(runner, "_send", send)
 
     # when both reps edit deals and log activities, several times each
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,34 +117,31 @@ def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
             deal_services.update_opportunity(
                 actor=rep_a, opportunity=settled, amount=Decimal(amount)
             )
-            ActivityFactory(owner=rep_b)
-            ActivityFactory(owner=rep_a)
+            _log_call(rep_b)
+            _log_call(rep_a)
 
-    # then the requests coalesced, and one claim after the window runs them in one computation
+    # then the marks coalesced, and one batch after the window runs them in one computation
     assert computations == []
-    pending = KpiRequest.objects.filter(started_at__isnull=True)
-    assert sorted(pending.values_list("person_id", "period_id")) == sorted(
-        [(rep_a.pk, period.pk), (rep_b.pk, period.pk)]
-    )
-    assert sent  # each request sends a (cheap) debounced task
-    claimed = requests.claim_kpi_requests(now=timezone.now() + window)
-    requests.run_kpi_requests(request_ids=claimed)
+    assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
+    assert pending_keys(KPIS) == {(rep_a.pk, period.pk), (rep_b.pk, period.pk)}
+    assert KPIS in sent  # each mark sends a (cheap) debounced task
+    assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 2
     assert computations == [(sorted([rep_a.pk, rep_b.pk]), [period.pk])]
-    assert not KpiRequest.objects.filter(finished_at__isnull=True).exists()
+    assert not StaleMark.objects.filter(kind=KPIS).exists()
 
 
 def test_the_batch_leaves_the_kpi_rows_a_full_recompute_would(
-    settled, rep_a, manager_a, period, window
+    settled, rep_a, manager_a, period, window, held
 ):
     # given a deal edit whose rollups are already applied and whose KPIs are pending
     deal_services.update_opportunity(actor=rep_a, opportunity=settled, amount=Decimal(4200))
-    ActivityFactory(owner=rep_a)
-    requests.request_recompute(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
-    requests.run_requests(request_ids=requests.claim_requests())
-    assert kpi_pipeline(rep_a, period) == Decimal(1000)  # not yet: KPIs wait for their window
+    _log_call(rep_a)
+    refresh.refresh_kind(kind=ROLLUPS)
+    assert refresh.refresh_kind(kind=KPIS) == 0  # not yet: KPIs wait for their window
+    assert kpi_pipeline(rep_a, period) == Decimal(1000)
 
     # when the KPI batch runs
-    requests.run_kpi_requests(request_ids=requests.claim_kpi_requests(now=timezone.now() + window))
+    refresh.refresh_kind(kind=KPIS, now=timezone.now() + window)
 
     # then its rows are the full recompute's
     assert kpi_pipeline(rep_a, period) == Decimal(4200)
@@ -136,78 +151,80 @@ def test_the_batch_leaves_the_kpi_rows_a_full_recompute_would(
     assert _kpi_values() == incremental
 
 
-def test_only_one_kpi_batch_is_in_flight_and_a_redelivered_one_changes_nothing_more(
-    settled, rep_a, rep_b, period, window
+def test_only_one_kpi_batch_is_in_flight_and_a_run_again_changes_nothing_more(
+    settled, rep_a, rep_b, period, window, held
 ):
     later = timezone.now() + window
-    requests.request_kpis(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
-    first = requests.claim_kpi_requests(now=later)
-    requests.request_kpis(person_ids=[rep_b.pk], period_ids=[period.pk], schedule=False)
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
+    first, keys = runner._claim(kind=KPIS, now=later)
+    refresh.mark_stale(kind=KPIS, keys=[(rep_b.pk, period.pk)])
 
-    assert requests.claim_kpi_requests(now=later + window) == []  # the first is in flight
-    tasks.run_kpi_requests(first)
+    assert refresh.refresh_kind(kind=KPIS, now=later + window) == 0  # the first is in flight
+    refresh_kpis(keys)
     once = _kpi_values()
-    tasks.run_kpi_requests(first)  # the broker redelivers it after a lost ack
+    refresh_kpis(keys)  # the broker redelivers it after a lost ack
     assert _kpi_values() == once
-    assert len(requests.claim_kpi_requests(now=later + window)) == 1
+    StaleMark.objects.filter(pk__in=first).delete()  # the first batch ends
+    assert refresh.refresh_kind(kind=KPIS, now=later + window) == 1
 
 
-def test_requests_arriving_during_a_batch_get_a_task_for_when_they_are_due(
+def test_marks_arriving_during_a_batch_get_a_task_for_when_they_are_due(
     rep_a, rep_b, period, window, monkeypatch, django_capture_on_commit_callbacks
 ):
-    requests.request_kpis(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
-    claimed = requests.claim_kpi_requests(now=timezone.now() + window)
-    requests.request_kpis(person_ids=[rep_b.pk], period_ids=[period.pk], schedule=False)
-    sent = []
-    monkeypatch.setattr(requests, "_schedule_kpis", lambda countdown=None: sent.append(countdown))
+    from salesmgmt import task_queue
+
+    def batch_while_rep_b_writes(*, person_ids, period_ids):
+        refresh.mark_stale(kind=KPIS, keys=[(rep_b.pk, period.pk)])
+        return 0
+
+    monkeypatch.setattr(aggregate_kinds, "recompute_kpis_for_people", batch_while_rep_b_writes)
+    countdowns = []
+    monkeypatch.setattr(
+        task_queue, "enqueue", lambda task, **options: countdowns.append(options.get("countdown"))
+    )
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
 
     with django_capture_on_commit_callbacks(execute=True):
-        requests.run_kpi_requests(request_ids=claimed)
+        assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 1
 
-    assert len(sent) == 1
-    assert 0 < sent[0] <= WINDOW
+    assert pending_keys(KPIS) == {(rep_b.pk, period.pk)}
+    assert countdowns
+    assert all(0 < countdown <= WINDOW for countdown in countdowns)
 
 
-def test_reconciler_reenqueues_kpi_requests_started_but_never_finished(
-    rep_a, period, window, monkeypatch
+def test_the_sweep_runs_kpi_marks_claimed_but_never_finished_once(
+    settled, rep_a, period, window, held
 ):
-    requests.request_kpis(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
-    ids = requests.claim_kpi_requests(now=timezone.now() + window)
-    KpiRequest.objects.filter(pk__in=ids).update(
-        started_at=timezone.now() - requests.STALE_AFTER - dt.timedelta(minutes=1)
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
+    runner._claim(kind=KPIS, now=timezone.now() + window)
+    StaleMark.objects.filter(kind=KPIS).update(
+        started_at=timezone.now() - runner.STALE_AFTER - dt.timedelta(minutes=1)
     )
-    sent = []
-    monkeypatch.setattr(tasks.run_kpi_requests, "delay", sent.append)
-    monkeypatch.setattr(tasks.run_recompute_requests, "delay", lambda ids: None)
 
-    tasks.reconcile_recomputes()
-    tasks.reconcile_recomputes()  # clock restarted: not enqueued twice
-
-    assert sent == [ids]
+    assert refresh.refresh_sweep()[KPIS] == 1
+    assert refresh.refresh_sweep()[KPIS] == 0  # finished: not run twice
 
 
-def test_a_stale_claim_does_not_block_the_next_batch(rep_a, rep_b, period, window):
+def test_a_stale_claim_does_not_block_the_next_batch(rep_a, rep_b, period, window, held):
     later = timezone.now() + window
-    requests.request_kpis(person_ids=[rep_a.pk], period_ids=[period.pk], schedule=False)
-    stale = requests.claim_kpi_requests(now=later)
-    requests.request_kpis(person_ids=[rep_b.pk], period_ids=[period.pk], schedule=False)
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
+    runner._claim(kind=KPIS, now=later)
+    refresh.mark_stale(kind=KPIS, keys=[(rep_b.pk, period.pk)])
 
-    # the worker holding the first claim died; after STALE_AFTER the next claim goes ahead
-    claimed = requests.claim_kpi_requests(now=later + requests.STALE_AFTER + window)
+    # the worker holding the first claim died; after STALE_AFTER the next claim goes ahead,
+    # taking the abandoned key again with the new one
+    claimed, keys = runner._claim(kind=KPIS, now=later + runner.STALE_AFTER + window)
 
     assert claimed
-    assert set(claimed).isdisjoint(stale)
+    assert keys == sorted([(rep_a.pk, period.pk), (rep_b.pk, period.pk)])
 
 
-def test_an_activity_asks_for_kpis_only_in_the_period_it_happened(
-    rep_a, period, window, django_capture_on_commit_callbacks, monkeypatch
+def test_an_activity_marks_kpis_only_in_the_period_it_happened(
+    settled, rep_a, period, window, held
 ):
-    from forecasting.models import RecomputeRequest
+    StaleMark.objects.all().delete()
 
-    monkeypatch.setattr(requests, "_schedule_kpis", lambda countdown=None: None)
+    _log_call(rep_a)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        ActivityFactory(owner=rep_a)
-
-    assert list(KpiRequest.objects.values_list("person_id", "period_id")) == [(rep_a.pk, period.pk)]
-    assert not RecomputeRequest.objects.exists()  # activities are in no rollup
+    assert pending_keys(KPIS) == {(rep_a.pk, period.pk)}
+    assert not StaleMark.objects.filter(kind=ROLLUPS).exists()  # activities are in no rollup

@@ -240,6 +240,7 @@ def _split(ctx):
     from compensation.services import credit_splits_set
 
     deal_services.close_won(actor=ctx.rep_a, opportunity=ctx.deal, closed_on=ctx.close_on)
+    ctx.deal.refresh_from_db()
     StaleMark.objects.all().delete()
     credit_splits_set(
         actor=ctx.manager_a,
