@@ -93,9 +93,30 @@ def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
         # A pending mark for the key already exists: this change is covered by it.
         ignore_conflicts=True,
     )
-    # robust: with the broker down the write still succeeds; the sweep runs the marks.
-    transaction.on_commit(lambda: _send(aggregate), robust=True)
+    _send_on_commit(aggregate)
     return len(unique)
+
+
+class _SendOnCommit:
+    """The on-commit send of one kind's task, recognisable among a transaction's callbacks."""
+
+    def __init__(self, aggregate: AggregateKind) -> None:
+        self.aggregate = aggregate
+
+    def __call__(self) -> None:
+        _send(self.aggregate)
+
+
+def _send_on_commit(aggregate: AggregateKind) -> None:
+    """One send per kind per transaction: a CSV import marking row after row in one
+    transaction sends one task of a kind on commit, not one per row (a batch claims them all)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:
+            if isinstance(callback, _SendOnCommit) and callback.aggregate.name == aggregate.name:
+                return
+    # robust: with the broker down the write still succeeds; the sweep runs the marks.
+    transaction.on_commit(_SendOnCommit(aggregate), robust=True)
 
 
 def _send(aggregate: AggregateKind) -> None:
