@@ -342,3 +342,18 @@ def test_each_writer_marks_the_owner_and_its_batch_rewrites_the_figures(
         rewritten = ForecastRollup.objects.get(person=rep_a, period=period, scope=Scope.OWN)
         assert rewritten.computed_at > rollup.computed_at
         assert (rep_a.pk, period.pk) in pending_keys(KPIS)  # the KPIs follow
+
+
+def test_messages_of_the_old_request_tasks_run_the_kinds_batches(rep_a, period, held):
+    from forecasting import tasks
+
+    # given marks of both kinds, and messages the previous version queued before the deploy
+    refresh.changed(people=[rep_a.pk], periods=[period.pk])
+    refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
+
+    # then each old task name runs its kind's batch, and a second message finds nothing
+    assert tasks.run_recompute_requests([1, 2]) == 1
+    assert tasks.process_recompute_requests() == 0
+    assert tasks.process_kpi_requests() == 1
+    assert tasks.run_kpi_requests([3]) == 0
+    assert not StaleMark.objects.filter(kind__in=[ROLLUPS, KPIS]).exists()
