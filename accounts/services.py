@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
-from salesmgmt import webhooks
+from salesmgmt import refresh, webhooks
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
 from salesmgmt.money import RateTable, quantize_money
@@ -399,6 +399,7 @@ def opportunity_create(
     _ensure_unique_external_id(deal)
     deal.full_clean()
     _save_with_external_id(deal)
+    refresh.changed(deals=[deal.pk])
     _compliance_changed(deal.owner_id)
     _record_changes(deal, {}, actor, at)
     webhooks.emit(WebhookEvent.OPPORTUNITY_CREATED, subject=deal)
@@ -441,6 +442,8 @@ def opportunity_update(
         changes["currency"] = str(changes["currency"]).upper()
         _ensure_known_currency(changes["currency"])
     previous_owner_id = deal.owner_id
+    # Where the deal counted before the edit: its old owner and close dates.
+    previous_days = [deal.expected_close_on, deal.closed_on]
     for name, value in changes.items():
         setattr(deal, name, value)
     _ensure_unique_external_id(deal)
@@ -451,6 +454,7 @@ def opportunity_update(
         # activities list's visibility reads), in this transaction, the deal locked above.
         Activity.objects.filter(opportunity_id=deal.pk).update(deal_owner_id=deal.owner_id)
     _record_changes(deal, before, actor, at or timezone.now())
+    refresh.changed(deals=[deal.pk], people=[previous_owner_id], days=previous_days)
     if changes.keys() & {"next_step", "expected_close_on", "owner"}:
         _compliance_changed(previous_owner_id, deal.owner_id)
     if deal.status == Opportunity.Status.WON and changes.keys() & {"amount", "currency", "owner"}:
@@ -471,9 +475,11 @@ def opportunity_close_won(
     _ensure_open(deal)
     _bump(deal, expected_version)
     before = _tracked_state(deal)
+    before_close_on = deal.expected_close_on
     deal.status = Opportunity.Status.WON
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
+    refresh.changed(deals=[deal.pk], days=[before_close_on])
     _attainment_changed(deal)
     _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
@@ -497,10 +503,12 @@ def opportunity_close_lost(
     _ensure_open(deal)
     _bump(deal, expected_version)
     before = _tracked_state(deal)
+    before_close_on = deal.expected_close_on
     deal.status = Opportunity.Status.LOST
     deal.lost_reason = lost_reason.strip()
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
+    refresh.changed(deals=[deal.pk], days=[before_close_on])
     _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
     webhooks.emit(WebhookEvent.OPPORTUNITY_LOST, subject=deal)
@@ -533,6 +541,7 @@ def _refresh_stage_locked(deal: Opportunity, actor: User | None, at: dt.datetime
         deal.stage_entered_at = at
         deal.version += 1
         deal.save(update_fields=["stage", "stage_entered_at", "version", "updated_at"])
+        refresh.changed(deals=[deal.pk])
         _record_changes(deal, before, actor, at)
         webhooks.emit(
             WebhookEvent.OPPORTUNITY_STAGE_CHANGED,
@@ -591,6 +600,8 @@ def milestone_complete(
             else MilestoneCompletion.Verification.NOT_REQUIRED
         ),
     )
+    # Milestones done (and the stage they derive) move the deal's probability.
+    refresh.changed(deals=[deal.pk])
     _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
@@ -616,6 +627,8 @@ def milestone_undo(
         completed_at=at,
         note=note,
     )
+    # Milestones done (and the stage they derive) move the deal's probability.
+    refresh.changed(deals=[deal.pk])
     _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
@@ -641,6 +654,8 @@ def _review_completion(
     completion.verified_at = at
     completion.rejection_reason = reason
     completion.save()
+    # A rejected completion no longer counts as done: the probability moves.
+    refresh.changed(deals=[deal.pk])
     _refresh_stage_locked(deal, actor, at)
     return completion
 
@@ -792,6 +807,7 @@ def activity_log(
     _ensure_unique_external_id(activity)
     activity.full_clean()
     _save_with_external_id(activity)
+    refresh.changed(activities=[activity.pk])
     if opportunity is not None and next_step:
         # The deal's next step is the latest one agreed with the buyer.
         Opportunity.objects.filter(pk=opportunity.pk).update(

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Opportunity
+from salesmgmt import refresh
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, Role, User
@@ -64,11 +65,10 @@ def deal_credit_mark_changed(
 
     Attainment of the periods of ``days`` (and the deal's close and cancellation days) is
     refreshed by ``attainment_mark_changed``; the forecast rollups (closed amount) of the
-    owner, ``person_ids`` and everyone credited now are recomputed by forecasting's request,
-    which then asks for their KPI rows - what winning a deal triggers. Runs in the caller's
-    transaction; the forecast request is made after commit, as the deal signals make it.
+    owner, ``person_ids`` and everyone credited now are marked stale on the refresh path
+    (salesmgmt.refresh), which then refreshes their KPI rows - what winning a deal triggers.
+    Runs in the caller's transaction.
     """
-    from forecasting.services.requests import request_recompute_for_deals
     from territories.services import attainment_mark_changed
 
     if opportunity.status != Opportunity.Status.WON:
@@ -85,13 +85,7 @@ def deal_credit_mark_changed(
         *CreditSplit.objects.filter(opportunity=opportunity).values_list("user_id", flat=True),
     }
     attainment_mark_changed(days=all_days)
-    deal_id = opportunity.pk
-    transaction.on_commit(
-        lambda: request_recompute_for_deals(
-            opportunity_ids=[deal_id], person_ids=sorted(people), days=all_days
-        ),
-        robust=True,
-    )
+    refresh.changed(deals=[opportunity.pk], people=people, days=all_days)
 
 
 @transaction.atomic

@@ -12,9 +12,7 @@ from .models import (
     ForecastCall,
     ForecastRollup,
     InspectionFlag,
-    KpiRequest,
     KpiSnapshot,
-    RecomputeRequest,
     RecomputeRun,
 )
 
@@ -74,16 +72,6 @@ class AccuracyEntryAdmin(ReadOnlyAdmin):
     list_display = ["person", "period", "source", "as_of", "forecast_amount", "actual_amount"]
     list_filter = ["source", "period"]
     list_select_related = ["person", "period"]
-
-
-@admin.register(RecomputeRequest)
-class RecomputeRequestAdmin(ReadOnlyAdmin):
-    list_display = ["person", "period", "requested_at", "started_at", "finished_at", "attempts"]
-
-
-@admin.register(KpiRequest)
-class KpiRequestAdmin(ReadOnlyAdmin):
-    list_display = ["person", "period", "requested_at", "started_at", "finished_at", "attempts"]
 
 
 @admin.register(RecomputeRun)

@@ -5,7 +5,7 @@ class ForecastingConfig(AppConfig):
     name = "forecasting"
 
     def ready(self) -> None:
-        # Connect the recompute receivers (see forecasting/signals.py for why signals).
-        from . import signals
+        # The rollups and KPI rows on the one refresh path (salesmgmt.refresh).
+        from . import aggregate_kinds
 
-        signals.connect_quota_signals()
+        aggregate_kinds.register()

@@ -11,9 +11,11 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_ready
 
-from salesmgmt.task_queue import RETRY_POLICY, enqueue
+from salesmgmt import refresh
+from salesmgmt.task_queue import RETRY_POLICY
 
-from .services import backtest, calls, flags, kpis, requests, runs, snapshots
+from .aggregate_kinds import KPIS, ROLLUPS
+from .services import backtest, calls, flags, runs, snapshots
 
 
 @shared_task(bind=True, **RETRY_POLICY)
@@ -33,61 +35,32 @@ def recompute_all_forecasts(
     return runs.full_recompute_run(run_id=run_id, trials=trials, progress=progress)
 
 
+# Sent by the previous version (recompute and KPI request tables); a message still queued at
+# deploy runs the kind's batch of the one refresh path (salesmgmt.refresh), which is safe.
 @shared_task(**RETRY_POLICY)
-def process_recompute_requests() -> list[int]:
-    """Claim the pending incremental requests (debounced) and run them as one batch."""
-    ids = requests.claim_requests()
-    # Claimed rows block the next claim until they finish (or go stale after ten minutes), so
-    # if the broker drops the batch here, this worker runs it itself.
-    if ids and not enqueue(run_recompute_requests, args=[ids]):
-        requests.run_requests(request_ids=ids)
-    return ids
+def process_recompute_requests() -> int:
+    return refresh.refresh_kind(kind=ROLLUPS)
 
 
 @shared_task(**RETRY_POLICY)
 def run_recompute_requests(request_ids: list[int]) -> int:
-    return requests.run_requests(request_ids=request_ids)
+    return refresh.refresh_kind(kind=ROLLUPS)
 
 
 @shared_task(**RETRY_POLICY)
-def recompute_kpis_for_people(person_ids: list[int], period_ids: list[int]) -> int:
-    """The KPI rows of people whose deals, calls or quotas changed, and of those above them.
-
-    Not sent any more (``process_kpi_requests`` coalesces them); kept for messages already
-    queued when this version is deployed.
-    """
-    return kpis.kpis_recompute_for_people(person_ids=person_ids, period_ids=period_ids)
-
-
-@shared_task(**RETRY_POLICY)
-def process_kpi_requests() -> list[int]:
-    """Claim the pending KPI requests once the oldest has waited its window; run them."""
-    ids = requests.claim_kpi_requests()
-    # As for the rollups: if the broker drops the batch, this worker runs it itself.
-    if ids and not enqueue(run_kpi_requests, args=[ids]):
-        requests.run_kpi_requests(request_ids=ids)
-    return ids
+def process_kpi_requests() -> int:
+    return refresh.refresh_kind(kind=KPIS)
 
 
 @shared_task(**RETRY_POLICY)
 def run_kpi_requests(request_ids: list[int]) -> int:
-    return requests.run_kpi_requests(request_ids=request_ids)
+    return refresh.refresh_kind(kind=KPIS)
 
 
 @shared_task(**RETRY_POLICY)
 def reconcile_recomputes() -> list[int]:
-    """Re-enqueue requests started but never finished, kick pending ones, resume dead runs."""
-    ids = requests.stale_request_ids()
-    if ids:
-        run_recompute_requests.delay(ids)
-    process_recompute_requests.delay()
-    kpi_ids = requests.stale_kpi_request_ids()
-    if kpi_ids:
-        run_kpi_requests.delay(kpi_ids)
-    process_kpi_requests.delay()
-    resume_abandoned_runs()
-    requests.purge_finished()
-    return ids
+    """Resume dead full runs (stale marks are salesmgmt.tasks.refresh_sweep's)."""
+    return resume_abandoned_runs()
 
 
 @shared_task(**RETRY_POLICY)

@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q
 from django.template.response import TemplateResponse
 
-from . import services, two_factor, webhooks
+from . import refresh, services, two_factor, webhooks
 from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .forms import ThrottledAdminAuthenticationForm
@@ -119,6 +119,19 @@ class PeriodAdmin(admin.ModelAdmin):
 class ExchangeRateAdmin(admin.ModelAdmin):
     list_display = ("currency", "rate_to_reporting", "effective_on")
     list_filter = ("currency",)
+
+    # A rate moves every converted figure: say so on the one refresh path (salesmgmt.refresh).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh.changed(everything=True)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh.changed(everything=True)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        refresh.changed(everything=True)
 
 
 # --- integrations ---------------------------------------------------------------------------

@@ -88,7 +88,7 @@ app.conf.beat_schedule = {
         "schedule": 24 * 60 * 60,
     },
     # Forecasting: the nightly full recompute (model, probabilities, rollups, Monte Carlo
-    # ranges, KPIs) rebuilds every aggregate, including what bulk writes slipped past signals.
+    # ranges, KPIs) rebuilds every aggregate, including what bulk loads left unmarked.
     "forecasting-recompute-all-nightly": {
         "task": "forecasting.tasks.recompute_all_forecasts",
         "schedule": 24 * 60 * 60,
@@ -113,8 +113,8 @@ app.conf.beat_schedule = {
         "task": "forecasting.tasks.lock_weekly_calls",
         "schedule": 7 * 24 * 60 * 60,
     },
-    # Incremental recomputes (rollups and the debounced KPI requests) whose worker died or
-    # whose message was lost are re-enqueued; five minutes bounds the lag of a lost message.
+    # A full recompute run whose worker died is resumed (the incremental rollups and KPIs are
+    # the refresh sweep's, above); five minutes bounds the wait.
     "forecasting-reconcile-recomputes": {
         "task": "forecasting.tasks.reconcile_recomputes",
         "schedule": 5 * 60,

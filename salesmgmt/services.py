@@ -19,7 +19,6 @@ from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
-from .org_changes import org_changed
 from .visibility import may_change_privileges
 
 logger = logging.getLogger(__name__)
@@ -181,6 +180,10 @@ def user_set_manager(*, user: User, manager: User | None, actor: User | None = N
                 {"manager": f"{manager} reports to {user}; that would make a cycle."}
             )
     old_prefix = user.subtree_path
+    # The subtree figures of the old chain and of the new one (user's ancestors, read anew).
+    # The old manager from the stored path: the admin form saved the new manager already.
+    old_manager = user.ancestor_path.rstrip("/").rpartition("/")[2]
+    refresh.changed(people=[user.pk, int(old_manager) if old_manager else None])
     user.manager = manager
     user.ancestor_path = manager.subtree_path if manager else "/"
     user.save(update_fields=["manager", "ancestor_path", "updated_at"])
@@ -188,7 +191,6 @@ def user_set_manager(*, user: User, manager: User | None, actor: User | None = N
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
-    org_changed()  # subtree totals and converted bookings move
     aggregates_changed()  # the teams the dashboards list
     audit_record(
         action="user.manager_set",
@@ -242,7 +244,8 @@ def exchange_rate_set(
         effective_on=effective_on,
         defaults={"rate_to_reporting": rate_to_reporting},
     )
-    org_changed()  # subtree totals and converted bookings move
+    # Every converted amount of every figure may move.
+    refresh.changed(everything=True)
     return rate
 
 

@@ -2,7 +2,7 @@
 and the one retry policy every task of the project runs with (``RETRY_POLICY``).
 
 Every task sent from a request has its own durable state in the database (a pending
-``ImportJob``, a pending ``WebhookDelivery``, a ``RecomputeRequest`` or ``RecomputeRun``
+``ImportJob``, a pending ``WebhookDelivery``, a ``StaleMark`` or a ``RecomputeRun``
 row) and a sweep on the beat schedule that re-enqueues what was never picked up. So when Redis
 is down the right move is to log, return, and let the sweep send it once Redis is back:
 nothing is lost, and the person's write (already committed) stands.

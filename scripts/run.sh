@@ -20,7 +20,7 @@ log "Database: ${DATABASE_URL:-SQLite file db.sqlite3 (set DATABASE_URL for Post
 
 log "Demo data (idempotent)"
 "$BIN/python" manage.py seed_demo
-# Bulk-loaded demo rows send no change signals: compute the dashboards' aggregates once now
+# Bulk-loaded demo rows mark nothing on the refresh path: compute the dashboards' aggregates once now
 # (the nightly beat job keeps them fresh afterwards).
 echo "Computing forecasts, flags and KPIs for the demo..."
 "$BIN/python" manage.py recompute_forecasts --all

@@ -32,10 +32,8 @@ from .records import (
     CallOfRecord,
     Category,
     ForecastCall,
-    RecomputeRequest,
     Scope,
 )
-from .requests import KpiRequest
 from .runs import RecomputeRun
 
 __all__ = [
@@ -51,11 +49,9 @@ __all__ = [
     "ForecastRollup",
     "ForecastSource",
     "InspectionFlag",
-    "KpiRequest",
     "KpiSnapshot",
     "OpportunitySnapshot",
     "ProbabilityModel",
-    "RecomputeRequest",
     "RecomputeRun",
     "Scope",
     "TrialVector",

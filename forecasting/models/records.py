@@ -114,33 +114,4 @@ class CallOfRecord(BaseModel):
         return f"{self.person_id} {self.period_id} locked {self.locked_on}"
 
 
-# --- the recompute machinery -----------------------------------------------------------------
-
-
-class RecomputeRequest(models.Model):
-    """A person+period whose aggregates are stale; pending rows coalesce (one per node)."""
-
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
-    requested_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["requested_at", "id"]
-        indexes = [models.Index(fields=["started_at", "finished_at"], name="recompute_state")]
-        constraints = [
-            # Coalescing: at most one not-yet-started request per node and period.
-            models.UniqueConstraint(
-                fields=["person", "period"],
-                condition=models.Q(started_at__isnull=True),
-                name="recompute_one_pending_per_node",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"recompute {self.person_id}/{self.period_id}"
-
-
 # --- aggregates --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt import refresh
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period, User
@@ -88,6 +89,7 @@ def _submit(
     )
     call.full_clean()
     call.save()
+    refresh.changed(people=[person.pk], periods=[period.pk])
     _emit_submitted(call)
     action = "forecast.call_adjusted" if layer == CallLayer.MANAGER else "forecast.call_submitted"
     audit_record(

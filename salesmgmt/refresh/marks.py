@@ -94,15 +94,32 @@ def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
         # A pending mark for the key already exists: this change is covered by it.
         ignore_conflicts=True,
     )
-    # robust: with the broker down the write still succeeds; the sweep runs the marks.
-    transaction.on_commit(lambda: _send(kind), robust=True)
+    _send_on_commit(kind)
     return len(unique)
 
 
-def _send(kind: str) -> None:
-    from .tasks import batch_send
+class _SendOnCommit:
+    """The on-commit send of one kind's task, recognisable among a transaction's callbacks."""
 
-    batch_send(kind=kind)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __call__(self) -> None:
+        from .tasks import batch_send
+
+        batch_send(kind=self.kind)
+
+
+def _send_on_commit(kind: str) -> None:
+    """One send per kind per transaction: a CSV import marking row after row in one
+    transaction sends one task of a kind on commit, not one per row (a batch claims them all)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:
+            if isinstance(callback, _SendOnCommit) and callback.kind == kind:
+                return
+    # robust: with the broker down the write still succeeds; the sweep runs the marks.
+    transaction.on_commit(_SendOnCommit(kind), robust=True)
 
 
 def pending_count(*, kind: str | None = None) -> int:

@@ -203,7 +203,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 FORECASTING_RUN_STALE_SECONDS = env.int("FORECASTING_RUN_STALE_SECONDS", default=60)
 FORECASTING_RUN_PHASE_DELAY_SECONDS = env.float("FORECASTING_RUN_PHASE_DELAY_SECONDS", default=0)
 # KPI rows lag the incremental rollups by up to this window: one batch per window runs every
-# KPI request that piled up in it (forecasting.services.requests). Rollups are not debounced so.
+# KPI mark that piled up in it (forecasting.aggregate_kinds). Rollups are not debounced.
 FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=60)
 # Attainment, compliance and the planning snapshot refresh this long after the first change of
 # a burst (salesmgmt.refresh): edits made together are covered by one batch.

@@ -14,7 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Imports run where they are sent, so a test sees the result; the background test turns it on.
 IMPORT_IN_BACKGROUND = False
-# KPI requests run as soon as they are claimed (tests of the window set it themselves).
+# KPI marks run as soon as they are claimed (tests of the window set it themselves).
 FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS", default=0)
 # Likewise attainment, compliance and planning batches run on commit (eager Celery).
 REFRESH_DEBOUNCE_SECONDS = env.float("REFRESH_DEBOUNCE_SECONDS", default=0)

@@ -340,6 +340,10 @@ def _check_writes(stack: Stack, driver: Driver, result: Result) -> None:
         result.fail(f"confirmed writes missing {lost} or duplicated {twice} (first 3 of each)")
 
 
+# Rollups still to refresh (salesmgmt.refresh: marks of the "rollups" kind, pending or in flight).
+STALE_ROLLUPS_SQL = "SELECT count(*) FROM salesmgmt_stalemark WHERE kind = 'rollups'"
+
+
 def scenario_redis_restart(stack: Stack, *, warm: float, outage: float, after: float) -> Result:
     result = Result("b) restart Redis under traffic")
     driver = Driver(stack.plan())
@@ -380,7 +384,7 @@ def scenario_redis_restart(stack: Stack, *, warm: float, outage: float, after: f
             getattr(stack, f"start_{'web' if name == 'gunicorn' else name}")()
             result.note(f"{name} started again (as a supervisor would) to check for losses")
     # The forecast catches up: deals edited during the outage carry their new amount in the
-    # deal probabilities once the queued or re-requested recomputes ran.
+    # deal probabilities once the rollups' batches (sent on commit, or by the sweep) ran.
     result.note(f"deals edited during the outage: {len(edits_during)}")
     if not edits_during:
         result.fail("no deal was edited during the outage (nothing to check the forecast with)")
@@ -396,23 +400,18 @@ def scenario_redis_restart(stack: Stack, *, warm: float, outage: float, after: f
                 [list(latest)],
             )
         )
-        pending = stack.query(
-            "SELECT count(*) FROM forecasting_recomputerequest WHERE finished_at IS NULL"
-        )[0][0]
+        pending = stack.query(STALE_ROLLUPS_SQL)[0][0]
         return not pending and all(rows.get(pk) == amount for pk, amount in latest.items())
 
     if wait_for(caught_up, 180, interval=2):
         result.note(
-            f"forecast reflects every outage edit, no recompute request left pending, "
+            f"forecast reflects every outage edit, no stale rollup mark left, "
             f"{time.monotonic() - mark:.0f} s after the traffic stopped"
         )
     else:
-        pending = stack.query(
-            "SELECT count(*) FROM forecasting_recomputerequest WHERE finished_at IS NULL"
-        )[0][0]
+        pending = stack.query(STALE_ROLLUPS_SQL)[0][0]
         result.fail(
-            f"forecast still misses outage edits after 180 s ({pending} recompute requests "
-            "unfinished)"
+            f"forecast still misses outage edits after 180 s ({pending} stale rollup marks left)"
         )
     return result
 

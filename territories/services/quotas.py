@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt import refresh
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Period, User
@@ -17,7 +18,6 @@ from .. import locks, selectors
 from ..models import CompanyTarget, Quota, QuotaChange
 from ..permissions import can_edit_quota_of, can_set_company_target
 from ..quota_rules import ramp_factor, ramped_amount
-from .attainment import attainment_mark_changed
 
 AUDITED_FIELDS = (
     "basis", "territory", "territory_quota", "assignment_share", "ramp_factor",
@@ -172,7 +172,7 @@ def quota_update(
         target=quota,
         details={"amount": quota.amount, "version": quota.version, "reason": reason},
     )
-    attainment_mark_changed(period_ids=[period.pk])
+    refresh.changed(people=[person.pk], periods=[period.pk])
     return quota
 
 
@@ -211,9 +211,12 @@ def company_target_allocate(
     if reason.strip():
         why = f"{why}: {reason.strip()}"
     existing = {q.user_id: q for q in locks.lock_period_quotas(period.pk)}
+    # Everyone whose quota of the period may change: the new owners and the old quotas.
+    refresh.changed(
+        people=[*existing, *(line.person.pk for line in preview.people)], periods=[period.pk]
+    )
     owners = _owner_quotas_save(preview, existing, period=period, actor=actor, why=why)
     _former_owner_quotas_clear(existing, owners, actor=actor, why=why)
-    attainment_mark_changed(period_ids=[period.pk])
     return target
 
 

@@ -4,11 +4,11 @@ The activity list's visibility reads it ("logged on a deal a visible person owns
 stale copy would show a manager another team's calls or hide their own team's. The services
 keep it in their own transaction (no database triggers since migration 0013); a write that
 bypasses them is reported by ``verify_figures --only activities``
-(tests/salesmgmt/reconciliation/test_verify_figures_command.py). Paths through other apps:
+(tests/reconciliation/test_verify_figures_command.py). Paths through other apps:
 the API (tests/accounts/api/test_activity_deal_owner_api.py), territories
 (tests/territories/test_assignments.py), the CSV import
-(tests/salesmgmt/api/test_csv_import.py), the demo data
-(tests/salesmgmt/reconciliation/test_seeded_demo.py).
+(tests/csv_import/test_csv_import.py), the demo data
+(tests/reconciliation/test_seeded_demo.py).
 """
 
 from __future__ import annotations

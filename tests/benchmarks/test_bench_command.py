@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from salesmgmt.bench import personas, reference_sql
 
 from accounts.models import Opportunity
+from benchmarks import personas, reference_sql
 from coaching.models import AccountReview
 from compensation import ledger
 from compensation.models import CreditSplit, DealCancellation

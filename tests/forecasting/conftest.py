@@ -43,3 +43,25 @@ def stages(process):
 def few_trials(settings):
     """Monte Carlo sized for tests; the analytic checks pass their own trial counts."""
     settings.FORECASTING_TRIALS = 400
+
+
+@pytest.fixture
+def held(monkeypatch) -> list[str]:
+    """Stale marks are written but no batch is sent on commit: the test runs them itself.
+
+    Returns the kinds whose task would have been sent, in order.
+    """
+    from salesmgmt.refresh import marks, runner
+
+    sent: list[str] = []
+    monkeypatch.setattr(marks, "_send", lambda aggregate: sent.append(aggregate.name))
+    monkeypatch.setattr(runner, "_send", lambda aggregate: sent.append(aggregate.name))
+    return sent
+
+
+def pending_keys(kind: str) -> set[tuple[int, int]]:
+    """(person, period) keys of ``kind`` waiting for a batch."""
+    from salesmgmt.models import StaleMark
+
+    marks = StaleMark.objects.filter(kind=kind, started_at__isnull=True)
+    return set(marks.values_list("person_key", "period_key"))

@@ -17,11 +17,14 @@ from django.urls import reverse
 
 from accounts import services as deal_services
 from accounts.models import Milestone, Opportunity, OpportunityChange
-from forecasting.models import ForecastRollup, OpportunitySnapshot, RecomputeRequest, Scope
+from forecasting.aggregate_kinds import ROLLUPS
+from forecasting.models import ForecastRollup, OpportunitySnapshot, Scope
 from forecasting.selectors.history import History
-from forecasting.services import requests, snapshots
+from forecasting.services import snapshots
 from forecasting.services.recompute import forecast_recompute_all
+from salesmgmt import refresh
 from salesmgmt.errors import PermissionDeniedError
+from salesmgmt.models import StaleMark
 from salesmgmt.money import RateTable
 from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
 from tests.factories import AccountFactory
@@ -61,10 +64,11 @@ def proposing(rep_a, stages, close_on, period):
 def choose(client, api_client_for, django_capture_on_commit_callbacks, monkeypatch):  # noqa: F811
     """``choose(way, actor, deal, category)``: set the rep's category as a person would.
 
-    The write's recompute requests are recorded (after commit, as in production) and left
-    pending, so each test runs the incremental batch itself.
+    The write's stale marks are recorded (in its transaction, as in production) and left
+    pending (no task is sent on commit), so each test runs the incremental batch itself.
     """
-    monkeypatch.setattr(requests, "_schedule", lambda: None)
+    monkeypatch.setattr(refresh.marks, "_send", lambda aggregate: None)
+    monkeypatch.setattr(refresh.runner, "_send", lambda aggregate: None)
 
     def run(way: str, actor, deal: Opportunity, category: str):
         deal.refresh_from_db()
@@ -113,8 +117,8 @@ def choose(client, api_client_for, django_capture_on_commit_callbacks, monkeypat
 
 
 def incremental_refresh() -> None:
-    """The batch the debounced task runs (tests/forecasting/test_recompute_requests.py)."""
-    requests.run_requests(request_ids=requests.claim_requests(), kpis=False)
+    """The batch the rollups' task runs (tests/forecasting/test_rollup_refresh.py)."""
+    refresh.refresh_kind(kind=ROLLUPS)
 
 
 def commit_and_best_case(person, period, scope) -> tuple[Decimal, Decimal]:
@@ -142,8 +146,8 @@ def test_choosing_commit_moves_the_deal_to_commit_in_every_rollup_and_clearing_m
     proposing.refresh_from_db()
     assert proposing.forecast_category == "commit"
     # The write asked for the owner's node in the deal's period, like an amount change does.
-    pending = RecomputeRequest.objects.filter(started_at__isnull=True)
-    assert (rep_a.pk, period.pk) in set(pending.values_list("person_id", "period_id"))
+    pending = StaleMark.objects.filter(kind=ROLLUPS, started_at__isnull=True)
+    assert (rep_a.pk, period.pk) in set(pending.values_list("person_key", "period_key"))
     incremental_refresh()
     assert_everywhere("commit", **people)
     call_command("recompute_forecasts", "--all", trials=200)

@@ -118,18 +118,17 @@ def _kpi_values():
 
 
 def test_a_quota_change_refreshes_the_kpis_incrementally(
-    history, rep_a, manager_a, period, django_capture_on_commit_callbacks, monkeypatch
+    history, rep_a, manager_a, period, django_capture_on_commit_callbacks
 ):
-    from forecasting import tasks
-    from territories.models import Quota
+    from territories.services import quota_update
 
     forecast_recompute_all()
     assert kpi(rep_a, period).quota_amount is None
-    monkeypatch.setattr(tasks.run_recompute_requests, "delay", tasks.run_recompute_requests)
 
+    # The service marks the quota's person and period stale; the batches run on commit.
     with django_capture_on_commit_callbacks(execute=True):
-        Quota.objects.create(
-            user=rep_a, period=period, basis=Quota.Basis.EXPLICIT, amount=Decimal(8000)
+        quota_update(
+            actor=manager_a, person=rep_a, period=period, reason="Set", amount=Decimal(8000)
         )
 
     assert kpi(rep_a, period).attainment == pytest.approx(0.5)

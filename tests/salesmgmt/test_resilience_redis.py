@@ -25,11 +25,11 @@ from accounts.models import Account
 from compensation.tasks import run_payouts
 from csv_import import jobs
 from csv_import import tasks as import_tasks
-from forecasting import tasks as forecasting_tasks
-from forecasting.models import RecomputeRequest
-from forecasting.services.requests import request_recompute
+from forecasting.aggregate_kinds import KPIS, ROLLUPS
+from salesmgmt import refresh
+from salesmgmt import tasks as core_tasks
 from salesmgmt.fail_open_cache import FailOpenRedisCache
-from salesmgmt.models import ImportJob, Period, Role
+from salesmgmt.models import ImportJob, Period, Role, StaleMark
 from salesmgmt.services import periods_ensure
 from salesmgmt.task_queue import enqueue
 from tests.api_fixtures import api_client_for  # noqa: F401
@@ -198,7 +198,7 @@ def test_running_import_whose_worker_died_is_run_by_the_next_copy(rep_a):
     assert (job.status, job.summary["created"]) == (ImportJob.Status.SUCCEEDED, 1)
 
 
-def test_deal_edit_while_broker_down_is_recomputed_by_the_reconciler(
+def test_deal_edit_while_broker_down_is_recomputed_by_the_sweep(
     api_client_for,  # noqa: F811
     rep_a,
     process,
@@ -212,21 +212,24 @@ def test_deal_edit_while_broker_down_is_recomputed_by_the_reconciler(
 
     # when the rep edits it while the broker is down
     with (
-        broker_down(forecasting_tasks.process_recompute_requests),
+        broker_down(core_tasks.refresh_aggregate),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.patch(f"/api/v1/opportunities/{deal.pk}/", {"amount": "4321.00"})
 
-    # then the edit is saved and the recompute it asks for is recorded, pending
+    # then the edit is saved and the rollup it marked stale is recorded, pending
     assert response.status_code == 200, response.content
     deal.refresh_from_db()
     assert deal.amount == Decimal("4321.00")
-    pending = RecomputeRequest.objects.filter(person=rep_a, started_at__isnull=True)
+    pending = StaleMark.objects.filter(kind=ROLLUPS, person_key=rep_a.pk, started_at=None)
     assert pending.exists()
 
-    # when the reconciler runs (beat, broker back), the request is processed
-    forecasting_tasks.reconcile_recomputes.delay()
-    assert not RecomputeRequest.objects.filter(finished_at__isnull=True).exists()
+    # when the sweep runs (beat, broker back), the rollups are refreshed, and the KPI marks
+    # their batch left (sent on commit: here, at the sweep after) too
+    core_tasks.refresh_sweep.delay()
+    assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
+    core_tasks.refresh_sweep.delay()
+    assert not StaleMark.objects.filter(kind__in=[ROLLUPS, KPIS]).exists()
 
 
 def test_payout_compute_click_while_broker_down_does_not_fail(client):
@@ -241,21 +244,27 @@ def test_payout_compute_click_while_broker_down_does_not_fail(client):
     assert response.status_code == 302
 
 
-def test_claimed_recompute_batch_runs_in_place_when_the_broker_drops_it(rep_a, process):
-    # given pending recompute requests (a deal edit), claimed by the worker's task
+def test_a_rollup_batch_finishes_when_the_broker_drops_its_follow_up(
+    rep_a, process, django_capture_on_commit_callbacks
+):
+    # given pending rollup marks (a quota, say) of a rep with a deal this quarter
     today = timezone.localdate()
     periods_ensure(year=today.year)
     OpportunityFactory(owner=rep_a, process=process, expected_close_on=today)
     quarter = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
-    request_recompute(person_ids=[rep_a.pk], period_ids=[quarter.pk], schedule=False)
+    refresh.mark_stale(kind=ROLLUPS, keys=[(rep_a.pk, quarter.pk)])
 
-    # when the broker refuses the follow-up batch task
-    with broker_down(forecasting_tasks.run_recompute_requests):
-        forecasting_tasks.process_recompute_requests.delay()
+    # when the batch runs and the broker refuses the KPI task it sends
+    with (
+        broker_down(core_tasks.refresh_aggregate),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        core_tasks.refresh_aggregate(ROLLUPS)
 
-    # then the batch ran anyway: nothing is left claimed but unfinished (which would block
-    # every later batch for ten minutes)
-    assert not RecomputeRequest.objects.filter(finished_at__isnull=True).exists()
+    # then the batch finished anyway: nothing is left claimed (which would block every later
+    # batch for ten minutes), and the KPI marks wait for the sweep
+    assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
+    assert StaleMark.objects.filter(kind=KPIS, person_key=rep_a.pk, started_at=None).exists()
 
 
 def test_import_rows_and_outcome_commit_together(rep_a):

@@ -5,8 +5,8 @@ Run on a seeded, fully recomputed PostgreSQL database with REDIS_URL set (``seed
 worker on a queue of its own, has ``--reps`` reps make ``--writes`` writes through the accounts
 services over ``--seconds`` (alternately logging a call on one of their open deals and
 completing or undoing its first milestone, so runs repeat), waits until every rollup and KPI
-request has finished, and prints the worker's CPU seconds (user + system, from /proc) with the
-batches it ran.
+mark (salesmgmt.refresh) is refreshed, and prints the worker's CPU seconds (user + system, from
+/proc) with the batches it ran (seen in flight by a sampler every 20 ms).
 The writes are real: the deals keep the new activities and milestone records.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,11 +23,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 
 from accounts import services as deal_services
 from accounts.models import Activity, Milestone, MilestoneCompletion, Opportunity
-from forecasting.models import KpiRequest, RecomputeRequest
+from forecasting.aggregate_kinds import KPIS, ROLLUPS
+from salesmgmt.models import StaleMark
+
+KINDS = (ROLLUPS, KPIS)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -48,15 +51,16 @@ class Command(BaseCommand):
     def handle(self, *args, writes: int, reps: int, seconds: float, **options) -> None:
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
             raise CommandError("Needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).")
-        if RecomputeRequest.objects.filter(finished_at__isnull=True).exists():
-            raise CommandError("Unfinished recompute requests: let them finish first.")
+        if StaleMark.objects.filter(kind__in=KINDS).exists():
+            raise CommandError("Stale rollup or KPI marks pending: let them be refreshed first.")
         plan = self._plan(writes, reps)
         queue = f"bench-{uuid.uuid4().hex[:8]}"
         worker = self._start_worker(queue)
         try:
             settings.FORECASTING_RECOMPUTE_QUEUE = queue
             before = _cpu_seconds(worker.pid)
-            started_at = timezone.now()
+            sampler = BatchSampler()
+            sampler.start()
             began = time.monotonic()
             for index, (rep, deal, step) in enumerate(plan):
                 time.sleep(max(0.0, began + index * seconds / writes - time.monotonic()))
@@ -65,19 +69,18 @@ class Command(BaseCommand):
             self._settle(options["settle_timeout"], worker)
             used = _cpu_seconds(worker.pid) - before
             elapsed = time.monotonic() - began
+            sampler.stop()
         finally:
             worker.terminate()
             worker.wait(timeout=30)
             self._delete_queue(queue)
-        rollups = RecomputeRequest.objects.filter(requested_at__gte=started_at)
-        kpi_rows = KpiRequest.objects.filter(requested_at__gte=started_at)
         milestone_writes = sum(1 for _, _, step in plan if step is not None)
         self.stdout.write(
             f"{writes} writes ({milestone_writes} milestone completions or undos, the rest "
             f"logged calls) by {len({r.pk for r, _, _ in plan})} reps in {writing:.1f} s; "
             f"settled after {elapsed:.1f} s\n"
-            f"rollup batches {rollups.values('started_at').distinct().count()}, "
-            f"KPI batches {kpi_rows.values('started_at').distinct().count()} "
+            f"rollup batches {sampler.batches(ROLLUPS)}, "
+            f"KPI batches {sampler.batches(KPIS)} "
             f"(window {getattr(settings, 'FORECASTING_KPI_DEBOUNCE_SECONDS', '-')} s)\n"
             f"worker CPU {used:.1f} s = {used / writes * 1000:.0f} ms per write"
         )
@@ -157,12 +160,9 @@ class Command(BaseCommand):
 
     def _settle(self, timeout: float, worker: subprocess.Popen) -> None:
         deadline = time.monotonic() + timeout
-        while (
-            RecomputeRequest.objects.filter(finished_at__isnull=True).exists()
-            or KpiRequest.objects.filter(finished_at__isnull=True).exists()
-        ):
+        while StaleMark.objects.filter(kind__in=KINDS).exists():
             if worker.poll() is not None or time.monotonic() > deadline:
-                raise CommandError("The worker did not finish the requests in time.")
+                raise CommandError("The worker did not refresh the marks in time.")
             time.sleep(0.5)
         # Tasks not tracked in the database may still be queued: wait until the worker idles.
         idle, last = 0, _cpu_seconds(worker.pid)
@@ -170,3 +170,27 @@ class Command(BaseCommand):
             time.sleep(1)
             now = _cpu_seconds(worker.pid)
             idle, last = (idle + 1 if now - last < 0.05 else 0), now
+
+
+class BatchSampler(threading.Thread):
+    """Counts batches by the claim times of in-flight marks (a batch deletes its marks)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.seen: set[tuple[str, object]] = set()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.done.wait(0.02):
+                claimed = StaleMark.objects.filter(kind__in=KINDS, started_at__isnull=False)
+                self.seen.update(claimed.values_list("kind", "started_at").distinct())
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(timeout=5)
+
+    def batches(self, kind: str) -> int:
+        return sum(1 for seen_kind, _ in self.seen if seen_kind == kind)

@@ -85,6 +85,16 @@ def test_the_commit_sends_one_batch_that_refreshes_and_clears(
     assert refresh.pending_count() == 0
 
 
+def test_a_transaction_sends_one_task_per_kind_however_many_writes_it_marks(
+    recorder, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for person in range(1, 51):  # an import's rows, say
+            refresh.changed(people=[person])
+    assert len(callbacks) == 1
+    assert recorder.batches == [[(person, 0) for person in range(1, 51)]]
+
+
 def test_no_claim_while_a_batch_is_in_flight(recorder):
     refresh.changed(people=[1])
     StaleMark.objects.update(started_at=timezone.now())
