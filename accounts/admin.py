@@ -265,4 +265,4 @@ class ActivityAdmin(admin.ModelAdmin):
         editable = services.ACTIVITY_FIELDS
         changes = {name: data[name] for name in form.changed_data if name in editable}
         if changes:
-            services.update_activity(actor=request.user, activity=obj, **changes)
+            services.activity_update(actor=request.user, activity=obj, **changes)

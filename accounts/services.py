@@ -110,23 +110,6 @@ def _record_changes(
     return rows
 
 
-def _attainment_changed(deal: Opportunity) -> None:
-    """Won bookings changed: every figure built on the credit ledger (attainment, the closed
-    forecast of everyone credited, KPIs) is refreshed after commit."""
-    # Imported here: compensation imports this app (and territories.services this module).
-    from compensation.services import deal_credit_mark_changed
-
-    deal_credit_mark_changed(opportunity=deal)
-
-
-def _compliance_changed(*owner_ids: int | None) -> None:
-    """Open deals, next steps, close dates, evidence or activity changed: coaching refreshes
-    the owners' precomputed compliance after commit."""
-    from coaching.services import compliance_mark_changed
-
-    compliance_mark_changed(user_ids=owner_ids)
-
-
 def _ensure_can_work_on(actor: User, deal: Opportunity) -> None:
     """Owner, team members, the owner's managers, executives, admins and integrators."""
     if actor.sees_everyone or actor.pk == deal.owner_id:
@@ -400,7 +383,6 @@ def opportunity_create(
     deal.full_clean()
     _save_with_external_id(deal)
     refresh.changed(deals=[deal.pk])
-    _compliance_changed(deal.owner_id)
     _record_changes(deal, {}, actor, at)
     webhooks.emit(WebhookEvent.OPPORTUNITY_CREATED, subject=deal)
     return deal
@@ -454,11 +436,9 @@ def opportunity_update(
         # activities list's visibility reads), in this transaction, the deal locked above.
         Activity.objects.filter(opportunity_id=deal.pk).update(deal_owner_id=deal.owner_id)
     _record_changes(deal, before, actor, at or timezone.now())
+    # Every figure the deal is in, where it counts now and where it counted before (its old
+    # owner and dates): rollups, KPIs, attainment, compliance (salesmgmt.refresh).
     refresh.changed(deals=[deal.pk], people=[previous_owner_id], days=previous_days)
-    if changes.keys() & {"next_step", "expected_close_on", "owner"}:
-        _compliance_changed(previous_owner_id, deal.owner_id)
-    if deal.status == Opportunity.Status.WON and changes.keys() & {"amount", "currency", "owner"}:
-        _attainment_changed(deal)
     return deal
 
 
@@ -480,8 +460,6 @@ def opportunity_close_won(
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
     refresh.changed(deals=[deal.pk], days=[before_close_on])
-    _attainment_changed(deal)
-    _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
     webhooks.emit(WebhookEvent.OPPORTUNITY_WON, subject=deal)
     return deal
@@ -509,7 +487,6 @@ def opportunity_close_lost(
     deal.closed_on = closed_on or timezone.localdate()
     deal.save()
     refresh.changed(deals=[deal.pk], days=[before_close_on])
-    _compliance_changed(deal.owner_id)
     _record_changes(deal, before, actor, timezone.now())
     webhooks.emit(WebhookEvent.OPPORTUNITY_LOST, subject=deal)
     return deal
@@ -602,7 +579,6 @@ def milestone_complete(
     )
     # Milestones done (and the stage they derive) move the deal's probability.
     refresh.changed(deals=[deal.pk])
-    _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
 
@@ -629,7 +605,6 @@ def milestone_undo(
     )
     # Milestones done (and the stage they derive) move the deal's probability.
     refresh.changed(deals=[deal.pk])
-    _compliance_changed(deal.owner_id)
     _refresh_stage_locked(deal, actor, at)
     return record
 
@@ -813,15 +788,11 @@ def activity_log(
         Opportunity.objects.filter(pk=opportunity.pk).update(
             next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
         )
-    if opportunity is not None:
-        # After the deal's row: every path locks the deal before the owner's summary. The
-        # owner as read under that lock (``opportunity`` may have been loaded before a move).
-        _compliance_changed(activity.deal_owner_id)
     return activity
 
 
 @transaction.atomic
-def update_activity(*, actor: User, activity: Activity, **changes: object) -> Activity:
+def activity_update(*, actor: User, activity: Activity, **changes: object) -> Activity:
     """Edit an activity; moved to another deal, it takes that deal's owner (``deal_owner``).
 
     The links (owner, account, deal, milestone) are checked like ``activity_log``'s; a deal
@@ -832,7 +803,8 @@ def update_activity(*, actor: User, activity: Activity, **changes: object) -> Ac
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
     if not Activity.objects.visible_to(actor).filter(pk=activity.pk).exists():
         raise ValidationError("No such activity.")
-    previous_deal_owner_id = activity.deal_owner_id
+    # Where it counted before the edit (its day's KPIs, its deal owner's compliance).
+    refresh.changed(activities=[activity.pk])
     for name, value in changes.items():
         setattr(activity, name, value)
     if changes.keys() & {"owner", "account", "opportunity", "milestone"}:
@@ -851,7 +823,5 @@ def update_activity(*, actor: User, activity: Activity, **changes: object) -> Ac
     _ensure_unique_external_id(activity)
     activity.full_clean()
     _save_with_external_id(activity)
-    if changes.keys() & {"opportunity", "occurred_at"}:
-        # The deals' recent-activity check (compliance) of the old and the new deal's owner.
-        _compliance_changed(previous_deal_owner_id, activity.deal_owner_id)
+    refresh.changed(activities=[activity.pk])  # and where it counts now
     return activity

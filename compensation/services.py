@@ -63,14 +63,10 @@ def deal_credit_mark_changed(
 ) -> None:
     """The deal's ledger rows changed: mark every aggregate built on them stale.
 
-    Attainment of the periods of ``days`` (and the deal's close and cancellation days) is
-    refreshed by ``attainment_mark_changed``; the forecast rollups (closed amount) of the
-    owner, ``person_ids`` and everyone credited now are marked stale on the refresh path
-    (salesmgmt.refresh), which then refreshes their KPI rows - what winning a deal triggers.
-    Runs in the caller's transaction.
+    Through the one refresh path (salesmgmt.refresh): the deal (its owner, everyone credited
+    now, its close and cancellation days), the people credited before (``person_ids``) and
+    the days it was booked in before (``days``). Runs in the caller's transaction.
     """
-    from territories.services import attainment_mark_changed
-
     if opportunity.status != Opportunity.Status.WON:
         return  # no ledger rows: nothing was credited
     cancelled_on = (
@@ -84,7 +80,6 @@ def deal_credit_mark_changed(
         *person_ids,
         *CreditSplit.objects.filter(opportunity=opportunity).values_list("user_id", flat=True),
     }
-    attainment_mark_changed(days=all_days)
     refresh.changed(deals=[opportunity.pk], people=people, days=all_days)
 
 

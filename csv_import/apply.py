@@ -372,7 +372,7 @@ class ActivityImporter(_OwnedImporter):
         existing = self.existing.get(record.get("external_id") or "")
         if existing is not None:
             # Own fields only: a re-import does not move an activity to another record.
-            services.update_activity(actor=self.actor, activity=existing, **values)
+            services.activity_update(actor=self.actor, activity=existing, **values)
             return False
         services.activity_log(
             actor=self.actor,

@@ -13,7 +13,6 @@ from .coaching import (
 )
 from .compliance import (
     compliance_mark_all,
-    compliance_mark_changed,
     compliance_mark_rolled_over,
     compliance_refresh,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "action_item_complete",
     "competitor_add",
     "compliance_mark_all",
-    "compliance_mark_changed",
     "compliance_mark_rolled_over",
     "compliance_refresh",
     "debrief_create",

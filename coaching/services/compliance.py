@@ -1,25 +1,24 @@
 """Keeping the precomputed compliance summaries fresh (coaching.models.compliance).
 
 Compliance is the aggregate kind "compliance" of the one refresh path (salesmgmt.refresh),
-keyed by person: (person id, 0). Writers say what they changed (``refresh.changed``, or
-``compliance_mark_changed`` until its callers move): a deal opened, edited, won or lost, a
-milestone completed or undone, an activity logged on a deal, a person created or changed.
-``compliance_keys_for`` turns that into the people to recompute (the owners of the deals and
-of the activities' deals, read from the rows, and the people named) and
-``compliance_refresh_keys`` recomputes them in one batch, a debounce
-(REFRESH_DEBOUNCE_SECONDS, 5 s) after the first change of a burst, with the live computation
-(coaching.compliance). A summary written by a refresh that started reading later is never
-overwritten; running a batch twice leaves the same rows.
+keyed by person: (person id, 0). Writers say what they changed (``refresh.changed``): a deal
+opened, edited, won or lost, a milestone completed or undone, an activity logged on a deal, a
+person created or changed. ``compliance_keys_for`` turns that into the people to recompute (the
+owners of the deals and of the activities' deals, read from the rows, and the people named) and
+``compliance_refresh_keys`` recomputes them in one batch, a debounce (REFRESH_DEBOUNCE_SECONDS,
+5 s) after the first change of a burst, with the live computation (coaching.compliance). A
+summary written by a refresh that started reading later is never overwritten; running a batch
+twice leaves the same rows.
 
-The refresh path's one-minute sweep runs what a lost message left. Scores also move with
-the calendar (the 14-day activity window and the close-date check roll at midnight): every
-five minutes ``compliance_mark_rolled_over`` marks the summaries from before today, and the
-nightly ``compliance_mark_all`` marks every active seller, which picks up writes that bypass
-the services (admin, imports, bulk updates). Staleness bound, while a worker is up:
+The refresh path's one-minute sweep runs what a lost message left. Scores also move with the
+calendar (the 14-day activity window and the close-date check roll at midnight): every five
+minutes ``compliance_mark_rolled_over`` marks the summaries from before today, and the nightly
+``compliance_mark_all`` marks every active seller, which picks up writes that bypass the
+services (admin, imports, bulk updates). Staleness bound, while a worker is up:
 ~REFRESH_DEBOUNCE_SECONDS plus one batch after a change through the services; a minute if the
 message was lost; five minutes after midnight for the day rollover; a day for writes outside
-the services. A person without a summary is computed live
-by the dashboard (a read: their creation marks them, so their first summary follows).
+the services. A person without a summary is computed live by the dashboard (a read: their
+creation marks them, so their first summary follows).
 """
 
 from __future__ import annotations
@@ -44,15 +43,6 @@ KIND = "compliance"
 # People per computation: bounds the deals, records and activities held in memory at once.
 CHUNK = 200
 SELLING_ROLES = (Role.REP, Role.MANAGER, Role.EXECUTIVE)
-
-
-def compliance_mark_changed(*, user_ids: Iterable[int | None]) -> int:
-    """Mark these people's compliance stale; it is refreshed after commit.
-
-    Runs inside the caller's transaction; returns the number of marks asked for. A thin
-    wrapper, kept until its callers say ``refresh.changed`` themselves.
-    """
-    return refresh.changed(people=user_ids, kinds=[KIND])
 
 
 @transaction.atomic

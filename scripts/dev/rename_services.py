@@ -58,6 +58,7 @@ RENAMES: dict[str, tuple[str, str]] = {
     "refresh_stage": ("opportunity_stage_refresh", "accounts/services.py"),
     "refresh_open_stages": ("open_opportunity_stages_refresh", "accounts/services.py"),
     "log_activity": ("activity_log", "accounts/services.py"),
+    "update_activity": ("activity_update", "accounts/services.py"),
     # salesmgmt (the organisation core)
     "create_user": ("user_create", "salesmgmt/services.py"),
     "update_user": ("user_update", "salesmgmt/services.py"),

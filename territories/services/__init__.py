@@ -9,7 +9,6 @@ from .assignments import (
 )
 from .attainment import (
     attainment_mark_all,
-    attainment_mark_changed,
     attainment_refresh,
     attainment_refresh_all,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "account_owners_move",
     "assignment_apply",
     "attainment_mark_all",
-    "attainment_mark_changed",
     "attainment_refresh",
     "attainment_refresh_all",
     "balance_snapshot_record",

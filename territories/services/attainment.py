@@ -1,22 +1,22 @@
 """Keeping the precomputed attainment figures fresh (territories.models.attainment).
 
 Attainment is the aggregate kind "attainment" of the one refresh path (salesmgmt.refresh),
-keyed by period: (0, period id). Writers say what they changed (``refresh.changed``, or
-``attainment_mark_changed`` until its callers move); ``attainment_keys_for`` turns that into
-the periods to recompute and ``attainment_refresh_keys`` recomputes them in one batch, a
-debounce (REFRESH_DEBOUNCE_SECONDS, 5 s) after the first change of a burst. A refresh
-rewrites a period's rows as a whole, so running it twice leaves the same rows; a refresh
-that started reading later than the stored figures wins. The refresh path's one-minute sweep
-runs what a lost message left, and the nightly run (``attainment_mark_all``) marks every
-computed period and the current ones, for writes that bypass the services (admin, imports,
-bulk updates). Staleness bounds: territories.selectors.attainment.
+keyed by period: (0, period id). Writers say what they changed (``refresh.changed``);
+``attainment_keys_for`` turns that into the periods to recompute and
+``attainment_refresh_keys`` recomputes them in one batch, a debounce (REFRESH_DEBOUNCE_SECONDS,
+5 s) after the first change of a burst. A refresh rewrites a period's rows as a whole, so
+running it twice leaves the same rows; a refresh that started reading later than the stored
+figures wins. The refresh path's one-minute sweep runs what a lost message left, and the
+nightly run (``attainment_mark_all``) marks every computed period and the current ones, for
+writes that bypass the services (admin, imports, bulk updates). Staleness bounds:
+territories.selectors.attainment.
 
-Which periods a change makes stale, as ``attainment_mark_changed`` always marked them: only
-periods computed before, plus the current one - those containing one of its days (a deal's
-close or cancellation day), or all of them for a person or a company-wide input (the
-hierarchy, an exchange rate) - and the periods it names (a quota, a new period: computed from
-then on). A period never computed is read live until a write names it or the nightly run
-(which marks the current ones) reaches it.
+Which periods a change makes stale (as the generation counters before them): only periods
+computed before, plus the current one - those containing one of its days (a deal's close or
+cancellation day), or all of them for a person or a company-wide input (the hierarchy, an
+exchange rate) - and the periods it names (a quota, a new period: computed from then on). A
+period never computed is read live until a write names it or the nightly run (which marks the
+current ones) reaches it.
 """
 
 from __future__ import annotations
@@ -40,21 +40,6 @@ logger = logging.getLogger(__name__)
 
 KIND = "attainment"
 BULK = 1000
-
-
-def attainment_mark_changed(
-    *, period_ids: Iterable[int] | None = None, days: Iterable | None = None
-) -> int:
-    """Mark the attainment of these periods (and those containing ``days``) stale.
-
-    With neither argument, a company-wide change (the hierarchy, an exchange rate): every
-    period computed and the current one. Runs inside the caller's transaction; returns the
-    number of marks asked for. A thin wrapper, kept until its callers say
-    ``refresh.changed`` themselves.
-    """
-    if period_ids is None and days is None:
-        return refresh.changed(everything=True, kinds=[KIND])
-    return refresh.changed(periods=period_ids or (), days=days or (), kinds=[KIND])
 
 
 @transaction.atomic

@@ -79,11 +79,11 @@ def test_an_activity_moved_to_another_deal_takes_that_deals_owner(rep_a, rep_b, 
     call = services.activity_log(actor=executive, kind="call", opportunity=deal_a)
 
     # A deal without an account brings its own account.
-    services.update_activity(actor=executive, activity=call, opportunity=deal_b)
+    services.activity_update(actor=executive, activity=call, opportunity=deal_b)
     assert deal_owner(call) == rep_b.pk
     assert Activity.objects.get(pk=call.pk).account_id == deal_b.account_id
 
-    services.update_activity(
+    services.activity_update(
         actor=executive, activity=call, opportunity=None, account=deal_a.account
     )
     assert deal_owner(call) is None
@@ -97,7 +97,7 @@ def test_editing_an_activity_refreshes_a_copy_loaded_before_a_reassignment(
     loaded = Activity.objects.get(pk=call.pk)
     services.opportunity_update(actor=executive, opportunity=deal, owner=rep_b)
 
-    services.update_activity(actor=executive, activity=loaded, notes="Called back")
+    services.activity_update(actor=executive, activity=loaded, notes="Called back")
 
     assert deal_owner(call) == rep_b.pk
 
@@ -108,18 +108,18 @@ def test_update_activity_checks_links_like_log_activity(rep_a, rep_b, process):
     call = services.activity_log(actor=rep_a, kind="call", opportunity=mine)
 
     with pytest.raises(ValidationError) as refused:
-        services.update_activity(actor=rep_a, activity=call, opportunity=theirs)
+        services.activity_update(actor=rep_a, activity=call, opportunity=theirs)
     assert refused.value.message_dict == {"opportunity": ["No such opportunity."]}
     with pytest.raises(ValidationError) as refused:
-        services.update_activity(
+        services.activity_update(
             actor=rep_a, activity=call, occurred_at=dt.datetime(2025, 1, 1, 9, 0)
         )
     assert refused.value.message_dict == {"occurred_at": ["Give a time zone with the time."]}
     with pytest.raises(ValidationError) as refused:
-        services.update_activity(actor=rep_a, activity=call, deal_owner=rep_b)
+        services.activity_update(actor=rep_a, activity=call, deal_owner=rep_b)
     assert refused.value.message_dict == {"deal_owner": ["This field cannot be changed here."]}
     with pytest.raises(ValidationError, match="No such activity"):
-        services.update_activity(actor=rep_b, activity=call, notes="Not mine")
+        services.activity_update(actor=rep_b, activity=call, notes="Not mine")
     assert deal_owner(call) == rep_a.pk
 
 

@@ -16,7 +16,7 @@ from accounts.models import Activity
 from coaching.compliance import Check, compliance_scores
 from coaching.models import ComplianceSummary
 from coaching.selectors.dashboards import compliance_by_user
-from coaching.services import compliance, compliance_mark_changed, compliance_refresh
+from coaching.services import compliance, compliance_refresh
 from coaching.services.compliance import _summaries_save
 from coaching.tasks import mark_compliance_rolled_over, mark_compliance_stale
 from salesmgmt import refresh
@@ -121,7 +121,7 @@ def test_refresh_is_idempotent(book, rep_a):
 
     assert refresh_aggregate.delay("compliance").get() == 0  # nothing marked: nothing to do
     compliance_refresh()
-    compliance_mark_changed(user_ids=[rep_a.pk])
+    refresh.changed(people=[rep_a.pk], kinds=["compliance"])
     assert refresh_aggregate.delay("compliance").get() == 1
     assert refresh_aggregate.delay("compliance").get() == 0  # the batch cleared its marks
 
@@ -242,12 +242,12 @@ def test_the_nightly_run_marks_every_active_seller(book, rep_a, rep_b):
 
 def test_a_change_made_while_a_batch_runs_stays_marked(book, rep_a, monkeypatch):
     compliance_refresh()
-    compliance_mark_changed(user_ids=[rep_a.pk, None])
+    refresh.changed(people=[rep_a.pk, None], kinds=["compliance"])
     real = compliance.compliance_scores
 
     def change_while_reading(**kwargs):
         # A change committing after the batch claimed its marks, before it stored its scores.
-        compliance_mark_changed(user_ids=[rep_a.pk])
+        refresh.changed(people=[rep_a.pk], kinds=["compliance"])
         return real(**kwargs)
 
     monkeypatch.setattr(compliance, "compliance_scores", change_while_reading)
@@ -306,7 +306,7 @@ def test_a_batch_for_a_deleted_person_stores_nothing(book, rep_a):
     from tests.factories import UserFactory
 
     leaver = UserFactory(username="leaver", role=Role.REP)
-    compliance_mark_changed(user_ids=[leaver.pk, rep_a.pk])
+    refresh.changed(people=[leaver.pk, rep_a.pk], kinds=["compliance"])
     leaver.delete()
 
     assert refresh.refresh_kind(kind="compliance") == 2  # both keys claimed and cleared

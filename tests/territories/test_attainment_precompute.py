@@ -206,8 +206,8 @@ def test_changes_in_a_burst_coalesce_into_one_mark_per_period(booked, q1, period
     services.attainment_refresh(period=q1)
 
     for day in (dt.date(2025, 1, 5), dt.date(2025, 2, 1), dt.date(2025, 3, 30)):
-        services.attainment_mark_changed(days=[day])
-    services.attainment_mark_changed(period_ids=[q1.pk])
+        refresh.changed(days=[day], kinds=["attainment"])
+    refresh.changed(periods=[q1.pk], kinds=["attainment"])
 
     assert _marked() == [q1.pk]  # the only computed period (and none is current in 2025)
 
@@ -218,7 +218,7 @@ def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
     services.attainment_refresh(period=q2)
     StaleMark.objects.all().delete()
     # a change whose refresh message was lost: marked, never sent (no commit in this test)
-    services.attainment_mark_changed(days=[dt.date(2025, 2, 1)])
+    refresh.changed(days=[dt.date(2025, 2, 1)], kinds=["attainment"])
     before = AttainmentPeriod.objects.get(period=q2).computed_at
 
     assert refresh.refresh_sweep()["attainment"] == 1
