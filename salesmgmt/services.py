@@ -14,7 +14,6 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
@@ -95,7 +94,6 @@ def create_user(
     user.full_clean()
     user.save()
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
-    aggregates_changed()  # a new member of a team
     return user
 
 
@@ -139,7 +137,6 @@ def update_user(
         _drop_admin_grants(user)
         details["role"] = {"from": old_role, "to": user.role}
     audit_record(action="user.updated", actor=actor, target=user, details=details)
-    aggregates_changed()  # names, roles and who is active show on the dashboards
     return user
 
 
@@ -162,7 +159,6 @@ def sync_privileges_with_role(
         target=user,
         details={"role": {"from": old_role, "to": user.role}},
     )
-    aggregates_changed()
     return user
 
 
@@ -193,7 +189,6 @@ def set_manager(*, user: User, manager: User | None, actor: User | None = None) 
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
     _attainment_changed()
-    aggregates_changed()  # the teams the dashboards list
     audit_record(
         action="user.manager_set",
         actor=actor,

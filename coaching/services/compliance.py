@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Role, User
 from salesmgmt.task_queue import enqueue
 
@@ -143,7 +142,6 @@ def _summaries_save(
         changed.append(row)
     ComplianceSummary.objects.bulk_update(changed, SUMMARY_FIELDS, batch_size=500)
     ComplianceChange.objects.filter(pk__in=marker_ids).delete()
-    aggregates_changed([row.user_id for row in changed])
     return [row.user_id for row in changed]
 
 

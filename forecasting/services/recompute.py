@@ -19,7 +19,6 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 
 from .. import writers
@@ -240,8 +239,6 @@ def recompute_period(
         ).delete()
         written = _write_rollups(period, Scope.OWN, own.join(own_q), at)
         written += _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), at)
-        # An incremental run rewrote the rows of these people and everyone above them.
-        aggregates_changed(None if owner_ids is None else nodes)
     return written
 
 

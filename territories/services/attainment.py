@@ -26,7 +26,6 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 from salesmgmt.task_queue import enqueue
 
@@ -132,7 +131,6 @@ def _figures_save(
     state.computed_at = now
     state.duration_ms = duration_ms
     state.save(update_fields=["computed_generation", "computed_at", "duration_ms", "updated_at"])
-    aggregates_changed()
     return state
 
 
