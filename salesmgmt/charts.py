@@ -19,9 +19,14 @@ TEMPLATE = "plotly_white"
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def blank_figure(*traces) -> go.Figure:
-    """An empty figure (or one of ``traces``) without plotly's default template."""
-    return go.Figure(list(traces), layout={"template": "none"})
+def blank_figure(*traces, **layout) -> go.Figure:
+    """An empty figure (or one of ``traces`` with ``layout``) without plotly's default template.
+
+    Cheapest when the traces hold plain lists and come with their layout, all at once:
+    ``add_trace``, ``update_layout`` and pandas columns each make plotly copy and validate the
+    figure again (~20 ms a chart together, against ~1 ms).
+    """
+    return go.Figure(list(traces), layout={"template": "none", **layout})
 
 
 def figure_html(figure: go.Figure) -> str:
