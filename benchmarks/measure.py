@@ -28,31 +28,20 @@ class Timing:
         return cls(len(ordered), statistics.median(ordered), ordered[rank], ordered[-1])
 
 
-def time_calls(
-    call: Callable[[], object],
-    *,
-    iterations: int,
-    warmup: int = 3,
-    before: Callable[[], object] | None = None,
-) -> Timing:
-    """Call ``warmup`` times untimed (caches, connections), then ``iterations`` timed;
-    ``before`` runs untimed ahead of every call (e.g. to make a cache stale)."""
+def time_calls(call: Callable[[], object], *, iterations: int, warmup: int = 3) -> Timing:
+    """Call ``warmup`` times untimed (caches, connections), then ``iterations`` timed."""
     for _ in range(warmup):
         call()
     samples = []
     for _ in range(iterations):
-        if before is not None:
-            before()
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
     return Timing.of(samples)
 
 
-def count_queries(call: Callable[[], object], *, before: Callable[[], object] | None = None) -> int:
+def count_queries(call: Callable[[], object]) -> int:
     """The number of SQL queries one call makes (measured apart from the timed calls)."""
-    if before is not None:
-        before()
     with CaptureQueriesContext(connection) as captured:
         call()
     return len(captured.captured_queries)

@@ -15,34 +15,40 @@ LAYOUT = {
 }
 
 
+# The team dashboard draws these two on every view (it has no cache): built in one step from
+# plain lists (see salesmgmt.charts.blank_figure), ~1 ms a chart instead of ~20.
+
+
 def attainment_figure(team: pd.DataFrame) -> go.Figure:
     """Bookings per rep against their quota and ramped quota."""
-    figure = blank_figure()
-    figure.add_trace(go.Bar(x=team["name"], y=team["bookings"], name="Bookings"))
-    figure.add_trace(
-        go.Scatter(x=team["name"], y=team["quota"], name="Quota", mode="markers",
-                   marker=QUOTA_MARKER)
+    names = team["name"].tolist()
+    return blank_figure(
+        go.Bar(x=names, y=team["bookings"].tolist(), name="Bookings"),
+        go.Scatter(x=names, y=team["quota"].tolist(), name="Quota", mode="markers",
+                   marker=QUOTA_MARKER),
+        go.Scatter(x=names, y=team["ramped_quota"].tolist(), name="Ramped quota",
+                   mode="markers", marker={**QUOTA_MARKER, "color": "#d97706"}),
+        title={"text": "Attainment"}, yaxis={"title": {"text": "Reporting currency"}}, **LAYOUT,
     )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(x=team["name"], y=team["ramped_quota"], name="Ramped quota", mode="markers",
-                   marker={**QUOTA_MARKER, "color": "#d97706"})
-    )  # fmt: skip
-    figure.update_layout(title="Attainment", yaxis_title="Reporting currency", **LAYOUT)
-    return figure
 
 
 def categories_figure(team: pd.DataFrame) -> go.Figure:
     """Each rep's period forecast by category, stacked."""
-    figure = blank_figure()
-    for column, label in (
-        ("closed", "Closed"),
-        ("commit", "Commit"),
-        ("best_case", "Best case"),
-        ("pipeline", "Pipeline"),
-    ):
-        figure.add_trace(go.Bar(x=team["name"], y=team[column], name=label))
-    figure.update_layout(barmode="stack", title="Forecast categories", **LAYOUT)
-    return figure
+    names = team["name"].tolist()
+    return blank_figure(
+        *(
+            go.Bar(x=names, y=team[column].tolist(), name=label)
+            for column, label in (
+                ("closed", "Closed"),
+                ("commit", "Commit"),
+                ("best_case", "Best case"),
+                ("pipeline", "Pipeline"),
+            )
+        ),
+        barmode="stack",
+        title={"text": "Forecast categories"},
+        **LAYOUT,
+    )
 
 
 def waterfall_figure(steps: pd.DataFrame, title: str) -> go.Figure:

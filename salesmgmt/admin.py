@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 
 from . import refresh, services, two_factor, webhooks
-from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .forms import ThrottledAdminAuthenticationForm
 from .models import (
@@ -82,9 +81,6 @@ class UserAdmin(DjangoUserAdmin):
         if not change:
             obj.ancestor_path = manager.subtree_path if manager else "/"
         super().save_model(request, obj, form, change)
-        # Names, roles and who is active show on the cached team dashboards, and this form
-        # saves the user itself rather than through services.user_update.
-        aggregates_changed()
         if not change:
             return
         audit_record(

@@ -1,10 +1,8 @@
 """A Redis cache that fails open: while Redis is unreachable, reads miss and writes are dropped.
 
 The cache holds only what may be lost: API throttle counters, login-failure counters, live
-import progress, rendered dashboard charts and team-dashboard figures with the aggregates'
-version they were rendered under (salesmgmt.aggregate_version; rebuilt on a miss), and the
-markers that keep one delayed message per debounce window (salesmgmt.task_queue; a miss
-sends one more).
+import progress, and the markers that keep one delayed message per debounce window
+(salesmgmt.task_queue; a miss sends one more).
 A Redis restart must not turn every request into a 500, so each operation
 that cannot reach Redis is logged (at most once every ``LOG_EVERY_SECONDS`` per process) and
 answered as if the key were absent.

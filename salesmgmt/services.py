@@ -15,7 +15,6 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from . import refresh
-from .aggregate_version import aggregates_changed
 from .audit import audit_record
 from .errors import PermissionDeniedError
 from .models import ApiToken, ExchangeRate, Period, Role, User
@@ -97,7 +96,6 @@ def user_create(
     user.save()
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
     refresh.changed(people=[user.pk])  # their first stored figures (reads never ask)
-    aggregates_changed()  # a new member of a team
     return user
 
 
@@ -142,7 +140,6 @@ def user_update(
         details["role"] = {"from": old_role, "to": user.role}
     audit_record(action="user.updated", actor=actor, target=user, details=details)
     refresh.changed(people=[user.pk])  # role and activity decide whose figures are kept
-    aggregates_changed()  # names, roles and who is active show on the dashboards
     return user
 
 
@@ -165,7 +162,6 @@ def user_privileges_sync(
         target=user,
         details={"role": {"from": old_role, "to": user.role}},
     )
-    aggregates_changed()
     return user
 
 
@@ -191,7 +187,6 @@ def user_set_manager(*, user: User, manager: User | None, actor: User | None = N
     User.objects.filter(ancestor_path__startswith=old_prefix).update(
         ancestor_path=Concat(Value(user.subtree_path), Substr("ancestor_path", len(old_prefix) + 1))
     )
-    aggregates_changed()  # the teams the dashboards list
     audit_record(
         action="user.manager_set",
         actor=actor,

@@ -11,13 +11,11 @@ The org (each persona a fixture):
 from __future__ import annotations
 
 import os
-import secrets
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from salesmgmt import aggregate_version
 from salesmgmt.models import Role, SalesRole
 from tests.factories import UserFactory, build_process
 
@@ -42,13 +40,6 @@ def _empty_worker_redis_database():
     it empty, as .ci/run starts REDIS_URL's own, so an earlier run's keys cannot leak in."""
     if settings.XDIST_WORKER and settings.REDIS_URL:
         cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_aggregates_version():
-    """Each test starts on a version of the aggregates no earlier test rendered under: rolled
-    back tests reuse primary keys (SQLite), so a fragment cached by one must not reach the next."""
-    cache.set(aggregate_version.KEY, secrets.randbits(48), timeout=None)
 
 
 @pytest.fixture

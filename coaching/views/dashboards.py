@@ -2,54 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
-import pandas as pd
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from salesmgmt.aggregate_version import FRAGMENT_SECONDS, aggregates_version
-from salesmgmt.charts import cached_figure_html, figure_html
+from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.models import Period, User
 
 from .. import analytics, charts, selectors
-from ..selectors.dashboards import FLAG_COLUMNS, TeamRow
+from ..selectors.dashboards import FLAG_COLUMNS
 from .common import chosen_period, int_param
-
-
-class TeamFigures:
-    """The team dashboard's figures and charts, read only when the page renders them.
-
-    The page caches their rendered HTML under the aggregates' version (see
-    salesmgmt.aggregate_version): while nothing they come from has been rewritten, a view
-    renders the cached fragment and never reads them.
-    """
-
-    def __init__(self, *, manager: User, period: Period) -> None:
-        self.manager, self.period = manager, period
-
-    @cached_property
-    def _dashboard(self) -> selectors.TeamDashboard:
-        return selectors.team_dashboard(manager=self.manager, period=self.period)
-
-    @property
-    def rows(self) -> list[TeamRow]:
-        return self._dashboard.rows
-
-    @cached_property
-    def _frame(self) -> pd.DataFrame:
-        return self._dashboard.frame()
-
-    @cached_property
-    def attainment_chart(self) -> str:
-        return cached_figure_html(charts.attainment_figure, self._frame)
-
-    @cached_property
-    def categories_chart(self) -> str:
-        return cached_figure_html(charts.categories_figure, self._frame)
 
 
 @people_only
@@ -65,12 +28,16 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
         "period": period,
         "periods": selectors.trailing_quarters(today=timezone.localdate(), count=8),
         "flag_kinds": FLAG_COLUMNS,
-        "fragment_seconds": FRAGMENT_SECONDS,
     }
     if period is not None:
+        # Read from the precomputed tables on every view, uncached: the figures are as fresh
+        # as the aggregates themselves (docs/benchmarks.md: fast enough without a cache).
+        dashboard = selectors.team_dashboard(manager=manager, period=period)
+        frame = dashboard.frame()
         context |= {
-            "dashboard": TeamFigures(manager=manager, period=period),
-            "aggregates_version": aggregates_version(manager.pk),
+            "dashboard": dashboard,
+            "attainment_chart": figure_html(charts.attainment_figure(frame)),
+            "categories_chart": figure_html(charts.categories_figure(frame)),
             "uses_charts": True,
         }
     return render(request, "coaching/team_dashboard.html", context)

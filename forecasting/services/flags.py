@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Milestone, Opportunity
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 from salesmgmt.money import RateTable
 
@@ -116,5 +115,4 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
             ),
             batch_size=BULK,
         )
-        aggregates_changed()
     return len(raised)

@@ -13,7 +13,6 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity, Stage
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 from salesmgmt.money import quantize_money
 
@@ -358,7 +357,6 @@ def _kpi_rows_save(
         locks.lock_kpi_writes()
         stale.delete()
         writers.insert_rows(KpiSnapshot, KPI_FIELDS, rows)
-        aggregates_changed(None if person_ids is None else [int(pid) for pid in nodes])
     return len(rows)
 
 

@@ -19,7 +19,6 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt.aggregate_version import aggregates_changed
 from salesmgmt.models import Period
 from salesmgmt.money import quantize_money
 
@@ -211,8 +210,6 @@ def forecast_recompute_period(
             nodes=nodes,
             is_incremental=owner_ids is not None,
         )
-        # An incremental run rewrote the rows of these people and everyone above them.
-        aggregates_changed(None if owner_ids is None else nodes)
     return written
 
 
