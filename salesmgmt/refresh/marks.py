@@ -98,28 +98,45 @@ def mark_stale(*, kind: str, keys: Iterable[Key]) -> int:
     return len(unique)
 
 
-class _SendOnCommit:
-    """The on-commit send of one kind's task, recognisable among a transaction's callbacks."""
+class _SendOnce:
+    """Whether one transaction's send of a kind has happened (shared by its callbacks)."""
 
-    def __init__(self, kind: str) -> None:
+    sent = False
+
+
+class _SendOnCommit:
+    """The on-commit send of one kind's task; callbacks sharing a token send once."""
+
+    def __init__(self, kind: str, token: _SendOnce) -> None:
         self.kind = kind
+        self.token = token
 
     def __call__(self) -> None:
         from .tasks import batch_send
 
+        if self.token.sent:
+            return
+        self.token.sent = True
         batch_send(kind=self.kind)
 
 
 def _send_on_commit(kind: str) -> None:
     """One send per kind per transaction: a CSV import marking row after row in one
-    transaction sends one task of a kind on commit, not one per row (a batch claims them all)."""
+    transaction sends one task of a kind on commit, not one per row (a batch claims them all).
+
+    Each mark still registers its own callback, sharing the transaction's token: a callback
+    that never runs (its savepoint rolled back, or a test's transaction that never commits)
+    then cannot swallow the send of a later one.
+    """
+    token = _SendOnce()
     connection = transaction.get_connection()
     if connection.in_atomic_block:
         for _, callback, _ in connection.run_on_commit:
             if isinstance(callback, _SendOnCommit) and callback.kind == kind:
-                return
+                token = callback.token
+                break
     # robust: with the broker down the write still succeeds; the sweep runs the marks.
-    transaction.on_commit(_SendOnCommit(kind), robust=True)
+    transaction.on_commit(_SendOnCommit(kind, token), robust=True)
 
 
 def pending_count(*, kind: str | None = None) -> int:

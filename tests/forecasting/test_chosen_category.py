@@ -26,6 +26,7 @@ from salesmgmt import refresh
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import StaleMark
 from salesmgmt.money import RateTable
+from salesmgmt.refresh import tasks as refresh_tasks
 from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
 from tests.factories import AccountFactory
 
@@ -67,8 +68,7 @@ def choose(client, api_client_for, django_capture_on_commit_callbacks, monkeypat
     The write's stale marks are recorded (in its transaction, as in production) and left
     pending (no task is sent on commit), so each test runs the incremental batch itself.
     """
-    monkeypatch.setattr(refresh.marks, "_send", lambda aggregate: None)
-    monkeypatch.setattr(refresh.runner, "_send", lambda aggregate: None)
+    monkeypatch.setattr(refresh_tasks, "batch_send", lambda *, kind: None)
 
     def run(way: str, actor, deal: Opportunity, category: str):
         deal.refresh_from_db()

@@ -18,7 +18,8 @@ from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt import refresh
 from salesmgmt import tasks as core_tasks
 from salesmgmt.models import StaleMark
-from salesmgmt.refresh import marks, runner
+from salesmgmt.refresh import runner
+from salesmgmt.refresh import tasks as refresh_tasks
 from tests.forecasting.conftest import pending_keys
 from tests.forecasting.factories import deal
 
@@ -100,16 +101,17 @@ def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
     django_capture_on_commit_callbacks,
     monkeypatch,
 ):
-    # given the rollup batches run at once and the KPI task is sent (early: a no-op)
+    # given the rollup batches run at once and the KPI task is sent (early: a no-op), and no
+    # marks left by the fixtures' writes
+    StaleMark.objects.all().delete()
     sent = []
-    real_send = marks._send
+    real_send = refresh_tasks.batch_send
 
-    def send(aggregate):
-        sent.append(aggregate.name)
-        real_send(aggregate)
+    def send(*, kind):
+        sent.append(kind)
+        return real_send(kind=kind)
 
-    monkeypatch.setattr(marks, "_send", send)
-    monkeypatch.setattr(runner, "_send", send)
+    monkeypatch.setattr(refresh_tasks, "batch_send", send)
 
     # when both reps edit deals and log activities, several times each
     with django_capture_on_commit_callbacks(execute=True):
@@ -171,8 +173,6 @@ def test_only_one_kpi_batch_is_in_flight_and_a_run_again_changes_nothing_more(
 def test_marks_arriving_during_a_batch_get_a_task_for_when_they_are_due(
     rep_a, rep_b, period, window, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from salesmgmt import task_queue
-
     def batch_while_rep_b_writes(*, person_ids, period_ids):
         refresh.mark_stale(kind=KPIS, keys=[(rep_b.pk, period.pk)])
         return 0
@@ -180,12 +180,15 @@ def test_marks_arriving_during_a_batch_get_a_task_for_when_they_are_due(
     monkeypatch.setattr(aggregate_kinds, "kpis_recompute_for_people", batch_while_rep_b_writes)
     countdowns = []
     monkeypatch.setattr(
-        task_queue, "enqueue", lambda task, **options: countdowns.append(options.get("countdown"))
+        refresh_tasks,
+        "enqueue",
+        lambda task, **options: countdowns.append(options.get("countdown")),
     )
     refresh.mark_stale(kind=KPIS, keys=[(rep_a.pk, period.pk)])
+    StaleMark.objects.update(requested_at=timezone.now() - window)  # rep_a's mark is due
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 1
+        assert refresh_tasks.refresh_aggregate(KPIS) == 1
 
     assert pending_keys(KPIS) == {(rep_b.pk, period.pk)}
     assert countdowns

@@ -86,13 +86,35 @@ def test_the_commit_sends_one_batch_that_refreshes_and_clears(
 
 
 def test_a_transaction_sends_one_task_per_kind_however_many_writes_it_marks(
-    recorder, django_capture_on_commit_callbacks
+    recorder, django_capture_on_commit_callbacks, monkeypatch
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+    from salesmgmt.refresh import tasks
+
+    sent: list[str] = []
+    real_send = tasks.batch_send
+
+    def send(*, kind: str) -> bool:
+        sent.append(kind)
+        return real_send(kind=kind)
+
+    monkeypatch.setattr(tasks, "batch_send", send)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         for person in range(1, 51):  # an import's rows, say
             refresh.changed(people=[person])
-    assert len(callbacks) == 1
+    assert sent == ["test-kind"]
     assert recorder.batches == [[(person, 0) for person in range(1, 51)]]
+
+
+def test_a_callback_that_never_runs_does_not_swallow_a_later_send(
+    recorder, django_capture_on_commit_callbacks
+):
+    # given a mark whose transaction's callbacks never run (a test fixture's, say)
+    refresh.changed(people=[1])
+    # when a later write in a captured commit marks the same kind
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh.changed(people=[2])
+    # then its own callback sends the batch, which claims both marks
+    assert recorder.batches == [[(1, 0), (2, 0)]]
 
 
 def test_no_claim_while_a_batch_is_in_flight(recorder):
