@@ -17,6 +17,7 @@ from django.core.cache import cache
 from salesmgmt import aggregate_version
 
 pytest_plugins = [
+    "tests.fixtures.database",
     "tests.fixtures.personas",
     "tests.fixtures.periods",
     "tests.fixtures.api",
