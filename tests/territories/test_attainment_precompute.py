@@ -23,25 +23,25 @@ def booked(executive, manager_a, manager_b, rep_a, se_a, rep_b, q1, process):
     """Formula quotas for the reps, an explicit one for manager_b, won deals in two currencies
     (one on each side of a rate change), a lost deal and a won one outside the quarter."""
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2024, 1, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1)
     )
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 3, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2026, 3, 1)
     )
     for user, amount in ((rep_a, 1000), (se_a, 500), (rep_b, 2000)):
         QuotaFactory(user=user, period=q1, territory_quota=Decimal(amount), amount=Decimal(amount))
     QuotaFactory(
         user=manager_b, period=q1, basis=Quota.Basis.EXPLICIT, amount=Decimal(2500)
     )  # explicit over a team of 2000
-    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2025, 1, 10), **WON)
+    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2026, 1, 10), **WON)
     OpportunityFactory(
-        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2025, 3, 10), **WON
+        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2026, 3, 10), **WON
     )
     OpportunityFactory(
-        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2025, 2, 10), **WON
+        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2026, 2, 10), **WON
     )
-    OpportunityFactory(owner=se_a, amount=Decimal(75), closed_on=dt.date(2025, 3, 31), **WON)
-    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2025, 4, 1), **WON)
+    OpportunityFactory(owner=se_a, amount=Decimal(75), closed_on=dt.date(2026, 3, 31), **WON)
+    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2026, 4, 1), **WON)
     OpportunityFactory(
         owner=rep_b, amount=Decimal(999), status="lost", lost_reason="x", closed_on=q1.start_on
     )
@@ -94,7 +94,7 @@ def test_winning_a_deal_refreshes_the_figures(
     before = selectors.attainment_for(user=manager_a, period=q1).bookings
 
     with django_capture_on_commit_callbacks(execute=True):
-        account_services.close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2025, 2, 2))
+        account_services.close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2026, 2, 2))
 
     assert selectors.attainment_for(user=manager_a, period=q1).bookings == before + 250
     assert selectors.attainment_by_user(
@@ -158,11 +158,11 @@ def test_refresh_is_idempotent(booked, q1):
 
 
 def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
-    q2 = periods["FY2025 Q2"]
+    q2 = periods["FY2026 Q2"]
     services.attainment_refresh(period=q1)
     services.attainment_refresh(period=q2)
     # a change whose refresh message was lost: marked, never sent (no commit in this test)
-    services.attainment_mark_changed(days=[dt.date(2025, 2, 1)])
+    services.attainment_mark_changed(days=[dt.date(2026, 2, 1)])
 
     assert refresh_attainment.delay().get() == [q1.pk]
     assert refresh_attainment.delay().get() == []
