@@ -1,11 +1,8 @@
-"""Shared fixtures: the personas every visibility test uses, and a standard sales process.
+"""The test session: xdist worker count, per-test isolation, and the shared fixtures.
 
-The org (each persona a fixture):
-
-    executive (exec)
-    ├── manager_a ── rep_a, se_a (a sales engineer)
-    └── manager_b ── rep_b
-    integrator (no manager; API only)
+The fixtures every package uses live in tests/fixtures/ and are registered here, once, with
+``pytest_plugins`` (pytest accepts it only in the root conftest). Directory conftests keep
+only what belongs to their package.
 """
 
 from __future__ import annotations
@@ -16,8 +13,14 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from salesmgmt.models import Role, SalesRole
-from tests.factories import UserFactory, build_process
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.personas",
+    "tests.fixtures.periods",
+    "tests.fixtures.api",
+    "tests.fixtures.celery_worker",
+    "tests.fixtures.demo",
+]
 
 
 def pytest_xdist_auto_num_workers(config):
@@ -40,63 +43,3 @@ def _empty_worker_redis_database():
     it empty, as .ci/run starts REDIS_URL's own, so an earlier run's keys cannot leak in."""
     if settings.XDIST_WORKER and settings.REDIS_URL:
         cache.clear()
-
-
-@pytest.fixture
-def process(db):
-    return build_process()
-
-
-@pytest.fixture
-def executive(db):
-    return UserFactory(username="exec", role=Role.EXECUTIVE, title="VP Sales")
-
-
-@pytest.fixture
-def manager_a(executive):
-    return UserFactory(username="manager_a", role=Role.MANAGER, manager=executive)
-
-
-@pytest.fixture
-def manager_b(executive):
-    return UserFactory(username="manager_b", role=Role.MANAGER, manager=executive)
-
-
-@pytest.fixture
-def rep_a(manager_a):
-    return UserFactory(username="rep_a", manager=manager_a, sales_role=SalesRole.AE)
-
-
-@pytest.fixture
-def se_a(manager_a):
-    return UserFactory(username="se_a", manager=manager_a, sales_role=SalesRole.SE)
-
-
-@pytest.fixture
-def rep_b(manager_b):
-    return UserFactory(username="rep_b", manager=manager_b, sales_role=SalesRole.AE)
-
-
-@pytest.fixture
-def admin_user(db):
-    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def integrator(db):
-    return UserFactory(username="integrator", role=Role.INTEGRATOR)
-
-
-@pytest.fixture
-def personas(rep_a, rep_b, se_a, manager_a, manager_b, executive, admin_user, integrator):
-    """Every persona by name, for tests that sweep all roles."""
-    return {
-        "rep_a": rep_a,
-        "rep_b": rep_b,
-        "se_a": se_a,
-        "manager_a": manager_a,
-        "manager_b": manager_b,
-        "executive": executive,
-        "admin": admin_user,
-        "integrator": integrator,
-    }

@@ -18,9 +18,8 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Account, Contact, Opportunity
 from salesmgmt.errors import ConflictError
-from tests.api_fixtures import api_client_for  # noqa: F401
 from tests.factories import AccountFactory, ContactFactory, OpportunityFactory
-from tests.integration.conftest import skip_or_fail
+from tests.fixtures.celery_worker import skip_or_fail
 
 
 def edit_form(deal: Opportunity, **changes) -> dict:
@@ -62,7 +61,7 @@ def test_page_second_submit_of_the_same_version_gets_a_conflict(client, rep_a, m
 
 
 @pytest.mark.django_db
-def test_api_second_patch_with_the_same_etag_gets_412(api_client_for, rep_a, process):  # noqa: F811
+def test_api_second_patch_with_the_same_etag_gets_412(api_client_for, rep_a, process):
     deal = OpportunityFactory(owner=rep_a, process=process, amount=Decimal(1000))
     api = api_client_for(rep_a)
     etag = api.get(f"/api/v1/opportunities/{deal.pk}/")["ETag"]
@@ -87,7 +86,7 @@ def test_api_second_patch_with_the_same_etag_gets_412(api_client_for, rep_a, pro
     ],
 )
 def test_api_accounts_and_contacts_second_patch_gets_412(
-    api_client_for,  # noqa: F811
+    api_client_for,
     rep_a,
     path,
     factory,

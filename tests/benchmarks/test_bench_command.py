@@ -21,7 +21,7 @@ from salesmgmt.money import reporting_currency
 from salesmgmt.selectors import period_get
 from territories.models import Quota
 from territories.services.attainment import attainment_refresh
-from tests.integration.conftest import skip_or_fail
+from tests.fixtures.celery_worker import skip_or_fail
 
 TARGETS = [
     "manager dashboard", "executive rollup", "rep home", "opportunity detail", "account review",

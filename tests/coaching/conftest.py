@@ -8,10 +8,14 @@ import importlib
 import pytest
 from django.apps import apps
 
-from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
 from tests.coaching.factories import current_quarter
 
 builtins = importlib.import_module("coaching.migrations.0002_builtin_templates")
+
+
+@pytest.fixture(autouse=True)
+def _api_isolation(api_isolation):
+    """The coaching tests call the API too: ``api_isolation`` (tests/fixtures/api.py)."""
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,12 @@
-"""A standard plan for reps (tiers + quota bonus + compliance) and FY2026 periods."""
+"""A standard plan for reps (tiers + quota bonus + compliance); FY2026 periods and ``q1``/``q2``
+come from tests/fixtures/periods.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from compensation.models import ComponentKind
-from salesmgmt.models import Period, Role
-from salesmgmt.services import periods_ensure
+from salesmgmt.models import Role
 from tests.compensation.factories import (
     BANDS,
     TIERED,
@@ -15,22 +15,6 @@ from tests.compensation.factories import (
     component,
     quota,
 )
-
-
-@pytest.fixture
-def periods(db):
-    periods_ensure(year=2026)
-    return {p.name: p for p in Period.objects.filter(kind=Period.Kind.QUARTER)}
-
-
-@pytest.fixture
-def q1(periods):
-    return periods["FY2026 Q1"]
-
-
-@pytest.fixture
-def q2(periods):
-    return periods["FY2026 Q2"]
 
 
 @pytest.fixture

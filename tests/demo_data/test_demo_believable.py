@@ -26,6 +26,7 @@ from forecasting.services import backtest, runs
 from salesmgmt.models import Period, Role, SalesRole, User
 from salesmgmt.money import RateTable
 from territories.models import Quota
+from tests.fixtures.demo import demo_once
 
 SMALL = {"reps": 16, "opportunities": 200}
 SELLERS = (SalesRole.AE, SalesRole.AM)
@@ -33,6 +34,16 @@ SELLERS = (SalesRole.AE, SalesRole.AM)
 
 def seed(**options) -> None:
     call_command("seed_demo", stdout=io.StringIO(), **options)
+
+
+# The small demo, seeded once for this module (tests/fixtures/demo.py) for the tests that read
+# it as seed_demo leaves it; each test's writes (a recompute) roll back to it.
+seeded_small = demo_once(**SMALL)
+
+
+@pytest.fixture
+def small_demo(seeded_small, db):
+    """The demo as ``seed(**SMALL)`` leaves it."""
 
 
 def quarters(*, closed: bool) -> list[Period]:
@@ -139,8 +150,7 @@ def test_rep_attainment_is_spread_like_a_real_team(db, size):
     assert_every_seller_has_a_quota_where_they_worked()
 
 
-def test_regions_have_their_own_manager_chains(db):
-    seed(**SMALL)
+def test_regions_have_their_own_manager_chains(small_demo):
     executive = User.objects.get(username="executive")
 
     heads = User.objects.filter(manager=executive, role=Role.MANAGER)
@@ -193,8 +203,7 @@ def test_a_minority_of_open_deals_carry_the_reps_own_category(db):
         assert change.changed_at >= deal.stage_entered_at
 
 
-def test_past_and_current_quarters_carry_weekly_calls_and_adjustments(db):
-    seed(**SMALL)
+def test_past_and_current_quarters_carry_weekly_calls_and_adjustments(small_demo):
     today = timezone.localdate()
     current = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
     managers = User.objects.filter(role__in=[Role.MANAGER, Role.EXECUTIVE])
@@ -227,9 +236,8 @@ def recompute() -> None:
     backtest.backtest_run()
 
 
-def test_forecast_pages_show_figures_on_the_first_run(db, client):
+def test_forecast_pages_show_figures_on_the_first_run(small_demo, client):
     # given the demo as `make run` leaves it
-    seed(**SMALL)
     recompute()
     executive = User.objects.get(username="executive")
     client.force_login(executive)
@@ -260,8 +268,7 @@ def test_forecast_pages_show_figures_on_the_first_run(db, client):
     assert sum(step["count"] for step in steps.values()) > 0
 
 
-def test_a_manager_sees_their_teams_calls_on_the_forecast_page(db, client):
-    seed(**SMALL)
+def test_a_manager_sees_their_teams_calls_on_the_forecast_page(small_demo, client):
     recompute()
     manager = User.objects.get(username="manager")
     client.force_login(manager)

@@ -23,6 +23,7 @@ from accounts.selectors import completed_milestone_ids, opportunities_as_of, pro
 from accounts.stages import derive_stage_id
 from demo_data.vocabulary import DEMO_PASSWORD, LOGINS
 from salesmgmt.models import ExchangeRate, Period, Role, SalesRole, User
+from tests.fixtures.demo import demo_once
 
 SMALL = {"reps": 16, "opportunities": 200}
 TRACKED = [choice.value for choice in OpportunityChange.Field]
@@ -58,9 +59,14 @@ def row_counts() -> dict[str, int]:
     }
 
 
+# The small demo, seeded once for this module (tests/fixtures/demo.py); each test's writes
+# roll back to it.
+seeded = demo_once(**SMALL)
+
+
 @pytest.fixture
-def demo(db):
-    seed()
+def demo(seeded, db):
+    """The small demo, as ``seed()`` leaves it."""
 
 
 def test_seed_demo_is_deterministic_for_a_seed(db):

@@ -27,6 +27,7 @@ from territories.models import (
     Territory,
     TerritoryOverlay,
 )
+from tests.fixtures.demo import demo_once
 
 SMALL = {"reps": 16, "opportunities": 200}
 
@@ -37,9 +38,14 @@ def seed(**options) -> str:
     return out.getvalue()
 
 
+# The small demo, seeded once for this module (tests/fixtures/demo.py); each test's writes
+# roll back to it.
+seeded = demo_once(**SMALL)
+
+
 @pytest.fixture
-def demo(db):
-    seed()
+def demo(seeded, db):
+    """The small demo, as ``seed()`` leaves it."""
 
 
 def quarter_start(day: dt.date) -> dt.date:

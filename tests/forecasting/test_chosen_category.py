@@ -27,8 +27,10 @@ from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import StaleMark
 from salesmgmt.money import RateTable
 from salesmgmt.refresh import tasks as refresh_tasks
-from tests.api_fixtures import _api_isolation, api_client_for  # noqa: F401
 from tests.factories import AccountFactory
+
+# Fresh throttle counters and offline webhook look-ups, as in the API tests (tests/fixtures/api.py).
+pytestmark = pytest.mark.usefixtures("api_isolation")
 
 AMOUNT = Decimal(7000)
 WAYS = ["page", "api", "csv"]
@@ -62,7 +64,7 @@ def proposing(rep_a, stages, close_on, period):
 
 
 @pytest.fixture
-def choose(client, api_client_for, django_capture_on_commit_callbacks, monkeypatch):  # noqa: F811
+def choose(client, api_client_for, django_capture_on_commit_callbacks, monkeypatch):
     """``choose(way, actor, deal, category)``: set the rep's category as a person would.
 
     The write's stale marks are recorded (in its transaction, as in production) and left
@@ -297,7 +299,7 @@ def test_snapshots_and_history_replays_count_the_choice(proposing, choose, rep_a
 
 
 def test_a_csv_row_of_a_won_deal_with_a_category_is_refused_and_nothing_imported(
-    api_client_for,  # noqa: F811
+    api_client_for,
     rep_a,
     process,
     django_capture_on_commit_callbacks,

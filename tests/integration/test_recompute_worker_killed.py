@@ -25,9 +25,9 @@ from forecasting.models import ForecastRollup, RecomputeRun
 from forecasting.services import runs
 from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.celery import app as celery_app
+from tests.fixtures.celery_worker import delete_queue, require_worker_services, start_celery_worker
 
 from .aggregates import aggregate_snapshot, assert_same_aggregates
-from .conftest import delete_queue, require_worker_services, start_celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

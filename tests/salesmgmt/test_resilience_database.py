@@ -12,7 +12,6 @@ from django.test import Client
 
 from salesmgmt.api.authentication import ApiTokenAuthentication
 from salesmgmt.middleware import UNAVAILABLE_MESSAGE
-from tests.api_fixtures import api_client_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +68,7 @@ def test_session_saving_in_middleware_database_error_gives_503(rep_a, settings):
     assert "Temporarily unavailable" in assert_clean_503(response)
 
 
-def test_api_view_database_error_gives_json_503(api_client_for, rep_a):  # noqa: F811
+def test_api_view_database_error_gives_json_503(api_client_for, rep_a):
     # given an API client whose token lookup hits a database that went away
     api = api_client_for(rep_a)
     with mock.patch.object(ApiTokenAuthentication, "authenticate", side_effect=OUTAGE):

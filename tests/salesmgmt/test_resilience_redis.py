@@ -32,9 +32,8 @@ from salesmgmt.fail_open_cache import FailOpenRedisCache
 from salesmgmt.models import ImportJob, Period, Role, StaleMark
 from salesmgmt.services import periods_ensure
 from salesmgmt.task_queue import enqueue
-from tests.api_fixtures import api_client_for  # noqa: F401
 from tests.factories import OpportunityFactory, UserFactory
-from tests.integration.conftest import skip_or_fail
+from tests.fixtures.celery_worker import skip_or_fail
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +89,7 @@ def test_login_works_while_the_cache_is_down(client, rep_a, redis_down):
     assert right.status_code == 302
 
 
-def test_throttled_api_works_while_the_cache_is_down(api_client_for, rep_a, redis_down):  # noqa: F811
+def test_throttled_api_works_while_the_cache_is_down(api_client_for, rep_a, redis_down):
     response = api_client_for(rep_a).get("/api/v1/accounts/")
 
     assert response.status_code == 200
@@ -115,7 +114,7 @@ def test_enqueue_reports_an_unreachable_broker_within_seconds(settings):
 
 
 def test_import_created_while_broker_down_is_sent_by_the_sweep(
-    api_client_for,  # noqa: F811
+    api_client_for,
     rep_a,
     django_capture_on_commit_callbacks,
 ):
@@ -199,7 +198,7 @@ def test_running_import_whose_worker_died_is_run_by_the_next_copy(rep_a):
 
 
 def test_deal_edit_while_broker_down_is_recomputed_by_the_sweep(
-    api_client_for,  # noqa: F811
+    api_client_for,
     rep_a,
     process,
     django_capture_on_commit_callbacks,

@@ -1,6 +1,6 @@
-"""Fixtures for the territories tests: calendar periods and a small territory map.
+"""Fixtures for the territories tests: a small territory map (periods: tests/fixtures/periods.py).
 
-The map (each territory owned by a persona from tests/conftest.py):
+The map (each territory owned by a persona from tests/fixtures/personas.py):
 
     West (region, manager_a) ── NorCal (rep_a), SoCal (se_a)
     East (region, manager_b) ── NewYork (rep_b)
@@ -10,22 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from salesmgmt.models import Period
-from salesmgmt.services import periods_ensure
 from territories.models import Territory
 from tests.territories.factories import TerritoryFactory
-
-
-@pytest.fixture
-def periods(db):
-    periods_ensure(year=2024)
-    periods_ensure(year=2025)
-    return {p.name: p for p in Period.objects.all()}
-
-
-@pytest.fixture
-def q1(periods):
-    return periods["FY2025 Q1"]
 
 
 @pytest.fixture

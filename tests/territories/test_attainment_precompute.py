@@ -28,25 +28,25 @@ def booked(executive, manager_a, manager_b, rep_a, se_a, rep_b, q1, process):
     """Formula quotas for the reps, an explicit one for manager_b, won deals in two currencies
     (one on each side of a rate change), a lost deal and a won one outside the quarter."""
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2024, 1, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1)
     )
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 3, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2026, 3, 1)
     )
     for user, amount in ((rep_a, 1000), (se_a, 500), (rep_b, 2000)):
         QuotaFactory(user=user, period=q1, territory_quota=Decimal(amount), amount=Decimal(amount))
     QuotaFactory(
         user=manager_b, period=q1, basis=Quota.Basis.EXPLICIT, amount=Decimal(2500)
     )  # explicit over a team of 2000
-    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2025, 1, 10), **WON)
+    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2026, 1, 10), **WON)
     OpportunityFactory(
-        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2025, 3, 10), **WON
+        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2026, 3, 10), **WON
     )
     OpportunityFactory(
-        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2025, 2, 10), **WON
+        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2026, 2, 10), **WON
     )
-    OpportunityFactory(owner=se_a, amount=Decimal(75), closed_on=dt.date(2025, 3, 31), **WON)
-    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2025, 4, 1), **WON)
+    OpportunityFactory(owner=se_a, amount=Decimal(75), closed_on=dt.date(2026, 3, 31), **WON)
+    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2026, 4, 1), **WON)
     OpportunityFactory(
         owner=rep_b, amount=Decimal(999), status="lost", lost_reason="x", closed_on=q1.start_on
     )
@@ -104,9 +104,9 @@ def test_a_new_period_gets_its_first_figures_from_its_creation(
     booked, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        org_services.periods_ensure(year=2026)
+        org_services.periods_ensure(year=2027)
 
-    fresh = Period.objects.get(name="FY2026 Q1")
+    fresh = Period.objects.get(name="FY2027 Q1")
     assert AttainmentPeriod.objects.filter(period=fresh).exists()  # the batch ran (eager)
     assert AttainmentFigure.objects.filter(period=fresh, user__isnull=True).exists()
     assert refresh.pending_count(kind="attainment") == 0
@@ -132,7 +132,7 @@ def test_winning_a_deal_refreshes_the_figures(
 
     with django_capture_on_commit_callbacks(execute=True):
         account_services.opportunity_close_won(
-            actor=rep_a, opportunity=deal, closed_on=dt.date(2025, 2, 2)
+            actor=rep_a, opportunity=deal, closed_on=dt.date(2026, 2, 2)
         )
 
     assert selectors.attainment_for(user=manager_a, period=q1).bookings == before + 250
@@ -201,27 +201,38 @@ def test_refresh_is_idempotent(booked, q1):
     assert AttainmentFigure.objects.filter(period=q1, user__isnull=True).count() == 1
 
 
+def _current_holding(*days: dt.date) -> set[int]:
+    """The current periods (holding today: always marked) that also hold one of ``days``;
+    the fixtures' FY2026 holds today in 2026, so its year period is one of them then."""
+    today = timezone.localdate()
+    current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
+    return {p.pk for p in current if any(p.start_on <= day <= p.end_on for day in days)}
+
+
 def test_changes_in_a_burst_coalesce_into_one_mark_per_period(booked, q1, periods):
     StaleMark.objects.all().delete()
     services.attainment_refresh(period=q1)
 
-    for day in (dt.date(2025, 1, 5), dt.date(2025, 2, 1), dt.date(2025, 3, 30)):
+    for day in (dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 3, 30)):
         refresh.changed(days=[day], kinds=["attainment"])
     refresh.changed(periods=[q1.pk], kinds=["attainment"])
 
-    assert _marked() == [q1.pk]  # the only computed period (and none is current in 2025)
+    days = (dt.date(2026, 1, 5), dt.date(2026, 2, 1), dt.date(2026, 3, 30))
+    # the only computed period, and any current one holding those days
+    assert _marked() == sorted({q1.pk} | _current_holding(*days))
 
 
 def test_the_sweep_refreshes_only_stale_periods(booked, q1, periods):
-    q2 = periods["FY2025 Q2"]
+    q2 = periods["FY2026 Q2"]
     services.attainment_refresh(period=q1)
     services.attainment_refresh(period=q2)
     StaleMark.objects.all().delete()
     # a change whose refresh message was lost: marked, never sent (no commit in this test)
-    refresh.changed(days=[dt.date(2025, 2, 1)], kinds=["attainment"])
+    refresh.changed(days=[dt.date(2026, 2, 1)], kinds=["attainment"])
     before = AttainmentPeriod.objects.get(period=q2).computed_at
 
-    assert refresh.refresh_sweep()["attainment"] == 1
+    stale = {q1.pk} | _current_holding(dt.date(2026, 2, 1))
+    assert refresh.refresh_sweep()["attainment"] == len(stale)
     assert refresh.refresh_sweep()["attainment"] == 0
     assert AttainmentPeriod.objects.get(period=q2).computed_at == before
 
@@ -284,7 +295,7 @@ def test_payouts_use_the_live_figures_not_the_precomputed_ones(booked, q1, rep_a
 
 
 def _current_ids():
-    """This year's periods (created here: the fixtures' are 2024's and 2025's) that hold today."""
+    """The periods that hold today (created here if the fixtures' years do not reach today)."""
     today = timezone.localdate()
     org_services.periods_ensure(year=today.year)
     current = Period.objects.filter(start_on__lte=today, end_on__gte=today)
@@ -292,23 +303,25 @@ def _current_ids():
 
 
 def test_the_kind_keys_each_part_of_a_change(booked, q1, periods, rep_a):
-    """What ``refresh.changed`` (the callers' one call, later) marks for each thing named."""
+    """What ``refresh.changed`` (the writers' one call) marks for each thing named."""
     from territories.services.attainment import attainment_keys_for
 
-    q2 = periods["FY2025 Q2"]
+    q2 = periods["FY2026 Q2"]
     services.attainment_refresh(period=q1)  # the only period computed
     current = _current_ids()
     assert current
     won = Opportunity.objects.filter(owner=rep_a, status="won", closed_on__month=1).get()
-    later = Opportunity.objects.filter(closed_on=dt.date(2025, 4, 1)).get()  # in Q2
+    later = Opportunity.objects.filter(closed_on=dt.date(2026, 4, 1)).get()  # in Q2
     activity = ActivityFactory(owner=rep_a, account=won.account, opportunity=won)
 
     def keys(**parts):
         return {period for _, period in attainment_keys_for(refresh.Change(**parts))}
 
-    assert keys(deals=frozenset({won.pk})) == {q1.pk}
-    assert keys(deals=frozenset({later.pk})) == set()  # Q2 never computed: read live
-    assert keys(days=frozenset({dt.date(2025, 2, 1)})) == {q1.pk}
+    assert keys(deals=frozenset({won.pk})) == {q1.pk} | _current_holding(won.closed_on)
+    # Q2 never computed: read live (only a current period holding the day is marked)
+    assert keys(deals=frozenset({later.pk})) == _current_holding(later.closed_on)
+    feb = dt.date(2026, 2, 1)
+    assert keys(days=frozenset({feb})) == {q1.pk} | _current_holding(feb)
     assert keys(activities=frozenset({activity.pk})) == set()
     assert keys(periods=frozenset({q2.pk})) == {q2.pk}  # named: computed from now on
     assert keys(people=frozenset({rep_a.pk})) == {q1.pk} | current

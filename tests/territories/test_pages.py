@@ -208,7 +208,7 @@ def grow(territory_map, n, process):
     """``n`` more accounts, deals and quota-carrying reps in the map."""
     for i in range(n):
         rep = UserFactory(
-            manager=territory_map["norcal"].owner.manager, hire_date=dt.date(2025, 1, 2)
+            manager=territory_map["norcal"].owner.manager, hire_date=dt.date(2026, 1, 2)
         )
         account = AccountFactory(owner=rep, state="CA", annual_revenue=Decimal(100 + i))
         AssignmentFactory(account=account, territory=territory_map["norcal" if i % 2 else "socal"])

@@ -14,7 +14,7 @@ from tests.territories.factories import AssignmentFactory, QuotaFactory, Territo
 
 
 def test_quota_is_territory_quota_times_share_times_ramp_plus_adjustment(manager_a, rep_a, q1):
-    rep_a.hire_date = dt.date(2025, 1, 15)  # months 1-3 of tenure in Q1: ramp 0.5
+    rep_a.hire_date = dt.date(2026, 1, 15)  # months 1-3 of tenure in Q1: ramp 0.5
     rep_a.save()
 
     quota = services.quota_update(
@@ -145,7 +145,7 @@ def test_manager_quota_is_the_team_sum_unless_explicit_and_the_check_shows_misma
 
 @pytest.fixture
 def three_territories(rep_a, se_a, rep_b, process):
-    """Potential 1 : 2 : 4; bookings in 2024 of 100, 0 and 300 (EUR 300 ≈ USD 330)."""
+    """Potential 1 : 2 : 4; bookings in 2025 of 100, 0 and 300 (EUR 300 ≈ USD 330)."""
     ExchangeRateFactory(currency="EUR", rate_to_reporting=Decimal("1.10"))
     territories = []
     for owner, revenue, booked, currency in (
@@ -163,7 +163,7 @@ def three_territories(rep_a, se_a, rep_b, process):
                 status="won",
                 amount=Decimal(booked),
                 currency=currency,
-                closed_on=dt.date(2024, 11, 5),
+                closed_on=dt.date(2025, 11, 5),
             )
         territories.append(territory)
     return territories
@@ -193,7 +193,7 @@ def test_allocation_sums_to_the_target_exactly(executive, three_territories, q1,
 def test_allocation_preview_is_what_allocation_writes_and_ramps_new_hires(
     executive, three_territories, q1, rep_b
 ):
-    rep_b.hire_date = dt.date(2025, 2, 1)  # Q1: 0, 25%, 50% → 0.25
+    rep_b.hire_date = dt.date(2026, 2, 1)  # Q1: 0, 25%, 50% → 0.25
     rep_b.save()
     RampSchedule.objects.create(
         name="Default", monthly_percentages=[25, 50, 75, 100], is_default=True
@@ -238,10 +238,10 @@ def test_reallocation_keeps_share_and_adjustment(
 
 
 def test_allocation_by_history_refuses_when_nothing_was_booked(three_territories, periods):
-    # the bookings fall in November 2024: the four quarters before FY2024 Q1 have none
+    # the bookings fall in November 2025: the four quarters before FY2025 Q1 have none
     with pytest.raises(ValidationError, match="weighs zero"):
         selectors.allocation_preview(
-            period=periods["FY2024 Q1"], amount=Decimal(1), method="historical"
+            period=periods["FY2025 Q1"], amount=Decimal(1), method="historical"
         )
 
 
@@ -249,28 +249,28 @@ def test_attainment_per_rep_team_and_company_converts_currencies(
     executive, manager_a, manager_b, rep_a, se_a, rep_b, q1, process
 ):
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2024, 1, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.10"), effective_on=dt.date(2025, 1, 1)
     )
     ExchangeRateFactory(
-        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2025, 3, 1)
+        currency="EUR", rate_to_reporting=Decimal("1.20"), effective_on=dt.date(2026, 3, 1)
     )
     for user, amount in ((rep_a, 1000), (se_a, 500), (rep_b, 2000)):
         QuotaFactory(user=user, period=q1, territory_quota=Decimal(amount), amount=Decimal(amount))
     won = {"status": "won"}
-    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2025, 1, 10), **won)
+    OpportunityFactory(owner=rep_a, amount=Decimal(500), closed_on=dt.date(2026, 1, 10), **won)
     OpportunityFactory(
-        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2025, 3, 10), **won
+        owner=rep_a, amount=Decimal(100), currency="EUR", closed_on=dt.date(2026, 3, 10), **won
     )  # at 1.20 → 120
     OpportunityFactory(
-        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2025, 2, 10), **won
+        owner=rep_b, amount=Decimal(1000), currency="EUR", closed_on=dt.date(2026, 2, 10), **won
     )  # at 1.10 → 1100
-    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2025, 4, 1), **won)
+    OpportunityFactory(owner=rep_b, amount=Decimal(999), closed_on=dt.date(2026, 4, 1), **won)
     OpportunityFactory(
         owner=rep_b,
         amount=Decimal(999),
         status="lost",
         lost_reason="x",
-        closed_on=dt.date(2025, 2, 1),
+        closed_on=dt.date(2026, 2, 1),
     )
 
     by_user = selectors.attainment_by_user(period=q1, user_ids=[rep_a.pk, manager_a.pk, rep_b.pk])

@@ -20,8 +20,8 @@ from django.utils import timezone
 from accounts import services
 from salesmgmt import tasks, webhook_destinations, webhooks
 from salesmgmt.models import WebhookDelivery, WebhookSubscription
-from tests.api_fixtures import TEST_DNS
 from tests.factories import AccountFactory
+from tests.fixtures.api import TEST_DNS
 
 
 class Receiver:

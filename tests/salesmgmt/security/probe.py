@@ -216,6 +216,7 @@ class Prober:
             self.api_clients[name] = api
         self.outbound: OutboundRecorder | None = None
         self._baseline: dict[str, str] | None = None
+        self._guarded_sql: dict[str, list[tuple[str, str, tuple]]] = {}
 
     def send(
         self,
@@ -271,20 +272,35 @@ class Prober:
         return outcome
 
     def _guarded(self, persona: str) -> dict[tuple[str, int], dict]:
-        """The rows of the other teams' records, as they stand (for a team persona)."""
+        """The rows of the other teams' records, as they stand (for a team persona): every
+        column as the database stores it."""
+        rows = {}
+        with connection.cursor() as cursor:
+            for model_name, sql, params in self._guarded_queries(persona):
+                cursor.execute(sql, params)
+                columns = [column[0] for column in cursor.description]
+                for row in cursor.fetchall():
+                    values = dict(zip(columns, row, strict=True))
+                    rows[model_name, values["id"]] = values
+        return rows
+
+    def _guarded_queries(self, persona: str) -> list[tuple[str, str, tuple]]:
+        """The SQL of ``_guarded`` per model, compiled once per team: the sweeps read these
+        rows twice per write, and building the querysets cost more than running them."""
         team = team_of(persona)
         if team is None:
-            return {}
-        by_model: dict[type, list[int]] = {}
-        for other, rows in self.world.guarded.items():
-            if other != team:
-                for row in rows:
-                    by_model.setdefault(type(row), []).append(row.pk)
-        return {
-            (model.__name__, values["id"]): values
-            for model, pks in by_model.items()
-            for values in model._default_manager.filter(pk__in=pks).values()
-        }
+            return []
+        if team not in self._guarded_sql:
+            by_model: dict[type, list[int]] = {}
+            for other, rows in self.world.guarded.items():
+                if other != team:
+                    for row in rows:
+                        by_model.setdefault(type(row), []).append(row.pk)
+            self._guarded_sql[team] = [
+                (model.__name__, *model._default_manager.filter(pk__in=pks).query.sql_with_params())
+                for model, pks in by_model.items()
+            ]
+        return self._guarded_sql[team]
 
     def _request(self, client, kind, method, url, body, raw, content_type):
         call = getattr(client, method.lower())

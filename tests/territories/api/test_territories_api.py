@@ -176,7 +176,7 @@ def test_attainment_endpoint_per_person_and_company(
 ):
     QuotaFactory(user=rep_a, period=q1, territory_quota=Decimal(1000), amount=Decimal(1000))
     OpportunityFactory(
-        owner=rep_a, status="won", closed_on=dt.date(2025, 2, 2), amount=Decimal(250)
+        owner=rep_a, status="won", closed_on=dt.date(2026, 2, 2), amount=Decimal(250)
     )
     client = api_client_for(rep_a)
 
