@@ -30,27 +30,8 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
 ):
     # given a rep under a manager with one commit deal this quarter, fully recomputed
     settings.FORECASTING_RECOMPUTE_QUEUE = celery_worker_process
-    today = timezone.localdate()
-    periods_ensure(year=today.year)
-    period = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
-    process = build_process(name="Worker process")
-    process.stages.update(default_forecast_category="commit")
-    manager = UserFactory(username="wmanager", role=Role.MANAGER)
-    rep = UserFactory(username="wrep", manager=manager)
-    deal = deal_services.opportunity_create(
-        actor=rep,
-        account=AccountFactory(owner=rep),
-        name="Acme",
-        amount=Decimal(1000),
-        expected_close_on=max(today, period.start_on),
-        process=process,
-    )
-    forecast_recompute_all(trials=500, with_kpis=False)
-
-    def team_commit() -> Decimal:
-        return ForecastRollup.objects.get(
-            person=manager, period=period, scope=Scope.SUBTREE
-        ).commit_amount
+    period, rep, deal, team_commit = _one_commit_deal_recomputed(tag="w")
+    manager = rep.manager
 
     assert team_commit() == Decimal(1000)
 
@@ -102,27 +83,7 @@ def test_an_edit_reaches_the_rollup_within_a_second_at_p95_with_a_worker(
     # worker that has run one batch already (imports warm)
     settings.FORECASTING_RECOMPUTE_QUEUE = production_window_worker.queue
     settings.FORECASTING_KPI_DEBOUNCE_SECONDS = 60
-    today = timezone.localdate()
-    periods_ensure(year=today.year)
-    period = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
-    process = build_process(name="Latency process")
-    process.stages.update(default_forecast_category="commit")
-    manager = UserFactory(username="lmanager", role=Role.MANAGER)
-    rep = UserFactory(username="lrep", manager=manager)
-    deal = deal_services.opportunity_create(
-        actor=rep,
-        account=AccountFactory(owner=rep),
-        name="Latency",
-        amount=Decimal(1000),
-        expected_close_on=max(today, period.start_on),
-        process=process,
-    )
-    forecast_recompute_all(trials=500, with_kpis=False)
-
-    def team_commit() -> Decimal:
-        return ForecastRollup.objects.get(
-            person=manager, period=period, scope=Scope.SUBTREE
-        ).commit_amount
+    _, rep, deal, team_commit = _one_commit_deal_recomputed(tag="l")
 
     deal_services.opportunity_update(actor=rep, opportunity=deal, amount=Decimal(1001))
     deadline = time.monotonic() + 60
@@ -146,3 +107,31 @@ def test_an_edit_reaches_the_rollup_within_a_second_at_p95_with_a_worker(
     p95 = statistics.quantiles(latencies, n=20)[-1]
     print(f"edit -> rollup with a worker: p50 {p50:.3f} s, p95 {p95:.3f} s over {EDITS} edits")
     assert p95 <= 1.0, latencies
+
+
+def _one_commit_deal_recomputed(*, tag: str):
+    """A rep under a manager with one 1,000 commit deal this quarter, fully recomputed; returns
+    the quarter, the rep, the deal and a reader of the manager's team commit."""
+    today = timezone.localdate()
+    periods_ensure(year=today.year)
+    period = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
+    process = build_process(name=f"{tag} process")
+    process.stages.update(default_forecast_category="commit")
+    manager = UserFactory(username=f"{tag}manager", role=Role.MANAGER)
+    rep = UserFactory(username=f"{tag}rep", manager=manager)
+    deal = deal_services.opportunity_create(
+        actor=rep,
+        account=AccountFactory(owner=rep),
+        name=f"{tag} deal",
+        amount=Decimal(1000),
+        expected_close_on=max(today, period.start_on),
+        process=process,
+    )
+    forecast_recompute_all(trials=500, with_kpis=False)
+
+    def team_commit() -> Decimal:
+        return ForecastRollup.objects.get(
+            person=manager, period=period, scope=Scope.SUBTREE
+        ).commit_amount
+
+    return period, rep, deal, team_commit
