@@ -33,7 +33,7 @@ DIV_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 def members(period, manager_a):
     reps = team(manager_a, 3, period=period)
     attainment_refresh(period=period)
-    compliance_refresh(force=True)
+    compliance_refresh()
     return reps
 
 
@@ -74,7 +74,7 @@ def test_the_query_count_does_not_grow_with_the_team(
 ):
     team(manager_a, size, period=period)
     attainment_refresh(period=period)
-    compliance_refresh(force=True)
+    compliance_refresh()
     client.force_login(manager_a)
     client.get(reverse("coaching:team_dashboard"))
 
@@ -106,7 +106,7 @@ def test_refreshed_attainment_shows_at_once(client, members, manager_a, period):
     client.force_login(manager_a)
     assert "123,456" in row_shown(client, rep)
 
-    attainment_refresh(period=period, force=True)
+    attainment_refresh(period=period)
 
     stored = AttainmentFigure.objects.get(user=rep, period=period)
     shown = row_shown(client, rep)
@@ -148,7 +148,7 @@ def test_refreshed_compliance_shows_at_once(client, members, manager_a):
     client.force_login(manager_a)
     assert "<span>38 %</span>" in row_shown(client, rep)
 
-    compliance_refresh(force=True)
+    compliance_refresh()
 
     stored = ComplianceSummary.objects.get(user=rep)
     assert (stored.open_deal_count, stored.passing_count) != (8, 3)

@@ -76,9 +76,7 @@ def production_window_worker(celery_worker_process):
         delete_queue(broker, queue)
 
 
-def test_an_edit_reaches_the_rollup_promptly_with_a_worker(
-    production_window_worker, settings
-):
+def test_an_edit_reaches_the_rollup_promptly_with_a_worker(production_window_worker, settings):
     # given a rep under a manager with one commit deal this quarter, fully recomputed, and a
     # worker that has run one batch already (imports warm)
     settings.FORECASTING_RECOMPUTE_QUEUE = production_window_worker.queue
