@@ -63,7 +63,7 @@ def test_duplicate_name_is_a_field_error(admin_user):
 
 
 def test_unknown_category_is_refused(admin_user):
-    process, qualify, _ = _build(admin_user)
+    _process, qualify, _ = _build(admin_user)
     with pytest.raises(ValidationError) as error:
         services.stage_update(actor=admin_user, stage=qualify, default_forecast_category="maybe")
     assert "default_forecast_category" in error.value.message_dict
