@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from accounts.models import Opportunity, SalesProcess
-from salesmgmt.models import ImportJob, Period, Role, User
+from salesmgmt.models import ExchangeRate, ImportJob, Period, Role, User
 from salesmgmt.money import reporting_currency
 from territories.models import Quota
 
@@ -30,15 +30,21 @@ class ChecklistItem:
 
 
 def _currency_item() -> ChecklistItem:
+    """Done when every currency the deals use converts: the reporting one, or one with a rate."""
     currency = reporting_currency()
     chosen = bool(os.environ.get("REPORTING_CURRENCY"))
     how = "set by REPORTING_CURRENCY" if chosen else "the default; set REPORTING_CURRENCY to change"
+    used = set(Opportunity.objects.values_list("currency", flat=True).distinct())
+    rated = set(ExchangeRate.objects.values_list("currency", flat=True).distinct())
+    unrated = sorted(used - rated - {currency})
+    detail = f"Figures are reported in {currency} ({how})."
+    if unrated:
+        detail += f" No exchange rate yet for {', '.join(unrated)}, used by deals."
     return ChecklistItem(
         key="reporting_currency",
-        title="Company reporting currency",
-        done=True,
-        detail=f"Figures are reported in {currency} ({how}). Deals in other currencies need "
-        "exchange rates.",
+        title="Company reporting currency and exchange rates",
+        done=not unrated,
+        detail=detail,
         fix_url_name="admin:salesmgmt_exchangerate_changelist",
         fix_label="Exchange rates",
     )
@@ -126,7 +132,7 @@ def _data_item() -> ChecklistItem:
 
 
 def setup_checklist(*, today: dt.date | None = None) -> list[ChecklistItem]:
-    """Every line of the checklist, in the order a new company sets things up (8 queries)."""
+    """Every line of the checklist, in the order a new company sets things up (10 queries)."""
     today = today or timezone.localdate()
     return [
         _currency_item(),

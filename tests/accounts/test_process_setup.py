@@ -140,3 +140,16 @@ def test_unused_stage_and_milestone_are_deleted(admin_user):
     services.stage_delete(actor=admin_user, stage=commit)
     assert list(process.stages.values_list("name", flat=True)) == ["Qualify"]
     assert not Milestone.objects.exists()
+
+
+def test_a_new_exit_milestone_re_derives_open_deals_after_commit(
+    admin_user, django_capture_on_commit_callbacks
+):
+    process = build_process(stages=(("Qualify", 1), ("Propose", 1)))
+    qualify, propose = process.stages.order_by("order")
+    deal = OpportunityFactory(process=process, stage=propose)
+    MilestoneCompletionFactory(opportunity=deal, milestone=qualify.milestones.get())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.milestone_create(actor=admin_user, stage=qualify, name="Champion named")
+    deal.refresh_from_db()
+    assert deal.stage_id == qualify.pk  # the new criterion is not met: back in Qualify

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -89,3 +90,16 @@ def test_api(admin_user, integrator, rep_a, api_client_for):
     assert by_key["fiscal_periods"]["done"] is False
     assert api_client_for(rep_a).get("/api/v1/setup/").status_code == 403
     assert api_client_for(integrator).get("/api/v1/setup/").status_code == 403
+
+
+def test_a_deal_currency_without_a_rate_is_missing(admin_user, rep_a):
+    from salesmgmt.services import exchange_rate_set
+
+    OpportunityFactory(owner=rep_a, currency="EUR")
+    item = next(i for i in setup_checklist() if i.key == "reporting_currency")
+    assert not item.done
+    assert "EUR" in item.detail
+    exchange_rate_set(
+        currency="EUR", rate_to_reporting=Decimal("1.1"), effective_on=dt.date(2020, 1, 1)
+    )
+    assert _done()["reporting_currency"]
