@@ -87,7 +87,8 @@ def process_detail(request: HttpRequest, process_id: int) -> HttpResponse:
 
 def _flash_invalid(request: HttpRequest, form) -> None:
     for field, errors in form.errors.items():
-        label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+        known = field in form.fields
+        label = (form.fields[field].label or field.replace("_", " ")) if known else ""
         messages.error(request, f"{label.capitalize()}: {' '.join(errors)}".lstrip(": "))
 
 
