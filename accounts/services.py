@@ -12,6 +12,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from salesmgmt import refresh, webhooks
+from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
 from salesmgmt.money import RateTable, quantize_money
@@ -22,12 +23,14 @@ from .models import (
     Account,
     Activity,
     Contact,
+    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
     OpportunityChange,
     OpportunityTeamMember,
     SalesProcess,
+    Stage,
 )
 from .selectors import completed_milestone_ids, default_process, process_stage_specs
 from .stages import derive_stage_id
@@ -825,3 +828,267 @@ def activity_update(*, actor: User, activity: Activity, **changes: object) -> Ac
     _save_with_external_id(activity)
     refresh.changed(activities=[activity.pk])  # and where it counts now
     return activity
+
+
+# --- sales processes: stages, exit milestones, default categories (first-run setup) -----------
+
+
+def may_configure_processes(user: User) -> bool:
+    """Administrators (pages and API) and integrations (API: they load the organisation, as
+    for people imports) define sales processes; everyone else reads them."""
+    return user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATOR)
+
+
+def _ensure_may_configure(actor: User) -> None:
+    if not may_configure_processes(actor):
+        raise PermissionDeniedError("Only an administrator can change sales processes.")
+
+
+def _stages_rederived_on_commit(process_id: int) -> None:
+    """Exit criteria changed: re-derive the process's open deals' stages after commit, off the
+    request (as the admin does); the nightly re-derivation catches a lost message."""
+    from . import tasks  # tasks call services: imported where used
+
+    transaction.on_commit(lambda: tasks.refresh_process_stages.delay(process_id))
+
+
+def _process_fields(fields: dict[str, object]) -> dict[str, object]:
+    unknown = set(fields) - PROCESS_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in unknown})
+    return fields
+
+
+PROCESS_FIELDS = {"name", "description", "requires_verification", "is_default"}
+
+
+def _save_process(process: SalesProcess) -> SalesProcess:
+    process.full_clean()
+    process.save()
+    if process.is_default:  # one default process: the one new deals and imports fall back to
+        SalesProcess.objects.exclude(pk=process.pk).filter(is_default=True).update(is_default=False)
+    return process
+
+
+@transaction.atomic
+def sales_process_create(*, actor: User, name: str, **fields: object) -> SalesProcess:
+    """A new, empty process (stages and milestones are added one by one)."""
+    _ensure_may_configure(actor)
+    first = not SalesProcess.objects.exists()
+    process = SalesProcess(name=name.strip(), **_process_fields(fields))
+    process.is_default = process.is_default or first
+    _save_process(process)
+    audit_record(action="sales_process.created", actor=actor, target=process, details={})
+    return process
+
+
+@transaction.atomic
+def sales_process_update(*, actor: User, process: SalesProcess, **changes: object) -> SalesProcess:
+    """Rename or describe a process, make it the default, or require verified evidence (which
+    decides what counts as complete, so the open deals' stages are re-derived)."""
+    _ensure_may_configure(actor)
+    process = SalesProcess.objects.select_for_update().get(pk=process.pk)
+    old_verification = process.requires_verification
+    for name, value in _process_fields(changes).items():
+        setattr(process, name, value.strip() if isinstance(value, str) else value)
+    _save_process(process)
+    if process.requires_verification != old_verification:
+        _stages_rederived_on_commit(process.pk)
+    audit_record(
+        action="sales_process.updated", actor=actor, target=process, details=_audit(changes)
+    )
+    return process
+
+
+def _audit(changes: dict[str, object]) -> dict[str, str]:
+    return {name: _as_text(value) for name, value in changes.items()}
+
+
+def _ensure_category(category: str) -> None:
+    if category not in ForecastCategory.values:
+        raise ValidationError(
+            {"default_forecast_category": f"{category!r} is not a forecast category."}
+        )
+
+
+@transaction.atomic
+def stage_create(
+    *,
+    actor: User,
+    process: SalesProcess,
+    name: str,
+    default_forecast_category: str = "pipeline",
+) -> Stage:
+    """Add a stage at the end of the process (move it with ``stage_reorder``)."""
+    _ensure_may_configure(actor)
+    _ensure_category(default_forecast_category)
+    last = Stage.objects.filter(process=process).order_by("-order").first()
+    stage = Stage(
+        process=process,
+        name=name.strip(),
+        order=(last.order + 1) if last else 1,
+        default_forecast_category=default_forecast_category,
+    )
+    stage.full_clean()
+    stage.save()
+    _stages_rederived_on_commit(process.pk)  # a stage without milestones is passed at once
+    audit_record(action="stage.created", actor=actor, target=stage, details={"process": process.pk})
+    return stage
+
+
+@transaction.atomic
+def stage_update(
+    *,
+    actor: User,
+    stage: Stage,
+    name: str | None = None,
+    default_forecast_category: str | None = None,
+) -> Stage:
+    """Rename a stage or change its default category; the deals that follow the default (open,
+    no category chosen by the rep) count in the new one, so their figures are marked stale."""
+    _ensure_may_configure(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    changes: dict[str, object] = {}
+    if name is not None and name.strip() != stage.name:
+        changes["name"] = stage.name = name.strip()
+    if default_forecast_category is not None:
+        _ensure_category(default_forecast_category)
+        if default_forecast_category != stage.default_forecast_category:
+            changes["default_forecast_category"] = default_forecast_category
+            stage.default_forecast_category = default_forecast_category
+    stage.full_clean()
+    stage.save()
+    if "default_forecast_category" in changes:
+        following = Opportunity.objects.open().filter(stage=stage, forecast_category="")
+        refresh.changed(deals=following.values_list("pk", flat=True))
+    audit_record(action="stage.updated", actor=actor, target=stage, details=_audit(changes))
+    return stage
+
+
+def _renumber(model: type[Stage] | type[Milestone], rows: list, ids: list[int]) -> None:
+    """Give ``rows`` the orders 1..n in the order of ``ids`` (every row, each once)."""
+    if sorted(ids) != sorted(row.pk for row in rows) or len(set(ids)) != len(ids):
+        raise ValidationError({"order": "List every one of them exactly once."})
+    # Two steps: stage orders are unique per process, so no order may be taken mid-way.
+    model.objects.filter(pk__in=ids).update(order=F("order") + 10000)
+    for position, pk in enumerate(ids, start=1):
+        model.objects.filter(pk=pk).update(order=position)
+
+
+@transaction.atomic
+def stage_reorder(*, actor: User, process: SalesProcess, stage_ids: list[int]) -> list[Stage]:
+    """Put the process's stages in the order of ``stage_ids`` (the deals' stages follow)."""
+    _ensure_may_configure(actor)
+    SalesProcess.objects.select_for_update().get(pk=process.pk)
+    _renumber(Stage, list(Stage.objects.filter(process=process)), stage_ids)
+    _stages_rederived_on_commit(process.pk)
+    audit_record(
+        action="stage.reordered", actor=actor, target=process, details={"stages": stage_ids}
+    )
+    return list(Stage.objects.filter(process=process).order_by("order"))
+
+
+def _milestones_completed(milestone_ids: list[int]) -> int:
+    return (
+        MilestoneCompletion.objects.filter(milestone_id__in=milestone_ids)
+        .values("opportunity_id")
+        .distinct()
+        .count()
+    )
+
+
+@transaction.atomic
+def stage_delete(*, actor: User, stage: Stage) -> None:
+    """Remove a stage no deal stands in and none of whose milestones was ever completed (the
+    completions are an audit trail that is never deleted)."""
+    _ensure_may_configure(actor)
+    stage = Stage.objects.select_for_update().get(pk=stage.pk)
+    deals = Opportunity.objects.filter(stage=stage).count()
+    if deals:
+        raise ValidationError(
+            f"{deals} deal(s) stand in the stage “{stage.name}”; it cannot be deleted. "
+            "Rename it instead, or move those deals on first."
+        )
+    completed = _milestones_completed(list(stage.milestones.values_list("pk", flat=True)))
+    if completed:
+        raise ValidationError(
+            f"Milestones of the stage “{stage.name}” were completed on {completed} deal(s); "
+            "their history keeps it. Rename it instead."
+        )
+    process_id = stage.process_id
+    audit_record(action="stage.deleted", actor=actor, target=stage, details={"name": stage.name})
+    stage.delete()
+    _stages_rederived_on_commit(process_id)
+
+
+MILESTONE_FIELDS = {"name", "description", "evidence_required"}
+
+
+@transaction.atomic
+def milestone_create(
+    *, actor: User, stage: Stage, name: str, description: str = "", evidence_required: bool = False
+) -> Milestone:
+    """Add an exit milestone at the end of the stage's list."""
+    _ensure_may_configure(actor)
+    last = Milestone.objects.filter(stage=stage).order_by("-order").first()
+    milestone = Milestone(
+        stage=stage,
+        name=name.strip(),
+        description=description,
+        evidence_required=evidence_required,
+        order=(last.order + 1) if last else 1,
+    )
+    milestone.full_clean()
+    milestone.save()
+    _stages_rederived_on_commit(stage.process_id)  # a new exit criterion holds deals back
+    audit_record(
+        action="milestone.created", actor=actor, target=milestone, details={"stage": stage.pk}
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(*, actor: User, milestone: Milestone, **changes: object) -> Milestone:
+    """Rename or describe an exit milestone, or require evidence for it."""
+    _ensure_may_configure(actor)
+    unknown = set(changes) - MILESTONE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in unknown})
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    for name, value in changes.items():
+        setattr(milestone, name, value.strip() if isinstance(value, str) else value)
+    milestone.full_clean()
+    milestone.save()
+    audit_record(action="milestone.updated", actor=actor, target=milestone, details=_audit(changes))
+    return milestone
+
+
+@transaction.atomic
+def milestone_reorder(*, actor: User, stage: Stage, milestone_ids: list[int]) -> list[Milestone]:
+    """Put the stage's exit milestones in the order of ``milestone_ids``."""
+    _ensure_may_configure(actor)
+    Stage.objects.select_for_update().get(pk=stage.pk)
+    _renumber(Milestone, list(Milestone.objects.filter(stage=stage)), milestone_ids)
+    audit_record(
+        action="milestone.reordered", actor=actor, target=stage, details={"order": milestone_ids}
+    )
+    return list(Milestone.objects.filter(stage=stage).order_by("order", "id"))
+
+
+@transaction.atomic
+def milestone_delete(*, actor: User, milestone: Milestone) -> None:
+    """Remove an exit milestone no deal ever completed (completions are never deleted)."""
+    _ensure_may_configure(actor)
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
+    completed = _milestones_completed([milestone.pk])
+    if completed:
+        raise ValidationError(
+            f"The milestone “{milestone.name}” was completed on {completed} deal(s); their "
+            "history keeps it, so it cannot be deleted. Rename it instead."
+        )
+    process_id = milestone.stage.process_id
+    audit_record(
+        action="milestone.deleted", actor=actor, target=milestone, details={"name": milestone.name}
+    )
+    milestone.delete()
+    _stages_rederived_on_commit(process_id)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import processes
 
 app_name = "accounts"
 
@@ -34,4 +35,27 @@ urlpatterns = [
     path("activities/log/", views.activity_log, name="activity_log"),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    # First-run setup (administrators): sales processes, stages, exit milestones.
+    path("setup/processes/", processes.process_list, name="process_list"),
+    path("setup/processes/<int:process_id>/", processes.process_detail, name="process_detail"),
+    path("setup/processes/<int:process_id>/stages/", processes.stage_add, name="stage_add"),
+    path("setup/stages/<int:stage_id>/edit/", processes.stage_edit, name="stage_edit"),
+    path("setup/stages/<int:stage_id>/move/", processes.stage_move, name="stage_move"),
+    path("setup/stages/<int:stage_id>/delete/", processes.stage_delete, name="stage_delete"),
+    path("setup/stages/<int:stage_id>/milestones/", processes.milestone_add, name="milestone_add"),
+    path(
+        "setup/milestones/<int:milestone_id>/edit/",
+        processes.milestone_edit,
+        name="milestone_edit",
+    ),
+    path(
+        "setup/milestones/<int:milestone_id>/move/",
+        processes.milestone_move,
+        name="milestone_move",
+    ),
+    path(
+        "setup/milestones/<int:milestone_id>/delete/",
+        processes.milestone_delete,
+        name="milestone_delete",
+    ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -40,6 +40,19 @@ class SalesRole(models.TextChoices):
     SE = "se", "Sales engineer"
 
 
+class SalesUserManager(UserManager["User"]):
+    """``createsuperuser`` makes the first administrator: role admin, not the default rep.
+
+    The rights follow the role as everywhere else (``salesmgmt.services``: staff and superuser
+    exactly when the role is admin), so a superuser with any other role is refused."""
+
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        if extra_fields["role"] != Role.ADMIN:
+            raise ValueError("A superuser must have the admin role.")
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person (or an integration) with a role and a place in the reporting hierarchy.
 
@@ -69,7 +82,7 @@ class User(AbstractUser):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
-    objects: ClassVar[UserManager[Self]] = UserManager()
+    objects: ClassVar[SalesUserManager] = SalesUserManager()
     # Not a column: the authentication backend's path, set by django.contrib.auth.authenticate().
     backend: str
 

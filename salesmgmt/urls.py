@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/two-factor/", views.two_factor_settings, name="two_factor_settings"),
     path("settings/two-factor/setup/", views.two_factor_enrol, name="two_factor_enrol"),
     path("imports/", include("csv_import.urls")),
+    path("setup/", include("csv_import.setup_urls")),
     path("", include("accounts.urls")),
     path("territories/", include("territories.urls")),
     path("forecast/", include("forecasting.urls")),

@@ -139,8 +139,15 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
+def _stages(user: User):
+    return Stage.objects.all()
+
+
 class MilestoneSerializer(serializers.ModelSerializer):
-    stage = VisibleRelatedField(read_only=True)
+    """An exit milestone; ``stage`` is chosen when it is created (then fixed), ``order`` is set
+    by ``POST /stages/{id}/reorder-milestones/``."""
+
+    stage = VisibleRelatedField(queryset=Stage.objects.all(), visible=_stages)
 
     class Meta:
         model = Milestone
@@ -154,11 +161,14 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id", "order", "created_at", "updated_at"]
 
 
 class StageSerializer(serializers.ModelSerializer):
-    process = VisibleRelatedField(read_only=True)
+    """A stage; ``process`` is chosen when it is created (then fixed), ``order`` is set by
+    ``POST /processes/{id}/reorder-stages/``."""
+
+    process = VisibleRelatedField(queryset=SalesProcess.objects.all(), visible=_processes)
 
     class Meta:
         model = Stage
@@ -171,7 +181,7 @@ class StageSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id", "order", "created_at", "updated_at"]
 
 
 class ProcessStageSerializer(serializers.ModelSerializer):
@@ -198,7 +208,15 @@ class SalesProcessSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id", "stages", "created_at", "updated_at"]
+
+
+class ReorderSerializer(serializers.Serializer):
+    """The new order: every id of the list, each once, first to last."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_INT), allow_empty=False
+    )
 
 
 class OpportunitySerializer(serializers.ModelSerializer):

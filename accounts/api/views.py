@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from salesmgmt.api.concurrency import PreconditionFailed, expected_version, if_match_tags
 from salesmgmt.api.viewsets import (
@@ -44,6 +48,7 @@ from .serializers import (
     MilestoneSerializer,
     OpportunityCreateSerializer,
     OpportunitySerializer,
+    ReorderSerializer,
     SalesProcessSerializer,
     StageSerializer,
     WinSerializer,
@@ -106,39 +111,129 @@ class ContactViewSet(VisibleModelViewSet):
         )
 
 
-class SalesProcessViewSet(VisibleReadOnlyViewSet):
-    """Sales processes with their stages and exit milestones (read-only; everyone sees them)."""
+class ConfiguresProcesses(BasePermission):
+    """Everyone reads the sales processes; administrators and integrations change them
+    (``accounts.services.may_configure_processes``): anyone else gets 403 before the body
+    is read."""
+
+    message = "Only an administrator can change sales processes."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or services.may_configure_processes(request.user)
+
+
+PROCESS_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ConfiguresProcesses]
+
+
+class SalesProcessViewSet(VisibleModelViewSet):
+    """Sales processes with their stages and exit milestones: everyone reads them; admins and
+    integrations create and edit them (stages and milestones through their own resources)."""
 
     queryset = SalesProcess.objects.none()
     serializer_class = SalesProcessSerializer
     filterset_class = filters.SalesProcessFilter
+    permission_classes = PROCESS_PERMISSIONS
     search_fields = ["name"]
     ordering_fields = ["name", "updated_at"]
+
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "reorder_stages":
+            return ReorderSerializer
+        return SalesProcessSerializer
 
     def visible_queryset(self):
         return selectors.process_list()
 
+    def perform_create(self, data: dict) -> Model:
+        return services.sales_process_create(actor=self.request.user, **data)
 
-class StageViewSet(VisibleReadOnlyViewSet):
+    def perform_update(self, instance, data, expected_version):
+        return services.sales_process_update(actor=self.request.user, process=instance, **data)
+
+    @extend_schema(request=ReorderSerializer, responses=SalesProcessSerializer)
+    @action(detail=True, methods=["post"], url_path="reorder-stages")
+    def reorder_stages(self, request, pk=None):
+        """Put the stages in the order of ``ids`` (every stage of the process, each once)."""
+        process = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.stage_reorder(
+            actor=request.user, process=process, stage_ids=serializer.validated_data["ids"]
+        )
+        return self.record_response(self.reload(process), serializer_class=SalesProcessSerializer)
+
+
+class StageViewSet(VisibleModelViewSet):
+    """Stages: admins add one (at the end of its process), rename it, change its default
+    forecast category, or delete it while no deal stands in it."""
+
     queryset = Stage.objects.none()
     serializer_class = StageSerializer
     filterset_class = filters.StageFilter
+    permission_classes = PROCESS_PERMISSIONS
     search_fields = ["name"]
     ordering_fields = ["order", "updated_at"]
+
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "reorder_milestones":
+            return ReorderSerializer
+        return StageSerializer
 
     def visible_queryset(self):
         return selectors.stage_list()
 
+    def perform_create(self, data: dict) -> Model:
+        return services.stage_create(actor=self.request.user, **data)
 
-class MilestoneViewSet(VisibleReadOnlyViewSet):
+    def perform_update(self, instance, data, expected_version):
+        data.pop("process", None)  # a stage stays in its process
+        return services.stage_update(actor=self.request.user, stage=instance, **data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Delete the stage (400 while deals stand in it or its milestones were completed)."""
+        services.stage_delete(actor=request.user, stage=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ReorderSerializer, responses=StageSerializer)
+    @action(detail=True, methods=["post"], url_path="reorder-milestones")
+    def reorder_milestones(self, request, pk=None):
+        """Put the stage's exit milestones in the order of ``ids`` (each once)."""
+        stage = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.milestone_reorder(
+            actor=request.user, stage=stage, milestone_ids=serializer.validated_data["ids"]
+        )
+        return self.record_response(self.reload(stage), serializer_class=StageSerializer)
+
+
+class MilestoneViewSet(VisibleModelViewSet):
+    """Exit milestones: admins add one (at the end of its stage), edit it, or delete it while
+    no deal has completed it."""
+
     queryset = Milestone.objects.none()
     serializer_class = MilestoneSerializer
     filterset_class = filters.MilestoneFilter
+    permission_classes = PROCESS_PERMISSIONS
     search_fields = ["name"]
     ordering_fields = ["order", "updated_at"]
 
     def visible_queryset(self):
         return selectors.milestone_list()
+
+    def perform_create(self, data: dict) -> Model:
+        return services.milestone_create(actor=self.request.user, **data)
+
+    def perform_update(self, instance, data, expected_version):
+        data.pop("stage", None)  # a milestone stays in its stage
+        return services.milestone_update(actor=self.request.user, milestone=instance, **data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Delete the milestone (400 once a deal has completed it)."""
+        services.milestone_delete(actor=request.user, milestone=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OpportunityViewSet(VisibleModelViewSet):

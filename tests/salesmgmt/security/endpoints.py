@@ -19,7 +19,14 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
-from accounts.models import Account, Milestone, MilestoneCompletion, Opportunity
+from accounts.models import (
+    Account,
+    Milestone,
+    MilestoneCompletion,
+    Opportunity,
+    SalesProcess,
+    Stage,
+)
 from coaching.models import (
     AccountReview,
     ActionItem,
@@ -44,6 +51,8 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "person_id": User,
     "deal_id": Opportunity,
     "criterion_id": ScorecardCriterion,
+    "process_id": SalesProcess,
+    "stage_id": Stage,
 }
 # ``pk`` of the server-rendered pages, by URL name.
 PAGE_PK_MODELS: dict[str, type[Model]] = {

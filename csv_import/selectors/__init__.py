@@ -1,0 +1,1 @@
+"""Reads of the cross-domain features (no writes, no enqueues)."""

@@ -1,0 +1,10 @@
+"""The setup checklist pages, mounted at /setup/ (no namespace, like the import pages)."""
+
+from django.urls import path
+
+from . import setup_views
+
+urlpatterns = [
+    path("", setup_views.setup_checklist_page, name="setup_checklist"),
+    path("periods/", setup_views.setup_periods, name="setup_periods"),
+]
