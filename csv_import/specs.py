@@ -137,57 +137,64 @@ def _users_spec() -> Spec:
                 description="Family name.",
                 example="Reyes",
             ),
-            Column(
-                "role",
-                "choice",
-                choices=_choices(Role),
-                description="What the person may see and do in salesmgmt (default: rep).",
-                example="rep",
-            ),
-            Column(
-                "manager_email",
-                "email",
-                aliases=("manager's email", "manager email", "manager", "reports to"),
-                description="E-mail of the person they report to (in the file or already here).",
-                example="sam.okafor@example.com",
-            ),
-            Column(
-                "region",
-                max_length=80,
-                description="The person's region, free text.",
-                example="EMEA",
-            ),
-            Column(
-                "hire_date",
-                "date",
-                aliases=("hire date", "start date", "hired on"),
-                description="First day in the job (ramping quotas start from it).",
-                example="2024-03-01",
-            ),
-            Column(
-                "title",
-                aliases=("job title",),
-                max_length=120,
-                description="Job title, free text.",
-                example="Account Executive",
-            ),
-            Column(
-                "sales_role",
-                "choice",
-                aliases=("sales role",),
-                choices=_choices(SalesRole),
-                description="The selling role (SDR, AE, AM, SE); blank if none.",
-                example="ae",
-            ),
-            Column(
-                "external_id",
-                aliases=("external id", "employee id"),
-                max_length=64,
-                description="Your HR system's id for the person.",
-                example="EMP-0042",
-            ),
+            *_user_org_columns(),
         ),
         one_of=(("name", "first_name", "last_name"),),
+    )
+
+
+def _user_org_columns() -> tuple[Column, ...]:
+    """Where a person sits in the sales organisation."""
+    return (
+        Column(
+            "role",
+            "choice",
+            choices=_choices(Role),
+            description="What the person may see and do in salesmgmt (default: rep).",
+            example="rep",
+        ),
+        Column(
+            "manager_email",
+            "email",
+            aliases=("manager's email", "manager email", "manager", "reports to"),
+            description="E-mail of the person they report to (in the file or already here).",
+            example="sam.okafor@example.com",
+        ),
+        Column(
+            "region",
+            max_length=80,
+            description="The person's region, free text.",
+            example="EMEA",
+        ),
+        Column(
+            "hire_date",
+            "date",
+            aliases=("hire date", "start date", "hired on"),
+            description="First day in the job (ramping quotas start from it).",
+            example="2024-03-01",
+        ),
+        Column(
+            "title",
+            aliases=("job title",),
+            max_length=120,
+            description="Job title, free text.",
+            example="Account Executive",
+        ),
+        Column(
+            "sales_role",
+            "choice",
+            aliases=("sales role",),
+            choices=_choices(SalesRole),
+            description="The selling role (SDR, AE, AM, SE); blank if none.",
+            example="ae",
+        ),
+        Column(
+            "external_id",
+            aliases=("external id", "employee id"),
+            max_length=64,
+            description="Your HR system's id for the person.",
+            example="EMP-0042",
+        ),
     )
 
 
@@ -276,7 +283,7 @@ def _contacts_spec() -> Spec:
                 description="The contact's e-mail.",
                 example="lee.chen@acme.example",
             ),
-            Column("phone", max_length=40, description="Phone number.", example="+49 89 1234567"),
+            Column("phone", max_length=40, description="Phone number.", example="089 1234567"),
             Column(
                 "buying_role",
                 "choice",
@@ -292,9 +299,6 @@ def _contacts_spec() -> Spec:
 
 
 def _opportunities_spec() -> Spec:
-    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
-    from accounts.models import ForecastCategory, Opportunity
-
     return Spec(
         ImportKind.OPPORTUNITIES,
         (
@@ -335,59 +339,69 @@ def _opportunities_spec() -> Spec:
                 description="When the deal is expected to close.",
                 example="2026-06-30",
             ),
-            Column(
-                "status",
-                "choice",
-                choices=_choices(Opportunity.Status),
-                description="Whether the deal is still open, won or lost (default: open).",
-                example="open",
-            ),
-            Column(
-                "closed_on",
-                "date",
-                aliases=("closed date", "close_date_actual"),
-                description="The day a won or lost deal closed (required for those).",
-                example="2026-05-15",
-            ),
-            Column(
-                "lost_reason",
-                aliases=("lost reason", "loss reason"),
-                max_length=200,
-                description="Why a lost deal was lost.",
-                example="Chose a competitor",
-            ),
-            Column(
-                "forecast_category",
-                "choice",
-                aliases=("forecast category",),
-                choices=_choices(ForecastCategory),
-                description="An open deal's forecast category (default: from its stage).",
-                example="pipeline",
-            ),
-            Column(
-                "next_step",
-                aliases=("next step",),
-                max_length=255,
-                description="The next thing to do on the deal.",
-                example="Send proposal",
-            ),
-            Column(
-                "process",
-                aliases=("sales process",),
-                max_length=120,
-                description="Name of the sales process (default: the default process).",
-                example="New business",
-            ),
-            Column(
-                "created_at",
-                "datetime",
-                aliases=("created", "created on", "created date"),
-                description="When the deal was opened (default: the time of the import).",
-                example="2026-01-15T09:30:00",
-            ),
+            *_opportunity_state_columns(),
             _external_id("OPP-3001"),
         ),
         one_of=(("account_external_id", "account_name"),),
+    )
+
+
+def _opportunity_state_columns() -> tuple[Column, ...]:
+    """Where a deal stands: status, close, forecast category, process, history."""
+    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
+    from accounts.models import ForecastCategory, Opportunity
+
+    return (
+        Column(
+            "status",
+            "choice",
+            choices=_choices(Opportunity.Status),
+            description="Whether the deal is still open, won or lost (default: open).",
+            example="open",
+        ),
+        Column(
+            "closed_on",
+            "date",
+            aliases=("closed date", "close_date_actual"),
+            description="The day a won or lost deal closed (required for those).",
+            example="2026-05-15",
+        ),
+        Column(
+            "lost_reason",
+            aliases=("lost reason", "loss reason"),
+            max_length=200,
+            description="Why a lost deal was lost.",
+            example="Chose a competitor",
+        ),
+        Column(
+            "forecast_category",
+            "choice",
+            aliases=("forecast category",),
+            choices=_choices(ForecastCategory),
+            description="An open deal's forecast category (default: from its stage).",
+            example="pipeline",
+        ),
+        Column(
+            "next_step",
+            aliases=("next step",),
+            max_length=255,
+            description="The next thing to do on the deal.",
+            example="Send proposal",
+        ),
+        Column(
+            "process",
+            aliases=("sales process",),
+            max_length=120,
+            description="Name of the sales process (default: the default process).",
+            example="New business",
+        ),
+        Column(
+            "created_at",
+            "datetime",
+            aliases=("created", "created on", "created date"),
+            description="When the deal was opened (default: the time of the import).",
+            example="2026-01-15T09:30:00",
+        ),
     )
 
 
@@ -437,29 +451,39 @@ def _activities_spec() -> Spec:
                 description="How long it took, in minutes.",
                 example="45",
             ),
-            Column(
-                "outcome",
-                "choice",
-                choices=_choices(Activity.Outcome),
-                description="How it went; blank if not recorded.",
-                example="positive",
-            ),
-            Column(
-                "notes",
-                aliases=("description", "note"),
-                description="Free notes.",
-                example="Walked through the pilot plan",
-            ),
-            Column(
-                "next_step",
-                aliases=("next step",),
-                max_length=255,
-                description="The next thing to do.",
-                example="Book the demo",
-            ),
+            *_activity_result_columns(),
             _external_id("ACT-4001"),
         ),
         one_of=(("account_external_id", "account_name", "opportunity_external_id"),),
+    )
+
+
+def _activity_result_columns() -> tuple[Column, ...]:
+    """How an activity went and what comes next."""
+    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
+    from accounts.models import Activity
+
+    return (
+        Column(
+            "outcome",
+            "choice",
+            choices=_choices(Activity.Outcome),
+            description="How it went; blank if not recorded.",
+            example="positive",
+        ),
+        Column(
+            "notes",
+            aliases=("description", "note"),
+            description="Free notes.",
+            example="Walked through the pilot plan",
+        ),
+        Column(
+            "next_step",
+            aliases=("next step",),
+            max_length=255,
+            description="The next thing to do.",
+            example="Book the demo",
+        ),
     )
 
 

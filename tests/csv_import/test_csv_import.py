@@ -93,7 +93,6 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_one(rep_a, rep_b,
     assert reasons[(6, "name")] == f'Longer than 200 characters (201): "{"x" * 40}…".'
 
 
-
 def test_rows_with_too_few_or_too_many_fields_are_reported_per_row(rep_a, run):
     text = (
         "name,industry,external_id\n"
