@@ -69,6 +69,7 @@ def test_the_import_page_lists_every_column_of_every_kind(client, rep_a):
                     assert f"<code>{value}</code> ({label})" in row
         assert f'href="{reverse(f"import_template_{kind}")}"' in page
     assert "Give at least one of: <code>account_external_id</code>" in page
+    assert "Only administrators (and integrations, over the API) import people." in page
 
 
 def test_the_page_opens_the_table_of_the_chosen_kind(client, rep_a):
