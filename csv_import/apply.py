@@ -276,7 +276,9 @@ class OpportunityImporter(_OwnedImporter):
             if record.get("process") and record["process"] not in self.processes:
                 self.error(record, "process", f"No sales process named {quote(record['process'])}.")
             if record.get("status") in ("won", "lost") and not record.get("closed_on"):
-                self.error(record, "closed_on", "Give the close date of a won or lost deal.")
+                self.error(
+                    record, "closed_on", f"Give the close date of a {record['status']} deal."
+                )
             self._check_category(record)
 
     def _check_category(self, record: dict) -> None:
@@ -289,7 +291,8 @@ class OpportunityImporter(_OwnedImporter):
             self.error(
                 record,
                 "forecast_category",
-                "Only an open deal gets a forecast category: leave it blank for a closed deal.",
+                f"Only an open deal gets a forecast category ({quote(category)} given): "
+                f"leave it blank for a {record['status']} deal.",
             )
 
     def apply_row(self, record):

@@ -328,3 +328,21 @@ def test_people_errors_quote_the_email(admin_user, dry_run):
         ),
         (3, "email"): 'Repeats an earlier row\'s email "ann@example.com".',
     }
+
+
+def test_closed_deal_messages_name_the_status_and_the_category(rep_a, process, dry_run):
+    AccountFactory(owner=rep_a, name="Acme")
+    reasons = dry_run(
+        rep_a,
+        "opportunities",
+        "account_name,name,amount,expected_close_on,status,closed_on,forecast_category\n"
+        "Acme,Deal,1,2026-06-30,lost,,commit\n",
+    )
+
+    assert reasons == {
+        (2, "closed_on"): "Give the close date of a lost deal.",
+        (2, "forecast_category"): (
+            'Only an open deal gets a forecast category ("commit" given): '
+            "leave it blank for a lost deal."
+        ),
+    }
