@@ -3,11 +3,13 @@ a clean dry run for real. Parse and format here; the work is in ``csv_import.job
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
+from rest_framework.response import Response
 
 from salesmgmt import selectors
 from salesmgmt.api import parsers as safe_parsers
@@ -16,6 +18,13 @@ from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewS
 from salesmgmt.models import ImportJob, ImportKind
 
 from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .selectors.columns import import_columns, import_template_csv
+
+COLUMNS_POINTER = (
+    "The columns of each kind (name, other accepted spellings, type, required, example, "
+    "meaning, accepted values): `GET /api/v1/imports/columns/?kind=...`; a template CSV with "
+    "every column and an example row: `GET /api/v1/imports/template/?kind=...`."
+)
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -60,6 +69,52 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ImportChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class ImportColumnSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        help_text="The header the import reads (also a column_map target)."
+    )
+    spellings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Other headers read as this column (case, spaces and punctuation ignored).",
+    )
+    type = serializers.ChoiceField(
+        choices=["text", "email", "int", "decimal", "date", "datetime", "choice"]
+    )
+    type_label = serializers.CharField()
+    required = serializers.BooleanField()
+    example = serializers.CharField()
+    description = serializers.CharField()
+    choices = serializers.SerializerMethodField(help_text="Accepted values of a choice column.")
+    max_length = serializers.IntegerField(allow_null=True)
+
+    def get_choices(self, column) -> list[dict[str, str]]:
+        return [{"value": value, "label": label} for value, label in column.choices]
+
+
+class ImportColumnsSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    columns = ImportColumnSerializer(many=True)
+    one_of = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Give at least one column of each group.",
+    )
+
+
+class ImportKindQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+
+
+KIND_PARAMETER = OpenApiParameter(
+    "kind", OpenApiTypes.STR, required=True, enum=ImportKind.values, description="Import kind."
+)
+
+
 class ImportUploadSerializer(serializers.Serializer):
     """Multipart upload (``file``) or JSON with the CSV text in ``content``."""
 
@@ -70,7 +125,9 @@ class ImportUploadSerializer(serializers.Serializer):
     column_map = serializers.DictField(
         child=serializers.CharField(max_length=64),
         required=False,
-        help_text='Extra header mapping, e.g. {"Sales Rep": "owner_email"}.',
+        help_text=(
+            'Extra header mapping (file header → column name), e.g. {"Sales Rep": "owner_email"}.'
+        ),
     )
 
     def validate(self, attrs: dict) -> dict:
@@ -122,6 +179,10 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
         return selectors.import_job_list(viewer=self.request.user)
 
     @extend_schema(
+        description=(
+            "Upload a CSV; it is checked (`dry_run`, the default) or imported all-or-nothing by "
+            "a background job. " + COLUMNS_POINTER
+        ),
         request={
             "multipart/form-data": ImportUploadSerializer,
             "application/json": ImportUploadSerializer,
@@ -161,3 +222,36 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
             actor=request.user, job=self.get_object(), in_session=request.auth is None
         )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        parameters=[KIND_PARAMETER],
+        responses={200: ImportColumnsSerializer},
+        description="Every column of an import kind. " + COLUMNS_POINTER,
+    )
+    @action(detail=False, methods=["get"], url_path="columns")
+    def columns(self, request):
+        """The columns of one import kind: what each means, its type and an example."""
+        query = ImportKindQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        doc = import_columns(kind=query.validated_data["kind"])
+        return Response(ImportColumnsSerializer(doc).data)
+
+    @extend_schema(
+        parameters=[KIND_PARAMETER],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The header row and one example row."
+            )
+        },
+    )
+    @action(detail=False, methods=["get"], url_path="template")
+    def template(self, request):
+        """A template CSV of an import kind: every column, then one example row."""
+        query = ImportKindQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        kind = query.validated_data["kind"]
+        response = HttpResponse(
+            import_template_csv(kind=kind), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+        return response

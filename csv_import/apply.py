@@ -22,7 +22,7 @@ from salesmgmt.errors import ApplicationError, PermissionDeniedError
 from salesmgmt.models import ImportKind, Role, User
 from salesmgmt.visibility import visible_users
 
-from .parsing import ParsedFile, RowError
+from .parsing import ParsedFile, RowError, quote
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50
@@ -145,7 +145,9 @@ class _OwnedImporter(Importer):
         for record in records:
             email = record.get("owner_email")
             if email and email not in self.owners:
-                self.error(record, "owner_email", "No one with this email in your team.")
+                self.error(
+                    record, "owner_email", f"No one with the email {quote(email)} in your team."
+                )
 
     def resolve_accounts(self, records: list[dict]) -> None:
         from accounts.models import Account
@@ -164,7 +166,11 @@ class _OwnedImporter(Importer):
         if record.get("account_external_id"):
             account = self.accounts_by_ext.get(record["account_external_id"])
             if account is None:
-                self.error(record, "account_external_id", "No such account.")
+                self.error(
+                    record,
+                    "account_external_id",
+                    f"No account with external id {quote(record['account_external_id'])}.",
+                )
             return account
         if record.get("account_name"):
             matches = self.accounts_by_name.get(record["account_name"], [])
@@ -172,11 +178,14 @@ class _OwnedImporter(Importer):
                 self.error(
                     record,
                     "account_name",
-                    "Several accounts have this name; use account_external_id.",
+                    f"Several accounts are named {quote(record['account_name'])}; "
+                    "use account_external_id.",
                 )
                 return None
             if not matches:
-                self.error(record, "account_name", "No such account.")
+                self.error(
+                    record, "account_name", f"No account named {quote(record['account_name'])}."
+                )
                 return None
             return matches[0]
         if required:
@@ -265,9 +274,11 @@ class OpportunityImporter(_OwnedImporter):
         )
         for record in records:
             if record.get("process") and record["process"] not in self.processes:
-                self.error(record, "process", "No sales process with this name.")
+                self.error(record, "process", f"No sales process named {quote(record['process'])}.")
             if record.get("status") in ("won", "lost") and not record.get("closed_on"):
-                self.error(record, "closed_on", "Give the close date of a won or lost deal.")
+                self.error(
+                    record, "closed_on", f"Give the close date of a {record['status']} deal."
+                )
             self._check_category(record)
 
     def _check_category(self, record: dict) -> None:
@@ -280,7 +291,8 @@ class OpportunityImporter(_OwnedImporter):
             self.error(
                 record,
                 "forecast_category",
-                "Only an open deal gets a forecast category: leave it blank for a closed deal.",
+                f"Only an open deal gets a forecast category ({quote(category)} given): "
+                f"leave it blank for a {record['status']} deal.",
             )
 
     def apply_row(self, record):
@@ -358,7 +370,12 @@ class ActivityImporter(_OwnedImporter):
             if record.get("opportunity_external_id"):
                 deal = self.deals.get(record["opportunity_external_id"])
                 if deal is None:
-                    self.error(record, "opportunity_external_id", "No such opportunity.")
+                    self.error(
+                        record,
+                        "opportunity_external_id",
+                        "No opportunity with external id "
+                        f"{quote(record['opportunity_external_id'])}.",
+                    )
             account = self.account_for(record, required=deal is None)
             self.refs[record["_row"]] = (account, deal)
         own_ids = {r["external_id"] for r in records if r.get("external_id")}
@@ -402,12 +419,16 @@ class UserImporter(Importer):
         seen: set[str] = set()
         for record in records:
             if record["email"] in seen:
-                self.error(record, "email", "Repeats an earlier row's email.")
+                self.error(
+                    record, "email", f"Repeats an earlier row's email {quote(record['email'])}."
+                )
             seen.add(record["email"])
             manager = record.get("manager_email")
             if manager and manager not in emails and manager not in self.known:
                 self.error(
-                    record, "manager_email", "No one with this email in the file or in salesmgmt."
+                    record,
+                    "manager_email",
+                    f"No one with the email {quote(manager)} in the file or in salesmgmt.",
                 )
             if manager and manager == record["email"]:
                 self.error(record, "manager_email", "A person cannot report to themselves.")

@@ -61,8 +61,13 @@ def _fields(count: int) -> str:
     return "1 field" if count == 1 else f"{count} fields"
 
 
+def quote(value: str) -> str:
+    """A value as a message quotes it: in double quotes, cut after 40 characters."""
+    return f'"{value[:40]}…"' if len(value) > 40 else f'"{value}"'
+
+
 def _quoted(values: list[str]) -> str:
-    shown = [f'"{v[:40]}…"' if len(v) > 40 else f'"{v}"' for v in values[:5]]
+    shown = [quote(v) for v in values[:5]]
     return ", ".join(shown) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
 
 
@@ -150,11 +155,11 @@ def _decimal(text: str, column: Column) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").replace(" ", ""))
     except InvalidOperation:
-        raise ValueError("Not a number.") from None
+        raise ValueError(f"Not a number: {quote(text)}.") from None
     if not value.is_finite():
-        raise ValueError("Not a number.")
+        raise ValueError(f"Not a number: {quote(text)}.")
     if not is_money(value):
-        raise ValueError(money_range_message(signed=False))
+        raise ValueError(f"{quote(text)}: {money_range_message(signed=False)}")
     return value
 
 
@@ -162,9 +167,9 @@ def _int(text: str, column: Column) -> int:
     try:
         value = int(text.replace(",", ""))
     except ValueError:
-        raise ValueError("Not a whole number.") from None
+        raise ValueError(f"Not a whole number: {quote(text)}.") from None
     if value < 0 or (column.max_value is not None and value > column.max_value):
-        raise ValueError(f"Must be between 0 and {column.max_value}.")
+        raise ValueError(f"{quote(text)}: must be between 0 and {column.max_value}.")
     return value
 
 
@@ -172,7 +177,7 @@ def _date(text: str, column: Column) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError("Not a date (use YYYY-MM-DD).") from None
+        raise ValueError(f"Not a date: {quote(text)} (use YYYY-MM-DD).") from None
 
 
 def _datetime(text: str, column: Column) -> dt.datetime:
@@ -182,7 +187,7 @@ def _datetime(text: str, column: Column) -> dt.datetime:
         try:
             value = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
         except ValueError:
-            raise ValueError("Not a date and time (use ISO 8601).") from None
+            raise ValueError(f"Not a date and time: {quote(text)} (use ISO 8601).") from None
     # A time without an offset is read in the company's time zone (settings.TIME_ZONE).
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
@@ -191,7 +196,7 @@ def _email(text: str, column: Column) -> str:
     try:
         validate_email(text)
     except ValidationError:
-        raise ValueError("Not an email address.") from None
+        raise ValueError(f"Not an email address: {quote(text)}.") from None
     return text.lower()
 
 
@@ -205,12 +210,14 @@ def _choice(text: str, column: Column) -> str:
         return lookup[text.lower()]
     except KeyError:
         allowed = ", ".join(v for v, _ in column.choices if v)
-        raise ValueError(f"Not one of: {allowed}.") from None
+        raise ValueError(f"Unknown {column.name} {quote(text)} (expected: {allowed}).") from None
 
 
 def _text(text: str, column: Column) -> str:
     if column.max_length is not None and len(text) > column.max_length:
-        raise ValueError(f"Longer than {column.max_length} characters.")
+        raise ValueError(
+            f"Longer than {column.max_length} characters ({len(text)}): {quote(text)}."
+        )
     return text
 
 
@@ -273,7 +280,7 @@ def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> Pa
         ids = frame["external_id"]
         duplicated = (ids != "") & ids.duplicated(keep="first")
         problems += [
-            (lines[i], "external_id", "Repeats an earlier row's external id.")
+            (lines[i], "external_id", f"Repeats an earlier row's external id {quote(ids[i])}.")
             for i in frame.index[duplicated]
         ]
     problems.sort(key=lambda p: (p[0], p[1]))

@@ -15,6 +15,17 @@ def normalize_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
 
 
+TYPE_LABELS = {
+    "text": "text",
+    "email": "e-mail address",
+    "int": "whole number",
+    "decimal": "number (amount)",
+    "date": "date (YYYY-MM-DD)",
+    "datetime": "date and time (ISO 8601, e.g. 2026-01-15T09:30)",
+    "choice": "one of the accepted values",
+}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -24,6 +35,14 @@ class Column:
     choices: tuple[tuple[str, str], ...] = ()
     max_length: int | None = None
     max_value: int | None = None
+    # For people: what the column means and a value it accepts (the page's column table and
+    # the template CSV are built from these, so the documentation cannot drift from the parser).
+    description: str = ""
+    example: str = ""
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.type]
 
     def spellings(self) -> set[str]:
         return {normalize_header(self.name), *(normalize_header(a) for a in self.aliases)}
@@ -59,9 +78,29 @@ def _account_ref() -> tuple[Column, ...]:
     """How a contact, deal or activity row names its account."""
     return (
         Column(
-            "account_external_id", aliases=("account external id", "account ext id"), max_length=64
+            "account_external_id",
+            aliases=("account external id", "account ext id"),
+            max_length=64,
+            description="The account's external_id from an earlier accounts import.",
+            example="ACC-1001",
         ),
-        Column("account_name", aliases=("account", "company", "account name"), max_length=200),
+        Column(
+            "account_name",
+            aliases=("account", "company", "account name"),
+            max_length=200,
+            description="The account's name, when there is no external id (must be unique).",
+            example="Acme Manufacturing",
+        ),
+    )
+
+
+def _external_id(example: str) -> Column:
+    return Column(
+        "external_id",
+        aliases=("external id",),
+        max_length=64,
+        description="Your system's id for the row: importing it again updates, not duplicates.",
+        example=example,
     )
 
 
@@ -74,23 +113,88 @@ def _users_spec() -> Spec:
                 "email",
                 required=True,
                 aliases=("e-mail", "email address", "work email"),
+                description="The person's work e-mail; it identifies them (and is the username).",
+                example="dana.reyes@example.com",
             ),
-            Column("name", aliases=("full name",), max_length=300),
-            Column("first_name", aliases=("first name", "given name"), max_length=150),
-            Column("last_name", aliases=("last name", "surname", "family name"), max_length=150),
-            Column("role", "choice", choices=_choices(Role)),
             Column(
-                "manager_email",
-                "email",
-                aliases=("manager's email", "manager email", "manager", "reports to"),
+                "name",
+                aliases=("full name",),
+                max_length=300,
+                description="Full name (or give first_name and last_name).",
+                example="Dana Reyes",
             ),
-            Column("region", max_length=80),
-            Column("hire_date", "date", aliases=("hire date", "start date", "hired on")),
-            Column("title", aliases=("job title",), max_length=120),
-            Column("sales_role", "choice", aliases=("sales role",), choices=_choices(SalesRole)),
-            Column("external_id", aliases=("external id", "employee id"), max_length=64),
+            Column(
+                "first_name",
+                aliases=("first name", "given name"),
+                max_length=150,
+                description="Given name.",
+                example="Dana",
+            ),
+            Column(
+                "last_name",
+                aliases=("last name", "surname", "family name"),
+                max_length=150,
+                description="Family name.",
+                example="Reyes",
+            ),
+            *_user_org_columns(),
         ),
         one_of=(("name", "first_name", "last_name"),),
+    )
+
+
+def _user_org_columns() -> tuple[Column, ...]:
+    """Where a person sits in the sales organisation."""
+    return (
+        Column(
+            "role",
+            "choice",
+            choices=_choices(Role),
+            description="What the person may see and do in salesmgmt (default: rep).",
+            example="rep",
+        ),
+        Column(
+            "manager_email",
+            "email",
+            aliases=("manager's email", "manager email", "manager", "reports to"),
+            description="E-mail of the person they report to (in the file or already here).",
+            example="sam.okafor@example.com",
+        ),
+        Column(
+            "region",
+            max_length=80,
+            description="The person's region, free text.",
+            example="EMEA",
+        ),
+        Column(
+            "hire_date",
+            "date",
+            aliases=("hire date", "start date", "hired on"),
+            description="First day in the job (ramping quotas start from it).",
+            example="2024-03-01",
+        ),
+        Column(
+            "title",
+            aliases=("job title",),
+            max_length=120,
+            description="Job title, free text.",
+            example="Account Executive",
+        ),
+        Column(
+            "sales_role",
+            "choice",
+            aliases=("sales role",),
+            choices=_choices(SalesRole),
+            description="The selling role (SDR, AE, AM, SE); blank if none.",
+            example="ae",
+        ),
+        Column(
+            "external_id",
+            aliases=("external id", "employee id"),
+            max_length=64,
+            description="Your HR system's id for the person.",
+            example="EMP-0042",
+        ),
     )
 
 
@@ -103,15 +207,41 @@ def _accounts_spec() -> Spec:
                 required=True,
                 aliases=("account", "account name", "company"),
                 max_length=200,
+                description="The company's name.",
+                example="Acme Manufacturing",
             ),
-            Column("industry", max_length=80),
-            Column("employee_count", "int", aliases=("employees",), max_value=2**31 - 1),
-            Column("annual_revenue", "decimal", aliases=("revenue", "annual revenue")),
-            Column("country", max_length=80),
-            Column("region", max_length=80),
-            Column("state", max_length=80),
-            Column("owner_email", "email", aliases=("owner", "owner email")),
-            Column("external_id", aliases=("external id",), max_length=64),
+            Column(
+                "industry",
+                max_length=80,
+                description="Industry, free text.",
+                example="Manufacturing",
+            ),
+            Column(
+                "employee_count",
+                "int",
+                aliases=("employees",),
+                max_value=2**31 - 1,
+                description="Number of employees.",
+                example="1200",
+            ),
+            Column(
+                "annual_revenue",
+                "decimal",
+                aliases=("revenue", "annual revenue"),
+                description="Yearly revenue, in the reporting currency.",
+                example="250000000",
+            ),
+            Column("country", max_length=80, description="Country.", example="Germany"),
+            Column("region", max_length=80, description="Region, free text.", example="EMEA"),
+            Column("state", max_length=80, description="State or province.", example="Bavaria"),
+            Column(
+                "owner_email",
+                "email",
+                aliases=("owner", "owner email"),
+                description="E-mail of the account owner, someone in your team (default: you).",
+                example="dana.reyes@example.com",
+            ),
+            _external_id("ACC-1001"),
         ),
     )
 
@@ -124,27 +254,51 @@ def _contacts_spec() -> Spec:
         ImportKind.CONTACTS,
         (
             *_account_ref(),
-            Column("first_name", required=True, aliases=("first name",), max_length=80),
-            Column("last_name", required=True, aliases=("last name", "surname"), max_length=80),
-            Column("title", max_length=120),
-            Column("email", "email", aliases=("e-mail",)),
-            Column("phone", max_length=40),
+            Column(
+                "first_name",
+                required=True,
+                aliases=("first name",),
+                max_length=80,
+                description="Given name.",
+                example="Lee",
+            ),
+            Column(
+                "last_name",
+                required=True,
+                aliases=("last name", "surname"),
+                max_length=80,
+                description="Family name.",
+                example="Chen",
+            ),
+            Column(
+                "title",
+                max_length=120,
+                description="Job title, free text.",
+                example="VP Operations",
+            ),
+            Column(
+                "email",
+                "email",
+                aliases=("e-mail",),
+                description="The contact's e-mail.",
+                example="lee.chen@acme.example",
+            ),
+            Column("phone", max_length=40, description="Phone number.", example="089 1234567"),
             Column(
                 "buying_role",
                 "choice",
                 aliases=("buying role", "role"),
                 choices=_choices(Contact.BuyingRole),
+                description="The contact's part in buying decisions; blank if unknown.",
+                example="decision_maker",
             ),
-            Column("external_id", aliases=("external id",), max_length=64),
+            _external_id("CON-2001"),
         ),
         one_of=(("account_external_id", "account_name"),),
     )
 
 
 def _opportunities_spec() -> Spec:
-    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
-    from accounts.models import ForecastCategory, Opportunity
-
     return Spec(
         ImportKind.OPPORTUNITIES,
         (
@@ -154,31 +308,100 @@ def _opportunities_spec() -> Spec:
                 required=True,
                 aliases=("opportunity", "deal", "opportunity name"),
                 max_length=200,
+                description="The deal's name.",
+                example="Acme - plant rollout",
             ),
-            Column("owner_email", "email", aliases=("owner", "owner email")),
-            Column("amount", "decimal", required=True),
-            Column("currency", max_length=3),
+            Column(
+                "owner_email",
+                "email",
+                aliases=("owner", "owner email"),
+                description="E-mail of the deal owner, someone in your team (default: you).",
+                example="dana.reyes@example.com",
+            ),
+            Column(
+                "amount",
+                "decimal",
+                required=True,
+                description="The deal's value in its currency (no thousands separators needed).",
+                example="48000.00",
+            ),
+            Column(
+                "currency",
+                max_length=3,
+                description="ISO currency code (default: the reporting currency).",
+                example="EUR",
+            ),
             Column(
                 "expected_close_on",
                 "date",
                 required=True,
                 aliases=("close date", "expected close date", "expected close"),
+                description="When the deal is expected to close.",
+                example="2026-06-30",
             ),
-            Column("status", "choice", choices=_choices(Opportunity.Status)),
-            Column("closed_on", "date", aliases=("closed date", "close_date_actual")),
-            Column("lost_reason", aliases=("lost reason", "loss reason"), max_length=200),
-            Column(
-                "forecast_category",
-                "choice",
-                aliases=("forecast category",),
-                choices=_choices(ForecastCategory),
-            ),
-            Column("next_step", aliases=("next step",), max_length=255),
-            Column("process", aliases=("sales process",), max_length=120),
-            Column("created_at", "datetime", aliases=("created", "created on", "created date")),
-            Column("external_id", aliases=("external id",), max_length=64),
+            *_opportunity_state_columns(),
+            _external_id("OPP-3001"),
         ),
         one_of=(("account_external_id", "account_name"),),
+    )
+
+
+def _opportunity_state_columns() -> tuple[Column, ...]:
+    """Where a deal stands: status, close, forecast category, process, history."""
+    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
+    from accounts.models import ForecastCategory, Opportunity
+
+    return (
+        Column(
+            "status",
+            "choice",
+            choices=_choices(Opportunity.Status),
+            description="Whether the deal is still open, won or lost (default: open).",
+            example="open",
+        ),
+        Column(
+            "closed_on",
+            "date",
+            aliases=("closed date", "close_date_actual"),
+            description="The day a won or lost deal closed (required for those).",
+            example="2026-05-15",
+        ),
+        Column(
+            "lost_reason",
+            aliases=("lost reason", "loss reason"),
+            max_length=200,
+            description="Why a lost deal was lost.",
+            example="Chose a competitor",
+        ),
+        Column(
+            "forecast_category",
+            "choice",
+            aliases=("forecast category",),
+            choices=_choices(ForecastCategory),
+            description="An open deal's forecast category (default: from its stage).",
+            example="pipeline",
+        ),
+        Column(
+            "next_step",
+            aliases=("next step",),
+            max_length=255,
+            description="The next thing to do on the deal.",
+            example="Send proposal",
+        ),
+        Column(
+            "process",
+            aliases=("sales process",),
+            max_length=120,
+            description="Name of the sales process (default: the default process).",
+            example="New business",
+        ),
+        Column(
+            "created_at",
+            "datetime",
+            aliases=("created", "created on", "created date"),
+            description="When the deal was opened (default: the time of the import).",
+            example="2026-01-15T09:30:00",
+        ),
     )
 
 
@@ -190,28 +413,77 @@ def _activities_spec() -> Spec:
         ImportKind.ACTIVITIES,
         (
             *_account_ref(),
-            Column("opportunity_external_id", aliases=("opportunity external id",), max_length=64),
-            Column("owner_email", "email", aliases=("owner", "owner email", "rep")),
+            Column(
+                "opportunity_external_id",
+                aliases=("opportunity external id",),
+                max_length=64,
+                description="The deal's external_id from an earlier opportunities import.",
+                example="OPP-3001",
+            ),
+            Column(
+                "owner_email",
+                "email",
+                aliases=("owner", "owner email", "rep"),
+                description="E-mail of who did it, someone in your team (default: you).",
+                example="dana.reyes@example.com",
+            ),
             Column(
                 "kind",
                 "choice",
                 required=True,
                 aliases=("type", "activity type"),
                 choices=_choices(Activity.Kind),
+                description="What kind of activity it was.",
+                example="meeting",
             ),
-            Column("occurred_at", "datetime", aliases=("date", "occurred", "when")),
+            Column(
+                "occurred_at",
+                "datetime",
+                aliases=("date", "occurred", "when"),
+                description="When it happened (default: the time of the import).",
+                example="2026-02-03T14:00:00",
+            ),
             Column(
                 "duration_minutes",
                 "int",
                 aliases=("duration", "minutes"),
                 max_value=60 * 24 * 31,
+                description="How long it took, in minutes.",
+                example="45",
             ),
-            Column("outcome", "choice", choices=_choices(Activity.Outcome)),
-            Column("notes", aliases=("description", "note")),
-            Column("next_step", aliases=("next step",), max_length=255),
-            Column("external_id", aliases=("external id",), max_length=64),
+            *_activity_result_columns(),
+            _external_id("ACT-4001"),
         ),
         one_of=(("account_external_id", "account_name", "opportunity_external_id"),),
+    )
+
+
+def _activity_result_columns() -> tuple[Column, ...]:
+    """How an activity went and what comes next."""
+    # Imported lazily: accounts depends on salesmgmt, not the other way round at import time.
+    from accounts.models import Activity
+
+    return (
+        Column(
+            "outcome",
+            "choice",
+            choices=_choices(Activity.Outcome),
+            description="How it went; blank if not recorded.",
+            example="positive",
+        ),
+        Column(
+            "notes",
+            aliases=("description", "note"),
+            description="Free notes.",
+            example="Walked through the pilot plan",
+        ),
+        Column(
+            "next_step",
+            aliases=("next step",),
+            max_length=255,
+            description="The next thing to do.",
+            example="Book the demo",
+        ),
     )
 
 

@@ -2,9 +2,21 @@
 
 from django.urls import path
 
+from salesmgmt.models import ImportKind
+
 from . import views
 
 urlpatterns = [
     path("", views.imports, name="imports"),
     path("<int:pk>/", views.import_job, name="import_job"),
+    # One fixed path per kind (not a <kind> argument): an unknown kind is a plain 404.
+    *(
+        path(
+            f"template/{kind}.csv",
+            views.import_template,
+            {"kind": kind},
+            name=f"import_template_{kind}",
+        )
+        for kind in ImportKind.values
+    ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from salesmgmt import selectors
 from salesmgmt.decorators import AuthenticatedHttpRequest, people_only
@@ -11,6 +12,7 @@ from salesmgmt.page_actions import call_service, call_service_or_flash
 
 from .forms import ImportForm
 from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .selectors.columns import import_columns_all, import_template_csv
 
 
 @people_only
@@ -27,13 +29,28 @@ def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
                 content=upload.read(),
                 file_name=upload.name,
                 dry_run=form.cleaned_data["dry_run"],
+                column_map=form.cleaned_data["column_map"] or None,
                 in_session=True,
             ),
         )
         if job is not None:
             return redirect("import_job", pk=job.pk)
-    context = {"form": form, "jobs": selectors.import_job_list(viewer=request.user)[:20]}
+    context = {
+        "form": form,
+        "jobs": selectors.import_job_list(viewer=request.user)[:20],
+        "kinds": [(doc, reverse(f"import_template_{doc.kind}")) for doc in import_columns_all()],
+        # The column table open first: the kind just chosen on the form, or ?kind= from a link.
+        "shown_kind": form["kind"].value() or request.GET.get("kind") or "",
+    }
     return render(request, "csv_import/imports.html", context)
+
+
+@people_only
+def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+    """A CSV with every column of the kind as the header and one example row."""
+    response = HttpResponse(import_template_csv(kind=kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response
 
 
 @people_only

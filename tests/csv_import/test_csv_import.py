@@ -85,9 +85,12 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_each_one(rep_a, rep_b,
         (6, "owner_email"),
     }
     reasons = {(e["row"], e["column"]): e["reason"] for e in job["errors"]}
-    assert reasons[(3, "employee_count")] == "Not a whole number."
+    assert reasons[(3, "employee_count")] == 'Not a whole number: "ten".'
     # rep_b exists but is not in rep_a's team: the import cannot give them records
-    assert reasons[(3, "owner_email")] == "No one with this email in your team."
+    assert reasons[(3, "owner_email")] == 'No one with the email "rep_b@example.com" in your team.'
+    assert reasons[(5, "external_id")] == 'Repeats an earlier row\'s external id "G-1".'
+    # A long value is quoted cut short, with its length
+    assert reasons[(6, "name")] == f'Longer than 200 characters (201): "{"x" * 40}…".'
 
 
 def test_rows_with_too_few_or_too_many_fields_are_reported_per_row(rep_a, run):
@@ -264,7 +267,7 @@ def test_contacts_and_activities_reference_accounts_and_deals(rep_a, rep_b, proc
 
     # rep_b's account is outside rep_a's visibility: "no such account", nothing imported
     assert [(e["row"], e["column"], e["reason"]) for e in bad["errors"]] == [
-        (3, "account_external_id", "No such account.")
+        (3, "account_external_id", 'No account with external id "B-1".')
     ]
     assert good["status"] == "succeeded"
     assert Contact.objects.get(external_id="C-1").buying_role == "champion"
@@ -419,7 +422,7 @@ def test_import_pages_upload_and_show_progress_and_errors(
 
     assert response.status_code == 302
     html = page.content.decode()
-    assert "Not a whole number." in html
+    assert "Not a whole number: &quot;many&quot;." in html
     assert "employee_count" in html
     assert 'http-equiv="refresh"' not in html  # finished: no more refreshing
     assert "accounts.csv" in listing.content.decode()
