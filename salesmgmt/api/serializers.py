@@ -127,3 +127,18 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation made (salesmgmt.invitations.InvitationSent): the link only when it was
+    not e-mailed, for the administrator to pass on."""
+
+    user = serializers.IntegerField(source="invitation.user_id")
+    name = serializers.CharField(source="invitation.user.__str__")
+    invited_at = serializers.DateTimeField(source="invitation.invited_at")
+    expires_at = serializers.DateTimeField(source="invitation.expires_at")
+    emailed_to = serializers.EmailField(source="invitation.emailed_to", allow_blank=True)
+    link = serializers.SerializerMethodField()
+
+    def get_link(self, sent) -> str | None:
+        return None if sent.emailed else sent.link
