@@ -381,8 +381,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     gets a page that says which, never an error."""
     checked = invitations.check_token(token)
     if checked.user is None:
-        context = {"problem": checked.problem}
-        return render(request, "registration/invitation_accept.html", context, status=400)
+        problem = {"problem": checked.problem}
+        return render(request, "registration/invitation_accept.html", problem, status=400)
     person = checked.user
     form = SetPasswordForm(person, request.POST or None)
     status = 200
