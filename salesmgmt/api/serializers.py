@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesmgmt.models import (
@@ -137,8 +138,24 @@ class InvitationSerializer(serializers.Serializer):
     name = serializers.CharField(source="invitation.user.__str__")
     invited_at = serializers.DateTimeField(source="invitation.invited_at")
     expires_at = serializers.DateTimeField(source="invitation.expires_at")
-    emailed_to = serializers.EmailField(source="invitation.emailed_to", allow_blank=True)
+    emailed_to = serializers.CharField(
+        source="invitation.emailed_to", help_text="Empty when the link was not e-mailed."
+    )
     link = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_link(self, sent) -> str | None:
         return None if sent.emailed else sent.link
+
+
+class NoBodySerializer(serializers.Serializer):
+    """For POST actions that take no fields: any field sent is refused, by name (a body that
+    is not JSON is refused by the parser), rather than silently ignored."""
+
+    def validate(self, attrs):
+        unknown = sorted(self.initial_data)  # a mapping here: anything else failed before
+        if unknown:
+            raise serializers.ValidationError(
+                {name: "This action takes no fields." for name in unknown}
+            )
+        return attrs

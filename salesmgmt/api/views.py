@@ -16,6 +16,7 @@ from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
     InvitationSerializer,
+    NoBodySerializer,
     UserSerializer,
     WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
@@ -62,6 +63,7 @@ class UserViewSet(VisibleReadOnlyViewSet):
     def invite(self, request, pk=None):
         """Administrators: send this person (who never signed in) a sign-in invitation. The
         link is in the answer when it was not e-mailed (e-mail off, or no address)."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         invitations.ensure_may_invite(request.user)
         sent = invitations.user_invite(
             actor=request.user,
@@ -76,6 +78,7 @@ class UserViewSet(VisibleReadOnlyViewSet):
     def invite_pending(self, request):
         """Administrators: invite everyone who never signed in and has no current invitation
         (administrators among them only with a signed-in session, not an API token)."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
         sent = invitations.users_invite_pending(
             actor=request.user,
             base_url=request.build_absolute_uri("/"),
