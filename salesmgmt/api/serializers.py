@@ -148,6 +148,13 @@ class InvitationSerializer(serializers.Serializer):
         return None if sent.emailed else sent.link
 
 
+class InvitationBatchSerializer(serializers.Serializer):
+    """The answer to "invite everyone not yet invited": how many, and each invitation."""
+
+    invited = serializers.IntegerField()
+    invitations = InvitationSerializer(many=True)
+
+
 class NoBodySerializer(serializers.Serializer):
     """For POST actions that take no fields: any field sent is refused, by name (a body that
     is not JSON is refused by the parser), rather than silently ignored."""

@@ -15,6 +15,7 @@ from .filters import IdFilter, SyncFilterSet
 from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
+    InvitationBatchSerializer,
     InvitationSerializer,
     NoBodySerializer,
     UserSerializer,
@@ -73,7 +74,7 @@ class UserViewSet(VisibleReadOnlyViewSet):
         )
         return Response(InvitationSerializer(sent).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={201: InvitationSerializer(many=True)})
+    @extend_schema(request=None, responses={201: InvitationBatchSerializer})
     @action(detail=False, methods=["post"], url_path="invite-pending")
     def invite_pending(self, request):
         """Administrators: invite everyone who never signed in and has no current invitation
@@ -84,7 +85,8 @@ class UserViewSet(VisibleReadOnlyViewSet):
             base_url=request.build_absolute_uri("/"),
             in_session=request.auth is None,
         )
-        return Response(InvitationSerializer(sent, many=True).data, status=status.HTTP_201_CREATED)
+        data = InvitationBatchSerializer({"invited": len(sent), "invitations": sent}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class ApiTokenViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):

@@ -306,8 +306,9 @@ def test_the_api_returns_links_when_mail_is_off(api_client_for, admin_user, newc
     other = _imported(username="other")
     bulk = api.post("/api/v1/users/invite-pending/")
     assert bulk.status_code == 201
-    assert [row["user"] for row in bulk.json()] == [other.pk]
-    assert bulk.json()[0]["link"]
+    assert bulk.json()["invited"] == 1
+    assert [row["user"] for row in bulk.json()["invitations"]] == [other.pk]
+    assert bulk.json()["invitations"][0]["link"].startswith("http://testserver/invitations/")
 
 
 # --- e-mail through a real SMTP server on loopback ----------------------------------------------
@@ -391,3 +392,23 @@ def test_a_rolled_back_invitation_sends_nothing(admin_user, newcomer, smtp_inbox
     # the on-commit send never runs, as after a rollback.
     invitations.user_invite(actor=admin_user, user=newcomer, base_url=BASE)
     assert smtp_inbox.messages == []
+
+
+def test_the_api_gives_no_link_when_it_was_emailed(
+    api_client_for, admin_user, newcomer, smtp_inbox, django_capture_on_commit_callbacks
+):
+    api = api_client_for(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/users/{newcomer.pk}/invite/")
+    assert response.status_code == 201
+    assert response.json()["emailed_to"] == newcomer.email
+    assert response.json()["link"] is None
+    assert smtp_inbox.recipients == [[newcomer.email]]
+
+
+def test_the_api_refuses_a_body(api_client_for, admin_user, newcomer, mail_off):
+    api = api_client_for(admin_user)
+    response = api.post(f"/api/v1/users/{newcomer.pk}/invite/", {"email": "x@evil.example"})
+    assert response.status_code == 400
+    assert "email" in response.json()["fields"]
+    assert not Invitation.objects.exists()
