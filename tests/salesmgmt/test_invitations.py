@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from salesmgmt import invitations
 from salesmgmt.errors import PermissionDeniedError
@@ -412,3 +413,43 @@ def test_the_api_refuses_a_body(api_client_for, admin_user, newcomer, mail_off):
     assert response.status_code == 400
     assert "email" in response.json()["fields"]
     assert not Invitation.objects.exists()
+
+
+# --- imported people sign in through their invitation -------------------------------------------
+
+
+def test_imported_people_sign_in_through_their_invitation(
+    client, admin_user, mail_off, django_capture_on_commit_callbacks
+):
+    importer = APIClient()
+    importer.force_login(admin_user)
+    text = (
+        "Name,Email,Role,Manager's email\n"
+        "Max Manager,max@corp.com,manager,\n"
+        "Rae Rep,rae@corp.com,Sales rep,max@corp.com\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        started = importer.post(
+            "/api/v1/imports/",
+            {"kind": "users", "content": text, "dry_run": False},
+            format="json",
+        )
+    assert started.status_code == 202, started.content
+    job = importer.get(f"/api/v1/imports/{started.json()['id']}/").json()
+    assert job["status"] == "succeeded", job["errors"]
+    imported = list(User.objects.filter(email__in=["max@corp.com", "rae@corp.com"]))
+    assert len(imported) == 2
+    assert not any(person.has_usable_password() for person in imported)
+
+    client.force_login(admin_user)
+    page = client.post(reverse("people_invite_pending"))
+    links = re.findall(rb'value="http://testserver(/invitations/[^"]+)"', page.content)
+    assert len(links) == 2
+    client.logout()
+    for link in links:
+        response = client.post(link.decode(), {"new_password1": STRONG, "new_password2": STRONG})
+        assert response.status_code == 302
+        client.logout()
+    for person in imported:
+        assert client.login(username=person.username, password=STRONG)
+        client.logout()
