@@ -482,3 +482,27 @@ class StaleMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.person_key}/{self.period_key}"
+
+
+class Invitation(models.Model):
+    """A sign-in invitation sent to a person (salesmgmt.invitations): who, by whom, until when.
+
+    The link itself is a signed token, not stored: it carries the person and a fingerprint of
+    their password and last log-in, so it dies when either changes (used once) or after
+    ``expires_at``. The row records that someone was invited, for the "not yet invited" list.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    emailed_to = models.EmailField(blank=True)  # empty: the link was shown to copy
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-invited_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.user} at {self.invited_at:%Y-%m-%d %H:%M}"

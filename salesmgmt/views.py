@@ -7,20 +7,23 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import selectors, services, two_factor
+from . import invitations, selectors, services, two_factor
 from .decorators import AuthenticatedHttpRequest, people_only
 from .forms import ApiTokenForm, ThrottledAuthenticationForm, TwoFactorCodeForm
 from .models import Role, User
+from .page_actions import call_service, call_service_or_flash
+from .visibility import may_invite
 
 
 @people_only
@@ -299,3 +302,115 @@ def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     services.api_token_revoke(token=token)
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("api_tokens")
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+def _people_page(
+    request: AuthenticatedHttpRequest, sent: list[invitations.InvitationSent] | None = None
+) -> HttpResponse:
+    context = {
+        "people": invitations.people_with_invitations(viewer=request.user),
+        "pending_count": invitations.pending_people().count(),
+        "sent": sent or [],
+        "sends_email": settings.INVITATIONS_SEND_EMAIL,
+        "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+        "now": timezone.now(),
+    }
+    response = render(request, "salesmgmt/people_invitations.html", context)
+    if sent:
+        response["Cache-Control"] = "no-store"  # the links must not linger in any cache
+    return response
+
+
+def _admins_only(request: AuthenticatedHttpRequest) -> None:
+    if not may_invite(request.user):
+        raise PermissionDenied("Only administrators invite people.")
+
+
+@people_only
+def people_invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Administrators: everyone's sign-in state, an Invite button each, and the bulk button."""
+    _admins_only(request)
+    return _people_page(request)
+
+
+@people_only
+@require_POST
+def person_invite(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
+    """Invite one person; the page shows the link to copy (or that it was e-mailed)."""
+    _admins_only(request)
+    person = get_object_or_404(User, pk=user_id)
+    sent, ok = call_service_or_flash(
+        request,
+        lambda: invitations.user_invite(
+            actor=request.user,
+            user=person,
+            base_url=request.build_absolute_uri("/"),
+            in_session=True,
+        ),
+    )
+    if not ok or sent is None:
+        return redirect("people_invitations")
+    return _people_page(request, [sent])
+
+
+@people_only
+@require_POST
+def people_invite_pending(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Invite everyone who never signed in and has no current invitation."""
+    _admins_only(request)
+    sent, ok = call_service_or_flash(
+        request,
+        lambda: invitations.users_invite_pending(
+            actor=request.user, base_url=request.build_absolute_uri("/"), in_session=True
+        ),
+    )
+    if not ok or not sent:
+        if ok:
+            messages.info(request, "Everyone who never signed in already has an invitation.")
+        return redirect("people_invitations")
+    return _people_page(request, sent)
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invited person chooses a password and is signed in (through two-factor if needed).
+
+    Anonymous by design: the signed token is the credential. An expired, used or edited link
+    gets a page that says which, never an error."""
+    checked = invitations.check_token(token)
+    if checked.user is None:
+        problem = {"problem": checked.problem}
+        return render(request, "registration/invitation_accept.html", problem, status=400)
+    person = checked.user
+    form = SetPasswordForm(person, request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["new_password1"]
+        user, status = call_service(
+            form, lambda: invitations.invitation_accept(token=token, password=password)
+        )
+        if user is not None:
+            return _sign_in_invited(request, user)
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "person": person}
+    response = render(request, "registration/invitation_accept.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    return response
+
+
+def _sign_in_invited(request: HttpRequest, user: User) -> HttpResponse:
+    """The password is set: sign in, or start the second step when the role requires one."""
+    user.backend = settings.AUTHENTICATION_BACKENDS[0]
+    next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+    if two_factor.needs_second_step(user):
+        two_factor.begin_pending_login(request, user=user, next_url=next_url)
+        if two_factor.confirmed_device(user) is None:
+            return redirect("two_factor_login_enrol")
+        return redirect("two_factor_verify")
+    login(request, user, backend=user.backend)
+    messages.success(request, "Your password is set. Welcome to salesmgmt.")
+    return redirect(next_url)

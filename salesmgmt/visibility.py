@@ -91,3 +91,18 @@ def may_change_privileges(actor: User | None, *, in_session: bool) -> bool:
         and not actor.is_integrator
         and (actor.role == Role.ADMIN or actor.is_superuser)
     )
+
+
+def may_invite(actor: User | None) -> bool:
+    """Whether ``actor`` may send sign-in invitations (salesmgmt.invitations): administrators.
+
+    An invitation hands its holder a way to become the invited person, so it stays with the
+    people who may already create and edit people in the admin (not managers, not
+    integrations). Who may be invited is narrowed further there: never-signed-in people only.
+    """
+    return (
+        actor is not None
+        and actor.is_active
+        and not actor.is_integrator
+        and (actor.role == Role.ADMIN or actor.is_superuser)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesmgmt.models import (
@@ -127,3 +128,41 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation made (salesmgmt.invitations.InvitationSent): the link only when it was
+    not e-mailed, for the administrator to pass on."""
+
+    user = serializers.IntegerField(source="invitation.user_id")
+    name = serializers.CharField(source="invitation.user.__str__")
+    invited_at = serializers.DateTimeField(source="invitation.invited_at")
+    expires_at = serializers.DateTimeField(source="invitation.expires_at")
+    emailed_to = serializers.CharField(
+        source="invitation.emailed_to", help_text="Empty when the link was not e-mailed."
+    )
+    link = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_link(self, sent) -> str | None:
+        return None if sent.emailed else sent.link
+
+
+class InvitationBatchSerializer(serializers.Serializer):
+    """The answer to "invite everyone not yet invited": how many, and each invitation."""
+
+    invited = serializers.IntegerField()
+    invitations = InvitationSerializer(many=True)
+
+
+class NoBodySerializer(serializers.Serializer):
+    """For POST actions that take no fields: any field sent is refused, by name (a body that
+    is not JSON is refused by the parser), rather than silently ignored."""
+
+    def validate(self, attrs):
+        unknown = sorted(self.initial_data)  # a mapping here: anything else failed before
+        if unknown:
+            raise serializers.ValidationError(
+                {name: "This action takes no fields." for name in unknown}
+            )
+        return attrs

@@ -8,13 +8,16 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from salesmgmt import selectors, services, webhooks
+from salesmgmt import invitations, selectors, services, webhooks
 from salesmgmt.models import ApiToken, User, WebhookDelivery, WebhookSubscription
 
 from .filters import IdFilter, SyncFilterSet
 from .serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
+    InvitationBatchSerializer,
+    InvitationSerializer,
+    NoBodySerializer,
     UserSerializer,
     WebhookDeliverySerializer,
     WebhookSubscriptionCreatedSerializer,
@@ -55,6 +58,35 @@ class UserViewSet(VisibleReadOnlyViewSet):
     def me(self, request):
         """The person the credentials belong to."""
         return self.record_response(self.reload(request.user))
+
+    @extend_schema(request=None, responses={201: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def invite(self, request, pk=None):
+        """Administrators: send this person (who never signed in) a sign-in invitation. The
+        link is in the answer when it was not e-mailed (e-mail off, or no address)."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        invitations.ensure_may_invite(request.user)
+        sent = invitations.user_invite(
+            actor=request.user,
+            user=self.get_object(),
+            base_url=request.build_absolute_uri("/"),
+            in_session=request.auth is None,
+        )
+        return Response(InvitationSerializer(sent).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: InvitationBatchSerializer})
+    @action(detail=False, methods=["post"], url_path="invite-pending")
+    def invite_pending(self, request):
+        """Administrators: invite everyone who never signed in and has no current invitation
+        (administrators among them only with a signed-in session, not an API token)."""
+        NoBodySerializer(data=request.data).is_valid(raise_exception=True)
+        sent = invitations.users_invite_pending(
+            actor=request.user,
+            base_url=request.build_absolute_uri("/"),
+            in_session=request.auth is None,
+        )
+        data = InvitationBatchSerializer({"invited": len(sent), "invitations": sent}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class ApiTokenViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):

@@ -98,6 +98,21 @@ TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["admi
 TWO_FACTOR_PENDING_SECONDS = env.int("TWO_FACTOR_PENDING_SECONDS", default=5 * 60)
 TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", default="salesmgmt")
 
+# Sign-in invitations (salesmgmt.invitations): a signed set-password link, valid this many days
+# and only until a password is set. E-mailed when an SMTP host is configured (or
+# INVITATIONS_SEND_EMAIL says so); otherwise the admin copies the link from the page.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesmgmt@localhost")
+INVITATIONS_SEND_EMAIL = env.bool("INVITATIONS_SEND_EMAIL", default=bool(EMAIL_HOST))
+# The address in e-mailed links (e.g. https://sales.example.com); empty: the host of the
+# admin's request that sends the invitation.
+SITE_URL = env("SITE_URL", default="")
+
 ROOT_URLCONF = "salesmgmt.urls"
 WSGI_APPLICATION = "salesmgmt.wsgi.application"
 

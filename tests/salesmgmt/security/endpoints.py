@@ -115,9 +115,14 @@ PUBLIC = {
     "api-schema",
     "api-docs",
     "api/^",
+    "invitation_accept",  # the signed token is the credential (salesmgmt.invitations)
 }
 # Admin arguments that name no record, and the value they are given.
-NON_RECORD_KWARGS = {"app_label": "accounts", "url": "sweep-unknown/"}
+NON_RECORD_KWARGS = {
+    "app_label": "accounts",
+    "url": "sweep-unknown/",
+    "token": "sweep-not-a-signed-token",  # an invitation link (refused, never an error)
+}
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>\w+)>")
 _GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
 
