@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
@@ -18,6 +23,7 @@ from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewS
 from salesmgmt.models import ImportJob, ImportKind
 
 from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .problems import summary_with_problems
 from .selectors.columns import import_columns, import_template_csv
 
 COLUMNS_POINTER = (
@@ -39,15 +45,54 @@ class ImportSummarySerializer(serializers.Serializer):
     ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class ImportProblemExampleSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Line in the file; 1 is the header.")
+    column = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True, help_text="The value the message quotes.")
+    reason = serializers.CharField()
+
+
+class ImportProblemGroupSerializer(serializers.Serializer):
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(help_text='The message with the quoted values as "…".')
+    count = serializers.IntegerField(help_text="Errors of this kind.")
+    rows = serializers.IntegerField(help_text="Data rows it affects.")
+    every_row = serializers.BooleanField(help_text="On every data row: reported once.")
+    examples = ImportProblemExampleSerializer(many=True, help_text="The first five.")
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField(
         help_text="Rows processed so far (live while the job runs)."
     )
     errors = ImportErrorSerializer(many=True, read_only=True)
     summary = ImportSummarySerializer(read_only=True)
+    rows_ok = serializers.SerializerMethodField(
+        help_text="Rows without a problem (0 when the file itself has one)."
+    )
+    rows_with_problems = serializers.SerializerMethodField()
+    problems = serializers.SerializerMethodField(
+        help_text=(
+            "`errors` grouped by column and message (quoted values left out), most frequent "
+            "first, each with its first examples; the full list stays in `errors`."
+        )
+    )
 
     def get_rows_done(self, job: ImportJob) -> int:
         return live_rows_done(job)
+
+    def _summary(self, job: ImportJob) -> dict:
+        return summary_with_problems(job.summary, job.errors, job.rows_total)
+
+    def get_rows_ok(self, job: ImportJob) -> int:
+        return self._summary(job)["rows_ok"]
+
+    def get_rows_with_problems(self, job: ImportJob) -> int:
+        return self._summary(job)["rows_with_problems"]
+
+    @extend_schema_field(ImportProblemGroupSerializer(many=True))
+    def get_problems(self, job: ImportJob) -> list[dict]:
+        return self._summary(job)["problems"]
 
     class Meta:
         model = ImportJob
@@ -59,6 +104,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "status",
             "rows_total",
             "rows_done",
+            "rows_ok",
+            "rows_with_problems",
+            "problems",
             "errors",
             "summary",
             "started_at",
