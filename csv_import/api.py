@@ -3,6 +3,7 @@ a clean dry run for real. Parse and format here; the work is in ``csv_import.job
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,6 +32,10 @@ COLUMNS_POINTER = (
     "meaning, accepted values): `GET /api/v1/imports/columns/?kind=...`; a template CSV with "
     "every column and an example row: `GET /api/v1/imports/template/?kind=...`."
 )
+
+
+# A page of ``errors`` with ``?errors_page=``, as many as the job page shows.
+ERRORS_PER_PAGE = 100
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -65,7 +70,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField(
         help_text="Rows processed so far (live while the job runs)."
     )
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    errors = serializers.SerializerMethodField(
+        help_text=(
+            "Every problem (row = line in the file, column, reason); with `?errors_page=N` "
+            f"on one job, only that page of {ERRORS_PER_PAGE}."
+        )
+    )
+    errors_count = serializers.SerializerMethodField(help_text="How many problems in all.")
     summary = ImportSummarySerializer(read_only=True)
     rows_ok = serializers.SerializerMethodField(
         help_text="Rows without a problem (0 when the file itself has one)."
@@ -80,6 +91,17 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     def get_rows_done(self, job: ImportJob) -> int:
         return live_rows_done(job)
+
+    @extend_schema_field(ImportErrorSerializer(many=True))
+    def get_errors(self, job: ImportJob) -> list[dict]:
+        request = self.context.get("request")
+        number = request.query_params.get("errors_page") if request is not None else None
+        if number is None:
+            return job.errors  # the whole list, as before pages existed
+        return list(Paginator(job.errors, ERRORS_PER_PAGE).get_page(number).object_list)
+
+    def get_errors_count(self, job: ImportJob) -> int:
+        return len(job.errors)
 
     def _summary(self, job: ImportJob) -> dict:
         return summary_with_problems(job.summary, job.errors, job.rows_total)
@@ -108,6 +130,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "rows_with_problems",
             "problems",
             "errors",
+            "errors_count",
             "summary",
             "started_at",
             "finished_at",
@@ -210,7 +233,8 @@ class ImportJobFilter(SyncFilterSet):
 
 class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     """CSV imports you started: upload, then follow ``status`` and ``rows_done/rows_total``;
-    ``errors`` lists every bad row (row = line in the file, column, reason)."""
+    ``problems`` groups the bad rows by kind (counts, first examples); ``errors`` lists every
+    bad row (row = line in the file, column, reason), a page at a time with ``?errors_page=``."""
 
     queryset = ImportJob.objects.none()
     serializer_class = ImportJobSerializer
@@ -225,6 +249,22 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
 
     def visible_queryset(self):
         return selectors.import_job_list(viewer=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "errors_page",
+                OpenApiTypes.INT,
+                description=(
+                    f"Only this page ({ERRORS_PER_PAGE} a page) of `errors`; `errors_count` "
+                    "has the total and `problems` the groups. Without it, every error."
+                ),
+            )
+        ]
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One import job: its status, summary, grouped problems and errors."""
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         description=(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -232,3 +234,35 @@ def test_job_page_of_ten_thousand_problems_is_bounded(client, rep_a):
     assert len(html.encode()) < 120_000  # 100 rows of the list, not a 1 MB page
     assert html.count("<td>status</td><td>Unknown status") == 100
     assert "9901\N{EN DASH}10000 of 10000" in last
+
+
+def test_api_gives_the_groups_and_a_page_of_errors_on_request(rep_a, api_client_for):
+    job = failed_job(rep_a, 250)
+    client = api_client_for(rep_a)
+    url = f"/api/v1/imports/{job.pk}/"
+
+    whole = client.get(url).json()
+    third = client.get(url, {"errors_page": 3}).json()
+    listing = client.get("/api/v1/imports/").json()
+
+    assert len(whole["errors"]) == 250  # existing clients still get every error
+    assert [e["row"] for e in third["errors"]] == list(range(202, 252))
+    assert third["errors_count"] == whole["errors_count"] == 250
+    assert (third["rows_ok"], third["rows_with_problems"]) == (0, 250)
+    [group] = third["problems"]
+    assert (group["column"], group["count"], group["every_row"]) == ("status", 250, True)
+    assert [e["value"] for e in group["examples"]] == [f"Engagin{n}" for n in range(5)]
+    assert listing["results"][0]["problems"] == third["problems"]
+
+
+def test_schema_documents_the_summary_fields(tmp_path):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = yaml.safe_load(out.read_text())
+
+    job = schema["components"]["schemas"]["ImportJob"]["properties"]
+    assert {"problems", "rows_ok", "rows_with_problems", "errors", "errors_count"} <= set(job)
+    group = schema["components"]["schemas"]["ImportProblemGroup"]["properties"]
+    assert set(group) == {"column", "message", "count", "rows", "every_row", "examples"}
+    retrieve = schema["paths"]["/api/v1/imports/{id}/"]["get"]
+    assert "errors_page" in {p["name"] for p in retrieve["parameters"]}
