@@ -79,7 +79,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     errors_count = serializers.SerializerMethodField(help_text="How many problems in all.")
     summary = ImportSummarySerializer(read_only=True)
     rows_ok = serializers.SerializerMethodField(
-        help_text="Rows without a problem (0 when the file itself has one)."
+        help_text="Rows without a problem (0 until the job ends, or when the file has one)."
     )
     rows_with_problems = serializers.SerializerMethodField()
     problems = serializers.SerializerMethodField(
@@ -104,6 +104,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return len(job.errors)
 
     def _summary(self, job: ImportJob) -> dict:
+        if not job.is_finished:  # nothing checked yet: no row is known to be ok
+            return {"rows_ok": 0, "rows_with_problems": 0, "problems": []}
         return summary_with_problems(job.summary, job.errors, job.rows_total)
 
     def get_rows_ok(self, job: ImportJob) -> int:

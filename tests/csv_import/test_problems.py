@@ -266,3 +266,13 @@ def test_schema_documents_the_summary_fields(tmp_path):
     assert set(group) == {"column", "message", "count", "rows", "every_row", "examples"}
     retrieve = schema["paths"]["/api/v1/imports/{id}/"]["get"]
     assert "errors_page" in {p["name"] for p in retrieve["parameters"]}
+
+
+def test_a_running_job_claims_no_row_ok_yet(rep_a, api_client_for):
+    job = ImportJob.objects.create(
+        kind="accounts", created_by=rep_a, content="name\n", status="running", rows_total=10
+    )
+
+    body = api_client_for(rep_a).get(f"/api/v1/imports/{job.pk}/").json()
+
+    assert (body["rows_ok"], body["rows_with_problems"], body["problems"]) == (0, 0, [])
