@@ -3,9 +3,15 @@ a clean dry run for real. Parse and format here; the work is in ``csv_import.job
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError
@@ -18,6 +24,7 @@ from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewS
 from salesmgmt.models import ImportJob, ImportKind
 
 from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .problems import summary_with_problems
 from .selectors.columns import import_columns, import_template_csv
 
 COLUMNS_POINTER = (
@@ -25,6 +32,10 @@ COLUMNS_POINTER = (
     "meaning, accepted values): `GET /api/v1/imports/columns/?kind=...`; a template CSV with "
     "every column and an example row: `GET /api/v1/imports/template/?kind=...`."
 )
+
+
+# A page of ``errors`` with ``?errors_page=``, as many as the job page shows.
+ERRORS_PER_PAGE = 100
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -39,15 +50,73 @@ class ImportSummarySerializer(serializers.Serializer):
     ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class ImportProblemExampleSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Line in the file; 1 is the header.")
+    column = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_blank=True, help_text="The value the message quotes.")
+    reason = serializers.CharField()
+
+
+class ImportProblemGroupSerializer(serializers.Serializer):
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField(help_text='The message with the quoted values as "…".')
+    count = serializers.IntegerField(help_text="Errors of this kind.")
+    rows = serializers.IntegerField(help_text="Data rows it affects.")
+    every_row = serializers.BooleanField(help_text="On every data row: reported once.")
+    examples = ImportProblemExampleSerializer(many=True, help_text="The first five.")
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     rows_done = serializers.SerializerMethodField(
         help_text="Rows processed so far (live while the job runs)."
     )
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    errors = serializers.SerializerMethodField(
+        help_text=(
+            "Every problem (row = line in the file, column, reason); with `?errors_page=N` "
+            f"on one job, only that page of {ERRORS_PER_PAGE}."
+        )
+    )
+    errors_count = serializers.SerializerMethodField(help_text="How many problems in all.")
     summary = ImportSummarySerializer(read_only=True)
+    rows_ok = serializers.SerializerMethodField(
+        help_text="Rows without a problem (0 until the job ends, or when the file has one)."
+    )
+    rows_with_problems = serializers.SerializerMethodField()
+    problems = serializers.SerializerMethodField(
+        help_text=(
+            "`errors` grouped by column and message (quoted values left out), most frequent "
+            "first, each with its first examples; the full list stays in `errors`."
+        )
+    )
 
     def get_rows_done(self, job: ImportJob) -> int:
         return live_rows_done(job)
+
+    @extend_schema_field(ImportErrorSerializer(many=True))
+    def get_errors(self, job: ImportJob) -> list[dict]:
+        request = self.context.get("request")
+        number = request.query_params.get("errors_page") if request is not None else None
+        if number is None:
+            return job.errors  # the whole list, as before pages existed
+        return list(Paginator(job.errors, ERRORS_PER_PAGE).get_page(number).object_list)
+
+    def get_errors_count(self, job: ImportJob) -> int:
+        return len(job.errors)
+
+    def _summary(self, job: ImportJob) -> dict:
+        if not job.is_finished:  # nothing checked yet: no row is known to be ok
+            return {"rows_ok": 0, "rows_with_problems": 0, "problems": []}
+        return summary_with_problems(job.summary, job.errors, job.rows_total)
+
+    def get_rows_ok(self, job: ImportJob) -> int:
+        return self._summary(job)["rows_ok"]
+
+    def get_rows_with_problems(self, job: ImportJob) -> int:
+        return self._summary(job)["rows_with_problems"]
+
+    @extend_schema_field(ImportProblemGroupSerializer(many=True))
+    def get_problems(self, job: ImportJob) -> list[dict]:
+        return self._summary(job)["problems"]
 
     class Meta:
         model = ImportJob
@@ -59,7 +128,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "status",
             "rows_total",
             "rows_done",
+            "rows_ok",
+            "rows_with_problems",
+            "problems",
             "errors",
+            "errors_count",
             "summary",
             "started_at",
             "finished_at",
@@ -162,7 +235,8 @@ class ImportJobFilter(SyncFilterSet):
 
 class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
     """CSV imports you started: upload, then follow ``status`` and ``rows_done/rows_total``;
-    ``errors`` lists every bad row (row = line in the file, column, reason)."""
+    ``problems`` groups the bad rows by kind (counts, first examples); ``errors`` lists every
+    bad row (row = line in the file, column, reason), a page at a time with ``?errors_page=``."""
 
     queryset = ImportJob.objects.none()
     serializer_class = ImportJobSerializer
@@ -177,6 +251,22 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
 
     def visible_queryset(self):
         return selectors.import_job_list(viewer=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "errors_page",
+                OpenApiTypes.INT,
+                description=(
+                    f"Only this page ({ERRORS_PER_PAGE} a page) of `errors`; `errors_count` "
+                    "has the total and `problems` the groups. Without it, every error."
+                ),
+            )
+        ]
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One import job: its status, summary, grouped problems and errors."""
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         description=(

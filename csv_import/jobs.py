@@ -21,6 +21,7 @@ from salesmgmt.models import ImportJob, ImportKind, User
 from salesmgmt.task_queue import enqueue
 
 from . import apply, parsing, specs
+from .problems import problem_summary
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL = 6 * 60 * 60
@@ -298,7 +299,8 @@ def _run_locked(job: ImportJob) -> ImportJob:
 
 def _finish(job: ImportJob, errors: list[dict], summary: dict, key: str) -> ImportJob:
     job.errors = errors
-    job.summary = summary
+    # Every finished job has its problems grouped once here, not on each view of the page.
+    job.summary = {**summary, **problem_summary(errors, job.rows_total)}
     job.rows_done = job.rows_total if not errors else cache.get(key, 0)
     job.status = ImportJob.Status.FAILED if errors else ImportJob.Status.SUCCEEDED
     job.finished_at = timezone.now()

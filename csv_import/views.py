@@ -6,12 +6,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.views.pagination import paginate
 from salesmgmt import selectors
 from salesmgmt.decorators import AuthenticatedHttpRequest, people_only
 from salesmgmt.page_actions import call_service, call_service_or_flash
 
 from .forms import ImportForm
 from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .problems import summary_with_problems
 from .selectors.columns import import_columns_all, import_template_csv
 
 
@@ -53,14 +55,25 @@ def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpRespons
     return response
 
 
+# The full list of a 10,000-problem file is read a page at a time; the groups come first.
+ERRORS_PER_PAGE = 100
+
+
 @people_only
 def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """Progress (rows done of total) while it runs, then the result and every bad row."""
+    """Progress (rows done of total) while it runs, then the summary (rows ok, ignored
+    columns, problems grouped by kind) and every bad row, ``ERRORS_PER_PAGE`` at a time."""
     job = selectors.import_job_get(viewer=request.user, pk=pk)
     if request.method == "POST":
         rerun, _ = call_service_or_flash(
             request, lambda: rerun_for_real(actor=request.user, job=job, in_session=True)
         )
         return redirect("import_job", pk=(rerun or job).pk)
-    context = {"job": job, "rows_done": live_rows_done(job)}
+    errors = paginate(request, job.errors, param="errors_page", per_page=ERRORS_PER_PAGE)
+    context = {
+        "job": job,
+        "rows_done": live_rows_done(job),
+        "summary": summary_with_problems(job.summary, job.errors, job.rows_total),
+        "errors_page": errors,
+    }
     return render(request, "csv_import/import_job.html", context)
