@@ -20,7 +20,12 @@ from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.models import Period, Role, StaleMark
 from salesmgmt.services import periods_ensure
 from tests.factories import AccountFactory, UserFactory, build_process
-from tests.fixtures.celery_worker import delete_queue, require_worker_services, start_celery_worker
+from tests.fixtures.celery_worker import (
+    delete_queue,
+    require_worker_services,
+    start_celery_worker,
+    wait_until_idle,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -72,6 +77,7 @@ def production_window_worker(celery_worker_process):
     try:
         yield worker
     finally:
+        wait_until_idle(queue)
         worker.stop()
         delete_queue(broker, queue)
 
