@@ -43,11 +43,11 @@ def _delete_demo_rows() -> None:
 
 
 def _delete_deals_quietly(deals: QuerySet[Opportunity]) -> None:
-    """Delete deals and every row that points at them, without a post_delete per deal.
+    """Delete deals and every row that points at them, relation by relation.
 
-    Receivers of Opportunity's post_delete (forecasting asks to recompute each deal's owner)
-    would run once per deal after commit, for owners this reset deletes as well. Rows that
-    point at the deals go first, through the ORM, so their own cascades still apply.
+    One statement per relation instead of the ORM collector loading every deal and row first;
+    the rows that point at the deals go first, through the ORM, so their own cascades still
+    apply. A reset marks nothing stale: the demo's full recompute rebuilds the aggregates.
     """
     for relation in Opportunity._meta.related_objects:
         if relation.many_to_many:
