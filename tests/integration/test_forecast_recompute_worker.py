@@ -34,8 +34,8 @@ def test_worker_applies_a_debounced_recompute_after_a_deal_edit(
     celery_worker_process, wait_for_worker, settings
 ):
     # given a rep under a manager with one commit deal this quarter, fully recomputed
-    settings.FORECASTING_RECOMPUTE_QUEUE = celery_worker_process
     period, rep, deal, team_commit = _one_commit_deal_recomputed(tag="w")
+    settings.FORECASTING_RECOMPUTE_QUEUE = celery_worker_process
     manager = rep.manager
 
     assert team_commit() == Decimal(1000)
@@ -85,9 +85,9 @@ def production_window_worker(celery_worker_process):
 def test_an_edit_reaches_the_rollup_promptly_with_a_worker(production_window_worker, settings):
     # given a rep under a manager with one commit deal this quarter, fully recomputed, and a
     # worker that has run one batch already (imports warm)
-    settings.FORECASTING_RECOMPUTE_QUEUE = production_window_worker.queue
     settings.FORECASTING_KPI_DEBOUNCE_SECONDS = 60
     _, rep, deal, team_commit = _one_commit_deal_recomputed(tag="l")
+    settings.FORECASTING_RECOMPUTE_QUEUE = production_window_worker.queue
 
     deal_services.opportunity_update(actor=rep, opportunity=deal, amount=Decimal(1001))
     deadline = time.monotonic() + 60
@@ -118,7 +118,11 @@ def test_an_edit_reaches_the_rollup_promptly_with_a_worker(production_window_wor
 
 def _one_commit_deal_recomputed(*, tag: str):
     """A rep under a manager with one 1,000 commit deal this quarter, fully recomputed; returns
-    the quarter, the rep, the deal and a reader of the manager's team commit."""
+    the quarter, the rep, the deal and a reader of the manager's team commit.
+
+    Call it before routing the rollup batches to the test's worker: the batches its writes send
+    would otherwise run on the worker while the full recompute here writes the same rows (the
+    marks they leave are claimed by the first batch the test's edit sends)."""
     today = timezone.localdate()
     periods_ensure(year=today.year)
     period = Period.objects.get(kind="quarter", start_on__lte=today, end_on__gte=today)
