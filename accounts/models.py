@@ -185,6 +185,9 @@ class Opportunity(BaseModel):
     # Optimistic locking: every write bumps it; a write based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # When an import brought the deal in (None: created here). A deal imported and not worked
+    # since is history from the old system, not neglect: flags and labels tell the two apart.
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OpportunityQuerySet.as_manager()
 
@@ -254,6 +257,54 @@ class Opportunity(BaseModel):
         return None
 
 
+class Product(BaseModel):
+    """What the company sells: the catalogue deals' line items point to."""
+
+    name = models.CharField(max_length=120, unique=True)
+    family = models.CharField(max_length=80, blank=True, db_index=True)
+    list_price = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal(0), validators=money_validators()
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    is_active = models.BooleanField(default=True)
+    external_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityLineItem(BaseModel):
+    """A product on a deal: quantity, the unit price agreed and the discount given."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="line_items"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="line_items")
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(1))
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2, validators=money_validators())
+    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        ordering = ["opportunity_id", "id"]
+        indexes = [models.Index(fields=["product", "opportunity"], name="line_item_product_opp")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=Decimal(0)), name="line_item_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=Decimal(0))
+                & models.Q(discount_percent__lte=Decimal(100)),
+                name="line_item_discount_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product} on {self.opportunity_id}"
+
+
 class OpportunityTeamMember(BaseModel):
     """Someone working a deal they do not own, e.g. a sales engineer overlay."""
 
@@ -290,6 +341,9 @@ class MilestoneCompletion(BaseModel):
         PENDING = "pending", "Pending verification"
         VERIFIED = "verified", "Verified"
         REJECTED = "rejected", "Rejected"
+        # Recorded by an import from the deal's stage in the old system: counts as complete,
+        # but nobody here did or verified it (shown as such).
+        IMPORTED = "imported", "Imported"
 
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="milestone_completions"
@@ -326,10 +380,15 @@ class MilestoneCompletion(BaseModel):
     @property
     def counts(self) -> bool:
         """Whether this record (as the latest for its milestone) makes the milestone complete."""
-        return self.action == self.Action.COMPLETE and self.verification_state in (
-            self.Verification.NOT_REQUIRED,
-            self.Verification.VERIFIED,
-        )
+        return self.action == self.Action.COMPLETE and self.verification_state in COUNTING_STATES
+
+
+# The verification states in which a completion counts (the latest record of its milestone).
+COUNTING_STATES = (
+    MilestoneCompletion.Verification.NOT_REQUIRED,
+    MilestoneCompletion.Verification.VERIFIED,
+    MilestoneCompletion.Verification.IMPORTED,
+)
 
 
 class OpportunityChange(models.Model):

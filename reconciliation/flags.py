@@ -37,7 +37,7 @@ MIN_SAMPLES = 5
 LARGE_DEAL_QUANTILE = 0.75
 LATE_DAYS = 30
 LATE_CHANGE = Decimal("0.2")
-COUNTING = ("not_required", "verified")
+COUNTING = ("not_required", "verified", "imported")
 
 
 def as_datetime(value: object) -> dt.datetime | None:

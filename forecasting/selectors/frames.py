@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import (
+    COUNTING_STATES,
     Activity,
     Contact,
     MilestoneCompletion,
@@ -29,10 +30,6 @@ from salesmgmt.money import RateTable, quantize_money
 
 from ..models import ForecastRollup, Scope
 
-COUNTING_STATES = (
-    MilestoneCompletion.Verification.NOT_REQUIRED,
-    MilestoneCompletion.Verification.VERIFIED,
-)
 DEAL_FIELDS = [
     "id",
     "owner_id",
