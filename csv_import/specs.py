@@ -39,6 +39,10 @@ class Column:
     # the template CSV are built from these, so the documentation cannot drift from the parser).
     description: str = ""
     example: str = ""
+    # Choices that live in the database rather than in code: "stage" (the stage names of the
+    # row's sales process), "product" (the catalogue). The mapping step maps a file's values to
+    # them as it does to ``choices``.
+    value_source: str = ""
 
     @property
     def type_label(self) -> str:
@@ -319,6 +323,13 @@ def _opportunities_spec() -> Spec:
                 example="dana.reyes@example.com",
             ),
             Column(
+                "owner_name",
+                aliases=("owner name", "sales agent", "sales_agent", "deal owner", "rep"),
+                max_length=300,
+                description="The deal owner's full name, when the file has no e-mails.",
+                example="Dana Reyes",
+            ),
+            Column(
                 "amount",
                 "decimal",
                 required=True,
@@ -396,9 +407,35 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             example="New business",
         ),
         Column(
+            "stage",
+            aliases=("deal stage", "deal_stage", "opportunity stage", "pipeline stage"),
+            max_length=80,
+            value_source="stage",
+            description=(
+                "The stage the deal is in (a stage of its process): the milestones before it "
+                "are recorded as imported."
+            ),
+            example="Qualify",
+        ),
+        Column(
+            "product",
+            aliases=("product name", "item"),
+            max_length=120,
+            value_source="product",
+            description="The product sold (a product of the catalogue): one line item.",
+            example="GTX Pro",
+        ),
+        Column(
+            "quantity",
+            "decimal",
+            aliases=("qty", "units"),
+            description="How many of the product (default: 1).",
+            example="2",
+        ),
+        Column(
             "created_at",
             "datetime",
-            aliases=("created", "created on", "created date"),
+            aliases=("created", "created on", "created date", "engage date", "engaged on"),
             description="When the deal was opened (default: the time of the import).",
             example="2026-01-15T09:30:00",
         ),
