@@ -134,3 +134,42 @@ def figure_row(expected: pd.DataFrame, *, period: str, level: str, name: str) ->
     if found.empty:
         raise KeyError((period, level, name))
     return found.iloc[0].to_dict()
+
+
+# How far a figure read from the app may be from the expected one: the pages round (a win
+# rate to a tenth of a percent, money to the cent, a cycle to a tenth of a day).
+TOLERANCES = {
+    "won_count": 0.0,
+    "lost_count": 0.0,
+    "win_rate": 0.00051,
+    "won_value": 0.005,
+    "average_deal": 0.005,
+    "median_cycle_days": 0.05,
+}
+
+
+def mismatches(
+    expected: pd.DataFrame, actual: pd.DataFrame, tolerances: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """The (period, level, name, figure) cells where ``actual`` differs from ``expected``.
+
+    ``actual``: period, level, name and any of the figures, as read from the app (NaN where it
+    shows none). A group in one frame and not in the other counts as a difference of each
+    figure. Columns: period, level, name, figure, expected, actual; empty when all agree."""
+    tolerances = {**TOLERANCES, **(tolerances or {})}
+    keys = ["period", "level", "name"]
+    figures = [c for c in actual.columns if c not in keys]
+    both = expected[keys + figures].merge(
+        actual[keys + figures], on=keys, how="outer", suffixes=("_expected", "_actual")
+    )
+    found = []
+    for figure in figures:
+        want = pd.to_numeric(both[f"{figure}_expected"], errors="coerce")
+        got = pd.to_numeric(both[f"{figure}_actual"], errors="coerce")
+        agree = (want.isna() & got.isna()) | ((want - got).abs() <= tolerances.get(figure, 0.0))
+        bad = both.loc[~agree, keys].assign(
+            figure=figure, expected=want[~agree], actual=got[~agree]
+        )
+        found.append(bad)
+    columns = [*keys, "figure", "expected", "actual"]
+    return pd.concat(found, ignore_index=True)[columns] if found else pd.DataFrame(columns=columns)

@@ -158,3 +158,31 @@ def test_fixture_files_are_what_the_generator_writes():
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_mismatches_names_each_differing_figure_and_missing_group(tiny):
+    # given: the app's figures as a page would show them, two of them wrong and one row missing
+    actual = tiny[["period", "level", "name", "won_count", "win_rate", "median_cycle_days"]].copy()
+    actual["win_rate"] = actual["win_rate"].round(3)  # shown to a tenth of a percent: agrees
+    ana_q1 = (actual["period"] == "FY2024 Q1") & (actual["name"] == "Ana Abara")
+    actual.loc[ana_q1, "won_count"] = 3
+    west_q2 = (actual["period"] == "FY2024 Q2") & (actual["name"] == "West")
+    actual.loc[west_q2, "median_cycle_days"] = 0.0  # the app shows a cycle where none exists
+    actual = actual[~((actual["period"] == "FY2023") & (actual["level"] == "company"))]
+
+    found = crm_expected.mismatches(tiny, actual)
+
+    cells = set(zip(found["period"], found["name"], found["figure"], strict=True))
+    assert cells == {
+        ("FY2024 Q1", "Ana Abara", "won_count"),
+        ("FY2024 Q2", "West", "median_cycle_days"),
+        ("FY2023", "Company", "won_count"),
+        ("FY2023", "Company", "win_rate"),
+        ("FY2023", "Company", "median_cycle_days"),
+    }
+
+
+def test_mismatches_is_empty_when_the_app_agrees(tiny):
+    assert crm_expected.mismatches(
+        tiny, tiny[["period", "level", "name", *crm_expected.FIGURES]]
+    ).empty
