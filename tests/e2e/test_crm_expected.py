@@ -186,3 +186,43 @@ def test_mismatches_is_empty_when_the_app_agrees(tiny):
     assert crm_expected.mismatches(
         tiny, tiny[["period", "level", "name", *crm_expected.FIGURES]]
     ).empty
+
+
+def test_expected_figures_of_the_fixture_agree_with_a_plain_python_count():
+    # A second, loop-by-loop computation over the raw CSV rows (csv + statistics, no pandas).
+    import csv
+    import statistics
+    from collections import defaultdict
+    from datetime import date
+
+    with open(crm_expected.FIXTURE_DIR / "sales_pipeline.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    tally: dict[tuple[str, str], dict] = defaultdict(
+        lambda: {"won": 0, "lost": 0, "value": 0.0, "cycles": []}
+    )
+    for row in rows:
+        if row["deal_stage"] not in ("Won", "Lost"):
+            continue
+        closed = date.fromisoformat(row["close_date"])
+        quarter = f"FY{closed.year} Q{(closed.month - 1) // 3 + 1}"
+        cell = tally[(quarter, row["sales_agent"])]
+        if row["deal_stage"] == "Lost":
+            cell["lost"] += 1
+            continue
+        cell["won"] += 1
+        cell["value"] += float(row["close_value"])
+        if row["engage_date"]:
+            cell["cycles"].append((closed - date.fromisoformat(row["engage_date"])).days)
+    expected = crm_expected.expected_kpis()
+    reps = expected[(expected["kind"] == "quarter") & (expected["level"] == "rep")]
+
+    assert len(reps) == len(tally)
+    for (quarter, rep), cell in tally.items():
+        row = figure_row(reps, period=quarter, level="rep", name=rep)
+        assert (row["won_count"], row["lost_count"]) == (cell["won"], cell["lost"])
+        assert row["won_value"] == pytest.approx(cell["value"])
+        assert row["win_rate"] == pytest.approx(cell["won"] / (cell["won"] + cell["lost"]))
+        if cell["cycles"]:
+            assert row["median_cycle_days"] == statistics.median(cell["cycles"])
+        else:
+            assert math.isnan(row["median_cycle_days"])
