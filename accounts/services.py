@@ -596,7 +596,7 @@ def product_update(*, actor: User, product: Product, **changes: object) -> Produ
     unknown = set(changes) - PRODUCT_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
-    product = Product.objects.select_for_update().get(pk=product.pk)
+    product = locks.lock_product(product.pk)
     for name, value in changes.items():
         setattr(product, name, value)
     _save_product(product)
