@@ -74,6 +74,7 @@ def _spec_for(kind: str) -> Spec:
         ImportKind.CONTACTS: _contacts_spec,
         ImportKind.OPPORTUNITIES: _opportunities_spec,
         ImportKind.ACTIVITIES: _activities_spec,
+        ImportKind.PRODUCTS: _products_spec,
     }
     return builders[kind]()
 
@@ -520,6 +521,45 @@ def _activity_result_columns() -> tuple[Column, ...]:
             max_length=255,
             description="The next thing to do.",
             example="Book the demo",
+        ),
+    )
+
+
+def _products_spec() -> Spec:
+    """The catalogue: a row per product, matched by external_id, then by name."""
+    return Spec(
+        ImportKind.PRODUCTS,
+        (
+            Column(
+                "name",
+                required=True,
+                aliases=("product", "product name", "item"),
+                max_length=120,
+                description="The product's name (unique): deals' product column names it.",
+                example="GTX Pro",
+            ),
+            Column(
+                "family",
+                aliases=("series", "product family", "product line", "category"),
+                max_length=80,
+                description="The family or series it belongs to.",
+                example="GTX",
+            ),
+            Column(
+                "list_price",
+                "decimal",
+                aliases=("sales_price", "price", "list price", "unit price"),
+                description="The list price (default: 0): a line item's default unit price.",
+                example="4821",
+            ),
+            Column(
+                "currency",
+                aliases=("currency code",),
+                max_length=3,
+                description="ISO code of the list price (default: the reporting currency).",
+                example="USD",
+            ),
+            _external_id("PRD-17"),
         ),
     )
 
