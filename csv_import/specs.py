@@ -352,6 +352,7 @@ def _opportunities_spec() -> Spec:
                 example="2026-06-30",
             ),
             *_opportunity_state_columns(),
+            *_opportunity_history_columns(),
             _external_id("OPP-3001"),
         ),
         one_of=(("account_external_id", "account_name"),),
@@ -408,6 +409,19 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             example="New business",
         ),
         Column(
+            "created_at",
+            "datetime",
+            aliases=("created", "created on", "created date", "engage date", "engaged on"),
+            description="When the deal was opened (default: the time of the import).",
+            example="2026-01-15T09:30:00",
+        ),
+    )
+
+
+def _opportunity_history_columns() -> tuple[Column, ...]:
+    """What an export from another CRM carries about a deal's past: stage and product."""
+    return (
+        Column(
             "stage",
             aliases=("deal stage", "deal_stage", "opportunity stage", "pipeline stage"),
             max_length=80,
@@ -432,13 +446,6 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             aliases=("qty", "units"),
             description="How many of the product (default: 1).",
             example="2",
-        ),
-        Column(
-            "created_at",
-            "datetime",
-            aliases=("created", "created on", "created date", "engage date", "engaged on"),
-            description="When the deal was opened (default: the time of the import).",
-            example="2026-01-15T09:30:00",
         ),
     )
 
