@@ -73,16 +73,20 @@ def test_the_dry_run_names_the_managers_offices_and_typo_it_would_create(
     assert job["summary"]["created"] == 30
     notices = job["summary"]["notices"]
     # Six managers, one of them spelt twice ("sam okafor"), and the typo as a seventh.
-    assert any(n.startswith("7 managers named in the file") and '"Sam Okafor"' in n for n in notices)
+    assert any(
+        n.startswith("7 managers named in the file") and '"Sam Okafor"' in n for n in notices
+    )
     assert not any('"sam okafor"' in n for n in notices)
     assert any(f'"{TYPO}" (1 row) looks like "{RIGHT}" (5 rows)' in n for n in notices)
-    assert any(n.startswith('3 offices will become nodes') for n in notices)
+    assert any(n.startswith("3 offices will become nodes") for n in notices)
     assert any("37 new people will get a sign-in invitation: 0 by e-mail, 37" in n for n in notices)
     assert not User.objects.filter(is_org_unit=True).exists()
     assert User.objects.count() == 1  # the administrator
 
 
-def test_managers_report_to_their_office_and_agents_to_their_manager(admin_user, run, fixed, mail_off):
+def test_managers_report_to_their_office_and_agents_to_their_manager(
+    admin_user, run, fixed, mail_off
+):
     job = run(admin_user, fixed)
 
     assert job["status"] == "succeeded", job["errors"]
@@ -175,7 +179,7 @@ def test_an_existing_person_is_matched_by_name_whatever_the_case(admin_user, run
     assert job["status"] == "succeeded", job["errors"]
     dana.refresh_from_db()
     assert _person("Jo Park").manager == dana
-    assert dana.manager.is_org_unit and dana.manager.first_name == "Central"
+    assert (dana.manager.is_org_unit, dana.manager.first_name) == (True, "Central")
     assert User.objects.filter(first_name="Dana").count() == 1
 
 
