@@ -150,16 +150,9 @@ def _users_spec() -> Spec:
     )
 
 
-def _user_org_columns() -> tuple[Column, ...]:
-    """Where a person sits in the sales organisation."""
+def _user_hierarchy_columns() -> tuple[Column, ...]:
+    """Whom the person reports to: a manager by e-mail or name, and an office node."""
     return (
-        Column(
-            "role",
-            "choice",
-            choices=_choices(Role),
-            description="What the person may see and do in salesmgmt (default: rep).",
-            example="rep",
-        ),
         Column(
             "manager_email",
             "email",
@@ -194,6 +187,20 @@ def _user_org_columns() -> tuple[Column, ...]:
             ),
             example="Central",
         ),
+    )
+
+
+def _user_org_columns() -> tuple[Column, ...]:
+    """Where a person sits in the sales organisation."""
+    return (
+        Column(
+            "role",
+            "choice",
+            choices=_choices(Role),
+            description="What the person may see and do in salesmgmt (default: rep).",
+            example="rep",
+        ),
+        *_user_hierarchy_columns(),
         Column(
             "region",
             max_length=80,

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from salesmgmt.models import Invitation, Role, User
 
+STRONG = "correct-horse-battery-staple-42"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sales_teams.csv"
 TYPO, RIGHT = "Grace Whitfeld", "Grace Whitfield"
 
@@ -157,7 +161,7 @@ def test_a_name_matching_two_people_is_a_row_error_that_quotes_it(admin_user, ru
     from tests.factories import UserFactory
 
     UserFactory(first_name="Alex", last_name="Kim", email="alex.kim1@example.com")
-    UserFactory(first_name="alex", last_name="KIM", email="alex.kim2@example.com")
+    UserFactory(first_name="alex", last_name="KIM", without_email=True)
     text = "name,manager\nJo Park,Alex Kim\nAlex Kim,\n"
 
     job = run(admin_user, text)
@@ -171,7 +175,7 @@ def test_a_name_matching_two_people_is_a_row_error_that_quotes_it(admin_user, ru
 def test_an_existing_person_is_matched_by_name_whatever_the_case(admin_user, run, mail_off):
     from tests.factories import UserFactory
 
-    dana = UserFactory(first_name="Dana", last_name="Reyes", email="", role=Role.MANAGER)
+    dana = UserFactory(first_name="Dana", last_name="Reyes", without_email=True, role=Role.MANAGER)
     text = "sales_agent,manager,regional_office\nJo Park,DANA REYES,Central\n"
 
     job = run(admin_user, text)
@@ -226,3 +230,50 @@ def test_an_integration_imports_names_but_cannot_create_managers(
     assert job["status"] == "failed"
     assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "manager")]
     assert '"Dana Reyes" would be a new manager' in job["errors"][0]["reason"]
+
+
+def test_through_the_pages_an_imported_agent_and_manager_sign_in_and_see_their_own(
+    admin_user, fixed, mail_off, client, django_capture_on_commit_callbacks, periods
+):
+    # Given the file uploaded on the import page, dry run first, then imported for real
+    client.force_login(admin_user)
+    upload = SimpleUploadedFile("sales_teams.csv", fixed.encode(), "text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = client.post(reverse("imports"), {"kind": "users", "file": upload, "dry_run": "on"})
+    assert dry.status_code == 302
+    dry_page = client.get(dry["Location"]).content.decode()
+    assert "6 managers named in the file" in dry_page
+    with django_capture_on_commit_callbacks(execute=True):
+        real = client.post(dry["Location"])
+    job_page = client.get(real["Location"]).content.decode()
+    links = dict(
+        re.findall(
+            r'value="http://testserver(/invitations/[^"]+)" size="60" '
+            r'aria-label="Invitation link for ([^"]+)"',
+            job_page,
+        )
+    )
+    by_name = {name: link for link, name in links.items()}
+    assert len(by_name) == 36
+    client.logout()
+
+    # When an agent and their manager accept their invitations and sign in by username
+    for name, username in (("Hana Sato", "hana.sato"), ("Sam Okafor", "sam.okafor")):
+        accepted = client.post(by_name[name], {"new_password1": STRONG, "new_password2": STRONG})
+        assert accepted.status_code == 302, name
+        client.logout()
+        signed_in = client.post(reverse("login"), {"username": username, "password": STRONG})
+        assert signed_in.status_code == 302, username
+        client.logout()
+
+    # Then the manager's team dashboard lists their reps and nobody else's
+    client.login(username="sam.okafor", password=STRONG)
+    q = periods["FY2026 Q4"]
+    team = client.get(reverse("coaching:team_dashboard"), {"period": q.pk}).content.decode()
+    sams = [a for a, m in _expected_teams(fixed).items() if m == "sam okafor"]
+    assert all(agent in team for agent in sams)
+    assert "Aiden Clarke" not in team  # Dana Reyes's rep
+    client.logout()
+    client.login(username="hana.sato", password=STRONG)
+    seen = client.get("/api/v1/users/").json()["results"]
+    assert [person["username"] for person in seen] == ["hana.sato"]
