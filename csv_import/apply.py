@@ -446,7 +446,7 @@ class UserImporter(Importer):
                 self.error(record, "email", f"Repeats an earlier row's email {quote(email)}.")
             # Known by name only: a second row of that name would be a second person.
             name = people.name_key(people.record_name(record))
-            if not email and not record.get("external_id") and f"name:{name}" in seen:
+            if name and not email and not record.get("external_id") and f"name:{name}" in seen:
                 self.error(
                     record,
                     "name" if "name" in record else "last_name",
@@ -466,7 +466,10 @@ class UserImporter(Importer):
             )
         if manager and manager == record.get("email"):
             self.error(record, "manager_email", "A person cannot report to themselves.")
-        if self._matched(record) is None:
+        if not record.get("email") and not people.record_name(record):
+            column = "name" if "name" in record else "last_name"
+            self.error(record, column, "Give the person's name or e-mail.")
+        elif self._matched(record) is None:
             _user, problem = self.plan.name_match(record)
             if problem:
                 self.error(record, "name" if "name" in record else "last_name", problem)

@@ -25,8 +25,10 @@ from .parsing import RowError, quote
 # A manager: ("row", line) a row of the file, ("user", pk) someone already here,
 # ("new", name key) a manager to create, ("email", address) by manager_email.
 Ref = tuple[str, object]
-# How alike two names must be to be reported as a possible typo (difflib's ratio).
+# How alike two names must be to be reported as a possible typo (difflib's ratio), and how
+# many distinct names are compared at most (pairwise: a larger file is not checked).
 LOOK_ALIKE_RATIO = 0.85
+LOOK_ALIKE_MAX_NAMES = 500
 
 
 def name_key(text: str | None) -> str:
@@ -87,7 +89,9 @@ def _listed(names: list[str]) -> str:
 
 def look_alikes(counts: Counter, spellings: dict[str, str], what: str) -> list[str]:
     """A notice for each rarer name that looks like a more frequent one: a typo, perhaps."""
-    notices = []
+    notices: list[str] = []
+    if len(counts) > LOOK_ALIKE_MAX_NAMES:
+        return notices
     for key, count in sorted(counts.items(), key=lambda item: (item[1], item[0])):
         bigger = [other for other, n in counts.items() if other != key and n > count]
         match = difflib.get_close_matches(key, bigger, n=1, cutoff=LOOK_ALIKE_RATIO)

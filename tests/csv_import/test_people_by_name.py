@@ -277,3 +277,12 @@ def test_through_the_pages_an_imported_agent_and_manager_sign_in_and_see_their_o
     client.login(username="hana.sato", password=STRONG)
     seen = client.get("/api/v1/users/").json()["results"]
     assert [person["username"] for person in seen] == ["hana.sato"]
+
+
+def test_a_row_without_name_or_email_is_refused(admin_user, run, mail_off):
+    job = run(admin_user, "name,email,office\nJo Park,,East\n,,East\n")
+
+    assert job["status"] == "failed"
+    assert [(e["row"], e["column"], e["reason"]) for e in job["errors"]] == [
+        (3, "name", "Give the person's name or e-mail.")
+    ]
