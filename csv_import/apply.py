@@ -527,6 +527,13 @@ class UserImporter(Importer):
 
     def finish(self, records):
         managers = self._create_managers(records)
+        reps = sorted({str(m) for m in managers.values() if m.role == Role.REP})
+        if reps:
+            self.notices.append(
+                f"{len(reps)} of the managers named have the role rep, so they will not see "
+                f"their reports: {people.listed(reps)}. Give them the role manager (a role "
+                "column in this file, or the admin)."
+            )
         offices = self._ensure_offices(records)
         for ref, office in self.plan.office_of_manager.items():
             manager, naming = managers.get(ref), self._row_naming(ref, records)

@@ -82,7 +82,7 @@ def preferred_spellings(values: list[str]) -> dict[str, str]:
     return best
 
 
-def _listed(names: list[str]) -> str:
+def listed(names: list[str]) -> str:
     shown = ", ".join(quote(n) for n in names[:10])
     return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
 
@@ -236,14 +236,14 @@ def _notices(plan: PeoplePlan, managers: list[str], offices: list[str]) -> list[
         notices.append(
             f"{count} manager{'s' * (count != 1)} named in the file {'are' if count != 1 else 'is'}"
             " neither a row of it nor in salesmgmt and will be created (role manager, no "
-            f"e-mail): {_listed(sorted(plan.new_managers.values()))}."
+            f"e-mail): {listed(sorted(plan.new_managers.values()))}."
         )
     new_offices = sorted(v for k, v in plan.offices.items() if k not in plan.existing_offices)
     if new_offices:
         count = len(new_offices)
         notices.append(
             f"{count} office{'s' * (count != 1)} will become {'nodes' if count != 1 else 'a node'}"
-            f" of the hierarchy (their managers report to them): {_listed(new_offices)}."
+            f" of the hierarchy (their managers report to them): {listed(new_offices)}."
         )
     manager_spellings = preferred_spellings(managers)
     notices += look_alikes(Counter(name_key(m) for m in managers), manager_spellings, "manager")

@@ -286,3 +286,19 @@ def test_a_row_without_name_or_email_is_refused(admin_user, run, mail_off):
     assert [(e["row"], e["column"], e["reason"]) for e in job["errors"]] == [
         (3, "name", "Give the person's name or e-mail.")
     ]
+
+
+def test_a_rep_named_as_a_manager_is_reported_not_promoted(admin_user, run, mail_off):
+    from tests.factories import UserFactory
+
+    UserFactory(first_name="Dana", last_name="Reyes", without_email=True)  # a rep
+
+    job = run(admin_user, "name,manager\nJo Park,Dana Reyes\n")
+
+    assert job["status"] == "succeeded", job["errors"]
+    assert any(
+        n.startswith("1 of the managers named have the role rep") and '"Dana Reyes"' in n
+        for n in job["summary"]["notices"]
+    )
+    assert _person("Dana Reyes").role == Role.REP
+    assert _person("Jo Park").manager == _person("Dana Reyes")
