@@ -527,6 +527,29 @@ class UserImporter(Importer):
 
     def finish(self, records):
         managers = self._create_managers(records)
+        self._note_reps_named_managers(managers)
+        # Managers who go under their office: those whose own row names no manager.
+        placed = {
+            ref: (naming, office)
+            for ref, office in self.plan.office_of_manager.items()
+            if ref in managers
+            and (naming := self._row_naming(ref, records)) is not None
+            and not self._own_manager_named(ref, records)
+        }
+        rows = {r["_row"] for r in records}
+        direct = {row: o for row, o in self.plan.office_of_row.items() if row in rows}
+        offices = self._ensure_offices({o for _, o in placed.values()} | set(direct.values()))
+        for ref, (naming, office) in placed.items():
+            self._set_manager(naming, managers[ref], offices[office])
+        for record in records:
+            user = self.row_user.get(record["_row"])
+            ref = self.plan.manager_ref(record)
+            office = direct.get(record["_row"])
+            target = managers.get(ref) if ref is not None else offices.get(office or "")
+            if user is not None and target is not None:
+                self._set_manager(record, user, target)
+
+    def _note_reps_named_managers(self, managers: dict[people.Ref, User]) -> None:
         reps = sorted({str(m) for m in managers.values() if m.role == Role.REP})
         if reps:
             self.notices.append(
@@ -534,25 +557,14 @@ class UserImporter(Importer):
                 f"their reports: {people.listed(reps)}. Give them the role manager (a role "
                 "column in this file, or the admin)."
             )
-        offices = self._ensure_offices(records)
-        for ref, office in self.plan.office_of_manager.items():
-            manager, naming = managers.get(ref), self._row_naming(ref, records)
-            if manager is None or naming is None or office not in offices:
-                continue
-            if not (ref[0] == "row" and self._own_manager_named(ref[1], records)):
-                self._set_manager(naming, manager, offices[office])
-        for record in records:
-            user = self.row_user.get(record["_row"])
-            ref = self.plan.manager_ref(record)
-            office = self.plan.office_of_row.get(record["_row"])
-            target = managers.get(ref) if ref is not None else offices.get(office or "")
-            if user is not None and target is not None:
-                self._set_manager(record, user, target)
 
-    def _own_manager_named(self, row: object, records: list[dict]) -> bool:
+    def _own_manager_named(self, ref: people.Ref, records: list[dict]) -> bool:
         """Whether the manager's own row names their manager (which beats their office)."""
+        kind, value = ref
         return any(
-            r["_row"] == row and (r.get("manager") or r.get("manager_email")) for r in records
+            (r["_row"] == value if kind == "row" else kind == "email" and r.get("email") == value)
+            and (r.get("manager") or r.get("manager_email"))
+            for r in records
         )
 
     def _row_naming(self, ref: people.Ref, records: list[dict]) -> dict | None:
@@ -608,9 +620,8 @@ class UserImporter(Importer):
         self.created.append(manager)
         return manager
 
-    def _ensure_offices(self, records: list[dict]) -> dict[str, User]:
-        """The office nodes the rows name: found by name, else created (once)."""
-        wanted = set(self.plan.office_of_manager.values()) | set(self.plan.office_of_row.values())
+    def _ensure_offices(self, wanted: set[str]) -> dict[str, User]:
+        """The office nodes someone reports to: found by name, else created (once)."""
         offices = {k: v for k, v in self.plan.existing_offices.items() if k in wanted}
         for key in sorted(wanted - set(offices)):
             offices[key] = org_services.org_unit_create(

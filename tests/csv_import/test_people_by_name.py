@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from salesmgmt.models import Invitation, Role, User
+from salesmgmt.models import AuditEvent, Invitation, Role, User
 
 STRONG = "correct-horse-battery-staple-42"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sales_teams.csv"
@@ -302,3 +302,26 @@ def test_a_rep_named_as_a_manager_is_reported_not_promoted(admin_user, run, mail
     )
     assert _person("Dana Reyes").role == Role.REP
     assert _person("Jo Park").manager == _person("Dana Reyes")
+
+
+def test_a_managers_own_manager_beats_the_office_and_a_reimport_moves_nobody(
+    admin_user, run, mail_off
+):
+    text = (
+        "name,email,manager_email,office\n"
+        "Vic Boss,vic@corp.com,,\n"
+        "Dana Reyes,dana@corp.com,vic@corp.com,\n"
+        "Jo Park,,dana@corp.com,Central\n"
+    )
+
+    first = run(admin_user, text)
+    moves = AuditEvent.objects.filter(action="user.manager_set").count()
+    again = run(admin_user, text)
+
+    assert first["status"] == again["status"] == "succeeded", first["errors"]
+    dana = User.objects.get(email="dana@corp.com")
+    assert dana.manager == User.objects.get(email="vic@corp.com")
+    assert _person("Jo Park").manager == dana
+    assert AuditEvent.objects.filter(action="user.manager_set").count() == moves
+    # Nobody reports to Central but Jo's manager, who has her own: no empty office is made.
+    assert not User.objects.filter(is_org_unit=True).exists()
