@@ -156,7 +156,8 @@ def ensure_assignable_owner(actor: User, owner: User, *, current_owner: User | N
             "else.",
             extra={"field": "owner"},
         )
-    if not owner.is_active or owner.role not in SELLING_ROLES:
+    if not owner.is_active or owner.role not in SELLING_ROLES or owner.is_org_unit:
+        # An office node (User.is_org_unit) has reports and figures, never deals of its own.
         raise ValidationError({"owner": f"{owner} is not an active seller."})
     if not can_see_user(actor, owner):
         raise ValidationError({"owner": "You can only assign records to people in your team."})

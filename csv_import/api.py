@@ -44,10 +44,33 @@ class ImportErrorSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ImportInvitationSerializer(serializers.Serializer):
+    """A sign-in invitation a users import made for a person it created."""
+
+    user = serializers.IntegerField()
+    name = serializers.CharField()
+    username = serializers.CharField(help_text="What the person signs in with.")
+    emailed_to = serializers.CharField(allow_blank=True, help_text="Empty: not e-mailed.")
+    expires_at = serializers.DateTimeField()
+    link = serializers.SerializerMethodField(help_text="The link to pass on when not e-mailed.")
+
+    def get_link(self, item: dict) -> str:
+        request = self.context.get("request")
+        link = item.get("link") or ""
+        # A job runs without a request: its links are relative to the site (no SITE_URL).
+        return request.build_absolute_uri(link) if link and request is not None else link
+
+
 class ImportSummarySerializer(serializers.Serializer):
     created = serializers.IntegerField(required=False)
     updated = serializers.IntegerField(required=False)
     ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="What the import does besides the rows (e.g. managers and offices it creates).",
+    )
+    invitations = ImportInvitationSerializer(many=True, required=False)
 
 
 class ImportProblemExampleSerializer(serializers.Serializer):

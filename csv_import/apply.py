@@ -13,15 +13,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from salesmgmt import invitations
 from salesmgmt import services as org_services
 from salesmgmt.errors import ApplicationError, PermissionDeniedError
 from salesmgmt.models import ImportKind, Role, User
-from salesmgmt.visibility import visible_users
+from salesmgmt.visibility import may_invite, visible_users
 
+from . import people
 from .parsing import ParsedFile, RowError, quote
 
 Progress = Callable[[int], None]
@@ -34,6 +37,15 @@ class ApplyResult:
     created: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Facts worth reading before importing for real (e.g. the managers a users import creates).
+    notices: list[str] = field(default_factory=list)
+    # A users import: the invitations made for the people it created (links to copy).
+    invitations: list[dict] = field(default_factory=list)
+
+    def summary_extras(self) -> dict:
+        """What the job's summary adds to created and updated (nothing when empty)."""
+        extras: dict = {"notices": self.notices} if self.notices else {}
+        return {**extras, "invitations": self.invitations} if self.invitations else extras
 
 
 def can_import_users(actor: User) -> bool:
@@ -68,6 +80,7 @@ class Importer:
         self.in_session = in_session  # signed in, not a token: may change roles (users)
         self.parsed = parsed
         self.errors: list[RowError] = []
+        self.notices: list[str] = []
 
     def error(self, record: dict, column: str, reason: str) -> None:
         self.errors.append(RowError(record["_row"], column, reason))
@@ -81,6 +94,10 @@ class Importer:
 
     def finish(self, records: list[dict]) -> None:
         """A second pass once every row exists (the user hierarchy needs one)."""
+
+    def after_import(self, result: ApplyResult, *, dry_run: bool) -> None:
+        """Once every row ran, before the transaction commits (or is rolled back)."""
+        result.notices += self.notices
 
     def column_for(self, record: dict, field_name: str) -> str:
         column = self.field_columns.get(field_name, field_name)
@@ -403,7 +420,8 @@ class ActivityImporter(_OwnedImporter):
 
 
 class UserImporter(Importer):
-    """The sales organisation: people by email, then the hierarchy by manager's email."""
+    """The sales organisation: people by external id, e-mail or name, then the hierarchy by
+    manager (e-mail or name) and office (``csv_import.people``), then their invitations."""
 
     fields = ("first_name", "last_name", "role", "region", "hire_date", "title", "sales_role")
     text_fields = {"first_name", "last_name", "region", "title", "sales_role"}
@@ -411,33 +429,62 @@ class UserImporter(Importer):
     def resolve(self, records):
         if not can_import_users(self.actor):
             raise PermissionDeniedError("Only administrators and integrations import people.")
-        emails = {r["email"] for r in records}
+        emails = {r["email"] for r in records if r.get("email")}
         managers = {r["manager_email"] for r in records if r.get("manager_email")}
         self.known = _by_lower_email(User.objects.all(), emails | managers)
         ext_ids = {r["external_id"] for r in records if r.get("external_id")}
         self.by_ext = _first_by(User.objects.all(), "external_id", ext_ids)
+        self.plan = people.plan_people(records)
+        self.notices += self.plan.notices
+        self.errors += self.plan.errors
+        self.row_user: dict[int, User] = {}
+        self.created: list[User] = []
         seen: set[str] = set()
         for record in records:
-            if record["email"] in seen:
-                self.error(
-                    record, "email", f"Repeats an earlier row's email {quote(record['email'])}."
-                )
-            seen.add(record["email"])
-            manager = record.get("manager_email")
-            if manager and manager not in emails and manager not in self.known:
+            email = record.get("email")
+            if email and email in seen:
+                self.error(record, "email", f"Repeats an earlier row's email {quote(email)}.")
+            # Known by name only: a second row of that name would be a second person.
+            name = people.name_key(people.record_name(record))
+            if name and not email and not record.get("external_id") and f"name:{name}" in seen:
                 self.error(
                     record,
-                    "manager_email",
-                    f"No one with the email {quote(manager)} in the file or in salesmgmt.",
+                    "name" if "name" in record else "last_name",
+                    f"Repeats an earlier row's name {quote(people.record_name(record))}; "
+                    "give an e-mail or external_id to tell them apart.",
                 )
-            if manager and manager == record["email"]:
-                self.error(record, "manager_email", "A person cannot report to themselves.")
+            seen |= {email or "", f"name:{name}"}
+            self._check_row(record, emails)
+
+    def _check_row(self, record: dict, emails: set[str]) -> None:
+        manager = record.get("manager_email")
+        if manager and manager not in emails and manager not in self.known:
+            self.error(
+                record,
+                "manager_email",
+                f"No one with the email {quote(manager)} in the file or in salesmgmt.",
+            )
+        if manager and manager == record.get("email"):
+            self.error(record, "manager_email", "A person cannot report to themselves.")
+        if not record.get("email") and not people.record_name(record):
+            column = "name" if "name" in record else "last_name"
+            self.error(record, column, "Give the person's name or e-mail.")
+        elif self._matched(record) is None:
+            _user, problem = self.plan.name_match(record)
+            if problem:
+                self.error(record, "name" if "name" in record else "last_name", problem)
+
+    def _matched(self, record: dict) -> User | None:
+        """The person a row updates by external id or e-mail (names come after)."""
+        return self.by_ext.get(record.get("external_id") or "") or self.known.get(
+            record.get("email") or ""
+        )
 
     def _names(self, record: dict) -> dict:
         names = _present(record, "first_name", "last_name")
         if record.get("name") and not (record.get("first_name") or record.get("last_name")):
-            first, _, last = record["name"].partition(" ")
-            names = {"first_name": first, "last_name": last.strip()}
+            first, last = people.split_name(record["name"])
+            names = {"first_name": first, "last_name": last}
         return names
 
     def apply_row(self, record):
@@ -448,44 +495,172 @@ class UserImporter(Importer):
             values.pop("role")
         if record.get("external_id"):
             values["external_id"] = record["external_id"]
-        user = self.by_ext.get(record.get("external_id") or "") or self.known.get(record["email"])
+        email = record.get("email") or ""
+        user = self._matched(record) or self.plan.name_match(record)[0]
         if user is not None:
-            if user.email.lower() != record["email"]:
-                values["email"] = record["email"]
-            self.known[record["email"]] = org_services.user_update(
+            if email and user.email.lower() != email:
+                values["email"] = email
+            user = org_services.user_update(
                 user=user, actor=self.actor, in_session=self.in_session, **values
             )
-            return False
-        username = record["email"][:150]
-        if User.objects.filter(username=username).exists():
+        else:
+            user = self._create(record, email, values)
+        self.row_user[record["_row"]] = user
+        if email:
+            self.known[email] = user
+        return user in self.created
+
+    def _create(self, record: dict, email: str, values: dict) -> User:
+        if email and User.objects.filter(username=email[:150]).exists():
             raise ValidationError({"email": "Another account already uses this as a username."})
-        self.known[record["email"]] = org_services.user_create(
-            username=username,
-            email=record["email"],
+        if "role" not in values and record["_row"] in self.plan.managing_rows:
+            values["role"] = Role.MANAGER  # others report to them: they must see their team
+        user = org_services.user_create(
+            username=email[:150],
+            email=email,
             actor=self.actor,
             in_session=self.in_session,
             **values,
         )
-        return True
+        self.created.append(user)
+        return user
 
     def finish(self, records):
+        managers = self._create_managers(records)
+        self._note_reps_named_managers(managers)
+        # Managers who go under their office: those whose own row names no manager.
+        placed = {
+            ref: (naming, office)
+            for ref, office in self.plan.office_of_manager.items()
+            if ref in managers
+            and (naming := self._row_naming(ref, records)) is not None
+            and not self._own_manager_named(ref, records)
+        }
+        rows = {r["_row"] for r in records}
+        direct = {row: o for row, o in self.plan.office_of_row.items() if row in rows}
+        offices = self._ensure_offices({o for _, o in placed.values()} | set(direct.values()))
+        for ref, (naming, office) in placed.items():
+            self._set_manager(naming, managers[ref], offices[office])
         for record in records:
-            manager_email = record.get("manager_email")
-            if not manager_email:
-                continue
-            user, manager = self.known.get(record["email"]), self.known.get(manager_email)
-            if user is None or manager is None or user.manager_id == manager.pk:
-                continue
-            try:
-                with transaction.atomic():
-                    self.known[record["email"]] = org_services.user_set_manager(
-                        user=user, manager=manager, actor=self.actor
-                    )
-            except ValidationError as exc:
-                self.report(record, exc)
+            user = self.row_user.get(record["_row"])
+            ref = self.plan.manager_ref(record)
+            office = direct.get(record["_row"])
+            target = managers.get(ref) if ref is not None else offices.get(office or "")
+            if user is not None and target is not None:
+                self._set_manager(record, user, target)
+
+    def _note_reps_named_managers(self, managers: dict[people.Ref, User]) -> None:
+        reps = sorted({str(m) for m in managers.values() if m.role == Role.REP})
+        if reps:
+            self.notices.append(
+                f"{len(reps)} of the managers named have the role rep, so they will not see "
+                f"their reports: {people.listed(reps)}. Give them the role manager (a role "
+                "column in this file, or the admin)."
+            )
+
+    def _own_manager_named(self, ref: people.Ref, records: list[dict]) -> bool:
+        """Whether the manager's own row names their manager (which beats their office)."""
+        kind, value = ref
+        return any(
+            (r["_row"] == value if kind == "row" else kind == "email" and r.get("email") == value)
+            and (r.get("manager") or r.get("manager_email"))
+            for r in records
+        )
+
+    def _row_naming(self, ref: people.Ref, records: list[dict]) -> dict | None:
+        """The first row that names this manager: where a problem with them is reported."""
+        return next((r for r in records if self.plan.manager_ref(r) == ref), None)
+
+    def _set_manager(self, record: dict, user: User, manager: User) -> None:
+        if user.manager_id == manager.pk:
+            return
+        try:
+            with transaction.atomic():
+                moved = org_services.user_set_manager(user=user, manager=manager, actor=self.actor)
+        except ValidationError as exc:
+            self.report(record, exc)
+            return
+        user.manager, user.ancestor_path = moved.manager, moved.ancestor_path
+
+    def _create_managers(self, records: list[dict]) -> dict[people.Ref, User]:
+        """Every manager the rows name, as a person: rows, people here, and new ones."""
+        refs = {ref for r in records if (ref := self.plan.manager_ref(r)) is not None}
+        existing = User.objects.in_bulk([ref[1] for ref in refs if ref[0] == "user"])
+        found: dict[people.Ref, User] = {}
+        for ref in sorted(refs, key=str):
+            kind, value = ref
+            if kind == "row" and value in self.row_user:
+                found[ref] = self.row_user[value]  # type: ignore[index]
+            elif kind == "email" and value in self.known:
+                found[ref] = self.known[value]  # type: ignore[index]
+            elif kind == "user" and value in existing:
+                found[ref] = existing[value]  # type: ignore[index]
+            elif kind == "new":
+                naming = self._row_naming(ref, records)
+                manager = naming and self._create_manager(naming, str(value))
+                if manager:
+                    found[ref] = manager
+        return found
+
+    def _create_manager(self, record: dict, key: str) -> User | None:
+        name = self.plan.new_managers[key]
+        first, last = people.split_name(name)
+        try:
+            with transaction.atomic():
+                manager = org_services.user_create(
+                    first_name=first,
+                    last_name=last,
+                    role=Role.MANAGER,
+                    actor=self.actor,
+                    in_session=self.in_session,
+                )
+        except PermissionDeniedError as exc:
+            self.error(record, "manager", f"{quote(name)} would be a new manager: {exc.message}")
+            return None
+        self.created.append(manager)
+        return manager
+
+    def _ensure_offices(self, wanted: set[str]) -> dict[str, User]:
+        """The office nodes someone reports to: found by name, else created (once)."""
+        offices = {k: v for k, v in self.plan.existing_offices.items() if k in wanted}
+        for key in sorted(wanted - set(offices)):
+            offices[key] = org_services.org_unit_create(
+                name=self.plan.offices[key], actor=self.actor
+            )
+        return offices
+
+    def after_import(self, result: ApplyResult, *, dry_run: bool) -> None:
+        """The people created who can sign in get an invitation (a link when not e-mailed)."""
+        super().after_import(result, dry_run=dry_run)
+        new_people = [u for u in self.created if not u.is_org_unit]
+        if result.errors or not new_people:
+            return
+        count = len(new_people)
+        if dry_run:
+            emailed = (
+                sum(bool(u.email) for u in new_people) if settings.INVITATIONS_SEND_EMAIL else 0
+            )
+            result.notices.append(
+                f"{count} new {'people' if count != 1 else 'person'} will get a sign-in "
+                f"invitation: {emailed} by e-mail, {count - emailed} as a link to copy."
+            )
+        elif not may_invite(self.actor):
+            result.notices.append(
+                f"{count} new {'people' if count != 1 else 'person'} can sign in once an "
+                "administrator invites them (People and invitations)."
+            )
+        else:
+            sent = invitations.users_invite(
+                actor=self.actor, users=new_people, base_url="", in_session=self.in_session
+            )
+            result.invitations = [_invitation_row(item) for item in sent]
 
     def column_for(self, record, field_name):
-        return {"manager": "manager_email", "username": "email"}.get(field_name, field_name)
+        if field_name == "manager":
+            return "manager_email" if record.get("manager_email") else "manager"
+        return {"username": "email" if record.get("email") else "name", "__all__": ""}.get(
+            field_name, field_name
+        )
 
     def report(self, record, exc):
         if isinstance(exc, PermissionDeniedError):
@@ -493,6 +668,19 @@ class UserImporter(Importer):
             self.error(record, "role", exc.message)
             return
         super().report(record, exc)
+
+
+def _invitation_row(sent: invitations.InvitationSent) -> dict:
+    """An invitation as the job keeps it: the link only when it was not e-mailed."""
+    invitation = sent.invitation
+    return {
+        "user": invitation.user_id,
+        "name": str(invitation.user),
+        "username": invitation.user.username,
+        "emailed_to": invitation.emailed_to,
+        "expires_at": invitation.expires_at.isoformat(),
+        "link": "" if sent.emailed else sent.link,
+    }
 
 
 IMPORTERS: dict[str, type[Importer]] = {
@@ -517,6 +705,7 @@ def apply(
     importer = IMPORTERS[kind](actor, parsed, in_session=in_session)
     with transaction.atomic():
         result = importer.run(progress)
+        importer.after_import(result, dry_run=dry_run)
         if dry_run or result.errors:
             transaction.set_rollback(True)
     return result

@@ -276,6 +276,7 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 "created": result.created,
                 "updated": result.updated,
                 "ignored_columns": parsed.ignored_columns,
+                **result.summary_extras(),
             }
             if errors:
                 summary.update(created=0, updated=0)

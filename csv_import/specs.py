@@ -116,14 +116,17 @@ def _users_spec() -> Spec:
             Column(
                 "email",
                 "email",
-                required=True,
                 aliases=("e-mail", "email address", "work email"),
-                description="The person's work e-mail; it identifies them (and is the username).",
+                description=(
+                    "The person's work e-mail (their username). Optional: without one the "
+                    "person is known by name (matched case-insensitively) and signs in with a "
+                    "username made from it, e.g. dana.reyes."
+                ),
                 example="dana.reyes@example.com",
             ),
             Column(
                 "name",
-                aliases=("full name",),
+                aliases=("full name", "sales agent", "sales_agent", "agent", "rep", "person"),
                 max_length=300,
                 description="Full name (or give first_name and last_name).",
                 example="Dana Reyes",
@@ -148,6 +151,46 @@ def _users_spec() -> Spec:
     )
 
 
+def _user_hierarchy_columns() -> tuple[Column, ...]:
+    """Whom the person reports to: a manager by e-mail or name, and an office node."""
+    return (
+        Column(
+            "manager_email",
+            "email",
+            aliases=("manager's email", "manager email", "reports to"),
+            description="E-mail of the person they report to (in the file or already here).",
+            example="sam.okafor@example.com",
+        ),
+        Column(
+            "manager",
+            aliases=("manager name", "manager full name", "manager's name"),
+            max_length=300,
+            description=(
+                "Full name of the person they report to, when there is no manager_email: a row "
+                "of the file, someone already here, or else a new manager (no e-mail)."
+            ),
+            example="Sam Okafor",
+        ),
+        Column(
+            "office",
+            aliases=(
+                "regional office",
+                "regional_office",
+                "team",
+                "region office",
+                "sales office",
+                "branch",
+            ),
+            max_length=150,
+            description=(
+                "Office, region or team: it becomes a node of the hierarchy that the row's "
+                "manager reports to (or the person, without a manager), with its own figures."
+            ),
+            example="Central",
+        ),
+    )
+
+
 def _user_org_columns() -> tuple[Column, ...]:
     """Where a person sits in the sales organisation."""
     return (
@@ -158,13 +201,7 @@ def _user_org_columns() -> tuple[Column, ...]:
             description="What the person may see and do in salesmgmt (default: rep).",
             example="rep",
         ),
-        Column(
-            "manager_email",
-            "email",
-            aliases=("manager's email", "manager email", "manager", "reports to"),
-            description="E-mail of the person they report to (in the file or already here).",
-            example="sam.okafor@example.com",
-        ),
+        *_user_hierarchy_columns(),
         Column(
             "region",
             max_length=80,

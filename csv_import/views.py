@@ -75,5 +75,17 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "rows_done": live_rows_done(job),
         "summary": summary_with_problems(job.summary, job.errors, job.rows_total),
         "errors_page": errors,
+        "invitations": _invitation_links(request, job.summary.get("invitations", [])),
     }
-    return render(request, "csv_import/import_job.html", context)
+    response = render(request, "csv_import/import_job.html", context)
+    if context["invitations"]:
+        response["Cache-Control"] = "no-store"  # sign-in links must not linger in any cache
+    return response
+
+
+def _invitation_links(request: AuthenticatedHttpRequest, items: list[dict]) -> list[dict]:
+    """A users import's invitations; its links, made without a request, made absolute."""
+    return [
+        {**item, "link": request.build_absolute_uri(item["link"]) if item.get("link") else ""}
+        for item in items
+    ]

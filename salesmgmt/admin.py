@@ -33,11 +33,12 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "manager", "is_active")
-    list_filter = ("role", "sales_role", "is_active", "region")
+    list_filter = ("role", "sales_role", "is_active", "is_org_unit", "region")
     search_fields = ("username", "email", "first_name", "last_name")
     list_select_related = ("manager",)
     raw_id_fields = ("manager",)
-    readonly_fields = ("ancestor_path", "last_login", "date_joined")
+    # An office node is made by a users import (salesmgmt.services.org_unit_create), never here.
+    readonly_fields = ("ancestor_path", "last_login", "date_joined", "is_org_unit")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (
@@ -52,6 +53,7 @@ class UserAdmin(DjangoUserAdmin):
                     "region",
                     "hire_date",
                     "external_id",
+                    "is_org_unit",
                 )
             },
         ),

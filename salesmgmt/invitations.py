@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -89,7 +90,7 @@ def check_token(token: str) -> TokenCheck:
         return TokenCheck(None, _TAMPERED)
     user_id = data.get("u") if isinstance(data, dict) else None
     user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
-    if user is None or not user.is_active or user.is_integrator:
+    if user is None or not user.is_active or user.is_integrator or user.is_org_unit:
         return TokenCheck(None, "This invitation is no longer valid.")
     if not constant_time_compare(str(data.get("f", "")), _fingerprint(user)):
         return TokenCheck(
@@ -102,9 +103,10 @@ def check_token(token: str) -> TokenCheck:
 
 
 def _never_signed_in() -> Q:
-    """Active people (not integrations) who never signed in and have no usable password."""
+    """Active people (not integrations, not office nodes) who never signed in and have no
+    usable password."""
     return (
-        Q(is_active=True, last_login__isnull=True)
+        Q(is_active=True, last_login__isnull=True, is_org_unit=False)
         & ~Q(role=Role.INTEGRATOR)
         # Django's unusable-password prefix (not a password).
         & (Q(password="") | Q(password__startswith=UNUSABLE_PASSWORD_PREFIX))
@@ -150,6 +152,8 @@ def _refusal(*, actor: User, user: User, in_session: bool) -> str:
         return f"{user} is inactive; reactivate them before inviting."
     if user.is_integrator:
         return f"{user} is an integration: it uses API tokens, not a password."
+    if user.is_org_unit:
+        return f"{user} is an office of the hierarchy, not a person: it never signs in."
     if user.last_login is not None or user.has_usable_password():
         return f"{user} already has a password; an invitation is for people who never signed in."
     if (user.role == Role.ADMIN or user.is_superuser) and not may_change_privileges(
@@ -232,11 +236,23 @@ def users_invite_pending(
     """Invite everyone who never signed in and has no current invitation (administrators).
 
     Administrators among them are skipped unless an administrator in a session asks."""
-    ensure_may_invite(actor)
     people = pending_people().select_for_update().order_by("pk")
+    return users_invite(actor=actor, users=people, base_url=base_url, in_session=in_session)
+
+
+@transaction.atomic
+def users_invite(
+    *, actor: User, users: Iterable[User], base_url: str, in_session: bool = False
+) -> list[InvitationSent]:
+    """Invite each of ``users`` who may be invited; skip the others (administrators only).
+
+    A CSV import of people calls this for the people it created: the links it returns are
+    listed on the job for the administrator to copy (``base_url`` may be "": a link relative
+    to the site, for a job that runs without a request)."""
+    ensure_may_invite(actor)
     return [
         _invite_one(actor=actor, user=user, base_url=base_url)
-        for user in people
+        for user in users
         if not _refusal(actor=actor, user=user, in_session=in_session)
     ]
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -62,9 +63,14 @@ class User(AbstractUser):
     manager" becomes one indexed ``LIKE 'prefix%'`` that is identical on SQLite and
     PostgreSQL, needs no extra table, and re-parenting a subtree is one UPDATE
     (see ``salesmgmt.services.user_set_manager``). Hierarchies are shallow, so paths stay short.
+
+    The e-mail is optional (people imported by name have none; they sign in with their
+    username), unique among those given whatever the case. ``is_org_unit`` marks a node of the
+    hierarchy that is not a person (an office, region or team from an import): it has reports
+    and figures like a manager, but never signs in, owns no deals and is never invited.
     """
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.REP, db_index=True)
     manager = models.ForeignKey(
         "self",
@@ -79,6 +85,11 @@ class User(AbstractUser):
     region = models.CharField(max_length=80, blank=True)
     hire_date = models.DateField(null=True, blank=True)
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    is_org_unit = models.BooleanField(
+        "office or team",
+        default=False,
+        help_text="A node of the hierarchy (office, region, team), not a person: never signs in.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -94,6 +105,19 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(manager=models.F("id")), name="user_not_own_manager"
+            ),
+            # Two people may both have no e-mail; a given address belongs to one, in any case.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_unique_email_ci",
+                violation_error_message="Another person already has this e-mail address.",
+            ),
+            # An office node is a manager-like node without rights or a way to sign in.
+            models.CheckConstraint(
+                condition=models.Q(is_org_unit=False)
+                | models.Q(role="manager", is_staff=False, is_superuser=False),
+                name="user_org_unit_is_plain_manager",
             ),
         ]
 

@@ -13,6 +13,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
+from django.utils.text import slugify
 
 from . import refresh
 from .audit import audit_record
@@ -53,11 +54,30 @@ def _drop_admin_grants(user: User) -> None:
         user.user_permissions.clear()
 
 
+def username_for(*, first_name: str = "", last_name: str = "", email: str = "") -> str:
+    """A username nobody has: the e-mail when given, else the name ("dana.reyes",
+    "dana.reyes-2", …) for people imported by name, who sign in with it (reads only)."""
+    if email:
+        base = email.lower()[:150]
+    else:
+        parts = [slugify(part) for part in (first_name, last_name)]
+        base = ".".join(part for part in parts if part)[:140] or "person"
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+
 @transaction.atomic
 def user_create(
     *,
-    username: str,
-    email: str,
+    username: str = "",
+    email: str = "",
     password: str | None = None,
     first_name: str = "",
     last_name: str = "",
@@ -69,8 +89,10 @@ def user_create(
 ) -> User:
     """Create a person in the hierarchy; ``manager`` sets their place in it.
 
-    Anyone allowed to load people may create reps; any other role is a grant of rights, so
-    only an administrator signed in may give it (``ensure_may_change_privileges``).
+    Without a username, one is made from the e-mail or, for people without one, the name
+    (``username_for``). Anyone allowed to load people may create reps; any other role is a
+    grant of rights, so only an administrator signed in may give it
+    (``ensure_may_change_privileges``).
     """
     privileged = set(fields) & PRIVILEGE_FIELDS
     if privileged:
@@ -78,7 +100,7 @@ def user_create(
     if role != Role.REP:
         ensure_may_change_privileges(actor=actor, in_session=in_session)
     user = User(
-        username=username,
+        username=username or username_for(first_name=first_name, last_name=last_name, email=email),
         email=email,
         first_name=first_name,
         last_name=last_name,
@@ -97,6 +119,30 @@ def user_create(
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
     refresh.changed(people=[user.pk])  # their first stored figures (reads never ask)
     return user
+
+
+@transaction.atomic
+def org_unit_create(*, name: str, actor: User | None = None) -> User:
+    """An office, region or team as a node of the hierarchy (``User.is_org_unit``).
+
+    People and managers report to it as to a manager, so its subtree has rollups and KPIs
+    like a manager's; it has no password, is never invited and cannot sign in. Its manager
+    role gives no rights to anyone, so no administrator is needed to make one."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give the office's name."})
+    unit = User(
+        username=username_for(first_name="office", last_name=name),
+        first_name=name[:150],
+        role=Role.MANAGER,
+        is_org_unit=True,
+    )
+    unit.set_unusable_password()
+    unit.full_clean()
+    unit.save()
+    audit_record(action="user.org_unit_created", actor=actor, target=unit, details={"name": name})
+    refresh.changed(people=[unit.pk])
+    return unit
 
 
 USER_UPDATABLE_FIELDS = {

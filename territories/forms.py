@@ -101,7 +101,7 @@ class AllocationForm(forms.Form):
 
 
 def _seller_choices() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role__in=SELLING_ROLES).order_by(
+    return User.objects.filter(is_active=True, role__in=SELLING_ROLES, is_org_unit=False).order_by(
         "last_name", "first_name", "id"
     )
 

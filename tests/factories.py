@@ -37,6 +37,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     hire_date = dt.date(2022, 1, 10)
     password = factory.django.Password("pw")
 
+    class Params:
+        # Known by name only, as a CRM export's people are: no e-mail, a username to sign in.
+        without_email = factory.Trait(
+            email="",
+            username=factory.LazyAttribute(lambda u: f"{u.first_name}.{u.last_name}".lower()),
+        )
+
 
 class SalesProcessFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -174,7 +174,9 @@ def opportunity_team(*, opportunity: Opportunity) -> list[OpportunityTeamMember]
 
 def assignable_owners(*, viewer: User, opportunity: Opportunity | None = None) -> list[User]:
     """Active sellers ``viewer`` may hand a deal to, plus the deal's current owner (one query)."""
-    candidates = visible_users(viewer).filter(is_active=True, role__in=SELLING_ROLES)
+    candidates = visible_users(viewer).filter(
+        is_active=True, role__in=SELLING_ROLES, is_org_unit=False
+    )
     condition = Q(pk__in=candidates.values("pk"))
     if opportunity is not None:
         condition |= Q(pk=opportunity.owner_id)

@@ -24,7 +24,7 @@ from ..forms import (
 def _split_people(request: HttpRequest):
     return (
         visible_users(request.user)
-        .filter(is_active=True, role__in=SELLING_ROLES)
+        .filter(is_active=True, role__in=SELLING_ROLES, is_org_unit=False)
         .order_by("last_name", "first_name", "id")
     )
 

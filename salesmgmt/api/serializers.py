@@ -48,6 +48,7 @@ class UserSerializer(serializers.ModelSerializer):
             "hire_date",
             "external_id",
             "is_active",
+            "is_org_unit",
             "created_at",
             "updated_at",
         ]

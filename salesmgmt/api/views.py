@@ -38,7 +38,15 @@ class UserFilter(SyncFilterSet):
 
     class Meta:
         model = User
-        fields = ["role", "manager", "region", "sales_role", "is_active", "external_id"]
+        fields = [
+            "role",
+            "manager",
+            "region",
+            "sales_role",
+            "is_active",
+            "is_org_unit",
+            "external_id",
+        ]
 
 
 class UserViewSet(VisibleReadOnlyViewSet):

@@ -158,6 +158,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "salesmgmt.User"
+# Username and password, refusing the office nodes of the hierarchy (User.is_org_unit).
+AUTHENTICATION_BACKENDS = ["salesmgmt.backends.PeopleBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

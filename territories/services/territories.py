@@ -33,7 +33,7 @@ def ensure_can_manage(actor: User) -> None:
 
 
 def ensure_seller(owner: User, field: str = "owner") -> None:
-    if not owner.is_active or owner.role not in SELLING_ROLES:
+    if not owner.is_active or owner.role not in SELLING_ROLES or owner.is_org_unit:
         raise ValidationError({field: f"{owner} is not an active seller."})
 
 
