@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('salesmgmt', '0008_user_invitations'),
+        ('salesmgmt', '0009_import_kind_products'),
     ]
 
     operations = [
