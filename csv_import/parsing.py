@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from salesmgmt.money import is_money, money_range_message
 
+from .mapping import targets
+from .review import ReviewContext, defaults_apply, suspicious_values
 from .specs import Column, Spec, normalize_header
 
 HEADER_LINE = 1
@@ -43,6 +45,9 @@ class ParsedFile:
     columns: list[str]  # the spec columns found
     ignored_columns: list[str]
     rows_total: int
+    # Gaps filled (or left) as the person chose, and values that look wrong (csv_import.review).
+    defaulted: list[dict] = field(default_factory=list)
+    suspicious: list[dict] = field(default_factory=list)
 
 
 def _read(text: str, *, skip_bad_lines: bool = False) -> pd.DataFrame:
@@ -115,34 +120,41 @@ def field_count_errors(text: str) -> list[RowError]:
 
 
 def map_headers(
-    headers: list[str], spec: Spec, column_map: dict[str, str] | None = None
-) -> tuple[dict[str, str], list[str], list[RowError]]:
-    """{file header: spec column}, the ignored headers, and mapping errors."""
-    explicit = {normalize_header(k): v for k, v in (column_map or {}).items()}
+    headers: list[str], spec: Spec, column_map: dict[str, object] | None = None
+) -> tuple[dict[str, tuple[str, ...]], list[str], list[RowError]]:
+    """{file header: the spec columns it feeds}, the ignored headers, and mapping errors.
+
+    A ``column_map`` value names one column or several ("Deal Stage" → stage and status);
+    an empty one ignores the header."""
+    explicit = {normalize_header(k): targets(v) for k, v in (column_map or {}).items()}
     known = {c.name for c in spec.columns}
     spelled = {spelling: c.name for c in spec.columns for spelling in c.spellings()}
-    mapping: dict[str, str] = {}
+    mapping: dict[str, tuple[str, ...]] = {}
     ignored: list[str] = []
     errors: list[RowError] = []
+    used: set[str] = set()
     for header in headers:
         key = normalize_header(header)
-        target = explicit.get(key) or spelled.get(key)
-        if target is None:
+        wanted = explicit.get(key, (spelled[key],) if key in spelled else ())
+        if not wanted:
             ignored.append(header)
             continue
-        if target not in known:
-            errors.append(RowError(HEADER_LINE, header, f"Unknown target column {target!r}."))
-            continue
-        if target in mapping.values():
-            errors.append(RowError(HEADER_LINE, header, f"A second column maps to {target}."))
-            continue
-        mapping[header] = target
-    present = set(mapping.values())
+        columns = []
+        for target in wanted:
+            if target not in known:
+                errors.append(RowError(HEADER_LINE, header, f"Unknown target column {target!r}."))
+            elif target in used:
+                errors.append(RowError(HEADER_LINE, header, f"A second column maps to {target}."))
+            else:
+                used.add(target)
+                columns.append(target)
+        if columns:
+            mapping[header] = tuple(columns)
     for column in spec.columns:
-        if column.required and column.name not in present:
+        if column.required and column.name not in used:
             errors.append(RowError(HEADER_LINE, column.name, "Required column is missing."))
     for group in spec.one_of:
-        if not present & set(group):
+        if not used & set(group):
             errors.append(RowError(HEADER_LINE, group[0], f"Give one of: {', '.join(group)}."))
     return mapping, ignored, errors
 
@@ -251,8 +263,35 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     return values, reasons
 
 
-def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> ParsedFile:
-    """Read and type-check the whole file; never raises for bad input."""
+def _mapped_frame(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """One column per spec column, stripped; a header feeding two columns is copied."""
+    columns = {
+        column: frame[header].str.strip() for header, names in mapping.items() for column in names
+    }
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def values_mapped(frame: pd.DataFrame, value_map: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The file's values replaced by the accepted ones the person chose (a vectorised
+    ``Series.map``); values not in the map stay as they are."""
+    for name, mapping in (value_map or {}).items():
+        if name in frame.columns and mapping:
+            series = frame[name]
+            frame[name] = series.map(mapping).fillna(series)
+    return frame
+
+
+def parse(
+    text: str,
+    spec: Spec,
+    column_map: dict[str, object] | None = None,
+    *,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, str] | None = None,
+    context: ReviewContext | None = None,
+) -> ParsedFile:
+    """Read and type-check the whole file, mapping its values and filling its gaps as the
+    person chose; never raises for bad input."""
     shape_errors = field_count_errors(text)
     try:
         # Rows of the wrong length are already reported (with their lines): read past them.
@@ -263,35 +302,51 @@ def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> Pa
     mapping, ignored, errors = map_headers([str(h) for h in frame.columns], spec, column_map)
     rows_total = len(frame)
     errors += shape_errors
+    found = [name for names in mapping.values() for name in names]
     if errors:
-        return ParsedFile([], errors, list(mapping.values()), ignored, rows_total)
-    frame = frame[list(mapping)].rename(columns=mapping)
-    frame = frame.apply(lambda s: s.str.strip())
-    lines = pd.Series(range(HEADER_LINE + 1, HEADER_LINE + 1 + rows_total), index=frame.index)
-    typed = pd.DataFrame(index=frame.index)
-    problems: list[tuple[int, str, str]] = []
-    for name in frame.columns:
-        column = spec.column(name)
-        values, reasons = _convert(frame[name], column)
-        typed[name] = values
-        bad = reasons != ""
-        problems += [(lines[i], name, reasons[i]) for i in frame.index[bad]]
-    if "external_id" in frame.columns:
-        ids = frame["external_id"]
-        duplicated = (ids != "") & ids.duplicated(keep="first")
-        problems += [
-            (lines[i], "external_id", f"Repeats an earlier row's external id {quote(ids[i])}.")
-            for i in frame.index[duplicated]
-        ]
-    problems.sort(key=lambda p: (p[0], p[1]))
-    records = [
-        {"_row": int(lines[index]), **{k: v for k, v in row.items()}}
-        for index, row in zip(typed.index, typed.to_dict("records"), strict=True)
-    ]
-    return ParsedFile(
-        records=records,
-        errors=[RowError(int(r), c, reason) for r, c, reason in problems],
-        columns=list(frame.columns),
+        return ParsedFile([], errors, found, ignored, rows_total)
+    raw = values_mapped(_mapped_frame(frame, mapping), value_map or {})
+    lines = pd.Series(range(HEADER_LINE + 1, HEADER_LINE + 1 + rows_total), index=raw.index)
+    typed = pd.DataFrame(index=raw.index)
+    reasons: dict[str, pd.Series] = {}
+    for name in raw.columns:
+        typed[name], reasons[name] = _convert(raw[name], spec.column(name))
+    context = context or ReviewContext(today=timezone.localdate())
+    defaulted = defaults_apply(spec.kind, typed, reasons, options or {}, context, lines)
+    parsed = ParsedFile(
+        records=_records(typed, lines),
+        errors=_problems(raw, reasons, lines),
+        columns=list(typed.columns),
         ignored_columns=ignored,
         rows_total=rows_total,
     )
+    parsed.defaulted = defaulted
+    parsed.suspicious = suspicious_values(spec, raw, typed, context, lines)
+    return parsed
+
+
+def _problems(raw: pd.DataFrame, reasons: dict[str, pd.Series], lines: pd.Series) -> list[RowError]:
+    problems: list[tuple[int, str, str]] = []
+    for name, reason in reasons.items():
+        bad = reason != ""
+        problems += zip(
+            lines[bad].tolist(), [name] * int(bad.sum()), reason[bad].tolist(), strict=True
+        )
+    if "external_id" in raw.columns:
+        ids = raw["external_id"]
+        duplicated = (ids != "") & ids.duplicated(keep="first")
+        problems += [
+            (lines[i], "external_id", f"Repeats an earlier row's external id {quote(ids[i])}.")
+            for i in raw.index[duplicated]
+        ]
+    problems.sort(key=lambda p: (p[0], p[1]))
+    return [RowError(int(r), c, reason) for r, c, reason in problems]
+
+
+def _records(typed: pd.DataFrame, lines: pd.Series) -> list[dict]:
+    # NaN (from a column the defaults added) is an empty cell like None.
+    typed = typed.astype(object).where(typed.notna(), None)
+    return [
+        {"_row": int(line), **row}
+        for line, row in zip(lines.tolist(), typed.to_dict("records"), strict=True)
+    ]
