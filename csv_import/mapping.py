@@ -134,6 +134,33 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         },
     },
 }
+# Headers common in exports, beyond the spec's own spellings, by kind (normalised).
+EXTRA_SPELLINGS: dict[str, dict[str, str]] = {
+    ImportKind.OPPORTUNITIES: {
+        "opportunity_id": "external_id",
+        "deal_id": "external_id",
+        "id": "external_id",
+        "record_id": "external_id",
+        "close_value": "amount",
+        "deal_value": "amount",
+        "value": "amount",
+        "deal_amount": "amount",
+        "opportunity_amount": "amount",
+        "sales_rep": "owner_name",
+        "salesperson": "owner_name",
+        "deal_name": "name",
+        "title": "name",
+        "organization": "account_name",
+        "company_name": "account_name",
+        "customer": "account_name",
+        "won_time": "closed_on",
+        "actual_close_date": "closed_on",
+        "create_date": "created_at",
+    },
+    ImportKind.ACCOUNTS: {"account_id": "external_id", "id": "external_id", "sector": "industry"},
+    ImportKind.CONTACTS: {"contact_id": "external_id", "id": "external_id"},
+    ImportKind.ACTIVITIES: {"activity_id": "external_id", "id": "external_id"},
+}
 # The share of a file's headers a preset must know to be chosen.
 PRESET_SHARE = 0.6
 
@@ -202,6 +229,8 @@ def _similar_column(header: str, spec: Spec) -> tuple[str, float]:
     key = normalize_header(header)
     best, best_score = "", 0.0
     for column in spec.columns:
+        if key.endswith("_id") != column.name.endswith("_id"):
+            continue  # an id is never a name or a date, however alike they are spelled
         for spelling in column.spellings():
             score = difflib.SequenceMatcher(None, key, spelling).ratio()
             if score > best_score:
@@ -216,7 +245,8 @@ def suggest_columns(
     preset_name = preset_for(spec.kind, headers)
     preset = PRESETS.get(spec.kind, {}).get(preset_name, {})
     saved_by_key = {normalize_header(k): targets(v) for k, v in (saved or {}).items()}  # type: ignore[arg-type]
-    spelled = {s: c.name for c in spec.columns for s in c.spellings()}
+    spelled = {**EXTRA_SPELLINGS.get(spec.kind, {})}
+    spelled.update({s: c.name for c in spec.columns for s in c.spellings()})
     known = {c.name for c in spec.columns}
     taken: set[str] = set()
     firm: dict[str, tuple[tuple[str, ...], str]] = {}

@@ -21,7 +21,7 @@ from django.utils import timezone
 from salesmgmt.money import is_money, money_range_message
 
 from .mapping import targets
-from .review import ReviewContext, defaults_apply, suspicious_values
+from .review import ReviewContext, columns_supplied, defaults_apply, suspicious_values
 from .specs import Column, Spec, normalize_header
 
 HEADER_LINE = 1
@@ -120,12 +120,16 @@ def field_count_errors(text: str) -> list[RowError]:
 
 
 def map_headers(
-    headers: list[str], spec: Spec, column_map: dict[str, object] | None = None
+    headers: list[str],
+    spec: Spec,
+    column_map: dict[str, object] | None = None,
+    supplied: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[dict[str, tuple[str, ...]], list[str], list[RowError]]:
     """{file header: the spec columns it feeds}, the ignored headers, and mapping errors.
 
     A ``column_map`` value names one column or several ("Deal Stage" → stage and status);
-    an empty one ignores the header."""
+    an empty one ignores the header. ``supplied``: columns the chosen defaults fill, so a
+    file without them is not refused."""
     explicit = {normalize_header(k): targets(v) for k, v in (column_map or {}).items()}
     known = {c.name for c in spec.columns}
     spelled = {spelling: c.name for c in spec.columns for spelling in c.spellings()}
@@ -151,7 +155,7 @@ def map_headers(
         if columns:
             mapping[header] = tuple(columns)
     for column in spec.columns:
-        if column.required and column.name not in used:
+        if column.required and column.name not in used | supplied:
             errors.append(RowError(HEADER_LINE, column.name, "Required column is missing."))
     for group in spec.one_of:
         if not used & set(group):
@@ -245,7 +249,9 @@ CONVERTERS = {
 
 
 def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """(values, reasons): per cell the typed value (or None if empty) and the error, if any."""
+    """(values, reasons): per cell the typed value (or None if empty) and the error, if any.
+
+    Each distinct text is converted once (dates, stages and owners repeat on most rows)."""
     convert = CONVERTERS[column.type]
 
     def one(text: str) -> tuple[object, str]:
@@ -256,11 +262,28 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         except ValueError as exc:
             return None, str(exc)
 
-    pairs = [one(text) for text in series.tolist()]
+    codes, uniques = pd.factorize(series, sort=False)
+    pairs = [one(text) for text in uniques.tolist()]
     # dtype=object keeps Decimal, date and datetime values as they are (no pandas inference).
-    values = pd.Series([p[0] for p in pairs], index=series.index, dtype=object)
-    reasons = pd.Series([p[1] for p in pairs], index=series.index, dtype=object)
+    values = pd.Series([p[0] for p in pairs], dtype=object).take(codes)
+    reasons = pd.Series([p[1] for p in pairs], dtype=object).take(codes)
+    values.index = reasons.index = series.index
     return values, reasons
+
+
+def distinct_values(
+    text: str, spec: Spec, column_map: dict[str, object] | None, column: str
+) -> set[str]:
+    """The non-empty values of one spec column in the file (empty if it has none)."""
+    try:
+        frame = _read(text, skip_bad_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
+        return set()
+    mapping, _, _ = map_headers([str(h) for h in frame.columns], spec, column_map)
+    header = next((h for h, names in mapping.items() if column in names), None)
+    if header is None:
+        return set()
+    return set(frame[header].str.strip()) - {""}
 
 
 def _mapped_frame(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> pd.DataFrame:
@@ -299,7 +322,9 @@ def parse(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "Unreadable file."
         return ParsedFile([], [RowError(None, "", f"Not a readable CSV file: {reason}")], [], [], 0)
-    mapping, ignored, errors = map_headers([str(h) for h in frame.columns], spec, column_map)
+    supplied = columns_supplied(spec.kind, options or {})
+    headers = [str(h) for h in frame.columns]
+    mapping, ignored, errors = map_headers(headers, spec, column_map, supplied)
     rows_total = len(frame)
     errors += shape_errors
     found = [name for names in mapping.values() for name in names]
@@ -344,9 +369,9 @@ def _problems(raw: pd.DataFrame, reasons: dict[str, pd.Series], lines: pd.Series
 
 
 def _records(typed: pd.DataFrame, lines: pd.Series) -> list[dict]:
+    names = ["_row", *typed.columns]
     # NaN (from a column the defaults added) is an empty cell like None.
-    typed = typed.astype(object).where(typed.notna(), None)
+    columns = [typed[n].astype(object).where(typed[n].notna(), None).tolist() for n in typed]
     return [
-        {"_row": int(line), **row}
-        for line, row in zip(lines.tolist(), typed.to_dict("records"), strict=True)
+        dict(zip(names, row, strict=True)) for row in zip(lines.tolist(), *columns, strict=True)
     ]

@@ -34,12 +34,25 @@ class Option:
     column: str
     question: str  # "{count} rows …": the count is filled in from the file
     choices: tuple[tuple[str, str], ...]
-    default: str
+    default: str  # when the person (or API client) says nothing: as before the options
+    suggested: str = ""  # preselected on the mapping page when rows are affected
 
 
 ERROR = ("error", "report them as problems")
 OPTIONS: dict[str, tuple[Option, ...]] = {
     ImportKind.OPPORTUNITIES: (
+        Option(
+            "name",
+            "name",
+            "rows have no deal name",
+            (
+                ERROR,
+                ("derived", "name them “account · product (external id)”"),
+                ("external_id", "use the external id"),
+            ),
+            "error",
+            "derived",
+        ),
         Option(
             "created_at",
             "created_at",
@@ -49,6 +62,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                 ("close_date", "use the close date"),
             ),
             "import_time",
+            "close_date",
         ),
         Option(
             "account",
@@ -56,6 +70,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             "rows have no account",
             (ERROR, ("placeholder", f"attach them to an account named “{PLACEHOLDER_ACCOUNT}”")),
             "error",
+            "placeholder",
         ),
         Option(
             "closed_on",
@@ -63,6 +78,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             "won or lost rows have no close date (closed_on)",
             (ERROR, ("expected_close_on", "use the expected close date")),
             "error",
+            "expected_close_on",
         ),
         Option(
             "amount",
@@ -74,6 +90,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                 ("zero", "use 0"),
             ),
             "error",
+            "list_price",
         ),
         Option(
             "expected_close_on",
@@ -84,6 +101,7 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
                 ("quarter_end", "the close date if closed, else the end of the current quarter"),
             ),
             "error",
+            "quarter_end",
         ),
     ),
 }
@@ -91,6 +109,15 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
 
 def options_for(kind: str) -> tuple[Option, ...]:
     return OPTIONS.get(kind, ())
+
+
+def columns_supplied(kind: str, options: dict[str, str]) -> set[str]:
+    """Columns the chosen defaults fill: a file may leave them out entirely."""
+    return {
+        option.column
+        for option in options_for(kind)
+        if options.get(option.name, option.default) not in ("error", "import_time")
+    }
 
 
 def option_problems(kind: str, options: dict[str, str]) -> dict[str, str]:
@@ -169,13 +196,29 @@ class Defaults:
                 self.reports.append(_report(option, answer, mask, self.lines))
         return self.reports
 
+    def _name(self, answer: str) -> pd.Series:
+        mask = self.empty("name")
+        external_id = _column(self.typed, "external_id")
+        if answer == "external_id":
+            self.fill("name", mask, external_id)
+        elif answer == "derived":
+            parts = [
+                _column(self.typed, c).fillna("").astype(str) for c in ("account_name", "product")
+            ]
+            label = (parts[0] + " · " + parts[1]).str.strip(" ·")
+            label = label.where(external_id.isna(), label + " (" + external_id.fillna("") + ")")
+            label = label.str.strip().replace("", None).str.slice(0, 200)
+            self.fill("name", mask, label)
+        return mask
+
     def _created_at(self, answer: str) -> pd.Series:
         mask = self.empty("created_at")
         if answer == "close_date":
             day = _column(self.typed, "closed_on").where(
                 ~self.empty("closed_on"), _column(self.typed, "expected_close_on")
             )
-            self.fill("created_at", mask, day.map(_start_of_day, na_action="ignore"))
+            starts = {d: _start_of_day(d) for d in day[mask].dropna().unique()}
+            self.fill("created_at", mask, day.map(starts))
         return mask
 
     def _account(self, answer: str) -> pd.Series | None:

@@ -1,0 +1,185 @@
+"""Reads of the mapping step: what a file's headers and values most likely mean, the mapping
+saved for the same headers, and the names the database accepts (stages, products)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.utils import timezone
+
+from salesmgmt.models import ImportMapping
+
+from ..mapping import (
+    accepted_values,
+    headers_key,
+    suggest_columns,
+    suggest_values,
+    targets,
+    with_status_from_stage,
+)
+from ..review import ReviewContext, options_for
+from ..specs import Spec, spec_for
+
+# The values of a column listed for mapping, most frequent first; rarer ones pass unchanged.
+MAX_VALUES = 60
+
+
+def import_mapping_saved(*, kind: str, headers: list[str]) -> ImportMapping | None:
+    """The mapping confirmed last for the same set of headers (company-wide)."""
+    return ImportMapping.objects.filter(kind=kind, headers_key=headers_key(headers)).first()
+
+
+def _stage_names(processes: set[str]) -> list[str]:
+    from accounts.models import Stage
+
+    stages = Stage.objects.all()
+    if processes:
+        stages = stages.filter(process__name__in=processes)
+    else:
+        stages = stages.filter(process__is_default=True)
+    return list(
+        dict.fromkeys(stages.order_by("process_id", "order").values_list("name", flat=True))
+    )
+
+
+def import_review_context(*, processes: set[str] | None = None) -> ReviewContext:
+    """Today, the catalogue (names and list prices) and the stage names the rows may use."""
+    from accounts.models import Product
+
+    prices = dict(Product.objects.filter(is_active=True).values_list("name", "list_price"))
+    return ReviewContext(
+        today=timezone.localdate(),
+        product_prices=prices,
+        source_values={"stage": _stage_names(processes or set()), "product": list(prices)},
+    )
+
+
+@dataclass
+class Suggestions:
+    """Everything the mapping step shows for one file."""
+
+    kind: str
+    headers: list[dict]  # {header, columns, how, score, examples}
+    preset: str
+    saved: bool  # a saved mapping of the same headers was used
+    values: list[dict] = field(default_factory=list)  # {column, accepted, values: [...]}
+    options: list[dict] = field(default_factory=list)  # {name, question, count, choices, ...}
+    error: str = ""  # an unreadable file: nothing else is filled
+
+
+def _read_text(text: str) -> pd.DataFrame:
+    return pd.read_csv(
+        io.StringIO(text),
+        dtype=str,
+        keep_default_na=False,
+        on_bad_lines="skip",
+        engine="python",
+    )
+
+
+def _column_values(frame: pd.DataFrame, header: str) -> pd.Series:
+    return frame[header].str.strip().value_counts()
+
+
+def _values(spec, frame, column_map, value_map, context) -> list[dict]:
+    """Per mapped column with accepted values: the file's values and a suggestion each."""
+    result = []
+    for header, names in column_map.items():
+        counts = _column_values(frame, header)
+        counts = counts[counts.index != ""].head(MAX_VALUES)
+        for name in targets(names):
+            column = spec.column(name)
+            if not (column.choices or column.value_source):
+                continue
+            accepted = accepted_values(column, context.source_values.get(column.value_source))
+            chosen = (value_map or {}).get(name, {})
+            suggested = suggest_values([str(v) for v in counts.index], column, accepted)
+            values = [
+                {
+                    "value": value,
+                    "count": int(count),
+                    "suggested": suggested[value],
+                    "chosen": chosen.get(value, suggested[value]),
+                }
+                for value, count in counts.items()
+            ]
+            result.append(
+                {"column": name, "header": header, "accepted": accepted, "values": values}
+            )
+    return result
+
+
+def _options(kind, frame, column_map, options) -> list[dict]:
+    """The gap questions of the kind, with how many rows have the column's cell empty."""
+    header_of = {name: header for header, names in column_map.items() for name in targets(names)}
+    result = []
+    for option in options_for(kind):
+        headers = [header_of[c] for c in (option.column, "account_external_id") if c in header_of]
+        if option.name != "account":
+            headers = headers[:1]
+        if headers:
+            empty = (frame[headers].apply(lambda s: s.str.strip()) == "").all(axis=1)
+            count = int(empty.sum())
+        else:
+            count = len(frame) if option.name in ("created_at", "name") else 0
+        result.append(
+            {
+                "name": option.name,
+                "column": option.column,
+                "question": option.question,
+                "count": count,
+                "choices": [{"value": v, "label": label} for v, label in option.choices],
+                "default": option.default,
+                "suggested": option.suggested or option.default,
+                "chosen": (options or {}).get(
+                    option.name, (option.suggested or option.default) if count else option.default
+                ),
+            }
+        )
+    return result
+
+
+def import_suggestions(
+    *,
+    kind: str,
+    text: str,
+    column_map: dict[str, object] | None = None,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, str] | None = None,
+) -> Suggestions:
+    """Suggested header and value mapping of a file; ``column_map`` etc. (the person's
+    choices so far) take precedence over the suggestions and the saved mapping."""
+    spec: Spec = spec_for(kind)
+    try:
+        frame = _read_text(text)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        return Suggestions(kind, [], "", False, error=f"Not a readable CSV file: {exc}")
+    headers = [str(h) for h in frame.columns]
+    saved = import_mapping_saved(kind=kind, headers=headers)
+    suggested, preset = suggest_columns(headers, spec, saved.column_map if saved else None)
+    values_by_header = {h: list(_column_values(frame, h).index[:MAX_VALUES]) for h in headers}
+    suggested = with_status_from_stage(suggested, values_by_header)
+    if column_map is None:
+        column_map = {s.header: list(s.columns) for s in suggested}
+    if saved is not None:
+        value_map = {**saved.value_map, **(value_map or {})}
+        options = {**saved.options, **(options or {})}
+    processes = set()
+    process_header = next((h for h, n in column_map.items() if "process" in targets(n)), None)
+    if process_header:
+        processes = set(frame[process_header].str.strip()) - {""}
+    context = import_review_context(processes=processes)
+    rows = [
+        {**s.as_dict(), "examples": [str(v) for v in values_by_header[s.header][:3]]}
+        for s in suggested
+    ]
+    return Suggestions(
+        kind,
+        rows,
+        preset,
+        saved is not None,
+        values=_values(spec, frame, column_map, value_map, context),
+        options=_options(kind, frame, column_map, options),
+    )
