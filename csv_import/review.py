@@ -301,8 +301,10 @@ def _suspect(column: str, kind: str, message: str, mask: pd.Series, lines, value
         "kind": kind,
         "message": message,
         "count": int(mask.sum()),
-        "rows": [int(r) for r in lines[mask].head(EXAMPLES)],
-        "values": [str(v) for v in values[mask].head(EXAMPLES)],
+        "examples": [
+            {"row": int(r), "value": str(v)}
+            for r, v in zip(lines[mask].head(EXAMPLES), values[mask].head(EXAMPLES), strict=True)
+        ],
     }
 
 

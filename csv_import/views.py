@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,12 +10,15 @@ from django.urls import reverse
 from accounts.views.pagination import paginate
 from salesmgmt import selectors
 from salesmgmt.decorators import AuthenticatedHttpRequest, people_only
+from salesmgmt.models import ImportJob
 from salesmgmt.page_actions import call_service, call_service_or_flash
 
-from .forms import ImportForm
-from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .forms import ImportForm, mapping_choices
+from .jobs import create_import_job, import_job_map, live_rows_done, rerun_for_real
 from .problems import summary_with_problems
 from .selectors.columns import import_columns_all, import_template_csv
+from .selectors.mapping import file_headers, import_suggestions
+from .specs import spec_for
 
 
 @people_only
@@ -33,8 +37,11 @@ def imports(request: AuthenticatedHttpRequest) -> HttpResponse:
                 dry_run=form.cleaned_data["dry_run"],
                 column_map=form.cleaned_data["column_map"] or None,
                 in_session=True,
+                map_first=form.cleaned_data["map_first"],
             ),
         )
+        if job is not None and job.status == ImportJob.Status.MAPPING:
+            return redirect("import_mapping", pk=job.pk)
         if job is not None:
             return redirect("import_job", pk=job.pk)
     context = {
@@ -64,6 +71,8 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Progress (rows done of total) while it runs, then the summary (rows ok, ignored
     columns, problems grouped by kind) and every bad row, ``ERRORS_PER_PAGE`` at a time."""
     job = selectors.import_job_get(viewer=request.user, pk=pk)
+    if job.status == ImportJob.Status.MAPPING:
+        return redirect("import_mapping", pk=job.pk)
     if request.method == "POST":
         rerun, _ = call_service_or_flash(
             request, lambda: rerun_for_real(actor=request.user, job=job, in_session=True)
@@ -77,3 +86,47 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "errors_page": errors,
     }
     return render(request, "csv_import/import_job.html", context)
+
+
+@people_only
+def import_mapping(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The mapping step: each header's column, each value's accepted value, the defaults for
+    gaps; "Check the file" confirms them (kept for the same headers) and starts the run."""
+    job = selectors.import_job_get(viewer=request.user, pk=pk)
+    if job.status != ImportJob.Status.MAPPING:
+        return redirect("import_job", pk=job.pk)
+    headers = file_headers(job.content)
+    chosen = mapping_choices(request.POST, headers) if request.method == "POST" else None
+    suggestions = import_suggestions(
+        kind=job.kind,
+        text=job.content,
+        column_map=chosen.column_map if chosen else None,
+        value_map=chosen.value_map if chosen else None,
+        options=chosen.options if chosen else None,
+    )
+    form, status = forms.Form(), 200  # carries the service's refusal, if any
+    if chosen is not None and chosen.run:
+        mapped, status = call_service(
+            form,
+            lambda: import_job_map(
+                actor=request.user,
+                job=job,
+                column_map=chosen.column_map,
+                # Every listed value: the person's choice, else the suggestion shown.
+                value_map={
+                    entry["column"]: {v["value"]: v["chosen"] for v in entry["values"]}
+                    for entry in suggestions.values
+                },
+                options={o["name"]: o["chosen"] for o in suggestions.options},
+                headers=headers if chosen.remember else None,
+            ),
+        )
+        if mapped is not None:
+            return redirect("import_job", pk=job.pk)
+    context = {
+        "job": job,
+        "form": form,
+        "suggestions": suggestions,
+        "columns": spec_for(job.kind).columns,
+    }
+    return render(request, "csv_import/import_mapping.html", context, status=status)

@@ -79,6 +79,14 @@ def _read_text(text: str) -> pd.DataFrame:
     )
 
 
+def file_headers(text: str) -> list[str]:
+    """The header row of a file, as pandas reads it (empty for an unreadable file)."""
+    try:
+        return [str(h) for h in pd.read_csv(io.StringIO(text), dtype=str, nrows=0).columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return []
+
+
 def _column_values(frame: pd.DataFrame, header: str) -> pd.Series:
     return frame[header].str.strip().value_counts()
 
