@@ -47,7 +47,7 @@ def live_rows_done(job: ImportJob) -> int:
     return job.rows_done
 
 
-def _decode(content: str | bytes) -> str:
+def decoded_text(content: str | bytes) -> str:
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -92,7 +92,7 @@ def create_import_job(
         raise ValidationError(
             {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES // 2**20} MB."}
         )
-    text = _decode(content)
+    text = decoded_text(content)
     if not text.strip():
         raise ValidationError({"file": "The file is empty."})
     column_map, value_map, options = column_map or {}, value_map or {}, options or {}
@@ -337,9 +337,12 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 "created": result.created,
                 "updated": result.updated,
                 "ignored_columns": parsed.ignored_columns,
-                "defaulted": parsed.defaulted,
-                "suspicious": parsed.suspicious,
             }
+            # Only when there are some: a file without gaps reads as before.
+            if parsed.defaulted:
+                summary["defaulted"] = parsed.defaulted
+            if parsed.suspicious:
+                summary["suspicious"] = parsed.suspicious
             if errors:
                 summary.update(created=0, updated=0)
             return _finish(job, errors, summary, key)

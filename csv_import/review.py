@@ -191,7 +191,10 @@ class Defaults:
     def run(self, kind: str) -> list[dict]:
         for option in options_for(kind):
             answer = self.options.get(option.name, option.default)
+            absent = option.column not in self.typed.columns
             mask = getattr(self, f"_{option.name}")(answer)
+            if absent and answer == option.default:
+                continue  # no such column and nothing chosen: the file says nothing of it
             if mask is not None and mask.any():
                 self.reports.append(_report(option, answer, mask, self.lines))
         return self.reports
