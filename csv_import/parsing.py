@@ -58,7 +58,7 @@ def _read(text: str, *, skip_bad_lines: bool = False) -> pd.DataFrame:
         keep_default_na=False,
         skip_blank_lines=True,
         on_bad_lines="skip" if skip_bad_lines else "error",
-        engine="python",
+        engine="c",
     )
 
 

@@ -307,8 +307,8 @@ def test_a_typical_opportunities_file_parses_at_20000_rows_a_second():
     rows = 20_000
     text = maven_file(rows, seed=11)
     best = float("inf")
-    for _ in range(3):  # best of three: the machine is shared
-        start = time.perf_counter()
+    for _ in range(3):  # best of three, in CPU time: the machine is shared
+        start = time.process_time()
         parsed = parsing.parse(
             text,
             OPPORTUNITIES,
@@ -317,6 +317,6 @@ def test_a_typical_opportunities_file_parses_at_20000_rows_a_second():
             options=ALL_DEFAULTS,
             context=CONTEXT,
         )
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert len(parsed.records) == rows
     assert rows / best >= 20_000, f"{rows / best:,.0f} rows/s"
