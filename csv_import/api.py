@@ -24,7 +24,7 @@ from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewS
 from salesmgmt.models import ImportJob, ImportKind, ImportMapping
 
 from .jobs import create_import_job, decoded_text, import_job_map, live_rows_done, rerun_for_real
-from .mappings import import_mapping_save
+from .mappings import import_mapping_save, mapping_problems
 from .problems import summary_with_problems
 from .selectors.columns import import_columns, import_template_csv
 from .selectors.mapping import file_headers, import_suggestions
@@ -492,6 +492,14 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
         serializer = ImportSuggestRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        problems = mapping_problems(
+            kind=data["kind"],
+            column_map=data.get("column_map", {}),
+            value_map=data.get("value_map", {}),
+            options=data.get("options", {}),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
         upload = data.get("file")
         text = decoded_text(upload.read() if upload is not None else data["content"])
         suggestions = import_suggestions(

@@ -101,6 +101,11 @@ class ImportForm(forms.Form):
         return cleaned
 
 
+class ImportMappingForm(forms.Form):
+    """The mapping step: its fields depend on the file (see ``mapping_choices``); this form
+    carries the service's refusal back to the page."""
+
+
 @dataclass
 class MappingChoices:
     """What the person chose on the mapping step (read from the posted form)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from salesmgmt.decorators import AuthenticatedHttpRequest, people_only
 from salesmgmt.models import ImportJob
 from salesmgmt.page_actions import call_service, call_service_or_flash
 
-from .forms import ImportForm, mapping_choices
+from .forms import ImportForm, ImportMappingForm, mapping_choices
 from .jobs import create_import_job, import_job_map, live_rows_done, rerun_for_real
 from .problems import summary_with_problems
 from .selectors.columns import import_columns_all, import_template_csv
@@ -104,8 +103,8 @@ def import_mapping(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         value_map=chosen.value_map if chosen else None,
         options=chosen.options if chosen else None,
     )
-    form, status = forms.Form(), 200  # carries the service's refusal, if any
-    if chosen is not None and chosen.run:
+    form, status = ImportMappingForm(request.POST or None), 200
+    if chosen is not None and chosen.run and form.is_valid():
         mapped, status = call_service(
             form,
             lambda: import_job_map(

@@ -94,10 +94,15 @@ def _column_values(frame: pd.DataFrame, header: str) -> pd.Series:
 def _values(spec, frame, column_map, value_map, context) -> list[dict]:
     """Per mapped column with accepted values: the file's values and a suggestion each."""
     result = []
+    known = {c.name for c in spec.columns}
     for header, names in column_map.items():
+        if header not in frame.columns:
+            continue  # a header of another file (a saved or sent mapping)
         counts = _column_values(frame, header)
         counts = counts[counts.index != ""].head(MAX_VALUES)
         for name in targets(names):
+            if name not in known:
+                continue  # refused when the mapping is confirmed
             column = spec.column(name)
             if not (column.choices or column.value_source):
                 continue
@@ -121,7 +126,12 @@ def _values(spec, frame, column_map, value_map, context) -> list[dict]:
 
 def _options(kind, frame, column_map, options) -> list[dict]:
     """The gap questions of the kind, with how many rows have the column's cell empty."""
-    header_of = {name: header for header, names in column_map.items() for name in targets(names)}
+    header_of = {
+        name: header
+        for header, names in column_map.items()
+        if header in frame.columns
+        for name in targets(names)
+    }
     result = []
     for option in options_for(kind):
         headers = [header_of[c] for c in (option.column, "account_external_id") if c in header_of]
