@@ -206,11 +206,14 @@ def headers_key(headers: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def targets(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+def targets(value: object) -> tuple[str, ...]:
     """A column_map value as the columns it names: "a", ["a", "b"] or "a, b"."""
-    if value is None:
+    if isinstance(value, str):
+        items: list | tuple = value.split(",")
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
         return ()
-    items = value.split(",") if isinstance(value, str) else value
     return tuple(dict.fromkeys(str(item).strip().lower() for item in items if str(item).strip()))
 
 
@@ -244,7 +247,7 @@ def suggest_columns(
     """A suggestion per header (each column used once) and the preset chosen ("" if none)."""
     preset_name = preset_for(spec.kind, headers)
     preset = PRESETS.get(spec.kind, {}).get(preset_name, {})
-    saved_by_key = {normalize_header(k): targets(v) for k, v in (saved or {}).items()}  # type: ignore[arg-type]
+    saved_by_key = {normalize_header(k): targets(v) for k, v in (saved or {}).items()}
     spelled = {**EXTRA_SPELLINGS.get(spec.kind, {})}
     spelled.update({s: c.name for c in spec.columns for s in c.spellings()})
     known = {c.name for c in spec.columns}

@@ -23,7 +23,7 @@ def mapping_problems(
     spec = spec_for(kind)
     known = {c.name for c in spec.columns}
     problems: dict[str, str] = {}
-    named = [name for value in column_map.values() for name in targets(value)]  # type: ignore[arg-type]
+    named = [name for value in column_map.values() for name in targets(value)]
     unknown = sorted(set(named) - known)
     if unknown:
         problems["column_map"] = f"Unknown columns: {', '.join(unknown)}."
@@ -67,7 +67,7 @@ def import_mapping_save(
         headers_key=headers_key(headers),
         defaults={
             "headers": list(headers),
-            "column_map": {h: list(targets(v)) for h, v in column_map.items()},  # type: ignore[arg-type]
+            "column_map": {h: list(targets(v)) for h, v in column_map.items()},
             "value_map": value_map,
             "options": options,
             "updated_by": actor,
