@@ -318,8 +318,11 @@ class ImportHeaderSuggestionSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Suggested columns; empty: ignored."
     )
     how = serializers.ChoiceField(
-        choices=["saved", "preset", "spelling", "similar", ""],
-        help_text="Why: a saved mapping, a CRM preset, the same name, a similar name, nothing.",
+        choices=["saved", "preset", "spelling", "similar", "chosen", ""],
+        help_text=(
+            "Why: a saved mapping, a CRM preset, the same name, a similar name, your "
+            "`column_map`, or nothing close."
+        ),
     )
     score = serializers.FloatField(help_text="Name similarity, 0 to 1.")
     examples = serializers.ListField(child=serializers.CharField())

@@ -67,7 +67,8 @@ class ImportForm(forms.Form):
         label="Your headers (optional)",
         help_text=(
             "When your file's headers differ from the columns below: one per line, "
-            "“file header = column”, e.g. “Sales Rep = owner_email”."
+            "“file header = column”, e.g. “Sales Rep = owner_email”; a header may feed "
+            "several columns: “Deal Stage = stage, status”. The mapping step suggests them."
         ),
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
     )

@@ -159,6 +159,11 @@ def _options(kind, frame, column_map, options) -> list[dict]:
     return result
 
 
+def _chosen(suggested: tuple[str, ...], chosen: object) -> dict:
+    columns = targets(chosen)
+    return {} if columns == suggested else {"columns": list(columns), "how": "chosen"}
+
+
 def import_suggestions(
     *,
     kind: str,
@@ -190,7 +195,12 @@ def import_suggestions(
         processes = set(frame[process_header].str.strip()) - {""}
     context = import_review_context(processes=processes)
     rows = [
-        {**s.as_dict(), "examples": [str(v) for v in values_by_header[s.header][:3]]}
+        {
+            **s.as_dict(),
+            # The person's choice so far, where it differs from the suggestion.
+            **_chosen(s.columns, column_map.get(s.header)),
+            "examples": [str(v) for v in values_by_header[s.header][:3]],
+        }
         for s in suggested
     ]
     return Suggestions(
