@@ -22,6 +22,7 @@ from .specs import Spec
 
 REQUIRED = "Required."
 PLACEHOLDER_ACCOUNT = "(No account)"
+LOST_REASON_UNKNOWN = "Not recorded (imported)"
 EXAMPLES = 5
 CLOSED = ("won", "lost")
 
@@ -79,6 +80,14 @@ OPTIONS: dict[str, tuple[Option, ...]] = {
             (ERROR, ("expected_close_on", "use the expected close date")),
             "error",
             "expected_close_on",
+        ),
+        Option(
+            "lost_reason",
+            "lost_reason",
+            "lost rows have no lost reason",
+            (ERROR, ("not_recorded", f"use “{LOST_REASON_UNKNOWN}”")),
+            "error",
+            "not_recorded",
         ),
         Option(
             "amount",
@@ -154,13 +163,26 @@ def _column(typed: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(typed), index=typed.index, dtype=object)
 
 
+def rows_text(count: int) -> str:
+    return "1 row" if count == 1 else f"{count:,} rows"
+
+
+def option_message(option: Option, count: int) -> str:
+    """ "500 rows have no engage date (created_at)" (the question, with its count)."""
+    question = option.question
+    if count == 1:
+        question = question.replace("rows have", "row has", 1)
+    return f"{count:,} {question}"
+
+
 def _report(option: Option, answer: str, mask: pd.Series, lines: pd.Series) -> dict:
+    count = int(mask.sum())
     return {
         "column": option.column,
         "option": option.name,
         "answer": answer,
-        "count": int(mask.sum()),
-        "message": f"{int(mask.sum())} {option.question}: {dict(option.choices)[answer]}.",
+        "count": count,
+        "message": f"{option_message(option, count)}: {dict(option.choices)[answer]}.",
         "rows": [int(r) for r in lines[mask].head(EXAMPLES)],
     }
 
@@ -237,6 +259,13 @@ class Defaults:
         mask = self.closed & self.empty("closed_on")
         if answer == "expected_close_on":
             self.fill("closed_on", mask, _column(self.typed, "expected_close_on"))
+        return mask
+
+    def _lost_reason(self, answer: str) -> pd.Series:
+        mask = (self.status == "lost") & self.empty("lost_reason")
+        if answer == "not_recorded":
+            reason = pd.Series(LOST_REASON_UNKNOWN, index=self.typed.index, dtype=object)
+            self.fill("lost_reason", mask, reason)
         return mask
 
     def _amount(self, answer: str) -> pd.Series:
@@ -341,8 +370,10 @@ def _categories(name, raw, lines, known: list[str]) -> list[dict]:
         match = difflib.get_close_matches(str(value), others, n=1, cutoff=TYPO_RATIO)
         if match:
             other_count = int(counts.get(match[0], 0))
-            where = f"{other_count} rows" if other_count else "already here"
-            message = f"“{value}” ({count} rows) looks like a typo of “{match[0]}” ({where})"
+            where = rows_text(other_count) if other_count else "already here"
+            message = (
+                f"“{value}” ({rows_text(int(count))}) looks like a typo of “{match[0]}” ({where})"
+            )
             found.append(_suspect(name, "near_duplicate", message, raw == value, lines, raw))
     return found
 

@@ -19,7 +19,7 @@ from ..mapping import (
     targets,
     with_status_from_stage,
 )
-from ..review import ReviewContext, options_for
+from ..review import ReviewContext, option_message, options_for
 from ..specs import Spec, spec_for
 
 # The values of a column listed for mapping, most frequent first; rarer ones pass unchanged.
@@ -124,7 +124,35 @@ def _values(spec, frame, column_map, value_map, context) -> list[dict]:
     return result
 
 
-def _options(kind, frame, column_map, options) -> list[dict]:
+def _rows_with_status(
+    frame: pd.DataFrame, header_of: dict[str, str], values: list[dict], statuses: list[str]
+) -> pd.Series:
+    """Rows whose status, as the values are mapped, is one of ``statuses``."""
+    if "status" not in header_of:
+        return pd.Series(False, index=frame.index)
+    chosen = next((e for e in values if e["column"] == "status"), {"values": []})
+    status = frame[header_of["status"]].str.strip()
+    mapped = status.map({v["value"]: v["chosen"] for v in chosen["values"]}).fillna(status)
+    return mapped.str.lower().isin(statuses)
+
+
+def _gap_count(option, frame, header_of, values) -> int:
+    """Rows with the option's cell empty (for closed_on: won or lost rows without it)."""
+    headers = [header_of[c] for c in (option.column, "account_external_id") if c in header_of]
+    if option.name != "account":
+        headers = headers[:1]
+    if headers:
+        empty = (frame[headers].apply(lambda s: s.str.strip()) == "").all(axis=1)
+    else:
+        absent_is_empty = option.name in ("created_at", "name", "closed_on", "lost_reason")
+        empty = pd.Series(absent_is_empty, index=frame.index)
+    if option.name in ("closed_on", "lost_reason"):
+        statuses = ["won", "lost"] if option.name == "closed_on" else ["lost"]
+        empty &= _rows_with_status(frame, header_of, values, statuses)
+    return int(empty.sum())
+
+
+def _options(kind, frame, column_map, options, values) -> list[dict]:
     """The gap questions of the kind, with how many rows have the column's cell empty."""
     header_of = {
         name: header
@@ -134,19 +162,12 @@ def _options(kind, frame, column_map, options) -> list[dict]:
     }
     result = []
     for option in options_for(kind):
-        headers = [header_of[c] for c in (option.column, "account_external_id") if c in header_of]
-        if option.name != "account":
-            headers = headers[:1]
-        if headers:
-            empty = (frame[headers].apply(lambda s: s.str.strip()) == "").all(axis=1)
-            count = int(empty.sum())
-        else:
-            count = len(frame) if option.name in ("created_at", "name") else 0
+        count = _gap_count(option, frame, header_of, values)
         result.append(
             {
                 "name": option.name,
                 "column": option.column,
-                "question": option.question,
+                "question": option_message(option, count),
                 "count": count,
                 "choices": [{"value": v, "label": label} for v, label in option.choices],
                 "default": option.default,
@@ -203,11 +224,12 @@ def import_suggestions(
         }
         for s in suggested
     ]
+    values = _values(spec, frame, column_map, value_map, context)
     return Suggestions(
         kind,
         rows,
         preset,
         saved is not None,
-        values=_values(spec, frame, column_map, value_map, context),
-        options=_options(kind, frame, column_map, options),
+        values=values,
+        options=_options(kind, frame, column_map, options, values),
     )

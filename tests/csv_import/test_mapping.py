@@ -286,7 +286,7 @@ def test_suspicious_values_are_listed_with_their_lines():
     huge = [s for s in parsed.suspicious if "median" in s["message"]]
     assert [e["row"] for e in huge[0]["examples"]] == [5]
     typo = found[("product", "near_duplicate")]
-    assert "“GTXPro” (1 rows) looks like a typo of “GTX Pro”" in typo["message"]
+    assert "“GTXPro” (1 row) looks like a typo of “GTX Pro”" in typo["message"]
     dates = [s for s in parsed.suspicious if s["kind"] == "far_date"]
     assert sorted(e["row"] for s in dates for e in s["examples"]) == [6, 7]
 
@@ -299,7 +299,7 @@ def test_an_industry_typo_is_suspicious_in_an_accounts_file():
 
     (typo,) = parsed.suspicious
     assert typo["column"] == "industry"
-    assert typo["message"].startswith("“technolgy” (1 rows) looks like a typo of “technology” (6")
+    assert typo["message"].startswith("“technolgy” (1 row) looks like a typo of “technology” (6")
     assert typo["examples"] == [{"row": 8, "value": "technolgy"}]
 
 

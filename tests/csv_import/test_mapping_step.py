@@ -80,7 +80,7 @@ def test_upload_shows_the_mapping_step_with_suggestions(client, rep_a, process, 
     chosen = {text: selected(page, f"value-product-{i}") for i, text in products}
     assert chosen["GTXPro"] == "GTX Pro"
     assert 'data-option="amount"' in page
-    assert "<strong>3</strong> open rows have no amount" in page
+    assert "<strong>3 open rows have no amount</strong>" in page
 
 
 def post_mapping(client, job, page: str, action: str, **changes) -> object:
@@ -120,7 +120,7 @@ def test_confirming_the_mapping_runs_the_dry_run_with_the_choices(
 
     assert response.status_code == 302, response.content.decode()[:2000]
     job.refresh_from_db()
-    assert job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.errors
     assert job.column_map["deal_stage"] == ["stage", "status"]
     assert job.value_map["status"]["Won"] == "won"
     assert job.value_map["stage"]["Engaging"] == "Discover"
@@ -130,13 +130,16 @@ def test_confirming_the_mapping_runs_the_dry_run_with_the_choices(
     assert defaulted["account"]["rows"] == [6]
     assert defaulted["amount"]["count"] == 3
     assert defaulted["name"]["count"] == 6
+    # No closed_on column: the won and lost rows close on their close date, as suggested.
+    assert job.options["closed_on"] == "expected_close_on"
+    assert defaulted["closed_on"]["rows"] == [2, 3, 4]
     assert not Opportunity.objects.exists()  # a dry run
     saved = ImportMapping.objects.get(kind="opportunities")
     assert saved.column_map["close_value"] == ["amount"]
     assert saved.value_map["stage"]["Engaging"] == "Discover"
     page = client.get(reverse("import_job", args=[job.pk])).content.decode()
     assert "Gaps filled as you chose" in page
-    assert "1 rows have no account: attach them to an account named" in page
+    assert "1 row has no account: attach them to an account named" in page
 
 
 def test_the_saved_mapping_is_offered_for_the_same_headers(client, rep_a, process, catalogue):
