@@ -14,6 +14,7 @@ from salesmgmt.page_actions import call_service, call_service_or_flash
 
 from .forms import ImportForm, ImportMappingForm, mapping_choices
 from .jobs import create_import_job, import_job_map, live_rows_done, rerun_for_real
+from .mapping import targets
 from .problems import summary_with_problems
 from .selectors.columns import import_columns_all, import_template_csv
 from .selectors.mapping import file_headers, import_suggestions
@@ -80,6 +81,11 @@ def import_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     errors = paginate(request, job.errors, param="errors_page", per_page=ERRORS_PER_PAGE)
     context = {
         "job": job,
+        # How the file was read, as chosen on the mapping step (or sent to the API).
+        "reading": [(header, targets(columns)) for header, columns in job.column_map.items()],
+        "value_reading": [
+            (column, sorted(values.items())) for column, values in job.value_map.items() if values
+        ],
         "rows_done": live_rows_done(job),
         "summary": summary_with_problems(job.summary, job.errors, job.rows_total),
         "errors_page": errors,

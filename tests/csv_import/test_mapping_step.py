@@ -140,6 +140,26 @@ def test_confirming_the_mapping_runs_the_dry_run_with_the_choices(
     page = client.get(reverse("import_job", args=[job.pk])).content.decode()
     assert "Gaps filled as you chose" in page
     assert "1 row has no account: attach them to an account named" in page
+    assert "“deal_stage” → <code>stage</code> and <code>status</code>" in page
+    assert "“Engaging” → Discover" in page
+
+    # Imported for real: the same file, read the same way, all rows or none.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("import_job", args=[job.pk]))
+    real = ImportJob.objects.exclude(pk=job.pk).get()
+    assert (real.status, real.dry_run) == (ImportJob.Status.SUCCEEDED, False), real.errors
+    assert (real.value_map, real.options) == (job.value_map, job.options)
+    deals = Opportunity.objects.order_by("external_id")
+    assert deals.count() == 6
+    pilot = deals.get(external_id="MV1LWRNH")
+    assert (pilot.status, pilot.amount, pilot.name) == (
+        "open",
+        Decimal("550.00"),
+        "Codehow · GTX Basic (MV1LWRNH)",
+    )
+    assert deals.get(external_id="PE84CX4O").account.name == "(No account)"
+    lost = deals.get(external_id="EC4QE1BX")
+    assert (lost.status, str(lost.closed_on)) == ("lost", "2017-03-07")
 
 
 def test_the_saved_mapping_is_offered_for_the_same_headers(client, rep_a, process, catalogue):
