@@ -102,12 +102,13 @@ def import_mapping(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("import_job", pk=job.pk)
     headers = file_headers(job.content)
     chosen = mapping_choices(request.POST, headers) if request.method == "POST" else None
+    # First the choices sent with the upload (if any), then those posted here.
     suggestions = import_suggestions(
         kind=job.kind,
         text=job.content,
-        column_map=chosen.column_map if chosen else None,
-        value_map=chosen.value_map if chosen else None,
-        options=chosen.options if chosen else None,
+        column_map=chosen.column_map if chosen else job.column_map,
+        value_map=chosen.value_map if chosen else job.value_map,
+        options=chosen.options if chosen else job.options,
     )
     form, status = ImportMappingForm(request.POST or None), 200
     if chosen is not None and chosen.run and form.is_valid():

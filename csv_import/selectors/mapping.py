@@ -20,7 +20,7 @@ from ..mapping import (
     with_status_from_stage,
 )
 from ..review import ReviewContext, option_message, options_for
-from ..specs import Spec, spec_for
+from ..specs import Spec, normalize_header, spec_for
 
 # The values of a column listed for mapping, most frequent first; rarer ones pass unchanged.
 MAX_VALUES = 60
@@ -194,7 +194,8 @@ def import_suggestions(
     options: dict[str, str] | None = None,
 ) -> Suggestions:
     """Suggested header and value mapping of a file; ``column_map`` etc. (the person's
-    choices so far) take precedence over the suggestions and the saved mapping."""
+    choices so far, for some headers or all) take precedence over the suggestions and the
+    saved mapping."""
     spec: Spec = spec_for(kind)
     try:
         frame = _read_text(text)
@@ -205,8 +206,11 @@ def import_suggestions(
     suggested, preset = suggest_columns(headers, spec, saved.column_map if saved else None)
     values_by_header = {h: list(_column_values(frame, h).index[:MAX_VALUES]) for h in headers}
     suggested = with_status_from_stage(suggested, values_by_header)
-    if column_map is None:
-        column_map = {s.header: list(s.columns) for s in suggested}
+    # The headers ``column_map`` names, as it names them; the others as suggested.
+    named = {normalize_header(h): v for h, v in (column_map or {}).items()}
+    column_map = {
+        s.header: named.get(normalize_header(s.header), list(s.columns)) for s in suggested
+    }
     if saved is not None:
         value_map = {**saved.value_map, **(value_map or {})}
         options = {**saved.options, **(options or {})}

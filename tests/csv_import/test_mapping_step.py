@@ -395,3 +395,15 @@ def test_the_schema_documents_the_mapping_endpoints():
     assert "post" in paths["/api/v1/imports/mappings/"]
     upload = schema["components"]["schemas"]["ImportUploadRequest"]["properties"]
     assert {"column_map", "value_map", "options", "map_first"} <= set(upload)
+
+
+def test_a_column_map_sent_with_the_upload_starts_the_mapping_step(client, rep_a, process):
+    client.force_login(rep_a)
+
+    upload(client, MAVEN, column_map="Close Value = next_step\nopportunity_id = external_id, name")
+    job = ImportJob.objects.get()
+    page = client.get(reverse("import_mapping", args=[job.pk])).content.decode()
+
+    assert selected(page, "column-7") == "next_step"
+    assert (selected(page, "column-0"), selected(page, "also-0")) == ("external_id", "name")
+    assert selected(page, "column-1") == "owner_name"  # not named: the suggestion
