@@ -130,9 +130,9 @@ def _rows_with_status(
     """Rows whose status, as the values are mapped, is one of ``statuses``."""
     if "status" not in header_of:
         return pd.Series(False, index=frame.index)
-    chosen = next((e for e in values if e["column"] == "status"), {"values": []})
+    entry: dict = next((e for e in values if e["column"] == "status"), {"values": []})
     status = frame[header_of["status"]].str.strip()
-    mapped = status.map({v["value"]: v["chosen"] for v in chosen["values"]}).fillna(status)
+    mapped = status.map({v["value"]: v["chosen"] for v in entry["values"]}).fillna(status)
     return mapped.str.lower().isin(statuses)
 
 
