@@ -320,3 +320,38 @@ def test_a_typical_opportunities_file_parses_at_20000_rows_a_second():
         best = min(best, time.process_time() - start)
     assert len(parsed.records) == rows
     assert rows / best >= 20_000, f"{rows / best:,.0f} rows/s"
+
+
+@pytest.mark.parametrize(
+    ("kind", "header_row", "preset", "expected"),
+    [
+        (
+            "accounts",
+            "Account Name,Industry,Employees,Annual Revenue,Billing Country,Account Owner",
+            "Salesforce",
+            {"Account Name": ("name",), "Billing Country": ("country",)},
+        ),
+        (
+            "accounts",
+            "Company name,Industry,Number of Employees,Annual Revenue,Country/Region,Record ID",
+            "HubSpot",
+            {"Number of Employees": ("employee_count",), "Record ID": ("external_id",)},
+        ),
+        (
+            "contacts",
+            "First Name,Last Name,Job Title,Email,Phone,Organization",
+            "Pipedrive",
+            {"Organization": ("account_name",), "Job Title": ("title",)},
+        ),
+    ],
+)
+def test_account_and_contact_exports_are_recognised(kind, header_row, preset, expected):
+    columns, found = suggested(header_row, specs.spec_for(kind))
+
+    assert found == preset
+    assert {header: columns[header] for header in expected} == expected
+
+
+def test_a_file_of_another_kind_picks_no_preset():
+    _, preset = suggested(SALESFORCE, specs.spec_for("contacts"))
+    assert preset == ""
