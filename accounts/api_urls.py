@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .api import views
+from .api import products, views
 
 router = SimpleRouter()
 router.register("accounts", views.AccountViewSet)
@@ -13,5 +13,11 @@ router.register("milestones", views.MilestoneViewSet)
 router.register("opportunities", views.OpportunityViewSet)
 router.register("milestone-completions", views.MilestoneCompletionViewSet)
 router.register("activities", views.ActivityViewSet)
+router.register("products", products.ProductViewSet)
+router.register(
+    r"opportunities/(?P<deal_id>[0-9]{1,18})/line-items",
+    products.LineItemViewSet,
+    basename="opportunity-line-item",
+)
 
 urlpatterns = router.urls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import Account, Contact, Opportunity
+from .models import Account, Contact, Opportunity, Product
 
 
 def lock_account(pk: int) -> Account:
@@ -21,3 +21,7 @@ def lock_opportunity(pk: int) -> Opportunity:
 
 def lock_opportunities(pks: list[int]) -> list[Opportunity]:
     return list(Opportunity.objects.select_for_update().filter(pk__in=pks).order_by("pk"))
+
+
+def lock_product(pk: int) -> Product:
+    return Product.objects.select_for_update().get(pk=pk)

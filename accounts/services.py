@@ -15,7 +15,7 @@ from salesmgmt import refresh, webhooks
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
-from salesmgmt.money import RateTable, quantize_money
+from salesmgmt.money import RateTable, quantize_money, reporting_currency
 from salesmgmt.visibility import can_see_user, manages, may_reassign
 
 from . import locks
@@ -28,11 +28,14 @@ from .models import (
     MilestoneCompletion,
     Opportunity,
     OpportunityChange,
+    OpportunityLineItem,
     OpportunityTeamMember,
+    Product,
     SalesProcess,
     Stage,
 )
 from .selectors import completed_milestone_ids, default_process, process_stage_specs
+from .selectors.products import line_items_total
 from .stages import derive_stage_id
 
 TRACKED_FIELDS = [choice.value for choice in OpportunityChange.Field]
@@ -423,6 +426,7 @@ def opportunity_update(
         raise ValidationError({"account": "No such account."})
     if "amount" in changes:
         changes["amount"] = _clean_amount(changes["amount"])
+        _ensure_amount_follows_line_items(deal, changes["amount"])
     if "currency" in changes:
         changes["currency"] = str(changes["currency"]).upper()
         _ensure_known_currency(changes["currency"])
@@ -505,6 +509,239 @@ def opportunity_team_member_add(
         opportunity=deal, user=user, defaults={"team_role": team_role}
     )
     return member
+
+
+# --- the product catalogue and deals' line items --------------------------------------------
+#
+# A deal's amount and its line items: a deal without line items keeps the amount people (or
+# imports) give it. Once it has line items, its amount follows them: the sum of the line
+# totals, each quantity * unit price * (1 - discount / 100) rounded to cents. Every line item
+# write sets the new total through ``opportunity_update`` (the normal amount path: version
+# bump, change history, refresh), and ``opportunity_update`` refuses any other amount while
+# line items exist. Removing the last line item leaves the amount as it was, editable again.
+
+PRODUCT_FIELDS = {"name", "family", "list_price", "currency", "is_active", "external_id"}
+LINE_ITEM_FIELDS = {"product", "quantity", "unit_price", "discount_percent"}
+
+
+def may_manage_products(user: User) -> bool:
+    """Administrators (sales operations) on pages and in the API, and integrations in the API,
+    keep the catalogue; everyone reads it."""
+    return user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATOR)
+
+
+def may_work_on(actor: User, deal: Opportunity) -> bool:
+    """Whether ``actor`` may change the deal (its line items, its fields): the owner, the deal
+    team, the owner's managers, executives, admins and integrators."""
+    try:
+        _ensure_can_work_on(actor, deal)
+    except PermissionDeniedError:
+        return False
+    return True
+
+
+def _ensure_may_manage_products(actor: User) -> None:
+    if not may_manage_products(actor):
+        raise PermissionDeniedError("Only an administrator can change the product catalogue.")
+
+
+def _save_product(product: Product) -> Product:
+    product.name = product.name.strip()
+    product.family = product.family.strip()
+    product.currency = (product.currency or reporting_currency()).upper()
+    _ensure_known_currency(product.currency)
+    product.list_price = _clean_money(product.list_price, field="list_price")
+    taken = (
+        Product.objects.filter(external_id=product.external_id).exclude(pk=product.pk).exists()
+        if product.external_id
+        else False
+    )
+    if taken:
+        raise ValidationError({"external_id": "Another product already has this external id."})
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_create(
+    *,
+    actor: User,
+    name: str,
+    family: str = "",
+    list_price: Decimal = Decimal(0),
+    currency: str = "",
+    external_id: str = "",
+    is_active: bool = True,
+) -> Product:
+    """Add a product to the catalogue (its name is unique, case as typed)."""
+    _ensure_may_manage_products(actor)
+    product = Product(
+        name=name,
+        family=family,
+        list_price=list_price,
+        currency=currency,
+        external_id=external_id,
+        is_active=is_active,
+    )
+    _save_product(product)
+    audit_record(action="product.created", actor=actor, target=product, details={})
+    return product
+
+
+@transaction.atomic
+def product_update(*, actor: User, product: Product, **changes: object) -> Product:
+    """Rename, re-price or re-family a product; deals keep the prices they agreed."""
+    _ensure_may_manage_products(actor)
+    unknown = set(changes) - PRODUCT_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    product = locks.lock_product(product.pk)
+    for name, value in changes.items():
+        setattr(product, name, value)
+    _save_product(product)
+    audit_record(action="product.updated", actor=actor, target=product, details=_audit(changes))
+    return product
+
+
+@transaction.atomic
+def product_archive(*, actor: User, product: Product) -> Product:
+    """Take a product out of the choices for new line items; deals keep theirs (and the
+    figures by product still count them)."""
+    return product_update(actor=actor, product=product, is_active=False)
+
+
+def _clean_money(value: object, *, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({field: "Enter a number."}) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError({field: "Enter zero or more."})
+    return quantize_money(amount)
+
+
+def _unit_price(product: Product, deal: Opportunity, unit_price: object) -> Decimal:
+    """The price agreed, or (none given) the product's list price when it is in the deal's
+    currency."""
+    if unit_price is not None:
+        return _clean_money(unit_price, field="unit_price")
+    if product.currency != deal.currency:
+        raise ValidationError(
+            {
+                "unit_price": f"Enter the unit price in {deal.currency}: the list price of "
+                f"{product} is in {product.currency}."
+            }
+        )
+    return product.list_price
+
+
+def _clean_line_item(item: OpportunityLineItem) -> None:
+    errors: dict[str, str] = {}
+    quantity = Decimal(item.quantity)
+    if not quantity.is_finite() or quantity <= 0:
+        errors["quantity"] = "The quantity must be more than zero."
+    discount = Decimal(item.discount_percent)
+    if not discount.is_finite() or not 0 <= discount <= 100:
+        errors["discount_percent"] = "The discount is a percentage from 0 to 100."
+    if errors:
+        raise ValidationError(errors)
+    item.full_clean()
+
+
+def _amount_follows_line_items(
+    actor: User, deal: Opportunity, expected_version: int | None
+) -> Opportunity:
+    """Set the deal's amount to its line items' total through the normal amount path (a new
+    version, a change-history row when it moved, and ``refresh.changed`` for its figures)."""
+    count, total = line_items_total(opportunity_id=deal.pk)
+    amount = total if count else deal.amount
+    return opportunity_update(
+        actor=actor, opportunity=deal, expected_version=expected_version, amount=amount
+    )
+
+
+def _ensure_amount_follows_line_items(deal: Opportunity, amount: Decimal) -> None:
+    """With line items, the amount is their total: any other amount is refused."""
+    count, total = line_items_total(opportunity_id=deal.pk)
+    if count and amount != total:
+        raise ValidationError(
+            {"amount": f"This deal's amount follows its line items ({total}): change them instead."}
+        )
+
+
+@transaction.atomic
+def line_item_add(
+    *,
+    actor: User,
+    opportunity: Opportunity,
+    product: Product,
+    quantity: Decimal = Decimal(1),
+    unit_price: Decimal | None = None,
+    discount_percent: Decimal = Decimal(0),
+    expected_version: int | None = None,
+) -> OpportunityLineItem:
+    """Put a product on a deal (default price: its list price, when in the deal's currency);
+    the deal's amount becomes its line items' total."""
+    deal = locks.lock_opportunity(opportunity.pk)
+    _ensure_can_work_on(actor, deal)
+    product = Product.objects.get(pk=product.pk)  # as stored now: archived meanwhile?
+    if not product.is_active:
+        raise ValidationError({"product": f"{product} is archived: choose an active product."})
+    item = OpportunityLineItem(
+        opportunity=deal,
+        product=product,
+        quantity=quantity,
+        unit_price=_unit_price(product, deal, unit_price),
+        discount_percent=discount_percent,
+    )
+    _clean_line_item(item)
+    item.save()
+    _amount_follows_line_items(actor, deal, expected_version)
+    return item
+
+
+@transaction.atomic
+def line_item_update(
+    *,
+    actor: User,
+    line_item: OpportunityLineItem,
+    expected_version: int | None = None,
+    **changes: Any,  # product, quantity, unit_price, discount_percent
+) -> OpportunityLineItem:
+    """Change a line item's product, quantity, price or discount; the amount follows."""
+    unknown = set(changes) - LINE_ITEM_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    deal = locks.lock_opportunity(line_item.opportunity_id)
+    _ensure_can_work_on(actor, deal)
+    item = OpportunityLineItem.objects.select_related("product").get(pk=line_item.pk)
+    new_product = changes.get("product")
+    if new_product is not None:
+        new_product = changes["product"] = Product.objects.get(pk=new_product.pk)
+    if new_product is not None and new_product.pk != item.product_id and not new_product.is_active:
+        raise ValidationError({"product": f"{new_product} is archived: choose an active product."})
+    if "unit_price" in changes:  # None: back to the product's list price
+        changes["unit_price"] = _unit_price(
+            changes.get("product") or item.product, deal, changes["unit_price"]
+        )
+    for name, value in changes.items():
+        setattr(item, name, value)
+    _clean_line_item(item)
+    item.save()
+    _amount_follows_line_items(actor, deal, expected_version)
+    return item
+
+
+@transaction.atomic
+def line_item_remove(
+    *, actor: User, line_item: OpportunityLineItem, expected_version: int | None = None
+) -> None:
+    """Take a line item off its deal; the amount follows the rest (none left: it stays)."""
+    deal = locks.lock_opportunity(line_item.opportunity_id)
+    _ensure_can_work_on(actor, deal)
+    OpportunityLineItem.objects.filter(pk=line_item.pk).delete()
+    _amount_follows_line_items(actor, deal, expected_version)
 
 
 # --- milestones and stage derivation -------------------------------------------------------

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import processes
+from .views import processes, products
 
 app_name = "accounts"
 
@@ -35,6 +35,17 @@ urlpatterns = [
     path("activities/log/", views.activity_log, name="activity_log"),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    # The product catalogue (everyone reads; administrators edit) and deals' line items.
+    path("products/", products.product_list, name="product_list"),
+    path("products/<int:product_id>/", products.product_detail, name="product_detail"),
+    path("products/<int:product_id>/archive/", products.product_archive, name="product_archive"),
+    path("opportunities/<int:pk>/line-items/", products.line_item_add, name="line_item_add"),
+    path("line-items/<int:line_item_id>/edit/", products.line_item_edit, name="line_item_edit"),
+    path(
+        "line-items/<int:line_item_id>/remove/",
+        products.line_item_remove,
+        name="line_item_remove",
+    ),
     # First-run setup (administrators): sales processes, stages, exit milestones.
     path("setup/processes/", processes.process_list, name="process_list"),
     path("setup/processes/<int:process_id>/", processes.process_detail, name="process_detail"),

@@ -44,8 +44,8 @@ def _typical_and_smallest(counts: dict[int, int]) -> tuple[int, int]:
     return typical, smallest
 
 
-def pick_personas() -> Personas:
-    """Read-only picks from the seeded data (a handful of aggregate queries)."""
+def top_executive() -> User:
+    """The top-level executive with the largest organisation (who sees every deal)."""
     executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True, manager__isnull=True)
     executive = max(
         executives.order_by("pk"),
@@ -54,6 +54,12 @@ def pick_personas() -> Personas:
     )
     if executive is None:
         raise CommandError("No top-level executive: run seed_demo first.")
+    return executive
+
+
+def pick_personas() -> Personas:
+    """Read-only picks from the seeded data (a handful of aggregate queries)."""
+    executive = top_executive()
     team_sizes = dict(
         User.objects.filter(manager__role=Role.MANAGER, is_active=True, role__in=SELLING_ROLES)
         .values_list("manager_id")

@@ -52,6 +52,7 @@ def _as_dict(item: ChecklistItem) -> dict[str, object]:
         "detail": item.detail,
         "fix_url": reverse(item.fix_url_name),
         "fix_label": item.fix_label,
+        "optional": item.optional,
     }
 
 
@@ -60,7 +61,7 @@ def setup_checklist_page(request: HttpRequest) -> HttpResponse:
     items = [_as_dict(item) for item in setup_checklist()]
     context = {
         "items": items,
-        "missing": sum(not item["done"] for item in items),
+        "missing": sum(not item["done"] and not item["optional"] for item in items),
         "year": timezone.localdate().year,
     }
     return render(request, "csv_import/setup_checklist.html", context)
@@ -84,6 +85,7 @@ class ChecklistItemSerializer(serializers.Serializer):
     detail = serializers.CharField()
     fix_url = serializers.CharField(help_text="The page where this is set up.")
     fix_label = serializers.CharField()
+    optional = serializers.BooleanField(help_text="Not needed to be complete.")
 
 
 class SetupChecklistSerializer(serializers.Serializer):
@@ -99,5 +101,8 @@ class SetupChecklistView(APIView):
         if not is_admin(request.user):
             raise ApiPermissionDenied(REFUSED)
         items = [_as_dict(item) for item in setup_checklist()]
-        body = {"complete": all(item["done"] for item in items), "items": items}
+        body = {
+            "complete": all(item["done"] or item["optional"] for item in items),
+            "items": items,
+        }
         return Response(SetupChecklistSerializer(body).data)

@@ -74,6 +74,7 @@ def _spec_for(kind: str) -> Spec:
         ImportKind.CONTACTS: _contacts_spec,
         ImportKind.OPPORTUNITIES: _opportunities_spec,
         ImportKind.ACTIVITIES: _activities_spec,
+        ImportKind.PRODUCTS: _products_spec,
     }
     return builders[kind]()
 
@@ -351,6 +352,7 @@ def _opportunities_spec() -> Spec:
                 example="2026-06-30",
             ),
             *_opportunity_state_columns(),
+            *_opportunity_history_columns(),
             _external_id("OPP-3001"),
         ),
         one_of=(("account_external_id", "account_name"),),
@@ -407,6 +409,19 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             example="New business",
         ),
         Column(
+            "created_at",
+            "datetime",
+            aliases=("created", "created on", "created date", "engage date", "engaged on"),
+            description="When the deal was opened (default: the time of the import).",
+            example="2026-01-15T09:30:00",
+        ),
+    )
+
+
+def _opportunity_history_columns() -> tuple[Column, ...]:
+    """What an export from another CRM carries about a deal's past: stage and product."""
+    return (
+        Column(
             "stage",
             aliases=("deal stage", "deal_stage", "opportunity stage", "pipeline stage"),
             max_length=80,
@@ -431,13 +446,6 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             aliases=("qty", "units"),
             description="How many of the product (default: 1).",
             example="2",
-        ),
-        Column(
-            "created_at",
-            "datetime",
-            aliases=("created", "created on", "created date", "engage date", "engaged on"),
-            description="When the deal was opened (default: the time of the import).",
-            example="2026-01-15T09:30:00",
         ),
     )
 
@@ -520,6 +528,45 @@ def _activity_result_columns() -> tuple[Column, ...]:
             max_length=255,
             description="The next thing to do.",
             example="Book the demo",
+        ),
+    )
+
+
+def _products_spec() -> Spec:
+    """The catalogue: a row per product, matched by external_id, then by name."""
+    return Spec(
+        ImportKind.PRODUCTS,
+        (
+            Column(
+                "name",
+                required=True,
+                aliases=("product", "product name", "item"),
+                max_length=120,
+                description="The product's name (unique): deals' product column names it.",
+                example="GTX Pro",
+            ),
+            Column(
+                "family",
+                aliases=("series", "product family", "product line", "category"),
+                max_length=80,
+                description="The family or series it belongs to.",
+                example="GTX",
+            ),
+            Column(
+                "list_price",
+                "decimal",
+                aliases=("sales_price", "price", "list price", "unit price"),
+                description="The list price (default: 0): a line item's default unit price.",
+                example="4821",
+            ),
+            Column(
+                "currency",
+                aliases=("currency code",),
+                max_length=3,
+                description="ISO code of the list price (default: the reporting currency).",
+                example="USD",
+            ),
+            _external_id("PRD-17"),
         ),
     )
 

@@ -1,8 +1,9 @@
 """API routes of the forecasting app (mounted under /api/v1/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_products
 
 router = SimpleRouter()
 router.register("forecast-calls", api.CallViewSet, basename="forecast-call")
@@ -13,4 +14,7 @@ router.register("forecast-snapshots", api.SnapshotViewSet, basename="forecast-sn
 router.register("forecast-flags", api.FlagViewSet, basename="forecast-flag")
 router.register("forecast-probabilities", api.ProbabilityViewSet, basename="forecast-probability")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("product-kpis/", api_products.ProductKpiView.as_view(), name="product-kpis"),
+]

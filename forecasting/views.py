@@ -23,7 +23,7 @@ from salesmgmt.visibility import can_see_user, manages
 from . import charts
 from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
 from .models import CallLayer, ForecastSource
-from .selectors import reads
+from .selectors import products, reads
 from .services import calls
 
 FLAGS_PER_PAGE = 50
@@ -96,6 +96,8 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "adjust_person": forms.get("adjust_person"),
         "can_adjust": can_adjust,
         "kpis": reads.kpis_for(person=person, period=period),
+        # Win rate and revenue by product, over the person's subtree (2 queries).
+        "product_figures": products.product_figures(period=period, node=person),
     }
 
 

@@ -308,6 +308,7 @@ class ImportKind(models.TextChoices):
     CONTACTS = "contacts", "Contacts"
     OPPORTUNITIES = "opportunities", "Opportunities"
     ACTIVITIES = "activities", "Activities"
+    PRODUCTS = "products", "Products (catalogue)"
 
 
 class ImportJob(BaseModel):

@@ -28,6 +28,7 @@ from ..forms import (
 )
 from ..models import Account, Activity, Opportunity
 from .pagination import paginate
+from .products import line_items_context
 
 RECENT_ACTIVITY_COUNT = 10
 PENDING_REVIEW_COUNT = 10
@@ -109,6 +110,7 @@ def render_opportunity_detail(
         or CloseLostForm(initial={"expected_version": deal.version}, auto_id="lost-%s"),
         "log_form": log_form or ActivityLogForm(initial={"opportunity": deal.pk}, auto_id="log-%s"),
         "today": timezone.localdate(),
+        "line_items": line_items_context(request, deal),
     }
     if edit_form is not None:
         edit_form.set_owner_choices(owners)

@@ -85,7 +85,7 @@ def process_detail(request: HttpRequest, process_id: int) -> HttpResponse:
     return render(request, "accounts/process_detail.html", context, status=status)
 
 
-def _flash_invalid(request: HttpRequest, form) -> None:
+def flash_invalid(request: HttpRequest, form) -> None:
     for field, errors in form.errors.items():
         known = field in form.fields
         label = (form.fields[field].label or field.replace("_", " ")) if known else ""
@@ -95,7 +95,7 @@ def _flash_invalid(request: HttpRequest, form) -> None:
 def _run(request: HttpRequest, form, process_id: int, write: Callable[[dict], object], done: str):
     """Validate a row's form, run its write, go back to the process page with the outcome."""
     if not form.is_valid():
-        _flash_invalid(request, form)
+        flash_invalid(request, form)
     else:
         _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
         if ok:

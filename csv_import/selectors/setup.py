@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from accounts.models import Opportunity, SalesProcess
+from accounts.models import Opportunity, Product, SalesProcess
 from salesmgmt.models import ExchangeRate, ImportJob, Period, Role, User
 from salesmgmt.money import reporting_currency
 from territories.models import Quota
@@ -27,6 +27,7 @@ class ChecklistItem:
     detail: str
     fix_url_name: str  # where to set it up (a URL name without arguments)
     fix_label: str
+    optional: bool = False  # not counted as missing: a company may do without it
 
 
 def _currency_item() -> ChecklistItem:
@@ -131,8 +132,24 @@ def _data_item() -> ChecklistItem:
     )
 
 
+def _products_item() -> ChecklistItem:
+    products = Product.objects.filter(is_active=True).count()
+    return ChecklistItem(
+        key="products",
+        title="Products (optional)",
+        done=products > 0,
+        detail=f"{products} active product(s) in the catalogue."
+        if products
+        else "Optional: a catalogue lets deals carry line items and the KPIs show win rate "
+        "and revenue by product.",
+        fix_url_name="accounts:product_list",
+        fix_label="Products",
+        optional=True,
+    )
+
+
 def setup_checklist(*, today: dt.date | None = None) -> list[ChecklistItem]:
-    """Every line of the checklist, in the order a new company sets things up (10 queries)."""
+    """Every line of the checklist, in the order a new company sets things up (11 queries)."""
     today = today or timezone.localdate()
     return [
         _currency_item(),
@@ -140,5 +157,6 @@ def setup_checklist(*, today: dt.date | None = None) -> list[ChecklistItem]:
         _process_item(),
         _people_item(),
         _quotas_item(today),
+        _products_item(),
         _data_item(),
     ]

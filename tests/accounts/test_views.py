@@ -609,8 +609,9 @@ REP_HOME_QUERIES = 12
 OPPORTUNITY_LIST_QUERIES = 6
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
-# such a change); activities (count, page); assignable owners; team members.
-OPPORTUNITY_DETAIL_QUERIES = 14
+# such a change); activities (count, page); assignable owners; team members; line items
+# with their products, and the active products for the add form.
+OPPORTUNITY_DETAIL_QUERIES = 16
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10

@@ -26,6 +26,7 @@ def test_a_new_company_misses_everything_but_the_currency(admin_user):
         "sales_process": False,
         "people": False,
         "quotas": False,
+        "products": False,
         "data": False,
     }
 
@@ -58,6 +59,20 @@ def test_page_lists_and_links(client, admin_user):
     assert "5 things still to set up" in html
     # Linked from the navigation for admins.
     assert f'href="{reverse("setup_checklist")}"' in html
+
+
+def test_products_are_an_optional_step(client, admin_user):
+    from tests.accounts.products import make_product
+
+    client.force_login(admin_user)
+    html = client.get(reverse("setup_checklist")).content.decode()
+    row = html[html.index('id="setup-products"') :]
+    assert "Optional" in row[: row.index("</tr>")]
+    assert reverse("accounts:product_list") in row
+    assert "5 things still to set up" in html  # an optional step is never "missing"
+
+    make_product("GTX Pro", "4821", family="GTX")
+    assert _done()["products"]
 
 
 def test_periods_button_creates_this_years_periods(client, admin_user):

@@ -24,6 +24,8 @@ from accounts.models import (
     Milestone,
     MilestoneCompletion,
     Opportunity,
+    OpportunityLineItem,
+    Product,
     SalesProcess,
     Stage,
 )
@@ -53,6 +55,8 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "criterion_id": ScorecardCriterion,
     "process_id": SalesProcess,
     "stage_id": Stage,
+    "product_id": Product,
+    "line_item_id": OpportunityLineItem,
 }
 # ``pk`` of the server-rendered pages, by URL name.
 PAGE_PK_MODELS: dict[str, type[Model]] = {
@@ -65,6 +69,7 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "accounts:opportunity_close_lost": Opportunity,
     "accounts:milestone_complete": Opportunity,
     "accounts:milestone_undo": Opportunity,
+    "accounts:line_item_add": Opportunity,
     "accounts:completion_verify": MilestoneCompletion,
     "accounts:completion_reject": MilestoneCompletion,
     "accounts:account_detail": Account,

@@ -20,7 +20,13 @@ from django.apps import apps
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts.models import Milestone, OpportunityTeamMember, SalesProcess
+from accounts.models import (
+    Milestone,
+    OpportunityLineItem,
+    OpportunityTeamMember,
+    Product,
+    SalesProcess,
+)
 from coaching.models import (
     ActionItem,
     DevelopmentAction,
@@ -133,6 +139,9 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
     component(plan, ComponentKind.COMMISSION, TIERED, name="Commission")
     PlanAssignmentFactory(plan=plan, role="rep")
     world.neutral[type(plan)] = plan
+    # The catalogue is company-wide: everyone reads it, admins and integrations change it.
+    product = Product.objects.create(name="Sweep product", family="Sweep", list_price=100)
+    world.neutral[Product] = product
 
     for team, (rep_name, manager_name) in {
         "a": ("rep_a", "manager_a"),
@@ -152,6 +161,12 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
             rep, "30000", PAYOUT_DAY, account=account, process=process, name=f"{mark} won"
         )
         world.add(team, account, deal, won)
+        world.add(
+            team,
+            OpportunityLineItem.objects.create(
+                opportunity=deal, product=product, quantity=1, unit_price=Decimal("50000")
+            ),
+        )
         world.add(team, ContactFactory(account=account, first_name=mark, last_name="Contact"))
         activity = ActivityFactory(
             owner=rep, account=account, opportunity=deal, notes=f"{mark} call"
