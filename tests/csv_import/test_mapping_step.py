@@ -407,3 +407,58 @@ def test_a_column_map_sent_with_the_upload_starts_the_mapping_step(client, rep_a
     assert selected(page, "column-7") == "next_step"
     assert (selected(page, "column-0"), selected(page, "also-0")) == ("external_id", "name")
     assert selected(page, "column-1") == "owner_name"  # not named: the suggestion
+
+
+def test_the_crm_export_fixture_is_mapped_and_read_without_reshaping(rep_a, db):
+    """The shared sales_pipeline.csv (4,000 deals): suggestions alone read every row; the
+    figures match pandas over the same file."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from csv_import import parsing, specs
+    from csv_import.selectors.mapping import import_review_context, import_suggestions
+    from tests.factories import build_process
+
+    build_process(stages=(("Prospecting", 1), ("Engaging", 1)))
+    folder = Path(__file__).parents[1] / "fixtures" / "data" / "crm_export"
+    catalogue = pd.read_csv(folder / "products.csv")
+    for row in catalogue.itertuples():
+        Product.objects.create(name=row.product, list_price=Decimal(str(row.sales_price)))
+    text = (folder / "sales_pipeline.csv").read_text()
+    frame = pd.read_csv(folder / "sales_pipeline.csv", dtype=str, keep_default_na=False)
+
+    suggestions = import_suggestions(kind="opportunities", text=text)
+    column_map = {row["header"]: row["columns"] for row in suggestions.headers}
+    value_map = {
+        entry["column"]: {v["value"]: v["chosen"] for v in entry["values"]}
+        for entry in suggestions.values
+    }
+    options = {option["name"]: option["chosen"] for option in suggestions.options}
+    parsed = parsing.parse(
+        text,
+        specs.spec_for("opportunities"),
+        column_map,
+        value_map=value_map,
+        options=options,
+        context=import_review_context(),
+    )
+
+    assert column_map["deal_stage"] == ["stage", "status"]
+    assert value_map["product"]["GTXPro"] == "GTX Pro"
+    assert value_map["stage"] == {"Engaging": "Engaging", "Prospecting": "Prospecting"} | {
+        "Won": "",
+        "Lost": "",
+    }
+    assert parsed.errors == []
+    records = pd.DataFrame(parsed.records)
+    expected = frame["deal_stage"].map({"Won": "won", "Lost": "lost"}).fillna("open")
+    assert records["status"].value_counts().to_dict() == expected.value_counts().to_dict()
+    won = frame["deal_stage"] == "Won"
+    assert (
+        sum(records.loc[won.to_numpy(), "amount"])
+        == int(frame.loc[won, "close_value"].astype(int).sum())
+    )
+    defaulted = {d["option"]: d["count"] for d in parsed.defaulted}
+    assert defaulted["account"] == (frame["account"] == "").sum()
+    assert defaulted["created_at"] == (frame["engage_date"] == "").sum()
