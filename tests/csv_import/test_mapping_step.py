@@ -455,9 +455,8 @@ def test_the_crm_export_fixture_is_mapped_and_read_without_reshaping(rep_a, db):
     expected = frame["deal_stage"].map({"Won": "won", "Lost": "lost"}).fillna("open")
     assert records["status"].value_counts().to_dict() == expected.value_counts().to_dict()
     won = frame["deal_stage"] == "Won"
-    assert (
-        sum(records.loc[won.to_numpy(), "amount"])
-        == int(frame.loc[won, "close_value"].astype(int).sum())
+    assert sum(records.loc[won.to_numpy(), "amount"]) == int(
+        frame.loc[won, "close_value"].astype(int).sum()
     )
     defaulted = {d["option"]: d["count"] for d in parsed.defaulted}
     assert defaulted["account"] == (frame["account"] == "").sum()
