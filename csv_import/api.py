@@ -21,11 +21,13 @@ from salesmgmt import selectors
 from salesmgmt.api import parsers as safe_parsers
 from salesmgmt.api.filters import SyncFilterSet
 from salesmgmt.api.viewsets import ListMixin, RetrieveMixin, VisibleGenericViewSet
-from salesmgmt.models import ImportJob, ImportKind
+from salesmgmt.models import ImportJob, ImportKind, ImportMapping
 
-from .jobs import create_import_job, live_rows_done, rerun_for_real
+from .jobs import create_import_job, decoded_text, import_job_map, live_rows_done, rerun_for_real
+from .mappings import import_mapping_save, mapping_problems
 from .problems import summary_with_problems
 from .selectors.columns import import_columns, import_template_csv
+from .selectors.mapping import file_headers, import_suggestions
 
 COLUMNS_POINTER = (
     "The columns of each kind (name, other accepted spellings, type, required, example, "
@@ -36,6 +38,11 @@ COLUMNS_POINTER = (
 
 # A page of ``errors`` with ``?errors_page=``, as many as the job page shows.
 ERRORS_PER_PAGE = 100
+
+
+class ImportChoiceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
 
 
 class ImportErrorSerializer(serializers.Serializer):
@@ -61,6 +68,28 @@ class ImportInvitationSerializer(serializers.Serializer):
         return request.build_absolute_uri(link) if link and request is not None else link
 
 
+class ImportExampleSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Line in the file; 1 is the header.")
+    value = serializers.CharField(allow_blank=True)
+
+
+class ImportDefaultedSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    option = serializers.CharField(help_text="The option (see `options` of the suggestions).")
+    answer = serializers.CharField(help_text="What was chosen (or the default).")
+    count = serializers.IntegerField(help_text="Rows with the gap.")
+    message = serializers.CharField(help_text="e.g. “500 rows have no engage date: …”.")
+    rows = serializers.ListField(child=serializers.IntegerField(), help_text="The first lines.")
+
+
+class ImportSuspiciousSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["magnitude", "near_duplicate", "far_date"])
+    message = serializers.CharField()
+    count = serializers.IntegerField()
+    examples = ImportExampleSerializer(many=True)
+
+
 class ImportSummarySerializer(serializers.Serializer):
     created = serializers.IntegerField(required=False)
     updated = serializers.IntegerField(required=False)
@@ -71,6 +100,14 @@ class ImportSummarySerializer(serializers.Serializer):
         help_text="What the import does besides the rows (e.g. managers and offices it creates).",
     )
     invitations = ImportInvitationSerializer(many=True, required=False)
+    defaulted = ImportDefaultedSerializer(
+        many=True, required=False, help_text="Gaps filled (or left) as the options say."
+    )
+    suspicious = ImportSuspiciousSerializer(
+        many=True,
+        required=False,
+        help_text="Values read but probably wrong: 48k, 1000 times the median, typos, far dates.",
+    )
 
 
 class ImportProblemExampleSerializer(serializers.Serializer):
@@ -148,6 +185,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "kind",
             "file_name",
             "dry_run",
+            "column_map",
+            "value_map",
+            "options",
             "status",
             "rows_total",
             "rows_done",
@@ -163,11 +203,6 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-class ImportChoiceSerializer(serializers.Serializer):
-    value = serializers.CharField()
-    label = serializers.CharField()
 
 
 class ImportColumnSerializer(serializers.Serializer):
@@ -211,20 +246,153 @@ KIND_PARAMETER = OpenApiParameter(
 )
 
 
-class ImportUploadSerializer(serializers.Serializer):
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+)
+class ColumnTargetsField(serializers.Field):
+    """One column name, or a list of them (one header feeding several columns)."""
+
+    default_error_messages = {"invalid": "Give a column name or a list of column names."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) <= 64:
+            return data
+        if isinstance(data, list) and all(isinstance(v, str) and len(v) <= 64 for v in data):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class ImportMappingFieldsSerializer(serializers.Serializer):
+    """The mapping: headers → columns, file values → accepted values, gap options."""
+
+    column_map = serializers.DictField(
+        child=ColumnTargetsField(),
+        required=False,
+        help_text=(
+            'Header mapping (file header → column, a list of columns, or "" to ignore it), '
+            'e.g. {"Sales Rep": "owner_name", "Deal Stage": ["stage", "status"]}.'
+        ),
+    )
+    value_map = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=200)),
+        required=False,
+        help_text=(
+            'Per column, file value → accepted value ("" reads it as empty), e.g. '
+            '{"status": {"Closed Won": "won"}, "stage": {"Engaging": "Develop"}}.'
+        ),
+    )
+    options = serializers.DictField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        help_text=(
+            "What to do with gaps, e.g. "
+            '{"created_at": "close_date", "account": "placeholder", "amount": "list_price"}; '
+            "the choices of each are in `POST /api/v1/imports/suggest/`."
+        ),
+    )
+
+
+class ImportUploadSerializer(ImportMappingFieldsSerializer):
     """Multipart upload (``file``) or JSON with the CSV text in ``content``."""
 
     kind = serializers.ChoiceField(choices=ImportKind.choices)
     dry_run = serializers.BooleanField(default=True)
     file = serializers.FileField(required=False)
     content = serializers.CharField(required=False, trim_whitespace=False)
-    column_map = serializers.DictField(
-        child=serializers.CharField(max_length=64),
-        required=False,
+    map_first = serializers.BooleanField(
+        default=False,
         help_text=(
-            'Extra header mapping (file header → column name), e.g. {"Sales Rep": "owner_email"}.'
+            "Keep the job waiting (status `mapping`) until `POST /api/v1/imports/{id}/mapping/`."
         ),
     )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("file") and not attrs.get("content"):
+            raise serializers.ValidationError({"file": "Upload a CSV file (or send `content`)."})
+        return attrs
+
+
+class ImportJobMappingSerializer(ImportMappingFieldsSerializer):
+    remember = serializers.BooleanField(
+        default=True, help_text="Keep the mapping for the next file with the same headers."
+    )
+
+
+class ImportMappingSaveSerializer(ImportMappingFieldsSerializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    headers = serializers.ListField(
+        child=serializers.CharField(max_length=200), allow_empty=False, max_length=500
+    )
+
+
+class ImportMappingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportMapping
+        fields = ["id", "kind", "headers", "column_map", "value_map", "options", "updated_at"]
+        read_only_fields = fields
+
+
+class ImportHeaderSuggestionSerializer(serializers.Serializer):
+    header = serializers.CharField()
+    columns = serializers.ListField(
+        child=serializers.CharField(), help_text="Suggested columns; empty: ignored."
+    )
+    how = serializers.ChoiceField(
+        choices=["saved", "preset", "spelling", "similar", "chosen", ""],
+        help_text=(
+            "Why: a saved mapping, a CRM preset, the same name, a similar name, your "
+            "`column_map`, or nothing close."
+        ),
+    )
+    score = serializers.FloatField(help_text="Name similarity, 0 to 1.")
+    examples = serializers.ListField(child=serializers.CharField())
+
+
+class ImportValueSuggestionSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+    suggested = serializers.CharField(allow_blank=True)
+    chosen = serializers.CharField(allow_blank=True, help_text="Yours if sent, else suggested.")
+
+
+class ImportColumnValuesSerializer(serializers.Serializer):
+    column = serializers.CharField()
+    header = serializers.CharField()
+    accepted = serializers.ListField(
+        child=serializers.CharField(), help_text="Choices, stage names or product names."
+    )
+    values = ImportValueSuggestionSerializer(many=True)
+
+
+class ImportOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    column = serializers.CharField()
+    question = serializers.CharField()
+    count = serializers.IntegerField(help_text="Rows with the column's cell empty.")
+    choices = ImportChoiceSerializer(many=True)
+    default = serializers.CharField(help_text="Used when `options` leaves it out.")
+    suggested = serializers.CharField()
+    chosen = serializers.CharField()
+
+
+class ImportSuggestionsSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    preset = serializers.CharField(
+        allow_blank=True, help_text="Salesforce, HubSpot, Pipedrive or blank."
+    )
+    saved = serializers.BooleanField(help_text="A saved mapping of the same headers was used.")
+    headers = ImportHeaderSuggestionSerializer(many=True)
+    values = ImportColumnValuesSerializer(many=True)
+    options = ImportOptionSerializer(many=True)
+
+
+class ImportSuggestRequestSerializer(ImportMappingFieldsSerializer):
+    kind = serializers.ChoiceField(choices=ImportKind.choices)
+    file = serializers.FileField(required=False)
+    content = serializers.CharField(required=False, trim_whitespace=False)
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("file") and not attrs.get("content"):
@@ -322,10 +490,91 @@ class ImportJobViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
             file_name=getattr(upload, "name", "") or "",
             dry_run=data["dry_run"],
             column_map=data.get("column_map"),
+            value_map=data.get("value_map"),
+            options=data.get("options"),
             # A token is ``request.auth``; session cookies leave it None.
             in_session=request.auth is None,
+            map_first=data["map_first"],
         )
         return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": ImportSuggestRequestSerializer,
+            "application/json": ImportSuggestRequestSerializer,
+        },
+        responses={200: ImportSuggestionsSerializer},
+        description=(
+            "How a file would be read, before any job: each header's suggested columns (a "
+            "saved mapping of the same headers, a Salesforce/HubSpot/Pipedrive preset, the same "
+            "or a similar name), each value of the columns with accepted values (choices, "
+            "stages, products) with a suggestion, and the gap options with their row counts. "
+            "Send `column_map`/`value_map`/`options` to see the values under your mapping."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="suggest")
+    def suggest(self, request):
+        """Suggested mapping of a file (headers, values, gap options); nothing is stored."""
+        serializer = ImportSuggestRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        problems = mapping_problems(
+            kind=data["kind"],
+            column_map=data.get("column_map", {}),
+            value_map=data.get("value_map", {}),
+            options=data.get("options", {}),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        upload = data.get("file")
+        text = decoded_text(upload.read() if upload is not None else data["content"])
+        suggestions = import_suggestions(
+            kind=data["kind"],
+            text=text,
+            column_map=data.get("column_map"),
+            value_map=data.get("value_map"),
+            options=data.get("options"),
+        )
+        if suggestions.error:
+            raise serializers.ValidationError({"file": suggestions.error})
+        return Response(ImportSuggestionsSerializer(suggestions).data)
+
+    @extend_schema(request=ImportJobMappingSerializer, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"], url_path="mapping")
+    def mapping(self, request, pk=None):
+        """Confirm the mapping of a job uploaded with `map_first` and start it."""
+        job = self.get_object()
+        serializer = ImportJobMappingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        job = import_job_map(
+            actor=request.user,
+            job=job,
+            column_map=data.get("column_map", {}),
+            value_map=data.get("value_map"),
+            options=data.get("options"),
+            headers=file_headers(ImportJob.objects.get(pk=job.pk).content)
+            if data["remember"]
+            else None,
+        )
+        return self.record_response(self.reload(job), status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ImportMappingSaveSerializer, responses={200: ImportMappingSerializer})
+    @action(detail=False, methods=["post"], url_path="mappings")
+    def mappings(self, request):
+        """Save a mapping for a set of headers: suggested for every file with them."""
+        serializer = ImportMappingSaveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        saved = import_mapping_save(
+            actor=request.user,
+            kind=data["kind"],
+            headers=data["headers"],
+            column_map=data.get("column_map", {}),
+            value_map=data.get("value_map"),
+            options=data.get("options"),
+        )
+        return Response(ImportMappingSerializer(saved).data)
 
     @extend_schema(request=None, responses={202: ImportJobSerializer})
     @action(detail=True, methods=["post"], url_path="import")

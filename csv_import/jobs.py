@@ -20,8 +20,10 @@ from salesmgmt.input_sanitation import NUL_CHARACTER, text_problem
 from salesmgmt.models import ImportJob, ImportKind, User
 from salesmgmt.task_queue import enqueue
 
-from . import apply, parsing, specs
+from . import apply, parsing, review, specs
+from .mappings import import_mapping_save, mapping_problems
 from .problems import problem_summary
+from .selectors.mapping import import_review_context
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL = 6 * 60 * 60
@@ -45,7 +47,7 @@ def live_rows_done(job: ImportJob) -> int:
     return job.rows_done
 
 
-def _decode(content: str | bytes) -> str:
+def decoded_text(content: str | bytes) -> str:
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -70,15 +72,17 @@ def create_import_job(
     content: str | bytes,
     file_name: str = "",
     dry_run: bool = True,
-    column_map: dict[str, str] | None = None,
+    column_map: dict[str, object] | None = None,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, str] | None = None,
     in_session: bool = False,
+    map_first: bool = False,
 ) -> ImportJob:
     """Store the file and enqueue ``run_import`` after commit (in-process without a broker).
 
     ``in_session``: the actor is signed in (not using an API token); only then may a users
-    import by an administrator change roles (``salesmgmt.services.user_update``)."""
-    from . import tasks
-
+    import by an administrator change roles (``salesmgmt.services.user_update``).
+    ``map_first``: keep the job waiting for its mapping (``import_job_map``), not queued."""
     if kind not in ImportKind.values:
         raise ValidationError({"kind": "Choose what the file contains."})
     if kind == ImportKind.USERS and not apply.can_import_users(actor):
@@ -88,14 +92,15 @@ def create_import_job(
         raise ValidationError(
             {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES // 2**20} MB."}
         )
-    text = _decode(content)
+    text = decoded_text(content)
     if not text.strip():
         raise ValidationError({"file": "The file is empty."})
-    column_map = column_map or {}
-    known = {c.name for c in specs.spec_for(kind).columns}
-    unknown = sorted(set(column_map.values()) - known)
-    if unknown:
-        raise ValidationError({"column_map": f"Unknown columns: {', '.join(unknown)}."})
+    column_map, value_map, options = column_map or {}, value_map or {}, options or {}
+    problems = mapping_problems(
+        kind=kind, column_map=column_map, value_map=value_map, options=options
+    )
+    if problems:
+        raise ValidationError(problems)
     job = ImportJob(
         kind=kind,
         created_by=actor,
@@ -103,10 +108,20 @@ def create_import_job(
         content=text,
         dry_run=dry_run,
         column_map=column_map,
+        value_map=value_map,
+        options=options,
         created_in_session=in_session,
+        status=ImportJob.Status.MAPPING if map_first else ImportJob.Status.PENDING,
     )
     job.full_clean()
     job.save()
+    if not map_first:
+        _enqueue_on_commit(job)
+    return job
+
+
+def _enqueue_on_commit(job: ImportJob) -> None:
+    from . import tasks
 
     def enqueue_after_commit() -> None:
         if _runs_in_background_thread():
@@ -116,6 +131,42 @@ def create_import_job(
         enqueue(tasks.run_import, args=[job.pk])
 
     transaction.on_commit(enqueue_after_commit, robust=True)
+
+
+@transaction.atomic
+def import_job_map(
+    *,
+    actor: User,
+    job: ImportJob,
+    column_map: dict[str, object],
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, str] | None = None,
+    headers: list[str] | None = None,
+) -> ImportJob:
+    """Confirm the mapping of a job waiting for it, keep it for the next file with the same
+    ``headers`` (when given) and queue the job."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.MAPPING:
+        raise ValidationError("This import is already checked; upload the file again to remap.")
+    value_map, options = value_map or {}, options or {}
+    problems = mapping_problems(
+        kind=job.kind, column_map=column_map, value_map=value_map, options=options
+    )
+    if problems:
+        raise ValidationError(problems)
+    if headers:
+        import_mapping_save(
+            actor=actor,
+            kind=job.kind,
+            headers=headers,
+            column_map=column_map,
+            value_map=value_map,
+            options=options,
+        )
+    job.column_map, job.value_map, job.options = column_map, value_map, options
+    job.status = ImportJob.Status.PENDING
+    job.save(update_fields=["column_map", "value_map", "options", "status", "updated_at"])
+    _enqueue_on_commit(job)
     return job
 
 
@@ -178,6 +229,8 @@ def rerun_for_real(*, actor: User, job: ImportJob, in_session: bool = False) -> 
         file_name=job.file_name,
         dry_run=False,
         column_map=job.column_map,
+        value_map=job.value_map,
+        options=job.options,
         in_session=in_session,
     )
 
@@ -254,12 +307,20 @@ def _run_locked(job: ImportJob) -> ImportJob:
     cache.set(key, 0, PROGRESS_TTL)
     spec = specs.spec_for(job.kind)
     try:
-        parsed = parsing.parse(job.content, spec, job.column_map)
+        parsed = parsing.parse(
+            job.content,
+            spec,
+            job.column_map,
+            value_map=job.value_map,
+            options=job.options,
+            context=import_review_context(processes=_processes_named(job)),
+        )
         job.rows_total = parsed.rows_total
         job.save(update_fields=["rows_total", "updated_at"])
         # The rows and the job's outcome commit together: a connection lost in between can
         # never leave imported rows under a job that a retry would import again.
         with transaction.atomic():
+            _ensure_placeholder_account(job, parsed)
             if parsed.records:
                 result = apply.apply(
                     kind=job.kind,
@@ -278,6 +339,11 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 "ignored_columns": parsed.ignored_columns,
                 **result.summary_extras(),
             }
+            # Only when there are some: a file without gaps reads as before.
+            if parsed.defaulted:
+                summary["defaulted"] = parsed.defaulted
+            if parsed.suspicious:
+                summary["suspicious"] = parsed.suspicious
             if errors:
                 summary.update(created=0, updated=0)
             return _finish(job, errors, summary, key)
@@ -296,6 +362,26 @@ def _run_locked(job: ImportJob) -> ImportJob:
         errors = [{"row": None, "column": "", "reason": "Unexpected error; nothing imported."}]
         summary = {}
     return _finish(job, errors, summary, key)
+
+
+def _processes_named(job: ImportJob) -> set[str]:
+    """The sales processes the file's rows name (none: the default process)."""
+    if job.kind != ImportKind.OPPORTUNITIES:
+        return set()
+    return parsing.distinct_values(job.content, specs.spec_for(job.kind), job.column_map, "process")
+
+
+def _ensure_placeholder_account(job: ImportJob, parsed: parsing.ParsedFile) -> None:
+    """The "(No account)" account the rows without one are attached to, if they were (in
+    the job's transaction: a dry run rolls it back with the rows)."""
+    from accounts.models import Account
+    from accounts.services import account_create
+
+    if not any(r.get("account_name") == review.PLACEHOLDER_ACCOUNT for r in parsed.records):
+        return
+    visible = Account.objects.visible_to(job.created_by)
+    if not visible.filter(name=review.PLACEHOLDER_ACCOUNT).exists():
+        account_create(actor=job.created_by, name=review.PLACEHOLDER_ACCOUNT)
 
 
 def _finish(job: ImportJob, errors: list[dict], summary: dict, key: str) -> ImportJob:

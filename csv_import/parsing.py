@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from salesmgmt.money import is_money, money_range_message
 
+from .mapping import targets
+from .review import ReviewContext, columns_supplied, defaults_apply, suspicious_values
 from .specs import Column, Spec, normalize_header
 
 HEADER_LINE = 1
@@ -43,6 +45,9 @@ class ParsedFile:
     columns: list[str]  # the spec columns found
     ignored_columns: list[str]
     rows_total: int
+    # Gaps filled (or left) as the person chose, and values that look wrong (csv_import.review).
+    defaulted: list[dict] = field(default_factory=list)
+    suspicious: list[dict] = field(default_factory=list)
 
 
 def _read(text: str, *, skip_bad_lines: bool = False) -> pd.DataFrame:
@@ -53,7 +58,7 @@ def _read(text: str, *, skip_bad_lines: bool = False) -> pd.DataFrame:
         keep_default_na=False,
         skip_blank_lines=True,
         on_bad_lines="skip" if skip_bad_lines else "error",
-        engine="python",
+        engine="c",
     )
 
 
@@ -115,34 +120,45 @@ def field_count_errors(text: str) -> list[RowError]:
 
 
 def map_headers(
-    headers: list[str], spec: Spec, column_map: dict[str, str] | None = None
-) -> tuple[dict[str, str], list[str], list[RowError]]:
-    """{file header: spec column}, the ignored headers, and mapping errors."""
-    explicit = {normalize_header(k): v for k, v in (column_map or {}).items()}
+    headers: list[str],
+    spec: Spec,
+    column_map: dict[str, object] | None = None,
+    supplied: set[str] | frozenset[str] = frozenset(),
+) -> tuple[dict[str, tuple[str, ...]], list[str], list[RowError]]:
+    """{file header: the spec columns it feeds}, the ignored headers, and mapping errors.
+
+    A ``column_map`` value names one column or several ("Deal Stage" → stage and status);
+    an empty one ignores the header. ``supplied``: columns the chosen defaults fill, so a
+    file without them is not refused."""
+    explicit = {normalize_header(k): targets(v) for k, v in (column_map or {}).items()}
     known = {c.name for c in spec.columns}
     spelled = {spelling: c.name for c in spec.columns for spelling in c.spellings()}
-    mapping: dict[str, str] = {}
+    mapping: dict[str, tuple[str, ...]] = {}
     ignored: list[str] = []
     errors: list[RowError] = []
+    used: set[str] = set()
     for header in headers:
         key = normalize_header(header)
-        target = explicit.get(key) or spelled.get(key)
-        if target is None:
+        wanted = explicit.get(key, (spelled[key],) if key in spelled else ())
+        if not wanted:
             ignored.append(header)
             continue
-        if target not in known:
-            errors.append(RowError(HEADER_LINE, header, f"Unknown target column {target!r}."))
-            continue
-        if target in mapping.values():
-            errors.append(RowError(HEADER_LINE, header, f"A second column maps to {target}."))
-            continue
-        mapping[header] = target
-    present = set(mapping.values())
+        columns = []
+        for target in wanted:
+            if target not in known:
+                errors.append(RowError(HEADER_LINE, header, f"Unknown target column {target!r}."))
+            elif target in used:
+                errors.append(RowError(HEADER_LINE, header, f"A second column maps to {target}."))
+            else:
+                used.add(target)
+                columns.append(target)
+        if columns:
+            mapping[header] = tuple(columns)
     for column in spec.columns:
-        if column.required and column.name not in present:
+        if column.required and column.name not in used | supplied:
             errors.append(RowError(HEADER_LINE, column.name, "Required column is missing."))
     for group in spec.one_of:
-        if not present & set(group):
+        if not used & set(group):
             errors.append(RowError(HEADER_LINE, group[0], f"Give one of: {', '.join(group)}."))
     return mapping, ignored, errors
 
@@ -233,7 +249,9 @@ CONVERTERS = {
 
 
 def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
-    """(values, reasons): per cell the typed value (or None if empty) and the error, if any."""
+    """(values, reasons): per cell the typed value (or None if empty) and the error, if any.
+
+    Each distinct text is converted once (dates, stages and owners repeat on most rows)."""
     convert = CONVERTERS[column.type]
 
     def one(text: str) -> tuple[object, str]:
@@ -244,15 +262,59 @@ def _convert(series: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
         except ValueError as exc:
             return None, str(exc)
 
-    pairs = [one(text) for text in series.tolist()]
+    codes, uniques = pd.factorize(series, sort=False)
+    pairs = [one(text) for text in uniques.tolist()]
     # dtype=object keeps Decimal, date and datetime values as they are (no pandas inference).
-    values = pd.Series([p[0] for p in pairs], index=series.index, dtype=object)
-    reasons = pd.Series([p[1] for p in pairs], index=series.index, dtype=object)
+    values = pd.Series([p[0] for p in pairs], dtype=object).take(codes)
+    reasons = pd.Series([p[1] for p in pairs], dtype=object).take(codes)
+    values.index = reasons.index = series.index
     return values, reasons
 
 
-def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> ParsedFile:
-    """Read and type-check the whole file; never raises for bad input."""
+def distinct_values(
+    text: str, spec: Spec, column_map: dict[str, object] | None, column: str
+) -> set[str]:
+    """The non-empty values of one spec column in the file (empty if it has none)."""
+    try:
+        frame = _read(text, skip_bad_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError):
+        return set()
+    mapping, _, _ = map_headers([str(h) for h in frame.columns], spec, column_map)
+    header = next((h for h, names in mapping.items() if column in names), None)
+    if header is None:
+        return set()
+    return set(frame[header].str.strip()) - {""}
+
+
+def _mapped_frame(frame: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """One column per spec column, stripped; a header feeding two columns is copied."""
+    columns = {
+        column: frame[header].str.strip() for header, names in mapping.items() for column in names
+    }
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def values_mapped(frame: pd.DataFrame, value_map: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """The file's values replaced by the accepted ones the person chose (a vectorised
+    ``Series.map``); values not in the map stay as they are."""
+    for name, mapping in (value_map or {}).items():
+        if name in frame.columns and mapping:
+            series = frame[name]
+            frame[name] = series.map(mapping).fillna(series)
+    return frame
+
+
+def parse(
+    text: str,
+    spec: Spec,
+    column_map: dict[str, object] | None = None,
+    *,
+    value_map: dict[str, dict[str, str]] | None = None,
+    options: dict[str, str] | None = None,
+    context: ReviewContext | None = None,
+) -> ParsedFile:
+    """Read and type-check the whole file, mapping its values and filling its gaps as the
+    person chose; never raises for bad input."""
     shape_errors = field_count_errors(text)
     try:
         # Rows of the wrong length are already reported (with their lines): read past them.
@@ -260,38 +322,56 @@ def parse(text: str, spec: Spec, column_map: dict[str, str] | None = None) -> Pa
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "Unreadable file."
         return ParsedFile([], [RowError(None, "", f"Not a readable CSV file: {reason}")], [], [], 0)
-    mapping, ignored, errors = map_headers([str(h) for h in frame.columns], spec, column_map)
+    supplied = columns_supplied(spec.kind, options or {})
+    headers = [str(h) for h in frame.columns]
+    mapping, ignored, errors = map_headers(headers, spec, column_map, supplied)
     rows_total = len(frame)
     errors += shape_errors
+    found = [name for names in mapping.values() for name in names]
     if errors:
-        return ParsedFile([], errors, list(mapping.values()), ignored, rows_total)
-    frame = frame[list(mapping)].rename(columns=mapping)
-    frame = frame.apply(lambda s: s.str.strip())
-    lines = pd.Series(range(HEADER_LINE + 1, HEADER_LINE + 1 + rows_total), index=frame.index)
-    typed = pd.DataFrame(index=frame.index)
-    problems: list[tuple[int, str, str]] = []
-    for name in frame.columns:
-        column = spec.column(name)
-        values, reasons = _convert(frame[name], column)
-        typed[name] = values
-        bad = reasons != ""
-        problems += [(lines[i], name, reasons[i]) for i in frame.index[bad]]
-    if "external_id" in frame.columns:
-        ids = frame["external_id"]
-        duplicated = (ids != "") & ids.duplicated(keep="first")
-        problems += [
-            (lines[i], "external_id", f"Repeats an earlier row's external id {quote(ids[i])}.")
-            for i in frame.index[duplicated]
-        ]
-    problems.sort(key=lambda p: (p[0], p[1]))
-    records = [
-        {"_row": int(lines[index]), **{k: v for k, v in row.items()}}
-        for index, row in zip(typed.index, typed.to_dict("records"), strict=True)
-    ]
-    return ParsedFile(
-        records=records,
-        errors=[RowError(int(r), c, reason) for r, c, reason in problems],
-        columns=list(frame.columns),
+        return ParsedFile([], errors, found, ignored, rows_total)
+    raw = values_mapped(_mapped_frame(frame, mapping), value_map or {})
+    lines = pd.Series(range(HEADER_LINE + 1, HEADER_LINE + 1 + rows_total), index=raw.index)
+    typed = pd.DataFrame(index=raw.index)
+    reasons: dict[str, pd.Series] = {}
+    for name in raw.columns:
+        typed[name], reasons[name] = _convert(raw[name], spec.column(name))
+    context = context or ReviewContext(today=timezone.localdate())
+    defaulted = defaults_apply(spec.kind, typed, reasons, options or {}, context, lines)
+    parsed = ParsedFile(
+        records=_records(typed, lines),
+        errors=_problems(raw, reasons, lines),
+        columns=list(typed.columns),
         ignored_columns=ignored,
         rows_total=rows_total,
     )
+    parsed.defaulted = defaulted
+    parsed.suspicious = suspicious_values(spec, raw, typed, context, lines)
+    return parsed
+
+
+def _problems(raw: pd.DataFrame, reasons: dict[str, pd.Series], lines: pd.Series) -> list[RowError]:
+    problems: list[tuple[int, str, str]] = []
+    for name, reason in reasons.items():
+        bad = reason != ""
+        problems += zip(
+            lines[bad].tolist(), [name] * int(bad.sum()), reason[bad].tolist(), strict=True
+        )
+    if "external_id" in raw.columns:
+        ids = raw["external_id"]
+        duplicated = (ids != "") & ids.duplicated(keep="first")
+        problems += [
+            (lines[i], "external_id", f"Repeats an earlier row's external id {quote(ids[i])}.")
+            for i in raw.index[duplicated]
+        ]
+    problems.sort(key=lambda p: (p[0], p[1]))
+    return [RowError(int(r), c, reason) for r, c, reason in problems]
+
+
+def _records(typed: pd.DataFrame, lines: pd.Series) -> list[dict]:
+    names = ["_row", *typed.columns]
+    # NaN (from a column the defaults added) is an empty cell like None.
+    columns = [typed[n].astype(object).where(typed[n].notna(), None).tolist() for n in typed]
+    return [
+        dict(zip(names, row, strict=True)) for row in zip(lines.tolist(), *columns, strict=True)
+    ]

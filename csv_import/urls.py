@@ -9,6 +9,7 @@ from . import views
 urlpatterns = [
     path("", views.imports, name="imports"),
     path("<int:pk>/", views.import_job, name="import_job"),
+    path("<int:pk>/mapping/", views.import_mapping, name="import_mapping"),
     # One fixed path per kind (not a <kind> argument): an unknown kind is a plain 404.
     *(
         path(

@@ -345,6 +345,8 @@ class ImportJob(BaseModel):
     """
 
     class Status(models.TextChoices):
+        # Uploaded, its column and value mapping not yet confirmed: not queued.
+        MAPPING = "mapping", "Waiting for its mapping"
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -356,7 +358,13 @@ class ImportJob(BaseModel):
     content = models.TextField()
     dry_run = models.BooleanField(default=True)
     # Explicit header mapping {"their header": "our column"}, on top of the built-in aliases.
+    # A header may feed several columns: {"Deal Stage": ["stage", "status"]}.
     column_map = models.JSONField(default=dict, blank=True)
+    # File values → accepted values per column: {"status": {"Won": "won"}, "stage": {...}}.
+    value_map = models.JSONField(default=dict, blank=True)
+    # What to do with gaps, chosen before the dry run: {"created_at": "close_date", ...}
+    # (csv_import.review.OPTIONS lists the choices).
+    options = models.JSONField(default=dict, blank=True)
     # Uploaded by a person signed in (a page or the API with session cookies), not with an API
     # token: only such a job, by an administrator, may change people's roles (users imports).
     created_in_session = models.BooleanField(default=False, editable=False)
@@ -377,6 +385,32 @@ class ImportJob(BaseModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ImportMapping(BaseModel):
+    """A confirmed mapping of one kind's file headers, offered again for the same headers.
+
+    Company-wide: whoever imports the same export next starts from it. ``headers_key`` names
+    the set of headers (normalised, sorted) so a reordered export still matches."""
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    headers_key = models.CharField(max_length=64)
+    headers = models.JSONField(default=list)
+    column_map = models.JSONField(default=dict, blank=True)
+    value_map = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "headers_key"], name="import_mapping_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} mapping of {len(self.headers)} headers"
 
 
 class AuditEvent(BaseModel):

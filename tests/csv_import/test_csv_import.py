@@ -243,6 +243,9 @@ def test_opportunities_with_closed_history_and_reimport(rep_a, process, run):
         dt.date(2024, 1, 5),
     )
     assert Opportunity.objects.get(external_id="O-2").lost_reason == "Budget"
+    # The open deal's empty engage date is reported, not silently "now".
+    (engage,) = again["summary"].pop("defaulted")
+    assert (engage["column"], engage["count"], engage["rows"]) == ("created_at", 1, [4])
     assert again["summary"] == {"created": 0, "updated": 3, "ignored_columns": []}
     assert Opportunity.objects.get(external_id="O-3").amount == Decimal("300.00")
     assert Opportunity.objects.count() == 3

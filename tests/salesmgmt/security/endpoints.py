@@ -62,6 +62,7 @@ KWARG_MODELS: dict[str, type[Model]] = {
 PAGE_PK_MODELS: dict[str, type[Model]] = {
     "api_token_revoke": ApiToken,
     "import_job": ImportJob,
+    "import_mapping": ImportJob,
     "accounts:opportunity_detail": Opportunity,
     "accounts:opportunity_edit": Opportunity,
     "accounts:opportunity_close_won": Opportunity,
