@@ -15,7 +15,7 @@ from salesmgmt import refresh, webhooks
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from salesmgmt.models import Role, User, WebhookEvent
-from salesmgmt.money import RateTable, quantize_money
+from salesmgmt.money import RateTable, quantize_money, reporting_currency
 from salesmgmt.visibility import can_see_user, manages, may_reassign
 
 from . import locks
@@ -354,14 +354,12 @@ def opportunity_create(
 
     ``external_id`` is the deal's id in the integrator's system (what CSV re-imports and
     ``?external_id=`` find it by)."""
-    from django.conf import settings
-
     at = at or timezone.now()
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
-    currency = (currency or settings.REPORTING_CURRENCY).upper()
+    currency = (currency or reporting_currency()).upper()
     _ensure_known_currency(currency)
     process = process or default_process()
     if process is None:

@@ -196,3 +196,18 @@ class DatabaseUnavailableMiddleware:
             return None
         _log(request, error)
         return unavailable_response(request)
+
+
+class CompanySettingsMiddleware:
+    """Opens the per-request memo of the company settings (``selectors.company_settings_get``):
+    read at most once per request, only by a page that needs them, and never kept across
+    requests (so a change applies to the next request, in every process)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from .selectors import company_settings_scope
+
+        with company_settings_scope():
+            return self.get_response(request)
