@@ -199,7 +199,7 @@ class DatabaseUnavailableMiddleware:
 
 
 class CompanySettingsMiddleware:
-    """Opens the per-request memo of the company settings (``selectors.company_settings_get``):
+    """Opens the per-request memo of the company settings (``salesmgmt.company_settings``):
     read at most once per request, only by a page that needs them, and never kept across
     requests (so a change applies to the next request, in every process)."""
 
@@ -207,7 +207,7 @@ class CompanySettingsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from .selectors import company_settings_scope
+        from .company_settings import company_settings_scope
 
         with company_settings_scope():
             return self.get_response(request)

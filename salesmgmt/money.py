@@ -53,7 +53,7 @@ def quantize_money(amount: Decimal | float | int | str) -> Decimal:
 
 def reporting_currency() -> str:
     """The currency every figure is reported in: the company settings' (one query)."""
-    from .selectors import company_settings_get
+    from .company_settings import company_settings_get
 
     return company_settings_get().reporting_currency
 

@@ -1,20 +1,17 @@
-"""Reads for the organisation core."""
+"""Reads for the organisation core (the company settings: ``company_settings``, re-exported)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from .company_settings import company_settings_get
 from .models import (
     ApiToken,
-    CompanySettings,
     ImportJob,
     Period,
     User,
@@ -24,51 +21,7 @@ from .models import (
 from .services import hash_api_key
 from .visibility import visible_users
 
-
-def company_settings_default() -> CompanySettings:
-    """The settings of a company that has saved none: the environment's defaults (unsaved)."""
-    return CompanySettings(
-        pk=CompanySettings.SINGLETON_PK,
-        reporting_currency=settings.REPORTING_CURRENCY.upper(),
-        time_zone=settings.TIME_ZONE,
-    )
-
-
-# A per-request memo (not a cache): ``company_settings_scope`` opens it for one request
-# (``middleware.CompanySettingsMiddleware``), so a page reads the row once however many
-# amounts it converts; outside a request (tasks, commands) every call reads the row anew.
-_request_memo: ContextVar[dict[str, CompanySettings] | None] = ContextVar(
-    "company_settings_memo", default=None
-)
-
-
-@contextmanager
-def company_settings_scope() -> Iterator[None]:
-    """Read the company settings at most once inside this block (one request)."""
-    token = _request_memo.set({})
-    try:
-        yield
-    finally:
-        _request_memo.reset(token)
-
-
-def company_settings_get() -> CompanySettings:
-    """The company settings (one query, once per request); the defaults while none are saved."""
-    memo = _request_memo.get()
-    if memo is not None and "row" in memo:
-        return memo["row"]
-    stored = CompanySettings.objects.filter(pk=CompanySettings.SINGLETON_PK).first()
-    row = stored or company_settings_default()
-    if memo is not None:
-        memo["row"] = row
-    return row
-
-
-def company_settings_forget() -> None:
-    """Drop this request's memo (after the settings were saved in it)."""
-    memo = _request_memo.get()
-    if memo is not None:
-        memo.clear()
+__all__ = ["company_settings_get"]  # re-exported: the one read of the company settings
 
 
 def user_list(*, viewer: User) -> QuerySet[User]:
@@ -125,6 +78,22 @@ def period_get(
     if period is None or (quarter_only and period.kind != Period.Kind.QUARTER):
         raise Http404("No such period.")
     return period
+
+
+@dataclass(frozen=True)
+class FiscalYearSummary:
+    count: int
+    first: Period | None
+    last: Period | None
+
+
+def fiscal_year_summary() -> FiscalYearSummary:
+    """How many fiscal years exist, the first and the last (1 query, 3 with years)."""
+    years = Period.objects.filter(kind=Period.Kind.YEAR).order_by("start_on")
+    first = years.first()
+    if first is None:
+        return FiscalYearSummary(count=0, first=None, last=None)
+    return FiscalYearSummary(count=years.count(), first=first, last=years.last())
 
 
 # --- integrations: every list is the viewer's own ---------------------------------------------

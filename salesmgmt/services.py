@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,11 @@ from django.utils import timezone
 
 from . import fiscal_calendar, refresh
 from .audit import audit_record
+from .company_settings import (
+    company_settings_default,
+    company_settings_forget,
+    company_settings_get,
+)
 from .errors import PermissionDeniedError
 from .models import ApiToken, CompanySettings, ExchangeRate, Period, Role, User
 from .visibility import may_change_privileges
@@ -262,8 +268,6 @@ def company_settings_update(*, actor: User, **changes: object) -> CompanySetting
     The fiscal year start month is fixed once fiscal periods exist on that calendar, and the
     reporting currency once exchange rates are stated in it (``_check_company_changes``).
     """
-    from .selectors import company_settings_default, company_settings_forget
-
     _ensure_may_configure_company(actor)
     unknown = set(changes) - COMPANY_SETTINGS_FIELDS
     if unknown:
@@ -302,6 +306,12 @@ def _period_clash(wanted: fiscal_calendar.PeriodBounds, existing: list[Period]) 
     return ""
 
 
+@dataclass(frozen=True)
+class EnsuredPeriods:
+    periods: list[Period]  # for each fiscal year in turn: the year, its quarters, its months
+    created: list[int]  # ids of the periods that were new
+
+
 @transaction.atomic
 def periods_ensure_covering(
     *, first: dt.date, last: dt.date, start_month: int | None = None
@@ -314,11 +324,13 @@ def periods_ensure_covering(
     of the same kind with other bounds: a second fiscal calendar would count deals twice.
     Returns, for each fiscal year in turn, its year, quarters and months (3 queries).
     """
+    return _periods_ensure(first=first, last=last, start_month=start_month).periods
+
+
+def _periods_ensure(*, first: dt.date, last: dt.date, start_month: int | None) -> EnsuredPeriods:
     if last < first:
         raise ValidationError({"last": "The last day must not be before the first."})
     if start_month is None:
-        from .selectors import company_settings_get
-
         start_month = company_settings_get().fiscal_year_start_month
     years = fiscal_calendar.fiscal_years_covering(first, last, start_month=start_month)
     _check_fiscal_years(years.start, years.stop - 1)
@@ -344,7 +356,7 @@ def periods_ensure_covering(
     periods = [found[(b.kind, b.start_on)] for b in wanted]
     created = [p.pk for p in periods if (p.kind, p.start_on) not in known]
     refresh.changed(periods=created)  # a new period's first stored figures (reads never ask)
-    return periods
+    return EnsuredPeriods(periods=periods, created=created)
 
 
 def _check_fiscal_years(first_year: int, last_year: int) -> None:
@@ -365,11 +377,9 @@ def periods_ensure(*, year: int) -> list[Period]:
 
 
 @transaction.atomic
-def periods_generate(*, actor: User, first_year: int, last_year: int) -> list[Period]:
+def periods_generate(*, actor: User, first_year: int, last_year: int) -> EnsuredPeriods:
     """Create the fiscal years FY``first_year`` to FY``last_year`` (named by the calendar year
     they end in) with their quarters and months, on the company's calendar; admins only."""
-    from .selectors import company_settings_get
-
     _ensure_may_configure_company(actor)
     if last_year < first_year:
         raise ValidationError({"last_year": "The last year must not be before the first."})
@@ -377,18 +387,13 @@ def periods_generate(*, actor: User, first_year: int, last_year: int) -> list[Pe
     start_month = company_settings_get().fiscal_year_start_month
     first, _ = fiscal_calendar.fiscal_year_bounds(first_year, start_month=start_month)
     _, last = fiscal_calendar.fiscal_year_bounds(last_year, start_month=start_month)
-    before = Period.objects.count()
-    periods = periods_ensure_covering(first=first, last=last, start_month=start_month)
+    ensured = _periods_ensure(first=first, last=last, start_month=start_month)
     audit_record(
         action="periods.generated",
         actor=actor,
-        details={
-            "first_year": first_year,
-            "last_year": last_year,
-            "created": Period.objects.count() - before,
-        },
+        details={"first_year": first_year, "last_year": last_year, "created": len(ensured.created)},
     )
-    return periods
+    return ensured
 
 
 @transaction.atomic
