@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from salesmgmt import fiscal_calendar, selectors, services
 from salesmgmt.forms import CompanySettingsForm, PeriodsGenerateForm
-from salesmgmt.models import CompanySettings, Period, WeekStart
+from salesmgmt.models import CompanySettings, Period, WeekStart, validate_time_zone
 from salesmgmt.page_actions import call_service, call_service_or_flash
 
 from .selectors.setup import data_fiscal_years
@@ -124,7 +124,11 @@ class CompanySettingsSerializer(serializers.Serializer):
         "years are named by the calendar year they end in. Fixed once fiscal periods exist "
         "on another calendar.",
     )
-    time_zone = serializers.CharField(max_length=64, help_text="An IANA name, e.g. Europe/Berlin.")
+    time_zone = serializers.CharField(
+        max_length=64,
+        validators=[validate_time_zone],
+        help_text="An IANA name, e.g. Europe/Berlin.",
+    )
     week_start = serializers.ChoiceField(choices=WeekStart.choices)
     current_fiscal_year = serializers.SerializerMethodField(
         help_text="The fiscal year containing today, e.g. FY2026."
