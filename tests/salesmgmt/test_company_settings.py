@@ -268,3 +268,17 @@ def test_api_refuses_a_second_fiscal_calendar(admin_user, api_client_for):
     bad_range = api.post(f"{API}periods/", {"first_year": 1990, "last_year": 2100}, format="json")
     assert bad_range.status_code == 400
     assert "At most 60 fiscal years" in str(bad_range.json())
+
+
+# --- the week start ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_weeks_start_on_the_company_week_start(admin_user):
+    from territories.services import week_start_of
+
+    wednesday = dt.date(2025, 5, 14)
+    assert week_start_of(wednesday) == dt.date(2025, 5, 12)  # Monday by default
+    company_settings_update(actor=admin_user, week_start="sunday")
+    assert week_start_of(wednesday) == dt.date(2025, 5, 11)
+    assert week_start_of(dt.date(2025, 5, 11)) == dt.date(2025, 5, 11)  # a Sunday is its own
