@@ -22,6 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from salesmgmt import fiscal_calendar, selectors, services
+from salesmgmt.company_settings import SESSION_TIME_ZONE
 from salesmgmt.forms import CompanySettingsForm, PeriodsGenerateForm
 from salesmgmt.models import CompanySettings, Period, WeekStart, validate_time_zone
 from salesmgmt.page_actions import call_service, call_service_or_flash
@@ -73,6 +74,7 @@ def setup_company(request: HttpRequest) -> HttpResponse:
     )
     if saved is None:
         return _page(request, form, status=status)
+    request.session[SESSION_TIME_ZONE] = saved.time_zone  # this session's pages at once
     messages.success(request, f"Saved the settings of {saved.name}.")
     return redirect("setup_company")
 

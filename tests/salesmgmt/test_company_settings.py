@@ -282,3 +282,57 @@ def test_weeks_start_on_the_company_week_start(admin_user):
     company_settings_update(actor=admin_user, week_start="sunday")
     assert week_start_of(wednesday) == dt.date(2025, 5, 11)
     assert week_start_of(dt.date(2025, 5, 11)) == dt.date(2025, 5, 11)  # a Sunday is its own
+
+
+# --- the time zone -------------------------------------------------------------------------------
+
+
+def _zone_of_a_request(session) -> str:
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from salesmgmt.middleware import CompanySettingsMiddleware
+
+    seen: list[str] = []
+
+    def view(request):
+        seen.append(timezone.get_current_timezone_name())
+        return HttpResponse()
+
+    request = RequestFactory().get("/")
+    if session is not None:
+        request.session = session
+    CompanySettingsMiddleware(view)(request)
+    return seen[0]
+
+
+def test_pages_run_in_the_company_time_zone_from_log_in(client, admin_user, settings):
+    from django.utils import timezone
+
+    from salesmgmt.company_settings import SESSION_TIME_ZONE
+
+    settings.TIME_ZONE = "UTC"
+    company_settings_update(actor=admin_user, time_zone="Pacific/Kiritimati")
+    client.force_login(admin_user)  # the log-in remembers the company's zone in the session
+    assert client.session[SESSION_TIME_ZONE] == "Pacific/Kiritimati"
+    assert _zone_of_a_request(client.session) == "Pacific/Kiritimati"
+    assert timezone.get_current_timezone_name() == "UTC"  # only inside the request
+    assert _zone_of_a_request(None) == "UTC"  # no session (an API token): the default
+
+
+def test_saving_the_page_switches_the_admins_own_session_at_once(client, admin_user):
+    from salesmgmt.company_settings import SESSION_TIME_ZONE
+
+    client.force_login(admin_user)
+    client.post(reverse("setup_company"), {**VALID, "time_zone": "Asia/Kolkata"})
+    assert client.session[SESSION_TIME_ZONE] == "Asia/Kolkata"
+
+
+def test_an_unknown_zone_in_a_session_falls_back_to_the_default(client, admin_user):
+    from salesmgmt.company_settings import SESSION_TIME_ZONE
+
+    client.force_login(admin_user)
+    session = client.session
+    session[SESSION_TIME_ZONE] = "Atlantis/Capital"
+    assert _zone_of_a_request(session) == "UTC"
