@@ -212,7 +212,12 @@ class CompanySettingsMiddleware:
         from .company_settings import company_settings_scope, session_time_zone
 
         with company_settings_scope():
-            zone = session_time_zone(request)
+            try:
+                zone = session_time_zone(request)
+            except DATABASE_ERRORS:
+                # The session cannot be read now: the default zone; the view's own read of the
+                # session fails the same way and answers 503 (DatabaseUnavailableMiddleware).
+                zone = None
             if zone is None:
                 return self.get_response(request)
             with timezone.override(zone):
