@@ -92,6 +92,41 @@ def _periods_item(company: CompanySettings, today: dt.date) -> ChecklistItem:
     )
 
 
+def _history_item(company: CompanySettings) -> ChecklistItem:
+    """Done when every fiscal year the deals touch has its periods (2 queries)."""
+    start_month = company.fiscal_year_start_month
+    touched = data_fiscal_years(start_month=start_month)
+    missing: list[int] = []
+    if touched is not None:
+        years = range(touched[0], touched[1] + 1)
+        starts = {
+            fiscal_calendar.fiscal_year_bounds(y, start_month=start_month)[0]: y for y in years
+        }
+        found = set(
+            Period.objects.filter(kind=Period.Kind.YEAR, start_on__in=list(starts)).values_list(
+                "start_on", flat=True
+            )
+        )
+        missing = [year for start, year in starts.items() if start not in found]
+    if touched is None:
+        detail = "No deals yet: their fiscal years are generated once they are imported."
+    elif missing:
+        detail = (
+            f"The deals touch FY{touched[0]} to FY{touched[1]}; {len(missing)} of those fiscal "
+            f"years have no periods (first: FY{missing[0]}), so their figures cannot be shown."
+        )
+    else:
+        detail = f"FY{touched[0]} to FY{touched[1]}, every year the deals touch, exist."
+    return ChecklistItem(
+        key="fiscal_history",
+        title="Fiscal periods for every year the deals touch",
+        done=not missing,
+        detail=detail,
+        fix_url_name="setup_company",
+        fix_label="Generate periods",
+    )
+
+
 def _process_item() -> ChecklistItem:
     processes = SalesProcess.objects.filter(stages__isnull=False).distinct().count()
     return ChecklistItem(
@@ -154,13 +189,14 @@ def _data_item() -> ChecklistItem:
 
 
 def setup_checklist(*, today: dt.date | None = None) -> list[ChecklistItem]:
-    """Every line of the checklist, in the order a new company sets things up (11 queries)."""
+    """Every line of the checklist, in the order a new company sets things up (13 queries)."""
     today = today or timezone.localdate()
     company = company_settings_get()
     return [
         _company_item(company, today),
         _currency_item(company.reporting_currency),
         _periods_item(company, today),
+        _history_item(company),
         _process_item(),
         _people_item(),
         _quotas_item(today),

@@ -24,6 +24,7 @@ def test_a_new_company_misses_everything_but_the_currency(admin_user):
         "company": False,
         "reporting_currency": True,
         "fiscal_periods": False,
+        "fiscal_history": True,  # no deals, no year to cover
         "sales_process": False,
         "people": False,
         "quotas": False,
@@ -132,3 +133,18 @@ def test_the_periods_button_follows_the_company_calendar(client, admin_user):
     assert fiscal_year.name == f"FY{year}"
     assert fiscal_year.start_on == dt.date(year - 1, 2, 1)
     assert _done()["fiscal_periods"]
+
+
+def test_the_history_line_asks_for_every_fiscal_year_the_deals_touch(admin_user, rep_a):
+    from salesmgmt.services import company_settings_update, periods_generate
+
+    company_settings_update(actor=admin_user, fiscal_year_start_month=2)
+    OpportunityFactory(owner=rep_a, expected_close_on=dt.date(2021, 1, 15))  # FY2021
+    item = next(i for i in setup_checklist() if i.key == "fiscal_history")
+    this_year = timezone.localdate().year
+    assert not item.done
+    assert "The deals touch FY2021 to FY" in item.detail
+    assert "first: FY2021" in item.detail
+    assert item.fix_url_name == "setup_company"
+    periods_generate(actor=admin_user, first_year=2021, last_year=this_year + 1)
+    assert _done()["fiscal_history"]
