@@ -358,14 +358,12 @@ def opportunity_create(
 
     ``external_id`` is the deal's id in the integrator's system (what CSV re-imports and
     ``?external_id=`` find it by)."""
-    from django.conf import settings
-
     at = at or timezone.now()
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
     if not _account_visible(actor, account):
         raise ValidationError({"account": "No such account."})
-    currency = (currency or settings.REPORTING_CURRENCY).upper()
+    currency = (currency or reporting_currency()).upper()
     _ensure_known_currency(currency)
     process = process or default_process()
     if process is None:

@@ -1,7 +1,16 @@
-"""API route of the setup checklist (mounted under /api/v1/)."""
+"""API routes of the first-run setup: the checklist, the company settings and the fiscal
+periods generated from them (mounted under /api/v1/)."""
 
 from django.urls import path
 
-from . import setup_views
+from . import company_views, setup_views
 
-urlpatterns = [path("setup/", setup_views.SetupChecklistView.as_view(), name="setup-checklist")]
+urlpatterns = [
+    path("setup/", setup_views.SetupChecklistView.as_view(), name="setup-checklist"),
+    path("setup/company/", company_views.CompanySettingsView.as_view(), name="setup-company"),
+    path(
+        "setup/company/periods/",
+        company_views.CompanyPeriodsView.as_view(),
+        name="setup-company-periods",
+    ),
+]

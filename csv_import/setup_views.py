@@ -1,5 +1,5 @@
 """The setup checklist page and its API twin (administrators only), and the one button it
-offers itself: create this year's fiscal periods."""
+offers itself: create this fiscal year's periods (the company page generates any range)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from salesmgmt import services
+from salesmgmt import fiscal_calendar, selectors, services
 from salesmgmt.decorators import people_only
 from salesmgmt.models import Role, User
 from salesmgmt.page_actions import call_service_or_flash
@@ -70,11 +70,16 @@ def setup_checklist_page(request: HttpRequest) -> HttpResponse:
 @admin_only
 @require_POST
 def setup_periods(request: HttpRequest) -> HttpResponse:
-    """Create this year's fiscal periods (year, quarters, months); existing ones are kept."""
-    year = timezone.localdate().year
-    _, ok = call_service_or_flash(request, lambda: services.periods_ensure(year=year))
+    """Create this fiscal year's periods (year, quarters, months) on the company's calendar;
+    existing ones are kept."""
+    start_month = selectors.company_settings_get().fiscal_year_start_month
+    year = fiscal_calendar.fiscal_year_of(timezone.localdate(), start_month=start_month)
+    _, ok = call_service_or_flash(
+        request,
+        lambda: services.periods_generate(actor=request.user, first_year=year, last_year=year),
+    )
     if ok:
-        messages.success(request, f"The {year} fiscal periods are in place.")
+        messages.success(request, f"The FY{year} fiscal periods are in place.")
     return redirect("setup_checklist")
 
 

@@ -13,10 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 
-from salesmgmt.money import quantize_money
+from salesmgmt.money import quantize_money, reporting_currency
 
 # The effective forecast category of a deal, in one expression (decided in issue 13): a won
 # deal is Closed, a lost one in no category; otherwise the rep's own choice, the stage's
@@ -113,7 +112,7 @@ class Rates:
     """Exchange rates: the latest one effective on a day; before the first, the first."""
 
     def __init__(self, rows: list[tuple[str, dt.date, Decimal]]) -> None:
-        self.reporting = settings.REPORTING_CURRENCY
+        self.reporting = reporting_currency()
         self._days: dict[str, list[dt.date]] = defaultdict(list)
         self._rates: dict[str, list[Decimal]] = defaultdict(list)
         for currency, day, rate in sorted(rows):

@@ -1,7 +1,9 @@
-"""Forms of the core pages (log-in, two-factor codes, API tokens) and shared fields."""
+"""Forms of the core pages (log-in, two-factor codes, API tokens, company settings) and
+shared fields."""
 
 from __future__ import annotations
 
+import calendar
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -11,7 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from . import security
-from .models import ApiToken
+from .models import ApiToken, WeekStart
 from .money import money_field_options
 
 # Largest value of an integer column (PostgreSQL ``integer``): versions, counts, priorities.
@@ -92,3 +94,33 @@ class TwoFactorCodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
     )
+
+
+MONTH_CHOICES = [(number, calendar.month_name[number]) for number in range(1, 13)]
+
+
+class CompanySettingsForm(forms.Form):
+    """The company settings page (parse only; ``services.company_settings_update`` decides)."""
+
+    name = forms.CharField(max_length=120, help_text="Shown on the pages and statements.")
+    reporting_currency = forms.CharField(
+        min_length=3,
+        max_length=3,
+        help_text="ISO 4217 code (e.g. USD, EUR): every total is converted into it.",
+    )
+    fiscal_year_start_month = forms.TypedChoiceField(
+        choices=MONTH_CHOICES,
+        coerce=int,
+        help_text="Fiscal years are named by the calendar year they end in.",
+    )
+    time_zone = forms.CharField(
+        max_length=64, help_text="An IANA time zone name, e.g. Europe/Berlin or America/Chicago."
+    )
+    week_start = forms.ChoiceField(choices=WeekStart.choices)
+
+
+class PeriodsGenerateForm(forms.Form):
+    """Generate fiscal years FY``first_year`` to FY``last_year`` (with quarters and months)."""
+
+    first_year = forms.IntegerField(min_value=1900, max_value=2200, label="From fiscal year")
+    last_year = forms.IntegerField(min_value=1900, max_value=2200, label="To fiscal year")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.html import escape
 
 from .input_sanitation import find_pair_problem
@@ -196,3 +197,28 @@ class DatabaseUnavailableMiddleware:
             return None
         _log(request, error)
         return unavailable_response(request)
+
+
+class CompanySettingsMiddleware:
+    """Opens the per-request memo of the company settings (``salesmgmt.company_settings``):
+    read at most once per request, only by a page that needs them, and never kept across
+    requests (so a change applies to the next request, in every process). Runs the request
+    in the company time zone remembered in the session at log-in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from .company_settings import company_settings_scope, session_time_zone
+
+        with company_settings_scope():
+            try:
+                zone = session_time_zone(request)
+            except DATABASE_ERRORS:
+                # The session cannot be read now: the default zone; the view's own read of the
+                # session fails the same way and answers 503 (DatabaseUnavailableMiddleware).
+                zone = None
+            if zone is None:
+                return self.get_response(request)
+            with timezone.override(zone):
+                return self.get_response(request)

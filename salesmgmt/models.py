@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from decimal import Decimal
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -199,6 +201,67 @@ class ExchangeRate(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate_to_reporting} from {self.effective_on}"
+
+
+class WeekStart(models.TextChoices):
+    MONDAY = "monday", "Monday"
+    SUNDAY = "sunday", "Sunday"
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name that zoneinfo knows (e.g. "Europe/Berlin")."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"“{value}” is not a time zone name; use an IANA name such as Europe/Berlin.",
+            code="invalid",
+        )
+
+
+currency_code_validator = RegexValidator(
+    r"^[A-Z]{3}\Z", "Enter a three-letter ISO 4217 currency code in capitals, e.g. EUR."
+)
+
+
+class CompanySettings(BaseModel):
+    """The company's own settings: one row (pk 1), read by ``selectors.company_settings_get``.
+
+    Until an administrator saves them, the defaults come from the environment
+    (``REPORTING_CURRENCY``, ``TIME_ZONE``); from then on this row is the one source of truth.
+    """
+
+    SINGLETON_PK = 1
+
+    name = models.CharField(max_length=120, blank=True)
+    reporting_currency = models.CharField(
+        max_length=3, default="USD", validators=[currency_code_validator]
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="The month the fiscal year starts in (1 January … 12 December).",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    week_start = models.CharField(max_length=8, choices=WeekStart.choices, default=WeekStart.MONDAY)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "company settings"
+        verbose_name_plural = "company settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="company_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="company_settings_month_1_to_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or "Company settings"
+
+    @property
+    def first_weekday(self) -> int:
+        """The first day of a week as ``date.weekday()`` counts (0 Monday, 6 Sunday)."""
+        return 6 if self.week_start == WeekStart.SUNDAY else 0
 
 
 # --- Integrations: API tokens, idempotent requests, webhooks, bulk imports ---------------------

@@ -30,7 +30,6 @@ import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
@@ -53,7 +52,10 @@ def quantize_money(amount: Decimal | float | int | str) -> Decimal:
 
 
 def reporting_currency() -> str:
-    return settings.REPORTING_CURRENCY
+    """The currency every figure is reported in: the company settings' (one query)."""
+    from .company_settings import company_settings_get
+
+    return company_settings_get().reporting_currency
 
 
 def money_range_message(*, signed: bool) -> str:
@@ -125,7 +127,11 @@ def share_validators() -> list:
 class RateTable:
     """All exchange rates, loaded once, to convert many amounts without a query each."""
 
-    def __init__(self, rates: list[tuple[str, dt.date, Decimal]]) -> None:
+    def __init__(
+        self, rates: list[tuple[str, dt.date, Decimal]], *, reporting: str | None = None
+    ) -> None:
+        # Read once: a table converts thousands of amounts without asking again.
+        self.reporting = reporting or reporting_currency()
         self._days: dict[str, list[dt.date]] = defaultdict(list)
         self._rates: dict[str, list[Decimal]] = defaultdict(list)
         for currency, effective_on, rate in sorted(rates):
@@ -141,11 +147,11 @@ class RateTable:
         )
 
     def knows(self, currency: str) -> bool:
-        return currency == reporting_currency() or currency in self._days
+        return currency == self.reporting or currency in self._days
 
     def rate(self, currency: str, on: dt.date) -> Decimal:
         """The rate in effect on ``on``; before the first known rate, the first one applies."""
-        if currency == reporting_currency():
+        if currency == self.reporting:
             return Decimal(1)
         days = self._days.get(currency)
         if not days:

@@ -1,16 +1,27 @@
-"""Reads for the organisation core."""
+"""Reads for the organisation core (the company settings: ``company_settings``, re-exported)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
+from .company_settings import company_settings_get
+from .models import (
+    ApiToken,
+    ImportJob,
+    Period,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from .services import hash_api_key
 from .visibility import visible_users
+
+__all__ = ["company_settings_get"]  # re-exported: the one read of the company settings
 
 
 def user_list(*, viewer: User) -> QuerySet[User]:
@@ -67,6 +78,22 @@ def period_get(
     if period is None or (quarter_only and period.kind != Period.Kind.QUARTER):
         raise Http404("No such period.")
     return period
+
+
+@dataclass(frozen=True)
+class FiscalYearSummary:
+    count: int
+    first: Period | None
+    last: Period | None
+
+
+def fiscal_year_summary() -> FiscalYearSummary:
+    """How many fiscal years exist, the first and the last (1 query, 3 with years)."""
+    years = Period.objects.filter(kind=Period.Kind.YEAR).order_by("start_on")
+    first = years.first()
+    if first is None:
+        return FiscalYearSummary(count=0, first=None, last=None)
+    return FiscalYearSummary(count=years.count(), first=first, last=years.last())
 
 
 # --- integrations: every list is the viewer's own ---------------------------------------------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,15 +17,18 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import refresh
+from . import fiscal_calendar, refresh
 from .audit import audit_record
+from .company_settings import (
+    company_settings_default,
+    company_settings_forget,
+    company_settings_get,
+)
 from .errors import PermissionDeniedError
-from .models import ApiToken, ExchangeRate, Period, Role, User
+from .models import ApiToken, CompanySettings, ExchangeRate, Period, Role, User
 from .visibility import may_change_privileges
 
 logger = logging.getLogger(__name__)
-
-QUARTER_NAMES = {1: "Q1", 2: "Q2", 3: "Q3", 4: "Q4"}
 
 
 # What makes someone more powerful: changed only by an administrator person in a session
@@ -242,35 +247,199 @@ def user_set_manager(*, user: User, manager: User | None, actor: User | None = N
     return user
 
 
-def _quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
-    start = dt.date(year, 3 * (quarter - 1) + 1, 1)
-    end_month = start.month + 2
-    next_month = dt.date(year + (end_month == 12), end_month % 12 + 1, 1)
-    return start, next_month - dt.timedelta(days=1)
+# --- Company settings and the fiscal calendar -------------------------------------------------
+
+
+def may_configure_company(user: User) -> bool:
+    """Administrators (pages and API) and integrations (API) set the company up; everyone
+    else reads the settings."""
+    return user.is_superuser or user.role in (Role.ADMIN, Role.INTEGRATOR)
+
+
+def _ensure_may_configure_company(actor: User) -> None:
+    if not may_configure_company(actor):
+        raise PermissionDeniedError("Only an administrator can change the company settings.")
+
+
+COMPANY_SETTINGS_FIELDS = frozenset(
+    {"name", "reporting_currency", "fiscal_year_start_month", "time_zone", "week_start"}
+)
+
+
+def fiscal_calendar_conflict(*, start_month: int) -> str:
+    """Why the fiscal year cannot start in ``start_month`` now ("" if it can): fiscal years
+    or quarters exist on another calendar (2 queries)."""
+    years = Period.objects.filter(kind=Period.Kind.YEAR).exclude(start_on__month=start_month)
+    quarter_months = [(start_month - 1 + 3 * k) % 12 + 1 for k in range(4)]
+    quarters = Period.objects.filter(kind=Period.Kind.QUARTER).exclude(
+        start_on__month__in=quarter_months
+    )
+    clash = years.order_by("start_on").first() or quarters.order_by("start_on").first()
+    if clash is None:
+        return ""
+    month = calendar.month_name[clash.start_on.month]
+    return (
+        f"Fiscal periods already exist on another calendar ({clash.name} starts in {month}). "
+        "The fiscal year start month can only be changed before fiscal periods exist on "
+        "another calendar: quotas, forecast calls and every stored figure are kept per period."
+    )
+
+
+def _check_company_changes(before: dict[str, object], row: CompanySettings) -> None:
+    """Refuse changes that would silently reinterpret stored periods or amounts."""
+    month = row.fiscal_year_start_month
+    if "fiscal_year_start_month" in before and before["fiscal_year_start_month"] != month:
+        conflict = fiscal_calendar_conflict(start_month=month)
+        if conflict:
+            raise ValidationError({"fiscal_year_start_month": conflict})
+    old_currency = before.get("reporting_currency", row.reporting_currency)
+    if old_currency != row.reporting_currency:
+        rates = ExchangeRate.objects.count()
+        if rates:
+            raise ValidationError(
+                {
+                    "reporting_currency": (
+                        f"{rates} exchange rate(s) are stated in {old_currency}; the "
+                        "reporting currency can only be changed while there are no "
+                        "exchange rates."
+                    )
+                }
+            )
 
 
 @transaction.atomic
-def periods_ensure(*, year: int) -> list[Period]:
-    """Create the year, its quarters and months if missing (calendar fiscal year)."""
-    wanted: list[tuple[str, str, dt.date, dt.date]] = [
-        (Period.Kind.YEAR, f"FY{year}", dt.date(year, 1, 1), dt.date(year, 12, 31))
+def company_settings_update(*, actor: User, **changes: object) -> CompanySettings:
+    """Save the company settings (any of ``COMPANY_SETTINGS_FIELDS``); administrators only.
+
+    The fiscal year start month is fixed once fiscal periods exist on that calendar, and the
+    reporting currency once exchange rates are stated in it (``_check_company_changes``).
+    """
+    _ensure_may_configure_company(actor)
+    unknown = set(changes) - COMPANY_SETTINGS_FIELDS
+    if unknown:
+        raise ValidationError({name: "Not a company setting." for name in sorted(unknown)})
+    if isinstance(changes.get("reporting_currency"), str):
+        changes["reporting_currency"] = str(changes["reporting_currency"]).strip().upper()
+    row = (
+        CompanySettings.objects.select_for_update().filter(pk=CompanySettings.SINGLETON_PK).first()
+        or company_settings_default()
+    )
+    before = {name: getattr(row, name) for name in changes}
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.full_clean()  # types and choices first: the checks below compare clean values
+    _check_company_changes(before, row)
+    row.save()
+    company_settings_forget()
+    changed = {n: {"from": before[n], "to": getattr(row, n)} for n in changes}
+    audit_record(action="company_settings.updated", actor=actor, target=row, details=changed)
+    if "reporting_currency" in changed and before["reporting_currency"] != row.reporting_currency:
+        refresh.changed(everything=True)  # every converted amount is stated anew
+    return row
+
+
+def _period_clash(wanted: fiscal_calendar.PeriodBounds, existing: list[Period]) -> str:
+    for period in existing:
+        same = period.start_on == wanted.start_on and period.end_on == wanted.end_on
+        overlaps = period.start_on <= wanted.end_on and wanted.start_on <= period.end_on
+        if period.kind == wanted.kind and overlaps and not same:
+            return (
+                f"{wanted.name} ({wanted.start_on} to {wanted.end_on}) would overlap the "
+                f"existing {period.get_kind_display().lower()} {period.name} "
+                f"({period.start_on} to {period.end_on}): the existing periods follow another "
+                "fiscal calendar. Nothing was created."
+            )
+    return ""
+
+
+@dataclass(frozen=True)
+class EnsuredPeriods:
+    periods: list[Period]  # for each fiscal year in turn: the year, its quarters, its months
+    created: list[int]  # ids of the periods that were new
+
+
+@transaction.atomic
+def periods_ensure_covering(
+    *, first: dt.date, last: dt.date, start_month: int | None = None
+) -> list[Period]:
+    """Create every fiscal year [first, last] touches, with its quarters and months, if missing.
+
+    The calendar is the company's (``fiscal_year_start_month``) unless ``start_month`` is
+    given. Idempotent; periods that exist with the same bounds are kept. Refuses
+    (``ValidationError``, nothing created) when a wanted period would overlap an existing one
+    of the same kind with other bounds: a second fiscal calendar would count deals twice.
+    Returns, for each fiscal year in turn, its year, quarters and months (3 queries).
+    """
+    return _periods_ensure(first=first, last=last, start_month=start_month).periods
+
+
+def _periods_ensure(*, first: dt.date, last: dt.date, start_month: int | None) -> EnsuredPeriods:
+    if last < first:
+        raise ValidationError({"last": "The last day must not be before the first."})
+    if start_month is None:
+        start_month = company_settings_get().fiscal_year_start_month
+    years = fiscal_calendar.fiscal_years_covering(first, last, start_month=start_month)
+    _check_fiscal_years(years.start, years.stop - 1)
+    wanted = [
+        bounds
+        for year in years
+        for bounds in fiscal_calendar.fiscal_year_periods(year, start_month=start_month)
     ]
-    for quarter in range(1, 5):
-        start, end = _quarter_bounds(year, quarter)
-        wanted.append((Period.Kind.QUARTER, f"FY{year} {QUARTER_NAMES[quarter]}", start, end))
-    for month in range(1, 13):
-        start = dt.date(year, month, 1)
-        end = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
-        wanted.append((Period.Kind.MONTH, start.strftime("%b %Y"), start, end))
-    periods, created = [], []
-    for kind, name, start, end in wanted:
-        period, made = Period.objects.get_or_create(
-            kind=kind, start_on=start, defaults={"name": name, "end_on": end}
-        )
-        periods.append(period)
-        created += [period.pk] if made else []
+    low, high = wanted[0].start_on, wanted[-1].end_on
+    window = Period.objects.filter(start_on__lte=high, end_on__gte=low)
+    existing = list(window)
+    for bounds in wanted:
+        clash = _period_clash(bounds, existing)
+        if clash:
+            raise ValidationError(clash)
+    known = {(p.kind, p.start_on) for p in existing}
+    missing = [b for b in wanted if (b.kind, b.start_on) not in known]
+    Period.objects.bulk_create(
+        [Period(kind=b.kind, name=b.name, start_on=b.start_on, end_on=b.end_on) for b in missing],
+        ignore_conflicts=True,  # a concurrent call made them: same bounds, kept
+    )
+    found = {(p.kind, p.start_on): p for p in window.all()}  # read anew, with the new rows
+    periods = [found[(b.kind, b.start_on)] for b in wanted]
+    created = [p.pk for p in periods if (p.kind, p.start_on) not in known]
     refresh.changed(periods=created)  # a new period's first stored figures (reads never ask)
-    return periods
+    return EnsuredPeriods(periods=periods, created=created)
+
+
+def _check_fiscal_years(first_year: int, last_year: int) -> None:
+    low, high = fiscal_calendar.FIRST_FISCAL_YEAR, fiscal_calendar.LAST_FISCAL_YEAR
+    if first_year < low or last_year > high:
+        raise ValidationError(f"Fiscal years must lie between FY{low} and FY{high}.")
+    if last_year - first_year + 1 > fiscal_calendar.MAX_FISCAL_YEARS:
+        raise ValidationError(
+            f"At most {fiscal_calendar.MAX_FISCAL_YEARS} fiscal years at a time "
+            f"(asked for FY{first_year} to FY{last_year})."
+        )
+
+
+def periods_ensure(*, year: int) -> list[Period]:
+    """The fiscal periods covering the calendar year ``year`` (see periods_ensure_covering):
+    with a fiscal year starting in January, FY``year``, its quarters and its months."""
+    return periods_ensure_covering(first=dt.date(year, 1, 1), last=dt.date(year, 12, 31))
+
+
+@transaction.atomic
+def periods_generate(*, actor: User, first_year: int, last_year: int) -> EnsuredPeriods:
+    """Create the fiscal years FY``first_year`` to FY``last_year`` (named by the calendar year
+    they end in) with their quarters and months, on the company's calendar; admins only."""
+    _ensure_may_configure_company(actor)
+    if last_year < first_year:
+        raise ValidationError({"last_year": "The last year must not be before the first."})
+    _check_fiscal_years(first_year, last_year)
+    start_month = company_settings_get().fiscal_year_start_month
+    first, _ = fiscal_calendar.fiscal_year_bounds(first_year, start_month=start_month)
+    _, last = fiscal_calendar.fiscal_year_bounds(last_year, start_month=start_month)
+    ensured = _periods_ensure(first=first, last=last, start_month=start_month)
+    audit_record(
+        action="periods.generated",
+        actor=actor,
+        details={"first_year": first_year, "last_year": last_year, "created": len(ensured.created)},
+    )
+    return ensured
 
 
 @transaction.atomic

@@ -7,16 +7,20 @@ fixes it (a URL name), so pages and the API link the same place.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import os
 from dataclasses import dataclass
 
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import Opportunity, Product, SalesProcess
-from salesmgmt.models import ExchangeRate, ImportJob, Period, Role, User
-from salesmgmt.money import reporting_currency
+from salesmgmt import fiscal_calendar
+from salesmgmt.models import CompanySettings, ExchangeRate, ImportJob, Period, Role, User
+from salesmgmt.selectors import company_settings_get
 from territories.models import Quota
+
+MONTH_NAMES = list(calendar.month_name)
 
 
 @dataclass(frozen=True)
@@ -30,15 +34,30 @@ class ChecklistItem:
     optional: bool = False  # not counted as missing: a company may do without it
 
 
-def _currency_item() -> ChecklistItem:
+def _company_item(company: CompanySettings, today: dt.date) -> ChecklistItem:
+    """Done when the company has a name (saving the settings page sets the rest with it)."""
+    fiscal_year = fiscal_calendar.fiscal_year_of(today, start_month=company.fiscal_year_start_month)
+    month = MONTH_NAMES[company.fiscal_year_start_month]
+    summary = (
+        f"{company.reporting_currency}, fiscal year from {month} (now FY{fiscal_year}), "
+        f"{company.time_zone}, weeks start on {company.get_week_start_display()}."
+    )
+    return ChecklistItem(
+        key="company",
+        title="Company settings",
+        done=bool(company.name),
+        detail=f"{company.name}: {summary}" if company.name else f"No company name yet. {summary}",
+        fix_url_name="setup_company",
+        fix_label="Company settings",
+    )
+
+
+def _currency_item(currency: str) -> ChecklistItem:
     """Done when every currency the deals use converts: the reporting one, or one with a rate."""
-    currency = reporting_currency()
-    chosen = bool(os.environ.get("REPORTING_CURRENCY"))
-    how = "set by REPORTING_CURRENCY" if chosen else "the default; set REPORTING_CURRENCY to change"
     used = set(Opportunity.objects.values_list("currency", flat=True).distinct())
     rated = set(ExchangeRate.objects.values_list("currency", flat=True).distinct())
     unrated = sorted(used - rated - {currency})
-    detail = f"Figures are reported in {currency} ({how})."
+    detail = f"Figures are reported in {currency} (set in the company settings)."
     if unrated:
         detail += f" No exchange rate yet for {', '.join(unrated)}, used by deals."
     return ChecklistItem(
@@ -51,7 +70,7 @@ def _currency_item() -> ChecklistItem:
     )
 
 
-def _periods_item(today: dt.date) -> ChecklistItem:
+def _periods_item(company: CompanySettings, today: dt.date) -> ChecklistItem:
     year = Period.objects.filter(
         kind=Period.Kind.YEAR, start_on__lte=today, end_on__gte=today
     ).exists()
@@ -59,15 +78,53 @@ def _periods_item(today: dt.date) -> ChecklistItem:
         kind=Period.Kind.QUARTER, start_on__lte=today, end_on__gte=today
     ).exists()
     done = year and quarter
+    fiscal_year = fiscal_calendar.fiscal_year_of(today, start_month=company.fiscal_year_start_month)
     return ChecklistItem(
         key="fiscal_periods",
-        title=f"Fiscal periods for {today.year}",
+        title=f"Fiscal periods for FY{fiscal_year}",
         done=done,
-        detail="The year, its quarters and months exist."
+        detail="The fiscal year, its quarters and months exist; generate past years on the "
+        "company settings page."
         if done
-        else f"No fiscal year or quarter contains today: create {today.year}'s periods.",
+        else f"No fiscal year or quarter contains today: create FY{fiscal_year}'s periods "
+        "(set the fiscal year start month in the company settings first).",
         fix_url_name="setup_periods",
-        fix_label=f"Create the {today.year} periods",
+        fix_label=f"Create the FY{fiscal_year} periods",
+    )
+
+
+def _history_item(company: CompanySettings) -> ChecklistItem:
+    """Done when every fiscal year the deals touch has its periods (2 queries)."""
+    start_month = company.fiscal_year_start_month
+    touched = data_fiscal_years(start_month=start_month)
+    missing: list[int] = []
+    if touched is not None:
+        years = range(touched[0], touched[1] + 1)
+        starts = {
+            fiscal_calendar.fiscal_year_bounds(y, start_month=start_month)[0]: y for y in years
+        }
+        found = set(
+            Period.objects.filter(kind=Period.Kind.YEAR, start_on__in=list(starts)).values_list(
+                "start_on", flat=True
+            )
+        )
+        missing = [year for start, year in starts.items() if start not in found]
+    if touched is None:
+        detail = "No deals yet: their fiscal years are generated once they are imported."
+    elif missing:
+        detail = (
+            f"The deals touch FY{touched[0]} to FY{touched[1]}; {len(missing)} of those fiscal "
+            f"years have no periods (first: FY{missing[0]}), so their figures cannot be shown."
+        )
+    else:
+        detail = f"FY{touched[0]} to FY{touched[1]}, every year the deals touch, exist."
+    return ChecklistItem(
+        key="fiscal_history",
+        title="Fiscal periods for every year the deals touch",
+        done=not missing,
+        detail=detail,
+        fix_url_name="setup_company",
+        fix_label="Generate periods",
     )
 
 
@@ -149,14 +206,37 @@ def _products_item() -> ChecklistItem:
 
 
 def setup_checklist(*, today: dt.date | None = None) -> list[ChecklistItem]:
-    """Every line of the checklist, in the order a new company sets things up (11 queries)."""
+    """Every line of the checklist, in the order a new company sets things up (14 queries)."""
     today = today or timezone.localdate()
+    company = company_settings_get()
     return [
-        _currency_item(),
-        _periods_item(today),
+        _company_item(company, today),
+        _currency_item(company.reporting_currency),
+        _periods_item(company, today),
+        _history_item(company),
         _process_item(),
         _people_item(),
         _quotas_item(today),
         _products_item(),
         _data_item(),
     ]
+
+
+def data_fiscal_years(*, start_month: int) -> tuple[int, int] | None:
+    """The first and last fiscal year the deals touch (created, expected or closed), or None
+    without deals (one query)."""
+    bounds = Opportunity.objects.aggregate(
+        created=Min("created_at"),
+        first_close=Min("expected_close_on"),
+        last_close=Max("expected_close_on"),
+        last_closed=Max("closed_on"),
+    )
+    if bounds["created"] is None:
+        return None
+    created = timezone.localdate(bounds["created"])
+    first = min(created, bounds["first_close"])
+    last = max(d for d in (bounds["last_close"], bounds["last_closed"], created) if d)
+    return (
+        fiscal_calendar.fiscal_year_of(first, start_month=start_month),
+        fiscal_calendar.fiscal_year_of(last, start_month=start_month),
+    )

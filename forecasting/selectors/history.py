@@ -82,9 +82,7 @@ class History:
                 "stage_id": pd.to_numeric(wide["stage"].replace("", None), errors="coerce"),
             }
         )
-        from django.conf import settings
-
-        state["currency"] = state["currency"].fillna(settings.REPORTING_CURRENCY)
+        state["currency"] = state["currency"].fillna(self.rates.reporting)
         state["day"] = state["closed_on"].fillna(state["expected_close_on"]).dt.date
         state["amount"] = to_reporting(state, self.rates, day_column="day")
         # The rep's choice as it stood then ("" = none, the stage's default applies).

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from django.conf import settings
 from django.db.models import Avg, FloatField, QuerySet
 from django.db.models.functions import Abs, Cast
 from django.http import Http404
@@ -287,8 +286,9 @@ def waterfall_for(
         .values_list("amount", "currency", "expected_close_on")
     )
     frame = pd.DataFrame(list(steady), columns=["amount", "currency", "day"])
-    frame["currency"] = frame["currency"].replace("", settings.REPORTING_CURRENCY)
-    steady_total = float(to_reporting(frame, RateTable.load(), day_column="day").sum())
+    rates = RateTable.load()
+    frame["currency"] = frame["currency"].replace("", rates.reporting)
+    steady_total = float(to_reporting(frame, rates, day_column="day").sum())
     start_total = steady_total + float(steps.iloc[0]["amount"])
     return waterfall.waterfall_steps(start_total, changes), changes
 

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salesmgmt.middleware.ContentSecurityPolicyMiddleware",
+    # The company settings are read at most once per request (a memo, not a cache).
+    "salesmgmt.middleware.CompanySettingsMiddleware",
 ]
 
 # Headers every environment sends (production adds HTTPS-only ones in production.py).

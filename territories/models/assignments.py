@@ -104,7 +104,9 @@ class TerritoryBalanceSnapshot(BaseModel):
     territory = models.ForeignKey(
         Territory, on_delete=models.CASCADE, related_name="balance_snapshots"
     )
-    week_start = models.DateField(help_text="The Monday of the week.")
+    week_start = models.DateField(
+        help_text="The first day of the week (Monday or Sunday: the company's week start)."
+    )
     account_count = models.PositiveIntegerField(default=0)
     potential_amount = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))
     pipeline_amount = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal(0))

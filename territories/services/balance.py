@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from salesmgmt import fiscal_calendar
+from salesmgmt.company_settings import company_settings_get
 from salesmgmt.money import quantize_money
 
 from .. import selectors
@@ -18,8 +20,9 @@ INDEX = Decimal("0.0001")
 
 
 def week_start_of(day: dt.date) -> dt.date:
-    """The Monday of ``day``'s week."""
-    return day - dt.timedelta(days=day.weekday())
+    """The first day of ``day``'s week: Monday or Sunday, as the company settings say."""
+    first_weekday = company_settings_get().first_weekday
+    return fiscal_calendar.week_start_of(day, first_weekday=first_weekday)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from forecasting.models import ForecastRollup, Scope
 from forecasting.selectors.frames import to_reporting
 from forecasting.services.recompute import ROLLUP_FIELDS, _write_rollups
 from salesmgmt.models import Period
-from salesmgmt.money import RateTable, quantize_money, reporting_currency
+from salesmgmt.money import RateTable, quantize_money
 from salesmgmt.services import periods_ensure
 from tests.factories import UserFactory
 
@@ -38,6 +38,9 @@ def test_money_rounding_half_up_from_any_number(value, expected):
     assert quantize_money(value) == Decimal(expected)
 
 
+REPORTING = "USD"
+
+
 def _rates() -> RateTable:
     return RateTable(
         [
@@ -45,7 +48,8 @@ def _rates() -> RateTable:
             ("XTS", dt.date(2020, 1, 1), Decimal("0.01")),
             ("GBP", dt.date(2020, 1, 1), Decimal("1.27345678")),
             ("JPY", dt.date(2020, 1, 1), Decimal("0.00675")),
-        ]
+        ],
+        reporting=REPORTING,  # given, so these pure tests need no company settings row
     )
 
 
@@ -55,7 +59,7 @@ def test_money_rounding_of_converted_deals_is_the_rate_tables():
     frame = pd.DataFrame(
         {
             "amount": [Decimal("12.50"), Decimal("10.05"), Decimal("100.00"), Decimal("3.00")],
-            "currency": ["XTS", "EUR", "JPY", reporting_currency()],
+            "currency": ["XTS", "EUR", "JPY", REPORTING],
             "day": [DAY] * 4,
         }
     )
@@ -68,7 +72,7 @@ def test_money_rounding_of_converted_deals_is_the_rate_tables():
 def test_money_rounding_of_many_converted_amounts_matches_decimal_conversion():
     rng = random.Random(16)
     rates = _rates()
-    currencies = ["EUR", "XTS", "GBP", "JPY", reporting_currency()]
+    currencies = ["EUR", "XTS", "GBP", "JPY", REPORTING]
     amounts = [Decimal(rng.randint(0, 10**11)) / 100 for _ in range(5000)]
     chosen = [rng.choice(currencies) for _ in amounts]
     frame = pd.DataFrame({"amount": amounts, "currency": chosen, "day": [DAY] * len(amounts)})

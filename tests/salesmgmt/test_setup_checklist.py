@@ -21,8 +21,10 @@ def _done(**kwargs) -> dict[str, bool]:
 
 def test_a_new_company_misses_everything_but_the_currency(admin_user):
     assert _done() == {
+        "company": False,
         "reporting_currency": True,
         "fiscal_periods": False,
+        "fiscal_history": True,  # no deals, no year to cover
         "sales_process": False,
         "people": False,
         "quotas": False,
@@ -56,7 +58,8 @@ def test_page_lists_and_links(client, admin_user):
     html = response.content.decode()
     assert reverse("accounts:process_list") in html
     assert reverse("setup_periods") in html
-    assert "5 things still to set up" in html
+    assert reverse("setup_company") in html
+    assert "6 things still to set up" in html
     # Linked from the navigation for admins.
     assert f'href="{reverse("setup_checklist")}"' in html
 
@@ -118,3 +121,45 @@ def test_a_deal_currency_without_a_rate_is_missing(admin_user, rep_a):
         currency="EUR", rate_to_reporting=Decimal("1.1"), effective_on=dt.date(2020, 1, 1)
     )
     assert _done()["reporting_currency"]
+
+
+def test_the_company_line_is_done_once_the_company_has_a_name(admin_user):
+    from salesmgmt.services import company_settings_update
+
+    item = next(i for i in setup_checklist() if i.key == "company")
+    assert not item.done
+    assert item.fix_url_name == "setup_company"
+    company_settings_update(actor=admin_user, name="Northwind Traders", fiscal_year_start_month=4)
+    item = next(i for i in setup_checklist(today=dt.date(2026, 5, 1)) if i.key == "company")
+    assert item.done
+    assert "Northwind Traders" in item.detail
+    assert "fiscal year from April (now FY2027)" in item.detail
+
+
+def test_the_periods_button_follows_the_company_calendar(client, admin_user):
+    from salesmgmt.fiscal_calendar import fiscal_year_of
+    from salesmgmt.services import company_settings_update
+
+    company_settings_update(actor=admin_user, fiscal_year_start_month=2)
+    client.force_login(admin_user)
+    assert client.post(reverse("setup_periods")).status_code == 302
+    year = fiscal_year_of(timezone.localdate(), start_month=2)
+    fiscal_year = Period.objects.get(kind=Period.Kind.YEAR)
+    assert fiscal_year.name == f"FY{year}"
+    assert fiscal_year.start_on == dt.date(year - 1, 2, 1)
+    assert _done()["fiscal_periods"]
+
+
+def test_the_history_line_asks_for_every_fiscal_year_the_deals_touch(admin_user, rep_a):
+    from salesmgmt.services import company_settings_update, periods_generate
+
+    company_settings_update(actor=admin_user, fiscal_year_start_month=2)
+    OpportunityFactory(owner=rep_a, expected_close_on=dt.date(2021, 1, 15))  # FY2021
+    item = next(i for i in setup_checklist() if i.key == "fiscal_history")
+    this_year = timezone.localdate().year
+    assert not item.done
+    assert "The deals touch FY2021 to FY" in item.detail
+    assert "first: FY2021" in item.detail
+    assert item.fix_url_name == "setup_company"
+    periods_generate(actor=admin_user, first_year=2021, last_year=this_year + 1)
+    assert _done()["fiscal_history"]

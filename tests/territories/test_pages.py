@@ -220,9 +220,10 @@ def grow(territory_map, n, process):
 # latest snapshot with the current generation (1); its balance figures with territory and
 # owner (1); coverage: counts, first gaps, first overlaps (3); rebalancing: the proposal, its
 # moves, the actor's plannable territories (3); the tree: all territories, open overlays,
-# visible ids (3); the rules with their named-account counts (1). No query touches accounts
-# or rules per account: the counts do not grow with the book.
-OVERVIEW_QUERIES = 14
+# visible ids (3); the rules with their named-account counts (1); the company settings (the
+# reporting currency, 1). No query touches accounts or rules per account: the counts do not
+# grow with the book.
+OVERVIEW_QUERIES = 15
 
 
 @pytest.mark.parametrize("extra", [0, 25])
@@ -239,8 +240,8 @@ def test_overview_query_budget(
 
 # Quota planning as an executive: session and user (2); the period (1); periods for the picker
 # (1); everyone's manager, the period's quotas, won deals, rates (4); sellers (1); the ramp
-# schedule (1); the company target (1).
-QUOTA_PLAN_QUERIES = 11
+# schedule (1); the company target (1); the company settings (the reporting currency, 1).
+QUOTA_PLAN_QUERIES = 12
 
 
 @pytest.mark.parametrize("extra", [0, 25])
