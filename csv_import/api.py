@@ -48,6 +48,14 @@ class ImportSummarySerializer(serializers.Serializer):
     created = serializers.IntegerField(required=False)
     updated = serializers.IntegerField(required=False)
     ignored_columns = serializers.ListField(child=serializers.CharField(), required=False)
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=(
+            "What the import does besides the rows themselves, e.g. the accounts it creates "
+            "for account names not found (absent when nothing)."
+        ),
+    )
 
 
 class ImportProblemExampleSerializer(serializers.Serializer):

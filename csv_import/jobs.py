@@ -277,6 +277,8 @@ def _run_locked(job: ImportJob) -> ImportJob:
                 "updated": result.updated,
                 "ignored_columns": parsed.ignored_columns,
             }
+            if result.notices:
+                summary["notices"] = result.notices
             if errors:
                 summary.update(created=0, updated=0)
             return _finish(job, errors, summary, key)
