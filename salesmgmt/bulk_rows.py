@@ -12,13 +12,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import CharField, Model, TextField
+from django.db.models import CharField, Field, Model, TextField
 from django.utils import timezone
 
 BATCH_SIZE = 5000
 COPY_BATCH_SIZE = 50000
+
+
+def _fields(model: type[Model], names: list[str]) -> list[Field]:
+    """The columns named (by field name or attname: ``owner`` or ``owner_id``)."""
+    return [cast(Field, model._meta.get_field(name)) for name in names]
 
 
 def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -> None:
@@ -36,7 +42,7 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
         f.get_db_prep_save(now if getattr(f, "auto_now", False) else f.get_default(), connection)
         for f in rest
     )
-    fields = [model._meta.get_field(name) for name in columns] + rest
+    fields = _fields(model, columns) + rest
     names = ", ".join(ops.quote_name(f.column) for f in fields)
     table = ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -44,8 +50,8 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
             marks = ", ".join(["%s"] * len(fields))
             # Identifiers only, from model metadata and quoted; every value is a parameter.
             insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
-            for first in range(0, len(rows), BATCH_SIZE):
-                cursor.executemany(insert, [r + defaults for r in rows[first : first + BATCH_SIZE]])
+            # One statement, fed row by row (no copy of the rows with their defaults).
+            cursor.executemany(insert, cast(Any, (r + defaults for r in rows)))
             return
         # COPY is PostgreSQL's bulk path, several times faster than multi-row INSERTs. In CSV
         # an unquoted empty field is NULL, so NOT NULL text columns are forced to "" instead.
@@ -110,17 +116,15 @@ def update_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
         return
     ops = connection.ops
     meta = model._meta
-    fields = [meta.get_field(name) for name in columns]
+    fields = _fields(model, columns)
     table = ops.quote_name(meta.db_table)
-    pk = ops.quote_name(meta.pk.column)
+    pk_field = meta.pk
+    pk = ops.quote_name(pk_field.column)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             sets = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
             update = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608  # nosec B608
-            for first in range(0, len(rows), BATCH_SIZE):
-                cursor.executemany(
-                    update, [(*r[1:], r[0]) for r in rows[first : first + BATCH_SIZE]]
-                )
+            cursor.executemany(update, cast(Any, ((*r[1:], r[0]) for r in rows)))
             return
         from psycopg2.extras import execute_values
 
@@ -132,6 +136,6 @@ def update_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
         )
         update = (
             f"UPDATE {table} AS t SET {sets} FROM (VALUES %s) AS v ({', '.join(names)}) "  # noqa: S608  # nosec B608
-            f"WHERE t.{pk} = v.v_pk::{meta.pk.db_type(connection)}"
+            f"WHERE t.{pk} = v.v_pk::{pk_field.db_type(connection)}"
         )
         execute_values(cursor.cursor, update, list(rows), page_size=BATCH_SIZE)

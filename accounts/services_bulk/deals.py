@@ -44,7 +44,7 @@ def opportunity_bulk_import(
     actor: User,
     rows: list[DealRow],
     progress: Progress | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
 ) -> BulkImportResult:
     """Create or update (by ``external_id``) every deal of ``rows``, or none.
 
@@ -66,6 +66,7 @@ def opportunity_bulk_import(
     new = NewDeals(plan, account_ids, now, touched, stamp)
     found = FoundDeals(plan, account_ids, now, touched, stamp)
     result = BulkImportResult(accounts_created=names)
+    batch_size = batch_size or BATCH
     for batch in chunks((r for r in rows if plan.existing(r) is None), batch_size):
         result.deal_ids += new.insert(batch)
         result.created += len(batch)
