@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import random
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Product, SalesProcess, Stage
 from accounts.selectors import default_process
@@ -182,3 +183,33 @@ def time_import(
         first_errors=tuple(f"{e.row} {e.column}: {e.reason}" for e in result.errors[:3]),
         cpu_seconds=cpu,
     )
+
+
+def deals_report(*, actor: User, rows: int) -> tuple[list[str], int]:
+    """Dry run and real import of ``rows`` generated deals: report lines, targets missed."""
+    setup = opportunities_setup(actor=actor)
+    text = opportunities_csv(rows=rows, setup=setup)
+    target = DEALS_PER_SECOND.get(connection.vendor, 0)
+    lines, missed = [], 0
+    for dry_run in (True, False):
+        result = time_import(
+            actor=actor,
+            text=text,
+            dry_run=dry_run,
+            kind=ImportKind.OPPORTUNITIES,
+            column_map=OPPORTUNITY_MAP,
+        )
+        checks = [result.rows_per_second >= target, result.errors == 0]
+        if connection.vendor == "postgresql" and rows >= 100_000:
+            checks.append(result.seconds < DEALS_100K_SECONDS)
+        missed += not all(checks)
+        label = "dry run" if dry_run else "apply (rolled back)"
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        lines.append(
+            f"CSV import, {result.rows} deals, {label}: {result.seconds:.1f} s, "
+            f"{result.rows_per_second:.0f} rows/s (target >= {target}), {result.created} "
+            f"created, {result.errors} errors: {'PASS' if all(checks) else 'FAIL'} "
+            f"({result.cpu_seconds:.1f} s CPU in this process; load average {load})"
+        )
+        lines += [f"  {error}" for error in result.first_errors]
+    return lines, missed

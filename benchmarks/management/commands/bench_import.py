@@ -10,47 +10,15 @@ needs are made inside the transaction it rolls back. ``make bench`` runs the sam
 
 from __future__ import annotations
 
-import os
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from benchmarks import imports
-from salesmgmt.models import ImportKind, Role, User
+from salesmgmt.models import Role, User
 
 
 class _RollBack(Exception):
     """Leaves the transaction of the setup without keeping it."""
-
-
-def import_lines(actor: User, rows: int) -> tuple[list[str], int]:
-    """Dry run and real import of ``rows`` generated deals: report lines, targets missed."""
-    setup = imports.opportunities_setup(actor=actor)
-    text = imports.opportunities_csv(rows=rows, setup=setup)
-    target = imports.DEALS_PER_SECOND.get(connection.vendor, 0)
-    lines, missed = [], 0
-    for dry_run in (True, False):
-        result = imports.time_import(
-            actor=actor,
-            text=text,
-            dry_run=dry_run,
-            kind=ImportKind.OPPORTUNITIES,
-            column_map=imports.OPPORTUNITY_MAP,
-        )
-        checks = [result.rows_per_second >= target, result.errors == 0]
-        if connection.vendor == "postgresql" and rows >= 100_000:
-            checks.append(result.seconds < imports.DEALS_100K_SECONDS)
-        missed += not all(checks)
-        label = "dry run" if dry_run else "apply (rolled back)"
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        lines.append(
-            f"CSV import, {result.rows} deals, {label}: {result.seconds:.1f} s, "
-            f"{result.rows_per_second:.0f} rows/s (target >= {target}), {result.created} "
-            f"created, {result.errors} errors: {'PASS' if all(checks) else 'FAIL'} "
-            f"({result.cpu_seconds:.1f} s CPU in this process; load average {load})"
-        )
-        lines += [f"  {error}" for error in result.first_errors]
-    return lines, missed
 
 
 def _bench_actor() -> User:
@@ -87,7 +55,7 @@ class Command(BaseCommand):
             self.stderr.write(f"  {rows} deals ...")
             try:
                 with transaction.atomic():
-                    lines, failed = import_lines(_bench_actor(), rows)
+                    lines, failed = imports.deals_report(actor=_bench_actor(), rows=rows)
                     raise _RollBack
             except _RollBack:
                 pass
