@@ -10,8 +10,9 @@ checks that it returns the page's figures, and prints page ÷ SQL at p50 and p95
 information, the old reference reading the precomputed rows). Then the full forecast
 recompute and a 100,000-row CSV import of accounts and of deals (and 10,000 deals), each as a
 dry run and real, rolled back. Everything the benchmark creates (an account review when the
-seed has none, an API token, sessions, the imported rows) is rolled back. Exits 1 when a target is missed (a figure of the reference
-query differing from the page's counts as one), unless ``--no-fail``.
+seed has none, an API token, sessions, the imported rows) is rolled back. Exits 1 when a
+target is missed (a figure of the reference query differing from the page's counts as one),
+unless ``--no-fail``.
 """
 
 from __future__ import annotations
