@@ -10,8 +10,10 @@ datetimes); no signals, no ``full_clean``: the caller checks rows the way the se
 from __future__ import annotations
 
 import csv
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import connection
@@ -139,3 +141,19 @@ def update_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
             f"WHERE t.{pk} = v.v_pk::{pk_field.db_type(connection)}"
         )
         execute_values(cursor.cursor, update, list(rows), page_size=BATCH_SIZE)
+
+
+@contextmanager
+def objects_kept_from_collection() -> Iterator[None]:
+    """Keep the objects alive now out of Python's full garbage collections for the block.
+
+    A bulk writer holds hundreds of thousands of objects that are not garbage while it runs
+    (a file's parsed rows, the tuples it builds); every full collection the new tuples trigger
+    scans all of them again: a fifth of a 100,000-deal import's CPU. ``gc.freeze`` moves them
+    out of the collector's way until the block ends (new objects are collected as usual).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

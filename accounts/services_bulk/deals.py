@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from salesmgmt import refresh
 from salesmgmt import services as org_services
-from salesmgmt.bulk_rows import insert_rows, reserve_ids
+from salesmgmt.bulk_rows import insert_rows, objects_kept_from_collection, reserve_ids
 from salesmgmt.models import Period, User
 
 from ..models import Account
@@ -57,6 +57,14 @@ def opportunity_bulk_import(
     and one ``refresh.changed`` marks every figure the import moved. Imported deals carry
     ``imported_at``. No webhook per deal: an import is history from another system.
     """
+    with objects_kept_from_collection():
+        return _import(actor, rows, progress, batch_size or BATCH)
+
+
+def _import(
+    actor: User, rows: list[DealRow], progress: Progress | None, batch_size: int
+) -> BulkImportResult:
+    """The steps of ``opportunity_bulk_import``, in its transaction."""
     plan = plan_import(actor=actor, rows=rows)
     if plan.problems:
         raise ImportRowsInvalid(plan.problems)
@@ -66,7 +74,6 @@ def opportunity_bulk_import(
     new = NewDeals(plan, account_ids, now, touched, stamp)
     found = FoundDeals(plan, account_ids, now, touched, stamp)
     result = BulkImportResult(accounts_created=names)
-    batch_size = batch_size or BATCH
     for batch in chunks((r for r in rows if plan.existing(r) is None), batch_size):
         result.deal_ids += new.insert(batch)
         result.created += len(batch)
