@@ -1,8 +1,11 @@
 """Write parsed records through the services: all or nothing, upserting on ``external_id``.
 
-Every row runs in its own savepoint inside one transaction, so one bad row reports its error
-and the others still run (to report theirs); if any row failed, or this is a dry run, the
-whole transaction is rolled back and nothing is imported. References (owners, managers,
+Deals are set-based: ``OpportunityImporter`` resolves the file's references in bulk
+(``deal_rows``) and hands every row to ``accounts.services_bulk``, which checks them all and
+writes them in a few statements per 5,000 rows. The other kinds go row by row: every row
+runs in its own savepoint inside one transaction, so one bad row reports its error and the
+others still run (to report theirs). If any row failed, or this is a dry run, the whole
+transaction is rolled back and nothing is imported. References (owners, managers,
 accounts, deals) resolve in bulk, one query per kind, and only among what the importing
 person may see — an import can never attach a record to something outside their visibility.
 """

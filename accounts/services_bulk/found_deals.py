@@ -155,13 +155,14 @@ class FoundDeals:
         items = OpportunityLineItem.objects.filter(opportunity_id__in=[d.pk for _, d in found])
         existing = {(o, p): pk for pk, o, p in items.values_list("pk", "opportunity_id", "product")}
         updates, inserts = [], []
+        now = self.stamp(self.now)
         for row, deal in found:
-            assert row.product is not None  # noqa: S101  # only rows with a product come here
+            product_id = row.product.pk if row.product is not None else 0
             quantity, price = line_item_values(row)
-            pk = existing.get((deal.pk, row.product.pk))
+            pk = existing.get((deal.pk, product_id))
             if pk is not None:
-                updates.append((pk, quantity, price, self.stamp(self.now)))
+                updates.append((pk, quantity, price, now))
             else:
-                inserts.append((deal.pk, row.product.pk, quantity, price, self.stamp(self.now)))
+                inserts.append((deal.pk, product_id, quantity, price, now))
         update_rows(OpportunityLineItem, ["quantity", "unit_price", "updated_at"], updates)
         insert_rows(OpportunityLineItem, LINE_ITEM_COLUMNS, inserts)
