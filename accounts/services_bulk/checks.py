@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -26,6 +27,8 @@ from .shapes import ProcessShape, process_shapes
 
 LOOKUP_CHUNK = 10_000  # ids or keys per IN (...) list: well inside every database's limit
 CLOSED = (Opportunity.Status.WON, Opportunity.Status.LOST)
+# A line item's quantity: hundredths, at most 12 digits (OpportunityLineItem.quantity).
+QUANTITY_MIN, QUANTITY_LIMIT = Decimal("0.01"), Decimal(10) ** 10
 
 
 def chunks(values: Iterable, size: int = LOOKUP_CHUNK) -> Iterator[list]:
@@ -165,8 +168,11 @@ def _common_problems(ctx: _Context, row: DealRow) -> Iterator[tuple[str, str]]:
     if row.quantity is not None and "product" not in row.unresolved:
         if row.product is None:
             yield "quantity", "A quantity needs a product (the product column)."
-        elif not is_money(row.quantity) or quantize_money(row.quantity) <= 0:
-            yield "quantity", f"{quoted(row.quantity)}: give a quantity above zero."
+        elif not QUANTITY_MIN <= quantize_money(row.quantity) < QUANTITY_LIMIT:
+            yield (
+                "quantity",
+                (f"{quoted(row.quantity)}: give a quantity above zero and below 10,000,000,000."),
+            )
     if row.created_at is not None and timezone.is_naive(row.created_at):
         yield "created_at", "Give a time zone with the time."
 

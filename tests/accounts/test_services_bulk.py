@@ -287,3 +287,20 @@ def test_queries_do_not_grow_with_the_rows(manager_a, rep_a, process, acme):
 
     assert large == small
     assert Opportunity.objects.count() == 550
+
+
+def test_quantities_must_fit_a_line_item(rep_a, process, acme):
+    gtx = Product.objects.create(name="GTX Pro")
+    rows = [
+        deal_row(acme, 1, product=gtx, quantity=Decimal("0.001")),
+        deal_row(acme, 2, product=gtx, quantity=Decimal("20000000000")),
+        deal_row(acme, 3, quantity=Decimal(2)),  # no product
+        deal_row(acme, 4, product=gtx, quantity=Decimal("2.5")),
+    ]
+
+    problems = opportunity_bulk_problems(actor=rep_a, rows=rows)
+
+    # 2.5 is fine; the others: under a hundredth, over ten digits, no product
+    assert [p.row for p in problems] == [2, 3, 4]
+    assert {p.field for p in problems} == {"quantity"}
+    assert problems[0].message.startswith('"0.001": give a quantity above zero')
