@@ -302,8 +302,13 @@ class OpportunityImporter(Importer):
                 # Nothing will be written: only say what else is wrong with the rows.
                 problems = services_bulk.opportunity_bulk_problems(actor=self.actor, rows=self.rows)
             else:
-                written = services_bulk.opportunity_bulk_import(
-                    actor=self.actor, rows=self.rows, progress=progress
+                # A dry run checks every row as the import would and writes nothing.
+                written = (
+                    services_bulk.opportunity_bulk_preview(actor=self.actor, rows=self.rows)
+                    if self.dry_run
+                    else services_bulk.opportunity_bulk_import(
+                        actor=self.actor, rows=self.rows, progress=progress
+                    )
                 )
                 result.created, result.updated = written.created, written.updated
                 problems = []

@@ -6,7 +6,7 @@ resolved) and creates or updates each deal with the history the per-deal service
 written (``history``); ``opportunity_bulk_problems`` says what it would refuse.
 """
 
-from .deals import opportunity_bulk_import, opportunity_bulk_problems
+from .deals import opportunity_bulk_import, opportunity_bulk_preview, opportunity_bulk_problems
 from .rows import BulkImportResult, DealRow, ImportRowsInvalid, RowProblem, account_key
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "RowProblem",
     "account_key",
     "opportunity_bulk_import",
+    "opportunity_bulk_preview",
     "opportunity_bulk_problems",
 ]

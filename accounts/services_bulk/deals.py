@@ -38,6 +38,25 @@ def opportunity_bulk_problems(*, actor: User, rows: list[DealRow]) -> list[RowPr
     return plan_import(actor=actor, rows=rows).problems
 
 
+def opportunity_bulk_preview(*, actor: User, rows: list[DealRow]) -> BulkImportResult:
+    """What ``opportunity_bulk_import`` would do with ``rows`` (deals created and updated,
+    accounts created), without writing anything; ``ImportRowsInvalid`` if it would refuse.
+
+    A dry run: the import checks every rule and constraint before its first write, so
+    what passes here is written by the import as it is."""
+    plan = plan_import(actor=actor, rows=rows)
+    if plan.problems:
+        raise ImportRowsInvalid(plan.problems)
+    found = sum(plan.existing(row) is not None for row in rows)
+    names: dict[str, str] = {}
+    for row in rows:
+        if row.account is None and account_key(row.new_account_name):
+            names.setdefault(account_key(row.new_account_name), row.new_account_name.strip())
+    return BulkImportResult(
+        created=len(rows) - found, updated=found, accounts_created=list(names.values())
+    )
+
+
 @transaction.atomic
 def opportunity_bulk_import(
     *,

@@ -31,6 +31,7 @@ from accounts.services_bulk import (
     DealRow,
     ImportRowsInvalid,
     opportunity_bulk_import,
+    opportunity_bulk_preview,
     opportunity_bulk_problems,
 )
 from salesmgmt import refresh
@@ -250,20 +251,22 @@ def test_products_accounts_to_create_and_one_refresh_mark(rep_a, process, acme, 
     real = refresh.changed
     monkeypatch.setattr(refresh, "changed", lambda **kw: marks.append(kw) or real(**kw))
 
-    result = opportunity_bulk_import(
-        actor=rep_a,
-        rows=[
-            deal_row(acme, 1, product=gtx, quantity=Decimal("4"), amount=Decimal("2000")),
-            deal_row(None, 2, new_account_name="Globex  Corp", product=gtx),
-            deal_row(None, 3, new_account_name="globex corp"),
-        ],
-    )
+    rows = [
+        deal_row(acme, 1, product=gtx, quantity=Decimal("4"), amount=Decimal("2000")),
+        deal_row(None, 2, new_account_name="Globex  Corp", product=gtx),
+        deal_row(None, 3, new_account_name="globex corp"),
+    ]
+    preview = opportunity_bulk_preview(actor=rep_a, rows=rows)
+    assert not Account.objects.filter(name__iexact="globex corp").exists()  # a dry run
+
+    result = opportunity_bulk_import(actor=rep_a, rows=rows)
 
     item = OpportunityLineItem.objects.get(opportunity__external_id="OPP-1")
     assert (item.product, item.quantity, item.unit_price) == (gtx, Decimal(4), Decimal(500))
     globex = Account.objects.get(name="Globex  Corp")
     assert (globex.owner, globex.opportunities.count()) == (rep_a, 2)
-    assert result.accounts_created == ["Globex  Corp"]
+    assert result.accounts_created == preview.accounts_created == ["Globex  Corp"]
+    assert (preview.created, preview.updated) == (result.created, result.updated) == (3, 0)
     import_marks = [m for m in marks if m.get("deals") is not None]
     assert len(import_marks) == 1
     assert rep_a.pk in import_marks[0]["people"]

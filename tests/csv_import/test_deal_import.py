@@ -169,13 +169,19 @@ def test_progress_moves_batch_by_batch(manager_a, team, process, monkeypatch):
     parsed = parsing.parse(export(*lines), specs.spec_for("opportunities"), COLUMN_MAP)
     seen: list[int] = []
 
-    result = apply.apply(
+    dry = apply.apply(
         kind="opportunities", actor=manager_a, parsed=parsed, dry_run=True, progress=seen.append
     )
+    dry_seen, seen[:] = list(seen), []
+    result = apply.apply(
+        kind="opportunities", actor=manager_a, parsed=parsed, dry_run=False, progress=seen.append
+    )
 
+    # The dry run checks without writing: the same counts, its progress at the end.
+    assert (dry.created, dry.errors, dry_seen) == (5, [], [5])
     assert (result.created, result.errors) == (5, [])
     assert seen == [2, 4, 5, 5]  # after each batch written, then the end
-    assert not Opportunity.objects.exists()  # a dry run
+    assert Opportunity.objects.count() == 5
 
 
 def test_the_job_page_shows_the_notices(client, manager_a, team, process, run):
