@@ -1,8 +1,11 @@
 """Write parsed records through the services: all or nothing, upserting on ``external_id``.
 
-Every row runs in its own savepoint inside one transaction, so one bad row reports its error
-and the others still run (to report theirs); if any row failed, or this is a dry run, the
-whole transaction is rolled back and nothing is imported. References (owners, managers,
+Deals are set-based: ``OpportunityImporter`` resolves the file's references in bulk
+(``deal_rows``) and hands every row to ``accounts.services_bulk``, which checks them all and
+writes them in a few statements per 5,000 rows. The other kinds go row by row: every row
+runs in its own savepoint inside one transaction, so one bad row reports its error and the
+others still run (to report theirs). If any row failed, or this is a dry run, the whole
+transaction is rolled back and nothing is imported. References (owners, managers,
 accounts, deals) resolve in bulk, one query per kind, and only among what the importing
 person may see — an import can never attach a record to something outside their visibility.
 """
@@ -30,6 +33,7 @@ from .parsing import ParsedFile, RowError, quote
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 50
 MISSING_ROW = "—"
+NOTICE_EXAMPLES = 3  # names a notice quotes before "and N more"
 
 
 @dataclass
@@ -75,9 +79,12 @@ class Importer:
     # Where a service's error on a model field shows up in the file.
     field_columns: dict[str, str] = {}
 
-    def __init__(self, actor: User, parsed: ParsedFile, *, in_session: bool = False) -> None:
+    def __init__(
+        self, actor: User, parsed: ParsedFile, *, in_session: bool = False, dry_run: bool = False
+    ) -> None:
         self.actor = actor
         self.in_session = in_session  # signed in, not a token: may change roles (users)
+        self.dry_run = dry_run
         self.parsed = parsed
         self.errors: list[RowError] = []
         self.notices: list[str] = []
@@ -275,95 +282,85 @@ class ContactImporter(_OwnedImporter):
         return True
 
 
-class OpportunityImporter(_OwnedImporter):
-    field_columns = {"owner": "owner_email", "expected_close_on": "expected_close_on"}
+class OpportunityImporter(Importer):
+    """Deals, set-based: references resolved here in bulk (``deal_rows``), every row checked
+    and written by ``accounts.services_bulk`` in a few statements per 5,000 rows."""
 
     def resolve(self, records):
-        from accounts.models import Opportunity, SalesProcess
+        from .deal_rows import DealReferences
 
-        self.resolve_owners(records)
-        self.resolve_accounts(records)
-        self.account_of = {r["_row"]: self.account_for(r) for r in records}
-        self.processes = {p.name: p for p in SalesProcess.objects.all()}
-        ext_ids = {r["external_id"] for r in records if r.get("external_id")}
-        self.existing = _first_by(
-            Opportunity.objects.visible_to(self.actor), "external_id", ext_ids
+        references = DealReferences(self.actor, records)
+        parse_failed = {e.row for e in self.parsed.errors}
+        # A row the parser refused has no typed values to check further.
+        self.rows = [
+            references.row(record, self.errors)
+            for record in records
+            if record["_row"] not in parse_failed
+        ]
+        self.records_by_row = {record["_row"]: record for record in records}
+
+    def column_for(self, record, field_name):
+        if field_name == "owner":
+            if record.get("owner_email") or "owner_name" not in record:
+                return "owner_email"
+            return "owner_name"
+        return super().column_for(record, field_name)
+
+    def run(self, progress: Progress) -> ApplyResult:
+        from accounts import services_bulk
+
+        result = ApplyResult()
+        self.resolve(self.parsed.records)
+        try:
+            if self.parsed.errors or self.errors:
+                # Nothing will be written: only say what else is wrong with the rows.
+                problems = services_bulk.opportunity_bulk_problems(actor=self.actor, rows=self.rows)
+            else:
+                # A dry run checks every row as the import would and writes nothing.
+                written = (
+                    services_bulk.opportunity_bulk_preview(actor=self.actor, rows=self.rows)
+                    if self.dry_run
+                    else services_bulk.opportunity_bulk_import(
+                        actor=self.actor, rows=self.rows, progress=progress
+                    )
+                )
+                result.created, result.updated = written.created, written.updated
+                problems = []
+        except services_bulk.ImportRowsInvalid as exc:
+            problems = exc.problems
+        for problem in problems:
+            record = self.records_by_row[problem.row]
+            self.error(record, self.column_for(record, problem.field), problem.message)
+        result.notices = self._notices()
+        result.errors = sorted(
+            self.parsed.errors + self.errors, key=lambda e: (e.row or 0, e.column)
         )
-        for record in records:
-            if record.get("process") and record["process"] not in self.processes:
-                self.error(record, "process", f"No sales process named {quote(record['process'])}.")
-            if record.get("status") in ("won", "lost") and not record.get("closed_on"):
-                self.error(
-                    record, "closed_on", f"Give the close date of a {record['status']} deal."
-                )
-            self._check_category(record)
+        progress(len(self.parsed.records))
+        return result
 
-    def _check_category(self, record: dict) -> None:
-        """A won or lost deal gets no chosen category (one it already has may be repeated)."""
-        category = record.get("forecast_category")
-        if not category or record.get("status") not in ("won", "lost"):
-            return
-        existing = self.existing.get(record.get("external_id") or "")
-        if existing is None or existing.forecast_category != category:
-            self.error(
-                record,
-                "forecast_category",
-                f"Only an open deal gets a forecast category ({quote(category)} given): "
-                f"leave it blank for a {record['status']} deal.",
-            )
+    def _notices(self) -> list[str]:
+        """What the import does beyond the rows themselves: accounts it creates."""
+        from accounts import services_bulk
 
-    def apply_row(self, record):
-        from accounts import services
-        from accounts.models import Opportunity
-
-        account = self.account_of[record["_row"]]
-        owner = self.owner_for(record)
-        status = record.get("status") or Opportunity.Status.OPEN
-        deal = self.existing.get(record.get("external_id") or "")
-        created = deal is None
-        if created:
-            deal = services.opportunity_create(
-                actor=self.actor,
-                account=account,
-                owner=owner,
-                name=record["name"],
-                amount=record["amount"],
-                expected_close_on=record["expected_close_on"],
-                currency=record.get("currency") or "",
-                process=self.processes.get(record.get("process") or ""),
-                forecast_category=record.get("forecast_category") or "",
-                next_step=record.get("next_step") or "",
-                external_id=record.get("external_id") or "",
-                at=record.get("created_at"),
-            )
+        names: dict[str, str] = {}
+        for name in (row.new_account_name for row in self.rows if row.new_account_name):
+            names.setdefault(services_bulk.account_key(name), name)
+        if not names:
+            return []
+        shown = [quote(name) for name in list(names.values())[:NOTICE_EXAMPLES]]
+        more = len(names) - len(shown)
+        if more:
+            listed = f"{', '.join(shown)} and {more} more"
         else:
-            changes = _present(record, "name", "amount", "expected_close_on", "next_step")
-            changes["account"] = account
-            if owner is not None:
-                changes["owner"] = owner
-            if record.get("currency"):
-                changes["currency"] = record["currency"]
-            if "forecast_category" in record:
-                # The rep's choice; a blank cell is no choice (the stage's default applies).
-                changes["forecast_category"] = record["forecast_category"] or ""
-            if "next_step" in changes and changes["next_step"] is None:
-                changes["next_step"] = ""
-            deal = services.opportunity_update(actor=self.actor, opportunity=deal, **changes)
-        if status != deal.status:
-            if not deal.is_open:
-                raise ValidationError({"status": f"The deal is already {deal.status}."})
-            if status == Opportunity.Status.WON:
-                services.opportunity_close_won(
-                    actor=self.actor, opportunity=deal, closed_on=record["closed_on"]
-                )
-            elif status == Opportunity.Status.LOST:
-                services.opportunity_close_lost(
-                    actor=self.actor,
-                    opportunity=deal,
-                    lost_reason=record.get("lost_reason") or "",
-                    closed_on=record["closed_on"],
-                )
-        return created
+            listed = (
+                " and ".join([", ".join(shown[:-1]), shown[-1]]) if len(shown) > 1 else shown[0]
+            )
+        written = not (self.dry_run or self.parsed.errors or self.errors)
+        count = f"{len(names)} account{'s' if len(names) > 1 else ''}"
+        return [
+            f"{count} {'were' if written else 'will be'} created, each owned by the owner of "
+            f"its first deal: {listed}."
+        ]
 
 
 class ActivityImporter(_OwnedImporter):
@@ -702,7 +699,7 @@ def apply(
     in_session: bool = False,
 ) -> ApplyResult:
     """Run the import in one transaction; roll it back for a dry run or any error."""
-    importer = IMPORTERS[kind](actor, parsed, in_session=in_session)
+    importer = IMPORTERS[kind](actor, parsed, in_session=in_session, dry_run=dry_run)
     with transaction.atomic():
         result = importer.run(progress)
         importer.after_import(result, dry_run=dry_run)

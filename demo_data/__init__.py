@@ -12,8 +12,9 @@ nothing but planned activities lies after that moment.
 Modules: ``vocabulary`` (names, regions, industries, tuning), ``reference`` (periods, rates,
 processes), ``org`` (people), ``accounts``, ``deals`` and ``history`` (the simulation, with
 credit splits and cancellations), ``calls`` (weekly forecast calls and their locks),
-``bulk_insert`` (insert_rows), ``builder`` (the run), ``reset`` (removing the demo) and
-``territories`` (territories and quotas on top); ``manage.py seed_demo`` runs them.
+``builder`` (the run), ``reset`` (removing the demo) and ``territories`` (territories and
+quotas on top); ``manage.py seed_demo`` runs them. The rows go in through
+``salesmgmt.bulk_rows.insert_rows`` (shared with the CSV import of deals).
 
 Nothing is imported here: Django imports this package (an installed app) before the models.
 """

@@ -6,8 +6,8 @@ import math
 from decimal import Decimal
 
 from accounts.models import Account, Contact
+from salesmgmt.bulk_rows import BATCH_SIZE, insert_rows
 
-from .bulk_insert import BATCH_SIZE, insert_rows
 from .org import _Rep
 from .vocabulary import (
     CONTACT_TITLES,

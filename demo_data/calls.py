@@ -23,10 +23,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import ForecastCategory, Opportunity
 from forecasting.models import CallLayer, CallOfRecord, ForecastCall
+from salesmgmt.bulk_rows import BATCH_SIZE
 from salesmgmt.models import Period, SalesRole, User
 from salesmgmt.money import RateTable, quantize_money
 
-from .bulk_insert import BATCH_SIZE
 from .vocabulary import ADJUSTMENT_NOTES, CALL_NOTES
 
 LOCK_DAYS_AGO = 1.25  # the last weekly lock: two days before today at 18:00

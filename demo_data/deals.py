@@ -16,9 +16,9 @@ from accounts.models import (
     OpportunityTeamMember,
 )
 from compensation.models import CreditSplit, DealCancellation
+from salesmgmt.bulk_rows import BATCH_SIZE, insert_rows
 from salesmgmt.models import SalesRole, User
 
-from .bulk_insert import BATCH_SIZE, insert_rows
 from .history import _cents_text, _Deal
 from .org import _Rep
 from .vocabulary import (

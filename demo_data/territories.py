@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from compensation import ledger
+from salesmgmt.bulk_rows import insert_rows
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import Period, Role, SalesRole, User
 from salesmgmt.money import quantize_money
@@ -52,7 +53,6 @@ from territories.models import (
 from territories.quota_rules import ramp_factor, ramped_amount
 from territories.services.quotas import _state as quota_state
 
-from .bulk_insert import insert_rows
 from .org import demo_users
 from .vocabulary import DEMO_MARKER, HISTORY_QUARTERS
 

@@ -145,8 +145,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # background) locks every reader out until it commits, so every page and API call,
     # and the import's own progress poll, answered 503 for a minute. Writers still take
     # turns (use PostgreSQL for many concurrent writers). The mode is kept in the file.
+    # A 64 MB page cache per connection instead of 2 MB: a 100,000-deal import writes a
+    # million history rows into tables with five indexes each, whose pages then stay cached.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.setdefault("init_command", "PRAGMA journal_mode=WAL;")
+    _options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;")
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Pages and API calls read a page of rows through indexes, where starting parallel
     # workers costs more than they save: a manager's activity list took 8 ms longer when

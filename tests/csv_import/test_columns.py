@@ -103,7 +103,8 @@ def test_a_template_downloads_and_its_dry_run_has_no_header_problem(
     assert (job.kind, job.dry_run, job.rows_total) == (kind, True, 1)
     assert job.summary.get("ignored_columns", []) == []
     # Every column is read and every value has its type: what is left is references to
-    # records this empty database does not have (the example account, owner, deal).
+    # records this empty database does not have (the example account, owner, deal, product,
+    # exchange rate).
     assert [e for e in job.errors if e["row"] == parsing.HEADER_LINE or e["row"] is None] == []
     assert {e["column"] for e in job.errors} <= {
         "account_external_id",
@@ -112,6 +113,8 @@ def test_a_template_downloads_and_its_dry_run_has_no_header_problem(
         "manager_email",
         "opportunity_external_id",
         "process",
+        "product",
+        "currency",
     }
 
 
@@ -297,8 +300,8 @@ def test_reference_errors_quote_the_value_not_found(rep_a, process, dry_run):
         "OPP-9,ACC-9,call,99999999\n",
     )
 
+    # An account name not found is no error: the account is created with the deal.
     assert reasons == {
-        (2, "account_name"): 'No account named "Nowhere Inc".',
         (2, "owner_email"): 'No one with the email "ghost@example.com" in your team.',
         (2, "process"): 'No sales process named "Enterprise".',
         (3, "account_name"): 'Several accounts are named "Twin"; use account_external_id.',

@@ -27,7 +27,8 @@ def messy_export(rows: int = 40) -> str:
         owner = "Ann Smith" if n % 2 else "Bob Jones"
         close = "" if n % 10 == 0 else "2030-03-31"
         status = TYPOS.get(n, "open")
-        lines.append(f"Deal {n},A-1,{owner},{100 * n},{close},{status},Engaging,Boston")
+        # "discover": a stage of the process, written as the old CRM writes it (case aside).
+        lines.append(f"Deal {n},A-1,{owner},{100 * n},{close},{status},discover,Boston")
     return "\n".join(lines) + "\n"
 
 
