@@ -54,7 +54,8 @@ class Owners:
             self.by_email.update({user.email_lower: user for user in found})
         self.by_name: dict[str, list[User]] = defaultdict(list)
         if any(r.get("owner_name") for r in records):
-            for user in visible.order_by("pk"):
+            # Offices are nodes of the hierarchy, not people: they own no deals.
+            for user in visible.filter(is_org_unit=False).order_by("pk"):
                 self.by_name[folded(user.get_full_name())].append(user)
 
     def find(self, record: dict, errors: list[RowError]) -> User | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -12,7 +11,7 @@ from django.utils import timezone
 from salesmgmt import refresh
 from salesmgmt import services as org_services
 from salesmgmt.bulk_rows import insert_rows, objects_kept_from_collection, reserve_ids
-from salesmgmt.models import Period, User
+from salesmgmt.models import User
 
 from ..models import Account
 from .checks import Plan, chunks, plan_import
@@ -145,21 +144,9 @@ def _days(rows: list[DealRow], touched: Touched) -> list[dt.date]:
     return [*touched.days, *created]
 
 
-# Periods of a calendar year (``periods_ensure``): the year, its quarters and months.
-PERIODS_A_YEAR = 1 + 4 + 12
-
-
 def _periods_cover(days: Iterable[dt.date]) -> None:
-    """Every fiscal period the import's dates fall in exists (its figures have a home): the
-    years from the earliest to the latest date, those not complete yet (one query to know)."""
-    years = {day.year for day in days}
-    if not years:
-        return
-    first, last = min(years), max(years)
-    stored = Period.objects.filter(
-        start_on__gte=dt.date(first, 1, 1), start_on__lte=dt.date(last, 12, 31)
-    ).values_list("start_on__year", flat=True)
-    complete = {year for year, count in Counter(stored).items() if count >= PERIODS_A_YEAR}
-    for year in range(first, last + 1):
-        if year not in complete:
-            org_services.periods_ensure(year=year)
+    """Every fiscal period the import's dates fall in exists (its figures have a home): each
+    fiscal year, on the company's calendar, from the earliest date to the latest (3 queries)."""
+    days = list(days)
+    if days:
+        org_services.periods_ensure_covering(first=min(days), last=max(days))
