@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
+from .models import (
+    ApiToken,
+    ImportJob,
+    Period,
+    StaleMark,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from .services import hash_api_key
 from .visibility import visible_users
 
@@ -67,6 +76,26 @@ def period_get(
     if period is None or (quarter_only and period.kind != Period.Kind.QUARTER):
         raise Http404("No such period.")
     return period
+
+
+def period_pending_changes(*, period: Period) -> int:
+    """How many stale marks of the period's figures (rollups, KPIs, attainment, ...) wait for
+    their batch or are in one (1 query): while any does, its pages say it is recomputed."""
+    return StaleMark.objects.filter(period_key=period.pk).count()
+
+
+def periods_with_pending(periods: QuerySet[Period]) -> QuerySet[Period]:
+    """``periods`` annotated with ``pending_changes`` (their stale marks), in the same query."""
+    marks = (
+        StaleMark.objects.filter(period_key=OuterRef("pk"))
+        .order_by()
+        .values("period_key")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return periods.annotate(
+        pending_changes=Coalesce(Subquery(marks, output_field=IntegerField()), 0)
+    )
 
 
 # --- integrations: every list is the viewer's own ---------------------------------------------
