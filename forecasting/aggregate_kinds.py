@@ -3,8 +3,8 @@
 ``rollups``: the forecast rollups (own and subtree rows, ranges) of a (person, period). A deal
 change marks its owners and credited people now and where it counted before (its
 ``DealProbability`` rows) in the forecast periods containing the change's days, the deal's
-close dates and where it counted before; months, quarters and years alike (an edit touches
-at most those three of each day, so it stays as fast as the quarter alone). Not debounced: an edit reaches the rollup in about a
+close dates and where it counted before: the month, quarter and year of each of those days
+(never the periods it leaves alone). Not debounced: an edit reaches the rollup in about a
 second with a worker. Each batch then marks the same keys of ``kpis``.
 
 ``kpis``: the KPI rows of a (person, period) and those above them. Slower to compute (medians

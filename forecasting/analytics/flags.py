@@ -238,4 +238,3 @@ def set_aside_imported(flags: pd.DataFrame, unworked_ids: set[int]) -> pd.DataFr
     )
     kept = flags[~is_aside]
     return pd.concat([kept, grouped[kept.columns]], ignore_index=True)
-

@@ -19,7 +19,6 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Opportunity
-
 from salesmgmt.models import Period
 from salesmgmt.money import RateTable
 

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pandas as pd
 from django.db import transaction
-from django.utils import timezone
-
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.models import Activity, Milestone, MilestoneCompletion, Opportunity
 from salesmgmt.models import Period

@@ -1,5 +1,6 @@
 """Recompute the KPI rows of every person for every recomputed period, months, quarters and
-years (definitions in analytics.kpis). Quotas and attainment come from the territories app's selectors."""
+years (definitions in analytics.kpis). Quotas and attainment come from the territories app's
+selectors."""
 
 from __future__ import annotations
 

@@ -146,7 +146,9 @@ def test_full_recompute_gives_kpis_for_every_past_quarter_and_year(history, offi
         )
     fy2023 = old.get(kind=Period.Kind.YEAR, start_on__year=2023)
     year_won = sum(_stored(fy2023, Scope.OWN)[p.pk].won_count for p in office)
-    assert year_won == len(history[(history["status"] == "won") & (history["closed_on"].dt.year == 2023)])
+    assert year_won == len(
+        history[(history["status"] == "won") & (history["closed_on"].dt.year == 2023)]
+    )
 
 
 def test_months_with_deals_are_recomputed_and_years_without_deals_are_not(history):

@@ -191,8 +191,7 @@ def test_an_edit_in_a_far_quarter_writes_the_rows_the_full_recompute_writes(
         )
     assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
     incremental = {
-        (r.person_id, r.scope): r.pipeline_amount
-        for r in ForecastRollup.objects.filter(period=far)
+        (r.person_id, r.scope): r.pipeline_amount for r in ForecastRollup.objects.filter(period=far)
     }
     assert incremental[(rep_a.pk, Scope.OWN)] == Decimal(7000)
 
@@ -200,8 +199,7 @@ def test_an_edit_in_a_far_quarter_writes_the_rows_the_full_recompute_writes(
     # year's periods marked everyone's rows when they were created)
     forecast_recompute_all(**FAST)
     full = {
-        (r.person_id, r.scope): r.pipeline_amount
-        for r in ForecastRollup.objects.filter(period=far)
+        (r.person_id, r.scope): r.pipeline_amount for r in ForecastRollup.objects.filter(period=far)
     }
     assert incremental == full
 
