@@ -249,10 +249,14 @@ def changes_frame(
     return frame
 
 
-def credited_bookings(*, period: Period, rates: RateTable) -> pd.Series:
-    """Each person's credited bookings in the period, from the credit ledger (float, indexed by
-    person_id; 1 query): what the forecast calls their closed amount."""
-    totals = ledger.totals_by_person(ledger.period_entries(period=period, rates=rates))
+def credited_bookings(
+    *, period: Period, rates: RateTable, person_ids: Iterable[int] | None = None
+) -> pd.Series:
+    """Each person's (of ``person_ids``: an edit's) credited bookings in the period, from the
+    credit ledger (float, indexed by person_id; 1 query): their closed amount in the forecast.
+    """
+    entries = ledger.period_entries(period=period, rates=rates, person_ids=person_ids)
+    totals = ledger.totals_by_person(entries)
     return pd.Series(
         [float(amount) for amount in totals.values()],
         index=pd.Index(list(totals), dtype="int64", name="person_id"),

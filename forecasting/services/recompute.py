@@ -252,7 +252,10 @@ def _own_rows(
             own[column] = 0.0
     # Closed is what the credit ledger credits each person (compensation.ledger): a split
     # partner's share, less deals cancelled in the period - the bookings attainment counts.
-    credited = frames.credited_bookings(period=period, rates=ctx.rates)
+    # An edit's run reads only its people's credits: a year's whole ledger is too slow for it.
+    credited = frames.credited_bookings(
+        period=period, rates=ctx.rates, person_ids=None if stored_own is None else people
+    )
     own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     if expected_new is None:
         if stored_own is None:
