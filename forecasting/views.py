@@ -108,6 +108,26 @@ def forecast(request: HttpRequest) -> HttpResponse:
     return render(request, "forecasting/forecast.html", _forecast_context(request, person, period))
 
 
+@require_GET
+@people_only
+def kpis(request: HttpRequest) -> HttpResponse:
+    """KPIs of a period (a year, quarter or month): the person's and each direct report's,
+    own deals and team: win rate, won count and value, average deal, median sales cycle."""
+    person, period = _node_and_period(request)
+    head, reports = reads.kpi_rows(person=person, period=period)
+    pager = paginate(request, reports, param="rows", per_page=TREE_ROWS_PER_PAGE)
+    context = {
+        "person": person,
+        "period": period,
+        "periods": reads.period_choices(),
+        "pending_changes": period_pending_changes(period=period),
+        "head": head,
+        "rows": reads.kpi_rows_of(people=list(pager.page.object_list), period=period),
+        "tree": pager,
+    }
+    return render(request, "forecasting/kpis.html", context)
+
+
 @require_POST
 @people_only
 def call_submit(request: HttpRequest) -> HttpResponse:

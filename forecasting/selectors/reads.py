@@ -391,6 +391,34 @@ def probability_list(*, viewer: User) -> QuerySet[DealProbability]:
     )
 
 
+@dataclass(frozen=True)
+class KpiRow:
+    """One node of the KPI page: the person (a rep, a manager, an office) and their rows."""
+
+    person: User
+    own: KpiSnapshot | None
+    team: KpiSnapshot | None
+
+
+def kpi_rows(*, person: User, period: Period) -> tuple[KpiRow, QuerySet[User]]:
+    """The person's KPI rows and their direct reports (a queryset: the page paginates it and
+    loads the rows of one page with ``kpi_rows_of``); the caller checked the viewer sees them."""
+    reports = User.objects.filter(manager=person).order_by("last_name", "first_name", "id")
+    return kpi_rows_of(people=[person], period=period)[0], reports
+
+
+def kpi_rows_of(*, people: list[User], period: Period) -> list[KpiRow]:
+    """Each person's own and subtree KPI rows for the period, in order (1 query)."""
+    rows = {
+        (k.person_id, k.scope): k
+        for k in KpiSnapshot.objects.filter(period=period, person_id__in=[p.pk for p in people])
+    }
+    return [
+        KpiRow(person=p, own=rows.get((p.pk, Scope.OWN)), team=rows.get((p.pk, Scope.SUBTREE)))
+        for p in people
+    ]
+
+
 def kpis_for(*, person: User, period: Period) -> dict[str, KpiSnapshot]:
     """The person's KPI rows for the period by scope ("own", "subtree"); one query."""
     return {k.scope: k for k in KpiSnapshot.objects.filter(person=person, period=period)}

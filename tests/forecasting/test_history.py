@@ -257,3 +257,45 @@ def test_period_api_lists_pending_changes_in_a_fixed_number_of_queries(
     assert rows["FY2024 Q3"]["pending_changes"] == len(office)
     assert rows["FY2024 Q3"]["is_recomputing"] is True
     assert rows["FY2024 Q2"]["pending_changes"] == 0
+
+
+def test_kpi_page_shows_each_report_for_an_old_year(client, history, office, executive):
+    forecast_recompute_all()
+    fy2024 = Period.objects.get(kind=Period.Kind.YEAR, start_on=dt.date(2024, 1, 1))
+    client.force_login(executive)
+
+    response = client.get(reverse("forecasting:kpis"), {"period": fy2024.pk})
+
+    assert response.status_code == 200
+    offices = expected_kpis(history, fy2024, "manager_id")
+    rows = {row.person.pk: row for row in response.context["rows"]}
+    assert set(rows) == set(offices.index)  # the two offices under the executive
+    for manager_id, expected in offices.iterrows():
+        assert rows[manager_id].team.won_count == expected["won_count"]
+        assert rows[manager_id].team.median_cycle_days == pytest.approx(
+            expected["median_cycle_days"]
+        )
+    assert response.context["head"].team.won_count == offices["won_count"].sum()
+    assert "Sales cycle (median days)" in response.content.decode()
+
+
+def test_kpi_page_queries_do_not_grow_with_the_reports(client, history, manager_a, office):
+    fy2024 = Period.objects.get(kind=Period.Kind.YEAR, start_on=dt.date(2024, 1, 1))
+    client.force_login(manager_a)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("forecasting:kpis"), {"period": fy2024.pk})
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for n in range(4):
+        UserFactory(
+            username=f"new.hire{n}", first_name="New", last_name=f"Hire{n}", manager=manager_a
+        )
+    after = count()
+
+    # session, user, period, periods, pending marks, the person's rows, reports count,
+    # a page of reports, their rows: the same whatever the team's size
+    assert after == before
