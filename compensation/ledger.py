@@ -221,8 +221,10 @@ def credited_deals(
     end_on: dt.date,
     rates: RateTable | None = None,
     with_territory: bool = False,
+    person_ids: Iterable[int] | None = None,
 ) -> list[CreditedDeal]:
-    """The won deals with a ledger row dated in the range: closed, or cancelled, within it.
+    """The won deals with a ledger row dated in the range: closed, or cancelled, within it;
+    with ``person_ids``, only those that may credit one of them (owned, or split to them).
 
     Queries: the deals with their splits and cancellation (1, one row per split), the
     exchange rates (1, unless ``rates`` is given), account assignments (1, ``with_territory``).
@@ -239,6 +241,13 @@ def credited_deals(
             "cancellation__cancelled_on", "credit_splits__user_id", "credit_splits__percent",
         )
     )  # fmt: skip
+    if person_ids is not None:
+        # A subquery, not a filter on the splits join: every split row of a deal stays.
+        ids = list(person_ids)
+        crediting = Opportunity.objects.filter(
+            Q(owner_id__in=ids) | Q(credit_splits__user_id__in=ids)
+        ).values("pk")
+        rows = rows.filter(pk__in=crediting)
     facts: dict[int, dict] = {}
     for pk, owner_id, account_id, amount, currency, closed_on, cancelled_on, uid, pct in rows:
         deal = facts.get(pk)
@@ -288,12 +297,16 @@ def ledger_entries(
 
     2 queries (3 ``with_territory``; 1 less with ``rates``), whatever the number of rows.
     """
+    wanted = None if person_ids is None else set(person_ids)
     deals = credited_deals(
-        start_on=start_on, end_on=end_on, rates=rates, with_territory=with_territory
+        start_on=start_on,
+        end_on=end_on,
+        rates=rates,
+        with_territory=with_territory,
+        person_ids=wanted,
     )
     entries = entries_between(deals, start_on=start_on, end_on=end_on)
-    if person_ids is not None:
-        wanted = set(person_ids)
+    if wanted is not None:
         entries = [e for e in entries if e.person_id in wanted]
     return entries
 

@@ -3,7 +3,8 @@
 ``rollups``: the forecast rollups (own and subtree rows, ranges) of a (person, period). A deal
 change marks its owners and credited people now and where it counted before (its
 ``DealProbability`` rows) in the forecast periods containing the change's days, the deal's
-close dates and where it counted before. Not debounced: an edit reaches the rollup in about a
+close dates and where it counted before: the month, quarter and year of each of those days
+(never the periods it leaves alone). Not debounced: an edit reaches the rollup in about a
 second with a worker. Each batch then marks the same keys of ``kpis``.
 
 ``kpis``: the KPI rows of a (person, period) and those above them. Slower to compute (medians
@@ -17,6 +18,7 @@ recompute stays the source of truth for both.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,7 +31,7 @@ from salesmgmt import refresh
 from salesmgmt.models import Period, Role, User
 
 from .models import DealProbability
-from .services.context import FORECAST_KIND, Context, forecast_periods
+from .services.context import RECOMPUTED_KINDS, Context, forecast_periods
 from .services.kpis import kpis_recompute_for_people
 from .services.recompute import forecast_recompute_people
 
@@ -39,14 +41,20 @@ KPI_DEBOUNCE_SECONDS = 60
 
 
 def periods_containing(days: Iterable[dt.date | None]) -> set[int]:
-    """Ids of the forecast periods containing any of ``days`` (one query)."""
+    """Ids of the periods (month, quarter, year) containing any of ``days`` (one query)."""
     wanted = sorted({d for d in days if d is not None})
     if not wanted:
         return set()
     rows = Period.objects.filter(
-        kind=FORECAST_KIND, start_on__lte=wanted[-1], end_on__gte=wanted[0]
+        kind__in=RECOMPUTED_KINDS, start_on__lte=wanted[-1], end_on__gte=wanted[0]
     ).values_list("pk", "start_on", "end_on")
-    return {pk for pk, start, end in rows if any(start <= d <= end for d in wanted)}
+    # A day inside [start, end]: the last wanted day not after the end is not before the start
+    # (an import names thousands of days; no product of periods and days).
+    return {
+        pk
+        for pk, start, end in rows
+        if (i := bisect.bisect_right(wanted, end)) and wanted[i - 1] >= start
+    }
 
 
 def _covered_periods() -> set[int]:
@@ -106,7 +114,18 @@ def refresh_rollups(keys: list[refresh.Key]) -> int:
     # One context per batch, not per period: the tree, rates and model are the same for all.
     ctx = Context.load()
     written = 0
-    for period_id, people in sorted(by_period.items()):
+    # The quarters first (the page's default period, and the calls'), then months and years:
+    # each period commits on its own, so an edit shows in its quarter as fast as it used to.
+    rank = {Period.Kind.QUARTER: 0, Period.Kind.MONTH: 1, Period.Kind.YEAR: 2}
+    order = {
+        pk: (rank.get(kind, 3), start)
+        for pk, kind, start in Period.objects.filter(pk__in=list(by_period)).values_list(
+            "pk", "kind", "start_on"
+        )
+    }
+    for period_id, people in sorted(
+        by_period.items(), key=lambda item: (order.get(item[0], (4, dt.date.min)), item[0])
+    ):
         written += forecast_recompute_people(
             person_ids=sorted(people), period_ids=[period_id], ctx=ctx
         )

@@ -26,6 +26,7 @@ from salesmgmt.visibility import visible_users
 from .models import (
     CallLayer,
     DealProbability,
+    FlagKind,
     ForecastCall,
     ForecastRollup,
     InspectionFlag,
@@ -82,6 +83,9 @@ class AggregateFilter(filters.FilterSet):
     period = IdFilter(field_name="period_id")
     person = IdFilter(field_name="person_id")
     scope = filters.CharFilter()
+    # Every period kind has figures: ``period_kind=year&year=2023`` is FY2023's row.
+    period_kind = filters.ChoiceFilter(field_name="period__kind", choices=Period.Kind.choices)
+    year = filters.NumberFilter(field_name="period__start_on__year")
 
 
 class _Calls(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
@@ -120,9 +124,24 @@ class RollupSerializer(serializers.ModelSerializer):
 
 
 class KpiSerializer(serializers.ModelSerializer):
+    period_name = serializers.CharField(source="period.name", read_only=True)
+    period_kind = serializers.CharField(source="period.kind", read_only=True)
+
     class Meta:
         model = KpiSnapshot
         exclude = ["id"]
+
+
+class PeriodStatusSerializer(serializers.ModelSerializer):
+    pending_changes = serializers.IntegerField(read_only=True)
+    is_recomputing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Period
+        fields = ["id", "kind", "name", "start_on", "end_on", "pending_changes", "is_recomputing"]
+
+    def get_is_recomputing(self, period: Period) -> bool:
+        return period.pending_changes > 0  # type: ignore[attr-defined]
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -133,10 +152,16 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
 class FlagSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    # "imported_unworked": an imported deal nobody worked here yet (not neglect); else
+    # "inspection".
+    group = serializers.SerializerMethodField()
 
     class Meta:
         model = InspectionFlag
-        fields = ["opportunity", "owner", "kind", "kind_label", "detail", "computed_at"]
+        fields = ["opportunity", "owner", "kind", "kind_label", "group", "detail", "computed_at"]
+
+    def get_group(self, flag: InspectionFlag) -> str:
+        return "imported_unworked" if flag.kind == FlagKind.IMPORTED_UNWORKED else "inspection"
 
 
 class ProbabilitySerializer(serializers.ModelSerializer):
@@ -168,6 +193,24 @@ class KpiViewSet(_Aggregates):
 
     def visible_queryset(self):
         return reads.kpi_list(viewer=self.request.user)
+
+
+class PeriodFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=Period.Kind.choices)
+    year = filters.NumberFilter(field_name="start_on__year")
+
+
+class PeriodViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
+    """Every period (years, quarters, months), with how many changes of its figures are
+    pending: while any is, its figures are being recomputed."""
+
+    queryset = Period.objects.none()
+    serializer_class = PeriodStatusSerializer
+    pagination_class = PagePagination
+    filterset_class = PeriodFilter
+
+    def visible_queryset(self):
+        return reads.period_status_list()
 
 
 class SnapshotFilter(filters.FilterSet):

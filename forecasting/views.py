@@ -15,14 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.views.pagination import paginate
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.models import Role, User
+from salesmgmt.models import Period, Role, User
 from salesmgmt.page_actions import call_service, id_param
-from salesmgmt.selectors import period_get
+from salesmgmt.selectors import period_get, period_pending_changes
 from salesmgmt.visibility import can_see_user, manages
 
 from . import charts
 from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
-from .models import CallLayer, ForecastSource
+from .models import CallLayer, FlagKind, ForecastSource
 from .selectors import products, reads
 from .services import calls
 
@@ -32,11 +32,10 @@ CHANGES_PER_PAGE = 100
 
 
 def _node_and_period(request: HttpRequest):
+    """The person and the period (a year, quarter or month) asked for; 404 for an unknown one."""
     person_id = id_param(request.GET.get("person") or request.POST.get("person"))
     person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
-    period = period_get(
-        pk=id_param(request.GET.get("period") or request.POST.get("period")), quarter_only=True
-    )
+    period = period_get(pk=id_param(request.GET.get("period") or request.POST.get("period")))
     return person, period
 
 
@@ -84,7 +83,9 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "tree": tree,
         "person": person,
         "period": period,
-        "periods": reads.period_list(),
+        "periods": reads.period_choices(),
+        "pending_changes": period_pending_changes(period=period),
+        "is_quarter": period.kind == Period.Kind.QUARTER,  # calls are per quarter
         "projection": projection,
         "projection_source": ForecastSource(best).label,
         "accuracy": mine.to_dict("records"),
@@ -107,6 +108,26 @@ def forecast(request: HttpRequest) -> HttpResponse:
     """My call and my team's beside the system's projection, range and backtest accuracy."""
     person, period = _node_and_period(request)
     return render(request, "forecasting/forecast.html", _forecast_context(request, person, period))
+
+
+@require_GET
+@people_only
+def kpis(request: HttpRequest) -> HttpResponse:
+    """KPIs of a period (a year, quarter or month): the person's and each direct report's,
+    own deals and team: win rate, won count and value, average deal, median sales cycle."""
+    person, period = _node_and_period(request)
+    head, reports = reads.kpi_rows(person=person, period=period)
+    pager = paginate(request, reports, param="rows", per_page=TREE_ROWS_PER_PAGE)
+    context = {
+        "person": person,
+        "period": period,
+        "periods": reads.period_choices(),
+        "pending_changes": period_pending_changes(period=period),
+        "head": head,
+        "rows": reads.kpi_rows_of(people=list(pager.page.object_list), period=period),
+        "tree": pager,
+    }
+    return render(request, "forecasting/kpis.html", context)
 
 
 @require_POST
@@ -190,7 +211,8 @@ def waterfall(request: HttpRequest) -> HttpResponse:
             "form": form,
             "person": person,
             "period": period,
-            "periods": reads.period_list(),
+            "periods": reads.period_choices(),
+            "pending_changes": period_pending_changes(period=period),
             "chart": chart,
             "uses_charts": bool(chart),
             "steps": steps.to_dict("records") if steps is not None else [],
@@ -220,9 +242,19 @@ def flags(request: HttpRequest) -> HttpResponse:
     form = FlagFilterForm(request.GET)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
     page = Paginator(
-        reads.flag_list(viewer=request.user, person=person, kind=kind), FLAGS_PER_PAGE
+        reads.flag_list(viewer=request.user, person=person, kind=kind, imported_apart=True),
+        FLAGS_PER_PAGE,
     ).get_page(request.GET.get("page"))
-    return render(request, "forecasting/flags.html", {"page": page, "form": form, "person": person})
+    imported = reads.flag_list(viewer=request.user, person=person, kind=FlagKind.IMPORTED_UNWORKED)
+    context = {
+        "page": page,
+        "form": form,
+        "person": person,
+        "is_imported": kind == FlagKind.IMPORTED_UNWORKED,
+        "imported_count": 0 if kind else imported.count(),
+        "imported_kind": FlagKind.IMPORTED_UNWORKED,
+    }
+    return render(request, "forecasting/flags.html", context)
 
 
 @require_GET

@@ -16,7 +16,11 @@ read "now": the activity window, days in stage, the close date). Rules:
   75th percentile of open deals, with at most one contact at the account;
 - no_decision_maker: no decision-maker contact at the account;
 - late_amount_change: an amount change of more than 20 % at or after 30 days before the end
-  of the quarter the expected close date falls in.
+  of the quarter the expected close date falls in;
+- imported_unworked: a deal with ``imported_at`` and, after it, no activity (``occurred_at``)
+  and no milestone record other than an imported one carries, instead of its pushed_twice,
+  no_activity, stuck_in_stage and close_date_past flags, one flag whose detail names them
+  ("imported, not worked here since; would be: " and the kinds in alphabetical order).
 """
 
 from __future__ import annotations
@@ -267,6 +271,48 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
                 facts = out.get(key, ("", []))[1]
                 facts.append(f"amount {old} -> {new} on {at:%Y-%m-%d} (quarter ends {end_on})")
                 out[key] = ("amount moved > 20% near period end", facts)
+    return _imported_apart(out, set(deals))
+
+
+NEGLECT = ("pushed_twice", "no_activity", "stuck_in_stage", "close_date_past")
+
+
+def _imported_apart(
+    out: dict[tuple[int, str], tuple[str, list[str]]], open_ids: set[int]
+) -> dict[tuple[int, str], tuple[str, list[str]]]:
+    """Move the neglect flags of imported deals not worked here since into one flag each."""
+    imported = {
+        deal_id: as_datetime(at)
+        for deal_id, at in fetch(
+            "SELECT id, imported_at FROM accounts_opportunity WHERE imported_at IS NOT NULL"
+        )
+        if deal_id in open_ids
+    }
+    worked = {
+        deal_id
+        for deal_id, at in fetch(
+            "SELECT opportunity_id, occurred_at FROM accounts_activity"
+            " WHERE opportunity_id IS NOT NULL"
+        )
+        if deal_id in imported and as_datetime(at) > imported[deal_id]
+    }
+    worked |= {
+        deal_id
+        for deal_id, at, state in fetch(
+            "SELECT opportunity_id, completed_at, verification_state"
+            " FROM accounts_milestonecompletion"
+        )
+        if deal_id in imported and state != "imported" and as_datetime(at) > imported[deal_id]
+    }
+    for deal_id in sorted(set(imported) - worked):
+        kinds = sorted(kind for kind in NEGLECT if (deal_id, kind) in out)
+        if not kinds:
+            continue
+        facts = [f"imported {imported[deal_id]:%Y-%m-%d}, no activity or milestone since"]
+        for kind in kinds:
+            facts += out.pop((deal_id, kind))[1]
+        detail = "imported, not worked here since; would be: " + ", ".join(kinds)
+        out[(deal_id, "imported_unworked")] = (detail, facts)
     return out
 
 

@@ -296,7 +296,9 @@ def _check_range(
 
 
 def check_deal_probabilities(book: Book, collector: Collector, periods: list[PeriodRow]) -> None:
-    """The Monte Carlo inputs: one row per counted deal, with its owner, category, amount."""
+    """The Monte Carlo inputs: one row per counted deal, with its owner, category, amount, in
+    its quarter (months and years have rollups too, but a deal's row names its quarter)."""
+    periods = [p for p in periods if p.kind == "quarter"]
     stored = stored_probabilities()
     period_ids = {p.id for p in periods}
     expected_ids: set[int] = set()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from .models import (
     ApiToken,
     ImportJob,
     Period,
+    StaleMark,
     User,
     WebhookDelivery,
     WebhookSubscription,
@@ -94,6 +96,26 @@ def fiscal_year_summary() -> FiscalYearSummary:
     if first is None:
         return FiscalYearSummary(count=0, first=None, last=None)
     return FiscalYearSummary(count=years.count(), first=first, last=years.last())
+
+
+def period_pending_changes(*, period: Period) -> int:
+    """How many stale marks of the period's figures (rollups, KPIs, attainment, ...) wait for
+    their batch or are in one (1 query): while any does, its pages say it is recomputed."""
+    return StaleMark.objects.filter(period_key=period.pk).count()
+
+
+def periods_with_pending(periods: QuerySet[Period]) -> QuerySet[Period]:
+    """``periods`` annotated with ``pending_changes`` (their stale marks), in the same query."""
+    marks = (
+        StaleMark.objects.filter(period_key=OuterRef("pk"))
+        .order_by()
+        .values("period_key")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return periods.annotate(
+        pending_changes=Coalesce(Subquery(marks, output_field=IntegerField()), 0)
+    )
 
 
 # --- integrations: every list is the viewer's own ---------------------------------------------

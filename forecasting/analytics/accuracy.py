@@ -7,7 +7,10 @@ For a forecast F of an actual A (closed won over the person's subtree in the per
 - bias = mean of (F - A) / A (signed: positive calls high, negative low);
 - tracking signal = Σ (F - A) / MAD, MAD = mean |F - A| (Brown's tracking signal). Beyond
   ±``TRACKING_LIMIT`` the errors lean one way persistently: an over-caller above, a
-  sandbagger below.
+  sandbagger below. The label describes how a person calls, so it is given only on the rows
+  of submitted calls (``CALL_SOURCES``): never to the model's own projections, and nobody
+  who never submitted a call gets one (a team that imported its history and never called is
+  no sandbagger).
 
 Entries whose actual is zero have no percentage error and are left out of the percentages.
 """
@@ -19,6 +22,7 @@ import pandas as pd
 
 TRACKING_LIMIT = 4.0
 MIN_ENTRIES = 3
+CALL_SOURCES = ("call", "manager_adjusted")
 
 
 def summarize(entries: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +56,7 @@ def summarize(entries: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
     out["accuracy"] = 1 - out["mape"]
     out["tracking_signal"] = np.where(out["mad"] > 0, out["error_sum"] / out["mad"], 0.0)
-    enough = out["entries"] >= MIN_ENTRIES
+    enough = (out["entries"] >= MIN_ENTRIES) & out["source"].isin(CALL_SOURCES)
     out["verdict"] = np.select(
         [
             enough & (out["tracking_signal"] > TRACKING_LIMIT),

@@ -213,3 +213,28 @@ def _late_amount_change(
         "late_amount_change",
         "amount moved > 20% near period end",
     )
+
+
+# Flags that say "nobody works this deal": on a deal imported from another system and not
+# worked here since, they describe the old system's history, not neglect.
+NEGLECT_KINDS = ("pushed_twice", "no_activity", "stuck_in_stage", "close_date_past")
+IMPORTED_UNWORKED = "imported_unworked"
+
+
+def set_aside_imported(flags: pd.DataFrame, unworked_ids: set[int]) -> pd.DataFrame:
+    """Replace the neglect flags of imported deals not worked here since (``unworked_ids``)
+    by one ``imported_unworked`` flag per deal, whose detail names the flags set aside."""
+    is_aside = flags["opportunity_id"].isin(unworked_ids) & flags["kind"].isin(NEGLECT_KINDS)
+    if not is_aside.any():
+        return flags
+    aside = flags[is_aside]
+    grouped = (
+        aside.sort_values("kind")
+        .groupby(["opportunity_id", "owner_id"], sort=True)["kind"]
+        .agg(lambda kinds: "imported, not worked here since; would be: " + ", ".join(kinds))
+        .reset_index()
+        .rename(columns={"kind": "detail"})
+        .assign(kind=IMPORTED_UNWORKED)
+    )
+    kept = flags[~is_aside]
+    return pd.concat([kept, grouped[kept.columns]], ignore_index=True)

@@ -151,6 +151,22 @@ def assign_period(days: pd.Series, periods: list[Period]) -> pd.Series:
     return pd.Series(ids[np.clip(idx, 0, len(ids) - 1)], index=days.index)
 
 
+def containing_period(days: pd.Series, periods: list[Period]) -> pd.Series:
+    """The id of the period (of ``periods``, same kind) containing each day; 0 for none (a
+    day in a gap between them, or outside them all)."""
+    if not len(days) or not periods:
+        return pd.Series(0, index=days.index, dtype="int64")
+    ordered = sorted(periods, key=lambda p: p.start_on)
+    ids = assign_period(days, ordered).to_numpy()
+    ends = {p.pk: np.datetime64(p.end_on) for p in ordered}
+    starts = {p.pk: np.datetime64(p.start_on) for p in ordered}
+    values = days.to_numpy(dtype="datetime64[D]")
+    lo = np.array([starts[i] for i in ids], dtype="datetime64[D]")
+    hi = np.array([ends[i] for i in ids], dtype="datetime64[D]")
+    inside = (values >= lo) & (values <= hi)
+    return pd.Series(np.where(inside, ids, 0), index=days.index)
+
+
 def milestone_events_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """The milestone audit log: opportunity_id, milestone_id, at, counts (bool)."""
     qs = MilestoneCompletion.objects.all()
@@ -233,10 +249,14 @@ def changes_frame(
     return frame
 
 
-def credited_bookings(*, period: Period, rates: RateTable) -> pd.Series:
-    """Each person's credited bookings in the period, from the credit ledger (float, indexed by
-    person_id; 1 query): what the forecast calls their closed amount."""
-    totals = ledger.totals_by_person(ledger.period_entries(period=period, rates=rates))
+def credited_bookings(
+    *, period: Period, rates: RateTable, person_ids: Iterable[int] | None = None
+) -> pd.Series:
+    """Each person's (of ``person_ids``: an edit's) credited bookings in the period, from the
+    credit ledger (float, indexed by person_id; 1 query): their closed amount in the forecast.
+    """
+    entries = ledger.period_entries(period=period, rates=rates, person_ids=person_ids)
+    totals = ledger.totals_by_person(entries)
     return pd.Series(
         [float(amount) for amount in totals.values()],
         index=pd.Index(list(totals), dtype="int64", name="person_id"),

@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts.models import Opportunity, OpportunityChange
 from salesmgmt.models import Period, User
 from salesmgmt.money import RateTable
-from salesmgmt.selectors import subtree_user_ids
+from salesmgmt.selectors import periods_with_pending, subtree_user_ids
 from salesmgmt.visibility import can_see_user, visible_users
 
 from ..analytics import accuracy, waterfall
@@ -23,6 +23,7 @@ from ..models import (
     CallLayer,
     CallOfRecord,
     DealProbability,
+    FlagKind,
     ForecastCall,
     ForecastRollup,
     ForecastSource,
@@ -47,8 +48,34 @@ def person_get(*, viewer: User, pk: int) -> User:
     return person
 
 
-def period_list() -> QuerySet[Period]:
-    return Period.objects.filter(kind=Period.Kind.QUARTER).order_by("start_on")
+def period_list(*, kind: str = Period.Kind.QUARTER) -> QuerySet[Period]:
+    return Period.objects.filter(kind=kind).order_by("start_on")
+
+
+def period_status_list() -> QuerySet[Period]:
+    """Every period with its pending stale marks (``pending_changes``), newest first (1 query)."""
+    return periods_with_pending(Period.objects.order_by("-start_on", "kind", "id"))
+
+
+@dataclass(frozen=True)
+class PeriodChoices:
+    """The period picker's options: years, quarters and months, newest first (1 query)."""
+
+    years: list[Period]
+    quarters: list[Period]
+    months: list[Period]
+
+
+def period_choices() -> PeriodChoices:
+    """Every period, by kind, for the picker of the forecast and KPI pages (1 query)."""
+    by_kind: dict[str, list[Period]] = {kind: [] for kind in Period.Kind.values}
+    for period in Period.objects.order_by("-start_on", "kind"):
+        by_kind.setdefault(period.kind, []).append(period)
+    return PeriodChoices(
+        years=by_kind[Period.Kind.YEAR],
+        quarters=by_kind[Period.Kind.QUARTER],
+        months=by_kind[Period.Kind.MONTH],
+    )
 
 
 def rollup_list(*, viewer: User, period: Period | None = None) -> QuerySet[ForecastRollup]:
@@ -85,13 +112,21 @@ def snapshot_list(*, viewer: User, taken_on: dt.date | None = None):
     return qs.order_by("-taken_on", "opportunity_id")
 
 
-def flag_list(*, viewer: User, person: User | None = None, kind: str = ""):
-    """Flags on deals the viewer sees, optionally of one person's subtree and one kind."""
+def flag_list(
+    *, viewer: User, person: User | None = None, kind: str = "", imported_apart: bool = False
+):
+    """Flags on deals the viewer sees, optionally of one person's subtree and one kind.
+
+    ``imported_apart``: without a kind, leave out the "imported, not yet worked here" group
+    (the flags page lists it on its own: history from the old system, not neglect).
+    """
     qs = InspectionFlag.objects.visible_to(viewer).select_related("opportunity", "owner")
     if person is not None:
         qs = qs.filter(owner_id__in=subtree_user_ids(manager=person))
     if kind:
         qs = qs.filter(kind=kind)
+    elif imported_apart:
+        qs = qs.exclude(kind=FlagKind.IMPORTED_UNWORKED)
     return qs.order_by(
         "owner__last_name", "owner_id", "opportunity__expected_close_on", "opportunity_id", "kind"
     )
@@ -354,6 +389,34 @@ def probability_list(*, viewer: User) -> QuerySet[DealProbability]:
         .select_related("opportunity", "owner", "period")
         .order_by("period_id", "opportunity_id")
     )
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    """One node of the KPI page: the person (a rep, a manager, an office) and their rows."""
+
+    person: User
+    own: KpiSnapshot | None
+    team: KpiSnapshot | None
+
+
+def kpi_rows(*, person: User, period: Period) -> tuple[KpiRow, QuerySet[User]]:
+    """The person's KPI rows and their direct reports (a queryset: the page paginates it and
+    loads the rows of one page with ``kpi_rows_of``); the caller checked the viewer sees them."""
+    reports = User.objects.filter(manager=person).order_by("last_name", "first_name", "id")
+    return kpi_rows_of(people=[person], period=period)[0], reports
+
+
+def kpi_rows_of(*, people: list[User], period: Period) -> list[KpiRow]:
+    """Each person's own and subtree KPI rows for the period, in order (1 query)."""
+    rows = {
+        (k.person_id, k.scope): k
+        for k in KpiSnapshot.objects.filter(period=period, person_id__in=[p.pk for p in people])
+    }
+    return [
+        KpiRow(person=p, own=rows.get((p.pk, Scope.OWN)), team=rows.get((p.pk, Scope.SUBTREE)))
+        for p in people
+    ]
 
 
 def kpis_for(*, person: User, period: Period) -> dict[str, KpiSnapshot]:

@@ -130,15 +130,20 @@ def _period_entries(period, now, rates, pairs, closed, events, close_changes):
 
 
 def _calls_of_record(period: Period) -> pd.DataFrame:
+    """The calls of record of the period; a record with no call of the person's own (only a
+    manager's adjustment) has no owner commit (NaN): a call nobody made is not scored."""
     rows = (
         CallOfRecord.objects.filter(period=period)
         .order_by("locked_on")
-        .values_list("person_id", "locked_on", "commit_amount", "manager_commit_amount")
+        .values_list(
+            "person_id", "locked_on", "commit_amount", "manager_commit_amount", "owner_call_id"
+        )
     )
     frame = pd.DataFrame(
-        list(rows), columns=["person_id", "locked_on", "commit_amount", "manager_commit_amount"]
+        list(rows),
+        columns=["person_id", "locked_on", "commit_amount", "manager_commit_amount", "call_id"],
     )
-    frame["commit_amount"] = frame["commit_amount"].astype(float)
+    frame["commit_amount"] = frame["commit_amount"].astype(float).where(frame["call_id"].notna())
     frame["manager_commit_amount"] = pd.to_numeric(frame["manager_commit_amount"])
     return frame
 

@@ -29,7 +29,7 @@ from salesmgmt.money import parse_money
 from salesmgmt.visibility import manages
 
 from ..models import CallLayer, CallOfRecord, ForecastCall
-from .context import FORECAST_KIND, forecast_periods
+from .context import FORECAST_KIND, window_quarters
 
 
 def _amount(value: object, field: str) -> Decimal:
@@ -175,7 +175,7 @@ def calls_lock(*, at: dt.datetime | None = None) -> int:
     """
     at = at or timezone.now()
     locked_on = timezone.localdate(at)
-    periods = [p for p in forecast_periods(today=locked_on) if p.end_on >= locked_on]
+    periods = [p for p in window_quarters(today=locked_on) if p.end_on >= locked_on]
     calls = ForecastCall.objects.filter(period__in=periods, submitted_at__lte=at).order_by(
         "submitted_at", "id"
     )

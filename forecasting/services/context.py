@@ -1,20 +1,24 @@
 """What a recompute loads once and shares: time, rates, the tree, the model, the history.
 
-Also the period rules every forecasting computation uses (which quarters are recomputed, the
+Also the period rules every forecasting computation uses (which periods are recomputed, the
 previous windows of a period). Stored amounts follow the one money rule,
 ``salesmgmt.money.quantize_money``.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from accounts.models import Opportunity
 from salesmgmt.models import Period
 from salesmgmt.money import RateTable
 
@@ -22,7 +26,11 @@ from ..analytics import montecarlo, rollups
 from ..models import ProbabilityModel
 from ..selectors import frames
 
+# Calls, calls of record and the backtest are per quarter; rollups and KPIs per every kind.
 FORECAST_KIND = Period.Kind.QUARTER
+RECOMPUTED_KINDS = (Period.Kind.MONTH, Period.Kind.QUARTER, Period.Kind.YEAR)
+WINDOW_BEHIND_DAYS = 370
+WINDOW_AHEAD_DAYS = 100
 HISTORY_PERIODS = 4
 KEEP_MODELS = 5
 BULK = 5000
@@ -30,14 +38,69 @@ Progress = Callable[[str, float], None]
 
 
 def forecast_periods(*, today: dt.date) -> list[Period]:
-    """The quarters a recompute covers: the last four, the current one and the next."""
+    """The periods a full recompute covers, months, quarters and years alike: those around
+    today (the last year and the next hundred days) and every one that has deals."""
+    around = Q(
+        start_on__lte=today + dt.timedelta(days=WINDOW_AHEAD_DAYS),
+        end_on__gte=today - dt.timedelta(days=WINDOW_BEHIND_DAYS),
+    )
+    months = deal_months()
+    periods = Period.objects.filter(kind__in=RECOMPUTED_KINDS)
+    if not months:
+        return list(periods.filter(around).order_by("start_on", "kind"))
+    candidates = periods.filter(around | Q(start_on__lte=months[-1], end_on__gte=months[0]))
+    return [
+        period
+        for period in candidates.order_by("start_on", "kind")
+        if _is_around(period, today) or _has_month(period, months)
+    ]
+
+
+def window_quarters(*, today: dt.date) -> list[Period]:
+    """The quarters around today (the last four, the current one and the next): calls."""
     return list(
         Period.objects.filter(
             kind=FORECAST_KIND,
-            start_on__lte=today + dt.timedelta(days=100),
-            end_on__gte=today - dt.timedelta(days=370),
+            start_on__lte=today + dt.timedelta(days=WINDOW_AHEAD_DAYS),
+            end_on__gte=today - dt.timedelta(days=WINDOW_BEHIND_DAYS),
         ).order_by("start_on")
     )
+
+
+def deal_months() -> list[dt.date]:
+    """First days of the months in which a deal is expected to close, closed or was created
+    (three DISTINCT queries over the deals, a few hundred rows at most)."""
+    months: set[dt.date] = set()
+    for column in ("expected_close_on", "closed_on", "created_at"):
+        rows = (
+            Opportunity.objects.exclude(**{f"{column}__isnull": True})
+            .annotate(month=TruncMonth(column))
+            .order_by()
+            .values_list("month", flat=True)
+            .distinct()
+        )
+        months.update(m.date() if isinstance(m, dt.datetime) else m for m in rows)
+    return sorted(months)
+
+
+def _is_around(period: Period, today: dt.date) -> bool:
+    return period.start_on <= today + dt.timedelta(
+        days=WINDOW_AHEAD_DAYS
+    ) and period.end_on >= today - dt.timedelta(days=WINDOW_BEHIND_DAYS)
+
+
+def _has_month(period: Period, months: list[dt.date]) -> bool:
+    """Whether a month of ``months`` overlaps the period (periods need not start on the 1st)."""
+    index = bisect.bisect_right(months, period.end_on)
+    return index > 0 and shift_months(months[index - 1], 1) > period.start_on
+
+
+def periods_by_kind(periods: list[Period]) -> dict[str, list[Period]]:
+    """``periods`` split by kind: the periods of one kind do not overlap (``assign_period``)."""
+    grouped: dict[str, list[Period]] = {}
+    for period in sorted(periods, key=lambda p: p.start_on):
+        grouped.setdefault(period.kind, []).append(period)
+    return grouped
 
 
 def shift_months(day: dt.date, months: int) -> dt.date:

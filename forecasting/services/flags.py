@@ -6,9 +6,10 @@ import datetime as dt
 
 import pandas as pd
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import Milestone, Opportunity
+from accounts.models import Activity, Milestone, MilestoneCompletion, Opportunity
 from salesmgmt.models import Period
 from salesmgmt.money import RateTable
 
@@ -74,6 +75,24 @@ def _period_ends(deals: pd.DataFrame) -> pd.Series:
     return pd.Series(ends, index=deals["opportunity_id"].to_numpy())
 
 
+def imported_unworked_ids() -> set[int]:
+    """Open deals an import brought in that nobody has worked here since: no activity and no
+    milestone completion (other than the imported ones) after their ``imported_at`` (1 query)."""
+    activity_since = Activity.objects.filter(
+        opportunity_id=OuterRef("pk"), occurred_at__gt=OuterRef("imported_at")
+    )
+    milestone_since = MilestoneCompletion.objects.filter(
+        opportunity_id=OuterRef("pk"), completed_at__gt=OuterRef("imported_at")
+    ).exclude(verification_state=MilestoneCompletion.Verification.IMPORTED)
+    unworked = (
+        Opportunity.objects.open()
+        .filter(imported_at__isnull=False)
+        .exclude(Exists(activity_since))
+        .exclude(Exists(milestone_since))
+    )
+    return set(unworked.values_list("pk", flat=True))
+
+
 def flags_refresh(*, now: dt.datetime | None = None) -> int:
     """Recompute every flag; returns how many are raised."""
     now = now or timezone.now()
@@ -100,6 +119,7 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
         if ids
         else pd.DataFrame(columns=["opportunity_id", "owner_id", "kind", "detail"])
     )
+    raised = flags.set_aside_imported(raised, imported_unworked_ids())
     with transaction.atomic():
         InspectionFlag.objects.all().delete()
         InspectionFlag.objects.bulk_create(

@@ -1,5 +1,6 @@
-"""Recompute the KPI rows of every person for the forecast periods (definitions in
-analytics.kpis). Quotas and attainment come from the territories app's selectors."""
+"""Recompute the KPI rows of every person for every recomputed period, months, quarters and
+years (definitions in analytics.kpis). Quotas and attainment come from the territories app's
+selectors."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ..analytics import flags as flag_rules
 from ..analytics import kpis
 from ..models import ForecastRollup, KpiSnapshot, Scope
 from ..selectors import frames
-from .context import Context, forecast_periods
+from .context import Context, forecast_periods, periods_by_kind
 
 logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365
@@ -79,50 +80,51 @@ def kpis_recompute(
     person_ids: list[int] | None = None,
     period_ids: list[int] | None = None,
 ) -> int:
-    """Rewrite the KPI rows of ``periods``; returns rows written.
+    """Rewrite the KPI rows of ``periods`` (months, quarters and years); returns rows written.
 
     With ``person_ids`` (an incremental run) only the rows of those people and everyone above
     them are rewritten, and with ``period_ids`` only those periods' rows; the figures are
-    computed exactly as in a full run (ramp needs every period), so both leave the same rows.
+    computed exactly as in a full run (ramp needs every quarter), so both leave the same rows.
     """
-    if not periods:
+    asked = periods if period_ids is None else [p for p in periods if p.pk in period_ids]
+    if not asked:
         return 0
     closed = _closed_with_cycle_days(ctx)
     owner_of = pd.Series(dict(Opportunity.objects.values_list("pk", "owner_id")))
-    window_start = min(p.start_on for p in periods)
     entries, stays = _stage_frames(
         owner_of,
         set(closed.loc[closed["won"], "opportunity_id"]),
-        since=_start_of(window_start) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
+        since=_start_of(min(p.start_on for p in asked)) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
     )
-    asked = periods if period_ids is None else [p for p in periods if p.pk in period_ids]
-    activity_counts = _activity_counts(asked)
     people = ctx.people.set_index("person_id")
     tree = _Tree.of(ctx, people, person_ids)
-    pipeline = _pipeline_values(periods, period_ids=period_ids, person_ids=person_ids, tree=tree)
-    per_period, ramp = _quotas_and_ramp(periods, closed, people)
+    pipeline = _pipeline_values(asked, person_ids=person_ids, tree=tree)
+    quarters = [p for p in periods if p.kind == Period.Kind.QUARTER]
+    quotas_of, ramp = _quotas_and_ramp(quarters, closed, people)
     rows: list[tuple] = []
-    for period, quotas in per_period:
-        if period_ids is not None and period.pk not in period_ids:
-            continue  # an incremental run: only the periods asked for (ramp used them all)
-        frames_of_period = _PeriodFrames.of(period, closed, entries, stays, activity_counts)
-        for scope, pairs, quota, credited in (
-            (Scope.OWN, tree.own_pairs, quotas[0], quotas[2]),
-            (Scope.SUBTREE, tree.subtree_pairs, quotas[1], quotas[3]),
-        ):
-            value = pipeline[(pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)]
-            table = _scope_table(
-                frames_of_period,
-                pairs,
-                nodes=tree.nodes,
-                value=value.set_index("person_id")["value"],
-                quota=quota,
-                credited=credited,
-            )
-            rows.extend(_scope_rows(table, period, scope, frames_of_period, pairs, ramp, ctx))
-    return _kpi_rows_save(
-        rows, periods=periods, period_ids=period_ids, person_ids=person_ids, nodes=tree.nodes
-    )
+    # Periods of one kind do not overlap: activities are counted per kind (``_activity_counts``).
+    for same_kind in periods_by_kind(asked).values():
+        activity_counts = _activity_counts(same_kind)
+        for period in same_kind:
+            quotas = quotas_of.get(period.pk) or _quota_figures(period)
+            frames_of_period = _PeriodFrames.of(period, closed, entries, stays, activity_counts)
+            for scope, pairs, quota, credited in (
+                (Scope.OWN, tree.own_pairs, quotas[0], quotas[2]),
+                (Scope.SUBTREE, tree.subtree_pairs, quotas[1], quotas[3]),
+            ):
+                value = pipeline[
+                    (pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)
+                ]
+                table = _scope_table(
+                    frames_of_period,
+                    pairs,
+                    nodes=tree.nodes,
+                    value=value.set_index("person_id")["value"],
+                    quota=quota,
+                    credited=credited,
+                )
+                rows.extend(_scope_rows(table, period, scope, frames_of_period, pairs, ramp, ctx))
+    return _kpi_rows_save(rows, periods=asked, person_ids=person_ids, nodes=tree.nodes)
 
 
 def _closed_with_cycle_days(ctx: Context) -> pd.DataFrame:
@@ -159,16 +161,10 @@ class _Tree:
 
 
 def _pipeline_values(
-    periods: list[Period],
-    *,
-    period_ids: list[int] | None,
-    person_ids: list[int] | None,
-    tree: _Tree,
+    periods: list[Period], *, person_ids: list[int] | None, tree: _Tree
 ) -> pd.DataFrame:
     """The stored rollups' open pipeline (pipeline + best case + commit) per person and scope."""
     rollup_rows = ForecastRollup.objects.filter(period__in=periods)
-    if period_ids is not None:
-        rollup_rows = rollup_rows.filter(period_id__in=period_ids)
     if person_ids is not None:
         rollup_rows = rollup_rows.filter(person_id__in=[int(pid) for pid in tree.nodes])
     pipeline = pd.DataFrame(
@@ -201,9 +197,10 @@ Quotas = tuple[pd.Series, pd.Series, pd.Series, pd.Series]
 
 
 def _quotas_and_ramp(
-    periods: list[Period], closed: pd.DataFrame, people: pd.DataFrame
-) -> tuple[list[tuple[Period, Quotas]], _Ramp]:
-    """Each period's quota figures (oldest first) and the ramp, which needs every period."""
+    quarters: list[Period], closed: pd.DataFrame, people: pd.DataFrame
+) -> tuple[dict[int, Quotas], _Ramp]:
+    """Each quarter's quota figures by period id, and the ramp, which needs every quarter
+    (the first quarter at full quota: quotas are set per quarter)."""
     first_win = closed[closed["won"]].groupby("owner_id")["closed_on"].min()
     hire = pd.to_datetime(people["hire_date"])
     days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
@@ -213,14 +210,14 @@ def _quotas_and_ramp(
         + hire.dt.quarter.astype("Int64").astype(str)
     )
     full_quota_on: dict[int, dt.date] = {}
-    per_period = []
-    for period in sorted(periods, key=lambda p: p.start_on):
+    per_period: dict[int, Quotas] = {}
+    for period in sorted(quarters, key=lambda p: p.start_on):
         quotas = _quota_figures(period)
         own_quota, _, own_won, _ = quotas
         attained = (own_won.reindex(own_quota.index).fillna(0) >= own_quota) & (own_quota > 0)
         for person_id in attained[attained].index:
             full_quota_on.setdefault(int(person_id), period.end_on)
-        per_period.append((period, quotas))
+        per_period[period.pk] = quotas
     days_to_full = pd.Series(
         {
             pid: (pd.Timestamp(day) - hire.get(pid)).days
@@ -338,19 +335,10 @@ def _scope_rows(
 
 
 def _kpi_rows_save(
-    rows: list[tuple],
-    *,
-    periods: list[Period],
-    period_ids: list[int] | None,
-    person_ids: list[int] | None,
-    nodes: pd.Index,
+    rows: list[tuple], *, periods: list[Period], person_ids: list[int] | None, nodes: pd.Index
 ) -> int:
     """Replace the rewritten people's rows of the periods asked for; returns rows written."""
     stale = KpiSnapshot.objects.filter(period__in=periods)
-    if period_ids is not None:
-        stale = stale.filter(period_id__in=period_ids)
-        keep = set(period_ids)
-        rows = [row for row in rows if row[1] in keep]
     if person_ids is not None:
         stale = stale.filter(person_id__in=[int(pid) for pid in nodes])
     with transaction.atomic():
@@ -364,10 +352,11 @@ def kpis_recompute_for_people(*, person_ids: list[int], period_ids: list[int]) -
     """After an incremental recompute: these people's KPI rows and those above them."""
     ctx = Context.load()
     periods = forecast_periods(today=ctx.today)
-    wanted = [pk for pk in period_ids if pk in {p.pk for p in periods}]
-    if not wanted:
-        return 0
-    return kpis_recompute(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=wanted)
+    # A period the edit named but with no deal left (its last deal moved away) is rewritten
+    # too: to zeros, as a full run would if it still covered it.
+    known = {p.pk for p in periods}
+    periods += list(Period.objects.filter(pk__in=set(period_ids) - known))
+    return kpis_recompute(periods=periods, ctx=ctx, person_ids=person_ids, period_ids=period_ids)
 
 
 def _activity_counts(periods: list[Period]) -> pd.DataFrame:

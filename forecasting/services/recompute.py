@@ -36,11 +36,13 @@ from ..models import (
 from ..selectors import frames
 from .context import (
     BULK,
+    FORECAST_KIND,
     KEEP_MODELS,
     Context,
     Progress,
     configured_trials,
     forecast_periods,
+    periods_by_kind,
     previous_windows,
 )
 
@@ -193,7 +195,8 @@ def forecast_recompute_period(
         else sorted(set(ctx.pairs[ctx.pairs["person_id"].isin(people)]["ancestor_id"]))
     )
     with transaction.atomic():
-        _write_deals(period, scored, owner_ids, at)
+        if period.kind == FORECAST_KIND:  # a deal's probability row names its quarter
+            _write_deals(period, scored, owner_ids, at)
         TrialVector.objects.filter(period=period, person_id__in=people).delete()
         writers.insert_rows(
             TrialVector,
@@ -249,7 +252,10 @@ def _own_rows(
             own[column] = 0.0
     # Closed is what the credit ledger credits each person (compensation.ledger): a split
     # partner's share, less deals cancelled in the period - the bookings attainment counts.
-    credited = frames.credited_bookings(period=period, rates=ctx.rates)
+    # An edit's run reads only its people's credits: a year's whole ledger is too slow for it.
+    credited = frames.credited_bookings(
+        period=period, rates=ctx.rates, person_ids=None if stored_own is None else people
+    )
     own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     if expected_new is None:
         if stored_own is None:
@@ -339,7 +345,8 @@ def forecast_recompute_all(
     with_kpis: bool = True,
     run: RecomputeRun | None = None,
 ) -> dict[str, float]:
-    """Everything, for every person and forecast period; returns seconds per phase.
+    """Everything, for every person and every period that has deals (months, quarters and
+    years) or lies around today; returns seconds per phase.
 
     Every step replaces rows (delete + insert per period and scope), so a run interrupted at
     any point and started again from the top leaves the same rows as an undisturbed one.
@@ -398,13 +405,19 @@ def _recompute_rollups(
     deals = frames.deals_frame(periods=periods, rates=ctx.rates)
     events = ctx.events()
     events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+    day = deals["closed_on"].where(deals["closed_on"].notna(), deals["expected_close_on"])
     timings["load"] = time.perf_counter() - mark
-    for index, period in enumerate(periods):
-        mark = time.perf_counter()
-        phase(f"rollups {period.name}", 0.1 + 0.6 * index / len(periods))
-        in_period = deals[deals["period_id"] == period.pk]
-        forecast_recompute_period(period, ctx, deals=in_period, events=events)
-        timings[f"rollups {period.name}"] = time.perf_counter() - mark
+    done = 0
+    for same_kind in periods_by_kind(periods).values():
+        # Months, quarters and years overlap: each kind places every deal in one of its own.
+        period_of = frames.containing_period(day, same_kind)
+        for period in same_kind:
+            mark = time.perf_counter()
+            phase(f"rollups {period.name}", 0.1 + 0.6 * done / len(periods))
+            in_period = deals[period_of == period.pk].assign(period_id=period.pk)
+            forecast_recompute_period(period, ctx, deals=in_period, events=events)
+            timings[f"rollups {period.name}"] = time.perf_counter() - mark
+            done += 1
 
 
 def forecast_recompute_people(
@@ -416,10 +429,9 @@ def forecast_recompute_people(
     """
     ctx = ctx or Context.load()
     written = 0
-    # Only the quarters the full recompute covers: a period outside them (a deal closing next
-    # year) would get rows for the changed people's chains alone, which no full run completes.
-    covered = {period.pk for period in forecast_periods(today=ctx.today)}
-    for period in Period.objects.filter(pk__in=set(period_ids) & covered).order_by("start_on"):
+    # Every period a deal's days name has that deal, so the full recompute covers it too
+    # (``forecast_periods``): the rows written here for the changed chains are never orphans.
+    for period in Period.objects.filter(pk__in=set(period_ids)).order_by("start_on", "kind"):
         # Keep the trial count of the vectors stored by the last full run, so they still add.
         stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
         ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()

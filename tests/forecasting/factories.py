@@ -33,10 +33,12 @@ def deal(
     currency: str = "USD",
     category: str = "",
     account=None,
+    imported_at: dt.datetime | None = None,
 ) -> Opportunity:
     """A deal row with its creation logged in the change history (as the services do).
 
-    ``category`` is the rep's choice ("" = none: the stage's default applies)."""
+    ``category`` is the rep's choice ("" = none: the stage's default applies); ``imported_at``
+    marks it brought in by an import (``created_at`` is then its engage date)."""
     created_at = created_at or timezone.now() - dt.timedelta(days=30)
     kwargs = {"process": process} if process is not None else {}
     if stage is not None:
@@ -51,6 +53,7 @@ def deal(
         closed_on=close_on if status != "open" else None,
         created_at=created_at,
         forecast_category=category,
+        imported_at=imported_at,
         **kwargs,
     )
     OpportunityChange.objects.bulk_create(

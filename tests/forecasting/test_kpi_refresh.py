@@ -67,6 +67,10 @@ def _kpi_values():
     )
 
 
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
 def _log_call(rep) -> Activity:
     deal_of_rep = Opportunity.objects.filter(owner=rep).first()
     return deal_services.activity_log(actor=rep, kind=Activity.Kind.CALL, opportunity=deal_of_rep)
@@ -125,10 +129,13 @@ def test_writes_by_many_reps_within_a_window_cost_one_kpi_computation(
     # then the marks coalesced, and one batch after the window runs them in one computation
     assert computations == []
     assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
-    assert pending_keys(KPIS) == {(rep_a.pk, period.pk), (rep_b.pk, period.pk)}
+    # (the month, quarter and year of the close date and of today's activities)
+    touched = sorted(aggregate_kinds.periods_containing([settled.expected_close_on, _today()]))
+    assert period.pk in touched
+    assert pending_keys(KPIS) == {(rep, p) for rep in (rep_a.pk, rep_b.pk) for p in touched}
     assert KPIS in sent  # each mark sends a (cheap) debounced task
-    assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 2
-    assert computations == [(sorted([rep_a.pk, rep_b.pk]), [period.pk])]
+    assert refresh.refresh_kind(kind=KPIS, now=timezone.now() + window) == 2 * len(touched)
+    assert computations == [(sorted([rep_a.pk, rep_b.pk]), touched)]
     assert not StaleMark.objects.filter(kind=KPIS).exists()
 
 
@@ -229,5 +236,9 @@ def test_an_activity_marks_kpis_only_in_the_period_it_happened(
 
     _log_call(rep_a)
 
-    assert pending_keys(KPIS) == {(rep_a.pk, period.pk)}
+    # its month, quarter and year
+    touched = aggregate_kinds.periods_containing([_today()])
+    assert period.pk in touched
+    assert len(touched) == 3
+    assert pending_keys(KPIS) == {(rep_a.pk, p) for p in touched}
     assert not StaleMark.objects.filter(kind=ROLLUPS).exists()  # activities are in no rollup

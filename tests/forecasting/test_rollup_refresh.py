@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import services as deal_services
 from accounts.models import Activity, Milestone
-from forecasting.aggregate_kinds import KPIS, ROLLUPS, refresh_rollups
+from forecasting.aggregate_kinds import KPIS, ROLLUPS, periods_containing, refresh_rollups
 from forecasting.models import ForecastRollup, Scope
 from forecasting.services import calls
 from forecasting.services.recompute import forecast_recompute_all
@@ -37,6 +37,13 @@ def settled(rep_a, rep_b, stages, close_on, period, settings):
 
 def commit(person, period, scope=Scope.OWN):
     return ForecastRollup.objects.get(person=person, period=period, scope=scope).commit_amount
+
+
+def touched(day: dt.date) -> set[int]:
+    """The periods an edit of a deal closing on ``day`` marks: its month, quarter and year."""
+    ids = periods_containing([day])
+    assert len(ids) == 3
+    return ids
 
 
 def _values():
@@ -68,7 +75,7 @@ def test_a_deal_edit_reaches_the_rollups_through_the_task_sent_on_commit(
 
 def test_incremental_recompute_leaves_the_rows_a_full_one_would(settled, rep_a, period, held):
     deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(2500))
-    assert refresh.refresh_kind(kind=ROLLUPS) == 1
+    assert refresh.refresh_kind(kind=ROLLUPS) == len(touched(settled.expected_close_on))
     incremental = _values()
 
     forecast_recompute_all(**FAST)
@@ -85,7 +92,7 @@ def test_a_rollup_batch_marks_the_same_keys_of_the_kpis(
     with django_capture_on_commit_callbacks(execute=True):
         refresh.refresh_kind(kind=ROLLUPS)
 
-    assert pending_keys(KPIS) == {(rep_a.pk, period.pk)}
+    assert pending_keys(KPIS) == {(rep_a.pk, p) for p in touched(settled.expected_close_on)}
     assert held[-1] == KPIS
 
 
@@ -121,7 +128,7 @@ def test_the_sweep_runs_marks_claimed_but_never_finished_once(settled, rep_a, pe
         started_at=timezone.now() - runner.STALE_AFTER - dt.timedelta(minutes=1)
     )
 
-    assert refresh.refresh_sweep()[ROLLUPS] == 1
+    assert refresh.refresh_sweep()[ROLLUPS] == len(touched(settled.expected_close_on))
     assert commit(rep_a, period) == Decimal(4500)
     assert refresh.refresh_sweep()[ROLLUPS] == 0  # finished: not run twice
 
@@ -136,7 +143,8 @@ def test_milestone_call_and_deal_changes_mark_owner_and_period(
     )
     calls.call_submit(actor=manager_a, period=period, commit_amount=1, best_case_amount=1)
 
-    assert pending_keys(ROLLUPS) == {(rep_a.pk, period.pk), (manager_a.pk, period.pk)}
+    deal_keys = {(rep_a.pk, p) for p in touched(settled.expected_close_on)}
+    assert pending_keys(ROLLUPS) == deal_keys | {(manager_a.pk, period.pk)}
 
 
 def test_a_deal_moved_to_another_owner_recomputes_both_sides(
@@ -166,10 +174,10 @@ def test_a_deal_moved_to_another_quarter_recomputes_both_quarters(settled, rep_a
     assert {(rep_a.pk, period.pk), (rep_a.pk, later.pk)} <= pending_keys(ROLLUPS)
 
 
-def test_an_edit_in_a_quarter_the_full_recompute_skips_writes_no_partial_rows(
+def test_an_edit_in_a_far_quarter_writes_the_rows_the_full_recompute_writes(
     settled, rep_a, today, django_capture_on_commit_callbacks
 ):
-    # Given a deal closing about a year ahead: past the quarters a full recompute covers
+    # Given a deal closing about a year ahead: a quarter that now has a deal
     far = quarter(today + dt.timedelta(days=400))
 
     # When the rep creates it and the incremental batch runs
@@ -181,10 +189,19 @@ def test_an_edit_in_a_quarter_the_full_recompute_skips_writes_no_partial_rows(
             amount=Decimal(7000),
             expected_close_on=far.start_on,
         )
-
-    # Then that quarter has no rows for the rep's chain alone (the full run writes none either)
-    assert not ForecastRollup.objects.filter(period=far).exists()
     assert not StaleMark.objects.filter(kind=ROLLUPS).exists()
+    incremental = {
+        (r.person_id, r.scope): r.pipeline_amount for r in ForecastRollup.objects.filter(period=far)
+    }
+    assert incremental[(rep_a.pk, Scope.OWN)] == Decimal(7000)
+
+    # Then the full recompute covers that quarter and leaves the rows as they were (the new
+    # year's periods marked everyone's rows when they were created)
+    forecast_recompute_all(**FAST)
+    full = {
+        (r.person_id, r.scope): r.pipeline_amount for r in ForecastRollup.objects.filter(period=far)
+    }
+    assert incremental == full
 
 
 # --- every writer says what it changed ---------------------------------------------------------
