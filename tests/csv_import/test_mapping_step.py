@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import Opportunity, Product
 from salesmgmt.models import ImportJob, ImportMapping
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, UserFactory
 
 # A sales_pipeline.csv as the public sample has it: no deal names, names not e-mails, text
 # stages, blank engage dates, close dates and values on open deals, accountless rows.
@@ -98,9 +98,13 @@ def post_mapping(client, job, page: str, action: str, **changes) -> object:
 
 
 def test_confirming_the_mapping_runs_the_dry_run_with_the_choices(
-    client, rep_a, process, catalogue, django_capture_on_commit_callbacks
+    client, manager_a, rep_a, process, catalogue, django_capture_on_commit_callbacks
 ):
-    client.force_login(rep_a)
+    # The file's agents, known by name only, in the importing manager's team.
+    for name in ("Moses Frase", "Darcel Schlecht", "Zane Levy", "Anna Snelling"):
+        first, last = name.split()
+        UserFactory(first_name=first, last_name=last, manager=manager_a)
+    client.force_login(manager_a)
     for name in ("Cancity", "Isdom", "Codehow", "Ron-tech"):
         AccountFactory(owner=rep_a, name=name)
     upload(client, MAVEN)

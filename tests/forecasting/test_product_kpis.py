@@ -154,8 +154,9 @@ def test_the_api_answers_per_node_with_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as queries:
         body = manager.get(url, {"period": q1.pk}).json()
     # 1 the token with its user, 2 the period, 3 the line items grouped by product, status,
-    # currency and day (the node a WHERE clause), 4 the exchange rates
-    assert len(queries.captured_queries) == 4
+    # currency and day (the node a WHERE clause), 4 the exchange rates, 5 the company settings
+    # (the reporting currency)
+    assert len(queries.captured_queries) == 5
     rows = {row["name"]: row for row in body["results"]}
     expected = hand_figures({"rep_a"})
     assert set(rows) == set(expected)
@@ -175,7 +176,7 @@ def test_the_api_answers_per_node_with_a_fixed_number_of_queries(
         services.line_item_add(actor=rep, opportunity=deal, product=world["MG Special"])
     with CaptureQueriesContext(connection) as queries:
         assert manager.get(url, {"period": q1.pk}).status_code == 200
-    assert len(queries.captured_queries) == 4
+    assert len(queries.captured_queries) == 5
 
 
 def test_the_api_refuses_what_the_caller_cannot_see(world, q1, personas, api_client_for):
