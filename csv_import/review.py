@@ -357,13 +357,20 @@ def _numbers(name, raw, values, lines) -> list[dict]:
 
 
 def _categories(name, raw, lines, known: list[str]) -> list[dict]:
-    counts = raw[raw != ""].value_counts()
+    nonblank = raw[raw != ""]
+    counts = nonblank.value_counts()
     if counts.empty or len(counts) > MAX_CATEGORIES:
         return []
     found = []
     frequent = [str(v) for v in counts.index]
+    # A value may be a typo of one more frequent, or as frequent and seen earlier in the file
+    # (4 "technology" and 4 "technolgy": the later spelling is the suspect, reported once).
+    first_seen = {str(v): i for i, v in enumerate(nonblank.drop_duplicates())}
+    rank = {v: (-int(counts[v]), first_seen[v]) for v in frequent}
     for value, count in counts.items():
-        others = [v for v in frequent if counts[v] > count and v.lower() != str(value).lower()]
+        others = [
+            v for v in frequent if rank[v] < rank[str(value)] and v.lower() != str(value).lower()
+        ]
         others += [k for k in known if k.lower() != str(value).lower() and k not in others]
         if str(value) in known:
             continue

@@ -355,3 +355,15 @@ def test_account_and_contact_exports_are_recognised(kind, header_row, preset, ex
 def test_a_file_of_another_kind_picks_no_preset():
     _, preset = suggested(SALESFORCE, specs.spec_for("contacts"))
     assert preset == ""
+
+
+def test_an_industry_typo_as_frequent_as_the_right_spelling_is_suspicious_once():
+    # The CRM export's accounts: 4 "technology" first, then 4 "technolgy".
+    rows = ["technology", "technolgy", "technology", "technolgy"] * 2 + ["Energy"]
+    text = "name,industry\n" + "".join(f"Co {i},{v}\n" for i, v in enumerate(rows))
+
+    parsed = parsing.parse(text, specs.spec_for("accounts"), context=CONTEXT)
+
+    (typo,) = parsed.suspicious
+    assert typo["message"].startswith("“technolgy” (4 rows) looks like a typo of “technology” (4")
+    assert [e["row"] for e in typo["examples"]] == [3, 5, 7, 9]
