@@ -255,6 +255,8 @@ class AccountImporter(_OwnedImporter):
         existing = self.existing.get(record.get("external_id") or "")
         if existing is None and not record.get("external_id") and record.get("name"):
             existing = self.existing_by_name.get(account_key(record["name"]))
+            if existing is not None:
+                values.pop("name")  # found by it: keep the spelling it has here
         if existing is not None:
             services.account_update(actor=self.actor, account=existing, **values)
             return False
