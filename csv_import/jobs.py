@@ -313,7 +313,7 @@ def _run_locked(job: ImportJob) -> ImportJob:
             job.column_map,
             value_map=job.value_map,
             options=job.options,
-            context=import_review_context(processes=_processes_named(job)),
+            context=import_review_context(processes=_processes_named(job), viewer=job.created_by),
         )
         job.rows_total = parsed.rows_total
         job.save(update_fields=["rows_total", "updated_at"])

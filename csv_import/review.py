@@ -325,6 +325,9 @@ MAX_CATEGORIES = 200
 # Free text where every value differs: never compared as categories.
 NOT_CATEGORIES = {"name", "external_id", "notes", "next_step", "lost_reason", "title", "phone"}
 PAST_YEARS, FUTURE_YEARS = 30, 10
+# Columns naming people: compared with the names of the people the importer sees
+# (``ReviewContext.source_values["person"]``), so two colleagues with alike names are no typo.
+PERSON_COLUMNS = {"owner_name": "person", "manager": "person"}
 
 
 def _suspect(column: str, kind: str, message: str, mask: pd.Series, lines, values) -> dict:
@@ -411,6 +414,7 @@ def suspicious_values(
         elif column.type in ("date", "datetime"):
             found += _dates(name, typed[name], lines, context.today)
         elif column.type == "text" and name not in NOT_CATEGORIES:
-            known = context.source_values.get(column.value_source, [])
+            source = column.value_source or PERSON_COLUMNS.get(name, "")
+            known = context.source_values.get(source, [])
             found += _categories(name, raw[name], lines, known)
     return found

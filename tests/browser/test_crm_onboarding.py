@@ -239,6 +239,9 @@ def check_dry_run_summary(page) -> None:
         assert f"{count:,}" in found[0], (gap, found)
     assert len(gaps) == len(expected_counts), gaps
     assert page.locator("#problems").count() == 0
+    # Two reps with alike names (both imported people) are not reported as a typo.
+    suspicious = page.locator("[data-summary=suspicious]").inner_text()
+    assert "Bergström" not in suspicious
 
 
 def check_imported_history() -> None:
