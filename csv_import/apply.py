@@ -228,18 +228,35 @@ class AccountImporter(_OwnedImporter):
 
     def resolve(self, records):
         from accounts.models import Account
+        from accounts.services_bulk import account_key
 
         self.resolve_owners(records)
+        visible = Account.objects.visible_to(self.actor)
         ext_ids = {r["external_id"] for r in records if r.get("external_id")}
-        self.existing = _first_by(Account.objects.visible_to(self.actor), "external_id", ext_ids)
+        self.existing = _first_by(visible, "external_id", ext_ids)
+        # A row without an external id updates the one account of its name (case aside), e.g.
+        # one a deals import created for its deals: a CRM export's accounts file has no ids.
+        names = {
+            account_key(r["name"]) for r in records if r.get("name") and not r.get("external_id")
+        }
+        by_name: dict[str, list] = {}
+        folded = visible.annotate(name_folded=Lower("name"))
+        for account in folded.filter(name_folded__in=names).order_by("pk") if names else ():
+            by_name.setdefault(account_key(account.name), []).append(account)
+        self.existing_by_name = {k: found[0] for k, found in by_name.items() if len(found) == 1}
 
     def apply_row(self, record):
         from accounts import services
+        from accounts.services_bulk import account_key
 
         values = _blank_to_text(_present(record, *self.fields), self.text_fields)
         if self.owner_for(record) is not None:
             values["owner"] = self.owner_for(record)
         existing = self.existing.get(record.get("external_id") or "")
+        if existing is None and not record.get("external_id") and record.get("name"):
+            existing = self.existing_by_name.get(account_key(record["name"]))
+            if existing is not None:
+                values.pop("name")  # found by it: keep the spelling it has here
         if existing is not None:
             services.account_update(actor=self.actor, account=existing, **values)
             return False

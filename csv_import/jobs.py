@@ -20,7 +20,7 @@ from salesmgmt.input_sanitation import NUL_CHARACTER, text_problem
 from salesmgmt.models import ImportJob, ImportKind, User
 from salesmgmt.task_queue import enqueue
 
-from . import apply, parsing, review, specs
+from . import apply, parsing, specs
 from .mappings import import_mapping_save, mapping_problems
 from .problems import problem_summary
 from .selectors.mapping import import_review_context
@@ -313,14 +313,16 @@ def _run_locked(job: ImportJob) -> ImportJob:
             job.column_map,
             value_map=job.value_map,
             options=job.options,
-            context=import_review_context(processes=_processes_named(job)),
+            context=import_review_context(processes=_processes_named(job), viewer=job.created_by),
         )
         job.rows_total = parsed.rows_total
         job.save(update_fields=["rows_total", "updated_at"])
         # The rows and the job's outcome commit together: a connection lost in between can
         # never leave imported rows under a job that a retry would import again.
+        # The placeholder account of rows without one (an option) is created by the deals
+        # import like any new account, owned by its first deal's owner (never the importer,
+        # who may be an administrator and own no accounts).
         with transaction.atomic():
-            _ensure_placeholder_account(job, parsed)
             if parsed.records:
                 result = apply.apply(
                     kind=job.kind,
@@ -369,19 +371,6 @@ def _processes_named(job: ImportJob) -> set[str]:
     if job.kind != ImportKind.OPPORTUNITIES:
         return set()
     return parsing.distinct_values(job.content, specs.spec_for(job.kind), job.column_map, "process")
-
-
-def _ensure_placeholder_account(job: ImportJob, parsed: parsing.ParsedFile) -> None:
-    """The "(No account)" account the rows without one are attached to, if they were (in
-    the job's transaction: a dry run rolls it back with the rows)."""
-    from accounts.models import Account
-    from accounts.services import account_create
-
-    if not any(r.get("account_name") == review.PLACEHOLDER_ACCOUNT for r in parsed.records):
-        return
-    visible = Account.objects.visible_to(job.created_by)
-    if not visible.filter(name=review.PLACEHOLDER_ACCOUNT).exists():
-        account_create(actor=job.created_by, name=review.PLACEHOLDER_ACCOUNT)
 
 
 def _finish(job: ImportJob, errors: list[dict], summary: dict, key: str) -> ImportJob:

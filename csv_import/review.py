@@ -325,6 +325,9 @@ MAX_CATEGORIES = 200
 # Free text where every value differs: never compared as categories.
 NOT_CATEGORIES = {"name", "external_id", "notes", "next_step", "lost_reason", "title", "phone"}
 PAST_YEARS, FUTURE_YEARS = 30, 10
+# Columns naming people: compared with the names of the people the importer sees
+# (``ReviewContext.source_values["person"]``), so two colleagues with alike names are no typo.
+PERSON_COLUMNS = {"owner_name": "person", "manager": "person"}
 
 
 def _suspect(column: str, kind: str, message: str, mask: pd.Series, lines, values) -> dict:
@@ -357,13 +360,20 @@ def _numbers(name, raw, values, lines) -> list[dict]:
 
 
 def _categories(name, raw, lines, known: list[str]) -> list[dict]:
-    counts = raw[raw != ""].value_counts()
+    nonblank = raw[raw != ""]
+    counts = nonblank.value_counts()
     if counts.empty or len(counts) > MAX_CATEGORIES:
         return []
     found = []
     frequent = [str(v) for v in counts.index]
+    # A value may be a typo of one more frequent, or as frequent and seen earlier in the file
+    # (4 "technology" and 4 "technolgy": the later spelling is the suspect, reported once).
+    first_seen = {str(v): i for i, v in enumerate(nonblank.drop_duplicates())}
+    rank = {v: (-int(counts[v]), first_seen[v]) for v in frequent}
     for value, count in counts.items():
-        others = [v for v in frequent if counts[v] > count and v.lower() != str(value).lower()]
+        others = [
+            v for v in frequent if rank[v] < rank[str(value)] and v.lower() != str(value).lower()
+        ]
         others += [k for k in known if k.lower() != str(value).lower() and k not in others]
         if str(value) in known:
             continue
@@ -404,6 +414,7 @@ def suspicious_values(
         elif column.type in ("date", "datetime"):
             found += _dates(name, typed[name], lines, context.today)
         elif column.type == "text" and name not in NOT_CATEGORIES:
-            known = context.source_values.get(column.value_source, [])
+            source = column.value_source or PERSON_COLUMNS.get(name, "")
+            known = context.source_values.get(source, [])
             found += _categories(name, raw[name], lines, known)
     return found

@@ -398,7 +398,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     context = {"form": form, "person": person}
     response = render(request, "registration/invitation_accept.html", context, status=status)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    # The token is in the address: never sent to another site. Not "no-referrer": with it a
+    # browser posts the form with "Origin: null", which the CSRF check refuses (403).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from django.utils import timezone
 
-from salesmgmt.models import ImportMapping
+from salesmgmt.models import ImportMapping, User
+from salesmgmt.visibility import visible_users
 
 from ..mapping import (
     accepted_values,
@@ -44,15 +45,21 @@ def _stage_names(processes: set[str]) -> list[str]:
     )
 
 
-def import_review_context(*, processes: set[str] | None = None) -> ReviewContext:
-    """Today, the catalogue (names and list prices) and the stage names the rows may use."""
+def import_review_context(
+    *, processes: set[str] | None = None, viewer: User | None = None
+) -> ReviewContext:
+    """Today, the catalogue (names and list prices), the stage names the rows may use and,
+    given the importer, the names of the people they see (a name of one of them is no typo)."""
     from accounts.models import Product
 
     prices = dict(Product.objects.filter(is_active=True).values_list("name", "list_price"))
+    source_values = {"stage": _stage_names(processes or set()), "product": list(prices)}
+    if viewer is not None:
+        people = visible_users(viewer).filter(is_org_unit=False, is_active=True)
+        names = people.values_list("first_name", "last_name")
+        source_values["person"] = sorted({f"{first} {last}".strip() for first, last in names})
     return ReviewContext(
-        today=timezone.localdate(),
-        product_prices=prices,
-        source_values={"stage": _stage_names(processes or set()), "product": list(prices)},
+        today=timezone.localdate(), product_prices=prices, source_values=source_values
     )
 
 

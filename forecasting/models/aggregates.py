@@ -180,6 +180,11 @@ class KpiSnapshot(models.Model):
     def __str__(self) -> str:
         return f"KPIs {self.person_id} {self.period_id} {self.scope}"
 
+    @property
+    def win_rate_percent(self) -> float | None:
+        """The win rate by count in percent (the KPI page shows it to a tenth)."""
+        return None if self.win_rate_count is None else self.win_rate_count * 100
+
 
 class OpportunitySnapshot(models.Model):
     """The weekly picture of an open deal (history is exact anyway; these feed fast pages)."""

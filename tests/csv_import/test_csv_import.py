@@ -456,3 +456,42 @@ def test_someone_elses_import_is_404(rep_a, rep_b, client, api_client_for):
 
     assert api_client_for(rep_a).get(f"/api/v1/imports/{job.pk}/").status_code == 404
     assert client.get(reverse("import_job", args=[job.pk])).status_code == 404
+
+
+def test_an_accounts_file_without_ids_fills_in_the_accounts_of_its_names(admin_user, rep_a, run):
+    # given: an account a deals import created (owned by its first deal's owner), and a CRM
+    # export's accounts file with neither ids nor owners
+    AccountFactory(owner=rep_a, name="Amber Health", industry="")
+    text = "name,industry\namber health,medical\nNew Co,retail\n"
+
+    dry = run(admin_user, "accounts", text.splitlines()[0] + "\n" + text.splitlines()[1] + "\n")
+    both = run(admin_user, "accounts", text)
+
+    # then: the known name is updated in place (owner and spelling kept); an administrator
+    # owns no accounts, so a new one needs an owner
+    assert (dry["status"], dry["summary"]["updated"], dry["summary"]["created"]) == (
+        "succeeded",
+        1,
+        0,
+    )
+    account = Account.objects.get(name="Amber Health")
+    assert (account.industry, account.owner) == ("medical", rep_a)
+    assert both["status"] == "failed"
+    assert [(e["row"], e["column"]) for e in both["errors"]] == [(3, "owner_email")]
+
+
+def test_an_administrators_deals_import_attaches_rows_without_account_to_the_placeholder(
+    admin_user, rep_a, process, run
+):
+    text = (
+        "name,account_name,owner_email,amount,expected_close_on\n"
+        f"Deal 1,,{rep_a.email},100,2026-06-30\n"
+    )
+
+    job = run(admin_user, "opportunities", text, options={"account": "placeholder"})
+
+    # The placeholder is created like any new account: owned by its first deal's owner, not
+    # by the administrator (who owns no accounts), instead of the job crashing.
+    assert job["status"] == "succeeded", job["errors"]
+    deal = Opportunity.objects.get(name="Deal 1")
+    assert (deal.account.name, deal.account.owner) == ("(No account)", rep_a)

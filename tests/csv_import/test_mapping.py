@@ -355,3 +355,37 @@ def test_account_and_contact_exports_are_recognised(kind, header_row, preset, ex
 def test_a_file_of_another_kind_picks_no_preset():
     _, preset = suggested(SALESFORCE, specs.spec_for("contacts"))
     assert preset == ""
+
+
+def test_an_industry_typo_as_frequent_as_the_right_spelling_is_suspicious_once():
+    # The CRM export's accounts: 4 "technology" first, then 4 "technolgy".
+    rows = ["technology", "technolgy", "technology", "technolgy"] * 2 + ["Energy"]
+    text = "name,industry\n" + "".join(f"Co {i},{v}\n" for i, v in enumerate(rows))
+
+    parsed = parsing.parse(text, specs.spec_for("accounts"), context=CONTEXT)
+
+    (typo,) = parsed.suspicious
+    assert typo["message"].startswith("“technolgy” (4 rows) looks like a typo of “technology” (4")
+    assert [e["row"] for e in typo["examples"]] == [3, 5, 7, 9]
+
+
+def test_alike_names_of_two_people_here_are_no_typo():
+    # Two reps of the CRM export: "Greta Bergström" (1 deal) and "Goran Bergström" (3 deals).
+    rows = ["Goran Bergström"] * 3 + ["Greta Bergström", "Greta Bergstrom"]
+    text = "name,account_name,owner_name,amount,expected_close_on\n" + "".join(
+        f"Deal {i},Acme,{owner},100,2026-06-30\n" for i, owner in enumerate(rows)
+    )
+    people = ReviewContext(
+        today=dt.date(2026, 3, 1), source_values={"person": ["Goran Bergström", "Greta Bergström"]}
+    )
+
+    without = parsing.parse(text, OPPORTUNITIES, context=ReviewContext(today=dt.date(2026, 3, 1)))
+    found = parsing.parse(text, OPPORTUNITIES, context=people)
+
+    assert {s["examples"][0]["value"] for s in without.suspicious} == {
+        "Greta Bergström",
+        "Greta Bergstrom",
+    }
+    # Only the spelling nobody here has is suspect: a typo of a person here.
+    (typo,) = found.suspicious
+    assert typo["examples"] == [{"row": 6, "value": "Greta Bergstrom"}]

@@ -299,3 +299,24 @@ def test_kpi_page_queries_do_not_grow_with_the_reports(client, history, manager_
     # session, user, period, periods, pending marks, the person's rows, reports count,
     # a page of reports, their rows: the same whatever the team's size
     assert after == before
+
+
+def test_kpi_page_shows_win_rate_cycle_and_money_to_their_documented_precision(
+    client, q1, manager_a
+):
+    # A win rate of 104/161 and a median of an even number of cycles (12 and 13 days): shown
+    # as 64.6 % and 12.5 days, not rounded to 65 % and 12 (or 13) days.
+    KpiSnapshot.objects.create(
+        person=manager_a, period=q1, scope=Scope.SUBTREE, won_count=104, lost_count=57,
+        won_amount=Decimal("239447.00"), average_deal_amount=Decimal("2302.38"),
+        win_rate_count=104 / 161, median_cycle_days=12.5,
+    )  # fmt: skip
+    client.force_login(manager_a)
+
+    response = client.get(reverse("forecasting:kpis"), {"period": q1.pk})
+
+    cells = response.content.decode()
+    assert "64.6%" in cells
+    assert ">12.5<" in cells
+    assert "2,302.38" in cells
+    assert "239,447.00" in cells

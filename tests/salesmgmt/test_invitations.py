@@ -191,6 +191,9 @@ def test_the_accept_page_sets_the_password_and_signs_in(client, newcomer):
     assert page.status_code == 200
     assert b"Welcome, Nia New" in page.content
     assert page["Cache-Control"] == "no-store"
+    # The token never leaves the site, yet the form's own post keeps its origin: a browser
+    # posts a "no-referrer" page's form with "Origin: null", refused by the CSRF check.
+    assert page["Referrer-Policy"] == "same-origin"
     response = client.post(url, {"new_password1": STRONG, "new_password2": STRONG})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(newcomer.pk)
