@@ -119,12 +119,7 @@ def test_confirming_the_mapping_runs_the_dry_run_with_the_choices(
             job,
             page,
             "run",
-            # The agents are nobody here: sales_agent ignored, the deals are the importer's.
-            **{
-                "column-1": "",
-                stage_fields["Engaging"]: "Discover",
-                stage_fields["Prospecting"]: "Qualify",
-            },
+            **{stage_fields["Engaging"]: "Discover", stage_fields["Prospecting"]: "Qualify"},
         )
 
     assert response.status_code == 302, response.content.decode()[:2000]
