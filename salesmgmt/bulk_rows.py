@@ -21,7 +21,8 @@ from django.db.models import CharField, Field, Model, TextField
 from django.utils import timezone
 
 BATCH_SIZE = 5000
-COPY_BATCH_SIZE = 50000
+# Rows of a COPY written to the server at a time (about 100-200 KB of CSV).
+COPY_CHUNK_ROWS = 2000
 
 
 def _fields(model: type[Model], names: list[str]) -> list[Field]:
@@ -64,13 +65,28 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
         )
         force = f", FORCE_NOT_NULL ({texts})" if texts else ""
         copy = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{force})"
-        for first in range(0, len(rows), COPY_BATCH_SIZE):
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(
-                row + defaults for row in rows[first : first + COPY_BATCH_SIZE]
-            )
-            buffer.seek(0)
-            cursor.cursor.copy_expert(copy, buffer)
+        cursor.cursor.copy_expert(copy, _CsvStream(rows, defaults))
+
+
+class _CsvStream:
+    """The rows as CSV text, written a chunk at a time as COPY reads them: the server inserts
+    the rows sent while the next chunk is written (no whole file in memory, no wait for it)."""
+
+    def __init__(self, rows: Sequence[tuple], defaults: tuple) -> None:
+        self._rows = rows
+        self._defaults = defaults
+        self._next = 0
+
+    def read(self, size: int = -1) -> str:  # psycopg2 takes a chunk of any length
+        first, self._next = self._next, self._next + COPY_CHUNK_ROWS
+        if first >= len(self._rows):
+            return ""
+        buffer = io.StringIO()
+        defaults = self._defaults
+        csv.writer(buffer, lineterminator="\n").writerows(
+            row + defaults for row in self._rows[first : self._next]
+        )
+        return buffer.getvalue()
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:
