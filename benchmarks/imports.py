@@ -150,6 +150,16 @@ def opportunities_csv(*, rows: int, setup: DealsSetup, seed: int = 15) -> str:
     return buffer.getvalue()
 
 
+def commit_checks() -> None:
+    """Run now the checks a commit would run, so that a rolled-back import is timed as a
+    committed one: on PostgreSQL every foreign key is checked row by row at commit
+    (DEFERRABLE INITIALLY DEFERRED), over a second per 10,000 deals. SQLite checks its keys
+    as rows go in."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def time_import(
     *,
     actor: User,
@@ -170,6 +180,7 @@ def time_import(
                 dry_run=dry_run,
                 progress=lambda done: None,
             )
+            commit_checks()
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             raise _RollBack
@@ -282,7 +293,8 @@ def time_import_job(*, actor: User, kind: str, text: str, dry_run: bool, column_
     """Create the job and run its task, as the import page does; roll everything back.
 
     Timed from ``csv_import.jobs.create_import_job`` (file checks, the job row) to the end of
-    ``csv_import.tasks.run_import`` (parse, check, write): what a person waits for."""
+    ``csv_import.tasks.run_import`` (parse, check, write) and the checks its commit would run
+    (``commit_checks``): what a person waits for."""
     from csv_import import jobs, tasks
 
     try:
@@ -297,6 +309,7 @@ def time_import_job(*, actor: User, kind: str, text: str, dry_run: bool, column_
                 column_map=column_map or {},
             )
             tasks.run_import(job.pk)  # the task's body, in this process
+            commit_checks()
             elapsed = time.perf_counter() - started
             job.refresh_from_db()
             raise _RollBack

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -21,7 +22,8 @@ from django.db.models import CharField, Field, Model, TextField
 from django.utils import timezone
 
 BATCH_SIZE = 5000
-COPY_BATCH_SIZE = 50000
+# Rows of a COPY written to the server at a time (about 100-200 KB of CSV).
+COPY_CHUNK_ROWS = 2000
 
 
 def _fields(model: type[Model], names: list[str]) -> list[Field]:
@@ -37,6 +39,25 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
     if not rows:
         return
     ops = connection.ops
+    rest, defaults = _defaults(model, columns)
+    fields = _fields(model, columns) + rest
+    if connection.vendor == "postgresql":
+        copy = _copy_statement(model, fields)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(copy, _CsvStream(rows, defaults))
+        return
+    names = ", ".join(ops.quote_name(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    # Identifiers only, from model metadata and quoted; every value is a parameter.
+    table = ops.quote_name(model._meta.db_table)
+    insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        # One statement, fed row by row (no copy of the rows with their defaults).
+        cursor.executemany(insert, cast(Any, (r + defaults for r in rows)))
+
+
+def _defaults(model: type[Model], columns: list[str]) -> tuple[list[Field], tuple]:
+    """The columns not given, and their default values as the database stores them."""
     now = timezone.now()
     given = set(columns)
     rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
@@ -44,33 +65,100 @@ def insert_rows(model: type[Model], columns: list[str], rows: Sequence[tuple]) -
         f.get_db_prep_save(now if getattr(f, "auto_now", False) else f.get_default(), connection)
         for f in rest
     )
-    fields = _fields(model, columns) + rest
-    names = ", ".join(ops.quote_name(f.column) for f in fields)
-    table = ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            marks = ", ".join(["%s"] * len(fields))
-            # Identifiers only, from model metadata and quoted; every value is a parameter.
-            insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # nosec B608
-            # One statement, fed row by row (no copy of the rows with their defaults).
-            cursor.executemany(insert, cast(Any, (r + defaults for r in rows)))
-            return
-        # COPY is PostgreSQL's bulk path, several times faster than multi-row INSERTs. In CSV
-        # an unquoted empty field is NULL, so NOT NULL text columns are forced to "" instead.
-        texts = ", ".join(
-            ops.quote_name(f.column)
-            for f in fields
-            if not f.null and isinstance(f, CharField | TextField)
+    return rest, defaults
+
+
+def _copy_statement(model: type[Model], fields: list[Field]) -> str:
+    """PostgreSQL's bulk path, several times faster than multi-row INSERTs. In CSV an
+    unquoted empty field is NULL, so NOT NULL text columns are forced to "" instead."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    texts = ", ".join(
+        quote(f.column) for f in fields if not f.null and isinstance(f, CharField | TextField)
+    )
+    force = f", FORCE_NOT_NULL ({texts})" if texts else ""
+    return f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN WITH (FORMAT csv{force})"
+
+
+class _CsvStream:
+    """The rows as CSV text, written a chunk at a time as COPY reads them: the server inserts
+    the rows sent while the next chunk is written (no whole file in memory, no wait for it)."""
+
+    def __init__(self, rows: Sequence[tuple], defaults: tuple) -> None:
+        self._rows = rows
+        self._defaults = defaults
+        self._next = 0
+
+    def read(self, size: int = -1) -> str:  # psycopg2 takes a chunk of any length
+        first, self._next = self._next, self._next + COPY_CHUNK_ROWS
+        if first >= len(self._rows):
+            return ""
+        buffer = io.StringIO()
+        defaults = self._defaults
+        csv.writer(buffer, lineterminator="\n").writerows(
+            row + defaults for row in self._rows[first : self._next]
         )
-        force = f", FORCE_NOT_NULL ({texts})" if texts else ""
-        copy = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv{force})"
-        for first in range(0, len(rows), COPY_BATCH_SIZE):
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(
-                row + defaults for row in rows[first : first + COPY_BATCH_SIZE]
-            )
-            buffer.seek(0)
-            cursor.cursor.copy_expert(copy, buffer)
+        return buffer.getvalue()
+
+
+Insert = tuple[type[Model], list[str], Sequence[tuple]]  # insert_rows' arguments
+
+
+class BackgroundInserts:
+    """Batches of inserts that PostgreSQL runs while the caller builds the next batch.
+
+    ``add`` waits for the batch before, then COPYs the new one from a thread on the same
+    connection (in the caller's transaction) and returns: the server inserts while Python
+    builds rows, two cores instead of one. The caller must not use the database until
+    ``wait`` (or the end of the ``with`` block), which also raises what the COPY raised.
+    On SQLite ``add`` runs the inserts at once (one writer: nothing to overlap).
+    """
+
+    def __init__(self) -> None:
+        self._background = connection.vendor == "postgresql"
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> BackgroundInserts:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.wait()
+
+    def add(self, inserts: list[Insert]) -> None:
+        if not self._background:
+            for model, columns, rows in inserts:
+                insert_rows(model, columns, rows)
+            return
+        self.wait()
+        copies = []  # built here: Django's connection belongs to this thread
+        for model, columns, rows in inserts:
+            if rows:
+                rest, defaults = _defaults(model, columns)
+                copy = _copy_statement(model, _fields(model, columns) + rest)
+                copies.append((copy, _CsvStream(rows, defaults)))
+        connection.ensure_connection()
+        raw = connection.connection
+        self._thread = threading.Thread(target=self._copy, args=(raw, copies), daemon=True)
+        self._thread.start()
+
+    def _copy(self, raw: Any, copies: list[tuple[str, _CsvStream]]) -> None:
+        try:
+            with raw.cursor() as cursor:
+                for copy, stream in copies:
+                    cursor.copy_expert(copy, stream)
+        except BaseException as exc:  # raised again by wait(), in the caller's thread
+            self._error = exc
+
+    def wait(self) -> None:
+        """Until the last batch is in; its error, if any, as Django's database error."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            with connection.wrap_database_errors:
+                raise error
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:

@@ -10,10 +10,15 @@ from django.utils import timezone
 
 from salesmgmt import refresh
 from salesmgmt import services as org_services
-from salesmgmt.bulk_rows import insert_rows, objects_kept_from_collection, reserve_ids
+from salesmgmt.bulk_rows import (
+    BackgroundInserts,
+    insert_rows,
+    objects_kept_from_collection,
+    reserve_ids,
+)
 from salesmgmt.models import User
 
-from ..models import Account
+from ..models import Account, Opportunity
 from .checks import Plan, chunks, plan_import
 from .found_deals import FoundDeals
 from .history import Stamps
@@ -92,10 +97,16 @@ def _import(
     new = NewDeals(plan, account_ids, now, touched, stamp)
     found = FoundDeals(plan, account_ids, now, touched, stamp)
     result = BulkImportResult(accounts_created=names)
-    for batch in chunks((r for r in rows if plan.existing(r) is None), batch_size):
-        result.deal_ids += new.insert(batch)
-        result.created += len(batch)
-        _report(progress, result)
+    created = [r for r in rows if plan.existing(r) is None]
+    ids = reserve_ids(Opportunity, len(created))
+    # Until the block ends the database is busy with the batches (progress uses the cache).
+    with BackgroundInserts() as inserts:
+        for first in range(0, len(created), batch_size):
+            batch_ids = ids[first : first + batch_size]
+            new.insert(created[first : first + batch_size], batch_ids, inserts)
+            result.deal_ids += batch_ids
+            result.created += len(batch_ids)
+            _report(progress, result)
     pairs = ((row, plan.existing(row)) for row in rows)
     for batch in chunks(((r, d) for r, d in pairs if d is not None), batch_size):
         found.update(batch)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from salesmgmt.bulk_rows import insert_rows, reserve_ids
+from salesmgmt.bulk_rows import BackgroundInserts
 from salesmgmt.money import quantize_money
 
 from ..models import (
@@ -64,9 +64,9 @@ class NewDeals:
     touched: Touched
     stamp: Stamps = field(default_factory=Stamps)
 
-    def insert(self, rows: list[DealRow]) -> list[int]:
-        """Insert the deals of ``rows`` with their history; returns their ids."""
-        ids = reserve_ids(Opportunity, len(rows))
+    def insert(self, rows: list[DealRow], ids: list[int], inserts: BackgroundInserts) -> None:
+        """Insert the deals of ``rows`` (ids from ``reserve_ids``) with their history, through
+        ``inserts`` (PostgreSQL writes them while the next batch is built)."""
         history = DealHistory(self.plan.actor.pk, self.stamp)
         deals, items = [], []
         for row, pk in zip(rows, ids, strict=True):
@@ -76,11 +76,14 @@ class NewDeals:
                 quantity, price = line_item_values(row)
                 created = self.stamp(row.created_at or self.now)
                 items.append((pk, row.product.pk, quantity, price, created))
-        insert_rows(Opportunity, OPPORTUNITY_COLUMNS, deals)
-        insert_rows(OpportunityChange, CHANGE_COLUMNS, history.changes)
-        insert_rows(MilestoneCompletion, COMPLETION_COLUMNS, history.completions)
-        insert_rows(OpportunityLineItem, LINE_ITEM_COLUMNS, items)
-        return ids
+        inserts.add(
+            [
+                (Opportunity, OPPORTUNITY_COLUMNS, deals),
+                (OpportunityChange, CHANGE_COLUMNS, history.changes),
+                (MilestoneCompletion, COMPLETION_COLUMNS, history.completions),
+                (OpportunityLineItem, LINE_ITEM_COLUMNS, items),
+            ]
+        )
 
     def _account_id(self, row: DealRow) -> int:
         if row.account is not None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 
-from accounts.models import Account, Opportunity, Product
+from accounts.models import Account, Opportunity, OpportunityLineItem, Product
 from benchmarks import imports
+from salesmgmt.bulk_rows import insert_rows
 from salesmgmt.models import User
+from tests.factories import OpportunityFactory
 
 
 @pytest.mark.django_db
@@ -40,3 +44,25 @@ def test_generated_deals_look_like_a_crm_export():
     assert ",2023-" in text
     assert ",2024-" in text
     assert len(lines) == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL defers its key checks to the commit"
+)
+def test_commit_checks_run_the_key_checks_a_commit_would():
+    # Given a line item whose product does not exist: PostgreSQL accepts the row until commit
+    deal = OpportunityFactory()
+
+    def insert_then_check() -> None:
+        with transaction.atomic():  # its rollback takes the bad row away again
+            insert_rows(
+                OpportunityLineItem,
+                ["opportunity_id", "product_id", "quantity", "unit_price"],
+                [(deal.pk, 987_654_321, Decimal(1), Decimal(10))],
+            )
+            imports.commit_checks()
+
+    # Then the benchmark's stand-in for the commit (timed with a rolled-back import) refuses it
+    with pytest.raises(IntegrityError):
+        insert_then_check()
