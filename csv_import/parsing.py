@@ -158,7 +158,7 @@ def map_headers(
         if column.required and column.name not in used | supplied:
             errors.append(RowError(HEADER_LINE, column.name, "Required column is missing."))
     for group in spec.one_of:
-        if not used & set(group):
+        if not (used | supplied) & set(group):
             errors.append(RowError(HEADER_LINE, group[0], f"Give one of: {', '.join(group)}."))
     return mapping, ignored, errors
 

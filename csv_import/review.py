@@ -247,8 +247,9 @@ class Defaults:
         return mask
 
     def _account(self, answer: str) -> pd.Series | None:
-        if "account_name" not in self.typed and "account_external_id" not in self.typed:
-            return None
+        no_column = "account_name" not in self.typed and "account_external_id" not in self.typed
+        if no_column and answer != "placeholder":
+            return None  # the header check already says the file names no account
         mask = self.empty("account_name") & self.empty("account_external_id")
         if answer == "placeholder":
             placeholder = pd.Series(PLACEHOLDER_ACCOUNT, index=self.typed.index, dtype=object)

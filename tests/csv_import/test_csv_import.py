@@ -495,3 +495,18 @@ def test_an_administrators_deals_import_attaches_rows_without_account_to_the_pla
     assert job["status"] == "succeeded", job["errors"]
     deal = Opportunity.objects.get(name="Deal 1")
     assert (deal.account.name, deal.account.owner) == ("(No account)", rep_a)
+
+
+def test_a_deals_file_without_any_account_column_can_use_the_placeholder(
+    admin_user, rep_a, process, run
+):
+    # An export with no account column at all (the deals were never tied to companies).
+    text = f"name,owner_email,amount,expected_close_on\nDeal 2,{rep_a.email},250,2026-06-30\n"
+
+    refused = run(admin_user, "opportunities", text)
+    job = run(admin_user, "opportunities", text, options={"account": "placeholder"})
+
+    assert refused["status"] == "failed"
+    assert "Give one of: account_external_id, account_name." in str(refused["errors"])
+    assert job["status"] == "succeeded", job["errors"]
+    assert Opportunity.objects.get(name="Deal 2").account.name == "(No account)"
