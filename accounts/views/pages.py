@@ -52,6 +52,13 @@ class RowError:
         return [message for errors in self.form.errors.values() for message in errors]
 
 
+def _amount_follows_line_items(form: OpportunityEditForm) -> None:
+    """Shown read-only: ``opportunity_update`` refuses any amount but the line items' total."""
+    field = form.fields["amount"]
+    field.widget.attrs["readonly"] = True
+    field.help_text = "The total of the deal's products: change the products below to change it."
+
+
 def render_opportunity_detail(
     request: HttpRequest,
     deal: Opportunity,
@@ -114,6 +121,8 @@ def render_opportunity_detail(
     }
     if edit_form is not None:
         edit_form.set_owner_choices(owners)
+    if context["line_items"]["rows"]:
+        _amount_follows_line_items(context["edit_form"])
     if status >= 400:
         # The refused form can be far down the page; say so where the eye lands first.
         messages.error(request, "Nothing was saved. See the highlighted form below.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -100,6 +101,10 @@ def test_the_owner_adds_edits_and_removes_line_items_on_the_deal_page(client, re
     assert deal_a.amount == Decimal("7231.50")
     page = client.get(reverse("accounts:opportunity_detail", args=[deal_a.pk])).content.decode()
     assert "GTX Pro" in page[page.index('id="line-items"') :]
+    # the amount is the products' total: read-only on the edit form while there are products
+    amount_input = re.search(r'<input[^>]*name="amount"[^>]*>', page).group(0)
+    assert "readonly" in amount_input
+    assert "change the products below" in page
 
     removed = client.post(reverse("accounts:line_item_remove", kwargs={"line_item_id": item.pk}))
     assert removed.status_code == 302
