@@ -1,4 +1,4 @@
-"""``manage.py bench_import``: the deals import measured on a generated file, rolled back."""
+"""``manage.py bench --import-only``: the deals import measured on a generated file, rolled back."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from tests.factories import OpportunityFactory
 def test_bench_import_times_a_clean_file_and_keeps_nothing():
     out = io.StringIO()
 
-    call_command("bench_import", "--rows", "60", "--no-fail", stdout=out, stderr=io.StringIO())
+    call_command(
+        "bench", "--import-only", "--opportunity-rows", "60", "--no-fail", stdout=out,
+        stderr=io.StringIO(),
+    )  # fmt: skip
 
     report = out.getvalue()
     assert "CSV import, 60 deals, dry run:" in report
@@ -66,3 +69,13 @@ def test_commit_checks_run_the_key_checks_a_commit_would():
     # Then the benchmark's stand-in for the commit (timed with a rolled-back import) refuses it
     with pytest.raises(IntegrityError):
         insert_then_check()
+
+
+@pytest.mark.parametrize("option", ["", "2000,10000"])
+def test_bench_opportunity_sizes(option):
+    from benchmarks.management.commands.bench import Command
+
+    sizes = Command._opportunity_sizes(option)
+
+    by_default = [10_000, 100_000] if connection.vendor == "postgresql" else [10_000]
+    assert sizes == (by_default if not option else [2_000, 10_000])
