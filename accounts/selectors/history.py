@@ -52,7 +52,9 @@ def opportunities_as_of(
     for deal_id, field_name, value in rows.iterator(chunk_size=5000):
         parse = _PARSERS.get(field_name, str)
         states[deal_id][field_name] = parse(value)
-    return dict(states)
+    # Creation logs only the fields with a value: a field with no row yet was empty.
+    empty = {name: _PARSERS.get(name, str)("") for name in OpportunityChange.Field.values}
+    return {deal_id: {**empty, **state} for deal_id, state in states.items()}
 
 
 def opportunity_as_of(*, opportunity: Opportunity, at: dt.datetime) -> dict[str, object] | None:
@@ -67,6 +69,7 @@ class ChangeRow:
     label: str
     old_display: str
     new_display: str
+    who: str
 
 
 _CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -79,8 +82,14 @@ _CHOICE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def describe_changes(*, changes: list[OpportunityChange]) -> list[ChangeRow]:
-    """Show stage and owner ids as names with one lookup each, not one per row (≤2 queries)."""
+def describe_changes(
+    *, changes: list[OpportunityChange], imported_at: dt.datetime | None = None
+) -> list[ChangeRow]:
+    """Show stage and owner ids as names with one lookup each, not one per row (≤2 queries).
+
+    ``imported_at``: when the deal was imported; history up to then with nobody named was
+    dated by the import from the old system ("imported"), the rest was made by the system.
+    """
     ids: dict[str, set[int]] = {
         OpportunityChange.Field.STAGE: set(),
         OpportunityChange.Field.OWNER: set(),
@@ -115,6 +124,15 @@ def describe_changes(*, changes: list[OpportunityChange]) -> list[ChangeRow]:
                 label=labels.get(change.field, change.field),
                 old_display=lookup.get(change.old_value, change.old_value),
                 new_display=lookup.get(change.new_value, change.new_value),
+                who=_who(change, imported_at),
             )
         )
     return rows
+
+
+def _who(change: OpportunityChange, imported_at: dt.datetime | None) -> str:
+    if change.changed_by is not None:
+        return str(change.changed_by)
+    if imported_at is not None and change.changed_at <= imported_at:
+        return "imported"
+    return "system"

@@ -93,7 +93,9 @@ def render_opportunity_detail(
         "missing": current.missing if current else [],
         "team": selectors.opportunity_team(opportunity=deal),
         "history": history,
-        "history_rows": selectors.describe_changes(changes=history.page.object_list),
+        "history_rows": selectors.describe_changes(
+            changes=history.page.object_list, imported_at=deal.imported_at
+        ),
         "activities": activities,
         # The owner's managers (and executives/admins) verify evidence, never their own.
         "can_review": manages(viewer, deal.owner),
