@@ -84,21 +84,25 @@ def _deals_on_teams(people: list[int]) -> QuerySet:
     return Opportunity.objects.filter(AnyOf("id", team)).order_by()
 
 
-def visible_opportunities(viewer: User) -> Q:
-    """Deals a visible person owns or is on the team of."""
+def visible_opportunities(viewer: User, people: list[int] | None = None) -> Q:
+    """Deals a visible person owns or is on the team of.
+
+    ``people``: ``visible_user_ids(viewer)`` when the caller already read them (one read for
+    several lists, e.g. the global search); the same for the two below.
+    """
     if viewer.sees_everyone:
         return Q()
-    people = visible_user_ids(viewer)
+    people = visible_user_ids(viewer) if people is None else people
     return Q(AnyOfIds("owner_id", people)) | Q(
         AnyOf("id", _team_deals(people).values("opportunity_id"))
     )
 
 
-def visible_accounts(viewer: User) -> Q:
+def visible_accounts(viewer: User, people: list[int] | None = None) -> Q:
     """Accounts a visible person owns, or with a deal the viewer sees."""
     if viewer.sees_everyone:
         return Q()
-    people = visible_user_ids(viewer)
+    people = visible_user_ids(viewer) if people is None else people
     return (
         Q(AnyOfIds("owner_id", people))
         | Q(AnyOf("id", _owned_deals(people).values("account_id")))
@@ -106,11 +110,11 @@ def visible_accounts(viewer: User) -> Q:
     )
 
 
-def visible_activities(viewer: User) -> Q:
+def visible_activities(viewer: User, people: list[int] | None = None) -> Q:
     """Activities a visible person logged, or logged on a deal the viewer sees."""
     if viewer.sees_everyone:
         return Q()
-    people = visible_user_ids(viewer)
+    people = visible_user_ids(viewer) if people is None else people
     return (
         Q(AnyOfIds("owner_id", people))
         # "on a deal a visible person owns", through the owner copied onto each activity
