@@ -31,12 +31,8 @@ class SearchQuerySerializer(serializers.Serializer):
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
 
     def validate_q(self, value: str) -> str:
-        value = search.normalize_query(value)
-        if len(value) < search.MIN_QUERY_LENGTH:
-            raise serializers.ValidationError(
-                f"Type at least {search.MIN_QUERY_LENGTH} characters to search."
-            )
-        return value
+        # Trimmed already (CharField), so min_length counted what remains: never shorter here.
+        return search.normalize_query(value)
 
 
 class SearchHitSerializer(serializers.Serializer):
