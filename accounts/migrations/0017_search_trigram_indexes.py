@@ -1,8 +1,10 @@
 """Trigram indexes for the global search (accounts.selectors.search), PostgreSQL only.
 
-``pg_trgm``'s GIN indexes make ``ILIKE '%word%'`` (and prefix matches) an index scan on the
-searched columns: accounts' names, contacts' names and e-mails (one multi-column index serves
-a condition on any of them), deals' names and activities' notes. SQLite has no trigram
+``pg_trgm``'s GIN indexes make Django's ``icontains`` and ``istartswith`` (on PostgreSQL
+``UPPER(col::text) LIKE UPPER(%s)``) an index scan on the searched columns: accounts' names,
+contacts' names and e-mails (one multi-column index serves a condition on any of them),
+deals' names and activities' notes. Each indexes ``UPPER(col::text)``, the expression those
+lookups compare, so the planner can use it (an index on the bare column it could not). SQLite has no trigram
 indexes: there the search scans, which is fine at its sizes, and this migration does nothing
 (``TrigramExtension`` skips other databases itself). The indexes are not in the models'
 ``Meta.indexes`` because SQLite could not create them; Django's model state does not know
@@ -24,7 +26,7 @@ def _create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, table, columns in INDEXES:
-        opclasses = ", ".join(f'"{column}" gin_trgm_ops' for column in columns)
+        opclasses = ", ".join(f'UPPER("{column}"::text) gin_trgm_ops' for column in columns)
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ({opclasses});'
         )

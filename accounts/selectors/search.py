@@ -221,8 +221,11 @@ def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str)
         .order_by()
         .values("pk")[:CANDIDATES]
     )
-    # Visibility is checked once, in the candidates' subqueries.
-    candidates = visible.model.objects.filter(Q(pk__in=some) | Q(pk__in=starting))
+    # Visibility is checked once, in the candidates' subqueries. ``id = ANY(ARRAY(...))``:
+    # two primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
+    candidates = visible.model.objects.filter(
+        Q(listing.AnyOf("id", some)) | Q(listing.AnyOf("id", starting))
+    )
     candidates = candidates.select_related(*RELATED[spec.kind])
     newest = "-occurred_at" if spec.kind == "activity" else "-updated_at"
     return candidates.annotate(
