@@ -69,7 +69,9 @@ class SearchView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="2–100 chars."),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, required=True, description="2 to 100 characters."
+            ),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=list(search.KINDS)),
             OpenApiParameter("page", OpenApiTypes.INT, description="Default 1."),
             OpenApiParameter(
@@ -99,9 +101,7 @@ class SearchView(APIView):
                 "query": results.query,
                 "page": results.page,
                 "next": self._page_url(request, results.page + 1) if results.has_next else None,
-                "previous": self._page_url(request, results.page - 1)
-                if results.page > 1
-                else None,
+                "previous": self._page_url(request, results.page - 1) if results.page > 1 else None,
                 "kinds": {group.kind: group.has_more for group in results.groups},
                 "results": SearchHitSerializer(results.hits, many=True).data,
             }
@@ -110,4 +110,6 @@ class SearchView(APIView):
     @staticmethod
     def _page_url(request, page: int) -> str:
         url = request.build_absolute_uri()
-        return remove_query_param(url, "page") if page == 1 else replace_query_param(url, "page", page)
+        return (
+            remove_query_param(url, "page") if page == 1 else replace_query_param(url, "page", page)
+        )

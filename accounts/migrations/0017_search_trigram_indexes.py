@@ -20,6 +20,14 @@ INDEXES = [
     ("search_opportunity_name_trgm", "accounts_opportunity", ("name",)),
     ("search_activity_notes_trgm", "accounts_activity", ("notes",)),
 ]
+# Prefix matches (``istartswith``: ``UPPER(col::text) LIKE 'Q%'``), which the search always
+# ranks: a B-tree range finds exactly them, where the trigram index returns every row holding
+# the word anywhere for a recheck (thousands for a common word).
+PREFIX_INDEXES = [
+    ("search_account_name_prefix", "accounts_account", "name"),
+    ("search_contact_first_name_prefix", "accounts_contact", "first_name"),
+    ("search_opportunity_name_prefix", "accounts_opportunity", "name"),
+]
 
 
 def _create(apps, schema_editor):
@@ -30,12 +38,17 @@ def _create(apps, schema_editor):
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ({opclasses});'
         )
+    for name, table, column in PREFIX_INDEXES:
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
+            f'(UPPER("{column}"::text) text_pattern_ops);'
+        )
 
 
 def _drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name, _table, _columns in INDEXES:
+    for name, *_ in INDEXES + PREFIX_INDEXES:
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}";')
 
 

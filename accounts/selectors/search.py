@@ -110,7 +110,9 @@ class _KindSpec:
 
     kind: str
     fields: tuple[str, ...]  # each word must be in one of them
-    prefix_field: str  # indexed column whose prefix matches are always ranked
+    # An indexed column whose prefix matches are always ranked (None: notes, where a prefix
+    # means little and the trigram index could not tell one from any other match).
+    prefix_field: str | None
     min_length: int = MIN_QUERY_LENGTH
 
 
@@ -118,7 +120,7 @@ SPECS = {
     "account": _KindSpec("account", ("name",), "name"),
     "contact": _KindSpec("contact", ("first_name", "last_name", "email"), "first_name"),
     "opportunity": _KindSpec("opportunity", ("name", "account__name"), "name"),
-    "activity": _KindSpec("activity", ("notes",), "notes", MIN_NOTES_QUERY_LENGTH),
+    "activity": _KindSpec("activity", ("notes",), None, MIN_NOTES_QUERY_LENGTH),
 }
 
 
@@ -205,8 +207,8 @@ def _similarity(kind: str, query: str):
         return Value(0.0, output_field=FloatField())
     if kind == "activity":
         # Long notes: how well the query matches some part of them, not the whole text.
-        return TrigramWordSimilarity(Value(query), "notes")
-    return TrigramSimilarity("search_title", Value(query))
+        return TrigramWordSimilarity(query, "notes")
+    return TrigramSimilarity("search_title", query)
 
 
 def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str) -> QuerySet:
@@ -215,17 +217,13 @@ def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str)
     visible = _visible(spec.kind, viewer, people)
     matching = visible.filter(reduce(and_, (_word_matches(spec, word) for word in words)))
     # The candidates: any CANDIDATES matches, and as many whose title starts with the query.
-    some = matching.order_by().values("pk")[:CANDIDATES]
-    starting = (
-        matching.filter(**{f"{spec.prefix_field}__istartswith": query})
-        .order_by()
-        .values("pk")[:CANDIDATES]
-    )
     # Visibility is checked once, in the candidates' subqueries. ``id = ANY(ARRAY(...))``:
-    # two primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
-    candidates = visible.model.objects.filter(
-        Q(listing.AnyOf("id", some)) | Q(listing.AnyOf("id", starting))
-    )
+    # primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
+    found = Q(listing.AnyOf("id", matching.order_by().values("pk")[:CANDIDATES]))
+    if spec.prefix_field:
+        starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
+        found |= Q(listing.AnyOf("id", starting.order_by().values("pk")[:CANDIDATES]))
+    candidates = visible.model.objects.filter(found)
     candidates = candidates.select_related(*RELATED[spec.kind])
     newest = "-occurred_at" if spec.kind == "activity" else "-updated_at"
     return candidates.annotate(

@@ -48,9 +48,11 @@ def watched(page, live_server):
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
         "request",
-        lambda r: problems.append(f"off-host {r.url}")
-        if urlsplit(r.url).netloc not in ("", host) and not r.url.startswith("data:")
-        else None,
+        lambda r: (
+            problems.append(f"off-host {r.url}")
+            if urlsplit(r.url).netloc not in ("", host) and not r.url.startswith("data:")
+            else None
+        ),
     )
     return problems
 
