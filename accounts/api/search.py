@@ -65,7 +65,8 @@ SearchPageSerializer = inline_serializer(
 class SearchView(APIView):
     """Accounts, contacts, deals and activities you may see that match ``q``, ranked: the
     title equal to the query, then starting with it, then by similarity. Every word of
-    ``q`` must appear; activities' notes are searched from 3 characters."""
+    ``q`` must appear (a two-letter word at the start of a name or e-mail); activities'
+    notes are searched by the words of 3 letters or more."""
 
     @extend_schema(
         parameters=[

@@ -20,12 +20,15 @@ INDEXES = [
     ("search_opportunity_name_trgm", "accounts_opportunity", ("name",)),
     ("search_activity_notes_trgm", "accounts_activity", ("notes",)),
 ]
-# Prefix matches (``istartswith``: ``UPPER(col::text) LIKE 'Q%'``), which the search always
-# ranks: a B-tree range finds exactly them, where the trigram index returns every row holding
-# the word anywhere for a recheck (thousands for a common word).
+# Prefix matches (``istartswith``: ``UPPER(col::text) LIKE 'Q%'``): the ones the search
+# always ranks, and two-letter words. A B-tree range finds exactly them, where the trigram
+# index returns every row holding the word anywhere for a recheck (or, for two letters,
+# cannot help at all).
 PREFIX_INDEXES = [
     ("search_account_name_prefix", "accounts_account", "name"),
     ("search_contact_first_name_prefix", "accounts_contact", "first_name"),
+    ("search_contact_last_name_prefix", "accounts_contact", "last_name"),
+    ("search_contact_email_prefix", "accounts_contact", "email"),
     ("search_opportunity_name_prefix", "accounts_opportunity", "name"),
 ]
 

@@ -1,15 +1,17 @@
 """The global search: accounts, contacts, deals and activities a viewer may see, ranked.
 
-Matching: every word of the query must appear (case-insensitive, anywhere) in one of the
-kind's fields: an account's name; a contact's first name, last name or e-mail; a deal's name
-or its account's name; an activity's notes (from 3 characters: notes are long prose, and two
-letters would match nearly all of them). Ranking within a kind: the title equal to the query
-first, then titles starting with it, then by trigram similarity to the query on PostgreSQL
-(``pg_trgm``; the shorter title on SQLite, which has no similarity), then the newest.
+Matching: every word of the query must appear (case-insensitive, anywhere; a two-letter word
+at the start) in one of the kind's fields: an account's name; a contact's first name, last
+name or e-mail; a deal's name or its account's name; an activity's notes (words of 3 letters
+or more only: notes are prose, and no index finds two letters at the start of a word).
+Ranking within a kind: the title equal to the query first, then titles starting with it,
+then by trigram similarity to the query on PostgreSQL (``pg_trgm``; the shorter title on
+SQLite, which has no similarity), then the newest.
 
-Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN)
-indexes (migration ``accounts.0017_search_trigram_indexes``), so ``ILIKE '%word%'`` is an
-index scan, and visibility is ``listing``'s index-friendly form of the one rule. A common
+Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN) and
+prefix (B-tree) indexes (migration ``accounts.0017_search_trigram_indexes``), so a word
+anywhere and a word at the start are index scans; visibility is ``listing``'s form of the
+one rule, checking the matches with hashed subqueries. A common
 word can still match a hundred thousand activities: only the first ``CANDIDATES`` matches
 of a kind (plus as many whose title starts with the query, so exact and prefix hits are not
 lost) are ranked. Type more to narrow a search that hits the cap.
@@ -113,7 +115,7 @@ class _KindSpec:
     # An indexed column whose prefix matches are always ranked (None: notes, where a prefix
     # means little and the trigram index could not tell one from any other match).
     prefix_field: str | None
-    min_length: int = MIN_QUERY_LENGTH
+    min_length: int = MIN_QUERY_LENGTH  # shorter words are left out of the match
 
 
 SPECS = {
@@ -149,7 +151,7 @@ def global_search(
     offset = (page - 1) * per_kind
     for kind in kinds:
         spec = SPECS[kind]
-        if len(query) < spec.min_length:
+        if not _words(spec, query):
             continue
         rows = list(_ranked(spec, viewer, people, query)[offset : offset + per_kind + 1])
         hits = [_hit(kind, row) for row in rows[:per_kind]]
@@ -170,27 +172,39 @@ RELATED = {
 
 def _visible(kind: str, viewer: User, people: list[int] | None) -> QuerySet:
     """The kind's rows ``viewer`` sees: listing's index-friendly form of ``visible_to``."""
+    # hashed: the text match finds the rows; visibility only checks them (listing._in).
     if kind == "account":
-        return Account.objects.filter(listing.visible_accounts(viewer, people))
+        return Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
     if kind == "contact":
         if viewer.sees_everyone:
             return Contact.objects.all()
-        accounts = Account.objects.filter(listing.visible_accounts(viewer, people))
+        accounts = Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
         return Contact.objects.filter(account__in=accounts.values("pk"))
     if kind == "opportunity":
-        return Opportunity.objects.filter(listing.visible_opportunities(viewer, people))
-    return Activity.objects.filter(listing.visible_activities(viewer, people))
+        return Opportunity.objects.filter(
+            listing.visible_opportunities(viewer, people, hashed=True)
+        )
+    return Activity.objects.filter(listing.visible_activities(viewer, people, hashed=True))
+
+
+def _words(spec: _KindSpec, query: str) -> list[str]:
+    return [word for word in query.split(" ")[:MAX_WORDS] if len(word) >= spec.min_length]
 
 
 def _word_matches(spec: _KindSpec, word: str) -> Q:
-    """``word`` in one of the kind's fields; a deal's account through the accounts' index."""
+    """``word`` in one of the kind's fields; a deal's account through the accounts' index.
+
+    A word of two letters matches the start of a field only: anywhere, it would match half
+    of every table, and no trigram index can find it (B-tree pattern indexes find prefixes).
+    """
+    lookup = "icontains" if len(word) >= MIN_NOTES_QUERY_LENGTH else "istartswith"
     conditions = []
     for name in spec.fields:
         if name == "account__name":
-            accounts = Account.objects.filter(name__icontains=word).order_by().values("pk")
-            conditions.append(Q(listing.AnyOf("account_id", accounts)))
+            accounts = Account.objects.filter(**{f"name__{lookup}": word}).order_by()
+            conditions.append(Q(listing.AnyOf("account_id", accounts.values("pk"))))
         else:
-            conditions.append(Q(**{f"{name}__icontains": word}))
+            conditions.append(Q(**{f"{name}__{lookup}": word}))
     return reduce(or_, conditions)
 
 
@@ -213,8 +227,8 @@ def _similarity(kind: str, query: str):
 
 def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str) -> QuerySet:
     """The kind's visible matches, best first (see the module docstring for the order)."""
-    words = query.split(" ")[:MAX_WORDS]
     visible = _visible(spec.kind, viewer, people)
+    words = _words(spec, query)
     matching = visible.filter(reduce(and_, (_word_matches(spec, word) for word in words)))
     # The candidates: any CANDIDATES matches, and as many whose title starts with the query.
     # Visibility is checked once, in the candidates' subqueries. ``id = ANY(ARRAY(...))``:

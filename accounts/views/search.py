@@ -36,6 +36,9 @@ def global_search(request: HttpRequest) -> HttpResponse:
         "kind": form.cleaned_data.get("kind", "") if form.is_bound else "",
         "results": results,
         "page_query": _page_query(request),
+        "notes_left_out": results is not None
+        and "activity" not in {group.kind for group in results.groups}
+        and form.cleaned_data["kind"] in ("", "activity"),
         "min_notes_length": search.MIN_NOTES_QUERY_LENGTH,
     }
     status = 400 if form.is_bound and not form.is_valid() else 200

@@ -126,6 +126,15 @@ def test_search_leaves_notes_out_below_three_characters(world, rep_a):
     assert [group.kind for group in results.groups] == ["account", "contact", "opportunity"]
 
 
+def test_search_two_letter_words_match_the_start_only(process, rep_a):
+    starts = AccountFactory(owner=rep_a, name="Orbital Labs")
+    AccountFactory(owner=rep_a, name="Labor Corp")  # "or" inside a word, not at the start
+
+    found = _found(rep_a, "or")
+
+    assert found["account"] == {starts.pk}
+
+
 def test_search_pages_each_kind(process, rep_a):
     accounts = [AccountFactory(owner=rep_a, name=f"Quasar {i:02d}") for i in range(7)]
 
