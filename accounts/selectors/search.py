@@ -142,7 +142,8 @@ def global_search(
     """Page ``page`` of each kind's ranked matches of ``query`` that ``viewer`` may see.
 
     The caller validates the query (at least ``MIN_QUERY_LENGTH`` characters once trimmed).
-    A kind whose minimum length the query does not reach is left out.
+    A kind none of whose words is long enough (notes: 3 letters) is left out. Pages go as far
+    as the ranked candidates (``CANDIDATES`` a kind and the prefix matches).
     """
     query = normalize_query(query)[:MAX_QUERY_LENGTH]
     results = SearchResults(query=query, page=page, per_kind=per_kind)

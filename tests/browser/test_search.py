@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from tests.browser.conftest import screenshot
 from tests.factories import AccountFactory, OpportunityFactory
 
 pytestmark = pytest.mark.browser
@@ -83,6 +84,7 @@ def test_search_box_keyboard_opens_a_suggestion(login, page, deals, rep_a, watch
     active = box.get_attribute("aria-activedescendant")
     assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
     assert "Globex renewal" in page.locator(f"#{active}").inner_text()
+    screenshot(page, "search-suggestions")
     box.press("Enter")
     page.wait_for_url(f"**{reverse('accounts:opportunity_detail', args=[deals['mine'].pk])}")
     assert page.locator("h1").inner_text().startswith("Globex renewal")
@@ -105,4 +107,9 @@ def test_search_box_enter_without_a_choice_opens_the_results_page(
     assert page.get_by_role("link", name="Globex Asia").count() == 0
     # The header box keeps the query on the results page
     assert box.input_value() == "globex"
+    # Phone-sized: the header box and the results fit 390 px without sideways scrolling
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert box.is_visible()
+    screenshot(page, "search-results-390")
     assert watched == []
