@@ -1,8 +1,9 @@
 """API routes of the accounts app (mounted under /api/v1/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import products, views
+from .api import products, search, views
 
 router = SimpleRouter()
 router.register("accounts", views.AccountViewSet)
@@ -20,4 +21,7 @@ router.register(
     basename="opportunity-line-item",
 )
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("search/", search.SearchView.as_view(), name="api-search"),
+]

@@ -11,6 +11,7 @@ from salesmgmt.forms import MAX_INTEGER, MoneyField
 from salesmgmt.models import User
 
 from .models import Activity, ForecastCategory, Opportunity
+from .selectors.search import KIND_LABELS, MIN_QUERY_LENGTH, normalize_query
 
 # The largest primary key a BigAutoField holds; larger ids are input errors, not lookups.
 MAX_ID = 2**63 - 1
@@ -180,6 +181,20 @@ class OpportunityFilterForm(PageForm):
         # Validate against the ids already loaded for the drop-down: no second query.
         field.queryset = User.objects.filter(pk__in=[person.pk for person in people])
         field.widget.choices = [("", "Anyone")] + [(person.pk, str(person)) for person in people]
+
+
+class GlobalSearchForm(PageForm):
+    """The header's search box and the /search/ page (accounts.selectors.search)."""
+
+    q = forms.CharField(max_length=100, label="Search")
+    kind = forms.ChoiceField(choices=[("", "Everything"), *KIND_LABELS.items()], required=False)
+    page = forms.IntegerField(min_value=1, max_value=1000, required=False)
+
+    def clean_q(self) -> str:
+        value = normalize_query(self.cleaned_data["q"])
+        if len(value) < MIN_QUERY_LENGTH:
+            raise forms.ValidationError(f"Type at least {MIN_QUERY_LENGTH} characters to search.")
+        return value
 
 
 class AccountSearchForm(PageForm):
