@@ -57,7 +57,7 @@ def _drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0016_history_deal_indexes_covered_by_composites"),
+        ("accounts", "0017_history_indexes_where_needed"),
     ]
 
     operations = [
