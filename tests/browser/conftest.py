@@ -228,6 +228,37 @@ def page_width(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth")
 
 
+# The elements where a page starts to overflow the viewport: wider than it, inside a parent
+# that is not and does not scroll or clip them (named tag#id.class), for the failure message.
+_OVERFLOWING = """(limit) => {
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const right = el.getBoundingClientRect().right;
+    const parent = el.parentElement;
+    if (right > limit && parent && parent.getBoundingClientRect().right <= limit &&
+        getComputedStyle(parent).overflowX === 'visible') {
+      found.push(name(parent) + ' > ' + name(el) + ' (' + Math.round(right) + ' px)');
+    }
+  }
+  return found.slice(0, 5);
+}"""
+
+
+def overflowing(page) -> list[str]:
+    return page.evaluate(_OVERFLOWING, PHONE["width"] + PHONE_TOLERANCE)
+
+
+# SALESMGMT_SWEEP_SCREENSHOTS=1: a screenshot of every page visit_all opens (to look at layouts).
+SWEEP_SCREENSHOTS = os.environ.get("SALESMGMT_SWEEP_SCREENSHOTS") == "1"
+
+
+def _shot_name(url: str, phone: bool) -> str:
+    slug = url.strip("/").replace("/", "_") or "root"
+    return f"sweep_{slug}_{'phone' if phone else 'desktop'}"[:120]
+
+
 def visit_all(page, visits: list[tuple[str, Callable[[object], None] | None]], *, phone=False):
     """Open each URL on ``page``; check it answers 200 with a main heading (``h1``), runs its
     check (a callable taking the page, or None), has no console errors and, with ``phone``,
@@ -243,9 +274,13 @@ def visit_all(page, visits: list[tuple[str, Callable[[object], None] | None]], *
             assert heading.count() == 1 and heading.inner_text().strip(), "no main heading (h1)"
             if check is not None:
                 check(page)
+            if SWEEP_SCREENSHOTS:
+                screenshot(page, _shot_name(url, phone))
             if phone:
                 width = page_width(page)
-                assert width <= PHONE["width"] + PHONE_TOLERANCE, f"{width} px wide at 390 px"
+                assert width <= PHONE["width"] + PHONE_TOLERANCE, (
+                    f"{width} px wide at 390 px: {', '.join(overflowing(page))}"
+                )
         except Exception as exc:  # noqa: BLE001 - every URL's failure is reported together
             failures.append(f"{url}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         problems = getattr(page, "problems", [])
