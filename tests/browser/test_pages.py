@@ -12,22 +12,23 @@ tabs).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from unittest import mock
 
+import pyotp
 import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Opportunity, Product
-from coaching.models import ResourceRequest
+from accounts.models import Account, Activity, Product
 from compensation import services as compensation
 from compensation.models import ComponentKind
 from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt import invitations
-from salesmgmt.models import Period, StaleMark
-from tests.browser.conftest import PHONE, visit_all
+from salesmgmt.models import Period, StaleMark, TOTPDevice
+from tests.browser.conftest import PASSWORD, PHONE, PHONE_TOLERANCE, page_width, visit_all
 from tests.coaching.factories import (
     AccountReviewFactory,
     CallDebriefFactory,
@@ -100,7 +101,9 @@ def _build_world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive) -
     OpportunityFactory(owner=rep_b, name="Initech expansion")
     first = process.stages.order_by("order").first().milestones.order_by("order").first()
     MilestoneCompletionFactory(opportunity=deal, milestone=first)
-    ActivityFactory(owner=rep_a, account=account, opportunity=deal, notes="Walked the CFO through pricing")
+    ActivityFactory(
+        owner=rep_a, account=account, opportunity=deal, notes="Walked the CFO through pricing"
+    )
     won = won_deal(rep_a, "42000", timezone.localdate() - dt.timedelta(days=3), account=account)
     _forecast(period, rep_a, se_a, rep_b, manager_a, manager_b)
     review = AccountReviewFactory(account=account, created_by=manager_a)
@@ -193,13 +196,35 @@ def test_a_rep_uses_every_rep_page_on_a_phone(as_user, world, rep_a):
 
 
 def test_a_rep_logs_a_call_from_a_phone(as_user, world, rep_a):
-    """The rep's main action, at 390 px: log a call from the deal page."""
+    """The rep's main action at 390 px: the deal's card on rep home opens the log form in
+    the flow of the page, which still fits the screen."""
     phone = as_user(rep_a, viewport=PHONE)
-    phone.goto(reverse("accounts:opportunity_detail", args=[world["deal"].pk]))
-    # TODO
+    phone.goto(reverse("accounts:rep_home"))
+    card = phone.locator("tr", has_text="Globex renewal")
+    card.locator("summary", has_text="Log call").click()
+    card.locator("textarea[name=notes]").fill("Agreed the rollout plan")
+    assert page_width(phone) <= PHONE["width"] + PHONE_TOLERANCE
+    card.locator("button", has_text="Save").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Call logged on Globex renewal").count() == 1
+    assert Activity.objects.filter(notes="Agreed the rollout plan", owner=rep_a).count() == 1
 
 
-def test_a_manager_uses_every_manager_page(as_user, world, manager_a, rep_a):
+def test_a_manager_submits_the_team_call_on_a_phone(as_user, world, manager_a):
+    phone = as_user(manager_a, viewport=PHONE)
+    phone.goto(reverse("forecasting:forecast"))
+    form = phone.locator("#my-call form")
+    form.locator("input[name=commit_amount]").fill("9500")
+    form.locator("input[name=best_case_amount]").fill("12000")
+    form.get_by_role("button", name="Submit call").click()
+    phone.wait_for_load_state()
+    assert phone.get_by_text("Your call is submitted.").count() == 1
+    assert page_width(phone) <= PHONE["width"] + PHONE_TOLERANCE
+    latest = ForecastCall.objects.filter(person=manager_a).latest("submitted_at")
+    assert latest.commit_amount == Decimal(9500)
+
+
+def test_a_manager_uses_every_manager_page_on_a_phone(as_user, world, manager_a, rep_a):
     deal = world["deal"]
     visits = [
         (reverse("coaching:team_dashboard"), _shows(str(rep_a))),
@@ -222,7 +247,8 @@ def test_a_manager_uses_every_manager_page(as_user, world, manager_a, rep_a):
         (reverse("territories:overview"), None),
         (reverse("territories:quota_plan"), None),
     ]
-    visit_all(as_user(manager_a), visits)
+    # At 390 px only (the issue's sideways-scrolling manager pages): test_flows drives the
+    # dashboard, coaching and review pages at desktop width.
     visit_all(as_user(manager_a, viewport=PHONE), visits, phone=True)
 
 
@@ -256,10 +282,52 @@ def test_an_admin_uses_every_setup_page(as_user, world, admin_user, process):
     visit_all(as_user(admin_user, viewport=PHONE), visits, phone=True)
 
 
-def test_signing_in_pages(new_page, world, executive):
-    visits = [
-        (reverse("login"), None),
-        (world["invitation"], None),
-    ]
-    visit_all(new_page(), visits)
-    visit_all(new_page(viewport=PHONE), visits, phone=True)
+def test_an_admin_imports_accounts_through_the_mapping_step(
+    as_user, world, admin_user, rep_a, tmp_path
+):
+    """The import pages' main action: upload, confirm the mapping, check, then import."""
+    csv = tmp_path / "accounts.csv"
+    csv.write_text(
+        f"Company,Sector,Owner\nAcme Corp,Software,{rep_a.email}\nHooli,Internet,{rep_a.email}\n"
+    )
+    page = as_user(admin_user)
+    page.goto(reverse("imports"))
+    page.select_option("select[name=kind]", "accounts")
+    page.set_input_files("input[name=file]", str(csv))
+    page.locator("input[name=dry_run]").set_checked(True)
+    page.locator("input[name=map_first]").set_checked(True)
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state()
+    assert re.search(r"/imports/\d+/mapping/$", page.url)
+    headers = page.locator("[data-table=headers] tbody tr")
+    headers.filter(has_text="Company").locator("select[name^=column-]").select_option("name")
+    headers.filter(has_text="Sector").locator("select[name^=column-]").select_option("industry")
+    page.get_by_role("button", name="Check the file").click()
+    page.wait_for_load_state()
+    page.locator("#summary").wait_for()
+    page.get_by_role("button", name=re.compile(r"^Import these")).click()
+    page.wait_for_load_state()
+    page.locator("#summary").wait_for()
+    assert set(Account.objects.filter(name__in=["Acme Corp", "Hooli"]).values_list(
+        "industry", flat=True
+    )) == {"Software", "Internet"}  # fmt: skip
+
+
+def test_an_executive_signs_in_the_first_time_and_turns_on_two_factor(new_page, world, executive):
+    """The sign-in pages: the log-in form, then (an executive must use a second factor) the
+    authenticator set-up with the secret the page shows; an invited person's link."""
+    page = new_page(viewport=PHONE)
+    visit_all(page, [(reverse("login"), None), (world["invitation"], None)], phone=True)
+    page.goto(reverse("login"))
+    page.fill("input[name=username]", executive.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith(reverse("two_factor_login_enrol"))
+    assert page_width(page) <= PHONE["width"] + PHONE_TOLERANCE
+    secret = "".join(page.locator("code.strong").inner_text().split())  # shown in groups
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").count() == 1
+    assert TOTPDevice.objects.filter(user=executive, confirmed_at__isnull=False).count() == 1
