@@ -12,21 +12,24 @@ test_page_coverage.py compares that with the URLconf at the end of a full run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 from django.apps import apps
+from django.db import transaction
 from django.urls import Resolver404, resolve
 
 from salesmgmt import two_factor
-from salesmgmt.models import TOTPDevice
+from salesmgmt.models import StaleMark, TOTPDevice
 
 # Sync Playwright runs an event loop in this thread; the ORM calls the tests make around it
 # are still plain synchronous code, so Django's async-safety guard is switched off here.
@@ -74,6 +77,17 @@ def browser():
 def builtin_templates(transactional_db):
     """The data migration's rows: a transactional test flushes them, so put them back."""
     builtins.add_builtins(apps, None)
+
+
+@contextlib.contextmanager
+def quiet_refresh() -> Iterator[None]:
+    """Seed test data in one transaction with the refresh tasks held back, and drop their
+    stale marks after. In a transactional test every factory row commits on its own, and the
+    eager tasks recompute the aggregates of every period on each commit (seconds a test);
+    the pages under test read the rows the test makes, not those recomputations."""
+    with mock.patch("salesmgmt.refresh.tasks.batch_send"), transaction.atomic():
+        yield
+    StaleMark.objects.all().delete()
 
 
 def _record_visit(response) -> None:

@@ -127,7 +127,8 @@ def test_the_exclusions_name_real_patterns():
     assert not set(EXCLUDED) - names, "EXCLUDED names a pattern the URLconf no longer has"
 
 
-def test_every_page_was_visited_by_a_browser_test(request):
+def test_every_page_was_visited_by_a_browser_test(request, browser):
+    """(``browser``: without Chromium every browser test skipped, and so does this one.)"""
     reason = request.config.stash.get(conftest.PARTIAL_RUN, None)
     if reason:
         pytest.skip(reason)

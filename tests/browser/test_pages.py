@@ -14,11 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from unittest import mock
 
 import pyotp
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,8 +25,15 @@ from compensation import services as compensation
 from compensation.models import ComponentKind
 from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt import invitations
-from salesmgmt.models import Period, StaleMark, TOTPDevice
-from tests.browser.conftest import PASSWORD, PHONE, PHONE_TOLERANCE, page_width, visit_all
+from salesmgmt.models import Period, TOTPDevice
+from tests.browser.conftest import (
+    PASSWORD,
+    PHONE,
+    PHONE_TOLERANCE,
+    page_width,
+    quiet_refresh,
+    visit_all,
+)
 from tests.coaching.factories import (
     AccountReviewFactory,
     CallDebriefFactory,
@@ -77,19 +82,13 @@ def _shows(text: str):
 @pytest.fixture
 def world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive, admin_user, live_server):
     """A small realistic company: deals, calls, milestones, forecast rows, coaching records,
-    a paid compensation run, a territory with a rule and quotas, a product, an invitation.
-
-    Built in one transaction with the refresh tasks held back, and their stale marks dropped
-    after: the eager tasks would recompute every aggregate of every period on commit (seconds
-    a test), and the pages under test read the rows made here, not those recomputations.
-    """
-    with mock.patch("salesmgmt.refresh.tasks.batch_send"), transaction.atomic():
+    a paid compensation run, a territory with a rule and quotas, a product, an invitation."""
+    with quiet_refresh():
         data = _build_world(process, rep_a, se_a, rep_b, manager_a, manager_b, executive)
         newcomer = UserFactory(username="newcomer", manager=manager_a, password=None)
         data["invitation"] = invitations.user_invite(
             actor=admin_user, user=newcomer, base_url=live_server.url
         ).link.removeprefix(live_server.url)
-    StaleMark.objects.all().delete()
     return data
 
 
