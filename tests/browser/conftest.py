@@ -318,6 +318,8 @@ def _partial_run(config) -> str:
         return "under xdist each worker sees only its own tests' visits (run with -n 0)"
     if config.getoption("keyword", "") or config.getoption("markexpr", ""):
         return "-k or -m selects only some browser tests"
+    if config.getoption("ignore", None) or config.getoption("ignore_glob", None):
+        return "--ignore leaves some test files out"
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
         if "::" in arg or not (path == BROWSER_DIR or path in BROWSER_DIR.parents):
