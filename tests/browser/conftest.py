@@ -46,7 +46,7 @@ PASSWORD = "pw"  # tests.factories.UserFactory's password
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-# Sub-pixel rounding and a scrollbar's width: what a page may overflow 390 px by and still fit.
+# Sub-pixel rounding: what a page may overflow 390 px by and still count as fitting.
 PHONE_TOLERANCE = 2
 
 # The URL pattern (ResolverMatch.route) of every HTML page a browser test loaded (status 200,
