@@ -601,8 +601,9 @@ def busy_rep(process, rep_a):
 
 
 # Rep home for a rep: session, user, deals count, deals page, open milestones (milestones of
-# the page's processes with their stages, completion records; the next is among them), the current quarter and my attainment (people,
-# quotas, exchange rates, bookings), recent activities. (+1 for managers: pending list.)
+# the page's processes with their stages, completion records; the next is among them), the
+# current quarter and my attainment (people, quotas, exchange rates, bookings), recent
+# activities. (+1 for managers: pending list.)
 REP_HOME_QUERIES = 12
 # Opportunity list: session, user, people for the owner filter, the ids of the people a
 # manager sees (visible_user_ids), deals count, deals page.
