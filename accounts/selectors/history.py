@@ -151,16 +151,16 @@ class DealAsOf:
 def opportunity_on_day(*, opportunity: Opportunity, day: dt.date) -> DealAsOf | None:
     """The deal at the end of ``day`` (company time zone); None: it did not exist yet.
 
-    Queries: the change log (1, +2 only for a deal missing creation rows), the milestone
-    records up to then (1), the stage (1) and the owner (1) of that moment.
+    Queries: the change log and the deal's creation (2, +2 only for a deal missing creation
+    rows), the milestone records up to then (1), the stage (1) and the owner (1) then.
     """
     at = end_of_day(day)
     state = opportunity_as_of(opportunity=opportunity, at=at)
     if state is None:
         return None
     stage_id, owner_id = state.get("stage"), state.get("owner")
-    stage = Stage.objects.filter(pk=stage_id).first() if stage_id else None
-    owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+    stage = Stage.objects.filter(pk=int(str(stage_id))).first() if stage_id else None
+    owner = User.objects.filter(pk=int(str(owner_id))).first() if owner_id else None
     status = str(state.get("status") or Opportunity.Status.OPEN)
     chosen = str(state.get("forecast_category") or "")
     return DealAsOf(

@@ -98,13 +98,16 @@ def _buckets(*, taken_on: dt.date, period: Period, person: User) -> list[dict]:
         .filter(Q(owner=person) | Q(owner__ancestor_path__startswith=person.subtree_path))
         .order_by()
         .values("owner_id", "category")
-        .annotate(amount=Sum("amount"), count=Count("id"), weighted=Coalesce(weighted, 0.0))
+        # Named apart from the columns: an annotation called "amount" would shadow it.
+        .annotate(total=Sum("amount"), deals=Count("id"), weighted_total=Coalesce(weighted, 0.0))
     )
     return [
         {
-            **row,
-            "amount": quantize_money(row["amount"] or 0),
-            "weighted": quantize_money(Decimal(str(row["weighted"]))),
+            "owner_id": row["owner_id"],
+            "category": row["category"],
+            "amount": quantize_money(row["total"] or 0),
+            "count": row["deals"],
+            "weighted": quantize_money(Decimal(str(row["weighted_total"]))),
         }
         for row in rows
     ]
