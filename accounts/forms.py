@@ -74,6 +74,7 @@ class ActivityLogForm(PageForm):
         field.widget = forms.Select(choices=[("", "— none —"), *groups.items()])
         field.label = "Milestone it advanced"
         field.help_text = "Optional: the open exit milestone this call worked towards."
+        self.order_fields(["kind", "outcome", "milestone"])
 
     def set_opportunity_choices(self, deals: Iterable[Opportunity]) -> None:
         """On an account page the deal is optional, picked from the visible open ones."""
