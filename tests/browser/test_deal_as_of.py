@@ -60,8 +60,9 @@ def watch(page, live_server_url: str) -> tuple[list[str], list[str]]:
     page.on("console", on_console)
     page.on(
         "request",
-        lambda request: urlparse(request.url).netloc not in ("", host)
-        and outside.append(request.url),
+        lambda request: (
+            urlparse(request.url).netloc not in ("", host) and outside.append(request.url)
+        ),
     )
     return errors, outside
 
@@ -113,9 +114,10 @@ def test_rep_logs_a_call_against_a_milestone_then_views_the_deal_as_of_an_earlie
     page.locator("#as-of").get_by_role("button", name="Show").click()
     page.wait_for_load_state()
     facts = page.get_by_test_id("as-of-facts")
-    assert f"As it stood on {week_ago:%b} {week_ago.day}, {week_ago.year}" in page.locator(
-        "#as-of-title"
-    ).inner_text()
+    assert (
+        f"As it stood on {week_ago:%b} {week_ago.day}, {week_ago.year}"
+        in page.locator("#as-of-title").inner_text()
+    )
     assert "1,000.00 USD" in facts.inner_text()
     assert "4,000.00" not in facts.inner_text()
     assert "Qualify #2" in facts.inner_text()  # completed ten days ago
@@ -128,6 +130,53 @@ def test_rep_logs_a_call_against_a_milestone_then_views_the_deal_as_of_an_earlie
     page.locator("#as-of").get_by_role("button", name="Show").click()
     page.wait_for_load_state()
     assert "did not exist yet" in page.get_by_test_id("as-of-not-yet").inner_text()
+
+    assert errors == []
+    assert outside == []
+
+
+def test_manager_reads_a_past_weeks_forecast_from_its_snapshot(
+    login, page, live_server, process, rep_a, manager_a
+):
+    # Given a snapshot taken last week, when rep_a's deal was worth 1,000 (3,000 now)
+    from forecasting.services import snapshots
+    from tests.forecasting.factories import deal, quarter
+
+    today = timezone.localdate()
+    last_week = today - dt.timedelta(days=7)
+    period = quarter(today)
+    close_on = max(today, period.start_on) + dt.timedelta(days=1)
+    if close_on > period.end_on:
+        close_on = period.end_on
+    globex = deal(rep_a, 1000, close_on=close_on, category="commit")
+    snapshots.snapshot_take(on=last_week)
+    globex.amount = Decimal(3000)
+    globex.save(update_fields=["amount"])
+    errors, outside = watch(page, live_server.url)
+    login(manager_a)
+
+    page.goto(f"{reverse('forecasting:forecast')}?period={period.pk}")
+    page.locator("#week input[name=week]").fill(last_week.isoformat())
+    page.locator("#week").get_by_role("button", name="Show week").click()
+    page.wait_for_load_state()
+
+    figures = page.get_by_test_id("week-figures")
+    assert str(rep_a) in figures.inner_text()
+    assert "1,000" in figures.inner_text()
+    assert "3,000" not in figures.inner_text()
+    # On a phone the week's table scrolls inside its own box
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    box = page.locator("#week .table-scroll").bounding_box()
+    assert box is not None
+    assert box["width"] <= 390
+    screenshot(page, "forecast_past_week_phone")
+
+    # A week without a snapshot says so
+    page.locator("#week input[name=week]").fill((today - dt.timedelta(days=70)).isoformat())
+    page.locator("#week").get_by_role("button", name="Show week").click()
+    page.wait_for_load_state()
+    assert "No snapshot was taken" in page.get_by_test_id("no-snapshot").inner_text()
 
     assert errors == []
     assert outside == []
