@@ -75,6 +75,8 @@ class WeekSnapshot:
 def week_start_of(day: dt.date) -> dt.date:
     """The first day of ``day``'s week, as the company counts weeks (1 query, memoized)."""
     first_weekday = company_settings_get().first_weekday
+    if day < dt.date.min + dt.timedelta(days=6):
+        return dt.date.min  # the first week of the calendar has no day before it
     return fiscal_calendar.week_start_of(day, first_weekday=first_weekday)
 
 

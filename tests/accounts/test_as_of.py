@@ -305,9 +305,12 @@ def test_a_date_before_the_deal_existed_says_so(client, manager_a, history_deal)
     client.force_login(manager_a)
 
     response = page(client, history_deal, "2023-12-31")
+    first_day = page(client, history_deal, "0001-01-01")
 
     assert response.status_code == 200
     assert "did not exist yet on Dec 31, 2023" in response.text
+    assert first_day.status_code == 200
+    assert "did not exist yet" in first_day.text
 
 
 def test_a_rep_cannot_see_someone_elses_deal_as_of_a_date(client, rep_b, history_deal):

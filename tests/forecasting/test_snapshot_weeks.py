@@ -137,6 +137,20 @@ def test_a_bad_week_is_a_400_with_a_clear_message(client, weeks, q1, value, mess
     assert message in response.text
 
 
+@pytest.mark.parametrize("value", ["0001-01-01", "0001-01-03"])
+def test_the_first_week_of_the_calendar_is_a_week_without_a_snapshot(
+    client, api_client_for, weeks, q1, value
+):
+    CompanySettings.objects.update_or_create(pk=1, defaults={"week_start": WeekStart.SUNDAY})
+
+    page = forecast(client, weeks["manager_a"], period=q1.pk, week=value)
+    api = api_client_for(weeks["manager_a"]).get(URL, {"week": value, "period": q1.pk})
+
+    assert page.status_code == 200
+    assert "No snapshot was taken" in page.text
+    assert api.status_code == 404
+
+
 def test_the_page_without_a_week_reads_no_snapshot(client, weeks, q1):
     response = forecast(client, weeks["rep_a"], period=q1.pk)
 
