@@ -429,8 +429,9 @@ COUNTING_STATES = (
 class OpportunityChange(models.Model):
     """Append-only history of the fields that matter for forecasting.
 
-    Creation writes one row per tracked field (old value empty), so replaying the rows up to a
-    moment rebuilds the deal as it stood then (accounts.selectors.opportunities_as_of).
+    Creation writes one row per tracked field with a value (old value empty; a field with no
+    row yet was empty), so replaying the rows up to a moment rebuilds the deal as it stood then
+    (accounts.selectors.opportunities_as_of).
     Values are stored as text: Decimal as str, dates ISO, foreign keys as ids.
     """
 

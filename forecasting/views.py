@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,9 +22,9 @@ from salesmgmt.selectors import period_get, period_pending_changes
 from salesmgmt.visibility import can_see_user, manages
 
 from . import charts
-from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
+from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm, WeekForm
 from .models import CallLayer, FlagKind, ForecastSource
-from .selectors import products, reads
+from .selectors import products, reads, snapshots
 from .services import calls
 
 FLAGS_PER_PAGE = 50
@@ -41,6 +42,35 @@ def _node_and_period(request: HttpRequest):
 
 def _forecast_url(person: User, period) -> str:
     return f"{reverse('forecasting:forecast')}?person={person.pk}&period={period.pk}"
+
+
+@dataclass(frozen=True)
+class WeekView:
+    """The forecast page's past week: the form and, for a valid day, that week's snapshot."""
+
+    form: WeekForm
+    snapshot: snapshots.WeekSnapshot | None = None
+    # When the week had no snapshot: the latest days one was taken (a hint).
+    recent_days: list[dt.date] = field(default_factory=list)
+
+    @property
+    def is_invalid(self) -> bool:
+        return self.form.is_bound and not self.form.is_valid()
+
+
+def _week_view(request: HttpRequest, person: User, period, whole_tree: bool) -> WeekView:
+    """``?week=YYYY-MM-DD``: the figures of the snapshot taken that week (no query unless
+    asked)."""
+    if "week" not in request.GET:
+        return WeekView(form=WeekForm(today=timezone.localdate(), auto_id="week-%s"))
+    form = WeekForm(request.GET, today=timezone.localdate(), auto_id="week-%s")
+    if not form.is_valid():
+        return WeekView(form=form)
+    week = snapshots.week_snapshot(
+        person=person, period=period, day=form.cleaned_data["week"], whole_tree=whole_tree
+    )
+    recent = [] if week.taken_on else snapshots.snapshot_days(limit=6)
+    return WeekView(form=form, snapshot=week, recent_days=recent)
 
 
 def _forecast_context(request: HttpRequest, person: User, period, **forms) -> dict:
@@ -97,6 +127,8 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "adjust_person": forms.get("adjust_person"),
         "can_adjust": can_adjust,
         "kpis": reads.kpis_for(person=person, period=period),
+        "week": _week_view(request, person, period, whole_tree),
+        "whole_tree": whole_tree,
         # Win rate and revenue by product, over the person's subtree (2 queries).
         "product_figures": products.product_figures(period=period, node=person),
     }
@@ -107,7 +139,10 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
 def forecast(request: HttpRequest) -> HttpResponse:
     """My call and my team's beside the system's projection, range and backtest accuracy."""
     person, period = _node_and_period(request)
-    return render(request, "forecasting/forecast.html", _forecast_context(request, person, period))
+    context = _forecast_context(request, person, period)
+    # A bad ?week= is bad input: the page says why beside the week picker.
+    status = 400 if context["week"].is_invalid else 200
+    return render(request, "forecasting/forecast.html", context, status=status)
 
 
 @require_GET

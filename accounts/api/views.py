@@ -7,10 +7,14 @@ base classes add (ETag/If-Match, Idempotency-Key, CSV export, expand, JSON error
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -41,11 +45,13 @@ from . import filters
 from .serializers import (
     AccountSerializer,
     ActivitySerializer,
+    AsOfQuerySerializer,
     ContactSerializer,
     LoseSerializer,
     MilestoneActionSerializer,
     MilestoneCompletionSerializer,
     MilestoneSerializer,
+    OpportunityAsOfSerializer,
     OpportunityCreateSerializer,
     OpportunitySerializer,
     ReorderSerializer,
@@ -53,6 +59,14 @@ from .serializers import (
     StageSerializer,
     WinSerializer,
 )
+
+
+@dataclass(frozen=True)
+class AsOfRow:
+    """What ``OpportunityAsOfSerializer`` shows: the deal (id, name) and its state then."""
+
+    deal: Opportunity
+    state: selectors.DealAsOf
 
 
 def _conditional_on(request, instance: Model):
@@ -265,6 +279,30 @@ class OpportunityViewSet(VisibleModelViewSet):
 
     def visible_queryset(self):
         return selectors.opportunity_list(viewer=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="The deal as it stood at the end of that day (company time zone); "
+                "400 for a bad or future date, 404 when the deal did not exist yet.",
+            )
+        ],
+        responses={200: OpportunitySerializer},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The deal; with ``?as_of=YYYY-MM-DD``, as it stood then (``OpportunityAsOf``)."""
+        if "as_of" not in request.query_params:
+            return super().retrieve(request, *args, **kwargs)
+        deal = self.get_object()  # visibility first: someone else's deal is a 404 either way
+        query = AsOfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data["as_of"]
+        state = selectors.opportunity_on_day(opportunity=deal, day=day)
+        if state is None:
+            raise NotFound(f"The opportunity did not exist yet on {day.isoformat()}.")
+        return Response(OpportunityAsOfSerializer(AsOfRow(deal=deal, state=state)).data)
 
     def perform_create(self, data: dict) -> Model:
         return services.opportunity_create(actor=self.request.user, **data)
