@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api, api_products
+from . import api, api_analysis, api_products
 
 router = SimpleRouter()
 router.register("forecast-calls", api.CallViewSet, basename="forecast-call")
@@ -18,4 +18,6 @@ router.register("forecast-probabilities", api.ProbabilityViewSet, basename="fore
 urlpatterns = [
     *router.urls,
     path("product-kpis/", api_products.ProductKpiView.as_view(), name="product-kpis"),
+    path("forecast-waterfall/", api_analysis.WaterfallView.as_view(), name="forecast-waterfall"),
+    path("forecast-projection/", api_analysis.ProjectionView.as_view(), name="forecast-projection"),
 ]

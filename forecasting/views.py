@@ -24,6 +24,7 @@ from . import charts
 from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
 from .models import CallLayer, FlagKind, ForecastSource
 from .selectors import products, reads
+from .selectors.projection import projection_for
 from .services import calls
 
 FLAGS_PER_PAGE = 50
@@ -49,15 +50,10 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         viewer=request.user, person=person, period=period, whole_tree=whole_tree
     )
     mine = reads.accuracy_of_person(person=person)
-    best = reads.best_projection_source()
     team = view.team
-    projection = None
-    if team is not None:
-        projection = (
-            team.projection_weighted_amount
-            if best == ForecastSource.MODEL_WEIGHTED
-            else team.projection_run_rate_amount
-        )
+    # The same projection /api/v1/forecast-projection/ answers.
+    projected = projection_for(person=person, period=period, team=team)
+    projection = projected.amount
     range_html = ""
     if team is not None:
         self_row = view.self_row
@@ -87,7 +83,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "pending_changes": period_pending_changes(period=period),
         "is_quarter": period.kind == Period.Kind.QUARTER,  # calls are per quarter
         "projection": projection,
-        "projection_source": ForecastSource(best).label,
+        "projection_source": projected.source_label,
         "accuracy": mine.to_dict("records"),
         "range_html": range_html,
         "uses_charts": bool(range_html),

@@ -40,8 +40,8 @@ from ..models import (
 from . import filters
 from .serializers import (
     AccountSerializer,
-    CompletionRejectSerializer,
     ActivitySerializer,
+    CompletionRejectSerializer,
     ContactSerializer,
     LoseSerializer,
     MilestoneActionSerializer,

@@ -1,0 +1,206 @@
+"""Manager reads that were pages only: the pipeline waterfall and the projection.
+
+``GET /api/v1/forecast-waterfall/`` and ``GET /api/v1/forecast-projection/`` read the same
+selectors as the waterfall and forecast pages (``reads.waterfall_for``,
+``projection.projection_for``), for a person the caller can see (404 otherwise; default:
+the caller) and a period (default: the current quarter). Each answer carries an ``ETag``
+(a digest of its body) and a GET naming it in ``If-None-Match`` gets 304.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from salesmgmt.api.concurrency import content_etag, is_not_modified
+from salesmgmt.api.fields import MAX_ID
+from salesmgmt.api.pagination import MAX_PAGE_SIZE
+from salesmgmt.models import Period, User
+from salesmgmt.selectors import period_get
+
+from .selectors import reads
+from .selectors.projection import projection_for
+
+PERSON = OpenApiParameter("person", OpenApiTypes.INT, description="Default: you.")
+PERIOD = OpenApiParameter("period", OpenApiTypes.INT, description="Default: this quarter.")
+
+
+class NodeQuery(serializers.Serializer):
+    person = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    period = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+
+class WaterfallQuery(NodeQuery):
+    start = serializers.DateField(required=False, help_text="Default: a week ago.")
+    end = serializers.DateField(required=False, help_text="Default: today.")
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and start > end:
+            # The page form's message, on the field a caller would change.
+            raise serializers.ValidationError(
+                {"start": "The start date must come before the end date."}
+            )
+        return attrs
+
+
+def _node(request: Request, query: serializers.Serializer) -> tuple[User, Period]:
+    """The person asked for (visibility: 404) and the period (404 for an unknown one)."""
+    viewer: User = request.user  # type: ignore[assignment]
+    person_id = query.validated_data.get("person")
+    person = reads.person_get(viewer=viewer, pk=person_id) if person_id else viewer
+    return person, period_get(pk=query.validated_data.get("period"))
+
+
+def _conditional(request: Request, data: dict) -> Response:
+    """``data`` with its ETag, or 304 when the caller already holds this answer."""
+    etag = content_etag(data)
+    if is_not_modified(request, etag):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    return Response(data, headers={"ETag": etag})
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    """The end of a calendar day in the current time zone: "as of that date" (as the page)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+class WaterfallStepSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    amount = serializers.FloatField(help_text="Reporting currency.")
+    count = serializers.IntegerField()
+    measure = serializers.ChoiceField(choices=["absolute", "relative", "total"])
+
+
+class WaterfallChangeSerializer(serializers.Serializer):
+    opportunity = serializers.IntegerField()
+    owner = serializers.IntegerField()
+    change_type = serializers.CharField()
+    delta = serializers.FloatField()
+    start_amount = serializers.FloatField()
+    end_amount = serializers.FloatField()
+
+
+class WaterfallSerializer(serializers.Serializer):
+    person = serializers.IntegerField()
+    period = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    steps = WaterfallStepSerializer(many=True)
+    count = serializers.IntegerField(help_text="Changed deals in all.")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    changes = WaterfallChangeSerializer(many=True, help_text="Largest drops first, a page.")
+
+
+class ChangesPagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+class WaterfallView(APIView):
+    """What changed in the open pipeline of the person's subtree for the period between two
+    dates (the waterfall page): the steps from start to end by change type, and the changed
+    deals, largest drops first, a page at a time."""
+
+    @extend_schema(parameters=[PERSON, PERIOD, WaterfallQuery], responses=WaterfallSerializer)
+    def get(self, request: Request) -> Response:
+        query = WaterfallQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        person, period = _node(request, query)
+        today = timezone.localdate()
+        start = query.validated_data.get("start") or max(
+            period.start_on, today - dt.timedelta(days=7)
+        )
+        end = query.validated_data.get("end") or max(today, start)
+        steps, changes = reads.waterfall_for(
+            person=person, period=period, start_at=_end_of(start), end_at=_end_of(end)
+        )
+        rows = [
+            {
+                "opportunity": int(row["opportunity_id"]),
+                "owner": int(row["owner_id"]),
+                "change_type": row["change_type"],
+                "delta": float(row["delta"]),
+                "start_amount": float(row["start_amount"]),
+                "end_amount": float(row["end_amount"]),
+            }
+            for row in changes.sort_values(["delta", "opportunity_id"]).to_dict("records")
+        ]
+        paginator = ChangesPagination()
+        page = paginator.paginate_queryset(rows, request, view=self) or []
+        data = {
+            "person": person.pk,
+            "period": period.pk,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "steps": WaterfallStepSerializer(steps.to_dict("records"), many=True).data,
+            "count": len(rows),
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "changes": page,
+        }
+        return _conditional(request, data)
+
+
+class ProjectionSerializer(serializers.Serializer):
+    person = serializers.IntegerField()
+    period = serializers.IntegerField()
+    source = serializers.CharField(help_text="The projection method the backtest ranks best.")
+    source_label = serializers.CharField()
+    projection_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    projection_weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    projection_run_rate_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    closed_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    expected_new_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    p10_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    p50_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    p90_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    computed_at = serializers.DateTimeField(allow_null=True)
+
+
+ROLLUP_FIGURES = [
+    "projection_weighted_amount",
+    "projection_run_rate_amount",
+    "closed_amount",
+    "weighted_amount",
+    "expected_new_amount",
+    "p10_amount",
+    "p50_amount",
+    "p90_amount",
+    "computed_at",
+]
+
+
+class ProjectionView(APIView):
+    """The projection of the person's subtree for the period (the forecast page's): both
+    model projections, the one the backtest ranks best, and the Monte Carlo range. Figures
+    are null until the period's rollup is computed."""
+
+    @extend_schema(parameters=[PERSON, PERIOD], responses=ProjectionSerializer)
+    def get(self, request: Request) -> Response:
+        query = NodeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        person, period = _node(request, query)
+        projected = projection_for(person=person, period=period)
+        rollup = projected.rollup
+        data = {
+            "person": person.pk,
+            "period": period.pk,
+            "source": projected.source,
+            "source_label": projected.source_label,
+            "projection_amount": projected.amount,
+            **{name: getattr(rollup, name) if rollup else None for name in ROLLUP_FIGURES},
+        }
+        return _conditional(request, ProjectionSerializer(data).data)
