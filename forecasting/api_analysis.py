@@ -1,9 +1,11 @@
-"""Manager reads that were pages only: the pipeline waterfall and the projection.
+"""Reads that were pages only: the pipeline waterfall, the projection, a deal's outlook.
 
 ``GET /api/v1/forecast-waterfall/`` and ``GET /api/v1/forecast-projection/`` read the same
 selectors as the waterfall and forecast pages (``reads.waterfall_for``,
 ``projection.projection_for``), for a person the caller can see (404 otherwise; default:
-the caller) and a period (default: the current quarter). Each answer carries an ``ETag``
+the caller) and a period (default: the current quarter).
+``GET /api/v1/opportunities/{id}/probability/`` is the deal page's probability panel
+(``outlook.deal_outlook``). Each answer carries an ``ETag``
 (a digest of its body) and a GET naming it in ``If-None-Match`` gets 304.
 """
 
@@ -15,11 +17,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import opportunity_get
 from salesmgmt.api.concurrency import content_etag, is_not_modified
 from salesmgmt.api.fields import MAX_ID
 from salesmgmt.api.pagination import MAX_PAGE_SIZE
@@ -27,6 +31,7 @@ from salesmgmt.models import Period, User
 from salesmgmt.selectors import period_get
 
 from .selectors import reads
+from .selectors.outlook import LABELS, deal_outlook
 from .selectors.projection import projection_for
 
 PERSON = OpenApiParameter("person", OpenApiTypes.INT, description="Default: you.")
@@ -204,3 +209,36 @@ class ProjectionView(APIView):
             **{name: getattr(rollup, name) if rollup else None for name in ROLLUP_FIGURES},
         }
         return _conditional(request, ProjectionSerializer(data).data)
+
+
+class DriverSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=list(LABELS))
+    label = serializers.CharField()
+    effect = serializers.FloatField(help_text="Change in win probability (0.12 = +12 points).")
+    detail = serializers.CharField()
+
+
+class OutlookSerializer(serializers.Serializer):
+    opportunity = serializers.IntegerField(source="opportunity_id")
+    probability = serializers.FloatField()
+    base = serializers.FloatField(help_text="The process's base win rate.")
+    milestones_done = serializers.IntegerField()
+    milestones_total = serializers.IntegerField()
+    age_days = serializers.IntegerField()
+    pushes = serializers.IntegerField(help_text="Times the close date moved later.")
+    computed_at = serializers.DateTimeField()
+    drivers = DriverSerializer(many=True, help_text="The three biggest, largest first.")
+
+
+class DealProbabilityView(APIView):
+    """An open deal's win probability with its three biggest drivers (milestones done and
+    missing, age, the owner's record, close date pushes), as on the deal page. 404 for a
+    deal you cannot see, a closed deal, or one whose probability is not computed yet."""
+
+    @extend_schema(responses=OutlookSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        deal = opportunity_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
+        outlook = deal_outlook(opportunity=deal) if deal.is_open else None
+        if outlook is None:
+            raise NotFound("No win probability: the deal is closed or not computed yet.")
+        return _conditional(request, OutlookSerializer(outlook).data)
