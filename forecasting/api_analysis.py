@@ -118,6 +118,8 @@ class WaterfallView(APIView):
     dates (the waterfall page): the steps from start to end by change type, and the changed
     deals, largest drops first, a page at a time."""
 
+    conditional_get = True  # ETag and 304 (documented by salesmgmt.api.schema)
+
     @extend_schema(parameters=[PERSON, PERIOD, WaterfallQuery], responses=WaterfallSerializer)
     def get(self, request: Request) -> Response:
         query = WaterfallQuery(data=request.query_params)
@@ -193,6 +195,8 @@ class ProjectionView(APIView):
     model projections, the one the backtest ranks best, and the Monte Carlo range. Figures
     are null until the period's rollup is computed."""
 
+    conditional_get = True  # ETag and 304 (documented by salesmgmt.api.schema)
+
     @extend_schema(parameters=[PERSON, PERIOD], responses=ProjectionSerializer)
     def get(self, request: Request) -> Response:
         query = NodeQuery(data=request.query_params)
@@ -234,6 +238,8 @@ class DealProbabilityView(APIView):
     """An open deal's win probability with its three biggest drivers (milestones done and
     missing, age, the owner's record, close date pushes), as on the deal page. 404 for a
     deal you cannot see, a closed deal, or one whose probability is not computed yet."""
+
+    conditional_get = True  # ETag and 304 (documented by salesmgmt.api.schema)
 
     @extend_schema(responses=OutlookSerializer)
     def get(self, request: Request, pk: int) -> Response:
