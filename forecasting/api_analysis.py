@@ -5,7 +5,8 @@ selectors as the waterfall and forecast pages (``reads.waterfall_for``,
 ``projection.projection_for``), for a person the caller can see (404 otherwise; default:
 the caller) and a period (default: the current quarter).
 ``GET /api/v1/opportunities/{id}/probability/`` is the deal page's probability panel
-(``outlook.deal_outlook``). Each answer carries an ``ETag``
+(``outlook.deal_outlook``); ``GET /api/v1/forecast-calibration/`` the calibration page's
+buckets and Brier score. Each answer carries an ``ETag``
 (a digest of its body) and a GET naming it in ``If-None-Match`` gets 304.
 """
 
@@ -31,6 +32,7 @@ from salesmgmt.models import Period, User
 from salesmgmt.selectors import period_get
 
 from .selectors import reads
+from .selectors.calibration import brier_summary
 from .selectors.outlook import LABELS, deal_outlook
 from .selectors.projection import projection_for
 
@@ -248,3 +250,49 @@ class DealProbabilityView(APIView):
         if outlook is None:
             raise NotFound("No win probability: the deal is closed or not computed yet.")
         return _conditional(request, OutlookSerializer(outlook).data)
+
+
+class CalibrationBucketSerializer(serializers.Serializer):
+    process = serializers.CharField()
+    bucket_low = serializers.FloatField()
+    bucket_high = serializers.FloatField()
+    predicted_rate = serializers.FloatField()
+    actual_rate = serializers.FloatField()
+    count = serializers.IntegerField(help_text="Held-out looks in the bucket.")
+
+
+class BrierQuarterSerializer(serializers.Serializer):
+    period = serializers.IntegerField(source="period_id")
+    name = serializers.CharField()
+    start_on = serializers.DateField()
+    brier = serializers.FloatField()
+    change = serializers.FloatField(allow_null=True, help_text="From the quarter before.")
+    looks = serializers.IntegerField(help_text="Weekly predictions scored.")
+    deals = serializers.IntegerField()
+
+
+class BrierSerializer(serializers.Serializer):
+    overall = serializers.FloatField(allow_null=True)
+    latest = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    quarters = BrierQuarterSerializer(many=True, source="rows")
+
+
+class CalibrationSerializer(serializers.Serializer):
+    buckets = CalibrationBucketSerializer(many=True)
+    brier = BrierSerializer()
+
+
+class CalibrationView(APIView):
+    """The calibration page: predicted vs actual win rate by bucket on held-out deals, and
+    the Brier score of the weekly probabilities by quarter of close (0 is perfect, 0.25 a
+    coin flip; lower is better), with its change from quarter to quarter."""
+
+    conditional_get = True  # ETag and 304 (documented by salesmgmt.api.schema)
+
+    @extend_schema(responses=CalibrationSerializer)
+    def get(self, request: Request) -> Response:
+        buckets = reads.calibration_frame()
+        brier = brier_summary(today=timezone.localdate())
+        data = CalibrationSerializer({"buckets": buckets.to_dict("records"), "brier": brier}).data
+        return _conditional(request, data)

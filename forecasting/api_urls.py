@@ -25,5 +25,10 @@ urlpatterns = [
         api_analysis.DealProbabilityView.as_view(),
         name="opportunity-probability",
     ),
+    path(
+        "forecast-calibration/",
+        api_analysis.CalibrationView.as_view(),
+        name="forecast-calibration",
+    ),
     path("forecast-projection/", api_analysis.ProjectionView.as_view(), name="forecast-projection"),
 ]

@@ -23,6 +23,7 @@ from salesmgmt.visibility import can_see_user, manages
 from . import charts
 from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
 from .models import CallLayer, FlagKind, ForecastSource
+from .selectors import calibration as calibration_reads
 from .selectors import products, reads
 from .selectors.projection import projection_for
 from .services import calls
@@ -171,12 +172,21 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 @people_only
 def calibration(request: HttpRequest) -> HttpResponse:
+    """Predicted vs actual win rate on held-out deals, and the Brier score by quarter."""
     buckets = reads.calibration_frame()
     chart = figure_html(charts.calibration_figure(buckets)) if len(buckets) else ""
+    brier = calibration_reads.brier_summary(today=timezone.localdate())
+    brier_chart = figure_html(charts.brier_figure(brier.trend)) if len(brier.trend) else ""
     return render(
         request,
         "forecasting/calibration.html",
-        {"chart": chart, "buckets": buckets.to_dict("records"), "uses_charts": bool(chart)},
+        {
+            "chart": chart,
+            "buckets": buckets.to_dict("records"),
+            "brier": brier,
+            "brier_chart": brier_chart,
+            "uses_charts": bool(chart or brier_chart),
+        },
     )
 
 

@@ -305,3 +305,37 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
         index=deals.index,
     )
     return out[columns]
+
+
+def brier_by_period(daily: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The Brier score of the live predictions per period of close, and its change.
+
+    ``daily``: closed_on, squared_error (Σ (p - won)² of the weekly predictions of the deals
+    closed that day), looks (how many predictions), deals. ``periods``: period_id, name,
+    start_on, end_on, in order. Brier = Σ (p - won)² / looks: 0 is perfect, 0.25 is a
+    coin flip's 50 % for everything; lower is better, so a negative ``change`` (from the
+    period before that has looks) is an improvement. Periods without looks are left out.
+    """
+    columns = ["period_id", "name", "start_on", "brier", "looks", "deals", "change"]
+    if daily.empty or periods.empty:
+        return pd.DataFrame(columns=columns)
+    days = pd.to_datetime(daily["closed_on"])
+    starts = pd.to_datetime(periods["start_on"]).to_numpy()
+    ends = pd.to_datetime(periods["end_on"]).to_numpy()
+    index = np.searchsorted(starts, days.to_numpy(), side="right") - 1
+    inside = (index >= 0) & (days.to_numpy() <= ends[np.clip(index, 0, None)])
+    frame = daily[inside].assign(period_id=periods["period_id"].to_numpy()[index[inside]])
+    sums = frame.groupby("period_id")[["squared_error", "looks", "deals"]].sum()
+    out = periods.merge(sums, left_on="period_id", right_index=True)
+    out = out[out["looks"] > 0].copy()
+    out["brier"] = out["squared_error"].astype(float) / out["looks"]
+    out["change"] = out["brier"].diff()
+    out["looks"] = out["looks"].astype(int)
+    out["deals"] = out["deals"].astype(int)
+    return out[columns].reset_index(drop=True)
+
+
+def overall_brier(trend: pd.DataFrame) -> float | None:
+    """The Brier score over every look of ``brier_by_period``'s periods (None without looks)."""
+    looks = int(trend["looks"].sum()) if len(trend) else 0
+    return float((trend["brier"] * trend["looks"]).sum() / looks) if looks else None
