@@ -3,9 +3,9 @@
 ``ApiAutoSchema`` adds to every operation what the shared code does, so no view repeats it:
 the error responses (one ``Error`` shape), ``expand``, ``format=csv`` on lists,
 ``Idempotency-Key`` on POST, ``If-Match`` on PUT/PATCH, and ``If-None-Match`` with its 304 on
-the GETs that answer an ``ETag`` (a record; a view with ``conditional_get = True``). The extensions document the
-token authentication and ``VisibleRelatedField`` (an id in requests, ``{id, name}`` in
-responses).
+the GETs that answer an ``ETag`` (a record; a view with ``conditional_get = True``). The
+extensions document the token authentication and ``VisibleRelatedField`` (an id in requests,
+``{id, name}`` in responses).
 """
 
 from __future__ import annotations
