@@ -167,15 +167,20 @@ class ProjectionSerializer(serializers.Serializer):
     period = serializers.IntegerField()
     source = serializers.CharField(help_text="The projection method the backtest ranks best.")
     source_label = serializers.CharField()
+    # Every figure is null until the period's rollup of the person is computed.
     projection_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
-    projection_weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    projection_run_rate_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    closed_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    expected_new_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    p10_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    p50_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
-    p90_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    projection_weighted_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2, allow_null=True
+    )
+    projection_run_rate_amount = serializers.DecimalField(
+        max_digits=20, decimal_places=2, allow_null=True
+    )
+    closed_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    weighted_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    expected_new_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    p10_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    p50_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    p90_amount = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
 
 
