@@ -57,6 +57,7 @@ def balance_trend_figure(rows: pd.DataFrame) -> go.Figure:
         title="Balance index by week",
         yaxis={"title": "Balance index (1 = mean potential)", "rangemode": "tozero"},
         shapes=lines,
+        showlegend=True,  # a single territory's line still names it
         legend={"orientation": "h", "y": -0.25},
         **LAYOUT,
     )
