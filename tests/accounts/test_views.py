@@ -610,8 +610,10 @@ OPPORTUNITY_LIST_QUERIES = 6
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
 # such a change); activities (count, page); assignable owners; team members; line items
-# with their products, and the active products for the add form.
-OPPORTUNITY_DETAIL_QUERIES = 16
+# with their products, and the active products for the add form; the win probability panel
+# (its stored row, the model, the close date pushes, the process's milestones: 4, 1 when
+# the deal has no probability yet).
+OPPORTUNITY_DETAIL_QUERIES = 20
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10
