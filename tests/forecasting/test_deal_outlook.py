@@ -193,3 +193,12 @@ def test_probability_list_has_drivers_without_a_query_per_deal(scored, stages, c
     # the probability model (1), their pushes (1), their processes' milestones (1).
     assert len(more_rows) == len(rows) + 8
     assert after == before
+
+
+def test_probability_list_exports_as_csv(scored):
+    response = api_for(scored["executive"]).get("/api/v1/forecast-probabilities/?format=csv")
+
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert response.status_code == 200
+    assert "probability" in lines[0]
+    assert len(lines) > 2  # the open deals and the won ones (drivers: JSON pages only)

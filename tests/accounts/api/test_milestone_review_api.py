@@ -143,3 +143,14 @@ def test_if_none_match_on_an_invisible_record_is_still_404(api_client_for, rep_b
     )
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("role", "status"), [("executive", 200), ("integrator", 403)])
+def test_above_the_owner_verifies_an_integration_does_not(
+    api_client_for, personas, pending, role, status
+):
+    response = api_client_for(personas[role]).post(_url(pending, "verify"), format="json")
+
+    assert response.status_code == status
+    pending.refresh_from_db()
+    assert (pending.verification_state == "verified") == (status == 200)
