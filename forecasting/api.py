@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Model
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from salesmgmt.models import Period, User
 from salesmgmt.selectors import period_get
 from salesmgmt.visibility import visible_users
 
+from .api_analysis import DriverSerializer
 from .models import (
     CallLayer,
     DealProbability,
@@ -40,6 +41,7 @@ from .models import (
     OpportunitySnapshot,
 )
 from .selectors import reads, snapshots
+from .selectors.outlook import outlooks_for
 from .services import calls
 
 
@@ -171,9 +173,19 @@ class FlagSerializer(serializers.ModelSerializer):
 
 
 class ProbabilitySerializer(serializers.ModelSerializer):
+    drivers = serializers.SerializerMethodField(
+        help_text="An open deal's three biggest drivers (largest first); empty for a won deal."
+    )
+
     class Meta:
         model = DealProbability
         exclude = ["id"]
+
+    @extend_schema_field(DriverSerializer(many=True))
+    def get_drivers(self, row: DealProbability) -> list[dict]:
+        # The view computes the page's outlooks at once (outlooks_for): no query per row.
+        outlook = self.context["view"].outlooks.get(row.opportunity_id)
+        return DriverSerializer(outlook.drivers, many=True).data if outlook else []
 
 
 class _Aggregates(ListMixin, VisibleGenericViewSet):
@@ -336,5 +348,12 @@ class ProbabilityViewSet(ListMixin, VisibleGenericViewSet):
     pagination_class = PagePagination
     filterset_class = ProbabilityFilter
 
+    outlooks: dict = {}  # set per request: the outlooks of the rows of one page
+
     def visible_queryset(self):
         return reads.probability_list(viewer=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self.outlooks = outlooks_for(page or [])
+        return page

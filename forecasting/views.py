@@ -24,7 +24,9 @@ from salesmgmt.visibility import can_see_user, manages
 from . import charts
 from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm, WeekForm
 from .models import CallLayer, FlagKind, ForecastSource
+from .selectors import calibration as calibration_reads
 from .selectors import products, reads, snapshots
+from .selectors.projection import projection_for
 from .services import calls
 
 FLAGS_PER_PAGE = 50
@@ -79,15 +81,10 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         viewer=request.user, person=person, period=period, whole_tree=whole_tree
     )
     mine = reads.accuracy_of_person(person=person)
-    best = reads.best_projection_source()
     team = view.team
-    projection = None
-    if team is not None:
-        projection = (
-            team.projection_weighted_amount
-            if best == ForecastSource.MODEL_WEIGHTED
-            else team.projection_run_rate_amount
-        )
+    # The same projection /api/v1/forecast-projection/ answers.
+    projected = projection_for(person=person, period=period, team=team)
+    projection = projected.amount
     range_html = ""
     if team is not None:
         self_row = view.self_row
@@ -117,7 +114,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "pending_changes": period_pending_changes(period=period),
         "is_quarter": period.kind == Period.Kind.QUARTER,  # calls are per quarter
         "projection": projection,
-        "projection_source": ForecastSource(best).label,
+        "projection_source": projected.source_label,
         "accuracy": mine.to_dict("records"),
         "range_html": range_html,
         "uses_charts": bool(range_html),
@@ -210,12 +207,21 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 @people_only
 def calibration(request: HttpRequest) -> HttpResponse:
+    """Predicted vs actual win rate on held-out deals, and the Brier score by quarter."""
     buckets = reads.calibration_frame()
     chart = figure_html(charts.calibration_figure(buckets)) if len(buckets) else ""
+    brier = calibration_reads.brier_summary(today=timezone.localdate())
+    brier_chart = figure_html(charts.brier_figure(brier.trend)) if len(brier.trend) else ""
     return render(
         request,
         "forecasting/calibration.html",
-        {"chart": chart, "buckets": buckets.to_dict("records"), "uses_charts": bool(chart)},
+        {
+            "chart": chart,
+            "buckets": buckets.to_dict("records"),
+            "brier": brier,
+            "brier_chart": brier_chart,
+            "uses_charts": bool(chart or brier_chart),
+        },
     )
 
 

@@ -365,6 +365,17 @@ class LoseSerializer(serializers.Serializer):
     closed_on = serializers.DateField(required=False)
 
 
+class CompletionRejectSerializer(serializers.Serializer):
+    # The page form's wording, so a caller sees the same message as a manager on the page.
+    reason = serializers.CharField(
+        max_length=255,
+        error_messages={
+            "required": "Say what is wrong with the evidence.",
+            "blank": "Say what is wrong with the evidence.",
+        },
+    )
+
+
 class MilestoneCompletionSerializer(serializers.ModelSerializer):
     opportunity = VisibleRelatedField(read_only=True)
     milestone = VisibleRelatedField(read_only=True)

@@ -46,6 +46,7 @@ from .serializers import (
     AccountSerializer,
     ActivitySerializer,
     AsOfQuerySerializer,
+    CompletionRejectSerializer,
     ContactSerializer,
     LoseSerializer,
     MilestoneActionSerializer,
@@ -381,15 +382,56 @@ class OpportunityViewSet(VisibleModelViewSet):
 
 
 class MilestoneCompletionViewSet(VisibleReadOnlyViewSet):
-    """The milestone audit trail (completions and undos) of deals you can see."""
+    """The milestone audit trail (completions and undos) of deals you can see; the owner's
+    managers verify or reject evidence waiting for them (``verify``/``reject``), as on the
+    deal page: a completion outside your visibility is 404, one you may not review 403."""
 
     queryset = MilestoneCompletion.objects.none()
     serializer_class = MilestoneCompletionSerializer
     filterset_class = filters.MilestoneCompletionFilter
     ordering_fields = ["completed_at", "updated_at"]
 
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "reject":
+            return CompletionRejectSerializer
+        return MilestoneCompletionSerializer
+
     def visible_queryset(self):
         return selectors.milestone_completion_list(viewer=self.request.user)
+
+    def _review(self, write) -> Response:
+        """Visibility (404) and If-Match (412) first, then the body (400), then the service."""
+        completion = self.get_object()
+        self.check_if_match(completion)
+        data = {}
+        if self.get_serializer_class() is not MilestoneCompletionSerializer:
+            serializer = self.get_serializer(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        write(completion, data)
+        return self.record_response(
+            self.reload(completion), serializer_class=MilestoneCompletionSerializer
+        )
+
+    @extend_schema(request=None, responses=MilestoneCompletionSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """Accept the evidence of a completion waiting for verification."""
+        return self._review(
+            lambda completion, data: services.milestone_verify(
+                actor=request.user, completion=completion
+            )
+        )
+
+    @extend_schema(request=CompletionRejectSerializer, responses=MilestoneCompletionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Send the evidence back, saying why: the milestone no longer counts as done."""
+        return self._review(
+            lambda completion, data: services.milestone_reject(
+                actor=request.user, completion=completion, reason=data["reason"]
+            )
+        )
 
 
 class ActivityViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):

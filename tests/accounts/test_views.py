@@ -612,8 +612,9 @@ OPPORTUNITY_LIST_QUERIES = 6
 # records); history (count, page, stage names, owner names — each only when the page shows
 # such a change); activities linked to a milestone (1), the others (count, page); assignable
 # owners; team members; line items with their products, and the active products for the add
-# form.
-OPPORTUNITY_DETAIL_QUERIES = 17
+# form; the win probability panel (its stored row, the model, the close date pushes, the
+# process's milestones: 4, 1 when the deal has no probability yet).
+OPPORTUNITY_DETAIL_QUERIES = 21
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10
