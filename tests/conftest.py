@@ -23,6 +23,12 @@ pytest_plugins = [
 ]
 
 
+def pytest_configure_node(node):
+    """xdist, in the controller: tell each worker how tests are distributed (a worker's own
+    ``dist`` option reads 'no'); tests/browser/conftest.py needs to know."""
+    node.workerinput["dist"] = node.config.getoption("dist")
+
+
 def pytest_xdist_auto_num_workers(config):
     """``-n auto`` (make test): one worker per CPU, but with REDIS_URL no more than the Redis
     databases left after REDIS_URL's (each worker takes one: salesmgmt/settings/test.py)."""

@@ -313,9 +313,14 @@ PARTIAL_RUN = pytest.StashKey[str]()
 
 
 def _partial_run(config) -> str:
-    """Why this run is not the whole browser directory in one process ('' when it is)."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        return "under xdist each worker sees only its own tests' visits (run with -n 0)"
+    """Why this run is not the whole browser directory in one process ('' when it is).
+
+    Under xdist every browser test is in one group (``--dist loadgroup``, pyproject.toml), so
+    one worker runs them all, the coverage test last, and judges the whole directory.
+    """
+    dist = getattr(config, "workerinput", {}).get("dist", "no")
+    if os.environ.get("PYTEST_XDIST_WORKER") and dist != "loadgroup":
+        return "under xdist without --dist loadgroup the browser tests are split between workers"
     if config.getoption("keyword", "") or config.getoption("markexpr", ""):
         return "-k or -m selects only some browser tests"
     if config.getoption("ignore", None) or config.getoption("ignore_glob", None):
@@ -328,7 +333,11 @@ def _partial_run(config) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """The page-coverage test runs last, and only knows it may judge a full run."""
+    """Browser tests share one xdist worker; the page-coverage test runs last, and only
+    knows it may judge a full run."""
+    for item in items:
+        if BROWSER_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     last = [item for item in items if item.name == COVERAGE_TEST]
     if not last:
         return
