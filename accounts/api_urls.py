@@ -2,7 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .api import products, views
+from .api import products, team, views
 
 router = SimpleRouter()
 router.register("accounts", views.AccountViewSet)
@@ -18,6 +18,12 @@ router.register(
     r"opportunities/(?P<deal_id>[0-9]{1,18})/line-items",
     products.LineItemViewSet,
     basename="opportunity-line-item",
+)
+
+router.register(
+    r"opportunities/(?P<deal_id>[0-9]{1,18})/team",
+    team.TeamMemberViewSet,
+    basename="opportunity-team-member",
 )
 
 urlpatterns = router.urls

@@ -6,10 +6,14 @@ from .history import (
     opportunities_as_of,
     opportunity_as_of,
     opportunity_history,
+    opportunity_won_override,
+    team_history,
 )
 from .milestones import (
     MilestoneRow,
     StageChecklist,
+    closing_milestones,
+    closing_milestones_missing,
     completed_milestone_ids,
     completion_get,
     is_reviewer,
@@ -39,6 +43,9 @@ from .records import (
     process_list,
     recent_activities,
     stage_list,
+    team_candidates,
+    team_member_get,
+    team_member_list,
 )
 
 __all__ = [
@@ -54,6 +61,8 @@ __all__ = [
     "account_search",
     "activity_list",
     "assignable_owners",
+    "closing_milestones",
+    "closing_milestones_missing",
     "completed_milestone_ids",
     "completion_get",
     "contact_list",
@@ -71,9 +80,14 @@ __all__ = [
     "opportunity_history",
     "opportunity_list",
     "opportunity_team",
+    "opportunity_won_override",
     "pending_verifications",
     "process_list",
     "process_stage_specs",
     "recent_activities",
     "stage_list",
+    "team_candidates",
+    "team_history",
+    "team_member_get",
+    "team_member_list",
 ]

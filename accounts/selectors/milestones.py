@@ -12,6 +12,7 @@ from salesmgmt.models import Role, User
 from salesmgmt.visibility import owned_by_visible
 
 from ..models import (
+    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
@@ -164,3 +165,28 @@ def pending_verifications(*, viewer: User, limit: int = 10) -> list[MilestoneCom
         .select_related("milestone", "opportunity", "opportunity__account", "completed_by")
         .order_by("completed_at", "id")[:limit]
     )
+
+
+# --- closing won: the closing stage's exit milestones --------------------------------------
+
+
+def closing_milestones(*, process_id: int) -> list[Milestone]:
+    """The milestones a deal needs to close won: the exit criteria of the process's closing
+    stage (its first Commit stage; without one, its last stage). One query."""
+    stages = Stage.objects.filter(process_id=process_id)
+    closing = (
+        stages.filter(default_forecast_category=ForecastCategory.COMMIT).order_by("order").first()
+        or stages.order_by("-order").first()
+    )
+    if closing is None:
+        return []
+    return list(closing.milestones.order_by("order", "id"))
+
+
+def closing_milestones_missing(*, opportunity: Opportunity) -> list[Milestone]:
+    """The closing milestones that do not count as complete on the deal (2 to 3 queries)."""
+    required = closing_milestones(process_id=opportunity.process_id)
+    if not required:
+        return []
+    done = completed_milestone_ids(opportunity_ids=[opportunity.pk]).get(opportunity.pk, set())
+    return [milestone for milestone in required if milestone.pk not in done]
