@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django import forms
+from django.db.models import QuerySet
 
 from salesmgmt.models import User
 
@@ -20,9 +19,9 @@ class TeamMemberForm(TeamMemberEditForm):
 
     field_order = ["user", "team_role"]
 
-    def __init__(self, *args, people: Iterable[User] = (), **kwargs) -> None:
+    def __init__(self, *args, people: QuerySet[User] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        ids = [person.pk for person in people]
-        field = self.fields["user"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "id")
+        # Read when the form renders or validates: one query either way.
+        self.fields["user"].queryset = (  # type: ignore[attr-defined]
+            people if people is not None else User.objects.none()
+        )

@@ -12,6 +12,7 @@ from .history import (
 from .milestones import (
     MilestoneRow,
     StageChecklist,
+    checklist_closing_missing,
     closing_milestones,
     closing_milestones_missing,
     completed_milestone_ids,
@@ -61,6 +62,7 @@ __all__ = [
     "account_search",
     "activity_list",
     "assignable_owners",
+    "checklist_closing_missing",
     "closing_milestones",
     "closing_milestones_missing",
     "completed_milestone_ids",

@@ -12,13 +12,12 @@ from salesmgmt.models import Role, User
 from salesmgmt.visibility import owned_by_visible
 
 from ..models import (
-    ForecastCategory,
     Milestone,
     MilestoneCompletion,
     Opportunity,
     Stage,
 )
-from ..stages import StageSpec, current_completions
+from ..stages import StageSpec, closing_stage_index, current_completions
 
 # Who may be asked to verify milestone evidence of people below them.
 REVIEWER_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
@@ -172,15 +171,20 @@ def pending_verifications(*, viewer: User, limit: int = 10) -> list[MilestoneCom
 
 def closing_milestones(*, process_id: int) -> list[Milestone]:
     """The milestones a deal needs to close won: the exit criteria of the process's closing
-    stage (its first Commit stage; without one, its last stage). One query."""
-    stages = Stage.objects.filter(process_id=process_id)
-    closing = (
-        stages.filter(default_forecast_category=ForecastCategory.COMMIT).order_by("order").first()
-        or stages.order_by("-order").first()
-    )
-    if closing is None:
+    stage (``stages.closing_stage_index``). Two queries."""
+    stages = list(Stage.objects.filter(process_id=process_id).order_by("order"))
+    index = closing_stage_index([stage.default_forecast_category for stage in stages])
+    if index is None:
         return []
-    return list(closing.milestones.order_by("order", "id"))
+    return list(stages[index].milestones.order_by("order", "id"))
+
+
+def checklist_closing_missing(checklist: list[StageChecklist]) -> list[Milestone]:
+    """The same rule read off a deal's checklist already loaded (no query)."""
+    index = closing_stage_index([item.stage.default_forecast_category for item in checklist])
+    if index is None:
+        return []
+    return [row.milestone for row in checklist[index].rows if not row.is_complete]
 
 
 def closing_milestones_missing(*, opportunity: Opportunity) -> list[Milestone]:

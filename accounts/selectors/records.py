@@ -185,10 +185,10 @@ def team_member_get(*, opportunity: Opportunity, pk: int) -> OpportunityTeamMemb
         raise Http404("No such team member.") from None
 
 
-def team_candidates(*, viewer: User, opportunity: Opportunity) -> list[User]:
+def team_candidates(*, viewer: User, opportunity: Opportunity) -> QuerySet[User]:
     """Active sellers ``viewer`` may put on the deal's team: people they see, not the owner,
-    not on the team already (one query)."""
-    return list(
+    not on the team already (one query when read)."""
+    return (
         visible_users(viewer)
         .filter(is_active=True, role__in=SELLING_ROLES, is_org_unit=False)
         .exclude(pk=opportunity.owner_id)

@@ -119,9 +119,7 @@ def render_opportunity_detail(
             can_override=manages(viewer, deal.owner),
         ),
         # Closing won needs these (or a manager's override with a reason): said before trying.
-        "closing_missing": selectors.closing_milestones_missing(opportunity=deal)
-        if deal.is_open
-        else [],
+        "closing_missing": selectors.checklist_closing_missing(checklist) if deal.is_open else [],
         "won_override": selectors.opportunity_won_override(opportunity=deal)
         if deal.status == Opportunity.Status.WON
         else None,

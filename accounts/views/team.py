@@ -25,7 +25,7 @@ def team_context(request: HttpRequest, deal: Opportunity) -> dict[str, object]:
     """The deal page's team section: members, their history, and the forms if editable."""
     members = selectors.opportunity_team(opportunity=deal)
     editable = services.may_change_team(request.user, deal)
-    people = selectors.team_candidates(viewer=request.user, opportunity=deal) if editable else []
+    people = selectors.team_candidates(viewer=request.user, opportunity=deal) if editable else None
     return {
         "rows": [
             (

@@ -615,8 +615,9 @@ OPPORTUNITY_LIST_QUERIES = 6
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
 # such a change); activities (count, page); assignable owners; team members; line items
-# with their products, and the active products for the add form.
-OPPORTUNITY_DETAIL_QUERIES = 16
+# with their products, and the active products for the add form; the team's history and,
+# for those who may change it, the people to add.
+OPPORTUNITY_DETAIL_QUERIES = 18
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10
