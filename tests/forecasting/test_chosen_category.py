@@ -257,7 +257,7 @@ def test_a_closed_deal_cannot_be_given_a_category(way, status, proposing, choose
 def test_owner_managers_executives_and_integrators_choose_but_not_the_deal_team(
     proposing, rep_a, se_a, manager_a, executive, integrator
 ):
-    deal_services.opportunity_team_member_add(actor=rep_a, opportunity=proposing, user=se_a)
+    deal_services.opportunity_team_member_add(actor=manager_a, opportunity=proposing, user=se_a)
 
     with pytest.raises(PermissionDeniedError):
         deal_services.opportunity_update(
