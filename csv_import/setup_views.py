@@ -21,7 +21,6 @@ from rest_framework.views import APIView
 
 from salesmgmt import fiscal_calendar, selectors, services
 from salesmgmt.decorators import people_only
-from salesmgmt.models import User
 from salesmgmt.page_actions import call_service_or_flash
 from salesmgmt.visibility import administers
 
@@ -30,16 +29,11 @@ from .selectors.setup import ChecklistItem, setup_checklist
 REFUSED = "Only an administrator sees the setup checklist."
 
 
-def is_admin(user: User) -> bool:
-    # The rule the navigation shows the Setup section by (salesmgmt.navigation).
-    return administers(user)
-
-
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @people_only
     @wraps(view)
     def wrapper(request, *args, **kwargs) -> HttpResponse:
-        if not is_admin(request.user):
+        if not administers(request.user):
             raise PermissionDenied(REFUSED)
         return view(request, *args, **kwargs)
 
@@ -105,7 +99,7 @@ class SetupChecklistView(APIView):
 
     @extend_schema(responses=SetupChecklistSerializer)
     def get(self, request):
-        if not is_admin(request.user):
+        if not administers(request.user):
             raise ApiPermissionDenied(REFUSED)
         items = [_as_dict(item) for item in setup_checklist()]
         body = {
