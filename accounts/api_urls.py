@@ -1,8 +1,9 @@
 """API routes of the accounts app (mounted under /api/v1/)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import products, team, views
+from .api import products, search, team, views
 
 router = SimpleRouter()
 router.register("accounts", views.AccountViewSet)
@@ -26,4 +27,7 @@ router.register(
     basename="opportunity-team-member",
 )
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("search/", search.SearchView.as_view(), name="api-search"),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django import forms
@@ -10,7 +11,8 @@ from django.core.exceptions import ValidationError
 from salesmgmt.forms import MAX_INTEGER, MoneyField
 from salesmgmt.models import User
 
-from .models import Activity, ForecastCategory, Opportunity
+from .models import Activity, ForecastCategory, Milestone, Opportunity
+from .selectors.search import KIND_LABELS, MIN_QUERY_LENGTH, normalize_query
 
 # The largest primary key a BigAutoField holds; larger ids are input errors, not lookups.
 MAX_ID = 2**63 - 1
@@ -49,6 +51,11 @@ class ActivityLogForm(PageForm):
     account = forms.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
     )
+    # Offered on a deal's forms only (set_milestone_choices): the exit milestone the call
+    # worked towards; whether it belongs to the deal is the service's rule.
+    milestone = forms.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(
         self, *args, opportunity_choices: Iterable[Opportunity] | None = None, **kwargs
@@ -56,6 +63,19 @@ class ActivityLogForm(PageForm):
         super().__init__(*args, **kwargs)
         if opportunity_choices is not None:
             self.set_opportunity_choices(opportunity_choices)
+
+    def set_milestone_choices(self, milestones: Iterable[Milestone]) -> None:
+        """The deal's open milestones by stage (load ``stage`` with them); none: not offered."""
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for milestone in milestones:
+            groups.setdefault(milestone.stage.name, []).append((milestone.pk, milestone.name))
+        if not groups:
+            return
+        field = self.fields["milestone"]
+        field.widget = forms.Select(choices=[("", "— none —"), *groups.items()])
+        field.label = "Milestone it advanced"
+        field.help_text = "Optional: the open exit milestone this call worked towards."
+        self.order_fields(["kind", "outcome", "milestone"])
 
     def set_opportunity_choices(self, deals: Iterable[Opportunity]) -> None:
         """On an account page the deal is optional, picked from the visible open ones."""
@@ -71,6 +91,27 @@ class ActivityLogForm(PageForm):
         if not cleaned.get("opportunity") and not cleaned.get("account"):
             raise ValidationError("Choose an account or an opportunity.")
         return cleaned
+
+
+class AsOfForm(PageForm):
+    """The deal page's "as of" date (GET ``?as_of=YYYY-MM-DD``): any day up to today."""
+
+    as_of = forms.DateField(
+        label="As of",
+        widget=DateInput,
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2024-03-31."},
+    )
+
+    def __init__(self, *args, today: dt.date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["as_of"].widget.attrs["max"] = today.isoformat()
+
+    def clean_as_of(self) -> dt.date:
+        day = self.cleaned_data["as_of"]
+        if day > self.today:
+            raise ValidationError("Choose a day up to today: the future has no history yet.")
+        return day
 
 
 class OpportunityEditForm(PageForm):
@@ -193,6 +234,20 @@ class OpportunityFilterForm(PageForm):
         # Validate against the ids already loaded for the drop-down: no second query.
         field.queryset = User.objects.filter(pk__in=[person.pk for person in people])
         field.widget.choices = [("", "Anyone")] + [(person.pk, str(person)) for person in people]
+
+
+class GlobalSearchForm(PageForm):
+    """The header's search box and the /search/ page (accounts.selectors.search)."""
+
+    q = forms.CharField(max_length=100, label="Search")
+    kind = forms.ChoiceField(choices=[("", "Everything"), *KIND_LABELS.items()], required=False)
+    page = forms.IntegerField(min_value=1, max_value=1000, required=False)
+
+    def clean_q(self) -> str:
+        value = normalize_query(self.cleaned_data["q"])
+        if len(value) < MIN_QUERY_LENGTH:
+            raise forms.ValidationError(f"Type at least {MIN_QUERY_LENGTH} characters to search.")
+        return value
 
 
 class AccountSearchForm(PageForm):

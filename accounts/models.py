@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from salesmgmt.models import BaseModel
@@ -355,8 +356,15 @@ class MilestoneCompletion(BaseModel):
     )
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=8, choices=Action.choices, default=Action.COMPLETE)
+    # Empty on imported completions: the stage was reached in the old system, nobody here
+    # completed them. Indexed only where set (completion_by), like the history's changed_by.
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     completed_at = models.DateTimeField(default=timezone.now)
     evidence = models.TextField(blank=True)
@@ -364,8 +372,15 @@ class MilestoneCompletion(BaseModel):
     verification_state = models.CharField(
         max_length=16, choices=Verification.choices, default=Verification.NOT_REQUIRED
     )
+    # Indexed only where set (completion_verified_by): most completions (all imported ones)
+    # are never verified, and each index entry is a cost an import pays per row.
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=255, blank=True)
@@ -376,7 +391,22 @@ class MilestoneCompletion(BaseModel):
             models.Index(
                 fields=["opportunity", "milestone", "completed_at"], name="completion_opp_ms_at"
             ),
-            models.Index(fields=["verification_state"], name="completion_verification"),
+            # The verification queue reads the pending ones only.
+            models.Index(
+                fields=["verification_state"],
+                name="completion_pending",
+                condition=Q(verification_state="pending"),
+            ),
+            models.Index(
+                fields=["completed_by"],
+                name="completion_by",
+                condition=Q(completed_by__isnull=False),
+            ),
+            models.Index(
+                fields=["verified_by"],
+                name="completion_verified_by",
+                condition=Q(verified_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -399,8 +429,9 @@ COUNTING_STATES = (
 class OpportunityChange(models.Model):
     """Append-only history of the fields that matter for forecasting.
 
-    Creation writes one row per tracked field (old value empty), so replaying the rows up to a
-    moment rebuilds the deal as it stood then (accounts.selectors.opportunities_as_of).
+    Creation writes one row per tracked field with a value (old value empty; a field with no
+    row yet was empty), so replaying the rows up to a moment rebuilds the deal as it stood then
+    (accounts.selectors.opportunities_as_of).
     Values are stored as text: Decimal as str, dates ISO, foreign keys as ids.
     """
 
@@ -425,8 +456,15 @@ class OpportunityChange(models.Model):
     field = models.CharField(max_length=24, choices=Field.choices)
     old_value = models.CharField(max_length=64, blank=True)
     new_value = models.CharField(max_length=64, blank=True)
+    # Empty on history an import dates in the old system (nobody here made those changes):
+    # indexed only where set (change_by), so imported rows cost no index entry.
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     changed_at = models.DateTimeField(default=timezone.now)
 
@@ -435,8 +473,17 @@ class OpportunityChange(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="change_opp_at"),
             models.Index(fields=["changed_at"], name="change_at"),
-            # The waterfall's "expected to close in the period at some point" (ISO dates as text).
-            models.Index(fields=["field", "new_value", "opportunity"], name="change_field_value"),
+            models.Index(
+                fields=["changed_by"], name="change_by", condition=Q(changed_by__isnull=False)
+            ),
+            # The waterfall's "expected to close in the period at some point" (ISO dates as text)
+            # and "owned by the team at some point": only those fields' rows, a fifth of the
+            # log (each index entry is a cost an import pays per history row).
+            models.Index(
+                fields=["field", "new_value", "opportunity"],
+                name="change_field_value",
+                condition=Q(field__in=["expected_close_on", "owner"]),
+            ),
         ]
 
     def __str__(self) -> str:

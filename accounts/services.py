@@ -115,8 +115,9 @@ def _record_changes(
             changed_at=at,
         )
         for name in TRACKED_FIELDS
-        # creation (no "before") logs every field, so replays know each one from the start
-        if not before or before[name] != after[name]
+        # Creation (no "before") logs every field that has a value, so replays know each one
+        # from the start; a field with no row yet is empty (``opportunities_as_of``).
+        if (after[name] if not before else before[name] != after[name])
     ]
     OpportunityChange.objects.bulk_create(rows)
     return rows

@@ -1,12 +1,14 @@
 from django.urls import path
 
 from . import views
-from .views import processes, products, team
+from .views import processes, products, search, team
 
 app_name = "accounts"
 
 urlpatterns = [
     path("my/", views.rep_home, name="rep_home"),
+    # The header's search box: accounts, contacts, deals and activities (accounts.selectors.search).
+    path("search/", search.global_search, name="search"),
     path("opportunities/", views.opportunity_list, name="opportunity_list"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),

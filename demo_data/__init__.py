@@ -4,7 +4,8 @@ One ``random.Random(seed)`` drives every draw, so a seed gives the same people, 
 deals (database ids aside) on a given day. Rows are bulk-inserted, so they are built the way
 the services would write them: a deal's stage is what ``accounts.stages.derive_stage_id``
 makes of its completed milestones, and every tracked field is in ``OpportunityChange`` (a
-creation row per field, then each change) so ``opportunities_as_of`` can replay any deal.
+creation row per field with a value, then each change) so ``opportunities_as_of`` can
+replay any deal.
 
 The simulation keeps time as float days relative to midnight today (negative is the past);
 nothing but planned activities lies after that moment.

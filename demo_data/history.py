@@ -78,8 +78,10 @@ class _Deal:
             F.STATUS: Opportunity.Status.OPEN,
             F.CLOSED_ON: "",
         }
-        # Creation logs every field, empty ones too (as accounts.services does).
-        self.changes = [(self.created_t, name, "", value) for name, value in created.items()]
+        # Creation logs every field with a value (as accounts.services does).
+        self.changes = [
+            (self.created_t, name, "", value) for name, value in created.items() if value
+        ]
         state = dict(created)
         writes = set()
         for t, _, name, value in sorted(events, key=lambda e: (e[0], e[1])):

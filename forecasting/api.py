@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from django.db.models import Model
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
+from accounts.selectors import company_today
 from salesmgmt.api.fields import VisibleRelatedField
-from salesmgmt.api.filters import IdFilter
+from salesmgmt.api.filters import MAX_ID, IdFilter
 from salesmgmt.api.pagination import PagePagination
 from salesmgmt.api.viewsets import (
     CreateMixin,
@@ -21,8 +26,10 @@ from salesmgmt.api.viewsets import (
     VisibleGenericViewSet,
 )
 from salesmgmt.models import Period, User
+from salesmgmt.selectors import period_get
 from salesmgmt.visibility import visible_users
 
+from .api_analysis import DriverSerializer
 from .models import (
     CallLayer,
     DealProbability,
@@ -33,7 +40,8 @@ from .models import (
     KpiSnapshot,
     OpportunitySnapshot,
 )
-from .selectors import reads
+from .selectors import reads, snapshots
+from .selectors.outlook import outlooks_for
 from .services import calls
 
 
@@ -165,9 +173,19 @@ class FlagSerializer(serializers.ModelSerializer):
 
 
 class ProbabilitySerializer(serializers.ModelSerializer):
+    drivers = serializers.SerializerMethodField(
+        help_text="An open deal's three biggest drivers (largest first); empty for a won deal."
+    )
+
     class Meta:
         model = DealProbability
         exclude = ["id"]
+
+    @extend_schema_field(DriverSerializer(many=True))
+    def get_drivers(self, row: DealProbability) -> list[dict]:
+        # The view computes the page's outlooks at once (outlooks_for): no query per row.
+        outlook = self.context["view"].outlooks.get(row.opportunity_id)
+        return DriverSerializer(outlook.drivers, many=True).data if outlook else []
 
 
 class _Aggregates(ListMixin, VisibleGenericViewSet):
@@ -175,14 +193,84 @@ class _Aggregates(ListMixin, VisibleGenericViewSet):
     filterset_class = AggregateFilter
 
 
+class WeekQuerySerializer(serializers.Serializer):
+    """``?week=`` (any day of a past week) with the optional person and period."""
+
+    week = serializers.DateField(help_text="Any day of a past week (YYYY-MM-DD).")
+    person = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    period = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+
+    def validate_week(self, value):
+        if value > company_today():
+            raise serializers.ValidationError(
+                "Choose a past week: snapshots are taken as weeks go by."
+            )
+        return value
+
+
+class SnapshotFiguresSerializer(serializers.Serializer):
+    person = serializers.SerializerMethodField()
+    scope = serializers.CharField()
+    pipeline_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    best_case_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    commit_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    omitted_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    weighted_amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    open_deal_count = serializers.IntegerField()
+
+    def get_person(self, row) -> dict:
+        return {"id": row.person.pk, "name": str(row.person)}
+
+
 class RollupViewSet(_Aggregates):
-    """Forecast rollups per person, period and scope (own deals or reporting subtree)."""
+    """Forecast rollups per person, period and scope (own deals or reporting subtree).
+
+    With ``?week=YYYY-MM-DD``: that past week's figures from its snapshot of the open deals
+    instead — the person's (``person``, default you) own and subtree rows, then each direct
+    report's, for ``period`` (default: the quarter of that week). 404 when no snapshot was
+    taken that week; 400 for a bad or future date.
+    """
 
     queryset = ForecastRollup.objects.none()
     serializer_class = RollupSerializer
 
     def visible_queryset(self):
         return reads.rollup_list(viewer=self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "week",
+                OpenApiTypes.DATE,
+                description="A past week's figures from its snapshot (any day of the week).",
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        if "week" not in request.query_params:
+            return super().list(request, *args, **kwargs)
+        query = WeekQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        person_id = data.get("person")
+        person = reads.person_get(viewer=request.user, pk=person_id) if person_id else request.user
+        period = period_get(pk=data.get("period"), day=data["week"])
+        week, rows = snapshots.snapshot_week_figures(person=person, period=period, day=data["week"])
+        if week.taken_on is None:
+            raise NotFound(
+                f"No forecast snapshot was taken in the week of {week.week_start.isoformat()} "
+                f"to {week.week_end.isoformat()}."
+            )
+        return Response(
+            {
+                "week_start": week.week_start.isoformat(),
+                "week_end": week.week_end.isoformat(),
+                "taken_on": week.taken_on.isoformat(),
+                "person": {"id": person.pk, "name": str(person)},
+                "period": {"id": period.pk, "name": period.name},
+                "results": SnapshotFiguresSerializer(rows, many=True).data,
+            }
+        )
 
 
 class KpiViewSet(_Aggregates):
@@ -260,5 +348,12 @@ class ProbabilityViewSet(ListMixin, VisibleGenericViewSet):
     pagination_class = PagePagination
     filterset_class = ProbabilityFilter
 
+    outlooks: dict = {}  # set per request: the outlooks of the rows of one page
+
     def visible_queryset(self):
         return reads.probability_list(viewer=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self.outlooks = outlooks_for(page or [])
+        return page

@@ -78,3 +78,30 @@ def range_figure(figures: dict[str, float | None]) -> go.Figure:
         title="Bookings range (Monte Carlo)", height=220, barmode="overlay", **LAYOUT
     )
     return figure
+
+
+def brier_figure(trend: pd.DataFrame) -> go.Figure:
+    """The Brier score per quarter of close (lower is better), against a coin flip's 0.25."""
+    names = [str(name) for name in trend["name"]]
+    return blank_figure(
+        go.Scatter(
+            x=names,
+            y=[float(b) for b in trend["brier"]],
+            mode="lines+markers",
+            name="Brier score",
+            text=[
+                f"{n} predictions, {d} deals"
+                for n, d in zip(trend["looks"], trend["deals"], strict=True)
+            ],
+        ),
+        go.Scatter(
+            x=names,
+            y=[0.25] * len(names),
+            mode="lines",
+            name="50 % for every deal",
+            line={"dash": "dot", "color": "#999"},
+        ),
+        title="Brier score by quarter of close",
+        yaxis={"title": "Brier score (lower is better)", "rangemode": "tozero"},
+        **LAYOUT,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,9 +22,11 @@ from salesmgmt.selectors import period_get, period_pending_changes
 from salesmgmt.visibility import can_see_user, manages
 
 from . import charts
-from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm
+from .forms import AdjustForm, CallForm, FlagFilterForm, WaterfallForm, WeekForm
 from .models import CallLayer, FlagKind, ForecastSource
-from .selectors import products, reads
+from .selectors import calibration as calibration_reads
+from .selectors import products, reads, snapshots
+from .selectors.projection import projection_for
 from .services import calls
 
 FLAGS_PER_PAGE = 50
@@ -43,21 +46,45 @@ def _forecast_url(person: User, period) -> str:
     return f"{reverse('forecasting:forecast')}?person={person.pk}&period={period.pk}"
 
 
+@dataclass(frozen=True)
+class WeekView:
+    """The forecast page's past week: the form and, for a valid day, that week's snapshot."""
+
+    form: WeekForm
+    snapshot: snapshots.WeekSnapshot | None = None
+    # When the week had no snapshot: the latest days one was taken (a hint).
+    recent_days: list[dt.date] = field(default_factory=list)
+
+    @property
+    def is_invalid(self) -> bool:
+        return self.form.is_bound and not self.form.is_valid()
+
+
+def _week_view(request: HttpRequest, person: User, period, whole_tree: bool) -> WeekView:
+    """``?week=YYYY-MM-DD``: the figures of the snapshot taken that week (no query unless
+    asked)."""
+    if "week" not in request.GET:
+        return WeekView(form=WeekForm(today=timezone.localdate(), auto_id="week-%s"))
+    form = WeekForm(request.GET, today=timezone.localdate(), auto_id="week-%s")
+    if not form.is_valid():
+        return WeekView(form=form)
+    week = snapshots.week_snapshot(
+        person=person, period=period, day=form.cleaned_data["week"], whole_tree=whole_tree
+    )
+    recent = [] if week.taken_on else snapshots.snapshot_days(limit=6)
+    return WeekView(form=form, snapshot=week, recent_days=recent)
+
+
 def _forecast_context(request: HttpRequest, person: User, period, **forms) -> dict:
     whole_tree = request.GET.get("tree") == "1" or person.role == Role.EXECUTIVE
     view = reads.forecast_view(
         viewer=request.user, person=person, period=period, whole_tree=whole_tree
     )
     mine = reads.accuracy_of_person(person=person)
-    best = reads.best_projection_source()
     team = view.team
-    projection = None
-    if team is not None:
-        projection = (
-            team.projection_weighted_amount
-            if best == ForecastSource.MODEL_WEIGHTED
-            else team.projection_run_rate_amount
-        )
+    # The same projection /api/v1/forecast-projection/ answers.
+    projected = projection_for(person=person, period=period, team=team)
+    projection = projected.amount
     range_html = ""
     if team is not None:
         self_row = view.self_row
@@ -87,7 +114,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "pending_changes": period_pending_changes(period=period),
         "is_quarter": period.kind == Period.Kind.QUARTER,  # calls are per quarter
         "projection": projection,
-        "projection_source": ForecastSource(best).label,
+        "projection_source": projected.source_label,
         "accuracy": mine.to_dict("records"),
         "range_html": range_html,
         "uses_charts": bool(range_html),
@@ -97,6 +124,8 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         "adjust_person": forms.get("adjust_person"),
         "can_adjust": can_adjust,
         "kpis": reads.kpis_for(person=person, period=period),
+        "week": _week_view(request, person, period, whole_tree),
+        "whole_tree": whole_tree,
         # Win rate and revenue by product, over the person's subtree (2 queries).
         "product_figures": products.product_figures(period=period, node=person),
     }
@@ -107,7 +136,10 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
 def forecast(request: HttpRequest) -> HttpResponse:
     """My call and my team's beside the system's projection, range and backtest accuracy."""
     person, period = _node_and_period(request)
-    return render(request, "forecasting/forecast.html", _forecast_context(request, person, period))
+    context = _forecast_context(request, person, period)
+    # A bad ?week= is bad input: the page says why beside the week picker.
+    status = 400 if context["week"].is_invalid else 200
+    return render(request, "forecasting/forecast.html", context, status=status)
 
 
 @require_GET
@@ -175,12 +207,21 @@ def call_adjust(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 @people_only
 def calibration(request: HttpRequest) -> HttpResponse:
+    """Predicted vs actual win rate on held-out deals, and the Brier score by quarter."""
     buckets = reads.calibration_frame()
     chart = figure_html(charts.calibration_figure(buckets)) if len(buckets) else ""
+    brier = calibration_reads.brier_summary(today=timezone.localdate())
+    brier_chart = figure_html(charts.brier_figure(brier.trend)) if len(brier.trend) else ""
     return render(
         request,
         "forecasting/calibration.html",
-        {"chart": chart, "buckets": buckets.to_dict("records"), "uses_charts": bool(chart)},
+        {
+            "chart": chart,
+            "buckets": buckets.to_dict("records"),
+            "brier": brier,
+            "brier_chart": brier_chart,
+            "uses_charts": bool(chart or brier_chart),
+        },
     )
 
 

@@ -24,3 +24,40 @@ def balance_figure(table: pd.DataFrame, *, currency: str) -> go.Figure:
         **LAYOUT,
     )
     return figure
+
+
+def balance_trend_figure(rows: pd.DataFrame) -> go.Figure:
+    """Each territory's weekly balance index (1 = the mean potential), inside the band's
+    lines (1 ± band of the latest week): a line leaving the band is drift to act on."""
+    traces = []
+    for name, weekly in rows.groupby("name", sort=True):
+        traces.append(
+            go.Scatter(
+                x=[str(day) for day in weekly["week_start"]],
+                y=[float(v) for v in weekly["balance_index"]],
+                mode="lines+markers",
+                name=str(name),
+            )
+        )
+    band = float(rows["band"].iloc[-1]) if len(rows) else 0.0
+    lines = [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": level,
+            "y1": level,
+            "line": {"dash": "dot", "color": "#999"},
+        }
+        for level in (1 - band, 1 + band)
+    ]
+    return blank_figure(
+        *traces,
+        title="Balance index by week",
+        yaxis={"title": "Balance index (1 = mean potential)", "rangemode": "tozero"},
+        shapes=lines,
+        showlegend=True,  # a single territory's line still names it
+        legend={"orientation": "h", "y": -0.25},
+        **LAYOUT,
+    )

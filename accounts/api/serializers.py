@@ -14,7 +14,7 @@ from salesmgmt.api.serializers import UserSummarySerializer
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
 
-from .. import forecast_categories
+from .. import forecast_categories, selectors
 from ..models import (
     Account,
     Activity,
@@ -299,6 +299,63 @@ class MilestoneActionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
+class AsOfQuerySerializer(serializers.Serializer):
+    """``?as_of=YYYY-MM-DD`` on a deal: the end of that day in the company's time zone."""
+
+    as_of = serializers.DateField(
+        help_text="A day up to today; the deal as it stood at the end of it (company time zone)."
+    )
+
+    def validate_as_of(self, value):
+        if value > selectors.company_today():
+            raise serializers.ValidationError(
+                "Choose a day up to today: the future has no history yet."
+            )
+        return value
+
+
+def _named(record) -> dict | None:
+    return None if record is None else {"id": record.pk, "name": str(record)}
+
+
+class CompletedMilestoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="milestone.pk")
+    name = serializers.CharField(source="milestone.name")
+    stage = serializers.CharField(source="milestone.stage.name")
+    completed_at = serializers.DateTimeField()
+
+
+class OpportunityAsOfSerializer(serializers.Serializer):
+    """A deal as it stood at the end of ``as_of``, rebuilt from its history (read only)."""
+
+    id = serializers.IntegerField(source="deal.pk")
+    name = serializers.CharField(source="deal.name")
+    as_of = serializers.DateField(source="state.day")
+    at = serializers.DateTimeField(source="state.at")
+    owner = serializers.SerializerMethodField()
+    stage = serializers.SerializerMethodField()
+    amount = serializers.DecimalField(source="state.amount", max_digits=16, decimal_places=2)
+    currency = serializers.CharField(source="state.currency")
+    expected_close_on = serializers.DateField(source="state.expected_close_on", allow_null=True)
+    status = serializers.CharField(source="state.status")
+    closed_on = serializers.DateField(source="state.closed_on", allow_null=True)
+    forecast_category = serializers.CharField(
+        source="state.chosen_category", help_text='The rep\'s choice then ("" = none).'
+    )
+    effective_forecast_category = serializers.CharField(
+        source="state.forecast_category", allow_null=True
+    )
+    completed_milestones = CompletedMilestoneSerializer(
+        source="state.completed_milestones", many=True
+    )
+
+    def get_owner(self, row) -> dict | None:
+        return _named(row.state.owner)
+
+    def get_stage(self, row) -> dict | None:
+        return _named(row.state.stage)
+
+
 class WinSerializer(serializers.Serializer):
     closed_on = serializers.DateField(required=False)
     override_reason = serializers.CharField(
@@ -312,6 +369,17 @@ class WinSerializer(serializers.Serializer):
 class LoseSerializer(serializers.Serializer):
     lost_reason = serializers.CharField(max_length=200)
     closed_on = serializers.DateField(required=False)
+
+
+class CompletionRejectSerializer(serializers.Serializer):
+    # The page form's wording, so a caller sees the same message as a manager on the page.
+    reason = serializers.CharField(
+        max_length=255,
+        error_messages={
+            "required": "Say what is wrong with the evidence.",
+            "blank": "Say what is wrong with the evidence.",
+        },
+    )
 
 
 class MilestoneCompletionSerializer(serializers.ModelSerializer):

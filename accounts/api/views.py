@@ -7,10 +7,14 @@ base classes add (ETag/If-Match, Idempotency-Key, CSV export, expand, JSON error
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -41,11 +45,14 @@ from . import filters
 from .serializers import (
     AccountSerializer,
     ActivitySerializer,
+    AsOfQuerySerializer,
+    CompletionRejectSerializer,
     ContactSerializer,
     LoseSerializer,
     MilestoneActionSerializer,
     MilestoneCompletionSerializer,
     MilestoneSerializer,
+    OpportunityAsOfSerializer,
     OpportunityCreateSerializer,
     OpportunitySerializer,
     ReorderSerializer,
@@ -53,6 +60,14 @@ from .serializers import (
     StageSerializer,
     WinSerializer,
 )
+
+
+@dataclass(frozen=True)
+class AsOfRow:
+    """What ``OpportunityAsOfSerializer`` shows: the deal (id, name) and its state then."""
+
+    deal: Opportunity
+    state: selectors.DealAsOf
 
 
 def _conditional_on(request, instance: Model):
@@ -266,6 +281,30 @@ class OpportunityViewSet(VisibleModelViewSet):
     def visible_queryset(self):
         return selectors.opportunity_list(viewer=self.request.user)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="The deal as it stood at the end of that day (company time zone); "
+                "400 for a bad or future date, 404 when the deal did not exist yet.",
+            )
+        ],
+        responses={200: OpportunitySerializer},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """The deal; with ``?as_of=YYYY-MM-DD``, as it stood then (``OpportunityAsOf``)."""
+        if "as_of" not in request.query_params:
+            return super().retrieve(request, *args, **kwargs)
+        deal = self.get_object()  # visibility first: someone else's deal is a 404 either way
+        query = AsOfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data["as_of"]
+        state = selectors.opportunity_on_day(opportunity=deal, day=day)
+        if state is None:
+            raise NotFound(f"The opportunity did not exist yet on {day.isoformat()}.")
+        return Response(OpportunityAsOfSerializer(AsOfRow(deal=deal, state=state)).data)
+
     def perform_create(self, data: dict) -> Model:
         return services.opportunity_create(actor=self.request.user, **data)
 
@@ -343,15 +382,56 @@ class OpportunityViewSet(VisibleModelViewSet):
 
 
 class MilestoneCompletionViewSet(VisibleReadOnlyViewSet):
-    """The milestone audit trail (completions and undos) of deals you can see."""
+    """The milestone audit trail (completions and undos) of deals you can see; the owner's
+    managers verify or reject evidence waiting for them (``verify``/``reject``), as on the
+    deal page: a completion outside your visibility is 404, one you may not review 403."""
 
     queryset = MilestoneCompletion.objects.none()
     serializer_class = MilestoneCompletionSerializer
     filterset_class = filters.MilestoneCompletionFilter
     ordering_fields = ["completed_at", "updated_at"]
 
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "reject":
+            return CompletionRejectSerializer
+        return MilestoneCompletionSerializer
+
     def visible_queryset(self):
         return selectors.milestone_completion_list(viewer=self.request.user)
+
+    def _review(self, write) -> Response:
+        """Visibility (404) and If-Match (412) first, then the body (400), then the service."""
+        completion = self.get_object()
+        self.check_if_match(completion)
+        data = {}
+        if self.get_serializer_class() is not MilestoneCompletionSerializer:
+            serializer = self.get_serializer(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+        write(completion, data)
+        return self.record_response(
+            self.reload(completion), serializer_class=MilestoneCompletionSerializer
+        )
+
+    @extend_schema(request=None, responses=MilestoneCompletionSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """Accept the evidence of a completion waiting for verification."""
+        return self._review(
+            lambda completion, data: services.milestone_verify(
+                actor=request.user, completion=completion
+            )
+        )
+
+    @extend_schema(request=CompletionRejectSerializer, responses=MilestoneCompletionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Send the evidence back, saying why: the milestone no longer counts as done."""
+        return self._review(
+            lambda completion, data: services.milestone_reject(
+                actor=request.user, completion=completion, reason=data["reason"]
+            )
+        )
 
 
 class ActivityViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):

@@ -112,6 +112,39 @@ def next_milestones(*, opportunities: list[Opportunity]) -> dict[int, Milestone 
     return result
 
 
+def open_milestones(*, opportunities: list[Opportunity]) -> dict[int, list[Milestone]]:
+    """Per open deal, its process's milestones not complete yet, in process order, with their
+    stage (2 queries: the processes' milestones, the deals' completion records)."""
+    process_ids = {deal.process_id for deal in opportunities if deal.is_open}
+    by_process: dict[int, list[Milestone]] = defaultdict(list)
+    milestones = Milestone.objects.filter(stage__process_id__in=process_ids).select_related("stage")
+    for milestone in milestones.order_by("stage__order", "order", "id"):
+        by_process[milestone.stage.process_id].append(milestone)
+    done = completed_milestone_ids(opportunity_ids=[deal.pk for deal in opportunities])
+    return {
+        deal.pk: [m for m in by_process[deal.process_id] if m.pk not in done.get(deal.pk, set())]
+        if deal.is_open
+        else []
+        for deal in opportunities
+    }
+
+
+def first_open_milestone(*, deal: Opportunity, open_ones: list[Milestone]) -> Milestone | None:
+    """The next milestone of the deal's current stage (what ``next_milestones`` gives)."""
+    return next((m for m in open_ones if m.stage_id == deal.stage_id), None)
+
+
+def milestone_of(*, opportunity: Opportunity | None, pk: int) -> Milestone | None:
+    """A milestone of the deal's process, or None (an activity form's choice, checked)."""
+    if opportunity is None:
+        return None
+    return (
+        Milestone.objects.select_related("stage")
+        .filter(pk=pk, stage__process_id=opportunity.process_id)
+        .first()
+    )
+
+
 def milestone_get(*, opportunity: Opportunity, pk: int) -> Milestone:
     """A milestone of the deal's own process; anything else is a 404."""
     try:

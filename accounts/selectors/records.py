@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -123,6 +126,38 @@ def activity_list(
     if opportunity is not None:
         qs = qs.filter(opportunity=opportunity)
     return qs.order_by("-occurred_at", "-id")
+
+
+# Activities linked to a milestone shown on a deal's page: the newest this many (a bound on the
+# page, not a page of its own; the rest are in the API and the activities list).
+MILESTONE_ACTIVITY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class MilestoneActivities:
+    milestone: Milestone
+    activities: list[Activity]
+
+
+def milestone_activity_groups(
+    *, viewer: User, opportunity: Opportunity
+) -> list[MilestoneActivities]:
+    """The deal's activities linked to a milestone, grouped under it in process order, newest
+    first in each (1 query); the others are ``activity_list(...).filter(milestone=None)``."""
+    rows = (
+        activity_list(viewer=viewer, opportunity=opportunity)
+        .filter(milestone__isnull=False)
+        .select_related("milestone__stage")[:MILESTONE_ACTIVITY_LIMIT]
+    )
+    groups: dict[int, MilestoneActivities] = {}
+    for activity in rows:
+        milestone = cast(Milestone, activity.milestone)  # never None: filtered above
+        group = groups.setdefault(milestone.pk, MilestoneActivities(milestone, []))
+        group.activities.append(activity)
+    return sorted(
+        groups.values(),
+        key=lambda g: (g.milestone.stage.order, g.milestone.order, g.milestone.pk),
+    )
 
 
 def default_process() -> SalesProcess | None:

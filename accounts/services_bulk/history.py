@@ -32,8 +32,8 @@ CHANGE_COLUMNS = [
     "opportunity_id", "field", "old_value", "new_value", "changed_by_id", "changed_at",
 ]  # fmt: skip
 COMPLETION_COLUMNS = [
-    "opportunity_id", "milestone_id", "action", "completed_by_id", "completed_at", "note",
-    "verification_state", "created_at",
+    "opportunity_id", "milestone_id", "action", "completed_at", "note", "verification_state",
+    "created_at",
 ]  # fmt: skip
 
 
@@ -88,20 +88,27 @@ def money_text(amount: Decimal) -> str:
 
 @dataclass
 class DealHistory:
-    """The history rows of the deals of one batch, appended deal by deal."""
+    """The history rows of the deals of one batch, appended deal by deal.
 
-    actor_id: int
+    ``changed_by_id`` is who the history rows name as having made the changes: None for a new
+    deal's history, which the file dates in the old system (nobody here made those changes;
+    and PostgreSQL has no key to check per row at commit); the importer for changes made to
+    deals already here. Imported completions name nobody: the old system's stage made them.
+    """
+
+    changed_by_id: int | None
     stamp: Stamps
     changes: list[tuple] = field(default_factory=list)
     completions: list[tuple] = field(default_factory=list)
 
     def change(self, pk: int, name: str, old: str, new: str, at: dt.datetime) -> None:
-        self.changes.append((pk, name, old, new, self.actor_id, self.stamp(at)))
+        self.changes.append((pk, name, old, new, self.changed_by_id, self.stamp(at)))
 
     def creation(self, pk: int, state: dict[str, str], at: dt.datetime) -> None:
-        """Every tracked field, old value empty, as ``_record_changes`` logs a new deal."""
-        stored = self.stamp(at)
-        self.changes += [(pk, name, "", state[name], self.actor_id, stored) for name in TRACKED]
+        """Every tracked field with a value, old value empty, as ``_record_changes`` logs a
+        new deal."""
+        stored, by = self.stamp(at), self.changed_by_id
+        self.changes += [(pk, name, "", state[name], by, stored) for name in TRACKED if state[name]]
 
     def milestones(
         self, pk: int, steps: list[Step], moments: list[dt.datetime], stage_id: int | None
@@ -112,7 +119,7 @@ class DealHistory:
         for (milestone_id, after), at in zip(steps, moments, strict=True):
             stored = self.stamp(at)
             self.completions.append(
-                (pk, milestone_id, COMPLETE, self.actor_id, stored, IMPORTED_NOTE, IMPORTED, stored)
+                (pk, milestone_id, COMPLETE, stored, IMPORTED_NOTE, IMPORTED, stored)
             )
             if after != stage_id:
                 self.change(pk, F.STAGE, _id_text(stage_id), _id_text(after), at)

@@ -67,7 +67,7 @@ class NewDeals:
     def insert(self, rows: list[DealRow], ids: list[int], inserts: BackgroundInserts) -> None:
         """Insert the deals of ``rows`` (ids from ``reserve_ids``) with their history, through
         ``inserts`` (PostgreSQL writes them while the next batch is built)."""
-        history = DealHistory(self.plan.actor.pk, self.stamp)
+        history = DealHistory(None, self.stamp)
         deals, items = [], []
         for row, pk in zip(rows, ids, strict=True):
             deal = self._deal(row, pk, history)

@@ -224,6 +224,12 @@ def activity_log(request: HttpRequest) -> HttpResponse:
     deal_id, account_id = form.cleaned_data.get("opportunity"), form.cleaned_data.get("account")
     deal = selectors.opportunity_get(viewer=viewer, pk=deal_id) if deal_id else None
     account = selectors.account_get(viewer=viewer, pk=account_id) if account_id else None
+    # The milestone the call advanced: one of the deal's process, else an error on the field.
+    milestone_id = form.cleaned_data.get("milestone")
+    milestone = selectors.milestone_of(opportunity=deal, pk=milestone_id) if milestone_id else None
+    if milestone_id and milestone is None:
+        form.add_error("milestone", "Choose one of this opportunity's milestones.")
+        is_valid = False
     status = 400
     if is_valid:
         data = form.cleaned_data
@@ -234,6 +240,7 @@ def activity_log(request: HttpRequest) -> HttpResponse:
                 kind=data["kind"],
                 account=account,
                 opportunity=deal,
+                milestone=milestone,
                 outcome=data["outcome"],
                 notes=data["notes"],
                 next_step=data["next_step"],
@@ -241,8 +248,10 @@ def activity_log(request: HttpRequest) -> HttpResponse:
             ),
         )
         if activity is not None:
+            against = f" against “{milestone}”" if milestone else ""
             messages.success(
-                request, f"{activity.get_kind_display()} logged on {deal or activity.account}."
+                request,
+                f"{activity.get_kind_display()} logged on {deal or activity.account}{against}.",
             )
             default = (
                 reverse("accounts:opportunity_detail", args=[deal.pk])

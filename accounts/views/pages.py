@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django import forms
@@ -21,6 +22,7 @@ from .. import forecast_categories, selectors
 from ..forms import (
     AccountSearchForm,
     ActivityLogForm,
+    AsOfForm,
     CloseLostForm,
     CloseWonForm,
     OpportunityEditForm,
@@ -79,11 +81,19 @@ def render_opportunity_detail(
     history = paginate(
         request, selectors.opportunity_history(opportunity=deal), param="history", base=page_url
     )
+    # Calls grouped under the milestone they advanced; the rest ("Other activity") paged.
     activities = paginate(
         request,
-        selectors.activity_list(viewer=viewer, opportunity=deal),
+        selectors.activity_list(viewer=viewer, opportunity=deal).filter(milestone__isnull=True),
         param="activities",
         base=page_url,
+    )
+    log_form = log_form or ActivityLogForm(initial={"opportunity": deal.pk}, auto_id="log-%s")
+    log_form.set_milestone_choices(
+        row.milestone
+        for stage in checklist
+        for row in stage.rows
+        if deal.is_open and not row.is_complete
     )
     can_reassign = may_reassign(viewer, deal.owner)
     owners = selectors.assignable_owners(viewer=viewer, opportunity=deal) if can_reassign else []
@@ -94,8 +104,14 @@ def render_opportunity_detail(
         "missing": current.missing if current else [],
         "team": team_context(request, deal),
         "history": history,
-        "history_rows": selectors.describe_changes(changes=history.page.object_list),
+        "history_rows": selectors.describe_changes(
+            changes=history.page.object_list, imported_at=deal.imported_at
+        ),
         "activities": activities,
+        "milestone_activities": selectors.milestone_activity_groups(
+            viewer=viewer, opportunity=deal
+        ),
+        "as_of": as_of_context(request, deal),
         # The owner's managers (and executives/admins) verify evidence, never their own.
         "can_review": manages(viewer, deal.owner),
         # The new stage's default when the rep's choice differs: a hint, never written.
@@ -125,7 +141,7 @@ def render_opportunity_detail(
         else None,
         "close_lost_form": close_lost_form
         or CloseLostForm(initial={"expected_version": deal.version}, auto_id="lost-%s"),
-        "log_form": log_form or ActivityLogForm(initial={"opportunity": deal.pk}, auto_id="log-%s"),
+        "log_form": log_form,
         "today": timezone.localdate(),
         "line_items": line_items_context(request, deal),
     }
@@ -136,7 +152,36 @@ def render_opportunity_detail(
     if status >= 400:
         # The refused form can be far down the page; say so where the eye lands first.
         messages.error(request, "Nothing was saved. See the highlighted form below.")
+    if context["as_of"].is_invalid:
+        status = 400  # a bad ?as_of= is bad input: the page says why beside the date
     return render(request, "accounts/opportunity_detail.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class AsOfView:
+    """The deal page's "as of" panel: the date form and, for a valid date, the deal then."""
+
+    form: AsOfForm
+    state: selectors.DealAsOf | None = None
+    # The day asked for came before the deal's first record (None: not asked, or it existed).
+    not_yet_on: dt.date | None = None
+
+    @property
+    def is_invalid(self) -> bool:
+        return self.form.is_bound and not self.form.is_valid()
+
+
+def as_of_context(request: HttpRequest, deal: Opportunity) -> AsOfView:
+    """``?as_of=YYYY-MM-DD``: the deal at the end of that day (company time zone); no
+    query unless asked."""
+    if "as_of" not in request.GET:
+        return AsOfView(form=AsOfForm(today=timezone.localdate(), auto_id="asof-%s"))
+    form = AsOfForm(request.GET, today=selectors.company_today(), auto_id="asof-%s")
+    if not form.is_valid():
+        return AsOfView(form=form)
+    day = form.cleaned_data["as_of"]
+    state = selectors.opportunity_on_day(opportunity=deal, day=day)
+    return AsOfView(form=form, state=state, not_yet_on=None if state else day)
 
 
 def render_account_detail(
@@ -179,14 +224,22 @@ def rep_home(request: HttpRequest) -> HttpResponse:
         request,
         selectors.opportunity_list(viewer=user, status=Opportunity.Status.OPEN, owner_id=user.pk),
     )
-    next_milestones = selectors.next_milestones(opportunities=deals.page.object_list)
+    # Open milestones (the log form's choices) and, of those, the next of the current stage.
+    open_milestones = selectors.open_milestones(opportunities=list(deals.page.object_list))
     # My quota and attainment this quarter (territories: the period, then 4 queries).
     period = period_current()
     context = {
         "period": period,
         "attainment": attainment_for(user=user, period=period) if period else None,
         "deals": deals,
-        "rows": [(deal, next_milestones.get(deal.pk)) for deal in deals.page.object_list],
+        "rows": [
+            (
+                deal,
+                selectors.first_open_milestone(deal=deal, open_ones=open_milestones[deal.pk]),
+                open_milestones[deal.pk],
+            )
+            for deal in deals.page.object_list
+        ],
         "recent_activities": selectors.recent_activities(user=user, limit=RECENT_ACTIVITY_COUNT),
         "is_reviewer": selectors.is_reviewer(user),
         "pending": selectors.pending_verifications(viewer=user, limit=PENDING_REVIEW_COUNT),

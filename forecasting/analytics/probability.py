@@ -243,3 +243,99 @@ def calibration(
     grouped["bucket_high"] = edges[grouped["bucket"] + 1]
     grouped["actual_rate"] = grouped["actual_rate"].astype(float)
     return grouped[columns]
+
+
+# What moves a deal's probability, in the order ``explain`` walks the model.
+DRIVERS = ("milestones", "age", "owner_record", "pushes")
+
+
+def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Each open deal's probability split into what moved it from its process's base rate.
+
+    ``deals``: process_id, owner_id, milestones_done, age_ratio, pushes. The walk follows
+    ``score``: base rate → the milestone level (``milestones``) → the level's age cell
+    (``age``) → the owner's log-odds shift (``owner_record``); each effect is the change in
+    probability at its step, so base + effects = the score. Pushes (close date moved later)
+    are not weighed by the model: their effect is 0 and they are reported as counted.
+    Returns base, probability and one ``<driver>_effect`` column per driver.
+    """
+    columns = ["base", "probability", *[f"{name}_effect" for name in DRIVERS]]
+    if deals.empty:
+        return pd.DataFrame(columns=columns, index=deals.index)
+    cells, levels, base, reps = _tables(params)
+    frame = pd.DataFrame(
+        {
+            "process_id": deals["process_id"].astype("int64").to_numpy(),
+            "owner_id": deals["owner_id"].astype("int64").to_numpy(),
+            "milestones_done": deals["milestones_done"].astype("int64").to_numpy(),
+            "age_bucket": pd.cut(
+                deals["age_ratio"].astype(float).to_numpy(), AGE_EDGES, right=False, labels=False
+            ),
+        }
+    )
+    frame["age_bucket"] = frame["age_bucket"].fillna(0).astype(int)
+    top = levels.groupby("process_id")["milestones_done"].max()
+    frame["milestones_done"] = np.minimum(
+        frame["milestones_done"], frame["process_id"].map(top).fillna(0).astype("int64")
+    )
+    frame = frame.merge(cells, how="left", on=["process_id", "milestones_done", "age_bucket"])
+    frame = frame.merge(levels, how="left", on=["process_id", "milestones_done"])
+    p0 = frame["process_id"].map(base).fillna(NO_HISTORY_PROBABILITY).astype(float)
+    p_level = frame["p_level"].fillna(p0).astype(float)
+    p_cell = frame["p_cell"].fillna(p_level).astype(float)
+    shift = np.array(
+        [
+            reps.get((pid, owner), 0.0)
+            for pid, owner in zip(frame["process_id"], frame["owner_id"], strict=True)
+        ],
+        dtype=float,
+    )
+    has_history = frame["process_id"].map(base).notna().to_numpy()
+    final = np.where(has_history, 1 / (1 + np.exp(-(_logit(p_cell.to_numpy()) + shift))), p0)
+    final = np.clip(final, *CLIP)
+    out = pd.DataFrame(
+        {
+            "base": p0.to_numpy(),
+            "probability": final,
+            "milestones_effect": (p_level - p0).to_numpy(),
+            "age_effect": (p_cell - p_level).to_numpy(),
+            "owner_record_effect": final - p_cell.to_numpy(),
+            "pushes_effect": 0.0,
+        },
+        index=deals.index,
+    )
+    return out[columns]
+
+
+def brier_by_period(daily: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The Brier score of the live predictions per period of close, and its change.
+
+    ``daily``: closed_on, squared_error (Σ (p - won)² of the weekly predictions of the deals
+    closed that day), looks (how many predictions), deals. ``periods``: period_id, name,
+    start_on, end_on, in order. Brier = Σ (p - won)² / looks: 0 is perfect, 0.25 is a
+    coin flip's 50 % for everything; lower is better, so a negative ``change`` (from the
+    period before that has looks) is an improvement. Periods without looks are left out.
+    """
+    columns = ["period_id", "name", "start_on", "brier", "looks", "deals", "change"]
+    if daily.empty or periods.empty:
+        return pd.DataFrame(columns=columns)
+    days = pd.to_datetime(daily["closed_on"])
+    starts = pd.to_datetime(periods["start_on"]).to_numpy()
+    ends = pd.to_datetime(periods["end_on"]).to_numpy()
+    index = np.searchsorted(starts, days.to_numpy(), side="right") - 1
+    inside = (index >= 0) & (days.to_numpy() <= ends[np.clip(index, 0, None)])
+    frame = daily[inside].assign(period_id=periods["period_id"].to_numpy()[index[inside]])
+    sums = frame.groupby("period_id")[["squared_error", "looks", "deals"]].sum()
+    out = periods.merge(sums, left_on="period_id", right_index=True)
+    out = out[out["looks"] > 0].copy()
+    out["brier"] = out["squared_error"].astype(float) / out["looks"]
+    out["change"] = out["brier"].diff()
+    out["looks"] = out["looks"].astype(int)
+    out["deals"] = out["deals"].astype(int)
+    return out[columns].reset_index(drop=True)
+
+
+def overall_brier(trend: pd.DataFrame) -> float | None:
+    """The Brier score over every look of ``brier_by_period``'s periods (None without looks)."""
+    looks = int(trend["looks"].sum()) if len(trend) else 0
+    return float((trend["brier"] * trend["looks"]).sum() / looks) if looks else None

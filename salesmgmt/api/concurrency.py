@@ -2,10 +2,14 @@
 
 The tag is the record's ``version`` where the model has one (Opportunity), else its
 ``updated_at`` in microseconds. A write whose ``If-Match`` names another tag gets 412 and
-changes nothing; without ``If-Match`` the write is unconditional.
+changes nothing; without ``If-Match`` the write is unconditional. A read whose
+``If-None-Match`` names the current tag gets 304 and no body (RFC 9110 §13.1.2).
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from django.db.models import Model
 from rest_framework import status
@@ -37,11 +41,7 @@ def etag_for(instance: Model) -> str:
     return f'"{etag_value(instance)}"'
 
 
-def if_match_tags(request: Request) -> list[str] | None:
-    """The tags in ``If-Match`` (quotes and ``W/`` stripped), or None without the header."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
+def _tags(header: str) -> list[str]:
     tags = []
     for part in header.split(","):
         tag = part.strip()
@@ -49,6 +49,28 @@ def if_match_tags(request: Request) -> list[str] | None:
         if tag:
             tags.append(tag)
     return tags
+
+
+def if_match_tags(request: Request) -> list[str] | None:
+    """The tags in ``If-Match`` (quotes and ``W/`` stripped), or None without the header."""
+    header = request.headers.get("If-Match")
+    return None if header is None else _tags(header)
+
+
+def is_not_modified(request: Request, etag: str) -> bool:
+    """Whether a GET or HEAD names ``etag`` (quoted, as sent) in ``If-None-Match``: the
+    caller's copy is current. The comparison is weak, as the RFC asks for this header."""
+    header = request.headers.get("If-None-Match")
+    if header is None or request.method not in ("GET", "HEAD"):
+        return False
+    tags = _tags(header)
+    return "*" in tags or etag.strip('"') in tags
+
+
+def content_etag(data: object) -> str:
+    """A tag for a computed read (no record, no version): a digest of the JSON it answers."""
+    body = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return '"' + hashlib.blake2b(body.encode(), digest_size=12).hexdigest() + '"'
 
 
 def check_if_match(request: Request, instance: Model) -> None:

@@ -2,9 +2,10 @@
 
 ``ApiAutoSchema`` adds to every operation what the shared code does, so no view repeats it:
 the error responses (one ``Error`` shape), ``expand``, ``format=csv`` on lists,
-``Idempotency-Key`` on POST and ``If-Match`` on PUT/PATCH. The extensions document the
-token authentication and ``VisibleRelatedField`` (an id in requests, ``{id, name}`` in
-responses).
+``Idempotency-Key`` on POST, ``If-Match`` on PUT/PATCH, and ``If-None-Match`` with its 304 on
+the GETs that answer an ``ETag`` (a record; a view with ``conditional_get = True``). The
+extensions document the token authentication and ``VisibleRelatedField`` (an id in requests,
+``{id, name}`` in responses).
 """
 
 from __future__ import annotations
@@ -50,7 +51,20 @@ ERROR_DESCRIPTIONS = {
 __all__ = ["MAX_PAGE_SIZE", "ApiAutoSchema"]
 
 
+NOT_MODIFIED = {
+    "description": "Not modified: If-None-Match names the current ETag (no body).",
+    "headers": {"ETag": {"schema": {"type": "string"}}},
+}
+
+
 class ApiAutoSchema(AutoSchema):
+    def _is_conditional_get(self) -> bool:
+        """A GET answering an ETag: a record's retrieve, or a view that says it does."""
+        if self.method != "GET":
+            return False
+        action = getattr(self.view, "action", None)
+        return action == "retrieve" or getattr(self.view, "conditional_get", False)
+
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "404", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -83,6 +97,8 @@ class ApiAutoSchema(AutoSchema):
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}
                 }
             responses.setdefault(code, response)
+        if self._is_conditional_get():
+            responses.setdefault("304", NOT_MODIFIED)
         return responses
 
     def get_override_parameters(self):
@@ -125,6 +141,15 @@ class ApiAutoSchema(AutoSchema):
                     OpenApiParameter.HEADER,
                     description="Send a unique key; a retry with the same key returns the first "
                     "result (header Idempotent-Replayed: true) instead of doing it again.",
+                )
+            )
+        if self._is_conditional_get():
+            params.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag you hold; if it is still current: 304, no body.",
                 )
             )
         if self.method in ("PUT", "PATCH"):

@@ -11,7 +11,8 @@ Subclass ``VisibleModelViewSet`` (or ``VisibleReadOnlyViewSet``, or combine the 
 - set ``serializer_class`` (related fields as ``salesmgmt.api.fields.VisibleRelatedField``),
   ``filterset_class`` (a ``SyncFilterSet``), ``search_fields``, ``ordering_fields``.
 
-You get: ``ETag`` on single-record responses and 412 on a stale ``If-Match``,
+You get: ``ETag`` on single-record responses, 304 on a GET whose ``If-None-Match`` names it
+and 412 on a stale ``If-Match``,
 ``Idempotency-Key`` replays on POST, ``?expand=``, CSV export of lists (``?format=csv`` or
 ``Accept: text/csv``, unpaginated, streamed), JSON errors, and ids limited to 18 digits in
 URLs (a bigger number is a 404, not a database overflow). Example: ``accounts/api/views.py``.
@@ -44,6 +45,7 @@ from .concurrency import (
     etag_for,
     expected_version,
     if_match_tags,
+    is_not_modified,
 )
 from .fields import VisibleRelatedField, parse_expand
 from .idempotency import IdempotencyMixin
@@ -182,7 +184,12 @@ class ListMixin(_ViewSetBase):
 
 class RetrieveMixin(_ViewSetBase):
     def retrieve(self, request, *args, **kwargs):
-        return self.record_response(self.get_object())
+        instance = self.get_object()
+        etag = etag_for(instance)
+        if is_not_modified(request, etag):
+            # The caller's copy is current: no body, no serializer (its related rows unread).
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return self.record_response(instance)
 
 
 class CreateMixin(_ViewSetBase):

@@ -31,6 +31,7 @@ from .balance import (
     territory_balance,
     territory_bookings,
 )
+from .balance_trend import BalanceTrend, balance_trend
 from .planning import (
     PlannerScope,
     PlanningResult,
@@ -77,6 +78,7 @@ __all__ = [
     "AssignmentPlan",
     "Attainment",
     "BalanceReport",
+    "BalanceTrend",
     "CoverageReport",
     "HeldAccount",
     "Move",
@@ -99,6 +101,7 @@ __all__ = [
     "attainment_for_subtree",
     "balance_band",
     "balance_for",
+    "balance_trend",
     "coverage_report",
     "current_assignments",
     "current_potential",

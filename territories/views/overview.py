@@ -55,6 +55,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     default_band = snapshot.band if snapshot is not None else selectors.balance_band()
     shown_band = band if band is not None else default_band
     has_chart = balance is not None and bool(len(balance.table))
+    # The weekly monitor's rows (until now only in the admin), as a trend.
+    trend = selectors.balance_trend(viewer=viewer)
+    trend_chart = figure_html(charts.balance_trend_figure(trend.rows)) if len(trend.rows) else ""
     context = {
         "snapshot": snapshot,
         "tree": selectors.territory_tree(viewer=viewer),
@@ -65,7 +68,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             if has_chart
             else ""
         ),
-        "uses_charts": has_chart,
+        "uses_charts": has_chart or bool(trend_chart),
+        "trend": trend,
+        "trend_chart": trend_chart,
         "coverage": coverage,
         "gaps": coverage.gaps if coverage else [],
         "overlaps": coverage.overlaps if coverage else [],

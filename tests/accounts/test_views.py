@@ -74,8 +74,8 @@ def test_rep_home_shows_open_deals_by_close_date_with_next_milestone(client, pro
     response = client.get(reverse("accounts:rep_home"))
 
     rows = response.context["rows"]
-    assert [deal.name for deal, _ in rows] == ["Soon deal", "Late deal"]
-    assert [m.name for _, m in rows] == ["Qualify #2", "Qualify #1"]
+    assert [deal.name for deal, _, _ in rows] == ["Soon deal", "Late deal"]
+    assert [m.name for _, m, _ in rows] == ["Qualify #2", "Qualify #1"]
     text = response.text
     assert text.index("Soon deal") < text.index("Late deal")
     assert "Won deal" not in text
@@ -605,19 +605,22 @@ def busy_rep(process, rep_a):
     return build
 
 
-# Rep home for a rep: session, user, deals count, deals page, next milestones (milestones of
-# the page's stages, completion records), the current quarter and my attainment (people,
-# quotas, exchange rates, bookings), recent activities. (+1 for managers: pending list.)
+# Rep home for a rep: session, user, deals count, deals page, open milestones (milestones of
+# the page's processes with their stages, completion records; the next is among them), the
+# current quarter and my attainment (people, quotas, exchange rates, bookings), recent
+# activities. (+1 for managers: pending list.)
 REP_HOME_QUERIES = 12
 # Opportunity list: session, user, people for the owner filter, the ids of the people a
 # manager sees (visible_user_ids), deals count, deals page.
 OPPORTUNITY_LIST_QUERIES = 6
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
-# such a change); activities (count, page); assignable owners; team members; line items
-# with their products, and the active products for the add form; the team's history and,
+# such a change); activities linked to a milestone (1), the others (count, page); assignable
+# owners; team members; line items with their products, and the active products for the add
+# form; the win probability panel (its stored row, the model, the close date pushes, the
+# process's milestones: 4, 1 when the deal has no probability yet); the team's history and,
 # for those who may change it, the people to add.
-OPPORTUNITY_DETAIL_QUERIES = 18
+OPPORTUNITY_DETAIL_QUERIES = 23
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10

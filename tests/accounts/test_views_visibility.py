@@ -113,7 +113,7 @@ def test_rep_home_lists_only_the_users_own_open_deals(client, personas, deals, w
     response = client.get(reverse("accounts:rep_home"))
 
     assert response.status_code == 200
-    shown = {deal.pk for deal, _ in response.context["rows"]}
+    shown = {deal.pk for deal, *_ in response.context["rows"]}
     assert shown == {deal.pk for deal in deals.values() if deal.owner_id == user.pk}
 
 
@@ -176,7 +176,7 @@ def test_team_member_sees_the_deal_they_work_on_and_its_account(client, se_a, de
     assert deals["b"].name in listing.text
     assert account.status_code == 200
     # The rep home stays "my own deals": the overlay deal is not theirs.
-    assert deals["b"].pk not in {deal.pk for deal, _ in home.context["rows"]}
+    assert deals["b"].pk not in {deal.pk for deal, *_ in home.context["rows"]}
 
 
 def test_account_detail_shows_only_the_viewers_deals_contacts_and_activities(

@@ -26,7 +26,8 @@ from tests.fixtures.celery_worker import skip_or_fail
 TARGETS = [
     "manager dashboard", "executive rollup", "rep home", "opportunity detail", "account review",
     "forecast page (exec)", "waterfall, 7 days (exec)", "API opportunities list",
-    "API accounts list", "API activities list", "SQL: manager dashboard",
+    "API accounts list", "API activities list", "API search, name", "API search, notes",
+    "search page", "SQL: manager dashboard",
     "SQL: executive rollup", "SQL: precomputed rows",
 ]  # fmt: skip
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Activity, MilestoneCompletion
 from coaching.models import ActionItem, CallDebrief, EvidenceState, OpportunityScore
 from forecasting.models import CallOfRecord, ForecastCall
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import quiet_refresh, screenshot
 from tests.coaching.factories import current_quarter, kpi, rollup
 from tests.factories import AccountFactory, OpportunityFactory
 
@@ -23,6 +23,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def org(process, rep_a, se_a, rep_b, manager_a, manager_b, executive):
     """A deal per rep in the current quarter, with forecast rollups for the dashboards."""
+    with quiet_refresh():
+        return _org(rep_a, se_a, rep_b, manager_a, manager_b)
+
+
+def _org(rep_a, se_a, rep_b, manager_a, manager_b) -> dict:
     period = current_quarter()
     deal_a = OpportunityFactory(
         owner=rep_a, name="Globex renewal", account=AccountFactory(owner=rep_a, name="Globex")

@@ -206,7 +206,7 @@ def test_every_choice_is_in_the_change_history_with_who_and_when(
 
     rows = OpportunityChange.objects.filter(opportunity=proposing, field="forecast_category")
     assert [(r.old_value, r.new_value, r.changed_by) for r in rows] == [
-        ("", "", rep_a),  # creation: no choice
+        # creation logged no row: no choice is an empty field
         ("", "commit", manager_a),
         ("commit", "omitted", rep_a),
         ("omitted", "", rep_a),

@@ -221,9 +221,9 @@ def grow(territory_map, n, process):
 # owner (1); coverage: counts, first gaps, first overlaps (3); rebalancing: the proposal, its
 # moves, the actor's plannable territories (3); the tree: all territories, open overlays,
 # visible ids (3); the rules with their named-account counts (1); the company settings (the
-# reporting currency, 1). No query touches accounts or rules per account: the counts do not
-# grow with the book.
-OVERVIEW_QUERIES = 15
+# reporting currency, 1); the balance trend: its recorded weeks, their visible rows (2). No
+# query touches accounts or rules per account: the counts do not grow with the book.
+OVERVIEW_QUERIES = 17
 
 
 @pytest.mark.parametrize("extra", [0, 25])

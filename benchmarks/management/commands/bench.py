@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -39,6 +40,7 @@ from salesmgmt.models import Period, User
 
 PAGE_P95_MS = 100.0  # the dashboard and the rollup
 API_LIST_P95_MS = 50.0
+SEARCH_P95_MS = 300.0  # the global search: the header box's suggestions and /search/
 RATIO_MAX = 3.0
 
 
@@ -239,6 +241,7 @@ class Command(BaseCommand):
             reverse("forecasting:waterfall") + f"{q}&person={p.manager.pk}",
         )  # fmt: skip
         self._measure_api(p, iterations, warmup, rows)
+        self._measure_search(p, iterations, warmup, rows)
         checks = (
             (
                 "manager dashboard",
@@ -308,6 +311,44 @@ class Command(BaseCommand):
                 Row(f"API {resource} detail", p.manager.username, timing, count_queries(call),
                     small)
             )  # fmt: skip
+
+    def _measure_search(self, p, iterations, warmup, rows) -> None:
+        """``/api/v1/search/`` (what the header box asks as you type) and the /search/ page.
+
+        Two queries from the data: a word of the rep's account's name (accounts, contacts,
+        deals: a few hundred matches at the largest tier) and the last word of an activity's
+        notes (the demo's notes repeat: a hundred thousand matches for the executive, which
+        the search's candidate cap must keep fast). The smaller persona asks the same.
+        """
+        name = p.account.name.split()[0].lower()
+        notes = (p.activity.notes.split() or ["call"])[-1].lower().strip(".,")
+        cases = (
+            ("API search, name", p.manager, p.small_manager, name),
+            ("API search, name", p.executive, p.small_manager, name),
+            ("API search, notes", p.executive, p.small_manager, notes),
+        )
+        for label, user, small_user, query in cases:
+            self.stderr.write(f"  measuring {label} ({user.username}) ...")
+            _token, key = org_services.api_token_create(user=user, name="bench search")
+            _small, small_key = org_services.api_token_create(user=small_user, name="bench")
+            url = f"/api/v1/search/?{urlencode({'q': query})}"
+            call = self._get(self._client(user, token=key), url)
+            timing = time_calls(call, iterations=iterations, warmup=warmup)
+            small_call = self._get(self._client(small_user, token=small_key), url)
+            small_call()  # warm-up: the first call stamps the token's last use
+            rows.append(
+                Row(f"{label} ({query[:8]})", user.username, timing, count_queries(call),
+                    count_queries(small_call), SEARCH_P95_MS)
+            )  # fmt: skip
+        url = reverse("accounts:search") + f"?{urlencode({'q': name})}"
+        call = self._get(self._client(p.rep), url)
+        timing = time_calls(call, iterations=iterations, warmup=warmup)
+        small_call = self._get(self._client(p.small_rep), url)
+        small_call()
+        rows.append(
+            Row("search page", p.rep.username, timing, count_queries(call),
+                count_queries(small_call), SEARCH_P95_MS)
+        )  # fmt: skip
 
     @staticmethod
     def _current_quarter() -> Period:

@@ -1,0 +1,276 @@
+"""The global search: accounts, contacts, deals and activities a viewer may see, ranked.
+
+Matching: every word of the query must appear (case-insensitive, anywhere; a two-letter word
+at the start) in one of the kind's fields: an account's name; a contact's first name, last
+name or e-mail; a deal's name or its account's name; an activity's notes (words of 3 letters
+or more only: notes are prose, and no index finds two letters at the start of a word).
+Ranking within a kind: the title equal to the query first, then titles starting with it,
+then by trigram similarity to the query on PostgreSQL (``pg_trgm``; the shorter title on
+SQLite, which has no similarity), then the newest.
+
+Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN) and
+prefix (B-tree) indexes (migration ``accounts.0017_search_trigram_indexes``), so a word
+anywhere and a word at the start are index scans; visibility is ``listing``'s form of the
+one rule, checking the matches with hashed subqueries. A common
+word can still match a hundred thousand activities: only the first ``CANDIDATES`` matches
+of a kind (plus as many whose title starts with the query, so exact and prefix hits are not
+lost) are ranked. Type more to narrow a search that hits the cap.
+
+Queries: one per kind searched, plus one for a manager's visible people (read once for all
+kinds), whatever the number of matches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import and_, or_
+
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat, Length
+from django.urls import reverse
+
+from salesmgmt.models import User
+from salesmgmt.visibility import visible_user_ids
+
+from ..models import Account, Activity, Contact, Opportunity
+from . import listing
+
+MIN_QUERY_LENGTH = 2
+MAX_QUERY_LENGTH = 100
+MIN_NOTES_QUERY_LENGTH = 3
+MAX_WORDS = 5
+# Matches of one kind that are ranked (besides the prefix matches): see the module docstring.
+CANDIDATES = 500
+PER_KIND = 5
+
+KIND_LABELS = {
+    "account": "Accounts",
+    "contact": "Contacts",
+    "opportunity": "Opportunities",
+    "activity": "Activities",
+}
+KINDS = tuple(KIND_LABELS)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: what it is, its id, a title and a line of context."""
+
+    kind: str
+    pk: int
+    title: str
+    detail: str
+    # 0: the title is the query, 1: it starts with it, 2: the query is elsewhere in it.
+    match: int
+    # The page that shows it: a contact's account, an activity's deal (or account).
+    url: str
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    kind: str
+    label: str
+    hits: list[SearchHit]
+    has_more: bool
+
+
+@dataclass
+class SearchResults:
+    """The hits of one page, grouped by kind (each kind's page is ``per_kind`` hits)."""
+
+    query: str
+    page: int
+    per_kind: int
+    groups: list[SearchGroup] = field(default_factory=list)
+
+    @property
+    def has_next(self) -> bool:
+        return any(group.has_more for group in self.groups)
+
+    @property
+    def hits(self) -> list[SearchHit]:
+        return [hit for group in self.groups for hit in group.hits]
+
+
+@dataclass(frozen=True)
+class _KindSpec:
+    """How one kind is matched and ranked."""
+
+    kind: str
+    fields: tuple[str, ...]  # each word must be in one of them
+    # An indexed column whose prefix matches are always ranked (None: notes, where a prefix
+    # means little and the trigram index could not tell one from any other match).
+    prefix_field: str | None
+    min_length: int = MIN_QUERY_LENGTH  # shorter words are left out of the match
+
+
+SPECS = {
+    "account": _KindSpec("account", ("name",), "name"),
+    "contact": _KindSpec("contact", ("first_name", "last_name", "email"), "first_name"),
+    "opportunity": _KindSpec("opportunity", ("name", "account__name"), "name"),
+    "activity": _KindSpec("activity", ("notes",), None, MIN_NOTES_QUERY_LENGTH),
+}
+
+
+def normalize_query(query: str) -> str:
+    """The query with its runs of white space made one space, trimmed."""
+    return re.sub(r"\s+", " ", query).strip()
+
+
+def global_search(
+    *,
+    viewer: User,
+    query: str,
+    kinds: tuple[str, ...] = KINDS,
+    page: int = 1,
+    per_kind: int = PER_KIND,
+) -> SearchResults:
+    """Page ``page`` of each kind's ranked matches of ``query`` that ``viewer`` may see.
+
+    The caller validates the query (at least ``MIN_QUERY_LENGTH`` characters once trimmed).
+    A kind none of whose words is long enough (notes: 3 letters) is left out. Pages go as far
+    as the ranked candidates (``CANDIDATES`` a kind and the prefix matches).
+    """
+    query = normalize_query(query)[:MAX_QUERY_LENGTH]
+    results = SearchResults(query=query, page=page, per_kind=per_kind)
+    # Read once for every kind (a manager's people: one query; nobody else's: none).
+    people = None if viewer.sees_everyone else visible_user_ids(viewer)
+    offset = (page - 1) * per_kind
+    for kind in kinds:
+        spec = SPECS[kind]
+        if not _words(spec, query):
+            continue
+        rows = list(_ranked(spec, viewer, people, query)[offset : offset + per_kind + 1])
+        hits = [_hit(kind, row) for row in rows[:per_kind]]
+        results.groups.append(
+            SearchGroup(kind, KIND_LABELS[kind], hits, has_more=len(rows) > per_kind)
+        )
+    return results
+
+
+# What each kind's hit shows besides its own row (joined: no query per hit).
+RELATED = {
+    "account": ("owner",),
+    "contact": ("account",),
+    "opportunity": ("account", "stage"),
+    "activity": ("account", "opportunity"),
+}
+
+
+def _visible(kind: str, viewer: User, people: list[int] | None) -> QuerySet:
+    """The kind's rows ``viewer`` sees: listing's index-friendly form of ``visible_to``."""
+    # hashed: the text match finds the rows; visibility only checks them (listing._in).
+    if kind == "account":
+        return Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
+    if kind == "contact":
+        if viewer.sees_everyone:
+            return Contact.objects.all()
+        accounts = Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
+        return Contact.objects.filter(account__in=accounts.values("pk"))
+    if kind == "opportunity":
+        return Opportunity.objects.filter(
+            listing.visible_opportunities(viewer, people, hashed=True)
+        )
+    return Activity.objects.filter(listing.visible_activities(viewer, people, hashed=True))
+
+
+def _words(spec: _KindSpec, query: str) -> list[str]:
+    return [word for word in query.split(" ")[:MAX_WORDS] if len(word) >= spec.min_length]
+
+
+def _word_matches(spec: _KindSpec, word: str) -> Q:
+    """``word`` in one of the kind's fields; a deal's account through the accounts' index.
+
+    A word of two letters matches the start of a field only: anywhere, it would match half
+    of every table, and no trigram index can find it (B-tree pattern indexes find prefixes).
+    """
+    lookup = "icontains" if len(word) >= MIN_NOTES_QUERY_LENGTH else "istartswith"
+    conditions = []
+    for name in spec.fields:
+        if name == "account__name":
+            accounts = Account.objects.filter(**{f"name__{lookup}": word}).order_by()
+            conditions.append(Q(listing.AnyOf("account_id", accounts.values("pk"))))
+        else:
+            conditions.append(Q(**{f"{name}__{lookup}": word}))
+    return reduce(or_, conditions)
+
+
+def _title(kind: str):
+    """The expression the exact and prefix ranks compare with the query."""
+    if kind == "contact":
+        return Concat(F("first_name"), Value(" "), F("last_name"), output_field=CharField())
+    return F("notes") if kind == "activity" else F("name")
+
+
+def _similarity(kind: str, query: str):
+    """Trigram similarity of the title to the query (PostgreSQL); 0 elsewhere."""
+    if connection.vendor != "postgresql":
+        return Value(0.0, output_field=FloatField())
+    if kind == "activity":
+        # Long notes: how well the query matches some part of them, not the whole text.
+        return TrigramWordSimilarity(query, "notes")
+    return TrigramSimilarity("search_title", query)
+
+
+def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str) -> QuerySet:
+    """The kind's visible matches, best first (see the module docstring for the order)."""
+    visible = _visible(spec.kind, viewer, people)
+    words = _words(spec, query)
+    matching = visible.filter(reduce(and_, (_word_matches(spec, word) for word in words)))
+    # The candidates: any CANDIDATES matches, and as many whose title starts with the query.
+    # Visibility is checked once, in the candidates' subqueries. ``id = ANY(ARRAY(...))``:
+    # primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
+    found = Q(listing.AnyOf("id", matching.order_by().values("pk")[:CANDIDATES]))
+    if spec.prefix_field:
+        starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
+        found |= Q(listing.AnyOf("id", starting.order_by().values("pk")[:CANDIDATES]))
+    candidates = visible.model.objects.filter(found)
+    candidates = candidates.select_related(*RELATED[spec.kind])
+    newest = "-occurred_at" if spec.kind == "activity" else "-updated_at"
+    return candidates.annotate(
+        search_title=_title(spec.kind),
+        search_match=Case(
+            When(search_title__iexact=query, then=Value(0)),
+            When(search_title__istartswith=query, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        search_similarity=_similarity(spec.kind, query),
+    ).order_by("search_match", "-search_similarity", Length("search_title"), newest, "-pk")
+
+
+def _hit(kind: str, row) -> SearchHit:
+    if kind == "account":
+        detail = " · ".join(part for part in (row.industry, row.region, str(row.owner)) if part)
+        url = reverse("accounts:account_detail", args=[row.pk])
+    elif kind == "contact":
+        detail = " · ".join(part for part in (row.title, row.email, row.account.name) if part)
+        url = reverse("accounts:account_detail", args=[row.account_id]) + "#contacts"
+    elif kind == "opportunity":
+        stage = row.stage.name if row.stage_id else row.get_status_display()
+        detail = f"{row.account.name} · {stage}"
+        url = reverse("accounts:opportunity_detail", args=[row.pk])
+    else:
+        on = row.opportunity.name if row.opportunity_id else row.account.name
+        detail = f"{row.get_kind_display()} · {row.occurred_at:%Y-%m-%d} · {on}"
+        url = (
+            reverse("accounts:opportunity_detail", args=[row.opportunity_id])
+            if row.opportunity_id
+            else reverse("accounts:account_detail", args=[row.account_id])
+        )
+    title = row.notes[:120] if kind == "activity" else str(row)
+    return SearchHit(kind, row.pk, title, detail, row.search_match, url)
