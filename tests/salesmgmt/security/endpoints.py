@@ -112,6 +112,7 @@ API_PK_MODELS: dict[str, type[Model]] = {
     "compensation-deal-detail": Opportunity,
     "compensation-deal-cancel": Opportunity,
     "compensation-deal-splits": Opportunity,
+    "opportunity-probability": Opportunity,
 }
 # Reachable without signing in (everything else: log-in redirect, 401 or 403).
 PUBLIC = {
