@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import products, search, views
+from .api import products, search, team, views
 
 router = SimpleRouter()
 router.register("accounts", views.AccountViewSet)
@@ -19,6 +19,12 @@ router.register(
     r"opportunities/(?P<deal_id>[0-9]{1,18})/line-items",
     products.LineItemViewSet,
     basename="opportunity-line-item",
+)
+
+router.register(
+    r"opportunities/(?P<deal_id>[0-9]{1,18})/team",
+    team.TeamMemberViewSet,
+    basename="opportunity-team-member",
 )
 
 urlpatterns = [

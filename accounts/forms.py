@@ -172,9 +172,22 @@ class OpportunityEditForm(PageForm):
 
 class CloseWonForm(PageForm):
     closed_on = forms.DateField(required=False, widget=DateInput, help_text="Empty means today.")
+    override_reason = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Override reason",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the closing milestones are not complete: why it is won anyway.",
+    )
     expected_version = forms.IntegerField(
         min_value=1, max_value=MAX_INTEGER, widget=forms.HiddenInput
     )
+
+    def __init__(self, *args, can_override: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_override:
+            # Only the owner's managers override (accounts.services.opportunity_close_won).
+            del self.fields["override_reason"]
 
 
 class CloseLostForm(PageForm):

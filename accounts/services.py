@@ -34,7 +34,13 @@ from .models import (
     SalesProcess,
     Stage,
 )
-from .selectors import completed_milestone_ids, default_process, process_stage_specs
+from .selectors import (
+    closing_milestones_missing,
+    completed_milestone_ids,
+    default_process,
+    process_stage_specs,
+)
+from .selectors.history import TEAM_AUDIT_ACTIONS, WON_OVERRIDE_ACTION
 from .selectors.products import line_items_total
 from .stages import derive_stage_id
 
@@ -449,6 +455,31 @@ def opportunity_update(
     return deal
 
 
+def _ensure_closing_evidence(actor: User, deal: Opportunity, override_reason: str) -> list[str]:
+    """Closing won needs the closing stage's exit milestones (``closing_milestones``), or a
+    manager override with a reason. Returns the names of the milestones overridden."""
+    missing = [str(m) for m in closing_milestones_missing(opportunity=deal)]
+    if not missing:
+        return []
+    names = ", ".join(f"“{name}”" for name in missing)
+    if not manages(actor, deal.owner):
+        if override_reason.strip():
+            message = "Only the owner's managers, executives and admins can override them."
+        else:
+            message = "Complete them, or ask the owner's manager to close it won with a reason."
+        raise ValidationError(
+            {"override_reason": f"Closing won needs the closing milestones {names}. {message}"}
+        )
+    if not override_reason.strip():
+        raise ValidationError(
+            {
+                "override_reason": f"The closing milestones {names} are not complete: to close "
+                "it won anyway, give the reason for your override."
+            }
+        )
+    return missing
+
+
 @transaction.atomic
 def opportunity_close_won(
     *,
@@ -456,11 +487,18 @@ def opportunity_close_won(
     opportunity: Opportunity,
     closed_on: dt.date | None = None,
     expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Opportunity:
+    """Close a deal won: its closing milestones must count as complete, or the owner's
+    manager overrides them with a reason (kept in the audit log, shown on the deal).
+
+    Imports of deals already won elsewhere (accounts.services_bulk) do not come here: they
+    are history, not a close made now."""
     deal = locks.lock_opportunity(opportunity.pk)
     _ensure_can_work_on(actor, deal)
     _ensure_open(deal)
     _bump(deal, expected_version)
+    overridden = _ensure_closing_evidence(actor, deal, override_reason)
     before = _tracked_state(deal)
     before_close_on = deal.expected_close_on
     deal.status = Opportunity.Status.WON
@@ -468,6 +506,9 @@ def opportunity_close_won(
     deal.save()
     refresh.changed(deals=[deal.pk], days=[before_close_on])
     _record_changes(deal, before, actor, timezone.now())
+    if overridden:
+        details = {"reason": override_reason.strip(), "missing_milestones": overridden}
+        audit_record(action=WON_OVERRIDE_ACTION, actor=actor, target=deal, details=details)
     webhooks.emit(WebhookEvent.OPPORTUNITY_WON, subject=deal)
     return deal
 
@@ -499,16 +540,94 @@ def opportunity_close_lost(
     return deal
 
 
+# --- the deal team -------------------------------------------------------------------------
+#
+# The people working a deal with its owner (a sales engineer overlay, a partner rep). Who may
+# change the team is who may reassign the deal (``salesmgmt.visibility.may_reassign``): the
+# owner's managers, executives, admins and integrators; a team decides who sees the deal and
+# who is paid alongside its owner, which is the owner's manager's call. Credit is not kept
+# here: a member's credit share is the deal's credit split (``compensation.CreditSplit``, set
+# with ``compensation.services.credit_splits_set``), the one place the ledger reads.
+
+
+def may_change_team(actor: User, deal: Opportunity) -> bool:
+    """Whether ``actor`` may add, change or remove the deal's team members."""
+    return may_reassign(actor, deal.owner)
+
+
+def _ensure_may_change_team(actor: User, deal: Opportunity) -> None:
+    if not may_change_team(actor, deal):
+        raise PermissionDeniedError(
+            "Only the owner's managers, executives and admins can change a deal's team."
+        )
+
+
+def _ensure_team_candidate(actor: User, deal: Opportunity, user: User) -> None:
+    if user.pk == deal.owner_id:
+        raise ValidationError({"user": f"{user} owns this deal already."})
+    if not user.is_active or user.role not in SELLING_ROLES or user.is_org_unit:
+        raise ValidationError({"user": f"{user} is not an active seller."})
+    if not can_see_user(actor, user):
+        raise ValidationError({"user": "You can only add people in your team."})
+    if OpportunityTeamMember.objects.filter(opportunity=deal, user=user).exists():
+        raise ValidationError({"user": f"{user} is on this deal's team already."})
+
+
+def _team_changed(
+    actor: User, deal: Opportunity, member: OpportunityTeamMember, what: str, **details: str
+) -> None:
+    """The deal's history (the audit log, shown on the deal page) and the refresh path: the
+    team decides who sees the deal, so the figures built on it are marked stale."""
+    audit_record(
+        action=TEAM_AUDIT_ACTIONS[what],
+        actor=actor,
+        target=deal,
+        details={"user_id": member.user_id, "user": str(member.user), **details},
+    )
+    refresh.changed(deals=[deal.pk], people=[member.user_id])
+
+
 @transaction.atomic
 def opportunity_team_member_add(
     *, actor: User, opportunity: Opportunity, user: User, team_role: str = ""
 ) -> OpportunityTeamMember:
+    """Put ``user`` on the deal's team with a role (e.g. "Sales engineer")."""
     deal = locks.lock_opportunity(opportunity.pk)
-    _ensure_can_work_on(actor, deal)
-    member, _ = OpportunityTeamMember.objects.get_or_create(
-        opportunity=deal, user=user, defaults={"team_role": team_role}
-    )
+    _ensure_may_change_team(actor, deal)
+    _ensure_team_candidate(actor, deal, user)
+    member = OpportunityTeamMember(opportunity=deal, user=user, team_role=team_role.strip())
+    member.full_clean()
+    member.save()
+    _team_changed(actor, deal, member, "added", team_role=member.team_role)
     return member
+
+
+@transaction.atomic
+def opportunity_team_member_update(
+    *, actor: User, member: OpportunityTeamMember, team_role: str
+) -> OpportunityTeamMember:
+    """Change a team member's role on the deal."""
+    deal = locks.lock_opportunity(member.opportunity_id)
+    _ensure_may_change_team(actor, deal)
+    member = OpportunityTeamMember.objects.select_related("user").get(pk=member.pk)
+    old_role, member.team_role = member.team_role, team_role.strip()
+    member.full_clean()
+    if member.team_role != old_role:
+        member.save()
+        _team_changed(
+            actor, deal, member, "changed", team_role=member.team_role, old_team_role=old_role
+        )
+    return member
+
+
+@transaction.atomic
+def opportunity_team_member_remove(*, actor: User, member: OpportunityTeamMember) -> None:
+    """Take a member off the deal's team (they stop seeing it unless they see it otherwise)."""
+    deal = locks.lock_opportunity(member.opportunity_id)
+    _ensure_may_change_team(actor, deal)
+    member = OpportunityTeamMember.objects.select_related("user").get(pk=member.pk)
+    _team_changed(actor, deal, member, "removed", team_role=member.team_role)
+    member.delete()
 
 
 # --- the product catalogue and deals' line items --------------------------------------------

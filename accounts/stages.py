@@ -39,3 +39,13 @@ def current_completions(
     for record in records:
         latest[record.milestone_id] = record
     return latest
+
+
+def closing_stage_index(categories: Sequence[str]) -> int | None:
+    """Which of a process's stages (their default forecast categories, in order) is its
+    closing stage, whose exit milestones closing won needs: the first Commit stage, else the
+    last stage; None without stages."""
+    for index, category in enumerate(categories):
+        if category == "commit":
+            return index
+    return len(categories) - 1 if categories else None

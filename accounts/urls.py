@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import processes, products, search
+from .views import processes, products, search, team
 
 app_name = "accounts"
 
@@ -31,6 +31,18 @@ urlpatterns = [
         "opportunities/<int:pk>/milestones/<int:milestone_id>/undo/",
         views.milestone_undo,
         name="milestone_undo",
+    ),
+    # The deal team (who may: who may reassign the deal).
+    path("opportunities/<int:pk>/team/", team.team_member_add, name="team_member_add"),
+    path(
+        "opportunities/<int:pk>/team/<int:member_id>/edit/",
+        team.team_member_edit,
+        name="team_member_edit",
+    ),
+    path(
+        "opportunities/<int:pk>/team/<int:member_id>/remove/",
+        team.team_member_remove,
+        name="team_member_remove",
     ),
     path("completions/<int:pk>/verify/", views.completion_verify, name="completion_verify"),
     path("completions/<int:pk>/reject/", views.completion_reject, name="completion_reject"),

@@ -21,23 +21,19 @@ from rest_framework.views import APIView
 
 from salesmgmt import fiscal_calendar, selectors, services
 from salesmgmt.decorators import people_only
-from salesmgmt.models import Role, User
 from salesmgmt.page_actions import call_service_or_flash
+from salesmgmt.visibility import administers
 
 from .selectors.setup import ChecklistItem, setup_checklist
 
 REFUSED = "Only an administrator sees the setup checklist."
 
 
-def is_admin(user: User) -> bool:
-    return user.is_superuser or user.role == Role.ADMIN
-
-
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @people_only
     @wraps(view)
     def wrapper(request, *args, **kwargs) -> HttpResponse:
-        if not is_admin(request.user):
+        if not administers(request.user):
             raise PermissionDenied(REFUSED)
         return view(request, *args, **kwargs)
 
@@ -103,7 +99,7 @@ class SetupChecklistView(APIView):
 
     @extend_schema(responses=SetupChecklistSerializer)
     def get(self, request):
-        if not is_admin(request.user):
+        if not administers(request.user):
             raise ApiPermissionDenied(REFUSED)
         items = [_as_dict(item) for item in setup_checklist()]
         body = {

@@ -77,6 +77,18 @@ def may_reassign(actor: User, owner: User) -> bool:
     return actor.sees_everyone or manages(actor, owner)
 
 
+def leads_people(user: User) -> bool:
+    """Whether ``user`` leads people (managers, executives, admins): the pages of a team's
+    figures, territories and quotas serve them; a rep finds their own quota and attainment on
+    their home page (salesmgmt.navigation shows those sections by this rule)."""
+    return user.is_superuser or user.role in (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
+
+
+def administers(user: User) -> bool:
+    """Whether ``user`` runs the company's setup (processes, products, imports, people)."""
+    return user.is_superuser or user.role == Role.ADMIN
+
+
 def may_change_privileges(actor: User | None, *, in_session: bool) -> bool:
     """Whether ``actor`` may change someone's role or admin rights (staff, superuser, groups).
 

@@ -165,3 +165,23 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     rate_to_reporting = Decimal("1.10")
     effective_on = dt.date(2020, 1, 1)
+
+
+def complete_closing_milestones(
+    deal: Opportunity, *, actor: User | None = None, at: dt.datetime | None = None
+) -> None:
+    """Give a deal the closing milestones closing won needs (``opportunity_close_won``), as
+    its owner (or ``actor``) would, verified by the owner's manager where the process asks."""
+    from accounts import selectors, services
+
+    for milestone in selectors.closing_milestones_missing(opportunity=deal):
+        record = services.milestone_complete(
+            actor=actor or deal.owner,
+            opportunity=deal,
+            milestone=milestone,
+            evidence="Order form signed by the buyer",
+            at=at,
+        )
+        if record.verification_state == MilestoneCompletion.Verification.PENDING:
+            services.milestone_verify(actor=deal.owner.manager, completion=record)
+    deal.refresh_from_db()

@@ -358,6 +358,12 @@ class OpportunityAsOfSerializer(serializers.Serializer):
 
 class WinSerializer(serializers.Serializer):
     closed_on = serializers.DateField(required=False)
+    override_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="A manager closing won without the closing milestones says why (audited).",
+    )
 
 
 class LoseSerializer(serializers.Serializer):

@@ -12,10 +12,15 @@ from .history import (
     opportunity_as_of,
     opportunity_history,
     opportunity_on_day,
+    opportunity_won_override,
+    team_history,
 )
 from .milestones import (
     MilestoneRow,
     StageChecklist,
+    checklist_closing_missing,
+    closing_milestones,
+    closing_milestones_missing,
     completed_milestone_ids,
     completion_get,
     first_open_milestone,
@@ -50,6 +55,9 @@ from .records import (
     process_list,
     recent_activities,
     stage_list,
+    team_candidates,
+    team_member_get,
+    team_member_list,
 )
 
 __all__ = [
@@ -68,6 +76,9 @@ __all__ = [
     "account_search",
     "activity_list",
     "assignable_owners",
+    "checklist_closing_missing",
+    "closing_milestones",
+    "closing_milestones_missing",
     "company_today",
     "completed_milestone_ids",
     "completion_get",
@@ -93,9 +104,14 @@ __all__ = [
     "opportunity_list",
     "opportunity_on_day",
     "opportunity_team",
+    "opportunity_won_override",
     "pending_verifications",
     "process_list",
     "process_stage_specs",
     "recent_activities",
     "stage_list",
+    "team_candidates",
+    "team_history",
+    "team_member_get",
+    "team_member_list",
 ]

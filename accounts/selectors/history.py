@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from salesmgmt.company_settings import company_settings_get
-from salesmgmt.models import User
+from salesmgmt.models import AuditEvent, User
 
 from .. import forecast_categories
 from ..models import (
@@ -282,6 +282,65 @@ def describe_changes(
             )
         )
     return rows
+
+
+# The audit action of a manager closing won without the closing milestones (the service's).
+WON_OVERRIDE_ACTION = "opportunity.won_override"
+
+
+def opportunity_won_override(*, opportunity: Opportunity) -> AuditEvent | None:
+    """The manager override the deal was closed won with, if any: who, when, why (1 query)."""
+    return (
+        AuditEvent.objects.filter(
+            action=WON_OVERRIDE_ACTION,
+            target_type=opportunity._meta.label_lower,
+            target_id=str(opportunity.pk),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# The audit actions of deal-team changes (accounts.services), read back as the team's history.
+TEAM_AUDIT_ACTIONS = {
+    "added": "opportunity.team_member_added",
+    "changed": "opportunity.team_member_changed",
+    "removed": "opportunity.team_member_removed",
+}
+
+
+@dataclass(frozen=True)
+class TeamChange:
+    """One change of a deal's team, as people read it."""
+
+    event: AuditEvent
+    text: str
+
+
+def _team_change_text(event: AuditEvent) -> str:
+    who, role = event.details.get("user", "?"), event.details.get("team_role", "")
+    as_role = f" as {role}" if role else ""
+    if event.action == TEAM_AUDIT_ACTIONS["added"]:
+        return f"Added {who}{as_role}"
+    if event.action == TEAM_AUDIT_ACTIONS["removed"]:
+        return f"Removed {who}"
+    old = event.details.get("old_team_role") or "no role"
+    return f"Changed {who}'s role from {old} to {role or 'no role'}"
+
+
+def team_history(*, opportunity: Opportunity, limit: int = 20) -> list[TeamChange]:
+    """The latest changes of the deal's team, newest first (1 query)."""
+    events = (
+        AuditEvent.objects.filter(
+            action__in=TEAM_AUDIT_ACTIONS.values(),
+            target_type=opportunity._meta.label_lower,
+            target_id=str(opportunity.pk),
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [TeamChange(event, _team_change_text(event)) for event in events]
 
 
 def _who(change: OpportunityChange, imported_at: dt.datetime | None) -> str:

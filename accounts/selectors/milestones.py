@@ -17,7 +17,7 @@ from ..models import (
     Opportunity,
     Stage,
 )
-from ..stages import StageSpec, current_completions
+from ..stages import StageSpec, closing_stage_index, current_completions
 
 # Who may be asked to verify milestone evidence of people below them.
 REVIEWER_ROLES = (Role.MANAGER, Role.EXECUTIVE, Role.ADMIN)
@@ -197,3 +197,33 @@ def pending_verifications(*, viewer: User, limit: int = 10) -> list[MilestoneCom
         .select_related("milestone", "opportunity", "opportunity__account", "completed_by")
         .order_by("completed_at", "id")[:limit]
     )
+
+
+# --- closing won: the closing stage's exit milestones --------------------------------------
+
+
+def closing_milestones(*, process_id: int) -> list[Milestone]:
+    """The milestones a deal needs to close won: the exit criteria of the process's closing
+    stage (``stages.closing_stage_index``). Two queries."""
+    stages = list(Stage.objects.filter(process_id=process_id).order_by("order"))
+    index = closing_stage_index([stage.default_forecast_category for stage in stages])
+    if index is None:
+        return []
+    return list(stages[index].milestones.order_by("order", "id"))
+
+
+def checklist_closing_missing(checklist: list[StageChecklist]) -> list[Milestone]:
+    """The same rule read off a deal's checklist already loaded (no query)."""
+    index = closing_stage_index([item.stage.default_forecast_category for item in checklist])
+    if index is None:
+        return []
+    return [row.milestone for row in checklist[index].rows if not row.is_complete]
+
+
+def closing_milestones_missing(*, opportunity: Opportunity) -> list[Milestone]:
+    """The closing milestones that do not count as complete on the deal (2 to 3 queries)."""
+    required = closing_milestones(process_id=opportunity.process_id)
+    if not required:
+        return []
+    done = completed_milestone_ids(opportunity_ids=[opportunity.pk]).get(opportunity.pk, set())
+    return [milestone for milestone in required if milestone.pk not in done]

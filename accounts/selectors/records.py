@@ -200,10 +200,35 @@ def account_contacts(*, viewer: User, account: Account) -> QuerySet[Contact]:
 
 
 def opportunity_team(*, opportunity: Opportunity) -> list[OpportunityTeamMember]:
-    return list(
+    return list(team_member_list(opportunity=opportunity))
+
+
+def team_member_list(*, opportunity: Opportunity) -> QuerySet[OpportunityTeamMember]:
+    """The deal's team, in the order they joined (one query, with each person)."""
+    return (
         OpportunityTeamMember.objects.filter(opportunity=opportunity)
         .select_related("user")
         .order_by("id")
+    )
+
+
+def team_member_get(*, opportunity: Opportunity, pk: int) -> OpportunityTeamMember:
+    """A member of the team of a deal already fetched through visibility; else 404."""
+    try:
+        return team_member_list(opportunity=opportunity).get(pk=pk)
+    except OpportunityTeamMember.DoesNotExist:
+        raise Http404("No such team member.") from None
+
+
+def team_candidates(*, viewer: User, opportunity: Opportunity) -> QuerySet[User]:
+    """Active sellers ``viewer`` may put on the deal's team: people they see, not the owner,
+    not on the team already (one query when read)."""
+    return (
+        visible_users(viewer)
+        .filter(is_active=True, role__in=SELLING_ROLES, is_org_unit=False)
+        .exclude(pk=opportunity.owner_id)
+        .exclude(opportunity_teams__opportunity=opportunity)
+        .order_by("last_name", "first_name", "id")
     )
 
 

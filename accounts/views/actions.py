@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from salesmgmt.decorators import people_only
 from salesmgmt.errors import ConflictError
 from salesmgmt.page_actions import call_service, next_url
-from salesmgmt.visibility import may_reassign
+from salesmgmt.visibility import manages, may_reassign
 
 from .. import selectors, services
 from ..forms import (
@@ -26,6 +26,7 @@ from ..forms import (
     MilestoneUndoForm,
     OpportunityEditForm,
 )
+from ..models import Opportunity
 from .pages import RowError, render_account_detail, render_opportunity_detail
 
 
@@ -65,14 +66,14 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _close_deal(
     request: HttpRequest,
     pk: int,
-    form_class: type[forms.Form],
+    make_form: Callable[[Opportunity], forms.Form],
     prefix: str,
     close: Callable[..., object],
     done_message: str,
 ) -> HttpResponse:
     """Close won or lost: the form's cleaned data goes to ``close`` as keyword arguments."""
     deal = selectors.opportunity_get(viewer=request.user, pk=pk)
-    form = form_class(request.POST, auto_id=f"{prefix}-%s")
+    form = make_form(deal)
     status = 400
     if form.is_valid():
         closed, status = call_service(
@@ -90,7 +91,10 @@ def opportunity_close_won(request: HttpRequest, pk: int) -> HttpResponse:
     return _close_deal(
         request,
         pk,
-        CloseWonForm,
+        # The override reason is offered to the owner's managers only (the service's rule).
+        lambda deal: CloseWonForm(
+            request.POST, auto_id="won-%s", can_override=manages(request.user, deal.owner)
+        ),
         "won",
         services.opportunity_close_won,
         "{deal} is closed won. Well done!",
@@ -103,7 +107,7 @@ def opportunity_close_lost(request: HttpRequest, pk: int) -> HttpResponse:
     return _close_deal(
         request,
         pk,
-        CloseLostForm,
+        lambda deal: CloseLostForm(request.POST, auto_id="lost-%s"),
         "lost",
         services.opportunity_close_lost,
         "{deal} is closed lost.",

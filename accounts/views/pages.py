@@ -31,6 +31,7 @@ from ..forms import (
 from ..models import Account, Activity, Opportunity
 from .pagination import paginate
 from .products import line_items_context
+from .team import team_context
 
 RECENT_ACTIVITY_COUNT = 10
 PENDING_REVIEW_COUNT = 10
@@ -101,7 +102,7 @@ def render_opportunity_detail(
         "checklist": checklist,
         "current_stage": current,
         "missing": current.missing if current else [],
-        "team": selectors.opportunity_team(opportunity=deal),
+        "team": team_context(request, deal),
         "history": history,
         "history_rows": selectors.describe_changes(
             changes=history.page.object_list, imported_at=deal.imported_at
@@ -128,7 +129,16 @@ def render_opportunity_detail(
             auto_id="edit-%s",
         ),
         "close_won_form": close_won_form
-        or CloseWonForm(initial={"expected_version": deal.version}, auto_id="won-%s"),
+        or CloseWonForm(
+            initial={"expected_version": deal.version},
+            auto_id="won-%s",
+            can_override=manages(viewer, deal.owner),
+        ),
+        # Closing won needs these (or a manager's override with a reason): said before trying.
+        "closing_missing": selectors.checklist_closing_missing(checklist) if deal.is_open else [],
+        "won_override": selectors.opportunity_won_override(opportunity=deal)
+        if deal.status == Opportunity.Status.WON
+        else None,
         "close_lost_form": close_lost_form
         or CloseLostForm(initial={"expected_version": deal.version}, auto_id="lost-%s"),
         "log_form": log_form,

@@ -9,7 +9,12 @@ from accounts import services
 from accounts.models import Activity, MilestoneCompletion, Opportunity, OpportunityChange
 from accounts.selectors import opportunities_as_of, opportunity_as_of
 from salesmgmt.errors import ConflictError, PermissionDeniedError
-from tests.factories import AccountFactory, ExchangeRateFactory, build_process
+from tests.factories import (
+    AccountFactory,
+    ExchangeRateFactory,
+    build_process,
+    complete_closing_milestones,
+)
 
 
 @pytest.fixture
@@ -257,6 +262,7 @@ def test_create_refuses_an_account_the_actor_cannot_see(process, rep_a, rep_b):
 
 
 def test_close_won_sets_status_and_date_and_logs(deal, rep_a):
+    complete_closing_milestones(deal)
     creation = list(deal.changes.values_list("pk", flat=True))
     services.opportunity_close_won(actor=rep_a, opportunity=deal, closed_on=dt.date(2030, 3, 1))
     deal.refresh_from_db()
@@ -278,6 +284,7 @@ def test_close_lost_needs_a_reason(deal, rep_a):
 
 
 def test_a_closed_deal_cannot_be_closed_again_or_progressed(deal, rep_a):
+    complete_closing_milestones(deal)
     services.opportunity_close_won(actor=rep_a, opportunity=deal)
     with pytest.raises(ValidationError, match="already won"):
         services.opportunity_close_lost(actor=rep_a, opportunity=deal, lost_reason="x")
@@ -351,6 +358,7 @@ def test_as_of_for_many_deals_in_one_pass(process, rep_a):
         )
         for i in range(3)
     ]
+    complete_closing_milestones(deals[0])
     services.opportunity_close_won(actor=rep_a, opportunity=deals[0], closed_on=dt.date(2030, 1, 1))
 
     states = opportunities_as_of(at=timezone.now())

@@ -37,7 +37,7 @@ from accounts.services_bulk import (
 from salesmgmt import refresh
 from salesmgmt.models import Period
 from salesmgmt.services import periods_ensure
-from tests.factories import AccountFactory, ActivityFactory
+from tests.factories import AccountFactory, ActivityFactory, complete_closing_milestones
 
 
 def at(day: str, hour: int = 9) -> dt.datetime:
@@ -85,6 +85,7 @@ def test_imported_history_is_the_one_the_per_deal_services_write(rep_a, process,
             actor=rep_a, opportunity=by_hand, milestone=milestone, evidence="notes",
             at=at("2024-02-01"),
         )  # fmt: skip
+    complete_closing_milestones(by_hand)
     services.opportunity_close_won(actor=rep_a, opportunity=by_hand, closed_on=dt.date(2024, 5, 20))
     # ... and once imported
     result = opportunity_bulk_import(

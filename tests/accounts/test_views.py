@@ -22,6 +22,7 @@ from tests.factories import (
     ContactFactory,
     OpportunityFactory,
     build_process,
+    complete_closing_milestones,
 )
 
 
@@ -66,6 +67,7 @@ def test_rep_home_shows_open_deals_by_close_date_with_next_milestone(client, pro
         actor=rep_a, opportunity=soon, milestone=milestone(soon, "Qualify #1")
     )
     won = open_deal(rep_a, account, "Won deal", days=5)
+    complete_closing_milestones(won)
     services.opportunity_close_won(actor=rep_a, opportunity=won)
     client.force_login(rep_a)
 
@@ -442,6 +444,7 @@ def test_edit_to_an_unknown_currency_shows_the_services_error(client, rep_a, dea
 
 
 def test_close_won(client, rep_a, deal_a):
+    complete_closing_milestones(deal_a)
     client.force_login(rep_a)
 
     response = client.post(
@@ -472,6 +475,7 @@ def test_close_lost_needs_a_reason(client, rep_a, deal_a):
 
 
 def test_closing_a_closed_deal_is_refused_on_the_form(client, rep_a, deal_a):
+    complete_closing_milestones(deal_a)
     services.opportunity_close_won(actor=rep_a, opportunity=deal_a)
     deal_a.refresh_from_db()
     client.force_login(rep_a)
@@ -532,6 +536,7 @@ def test_pages_accept_no_get_for_actions(client, rep_a, deal_a):
 def test_opportunity_list_defaults_to_open_and_filters_by_status(client, rep_a, account_a, process):
     open_deal(rep_a, account_a, "Still open")
     won = open_deal(rep_a, account_a, "Already won")
+    complete_closing_milestones(won)
     services.opportunity_close_won(actor=rep_a, opportunity=won)
     client.force_login(rep_a)
     url = reverse("accounts:opportunity_list")
@@ -613,8 +618,9 @@ OPPORTUNITY_LIST_QUERIES = 6
 # such a change); activities linked to a milestone (1), the others (count, page); assignable
 # owners; team members; line items with their products, and the active products for the add
 # form; the win probability panel (its stored row, the model, the close date pushes, the
-# process's milestones: 4, 1 when the deal has no probability yet).
-OPPORTUNITY_DETAIL_QUERIES = 21
+# process's milestones: 4, 1 when the deal has no probability yet); the team's history and,
+# for those who may change it, the people to add.
+OPPORTUNITY_DETAIL_QUERIES = 23
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 ACCOUNT_DETAIL_QUERIES = 10

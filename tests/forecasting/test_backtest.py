@@ -14,7 +14,7 @@ from forecasting.analytics import accuracy
 from forecasting.models import AccuracyEntry, ForecastSource
 from forecasting.selectors import reads
 from forecasting.services import backtest, calls
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, complete_closing_milestones
 from tests.forecasting.factories import quarter
 
 
@@ -40,6 +40,7 @@ def test_backtest_sees_only_data_available_at_the_time(rep_a, manager_a, process
         amount=Decimal(20000),
         at=aware(last.start_on + dt.timedelta(days=40)),
     )
+    complete_closing_milestones(opp)
     deal_services.opportunity_close_won(
         actor=rep_a, opportunity=opp, closed_on=last.end_on - dt.timedelta(days=5)
     )
@@ -73,6 +74,7 @@ def test_backtest_is_idempotent_and_records_calls_of_record(rep_a, process, toda
         expected_close_on=last.end_on,
         at=aware(last.start_on),
     )
+    complete_closing_milestones(opp)
     deal_services.opportunity_close_won(actor=rep_a, opportunity=opp, closed_on=last.end_on)
     calls.call_submit(
         actor=rep_a, period=last, commit_amount=800, best_case_amount=900, at=aware(last.start_on)

@@ -27,7 +27,7 @@ from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import StaleMark
 from salesmgmt.money import RateTable
 from salesmgmt.refresh import tasks as refresh_tasks
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, complete_closing_milestones
 
 # Fresh throttle counters and offline webhook look-ups, as in the API tests (tests/fixtures/api.py).
 pytestmark = pytest.mark.usefixtures("api_isolation")
@@ -229,6 +229,7 @@ def test_every_choice_is_in_the_change_history_with_who_and_when(
 @pytest.mark.parametrize("way", WAYS)
 def test_a_closed_deal_cannot_be_given_a_category(way, status, proposing, choose, rep_a):
     if status == "won":
+        complete_closing_milestones(proposing)
         deal_services.opportunity_close_won(actor=rep_a, opportunity=proposing)
     else:
         deal_services.opportunity_close_lost(
@@ -256,7 +257,7 @@ def test_a_closed_deal_cannot_be_given_a_category(way, status, proposing, choose
 def test_owner_managers_executives_and_integrators_choose_but_not_the_deal_team(
     proposing, rep_a, se_a, manager_a, executive, integrator
 ):
-    deal_services.opportunity_team_member_add(actor=rep_a, opportunity=proposing, user=se_a)
+    deal_services.opportunity_team_member_add(actor=manager_a, opportunity=proposing, user=se_a)
 
     with pytest.raises(PermissionDeniedError):
         deal_services.opportunity_update(

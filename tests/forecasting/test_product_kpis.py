@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts import services
 from forecasting.selectors.products import product_figures
 from tests.accounts.products import make_product
-from tests.factories import AccountFactory, ExchangeRateFactory
+from tests.factories import AccountFactory, ExchangeRateFactory, complete_closing_milestones
 
 CENT = Decimal("0.01")
 EUR_RATE = Decimal("1.10")
@@ -92,6 +92,7 @@ def world(q1, personas, process):
                 discount_percent=Decimal(discount),
             )
         if status in ("won", "later"):
+            complete_closing_milestones(deal)
             services.opportunity_close_won(actor=owner, opportunity=deal, closed_on=day)
         elif status == "lost":
             services.opportunity_close_lost(

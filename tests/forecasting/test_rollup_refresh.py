@@ -18,7 +18,7 @@ from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt import refresh
 from salesmgmt.models import StaleMark
 from salesmgmt.refresh import runner
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, complete_closing_milestones
 from tests.forecasting.conftest import pending_keys
 from tests.forecasting.factories import deal, quarter
 
@@ -232,6 +232,7 @@ def _reassign(ctx):
 
 
 def _close_won(ctx):
+    complete_closing_milestones(ctx.deal)
     deal_services.opportunity_close_won(
         actor=ctx.rep_a, opportunity=ctx.deal, closed_on=ctx.close_on
     )
@@ -258,6 +259,7 @@ def _undo_milestone(ctx):
 def _split(ctx):
     from compensation.services import credit_splits_set
 
+    complete_closing_milestones(ctx.deal)
     deal_services.opportunity_close_won(
         actor=ctx.rep_a, opportunity=ctx.deal, closed_on=ctx.close_on
     )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from accounts import services as deal_services
 from forecasting.analytics import waterfall
 from forecasting.selectors import reads
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, complete_closing_milestones
 
 P_START, P_END = dt.date(2030, 1, 1), dt.date(2030, 3, 31)
 IN, LATER = pd.Timestamp("2030-02-15"), pd.Timestamp("2030-05-15")
@@ -188,6 +188,7 @@ def test_waterfall_replaying_only_moved_deals_equals_the_full_replay(
     )
     create(rep_a, 900, now - dt.timedelta(days=3))
     won = create(rep_b, 250, long_ago)
+    complete_closing_milestones(won)
     deal_services.opportunity_close_won(actor=rep_b, opportunity=won, closed_on=close_on)
     moved = create(rep_a, 550, long_ago)
     deal_services.opportunity_update(actor=executive, opportunity=moved, owner=rep_b)

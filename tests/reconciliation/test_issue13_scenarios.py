@@ -17,6 +17,7 @@ from accounts import services as deal_services
 from compensation.services import credit_splits_set, deal_cancellation_record
 from reconciliation import verify_figures
 from salesmgmt.services import periods_ensure
+from tests.factories import complete_closing_milestones
 from tests.reconciliation.refresh import refresh_everything
 
 
@@ -46,6 +47,7 @@ def test_the_reps_commit_moves_the_deal_into_commit(deal, rep_a):
 
 
 def test_a_split_deal_credits_each_person_their_share(deal, rep_a, rep_b, manager_a):
+    complete_closing_milestones(deal)
     won = deal_services.opportunity_close_won(
         actor=rep_a, opportunity=deal, closed_on=timezone.localdate()
     )
@@ -59,6 +61,7 @@ def test_a_split_deal_credits_each_person_their_share(deal, rep_a, rep_b, manage
 
 def test_a_cancellation_debits_the_period_it_is_recorded_in(deal, rep_a, manager_a):
     today = timezone.localdate()
+    complete_closing_milestones(deal)
     won = deal_services.opportunity_close_won(
         actor=rep_a, opportunity=deal, closed_on=today - dt.timedelta(days=100)
     )

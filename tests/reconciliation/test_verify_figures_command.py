@@ -22,6 +22,7 @@ from forecasting.services.flags import flags_refresh
 from salesmgmt.models import Period
 from salesmgmt.services import periods_ensure
 from territories.models import AttainmentFigure
+from tests.factories import complete_closing_milestones
 from tests.reconciliation.refresh import refresh_everything
 
 
@@ -57,6 +58,7 @@ def book(rep_a, rep_b, se_a, manager_a, process):
         amount=Decimal("4000"),
         expected_close_on=today,
     )
+    complete_closing_milestones(won)
     deal_services.opportunity_close_won(actor=rep_a, opportunity=won, closed_on=today)
     refresh_everything()
     quarter = Period.objects.get(kind=Period.Kind.QUARTER, start_on__lte=today, end_on__gte=today)

@@ -17,7 +17,12 @@ from territories import selectors, services
 from territories.models import AttainmentFigure, AttainmentPeriod, Quota
 from territories.services.attainment import attainment_refresh_keys
 from territories.tasks import mark_attainment_stale
-from tests.factories import ActivityFactory, ExchangeRateFactory, OpportunityFactory
+from tests.factories import (
+    ActivityFactory,
+    ExchangeRateFactory,
+    OpportunityFactory,
+    complete_closing_milestones,
+)
 from tests.territories.factories import QuotaFactory
 
 WON = {"status": "won"}
@@ -131,6 +136,7 @@ def test_winning_a_deal_refreshes_the_figures(
     before = selectors.attainment_for(user=manager_a, period=q1).bookings
 
     with django_capture_on_commit_callbacks(execute=True):
+        complete_closing_milestones(deal)
         account_services.opportunity_close_won(
             actor=rep_a, opportunity=deal, closed_on=dt.date(2026, 2, 2)
         )

@@ -18,7 +18,7 @@ from accounts.models import (
     Opportunity,
     OpportunityChange,
 )
-from tests.factories import MilestoneCompletionFactory
+from tests.factories import MilestoneCompletionFactory, complete_closing_milestones
 
 # Whose records each persona sees (the policy, as in tests/salesmgmt/test_visibility.py).
 EXPECTED_OWNERS = {
@@ -188,6 +188,13 @@ def sweep_world(world, personas):
         )
         records["deal"].expected_close_on = dt.date(2031, 1, 1)
         records["deal"].save()
+        # What closing won needs, so "win" is refused only where visibility says.
+        complete_closing_milestones(records["deal"])
+        records["closing"] = list(
+            MilestoneCompletion.objects.filter(opportunity=records["deal"]).exclude(
+                pk=records["completion"].pk
+            )
+        )
     return world
 
 
@@ -225,6 +232,9 @@ def test_lists_show_exactly_the_visible_records(
     exported = client.get(url, {"format": "csv"})
 
     expected = {sweep_world[o][key].pk for o in EXPECTED_OWNERS[persona] if o in sweep_world}
+    if key == "completion":  # and the closing milestones each deal was given (sweep_world)
+        owners = [o for o in EXPECTED_OWNERS[persona] if o in sweep_world]
+        expected |= {row.pk for o in owners for row in sweep_world[o]["closing"]}
     assert listed == expected
     ids = {
         int(line.split(",")[0])

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, MilestoneCompletion, Opportunity
-from tests.factories import AccountFactory, OpportunityFactory
+from tests.factories import AccountFactory, OpportunityFactory, complete_closing_milestones
 
 URL = "/api/v1/opportunities/"
 
@@ -183,6 +183,7 @@ def test_win_and_lose(rep_client, deal, rep_a):
         amount=Decimal(1),
         expected_close_on=dt.date(2030, 1, 1),
     )
+    complete_closing_milestones(deal)
     won = rep_client.post(f"{URL}{deal.pk}/win/", {"closed_on": "2030-01-15"})
     no_reason = rep_client.post(f"{URL}{other.pk}/lose/", {"lost_reason": ""})
     lost = rep_client.post(f"{URL}{other.pk}/lose/", {"lost_reason": "Budget cut"})

@@ -25,7 +25,7 @@ from csv_import.jobs import create_import_job
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import ImportJob
 from tests.accounts.test_views import edit_data
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, UserFactory, complete_closing_milestones
 
 
 @pytest.fixture
@@ -168,6 +168,7 @@ def test_team_members_may_send_back_the_unchanged_owner(
 
 
 def test_a_won_deals_credit_stays_with_its_owner(api_client_for, se_a, rep_b, scene):
+    complete_closing_milestones(scene.deal)
     services.opportunity_close_won(
         actor=rep_b, opportunity=scene.deal, closed_on=dt.date(2030, 1, 15)
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts import services
 from salesmgmt import tasks, webhook_destinations, webhooks
 from salesmgmt.models import WebhookDelivery, WebhookSubscription
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, complete_closing_milestones
 from tests.fixtures.api import TEST_DNS
 
 
@@ -93,6 +93,7 @@ def subscription(integrator, receiver):
 def test_won_is_delivered_signed_with_hmac_over_the_body(
     deal, rep_a, subscription, receiver, api_client_for, django_capture_on_commit_callbacks
 ):
+    complete_closing_milestones(deal)
     client = api_client_for(rep_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/api/v1/opportunities/{deal.pk}/win/", {})
@@ -156,6 +157,7 @@ def test_events_only_reach_subscribers_who_may_own_webhooks(
     )
     integrators = webhooks.subscribe(owner=integrator, url=receiver.url, events=["opportunity.won"])
     with django_capture_on_commit_callbacks(execute=True):
+        complete_closing_milestones(deal)
         services.opportunity_close_won(actor=rep_a, opportunity=deal)
 
     assert list(WebhookDelivery.objects.values_list("subscription", flat=True)) == [integrators.pk]
@@ -166,6 +168,7 @@ def test_a_failing_receiver_never_breaks_the_request(
     deal, rep_a, subscription, receiver, api_client_for, django_capture_on_commit_callbacks
 ):
     receiver.statuses = [500]
+    complete_closing_milestones(deal)
     client = api_client_for(rep_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/api/v1/opportunities/{deal.pk}/win/", {})
@@ -180,6 +183,7 @@ def test_a_failing_receiver_never_breaks_the_request(
 def test_a_broken_queue_never_breaks_the_request(
     deal, rep_a, subscription, api_client_for, django_capture_on_commit_callbacks
 ):
+    complete_closing_milestones(deal)
     client = api_client_for(rep_a)
     with (
         mock.patch.object(tasks.deliver_webhook, "delay", side_effect=ConnectionError("down")),
@@ -200,6 +204,7 @@ def test_unreachable_receiver_is_retried_later(
         owner=integrator, url="http://127.0.0.1:9/closed", events=["opportunity.won"]
     )
     with django_capture_on_commit_callbacks(execute=True):
+        complete_closing_milestones(deal)
         services.opportunity_close_won(actor=rep_a, opportunity=deal)
 
     delivery = WebhookDelivery.objects.get()

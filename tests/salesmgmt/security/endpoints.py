@@ -25,6 +25,7 @@ from accounts.models import (
     MilestoneCompletion,
     Opportunity,
     OpportunityLineItem,
+    OpportunityTeamMember,
     Product,
     SalesProcess,
     Stage,
@@ -57,6 +58,7 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "stage_id": Stage,
     "product_id": Product,
     "line_item_id": OpportunityLineItem,
+    "member_id": OpportunityTeamMember,
 }
 # ``pk`` of the server-rendered pages, by URL name.
 PAGE_PK_MODELS: dict[str, type[Model]] = {
@@ -70,6 +72,9 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "accounts:milestone_complete": Opportunity,
     "accounts:milestone_undo": Opportunity,
     "accounts:line_item_add": Opportunity,
+    "accounts:team_member_add": Opportunity,
+    "accounts:team_member_edit": Opportunity,
+    "accounts:team_member_remove": Opportunity,
     "accounts:completion_verify": MilestoneCompletion,
     "accounts:completion_reject": MilestoneCompletion,
     "accounts:account_detail": Account,
@@ -107,6 +112,7 @@ API_PK_MODELS: dict[str, type[Model]] = {
     "compensation-deal-detail": Opportunity,
     "compensation-deal-cancel": Opportunity,
     "compensation-deal-splits": Opportunity,
+    "opportunity-probability": Opportunity,
 }
 # Reachable without signing in (everything else: log-in redirect, 401 or 403).
 PUBLIC = {

@@ -1,0 +1,27 @@
+"""Forms of a deal's team (parse only; accounts.services decides who may change it)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from salesmgmt.models import User
+
+
+class TeamMemberEditForm(forms.Form):
+    team_role = forms.CharField(
+        max_length=40, required=False, label="Role", help_text="e.g. Sales engineer, Partner rep"
+    )
+
+
+class TeamMemberForm(TeamMemberEditForm):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+
+    field_order = ["user", "team_role"]
+
+    def __init__(self, *args, people: QuerySet[User] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the form renders or validates: one query either way.
+        self.fields["user"].queryset = (  # type: ignore[attr-defined]
+            people if people is not None else User.objects.none()
+        )
