@@ -4,14 +4,13 @@
 ``UPPER(col::text) LIKE UPPER(%s)``) an index scan on the searched columns: accounts' names,
 contacts' names and e-mails (one multi-column index serves a condition on any of them),
 deals' names and activities' notes. Each indexes ``UPPER(col::text)``, the expression those
-lookups compare, so the planner can use it (an index on the bare column it could not). SQLite has no trigram
-indexes: there the search scans, which is fine at its sizes, and this migration does nothing
-(``TrigramExtension`` skips other databases itself). The indexes are not in the models'
+lookups compare, so the planner can use it (an index on the bare column it could not).
+SQLite has no trigram indexes: there the search scans, which is fine at its sizes, and this
+migration does nothing, forwards or backwards. The indexes are not in the models'
 ``Meta.indexes`` because SQLite could not create them; Django's model state does not know
 them, so ``makemigrations`` leaves them alone.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = [
@@ -36,6 +35,9 @@ PREFIX_INDEXES = [
 def _create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # Not Django's TrigramExtension operation: its reverse queries pg_extension on SQLite too.
+    # Unapplying leaves the extension (other schemas may use it).
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm;")
     for name, table, columns in INDEXES:
         opclasses = ", ".join(f'UPPER("{column}"::text) gin_trgm_ops' for column in columns)
         schema_editor.execute(
@@ -61,6 +63,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.RunPython(_create, _drop, elidable=False),
     ]

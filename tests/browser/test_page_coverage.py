@@ -4,7 +4,8 @@ this test runs last and compares it with the URLconf, naming every page no test 
 
 It runs only after the whole browser directory ran in one process (``pytest tests/browser``
 or the whole suite, without -k, -m or node ids; under xdist one worker runs every browser
-test, ``--dist loadgroup``): otherwise the visits are a part and it skips, saying why (see ``pytest_collection_modifyitems`` in conftest.py).
+test, ``--dist loadgroup``): otherwise the visits are a part and it skips, saying why (see
+``pytest_collection_modifyitems`` in conftest.py).
 
 A new page needs a browser test that loads it (any test here using ``page``, ``new_page`` or
 ``as_user`` counts); a new URL that is not a page goes in EXCLUDED with the reason.
