@@ -23,10 +23,28 @@ pytest_plugins = [
 ]
 
 
+BROWSER_TESTS = "tests/browser/"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under xdist: every browser test in one work unit (one worker, in collection order), so
+    the page-coverage test, which runs last, sees every page they visited; every other test
+    load-balanced one by one. (xdist's ``--dist loadgroup`` would do it with ``xdist_group``
+    marks, but with pytest 9 its group names never reach the node ids, so nothing is grouped.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return BROWSER_TESTS if nodeid.startswith(BROWSER_TESTS) else nodeid
+
+    return BrowserTestsTogether(config, log)
+
+
 def pytest_configure_node(node):
-    """xdist, in the controller: tell each worker how tests are distributed (a worker's own
-    ``dist`` option reads 'no'); tests/browser/conftest.py needs to know."""
-    node.workerinput["dist"] = node.config.getoption("dist")
+    """xdist, in the controller: tell each worker that the browser tests run together
+    (tests/browser/conftest.py: only then may the page-coverage test judge the run)."""
+    node.workerinput["browser_tests_together"] = True
 
 
 def pytest_xdist_auto_num_workers(config):

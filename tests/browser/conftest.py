@@ -306,6 +306,8 @@ def visit_all(page, visits: list[tuple[str, Callable[[object], None] | None]], *
     assert not failures, f"{len(failures)} problem(s):\n" + "\n".join(failures)
 
 
+# Every browser test module: ``pytestmark = BROWSER_TEST``.
+BROWSER_TEST = pytest.mark.browser
 BROWSER_DIR = Path(__file__).resolve().parent
 COVERAGE_TEST = "test_every_page_was_visited_by_a_browser_test"
 # Why the page-coverage test cannot judge this run (a part of the browser tests), or absent.
@@ -315,12 +317,12 @@ PARTIAL_RUN = pytest.StashKey[str]()
 def _partial_run(config) -> str:
     """Why this run is not the whole browser directory in one process ('' when it is).
 
-    Under xdist every browser test is in one group (``--dist loadgroup``, pyproject.toml), so
-    one worker runs them all, the coverage test last, and judges the whole directory.
+    Under xdist one worker runs every browser test, the coverage test last
+    (``pytest_xdist_make_scheduler`` in tests/conftest.py), and judges the whole directory.
     """
-    dist = getattr(config, "workerinput", {}).get("dist", "no")
-    if os.environ.get("PYTEST_XDIST_WORKER") and dist != "loadgroup":
-        return "under xdist without --dist loadgroup the browser tests are split between workers"
+    together = getattr(config, "workerinput", {}).get("browser_tests_together", False)
+    if os.environ.get("PYTEST_XDIST_WORKER") and not together:
+        return "under this xdist scheduler the browser tests are split between workers"
     if config.getoption("keyword", "") or config.getoption("markexpr", ""):
         return "-k or -m selects only some browser tests"
     if config.getoption("ignore", None) or config.getoption("ignore_glob", None):
@@ -333,11 +335,7 @@ def _partial_run(config) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests share one xdist worker; the page-coverage test runs last, and only
-    knows it may judge a full run."""
-    for item in items:
-        if BROWSER_DIR in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+    """The page-coverage test runs last, and only knows it may judge a full run."""
     last = [item for item in items if item.name == COVERAGE_TEST]
     if not last:
         return

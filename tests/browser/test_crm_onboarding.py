@@ -27,10 +27,10 @@ from accounts.models import (
     OpportunityLineItem,
 )
 from salesmgmt.models import User
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.e2e import crm_expected
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 FILES = crm_expected.FIXTURE_DIR
 PERIODS = [f"FY{y}" for y in (2023, 2024)] + [

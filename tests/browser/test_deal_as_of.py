@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Activity
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.factories import AccountFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

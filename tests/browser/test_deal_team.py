@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from accounts.models import OpportunityTeamMember
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.factories import AccountFactory, OpportunityFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 def test_the_manager_adds_a_team_member_on_the_deal_page(

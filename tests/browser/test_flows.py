@@ -13,11 +13,11 @@ from django.utils import timezone
 from accounts.models import Activity, MilestoneCompletion
 from coaching.models import ActionItem, CallDebrief, EvidenceState, OpportunityScore
 from forecasting.models import CallOfRecord, ForecastCall
-from tests.browser.conftest import quiet_refresh, screenshot
+from tests.browser.conftest import BROWSER_TEST, quiet_refresh, screenshot
 from tests.coaching.factories import current_quarter, kpi, rollup
 from tests.factories import AccountFactory, OpportunityFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Error
 
-from tests.browser.conftest import guard
+from tests.browser.conftest import BROWSER_TEST, guard
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 def test_a_request_off_the_host_is_refused_and_reported(browser, live_server):

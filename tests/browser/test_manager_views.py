@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from forecasting.models import OpportunitySnapshot
 from territories.models import TerritoryBalanceSnapshot
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.forecasting.factories import deal, quarter
 from tests.territories.factories import TerritoryFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

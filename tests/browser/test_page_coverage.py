@@ -4,7 +4,7 @@ this test runs last and compares it with the URLconf, naming every page no test 
 
 It runs only after the whole browser directory ran in one process (``pytest tests/browser``
 or the whole suite, without -k, -m or node ids; under xdist one worker runs every browser
-test, ``--dist loadgroup``): otherwise the visits are a part and it skips, saying why (see
+test, tests/conftest.py): otherwise the visits are a part and it skips, saying why (see
 ``pytest_collection_modifyitems`` in conftest.py).
 
 A new page needs a browser test that loads it (any test here using ``page``, ``new_page`` or
@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from salesmgmt.models import ImportKind
 from tests.browser import conftest
 
-pytestmark = pytest.mark.browser
+pytestmark = conftest.BROWSER_TEST
 
 # Whole parts of the site that are not product pages.
 EXCLUDED_PREFIXES = {

@@ -30,6 +30,7 @@ from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt import invitations
 from salesmgmt.models import Period, TOTPDevice
 from tests.browser.conftest import (
+    BROWSER_TEST,
     PASSWORD,
     PHONE,
     PHONE_TOLERANCE,
@@ -64,7 +65,7 @@ from tests.factories import (
 )
 from tests.territories.factories import AssignmentRuleFactory, TerritoryFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 def _h1(text: str):

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.factories import AccountFactory, OpportunityFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
