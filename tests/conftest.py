@@ -26,6 +26,32 @@ pytest_plugins = [
 BROWSER_TESTS = "tests/browser/"
 
 
+def _flushes_the_database(item) -> bool:
+    """Whether the test is transactional: Django empties every table when it ends."""
+    names = getattr(item, "fixturenames", ())
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return "transactional_db" in names or "live_server" in names
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends by emptying every table, the data migrations' rows (the
+    built-in scorecard templates) too; put them back for the tests this worker runs next,
+    which find them after ``migrate`` and rely on them."""
+    yield
+    if _flushes_the_database(item):
+        import importlib
+
+        from django.apps import apps
+        from pytest_django.plugin import blocking_manager_key
+
+        builtins = importlib.import_module("coaching.migrations.0002_builtin_templates")
+        with item.config.stash[blocking_manager_key].unblock():
+            builtins.add_builtins(apps, None)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Under xdist: every browser test in one work unit (one worker, in collection order), so
     the page-coverage test, which runs last, sees every page they visited; every other test
