@@ -41,7 +41,9 @@ def pytest_runtest_teardown(item, nextitem):
     built-in scorecard templates) too; put them back for the tests this worker runs next,
     which find them after ``migrate`` and rely on them."""
     yield
-    if _flushes_the_database(item):
+    # Not after the worker's last test: its teardown also ended the session's fixtures, so the
+    # test database is gone and the connection points at the real one.
+    if nextitem is not None and _flushes_the_database(item):
         import importlib
 
         from django.apps import apps
