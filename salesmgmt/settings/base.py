@@ -204,7 +204,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesmgmt")
-CELERY_TIMEZONE = TIME_ZONE
+# The wall clock of the scheduled jobs (salesmgmt.celery): the nightly ones from
+# NIGHTLY_JOBS_HOUR, the weekly ones (forecast snapshots, call lock, territory balance) on
+# WEEKLY_JOBS_WEEKDAY ("mon".."sun") at WEEKLY_JOBS_HOUR, in CELERY_TIMEZONE (TIME_ZONE unless
+# set). Beat and `manage.py run_schedule` read the same three settings.
+CELERY_TIMEZONE = env("CELERY_TIMEZONE", default=TIME_ZONE)
+NIGHTLY_JOBS_HOUR = env.int("NIGHTLY_JOBS_HOUR", default=2)
+WEEKLY_JOBS_WEEKDAY = env("WEEKLY_JOBS_WEEKDAY", default="mon")
+WEEKLY_JOBS_HOUR = env.int("WEEKLY_JOBS_HOUR", default=5)
 # Redis redelivers an unacked task after this long; longer than our longest recompute. The
 # short socket timeouts and publish retries bound how long a request waits while Redis is down
 # (salesmgmt.task_queue then logs and leaves the work to its sweep).
