@@ -221,7 +221,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesmgmt")
 # NIGHTLY_JOBS_HOUR, the weekly ones (forecast snapshots, call lock, territory balance) on
 # WEEKLY_JOBS_WEEKDAY ("mon".."sun") at WEEKLY_JOBS_HOUR, in CELERY_TIMEZONE (TIME_ZONE unless
 # set). Beat and `manage.py run_schedule` read the same three settings.
-CELERY_TIMEZONE = env("CELERY_TIMEZONE", default=TIME_ZONE)
+CELERY_TIMEZONE = env("CELERY_TIMEZONE", default="") or TIME_ZONE
 NIGHTLY_JOBS_HOUR = env.int("NIGHTLY_JOBS_HOUR", default=2)
 WEEKLY_JOBS_WEEKDAY = env("WEEKLY_JOBS_WEEKDAY", default="mon")
 WEEKLY_JOBS_HOUR = env.int("WEEKLY_JOBS_HOUR", default=5)
