@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 SEARCH_DAYS = 8 * 366
 
 
+def wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 @dataclass
 class Entry:
     name: str
@@ -128,7 +132,7 @@ def entries(
     """The schedule's entries: an interval entry first due one interval from ``now``
     (monotonic); a crontab entry at its next time after its last run (``last_runs``, from
     the state file) or, never run, after ``at`` (the wall clock; default: now)."""
-    at = at or dt.datetime.now(dt.UTC)
+    at = at or wall_clock()
     zone = zone or schedule_zone()
     return [
         _entry(name, spec, now=now, at=at, zone=zone, last_runs=last_runs or {})
@@ -150,6 +154,14 @@ def _set_next_turn(entry: Entry, *, now: float, at: dt.datetime) -> None:
         entry.due_at = next_run_after(entry.cron, at, entry.zone)
 
 
+def make_due(schedule: Iterable[Entry], *, now: float, at: dt.datetime) -> None:
+    """Make every entry due at ``now`` / ``at``, whatever its turn (``run_schedule --now``)."""
+    for entry in schedule:
+        entry.next_at = min(entry.next_at, now)
+        if entry.due_at is not None:
+            entry.due_at = min(entry.due_at, at)
+
+
 def run_due(
     schedule: Iterable[Entry],
     *,
@@ -159,7 +171,7 @@ def run_due(
 ) -> list[str]:
     """Run every entry due at ``now`` (monotonic) or ``at`` (wall clock), once however late,
     and set its next turn."""
-    at = at or dt.datetime.now(dt.UTC)
+    at = at or wall_clock()
     ran = []
     for entry in schedule:
         if not _is_due(entry, now=now, at=at):
@@ -220,7 +232,7 @@ def loop(
     tick: float = 5.0,
     clock=time.monotonic,
     sleep=time.sleep,
-    wall: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    wall: Callable[[], dt.datetime] = wall_clock,
     state: Path | None = None,
 ) -> None:
     """Run the schedule until interrupted, keeping the crontab entries' last runs in ``state``."""

@@ -243,3 +243,12 @@ def test_run_schedule_reads_and_keeps_its_state_file(tmp_path, db, monkeypatch):
     # years overdue: due at once
     assert seen["forecasting-lock-calls-weekly"].due_at < dt.datetime.now(dt.UTC)
     assert seen["forecasting-snapshot-weekly"].due_at > dt.datetime.now(dt.UTC)
+
+
+def test_run_schedule_now_runs_a_weekly_job_whatever_its_turn(db, monkeypatch):
+    ran = []
+    monkeypatch.setattr(schedule, "run_task", lambda entry: ran.append(entry.task))
+
+    call_command("run_schedule", "--now", "forecasting-lock-calls-weekly", "refresh-sweep")
+
+    assert sorted(ran) == ["forecasting.tasks.lock_weekly_calls", "salesmgmt.tasks.refresh_sweep"]

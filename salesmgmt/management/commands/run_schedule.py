@@ -43,9 +43,9 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"No such schedule entry: {', '.join(sorted(unknown))}.")
             chosen = [entry for entry in entries if entry.name in names]
-            for entry in chosen:
-                entry.next_at = 0.0
-            for name in schedule.run_due(chosen, now=time.monotonic(), run=schedule.run_task):
+            now, at = time.monotonic(), schedule.wall_clock()
+            schedule.make_due(chosen, now=now, at=at)
+            for name in schedule.run_due(chosen, now=now, at=at, run=schedule.run_task):
                 self.stdout.write(f"ran {name}")
             return
         self.stdout.write(f"Running {len(entries)} periodic jobs in-process (Ctrl-C stops).")
