@@ -72,8 +72,12 @@ def _period_entries(period, now, rates, pairs, closed, events, close_changes):
     lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
     # Fitted on what had closed before the period began, and nothing later.
     train = closed[closed["closed_at"] <= pd.Timestamp(start)]
+    before = pd.Timestamp(start)
     params = probability.fit(
-        train, probability.build_observations(train, events[events["at"] < pd.Timestamp(start)])
+        train,
+        probability.build_observations(
+            train, events[events["at"] < before], close_changes[close_changes["at"] < before]
+        ),
     )
     won = closed[closed["won"]]
     won_in = won[
@@ -166,6 +170,9 @@ def _model_forecasts(
     )
     open_deals["milestones_done"] = probability.milestone_counts_at(
         events[events["at"] <= pd.Timestamp(week)], moments
+    ).to_numpy()
+    open_deals["pushes"] = probability.pushes_at(
+        close_changes[close_changes["at"] <= pd.Timestamp(week)], moments
     ).to_numpy()
     open_deals["age_days"] = (
         pd.Timestamp(week) - open_deals["created_at"]
