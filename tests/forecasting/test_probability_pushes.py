@@ -93,7 +93,14 @@ def test_pushes_are_counted_as_of_each_moment_only():
         {
             "opportunity_id": [1, 1, 1, 1, 2, 3],
             "at": pd.to_datetime(
-                ["2024-01-09", "2024-01-10", "2024-02-20", "2024-04-01", "2024-01-01", "2024-05-01"],
+                [
+                    "2024-01-09",
+                    "2024-01-10",
+                    "2024-02-20",
+                    "2024-04-01",
+                    "2024-01-01",
+                    "2024-05-01",
+                ],
                 utc=True,
             ),
         }
@@ -222,7 +229,8 @@ def test_deal_api_names_pushes_among_the_drivers(pushed_book):
 
     assert body["pushes"] == 2
     pushes = [d for d in body["drivers"] if d["name"] == "pushes"]
-    assert pushes and pushes[0]["effect"] < 0
+    assert pushes
+    assert pushes[0]["effect"] < 0
     assert pushes[0]["detail"] == "close date pushed 2 times"
     # The split is of the stored score: the API's drivers add up to it.
     assert body["probability"] == pytest.approx(
