@@ -7,6 +7,7 @@ They parse and format only: every rule (ownership, visibility, stage derivation)
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesmgmt.api.fields import MoneyField, VisibleRelatedField
@@ -245,6 +246,17 @@ class OpportunitySerializer(serializers.ModelSerializer):
         help_text="What the forecast counts: closed when won, null when lost, else the chosen "
         "category, else the stage's default.",
     )
+    # A deal closed won by a manager without its closing milestones: why, who, when (the
+    # audit log's record; null otherwise).
+    won_override_reason = serializers.SerializerMethodField(
+        help_text="Why a manager closed it won without its closing milestones (null: no override)."
+    )
+    won_override_by = serializers.SerializerMethodField(
+        help_text="Who overrode the closing milestones (a person's id; null: no override)."
+    )
+    won_override_at = serializers.SerializerMethodField(
+        help_text="When it was closed won by that override (null: no override)."
+    )
 
     class Meta:
         model = Opportunity
@@ -262,6 +274,9 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "status",
             "closed_on",
             "lost_reason",
+            "won_override_reason",
+            "won_override_by",
+            "won_override_at",
             "forecast_category",
             "effective_forecast_category",
             "next_step",
@@ -283,6 +298,31 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"currency": {"required": False}, "external_id": {"required": False}}
+
+    def _override(self, deal: Opportunity) -> tuple[str | None, int | None, object]:
+        """From the list's annotation (``selectors.with_won_override``); a deal a write just
+        returned has none: then its one won deal's record is read (1 query, won deals only)."""
+        if hasattr(deal, "won_override_at"):
+            return deal.won_override_reason, deal.won_override_by_id, deal.won_override_at
+        if deal.status != Opportunity.Status.WON:
+            return None, None, None
+        event = selectors.opportunity_won_override(opportunity=deal)
+        if event is None:
+            return None, None, None
+        return event.details.get("reason"), event.actor_id, event.created_at
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_won_override_reason(self, deal: Opportunity) -> str | None:
+        return self._override(deal)[0]
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_won_override_by(self, deal: Opportunity) -> int | None:
+        return self._override(deal)[1]
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_won_override_at(self, deal: Opportunity):
+        at = self._override(deal)[2]
+        return serializers.DateTimeField().to_representation(at) if at else None
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):
