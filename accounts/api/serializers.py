@@ -220,6 +220,14 @@ class ReorderSerializer(serializers.Serializer):
     )
 
 
+class WonOverrideSerializer(serializers.Serializer):
+    """How a deal was closed won without its closing milestones (read-only)."""
+
+    reason = serializers.CharField(read_only=True)
+    by = serializers.IntegerField(read_only=True, allow_null=True, help_text="Who: a person's id.")
+    at = serializers.DateTimeField(read_only=True)
+
+
 class OpportunitySerializer(serializers.ModelSerializer):
     """A deal. ``stage`` follows from completed milestones; ``version`` is the ETag."""
 
@@ -247,15 +255,10 @@ class OpportunitySerializer(serializers.ModelSerializer):
         "category, else the stage's default.",
     )
     # A deal closed won by a manager without its closing milestones: why, who, when (the
-    # audit log's record; null otherwise).
-    won_override_reason = serializers.SerializerMethodField(
-        help_text="Why a manager closed it won without its closing milestones (null: no override)."
-    )
-    won_override_by = serializers.SerializerMethodField(
-        help_text="Who overrode the closing milestones (a person's id; null: no override)."
-    )
-    won_override_at = serializers.SerializerMethodField(
-        help_text="When it was closed won by that override (null: no override)."
+    # audit log's record). One nullable object: a list's open deals pay 19 bytes for it.
+    won_override = serializers.SerializerMethodField(
+        help_text="Set when a manager closed it won without its closing milestones: the "
+        "reason, who (a person's id) and when; null otherwise."
     )
 
     class Meta:
@@ -274,9 +277,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "status",
             "closed_on",
             "lost_reason",
-            "won_override_reason",
-            "won_override_by",
-            "won_override_at",
+            "won_override",
             "forecast_category",
             "effective_forecast_category",
             "next_step",
@@ -299,30 +300,21 @@ class OpportunitySerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {"currency": {"required": False}, "external_id": {"required": False}}
 
-    def _override(self, deal: Opportunity) -> tuple[str | None, int | None, object]:
+    @extend_schema_field(WonOverrideSerializer(allow_null=True))
+    def get_won_override(self, deal: Opportunity) -> dict | None:
         """From the list's annotation (``selectors.with_won_override``); a deal a write just
-        returned has none: then its one won deal's record is read (1 query, won deals only)."""
+        returned has none: then its won deal's record is read (1 query, won deals only)."""
         if hasattr(deal, "won_override_at"):
-            return deal.won_override_reason, deal.won_override_by_id, deal.won_override_at
-        if deal.status != Opportunity.Status.WON:
-            return None, None, None
-        event = selectors.opportunity_won_override(opportunity=deal)
-        if event is None:
-            return None, None, None
-        return event.details.get("reason"), event.actor_id, event.created_at
-
-    @extend_schema_field({"type": "string", "nullable": True})
-    def get_won_override_reason(self, deal: Opportunity) -> str | None:
-        return self._override(deal)[0]
-
-    @extend_schema_field({"type": "integer", "nullable": True})
-    def get_won_override_by(self, deal: Opportunity) -> int | None:
-        return self._override(deal)[1]
-
-    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
-    def get_won_override_at(self, deal: Opportunity):
-        at = self._override(deal)[2]
-        return serializers.DateTimeField().to_representation(at) if at else None
+            reason, by, at = deal.won_override_reason, deal.won_override_by_id, deal.won_override_at
+        elif deal.status == Opportunity.Status.WON and (
+            event := selectors.opportunity_won_override(opportunity=deal)
+        ):
+            reason, by, at = event.details.get("reason", ""), event.actor_id, event.created_at
+        else:
+            return None
+        if at is None:
+            return None
+        return WonOverrideSerializer({"reason": reason or "", "by": by, "at": at}).data
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):
