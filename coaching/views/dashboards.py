@@ -16,7 +16,7 @@ from ..selectors.dashboards import FLAG_COLUMNS
 from .common import chosen_period, int_param
 
 
-@page_for(leads_people, 'The team dashboards serve the people who lead a team.')
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def team_dashboard(request: HttpRequest) -> HttpResponse:
     """Attainment per rep, forecast categories, coverage, inspection flags, activity."""
@@ -44,7 +44,7 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "coaching/team_dashboard.html", context)
 
 
-@page_for(leads_people, 'The team dashboards serve the people who lead a team.')
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def executive_rollup(request: HttpRequest) -> HttpResponse:
     """The hierarchy as an expandable tree, each node's call, range and attainment."""
@@ -70,7 +70,7 @@ def executive_rollup(request: HttpRequest) -> HttpResponse:
     return render(request, "coaching/executive_rollup.html", context)
 
 
-@page_for(leads_people, 'The team dashboards serve the people who lead a team.')
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def rollup_node_children(request: HttpRequest, person_id: int) -> HttpResponse:
     """The rows of one node's direct reports (a server-rendered partial for the tree)."""
