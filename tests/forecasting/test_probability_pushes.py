@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -252,3 +253,15 @@ def test_outlooks_count_pushes_in_one_query_for_any_number_of_deals(pushed_book,
     forecast_recompute_all(with_kpis=False)
 
     assert queries() == before == 3  # the model, the pushes, the milestone totals
+
+
+def test_deal_page_shows_the_pushes_driver(client, pushed_book):
+    client.force_login(pushed_book["rep_a"])
+
+    body = client.get(
+        reverse("accounts:opportunity_detail", args=[pushed_book["pushed"].pk])
+    ).content.decode()
+
+    assert body.count('data-testid="probability-driver"') == 3
+    assert "Close date pushes" in body
+    assert "close date pushed 2 times" in body
