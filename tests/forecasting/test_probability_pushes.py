@@ -265,3 +265,28 @@ def test_deal_page_shows_the_pushes_driver(client, pushed_book):
     assert body.count('data-testid="probability-driver"') == 3
     assert "Close date pushes" in body
     assert "close date pushed 2 times" in body
+
+
+def test_an_edits_recompute_reads_the_pushes_in_one_query_whatever_the_deals(
+    pushed_book, stages, close_on, period
+):
+    from forecasting.services.recompute import forecast_recompute_people
+
+    rep = pushed_book["rep_a"]
+
+    def change_log_reads() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            forecast_recompute_people(person_ids=[rep.pk], period_ids=[period.pk])
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        pushes = [s for s in sqls if "accounts_opportunitychange" in s and "expected_close" in s]
+        # only the edited people's deals, never the whole log
+        assert all('"opportunity_id" IN (' in s for s in pushes), pushes
+        return len(pushes), len(sqls)
+
+    reads, total = change_log_reads()
+    for i in range(6):
+        extra = deal(rep, 100, close_on=close_on, stage=stages["Negotiate"])
+        _push(extra, timezone.now(), "2026-01-01", f"2026-02-0{i + 1}")
+
+    assert change_log_reads() == (reads, total)
+    assert reads == 1
