@@ -228,6 +228,44 @@ class WonOverrideSerializer(serializers.Serializer):
     at = serializers.DateTimeField(read_only=True)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "reason": {"type": "string"},
+            "by": {"type": "integer", "nullable": True, "description": "Who: a person's id."},
+            "at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["reason", "by", "at"],
+    }
+)
+class WonOverrideField(serializers.Field):
+    """A deal's ``won_override`` (read-only). Its source is a plain name, not ``*``, so a list
+    still loads only the related columns it shows (salesmgmt.api.columns)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Opportunity) -> Opportunity:
+        return instance
+
+    def to_representation(self, deal: Opportunity) -> dict | None:
+        """From the list's annotation (``selectors.with_won_override``); a deal a write just
+        returned has none: then its won deal's record is read (1 query, won deals only)."""
+        if hasattr(deal, "won_override_at"):
+            reason, by, at = deal.won_override_reason, deal.won_override_by_id, deal.won_override_at
+        elif deal.status == Opportunity.Status.WON and (
+            event := selectors.opportunity_won_override(opportunity=deal)
+        ):
+            reason, by, at = event.details.get("reason", ""), event.actor_id, event.created_at
+        else:
+            return None
+        if at is None:
+            return None
+        return WonOverrideSerializer({"reason": reason or "", "by": by, "at": at}).data
+
+
 class OpportunitySerializer(serializers.ModelSerializer):
     """A deal. ``stage`` follows from completed milestones; ``version`` is the ETag."""
 
@@ -256,7 +294,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     )
     # A deal closed won by a manager without its closing milestones: why, who, when (the
     # audit log's record). One nullable object: a list's open deals pay 19 bytes for it.
-    won_override = serializers.SerializerMethodField(
+    won_override = WonOverrideField(
         help_text="Set when a manager closed it won without its closing milestones: the "
         "reason, who (a person's id) and when; null otherwise."
     )
@@ -299,22 +337,6 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         extra_kwargs = {"currency": {"required": False}, "external_id": {"required": False}}
-
-    @extend_schema_field(WonOverrideSerializer(allow_null=True))
-    def get_won_override(self, deal: Opportunity) -> dict | None:
-        """From the list's annotation (``selectors.with_won_override``); a deal a write just
-        returned has none: then its won deal's record is read (1 query, won deals only)."""
-        if hasattr(deal, "won_override_at"):
-            reason, by, at = deal.won_override_reason, deal.won_override_by_id, deal.won_override_at
-        elif deal.status == Opportunity.Status.WON and (
-            event := selectors.opportunity_won_override(opportunity=deal)
-        ):
-            reason, by, at = event.details.get("reason", ""), event.actor_id, event.created_at
-        else:
-            return None
-        if at is None:
-            return None
-        return WonOverrideSerializer({"reason": reason or "", "by": by, "at": at}).data
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):
