@@ -102,7 +102,12 @@ def rollup_keys(change: refresh.Change) -> list[refresh.Key]:
         if people and not periods:
             periods = _covered_periods()  # a person's input in no period: all of them
         elif periods and not people:
-            people = _everyone()  # a period's input: everyone's rows of it
+            # A period's own input (a new period): everyone's rows of it, where the full
+            # recompute keeps figures (around today, or holding deals); others have none to
+            # store (the pages say "no deal in it"), and sixty new fiscal years would otherwise
+            # recompute a thousand empty periods.
+            people = _everyone()
+            periods &= _covered_periods()
     return [(person, period) for person in people for period in periods]
 
 
