@@ -1,0 +1,44 @@
+"""Notification tasks: thin, ids in, one call each (salesmgmt.task_queue.RETRY_POLICY)."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from salesmgmt.task_queue import RETRY_POLICY
+
+from . import mail, reminders, services
+
+# A mail server that refuses or drops the connection is retried like a database hiccup.
+MAIL_RETRY_POLICY = {
+    **RETRY_POLICY,
+    "autoretry_for": (OperationalError, InterfaceError, smtplib.SMTPException, OSError),
+}
+
+
+@shared_task(**MAIL_RETRY_POLICY)
+def send_email(send_id: int) -> str | None:
+    return mail.email_send(send_id=send_id)
+
+
+@shared_task(**RETRY_POLICY)
+def send_due_digests() -> int:
+    """Hourly: queue the weekly digest of everyone whose day and hour have come."""
+    return len(mail.digests_queue_due())
+
+
+@shared_task(**RETRY_POLICY)
+def sweep_email_sends() -> int:
+    return len(mail.email_sends_sweep())
+
+
+@shared_task(**RETRY_POLICY)
+def raise_reminders() -> int:
+    return reminders.reminders_raise()
+
+
+@shared_task(**RETRY_POLICY)
+def purge_notifications() -> int:
+    return services.notifications_purge()
