@@ -109,7 +109,9 @@ class NotificationViewSet(ListMixin, RetrieveMixin, VisibleGenericViewSet):
         return self.record_response(self.reload(notification))
 
     @extend_schema(request=MarkAllReadSerializer, responses=MarkAllReadResultSerializer)
-    @action(detail=False, methods=["post"], url_path="read-all", serializer_class=None)
+    @action(
+        detail=False, methods=["post"], url_path="read-all", serializer_class=MarkAllReadSerializer
+    )
     def read_all(self, request):
         """Mark every unread notification read (of one kind, if given)."""
         serializer = MarkAllReadSerializer(data=request.data)
