@@ -13,8 +13,12 @@ from notifications.kinds import Kind
 from notifications.mail import unsubscribe_token
 from notifications.models import Notification, NotificationPreference
 from tests.browser.conftest import BROWSER_TEST, screenshot
-from tests.factories import AccountFactory, MilestoneCompletionFactory, OpportunityFactory
-from tests.factories import build_process
+from tests.factories import (
+    AccountFactory,
+    MilestoneCompletionFactory,
+    OpportunityFactory,
+    build_process,
+)
 
 pytestmark = BROWSER_TEST
 

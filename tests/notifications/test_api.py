@@ -38,7 +38,8 @@ def test_filter_mark_read_and_mark_all(api_client_for, rep_a):
     assert api.get(URL, {"kind": Kind.CALL_DUE}).json()["count"] == 1
     assert api.get(URL, {"kind": "nonsense"}).status_code == 400
     read = api.post(f"{URL}{one.pk}/read/")
-    assert read.status_code == 200 and read.json()["is_read"] is True
+    assert read.status_code == 200
+    assert read.json()["is_read"] is True
     assert api.get(URL, {"unread": "true"}).json()["count"] == 2
     result = api.post(f"{URL}read-all/", {"kind": Kind.QUOTA_CHANGED}, format="json").json()
     assert result == {"marked": 2, "unread": 0}

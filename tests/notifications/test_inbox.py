@@ -27,7 +27,8 @@ def test_every_person_sees_their_own_inbox_and_bell_only(client, personas, who):
     response = client.get(reverse("notifications:inbox"))
 
     assert response.status_code == 200
-    assert b"For me" in response.content and b"Not for me" not in response.content
+    assert b"For me" in response.content
+    assert b"Not for me" not in response.content
     assert b'data-testid="bell-count">1<' in response.content
     # opening someone else's is a 404, like one that does not exist
     theirs = Notification.objects.get(recipient=other)
@@ -64,7 +65,8 @@ def test_filter_by_kind_and_mark_all_read(client, rep_a):
     client.force_login(rep_a)
 
     page = client.get(reverse("notifications:inbox"), {"kind": Kind.QUOTA_CHANGED})
-    assert b"Quota up" in page.content and b"Call due" not in page.content
+    assert b"Quota up" in page.content
+    assert b"Call due" not in page.content
     # a bad kind is ignored (the form is invalid): everything, not a 500
     assert client.get(reverse("notifications:inbox"), {"kind": "nope"}).status_code == 200
 
