@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail as outbox
+from django.utils import timezone
 
 from forecasting.services.calls import call_submit
 from notifications import mail
@@ -23,7 +24,7 @@ def week(quarter, settings):
     settings.NOTIFICATIONS_CALL_DEADLINE_WEEKDAY = 4
     settings.NOTIFICATIONS_CALL_DEADLINE_HOUR = 17
     settings.NOTIFICATIONS_CALL_DUE_HOURS_BEFORE = 24
-    today = dt.date.today()
+    today = timezone.localdate()
     at = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
     found = call_week(now=at)
     assert found is not None
@@ -69,7 +70,7 @@ def test_overdue_action_items_and_goals_due(rep_a, manager_a):
     from coaching import services as coaching_services
     from tests.coaching.factories import AccountReviewFactory
 
-    today = dt.date.today()
+    today = timezone.localdate()
     review = AccountReviewFactory(account__owner=rep_a, created_by=manager_a)
     item = coaching_services.action_item_add(
         actor=manager_a, review=review, description="Send pricing", owner=rep_a, due_on=today
