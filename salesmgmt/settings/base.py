@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "ApiTokenScopeEnum": "salesmgmt.models.ApiToken.Scope",
         "ForecastScopeEnum": "forecasting.models.Scope",
         "StatementStatusEnum": "compensation.models.Statement.Status",
+        "NotificationKindEnum": "notifications.kinds.Kind",
+        "NotificationChannelEnum": "notifications.kinds.Channel",
     },
 }
 
