@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 
 from celery import shared_task
@@ -35,8 +36,10 @@ def sweep_email_sends() -> int:
 
 
 @shared_task(**RETRY_POLICY)
-def raise_reminders() -> int:
-    return reminders.reminders_raise()
+def raise_reminders(at: str | None = None) -> int:
+    """Hourly: the reminders due now (``at``, an ISO time, replays a moment: tests, ops)."""
+    now = dt.datetime.fromisoformat(at) if at else None
+    return reminders.reminders_raise(now=now)
 
 
 @shared_task(**RETRY_POLICY)
