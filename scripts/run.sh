@@ -68,7 +68,8 @@ else
     log "No REDIS_URL: background tasks run in-process (no worker needed)"
     # No beat either: the periodic jobs (webhook retries, sweeps, the nightly recompute) run
     # in a small scheduler process of their own.
-    supervise schedule "$BIN/python" manage.py run_schedule &
+    # Its state file keeps the weekly and nightly jobs' last runs, as beat's schedule file does.
+    supervise schedule "$BIN/python" manage.py run_schedule --state=.venv/run-schedule.json &
     pids+=("$!")
 fi
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import environ
 import plotly
 
+from .mail import CONSOLE_BACKEND, email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -105,13 +107,24 @@ TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", default="salesmgmt")
 # and only until a password is set. E-mailed when an SMTP host is configured (or
 # INVITATIONS_SEND_EMAIL says so); otherwise the admin copies the link from the page.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
-EMAIL_HOST = env("EMAIL_HOST", default="")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Outgoing mail (salesmgmt.settings.mail): EMAIL_URL, or EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL. Unconfigured, mail is
+# written to the log here (local.py: files under var/mail/).
+_mail = email_settings(env, unconfigured_backend=CONSOLE_BACKEND)
+EMAIL_BACKEND: str = _mail["EMAIL_BACKEND"]
+EMAIL_HOST: str = _mail["EMAIL_HOST"]
+EMAIL_PORT: int = _mail["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _mail["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _mail["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _mail["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _mail["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT: int = _mail["EMAIL_TIMEOUT"]
+EMAIL_CONFIGURED: bool = _mail["EMAIL_CONFIGURED"]
+# Where the file backend writes (make run without mail configured): one .log file per
+# connection, every message in full.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesmgmt@localhost")
-INVITATIONS_SEND_EMAIL = env.bool("INVITATIONS_SEND_EMAIL", default=bool(EMAIL_HOST))
+INVITATIONS_SEND_EMAIL = env.bool("INVITATIONS_SEND_EMAIL", default=EMAIL_CONFIGURED)
 # The address in e-mailed links (e.g. https://sales.example.com); empty: the host of the
 # admin's request that sends the invitation.
 SITE_URL = env("SITE_URL", default="")
@@ -206,7 +219,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesmgmt")
-CELERY_TIMEZONE = TIME_ZONE
+# The wall clock of the scheduled jobs (salesmgmt.celery): the nightly ones from
+# NIGHTLY_JOBS_HOUR, the weekly ones (forecast snapshots, call lock, territory balance) on
+# WEEKLY_JOBS_WEEKDAY ("mon".."sun") at WEEKLY_JOBS_HOUR, in CELERY_TIMEZONE (TIME_ZONE unless
+# set). Beat and `manage.py run_schedule` read the same three settings.
+CELERY_TIMEZONE = env("CELERY_TIMEZONE", default="") or TIME_ZONE
+NIGHTLY_JOBS_HOUR = env.int("NIGHTLY_JOBS_HOUR", default=2)
+WEEKLY_JOBS_WEEKDAY = env("WEEKLY_JOBS_WEEKDAY", default="mon")
+WEEKLY_JOBS_HOUR = env.int("WEEKLY_JOBS_HOUR", default=5)
 # Redis redelivers an unacked task after this long; longer than our longest recompute. The
 # short socket timeouts and publish retries bound how long a request waits while Redis is down
 # (salesmgmt.task_queue then logs and leaves the work to its sweep).

@@ -4,7 +4,8 @@ import os
 from urllib.parse import urlsplit
 
 from .base import *  # noqa: F403
-from .base import CACHES, REDIS_URL, env
+from .base import CACHES, EMAIL_CONFIGURED, REDIS_URL, env
+from .mail import MEMORY_BACKEND
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="test-only-key")
@@ -12,6 +13,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests call tasks in-process; the real-worker tests start their own worker process and
 # switch the client side off eager mode for their duration.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# Mail stays in Django's outbox (pytest-django's ``mailoutbox``) unless EMAIL_URL names a server:
+# the real-worker mail tests start their worker with the test SMTP server's EMAIL_URL
+# (tests/fixtures/mail.py).
+if not EMAIL_CONFIGURED:
+    EMAIL_BACKEND = MEMORY_BACKEND
 # Imports run where they are sent, so a test sees the result; the background test turns it on.
 IMPORT_IN_BACKGROUND = False
 # KPI marks run as soon as they are claimed (tests of the window set it themselves).

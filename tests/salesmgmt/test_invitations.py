@@ -4,13 +4,10 @@ page, the administrators' page and API, and the e-mail through a real local SMTP
 from __future__ import annotations
 
 import datetime as dt
-import email
 import re
-import socket
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
@@ -318,37 +315,10 @@ def test_the_api_returns_links_when_mail_is_off(api_client_for, admin_user, newc
 # --- e-mail through a real SMTP server on loopback ----------------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def smtp_inbox(settings):
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.INVITATIONS_SEND_EMAIL = True
-    settings.SITE_URL = "https://sales.example.com"
-    settings.DEFAULT_FROM_EMAIL = "salesmgmt@example.com"
-    yield inbox
-    controller.stop()
+def smtp_inbox(smtp_server):
+    """The shared loopback SMTP server (tests/fixtures/mail.py), invitations e-mailed."""
+    return smtp_server
 
 
 def test_the_invitation_is_emailed_after_commit(
@@ -363,7 +333,7 @@ def test_the_invitation_is_emailed_after_commit(
     assert response.status_code == 200
     assert f"E-mail sent to {newcomer.email}".encode() in response.content
     assert b"https://sales.example.com/invitations/" not in response.content  # not shown
-    assert smtp_inbox.recipients == [[newcomer.email]]
+    assert [mail.recipients for mail in smtp_inbox.received] == [[newcomer.email]]
     message = smtp_inbox.messages[0]
     assert message["Subject"] == "Your sign-in invitation to salesmgmt"
     assert message["From"] == "salesmgmt@example.com"
@@ -407,7 +377,7 @@ def test_the_api_gives_no_link_when_it_was_emailed(
     assert response.status_code == 201
     assert response.json()["emailed_to"] == newcomer.email
     assert response.json()["link"] is None
-    assert smtp_inbox.recipients == [[newcomer.email]]
+    assert [mail.recipients for mail in smtp_inbox.received] == [[newcomer.email]]
 
 
 def test_the_api_refuses_a_body(api_client_for, admin_user, newcomer, mail_off):

@@ -27,9 +27,16 @@ def test_entries_are_first_due_one_interval_after_the_start():
     assert (b.every, b.next_at, b.kwargs) == (3600.0, 4600.0, {"force": True})
 
 
-def test_only_interval_schedules_run_in_process():
-    with pytest.raises(TypeError, match="only interval schedules"):
-        schedule.entries({"c": {"task": "x.c", "schedule": crontab(hour=3)}}, now=0.0)
+def test_only_interval_and_crontab_schedules_run_in_process():
+    with pytest.raises(TypeError, match="only interval and crontab schedules"):
+        schedule.entries({"c": {"task": "x.c", "schedule": "at three"}}, now=0.0)
+    [cron] = schedule.entries(
+        {"c": {"task": "x.c", "schedule": crontab(minute=0, hour=3)}},
+        now=0.0,
+        at=dt.datetime(2026, 5, 4, 12, tzinfo=dt.UTC),
+        zone=dt.UTC,
+    )
+    assert cron.due_at == dt.datetime(2026, 5, 5, 3, tzinfo=dt.UTC)
 
 
 def test_due_entries_run_once_however_late_and_a_failure_does_not_stop_the_others(caplog):
