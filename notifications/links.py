@@ -1,12 +1,14 @@
-"""Absolute addresses for mails: SITE_URL (or NOTIFICATIONS_DEFAULT_SITE_URL) plus a path."""
+"""Absolute addresses for mails: SITE_URL (make run's address when unset) plus a path."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
+from .digest import DEFAULT_SITE_URL
+
 
 def site_url() -> str:
-    return (settings.SITE_URL or settings.NOTIFICATIONS_DEFAULT_SITE_URL).rstrip("/")
+    return (settings.SITE_URL or DEFAULT_SITE_URL).rstrip("/")
 
 
 def absolute(path: str) -> str:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from salesmgmt.company_settings import company_settings_get
 from salesmgmt.models import Role, User
 
+from .digest import digest_render, weekly_digest
 from .kinds import Kind
 from .links import absolute, site_url
 from .models import DigestSchedule, EmailSend
@@ -107,30 +108,58 @@ def build_message(send: EmailSend) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(person_id=person.pk, kind=kind)
     context = {"person": person, "site_url": site_url(), "unsubscribe_url": unsubscribe}
     if send.kind == DIGEST:
-        from .digest_local import weekly_digest
+        return _digest_message(send, context)
+    notification = send.notification
+    if notification is None:  # email_send skips these before building
+        raise ValueError(f"Send {send.pk} has no notification.")
+    context["notification"] = notification
+    context["link"] = absolute(notification.link)
+    return _message(
+        send,
+        subject=notification.title,
+        text=render_to_string("notifications/email_notification.txt", context),
+        html=render_to_string("notifications/email_notification.html", context),
+        unsubscribe=unsubscribe,
+    )
 
-        context["digest"] = weekly_digest(person=person, week_ending=send.week_ending)
-        subject = f"Your week in salesmgmt, to {send.week_ending:%d %b %Y}"
-        template = "notifications/digest_local_email"
-    else:
-        notification = send.notification
-        if notification is None:  # email_send skips these before building
-            raise ValueError(f"Send {send.pk} has no notification.")
-        context["notification"] = notification
-        context["link"] = absolute(notification.link)
-        subject, template = notification.title, "notifications/email_notification"
+
+def _digest_message(send: EmailSend, context: dict) -> EmailMultiAlternatives:
+    """The digest's content (notifications.digest) with the unsubscribe footer added."""
+    if send.week_ending is None:
+        raise ValueError(f"Digest send {send.pk} has no week.")
+    rendered = digest_render(weekly_digest(person=send.recipient, week_ending=send.week_ending))
+    footer_text = render_to_string("notifications/email_footer.txt", context)
+    footer_html = render_to_string("notifications/email_footer.html", context)
+    html = rendered.html
+    html = (
+        html.replace("</body>", footer_html + "</body>", 1)
+        if "</body>" in html
+        else html + footer_html
+    )
+    return _message(
+        send,
+        subject=rendered.subject,
+        text=rendered.text.rstrip() + "\n\n" + footer_text,
+        html=html,
+        unsubscribe=context["unsubscribe_url"],
+    )
+
+
+def _message(
+    send: EmailSend, *, subject: str, text: str, html: str, unsubscribe: str
+) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{template}.txt", context),
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[person.email],
+        to=[send.recipient.email],
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Message-ID": _message_id(send),
         },
     )
-    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     return message
 
 

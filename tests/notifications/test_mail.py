@@ -117,13 +117,18 @@ def test_the_digest_defaults_to_monday_8_in_the_company_zone(rep_a):
     assert EmailSend.objects.filter(pk__in=sends, recipient=rep_a).count() == 1
 
 
-def test_the_digest_mail_lists_the_week_with_links(rep_a, django_capture_on_commit_callbacks):
-    NotificationFactory(recipient=rep_a, title="Globex flagged", link="/opportunities/9/")
+def test_the_digest_mail_is_the_digest_with_an_unsubscribe_footer(
+    rep_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         mail.digests_queue_due(now=_monday_8())
     [message] = [m for m in outbox.outbox if m.to == [rep_a.email]]
-    assert "Globex flagged" in message.body
-    assert "https://sales.example.com/opportunities/9/" in message.body
+    assert "https://sales.example.com/my/" in message.body  # the digest's own content
+    assert "Stop the weekly digest: https://sales.example.com/notifications/unsubscribe/" in (
+        message.body
+    )
+    html, _ = message.alternatives[0]
+    assert "Stop the weekly digest</a>" in html
     token = message.extra_headers["List-Unsubscribe"].rstrip("/>").rsplit("/", 1)[-1]
     assert mail.unsubscribe_read(token) == (rep_a.pk, "digest")
 
