@@ -136,3 +136,20 @@ def test_quota_change_tells_its_owner(rep_a, manager_a, q1, django_capture_on_co
     note = Notification.objects.get(recipient=rep_a)
     assert note.kind == Kind.QUOTA_CHANGED
     assert note.body == "New plan"
+
+
+def test_a_failing_listener_does_not_break_the_request(
+    deal, manager_a, complete_evidence, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr(
+        webhooks, "EVENT_LISTENERS", ["tests.notifications.test_events.broken_listener"]
+    )
+    monkeypatch.setattr(
+        webhooks,
+        "import_string",
+        lambda path: lambda *args: calls.append(args) or 1 / 0,
+    )
+    complete_evidence()  # the service's commit and the after-commit callbacks went through
+    assert len(calls) == 1
+    assert calls[0][0] == "milestone.completed"

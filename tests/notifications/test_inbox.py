@@ -111,3 +111,18 @@ def test_preferences_page_saves_channels_and_the_digest_time(client, rep_a):
     bad = client.post(reverse("notifications:preferences"), data | {"digest_time_zone": "Mars/X"})
     assert bad.status_code == 400
     assert b"time zone" in bad.content.lower()
+
+
+def test_old_notifications_are_purged_after_the_configured_days(rep_a, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from notifications.services import notifications_purge
+
+    settings.NOTIFICATIONS_KEEP_DAYS = 30
+    old = NotificationFactory(recipient=rep_a, created_at=timezone.now() - dt.timedelta(days=31))
+    kept = NotificationFactory(recipient=rep_a, created_at=timezone.now() - dt.timedelta(days=29))
+    assert notifications_purge() == 1
+    assert list(Notification.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert old.pk != kept.pk
