@@ -30,6 +30,15 @@ from .kinds import Kind
 logger = logging.getLogger(__name__)
 
 
+def manager_of(person: User) -> User | None:
+    """The first person above ``person`` who can act: offices (org-unit nodes, no sign-in)
+    and inactive people are passed over (a query a step; hierarchies are shallow)."""
+    above = person.manager
+    while above is not None and (above.is_org_unit or not above.is_active):
+        above = above.manager
+    return above
+
+
 def deal_link(deal_id: int) -> str:
     return reverse("accounts:opportunity_detail", args=[deal_id])
 
@@ -42,7 +51,7 @@ def _milestone_completed(record: MilestoneCompletion, data: dict) -> list[Draft]
     if record.verification_state != MilestoneCompletion.Verification.PENDING:
         return []
     deal = record.opportunity
-    manager = deal.owner.manager
+    manager = manager_of(deal.owner)
     if manager is None:
         return []
     return [
@@ -104,7 +113,8 @@ def _call_submitted(call: ForecastCall, data: dict) -> list[Draft]:
 def _deal_flagged(deal: Opportunity, data: dict) -> list[Draft]:
     kinds = ", ".join(data.get("flags", []))
     window = data.get("window", "")
-    people = [deal.owner, *([deal.owner.manager] if deal.owner.manager else [])]
+    manager = manager_of(deal.owner)
+    people = [deal.owner, *([manager] if manager else [])]
     return [
         Draft(
             recipient=person,
@@ -156,12 +166,13 @@ def _statement(statement: Statement, data: dict, *, approved: bool) -> list[Draf
 
 def _dispute(dispute: Dispute, data: dict, *, resolved: bool) -> list[Draft]:
     rep = dispute.line.statement.rep
+    manager = manager_of(rep)
     if resolved:
         recipient, kind = rep, Kind.DISPUTE_RESOLVED
         title, body = "Your dispute was resolved", dispute.resolution_note
         link = reverse("compensation:statement_detail", args=[dispute.line.statement_id])
-    elif rep.manager is not None:
-        recipient, kind = rep.manager, Kind.DISPUTE_RAISED
+    elif manager is not None:
+        recipient, kind = manager, Kind.DISPUTE_RAISED
         title, body = f"{rep} disputes a statement line", dispute.text
         link = reverse("compensation:dispute_list")
     else:
@@ -183,12 +194,13 @@ def _dispute(dispute: Dispute, data: dict, *, resolved: bool) -> list[Draft]:
 
 def _request(request: ResourceRequest, data: dict, *, decided: bool) -> list[Draft]:
     deal = request.opportunity
+    manager = manager_of(deal.owner)
     if decided:
         recipient, kind = request.requested_by, Kind.REQUEST_DECIDED
         title = f"Your {request.get_kind_display()} request on {deal.name} was {request.status}"
         link = deal_link(deal.pk)
-    elif deal.owner.manager is not None:
-        recipient, kind = deal.owner.manager, Kind.REQUEST_RAISED
+    elif manager is not None:
+        recipient, kind = manager, Kind.REQUEST_RAISED
         title = f"{request.requested_by} asks for {request.get_kind_display()} on {deal.name}"
         link = reverse("coaching:request_list")
     else:

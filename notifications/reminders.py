@@ -24,6 +24,7 @@ from salesmgmt.models import Period, Role, User
 from salesmgmt.selectors import period_current
 
 from .drafts import Draft
+from .events import manager_of
 from .kinds import Kind
 from .models import Notification
 from .services import notifications_deliver
@@ -117,8 +118,9 @@ def call_drafts(*, now: dt.datetime) -> list[Draft]:
 def _rollups(missing: list[User], week: CallWeek, link: str) -> list[Draft]:
     by_manager: dict[int, tuple[User, list[User]]] = {}
     for person in missing:
-        if person.manager is not None:
-            by_manager.setdefault(person.manager.pk, (person.manager, []))[1].append(person)
+        manager = manager_of(person)
+        if manager is not None:
+            by_manager.setdefault(manager.pk, (manager, []))[1].append(person)
     return [
         Draft(
             recipient=manager,

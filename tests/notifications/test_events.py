@@ -153,3 +153,20 @@ def test_a_failing_listener_does_not_break_the_request(
     complete_evidence()  # the service's commit and the after-commit callbacks went through
     assert len(calls) == 1
     assert calls[0][0] == "milestone.completed"
+
+
+def test_an_office_between_rep_and_manager_is_passed_over(
+    verified_process, manager_a, complete_evidence, deal
+):
+    from salesmgmt.models import Role
+    from tests.factories import UserFactory
+
+    office = UserFactory(
+        username="office-west", role=Role.MANAGER, manager=manager_a, is_org_unit=True, email=""
+    )
+    rep = UserFactory(username="rep_west", manager=office)
+    deal.owner = rep
+    deal.save(update_fields=["owner"])
+    complete_evidence(actor=rep)
+    assert kinds_of(office) == []
+    assert kinds_of(manager_a) == [Kind.MILESTONE_PENDING]
