@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from salesmgmt.task_queue import RETRY_POLICY
+from salesmgmt.task_queue import MAIL_RETRY_POLICY, RETRY_POLICY
 
 from . import mail, reminders, services
-
-# A mail server that refuses or drops the connection is retried like a database hiccup.
-MAIL_RETRY_POLICY = {
-    **RETRY_POLICY,
-    "autoretry_for": (OperationalError, InterfaceError, smtplib.SMTPException, OSError),
-}
 
 
 @shared_task(**MAIL_RETRY_POLICY)
