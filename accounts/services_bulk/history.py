@@ -2,10 +2,11 @@
 
 ``opportunity_create`` logs every tracked field at creation; each milestone completion that
 moves the derived stage logs the stage; ``opportunity_close_won``/``_lost`` log status and
-close date. An import writes the same rows, dated from the file: creation at ``created_at``,
-the milestones of the stages before the file's stage (recorded as *imported*) spread from
-creation to the stage date, the close at ``closed_on``. ``opportunities_as_of`` then replays
-an imported deal as it stood on any past day.
+close date. An import writes the same rows, dated from the file: creation at ``created_at``
+(the fields of ``LOGGED_AT_CREATION`` only), the milestones of the stages before the file's
+stage (recorded as *imported*) spread from creation to the stage date, the close at
+``closed_on``. ``opportunities_as_of`` then replays an imported deal as it stood on any past
+day.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ COMPLETION_COLUMNS = [
 ]  # fmt: skip
 
 
-TRACKED = list(F.values)  # every tracked field, in the order _record_changes logs them
+# The creation rows an imported deal gets: the fields read by their logged values (the
+# waterfall finds deals by close date and owner through the change log's index, stage stays
+# start at the creation row). The other fields (amount, currency, category, status, closed
+# on) get a row only when they change: every replay (``opportunities_as_of``, forecasting's
+# ``History``) reads a field with no row yet as its value before its first change, else the
+# deal's own. Three rows fewer a deal: a fifth of what a 10,000-deal import writes.
+LOGGED_AT_CREATION = [F.EXPECTED_CLOSE_ON, F.STAGE, F.OWNER]
 
 
 class Stamps:
@@ -105,10 +112,12 @@ class DealHistory:
         self.changes.append((pk, name, old, new, self.changed_by_id, self.stamp(at)))
 
     def creation(self, pk: int, state: dict[str, str], at: dt.datetime) -> None:
-        """Every tracked field with a value, old value empty, as ``_record_changes`` logs a
-        new deal."""
+        """The fields reports look up by logged value, with a value, old value empty (as
+        ``_record_changes`` logs them for a new deal); see ``LOGGED_AT_CREATION``."""
         stored, by = self.stamp(at), self.changed_by_id
-        self.changes += [(pk, name, "", state[name], by, stored) for name in TRACKED if state[name]]
+        self.changes += [
+            (pk, name, "", state[name], by, stored) for name in LOGGED_AT_CREATION if state[name]
+        ]
 
     def milestones(
         self, pk: int, steps: list[Step], moments: list[dt.datetime], stage_id: int | None

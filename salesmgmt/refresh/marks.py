@@ -110,6 +110,9 @@ class _SendOnCommit:
     def __init__(self, kind: str, token: _SendOnce) -> None:
         self.kind = kind
         self.token = token
+        # Django names a robust callback that failed by its __qualname__, which an instance
+        # lacks: without it the failure's log line raised, and the write's request failed.
+        self.__qualname__ = f"{type(self).__qualname__}({kind})"
 
     def __call__(self) -> None:
         from .tasks import batch_send

@@ -117,6 +117,24 @@ def test_a_callback_that_never_runs_does_not_swallow_a_later_send(
     assert recorder.batches == [[(1, 0), (2, 0)]]
 
 
+def test_a_send_that_fails_after_commit_is_logged_and_the_write_stands(
+    recorder, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    # given a broker that refuses the task (the sweep runs the marks later)
+    from salesmgmt.refresh import tasks
+
+    def refuse(*, kind: str) -> bool:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks, "batch_send", refuse)
+    # when a write commits, its robust on-commit send fails
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh.changed(people=[3])
+    # then the failure is logged by name, nothing is raised, and the mark waits for the sweep
+    assert "_SendOnCommit(test-kind)" in caplog.text
+    assert StaleMark.objects.filter(kind="test-kind").exists()
+
+
 def test_no_claim_while_a_batch_is_in_flight(recorder):
     refresh.changed(people=[1])
     StaleMark.objects.update(started_at=timezone.now())
