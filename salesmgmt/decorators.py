@@ -32,3 +32,24 @@ def people_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def page_for(
+    rule: Callable[[User], bool], refusal: str
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """``people_only``, and 403 (as every forbidden page) for a person ``rule`` (one of
+    ``salesmgmt.visibility``'s) does not serve. The navigation shows a section's link by the
+    same rule (``salesmgmt.navigation.SECTIONS``), so a hidden page is also a closed one."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @people_only
+        @wraps(view)
+        def wrapper(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
+            if not rule(request.user):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        wrapper.serves = rule  # type: ignore[attr-defined]  # read by the navigation's test
+        return wrapper
+
+    return decorate

@@ -3,8 +3,11 @@
 One list, in the order the header shows it. Each section names who it serves with a rule of
 ``salesmgmt.visibility`` (the one policy the pages check too), so a link is shown exactly to
 the people the page is for: no rep sees the team dashboard, territories or quota planning,
-nobody but an administrator sees Setup or People. tests/salesmgmt/test_navigation.py opens
-every link shown, as every role, and expects a page.
+nobody but an administrator sees Setup or People. The pages check the same rule
+(``salesmgmt.decorators.page_for(leads_people, ...)`` on the dashboard, rollup, territories
+and quotas: 403 like every forbidden page), so a hidden link is a closed page too.
+tests/salesmgmt/test_navigation.py opens every section's page as every role: 200 exactly when
+the link is shown, else 403.
 """
 
 from __future__ import annotations

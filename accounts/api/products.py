@@ -13,12 +13,10 @@ from decimal import Decimal
 
 from django.db.models import Model
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from salesmgmt.api.fields import MoneyField, VisibleRelatedField
@@ -26,9 +24,10 @@ from salesmgmt.api.filters import SyncFilterSet
 from salesmgmt.api.viewsets import VisibleModelViewSet
 from salesmgmt.models import User
 
-from .. import selectors, services
+from .. import services
 from ..models import OpportunityLineItem, Product
 from ..selectors import products as catalogue
+from .nested import DealNestedViewSet, deal_nested_schema
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -142,33 +141,16 @@ class LineItemSerializer(serializers.ModelSerializer):
         )
 
 
-DEAL_PARAMETER = OpenApiParameter(
-    "deal_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The deal's id."
-)
-
-
-@extend_schema_view(
-    list=extend_schema(parameters=[DEAL_PARAMETER]),
-    create=extend_schema(parameters=[DEAL_PARAMETER]),
-    retrieve=extend_schema(parameters=[DEAL_PARAMETER]),
-    update=extend_schema(parameters=[DEAL_PARAMETER]),
-    partial_update=extend_schema(parameters=[DEAL_PARAMETER]),
-    destroy=extend_schema(parameters=[DEAL_PARAMETER], responses={204: None}),
-)
-class LineItemViewSet(VisibleModelViewSet):
+@deal_nested_schema
+class LineItemViewSet(DealNestedViewSet):
     """A deal's line items: the deal must be one you can see (else 404); adding, editing and
     removing one is for whoever may work on the deal, and sets the deal's amount."""
 
     queryset = OpportunityLineItem.objects.none()
     serializer_class = LineItemSerializer
-    ordering_fields = ["created_at", "updated_at"]
-    csv_export = False
 
-    def deal(self):
-        return selectors.opportunity_get(viewer=self.request.user, pk=int(self.kwargs["deal_id"]))
-
-    def visible_queryset(self):
-        return catalogue.line_item_list(opportunity=self.deal())
+    def rows_of(self, deal):
+        return catalogue.line_item_list(opportunity=deal)
 
     def perform_create(self, data: dict) -> Model:
         return services.line_item_add(actor=self.request.user, opportunity=self.deal(), **data)
@@ -176,7 +158,6 @@ class LineItemViewSet(VisibleModelViewSet):
     def perform_update(self, instance, data, expected_version):
         return services.line_item_update(actor=self.request.user, line_item=instance, **data)
 
-    def destroy(self, request, *args, **kwargs):
-        """Remove the line item (the deal's amount follows the others)."""
-        services.line_item_remove(actor=request.user, line_item=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def remove(self, instance) -> None:
+        """The deal's amount follows the other line items."""
+        services.line_item_remove(actor=self.request.user, line_item=instance)

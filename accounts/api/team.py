@@ -9,18 +9,15 @@ the deal's credit split, ``/api/v1/compensation/deals/{id}/splits/`` (one home f
 from __future__ import annotations
 
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers
 
 from salesmgmt.api.fields import VisibleRelatedField
-from salesmgmt.api.viewsets import VisibleModelViewSet
 from salesmgmt.models import User
 from salesmgmt.visibility import visible_users
 
 from .. import selectors, services
 from ..models import OpportunityTeamMember
-from .products import DEAL_PARAMETER
+from .nested import DealNestedViewSet, deal_nested_schema
 
 
 def _people(user: User):
@@ -47,28 +44,16 @@ class TeamMemberSerializer(serializers.ModelSerializer):
         return user
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[DEAL_PARAMETER]),
-    create=extend_schema(parameters=[DEAL_PARAMETER]),
-    retrieve=extend_schema(parameters=[DEAL_PARAMETER]),
-    update=extend_schema(parameters=[DEAL_PARAMETER]),
-    partial_update=extend_schema(parameters=[DEAL_PARAMETER]),
-    destroy=extend_schema(parameters=[DEAL_PARAMETER], responses={204: None}),
-)
-class TeamMemberViewSet(VisibleModelViewSet):
+@deal_nested_schema
+class TeamMemberViewSet(DealNestedViewSet):
     """A deal's team: the deal must be one you can see (else 404); adding, changing and
     removing members is for those who may reassign the deal (else 403)."""
 
     queryset = OpportunityTeamMember.objects.none()
     serializer_class = TeamMemberSerializer
-    ordering_fields = ["created_at", "updated_at"]
-    csv_export = False
 
-    def deal(self):
-        return selectors.opportunity_get(viewer=self.request.user, pk=int(self.kwargs["deal_id"]))
-
-    def visible_queryset(self):
-        return selectors.team_member_list(opportunity=self.deal())
+    def rows_of(self, deal):
+        return selectors.team_member_list(opportunity=deal)
 
     def perform_create(self, data: dict) -> Model:
         return services.opportunity_team_member_add(
@@ -81,7 +66,6 @@ class TeamMemberViewSet(VisibleModelViewSet):
             actor=self.request.user, member=instance, team_role=role
         )
 
-    def destroy(self, request, *args, **kwargs):
+    def remove(self, instance) -> None:
         """Take the member off the deal's team."""
-        services.opportunity_team_member_remove(actor=request.user, member=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        services.opportunity_team_member_remove(actor=self.request.user, member=instance)

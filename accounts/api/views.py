@@ -279,7 +279,7 @@ class OpportunityViewSet(VisibleModelViewSet):
         return serializers.get(getattr(self, "action", None), OpportunitySerializer)
 
     def visible_queryset(self):
-        return selectors.opportunity_list(viewer=self.request.user)
+        return selectors.with_won_override(selectors.opportunity_list(viewer=self.request.user))
 
     @extend_schema(
         parameters=[

@@ -14,6 +14,7 @@ from .history import (
     opportunity_on_day,
     opportunity_won_override,
     team_history,
+    with_won_override,
 )
 from .milestones import (
     MilestoneRow,
@@ -114,4 +115,5 @@ __all__ = [
     "team_history",
     "team_member_get",
     "team_member_list",
+    "with_won_override",
 ]

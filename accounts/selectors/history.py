@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from salesmgmt.company_settings import company_settings_get
 from salesmgmt.models import AuditEvent, User
@@ -299,6 +301,24 @@ def opportunity_won_override(*, opportunity: Opportunity) -> AuditEvent | None:
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()
+    )
+
+
+def with_won_override(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """``deals`` with the override each was closed won with, if any (``won_override_reason``,
+    ``won_override_by_id``, ``won_override_at``; None without one), in the deals' own query:
+    a list of any length costs no query more."""
+    latest = AuditEvent.objects.filter(
+        action=WON_OVERRIDE_ACTION,
+        target_type=Opportunity._meta.label_lower,
+        target_id=Cast(OuterRef("pk"), CharField()),
+    ).order_by("-created_at", "-id")
+    return deals.annotate(
+        won_override_reason=Subquery(
+            latest.annotate(reason=KeyTextTransform("reason", "details")).values("reason")[:1]
+        ),
+        won_override_by_id=Subquery(latest.values("actor_id")[:1]),
+        won_override_at=Subquery(latest.values("created_at")[:1]),
     )
 
 

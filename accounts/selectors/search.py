@@ -9,8 +9,9 @@ then by trigram similarity to the query on PostgreSQL (``pg_trgm``; the shorter 
 SQLite, which has no similarity), then the newest.
 
 Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN) and
-prefix (B-tree) indexes (migration ``accounts.0017_search_trigram_indexes``), so a word
-anywhere and a word at the start are index scans; visibility is ``listing``'s form of the
+prefix (B-tree) indexes (migration ``accounts.0018_search_trigram_indexes``; the plan is
+checked by tests/accounts/test_search_plan.py), so a word anywhere and a word at the start
+are index scans; visibility is ``listing``'s form of the
 one rule, checking the matches with hashed subqueries. A common
 word can still match a hundred thousand activities: only the first ``CANDIDATES`` matches
 of a kind (plus as many whose title starts with the query, so exact and prefix hits are not

@@ -8,14 +8,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from salesmgmt.charts import figure_html
-from salesmgmt.decorators import people_only
+from salesmgmt.decorators import page_for, people_only
+from salesmgmt.visibility import leads_people
 
 from .. import analytics, charts, selectors
 from ..selectors.dashboards import FLAG_COLUMNS
 from .common import chosen_period, int_param
 
 
-@people_only
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def team_dashboard(request: HttpRequest) -> HttpResponse:
     """Attainment per rep, forecast categories, coverage, inspection flags, activity."""
@@ -43,7 +44,7 @@ def team_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "coaching/team_dashboard.html", context)
 
 
-@people_only
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def executive_rollup(request: HttpRequest) -> HttpResponse:
     """The hierarchy as an expandable tree, each node's call, range and attainment."""
@@ -69,7 +70,7 @@ def executive_rollup(request: HttpRequest) -> HttpResponse:
     return render(request, "coaching/executive_rollup.html", context)
 
 
-@people_only
+@page_for(leads_people, "The team dashboards serve the people who lead a team.")
 @require_safe
 def rollup_node_children(request: HttpRequest, person_id: int) -> HttpResponse:
     """The rows of one node's direct reports (a server-rendered partial for the tree)."""

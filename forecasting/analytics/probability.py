@@ -2,8 +2,10 @@
 
 Observations: every closed deal is looked at when created, at each milestone event and every
 30 days while it was open; each look records how many milestones counted as complete then
-(``milestones_done``) and its age relative to the process's typical cycle (median days from
-creation to won, ``age_ratio``), labelled with the deal's final outcome. Looking at the
+(``milestones_done``), its age relative to the process's typical cycle (median days from
+creation to won, ``age_ratio``) and how many times its expected close date had moved later by
+then (``pushes``, from the change log up to the look: no look-ahead), labelled with the deal's
+final outcome. Looking at the
 deal's state *during* its life (not at close, when a won deal has every milestone) is what
 makes the rates usable for open deals.
 
@@ -13,6 +15,12 @@ numbers (each level is a Beta posterior mean shrunk toward the level above):
 - base rate  p0 = (w + 1) / (n + 2)                         (uniform Beta(1, 1) prior)
 - milestones p_m = (w_m + κ·p0) / (n_m + κ)                 (prior Beta(κ·p0, κ·(1-p0)))
 - cell       p_ma = (w_ma + κ·p_m) / (n_ma + κ)             (m milestones, age bucket a)
+- pushes     for looks whose close date had moved later b times (bucket 0, 1, 2+), the cell
+  probabilities predict q_b on average; the observed rate is shrunk toward it,
+  o_b = (w_b + κ·q_b) / (n_b + κ), and a deal in bucket b gets the log-odds shift
+  logit(o_b) - logit(q_b), less the same residual over all looks: pushes move the score only
+  as far as history shows pushed deals did better or worse than their milestones and age
+  alone predicted (no pushes in the history: no shift).
 - per rep    r = (w_r + κ_r·p0) / (n_r + κ_r) over the rep's closed deals; the rep's
   probability is the cell's with its log-odds shifted by logit(r) - logit(p0). A rep with
   little history has r ≈ p0 (shift ≈ 0): the team's rate; a rep with a long record moves
@@ -29,6 +37,8 @@ import pandas as pd
 PRIOR_STRENGTH = 10.0
 REP_PRIOR_STRENGTH = 10.0
 AGE_EDGES = [0.0, 0.5, 1.0, 2.0, np.inf]
+# Push buckets: never pushed, pushed once, pushed twice or more (few deals are pushed 3+ times).
+MAX_PUSH_BUCKET = 2
 LOOK_EVERY_DAYS = 30
 CLIP = (0.01, 0.99)
 # A process with no closed history yet: a modest prior guess until deals close.
@@ -62,6 +72,38 @@ def milestone_counts_at(events: pd.DataFrame, moments: pd.DataFrame) -> pd.Serie
     )
 
 
+def pushes_at(changes: pd.DataFrame | None, moments: pd.DataFrame) -> pd.Series:
+    """How many times each (opportunity_id, at) of ``moments`` had its close date moved later
+    by ``at`` (changes at or before it; a later one does not count).
+
+    ``changes``: opportunity_id, at, old_on, new_on — the close-date change log
+    (``frames.close_date_changes_frame``). Returns an int Series aligned with ``moments``.
+    """
+    if changes is None or changes.empty or moments.empty:
+        return pd.Series(0, index=moments.index, dtype="int64")
+    later = changes["old_on"].notna() & changes["new_on"].notna()
+    later &= changes["new_on"] > changes["old_on"]
+    pushed = changes.loc[later, ["opportunity_id", "at"]].sort_values("at", kind="stable")
+    if pushed.empty:
+        return pd.Series(0, index=moments.index, dtype="int64")
+    pushed["pushes"] = pushed.groupby("opportunity_id").cumcount() + 1
+    pushed["opportunity_id"] = pushed["opportunity_id"].astype("int64")
+    left = moments[["opportunity_id", "at"]].copy()
+    left["opportunity_id"] = left["opportunity_id"].astype("int64")
+    left["at"] = pd.to_datetime(left["at"], utc=True)
+    pushed["at"] = pd.to_datetime(pushed["at"], utc=True)
+    left["_row"] = np.arange(len(left))
+    merged = pd.merge_asof(
+        left.sort_values("at", kind="stable"),
+        pushed,
+        on="at",
+        by="opportunity_id",
+        direction="backward",
+        allow_exact_matches=True,
+    ).sort_values("_row")
+    return pd.Series(merged["pushes"].fillna(0).astype("int64").to_numpy(), index=moments.index)
+
+
 def typical_cycle_days(closed: pd.DataFrame) -> dict[int, float]:
     """Median days from creation to won per process (30 when a process has no wins yet)."""
     won = closed[closed["won"]]
@@ -73,14 +115,17 @@ def typical_cycle_days(closed: pd.DataFrame) -> dict[int, float]:
     return out
 
 
-def build_observations(closed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+def build_observations(
+    closed: pd.DataFrame, events: pd.DataFrame, changes: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Looks at each closed deal during its life (see module docstring).
 
-    ``closed``: opportunity_id, process_id, owner_id, created_at, closed_at, won (bool).
+    ``closed``: opportunity_id, process_id, owner_id, created_at, closed_at, won (bool);
+    ``changes``: the close-date change log (``pushes_at``; None: no pushes known).
     """
     if closed.empty:
         return pd.DataFrame(
-            columns=["opportunity_id", "process_id", "owner_id", "at", "age_days", "won"]
+            columns=["opportunity_id", "process_id", "owner_id", "at", "age_days", "won", "pushes"]
         )
     base = closed[["opportunity_id", "process_id", "owner_id", "created_at", "closed_at", "won"]]
     life_days = ((base["closed_at"] - base["created_at"]).dt.total_seconds() / 86400).clip(0)
@@ -97,6 +142,7 @@ def build_observations(closed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFra
     obs = obs[obs["at"] < obs["closed_at"]].copy() if len(obs) else obs
     obs["age_days"] = (obs["at"] - obs["created_at"]).dt.total_seconds() / 86400
     obs["milestones_done"] = milestone_counts_at(events, obs)
+    obs["pushes"] = pushes_at(changes, obs)
     return obs.reset_index(drop=True)
 
 
@@ -105,6 +151,29 @@ def _age_bucket(age_days: pd.Series, process_id: pd.Series, cycles: dict) -> pd.
     cycle = process_id.astype("int64").map(by_process).fillna(30.0)
     ratio = age_days.astype(float) / cycle
     return pd.cut(ratio, AGE_EDGES, right=False, labels=False).fillna(0).astype(int)
+
+
+def _push_bucket(pushes) -> np.ndarray:
+    return np.clip(np.asarray(pushes, dtype="int64"), 0, MAX_PUSH_BUCKET)
+
+
+def _push_shifts(pobs: pd.DataFrame, cells: dict, levels: dict, p0: float) -> dict[str, float]:
+    """Log-odds shift per push bucket: what history shows beyond the cells' prediction."""
+    keys = pobs["milestones_done"].astype(int).astype(str) + "|" + pobs["age_bucket"].astype(str)
+    level = pobs["milestones_done"].astype(int).astype(str).map(levels).fillna(p0)
+    predicted = keys.map(cells).fillna(level).astype(float)
+    frame = pd.DataFrame(
+        {"bucket": _push_bucket(pobs["pushes"]), "won": pobs["won"], "q": predicted}
+    )
+    k = PRIOR_STRENGTH
+
+    def residual(rows: pd.DataFrame) -> float:
+        q = float(np.clip(rows["q"].mean(), *CLIP))
+        return float(_logit((rows["won"].sum() + k * q) / (len(rows) + k)) - _logit(q))
+
+    # Relative to all looks: the cells' own shrinkage bias is not put on the pushes.
+    overall = residual(frame)
+    return {str(int(b)): residual(rows) - overall for b, rows in frame.groupby("bucket")}
 
 
 def _logit(p):
@@ -119,8 +188,11 @@ def fit(closed: pd.DataFrame, observations: pd.DataFrame) -> dict:
     if closed.empty:
         return params
     obs = observations.copy()
+    if "pushes" not in obs:
+        obs["pushes"] = 0
     obs["age_bucket"] = _age_bucket(obs["age_days"], obs["process_id"], cycles)
-    obs = obs.drop_duplicates(["opportunity_id", "milestones_done", "age_bucket"])
+    obs["push_bucket"] = _push_bucket(obs["pushes"].fillna(0))
+    obs = obs.drop_duplicates(["opportunity_id", "milestones_done", "age_bucket", "push_bucket"])
     obs["won"] = obs["won"].astype(int)
     k = PRIOR_STRENGTH
     for process_id, deals in closed.groupby("process_id"):
@@ -138,6 +210,7 @@ def fit(closed: pd.DataFrame, observations: pd.DataFrame) -> dict:
             "base": p0,
             "levels": {str(m): v for m, v in levels.items()},
             "cells": cells,
+            "pushes": _push_shifts(pobs, cells, {str(m): v for m, v in levels.items()}, p0),
             "deals": n,
         }
         by_rep = deals.groupby("owner_id")["won"].agg(["sum", "count"])
@@ -169,8 +242,24 @@ def _tables(params: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Ser
     )
 
 
+def _push_shift(process_ids: pd.Series, pushes: pd.Series | None, params: dict) -> np.ndarray:
+    """Each deal's log-odds shift for its push bucket (0 without pushes or a learnt shift)."""
+    if pushes is None:
+        return np.zeros(len(process_ids))
+    processes = params.get("processes", {})
+    buckets = _push_bucket(pd.Series(pushes).fillna(0).to_numpy())
+    return np.array(
+        [
+            float(processes.get(str(int(pid)), {}).get("pushes", {}).get(str(int(b)), 0.0))
+            for pid, b in zip(process_ids, buckets, strict=True)
+        ],
+        dtype=float,
+    )
+
+
 def score(deals: pd.DataFrame, params: dict) -> pd.Series:
-    """Win probability per open deal: process_id, owner_id, milestones_done, age_days.
+    """Win probability per open deal: process_id, owner_id, milestones_done, age_days and
+    (optional, 0 when absent) pushes.
 
     A cell never seen falls back to its milestone level, a level never seen to the highest
     level below it, and a process without history to ``NO_HISTORY_PROBABILITY``.
@@ -205,6 +294,7 @@ def score(deals: pd.DataFrame, params: dict) -> pd.Series:
         index=frame.index,
         dtype=float,
     )
+    shift = shift + _push_shift(frame["process_id"], deals.get("pushes"), params)
     known = p.notna()
     out = np.full(len(frame), NO_HISTORY_PROBABILITY)
     logits = _logit(p[known].to_numpy(float)) + shift[known].to_numpy(float)
@@ -213,11 +303,17 @@ def score(deals: pd.DataFrame, params: dict) -> pd.Series:
 
 
 def calibration(
-    closed: pd.DataFrame, events: pd.DataFrame, *, holdout: float = 0.25, bins: int = 10
+    closed: pd.DataFrame,
+    events: pd.DataFrame,
+    changes: pd.DataFrame | None = None,
+    *,
+    holdout: float = 0.25,
+    bins: int = 10,
 ) -> pd.DataFrame:
     """Predicted vs actual win rate by bucket on held-out past deals (the latest closes).
 
-    Fits on deals closed before the cut, scores the held-out deals' looks, buckets them.
+    Fits on deals closed before the cut (and the change log before it), scores the held-out
+    deals' looks, buckets them.
     """
     columns = ["process_id", "bucket_low", "bucket_high", "predicted_rate", "actual_rate", "count"]
     if len(closed) < 4:
@@ -225,8 +321,9 @@ def calibration(
     cut = closed["closed_at"].quantile(1 - holdout)
     train, test = closed[closed["closed_at"] < cut], closed[closed["closed_at"] >= cut]
     train_events = events[events["at"] < cut] if not events.empty else events
-    params = fit(train, build_observations(train, train_events))
-    looks = build_observations(test, events)
+    train_changes = None if changes is None else changes[changes["at"] < cut]
+    params = fit(train, build_observations(train, train_events, train_changes))
+    looks = build_observations(test, events, changes)
     if looks.empty:
         return pd.DataFrame(columns=columns)
     if len(looks) > MAX_CALIBRATION_LOOKS:  # a seeded sample is plenty for ten buckets
@@ -254,9 +351,9 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
 
     ``deals``: process_id, owner_id, milestones_done, age_ratio, pushes. The walk follows
     ``score``: base rate → the milestone level (``milestones``) → the level's age cell
-    (``age``) → the owner's log-odds shift (``owner_record``); each effect is the change in
-    probability at its step, so base + effects = the score. Pushes (close date moved later)
-    are not weighed by the model: their effect is 0 and they are reported as counted.
+    (``age``) → the push bucket's log-odds shift (``pushes``) → the owner's log-odds shift
+    (``owner_record``); each effect is the change in probability at its step, so base +
+    effects = the score.
     Returns base, probability and one ``<driver>_effect`` column per driver.
     """
     columns = ["base", "probability", *[f"{name}_effect" for name in DRIVERS]]
@@ -291,7 +388,10 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
         dtype=float,
     )
     has_history = frame["process_id"].map(base).notna().to_numpy()
-    final = np.where(has_history, 1 / (1 + np.exp(-(_logit(p_cell.to_numpy()) + shift))), p0)
+    push = _push_shift(frame["process_id"], deals.get("pushes"), params)
+    cell_logit = _logit(p_cell.to_numpy())
+    p_pushed = np.where(has_history, 1 / (1 + np.exp(-(cell_logit + push))), p0)
+    final = np.where(has_history, 1 / (1 + np.exp(-(cell_logit + push + shift))), p0)
     final = np.clip(final, *CLIP)
     out = pd.DataFrame(
         {
@@ -299,8 +399,8 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
             "probability": final,
             "milestones_effect": (p_level - p0).to_numpy(),
             "age_effect": (p_cell - p_level).to_numpy(),
-            "owner_record_effect": final - p_cell.to_numpy(),
-            "pushes_effect": 0.0,
+            "owner_record_effect": final - p_pushed,
+            "pushes_effect": p_pushed - p_cell.to_numpy(),
         },
         index=deals.index,
     )

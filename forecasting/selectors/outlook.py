@@ -83,8 +83,7 @@ def _details(row: dict, cycle: float) -> dict[str, str]:
         "milestones": f"{done} of {total} milestones done, {max(total - done, 0)} missing",
         "age": f"open {round(row['age_ratio'] * cycle)} days; a typical win takes {round(cycle)}",
         "owner_record": "the owner's wins and losses in this process",
-        "pushes": f"close date pushed {pushes} time{'s' if pushes != 1 else ''}"
-        + " (not weighed by the model)",
+        "pushes": f"close date pushed {pushes} time{'s' if pushes != 1 else ''}",
     }
 
 

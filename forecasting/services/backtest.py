@@ -67,14 +67,22 @@ def backtest_run(*, now: dt.datetime | None = None, periods_back: int = PERIODS_
     return written
 
 
+def _fit_before(start: pd.Timestamp, closed, events, close_changes) -> dict:
+    """The model fitted on what had closed before ``start`` (the period's beginning), with
+    the milestone events and close-date pushes before it: nothing later."""
+    train = closed[closed["closed_at"] <= start]
+    return probability.fit(
+        train,
+        probability.build_observations(
+            train, events[events["at"] < start], close_changes[close_changes["at"] < start]
+        ),
+    )
+
+
 def _period_entries(period, now, rates, pairs, closed, events, close_changes):
     start = _start_of(period.start_on)
     lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
-    # Fitted on what had closed before the period began, and nothing later.
-    train = closed[closed["closed_at"] <= pd.Timestamp(start)]
-    params = probability.fit(
-        train, probability.build_observations(train, events[events["at"] < pd.Timestamp(start)])
-    )
+    params = _fit_before(pd.Timestamp(start), closed, events, close_changes)
     won = closed[closed["won"]]
     won_in = won[
         (pd.to_datetime(won["closed_on"]) >= lo) & (pd.to_datetime(won["closed_on"]) <= hi)
@@ -166,6 +174,9 @@ def _model_forecasts(
     )
     open_deals["milestones_done"] = probability.milestone_counts_at(
         events[events["at"] <= pd.Timestamp(week)], moments
+    ).to_numpy()
+    open_deals["pushes"] = probability.pushes_at(
+        close_changes[close_changes["at"] <= pd.Timestamp(week)], moments
     ).to_numpy()
     open_deals["age_days"] = (
         pd.Timestamp(week) - open_deals["created_at"]

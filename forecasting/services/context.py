@@ -161,6 +161,14 @@ class Context:
             self._close_changes = frames.close_date_changes_frame()
         return self._close_changes
 
+    def close_changes_of(self, opportunity_ids: list[int]) -> pd.DataFrame:
+        """The close-date changes of these deals: from the whole log when a full run has
+        loaded it, else only theirs (1 query) — an edit's run never reads the whole log."""
+        if self._close_changes is not None:
+            changes = self._close_changes
+            return changes[changes["opportunity_id"].isin(opportunity_ids)]
+        return frames.close_date_changes_frame(opportunity_ids=opportunity_ids)
+
     @property
     def today(self) -> dt.date:
         return timezone.localdate(self.now)

@@ -51,9 +51,9 @@ logger = logging.getLogger(__name__)
 
 def probability_model_fit(ctx: Context) -> ProbabilityModel:
     """Learn win rates from every closed deal and refresh the calibration buckets."""
-    closed, events = ctx.closed_deals(), ctx.events()
-    params = probability.fit(closed, probability.build_observations(closed, events))
-    buckets = probability.calibration(closed, events)
+    closed, events, changes = ctx.closed_deals(), ctx.events(), ctx.close_changes()
+    params = probability.fit(closed, probability.build_observations(closed, events, changes))
+    buckets = probability.calibration(closed, events, changes)
     with transaction.atomic():
         model = ProbabilityModel.objects.create(deal_count=len(closed), params=params)
         CalibrationBucket.objects.all().delete()
@@ -74,7 +74,7 @@ def probability_model_fit(ctx: Context) -> ProbabilityModel:
 
 
 def score_deals(deals: pd.DataFrame, events: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Add category, milestones_done, age_ratio and probability (1 for won deals)."""
+    """Add category, milestones_done, pushes, age_ratio and probability (1 for won deals)."""
     out = deals.copy()
     out["category"] = rollups.effective_category(out)
     out = out[out["category"].notna()].copy()
@@ -83,6 +83,8 @@ def score_deals(deals: pd.DataFrame, events: pd.DataFrame, ctx: Context) -> pd.D
     moments["at"] = pd.Timestamp(ctx.now)
     events = events[events["opportunity_id"].isin(out["opportunity_id"])]
     out["milestones_done"] = probability.milestone_counts_at(events, moments).to_numpy()
+    changes = ctx.close_changes_of(out["opportunity_id"].astype(int).tolist())
+    out["pushes"] = probability.pushes_at(changes, moments).to_numpy()
     created = pd.to_datetime(out["created_at"], utc=True)
     out["age_days"] = (pd.Timestamp(ctx.now) - created).dt.total_seconds() / 86400
     cycles = ctx.params.get("cycles", {})

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from salesmgmt.charts import figure_html
-from salesmgmt.decorators import people_only
+from salesmgmt.decorators import page_for, people_only
 from salesmgmt.money import reporting_currency
 from salesmgmt.page_actions import call_service_or_flash
+from salesmgmt.visibility import leads_people
 
 from .. import charts, selectors, services
 from ..forms import ApplyMovesForm, ApplyProposalForm, BandForm, RecomputeForm
@@ -37,7 +38,7 @@ def _percent(fraction: Decimal) -> Decimal:
     return (fraction * 100).quantize(Decimal("0.1"))
 
 
-@people_only
+@page_for(leads_people, "Territories serve the people who lead a team.")
 def overview(request: HttpRequest) -> HttpResponse:
     """The hierarchy and rules, with the precomputed balance, coverage and rebalancing.
 

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from salesmgmt.decorators import people_only
+from salesmgmt.decorators import page_for, people_only
 from salesmgmt.money import reporting_currency
 from salesmgmt.page_actions import call_service, id_param
 from salesmgmt.selectors import period_current, period_get
+from salesmgmt.visibility import leads_people
 
 from .. import selectors, services
 from ..forms import AllocationForm, QuotaEditForm
@@ -28,7 +29,7 @@ def _period(request: HttpRequest):
     return period_get(pk=id_param(raw) or 0) if raw else period_current()
 
 
-@people_only
+@page_for(leads_people, "Quota planning serves the people who lead a team.")
 def quota_plan(request: HttpRequest) -> HttpResponse:
     """The people the viewer sees, with quota, attainment and ramp state for a period."""
     period = _period(request)

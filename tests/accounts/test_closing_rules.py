@@ -156,3 +156,50 @@ def test_the_api_answers_400_on_override_reason(api_client_for, rep_a, manager_a
     assert "override_reason" in no_reason.json()["fields"]
     assert won.status_code == 200
     assert won.json()["status"] == "won"
+    # The win's own answer says it was by override (read from the audit record).
+    assert won.json()["won_override"]["reason"] == "Countersigned PDF"
+    assert won.json()["won_override"]["by"] == manager_a.pk
+
+
+def test_the_deal_api_shows_a_won_override_read_only(api_client_for, rep_a, manager_a, deal_a):
+    services.opportunity_close_won(
+        actor=manager_a, opportunity=deal_a, override_reason="PO received by e-mail"
+    )
+    event = selectors.opportunity_won_override(opportunity=deal_a)
+    api = api_client_for(rep_a)
+
+    detail = api.get(f"/api/v1/opportunities/{deal_a.pk}/").json()
+    listed = {row["id"]: row for row in api.get("/api/v1/opportunities/").json()["results"]}
+
+    for body in (detail, listed[deal_a.pk]):
+        assert body["won_override"] == {
+            "reason": "PO received by e-mail",
+            "by": manager_a.pk,
+            "at": event.created_at.isoformat().replace("+00:00", "Z"),
+        }
+    # Read-only: a write cannot set or clear it.
+    api_client_for(manager_a).patch(
+        f"/api/v1/opportunities/{deal_a.pk}/",
+        {"won_override": None, "next_step": "Kick-off"},
+        HTTP_IF_MATCH=f'"{Opportunity.objects.get(pk=deal_a.pk).version}"',
+    )
+    after = api.get(f"/api/v1/opportunities/{deal_a.pk}/").json()
+    assert after["next_step"] == "Kick-off"
+    assert after["won_override"]["reason"] == "PO received by e-mail"
+
+
+def test_a_deal_won_with_its_milestones_or_still_open_has_no_override(
+    api_client_for, rep_a, deal_a
+):
+    body = api_client_for(rep_a).get(f"/api/v1/opportunities/{deal_a.pk}/").json()
+
+    assert body["won_override"] is None
+
+
+def test_the_schema_documents_the_override_fields(api_client_for, rep_a):
+    schema = api_client_for(rep_a).get("/api/schema/", {"format": "json"}).json()
+
+    field = schema["components"]["schemas"]["Opportunity"]["properties"]["won_override"]
+    assert field["readOnly"] is True
+    assert field["nullable"] is True
+    assert set(field["properties"]) == {"reason", "by", "at"}

@@ -27,7 +27,8 @@ TARGETS = [
     "manager dashboard", "executive rollup", "rep home", "opportunity detail", "account review",
     "forecast page (exec)", "waterfall, 7 days (exec)", "API opportunities list",
     "API accounts list", "API activities list", "API search, name", "API search, notes",
-    "search page", "SQL: manager dashboard",
+    "API search, email", "API search, deal", "API search, typo", "search page, name",
+    "search page, email", "search page, deal", "search page, typo", "SQL: manager dashboard",
     "SQL: executive rollup", "SQL: precomputed rows",
 ]  # fmt: skip
 

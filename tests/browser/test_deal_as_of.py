@@ -52,9 +52,8 @@ def watch(page, live_server_url: str) -> tuple[list[str], list[str]]:
     host = urlparse(live_server_url).netloc
 
     def on_console(message) -> None:
-        # The browser's own favicon request (the site has none) is not the page's error.
         where = (message.location or {}).get("url", "")
-        if message.type == "error" and not where.endswith("/favicon.ico"):
+        if message.type == "error":
             errors.append(f"{message.text} ({where})")
 
     page.on("console", on_console)

@@ -19,8 +19,7 @@ def test_the_manager_adds_a_team_member_on_the_deal_page(
     )
     missing: list[str] = []
     page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
-    # Script errors; failed loads are the responses above (Chromium's own favicon.ico
-    # request, which pages never make, shows only as a console line).
+    # Script errors; failed loads are the responses above, with their URLs.
     errors: list[str] = []
     page.on(
         "console",

@@ -64,13 +64,12 @@ def watched(page, live_server):
     host = urlsplit(live_server.url).netloc
 
     def console(msg):
-        # A failed load is reported by URL below (the console's message has none), so the
-        # browser's own /favicon.ico probe (the pages link no icon) is told apart.
+        # A failed load is reported by URL below (the console's message has none).
         if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
             problems.append(msg.text)
 
     def failed(response):
-        if response.status >= 400 and urlsplit(response.url).path != "/favicon.ico":
+        if response.status >= 400:
             problems.append(f"{response.status} {response.url}")
 
     page.on("console", console)

@@ -74,3 +74,43 @@ def test_one_list_orders_the_header_for_everyone(personas):
     for person in personas.values():
         labels = [link.label for link in sections_for(person)]
         assert labels == [label for label in order if label in labels]
+
+
+LEADER_PAGES = [
+    ("coaching:team_dashboard", []),
+    ("coaching:executive_rollup", []),
+    ("territories:overview", []),
+    ("territories:quota_plan", []),
+]
+
+
+@pytest.mark.parametrize("role", ["rep_a", "se_a", "manager_a", "executive", "admin"])
+def test_a_section_hidden_from_a_role_is_closed_to_it_and_a_shown_one_opens(
+    client, personas, periods, role
+):
+    # One rule each: the page's own access is the section's ``serves`` (page_for), so the
+    # link's absence and the page's refusal cannot drift apart.
+    person = personas[role]
+    client.force_login(person)
+
+    for section in SECTIONS:
+        if section.url_name.startswith("admin:"):
+            continue  # Django's admin: its own log-in (the test above)
+        status = client.get(section.url_for(person)).status_code
+        expected = 200 if section.serves(person) else 403
+        assert status == expected, f"{role}: {section.label} → {status}"
+
+
+@pytest.mark.parametrize(("name", "args"), LEADER_PAGES)
+def test_leader_pages_check_the_rule_their_section_shows_by(name, args):
+    from django.urls import resolve
+
+    view = resolve(reverse(name, args=args)).func
+    section = next(s for s in SECTIONS if s.url_name == name or name.split(":")[1] in s.current)
+    assert view.serves is section.serves
+
+
+def test_a_rep_opening_a_leaders_page_by_url_is_refused(client, rep_a, periods):
+    client.force_login(rep_a)
+    for name, args in [*LEADER_PAGES, ("coaching:rollup_node_children", [rep_a.pk])]:
+        assert client.get(reverse(name, args=args)).status_code == 403, name

@@ -315,18 +315,19 @@ class Command(BaseCommand):
     def _measure_search(self, p, iterations, warmup, rows) -> None:
         """``/api/v1/search/`` (what the header box asks as you type) and the /search/ page.
 
-        Two queries from the data: a word of the rep's account's name (accounts, contacts,
-        deals: a few hundred matches at the largest tier) and the last word of an activity's
-        notes (the demo's notes repeat: a hundred thousand matches for the executive, which
-        the search's candidate cap must keep fast). The smaller persona asks the same.
+        Queries from the data (``search_queries``): a partial account name, a fragment of a
+        contact's e-mail, a word of a deal's name, a typo of the account's name (no match:
+        every index must still answer at once) and the last word of an activity's notes (the
+        demo's notes repeat: a hundred thousand matches for the executive, which the
+        search's candidate cap must keep fast). The smaller persona asks the same.
         """
-        name = p.account.name.split()[0].lower()
-        notes = (p.activity.notes.split() or ["call"])[-1].lower().strip(".,")
-        cases = (
-            ("API search, name", p.manager, p.small_manager, name),
-            ("API search, name", p.executive, p.small_manager, name),
-            ("API search, notes", p.executive, p.small_manager, notes),
-        )
+        queries = search_queries(p)
+        cases = [("API search, name", p.executive, p.small_manager, queries["name"])]
+        cases += [
+            (f"API search, {label}", p.manager, p.small_manager, query)
+            for label, query in queries.items()
+        ]
+        cases.append(("API search, notes", p.executive, p.small_manager, queries["notes"]))
         for label, user, small_user, query in cases:
             self.stderr.write(f"  measuring {label} ({user.username}) ...")
             _token, key = org_services.api_token_create(user=user, name="bench search")
@@ -340,15 +341,16 @@ class Command(BaseCommand):
                 Row(f"{label} ({query[:8]})", user.username, timing, count_queries(call),
                     count_queries(small_call), SEARCH_P95_MS)
             )  # fmt: skip
-        url = reverse("accounts:search") + f"?{urlencode({'q': name})}"
-        call = self._get(self._client(p.rep), url)
-        timing = time_calls(call, iterations=iterations, warmup=warmup)
-        small_call = self._get(self._client(p.small_rep), url)
-        small_call()
-        rows.append(
-            Row("search page", p.rep.username, timing, count_queries(call),
-                count_queries(small_call), SEARCH_P95_MS)
-        )  # fmt: skip
+        for label in ("name", "email", "deal", "typo"):
+            url = reverse("accounts:search") + f"?{urlencode({'q': queries[label]})}"
+            call = self._get(self._client(p.rep), url)
+            timing = time_calls(call, iterations=iterations, warmup=warmup)
+            small_call = self._get(self._client(p.small_rep), url)
+            small_call()
+            rows.append(
+                Row(f"search page, {label} ({queries[label][:8]})", p.rep.username, timing,
+                    count_queries(call), count_queries(small_call), SEARCH_P95_MS)
+            )  # fmt: skip
 
     @staticmethod
     def _current_quarter() -> Period:
@@ -470,3 +472,19 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         return failed
+
+
+def search_queries(p) -> dict[str, str]:
+    """What people type in the search box, taken from the rep's own data (lower case)."""
+    name = p.account.name.split()[0].lower()
+    contact = p.account.contacts.exclude(email="").order_by("pk").first()
+    email = contact.email.split("@")[0][:6].lower() if contact else name[:4]
+    deal_words = sorted(p.opportunity.name.split(), key=len, reverse=True)
+    typo = name[0] + name[2] + name[1] + name[3:] if len(name) > 3 else name + "x"
+    return {
+        "name": name[: max(3, len(name) - 2)],  # a partial name: typed, not finished
+        "email": email,
+        "deal": deal_words[0].lower().strip(".,()") if deal_words else name,
+        "typo": typo,
+        "notes": (p.activity.notes.split() or ["call"])[-1].lower().strip(".,"),
+    }

@@ -1,0 +1,94 @@
+"""The global search's SQL can use the trigram and prefix indexes (migration accounts.0018)
+on PostgreSQL, checked with EXPLAIN on its real SQL. A few thousand rows is still a table
+the planner rightly scans (70 pages), so the plan is taken with sequential scans priced out
+(``enable_seqscan = off``): an expression the indexes cannot serve (say ``name LIKE`` without
+the ``UPPER(...)`` they index) would still scan, and fail here.
+
+Skipped only on SQLite without DATABASE_URL (no trigram indexes there); it fails instead with
+a DATABASE_URL that is not PostgreSQL or under SALESMGMT_REQUIRE_SERVICES=1 (CI), so CI
+cannot lose it quietly.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from django.db import connection
+
+from accounts.models import Account, Activity, Contact, Opportunity
+from accounts.selectors import search
+from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
+from tests.fixtures.celery_worker import skip_or_fail
+
+ROWS = 2000
+WORDS = ["acme", "globex", "initech", "umbrella", "stark", "wayne", "hooli", "vandelay", "soylent"]
+
+
+@pytest.fixture
+def many(process, rep_a, executive):
+    """ROWS accounts, contacts, deals and calls of made-up words: a scan would read them all."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("DATABASE_URL"):
+            pytest.fail("DATABASE_URL is set but is not PostgreSQL: the search plan is unchecked")
+        skip_or_fail("The trigram indexes are PostgreSQL's (set DATABASE_URL).")
+    rng = random.Random(5)
+
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(n))
+
+    accounts = Account.objects.bulk_create(
+        AccountFactory.build(owner=rep_a, name=f"{words(2)} Holdings") for _ in range(ROWS)
+    )
+    Contact.objects.bulk_create(
+        ContactFactory.build(
+            account=rng.choice(accounts),
+            first_name=rng.choice(WORDS).title(),
+            last_name=f"Smith{i}",
+            email=f"{rng.choice(WORDS)}.{i}@example{i % 50}.com",
+        )
+        for i in range(ROWS)
+    )
+    Opportunity.objects.bulk_create(
+        OpportunityFactory.build(owner=rep_a, account=rng.choice(accounts), name=f"{words(2)} deal")
+        for _ in range(ROWS)
+    )
+    Activity.objects.bulk_create(
+        ActivityFactory.build(owner=rep_a, account=rng.choice(accounts), notes=f"Call: {words(8)}")
+        for _ in range(ROWS)
+    )
+    with connection.cursor() as cursor:
+        for model in (Account, Contact, Opportunity, Activity):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return {"executive": executive, "rep_a": rep_a}
+
+
+def _plan(viewer, kind: str, query: str) -> str:
+    people = None if viewer.sees_everyone else search.visible_user_ids(viewer)
+    queryset = search._ranked(search.SPECS[kind], viewer, people, query)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:  # the test's transaction: SET LOCAL ends with it
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("kind", "query", "index"),
+    [
+        ("account", "initech12", "search_account_name_trgm"),  # a word inside the name
+        ("account", "vandelay", "search_account_name_prefix"),  # also the start of the name
+        ("contact", "example17", "search_contact_trgm"),  # a fragment of an e-mail
+        ("opportunity", "soylent44", "search_opportunity_name_trgm"),  # a word of a deal
+        ("activity", "hooli707", "search_activity_notes_trgm"),
+        ("account", "initexh12", "search_account_name_trgm"),  # a typo: found nothing, fast
+    ],
+)
+def test_search_sql_uses_the_search_indexes(many, kind, query, index):
+    # The executive: every row visible, so only the text indexes can narrow the match (a
+    # rep's search starts as well from the few rows they see, through the owner indexes).
+    plan = _plan(many["executive"], kind, query)
+
+    assert index in plan, plan
+    assert f"Seq Scan on accounts_{kind}" not in plan, plan
