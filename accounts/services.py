@@ -939,6 +939,11 @@ def milestone_complete(
     # Milestones done (and the stage they derive) move the deal's probability.
     refresh.changed(deals=[deal.pk])
     _refresh_stage_locked(deal, actor, at)
+    webhooks.emit(
+        WebhookEvent.MILESTONE_COMPLETED,
+        subject=record,
+        data={"opportunity_id": deal.pk, "verification_state": record.verification_state},
+    )
     return record
 
 
@@ -991,6 +996,12 @@ def _review_completion(
     # A rejected completion no longer counts as done: the probability moves.
     refresh.changed(deals=[deal.pk])
     _refresh_stage_locked(deal, actor, at)
+    verified = state == MilestoneCompletion.Verification.VERIFIED
+    webhooks.emit(
+        WebhookEvent.MILESTONE_VERIFIED if verified else WebhookEvent.MILESTONE_REJECTED,
+        subject=completion,
+        data={"opportunity_id": deal.pk, "reason": reason},
+    )
     return completion
 
 

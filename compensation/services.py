@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Opportunity
-from salesmgmt import refresh
+from salesmgmt import refresh, webhooks
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ApplicationError, ConflictError, PermissionDeniedError
-from salesmgmt.models import Period, Role, User
+from salesmgmt.models import Period, Role, User, WebhookEvent
 from salesmgmt.money import parse_money, quantize_money
 from salesmgmt.visibility import manages
 
@@ -220,6 +220,8 @@ def payout_run_process(*, run: PayoutRun, actor: User | None = None) -> PayoutRu
     run.processed_by = actor
     run.save(update_fields=["status", "processed_at", "processed_by", "updated_at"])
     run.statements.update(status=Statement.Status.PROCESSED, updated_at=run.processed_at)
+    for statement in run.statements.order_by("pk"):
+        webhooks.emit(WebhookEvent.STATEMENT_READY, subject=statement)
     return run
 
 
@@ -242,6 +244,7 @@ def statement_approve(*, actor: User, statement: Statement) -> Statement:
     statement.approved_at = timezone.now()
     statement.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
     audit_record(action="statement.approved", actor=actor, target=statement)
+    webhooks.emit(WebhookEvent.STATEMENT_APPROVED, subject=statement)
     return statement
 
 
@@ -289,6 +292,7 @@ def dispute_raise(*, actor: User, line: StatementLine, text: str) -> Dispute:
     dispute = Dispute(line=line, raised_by=actor, text=text.strip())
     dispute.full_clean()
     dispute.save()
+    webhooks.emit(WebhookEvent.DISPUTE_RAISED, subject=dispute)
     return dispute
 
 
@@ -311,4 +315,5 @@ def dispute_resolve(*, actor: User, dispute: Dispute, note: str) -> Dispute:
     dispute.resolved_at = timezone.now()
     dispute.full_clean()
     dispute.save()
+    webhooks.emit(WebhookEvent.DISPUTE_RESOLVED, subject=dispute)
     return dispute

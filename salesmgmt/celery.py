@@ -155,12 +155,30 @@ def weekly(weekday: str, hour: int) -> dict[str, dict[str, Any]]:
 
 
 def digests() -> dict[str, dict[str, Any]]:
-    """Every hour on the hour: each person picks the day and hour of their weekly digest in
-    their own time zone, so the task sends the ones due in the hour that starts now."""
+    """The notifications app's jobs. The digest: every hour on the hour, each person picks the
+    day and hour of their weekly digest in their own time zone, so the task sends the ones due
+    in the hour that starts now."""
     return {
         "notifications-send-due-digests-hourly": {
             "task": DIGEST_TASK,
             "schedule": crontab(minute=0),
+        },
+        # Call reminders (due, overdue, the managers' roll-up), overdue action items and goals
+        # due: each reminder's key names its window, so an extra run stores nothing new.
+        "notifications-raise-reminders-hourly": {
+            "task": "notifications.tasks.raise_reminders",
+            "schedule": crontab(minute=5),
+        },
+        # A mail whose task was lost (broker down) or whose worker died mid-send (its claim
+        # older than NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS) is sent again, once.
+        "notifications-sweep-email-sends": {
+            "task": "notifications.tasks.sweep_email_sends",
+            "schedule": 5 * 60,
+        },
+        # Notifications older than NOTIFICATIONS_KEEP_DAYS are deleted nightly.
+        "notifications-purge-nightly": {
+            "task": "notifications.tasks.purge_notifications",
+            "schedule": crontab(minute=40, hour=3),
         },
     }
 

@@ -336,6 +336,19 @@ class WebhookEvent(models.TextChoices):
     OPPORTUNITY_LOST = "opportunity.lost", "Opportunity lost"
     # Emitted by the forecasting app once forecast calls exist.
     FORECAST_SUBMITTED = "forecast.submitted", "Forecast submitted"
+    # The events people are notified of too (the notifications app listens to every event).
+    MILESTONE_COMPLETED = "milestone.completed", "Milestone completed"
+    MILESTONE_VERIFIED = "milestone.verified", "Milestone verified"
+    MILESTONE_REJECTED = "milestone.rejected", "Milestone rejected"
+    OPPORTUNITY_FLAGGED = "opportunity.flagged", "Opportunity flagged for inspection"
+    QUOTA_CHANGED = "quota.changed", "Quota set or changed"
+    STATEMENT_READY = "statement.ready", "Statement ready"
+    STATEMENT_APPROVED = "statement.approved", "Statement approved"
+    DISPUTE_RAISED = "dispute.raised", "Dispute raised"
+    DISPUTE_RESOLVED = "dispute.resolved", "Dispute resolved"
+    RESOURCE_REQUEST_RAISED = "resource_request.raised", "Resource request raised"
+    RESOURCE_REQUEST_DECIDED = "resource_request.decided", "Resource request decided"
+    ACTION_ITEM_ASSIGNED = "action_item.assigned", "Action item assigned"
 
 
 class WebhookSubscription(BaseModel):

@@ -14,6 +14,7 @@ connect/socket timeout and a publish retry policy of two quick retries.
 from __future__ import annotations
 
 import logging
+import smtplib
 from typing import Any
 
 from celery import Task
@@ -35,6 +36,14 @@ RETRY_POLICY: dict[str, Any] = {
     "max_retries": 8,
     "acks_late": True,
     "reject_on_worker_lost": True,
+}
+
+# Tasks that hand mail to a server (notifications.tasks.send_email): a refused, dropped or
+# timed-out SMTP connection is retried like a database hiccup (the send record makes a
+# retry safe: salesmgmt never sends the same mail twice).
+MAIL_RETRY_POLICY: dict[str, Any] = {
+    **RETRY_POLICY,
+    "autoretry_for": (*RETRY_POLICY["autoretry_for"], smtplib.SMTPException, OSError),
 }
 
 try:

@@ -52,6 +52,10 @@ SUBSCRIPTION_FIELDS = {"url", "events", "is_active", "description", "secret"}
 # label → dotted path of its serializer, filled by the apps that emit events
 # (``register_payload_serializer`` in their AppConfig.ready): the core imports no domain app.
 PAYLOAD_SERIALIZERS: dict[str, str] = {}
+# Who else hears every event after commit (the in-app notifications): dotted paths of
+# ``listener(event, label, pk, data)``, filled by the apps in their AppConfig.ready. The same
+# emit feeds webhooks and listeners, so both stay in step.
+EVENT_LISTENERS: list[str] = []
 # 4xx answers that mean "try again later" rather than "never send this".
 RETRYABLE_CLIENT_ERRORS = {408, 409, 425, 429}
 
@@ -159,7 +163,28 @@ def emit(event: str, *, subject: Model, data: dict | None = None) -> None:
     def fan_out_after_commit() -> None:
         _fan_out(event, label, pk, extra)
 
+    # Separate callbacks: a failing listener cannot stop the webhooks, nor the other way round.
+    def tell_listeners_after_commit() -> None:
+        _tell_listeners(event, label, pk, extra)
+
     transaction.on_commit(fan_out_after_commit, robust=True)
+    if EVENT_LISTENERS:
+        transaction.on_commit(tell_listeners_after_commit, robust=True)
+
+
+def register_listener(*, listener_path: str) -> None:
+    """Call ``listener_path(event, label, pk, data)`` after the commit of every emitted event."""
+    if listener_path not in EVENT_LISTENERS:
+        EVENT_LISTENERS.append(listener_path)
+
+
+def _tell_listeners(event: str, label: str, pk: int, data: dict) -> None:
+    for path in EVENT_LISTENERS:
+        try:
+            import_string(path)(event, label, pk, data)
+        except Exception:
+            # One listener's failure must not keep the event from the others.
+            logger.exception("Event listener %s failed on %s %s:%s", path, event, label, pk)
 
 
 def register_payload_serializer(*, model_label: str, serializer_path: str) -> None:

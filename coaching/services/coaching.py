@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity
+from salesmgmt import webhooks
 from salesmgmt.errors import PermissionDeniedError
-from salesmgmt.models import User
+from salesmgmt.models import User, WebhookEvent
 from salesmgmt.visibility import manages
 
 from .. import locks
@@ -193,6 +194,7 @@ def resource_request_create(
         opportunity=opportunity, kind=kind, requested_by=actor, needed_by=needed_by, note=note
     )
     _clean(request)
+    webhooks.emit(WebhookEvent.RESOURCE_REQUEST_RAISED, subject=request)
     return request
 
 
@@ -220,4 +222,7 @@ def resource_request_decide(
     request.decision_note = note.strip()
     request.criteria_snapshot = criteria.as_snapshot()
     _clean(request)
+    webhooks.emit(
+        WebhookEvent.RESOURCE_REQUEST_DECIDED, subject=request, data={"status": request.status}
+    )
     return request

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Opportunity, OpportunityTeamMember
+from salesmgmt import webhooks
 from salesmgmt.errors import ConflictError, PermissionDeniedError
-from salesmgmt.models import User
+from salesmgmt.models import User, WebhookEvent
 from salesmgmt.visibility import can_see_user, manages
 
 from .. import locks
@@ -230,6 +231,7 @@ def action_item_add(
         raise ValidationError({"owner": "Give action items to attendees or your team."})
     item = ActionItem(review=review, description=description.strip(), owner=owner, due_on=due_on)
     _clean(item)
+    webhooks.emit(WebhookEvent.ACTION_ITEM_ASSIGNED, subject=item)
     return item
 
 

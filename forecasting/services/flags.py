@@ -10,7 +10,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Activity, Milestone, MilestoneCompletion, Opportunity
-from salesmgmt.models import Period
+from salesmgmt import webhooks
+from salesmgmt.models import Period, WebhookEvent
 from salesmgmt.money import RateTable
 
 from ..analytics import flags
@@ -121,6 +122,7 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
     )
     raised = flags.set_aside_imported(raised, imported_unworked_ids())
     with transaction.atomic():
+        before = set(InspectionFlag.objects.values_list("opportunity_id", "kind"))
         InspectionFlag.objects.all().delete()
         InspectionFlag.objects.bulk_create(
             (
@@ -135,4 +137,25 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
             ),
             batch_size=BULK,
         )
+        _emit_new_flags(raised, before, now)
     return len(raised)
+
+
+def _emit_new_flags(raised: pd.DataFrame, before: set[tuple[int, str]], now: dt.datetime) -> None:
+    """One event per deal with flags it did not have at the last refresh (its owner and
+    manager are told); the ISO week is the window, so a flag that flickers is told once."""
+    new: dict[int, list[str]] = {}
+    details: dict[int, str] = {}
+    for row in raised.itertuples():
+        key = (int(row.opportunity_id), str(row.kind))
+        if key not in before:
+            new.setdefault(key[0], []).append(key[1])
+            details.setdefault(key[0], str(row.detail)[:255])
+    year, week, _ = timezone.localdate(now).isocalendar()
+    for deal_id, kinds in sorted(new.items()):
+        webhooks.emit(
+            WebhookEvent.OPPORTUNITY_FLAGGED,
+            # Only the label and id of the subject are read: no need to load the deal.
+            subject=Opportunity(pk=deal_id),
+            data={"flags": sorted(kinds), "detail": details[deal_id], "window": f"{year}-W{week}"},
+        )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("v1/", include("coaching.api_urls")),
     path("v1/", include("csv_import.api_urls")),
     path("v1/", include("csv_import.setup_api_urls")),
+    path("v1/", include("notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/ (e.g. /api/v1/accounts/abc/) is a JSON 404, not a page.

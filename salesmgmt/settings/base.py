@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "demo_data",
     "benchmarks",
     "reconciliation",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "salesmgmt.navigation.main_navigation",
+                "notifications.context.inbox_bell",
             ],
         },
     },
@@ -333,6 +335,8 @@ SPECTACULAR_SETTINGS = {
         "ApiTokenScopeEnum": "salesmgmt.models.ApiToken.Scope",
         "ForecastScopeEnum": "forecasting.models.Scope",
         "StatementStatusEnum": "compensation.models.Statement.Status",
+        "NotificationKindEnum": "notifications.kinds.Kind",
+        "NotificationChannelEnum": "notifications.kinds.Channel",
     },
 }
 
@@ -369,3 +373,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Notifications (the notifications app): inbox rows older than this are purged daily.
+NOTIFICATIONS_KEEP_DAYS = env.int("NOTIFICATIONS_KEEP_DAYS", default=90)
+# The weekly forecast call is due by this weekday (Monday 0) and hour, company time zone;
+# the reminder goes out this many hours before, "overdue" and the manager's roll-up after.
+NOTIFICATIONS_CALL_DEADLINE_WEEKDAY = env.int("NOTIFICATIONS_CALL_DEADLINE_WEEKDAY", default=4)
+NOTIFICATIONS_CALL_DEADLINE_HOUR = env.int("NOTIFICATIONS_CALL_DEADLINE_HOUR", default=17)
+NOTIFICATIONS_CALL_DUE_HOURS_BEFORE = env.int("NOTIFICATIONS_CALL_DUE_HOURS_BEFORE", default=24)
+# Development goals are announced this many days before their target date.
+NOTIFICATIONS_GOAL_DUE_DAYS = env.int("NOTIFICATIONS_GOAL_DUE_DAYS", default=7)
+NOTIFICATIONS_REMINDERS_BATCH = env.int("NOTIFICATIONS_REMINDERS_BATCH", default=5000)
+# A mail claimed by a worker longer ago than this and not sent: the worker died; resend.
+NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env.int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", default=600)
+# Test-only: a pause between claiming a mail and handing it to SMTP (the worker-kill test).
+NOTIFICATIONS_SEND_DELAY_SECONDS = env.float("NOTIFICATIONS_SEND_DELAY_SECONDS", default=0)
+# Mails link here (e.g. https://sales.example.com); SITE_URL when set, else this.
+NOTIFICATIONS_DEFAULT_SITE_URL = env(
+    "NOTIFICATIONS_DEFAULT_SITE_URL", default="http://localhost:8000"
+)

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from salesmgmt import refresh
+from salesmgmt import refresh, webhooks
 from salesmgmt.audit import audit_record
 from salesmgmt.errors import ConflictError, PermissionDeniedError
-from salesmgmt.models import Period, User
+from salesmgmt.models import Period, User, WebhookEvent
 from salesmgmt.money import parse_money, quantize_money
 
 from .. import locks, selectors
@@ -173,6 +173,11 @@ def quota_update(
         details={"amount": quota.amount, "version": quota.version, "reason": reason},
     )
     refresh.changed(people=[person.pk], periods=[period.pk])
+    webhooks.emit(
+        WebhookEvent.QUOTA_CHANGED,
+        subject=quota,
+        data={"version": quota.version, "reason": reason, "amount": str(quota.amount)},
+    )
     return quota
 
 

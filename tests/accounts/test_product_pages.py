@@ -68,11 +68,11 @@ def test_the_catalogue_is_paginated_with_a_fixed_number_of_queries(
     for n in range(30):
         make_product(f"Part {n:02}", "10", family="Parts" if n % 2 else "Kits")
     client.force_login(rep_a)
-    # session, user, COUNT(*), the page, the families
-    with django_assert_num_queries(5):
+    # session, user, COUNT(*), the page, the families, the bell's unread count
+    with django_assert_num_queries(6):
         response = client.get(reverse("accounts:product_list"), {"family": "Parts"})
     assert len(response.context["products"].page.object_list) == 15
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(reverse("accounts:product_list"))
     assert len(response.context["products"].page.object_list) == 25
 

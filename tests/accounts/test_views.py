@@ -612,7 +612,8 @@ def busy_rep(process, rep_a):
 REP_HOME_QUERIES = 12
 # Opportunity list: session, user, people for the owner filter, the ids of the people a
 # manager sees (visible_user_ids), deals count, deals page.
-OPPORTUNITY_LIST_QUERIES = 6
+# ...and the bell's unread count (1).
+OPPORTUNITY_LIST_QUERIES = 7
 # Opportunity detail: session, user, the deal; checklist (stages, milestones, completion
 # records); history (count, page, stage names, owner names — each only when the page shows
 # such a change); activities linked to a milestone (1), the others (count, page); assignable
@@ -623,7 +624,8 @@ OPPORTUNITY_LIST_QUERIES = 6
 OPPORTUNITY_DETAIL_QUERIES = 23
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
-ACCOUNT_DETAIL_QUERIES = 10
+# ...and the bell's unread count (1).
+ACCOUNT_DETAIL_QUERIES = 11
 
 
 @pytest.mark.parametrize("n", [5, 30])

@@ -94,6 +94,8 @@ EXCLUDED = {
             "coaching:plan_action_done",
             "coaching:request_create",
             "coaching:request_decide",
+            "notifications:open",
+            "notifications:mark_all_read",
         ],
         _POST,
     ),

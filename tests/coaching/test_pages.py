@@ -199,18 +199,22 @@ def test_a_rep_cannot_post_a_debrief(client, rep_a, se_a):
 
 # Team dashboard: session, user, period, quarters for the picker, members, attainment
 # (the precomputed figures), rollups, KPIs, flags, compliance (the precomputed summaries).
-TEAM_DASHBOARD_QUERIES = 10
+# ...and the bell's unread count (1).
+TEAM_DASHBOARD_QUERIES = 11
 # Executive rollup: session, user, period, quarters for the picker, whether the viewer has
 # reports; per root: people, rollups, calls, calls of record, attainment (the precomputed
 # figures), who has reports.
-EXECUTIVE_ROLLUP_QUERIES = 11
+# ...and the bell's unread count (1).
+EXECUTIVE_ROLLUP_QUERIES = 12
 # Coaching view: session, user, the person, quarters, KPI rows, default process, its stages
 # and milestones, agenda deals, compliance (3), debriefs (+skills), plans, skill ratings.
-REP_COACHING_QUERIES = 17
+# ...and the bell's unread count (1).
+REP_COACHING_QUERIES = 18
 # Review page: session, user, review (+attendees), deals, criteria, stages, milestones,
 # completion records, scores, competitors, proofs, negotiation items, contacts, action items,
 # earlier notes.
-REVIEW_QUERIES = 16
+# ...and the bell's unread count (1).
+REVIEW_QUERIES = 17
 
 
 @pytest.mark.parametrize("size", [2, 12])
@@ -348,7 +352,8 @@ def test_development_plan_pages(client, rep_a, manager_a, rep_b):
 # Lists: session, user, then the rows. Debriefs: the viewer's reports, the ids of the people
 # they see and their open deals and the skill list (for the form), rows, their skills.
 # Requests: rows, policies, exchange rates, templates, criteria, scores. Ramp: rows.
-LIST_QUERIES = {"debrief_list": 8, "request_list": 9, "ramp": 3}
+# ...and the bell's unread count (1).
+LIST_QUERIES = {"debrief_list": 9, "request_list": 10, "ramp": 4}
 
 
 @pytest.mark.parametrize("size", [2, 12])

@@ -89,6 +89,7 @@ def test_manager_records_a_cancellation_on_the_page(client, manager_a, deals):
 def test_deal_credit_page_query_budget(client, manager_a, deals, django_assert_num_queries):
     client.force_login(manager_a)
 
-    # session, user, deal (visibility), splits, cancellation, lines, split people choices
-    with django_assert_num_queries(7):
+    # session, user, deal (visibility), splits, cancellation, lines, split people choices, the
+    # bell's unread count
+    with django_assert_num_queries(8):
         client.get(reverse("compensation:deal_credit", args=[deals["a"].pk]))

@@ -190,8 +190,8 @@ def test_whatif_page_refuses_a_day_outside_the_period(client, rep_a, paid, q1):
 def test_plans_page_lists_plans_in_three_queries(client, rep_a, plan, django_assert_num_queries):
     client.force_login(rep_a)
 
-    # session, user, plans, components, assignments
-    with django_assert_num_queries(5):
+    # session, user, plans, components, assignments, the bell's unread count
+    with django_assert_num_queries(6):
         response = client.get(reverse("compensation:plan_list"))
 
     assert b"AE plan" in response.content
@@ -278,8 +278,9 @@ def test_team_page_query_count_does_not_grow_with_statements(client, executive, 
 
     assert len(response.context["statements"]) > 3
     # session, user, the chosen period, COUNT for the pager, the page of statements (with
-    # period, rep, plan and subquery totals), the period's runs, the period filter's choices
-    assert len(many) == len(few) == 7
+    # period, rep, plan and subquery totals), the period's runs, the period filter's choices,
+    # the bell's unread count
+    assert len(many) == len(few) == 8
 
 
 def test_statement_page_query_count_does_not_grow_with_lines(
@@ -287,8 +288,9 @@ def test_statement_page_query_count_does_not_grow_with_lines(
 ):
     client.force_login(rep_a)
 
-    # session, user, statement, lines (+ deal, component, linked line), disputes, adjustments
-    with django_assert_max_num_queries(6):
+    # session, user, statement, lines (+ deal, component, linked line), disputes, adjustments,
+    # the bell's unread count
+    with django_assert_max_num_queries(7):
         client.get(reverse("compensation:statement_detail", args=[paid["a"].pk]))
 
 
@@ -317,5 +319,5 @@ def test_dispute_list_query_count_does_not_grow(client, rep_a, manager_a, paid):
 
     assert len(response.context["disputes"]) == len(lines)
     # session, user, COUNT for the pager, the page of disputes with line, statement, rep,
-    # period, deal and people joined
-    assert len(many) == len(few) == 4
+    # period, deal and people joined, the bell's unread count
+    assert len(many) == len(few) == 5

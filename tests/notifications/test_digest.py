@@ -65,7 +65,10 @@ def org(executive, process):
                     last_name=last, manager=maria, sales_role=SalesRole.AE)
         for first, last in [("Dana", "Reyes"), ("Sam", "Okafor")]
     )  # fmt: skip
-    other_manager = UserFactory(username="olu", role=Role.MANAGER, manager=executive)
+    # A fixed name: missing calls are listed by name, after "Lee Chen" (Faker's would vary).
+    other_manager = UserFactory(
+        username="olu", first_name="Olu", last_name="Okoro", role=Role.MANAGER, manager=executive
+    )
     lee = UserFactory(username="lee.chen", first_name="Lee", last_name="Chen",
                       manager=other_manager)  # fmt: skip
     return {"maria": maria, "dana": dana, "sam": sam, "lee": lee, "olu": other_manager}

@@ -41,6 +41,7 @@ from coaching.models import (
     ScorecardCriterion,
 )
 from compensation.models import Dispute, PayoutRun, Statement, StatementLine
+from notifications.models import Notification
 from salesmgmt.models import ApiToken, ImportJob, Period, User
 from territories.models import AssignmentRule, Territory
 
@@ -106,6 +107,7 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "coaching:plan_action_add": DevelopmentGoal,
     "coaching:plan_action_done": DevelopmentAction,
     "coaching:request_decide": ResourceRequest,
+    "notifications:open": Notification,
 }
 # Where an API viewset's queryset is not the kind its ``pk`` names.
 API_PK_MODELS: dict[str, type[Model]] = {
@@ -128,12 +130,13 @@ PUBLIC = {
     "api-docs",
     "api/^",
     "invitation_accept",  # the signed token is the credential (salesmgmt.invitations)
+    "notifications:unsubscribe",  # the signed token is the credential (notifications.mail)
 }
 # Admin arguments that name no record, and the value they are given.
 NON_RECORD_KWARGS = {
     "app_label": "accounts",
     "url": "sweep-unknown/",
-    "token": "sweep-not-a-signed-token",  # an invitation link (refused, never an error)
+    "token": "sweep-not-a-signed-token",  # an invitation or unsubscribe link (refused)
 }
 _CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>\w+)>")
 _GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")

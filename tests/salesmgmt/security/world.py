@@ -37,6 +37,7 @@ from coaching.models import (
 )
 from compensation import services as compensation_services
 from compensation.models import ComponentKind, Dispute, StatementLine
+from notifications.models import Notification
 from salesmgmt.models import ApiToken, ImportJob, Period, User, WebhookDelivery, WebhookSubscription
 from salesmgmt.services import periods_ensure
 from territories.models import AccountTerritoryAssignment, AssignmentRule, Quota
@@ -72,7 +73,7 @@ MARKER = {"a": "Alpha-secret", "b": "Bravo-secret"}
 SHARED = "shared"
 # People who own personal records (tokens, webhooks, deliveries, import jobs).
 PERSONAL_OWNERS = ("rep_a", "rep_b", "manager_a", "integrator")
-PERSONAL_MODELS = (ApiToken, WebhookSubscription, WebhookDelivery, ImportJob)
+PERSONAL_MODELS = (ApiToken, WebhookSubscription, WebhookDelivery, ImportJob, Notification)
 # A users CSV that would make rep_a an administrator (probe M2): only an admin person may.
 ESCALATING_USERS_CSV = (
     "username,email,first_name,last_name,role\nrep_a,rep_a@example.com,R,A,admin\n"
@@ -303,6 +304,13 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
             status="succeeded",
             dry_run=True,
         )
-        for row in (token, webhook, delivery, job):
+        notification = Notification.objects.create(
+            recipient=person,
+            kind="quota_changed",
+            title=f"{name}'s own notification",
+            link="/my/",
+            dedupe_key=f"sweep:{name}",
+        )
+        for row in (token, webhook, delivery, job, notification):
             world.personal.setdefault(type(row), {})[name] = row
     return world
