@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "demo_data",
     "benchmarks",
     "reconciliation",
+    "capture",
 ]
 
 MIDDLEWARE = [
@@ -349,3 +350,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Activity capture (capture app): each person's address is log+<token>@CAPTURE_DOMAIN; the
+# company's MTA routes that domain to the gateway (``manage.py mail_gateway``).
+CAPTURE_DOMAIN = env("CAPTURE_DOMAIN", default="capture.localhost")
+MAIL_GATEWAY_HOST = env("MAIL_GATEWAY_HOST", default="127.0.0.1")
+MAIL_GATEWAY_PORT = env.int("MAIL_GATEWAY_PORT", default=2525)
+# Largest message the gateway accepts (the raw bytes travel to the worker through the broker).
+MAIL_GATEWAY_MAX_BYTES = env.int("MAIL_GATEWAY_MAX_BYTES", default=10 * 1024 * 1024)
+# A new person's excluded domains (editable on their capture settings page).
+CAPTURE_DEFAULT_EXCLUDED_DOMAINS = env.list(
+    "CAPTURE_DEFAULT_EXCLUDED_DOMAINS",
+    default=["gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com",
+             "live.com", "icloud.com", "me.com", "aol.com", "proton.me", "gmx.com"],
+)
