@@ -14,7 +14,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connection
 
 from salesmgmt.task_queue import BROKER_ERRORS
 
@@ -25,9 +25,12 @@ logger = logging.getLogger(__name__)
 
 
 def _is_capture_address(address: str) -> bool:
-    # A long-running process: drop a connection the database closed since the last message.
-    close_old_connections()
-    return selectors.capture_owner_id(address) is not None
+    # One short-lived connection per lookup: the gateway idles for long stretches (a kept
+    # connection would go stale) and mail arrives at a rate a connect per recipient affords.
+    try:
+        return selectors.capture_owner_id(address) is not None
+    finally:
+        connection.close()
 
 
 class CaptureHandler:

@@ -361,6 +361,17 @@ MAIL_GATEWAY_MAX_BYTES = env.int("MAIL_GATEWAY_MAX_BYTES", default=10 * 1024 * 1
 # A new person's excluded domains (editable on their capture settings page).
 CAPTURE_DEFAULT_EXCLUDED_DOMAINS = env.list(
     "CAPTURE_DEFAULT_EXCLUDED_DOMAINS",
-    default=["gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com",
-             "live.com", "icloud.com", "me.com", "aol.com", "proton.me", "gmx.com"],
+    default=[
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "gmx.com",
+    ],
 )
