@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contact, Opportunity
@@ -92,10 +93,28 @@ def most_active_open_deal(*, viewer: User, account_ids: list[int]) -> Opportunit
     )
 
 
-def filing_choices(*, viewer: User, account_ids: list[int]) -> QuerySet[Opportunity]:
-    """Open deals an unfiled item may be filed on: the viewer's visible open deals, those of
-    the suggested accounts first."""
-    deals = Opportunity.objects.visible_to(viewer).open().select_related("account")
-    if account_ids:
-        deals = deals.filter(account_id__in=account_ids)
-    return deals.order_by("-updated_at", "-pk")
+FILING_CHOICES_MAX = 200
+
+
+@dataclass(frozen=True)
+class FilingRow:
+    item: CapturedItem
+    deals: list[Opportunity]  # the item's account's open deals first: the first is one click
+
+
+def filing_rows(*, viewer: User, items: list[CapturedItem]) -> list[FilingRow]:
+    """Each unfiled item with the deals it may be filed on, in one query for the whole page:
+    open deals the viewer sees that are theirs or of an account an item came from."""
+    account_ids = {item.account_id for item in items if item.account_id}
+    deals = list(
+        Opportunity.objects.visible_to(viewer)
+        .open()
+        .filter(Q(account_id__in=account_ids) | Q(owner=viewer))
+        .select_related("account")
+        .order_by("-updated_at", "-pk")[:FILING_CHOICES_MAX]
+    )
+    return [
+        # sorted() is stable: most recently updated first within each group
+        FilingRow(item=item, deals=sorted(deals, key=lambda d: d.account_id != item.account_id))
+        for item in items
+    ]

@@ -94,6 +94,8 @@ EXCLUDED = {
             "coaching:plan_action_done",
             "coaching:request_create",
             "coaching:request_decide",
+            "capture:item_file",
+            "capture:item_delete",
         ],
         _POST,
     ),

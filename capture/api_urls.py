@@ -1,0 +1,19 @@
+"""API routes of the capture app (mounted under /api/v1/)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("capture/items", api.CapturedItemViewSet, basename="captured-item")
+
+urlpatterns = [
+    *router.urls,
+    path("capture/settings/", api.CaptureSettingsView.as_view(), name="api-capture-settings"),
+    path(
+        "capture/settings/rotate/",
+        api.CaptureAddressRotateView.as_view(),
+        name="api-capture-settings-rotate",
+    ),
+]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "capture"
+
+urlpatterns = [
+    path("unfiled/", views.unfiled, name="unfiled"),
+    path("settings/", views.capture_settings, name="settings"),
+    path("items/<int:pk>/file/", views.item_file, name="item_file"),
+    path("items/<int:pk>/delete/", views.item_delete, name="item_delete"),
+]
