@@ -52,6 +52,27 @@ class CaptureSettings(BaseModel):
         return f"log+{self.token}@{settings.CAPTURE_DOMAIN}"
 
 
+class CalendarSubscription(BaseModel):
+    """A calendar a person subscribed by its ICS URL, read by the worker on a schedule."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_subscriptions"
+    )
+    url = models.URLField(max_length=2000)
+    name = models.CharField(max_length=120, blank=True)
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["owner_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "url"], name="calendar_subscription_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
 class CapturedItem(BaseModel):
     """A captured email or meeting occurrence: filed (it has an activity) or waiting unfiled."""
 
@@ -83,6 +104,18 @@ class CapturedItem(BaseModel):
     recipients = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     occurred_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=0)
+    # Meetings: SHA-256 of the event's UID, shared by all its occurrences (a feed re-read
+    # removes the occurrences of its events that are gone or cancelled), and the calendar
+    # subscription it came from (none for an uploaded file).
+    series_key = models.CharField(max_length=64, blank=True)
+    subscription = models.ForeignKey(
+        CalendarSubscription,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+    )
     excerpt = models.TextField(blank=True, max_length=EXCERPT_CHARS)
     account = models.ForeignKey(
         Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

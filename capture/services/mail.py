@@ -17,9 +17,8 @@ from ..parsing import Address, ParsedMail, parse_mail
 from .privacy import capture_settings_ensure
 
 
-def outside_participants(mail: ParsedMail, capture: CaptureSettings) -> list[Address]:
+def outside_participants(everyone: list[Address], capture: CaptureSettings) -> list[Address]:
     """The participants who are neither the company's people nor at an excluded domain."""
-    everyone = ([mail.sender] if mail.sender else []) + list(mail.recipients)
     internal = selectors.internal_addresses(address.email for address in everyone)
     excluded = set(capture.excluded_domains)
     return [
@@ -96,6 +95,7 @@ def file_item(*, actor: User, item: CapturedItem, deal: Opportunity) -> Captured
         kind=kind,
         opportunity=deal,
         occurred_at=item.occurred_at,
+        duration_minutes=item.duration_minutes,
         notes=activity_notes(item),
         source=source,
     )
@@ -124,7 +124,8 @@ def captured_mail_record(
     existing = CapturedItem.objects.filter(owner=owner, message_key=mail.message_key).first()
     if capture.is_paused or existing is not None:
         return existing
-    outside = outside_participants(mail, capture)
+    everyone = ([mail.sender] if mail.sender else []) + list(mail.recipients)
+    outside = outside_participants(everyone, capture)
     if not outside:
         return None
     contacts = contacts_for(owner=owner, addresses=outside)

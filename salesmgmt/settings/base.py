@@ -375,3 +375,7 @@ CAPTURE_DEFAULT_EXCLUDED_DOMAINS = env.list(
         "gmx.com",
     ],
 )
+# Calendar capture: the occurrences a read looks at, and the largest feed it fetches.
+CAPTURE_CALENDAR_PAST_DAYS = env.int("CAPTURE_CALENDAR_PAST_DAYS", default=90)
+CAPTURE_CALENDAR_FUTURE_DAYS = env.int("CAPTURE_CALENDAR_FUTURE_DAYS", default=30)
+CAPTURE_CALENDAR_MAX_BYTES = env.int("CAPTURE_CALENDAR_MAX_BYTES", default=5 * 1024 * 1024)

@@ -58,8 +58,12 @@ def customer_of(rep) -> Customer:
     buyer = ContactFactory(account=account, email="buyer@acme.example")
     older = OpportunityFactory(owner=rep, account=account, name="Acme renewal")
     tagged = OpportunityFactory(owner=rep, account=account, name="Acme expansion")
+    now = timezone.now()
     ActivityFactory(
-        owner=rep, account=account, opportunity=older, occurred_at=timezone.now() - dt.timedelta(1)
+        owner=rep, account=account, opportunity=older, occurred_at=now - dt.timedelta(1)
+    )
+    ActivityFactory(
+        owner=rep, account=account, opportunity=tagged, occurred_at=now - dt.timedelta(60)
     )
     return Customer(account=account, buyer=buyer, older_deal=older, tagged_deal=tagged)
 
@@ -104,3 +108,67 @@ def unknown_mail(rep) -> bytes:
         message_id="<m4@other.example>",
         sent=SENT + dt.timedelta(hours=5),
     )
+
+
+def _ics_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def weekly_base() -> dt.datetime:
+    """The first of four weekly meetings: three weeks ago, on the hour (inside the window)."""
+    return (timezone.now() - dt.timedelta(days=21)).replace(minute=0, second=0, microsecond=0)
+
+
+def weekly_feed(rep, *, moved_and_cancelled: bool) -> bytes:
+    """A weekly customer meeting (4 occurrences), an internal meeting and a personal one; the
+    second version moves the 2nd occurrence a day later and cancels the 3rd."""
+    base = weekly_base()
+    week = dt.timedelta(days=7)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//salesmgmt tests//EN",
+        "BEGIN:VEVENT",
+        "UID:weekly-sync@acme.example",
+        f"DTSTART:{_ics_time(base)}",
+        f"DTEND:{_ics_time(base + dt.timedelta(minutes=30))}",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        "SUMMARY:Acme weekly sync",
+        f"ORGANIZER;CN=Rep:mailto:{rep.email}",
+        "ATTENDEE;CN=Bea Buyer:mailto:buyer@acme.example",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:team-standup@example.com",
+        f"DTSTART:{_ics_time(base + dt.timedelta(hours=2))}",
+        f"DTEND:{_ics_time(base + dt.timedelta(hours=3))}",
+        "SUMMARY:Team standup",
+        f"ORGANIZER:mailto:{rep.email}",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:dentist@gmail.com",
+        f"DTSTART:{_ics_time(base + dt.timedelta(hours=5))}",
+        f"DTEND:{_ics_time(base + dt.timedelta(hours=6))}",
+        "SUMMARY:Dentist",
+        "ATTENDEE:mailto:front.desk@gmail.com",
+        "END:VEVENT",
+    ]
+    if moved_and_cancelled:
+        lines += [
+            "BEGIN:VEVENT",
+            "UID:weekly-sync@acme.example",
+            f"RECURRENCE-ID:{_ics_time(base + week)}",
+            f"DTSTART:{_ics_time(base + week + dt.timedelta(days=1, hours=1))}",
+            f"DTEND:{_ics_time(base + week + dt.timedelta(days=1, hours=2))}",
+            "SUMMARY:Acme weekly sync (moved)",
+            "ATTENDEE;CN=Bea Buyer:mailto:buyer@acme.example",
+            "END:VEVENT",
+            "BEGIN:VEVENT",
+            "UID:weekly-sync@acme.example",
+            f"RECURRENCE-ID:{_ics_time(base + 2 * week)}",
+            f"DTSTART:{_ics_time(base + 2 * week)}",
+            f"DTEND:{_ics_time(base + 2 * week + dt.timedelta(minutes=30))}",
+            "STATUS:CANCELLED",
+            "SUMMARY:Acme weekly sync",
+            "END:VEVENT",
+        ]
+    return ("\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n").encode()
