@@ -17,8 +17,8 @@ from salesmgmt.models import User
 
 from .. import locks
 from ..calendar import CalendarError, Occurrence, parse_calendar
-from ..parsing import DEAL_TAG
 from ..models import CalendarSubscription, CapturedItem, CaptureSettings
+from ..parsing import DEAL_TAG
 from .mail import activity_notes, contacts_for, deal_for, file_item, outside_participants
 from .privacy import capture_settings_ensure
 
