@@ -115,8 +115,11 @@ def _ics_time(value: dt.datetime) -> str:
 
 
 def weekly_base() -> dt.datetime:
-    """The first of four weekly meetings: three weeks ago, on the hour (inside the window)."""
-    return (timezone.now() - dt.timedelta(days=21)).replace(minute=0, second=0, microsecond=0)
+    """The first of four weekly meetings: three weeks ago at 09:00 UTC (inside the window;
+    a whole day, so two feeds built during one test agree)."""
+    return (timezone.now() - dt.timedelta(days=21)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
 
 
 def weekly_feed(rep, *, moved_and_cancelled: bool) -> bytes:
