@@ -13,7 +13,7 @@ from accounts.models import Account, Contact, Opportunity
 from salesmgmt.models import User
 from salesmgmt.visibility import captured_items_visible, may_capture
 
-from .models import CapturedItem, CaptureSettings
+from .models import CalendarSubscription, CapturedItem, CaptureSettings
 from .parsing import capture_token
 
 
@@ -28,6 +28,11 @@ def capture_owner_id(address: str) -> int | None:
         .first()
     )
     return row.user_id if row is not None and may_capture(row.user) else None
+
+
+def calendar_subscriptions(*, viewer: User) -> QuerySet[CalendarSubscription]:
+    """The viewer's own subscribed calendars (a feed URL is as private as the calendar)."""
+    return CalendarSubscription.objects.filter(captured_items_visible(viewer))
 
 
 def capture_settings_of(user: User) -> CaptureSettings | None:

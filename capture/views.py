@@ -15,8 +15,8 @@ from salesmgmt.page_actions import call_service, call_service_or_flash
 from salesmgmt.visibility import may_capture
 
 from . import selectors, services
-from .forms import CaptureSettingsForm, FileItemForm
-from .models import CapturedItem
+from .forms import CalendarSubscribeForm, CalendarUploadForm, CaptureSettingsForm, FileItemForm
+from .models import CapturedItem, CaptureSettings
 
 
 def _ensure_may_capture(request: HttpRequest) -> None:
@@ -100,11 +100,81 @@ def capture_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Capture settings saved.")
                 return redirect("capture:settings")
     else:
-        form = CaptureSettingsForm(
+        form = None
+    return render_settings(request, capture, form=form, status=status)
+
+
+def render_settings(
+    request: HttpRequest,
+    capture: CaptureSettings,
+    *,
+    form: CaptureSettingsForm | None = None,
+    subscribe_form: CalendarSubscribeForm | None = None,
+    upload_form: CalendarUploadForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "capture": capture,
+        "form": form
+        or CaptureSettingsForm(
             initial={
                 "is_paused": capture.is_paused,
                 "excluded_domains": "\n".join(capture.excluded_domains),
             }
-        )
-    context = {"capture": capture, "form": form}
+        ),
+        "subscriptions": selectors.calendar_subscriptions(viewer=request.user),
+        "subscribe_form": subscribe_form or CalendarSubscribeForm(),
+        "upload_form": upload_form or CalendarUploadForm(),
+    }
     return render(request, "capture/settings.html", context, status=status)
+
+
+@people_only
+@require_POST
+def calendar_subscribe(request: HttpRequest) -> HttpResponse:
+    _ensure_may_capture(request)
+    form = CalendarSubscribeForm(request.POST)
+    status = 400
+    if form.is_valid():
+        added, status = call_service(
+            form,
+            lambda: services.calendar_subscription_add(user=request.user, **form.cleaned_data),
+        )
+        if added is not None:
+            messages.success(request, f"Subscribed {added}: its meetings appear within minutes.")
+            return redirect("capture:settings")
+    capture = services.capture_settings_ensure(user=request.user)
+    return render_settings(request, capture, subscribe_form=form, status=status)
+
+
+@people_only
+@require_POST
+def calendar_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = selectors.calendar_subscriptions(viewer=request.user).filter(pk=pk).first()
+    if subscription is None:
+        raise Http404("No such calendar.")
+    services.calendar_subscription_remove(user=request.user, subscription=subscription)
+    messages.success(request, f"Unsubscribed {subscription}.")
+    return redirect("capture:settings")
+
+
+@people_only
+@require_POST
+def calendar_upload(request: HttpRequest) -> HttpResponse:
+    _ensure_may_capture(request)
+    form = CalendarUploadForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data["file"].read()
+        result, status = call_service(
+            form, lambda: services.calendar_upload(user=request.user, data=data)
+        )
+        if result is not None:
+            messages.success(
+                request,
+                f"Calendar read: {result.created} new, {result.updated} moved, "
+                f"{result.removed} removed meetings.",
+            )
+            return redirect("capture:settings")
+    capture = services.capture_settings_ensure(user=request.user)
+    return render_settings(request, capture, upload_form=form, status=status)

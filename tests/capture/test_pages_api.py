@@ -229,3 +229,39 @@ def test_schema_lists_capture_endpoints(client, admin_user):
         "/api/v1/capture/settings/",
     ):
         assert path in schema["paths"]
+
+
+def test_calendar_upload_subscribe_and_unsubscribe_pages(client, rep_a, rep_b, api_isolation):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from capture.models import CalendarSubscription
+    from tests.capture.scenario import weekly_feed
+
+    customer_of(rep_a)
+    client.force_login(rep_a)
+    upload = SimpleUploadedFile("work.ics", weekly_feed(rep_a, moved_and_cancelled=False))
+    response = client.post(reverse("capture:calendar_upload"), {"file": upload}, follow=True)
+    assert "4 new" in response.content.decode()
+    assert Activity.objects.filter(source=Activity.Source.CALENDAR).count() == 4
+    bad = SimpleUploadedFile("bad.ics", b"nope")
+    assert client.post(reverse("capture:calendar_upload"), {"file": bad}).status_code == 400
+
+    refused = client.post(reverse("capture:calendar_subscribe"), {"url": "http://10.0.0.1/c.ics"})
+    assert refused.status_code == 400
+    assert not CalendarSubscription.objects.exists()
+    added = client.post(
+        reverse("capture:calendar_subscribe"),
+        {"url": "https://erp.example.com/rep.ics", "name": "Work"},  # public (tests' DNS)
+    )
+    assert added.status_code == 302
+    subscription = CalendarSubscription.objects.get(owner=rep_a)
+    assert "Work" in client.get(reverse("capture:settings")).content.decode()
+
+    client.force_login(rep_b)
+    assert (
+        client.post(reverse("capture:calendar_unsubscribe", args=[subscription.pk])).status_code
+        == 404
+    )
+    client.force_login(rep_a)
+    client.post(reverse("capture:calendar_unsubscribe", args=[subscription.pk]))
+    assert not CalendarSubscription.objects.exists()
