@@ -510,6 +510,11 @@ class Activity(BaseModel):
         NEGATIVE = "negative", "Negative"
         PLANNED = "planned", "Planned"
 
+    class Direction(models.TextChoices):
+        NONE = "", "—"
+        OUTBOUND = "outbound", "Sent"
+        INBOUND = "inbound", "Received"
+
     class Source(models.TextChoices):
         MANUAL = "manual", "Logged by hand"
         EMAIL = "email", "Captured email"
@@ -562,6 +567,12 @@ class Activity(BaseModel):
     # How the activity reached the record: typed in (page, API, import) or captured from the
     # owner's mail or calendar (the capture app keeps the captured message and links to it).
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    # For mail: sent to the customer, or received from them (a reply: two-way contact, which
+    # the no-activity flag asks for; a one-way outbound email does not make a deal current).
+    direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
+    # The customer's people who took part (captured mail and meetings): the deal's buying
+    # group, which the single-contact flag counts.
+    participants = models.ManyToManyField(Contact, blank=True, related_name="activities")
 
     objects = ActivityQuerySet.as_manager()
 

@@ -1113,6 +1113,8 @@ def activity_log(
     owner: User | None = None,
     external_id: str = "",
     source: str = Activity.Source.MANUAL,
+    direction: str = "",
+    participants: list[Contact] | None = None,
 ) -> Activity:
     """Log a call, meeting, email, demo or task against an account (and optionally a deal).
 
@@ -1139,11 +1141,14 @@ def activity_log(
         next_step=next_step,
         external_id=external_id,
         source=source,
+        direction=direction,
     )
     _take_deal_owner(activity)
     _ensure_unique_external_id(activity)
     activity.full_clean()
     _save_with_external_id(activity)
+    if participants:
+        activity.participants.set(participants)
     refresh.changed(activities=[activity.pk])
     if opportunity is not None and next_step:
         # The deal's next step is the latest one agreed with the buyer.

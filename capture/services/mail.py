@@ -98,6 +98,8 @@ def file_item(*, actor: User, item: CapturedItem, deal: Opportunity) -> Captured
         duration_minutes=item.duration_minutes,
         notes=activity_notes(item),
         source=source,
+        direction=item.direction,
+        participants=list(item.contacts.all()),
     )
     item.status = CapturedItem.Status.FILED
     item.account = deal.account
