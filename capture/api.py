@@ -7,6 +7,7 @@ list), like the pages: captured mail is its owner's mailbox (salesmgmt.visibilit
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -16,14 +17,15 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.models import Opportunity
+from salesmgmt.api import parsers as safe_parsers
 from salesmgmt.api.fields import VisibleRelatedField
 from salesmgmt.api.filters import SyncFilterSet
-from salesmgmt.api.viewsets import VisibleReadOnlyViewSet
+from salesmgmt.api.viewsets import CreateMixin, VisibleReadOnlyViewSet
 from salesmgmt.models import User
 from salesmgmt.visibility import may_capture
 
 from . import selectors, services
-from .models import CapturedItem, CaptureSettings
+from .models import CalendarSubscription, CapturedItem, CaptureSettings
 
 
 class MayCapture(permissions.BasePermission):
@@ -153,3 +155,65 @@ class CaptureAddressRotateView(APIView):
         return Response(
             CaptureSettingsSerializer(services.capture_token_rotate(user=request.user)).data
         )
+
+
+class CalendarSubscriptionSerializer(serializers.ModelSerializer):
+    """A calendar read by its ICS URL every 15 minutes (the webhooks' address policy)."""
+
+    class Meta:
+        model = CalendarSubscription
+        fields = ["id", "url", "name", "last_fetched_at", "last_error", "created_at"]
+        read_only_fields = ["id", "last_fetched_at", "last_error", "created_at"]
+
+
+class CalendarSubscriptionViewSet(CreateMixin, VisibleReadOnlyViewSet):
+    """Your subscribed calendars: subscribe (400 on a refused or repeated URL), unsubscribe."""
+
+    queryset = CalendarSubscription.objects.none()
+    serializer_class = CalendarSubscriptionSerializer
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, MayCapture]
+    ordering_fields = ["created_at"]
+    csv_export = False
+
+    def visible_queryset(self):
+        return selectors.calendar_subscriptions(viewer=self.request.user)
+
+    def perform_create(self, data: dict) -> Model:
+        return services.calendar_subscription_add(user=self.request.user, **data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        """Unsubscribe; meetings already captured from it stay."""
+        services.calendar_subscription_remove(user=request.user, subscription=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CalendarUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class CalendarReadSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    removed = serializers.IntegerField()
+
+
+class CalendarUploadView(APIView):
+    """Read an uploaded ``.ics`` file: its meetings with outside people become Meeting
+    activities (uploading it again changes nothing; moved or cancelled ones follow)."""
+
+    permission_classes = [*api_settings.DEFAULT_PERMISSION_CLASSES, MayCapture]
+    parser_classes = [safe_parsers.MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CalendarUploadSerializer},
+        responses=CalendarReadSerializer,
+    )
+    def post(self, request):
+        serializer = CalendarUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        if upload.size > settings.CAPTURE_CALENDAR_MAX_BYTES:
+            raise serializers.ValidationError({"file": "The file is too large."})
+        result = services.calendar_upload(user=request.user, data=upload.read())
+        return Response(CalendarReadSerializer(result).data)

@@ -265,3 +265,36 @@ def test_calendar_upload_subscribe_and_unsubscribe_pages(client, rep_a, rep_b, a
     client.force_login(rep_a)
     client.post(reverse("capture:calendar_unsubscribe", args=[subscription.pk]))
     assert not CalendarSubscription.objects.exists()
+
+
+def test_api_calendars(api_client_for, rep_a, rep_b, api_isolation):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.capture.scenario import weekly_feed
+
+    customer_of(rep_a)
+    client = api_client_for(rep_a)
+    refused = client.post("/api/v1/capture/calendars/", {"url": "http://127.0.0.1/c.ics"})
+    assert refused.status_code == 400
+    assert "url" in refused.json()["fields"]
+    created = client.post(
+        "/api/v1/capture/calendars/", {"url": "https://erp.example.com/c.ics", "name": "Work"}
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    listed = client.get("/api/v1/capture/calendars/").json()["results"]
+    assert [row["id"] for row in listed] == [pk]
+    assert api_client_for(rep_b).delete(f"/api/v1/capture/calendars/{pk}/").status_code == 404
+    assert client.delete(f"/api/v1/capture/calendars/{pk}/").status_code == 204
+
+    upload = SimpleUploadedFile("c.ics", weekly_feed(rep_a, moved_and_cancelled=False))
+    read = client.post("/api/v1/capture/calendars/upload/", {"file": upload}, format="multipart")
+    assert read.status_code == 200
+    assert read.json() == {"created": 4, "updated": 0, "removed": 0}
+    bad = client.post(
+        "/api/v1/capture/calendars/upload/",
+        {"file": SimpleUploadedFile("c.ics", b"nope")},
+        format="multipart",
+    )
+    assert bad.status_code == 400
+    assert "file" in bad.json()["fields"]
