@@ -82,7 +82,6 @@ def item_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @people_only
 def capture_settings(request: HttpRequest) -> HttpResponse:
     _ensure_may_capture(request)
-    capture = services.capture_settings_ensure(user=request.user)
     status = 200
     if request.method == "POST" and "rotate" in request.POST:
         services.capture_token_rotate(user=request.user)
@@ -101,7 +100,15 @@ def capture_settings(request: HttpRequest) -> HttpResponse:
                 return redirect("capture:settings")
     else:
         form = None
-    return render_settings(request, capture, form=form, status=status)
+        # The address is made on the first visit (one row a person, idempotent).
+        services.capture_settings_ensure(user=request.user)
+    return render_settings(request, _settings_or_new(request), form=form, status=status)
+
+
+def _settings_or_new(request: HttpRequest) -> CaptureSettings:
+    """The person's settings; unsaved defaults when a refused form is shown before they had
+    any (a refused request writes nothing)."""
+    return selectors.capture_settings_of(request.user) or CaptureSettings(user=request.user)
 
 
 def render_settings(
@@ -143,8 +150,7 @@ def calendar_subscribe(request: HttpRequest) -> HttpResponse:
         if added is not None:
             messages.success(request, f"Subscribed {added}: its meetings appear within minutes.")
             return redirect("capture:settings")
-    capture = services.capture_settings_ensure(user=request.user)
-    return render_settings(request, capture, subscribe_form=form, status=status)
+    return render_settings(request, _settings_or_new(request), subscribe_form=form, status=status)
 
 
 @people_only
@@ -176,5 +182,4 @@ def calendar_upload(request: HttpRequest) -> HttpResponse:
                 f"{result.removed} removed meetings.",
             )
             return redirect("capture:settings")
-    capture = services.capture_settings_ensure(user=request.user)
-    return render_settings(request, capture, upload_form=form, status=status)
+    return render_settings(request, _settings_or_new(request), upload_form=form, status=status)
