@@ -102,3 +102,22 @@ def test_captured_activity_counts_for_the_reps_compliance(rep_a, deal):
     after = ComplianceSummary.objects.get(user=rep_a)
     assert after.failing_recent_activity == 0
     assert after.score > before.score
+
+
+def test_account_review_shows_each_deals_buying_group(client, rep_a, manager_a, deal):
+    from django.urls import reverse
+
+    from tests.coaching.factories import AccountReviewFactory
+
+    review = AccountReviewFactory(account=deal.account, created_by=manager_a)
+    client.force_login(manager_a)
+    page = client.get(reverse("coaching:review_detail", args=[review.pk]))
+    assert page.context["page"].deals[0].buying_group == []
+
+    mail(rep_a, sender="cfo@initech.example", to=[rep_a.email], n=1)
+    page = client.get(reverse("coaching:review_detail", args=[review.pk]))
+
+    group = page.context["page"].deals[0].buying_group
+    assert [c.email for c in group] == ["cfo@initech.example"]
+    assert "cfo@initech.example" not in page.content.decode()  # names shown, not addresses
+    assert 'data-testid="buying-group"' in page.content.decode()

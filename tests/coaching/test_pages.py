@@ -208,9 +208,9 @@ EXECUTIVE_ROLLUP_QUERIES = 11
 # and milestones, agenda deals, compliance (3), debriefs (+skills), plans, skill ratings.
 REP_COACHING_QUERIES = 17
 # Review page: session, user, review (+attendees), deals, criteria, stages, milestones,
-# completion records, scores, competitors, proofs, negotiation items, contacts, action items,
-# earlier notes.
-REVIEW_QUERIES = 16
+# completion records, scores, competitors, proofs, negotiation items, buying groups (captured
+# participants), contacts, action items, earlier notes.
+REVIEW_QUERIES = 17
 
 
 @pytest.mark.parametrize("size", [2, 12])
