@@ -242,10 +242,10 @@ def _buying_groups(deal_ids: list[int]) -> list[tuple[int, Contact]]:
     seen: set[tuple[int, int]] = set()
     found: list[tuple[int, Contact]] = []
     for link in links:
-        key = (link.activity.opportunity_id, link.contact_id)
-        if key not in seen:
-            seen.add(key)
-            found.append((link.activity.opportunity_id, link.contact))
+        deal_id = link.activity.opportunity_id
+        if deal_id is not None and (deal_id, link.contact_id) not in seen:
+            seen.add((deal_id, link.contact_id))
+            found.append((deal_id, link.contact))
     return found
 
 
