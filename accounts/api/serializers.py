@@ -105,6 +105,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "state",
             "owner",
             "external_id",
+            "domain",
             "created_at",
             "updated_at",
         ]

@@ -298,3 +298,10 @@ def test_api_calendars(api_client_for, rep_a, rep_b, api_isolation):
     )
     assert bad.status_code == 400
     assert "file" in bad.json()["fields"]
+
+
+def test_api_sets_an_accounts_mail_domain(api_client_for, rep_a):
+    client = api_client_for(rep_a)
+    created = client.post("/api/v1/accounts/", {"name": "Umbrella", "domain": "umbrella.example"})
+    assert created.status_code == 201
+    assert created.json()["domain"] == "umbrella.example"
