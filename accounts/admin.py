@@ -245,6 +245,9 @@ class ActivityAdmin(admin.ModelAdmin):
     """Writes through the services, which keep the activity's copy of its deal's owner."""
 
     form = ActivityForm
+    # How it was captured (and who took part) is set by capture, shown but never edited here.
+    readonly_fields = ("source", "direction")
+    exclude = ("participants",)
     list_display = ("kind", "owner", "account", "opportunity", "occurred_at", "outcome")
     list_filter = ("kind", "outcome")
     list_select_related = ("owner", "account", "opportunity")

@@ -44,6 +44,9 @@ class Account(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts"
     )
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The customer's mail domain (``example.com``): captured mail from an unknown address at
+    # it becomes a new contact of this account (capture.services).
+    domain = models.CharField(max_length=253, blank=True, db_index=True)
 
     objects = AccountQuerySet.as_manager()
 
@@ -507,6 +510,16 @@ class Activity(BaseModel):
         NEGATIVE = "negative", "Negative"
         PLANNED = "planned", "Planned"
 
+    class Direction(models.TextChoices):
+        NONE = "", "—"
+        OUTBOUND = "outbound", "Sent"
+        INBOUND = "inbound", "Received"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Logged by hand"
+        EMAIL = "email", "Captured email"
+        CALENDAR = "calendar", "Captured meeting"
+
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # owner, account and opportunity lead a composite index below (Meta.indexes), which serves
     # every lookup on the column alone too: no single-column index of their own (db_index).
@@ -551,6 +564,15 @@ class Activity(BaseModel):
     notes = models.TextField(blank=True)
     next_step = models.CharField(max_length=255, blank=True)
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # How the activity reached the record: typed in (page, API, import) or captured from the
+    # owner's mail or calendar (the capture app keeps the captured message and links to it).
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    # For mail: sent to the customer, or received from them (a reply: two-way contact, which
+    # the no-activity flag asks for; a one-way outbound email does not make a deal current).
+    direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
+    # The customer's people who took part (captured mail and meetings): the deal's buying
+    # group, which the single-contact flag counts.
+    participants = models.ManyToManyField(Contact, blank=True, related_name="activities")
 
     objects = ActivityQuerySet.as_manager()
 

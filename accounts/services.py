@@ -67,6 +67,7 @@ ACCOUNT_FIELDS = {
     "state",
     "owner",
     "external_id",
+    "domain",
 }
 CONTACT_FIELDS = {
     "account",
@@ -1122,6 +1123,9 @@ def activity_log(
     next_step: str = "",
     owner: User | None = None,
     external_id: str = "",
+    source: str = Activity.Source.MANUAL,
+    direction: str = "",
+    participants: list[Contact] | None = None,
 ) -> Activity:
     """Log a call, meeting, email, demo or task against an account (and optionally a deal).
 
@@ -1147,11 +1151,15 @@ def activity_log(
         notes=notes,
         next_step=next_step,
         external_id=external_id,
+        source=source,
+        direction=direction,
     )
     _take_deal_owner(activity)
     _ensure_unique_external_id(activity)
     activity.full_clean()
     _save_with_external_id(activity)
+    if participants:
+        activity.participants.set(participants)
     refresh.changed(activities=[activity.pk])
     if opportunity is not None and next_step:
         # The deal's next step is the latest one agreed with the buyer.
@@ -1195,6 +1203,16 @@ def activity_update(*, actor: User, activity: Activity, **changes: object) -> Ac
     _save_with_external_id(activity)
     refresh.changed(activities=[activity.pk])  # and where it counts now
     return activity
+
+
+@transaction.atomic
+def activity_delete(*, actor: User, activity: Activity) -> None:
+    """Remove an activity (a captured item its owner deleted); its figures are recounted."""
+    if not Activity.objects.visible_to(actor).filter(pk=activity.pk).exists():
+        raise ValidationError("No such activity.")
+    # Marks the day's KPIs and the deal owner's compliance while the row still says where.
+    refresh.changed(activities=[activity.pk])
+    activity.delete()
 
 
 # --- sales processes: stages, exit milestones, default categories (first-run setup) -----------

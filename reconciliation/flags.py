@@ -5,7 +5,8 @@ Python, at the moment the stored flags were computed (their ``computed_at``; the
 read "now": the activity window, days in stage, the close date). Rules:
 
 - pushed_twice: the close date moved later (new > old in the change log) 2+ times;
-- no_activity: no activity on the deal at or after ``now - 14 days`` (later ones: planned);
+- no_activity: no activity on the deal at or after ``now - 14 days`` (later ones: planned),
+  not counting sent emails (direction outbound): only two-way contact counts;
 - stuck_in_stage: days since ``stage_entered_at`` above the 80th percentile (linear) of the
   completed stays in that stage (from the stage change log) of the open deals of the owner's
   team (same manager); of every deal when the team has fewer than 5 stays; none with fewer;
@@ -13,7 +14,8 @@ read "now": the activity window, days in stage, the close date). Rules:
 - milestone_skipped: the latest record of a milestone of a later stage is a counting
   completion (complete, verified or not requiring it);
 - single_contact: amount (reporting currency at the expected close date) at or above the
-  75th percentile of open deals, with at most one contact at the account;
+  75th percentile of open deals, with at most one contact in the deal's buying group (the
+  distinct participants of its activities) or, when it has none, at the account;
 - no_decision_maker: no decision-maker contact at the account;
 - late_amount_change: an amount change of more than 20 % at or after 30 days before the end
   of the quarter the expected close date falls in;
@@ -125,11 +127,11 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
     since = now - dt.timedelta(days=NO_ACTIVITY_DAYS)
     touched = {
         deal_id
-        for deal_id, at in fetch(
-            "SELECT opportunity_id, occurred_at FROM accounts_activity"
+        for deal_id, at, direction in fetch(
+            "SELECT opportunity_id, occurred_at, direction FROM accounts_activity"
             " WHERE opportunity_id IS NOT NULL"
         )
-        if as_datetime(at) >= since
+        if as_datetime(at) >= since and direction != "outbound"
     }
     for deal_id in deals:
         if deal_id not in touched:
@@ -222,6 +224,12 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
         contacts[account_id] += 1
         if role == "decision_maker":
             deciders.add(account_id)
+    group: dict[int, set[int]] = defaultdict(set)
+    for deal_id, contact_id in fetch(
+        "SELECT a.opportunity_id, p.contact_id FROM accounts_activity_participants p"
+        " JOIN accounts_activity a ON a.id = p.activity_id WHERE a.opportunity_id IS NOT NULL"
+    ):
+        group[deal_id].add(contact_id)
     amounts: dict[int, float] = {}
     for deal_id in deals:
         deal = book.deals[deal_id]
@@ -231,12 +239,14 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
     for deal_id, row in deals.items():
         account_id = row[6]
         count = contacts.get(account_id, 0)
-        if large is not None and amounts[deal_id] >= large and count <= 1:
+        engaged = len(group[deal_id]) if group.get(deal_id) else count
+        if large is not None and amounts[deal_id] >= large and engaged <= 1:
             out[(deal_id, "single_contact")] = (
-                f"{count} contact(s)",
+                f"{engaged} contact(s)",
                 [
                     f"amount {amounts[deal_id]:.2f} >= 75th percentile {large:.2f}",
-                    f"account {account_id} has {count} contact(s)",
+                    f"buying group of {len(group[deal_id])}, account {account_id} has "
+                    f"{count} contact(s)",
                 ],
             )
         if account_id not in deciders:

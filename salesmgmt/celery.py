@@ -30,6 +30,12 @@ DIGEST_TASK = "notifications.tasks.send_due_digests"
 
 # The frequent sweeps: each bounds how long something can wait, so an interval is right.
 FREQUENT: dict[str, dict[str, Any]] = {
+    # Subscribed calendars (capture app) are read every 15 minutes: a meeting booked, moved or
+    # cancelled shows on its deal within that; a re-read changes nothing that did not change.
+    "capture-calendars-fetch": {
+        "task": "capture.tasks.capture_calendars_fetch_all",
+        "schedule": 15 * 60,
+    },
     # The one refresh path (salesmgmt.refresh): every write marks what it made stale and sends
     # a batch; this sweep runs what a lost message or a killed worker left, so a figure is at
     # most a minute (plus its batch) behind once a worker is up again.

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import User
-from .visibility import administers, leads_people, may_invite
+from .visibility import administers, leads_people, may_capture, may_invite
 
 
 def _everyone(user: User) -> bool:
@@ -70,6 +70,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("Territories", "territories:overview", leads_people, ("overview",)),
     Section("Quotas", "territories:quota_plan", leads_people, ("quota_plan",)),
     Section("Compensation", "compensation:my_statements", _everyone, ("compensation:",)),
+    # Captured mail and meetings waiting to be filed; the capture settings page hangs off it.
+    Section("Unfiled", "capture:unfiled", may_capture, ("capture:",)),
     Section(
         "Setup",
         "setup_checklist",

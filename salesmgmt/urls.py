@@ -27,6 +27,7 @@ urlpatterns = [
     path("compensation/", include("compensation.urls")),
     path("coaching/", include("coaching.urls")),
     path("notifications/", include("notifications.urls")),
+    path("capture/", include("capture.urls")),
     path("api/", include("salesmgmt.api.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

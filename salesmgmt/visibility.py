@@ -118,3 +118,19 @@ def may_invite(actor: User | None) -> bool:
         and not actor.is_integrator
         and (actor.role == Role.ADMIN or actor.is_superuser)
     )
+
+
+def may_capture(user: User) -> bool:
+    """Whether ``user`` has a capture address (mail and calendars logged as their activities):
+    active people who sell or lead, never an integration or an office node."""
+    return user.is_active and not user.is_integrator and not user.is_org_unit
+
+
+def captured_items_visible(viewer: User, owner_field: str = "owner") -> Q:
+    """Captured messages ``viewer`` sees as messages: only their own, whatever the role.
+
+    What was filed is an activity and reaches managers like any activity (``Activity``'s
+    ``visible_to``); the rest — unfiled mail, sender lists, excerpts — is the person's
+    mailbox, which nobody above them reads.
+    """
+    return Q(**{owner_field: viewer.pk})

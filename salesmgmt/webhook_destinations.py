@@ -229,3 +229,33 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, st
         return status, "", False
     # 3xx included: redirects are not followed (the body would be resent elsewhere).
     return status, f"HTTP {status} {reason}", False
+
+
+def get(url: str, *, max_bytes: int) -> tuple[bytes | None, str]:
+    """GET an allowed destination (a subscribed calendar feed, capture app): (body, "") or
+    (None, error text). The same address policy and pinning as ``post``; no redirects; a
+    body over ``max_bytes`` is refused rather than read whole."""
+    try:
+        destination = check(url)
+    except DestinationUnresolvedError:
+        return None, "The host name did not resolve."
+    except DestinationRefusedError:
+        return None, REFUSED_MESSAGE
+    connection_class = (
+        _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+    )
+    connection = connection_class(destination, settings.WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", destination.path, headers={"Accept": "text/calendar"})
+        response = connection.getresponse()
+        status, reason = response.status, response.reason
+        body = response.read(max_bytes + 1)
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    finally:
+        connection.close()
+    if not 200 <= status < 300:
+        return None, f"HTTP {status} {reason}"
+    if len(body) > max_bytes:
+        return None, f"Larger than {max_bytes} bytes."
+    return body, ""

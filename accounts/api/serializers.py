@@ -106,6 +106,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "state",
             "owner",
             "external_id",
+            "domain",
             "created_at",
             "updated_at",
         ]

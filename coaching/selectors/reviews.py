@@ -10,6 +10,7 @@ from django.http import Http404
 
 from accounts.models import (
     Account,
+    Activity,
     Contact,
     Milestone,
     MilestoneCompletion,
@@ -165,6 +166,8 @@ class DealReview:
     competitors: list[CompetitorPosition] = field(default_factory=list)
     proofs: list[ProofResource] = field(default_factory=list)
     negotiation: list[NegotiationItem] = field(default_factory=list)
+    # The customer's people seen in the deal's captured mail and meetings, with their role.
+    buying_group: list[Contact] = field(default_factory=list)
 
     @property
     def current_stage(self) -> StageChecklist | None:
@@ -228,11 +231,30 @@ def _checklists(deals: list[Opportunity]) -> dict[int, list[StageChecklist]]:
     return result
 
 
+def _buying_groups(deal_ids: list[int]) -> list[tuple[int, Contact]]:
+    """(deal, contact) for every contact who took part in the deals' activities (captured
+    mail and meetings: ``Activity.participants``), once each, by name (1 query)."""
+    links = (
+        Activity.participants.through.objects.filter(activity__opportunity_id__in=deal_ids)
+        .select_related("contact", "activity")
+        .order_by("contact__last_name", "contact__first_name", "contact_id")
+    )
+    seen: set[tuple[int, int]] = set()
+    found: list[tuple[int, Contact]] = []
+    for link in links:
+        deal_id = link.activity.opportunity_id
+        if deal_id is not None and (deal_id, link.contact_id) not in seen:
+            seen.add((deal_id, link.contact_id))
+            found.append((deal_id, link.contact))
+    return found
+
+
 def review_page(*, viewer: User, review: AccountReview) -> ReviewPage:
     """The account's open deals ``viewer`` sees, each with milestones, scorecard and plan.
 
     Queries, whatever the number of deals: deals, criteria, stages, milestones, completion
-    records, scores, competitors, proofs, negotiation items, contacts, action items (11).
+    records, scores, competitors, proofs, negotiation items, buying groups, contacts, action
+    items (12).
     """
     deals = list(
         Opportunity.objects.visible_to(viewer)
@@ -253,6 +275,7 @@ def review_page(*, viewer: User, review: AccountReview) -> ReviewPage:
         "competitors": defaultdict(list),
         "proofs": defaultdict(list),
         "negotiation": defaultdict(list),
+        "buying_group": defaultdict(list),
     }
     for name, model in (
         ("competitors", CompetitorPosition),
@@ -261,6 +284,8 @@ def review_page(*, viewer: User, review: AccountReview) -> ReviewPage:
     ):
         for row in model.objects.filter(opportunity_id__in=deal_ids):
             by_deal[name][row.opportunity_id].append(row)
+    for deal_id, contact in _buying_groups(deal_ids):
+        by_deal["buying_group"][deal_id].append(contact)
     contacts_by_role: dict[str, list[Contact]] = defaultdict(list)
     for contact in Contact.objects.filter(account_id=review.account_id).exclude(buying_role=""):
         contacts_by_role[contact.buying_role].append(contact)
@@ -275,6 +300,7 @@ def review_page(*, viewer: User, review: AccountReview) -> ReviewPage:
                 competitors=by_deal["competitors"].get(deal.pk, []),
                 proofs=by_deal["proofs"].get(deal.pk, []),
                 negotiation=by_deal["negotiation"].get(deal.pk, []),
+                buying_group=by_deal["buying_group"].get(deal.pk, []),
             )
             for deal in deals
         ],

@@ -3,15 +3,17 @@
 Definitions (``now`` is the moment of the computation):
 
 - pushed_twice: the expected close date moved later 2+ times;
-- no_activity: no activity in the last 14 days and none scheduled after now;
+- no_activity: no activity in the last 14 days and none scheduled after now; an email sent
+  and not answered (captured, direction outbound) is no contact: only two-way activity counts;
 - stuck_in_stage: days in the current stage above the 80th percentile of completed stays in
   that stage by the owner's team (same manager); the whole company's when the team has fewer
   than ``MIN_SAMPLES`` such stays, and no flag with fewer still;
 - close_date_past: the expected close date is before today;
 - milestone_skipped: a milestone of a later stage counts as complete while the deal is still
   in an earlier one (done out of order, an exit criterion passed over);
-- single_contact: one contact or none at the account of a large deal (amount at or above the
-  75th percentile of open deals);
+- single_contact: one contact or none in the buying group of a large deal (amount at or above
+  the 75th percentile of open deals): the contacts who took part in its captured mail and
+  meetings; a deal with none captured counts the contacts at its account;
 - no_decision_maker: no contact at the account has the decision-maker buying role;
 - late_amount_change: the amount changed by more than 20% in the last 30 days of the period
   the deal is expected to close in.
@@ -73,6 +75,7 @@ def compute_flags(
     contacts: pd.DataFrame,
     completed: pd.DataFrame,
     period_ends: pd.Series,
+    buying_group: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All flags of open ``deals`` as rows: opportunity_id, owner_id, kind, detail.
 
@@ -91,7 +94,7 @@ def compute_flags(
         _stuck_in_stage(deals, stays, now_ts),
         _flag(deals, close < today, "close_date_past", "close date passed"),
         _milestone_skipped(deals, completed),
-        *_contact_flags(deals, contacts),
+        *_contact_flags(deals, contacts, buying_group),
         _late_amount_change(deals, amount_changes, period_ends),
     ]
     flags = pd.concat([frame for frame in out if frame is not None], ignore_index=True)
@@ -110,6 +113,8 @@ def _no_activity(
     deals: pd.DataFrame, activities: pd.DataFrame, now_ts: pd.Timestamp
 ) -> pd.DataFrame:
     recent = activities[activities["occurred_at"] >= now_ts - pd.Timedelta(days=NO_ACTIVITY_DAYS)]
+    if "direction" in recent:
+        recent = recent[recent["direction"] != "outbound"]
     touched = set(recent["opportunity_id"].dropna().astype("int64"))
     return _flag(
         deals,
@@ -164,12 +169,17 @@ def _milestone_skipped(deals: pd.DataFrame, completed: pd.DataFrame) -> pd.DataF
     )
 
 
-def _contact_flags(deals: pd.DataFrame, contacts: pd.DataFrame) -> list[pd.DataFrame]:
+def _contact_flags(
+    deals: pd.DataFrame, contacts: pd.DataFrame, buying_group: pd.DataFrame | None = None
+) -> list[pd.DataFrame]:
     """single_contact (large deals only) and no_decision_maker."""
     per_account = contacts.groupby("account_id").size()
     deciders = set(contacts.loc[contacts["buying_role"] == "decision_maker", "account_id"])
     large = deals["amount"] >= deals["amount"].quantile(LARGE_DEAL_QUANTILE)
     contact_count = deals["account_id"].map(per_account).fillna(0)
+    if buying_group is not None and not buying_group.empty:
+        group_size = deals["opportunity_id"].map(buying_group.groupby("opportunity_id").size())
+        contact_count = group_size.fillna(contact_count)
     return [
         _flag(
             deals,

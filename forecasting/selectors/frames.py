@@ -284,14 +284,26 @@ def own_rollups_frame(*, period: Period) -> pd.DataFrame:
 
 
 def activities_frame(*, since: dt.datetime | None = None) -> pd.DataFrame:
-    """Activities: owner_id, opportunity_id, kind, occurred_at."""
+    """Activities: owner_id, opportunity_id, kind, occurred_at, direction (captured mail:
+    outbound or inbound; blank for everything else)."""
     qs = Activity.objects.all()
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
-    rows = qs.values_list("owner_id", "opportunity_id", "kind", "occurred_at")
-    frame = pd.DataFrame(list(rows), columns=["owner_id", "opportunity_id", "kind", "occurred_at"])
+    columns = ["owner_id", "opportunity_id", "kind", "occurred_at", "direction"]
+    frame = pd.DataFrame(list(qs.values_list(*columns)), columns=columns)
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     return frame
+
+
+def buying_group_frame() -> pd.DataFrame:
+    """Each deal's buying group: opportunity_id, contact_id of every customer contact who took
+    part in its activities (captured mail and meetings), once each."""
+    rows = (
+        Activity.participants.through.objects.filter(activity__opportunity__isnull=False)
+        .values_list("activity__opportunity_id", "contact_id")
+        .distinct()
+    )
+    return pd.DataFrame(list(rows), columns=["opportunity_id", "contact_id"])
 
 
 def contacts_frame() -> pd.DataFrame:

@@ -114,6 +114,7 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
                 since=now - dt.timedelta(days=flags.NO_ACTIVITY_DAYS)
             ),
             contacts=frames.contacts_frame(),
+            buying_group=frames.buying_group_frame().query("opportunity_id in @ids"),
             completed=_completed_stage_orders(ids),
             period_ends=_period_ends(deals),
         )

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "benchmarks",
     "reconciliation",
     "notifications",
+    "capture",
 ]
 
 MIDDLEWARE = [
@@ -392,3 +393,31 @@ NOTIFICATIONS_SEND_DELAY_SECONDS = env.float("NOTIFICATIONS_SEND_DELAY_SECONDS",
 NOTIFICATIONS_DEFAULT_SITE_URL = env(
     "NOTIFICATIONS_DEFAULT_SITE_URL", default="http://localhost:8000"
 )
+# Activity capture (capture app): each person's address is log+<token>@CAPTURE_DOMAIN; the
+# company's MTA routes that domain to the gateway (``manage.py mail_gateway``).
+CAPTURE_DOMAIN = env("CAPTURE_DOMAIN", default="capture.localhost")
+MAIL_GATEWAY_HOST = env("MAIL_GATEWAY_HOST", default="127.0.0.1")
+MAIL_GATEWAY_PORT = env.int("MAIL_GATEWAY_PORT", default=2525)
+# Largest message the gateway accepts (the raw bytes travel to the worker through the broker).
+MAIL_GATEWAY_MAX_BYTES = env.int("MAIL_GATEWAY_MAX_BYTES", default=10 * 1024 * 1024)
+# A new person's excluded domains (editable on their capture settings page).
+CAPTURE_DEFAULT_EXCLUDED_DOMAINS = env.list(
+    "CAPTURE_DEFAULT_EXCLUDED_DOMAINS",
+    default=[
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "gmx.com",
+    ],
+)
+# Calendar capture: the occurrences a read looks at, and the largest feed it fetches.
+CAPTURE_CALENDAR_PAST_DAYS = env.int("CAPTURE_CALENDAR_PAST_DAYS", default=90)
+CAPTURE_CALENDAR_FUTURE_DAYS = env.int("CAPTURE_CALENDAR_FUTURE_DAYS", default=30)
+CAPTURE_CALENDAR_MAX_BYTES = env.int("CAPTURE_CALENDAR_MAX_BYTES", default=5 * 1024 * 1024)

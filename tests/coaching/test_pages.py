@@ -211,10 +211,10 @@ EXECUTIVE_ROLLUP_QUERIES = 12
 # ...and the bell's unread count (1).
 REP_COACHING_QUERIES = 18
 # Review page: session, user, review (+attendees), deals, criteria, stages, milestones,
-# completion records, scores, competitors, proofs, negotiation items, contacts, action items,
-# earlier notes.
+# completion records, scores, competitors, proofs, negotiation items, buying groups (captured
+# participants), contacts, action items, earlier notes.
 # ...and the bell's unread count (1).
-REVIEW_QUERIES = 17
+REVIEW_QUERIES = 18
 
 
 @pytest.mark.parametrize("size", [2, 12])

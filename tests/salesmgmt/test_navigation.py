@@ -22,6 +22,7 @@ EVERYONE = {
     "Reviews",
     "Forecast",
     "Compensation",
+    "Unfiled",  # captured mail and meetings (capture app): everyone who is not an integration
 }
 LEADERS = {"Dashboard", "Territories", "Quotas"}
 ADMINISTRATORS = {"Setup", "People", "Admin"}

@@ -30,6 +30,7 @@ from accounts.models import (
     SalesProcess,
     Stage,
 )
+from capture.models import CalendarSubscription, CapturedItem
 from coaching.models import (
     AccountReview,
     ActionItem,
@@ -108,6 +109,9 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "coaching:plan_action_done": DevelopmentAction,
     "coaching:request_decide": ResourceRequest,
     "notifications:open": Notification,
+    "capture:item_file": CapturedItem,
+    "capture:item_delete": CapturedItem,
+    "capture:calendar_unsubscribe": CalendarSubscription,
 }
 # Where an API viewset's queryset is not the kind its ``pk`` names.
 API_PK_MODELS: dict[str, type[Model]] = {

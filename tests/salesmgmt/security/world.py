@@ -27,6 +27,7 @@ from accounts.models import (
     Product,
     SalesProcess,
 )
+from capture.models import CalendarSubscription, CapturedItem
 from coaching.models import (
     ActionItem,
     DevelopmentAction,
@@ -73,7 +74,16 @@ MARKER = {"a": "Alpha-secret", "b": "Bravo-secret"}
 SHARED = "shared"
 # People who own personal records (tokens, webhooks, deliveries, import jobs).
 PERSONAL_OWNERS = ("rep_a", "rep_b", "manager_a", "integrator")
-PERSONAL_MODELS = (ApiToken, WebhookSubscription, WebhookDelivery, ImportJob, Notification)
+PERSONAL_MODELS = (
+    ApiToken,
+    WebhookSubscription,
+    WebhookDelivery,
+    ImportJob,
+    # Captured mail and calendars are their owner's alone (salesmgmt.visibility).
+    CapturedItem,
+    CalendarSubscription,
+    Notification,
+)
 # A users CSV that would make rep_a an administrator (probe M2): only an admin person may.
 ESCALATING_USERS_CSV = (
     "username,email,first_name,last_name,role\nrep_a,rep_a@example.com,R,A,admin\n"
@@ -311,6 +321,18 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
             link="/my/",
             dedupe_key=f"sweep:{name}",
         )
-        for row in (token, webhook, delivery, job, notification):
+        captured = CapturedItem.objects.create(
+            owner=person,
+            kind="email",
+            status="unfiled",
+            message_key=f"sweep-{name}",
+            sender="someone@elsewhere.example",
+            subject=f"{name}'s captured mail",
+            occurred_at=timezone.now(),
+        )
+        calendar = CalendarSubscription.objects.create(
+            owner=person, url=f"https://calendar.example.com/{name}.ics"
+        )
+        for row in (token, webhook, delivery, job, notification, captured, calendar):
             world.personal.setdefault(type(row), {})[name] = row
     return world
