@@ -87,7 +87,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if found is None or person is None:
         return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
     kind = found[1]
-    if request.method != "HEAD":
-        services.unsubscribe(person=person, kind=kind)
     label = "the weekly digest" if kind == mail.DIGEST else f"“{Kind(kind).label}” mails"
-    return render(request, "notifications/unsubscribe.html", {"label": label})
+    # Only a POST unsubscribes (the page's button, or the mail client's RFC 8058 one-click):
+    # mail scanners open every link with GET and would otherwise unsubscribe people.
+    done = request.method == "POST"
+    if done:
+        services.unsubscribe(person=person, kind=kind)
+    return render(request, "notifications/unsubscribe.html", {"label": label, "done": done})

@@ -94,6 +94,8 @@ def test_preferences_and_unsubscribe_pages(as_user, new_page, rep_a):
     anonymous = new_page()
     token = unsubscribe_token(person_id=rep_a.pk, kind=Kind.STATEMENT_READY)
     anonymous.goto(reverse("notifications:unsubscribe", args=[token]))
+    anonymous.locator("button", has_text="Unsubscribe").click()
+    anonymous.wait_for_load_state()
     assert anonymous.locator("h1").inner_text() == "Unsubscribed"
     assert NotificationPreference.objects.get(person=rep_a, kind=Kind.STATEMENT_READY).channel == (
         "in_app"

@@ -80,8 +80,13 @@ def test_a_claim_left_by_a_dead_worker_is_sent_by_the_sweep_after_the_timeout(ma
 def test_unsubscribe_link_stops_that_kind_without_login(client, rep_a):
     url = mail.unsubscribe_url(person_id=rep_a.pk, kind=Kind.CALL_DUE)
     path = url.removeprefix("https://sales.example.com")
+    # opening the link (as mail scanners do) only asks
     response = client.get(path)
     assert response.status_code == 200
+    assert b'<button type="submit">Unsubscribe</button>' in response.content
+    assert not NotificationPreference.objects.filter(person=rep_a, kind=Kind.CALL_DUE).exists()
+    # its button unsubscribes
+    assert client.post(path).status_code == 200
     assert NotificationPreference.objects.get(person=rep_a, kind=Kind.CALL_DUE).channel == "in_app"
     # one-click POST from a mail client, no CSRF token, no session
     token = mail.unsubscribe_token(person_id=rep_a.pk, kind="digest")
