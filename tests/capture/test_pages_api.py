@@ -103,6 +103,8 @@ def test_settings_page_pause_exclusions_rotate(client, rep_a):
     page = client.get(reverse("capture:settings"))
     address = services.capture_settings_ensure(user=rep_a).address
     assert address in page.content.decode()
+    assert "<title>Capture settings · salesmgmt</title>" in page.content.decode()
+    assert page.content.decode().count('id="calendars-title"') == 1
 
     bad = client.post(reverse("capture:settings"), {"excluded_domains": "not a domain!"})
     assert bad.status_code == 400
