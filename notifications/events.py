@@ -47,6 +47,24 @@ def _deal_fetch(deal_id: int) -> Callable[[User], object]:
     return lambda viewer: opportunity_get(viewer=viewer, pk=deal_id)
 
 
+def _deal_draft(
+    *, recipient: User, kind: str, deal_id: int, title: str, body: str, dedupe_key: str
+) -> Draft:
+    """A notification about a deal: it links to the deal page, and reaches only a recipient
+    who may open that deal."""
+    return Draft(
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=body,
+        link=deal_link(deal_id),
+        dedupe_key=dedupe_key,
+        subject_label="accounts.opportunity",
+        subject_id=deal_id,
+        fetch=_deal_fetch(deal_id),
+    )
+
+
 def _milestone_completed(record: MilestoneCompletion, data: dict) -> list[Draft]:
     if record.verification_state != MilestoneCompletion.Verification.PENDING:
         return []
@@ -55,16 +73,13 @@ def _milestone_completed(record: MilestoneCompletion, data: dict) -> list[Draft]
     if manager is None:
         return []
     return [
-        Draft(
+        _deal_draft(
             recipient=manager,
             kind=Kind.MILESTONE_PENDING,
+            deal_id=deal.pk,
             title=f"Verify “{record.milestone}” on {deal.name}",
             body=f"{record.completed_by} completed it with evidence: {record.evidence[:300]}",
-            link=deal_link(deal.pk),
             dedupe_key=f"milestone_pending:{record.pk}",
-            subject_label="accounts.opportunity",
-            subject_id=deal.pk,
-            fetch=_deal_fetch(deal.pk),
         )
     ]
 
@@ -76,16 +91,13 @@ def _milestone_reviewed(record: MilestoneCompletion, data: dict) -> list[Draft]:
     body = f"By {record.verified_by}." if verified else f"Reason: {record.rejection_reason}"
     recipient = record.completed_by or deal.owner
     return [
-        Draft(
+        _deal_draft(
             recipient=recipient,
             kind=Kind.MILESTONE_REVIEWED,
+            deal_id=deal.pk,
             title=f"“{record.milestone}” on {deal.name} was {outcome}",
             body=body,
-            link=deal_link(deal.pk),
             dedupe_key=f"milestone_reviewed:{record.pk}",
-            subject_label="accounts.opportunity",
-            subject_id=deal.pk,
-            fetch=_deal_fetch(deal.pk),
         )
     ]
 
@@ -116,16 +128,13 @@ def _deal_flagged(deal: Opportunity, data: dict) -> list[Draft]:
     manager = manager_of(deal.owner)
     people = [deal.owner, *([manager] if manager else [])]
     return [
-        Draft(
+        _deal_draft(
             recipient=person,
             kind=Kind.DEAL_FLAGGED,
+            deal_id=deal.pk,
             title=f"{deal.name} flagged: {kinds}",
             body=data.get("detail", ""),
-            link=deal_link(deal.pk),
             dedupe_key=f"deal_flagged:{deal.pk}:{kinds}:{window}",
-            subject_label="accounts.opportunity",
-            subject_id=deal.pk,
-            fetch=_deal_fetch(deal.pk),
         )
         for person in people
     ]
