@@ -1,0 +1,91 @@
+"""The sizing engine against hand-computed examples (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+
+from planning.engine import CoverageLine, Overrides, PlanInputs, ramped_productivity, size
+
+
+def _plan(**changes) -> PlanInputs:
+    # Enterprise: 40 accounts x 12 AE meetings x 2 h = 960 h; Mid-market: 150 x 4 x 1.5 h =
+    # 900 h of AE time and 150 x 10 x 0.5 h = 750 h of SDR time.
+    fields = {
+        "coverage": (
+            CoverageLine("Enterprise", "ae", 40, Decimal(12), Decimal(2)),
+            CoverageLine("Mid-market", "ae", 150, Decimal(4), Decimal("1.5")),
+            CoverageLine("Mid-market", "sdr", 150, Decimal(10), Decimal("0.5")),
+        ),
+        "selling_hours": {"ae": Decimal(1200), "sdr": Decimal(1500), "am": Decimal(1200)},
+        "target": Decimal(3_000_000),
+        "productivity": Decimal(800_000),
+        "win_rate": Decimal("0.25"),
+        "headcount": {"ae": 1, "am": 1},
+    }
+    return PlanInputs(**{**fields, **changes})
+
+
+def _row(sizing, role: str) -> dict:
+    return sizing.by_role.set_index("sales_role").loc[role].to_dict()
+
+
+def test_size_workload_people_per_role_and_gap():
+    sizing = size(_plan())
+    # AE: 960/1200 + 900/1200 = 0.8 + 0.75 = 1.55 FTE -> 2 people, 1 today: gap 1.
+    assert _row(sizing, "ae") == {"fte": 1.55, "people": 2, "today": 1, "gap": 1}
+    # SDR: 750/1500 = 0.5 -> 1 person, none today.
+    assert _row(sizing, "sdr") == {"fte": 0.5, "people": 1, "today": 0, "gap": 1}
+    # AM: no coverage, 1 today: one more than the workload needs.
+    assert _row(sizing, "am") == {"fte": 0.0, "people": 0, "today": 1, "gap": -1}
+    assert list(sizing.workload["hours"]) == [960.0, 900.0, 750.0]
+
+
+def test_size_revenue_reps_and_gap_to_quota_carriers():
+    sizing = size(_plan())
+    # 3,000,000 / 800,000 = 3.75 -> 4 quota carriers; AE + AM today = 2.
+    assert (sizing.revenue_fte, sizing.revenue_reps, sizing.quota_carriers_today) == (3.75, 4, 2)
+    assert sizing.revenue_gap == 2
+
+
+def test_size_exact_quotient_does_not_round_up():
+    sizing = size(_plan(target=Decimal(2_400_000)))
+    assert (sizing.revenue_fte, sizing.revenue_reps) == (3.0, 3)
+
+
+def test_size_overrides_change_both_methods():
+    sizing = size(
+        _plan(),
+        Overrides(
+            selling_hours=Decimal(1000), coverage_factor=Decimal(2), win_rate=Decimal("0.30")
+        ),
+    )
+    # AE: (960 + 900) x 2 / 1000 = 3.72 -> 4; SDR: 750 x 2 / 1000 = 1.5 -> 2.
+    assert _row(sizing, "ae")["people"] == 4
+    assert _row(sizing, "sdr")["fte"] == 1.5
+    # Win rate 0.30 against history's 0.25: 800,000 x 1.2 = 960,000 a rep; 3.125 -> 4.
+    assert sizing.productivity == 960_000.0
+    assert (sizing.revenue_fte, sizing.revenue_reps) == (3.12, 4)
+
+
+def test_size_without_history_has_no_revenue_sizing():
+    sizing = size(_plan(productivity=None), Overrides(target=Decimal(1)))
+    assert (sizing.revenue_fte, sizing.revenue_reps, sizing.revenue_gap) == (None, None, None)
+    assert size(_plan(productivity=None), Overrides(productivity=Decimal(500))).revenue_reps == (
+        6000
+    )
+
+
+def test_ramped_productivity_counts_ramped_reps_with_no_bookings_as_zero():
+    reps = pd.DataFrame(
+        {
+            "person_id": [1, 2, 3],
+            "hire_date": [dt.date(2024, 1, 1), None, dt.date(2025, 10, 1)],
+        }
+    )
+    bookings = pd.DataFrame({"owner_id": [1, 1, 3], "amount": [500.0, 300.0, 900.0]})
+    # Ramped on 2026-01-01 with 6 months' ramp: reps 1 and 2 (3 was hired too late): (800 + 0) / 2.
+    assert ramped_productivity(bookings, reps, window_start=dt.date(2026, 1, 1)) == 400.0
+    assert ramped_productivity(bookings, reps.iloc[2:], window_start=dt.date(2026, 1, 1)) is None
