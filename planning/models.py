@@ -22,7 +22,7 @@ POSITIVE = [MinValueValidator(Decimal(0))]
 
 
 class Segment(BaseModel):
-    """Accounts the company sells to alike; rules as a territory's (lists: any; ranges: [min, max))."""
+    """Accounts sold to alike; rules as a territory's (lists: any entry; ranges: [min, max))."""
 
     name = models.CharField(max_length=120, unique=True)
     # Lower wins when an account matches several segments (the rule engine's priority).

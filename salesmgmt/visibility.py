@@ -118,3 +118,10 @@ def may_invite(actor: User | None) -> bool:
         and not actor.is_integrator
         and (actor.role == Role.ADMIN or actor.is_superuser)
     )
+
+
+def plans_sales_force(user: User) -> bool:
+    """Whether ``user`` sizes the sales force (planning: segments, coverage, scenarios):
+    executives and administrators. A headcount plan is the company's, not a team's, so
+    managers and reps neither see nor change it."""
+    return user.is_active and (user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN))

@@ -78,8 +78,8 @@ def _workload(plan: PlanInputs, overrides: Overrides) -> pd.DataFrame:
     for name in ("activities_per_account", "hours_per_activity", "accounts"):
         frame[name] = frame[name].astype(float)
     factor = float(overrides.coverage_factor)
-    frame["hours"] = frame["accounts"] * frame["activities_per_account"] * factor * (
-        frame["hours_per_activity"]
+    frame["hours"] = (
+        frame["accounts"] * frame["activities_per_account"] * factor * (frame["hours_per_activity"])
     )
     hours = {role: float(h) for role, h in plan.selling_hours.items()}
     if overrides.selling_hours is not None:
