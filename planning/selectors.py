@@ -60,6 +60,10 @@ class PlanView:
     baseline: Sizing
     scenarios: list[ScenarioSizing]
 
+    @property
+    def segment_rows(self) -> list[tuple[Segment, int]]:
+        return [(segment, self.account_counts.get(segment.pk, 0)) for segment in self.segments]
+
 
 def segment_list() -> QuerySet[Segment]:
     return Segment.objects.prefetch_related(

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import User
-from .visibility import administers, leads_people, may_invite
+from .visibility import administers, leads_people, may_invite, plans_sales_force
 
 
 def _everyone(user: User) -> bool:
@@ -67,6 +67,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Territories", "territories:overview", leads_people, ("overview",)),
     Section("Quotas", "territories:quota_plan", leads_people, ("quota_plan",)),
     Section("Compensation", "compensation:my_statements", _everyone, ("compensation:",)),
+    Section("Plan", "planning:plan", plans_sales_force, ("planning:",)),
     Section(
         "Setup",
         "setup_checklist",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("forecast/", include("forecasting.urls")),
     path("compensation/", include("compensation.urls")),
     path("coaching/", include("coaching.urls")),
+    path("planning/", include("planning.urls")),
     path("api/", include("salesmgmt.api.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

@@ -1,0 +1,181 @@
+"""API of planning: segments and their coverage, scenarios, and the plan's sizings.
+
+Executives and administrators only (``salesmgmt.visibility.plans_sales_force``): anyone else
+gets 403. Writes go through ``planning.services``; the plan is ``selectors.plan_view``, the
+figures of the Plan page.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Product
+from salesmgmt.api.viewsets import CreateMixin, ListMixin, RetrieveMixin, VisibleGenericViewSet
+from salesmgmt.visibility import plans_sales_force
+
+from . import selectors, services
+from .engine import Sizing
+from .models import PLANNED_ROLES, Coverage, Scenario, Segment
+
+
+class PlansSalesForce(BasePermission):
+    message = "Only executives and administrators plan the sales force."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated) and plans_sales_force(
+            request.user
+        )
+
+
+PERMISSIONS = [*APIView.permission_classes, PlansSalesForce]
+
+
+class CoverageSerializer(serializers.ModelSerializer):
+    sales_role = serializers.ChoiceField(choices=PLANNED_ROLES)
+
+    class Meta:
+        model = Coverage
+        fields = [
+            "id", "sales_role", "activities_per_account", "hours_per_activity", "win_rate",
+            "deal_size", "cycle_days",
+        ]  # fmt: skip
+        read_only_fields = ["id"]
+        validators: list = []  # the service replaces the segment's row for the role
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    products = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Product.objects.all(), required=False
+    )
+    coverages = CoverageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = [
+            "id", "name", "priority", "countries", "regions", "states", "industries",
+            "employee_count_min", "employee_count_max", "annual_revenue_min",
+            "annual_revenue_max", "products", "coverages", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "coverages", "created_at", "updated_at"]
+
+
+class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
+    """The segments of the sales task, with their coverage by sales role."""
+
+    queryset = Segment.objects.none()
+    serializer_class = SegmentSerializer
+    permission_classes = PERMISSIONS
+    ordering_fields = ["created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.segment_list()
+
+    def perform_create(self, data: dict) -> Model:
+        return services.segment_create(actor=self.request.user, **data)
+
+    @extend_schema(request=CoverageSerializer, responses=SegmentSerializer)
+    @action(detail=True, methods=["post"])
+    def coverage(self, request: Request, pk: str | None = None) -> Response:
+        """Set how a sales role covers this segment (replaces that role's row)."""
+        segment = self.get_object()
+        parsed = CoverageSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        services.coverage_set(actor=request.user, segment=segment, **parsed.validated_data)
+        return self.record_response(self.reload(segment))
+
+
+class ScenarioSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Scenario
+        fields = [
+            "id", "name", "target", "selling_hours", "coverage_factor", "win_rate",
+            "productivity", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ScenarioViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
+    """Saved what-ifs: the plan's inputs with some overridden."""
+
+    queryset = Scenario.objects.none()
+    serializer_class = ScenarioSerializer
+    permission_classes = PERMISSIONS
+    ordering_fields = ["created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.scenario_list()
+
+    def perform_create(self, data: dict) -> Model:
+        return services.scenario_create(actor=self.request.user, **data)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.scenario_delete(actor=request.user, scenario=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoleSizingSerializer(serializers.Serializer):
+    sales_role = serializers.CharField()
+    fte = serializers.FloatField()
+    people = serializers.IntegerField()
+    today = serializers.IntegerField()
+    gap = serializers.IntegerField()
+
+
+class SizingSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    scenario = serializers.IntegerField(allow_null=True)
+    target = serializers.FloatField()
+    workload = RoleSizingSerializer(many=True)
+    productivity = serializers.FloatField(allow_null=True)
+    revenue_fte = serializers.FloatField(allow_null=True)
+    revenue_reps = serializers.IntegerField(allow_null=True)
+    quota_carriers_today = serializers.IntegerField()
+    revenue_gap = serializers.IntegerField(allow_null=True)
+
+
+class HistorySerializer(serializers.Serializer):
+    win_rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    deal_size = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    cycle_days = serializers.IntegerField(allow_null=True)
+    productivity = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+
+
+class PlanSerializer(serializers.Serializer):
+    target = serializers.DecimalField(max_digits=16, decimal_places=2)
+    history = HistorySerializer()
+    sizings = SizingSerializer(many=True, help_text="The plan first, then each scenario.")
+
+
+def _sizing(name: str, scenario: Scenario | None, sizing: Sizing) -> dict:
+    return {
+        "name": name,
+        "scenario": scenario.pk if scenario else None,
+        "target": sizing.target,
+        "workload": sizing.by_role.to_dict("records"),
+        "productivity": sizing.productivity,
+        "revenue_fte": sizing.revenue_fte,
+        "revenue_reps": sizing.revenue_reps,
+        "quota_carriers_today": sizing.quota_carriers_today,
+        "revenue_gap": sizing.revenue_gap,
+    }
+
+
+class PlanView(APIView):
+    """The Plan page's figures: history, target, both sizings of the plan and each scenario."""
+
+    permission_classes = PERMISSIONS
+
+    @extend_schema(responses=PlanSerializer)
+    def get(self, request: Request) -> Response:
+        view = selectors.plan_view()
+        sizings = [_sizing("Plan", None, view.baseline)]
+        sizings += [_sizing(s.name, s.scenario, s.sizing) for s in view.scenarios]
+        data = {"target": view.target, "history": view.history, "sizings": sizings}
+        return Response(PlanSerializer(data).data)

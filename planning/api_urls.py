@@ -1,0 +1,15 @@
+"""API routes of the planning app (mounted under /api/v1/)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("planning/segments", api.SegmentViewSet, basename="planning-segment")
+router.register("planning/scenarios", api.ScenarioViewSet, basename="planning-scenario")
+
+urlpatterns = [
+    *router.urls,
+    path("planning/plan/", api.PlanView.as_view(), name="planning-plan"),
+]

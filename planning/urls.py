@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "planning"
+
+urlpatterns = [
+    path("", views.plan, name="plan"),
+    path("scenarios/", views.scenario_create, name="scenario_create"),
+    path("scenarios/<int:pk>/delete/", views.scenario_delete, name="scenario_delete"),
+]

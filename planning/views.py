@@ -1,0 +1,99 @@
+"""The Plan page: the sales task, both sizings, the gap, and the scenarios side by side."""
+
+from __future__ import annotations
+
+import plotly.io as pio
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from salesmgmt.decorators import people_only
+from salesmgmt.page_actions import call_service, call_service_or_flash
+from salesmgmt.visibility import plans_sales_force
+
+from . import selectors, services
+from .charts import LABELS, sizing_chart
+from .engine import Sizing
+from .forms import ScenarioForm
+
+
+def _planner(request: HttpRequest) -> None:
+    if not plans_sales_force(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied("Only executives and administrators plan the sales force.")
+
+
+def comparison_rows(named: list[tuple[str, Sizing]]) -> list[dict]:
+    """One row per role (and one for quota carriers): today, then each sizing's people."""
+    first = named[0][1]
+    rows = [
+        {
+            "label": LABELS[role],
+            "today": int(today),
+            "cells": [
+                (s.by_role["fte"].iloc[i], s.by_role["people"].iloc[i], s.by_role["gap"].iloc[i])
+                for _, s in named
+            ],
+        }
+        for i, (role, today) in enumerate(
+            zip(first.by_role["sales_role"], first.by_role["today"], strict=True)
+        )
+    ]
+    rows.append(
+        {
+            "label": "Quota carriers by revenue (AE + AM)",
+            "today": first.quota_carriers_today,
+            "cells": [(s.revenue_fte, s.revenue_reps, s.revenue_gap) for _, s in named],
+        }
+    )
+    return rows
+
+
+def _render(request: HttpRequest, form: ScenarioForm | None = None, status: int = 200):
+    view = selectors.plan_view()
+    named = [("Plan", view.baseline), *((s.name, s.sizing) for s in view.scenarios)]
+    context = {
+        "view": view,
+        "columns": named,
+        "rows": comparison_rows(named),
+        "form": form or ScenarioForm(target=view.target),
+        "chart": pio.to_html(sizing_chart(named), full_html=False, include_plotlyjs=False),
+    }
+    return render(request, "planning/plan.html", context, status=status)
+
+
+@people_only
+def plan(request: HttpRequest) -> HttpResponse:
+    _planner(request)
+    return _render(request)
+
+
+@people_only
+@require_POST
+def scenario_create(request: HttpRequest) -> HttpResponse:
+    _planner(request)
+    form = ScenarioForm(request.POST)
+    status = 400
+    if form.is_valid():
+        scenario, status = call_service(
+            form, lambda: services.scenario_create(actor=request.user, **form.cleaned_data)
+        )
+        if scenario is not None:
+            messages.success(request, f"Saved the scenario {scenario}.")
+            return redirect(reverse("planning:plan"))
+    return _render(request, form, status)
+
+
+@people_only
+@require_POST
+def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _planner(request)
+    scenario = get_object_or_404(selectors.scenario_list(), pk=pk)
+    _, done = call_service_or_flash(
+        request, lambda: services.scenario_delete(actor=request.user, scenario=scenario)
+    )
+    if done:
+        messages.success(request, f"Deleted the scenario {scenario.name}.")
+    return redirect(reverse("planning:plan"))
