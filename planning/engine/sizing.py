@@ -98,6 +98,7 @@ def _by_role(workload: pd.DataFrame, headcount: dict[str, int]) -> pd.DataFrame:
     out["people"] = out["fte"].round(6).map(math.ceil).astype(int)
     out["today"] = out["sales_role"].map(lambda role: headcount.get(role, 0)).astype(int)
     out["gap"] = out["people"] - out["today"]
+    out["fte"] = out["fte"].round(2)
     return out
 
 
