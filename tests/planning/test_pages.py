@@ -1,0 +1,99 @@
+"""The Plan page: who may open it, what it shows, saving a scenario, its query budget."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from planning import services
+from planning.models import Scenario
+from salesmgmt.navigation import sections_for
+from tests.factories import AccountFactory
+
+PLANNERS = {"executive", "admin"}
+
+
+@pytest.mark.parametrize(
+    "persona", ["rep_a", "rep_b", "se_a", "manager_a", "executive", "admin", "integrator"]
+)
+def test_plan_page_access_by_role(client, personas, persona):
+    user = personas[persona]
+    client.force_login(user)
+    response = client.get(reverse("planning:plan"))
+    assert response.status_code == (200 if persona in PLANNERS else 403)
+    shown = {link.label for link in sections_for(user)}
+    assert ("Plan" in shown) is (persona in PLANNERS)
+
+
+def test_plan_page_shows_segments_sizing_and_chart(client, executive, sales_task):
+    client.force_login(executive)
+    html = client.get(reverse("planning:plan")).content.decode()
+    assert "Enterprise" in html
+    assert "Mid-market" in html
+    assert "1.80" in html  # AE FTE by workload: 1800 h / 1000 h
+    assert "plotly" in html
+
+
+def test_scenario_create_from_the_page(client, executive, sales_task):
+    client.force_login(executive)
+    response = client.post(
+        reverse("planning:scenario_create"),
+        {"name": "Stretch", "target": "5000000", "coverage_factor": "1.5", "win_rate": "0.3"},
+    )
+    assert response.status_code == 302
+    scenario = Scenario.objects.get(name="Stretch")
+    assert (scenario.coverage_factor, scenario.win_rate) == (Decimal("1.5"), Decimal("0.3"))
+    assert "Stretch: people" in client.get(reverse("planning:plan")).content.decode()
+
+
+def test_scenario_create_bad_input_is_400_with_field_messages(client, executive):
+    client.force_login(executive)
+    response = client.post(
+        reverse("planning:scenario_create"), {"name": "", "target": "-5", "win_rate": "2"}
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert {"name", "target", "win_rate"} <= set(errors)
+    assert not Scenario.objects.exists()
+
+
+def test_scenario_create_and_delete_refused_to_a_manager(client, manager_a, executive):
+    scenario = services.scenario_create(actor=executive, name="A", target=Decimal(1))
+    client.force_login(manager_a)
+    assert client.post(reverse("planning:scenario_create"), {"name": "B"}).status_code == 403
+    url = reverse("planning:scenario_delete", args=[scenario.pk])
+    assert client.post(url).status_code == 403
+    assert Scenario.objects.count() == 1
+
+
+def test_scenario_delete(client, executive):
+    scenario = services.scenario_create(actor=executive, name="A", target=Decimal(1))
+    client.force_login(executive)
+    assert client.post(reverse("planning:scenario_delete", args=[scenario.pk])).status_code == 302
+    assert not Scenario.objects.exists()
+
+
+def _page_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("planning:plan")).status_code == 200
+    return len(queries)
+
+
+def test_plan_page_query_count_does_not_grow(client, executive, sales_task, rep_a):
+    client.force_login(executive)
+    few = _page_queries(client)
+    # More accounts, segments and scenarios: the same queries (session, user, segments with
+    # coverage and products, accounts, rates, closed deals, reps, capacities, target,
+    # headcount, scenarios; the layout's own).
+    AccountFactory.create_batch(10, owner=rep_a)
+    for n in range(4):
+        segment = services.segment_create(actor=executive, name=f"S{n}", industries=["Retail"])
+        services.coverage_set(
+            actor=executive, segment=segment, sales_role="sdr", activities_per_account=Decimal(5)
+        )
+        services.scenario_create(actor=executive, name=f"W{n}", target=Decimal(n + 1))
+    assert _page_queries(client) == few
