@@ -37,7 +37,7 @@ class PlansSalesForce(BasePermission):
 PERMISSIONS = [*APIView.permission_classes, PlansSalesForce]
 
 
-class CoverageSerializer(serializers.ModelSerializer):
+class PlanningCoverageSerializer(serializers.ModelSerializer):
     sales_role = serializers.ChoiceField(choices=PLANNED_ROLES)
 
     class Meta:
@@ -50,11 +50,11 @@ class CoverageSerializer(serializers.ModelSerializer):
         validators: list = []  # the service replaces the segment's row for the role
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class PlanningSegmentSerializer(serializers.ModelSerializer):
     products = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Product.objects.all(), required=False
     )
-    coverages = CoverageSerializer(many=True, read_only=True)
+    coverages = PlanningCoverageSerializer(many=True, read_only=True)
 
     class Meta:
         model = Segment
@@ -70,7 +70,7 @@ class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSe
     """The segments of the sales task, with their coverage by sales role."""
 
     queryset = Segment.objects.none()
-    serializer_class = SegmentSerializer
+    serializer_class = PlanningSegmentSerializer
     permission_classes = PERMISSIONS
     ordering_fields = ["created_at", "updated_at"]
 
@@ -80,18 +80,18 @@ class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSe
     def perform_create(self, data: dict) -> Model:
         return services.segment_create(actor=self.request.user, **data)
 
-    @extend_schema(request=CoverageSerializer, responses=SegmentSerializer)
+    @extend_schema(request=PlanningCoverageSerializer, responses=PlanningSegmentSerializer)
     @action(detail=True, methods=["post"])
     def coverage(self, request: Request, pk: str | None = None) -> Response:
         """Set how a sales role covers this segment (replaces that role's row)."""
         segment = self.get_object()
-        parsed = CoverageSerializer(data=request.data)
+        parsed = PlanningCoverageSerializer(data=request.data)
         parsed.is_valid(raise_exception=True)
         services.coverage_set(actor=request.user, segment=segment, **parsed.validated_data)
         return self.record_response(self.reload(segment))
 
 
-class ScenarioSerializer(serializers.ModelSerializer):
+class PlanningScenarioSerializer(serializers.ModelSerializer):
     class Meta:
         model = Scenario
         fields = [
@@ -105,7 +105,7 @@ class ScenarioViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewS
     """Saved what-ifs: the plan's inputs with some overridden."""
 
     queryset = Scenario.objects.none()
-    serializer_class = ScenarioSerializer
+    serializer_class = PlanningScenarioSerializer
     permission_classes = PERMISSIONS
     ordering_fields = ["created_at", "updated_at"]
 
@@ -120,7 +120,7 @@ class ScenarioViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewS
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RoleSizingSerializer(serializers.Serializer):
+class PlanningRoleSizingSerializer(serializers.Serializer):
     sales_role = serializers.CharField()
     fte = serializers.FloatField()
     people = serializers.IntegerField()
@@ -128,11 +128,11 @@ class RoleSizingSerializer(serializers.Serializer):
     gap = serializers.IntegerField()
 
 
-class SizingSerializer(serializers.Serializer):
+class PlanningSizingSerializer(serializers.Serializer):
     name = serializers.CharField()
     scenario = serializers.IntegerField(allow_null=True)
     target = serializers.FloatField()
-    workload = RoleSizingSerializer(many=True)
+    workload = PlanningRoleSizingSerializer(many=True)
     productivity = serializers.FloatField(allow_null=True)
     revenue_fte = serializers.FloatField(allow_null=True)
     revenue_reps = serializers.IntegerField(allow_null=True)
@@ -140,17 +140,17 @@ class SizingSerializer(serializers.Serializer):
     revenue_gap = serializers.IntegerField(allow_null=True)
 
 
-class HistorySerializer(serializers.Serializer):
+class PlanningHistorySerializer(serializers.Serializer):
     win_rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
     deal_size = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     cycle_days = serializers.IntegerField(allow_null=True)
     productivity = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
 
 
-class PlanSerializer(serializers.Serializer):
+class SalesForcePlanSerializer(serializers.Serializer):
     target = serializers.DecimalField(max_digits=16, decimal_places=2)
-    history = HistorySerializer()
-    sizings = SizingSerializer(many=True, help_text="The plan first, then each scenario.")
+    history = PlanningHistorySerializer()
+    sizings = PlanningSizingSerializer(many=True, help_text="The plan first, then each scenario.")
 
 
 def _sizing(name: str, scenario: Scenario | None, sizing: Sizing) -> dict:
@@ -172,10 +172,10 @@ class PlanView(APIView):
 
     permission_classes = PERMISSIONS
 
-    @extend_schema(responses=PlanSerializer)
+    @extend_schema(responses=SalesForcePlanSerializer)
     def get(self, request: Request) -> Response:
         view = selectors.plan_view()
         sizings = [_sizing("Plan", None, view.baseline)]
         sizings += [_sizing(s.name, s.scenario, s.sizing) for s in view.scenarios]
         data = {"target": view.target, "history": view.history, "sizings": sizings}
-        return Response(PlanSerializer(data).data)
+        return Response(SalesForcePlanSerializer(data).data)
