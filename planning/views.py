@@ -60,6 +60,7 @@ def _render(request: HttpRequest, form: ScenarioForm | None = None, status: int 
         "rows": comparison_rows(named),
         "form": form or ScenarioForm(target=view.target),
         "chart": pio.to_html(sizing_chart(named), full_html=False, include_plotlyjs=False),
+        "uses_charts": True,
     }
     return render(request, "planning/plan.html", context, status=status)
 

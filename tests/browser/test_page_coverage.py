@@ -42,6 +42,8 @@ EXCLUDED = {
             "people_invite_pending",
             "setup_periods",
             "setup_company_periods",
+            "planning:scenario_create",
+            "planning:scenario_delete",
             "accounts:opportunity_edit",
             "accounts:opportunity_close_won",
             "accounts:opportunity_close_lost",
