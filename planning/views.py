@@ -58,6 +58,7 @@ def _render(request: HttpRequest, form: ScenarioForm | None = None, status: int 
         "view": view,
         "columns": named,
         "rows": comparison_rows(named),
+        "workload": view.baseline.workload.to_dict("records"),
         "form": form or ScenarioForm(target=view.target),
         "chart": pio.to_html(sizing_chart(named), full_html=False, include_plotlyjs=False),
         "uses_charts": True,
