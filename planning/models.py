@@ -85,6 +85,11 @@ class RoleCapacity(BaseModel):
         max_digits=7, decimal_places=1, validators=[MinValueValidator(Decimal(1))]
     )
 
+    # The share of the role's people expected to leave in a year (the hiring plan's attrition).
+    annual_attrition = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal(0), validators=RATE_VALIDATORS
+    )
+
     class Meta:
         ordering = ["sales_role"]
 
@@ -123,3 +128,23 @@ class Scenario(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PlannedHire(BaseModel):
+    """People to hire for a role, starting in a month, in a region."""
+
+    sales_role = models.CharField(max_length=8, choices=PLANNED_ROLES)
+    start_month = models.DateField(help_text="The first day of the month they start.")
+    region = models.CharField(max_length=80, blank=True)
+    headcount = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["start_month", "sales_role", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(headcount__gte=1), name="planned_hire_at_least_one"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.headcount} {self.get_sales_role_display()} from {self.start_month:%b %Y}"

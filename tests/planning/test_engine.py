@@ -89,3 +89,72 @@ def test_ramped_productivity_counts_ramped_reps_with_no_bookings_as_zero():
     # Ramped on 2026-01-01 with 6 months' ramp: reps 1 and 2 (3 was hired too late): (800 + 0) / 2.
     assert ramped_productivity(bookings, reps, window_start=dt.date(2026, 1, 1)) == 400.0
     assert ramped_productivity(bookings, reps.iloc[2:], window_start=dt.date(2026, 1, 1)) is None
+
+
+def test_ramp_curve_from_history_by_cohort():
+    from planning.engine.ramp import ramp_curve
+
+    # Productivity 120,000 a year: 10,000 a month ramped. Rep 1 hired Jan 2025: first deal in
+    # month 1 (Feb, 15,000: 3-month mean 7,500 >= 5,000: half at month 1), 30,000 in April
+    # (month 3: (15,000 + 0 + 30,000) / 3 = 15,000 >= 10,000: full at month 3).
+    # Rep 2 hired Feb 2025: 6,000 in May (month 3: mean 2,000), 30,000 in June (month 4:
+    # mean 12,000: half and full at month 4).
+    hires = pd.DataFrame(
+        {"person_id": [1, 2, 3], "hire_date": [dt.date(2025, 1, 6), dt.date(2025, 2, 3), None]}
+    )
+    won = pd.DataFrame(
+        {
+            "owner_id": [1, 1, 2, 2],
+            "closed_on": [
+                dt.date(2025, 2, 10), dt.date(2025, 4, 1), dt.date(2025, 5, 2), dt.date(2025, 6, 9),
+            ],
+            "amount": [15_000.0, 30_000.0, 6_000.0, 30_000.0],
+        }
+    )  # fmt: skip
+    curve = ramp_curve(won, hires, productivity=120_000.0)
+    assert (curve.first_deal, curve.half, curve.full) == (2.0, 2.5, 3.5)  # medians of 1|3, 1|4, 3|4
+    assert curve.cohorts.to_dict("records") == [
+        {"cohort": "2025Q1", "reps": 2, "first_deal": 2.0, "half": 2.5, "full": 3.5}
+    ]
+    # Before the first deal nothing; half-way between 2.0 (0) and 2.5 (50 %): 25 %.
+    assert (curve.factor(1), curve.factor(2.25), curve.factor(3.5), curve.factor(9)) == (
+        0.0, 0.25, 1.0, 1.0,
+    )  # fmt: skip
+
+
+def test_ramp_curve_without_history_is_the_default():
+    from planning.engine.ramp import DEFAULT_RAMP, ramp_curve
+
+    curve = ramp_curve(pd.DataFrame(columns=["owner_id", "closed_on", "amount"]),
+                       pd.DataFrame(columns=["person_id", "hire_date"]), productivity=1.0)  # fmt: skip
+    assert (curve.first_deal, curve.half, curve.full) == DEFAULT_RAMP
+
+
+def test_capacity_plan_month_by_month():
+    from planning.engine.ramp import RampCurve, Seat, capacity_plan
+
+    curve = RampCurve(1.0, 2.0, 3.0, cohorts=pd.DataFrame())
+    seats = [
+        Seat(start=dt.date(2020, 1, 1), attrition=0.0),  # ramped: 1,000 a month
+        Seat(start=dt.date(2026, 2, 1), attrition=0.0, count=2),  # two hires from February
+    ]
+    plan = capacity_plan(
+        seats, curve, productivity=12_000.0, target=36_000.0,
+        first_month=dt.date(2026, 1, 1), months=4,
+    )  # fmt: skip
+    # Hires' tenure in Jan..Apr: -, 0, 1, 2 -> factors 0, 0, 0, 0.5: 2 x 1,000 x 0.5 in April.
+    assert plan["capacity"].tolist() == [1000.0, 1000.0, 1000.0, 2000.0]
+    assert plan["target"].tolist() == [9000.0] * 4
+    assert plan["gap"].tolist() == [-8000.0, -16000.0, -24000.0, -31000.0]
+
+
+def test_capacity_plan_attrition_shrinks_capacity():
+    from planning.engine.ramp import RampCurve, Seat, capacity_plan
+
+    curve = RampCurve(0.0, 0.0, 0.0, cohorts=pd.DataFrame())
+    plan = capacity_plan(
+        [Seat(start=dt.date(2020, 1, 1), attrition=0.19)], curve, productivity=12_000.0,
+        target=0.0, first_month=dt.date(2026, 1, 1), months=7,
+    )  # fmt: skip
+    # After 6 months: 1,000 x (1 - 0.19) ^ 0.5 = 1,000 x 0.9 = 900.
+    assert plan["capacity"].iloc[6] == 900.0
