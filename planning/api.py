@@ -22,7 +22,7 @@ from salesmgmt.visibility import plans_sales_force
 
 from . import selectors, services
 from .engine import Sizing
-from .models import PLANNED_ROLES, Coverage, Scenario, Segment
+from .models import PLANNED_ROLES, Coverage, PlannedHire, Scenario, Segment
 
 
 class PlansSalesForce(BasePermission):
@@ -179,3 +179,88 @@ class PlanView(APIView):
         sizings += [_sizing(s.name, s.scenario, s.sizing) for s in view.scenarios]
         data = {"target": view.target, "history": view.history, "sizings": sizings}
         return Response(SalesForcePlanSerializer(data).data)
+
+
+class PlannedHireSerializer(serializers.ModelSerializer):
+    sales_role = serializers.ChoiceField(choices=PLANNED_ROLES)
+
+    class Meta:
+        model = PlannedHire
+        fields = ["id", "sales_role", "start_month", "region", "headcount", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class PlannedHireViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
+    """Hires planned by role, month and region (the start month's first day is kept)."""
+
+    queryset = PlannedHire.objects.none()
+    serializer_class = PlannedHireSerializer
+    permission_classes = PERMISSIONS
+    ordering_fields = ["created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.planned_hire_list()
+
+    def perform_create(self, data: dict) -> Model:
+        return services.planned_hire_create(actor=self.request.user, **data)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.planned_hire_delete(actor=request.user, hire=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RampCohortSerializer(serializers.Serializer):
+    cohort = serializers.CharField()
+    reps = serializers.IntegerField()
+    first_deal = serializers.FloatField()
+    half = serializers.FloatField(allow_null=True)
+    full = serializers.FloatField(allow_null=True)
+
+
+class RampSerializer(serializers.Serializer):
+    first_deal = serializers.FloatField(help_text="Median months from hire to the first won deal.")
+    half = serializers.FloatField(help_text="... to 50 % of a ramped rep's monthly bookings.")
+    full = serializers.FloatField(help_text="... to 100 %.")
+    cohorts = RampCohortSerializer(many=True)
+
+
+class CapacityMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    capacity = serializers.FloatField()
+    target = serializers.FloatField()
+    cumulative_capacity = serializers.FloatField()
+    cumulative_target = serializers.FloatField()
+    gap = serializers.FloatField()
+
+
+class CapacityPlanSerializer(serializers.Serializer):
+    productivity = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    ramp = RampSerializer()
+    months = CapacityMonthSerializer(many=True)
+
+
+def _nulls(records: list[dict]) -> list[dict]:
+    """NaN (a milestone not reached yet) as null."""
+    return [{k: (None if v != v else v) for k, v in row.items()} for row in records]
+
+
+class CapacityPlanView(APIView):
+    """The hiring and ramp plan: the learned ramp and the year's ramped capacity by month."""
+
+    permission_classes = PERMISSIONS
+
+    @extend_schema(responses=CapacityPlanSerializer)
+    def get(self, request: Request) -> Response:
+        view = selectors.capacity_view()
+        curve = view.curve
+        data = {
+            "productivity": view.productivity,
+            "ramp": {
+                "first_deal": curve.first_deal,
+                "half": curve.half,
+                "full": curve.full,
+                "cohorts": _nulls(curve.cohorts.to_dict("records")),
+            },
+            "months": view.months.to_dict("records"),
+        }
+        return Response(CapacityPlanSerializer(data).data)

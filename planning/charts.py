@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from .engine.sizing import QUOTA_ROLES, Sizing
@@ -32,5 +33,17 @@ def sizing_chart(named: list[tuple[str, Sizing]]) -> go.Figure:
         margin={"l": 40, "r": 10, "t": 30, "b": 40},
         yaxis_title="People",
         title=f"Workload per role; revenue: {' + '.join(r.upper() for r in QUOTA_ROLES)}",
+    )
+    return fig
+
+
+def capacity_chart(months: pd.DataFrame) -> go.Figure:
+    """Cumulative ramped capacity against the cumulative target, month by month."""
+    fig = go.Figure()
+    labels = [month.strftime("%b %Y") for month in months["month"]]
+    fig.add_scatter(name="Ramped capacity", x=labels, y=months["cumulative_capacity"])
+    fig.add_scatter(name="Target", x=labels, y=months["cumulative_target"], line={"dash": "dash"})
+    fig.update_layout(
+        height=320, margin={"l": 60, "r": 10, "t": 30, "b": 40}, yaxis_title="Cumulative"
     )
     return fig

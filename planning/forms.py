@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .models import Scenario
+from .models import PlannedHire, Scenario
 
 
 class ScenarioForm(forms.ModelForm):
@@ -21,3 +21,11 @@ class ScenarioForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if target is not None:
             self.fields["target"].initial = target
+
+
+class PlannedHireForm(forms.ModelForm):
+    start_month = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = PlannedHire
+        fields = ["sales_role", "start_month", "region", "headcount"]

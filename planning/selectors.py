@@ -24,7 +24,9 @@ from territories.rule_engine import RuleSpec, match_accounts
 from territories.selectors.territories import facts_of
 
 from .engine import CoverageLine, Overrides, PlanInputs, Sizing, ramped_productivity, size
-from .models import PLANNED_ROLES, Coverage, RoleCapacity, Scenario, Segment
+from .engine.ramp import RampCurve, Seat, capacity_plan, ramp_curve
+from .engine.sizing import QUOTA_ROLES
+from .models import PLANNED_ROLES, Coverage, PlannedHire, RoleCapacity, Scenario, Segment
 
 ACCOUNT_FACT_FIELDS = (
     "id", "country", "region", "state", "industry", "employee_count", "annual_revenue",
@@ -32,6 +34,8 @@ ACCOUNT_FACT_FIELDS = (
 # A role without its own capacity row: 46 weeks x 40 h x 65 % selling time.
 DEFAULT_SELLING_HOURS = Decimal(1200)
 HISTORY_DAYS = 365
+# The seat start of a quota carrier with no hire date: ramped long before the plan.
+LONG_AGO = dt.date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -216,3 +220,61 @@ def plan_view() -> PlanView:
         baseline=size(plan),
         scenarios=scenarios,
     )
+
+
+@dataclass(frozen=True)
+class CapacityView:
+    curve: RampCurve
+    hires: list[PlannedHire]
+    months: pd.DataFrame  # month, capacity, target, cumulative_*, gap
+    productivity: Decimal | None
+
+
+def planned_hire_list() -> QuerySet[PlannedHire]:
+    return PlannedHire.objects.all()
+
+
+def _seats(hires: list[PlannedHire]) -> list[Seat]:
+    """Today's quota carriers (no hire date: ramped long ago) and the planned ones."""
+    attrition = {
+        role: float(rate)
+        for role, rate in RoleCapacity.objects.values_list("sales_role", "annual_attrition")
+    }
+    people = User.objects.filter(is_active=True, sales_role__in=QUOTA_ROLES)
+    seats = [
+        Seat(hire_date or LONG_AGO, attrition.get(role, 0.0))
+        for role, hire_date in people.values_list("sales_role", "hire_date")
+    ]
+    seats += [
+        Seat(hire.start_month, attrition.get(hire.sales_role, 0.0), hire.headcount)
+        for hire in hires
+        if hire.sales_role in QUOTA_ROLES
+    ]
+    return seats
+
+
+def capacity_view(*, today: dt.date | None = None) -> CapacityView:
+    """The ramp learned from history and the coming year's ramped capacity by month."""
+    today = today or timezone.localdate()
+    past = history(today=today)
+    closed = closed_deals_frame(rates=RateTable.load())
+    won = closed[closed["won"] & closed["closed_on"].notna()][["owner_id", "closed_on", "amount"]]
+    hired = pd.DataFrame(
+        list(
+            User.objects.filter(sales_role__in=QUOTA_ROLES, hire_date__isnull=False).values_list(
+                "pk", "hire_date"
+            )
+        ),
+        columns=["person_id", "hire_date"],
+    )
+    productivity = float(past.productivity) if past.productivity else None
+    curve = ramp_curve(won, hired, productivity=productivity)
+    hires = list(planned_hire_list())
+    months = capacity_plan(
+        _seats(hires),
+        curve,
+        productivity=productivity or 0.0,
+        target=float(company_target(today=today)),
+        first_month=today.replace(day=1),
+    )
+    return CapacityView(curve=curve, hires=hires, months=months, productivity=past.productivity)

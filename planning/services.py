@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import User
 from salesmgmt.visibility import plans_sales_force
 
-from .models import Coverage, RoleCapacity, Scenario, Segment
+from .models import Coverage, PlannedHire, RoleCapacity, Scenario, Segment
 
 SEGMENT_FIELDS = (
     "priority", "countries", "regions", "states", "industries", "employee_count_min",
@@ -76,12 +77,19 @@ def coverage_set(
 
 
 @transaction.atomic
-def role_capacity_set(*, actor: User, sales_role: str, selling_hours: Decimal) -> RoleCapacity:
-    """A role's selling hours a year (created or replaced)."""
+def role_capacity_set(
+    *,
+    actor: User,
+    sales_role: str,
+    selling_hours: Decimal,
+    annual_attrition: Decimal = Decimal(0),
+) -> RoleCapacity:
+    """A role's selling hours and attrition a year (created or replaced)."""
     _require_planner(actor)
     capacity = RoleCapacity.objects.filter(sales_role=sales_role).first()
     capacity = capacity or RoleCapacity(sales_role=sales_role)
     capacity.selling_hours = selling_hours
+    capacity.annual_attrition = annual_attrition
     capacity.full_clean()
     capacity.save()
     return capacity
@@ -118,3 +126,26 @@ def scenario_create(
 def scenario_delete(*, actor: User, scenario: Scenario) -> None:
     _require_planner(actor)
     scenario.delete()
+
+
+@transaction.atomic
+def planned_hire_create(
+    *, actor: User, sales_role: str, start_month: dt.date, region: str = "", headcount: int = 1
+) -> PlannedHire:
+    """Plan ``headcount`` hires of a role from a month (any day of it: its first day kept)."""
+    _require_planner(actor)
+    hire = PlannedHire(
+        sales_role=sales_role,
+        start_month=start_month.replace(day=1),
+        region=region,
+        headcount=headcount,
+    )
+    hire.full_clean()
+    hire.save()
+    return hire
+
+
+@transaction.atomic
+def planned_hire_delete(*, actor: User, hire: PlannedHire) -> None:
+    _require_planner(actor)
+    hire.delete()

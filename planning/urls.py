@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.plan, name="plan"),
     path("scenarios/", views.scenario_create, name="scenario_create"),
     path("scenarios/<int:pk>/delete/", views.scenario_delete, name="scenario_delete"),
+    path("hires/", views.planned_hire_create, name="planned_hire_create"),
+    path("hires/<int:pk>/delete/", views.planned_hire_delete, name="planned_hire_delete"),
 ]

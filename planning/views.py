@@ -15,9 +15,9 @@ from salesmgmt.page_actions import call_service, call_service_or_flash
 from salesmgmt.visibility import plans_sales_force
 
 from . import selectors, services
-from .charts import LABELS, sizing_chart
+from .charts import LABELS, capacity_chart, sizing_chart
 from .engine import Sizing
-from .forms import ScenarioForm
+from .forms import PlannedHireForm, ScenarioForm
 
 
 def _planner(request: HttpRequest) -> None:
@@ -51,8 +51,14 @@ def comparison_rows(named: list[tuple[str, Sizing]]) -> list[dict]:
     return rows
 
 
-def _render(request: HttpRequest, form: ScenarioForm | None = None, status: int = 200):
+def _render(
+    request: HttpRequest,
+    form: ScenarioForm | None = None,
+    status: int = 200,
+    hire_form: PlannedHireForm | None = None,
+):
     view = selectors.plan_view()
+    capacity = selectors.capacity_view()
     named = [("Plan", view.baseline), *((s.name, s.sizing) for s in view.scenarios)]
     context = {
         "view": view,
@@ -62,6 +68,13 @@ def _render(request: HttpRequest, form: ScenarioForm | None = None, status: int 
         "form": form or ScenarioForm(target=view.target),
         "chart": pio.to_html(sizing_chart(named), full_html=False, include_plotlyjs=False),
         "uses_charts": True,
+        "capacity": capacity,
+        "capacity_months": capacity.months.to_dict("records"),
+        "cohorts": capacity.curve.cohorts.to_dict("records"),
+        "capacity_chart": pio.to_html(
+            capacity_chart(capacity.months), full_html=False, include_plotlyjs=False
+        ),
+        "hire_form": hire_form or PlannedHireForm(),
     }
     return render(request, "planning/plan.html", context, status=status)
 
@@ -98,4 +111,33 @@ def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if done:
         messages.success(request, f"Deleted the scenario {scenario.name}.")
+    return redirect(reverse("planning:plan"))
+
+
+@people_only
+@require_POST
+def planned_hire_create(request: HttpRequest) -> HttpResponse:
+    _planner(request)
+    form = PlannedHireForm(request.POST)
+    status = 400
+    if form.is_valid():
+        hire, status = call_service(
+            form, lambda: services.planned_hire_create(actor=request.user, **form.cleaned_data)
+        )
+        if hire is not None:
+            messages.success(request, f"Planned {hire}.")
+            return redirect(reverse("planning:plan"))
+    return _render(request, status=status, hire_form=form)
+
+
+@people_only
+@require_POST
+def planned_hire_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _planner(request)
+    hire = get_object_or_404(selectors.planned_hire_list(), pk=pk)
+    _, done = call_service_or_flash(
+        request, lambda: services.planned_hire_delete(actor=request.user, hire=hire)
+    )
+    if done:
+        messages.success(request, "Removed the planned hire.")
     return redirect(reverse("planning:plan"))

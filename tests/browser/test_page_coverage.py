@@ -44,6 +44,8 @@ EXCLUDED = {
             "setup_company_periods",
             "planning:scenario_create",
             "planning:scenario_delete",
+            "planning:planned_hire_create",
+            "planning:planned_hire_delete",
             "accounts:opportunity_edit",
             "accounts:opportunity_close_won",
             "accounts:opportunity_close_lost",

@@ -112,7 +112,8 @@ def test_ramp_curve_from_history_by_cohort():
         }
     )  # fmt: skip
     curve = ramp_curve(won, hires, productivity=120_000.0)
-    assert (curve.first_deal, curve.half, curve.full) == (2.0, 2.5, 3.5)  # medians of 1|3, 1|4, 3|4
+    # Medians of (1, 3), (1, 4) and (3, 4).
+    assert (curve.first_deal, curve.half, curve.full) == (2.0, 2.5, 3.5)
     assert curve.cohorts.to_dict("records") == [
         {"cohort": "2025Q1", "reps": 2, "first_deal": 2.0, "half": 2.5, "full": 3.5}
     ]
@@ -125,8 +126,9 @@ def test_ramp_curve_from_history_by_cohort():
 def test_ramp_curve_without_history_is_the_default():
     from planning.engine.ramp import DEFAULT_RAMP, ramp_curve
 
-    curve = ramp_curve(pd.DataFrame(columns=["owner_id", "closed_on", "amount"]),
-                       pd.DataFrame(columns=["person_id", "hire_date"]), productivity=1.0)  # fmt: skip
+    no_deals = pd.DataFrame(columns=["owner_id", "closed_on", "amount"])
+    no_hires = pd.DataFrame(columns=["person_id", "hire_date"])
+    curve = ramp_curve(no_deals, no_hires, productivity=1.0)
     assert (curve.first_deal, curve.half, curve.full) == DEFAULT_RAMP
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from planning import services
-from planning.models import Scenario
+from planning.models import PlannedHire, Scenario
 from salesmgmt.navigation import sections_for
 from tests.factories import AccountFactory
 
@@ -97,4 +98,36 @@ def test_plan_page_query_count_does_not_grow(client, executive, sales_task, rep_
             actor=executive, segment=segment, sales_role="sdr", activities_per_account=Decimal(5)
         )
         services.scenario_create(actor=executive, name=f"W{n}", target=Decimal(n + 1))
+        services.planned_hire_create(
+            actor=executive, sales_role="ae", start_month=dt.date(2026, n + 1, 1)
+        )
     assert _page_queries(client) == few
+
+
+def test_planned_hire_from_the_page_shows_in_the_capacity_plan(client, executive):
+    client.force_login(executive)
+    response = client.post(
+        reverse("planning:planned_hire_create"),
+        {"sales_role": "ae", "start_month": "2026-07-14", "region": "West", "headcount": "2"},
+    )
+    assert response.status_code == 302
+    hire = PlannedHire.objects.get()
+    assert (hire.start_month, hire.headcount) == (dt.date(2026, 7, 1), 2)
+    html = client.get(reverse("planning:plan")).content.decode()
+    assert "Jul 2026" in html
+    assert 'id="capacity"' in html
+    bad = client.post(reverse("planning:planned_hire_create"), {"sales_role": "cfo"})
+    assert bad.status_code == 400
+    assert {"sales_role", "start_month"} <= set(bad.context["hire_form"].errors)
+
+
+def test_planned_hire_refused_to_a_rep_and_deleted_by_a_planner(client, rep_a, executive):
+    hire = services.planned_hire_create(
+        actor=executive, sales_role="am", start_month=dt.date(2026, 1, 1)
+    )
+    client.force_login(rep_a)
+    url = reverse("planning:planned_hire_delete", args=[hire.pk])
+    assert client.post(url).status_code == 403
+    client.force_login(executive)
+    assert client.post(url).status_code == 302
+    assert not PlannedHire.objects.exists()

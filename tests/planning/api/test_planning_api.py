@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -9,16 +10,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from planning import services
-from planning.models import Coverage, Scenario, Segment
+from planning.models import Coverage, PlannedHire, Scenario, Segment
 
 PLANNERS = {"executive", "admin"}
 ROLES = ["rep_a", "se_a", "manager_a", "executive", "admin", "integrator"]
+URLS = [
+    "/api/v1/planning/plan/",
+    "/api/v1/planning/segments/",
+    "/api/v1/planning/scenarios/",
+    "/api/v1/planning/hires/",
+    "/api/v1/planning/capacity/",
+]
 
 
 @pytest.mark.parametrize("persona", ROLES)
-@pytest.mark.parametrize(
-    "url", ["/api/v1/planning/plan/", "/api/v1/planning/segments/", "/api/v1/planning/scenarios/"]
-)
+@pytest.mark.parametrize("url", URLS)
 def test_planning_reads_by_role(api_client_for, personas, persona, url):
     response = api_client_for(personas[persona]).get(url)
     assert response.status_code == (200 if persona in PLANNERS else 403)
@@ -100,11 +106,10 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
-@pytest.mark.parametrize(
-    "url", ["/api/v1/planning/plan/", "/api/v1/planning/segments/", "/api/v1/planning/scenarios/"]
-)
+@pytest.mark.parametrize("url", URLS)
 def test_query_count_does_not_grow(api_client_for, executive, sales_task, url):
     services.scenario_create(actor=executive, name="First", target=Decimal(1))
+    services.planned_hire_create(actor=executive, sales_role="am", start_month=dt.date(2026, 1, 1))
     client = api_client_for(executive)
     few = _queries(client, url)
     for n in range(5):
@@ -113,4 +118,30 @@ def test_query_count_does_not_grow(api_client_for, executive, sales_task, url):
             actor=executive, segment=segment, sales_role="sdr", activities_per_account=Decimal(5)
         )
         services.scenario_create(actor=executive, name=f"W{n}", target=Decimal(n + 1))
+        services.planned_hire_create(
+            actor=executive, sales_role="ae", start_month=dt.date(2026, n + 1, 1)
+        )
     assert _queries(client, url) == few
+
+
+def test_planned_hires_and_the_capacity_plan(api_client_for, executive, manager_a):
+    client = api_client_for(executive)
+    created = client.post(
+        "/api/v1/planning/hires/",
+        {"sales_role": "ae", "start_month": "2026-09-17", "region": "East", "headcount": 3},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["start_month"] == "2026-09-01"
+    bad = client.post(
+        "/api/v1/planning/hires/", {"sales_role": "ae", "headcount": 0}, format="json"
+    )
+    assert bad.status_code == 400
+    assert {"start_month", "headcount"} <= set(bad.json()["fields"])
+    body = client.get("/api/v1/planning/capacity/").json()
+    assert len(body["months"]) == 12
+    assert body["ramp"]["first_deal"] == 2.0  # no history: the default ramp
+    url = f"/api/v1/planning/hires/{created.json()['id']}/"
+    assert api_client_for(manager_a).delete(url).status_code == 403
+    assert client.delete(url).status_code == 204
+    assert not PlannedHire.objects.exists()

@@ -41,7 +41,7 @@ from coaching.models import (
     ScorecardCriterion,
 )
 from compensation.models import Dispute, PayoutRun, Statement, StatementLine
-from planning.models import Scenario
+from planning.models import PlannedHire, Scenario
 from salesmgmt.models import ApiToken, ImportJob, Period, User
 from territories.models import AssignmentRule, Territory
 
@@ -108,6 +108,7 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "coaching:plan_action_done": DevelopmentAction,
     "coaching:request_decide": ResourceRequest,
     "planning:scenario_delete": Scenario,
+    "planning:planned_hire_delete": PlannedHire,
 }
 # Where an API viewset's queryset is not the kind its ``pk`` names.
 API_PK_MODELS: dict[str, type[Model]] = {
