@@ -3,7 +3,10 @@ so the Plan page shows figures from the first ``make run`` (a few rows: fast).""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+
+from django.utils import timezone
 
 from accounts.models import Product
 from planning import selectors, services
@@ -17,8 +20,13 @@ DEMO_SEGMENTS = {
     "Enterprise": (10, (2000, None), {"ae": (24, 2), "am": (12, "1.5"), "se": (6, 3)}),
     "Mid-market": (20, (200, 2000), {"ae": (8, "1.5"), "sdr": (12, "0.5")}),
 }
-# Selling hours a year: 46 weeks x 40 h less admin, travel and training, by role.
-DEMO_CAPACITY = {"ae": 1200, "am": 1300, "sdr": 1400, "se": 1100}
+# Selling hours a year (46 weeks x 40 h less admin, travel and training) and attrition.
+DEMO_CAPACITY = {
+    "ae": (1200, "0.15"),
+    "am": (1300, "0.10"),
+    "sdr": (1400, "0.30"),
+    "se": (1100, "0.10"),
+}
 
 
 def load_demo_sales_task() -> bool:
@@ -46,8 +54,19 @@ def load_demo_sales_task() -> bool:
                 activities_per_account=Decimal(activities),
                 hours_per_activity=Decimal(hours),
             )
-    for role, hours in DEMO_CAPACITY.items():
-        services.role_capacity_set(actor=planner, sales_role=role, selling_hours=Decimal(hours))
+    for role, (hours, attrition) in DEMO_CAPACITY.items():
+        services.role_capacity_set(
+            actor=planner,
+            sales_role=role,
+            selling_hours=Decimal(hours),
+            annual_attrition=Decimal(attrition),
+        )
+    # Two account executives starting in two months' time, in the first demo region.
+    start = timezone.localdate().replace(day=1) + dt.timedelta(days=62)
+    region = demo_users().exclude(region="").values_list("region", flat=True).first() or ""
+    services.planned_hire_create(
+        actor=planner, sales_role="ae", start_month=start, region=region, headcount=2
+    )
     if not Scenario.objects.filter(name="Target +20 %").exists():
         target = selectors.company_target() or Decimal(10_000_000)
         services.scenario_create(

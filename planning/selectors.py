@@ -268,7 +268,9 @@ def capacity_view(*, today: dt.date | None = None) -> CapacityView:
         columns=["person_id", "hire_date"],
     )
     productivity = float(past.productivity) if past.productivity else None
-    curve = ramp_curve(won, hired, productivity=productivity)
+    created = closed["created_at"].min()
+    records_start = None if pd.isna(created) else created.date()
+    curve = ramp_curve(won, hired, productivity=productivity, records_start=records_start)
     hires = list(planned_hire_list())
     months = capacity_plan(
         _seats(hires),

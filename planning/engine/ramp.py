@@ -66,10 +66,21 @@ def _milestones(won: pd.DataFrame, hires: pd.DataFrame, monthly: float) -> pd.Da
     return pd.DataFrame(rows, columns=["person_id", "first_deal", "half", "full"])
 
 
-def ramp_curve(won: pd.DataFrame, hires: pd.DataFrame, *, productivity: float | None) -> RampCurve:
+def ramp_curve(
+    won: pd.DataFrame,
+    hires: pd.DataFrame,
+    *,
+    productivity: float | None,
+    records_start: dt.date | None = None,
+) -> RampCurve:
     """The ramp of ``hires`` (person_id, hire_date) from their ``won`` deals (owner_id,
-    closed_on, amount), against ``productivity`` a year; the default curve without data."""
+    closed_on, amount), against ``productivity`` a year; the default curve without data.
+    ``records_start``: the first day deals were recorded (earlier hires are left out)."""
     hires = hires.dropna(subset=["hire_date"])
+    if records_start is not None:
+        # Someone hired before the records began would seem to ramp for as long as the
+        # records are missing: only people hired since then count.
+        hires = hires[pd.to_datetime(hires["hire_date"]) >= pd.Timestamp(records_start)]
     columns = ["cohort", "reps", "first_deal", "half", "full"]
     if not productivity or hires.empty or won.empty:
         return RampCurve(*DEFAULT_RAMP, cohorts=pd.DataFrame(columns=columns))
@@ -91,7 +102,9 @@ def ramp_curve(won: pd.DataFrame, hires: pd.DataFrame, *, productivity: float | 
     medians = reached[["first_deal", "half", "full"]].median()
     default = dict(zip(("first_deal", "half", "full"), DEFAULT_RAMP, strict=True))
     values = {k: float(v) if pd.notna(v) else default[k] for k, v in medians.items()}
-    return RampCurve(values["first_deal"], values["half"], values["full"], cohorts=cohorts)
+    # Medians over different reps need not be ordered; a ramp is (50 % never before the first deal).
+    half = max(values["half"], values["first_deal"])
+    return RampCurve(values["first_deal"], half, max(values["full"], half), cohorts=cohorts)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ def test_seed_demo_defines_two_segments_with_sizing(demo):
     assert not load_demo_sales_task()  # a second seed adds nothing
 
 
+def test_demo_capacity_plan_has_figures(demo):
+    view = selectors.capacity_view()
+    assert len(view.hires) == 1
+    assert view.months["capacity"].gt(0).all()
+    assert view.months["target"].gt(0).all()
+    assert view.curve.full >= view.curve.half >= view.curve.first_deal
+
+
 def test_demo_executive_sees_the_plan(demo, client):
     executive = User.objects.filter(role=Role.EXECUTIVE).order_by("pk").first()
     client.force_login(executive)

@@ -160,3 +160,28 @@ def test_capacity_plan_attrition_shrinks_capacity():
     )  # fmt: skip
     # After 6 months: 1,000 x (1 - 0.19) ^ 0.5 = 1,000 x 0.9 = 900.
     assert plan["capacity"].iloc[6] == 900.0
+
+
+def test_ramp_curve_ignores_hires_before_the_records_and_stays_ordered():
+    from planning.engine.ramp import ramp_curve
+
+    # Rep 9 was hired years before the first recorded win: not a ramp to learn from.
+    # Rep 1: first deal and 50 % in month 5; rep 2: first deal month 1, 50 % and 100 % never.
+    hires = pd.DataFrame(
+        {
+            "person_id": [1, 2, 9],
+            "hire_date": [dt.date(2025, 1, 1), dt.date(2025, 1, 1), dt.date(2019, 1, 1)],
+        }
+    )
+    won = pd.DataFrame(
+        {
+            "owner_id": [9, 1, 2],
+            "closed_on": [dt.date(2025, 1, 2), dt.date(2025, 6, 3), dt.date(2025, 2, 3)],
+            "amount": [1.0, 18_000.0, 100.0],
+        }
+    )
+    curve = ramp_curve(won, hires, productivity=120_000.0, records_start=dt.date(2024, 12, 1))
+    assert set(curve.cohorts["cohort"]) == {"2025Q1"}
+    # first deal: median(5, 1) = 3; half: rep 1's 5 (3-month mean 6,000 >= 5,000); full: none
+    # reached, so the default 6.0.
+    assert (curve.first_deal, curve.half, curve.full) == (3.0, 5.0, 6.0)
