@@ -53,3 +53,18 @@ def test_executive_sizes_the_sales_force_and_saves_a_scenario(as_user, executive
     assert "Lean: people" in header
     ae_row = page.locator("#sizing tbody tr").filter(has_text="AE").first.inner_text()
     assert "3.00" in ae_row
+
+
+def test_executive_plans_hires_and_reads_capacity_by_month(as_user, executive, sales_task):
+    page = as_user(executive)
+    page.goto("/planning/")
+    form = page.locator("#hire-form")
+    form.get_by_label("Sales role").select_option("ae")
+    form.get_by_label("Start month").fill("2026-09-14")
+    form.get_by_label("Region").fill("West")
+    form.get_by_label("Headcount").fill("2")
+    form.get_by_role("button", name="Plan hires").click()
+    page.locator("#hires").get_by_text("Sep 2026").wait_for()
+    assert page.locator("#capacity tbody tr").count() == 12
+    page.locator("#hiring-title ~ .chart .plotly-graph-div .main-svg").first.wait_for()
+    screenshot(page, "executive-hiring-plan")
