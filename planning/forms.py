@@ -4,7 +4,9 @@ from decimal import Decimal
 
 from django import forms
 
-from .models import PlannedHire, Scenario
+from accounts.models import Product
+
+from .models import Coverage, PlannedHire, Scenario, Segment
 
 
 class ScenarioForm(forms.ModelForm):
@@ -29,3 +31,48 @@ class PlannedHireForm(forms.ModelForm):
     class Meta:
         model = PlannedHire
         fields = ["sales_role", "start_month", "region", "headcount"]
+
+
+class SegmentForm(forms.Form):
+    """A segment's rules; list criteria typed comma-separated (any entry matches)."""
+
+    name = forms.CharField(max_length=120)
+    priority = forms.IntegerField(min_value=0, initial=100, help_text="Lower wins an overlap.")
+    industries = forms.CharField(required=False, help_text="Comma-separated.")
+    countries = forms.CharField(required=False, help_text="Comma-separated.")
+    regions = forms.CharField(required=False, help_text="Comma-separated.")
+    employee_count_min = forms.IntegerField(min_value=0, required=False)
+    employee_count_max = forms.IntegerField(min_value=0, required=False)
+    products = forms.ModelMultipleChoiceField(queryset=Product.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.filter(is_active=True)
+
+    def _listed(self, name: str) -> list[str]:
+        return [part.strip() for part in self.cleaned_data[name].split(",") if part.strip()]
+
+    def clean_industries(self) -> list[str]:
+        return self._listed("industries")
+
+    def clean_countries(self) -> list[str]:
+        return self._listed("countries")
+
+    def clean_regions(self) -> list[str]:
+        return self._listed("regions")
+
+
+class CoverageForm(forms.ModelForm):
+    segment = forms.ModelChoiceField(queryset=Segment.objects.all())
+
+    class Meta:
+        model = Coverage
+        fields = [
+            "segment", "sales_role", "activities_per_account", "hours_per_activity", "win_rate",
+            "deal_size", "cycle_days",
+        ]  # fmt: skip
+        labels = {"win_rate": "Win rate (0 to 1; empty: history)"}
+
+    def _post_clean(self) -> None:
+        """No model checks here: the service validates the row it writes, replacing the
+        segment's row for the role (a second one is no uniqueness error)."""

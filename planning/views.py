@@ -17,7 +17,7 @@ from salesmgmt.visibility import plans_sales_force
 from . import selectors, services
 from .charts import LABELS, capacity_chart, sizing_chart
 from .engine import Sizing
-from .forms import PlannedHireForm, ScenarioForm
+from .forms import CoverageForm, PlannedHireForm, ScenarioForm, SegmentForm
 
 
 def _planner(request: HttpRequest) -> None:
@@ -56,6 +56,8 @@ def _render(
     form: ScenarioForm | None = None,
     status: int = 200,
     hire_form: PlannedHireForm | None = None,
+    segment_form: SegmentForm | None = None,
+    coverage_form: CoverageForm | None = None,
 ):
     view = selectors.plan_view()
     capacity = selectors.capacity_view()
@@ -75,6 +77,8 @@ def _render(
             capacity_chart(capacity.months), full_html=False, include_plotlyjs=False
         ),
         "hire_form": hire_form or PlannedHireForm(),
+        "segment_form": segment_form or SegmentForm(),
+        "coverage_form": coverage_form or CoverageForm(),
     }
     return render(request, "planning/plan.html", context, status=status)
 
@@ -141,3 +145,35 @@ def planned_hire_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if done:
         messages.success(request, "Removed the planned hire.")
     return redirect(reverse("planning:plan"))
+
+
+@people_only
+@require_POST
+def segment_create(request: HttpRequest) -> HttpResponse:
+    _planner(request)
+    form = SegmentForm(request.POST)
+    status = 400
+    if form.is_valid():
+        segment, status = call_service(
+            form, lambda: services.segment_create(actor=request.user, **form.cleaned_data)
+        )
+        if segment is not None:
+            messages.success(request, f"Added the segment {segment}.")
+            return redirect(reverse("planning:plan"))
+    return _render(request, status=status, segment_form=form)
+
+
+@people_only
+@require_POST
+def coverage_set(request: HttpRequest) -> HttpResponse:
+    _planner(request)
+    form = CoverageForm(request.POST)
+    status = 400
+    if form.is_valid():
+        coverage, status = call_service(
+            form, lambda: services.coverage_set(actor=request.user, **form.cleaned_data)
+        )
+        if coverage is not None:
+            messages.success(request, f"Saved the coverage {coverage}.")
+            return redirect(reverse("planning:plan"))
+    return _render(request, status=status, coverage_form=form)

@@ -45,6 +45,8 @@ EXCLUDED = {
             "planning:scenario_create",
             "planning:scenario_delete",
             "planning:planned_hire_create",
+            "planning:segment_create",
+            "planning:coverage_set",
             "planning:planned_hire_delete",
             "accounts:opportunity_edit",
             "accounts:opportunity_close_won",

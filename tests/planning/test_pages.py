@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from planning import services
-from planning.models import PlannedHire, Scenario
+from planning.models import PlannedHire, Scenario, Segment
 from salesmgmt.navigation import sections_for
 from tests.factories import AccountFactory
 
@@ -131,3 +131,56 @@ def test_planned_hire_refused_to_a_rep_and_deleted_by_a_planner(client, rep_a, e
     client.force_login(executive)
     assert client.post(url).status_code == 302
     assert not PlannedHire.objects.exists()
+
+
+def test_planner_defines_a_segment_and_its_coverage_on_the_page(client, executive, rep_a):
+    AccountFactory.create_batch(2, owner=rep_a, industry="Retail")
+    AccountFactory(owner=rep_a, industry="Software")
+    client.force_login(executive)
+    response = client.post(
+        reverse("planning:segment_create"),
+        {"name": "Retail", "priority": "5", "industries": "Retail, Grocery"},
+    )
+    assert response.status_code == 302
+    segment = Segment.objects.get(name="Retail")
+    assert segment.industries == ["Retail", "Grocery"]
+    data = {"segment": segment.pk, "sales_role": "am", "activities_per_account": "12"}
+    for hours in ("2", "3"):  # the second replaces the first
+        data["hours_per_activity"] = hours
+        assert client.post(reverse("planning:coverage_set"), data).status_code == 302
+    (coverage,) = segment.coverages.all()
+    assert coverage.hours_per_activity == Decimal(3)
+    html = client.get(reverse("planning:plan")).content.decode()
+    assert "72" in html  # AM workload: 2 retail accounts x 12 x 3 h
+
+
+def test_segment_and_coverage_bad_input_is_400(client, executive, sales_task):
+    client.force_login(executive)
+    # A name taken (the service's check) and a missing priority (the form's).
+    response = client.post(
+        reverse("planning:segment_create"), {"name": "Enterprise", "priority": "1"}
+    )
+    assert response.status_code == 400
+    assert "name" in response.context["segment_form"].errors
+    assert client.post(reverse("planning:segment_create"), {"name": "X"}).status_code == 400
+    enterprise, _ = sales_task
+    for data, field in (
+        ({"segment": "999999", "sales_role": "ae", "activities_per_account": "1"}, "segment"),
+        ({"segment": enterprise.pk, "sales_role": "ae", "activities_per_account": "-1",
+          "hours_per_activity": "1"},
+         "activities_per_account"),
+        ({"segment": enterprise.pk, "sales_role": "ae", "activities_per_account": "1",
+          "hours_per_activity": "1",
+          "win_rate": "1.5"}, "win_rate"),
+    ):  # fmt: skip
+        response = client.post(reverse("planning:coverage_set"), data)
+        assert response.status_code == 400
+        assert field in response.context["coverage_form"].errors
+
+
+def test_segment_and_coverage_refused_to_a_manager(client, manager_a, sales_task):
+    enterprise, _ = sales_task
+    client.force_login(manager_a)
+    assert client.post(reverse("planning:segment_create"), {"name": "M"}).status_code == 403
+    data = {"segment": enterprise.pk, "sales_role": "ae", "activities_per_account": "1"}
+    assert client.post(reverse("planning:coverage_set"), data).status_code == 403
