@@ -20,6 +20,8 @@ class ScenarioForm(forms.ModelForm):
         }
 
     def __init__(self, *args, target: Decimal | None = None, **kwargs) -> None:
+        # The page holds four forms: ids apart so each label names its own field.
+        kwargs.setdefault("auto_id", "scenario-%s")
         super().__init__(*args, **kwargs)
         if target is not None:
             self.fields["target"].initial = target
@@ -27,6 +29,10 @@ class ScenarioForm(forms.ModelForm):
 
 class PlannedHireForm(forms.ModelForm):
     start_month = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "hire-%s")
+        super().__init__(*args, **kwargs)
 
     class Meta:
         model = PlannedHire
@@ -46,6 +52,7 @@ class SegmentForm(forms.Form):
     products = forms.ModelMultipleChoiceField(queryset=Product.objects.none(), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "segment-%s")
         super().__init__(*args, **kwargs)
         self.fields["products"].queryset = Product.objects.filter(is_active=True)
 
@@ -72,6 +79,10 @@ class CoverageForm(forms.ModelForm):
             "deal_size", "cycle_days",
         ]  # fmt: skip
         labels = {"win_rate": "Win rate (0 to 1; empty: history)"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "coverage-%s")
+        super().__init__(*args, **kwargs)
 
     def _post_clean(self) -> None:
         """No model checks here: the service validates the row it writes, replacing the

@@ -68,3 +68,23 @@ def test_executive_plans_hires_and_reads_capacity_by_month(as_user, executive, s
     assert page.locator("#capacity tbody tr").count() == 12
     page.locator("#hiring-title ~ .chart .plotly-graph-div .main-svg").first.wait_for()
     screenshot(page, "executive-hiring-plan")
+
+
+def test_executive_defines_a_segment_and_its_coverage(as_user, executive, rep_a):
+    AccountFactory.create_batch(3, owner=rep_a, industry="Retail")
+    page = as_user(executive)
+    page.goto("/planning/")
+    segment = page.locator("#segment-form")
+    segment.get_by_label("Name").fill("Retail")
+    segment.get_by_label("Industries").fill("Retail")
+    segment.get_by_role("button", name="Add segment").click()
+    page.locator("#segments").wait_for()
+    coverage = page.locator("#coverage-form")
+    coverage.get_by_label("Segment").select_option(label="Retail")
+    coverage.get_by_label("Sales role").select_option("am")
+    coverage.get_by_label("Activities per account").fill("10")
+    coverage.get_by_label("Hours per activity").fill("2")
+    coverage.get_by_role("button", name="Save coverage").click()
+    page.locator("#workload").get_by_text("Retail").wait_for()
+    # 3 accounts x 10 x 2 h = 60 h of AM time.
+    assert "60" in page.locator("#workload").text_content()
