@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plotly.io as pio
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.page_actions import call_service, call_service_or_flash
 from salesmgmt.visibility import plans_sales_force
@@ -68,14 +68,12 @@ def _render(
         "rows": comparison_rows(named),
         "workload": view.baseline.workload.to_dict("records"),
         "form": form or ScenarioForm(target=view.target),
-        "chart": pio.to_html(sizing_chart(named), full_html=False, include_plotlyjs=False),
+        "chart": figure_html(sizing_chart(named)),
         "uses_charts": True,
         "capacity": capacity,
         "capacity_months": capacity.months.to_dict("records"),
         "cohorts": capacity.curve.cohorts.to_dict("records"),
-        "capacity_chart": pio.to_html(
-            capacity_chart(capacity.months), full_html=False, include_plotlyjs=False
-        ),
+        "capacity_chart": figure_html(capacity_chart(capacity.months)),
         "hire_form": hire_form or PlannedHireForm(),
         "segment_form": segment_form or SegmentForm(),
         "coverage_form": coverage_form or CoverageForm(),
