@@ -64,7 +64,7 @@ lint: $(STAMP)
 
 security: $(STAMP)
 	$(BIN)/bandit -q -r salesmgmt accounts territories forecasting coaching compensation \
-		csv_import demo_data benchmarks reconciliation -x '*/migrations/*' -ll
+		csv_import demo_data benchmarks reconciliation planning -x '*/migrations/*' -ll
 
 # Online pip-audit needs PyPI's JSON API; where it is unreachable the local advisory file
 # (scripts/security-advisories.json) still runs. AUDIT_REQUIRE_ONLINE=1 fails instead.

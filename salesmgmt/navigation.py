@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import User
-from .visibility import administers, leads_people, may_capture, may_invite
+from .visibility import administers, leads_people, may_capture, may_invite, plans_sales_force
 
 
 def _everyone(user: User) -> bool:
@@ -72,6 +72,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Compensation", "compensation:my_statements", _everyone, ("compensation:",)),
     # Captured mail and meetings waiting to be filed; the capture settings page hangs off it.
     Section("Unfiled", "capture:unfiled", may_capture, ("capture:",)),
+    Section("Plan", "planning:plan", plans_sales_force, ("planning:",)),
     Section(
         "Setup",
         "setup_checklist",

@@ -28,6 +28,7 @@ urlpatterns = [
     path("coaching/", include("coaching.urls")),
     path("notifications/", include("notifications.urls")),
     path("capture/", include("capture.urls")),
+    path("planning/", include("planning.urls")),
     path("api/", include("salesmgmt.api.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

@@ -134,3 +134,10 @@ def captured_items_visible(viewer: User, owner_field: str = "owner") -> Q:
     mailbox, which nobody above them reads.
     """
     return Q(**{owner_field: viewer.pk})
+
+
+def plans_sales_force(user: User) -> bool:
+    """Whether ``user`` sizes the sales force (planning: segments, coverage, scenarios):
+    executives and administrators. A headcount plan is the company's, not a team's, so
+    managers and reps neither see nor change it."""
+    return user.is_active and (user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN))

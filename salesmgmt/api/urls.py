@@ -13,6 +13,7 @@ urlpatterns = [
     path("v1/", include("compensation.api_urls")),
     path("v1/", include("coaching.api_urls")),
     path("v1/", include("capture.api_urls")),
+    path("v1/", include("planning.api_urls")),
     path("v1/", include("csv_import.api_urls")),
     path("v1/", include("csv_import.setup_api_urls")),
     path("v1/", include("notifications.api_urls")),

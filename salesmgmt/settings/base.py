@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "forecasting",
     "coaching",
     "compensation",
+    "planning",
     # Cross-cutting features above the domain apps (docs/architecture.md, import-linter).
     "csv_import",
     "demo_data",

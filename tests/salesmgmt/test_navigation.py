@@ -26,11 +26,12 @@ EVERYONE = {
 }
 LEADERS = {"Dashboard", "Territories", "Quotas"}
 ADMINISTRATORS = {"Setup", "People", "Admin"}
+PLANNERS = {"Plan"}  # sizing the sales force: the company's, not a team's
 SHOWN = {
     "rep_a": EVERYONE,
     "manager_a": EVERYONE | LEADERS,
-    "executive": EVERYONE | LEADERS,
-    "admin": EVERYONE | LEADERS | ADMINISTRATORS,
+    "executive": EVERYONE | LEADERS | PLANNERS,
+    "admin": EVERYONE | LEADERS | ADMINISTRATORS | PLANNERS,
 }
 
 

@@ -43,6 +43,7 @@ from coaching.models import (
 )
 from compensation.models import Dispute, PayoutRun, Statement, StatementLine
 from notifications.models import Notification
+from planning.models import PlannedHire, Scenario
 from salesmgmt.models import ApiToken, ImportJob, Period, User
 from territories.models import AssignmentRule, Territory
 
@@ -112,6 +113,8 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "capture:item_file": CapturedItem,
     "capture:item_delete": CapturedItem,
     "capture:calendar_unsubscribe": CalendarSubscription,
+    "planning:scenario_delete": Scenario,
+    "planning:planned_hire_delete": PlannedHire,
 }
 # Where an API viewset's queryset is not the kind its ``pk`` names.
 API_PK_MODELS: dict[str, type[Model]] = {

@@ -1,0 +1,17 @@
+"""API routes of the planning app (mounted under /api/v1/)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("planning/segments", api.SegmentViewSet, basename="planning-segment")
+router.register("planning/scenarios", api.ScenarioViewSet, basename="planning-scenario")
+router.register("planning/hires", api.PlannedHireViewSet, basename="planning-hire")
+
+urlpatterns = [
+    *router.urls,
+    path("planning/plan/", api.PlanView.as_view(), name="planning-plan"),
+    path("planning/capacity/", api.CapacityPlanView.as_view(), name="planning-capacity"),
+]

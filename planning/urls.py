@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "planning"
+
+urlpatterns = [
+    path("", views.plan, name="plan"),
+    path("scenarios/", views.scenario_create, name="scenario_create"),
+    path("scenarios/<int:pk>/delete/", views.scenario_delete, name="scenario_delete"),
+    path("segments/", views.segment_create, name="segment_create"),
+    path("coverage/", views.coverage_set, name="coverage_set"),
+    path("hires/", views.planned_hire_create, name="planned_hire_create"),
+    path("hires/<int:pk>/delete/", views.planned_hire_delete, name="planned_hire_delete"),
+]
