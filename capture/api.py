@@ -152,6 +152,7 @@ class CaptureAddressRotateView(APIView):
 
     @extend_schema(request=None, responses=CaptureSettingsSerializer)
     def post(self, request):
+        request.data  # noqa: B018  # a body is not needed, but one that does not parse is a 400
         return Response(
             CaptureSettingsSerializer(services.capture_token_rotate(user=request.user)).data
         )

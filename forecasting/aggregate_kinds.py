@@ -30,7 +30,7 @@ from accounts.models import Activity, Opportunity
 from salesmgmt import refresh
 from salesmgmt.models import Period, Role, User
 
-from .models import DealProbability
+from .models import DealProbability, ForecastRollup
 from .services.context import RECOMPUTED_KINDS, Context, forecast_periods
 from .services.kpis import kpis_recompute_for_people
 from .services.recompute import forecast_recompute_people
@@ -90,6 +90,7 @@ def _deal_inputs(deal_ids: frozenset[int]) -> tuple[set[int], set[int]]:
 
 def rollup_keys(change: refresh.Change) -> list[refresh.Key]:
     """The (person, period) rollups a change makes stale (people x periods, as it always was)."""
+    first: set[int] = set()  # periods getting their first figures: everyone's rows
     if change.everything:
         people, periods = _everyone(), _covered_periods()
     else:
@@ -99,6 +100,13 @@ def rollup_keys(change: refresh.Change) -> list[refresh.Key]:
             deal_people, deal_periods = _deal_inputs(change.deals)
             people |= deal_people
             periods |= deal_periods
+            # A deal in a period that had no figures puts it in the full recompute's periods,
+            # which writes everyone's rows of it: so does this batch.
+            first = deal_periods - set(
+                ForecastRollup.objects.filter(period_id__in=deal_periods)
+                .values_list("period_id", flat=True)
+                .distinct()
+            )
         if people and not periods:
             periods = _covered_periods()  # a person's input in no period: all of them
         elif periods and not people:
@@ -108,7 +116,10 @@ def rollup_keys(change: refresh.Change) -> list[refresh.Key]:
             # recompute a thousand empty periods.
             people = _everyone()
             periods &= _covered_periods()
-    return [(person, period) for person in people for period in periods]
+    keys = {(person, period) for person in people for period in periods}
+    if first:
+        keys |= {(person, period) for person in _everyone() for period in first}
+    return sorted(keys)
 
 
 def refresh_rollups(keys: list[refresh.Key]) -> int:
