@@ -85,14 +85,7 @@ def attainment_keys_for(change: refresh.Change) -> list[refresh.Key]:
     if change.deals:
         days |= _deal_days(change.deals)
     if not (change.everything or change.people or days):
-        # A period's own input (a new period): only one with quotas, or the current one, has
-        # attainment to store; the pages compute any other live (sixty new fiscal years are a
-        # thousand periods with nothing in them).
-        today = timezone.localdate()
-        held = Period.objects.filter(pk__in=period_ids).filter(
-            Q(quotas__isnull=False) | Q(start_on__lte=today, end_on__gte=today)
-        )
-        return [(0, pk) for pk in sorted(set(held.values_list("pk", flat=True)))]
+        return [(0, pk) for pk in sorted(period_ids)]
     kept = _computed_or_current()
     if change.everything or change.people:
         period_ids |= set(kept)
