@@ -38,6 +38,8 @@ def test_plan_page_shows_segments_sizing_and_chart(client, executive, sales_task
     assert "1.80" in html  # AE FTE by workload: 1800 h / 1000 h
     assert "plotly" in html
     assert "vendor/plotly.min.js" in html  # the layout loads the library the chart calls
+    assert "<title>Plan · salesmgmt</title>" in html
+    assert html.count('id="hiring-title"') == 1
 
 
 def test_scenario_create_from_the_page(client, executive, sales_task):
