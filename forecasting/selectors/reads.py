@@ -82,7 +82,7 @@ def rollup_list(*, viewer: User, period: Period | None = None) -> QuerySet[Forec
     qs = ForecastRollup.objects.visible_to(viewer).select_related("person", "period")
     if period is not None:
         qs = qs.filter(period=period)
-    return qs.order_by("period__start_on", "person_id", "scope")
+    return qs.order_by("period__start_on", "period_id", "person_id", "scope")
 
 
 def call_list(*, viewer: User, period: Period | None = None, layer: str | None = None):
@@ -100,7 +100,7 @@ def kpi_list(*, viewer: User, period: Period | None = None) -> QuerySet[KpiSnaps
     )
     if period is not None:
         qs = qs.filter(period=period)
-    return qs.order_by("period__start_on", "person_id", "scope")
+    return qs.order_by("period__start_on", "period_id", "person_id", "scope")
 
 
 def snapshot_list(*, viewer: User, taken_on: dt.date | None = None):

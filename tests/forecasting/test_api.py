@@ -243,3 +243,40 @@ def test_flag_and_snapshot_lists_are_scoped_by_visibility(api, computed, viewer,
     expected = {computed[n].pk for n in owners}
     assert flagged == expected
     assert snapped == expected
+
+
+def test_numbered_pages_of_tied_rows_hold_every_row_once(api, computed, period):
+    """A year, its first quarter and its first month start on the same day: the KPI and
+    rollup lists tie on their sort key across those periods, and numbered pages (offsets, a
+    query each) must still step through every row exactly once (a CRM import's check once
+    missed one rep's quarter)."""
+    year, _ = Period.objects.get_or_create(
+        kind=Period.Kind.YEAR, start_on=period.start_on,
+        defaults={"name": "FY tie", "end_on": period.end_on + dt.timedelta(days=270)},
+    )  # fmt: skip
+    month, _ = Period.objects.get_or_create(
+        kind=Period.Kind.MONTH, start_on=period.start_on,
+        defaults={"name": "M tie", "end_on": period.start_on + dt.timedelta(days=27)},
+    )  # fmt: skip
+    forecast_recompute_all(with_kpis=True)
+    executive = computed["executive"]
+    for path in ("/api/v1/forecast-kpis/", "/api/v1/forecast-rollups/"):
+        expected, seen, url = None, [], f"{path}?page_size=1&page=1"
+        while url:
+            body = as_user(api, executive).get(url).json()
+            expected = body["count"]
+            seen += [(row["person"], row["period"], row["scope"]) for row in body["results"]]
+            url = body["next"]
+        periods = {row["period"] for row in as_user(api, executive).get(
+            f"{path}?page_size=500").json()["results"]}  # fmt: skip
+        assert {year.pk, month.pk, period.pk} <= periods
+        assert len(seen) == expected == len(set(seen)), path
+
+
+def test_numbered_pages_order_to_the_row():
+    from salesmgmt.api.pagination import _with_unique_order
+
+    tied = Period.objects.order_by("start_on")
+    assert _with_unique_order(tied).query.order_by == ("start_on", "pk")
+    unique = Period.objects.order_by("-start_on", "id")
+    assert _with_unique_order(unique).query.order_by == ("-start_on", "id")
