@@ -74,13 +74,14 @@ def _owned_deals(people: list[int]) -> QuerySet:
     return Opportunity.objects.filter(AnyOfIds("owner_id", people)).order_by()
 
 
-def _team_deals(people: list[int]) -> QuerySet:
+def team_deals(people: list[int]) -> QuerySet:
+    """The deal-team rows of ``people`` (their ``opportunity_id``: the deals they are on)."""
     return OpportunityTeamMember.objects.filter(AnyOfIds("user_id", people)).order_by()
 
 
 def _deals_on_teams(people: list[int]) -> QuerySet:
     # Nested rather than joined: a join to the deals would scan all of them.
-    team = _team_deals(people).values("opportunity_id")
+    team = team_deals(people).values("opportunity_id")
     return Opportunity.objects.filter(AnyOf("id", team)).order_by()
 
 
@@ -105,7 +106,7 @@ def visible_opportunities(
         return Q()
     people = visible_user_ids(viewer) if people is None else people
     return Q(AnyOfIds("owner_id", people)) | _in(
-        "id", _team_deals(people).values("opportunity_id"), hashed=hashed
+        "id", team_deals(people).values("opportunity_id"), hashed=hashed
     )
 
 
@@ -131,5 +132,5 @@ def visible_activities(viewer: User, people: list[int] | None = None, *, hashed:
         # "on a deal a visible person owns", through the owner copied onto each activity
         # (Activity.deal_owner): one index range a person instead of one a deal.
         | Q(AnyOfIds("deal_owner_id", people))
-        | _in("opportunity_id", _team_deals(people).values("opportunity_id"), hashed=hashed)
+        | _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed)
     )

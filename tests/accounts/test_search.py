@@ -260,3 +260,14 @@ def test_search_page_query_count_is_constant(
         with django_assert_num_queries(8):
             response = client.get(reverse("accounts:search"), {"q": "vega"})
         assert response.status_code == 200
+
+
+def test_search_finds_a_call_on_a_team_deal_logged_by_an_outsider(world, rep_b, manager_a):
+    # rep_b (another team) logs a call on rep_a's deal: visible to rep_a's manager through
+    # the deal's owner, one of the three ways a manager's notes search looks for candidates.
+    deal = world["rep_a"]["deal"]
+    call = ActivityFactory(
+        owner=rep_b, account=deal.account, opportunity=deal, notes="Zephyr joint call"
+    )
+
+    assert call.pk in _found(manager_a)["activity"]
