@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
+
+from salesmgmt.api.pagination import with_unique_order
 
 PAGE_SIZE = 25
 
@@ -48,6 +51,8 @@ def paginate(
 
     ``base`` is the page's own URL, for pages also rendered by a refused POST elsewhere.
     """
+    if isinstance(items, QuerySet):
+        items = with_unique_order(items)  # tied rows would move between pages
     page = Paginator(items, per_page).get_page(request.GET.get(param))
     page.object_list = list(page.object_list)
     return Pager(page=page, param=param, query=request.GET, base=base)

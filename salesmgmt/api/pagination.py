@@ -83,16 +83,19 @@ class _NarrowSlices:
 UNIQUE_KEYS = {"pk", "-pk", "id", "-id"}
 
 
-def _with_unique_order(queryset: QuerySet) -> QuerySet:
+def with_unique_order(queryset: QuerySet) -> QuerySet:
     """``queryset`` ordered to the row: its order, then the id where the order has ties.
 
     Numbered pages are offsets into the order, each read by its own query: rows tied on the
     whole order come back in any order, so one can land on two pages and another on none
     (the KPI list sorted by period start: a year, its first quarter and its first month tie).
     """
-    order = queryset.query.order_by
+    query = queryset.query
+    order = query.order_by
     if not order or any(field in UNIQUE_KEYS for field in order if isinstance(field, str)):
         return queryset
+    if query.distinct or query.combinator or query.values_select or query.group_by:
+        return queryset  # no id to add: DISTINCT, UNION or grouped rows (one per key already)
     return queryset.order_by(*order, "pk")
 
 
@@ -107,7 +110,7 @@ class NarrowPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         rows = narrow_slice(
-            _with_unique_order(self.object_list), slice(bottom, top), sort_visible=self.sort_visible
+            with_unique_order(self.object_list), slice(bottom, top), sort_visible=self.sort_visible
         )
         # Django's Paginator._get_page (builds the Page), private, so not in the stubs.
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]

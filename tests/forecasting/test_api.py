@@ -274,9 +274,9 @@ def test_numbered_pages_of_tied_rows_hold_every_row_once(api, computed, period):
 
 
 def test_numbered_pages_order_to_the_row():
-    from salesmgmt.api.pagination import _with_unique_order
+    from salesmgmt.api.pagination import with_unique_order
 
     tied = Period.objects.order_by("start_on")
-    assert _with_unique_order(tied).query.order_by == ("start_on", "pk")
+    assert with_unique_order(tied).query.order_by == ("start_on", "pk")
     unique = Period.objects.order_by("-start_on", "id")
-    assert _with_unique_order(unique).query.order_by == ("-start_on", "id")
+    assert with_unique_order(unique).query.order_by == ("-start_on", "id")
