@@ -88,6 +88,9 @@ class Command(BaseCommand):
             "--import-only", action="store_true", help="only the CSV imports (any database)"
         )
         parser.add_argument("--skip-recompute", action="store_true")
+        parser.add_argument(
+            "--search-only", action="store_true", help="only the global search's rows"
+        )
         parser.add_argument("--trials", type=int, default=10_000)
         parser.add_argument("--no-fail", action="store_true", help="report only; exit 0")
 
@@ -121,10 +124,18 @@ class Command(BaseCommand):
         checked: list[tuple[str, list[reference_sql.Mismatch]]] = []
         try:
             with transaction.atomic():
-                self._measure_pages(people, iterations, warmup, rows, ratios, checked)
+                if options["search_only"]:
+                    self._measure_search(people, iterations, warmup, rows)
+                else:
+                    self._measure_pages(people, iterations, warmup, rows, ratios, checked)
                 raise _RollBack
         except _RollBack:
             pass
+        if options["search_only"]:
+            failed = self._report(rows, [], [], [], 0)
+            if failed and not options["no_fail"]:
+                raise CommandError(f"{failed} target(s) missed.")
+            return
         extra: list[str] = []
         import_failed = 0
         if not options["quick"] and not options["skip_recompute"]:
