@@ -92,6 +92,8 @@ class OpportunitySummarySerializer(serializers.ModelSerializer):
 
 class AccountSerializer(serializers.ModelSerializer):
     owner = _owner_field(required=False)
+    # A website is accepted too: the service stores its domain and checks it (accounts.domains).
+    domain = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     class Meta:
         model = Account
