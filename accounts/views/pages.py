@@ -99,6 +99,8 @@ def render_opportunity_detail(
     owners = selectors.assignable_owners(viewer=viewer, opportunity=deal) if can_reassign else []
     context = {
         "deal": deal,
+        # When the customer last took part (a reply, a held meeting, an answered call).
+        "last_two_way_contact": selectors.last_two_way_contact(opportunity=deal),
         "checklist": checklist,
         "current_stage": current,
         "missing": current.missing if current else [],

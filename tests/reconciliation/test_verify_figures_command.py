@@ -156,7 +156,7 @@ def test_verify_figures_names_a_deleted_flag(book, rep_a):
     lines = out.splitlines()
     assert len(lines) == 2, out
     assert lines[0].startswith(f"inspection flags | {rep_a.get_full_name()} (#{rep_a.pk}) | - |")
-    assert "no_activity: stored missing, expected no recent or planned activity" in lines[0]
+    assert "no_activity: stored missing, expected no two-way contact in 14 days" in lines[0]
     assert f"from deal {deal_id}, no activity since " in lines[0]
     assert lines[1] == "1 difference(s)."
 
