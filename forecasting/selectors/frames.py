@@ -16,7 +16,6 @@ import pandas as pd
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
-from accounts.querysets import two_way_contact
 from accounts.models import (
     COUNTING_STATES,
     Activity,
@@ -25,6 +24,7 @@ from accounts.models import (
     Opportunity,
     OpportunityChange,
 )
+from accounts.querysets import two_way_contact
 from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable, quantize_money
