@@ -61,3 +61,22 @@ def test_api_normalises_and_refuses_with_a_field_message(api_client_for, rep_a):
     assert bad.json()["fields"]["domain"] == ["“umbrella” is not a domain (e.g. acme.com)."]
     changed = client.patch(f"/api/v1/accounts/{pk}/", {"domain": "www.umbrella.org"}, format="json")
     assert changed.json()["domain"] == "umbrella.org"
+
+
+def test_the_admin_reads_a_website_as_the_domain_too(client, admin_user, rep_a):
+    from accounts.models import Account
+
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/accounts/account/add/",
+        {
+            "name": "Hooli",
+            "owner": rep_a.pk,
+            "domain": "https://www.Hooli.example/",
+            "contacts-TOTAL_FORMS": "0",
+            "contacts-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Account.objects.get(name="Hooli").domain == "hooli.example"

@@ -108,6 +108,7 @@ def test_refresh_flags_writes_rows_and_replaces_them(rep_a, stages, today):
         account=opp.account,
         opportunity=opp,
         occurred_at=timezone.now() - dt.timedelta(days=2),
+        outcome="connected",  # two-way contact: it keeps the deal current
     )
 
     flags_refresh()
