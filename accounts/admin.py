@@ -15,6 +15,7 @@ from salesmgmt.page_actions import add_service_errors
 from salesmgmt.visibility import may_reassign
 
 from . import services, tasks
+from .domains import normalize_domain
 from .models import (
     Account,
     Activity,
@@ -75,8 +76,19 @@ class ContactInline(admin.TabularInline):
     extra = 0
 
 
+class AccountAdminForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field
+
+    def clean_domain(self) -> str:
+        # Before the model's check, as the services do: a pasted website becomes its domain.
+        return normalize_domain(self.cleaned_data.get("domain"))
+
+
 @admin.register(Account)
 class AccountAdmin(OwnerCheckedAdmin):
+    form = AccountAdminForm
     list_display = ("name", "industry", "region", "country", "owner", "annual_revenue")
     list_filter = ("industry", "region")
     search_fields = ("name", "external_id")

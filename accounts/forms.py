@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from salesmgmt.forms import MAX_INTEGER, MoneyField
 from salesmgmt.models import User
 
-from .models import Activity, ForecastCategory, Milestone, Opportunity
+from .models import Account, Activity, ForecastCategory, Milestone, Opportunity
 from .selectors.search import KIND_LABELS, MIN_QUERY_LENGTH, normalize_query
 
 # The largest primary key a BigAutoField holds; larger ids are input errors, not lookups.
@@ -112,6 +112,52 @@ class AsOfForm(PageForm):
         if day > self.today:
             raise ValidationError("Choose a day up to today: the future has no history yet.")
         return day
+
+
+class AccountForm(PageForm):
+    """An account's own fields, to create one or edit it (the owner moves elsewhere: by
+    territory rules or the API). ``expected_updated_at`` is when the edit form was read."""
+
+    name = forms.CharField(max_length=200)
+    # A website is welcome too: the service keeps its domain and checks it (accounts.domains).
+    domain = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Mail domain",
+        help_text="e.g. acme.com (a website such as https://www.acme.com/ is read as acme.com): "
+        "captured mail from an address there is matched to this account.",
+    )
+    industry = forms.CharField(max_length=80, required=False)
+    employee_count = forms.IntegerField(
+        min_value=0, max_value=MAX_INTEGER, required=False, label="Employees"
+    )
+    annual_revenue = MoneyField(required=False, label="Annual revenue")
+    country = forms.CharField(max_length=80, required=False)
+    region = forms.CharField(max_length=80, required=False)
+    state = forms.CharField(max_length=80, required=False, label="State or province")
+    expected_updated_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+    FIELDS = (
+        "name",
+        "domain",
+        "industry",
+        "employee_count",
+        "annual_revenue",
+        "country",
+        "region",
+        "state",
+    )
+
+    @classmethod
+    def initial_for(cls, account: Account) -> dict:
+        return {
+            **{name: getattr(account, name) for name in cls.FIELDS},
+            "expected_updated_at": account.updated_at.isoformat(),
+        }
+
+    def account_fields(self) -> dict:
+        """The cleaned account fields (without the optimistic-lock stamp)."""
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
 class OpportunityEditForm(PageForm):

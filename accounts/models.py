@@ -13,6 +13,7 @@ from salesmgmt.models import BaseModel
 from salesmgmt.money import MONEY_MAX, money_validators
 
 from . import forecast_categories
+from .domains import validate_domain
 from .querysets import (
     AccountQuerySet,
     ActivityQuerySet,
@@ -45,8 +46,11 @@ class Account(BaseModel):
     )
     external_id = models.CharField(max_length=64, blank=True, db_index=True)
     # The customer's mail domain (``example.com``): captured mail from an unknown address at
-    # it becomes a new contact of this account (capture.services).
-    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    # it becomes a new contact of this account (capture.services). The services store it
+    # normalised (accounts.domains: a pasted website becomes its domain).
+    domain = models.CharField(
+        max_length=253, blank=True, db_index=True, validators=[validate_domain]
+    )
 
     objects = AccountQuerySet.as_manager()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -64,3 +65,33 @@ class ActivityQuerySet(QuerySet):
 
         deals = Opportunity.objects.visible_to(viewer).filter(pk=OuterRef("opportunity_id"))
         return self.filter(owned_by_visible(viewer) | Q(Exists(deals)))
+
+    # The one definition of what keeps a deal current (README, "Staleness"): every page, flag
+    # and count that judges recent work reads these two, and reconciliation mirrors them.
+
+    def held(self, *, now: dt.datetime) -> ActivityQuerySet:
+        """Activities whose time has come: a meeting scheduled for later (a captured calendar
+        event, a planned call) is not work done yet, and counts from its start."""
+        return self.filter(occurred_at__lte=now)
+
+    def two_way(self, *, now: dt.datetime) -> ActivityQuerySet:
+        """Held activities the customer took part in (``two_way_contact``)."""
+        return self.held(now=now).filter(two_way_contact())
+
+
+def two_way_contact() -> Q:
+    """Two-way contact: a reply received (mail from the customer), a meeting or demo held
+    (not a no-show), or a call that reached someone. A sent email nobody answered, a task, a
+    call with no answer (or with no outcome recorded) is the seller's side only."""
+    from .models import Activity
+
+    kind, outcome = Activity.Kind, Activity.Outcome
+    return (
+        Q(kind=kind.EMAIL, direction=Activity.Direction.INBOUND)
+        | (Q(kind__in=[kind.MEETING, kind.DEMO]) & ~Q(outcome=outcome.NO_ANSWER))
+        | Q(kind=kind.CALL, outcome__in=TWO_WAY_CALL_OUTCOMES)
+    )
+
+
+# A call's outcomes that say someone answered.
+TWO_WAY_CALL_OUTCOMES = ("connected", "positive", "negative")

@@ -19,6 +19,7 @@ from salesmgmt.money import RateTable, quantize_money, reporting_currency
 from salesmgmt.visibility import can_see_user, manages, may_reassign
 
 from . import locks
+from .domains import normalize_domain
 from .models import (
     Account,
     Activity,
@@ -249,6 +250,8 @@ def _bump(deal: Opportunity, expected_version: int | None) -> None:
 def account_create(*, actor: User, name: str, owner: User | None = None, **fields) -> Account:
     owner = owner or actor
     ensure_assignable_owner(actor, owner, current_owner=None)
+    if "domain" in fields:
+        fields["domain"] = normalize_domain(fields["domain"])
     account = Account(name=name, owner=owner, **fields)
     _ensure_unique_external_id(account)
     account.full_clean()
@@ -304,6 +307,8 @@ def account_update(
     _ensure_unchanged(account, expected_updated_at)
     if "owner" in changes and changes["owner"].pk != account.owner_id:
         ensure_assignable_owner(actor, changes["owner"], current_owner=account.owner)
+    if "domain" in changes:
+        changes["domain"] = normalize_domain(changes["domain"])
     for name, value in changes.items():
         setattr(account, name, value)
     _ensure_unique_external_id(account)

@@ -48,7 +48,9 @@ urlpatterns = [
     path("completions/<int:pk>/reject/", views.completion_reject, name="completion_reject"),
     path("activities/log/", views.activity_log, name="activity_log"),
     path("accounts/", views.account_list, name="account_list"),
+    path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
+    path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
     # The product catalogue (everyone reads; administrators edit) and deals' line items.
     path("products/", products.product_list, name="product_list"),
     path("products/<int:product_id>/", products.product_detail, name="product_detail"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity
 from salesmgmt.models import User
@@ -84,15 +85,17 @@ def open_deal_named(*, viewer: User, pk: int) -> Opportunity | None:
 
 
 def most_active_open_deal(*, viewer: User, account_ids: list[int]) -> Opportunity | None:
-    """Of these accounts' open deals the viewer sees, the one with the latest activity (else
-    the latest edited): where the conversation most likely belongs."""
+    """Of these accounts' open deals the viewer sees, the one with the latest activity held
+    (a meeting scheduled for later is not activity yet; else the latest edited): where the
+    conversation most likely belongs."""
     if not account_ids:
         return None
+    held = Q(activities__occurred_at__lte=timezone.now())
     return (
         Opportunity.objects.visible_to(viewer)
         .open()
         .filter(account_id__in=account_ids)
-        .annotate(last_active=Coalesce(Max("activities__occurred_at"), "updated_at"))
+        .annotate(last_active=Coalesce(Max("activities__occurred_at", filter=held), "updated_at"))
         .order_by("-last_active", "-pk")
         .first()
     )

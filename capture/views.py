@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Opportunity
 from accounts.views.pagination import paginate
 from salesmgmt.decorators import people_only
-from salesmgmt.page_actions import call_service, call_service_or_flash
+from salesmgmt.page_actions import call_service_or_flash, submit_form
 from salesmgmt.visibility import may_capture
 
 from . import selectors, services
@@ -89,15 +89,13 @@ def capture_settings(request: HttpRequest) -> HttpResponse:
         return redirect("capture:settings")
     if request.method == "POST":
         form = CaptureSettingsForm(request.POST)
-        status = 400
-        if form.is_valid():
-            saved, status = call_service(
-                form,
-                lambda: services.capture_settings_update(user=request.user, **form.cleaned_data),
-            )
-            if saved is not None:
-                messages.success(request, "Capture settings saved.")
-                return redirect("capture:settings")
+        saved, status = submit_form(
+            form,
+            lambda: services.capture_settings_update(user=request.user, **form.cleaned_data),
+        )
+        if saved is not None:
+            messages.success(request, "Capture settings saved.")
+            return redirect("capture:settings")
     else:
         form = None
         # The address is made on the first visit (one row a person, idempotent).
@@ -141,15 +139,13 @@ def render_settings(
 def calendar_subscribe(request: HttpRequest) -> HttpResponse:
     _ensure_may_capture(request)
     form = CalendarSubscribeForm(request.POST)
-    status = 400
-    if form.is_valid():
-        added, status = call_service(
-            form,
-            lambda: services.calendar_subscription_add(user=request.user, **form.cleaned_data),
-        )
-        if added is not None:
-            messages.success(request, f"Subscribed {added}: its meetings appear within minutes.")
-            return redirect("capture:settings")
+    added, status = submit_form(
+        form,
+        lambda: services.calendar_subscription_add(user=request.user, **form.cleaned_data),
+    )
+    if added is not None:
+        messages.success(request, f"Subscribed {added}: its meetings appear within minutes.")
+        return redirect("capture:settings")
     return render_settings(request, _settings_or_new(request), subscribe_form=form, status=status)
 
 
@@ -169,17 +165,15 @@ def calendar_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
 def calendar_upload(request: HttpRequest) -> HttpResponse:
     _ensure_may_capture(request)
     form = CalendarUploadForm(request.POST, request.FILES)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data["file"].read()
-        result, status = call_service(
-            form, lambda: services.calendar_upload(user=request.user, data=data)
+    result, status = submit_form(
+        form,
+        lambda: services.calendar_upload(user=request.user, data=form.cleaned_data["file"].read()),
+    )
+    if result is not None:
+        messages.success(
+            request,
+            f"Calendar read: {result.created} new, {result.updated} moved, "
+            f"{result.removed} removed meetings.",
         )
-        if result is not None:
-            messages.success(
-                request,
-                f"Calendar read: {result.created} new, {result.updated} moved, "
-                f"{result.removed} removed meetings.",
-            )
-            return redirect("capture:settings")
+        return redirect("capture:settings")
     return render_settings(request, _settings_or_new(request), upload_form=form, status=status)

@@ -6,7 +6,8 @@ A rep's score as of a day is the share of their open deals that pass every check
 - ``evidence``: every completed milestone has evidence (the latest record of each milestone,
   when it is a completion, has non-empty evidence);
 - ``recent_activity``: an activity was logged on the deal in the last 14 days
-  (``as_of - 14 days`` at midnight up to the end of ``as_of``);
+  (``as_of - 14 days`` at midnight up to the end of ``as_of``, and never past now: a meeting
+  scheduled for later is not work done yet, ``ActivityQuerySet.held``);
 - ``close_date``: the expected close date is not in the past (``>= as_of``).
 
 A rep with no open deals has nothing undocumented and scores 1 (100 %). Open means open now
@@ -90,8 +91,11 @@ def _day_bounds(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return timezone.make_aware(start, zone), timezone.make_aware(end, zone)
 
 
-def compliance_scores(*, user_ids: Iterable[int], as_of: dt.date) -> dict[int, ComplianceScore]:
-    """Each rep's score as of ``as_of`` (three queries, whatever the number of reps or deals)."""
+def compliance_scores(
+    *, user_ids: Iterable[int], as_of: dt.date, now: dt.datetime | None = None
+) -> dict[int, ComplianceScore]:
+    """Each rep's score as of ``as_of`` (three queries, whatever the number of reps or deals);
+    activities count once held by ``now`` (default: this moment)."""
     user_ids = list(user_ids)
     window_start, day_end = _day_bounds(as_of)
     scores = {uid: ComplianceScore(user_id=uid, as_of=as_of) for uid in user_ids}
@@ -111,9 +115,8 @@ def compliance_scores(*, user_ids: Iterable[int], as_of: dt.date) -> dict[int, C
     for record in records:
         by_deal[record.opportunity_id].append(record)
     active_ids = set(
-        Activity.objects.filter(
-            opportunity_id__in=deal_ids, occurred_at__gte=window_start, occurred_at__lt=day_end
-        )
+        Activity.objects.held(now=now or timezone.now())
+        .filter(opportunity_id__in=deal_ids, occurred_at__gte=window_start, occurred_at__lt=day_end)
         .values_list("opportunity_id", flat=True)
         .distinct()
     )

@@ -223,8 +223,17 @@ class _OwnedImporter(Importer):
 
 class AccountImporter(_OwnedImporter):
     field_columns = {"owner": "owner_email"}
-    fields = ("name", "industry", "employee_count", "annual_revenue", "country", "region", "state")
-    text_fields = {"name", "industry", "country", "region", "state"}
+    fields = (
+        "name",
+        "industry",
+        "employee_count",
+        "annual_revenue",
+        "country",
+        "region",
+        "state",
+        "domain",
+    )
+    text_fields = {"name", "industry", "country", "region", "state", "domain"}
 
     def resolve(self, records):
         from accounts.models import Account

@@ -83,6 +83,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "billing_state_province": ("state",),
             "account_owner": ("owner_email",),
             "account_id": ("external_id",),
+            "website": ("domain",),
         },
         "HubSpot": {
             "company_name": ("name",),
@@ -93,6 +94,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "state_region": ("state",),
             "company_owner": ("owner_email",),
             "record_id": ("external_id",),
+            "company_domain_name": ("domain",),
         },
         "Pipedrive": {
             "name": ("name",),

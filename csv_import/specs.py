@@ -277,6 +277,16 @@ def _accounts_spec() -> Spec:
             Column("region", max_length=80, description="Region, free text.", example="EMEA"),
             Column("state", max_length=80, description="State or province.", example="Bavaria"),
             Column(
+                "domain",
+                aliases=("website", "web site", "url", "mail domain", "email domain"),
+                max_length=2000,
+                description=(
+                    "The company's mail domain, or its website (https://www.acme.com/ is read "
+                    "as acme.com): captured mail from an address there is matched to the account."
+                ),
+                example="acme.com",
+            ),
+            Column(
                 "owner_email",
                 "email",
                 aliases=("owner", "owner email"),

@@ -155,22 +155,48 @@ def _quota_changed(quota: Quota, data: dict) -> list[Draft]:
     ]
 
 
+def _record_draft(
+    record: Model,
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    body: str,
+    link: str,
+    opens: Callable[..., object],
+    opens_pk: int | None = None,
+) -> list[Draft]:
+    """The one notification about ``record``: once per record and kind, and only for a
+    recipient whom ``opens`` (the owning app's ``*_get`` selector, given ``opens_pk`` or the
+    record's own id) lets see it."""
+    pk = record.pk if opens_pk is None else opens_pk
+    return [
+        Draft(
+            recipient=recipient,
+            kind=kind,
+            title=title,
+            body=body,
+            link=link,
+            dedupe_key=f"{kind}:{record.pk}",
+            subject_label=record._meta.label_lower,
+            subject_id=record.pk,
+            fetch=lambda viewer: opens(viewer=viewer, pk=pk),
+        )
+    ]
+
+
 def _statement(statement: Statement, data: dict, *, approved: bool) -> list[Draft]:
     kind = Kind.STATEMENT_APPROVED if approved else Kind.STATEMENT_READY
     verb = "approved" if approved else "ready"
-    return [
-        Draft(
-            recipient=statement.rep,
-            kind=kind,
-            title=f"Your statement for {statement.run.period} is {verb}",
-            body=f"Total {statement.total_amount}.",
-            link=reverse("compensation:statement_detail", args=[statement.pk]),
-            dedupe_key=f"{kind}:{statement.pk}",
-            subject_label="compensation.statement",
-            subject_id=statement.pk,
-            fetch=lambda viewer: statement_get(viewer=viewer, pk=statement.pk),
-        )
-    ]
+    return _record_draft(
+        statement,
+        recipient=statement.rep,
+        kind=kind,
+        title=f"Your statement for {statement.run.period} is {verb}",
+        body=f"Total {statement.total_amount}.",
+        link=reverse("compensation:statement_detail", args=[statement.pk]),
+        opens=statement_get,
+    )
 
 
 def _dispute(dispute: Dispute, data: dict, *, resolved: bool) -> list[Draft]:
@@ -186,19 +212,15 @@ def _dispute(dispute: Dispute, data: dict, *, resolved: bool) -> list[Draft]:
         link = reverse("compensation:dispute_list")
     else:
         return []
-    return [
-        Draft(
-            recipient=recipient,
-            kind=kind,
-            title=title,
-            body=body[:500],
-            link=link,
-            dedupe_key=f"{kind}:{dispute.pk}",
-            subject_label="compensation.dispute",
-            subject_id=dispute.pk,
-            fetch=lambda viewer: dispute_get(viewer=viewer, pk=dispute.pk),
-        )
-    ]
+    return _record_draft(
+        dispute,
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=body[:500],
+        link=link,
+        opens=dispute_get,
+    )
 
 
 def _request(request: ResourceRequest, data: dict, *, decided: bool) -> list[Draft]:
@@ -214,35 +236,29 @@ def _request(request: ResourceRequest, data: dict, *, decided: bool) -> list[Dra
         link = reverse("coaching:request_list")
     else:
         return []
-    return [
-        Draft(
-            recipient=recipient,
-            kind=kind,
-            title=title,
-            body=(request.decision_note if decided else request.note),
-            link=link,
-            dedupe_key=f"{kind}:{request.pk}",
-            subject_label="coaching.resourcerequest",
-            subject_id=request.pk,
-            fetch=lambda viewer: request_get(viewer=viewer, pk=request.pk),
-        )
-    ]
+    return _record_draft(
+        request,
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=(request.decision_note if decided else request.note),
+        link=link,
+        opens=request_get,
+    )
 
 
 def _action_assigned(item: ActionItem, data: dict) -> list[Draft]:
-    return [
-        Draft(
-            recipient=item.owner,
-            kind=Kind.ACTION_ASSIGNED,
-            title=f"Action item for {item.review.account}: {item.description}",
-            body=f"Due {item.due_on:%Y-%m-%d}.",
-            link=reverse("coaching:review_detail", args=[item.review_id]),
-            dedupe_key=f"action_assigned:{item.pk}",
-            subject_label="coaching.actionitem",
-            subject_id=item.pk,
-            fetch=lambda viewer: review_get(viewer=viewer, pk=item.review_id),
-        )
-    ]
+    # The item is seen on its review's page: whoever may open the review is told.
+    return _record_draft(
+        item,
+        recipient=item.owner,
+        kind=Kind.ACTION_ASSIGNED,
+        title=f"Action item for {item.review.account}: {item.description}",
+        body=f"Due {item.due_on:%Y-%m-%d}.",
+        link=reverse("coaching:review_detail", args=[item.review_id]),
+        opens=review_get,
+        opens_pk=item.review_id,
+    )
 
 
 ROUTES: dict[str, Callable[[Model, dict], list[Draft]]] = {

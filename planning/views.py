@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.page_actions import call_service, call_service_or_flash
+from salesmgmt.page_actions import call_service_or_flash, submit_form
 from salesmgmt.visibility import plans_sales_force
 
 from . import selectors, services
@@ -92,14 +92,12 @@ def plan(request: HttpRequest) -> HttpResponse:
 def scenario_create(request: HttpRequest) -> HttpResponse:
     _planner(request)
     form = ScenarioForm(request.POST)
-    status = 400
-    if form.is_valid():
-        scenario, status = call_service(
-            form, lambda: services.scenario_create(actor=request.user, **form.cleaned_data)
-        )
-        if scenario is not None:
-            messages.success(request, f"Saved the scenario {scenario}.")
-            return redirect(reverse("planning:plan"))
+    scenario, status = submit_form(
+        form, lambda: services.scenario_create(actor=request.user, **form.cleaned_data)
+    )
+    if scenario is not None:
+        messages.success(request, f"Saved the scenario {scenario}.")
+        return redirect(reverse("planning:plan"))
     return _render(request, form, status)
 
 
@@ -121,14 +119,12 @@ def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def planned_hire_create(request: HttpRequest) -> HttpResponse:
     _planner(request)
     form = PlannedHireForm(request.POST)
-    status = 400
-    if form.is_valid():
-        hire, status = call_service(
-            form, lambda: services.planned_hire_create(actor=request.user, **form.cleaned_data)
-        )
-        if hire is not None:
-            messages.success(request, f"Planned {hire}.")
-            return redirect(reverse("planning:plan"))
+    hire, status = submit_form(
+        form, lambda: services.planned_hire_create(actor=request.user, **form.cleaned_data)
+    )
+    if hire is not None:
+        messages.success(request, f"Planned {hire}.")
+        return redirect(reverse("planning:plan"))
     return _render(request, status=status, hire_form=form)
 
 
@@ -150,14 +146,12 @@ def planned_hire_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_create(request: HttpRequest) -> HttpResponse:
     _planner(request)
     form = SegmentForm(request.POST)
-    status = 400
-    if form.is_valid():
-        segment, status = call_service(
-            form, lambda: services.segment_create(actor=request.user, **form.cleaned_data)
-        )
-        if segment is not None:
-            messages.success(request, f"Added the segment {segment}.")
-            return redirect(reverse("planning:plan"))
+    segment, status = submit_form(
+        form, lambda: services.segment_create(actor=request.user, **form.cleaned_data)
+    )
+    if segment is not None:
+        messages.success(request, f"Added the segment {segment}.")
+        return redirect(reverse("planning:plan"))
     return _render(request, status=status, segment_form=form)
 
 
@@ -166,12 +160,10 @@ def segment_create(request: HttpRequest) -> HttpResponse:
 def coverage_set(request: HttpRequest) -> HttpResponse:
     _planner(request)
     form = CoverageForm(request.POST)
-    status = 400
-    if form.is_valid():
-        coverage, status = call_service(
-            form, lambda: services.coverage_set(actor=request.user, **form.cleaned_data)
-        )
-        if coverage is not None:
-            messages.success(request, f"Saved the coverage {coverage}.")
-            return redirect(reverse("planning:plan"))
+    coverage, status = submit_form(
+        form, lambda: services.coverage_set(actor=request.user, **form.cleaned_data)
+    )
+    if coverage is not None:
+        messages.success(request, f"Saved the coverage {coverage}.")
+        return redirect(reverse("planning:plan"))
     return _render(request, status=status, coverage_form=form)

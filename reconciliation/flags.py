@@ -5,8 +5,9 @@ Python, at the moment the stored flags were computed (their ``computed_at``; the
 read "now": the activity window, days in stage, the close date). Rules:
 
 - pushed_twice: the close date moved later (new > old in the change log) 2+ times;
-- no_activity: no activity on the deal at or after ``now - 14 days`` (later ones: planned),
-  not counting sent emails (direction outbound): only two-way contact counts;
+- no_activity: no two-way contact on the deal from ``now - 14 days`` to ``now`` (one
+  scheduled later has not happened yet): mail received (direction inbound), a meeting or
+  demo not marked no-answer, a call whose outcome is connected, positive or negative;
 - stuck_in_stage: days since ``stage_entered_at`` above the 80th percentile (linear) of the
   completed stays in that stage (from the stage change log) of the open deals of the owner's
   team (same manager); of every deal when the team has fewer than 5 stays; none with fewer;
@@ -19,7 +20,8 @@ read "now": the activity window, days in stage, the close date). Rules:
 - no_decision_maker: no decision-maker contact at the account;
 - late_amount_change: an amount change of more than 20 % at or after 30 days before the end
   of the quarter the expected close date falls in;
-- imported_unworked: a deal with ``imported_at`` and, after it, no activity (``occurred_at``)
+- imported_unworked: a deal with ``imported_at`` and, after it, no activity (``occurred_at``
+  up to ``now``)
   and no milestone record other than an imported one carries, instead of its pushed_twice,
   no_activity, stuck_in_stage and close_date_past flags, one flag whose detail names them
   ("imported, not worked here since; would be: " and the kinds in alphabetical order).
@@ -38,6 +40,17 @@ from .records import Book, as_date, fetch
 from .report import Collector, Difference
 
 NO_ACTIVITY_DAYS = 14
+
+
+def _is_two_way(kind: str, direction: str, outcome: str) -> bool:
+    """The customer took part: a reply received, a meeting held, a call answered."""
+    if kind == "email":
+        return direction == "inbound"
+    if kind in ("meeting", "demo"):
+        return outcome != "no_answer"
+    return kind == "call" and outcome in ("connected", "positive", "negative")
+
+
 STUCK_PERCENTILE = 0.8
 MIN_SAMPLES = 5
 LARGE_DEAL_QUANTILE = 0.75
@@ -127,17 +140,17 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
     since = now - dt.timedelta(days=NO_ACTIVITY_DAYS)
     touched = {
         deal_id
-        for deal_id, at, direction in fetch(
-            "SELECT opportunity_id, occurred_at, direction FROM accounts_activity"
+        for deal_id, at, kind, direction, outcome in fetch(
+            "SELECT opportunity_id, occurred_at, kind, direction, outcome FROM accounts_activity"
             " WHERE opportunity_id IS NOT NULL"
         )
-        if as_datetime(at) >= since and direction != "outbound"
+        if since <= as_datetime(at) <= now and _is_two_way(kind, direction, outcome)
     }
     for deal_id in deals:
         if deal_id not in touched:
             out[(deal_id, "no_activity")] = (
-                "no recent or planned activity",
-                [f"no activity since {since:%Y-%m-%d %H:%M} UTC"],
+                f"no two-way contact in {NO_ACTIVITY_DAYS} days",
+                [f"no two-way contact since {since:%Y-%m-%d %H:%M} UTC"],
             )
 
     # stuck_in_stage
@@ -281,14 +294,14 @@ def expected_flags(book: Book, now: dt.datetime) -> dict[tuple[int, str], tuple[
                 facts = out.get(key, ("", []))[1]
                 facts.append(f"amount {old} -> {new} on {at:%Y-%m-%d} (quarter ends {end_on})")
                 out[key] = ("amount moved > 20% near period end", facts)
-    return _imported_apart(out, set(deals))
+    return _imported_apart(out, set(deals), now)
 
 
 NEGLECT = ("pushed_twice", "no_activity", "stuck_in_stage", "close_date_past")
 
 
 def _imported_apart(
-    out: dict[tuple[int, str], tuple[str, list[str]]], open_ids: set[int]
+    out: dict[tuple[int, str], tuple[str, list[str]]], open_ids: set[int], now: dt.datetime
 ) -> dict[tuple[int, str], tuple[str, list[str]]]:
     """Move the neglect flags of imported deals not worked here since into one flag each."""
     imported = {
@@ -304,7 +317,7 @@ def _imported_apart(
             "SELECT opportunity_id, occurred_at FROM accounts_activity"
             " WHERE opportunity_id IS NOT NULL"
         )
-        if deal_id in imported and as_datetime(at) > imported[deal_id]
+        if deal_id in imported and imported[deal_id] < as_datetime(at) <= now
     }
     worked |= {
         deal_id

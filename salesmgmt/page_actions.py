@@ -3,8 +3,9 @@
 A service refuses with a ``ValidationError`` (bad input: 400, on the field it names when the
 form has that field) or an ``ApplicationError`` (a conflict, a stale version, a state that
 forbids it: its own status). Pages show either on the form they re-render with that status
-(``call_service``), or, when they redirect instead (buttons without a form of their own), as
-a flash message (``call_service_or_flash``). Views never catch these errors themselves
+(``call_service``; ``submit_form`` checks the form first: an invalid one is a 400), or,
+when they redirect instead (buttons without a form of their own), as a flash message
+(``call_service_or_flash``). Views never catch these errors themselves
 (tests/test_one_way.py checks).
 """
 
@@ -45,6 +46,14 @@ def call_service(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, i
     except ApplicationError as error:
         add_service_errors(form, error)
         return None, error.status_code
+
+
+def submit_form(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, int]:
+    """A bound form's write: an invalid form is (None, 400) with its field errors; a valid
+    one runs ``action`` (``call_service``: its result, or the refusal on the form)."""
+    if not form.is_valid():
+        return None, 400
+    return call_service(form, action)
 
 
 def service_error_text(error: ValidationError | ApplicationError) -> str:

@@ -92,6 +92,8 @@ class OpportunitySummarySerializer(serializers.ModelSerializer):
 
 class AccountSerializer(serializers.ModelSerializer):
     owner = _owner_field(required=False)
+    # A website is accepted too: the service stores its domain and checks it (accounts.domains).
+    domain = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
     class Meta:
         model = Account
@@ -267,6 +269,23 @@ class WonOverrideField(serializers.Field):
         return WonOverrideSerializer({"reason": reason or "", "by": by, "at": at}).data
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+class LastTwoWayContactField(serializers.Field):
+    """A deal's ``last_two_way_contact_at`` (read-only): from the list's annotation
+    (``selectors.with_last_two_way_contact``); a deal a write just returned has none, so its
+    activities are read (1 query)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance: Opportunity) -> Opportunity:
+        return instance
+
+    def to_representation(self, deal: Opportunity) -> str | None:
+        at = selectors.last_two_way_contact(opportunity=deal)
+        return None if at is None else serializers.DateTimeField().to_representation(at)
+
+
 class OpportunitySerializer(serializers.ModelSerializer):
     """A deal. ``stage`` follows from completed milestones; ``version`` is the ETag."""
 
@@ -299,6 +318,10 @@ class OpportunitySerializer(serializers.ModelSerializer):
         help_text="Set when a manager closed it won without its closing milestones: the "
         "reason, who (a person's id) and when; null otherwise."
     )
+    last_two_way_contact_at = LastTwoWayContactField(
+        help_text="When the customer last took part (a reply received, a meeting held, a call "
+        "answered; one scheduled for later counts once its time has passed); null if never."
+    )
 
     class Meta:
         model = Opportunity
@@ -317,6 +340,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "closed_on",
             "lost_reason",
             "won_override",
+            "last_two_way_contact_at",
             "forecast_category",
             "effective_forecast_category",
             "next_step",

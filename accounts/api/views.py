@@ -279,7 +279,8 @@ class OpportunityViewSet(VisibleModelViewSet):
         return serializers.get(getattr(self, "action", None), OpportunitySerializer)
 
     def visible_queryset(self):
-        return selectors.with_won_override(selectors.opportunity_list(viewer=self.request.user))
+        deals = selectors.opportunity_list(viewer=self.request.user)
+        return selectors.with_last_two_way_contact(selectors.with_won_override(deals))
 
     @extend_schema(
         parameters=[

@@ -47,6 +47,7 @@ from .records import (
     assignable_owners,
     contact_list,
     default_process,
+    last_two_way_contact,
     milestone_activity_groups,
     milestone_completion_list,
     milestone_list,
@@ -59,6 +60,7 @@ from .records import (
     team_candidates,
     team_member_get,
     team_member_list,
+    with_last_two_way_contact,
 )
 
 __all__ = [
@@ -89,6 +91,7 @@ __all__ = [
     "end_of_day",
     "first_open_milestone",
     "is_reviewer",
+    "last_two_way_contact",
     "milestone_activity_groups",
     "milestone_checklist",
     "milestone_completion_list",
@@ -115,5 +118,6 @@ __all__ = [
     "team_history",
     "team_member_get",
     "team_member_list",
+    "with_last_two_way_contact",
     "with_won_override",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import cast
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from salesmgmt.models import Role, User
 from salesmgmt.visibility import visible_users
@@ -52,6 +54,34 @@ def opportunity_get(*, viewer: User, pk: int) -> Opportunity:
         )
     except Opportunity.DoesNotExist:
         raise Http404("No such opportunity.") from None
+
+
+def _latest_two_way(now: dt.datetime | None) -> QuerySet[Activity]:
+    return Activity.objects.two_way(now=now or timezone.now()).order_by("-occurred_at", "-id")
+
+
+def with_last_two_way_contact(
+    deals: QuerySet[Opportunity], *, now: dt.datetime | None = None
+) -> QuerySet[Opportunity]:
+    """``deals`` with ``last_two_way_contact_at``: when the customer last took part (a reply
+    received, a meeting held, a call answered; ``ActivityQuerySet.two_way``), None if never.
+    In the deals' own query: a list of any length costs no query more."""
+    latest = _latest_two_way(now).filter(opportunity_id=OuterRef("pk"))
+    return deals.annotate(last_two_way_contact_at=Subquery(latest.values("occurred_at")[:1]))
+
+
+def last_two_way_contact(
+    *, opportunity: Opportunity, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """One deal's ``last_two_way_contact_at`` (1 query; the annotation's when it has one)."""
+    if hasattr(opportunity, "last_two_way_contact_at"):
+        return opportunity.last_two_way_contact_at
+    return (
+        _latest_two_way(now)
+        .filter(opportunity=opportunity)
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
 
 
 def account_list(*, viewer: User) -> QuerySet[Account]:

@@ -4,6 +4,7 @@ Every record named in a URL is fetched through a visibility selector (a miss is 
 write goes through accounts.services, and a successful write redirects (POST-redirect-GET).
 """
 
+from .account_forms import account_create, account_edit
 from .actions import (
     activity_log,
     completion_reject,
@@ -17,7 +18,9 @@ from .actions import (
 from .pages import account_detail, account_list, opportunity_detail, opportunity_list, rep_home
 
 __all__ = [
+    "account_create",
     "account_detail",
+    "account_edit",
     "account_list",
     "activity_log",
     "completion_reject",

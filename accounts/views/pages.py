@@ -20,6 +20,7 @@ from territories.selectors import attainment_for
 
 from .. import forecast_categories, selectors
 from ..forms import (
+    AccountForm,
     AccountSearchForm,
     ActivityLogForm,
     AsOfForm,
@@ -99,6 +100,8 @@ def render_opportunity_detail(
     owners = selectors.assignable_owners(viewer=viewer, opportunity=deal) if can_reassign else []
     context = {
         "deal": deal,
+        # When the customer last took part (a reply, a held meeting, an answered call).
+        "last_two_way_contact": selectors.last_two_way_contact(opportunity=deal),
         "checklist": checklist,
         "current_stage": current,
         "missing": current.missing if current else [],
@@ -190,6 +193,7 @@ def render_account_detail(
     *,
     status: int = 200,
     log_form: ActivityLogForm | None = None,
+    edit_form: AccountForm | None = None,
 ) -> HttpResponse:
     viewer = request.user
     deals = selectors.account_opportunities(viewer=viewer, account=account)
@@ -207,6 +211,8 @@ def render_account_detail(
         "opportunities": paginate(request, deals, param="opportunities", base=page_url),
         "activities": paginate(request, activities, param="activities", base=page_url),
         "log_form": log_form,
+        "edit_form": edit_form
+        or AccountForm(initial=AccountForm.initial_for(account), auto_id="edit-%s"),
         "today": timezone.localdate(),
     }
     return render(request, "accounts/account_detail.html", context, status=status)

@@ -7,13 +7,12 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.domains import DOMAIN
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import User
 from salesmgmt.visibility import may_capture
 
 from ..models import CaptureSettings, new_capture_token
-
-DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def _ensure_may_capture(user: User) -> None:

@@ -3,8 +3,10 @@
 Definitions (``now`` is the moment of the computation):
 
 - pushed_twice: the expected close date moved later 2+ times;
-- no_activity: no activity in the last 14 days and none scheduled after now; an email sent
-  and not answered (captured, direction outbound) is no contact: only two-way activity counts;
+- no_activity: no two-way contact in the last 14 days (``now - 14 days`` up to ``now``): an
+  activity the customer took part in (``is_two_way``: a reply received, a meeting held, a
+  call that reached someone; accounts.querysets.two_way_contact). One scheduled for later
+  (a captured meeting next week) is not contact yet: it counts once its time has passed;
 - stuck_in_stage: days in the current stage above the 80th percentile of completed stays in
   that stage by the owner's team (same manager); the whole company's when the team has fewer
   than ``MIN_SAMPLES`` such stays, and no flag with fewer still;
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 NO_ACTIVITY_DAYS = 14
+NO_ACTIVITY_DETAIL = f"no two-way contact in {NO_ACTIVITY_DAYS} days"
 STUCK_PERCENTILE = 0.8
 MIN_SAMPLES = 5
 LARGE_DEAL_QUANTILE = 0.75
@@ -112,15 +115,16 @@ def _pushed_twice(deals: pd.DataFrame, close_changes: pd.DataFrame) -> pd.DataFr
 def _no_activity(
     deals: pd.DataFrame, activities: pd.DataFrame, now_ts: pd.Timestamp
 ) -> pd.DataFrame:
-    recent = activities[activities["occurred_at"] >= now_ts - pd.Timedelta(days=NO_ACTIVITY_DAYS)]
-    if "direction" in recent:
-        recent = recent[recent["direction"] != "outbound"]
+    at = activities["occurred_at"]
+    recent = activities[(at >= now_ts - pd.Timedelta(days=NO_ACTIVITY_DAYS)) & (at <= now_ts)]
+    if "is_two_way" in recent:
+        recent = recent[recent["is_two_way"].astype(bool)]
     touched = set(recent["opportunity_id"].dropna().astype("int64"))
     return _flag(
         deals,
         ~deals["opportunity_id"].isin(touched),
         "no_activity",
-        "no recent or planned activity",
+        NO_ACTIVITY_DETAIL,
     )
 
 

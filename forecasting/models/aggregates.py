@@ -217,7 +217,7 @@ class OpportunitySnapshot(models.Model):
 
 class FlagKind(models.TextChoices):
     PUSHED_TWICE = "pushed_twice", "Close date pushed 2+ times"
-    NO_ACTIVITY = "no_activity", "No activity in 14 days and none scheduled"
+    NO_ACTIVITY = "no_activity", "No two-way contact in 14 days"
     STUCK_IN_STAGE = "stuck_in_stage", "Stuck in stage (over the team's 80th percentile)"
     CLOSE_DATE_PAST = "close_date_past", "Close date in the past"
     MILESTONE_SKIPPED = "milestone_skipped", "A milestone skipped"

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from accounts.models import (
@@ -24,6 +24,7 @@ from accounts.models import (
     Opportunity,
     OpportunityChange,
 )
+from accounts.querysets import two_way_contact
 from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable, quantize_money
@@ -285,11 +286,14 @@ def own_rollups_frame(*, period: Period) -> pd.DataFrame:
 
 def activities_frame(*, since: dt.datetime | None = None) -> pd.DataFrame:
     """Activities: owner_id, opportunity_id, kind, occurred_at, direction (captured mail:
-    outbound or inbound; blank for everything else)."""
-    qs = Activity.objects.all()
+    outbound or inbound; blank for everything else), is_two_way (the customer took part:
+    accounts.querysets.two_way_contact; whether its time has come is the reader's ``now``)."""
+    qs = Activity.objects.annotate(
+        is_two_way=Case(When(two_way_contact(), then=True), default=False)
+    )
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
-    columns = ["owner_id", "opportunity_id", "kind", "occurred_at", "direction"]
+    columns = ["owner_id", "opportunity_id", "kind", "occurred_at", "direction", "is_two_way"]
     frame = pd.DataFrame(list(qs.values_list(*columns)), columns=columns)
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     return frame

@@ -76,10 +76,11 @@ def _period_ends(deals: pd.DataFrame) -> pd.Series:
     return pd.Series(ends, index=deals["opportunity_id"].to_numpy())
 
 
-def imported_unworked_ids() -> set[int]:
-    """Open deals an import brought in that nobody has worked here since: no activity and no
-    milestone completion (other than the imported ones) after their ``imported_at`` (1 query)."""
-    activity_since = Activity.objects.filter(
+def imported_unworked_ids(*, now: dt.datetime) -> set[int]:
+    """Open deals an import brought in that nobody has worked here since: no activity held
+    by ``now`` and no milestone completion (other than the imported ones) after their
+    ``imported_at`` (1 query)."""
+    activity_since = Activity.objects.held(now=now).filter(
         opportunity_id=OuterRef("pk"), occurred_at__gt=OuterRef("imported_at")
     )
     milestone_since = MilestoneCompletion.objects.filter(
@@ -121,7 +122,7 @@ def flags_refresh(*, now: dt.datetime | None = None) -> int:
         if ids
         else pd.DataFrame(columns=["opportunity_id", "owner_id", "kind", "detail"])
     )
-    raised = flags.set_aside_imported(raised, imported_unworked_ids())
+    raised = flags.set_aside_imported(raised, imported_unworked_ids(now=now))
     with transaction.atomic():
         before = set(InspectionFlag.objects.values_list("opportunity_id", "kind"))
         InspectionFlag.objects.all().delete()

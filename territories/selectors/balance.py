@@ -143,7 +143,8 @@ def balance_for(
     activities = pd.DataFrame(
         [
             {"territory_id": r["territory_id"], "activity_count": r["n"]}
-            for r in Activity.objects.filter(current, occurred_at__gte=since)
+            for r in Activity.objects.held(now=timezone.now())
+            .filter(current, occurred_at__gte=since)
             .values(territory_id=F("account__territory_assignments__territory_id"))
             .annotate(n=Count("id"))
             .order_by()

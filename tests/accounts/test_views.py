@@ -620,8 +620,8 @@ OPPORTUNITY_LIST_QUERIES = 7
 # owners; team members; line items with their products, and the active products for the add
 # form; the win probability panel (its stored row, the model, the close date pushes, the
 # process's milestones: 4, 1 when the deal has no probability yet); the team's history and,
-# for those who may change it, the people to add.
-OPPORTUNITY_DETAIL_QUERIES = 23
+# for those who may change it, the people to add; the last two-way contact (1).
+OPPORTUNITY_DETAIL_QUERIES = 24
 # Account detail: session, user, the account; open deals for the log form; contacts (count,
 # page); opportunities (count, page); activities (count, page).
 # ...and the bell's unread count (1).

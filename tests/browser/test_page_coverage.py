@@ -49,6 +49,7 @@ EXCLUDED = {
             "planning:coverage_set",
             "planning:planned_hire_delete",
             "accounts:opportunity_edit",
+            "accounts:account_edit",
             "accounts:opportunity_close_won",
             "accounts:opportunity_close_lost",
             "accounts:milestone_complete",

@@ -510,3 +510,28 @@ def test_a_deals_file_without_any_account_column_can_use_the_placeholder(
     assert "Give one of: account_external_id, account_name." in str(refused["errors"])
     assert job["status"] == "succeeded", job["errors"]
     assert Opportunity.objects.get(name="Deal 2").account.name == "(No account)"
+
+
+def test_accounts_import_reads_a_website_column_as_the_mail_domain(rep_a, run):
+    text = (
+        "Account Name,Website,External ID\n"
+        "Acme,https://www.Acme.com/,W-1\n"
+        "Globex,globex.example,W-2\n"
+        "Initech,not a website,W-3\n"  # line 4: no domain in it
+    )
+
+    refused = run(rep_a, "accounts", text)
+
+    assert refused["status"] == "failed"
+    assert [(e["row"], e["column"], e["reason"]) for e in refused["errors"]] == [
+        (4, "domain", "“not a website” is not a domain (e.g. acme.com).")
+    ]
+    assert not Account.objects.filter(external_id__startswith="W-").exists()
+
+    job = run(rep_a, "accounts", text.replace("not a website", "https://initech.example/en"))
+
+    assert job["status"] == "succeeded", job["errors"]
+    stored = dict(
+        Account.objects.filter(external_id__startswith="W-").values_list("name", "domain")
+    )
+    assert stored == {"Acme": "acme.com", "Globex": "globex.example", "Initech": "initech.example"}

@@ -95,7 +95,8 @@ def test_flag_definitions_on_a_handmade_book():
         "no_decision_maker",
     }
     assert kinds[2] == {"no_activity", "stuck_in_stage", "milestone_skipped"}
-    assert kinds[3] == {"late_amount_change"}  # a planned call: activity is scheduled
+    # a call scheduled for later is not contact yet: deal 3 is stale until it is held
+    assert kinds[3] == {"no_activity", "late_amount_change"}
 
 
 def test_refresh_flags_writes_rows_and_replaces_them(rep_a, stages, today):
@@ -107,6 +108,7 @@ def test_refresh_flags_writes_rows_and_replaces_them(rep_a, stages, today):
         account=opp.account,
         opportunity=opp,
         occurred_at=timezone.now() - dt.timedelta(days=2),
+        outcome="connected",  # two-way contact: it keeps the deal current
     )
 
     flags_refresh()

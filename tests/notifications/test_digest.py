@@ -194,7 +194,7 @@ def test_the_managers_digest_covers_the_team(org, week, q2):
     # flagged deals: Acme (two flags) and Globex; not Initech's skipped milestone, not Lee's
     assert [(d.name, d.owner, d.flags) for d in digest.flagged_deals] == [
         ("Acme renewal", "Dana Reyes", ("Close date in the past", "Close date pushed 2+ times")),
-        ("Globex expansion", "Sam Okafor", ("No activity in 14 days and none scheduled",)),
+        ("Globex expansion", "Sam Okafor", ("No two-way contact in 14 days",)),
     ]
     assert digest.flagged_deal_count == 2
     assert digest.flagged_deals[0].url == f"{SITE}/opportunities/{week['acme'].pk}/"

@@ -156,8 +156,8 @@ def test_verify_figures_names_a_deleted_flag(book, rep_a):
     lines = out.splitlines()
     assert len(lines) == 2, out
     assert lines[0].startswith(f"inspection flags | {rep_a.get_full_name()} (#{rep_a.pk}) | - |")
-    assert "no_activity: stored missing, expected no recent or planned activity" in lines[0]
-    assert f"from deal {deal_id}, no activity since " in lines[0]
+    assert "no_activity: stored missing, expected no two-way contact in 14 days" in lines[0]
+    assert f"from deal {deal_id}, no two-way contact since " in lines[0]
     assert lines[1] == "1 difference(s)."
 
 
@@ -201,10 +201,11 @@ def test_verify_figures_names_the_pushes_behind_a_stale_flag(book, rep_a):
 
 
 def test_verify_figures_checks_flags_as_of_their_computation(book, rep_a):
-    # An activity five days ago is recent now, not 30 days from now; the close date passes
+    # A call answered five days ago is recent now, not 30 days from now; the close date passes
     deal_services.activity_log(
         actor=rep_a,
         kind="call",
+        outcome="connected",
         opportunity=Opportunity.objects.get(pk=book["open_ids"][0]),
         occurred_at=timezone.now() - dt.timedelta(days=5),
     )

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.core.exceptions import ValidationError
 
 from salesmgmt.errors import ConflictError
-from salesmgmt.page_actions import call_service, call_service_or_flash, id_param
+from salesmgmt.page_actions import call_service, call_service_or_flash, id_param, submit_form
 
 
 class NameForm(forms.Form):
@@ -43,6 +43,19 @@ def test_call_service_puts_a_refusal_on_the_form_with_its_status():
     assert form.errors == {"name": ["Taken."], "__all__": ["Bad."]}
     assert call_service(form, refuse(ConflictError("Changed meanwhile."))) == (None, 409)
     assert "Changed meanwhile." in form.non_field_errors()
+
+
+def test_submit_form_refuses_an_invalid_form_without_running_the_write():
+    ran: list[str] = []
+
+    invalid = NameForm({"name": ""})
+    assert submit_form(invalid, lambda: ran.append("write")) == (None, 400)
+    assert ran == []
+    assert "name" in invalid.errors
+
+    valid = NameForm({"name": "x"})
+    assert submit_form(valid, lambda: valid.cleaned_data["name"]) == ("x", 200)
+    assert submit_form(valid, refuse(ConflictError("Changed meanwhile."))) == (None, 409)
 
 
 def test_call_service_or_flash_shows_a_refusal_on_the_next_page(rf):

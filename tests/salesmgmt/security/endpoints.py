@@ -81,6 +81,7 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "accounts:completion_verify": MilestoneCompletion,
     "accounts:completion_reject": MilestoneCompletion,
     "accounts:account_detail": Account,
+    "accounts:account_edit": Account,
     "territories:territory_edit": Territory,
     "territories:rule_edit": AssignmentRule,
     "compensation:statement_detail": Statement,
