@@ -439,6 +439,13 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
             example="Send proposal",
         ),
         Column(
+            "lead_source",
+            aliases=("lead source", "original source"),
+            max_length=80,
+            description="Where the deal came from (blank: kept on re-import; '(none)' in reports).",
+            example="Webinar",
+        ),
+        Column(
             "process",
             aliases=("sales process",),
             max_length=120,
