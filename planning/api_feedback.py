@@ -24,9 +24,7 @@ class ReadsFeedback(BasePermission):
     message = REFUSAL
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated) and reads_feedback(
-            request.user
-        )
+        return bool(request.user and request.user.is_authenticated) and reads_feedback(request.user)
 
 
 class FeedbackQuerySerializer(serializers.Serializer):

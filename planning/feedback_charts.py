@@ -27,7 +27,9 @@ def feedback_chart(rows: pd.DataFrame, title: str) -> go.Figure:
 
 def assumptions_chart(rows: pd.DataFrame) -> go.Figure:
     """Planned against actual win rate per segment and role (grouped bars)."""
-    labels = [f"{s} · {r.upper()}" for s, r in zip(rows["segment"], rows["sales_role"], strict=True)]
+    labels = [
+        f"{s} · {r.upper()}" for s, r in zip(rows["segment"], rows["sales_role"], strict=True)
+    ]
 
     def percent(column: str) -> list[float | None]:
         return [None if pd.isna(v) else round(float(v) * 100, 1) for v in rows[column]]

@@ -137,7 +137,9 @@ def test_assumptions_never_divide_by_zero_days(days):
                  "planned_cycle_days", "planned_activities_per_account"],
     )  # fmt: skip
     accounts = pd.DataFrame([("Enterprise", 1)], columns=["segment", "accounts"])
-    activities = pd.DataFrame([("Enterprise", "ae", 2)], columns=["segment", "sales_role", "activities"])
+    activities = pd.DataFrame(
+        [("Enterprise", "ae", 2)], columns=["segment", "sales_role", "activities"]
+    )
     out = analytics.assumptions(
         plan, analytics.breakdown(DEALS, "segment"), accounts, activities, period_days=days
     )
