@@ -34,8 +34,8 @@ from .rows import DealRow, account_key
 
 Found = tuple[DealRow, Opportunity]
 UPDATED_COLUMNS = [
-    "name", "amount", "currency", "expected_close_on", "next_step", "lead_source", "account", "owner",
-    "forecast_category", "stage", "stage_entered_at", "status", "closed_on", "lost_reason",
+    "name", "amount", "currency", "expected_close_on", "next_step", "lead_source", "account",
+    "owner", "forecast_category", "stage", "stage_entered_at", "status", "closed_on", "lost_reason",
     "version", "updated_at",
 ]  # fmt: skip
 

@@ -98,8 +98,10 @@ def test_no_deals_gives_empty_tables():
 def test_assumptions_planned_against_actual_annualised_coverage():
     tables = analytics.feedback_breakdowns(DEALS, LINES)
     plan = pd.DataFrame(
-        [("Enterprise", "ae", 0.4, 12000.0, 45.0, 12.0), ("Enterprise", "se", 0.4, 12000.0, 45.0, 4.0),
-         ("Mid-market", "ae", 0.3, 5000.0, 20.0, 6.0), ("SMB", "sdr", 0.2, 1000.0, 10.0, 24.0)],
+        [("Enterprise", "ae", 0.4, 12000.0, 45.0, 12.0),
+         ("Enterprise", "se", 0.4, 12000.0, 45.0, 4.0),
+         ("Mid-market", "ae", 0.3, 5000.0, 20.0, 6.0),
+         ("SMB", "sdr", 0.2, 1000.0, 10.0, 24.0)],
         columns=["segment", "sales_role", "planned_win_rate", "planned_deal_size",
                  "planned_cycle_days", "planned_activities_per_account"],
     )  # fmt: skip
