@@ -218,23 +218,32 @@ class ResourceRequestSerializer(serializers.ModelSerializer):
     resource_kind = serializers.ChoiceField(source="kind", choices=ResourceKind.choices)
     requested_by = VisibleRelatedField(read_only=True)
     decided_by = VisibleRelatedField(read_only=True, allow_null=True)
+    # A joint call or review: whose week it booked (coaching.capacity).
+    booked_manager = VisibleRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = ResourceRequest
         fields = [
             "id", "opportunity", "resource_kind", "needed_by", "note", "status", "requested_by",
-            "decided_by", "decided_at", "decision_note", "criteria_snapshot", "created_at",
-            "updated_at",
+            "decided_by", "decided_at", "decision_note", "criteria_snapshot", "booked_manager",
+            "booked_week", "booked_hours", "is_over_capacity", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "status", "requested_by", "decided_by", "decided_at", "decision_note",
-            "criteria_snapshot", "created_at", "updated_at",
+            "criteria_snapshot", "booked_manager", "booked_week", "booked_hours",
+            "is_over_capacity", "created_at", "updated_at",
         ]  # fmt: skip
 
 
 class ResourceDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    over_capacity = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve a joint call or review past the manager's weekly capacity (with a "
+        "reason in note); otherwise such an approval is refused with 400.",
+    )
 
 
 class ResourceRequestFilter(SyncFilterSet):
@@ -247,7 +256,8 @@ class ResourceRequestFilter(SyncFilterSet):
 
 
 class ResourceRequestViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
-    """Pre-sales help (SE time, demo, POC) asked on a deal; the owner's manager decides."""
+    """Pre-sales help (SE time, demo, POC) or the manager's time (joint call, deal review)
+    asked on a deal; the owner's manager decides."""
 
     queryset = ResourceRequest.objects.none()
     serializer_class = ResourceRequestSerializer
