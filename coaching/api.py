@@ -8,10 +8,12 @@ in ``salesmgmt.api.viewsets`` add ETags, Idempotency-Key replays, CSV export and
 from __future__ import annotations
 
 from django.db.models import Model
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from accounts.models import Account, Opportunity
 from salesmgmt.api.fields import VisibleRelatedField
@@ -246,6 +248,23 @@ class ResourceDecisionSerializer(serializers.Serializer):
     )
 
 
+class ManagerTimeQuerySerializer(serializers.Serializer):
+    manager = serializers.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
+
+
+class ManagerWeekSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="The week's Monday.")
+    booked = serializers.DecimalField(max_digits=7, decimal_places=2)
+    capacity = serializers.DecimalField(max_digits=7, decimal_places=2)
+    free = serializers.DecimalField(max_digits=7, decimal_places=2)
+    is_over = serializers.BooleanField()
+
+
+class ManagerTimeSerializer(serializers.Serializer):
+    manager = serializers.IntegerField()
+    weeks = ManagerWeekSerializer(many=True, help_text="This week and the next three.")
+
+
 class ResourceRequestFilter(SyncFilterSet):
     opportunity = IdFilter(field_name="opportunity_id")
     status = filters.ChoiceFilter(choices=ResourceRequest.Status.choices)
@@ -274,6 +293,22 @@ class ResourceRequestViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGener
 
     def perform_create(self, data: dict) -> Model:
         return services.resource_request_create(actor=self.request.user, **data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("manager", int, description="A person you see (default: you).")
+        ],
+        responses=ManagerTimeSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="manager-time")
+    def manager_time(self, request):
+        """A manager's hours for joint calls and reviews: booked against capacity, by week."""
+        query = ManagerTimeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pk = query.validated_data.get("manager", request.user.pk)
+        person = selectors.person_get(viewer=request.user, pk=pk)
+        weeks = selectors.week_loads(manager_id=person.pk, first_week=timezone.localdate())
+        return Response(ManagerTimeSerializer({"manager": person.pk, "weeks": weeks}).data)
 
     @extend_schema(request=ResourceDecisionSerializer, responses=ResourceRequestSerializer)
     @action(detail=True, methods=["post"])

@@ -222,7 +222,14 @@ def feedback_report(*, viewer: User, period: Period) -> FeedbackReport:
     )
     tables = analytics.feedback_breakdowns(deals, _lines_frame(deals, rates))
     accounts, activities = _coverage_actuals(viewer=viewer, period=period, segments=segments)
-    past = history()
+    # History's figures (the whole company's trailing year: 5 queries over every closed deal)
+    # only when a coverage row leaves one to it.
+    needs_history = any(
+        None in (line.win_rate, line.deal_size, line.cycle_days)
+        for segment in segments
+        for line in segment.coverages.all()
+    )
+    past = history() if needs_history else History(None, None, None, None)
     planned = analytics.assumptions(
         _plan_frame(segments, past),
         tables["segment"],

@@ -227,3 +227,25 @@ def test_page_queries_do_not_grow_with_bookings(client, process, rep_a, manager_
         approve_one(i)
     assert count() == first
     assert first <= 13
+
+
+def test_the_api_shows_a_managers_weeks_to_who_sees_them(
+    api_client_for, deals, rep_a, manager_a, manager_b, five_hours
+):
+    services.resource_request_decide(
+        actor=manager_a, request=ask(rep_a, deals[0], "joint"), approve=True
+    )
+    url = f"{BASE}/resource-requests/manager-time/"
+    own = api_client_for(manager_a).get(url).json()
+    assert own["manager"] == manager_a.pk
+    assert [(w["booked"], w["capacity"], w["free"]) for w in own["weeks"]] == [
+        ("2.00", "5.00", "3.00"),
+        ("0.00", "5.00", "5.00"),
+        ("0.00", "5.00", "5.00"),
+        ("0.00", "5.00", "5.00"),
+    ]
+    # rep_a sees themselves only; their manager's weeks are a 404, as another team's.
+    assert api_client_for(rep_a).get(url, {"manager": manager_a.pk}).status_code == 404
+    assert api_client_for(manager_b).get(url, {"manager": manager_a.pk}).status_code == 404
+    assert api_client_for(manager_a.manager).get(url, {"manager": manager_a.pk}).status_code == 200
+    assert api_client_for(manager_a).get(url, {"manager": "x"}).status_code == 400
