@@ -4,7 +4,7 @@ period, against the sales task's assumptions; and its CSV export."""
 from __future__ import annotations
 
 import pandas as pd
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from forecasting.selectors.reads import period_choices
@@ -27,7 +27,7 @@ def clean(value: object) -> object:
     """A DataFrame cell as JSON and CSV want it: NaN is None, numpy numbers Python ones."""
     if value is None or isinstance(value, str):
         return value
-    if pd.isna(value):  # type: ignore[call-overload]
+    if pd.isna(value):
         return None
     return value.item() if hasattr(value, "item") else value
 
@@ -57,8 +57,9 @@ def feedback(request: HttpRequest) -> HttpResponse:
     report = _report(request)
     if request.GET.get("format") == "csv":
         table = "assumptions" if request.GET.get("table") == "assumptions" else "breakdown"
-        response = StreamingHttpResponse(
-            iter_csv(csv_rows(report, table)), content_type="text/csv; charset=utf-8"
+        # A report's rows (segments, products, sources): few, written at once.
+        response = HttpResponse(
+            "".join(iter_csv(csv_rows(report, table))), content_type="text/csv; charset=utf-8"
         )
         name = f"feedback-{table}-{report.period.name}".replace(" ", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
