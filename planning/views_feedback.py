@@ -57,10 +57,16 @@ def feedback(request: HttpRequest) -> HttpResponse:
     report = _report(request)
     if request.GET.get("format") == "csv":
         table = "assumptions" if request.GET.get("table") == "assumptions" else "breakdown"
-        # A report's rows (segments, products, sources): few, written at once.
-        response = HttpResponse(
-            "".join(iter_csv(csv_rows(report, table))), content_type="text/csv; charset=utf-8"
+        # A report's rows (segments, products, sources): few, written at once; the header
+        # alone when nothing closed in the period.
+        rows = csv_rows(report, table)
+        header = (
+            analytics.ASSUMPTION_COLUMNS
+            if table == "assumptions"
+            else ["period", "dimension", *analytics.BREAKDOWN_COLUMNS]
         )
+        text = "".join(iter_csv(rows)) if rows else ",".join(header) + "\r\n"
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
         name = f"feedback-{table}-{report.period.name}".replace(" ", "-")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response

@@ -237,6 +237,8 @@ def test_an_empty_period(client, executive, q1):
     assert f"No deal closed in {q1.name}." in html
     report = feedback_report(viewer=executive, period=q1)
     assert report.total.empty
+    empty = client.get(reverse("planning:feedback"), {"period": q1.pk, "format": "csv"})
+    assert empty.content.decode().startswith("period,dimension,key,won,lost,win_rate")
 
 
 def _more(company, rep_a, rep_b, n):
