@@ -174,6 +174,9 @@ class OpportunityEditForm(PageForm):
         help_text="Your call on this deal; only open deals. A stage move never changes it.",
     )
     next_step = forms.CharField(max_length=255, required=False)
+    lead_source = forms.CharField(
+        max_length=80, required=False, help_text="Where the deal came from (campaign, referral…)."
+    )
     # Parses any active person: whether the actor may assign to them is the service's call,
     # so a refusal comes back as a clear error on this field.
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
@@ -211,6 +214,7 @@ class OpportunityEditForm(PageForm):
             "expected_close_on": deal.expected_close_on,
             "forecast_category": deal.forecast_category,
             "next_step": deal.next_step,
+            "lead_source": deal.lead_source,
             "owner": deal.owner_id,
             "expected_version": deal.version,
         }

@@ -190,6 +190,9 @@ class Opportunity(BaseModel):
         max_length=16, choices=ForecastCategory.choices, blank=True, default=""
     )
     next_step = models.CharField(max_length=255, blank=True)
+    # Where the deal came from (a campaign, a referral, inbound web...): free text, so marketing
+    # names its own channels; blank is "(none)" in the feed-back report (planning.feedback).
+    lead_source = models.CharField(max_length=80, blank=True)
     # Optimistic locking: every write bumps it; a write based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
     external_id = models.CharField(max_length=64, blank=True, db_index=True)

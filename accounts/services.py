@@ -53,6 +53,7 @@ EDITABLE_FIELDS = {
     "expected_close_on",
     "forecast_category",
     "next_step",
+    "lead_source",
     "owner",
     "account",
     "external_id",
@@ -364,6 +365,7 @@ def opportunity_create(
     process: SalesProcess | None = None,
     forecast_category: str = "",
     next_step: str = "",
+    lead_source: str = "",
     external_id: str = "",
     at: dt.datetime | None = None,
 ) -> Opportunity:
@@ -394,6 +396,7 @@ def opportunity_create(
         expected_close_on=expected_close_on,
         forecast_category=forecast_category,
         next_step=next_step,
+        lead_source=lead_source.strip(),
         external_id=external_id,
         created_at=at,
     )

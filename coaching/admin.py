@@ -1,6 +1,7 @@
-"""Admin for coaching's configuration: scorecard templates and criteria, the skill list and the
-resource-request criteria. Records people make (reviews, debriefs, plans, requests) are
-written on the pages and the API through coaching.services; here they are read-only."""
+"""Admin for coaching's configuration: scorecard templates and criteria, the skill list, the
+resource-request criteria and managers' weekly capacity. Records people make (reviews, debriefs,
+plans, requests) are written on the pages and the API through coaching.services; here they are
+read-only."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from django.contrib import admin
 
 from salesmgmt.admin import ReadOnlyAdmin
 
+from . import services
 from .models import (
     AccountReview,
     CallDebrief,
     DevelopmentPlan,
+    ManagerCapacity,
     ResourcePolicy,
     ResourceRequest,
     ScorecardCriterion,
@@ -40,7 +43,22 @@ class SkillTagAdmin(admin.ModelAdmin):
 
 @admin.register(ResourcePolicy)
 class ResourcePolicyAdmin(admin.ModelAdmin):
-    list_display = ["kind", "min_amount", "min_stage_order", "min_qualification"]
+    list_display = ["kind", "min_amount", "min_stage_order", "min_qualification", "manager_hours"]
+
+
+@admin.register(ManagerCapacity)
+class ManagerCapacityAdmin(admin.ModelAdmin):
+    """A manager's own weekly hours for joint calls and reviews (else the default setting)."""
+
+    list_display = ["manager", "weekly_hours", "updated_at"]
+    list_select_related = ["manager"]
+    autocomplete_fields = ["manager"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = services.manager_capacity_set(
+            actor=request.user, manager=obj.manager, weekly_hours=obj.weekly_hours
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(AccountReview)

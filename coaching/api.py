@@ -8,10 +8,12 @@ in ``salesmgmt.api.viewsets`` add ETags, Idempotency-Key replays, CSV export and
 from __future__ import annotations
 
 from django.db.models import Model
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from accounts.models import Account, Opportunity
 from salesmgmt.api.fields import VisibleRelatedField
@@ -218,23 +220,49 @@ class ResourceRequestSerializer(serializers.ModelSerializer):
     resource_kind = serializers.ChoiceField(source="kind", choices=ResourceKind.choices)
     requested_by = VisibleRelatedField(read_only=True)
     decided_by = VisibleRelatedField(read_only=True, allow_null=True)
+    # A joint call or review: whose week it booked (coaching.capacity).
+    booked_manager = VisibleRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = ResourceRequest
         fields = [
             "id", "opportunity", "resource_kind", "needed_by", "note", "status", "requested_by",
-            "decided_by", "decided_at", "decision_note", "criteria_snapshot", "created_at",
-            "updated_at",
+            "decided_by", "decided_at", "decision_note", "criteria_snapshot", "booked_manager",
+            "booked_week", "booked_hours", "is_over_capacity", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
             "id", "status", "requested_by", "decided_by", "decided_at", "decision_note",
-            "criteria_snapshot", "created_at", "updated_at",
+            "criteria_snapshot", "booked_manager", "booked_week", "booked_hours",
+            "is_over_capacity", "created_at", "updated_at",
         ]  # fmt: skip
 
 
 class ResourceDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    over_capacity = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Approve a joint call or review past the manager's weekly capacity (with a "
+        "reason in note); otherwise such an approval is refused with 400.",
+    )
+
+
+class ManagerTimeQuerySerializer(serializers.Serializer):
+    manager = serializers.IntegerField(required=False, min_value=1, max_value=10**18 - 1)
+
+
+class ManagerWeekSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="The week's Monday.")
+    booked = serializers.DecimalField(max_digits=7, decimal_places=2)
+    capacity = serializers.DecimalField(max_digits=7, decimal_places=2)
+    free = serializers.DecimalField(max_digits=7, decimal_places=2)
+    is_over = serializers.BooleanField()
+
+
+class ManagerTimeSerializer(serializers.Serializer):
+    manager = serializers.IntegerField()
+    weeks = ManagerWeekSerializer(many=True, help_text="This week and the next three.")
 
 
 class ResourceRequestFilter(SyncFilterSet):
@@ -247,7 +275,8 @@ class ResourceRequestFilter(SyncFilterSet):
 
 
 class ResourceRequestViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
-    """Pre-sales help (SE time, demo, POC) asked on a deal; the owner's manager decides."""
+    """Pre-sales help (SE time, demo, POC) or the manager's time (joint call, deal review)
+    asked on a deal; the owner's manager decides."""
 
     queryset = ResourceRequest.objects.none()
     serializer_class = ResourceRequestSerializer
@@ -264,6 +293,22 @@ class ResourceRequestViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGener
 
     def perform_create(self, data: dict) -> Model:
         return services.resource_request_create(actor=self.request.user, **data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("manager", int, description="A person you see (default: you).")
+        ],
+        responses=ManagerTimeSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="manager-time")
+    def manager_time(self, request):
+        """A manager's hours for joint calls and reviews: booked against capacity, by week."""
+        query = ManagerTimeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pk = query.validated_data.get("manager", request.user.pk)
+        person = selectors.person_get(viewer=request.user, pk=pk)
+        weeks = selectors.week_loads(manager_id=person.pk, first_week=timezone.localdate())
+        return Response(ManagerTimeSerializer({"manager": person.pk, "weeks": weeks}).data)
 
     @extend_schema(request=ResourceDecisionSerializer, responses=ResourceRequestSerializer)
     @action(detail=True, methods=["post"])

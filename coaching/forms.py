@@ -156,3 +156,6 @@ class ResourceRequestForm(PageForm):
 class DecisionForm(PageForm):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
     note = forms.CharField(max_length=255, required=False, label="Reason / note")
+    # A joint call or review past the manager's weekly capacity: approved only when ticked
+    # (with a reason in the note); otherwise refused (coaching.capacity).
+    over_capacity = forms.BooleanField(required=False, label="Approve over capacity")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from salesmgmt.models import User
+
 from .models import AccountReview, ComplianceSummary, OpportunityScore, ResourceRequest
 
 
@@ -38,3 +40,10 @@ def lock_compliance_summaries(*, user_ids: list[int]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def lock_manager_time(manager_id: int) -> None:
+    """Serialise the bookings of one manager's weeks (coaching.capacity): two approvals of
+    their joint calls at once cannot both take the last free hours. Taken after the request's
+    own lock, so every decision locks in the same order."""
+    list(User.objects.select_for_update(of=("self",)).filter(pk=manager_id).values_list("pk"))

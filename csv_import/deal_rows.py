@@ -225,6 +225,7 @@ class DealReferences:
             lost_reason=record.get("lost_reason") or "",
             forecast_category=_optional_text(record, "forecast_category"),
             next_step=_optional_text(record, "next_step"),
+            lead_source=_optional_text(record, "lead_source"),
             product=product,
             quantity=record.get("quantity"),
             created_at=record.get("created_at"),

@@ -36,6 +36,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "created_date": ("created_at",),
             "opportunity_id": ("external_id",),
             "next_step": ("next_step",),
+            "lead_source": ("lead_source",),
             "forecast_category": ("forecast_category",),
             "currency": ("currency",),
             "opportunity_currency": ("currency",),
@@ -54,6 +55,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "pipeline": ("process",),
             "currency": ("currency",),
             "closed_lost_reason": ("lost_reason",),
+            "original_source": ("lead_source",),
         },
         "Pipedrive": {
             "title": ("name",),

@@ -466,8 +466,16 @@ def _opportunity_state_columns() -> tuple[Column, ...]:
 
 
 def _opportunity_history_columns() -> tuple[Column, ...]:
-    """What an export from another CRM carries about a deal's past: stage and product."""
+    """What an export from another CRM carries about a deal's past: where it came from, stage
+    and product."""
     return (
+        Column(
+            "lead_source",
+            aliases=("lead source", "original source"),
+            max_length=80,
+            description="Where the deal came from (blank: kept on re-import; '(none)' in reports).",
+            example="Webinar",
+        ),
         Column(
             "stage",
             aliases=("deal stage", "deal_stage", "opportunity stage", "pipeline stage"),

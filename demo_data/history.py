@@ -13,7 +13,7 @@ from salesmgmt.models import User
 
 from .org import _Rep
 from .reference import _Process
-from .vocabulary import NEXT_STEPS
+from .vocabulary import LEAD_SOURCES, NEXT_STEPS
 
 if TYPE_CHECKING:
     from .builder import DemoDataBuilder
@@ -105,6 +105,8 @@ class _Deal:
             lost_reason=self.lost_reason,
             forecast_category=state[F.FORECAST_CATEGORY],
             next_step=builder.rng.choice(NEXT_STEPS) if self.closed_t is None else "",
+            # From the deal's own draws, not the generator: the demo's other figures stay put.
+            lead_source=LEAD_SOURCES[self.start_cents // 100 % len(LEAD_SOURCES)],
             version=1 + len(writes),
             created_at=builder.at(self.created_t),
         )

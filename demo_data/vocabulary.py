@@ -132,6 +132,8 @@ ADJUSTMENT_NOTES = ["Paper process not started on the largest deal",
                     "Calls low every quarter: raised to the pipeline"]
 NEXT_STEPS = ["Send proposal", "Book technical review", "Meet the economic buyer",
               "Confirm budget", "Agree on the mutual action plan", "Legal review"]
+# Where deals come from; "" (none recorded) as old CRMs leave it on some deals.
+LEAD_SOURCES = ["Website", "Referral", "Webinar", "Trade show", "Outbound", "Partner", ""]
 # fmt: on
 # Per-rep skill archetypes: (share, early-stage skill, late-stage skill) as logit shifts, so
 # some reps convert well at discovery and badly at closing, and the other way round.

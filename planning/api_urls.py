@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_feedback
 
 router = SimpleRouter()
 router.register("planning/segments", api.SegmentViewSet, basename="planning-segment")
@@ -14,4 +14,5 @@ urlpatterns = [
     *router.urls,
     path("planning/plan/", api.PlanView.as_view(), name="planning-plan"),
     path("planning/capacity/", api.CapacityPlanView.as_view(), name="planning-capacity"),
+    path("planning/feedback/", api_feedback.FeedbackView.as_view(), name="planning-feedback"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_feedback
 
 app_name = "planning"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("coverage/", views.coverage_set, name="coverage_set"),
     path("hires/", views.planned_hire_create, name="planned_hire_create"),
     path("hires/<int:pk>/delete/", views.planned_hire_delete, name="planned_hire_delete"),
+    path("feedback/", views_feedback.feedback, name="feedback"),
 ]

@@ -19,7 +19,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import User
-from .visibility import administers, leads_people, may_capture, may_invite, plans_sales_force
+from .visibility import (
+    administers,
+    leads_people,
+    may_capture,
+    may_invite,
+    plans_sales_force,
+    reads_feedback,
+)
 
 
 def _everyone(user: User) -> bool:
@@ -73,6 +80,8 @@ SECTIONS: tuple[Section, ...] = (
     # Captured mail and meetings waiting to be filed; the capture settings page hangs off it.
     Section("Unfiled", "capture:unfiled", may_capture, ("capture:",)),
     Section("Plan", "planning:plan", plans_sales_force, ("planning:",)),
+    # Win/loss against the sales task: managers read their team's (salesmgmt.visibility).
+    Section("Feed back", "planning:feedback", reads_feedback, ("feedback",)),
     Section(
         "Setup",
         "setup_checklist",

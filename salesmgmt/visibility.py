@@ -141,3 +141,12 @@ def plans_sales_force(user: User) -> bool:
     executives and administrators. A headcount plan is the company's, not a team's, so
     managers and reps neither see nor change it."""
     return user.is_active and (user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN))
+
+
+def reads_feedback(user: User) -> bool:
+    """Whether ``user`` reads the feed-back report (win/loss and productivity against the sales
+    task): those who plan the sales force (the whole company), and managers (the deals their
+    subtree owns: ``owned_by_visible``). Reps and integrations do not."""
+    return plans_sales_force(user) or (
+        user.is_active and not user.is_integrator and user.role == Role.MANAGER
+    )

@@ -344,6 +344,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "forecast_category",
             "effective_forecast_category",
             "next_step",
+            "lead_source",
             "version",
             "external_id",
             "created_at",
@@ -361,7 +362,11 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"currency": {"required": False}, "external_id": {"required": False}}
+        extra_kwargs = {
+            "currency": {"required": False},
+            "external_id": {"required": False},
+            "lead_source": {"required": False},
+        }
 
 
 class OpportunityCreateSerializer(OpportunitySerializer):

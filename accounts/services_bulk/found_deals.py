@@ -34,8 +34,8 @@ from .rows import DealRow, account_key
 
 Found = tuple[DealRow, Opportunity]
 UPDATED_COLUMNS = [
-    "name", "amount", "currency", "expected_close_on", "next_step", "account", "owner",
-    "forecast_category", "stage", "stage_entered_at", "status", "closed_on", "lost_reason",
+    "name", "amount", "currency", "expected_close_on", "next_step", "lead_source", "account",
+    "owner", "forecast_category", "stage", "stage_entered_at", "status", "closed_on", "lost_reason",
     "version", "updated_at",
 ]  # fmt: skip
 
@@ -103,7 +103,8 @@ class FoundDeals:
         day = self.stamp.day
         return (
             deal.pk, deal.name, deal.amount, deal.currency, day(deal.expected_close_on),
-            deal.next_step, deal.account_id, deal.owner_id, deal.forecast_category,
+            deal.next_step, deal.lead_source, deal.account_id, deal.owner_id,
+            deal.forecast_category,
             deal.stage_id, self.stamp(deal.stage_entered_at), deal.status,
             day(deal.closed_on), deal.lost_reason, deal.version, self.stamp(self.now),
         )  # fmt: skip
@@ -114,6 +115,8 @@ class FoundDeals:
         deal.amount = quantize_money(row.amount)
         if row.next_step is not None:
             deal.next_step = row.next_step
+        if row.lead_source is not None:
+            deal.lead_source = row.lead_source.strip()
         if row.account is not None:
             deal.account_id = row.account.pk
         elif row.new_account_name.strip():

@@ -34,7 +34,7 @@ WON = Opportunity.Status.WON
 OPPORTUNITY_COLUMNS = [
     "id", "account_id", "owner_id", "process_id", "stage_id", "stage_entered_at", "name",
     "amount", "currency", "expected_close_on", "status", "closed_on", "lost_reason",
-    "forecast_category", "next_step", "external_id", "imported_at", "created_at",
+    "forecast_category", "next_step", "lead_source", "external_id", "imported_at", "created_at",
 ]  # fmt: skip
 LINE_ITEM_COLUMNS = ["opportunity_id", "product_id", "quantity", "unit_price", "created_at"]
 
@@ -130,5 +130,6 @@ class NewDeals:
             self.stamp(entered or created), row.name, amount, currency,
             day(row.expected_close_on), row.status, day(closed_on),
             row.lost_reason if row.status == Opportunity.Status.LOST else "", category,
-            row.next_step or "", row.external_id, self.stamp(self.now), self.stamp(created),
+            row.next_step or "", (row.lead_source or "").strip(), row.external_id,
+            self.stamp(self.now), self.stamp(created),
         )  # fmt: skip

@@ -48,6 +48,7 @@ class DealRow:
     lost_reason: str = ""
     forecast_category: str | None = None  # "" clears the rep's choice
     next_step: str | None = None
+    lead_source: str | None = None
     product: Product | None = None
     quantity: Decimal | None = None  # None: 1 (with a product)
     created_at: dt.datetime | None = None  # None: the time of the import

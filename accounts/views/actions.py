@@ -40,6 +40,9 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k != "owner" or v is not None}
+        if "lead_source" not in request.POST:
+            # Older forms (and quick edits) do not post it: leave the deal's source alone.
+            changes.pop("lead_source", None)
         expected_version = changes.pop("expected_version")
         updated, status = call_service(
             form,

@@ -5,10 +5,12 @@ milestones".
 """
 
 from .coaching import (
+    MANAGER_KINDS,
     CallDebrief,
     DevelopmentAction,
     DevelopmentGoal,
     DevelopmentPlan,
+    ManagerCapacity,
     ResourceKind,
     ResourcePolicy,
     ResourceRequest,
@@ -31,6 +33,7 @@ from .reviews import (
 )
 
 __all__ = [
+    "MANAGER_KINDS",
     "MAX_RATING",
     "AccountReview",
     "ActionItem",
@@ -41,6 +44,7 @@ __all__ = [
     "DevelopmentGoal",
     "DevelopmentPlan",
     "EvidenceState",
+    "ManagerCapacity",
     "NegotiationItem",
     "OpportunityScore",
     "ProofResource",

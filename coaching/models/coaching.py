@@ -144,6 +144,13 @@ class ResourceKind(models.TextChoices):
     SE_TIME = "se_time", "Sales engineer time"
     DEMO = "demo", "Demo"
     POC = "poc", "Proof of concept"
+    # The manager's own time: booked against their weekly capacity when approved.
+    JOINT_CALL = "joint", "Joint call with the manager"
+    REVIEW = "review", "Deal review with the manager"
+
+
+# The kinds that take the manager's time (coaching.capacity): approving one books hours.
+MANAGER_KINDS = frozenset({ResourceKind.JOINT_CALL, ResourceKind.REVIEW})
 
 
 class ResourcePolicy(BaseModel):
@@ -160,10 +167,23 @@ class ResourcePolicy(BaseModel):
     min_qualification = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(100)]
     )
+    # For the manager's kinds: the hours of the manager's week an approved request books
+    # (empty: the default, settings.MANAGER_REQUEST_HOURS). Ignored for other kinds.
+    manager_hours = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(168))],
+    )  # fmt: skip
 
     class Meta:
         ordering = ["kind"]
         verbose_name_plural = "resource policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(manager_hours__isnull=True)
+                | models.Q(manager_hours__gte=0, manager_hours__lte=168),
+                name="resource_policy_manager_hours_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} policy"
@@ -192,16 +212,70 @@ class ResourceRequest(BaseModel):
     decision_note = models.CharField(max_length=255, blank=True)
     # The criteria as they stood at the decision (amount, stage order, qualification, policy).
     criteria_snapshot = models.JSONField(default=dict, blank=True)
+    # An approved joint call or review: whose week it books, which week (its Monday) and how
+    # many hours (coaching.capacity). Empty for other kinds and undecided or declined requests.
+    booked_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    booked_week = models.DateField(null=True, blank=True)
+    booked_hours = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # Approved although it took the manager past their week's capacity (said so explicitly).
+    is_over_capacity = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="resource_request_status")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="resource_request_status"),
+            models.Index(fields=["booked_manager", "booked_week"], name="resource_request_booked"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status="pending") | models.Q(decided_by__isnull=False),
                 name="resource_request_decided_has_who",
             ),
+            # A booking is whole (manager, week and hours) and only on an approved request.
+            models.CheckConstraint(
+                condition=models.Q(
+                    booked_manager__isnull=True,
+                    booked_week__isnull=True,
+                    booked_hours__isnull=True,
+                )
+                | models.Q(
+                    status="approved",
+                    booked_manager__isnull=False,
+                    booked_week__isnull=False,
+                    booked_hours__gte=0,
+                ),
+                name="resource_request_booking_whole",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.opportunity_id} ({self.status})"
+
+
+class ManagerCapacity(BaseModel):
+    """A manager's own weekly hours for joint calls and reviews, instead of the default
+    (settings.MANAGER_WEEKLY_CAPACITY_HOURS)."""
+
+    manager = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    weekly_hours = models.DecimalField(
+        max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(168))],
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["manager_id"]
+        verbose_name_plural = "manager capacities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekly_hours__gte=0, weekly_hours__lte=168),
+                name="manager_capacity_hours_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id}: {self.weekly_hours} h a week"

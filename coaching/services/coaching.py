@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,19 +13,24 @@ from django.utils import timezone
 from accounts.models import Activity, Opportunity
 from salesmgmt import webhooks
 from salesmgmt.errors import PermissionDeniedError
-from salesmgmt.models import User, WebhookEvent
-from salesmgmt.visibility import manages
+from salesmgmt.models import Role, User, WebhookEvent
+from salesmgmt.visibility import administers, manages
 
 from .. import locks
+from ..capacity import booked_week
 from ..models import (
+    MANAGER_KINDS,
     CallDebrief,
     DevelopmentAction,
     DevelopmentGoal,
     DevelopmentPlan,
+    ManagerCapacity,
+    ResourcePolicy,
     ResourceRequest,
     SkillRating,
     SkillTag,
 )
+from ..selectors.capacity import booking_manager, request_hours, week_loads
 from ..selectors.coaching import request_criteria
 from .reviews import ensure_works_on
 
@@ -200,11 +206,18 @@ def resource_request_create(
 
 @transaction.atomic
 def resource_request_decide(
-    *, actor: User, request: ResourceRequest, approve: bool, note: str = ""
+    *,
+    actor: User,
+    request: ResourceRequest,
+    approve: bool,
+    note: str = "",
+    over_capacity: bool = False,
 ) -> ResourceRequest:
     """Approve only when every criterion of the kind's policy is met; a decline needs a reason.
 
-    The criteria as they stood at the decision are kept on the request.
+    The criteria as they stood at the decision are kept on the request. A joint call or review
+    books hours of the manager's week (coaching.capacity): past their capacity it is refused,
+    unless ``over_capacity`` says so explicitly, with a reason in ``note``.
     """
     request = locks.lock_request(request.pk)
     _ensure_manages(actor, request.opportunity.owner, "decide on this request")
@@ -216,6 +229,8 @@ def resource_request_decide(
         raise ValidationError(f"The request does not meet the criteria: {unmet}.")
     if not approve and not note.strip():
         raise ValidationError({"note": "Say why the request is declined."})
+    if approve and request.kind in MANAGER_KINDS:
+        _book_manager_time(actor, request, criteria.policy, over_capacity, note)
     request.status = ResourceRequest.Status.APPROVED if approve else ResourceRequest.Status.DECLINED
     request.decided_by = actor
     request.decided_at = timezone.now()
@@ -226,3 +241,46 @@ def resource_request_decide(
         WebhookEvent.RESOURCE_REQUEST_DECIDED, subject=request, data={"status": request.status}
     )
     return request
+
+
+def _book_manager_time(
+    actor: User,
+    request: ResourceRequest,
+    policy: ResourcePolicy | None,
+    over_capacity: bool,
+    note: str,
+) -> None:
+    """Book the request's hours in its manager's week, or refuse past capacity (see above)."""
+    manager_id = booking_manager(owner=request.opportunity.owner, approver=actor)
+    locks.lock_manager_time(manager_id)
+    hours = request_hours(kind=request.kind, policy=policy)
+    week = booked_week(needed_by=request.needed_by, today=timezone.localdate())
+    load = week_loads(manager_id=manager_id, first_week=week, weeks=1)[0]
+    exceeds = load.would_exceed(hours)
+    if exceeds and not over_capacity:
+        manager = actor if manager_id == actor.pk else User.objects.get(pk=manager_id)
+        raise ValidationError(
+            load.refusal(manager=manager, hours=hours, what=request.get_kind_display().lower())
+        )
+    if exceeds and not note.strip():
+        raise ValidationError({"note": "Say why the manager's week may go over capacity."})
+    request.booked_manager_id = manager_id
+    request.booked_week = week
+    request.booked_hours = hours
+    request.is_over_capacity = exceeds
+
+
+@transaction.atomic
+def manager_capacity_set(*, actor: User, manager: User, weekly_hours: Decimal) -> ManagerCapacity:
+    """Set a manager's own weekly hours for joint calls and reviews: administrators, or anyone
+    above the manager."""
+    if not (administers(actor) or manages(actor, manager)):
+        raise PermissionDeniedError(f"Only {manager}'s managers or an administrator can set this.")
+    if manager.role != Role.MANAGER:
+        raise ValidationError({"manager": "Choose a manager."})
+    row = ManagerCapacity.objects.filter(manager=manager).first() or ManagerCapacity(
+        manager=manager
+    )
+    row.weekly_hours = weekly_hours
+    _clean(row)
+    return row

@@ -16,7 +16,7 @@ from salesmgmt.decorators import people_only
 from salesmgmt.models import User
 from salesmgmt.page_actions import call_service, call_service_or_flash
 from salesmgmt.selectors import user_list
-from salesmgmt.visibility import manages
+from salesmgmt.visibility import leads_people, manages
 
 from .. import charts, selectors, services
 from ..compliance import Check
@@ -30,7 +30,7 @@ from ..forms import (
     ResourceRequestForm,
     SkillRatingForm,
 )
-from ..models import ResourceRequest
+from ..models import MANAGER_KINDS, ResourceRequest
 from .common import int_param
 
 LIST_SIZE = 50
@@ -263,8 +263,35 @@ def render_requests(
         "failed": failed,
         "decision_form": DecisionForm(),
         "pending": ResourceRequest.Status.PENDING,
+        **_allocation_context(viewer, deal),
     }
     return render(request, "coaching/request_list.html", context, status=status)
+
+
+def _allocation_context(viewer: User, deal: Opportunity | None) -> dict:
+    """The allocation criteria of every kind (and whether ``deal`` meets them now), and the
+    viewer's own weeks when they lead people: hours booked against their capacity."""
+    policies = selectors.policy_list()
+    # Both in the kinds' order (ResourceKind): the deal's check sits beside its kind's policy.
+    checks = [c for _, c in selectors.deal_criteria(opportunity=deal)] if deal else None
+    return {
+        "policies": [
+            (
+                label,
+                policy,
+                selectors.request_hours(kind=kind, policy=policy)
+                if kind in MANAGER_KINDS
+                else None,
+                checks[i] if checks else None,
+            )
+            for i, (kind, label, policy) in enumerate(policies)
+        ],
+        "deal_criteria": checks,
+        "weeks": selectors.week_loads(manager_id=viewer.pk, first_week=timezone.localdate())
+        if leads_people(viewer)
+        else None,
+        "manager_kinds": MANAGER_KINDS,
+    }
 
 
 def _request_rows(viewer: User, requests: list[ResourceRequest]) -> list[tuple]:
@@ -315,6 +342,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 request=resource_request,
                 approve=form.cleaned_data["decision"] == "approve",
                 note=form.cleaned_data["note"],
+                over_capacity=form.cleaned_data["over_capacity"],
             ),
         )
         if decided is not None:

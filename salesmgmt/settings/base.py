@@ -254,6 +254,11 @@ FORECASTING_KPI_DEBOUNCE_SECONDS = env.float("FORECASTING_KPI_DEBOUNCE_SECONDS",
 # Attainment, compliance and the planning snapshot refresh this long after the first change of
 # a burst (salesmgmt.refresh): edits made together are covered by one batch.
 REFRESH_DEBOUNCE_SECONDS = env.float("REFRESH_DEBOUNCE_SECONDS", default=5)
+# A manager's own time for joint calls and deal reviews asked through resource requests
+# (coaching.capacity): hours a week, unless set for the manager (ManagerCapacity), and the hours
+# a request of each kind books unless its policy says otherwise (ResourcePolicy.manager_hours).
+MANAGER_WEEKLY_CAPACITY_HOURS = env.float("MANAGER_WEEKLY_CAPACITY_HOURS", default=8.0)
+MANAGER_REQUEST_HOURS = {"joint": 2.0, "review": 1.0}
 
 # The cache holds API throttle counters and live import progress. With REDIS_URL it is Redis,
 # shared by every gunicorn and Celery process; without it a per-process memory cache. It fails

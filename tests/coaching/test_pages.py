@@ -351,9 +351,10 @@ def test_development_plan_pages(client, rep_a, manager_a, rep_b):
 
 # Lists: session, user, then the rows. Debriefs: the viewer's reports, the ids of the people
 # they see and their open deals and the skill list (for the form), rows, their skills.
-# Requests: rows, policies, exchange rates, templates, criteria, scores. Ramp: rows.
+# Requests: rows, policies, exchange rates, templates, criteria, scores; the criteria table's
+# policies, the viewer's capacity and booked weeks (3). Ramp: rows.
 # ...and the bell's unread count (1).
-LIST_QUERIES = {"debrief_list": 9, "request_list": 10, "ramp": 4}
+LIST_QUERIES = {"debrief_list": 9, "request_list": 13, "ramp": 4}
 
 
 @pytest.mark.parametrize("size", [2, 12])

@@ -49,7 +49,8 @@ def test_a_salesforce_export_is_recognised_and_its_stage_feeds_stage_and_status(
     assert columns["Opportunity ID"] == ("external_id",)
     # Not ours: ignored, not forced onto a column that merely looks alike.
     assert columns["Type"] == ()
-    assert columns["Lead Source"] == ()
+    # Ours since deals carry a lead source (the feed-back report's breakdown).
+    assert columns["Lead Source"] == ("lead_source",)
 
 
 def test_a_hubspot_export_is_recognised():
