@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0019_capture_source_and_domain'),
+        ('accounts', '0020_account_domain_checked'),
     ]
 
     operations = [
