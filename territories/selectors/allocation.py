@@ -104,7 +104,8 @@ def allocation_preview(*, period: Period, amount: Decimal, method: str) -> Alloc
     """Split ``amount`` over the lowest-level territories in effect during ``period``.
 
     Weights: historical = bookings credited to each territory in the four quarters before
-    the period (a territory without any: by its potential, ``historical_weights``); potential = the annual revenue of its accounts today; even = one each. The
+    the period (a territory without any: by its potential, ``historical_weights``);
+    potential = the annual revenue of its accounts today; even = one each. The
     territory quotas add up to ``amount`` exactly (largest remainder, see quota_rules). Each
     territory's owner then carries territory quota * their share * their ramp factor + their
     manager's adjustment (share and adjustment kept from an existing quota). ≤7 queries.

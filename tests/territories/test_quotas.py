@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from territories import selectors, services
-from territories.selectors.allocation import historical_weights
 from territories.models import CompanyTarget, Quota, QuotaChange, RampSchedule
+from territories.selectors.allocation import historical_weights
 from tests.factories import AccountFactory, ExchangeRateFactory, OpportunityFactory
 from tests.territories.factories import AssignmentFactory, QuotaFactory, TerritoryFactory
 
