@@ -122,7 +122,7 @@ def plan_vs_actual() -> PlanVsActual:
         cell["hired"] += 1 if hire.is_hired else 0
     for cell in cells.values():
         cell["open"] = cell["planned"] - cell["hired"]
-    hired = [hire for hire in hires if hire.is_hired]
+    hired = [hire for hire in hires if hire.hired_user_id is not None and hire.hired_on]
     people = [hire.hired_user_id for hire in hired]
     quarters = {"period__kind": Period.Kind.QUARTER}
     quotas = dict(
@@ -143,8 +143,8 @@ def plan_vs_actual() -> PlanVsActual:
             delay_months=(hire.hired_on.year - hire.start_month.year) * 12
             + hire.hired_on.month
             - hire.start_month.month,
-            quota=quotas.get(hire.hired_user_id) or ZERO,
-            bookings=bookings.get(hire.hired_user_id) or ZERO,
+            quota=quotas.get(hire.hired_user_id or 0) or ZERO,
+            bookings=bookings.get(hire.hired_user_id or 0) or ZERO,
         )
         for hire in hired
         if hire.hired_on is not None

@@ -237,16 +237,18 @@ def planned_hire_mark_hired(
     if hire.headcount > 1:
         hire.headcount -= 1
         hire.save(update_fields=["headcount", "updated_at"])
-        hire = PlannedHire(sales_role=hire.sales_role, start_month=hire.start_month,
-                           region=hire.region)  # fmt: skip
+        hire = PlannedHire(
+            sales_role=hire.sales_role, start_month=hire.start_month, region=hire.region
+        )
     hire.hired_user = person
     hire.hired_on = hired_on
     hire.headcount = 1
     hire.full_clean()
     hire.save()
     if territory is not None:
-        territory_change_owner(actor=actor, territory=territory, owner=person,
-                               effective_on=hired_on)  # fmt: skip
+        territory_change_owner(
+            actor=actor, territory=territory, owner=person, effective_on=hired_on
+        )
     periods = hiring.new_hire_periods(hired_on=hired_on)
     for line in hiring.new_hire_quotas(curve, hired_on=hired_on, annual=annual, periods=periods):
         quota_update(
