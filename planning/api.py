@@ -7,6 +7,8 @@ figures of the Plan page.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -17,12 +19,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Product
-from salesmgmt.api.viewsets import CreateMixin, ListMixin, RetrieveMixin, VisibleGenericViewSet
+from salesmgmt.api.viewsets import (
+    CreateMixin,
+    ListMixin,
+    RetrieveMixin,
+    UpdateMixin,
+    VisibleGenericViewSet,
+)
+from salesmgmt.models import Role, User
 from salesmgmt.visibility import plans_sales_force
+from territories.models import Territory
 
-from . import selectors, services
+from . import hiring, selectors, services
 from .engine import Sizing
-from .models import PLANNED_ROLES, Coverage, PlannedHire, Scenario, Segment
+from .models import PLANNED_ROLES, Coverage, PlannedHire, RoleCapacity, Scenario, Segment
 
 
 class PlansSalesForce(BasePermission):
@@ -66,8 +76,9 @@ class PlanningSegmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "coverages", "created_at", "updated_at"]
 
 
-class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
-    """The segments of the sales task, with their coverage by sales role."""
+class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, VisibleGenericViewSet):
+    """The segments of the sales task, with their coverage by sales role. Deleting one
+    deletes its coverage; scenarios name no segment and size the segments left."""
 
     queryset = Segment.objects.none()
     serializer_class = PlanningSegmentSerializer
@@ -79,6 +90,15 @@ class SegmentViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSe
 
     def perform_create(self, data: dict) -> Model:
         return services.segment_create(actor=self.request.user, **data)
+
+    def perform_update(self, instance: Model, data: dict, expected_version: int | None) -> Model:
+        return services.segment_update(
+            actor=self.request.user, segment=cast(Segment, instance), **data
+        )
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.segment_delete(actor=request.user, segment=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PlanningCoverageSerializer, responses=PlanningSegmentSerializer)
     @action(detail=True, methods=["post"])
@@ -186,8 +206,30 @@ class PlannedHireSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlannedHire
-        fields = ["id", "sales_role", "start_month", "region", "headcount", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = [
+            "id", "sales_role", "start_month", "region", "headcount", "hired_user", "hired_on",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "hired_user", "hired_on", "created_at"]
+
+
+class MarkHiredSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    hired_on = serializers.DateField(help_text="The person's start date.")
+    manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, role=Role.MANAGER), required=False,
+        allow_null=True,
+    )  # fmt: skip
+    territory = serializers.PrimaryKeyRelatedField(
+        queryset=Territory.objects.all(), required=False, allow_null=True,
+        help_text="The territory they take over (optional).",
+    )  # fmt: skip
+    ramped_quota = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=1, required=False, allow_null=True,
+        help_text="A ramped rep's quota a year; default: history's bookings per ramped rep.",
+    )  # fmt: skip
 
 
 class PlannedHireViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericViewSet):
@@ -207,6 +249,104 @@ class PlannedHireViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericVi
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         services.planned_hire_delete(actor=request.user, hire=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=MarkHiredSerializer, responses=PlannedHireSerializer)
+    @action(detail=True, methods=["post"])
+    def hire(self, request: Request, pk: str | None = None) -> Response:
+        """Mark one seat hired: creates the person, their territory and ramped quotas; a seat
+        already filled is 400."""
+        parsed = MarkHiredSerializer(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        hired = services.planned_hire_mark_hired(
+            actor=request.user, hire=self.get_object(), **parsed.validated_data
+        )
+        return self.record_response(self.reload(hired))
+
+
+class RoleCapacitySerializer(serializers.ModelSerializer):
+    sales_role = serializers.ChoiceField(choices=PLANNED_ROLES)
+
+    class Meta:
+        model = RoleCapacity
+        fields = [
+            "id", "sales_role", "selling_hours", "hours_per_activity", "annual_attrition",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "updated_at"]
+        validators: list = []  # the service replaces the role's row
+
+
+class RoleCapacityViewSet(
+    ListMixin, RetrieveMixin, CreateMixin, UpdateMixin, VisibleGenericViewSet
+):
+    """Each sales role's selling hours a year, hours per activity and attrition. POST sets a
+    role's row (created or replaced); PATCH changes one."""
+
+    queryset = RoleCapacity.objects.none()
+    serializer_class = RoleCapacitySerializer
+    permission_classes = PERMISSIONS
+    ordering_fields = ["created_at", "updated_at"]
+
+    def visible_queryset(self):
+        return selectors.role_capacity_list()
+
+    def perform_create(self, data: dict) -> Model:
+        return services.role_capacity_set(actor=self.request.user, **data)
+
+    def perform_update(self, instance: Model, data: dict, expected_version: int | None) -> Model:
+        instance = cast(RoleCapacity, instance)
+        values = {
+            "sales_role": instance.sales_role,
+            "selling_hours": instance.selling_hours,
+            "annual_attrition": instance.annual_attrition,
+            "hours_per_activity": instance.hours_per_activity,
+            **data,
+        }
+        if values["sales_role"] != instance.sales_role:
+            raise serializers.ValidationError({"sales_role": "A row's role cannot change."})
+        return services.role_capacity_set(actor=self.request.user, **values)
+
+
+class PlanVsActualCellSerializer(serializers.Serializer):
+    sales_role = serializers.CharField()
+    month = serializers.DateField()
+    region = serializers.CharField()
+    planned = serializers.IntegerField()
+    hired = serializers.IntegerField()
+    open = serializers.IntegerField()
+
+
+class PlanVsActualHireSerializer(serializers.Serializer):
+    planned_hire = serializers.IntegerField(source="hire.pk")
+    person = serializers.IntegerField(source="hire.hired_user_id")
+    name = serializers.CharField(source="hire.hired_user.get_full_name")
+    sales_role = serializers.CharField(source="hire.sales_role")
+    planned_month = serializers.DateField(source="hire.start_month")
+    hired_on = serializers.DateField(source="hire.hired_on")
+    delay_months = serializers.IntegerField()
+    quota = serializers.DecimalField(max_digits=18, decimal_places=2)
+    bookings = serializers.DecimalField(max_digits=18, decimal_places=2)
+    attainment = serializers.DecimalField(max_digits=8, decimal_places=4, allow_null=True)
+
+
+class PlanVsActualSerializer(serializers.Serializer):
+    planned_total = serializers.IntegerField()
+    hired_total = serializers.IntegerField()
+    quota_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    bookings_total = serializers.DecimalField(max_digits=18, decimal_places=2)
+    headcount = PlanVsActualCellSerializer(many=True)
+    hired = PlanVsActualHireSerializer(many=True)
+
+
+class PlanVsActualView(APIView):
+    """The hiring plan against what happened: headcount per role, month and region, and each
+    hired person's month, ramped quotas and bookings of the quarters so far."""
+
+    permission_classes = PERMISSIONS
+
+    @extend_schema(responses=PlanVsActualSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(PlanVsActualSerializer(hiring.plan_vs_actual()).data)
 
 
 class RampCohortSerializer(serializers.Serializer):

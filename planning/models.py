@@ -84,6 +84,11 @@ class RoleCapacity(BaseModel):
     selling_hours = models.DecimalField(
         max_digits=7, decimal_places=1, validators=[MinValueValidator(Decimal(1))]
     )
+    # What one call or meeting of this role takes (preparation and follow-up included): the
+    # hours of a segment's coverage row of the role when it names none.
+    hours_per_activity = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=POSITIVE
+    )
 
     # The share of the role's people expected to leave in a year (the hiring plan's attrition).
     annual_attrition = models.DecimalField(
@@ -137,14 +142,30 @@ class PlannedHire(BaseModel):
     start_month = models.DateField(help_text="The first day of the month they start.")
     region = models.CharField(max_length=80, blank=True)
     headcount = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    # Set when the seat is filled (planning.services.planned_hire_mark_hired): one person per
+    # hired row, so a row of several planned people splits off one row per hire.
+    hired_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="planned_hire",
+    )  # fmt: skip
+    hired_on = models.DateField(null=True, blank=True, help_text="The person's start date.")
 
     class Meta:
         ordering = ["start_month", "sales_role", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(headcount__gte=1), name="planned_hire_at_least_one"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hired_user__isnull=True, hired_on__isnull=True)
+                | models.Q(hired_user__isnull=False, hired_on__isnull=False, headcount=1),
+                name="planned_hire_hired_is_one_person",
+            ),
         ]
+
+    @property
+    def is_hired(self) -> bool:
+        return self.hired_user_id is not None
 
     def __str__(self) -> str:
         return f"{self.headcount} {self.get_sales_role_display()} from {self.start_month:%b %Y}"

@@ -75,6 +75,10 @@ def segment_list() -> QuerySet[Segment]:
     )
 
 
+def role_capacity_list() -> QuerySet[RoleCapacity]:
+    return RoleCapacity.objects.all()
+
+
 def scenario_list() -> QuerySet[Scenario]:
     return Scenario.objects.all()
 
@@ -231,7 +235,7 @@ class CapacityView:
 
 
 def planned_hire_list() -> QuerySet[PlannedHire]:
-    return PlannedHire.objects.all()
+    return PlannedHire.objects.select_related("hired_user")
 
 
 def _seats(hires: list[PlannedHire]) -> list[Seat]:
@@ -253,8 +257,8 @@ def _seats(hires: list[PlannedHire]) -> list[Seat]:
     return seats
 
 
-def capacity_view(*, today: dt.date | None = None) -> CapacityView:
-    """The ramp learned from history and the coming year's ramped capacity by month."""
+def learned_ramp(*, today: dt.date | None = None) -> tuple[RampCurve, History]:
+    """The ramp learned from the company's hires and the history it was learned against."""
     today = today or timezone.localdate()
     past = history(today=today)
     closed = closed_deals_frame(rates=RateTable.load())
@@ -271,6 +275,14 @@ def capacity_view(*, today: dt.date | None = None) -> CapacityView:
     created = closed["created_at"].min()
     records_start = None if pd.isna(created) else created.date()
     curve = ramp_curve(won, hired, productivity=productivity, records_start=records_start)
+    return curve, past
+
+
+def capacity_view(*, today: dt.date | None = None) -> CapacityView:
+    """The ramp learned from history and the coming year's ramped capacity by month."""
+    today = today or timezone.localdate()
+    curve, past = learned_ramp(today=today)
+    productivity = float(past.productivity) if past.productivity else None
     hires = list(planned_hire_list())
     months = capacity_plan(
         _seats(hires),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +21,16 @@ from salesmgmt.visibility import plans_sales_force
 from . import selectors, services
 from .charts import LABELS, capacity_chart, sizing_chart
 from .engine import Sizing
-from .forms import CoverageForm, PlannedHireForm, ScenarioForm, SegmentForm
+from .forms import (
+    CoverageForm,
+    MarkHiredForm,
+    PlannedHireForm,
+    RoleCapacityForm,
+    ScenarioForm,
+    SegmentForm,
+)
+from .hiring import plan_vs_actual
+from .models import PLANNED_ROLES, RoleCapacity
 
 
 def _planner(request: HttpRequest) -> None:
@@ -58,7 +71,7 @@ def _render(
     hire_form: PlannedHireForm | None = None,
     segment_form: SegmentForm | None = None,
     coverage_form: CoverageForm | None = None,
-):
+) -> HttpResponse:
     view = selectors.plan_view()
     capacity = selectors.capacity_view()
     named = [("Plan", view.baseline), *((s.name, s.sizing) for s in view.scenarios)]
@@ -77,6 +90,7 @@ def _render(
         "hire_form": hire_form or PlannedHireForm(),
         "segment_form": segment_form or SegmentForm(),
         "coverage_form": coverage_form or CoverageForm(),
+        "actual": plan_vs_actual(),
     }
     return render(request, "planning/plan.html", context, status=status)
 
@@ -87,83 +101,172 @@ def plan(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
+def _create(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    service: Callable[..., Model],
+    done: str,
+    form_name: str,
+) -> HttpResponse:
+    """The shape of every "add" on the Plan page: parse the form, call the service with the
+    planner and its cleaned data, then back to the page, or the page again with the form's
+    errors (400)."""
+    _planner(request)
+    form = form_class(request.POST)
+    made, status = submit_form(form, lambda: service(actor=request.user, **form.cleaned_data))
+    if made is not None:
+        messages.success(request, done.format(made))
+        return redirect(reverse("planning:plan"))
+    return _render(request, status=status, **{form_name: form})  # type: ignore[arg-type]
+
+
+def _delete(
+    request: HttpRequest,
+    rows: QuerySet,
+    pk: int,
+    service: Callable[..., None],
+    keyword: str,
+    done: str,
+) -> HttpResponse:
+    """The shape of every "delete" on the Plan page: the row (404 if none), the service, a
+    message, back to the page."""
+    _planner(request)
+    row = get_object_or_404(rows, pk=pk)
+    _, deleted = call_service_or_flash(
+        request, lambda: service(actor=request.user, **{keyword: row})
+    )
+    if deleted:
+        messages.success(request, done.format(row))
+    return redirect(reverse("planning:plan"))
+
+
 @people_only
 @require_POST
 def scenario_create(request: HttpRequest) -> HttpResponse:
-    _planner(request)
-    form = ScenarioForm(request.POST)
-    scenario, status = submit_form(
-        form, lambda: services.scenario_create(actor=request.user, **form.cleaned_data)
+    return _create(
+        request, ScenarioForm, services.scenario_create, "Saved the scenario {}.", "form"
     )
-    if scenario is not None:
-        messages.success(request, f"Saved the scenario {scenario}.")
-        return redirect(reverse("planning:plan"))
-    return _render(request, form, status)
 
 
 @people_only
 @require_POST
 def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _planner(request)
-    scenario = get_object_or_404(selectors.scenario_list(), pk=pk)
-    _, done = call_service_or_flash(
-        request, lambda: services.scenario_delete(actor=request.user, scenario=scenario)
-    )
-    if done:
-        messages.success(request, f"Deleted the scenario {scenario.name}.")
-    return redirect(reverse("planning:plan"))
+    return _delete(
+        request, selectors.scenario_list(), pk, services.scenario_delete, "scenario",
+        "Deleted the scenario {}.",
+    )  # fmt: skip
 
 
 @people_only
 @require_POST
 def planned_hire_create(request: HttpRequest) -> HttpResponse:
-    _planner(request)
-    form = PlannedHireForm(request.POST)
-    hire, status = submit_form(
-        form, lambda: services.planned_hire_create(actor=request.user, **form.cleaned_data)
+    return _create(
+        request, PlannedHireForm, services.planned_hire_create, "Planned {}.", "hire_form"
     )
-    if hire is not None:
-        messages.success(request, f"Planned {hire}.")
-        return redirect(reverse("planning:plan"))
-    return _render(request, status=status, hire_form=form)
 
 
 @people_only
 @require_POST
 def planned_hire_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _planner(request)
-    hire = get_object_or_404(selectors.planned_hire_list(), pk=pk)
-    _, done = call_service_or_flash(
-        request, lambda: services.planned_hire_delete(actor=request.user, hire=hire)
-    )
-    if done:
-        messages.success(request, "Removed the planned hire.")
-    return redirect(reverse("planning:plan"))
+    return _delete(
+        request, selectors.planned_hire_list(), pk, services.planned_hire_delete, "hire",
+        "Removed the planned hire.",
+    )  # fmt: skip
 
 
 @people_only
 @require_POST
 def segment_create(request: HttpRequest) -> HttpResponse:
-    _planner(request)
-    form = SegmentForm(request.POST)
-    segment, status = submit_form(
-        form, lambda: services.segment_create(actor=request.user, **form.cleaned_data)
+    return _create(
+        request, SegmentForm, services.segment_create, "Added the segment {}.", "segment_form"
     )
-    if segment is not None:
-        messages.success(request, f"Added the segment {segment}.")
-        return redirect(reverse("planning:plan"))
-    return _render(request, status=status, segment_form=form)
+
+
+@people_only
+@require_POST
+def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _delete(
+        request, selectors.segment_list(), pk, services.segment_delete, "segment",
+        "Deleted the segment {} and its coverage.",
+    )  # fmt: skip
 
 
 @people_only
 @require_POST
 def coverage_set(request: HttpRequest) -> HttpResponse:
-    _planner(request)
-    form = CoverageForm(request.POST)
-    coverage, status = submit_form(
-        form, lambda: services.coverage_set(actor=request.user, **form.cleaned_data)
+    return _create(
+        request, CoverageForm, services.coverage_set, "Saved the coverage {}.", "coverage_form"
     )
-    if coverage is not None:
-        messages.success(request, f"Saved the coverage {coverage}.")
-        return redirect(reverse("planning:plan"))
-    return _render(request, status=status, coverage_form=form)
+
+
+@people_only
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A segment's own page: change its name, rules and products, or delete it."""
+    _planner(request)
+    segment = get_object_or_404(selectors.segment_list(), pk=pk)
+    form, status = SegmentForm.of(segment), 200
+    if request.method == "POST":
+        form = SegmentForm(request.POST)
+        saved, status = submit_form(
+            form,
+            lambda: services.segment_update(
+                actor=request.user, segment=segment, **form.cleaned_data
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Saved the segment {saved}.")
+            return redirect(reverse("planning:plan"))
+    context = {"segment": segment, "form": form}
+    return render(request, "planning/segment.html", context, status=status)
+
+
+@people_only
+def role_capacity(request: HttpRequest) -> HttpResponse:
+    """Each sales role's selling hours a year, hours per activity and attrition, editable."""
+    _planner(request)
+    status, failed = 200, None
+    if request.method == "POST":
+        failed = RoleCapacityForm(request.POST)
+        saved, status = submit_form(
+            failed,
+            lambda: services.role_capacity_set(actor=request.user, **failed.cleaned_data),
+        )
+        if saved is not None:
+            messages.success(request, f"Saved {saved}.")
+            return redirect(reverse("planning:roles"))
+    rows = {row.sales_role: row for row in selectors.role_capacity_list()}
+    lines = []
+    for role, label in PLANNED_ROLES:
+        row = rows.get(role)
+        if failed is not None and failed.data.get("sales_role") == role:
+            form = failed
+        else:
+            initial = {"sales_role": role}
+            if row is None:
+                initial["selling_hours"] = selectors.DEFAULT_SELLING_HOURS
+            form = RoleCapacityForm(instance=row or RoleCapacity(), initial=initial, role=role)
+        lines.append({"role": role, "label": label, "row": row, "form": form})
+    context = {"lines": lines, "default_hours": selectors.DEFAULT_SELLING_HOURS}
+    return render(request, "planning/roles.html", context, status=status)
+
+
+@people_only
+def planned_hire_hire(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a planned hire hired: the person, their territory and their ramped quotas."""
+    _planner(request)
+    hire = get_object_or_404(selectors.planned_hire_list(), pk=pk)
+    form, status = MarkHiredForm(initial={"hired_on": hire.start_month}), 200
+    if request.method == "POST":
+        form = MarkHiredForm(request.POST)
+        hired, status = submit_form(
+            form,
+            lambda: services.planned_hire_mark_hired(
+                actor=request.user, hire=hire, **form.cleaned_data
+            ),
+        )
+        if hired is not None:
+            messages.success(request, f"Hired {hired.hired_user.get_full_name()}.")
+            return redirect(reverse("planning:plan") + "#actual-title")
+    curve, past = selectors.learned_ramp()
+    context = {"hire": hire, "form": form, "curve": curve, "history": past}
+    return render(request, "planning/hire.html", context, status=status)

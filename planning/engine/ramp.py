@@ -9,16 +9,22 @@ The curve is the median of each milestone (by cohort = quarter of hire, and over
 
 Capacity in month m = for each person (today's and each planned hire from their start),
 productivity / 12 x ramp(tenure in months) x survival, survival = (1 - attrition)^(m / 12).
+
+A hired person's quota for a period is the same ramp applied to a ramped rep's quota
+(``ramped_quota``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
+FACTOR = Decimal("0.0001")
+CENT = Decimal("0.01")
 # Without history to learn from: a first deal in month 2, half in month 4, ramped in 6.
 DEFAULT_RAMP = (2.0, 4.0, 6.0)
 
@@ -143,3 +149,40 @@ def capacity_plan(
     frame["cumulative_target"] = frame["target"].cumsum()
     frame["gap"] = frame["cumulative_capacity"] - frame["cumulative_target"]
     return frame.round({c: 2 for c in frame.columns if c != "month"})
+
+
+@dataclass(frozen=True)
+class RampedQuota:
+    """A new hire's quota for one period: the ramped (full) quota scaled by the ramp."""
+
+    factors: tuple[Decimal, ...]  # each calendar month of the period, in order
+    full_amount: Decimal  # the ramped quota of the period: annual / 12 x its months
+    amount: Decimal
+
+    @property
+    def ramp_factor(self) -> Decimal:
+        """The period's mean monthly factor, to four decimals."""
+        return (sum(self.factors, Decimal(0)) / len(self.factors)).quantize(FACTOR, ROUND_HALF_UP)
+
+
+def ramped_quota(
+    curve: RampCurve, *, hired_on: dt.date, start_on: dt.date, end_on: dt.date, annual: Decimal
+) -> RampedQuota:
+    """``annual`` (a ramped rep's quota a year) over the period's calendar months, each scaled
+    by ``curve.factor`` at the hire's tenure that month (0 = the hire month; months before
+    the hire count 0). Factors to four decimals, the amount to the cent (ROUND_HALF_UP).
+
+    Example, the default curve (first deal 2, half 4, full 6), hired 10 Jan, annual 120 000,
+    Q2 (tenures 3, 4, 5): 0.25 + 0.5 + 0.75 = 1.5 months' worth of 10 000 → 15 000.
+    """
+    factors = []
+    month = start_on.replace(day=1)
+    while month <= end_on:
+        tenure = (month.year - hired_on.year) * 12 + (month.month - hired_on.month)
+        share = curve.factor(tenure) if tenure >= 0 else 0.0
+        factors.append(Decimal(str(share)).quantize(FACTOR, ROUND_HALF_UP))
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    monthly = annual / 12
+    full = (monthly * len(factors)).quantize(CENT, ROUND_HALF_UP)
+    amount = (monthly * sum(factors, Decimal(0))).quantize(CENT, ROUND_HALF_UP)
+    return RampedQuota(factors=tuple(factors), full_amount=full, amount=amount)

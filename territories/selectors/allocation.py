@@ -67,15 +67,45 @@ def _weights(method: str, territories: list[Territory], period: Period) -> list[
             territory_ids=ids, start_on=start, end_on=end, rates=RateTable.load()
         )
         sums = frame.groupby("territory_id")["amount"].agg(lambda s: sum(s, ZERO))
-        return [sums.get(pk, ZERO) for pk in ids]
+        booked = [sums.get(pk, ZERO) for pk in ids]
+        if all(amount > 0 for amount in booked):
+            return booked
+        frame = current_potential(territory_ids=ids)
+        potentials = frame.groupby("territory_id")["potential"].agg(lambda s: sum(s, ZERO))
+        return historical_weights(booked, [potentials.get(pk, ZERO) for pk in ids])
     raise ValidationError({"method": f"Unknown allocation method {method!r}."})
+
+
+def historical_weights(booked: list[Decimal], potentials: list[Decimal]) -> list[Decimal]:
+    """Weights by history where there is some; a territory without (a new one, a new
+    hire's) weighs what its potential books at the rate the others turn potential into
+    bookings, or, without potential or such a rate, what the average booked territory did.
+
+    Example: booked 100 and 300 on potentials 1000 and 4000 → 400 / 5000 = 0.08 of potential
+    booked; a territory with no bookings and a potential of 2000 weighs 160. Without any
+    history, the weights are the potentials (then one each when those are all zero).
+    """
+    with_history = [i for i, amount in enumerate(booked) if amount > 0]
+    if not with_history:
+        return potentials if any(p > 0 for p in potentials) else [Decimal(1)] * len(booked)
+    booked_sum = sum((booked[i] for i in with_history), ZERO)
+    potential_sum = sum((potentials[i] for i in with_history), ZERO)
+    average = booked_sum / len(with_history)
+    rate = booked_sum / potential_sum if potential_sum > 0 else None
+    return [
+        amount
+        if amount > 0
+        else (potential * rate if rate is not None and potential > 0 else average)
+        for amount, potential in zip(booked, potentials, strict=True)
+    ]
 
 
 def allocation_preview(*, period: Period, amount: Decimal, method: str) -> AllocationPreview:
     """Split ``amount`` over the lowest-level territories in effect during ``period``.
 
     Weights: historical = bookings credited to each territory in the four quarters before
-    the period; potential = the annual revenue of its accounts today; even = one each. The
+    the period (a territory without any: by its potential, ``historical_weights``);
+    potential = the annual revenue of its accounts today; even = one each. The
     territory quotas add up to ``amount`` exactly (largest remainder, see quota_rules). Each
     territory's owner then carries territory quota * their share * their ramp factor + their
     manager's adjustment (share and adjustment kept from an existing quota). ≤7 queries.

@@ -48,6 +48,7 @@ EXCLUDED = {
             "planning:segment_create",
             "planning:coverage_set",
             "planning:planned_hire_delete",
+            "planning:segment_delete",
             "accounts:opportunity_edit",
             "accounts:account_edit",
             "accounts:opportunity_close_won",

@@ -3,13 +3,16 @@ the chart, then a what-if saved as a scenario and shown beside the plan."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from planning import services
+from salesmgmt.services import periods_ensure
 from tests.browser.conftest import BROWSER_TEST, screenshot
 from tests.factories import AccountFactory
+from tests.territories.factories import TerritoryFactory
 
 pytestmark = BROWSER_TEST
 
@@ -88,3 +91,60 @@ def test_executive_defines_a_segment_and_its_coverage(as_user, executive, rep_a)
     page.locator("#workload").get_by_text("Retail").wait_for()
     # 3 accounts x 10 x 2 h = 60 h of AM time.
     assert "60" in page.locator("#workload").text_content()
+
+
+def test_planner_marks_a_planned_hire_hired_and_sees_the_ramped_quota(
+    as_user, executive, manager_a, rep_b
+):
+    # No history: the default ramp (first deal in month 2, half in 4, full in 6). Hired
+    # 10 Feb 2030 at 120 000 a year: Q1 0; Q2 Apr 0 + May 0.25 + Jun 0.5 = 0.75 x 10 000.
+    periods_ensure(year=2030)
+    territory = TerritoryFactory(owner=rep_b, name="West Coast")
+    hire = services.planned_hire_create(
+        actor=executive, sales_role="ae", start_month=dt.date(2030, 1, 1), region="West"
+    )
+    page = as_user(executive)
+    page.goto("/planning/")
+    page.locator("#hires").get_by_role("link", name="Mark hired").click()
+    page.get_by_role("heading", name="Mark hired: Account executive from Jan 2030").wait_for()
+    form = page.locator("#mark-hired-form")
+    form.get_by_label("First name").fill("Nia")
+    form.get_by_label("Last name").fill("Okafor")
+    form.get_by_label("Email").fill("nia@example.com")
+    form.get_by_label("Start date").fill("2030-02-10")
+    form.get_by_label("Manager").select_option(str(manager_a.pk))
+    form.get_by_label("Territory").select_option(label=territory.name)
+    form.get_by_label("Ramped quota a year").fill("120000")
+    form.get_by_role("button", name="Mark hired").click()
+
+    row = page.locator("#actual-hires tbody tr").filter(has_text="Nia Okafor")
+    row.wait_for()
+    screenshot(page, "planner-hired")
+    assert "7,500.00" in row.inner_text()
+    assert "Nia Okafor" in page.locator("#hires").inner_text()
+    hire.refresh_from_db()
+    territory.refresh_from_db()
+    assert territory.owner == hire.hired_user
+
+    # Hiring the same seat again: the page says so.
+    page.goto(f"/planning/hires/{hire.pk}/hire/")
+    assert "Already filled by Nia Okafor" in page.locator("#hire-title ~ p").first.inner_text()
+
+
+def test_planner_edits_a_segment_and_role_capacity(as_user, executive, sales_task):
+    page = as_user(executive)
+    page.goto("/planning/")
+    page.locator("#segments").get_by_role("link", name="Enterprise").click()
+    form = page.locator("#segment-edit-form")
+    form.get_by_label("Name").fill("Large enterprise")
+    form.get_by_role("button", name="Save segment").click()
+    page.locator("#segments").get_by_text("Large enterprise").wait_for()
+
+    page.get_by_role("link", name="Role capacity").click()
+    row = page.locator("#role-ae")
+    row.get_by_label("Selling hours a year").fill("900")
+    row.get_by_role("button", name="Save Account executive").click()
+    page.locator("#role-ae").get_by_text("900.0").wait_for()
+    page.goto("/planning/")
+    # (2 x 30 x 10 + 3 x 100 x 4) h / 900 h = 2.00 AE FTE.
+    assert "2.00" in page.locator("#sizing").inner_text()

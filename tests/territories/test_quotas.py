@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from salesmgmt.errors import ConflictError, PermissionDeniedError
 from territories import selectors, services
 from territories.models import CompanyTarget, Quota, QuotaChange, RampSchedule
+from territories.selectors.allocation import historical_weights
 from tests.factories import AccountFactory, ExchangeRateFactory, OpportunityFactory
 from tests.territories.factories import AssignmentFactory, QuotaFactory, TerritoryFactory
 
@@ -174,7 +175,9 @@ def three_territories(rep_a, se_a, rep_b, process):
     [
         ("even", ["333333.34", "333333.34", "333333.33"]),
         ("potential", ["142857.14", "285714.29", "571428.58"]),
-        ("historical", ["232558.14", "0.00", "767441.87"]),
+        # 100 and 330 booked on potentials 1000 and 4000: 430 / 5000 = 0.086 of potential;
+        # the middle one booked nothing: 2000 x 0.086 = 172. Weights 100 : 172 : 330 of 602.
+        ("historical", ["166112.96", "285714.29", "548172.76"]),
     ],
 )
 def test_allocation_sums_to_the_target_exactly(executive, three_territories, q1, method, expected):
@@ -237,12 +240,64 @@ def test_reallocation_keeps_share_and_adjustment(
     assert (quota.territory_quota, quota.amount) == (Decimal("466.67"), Decimal("243.34"))
 
 
-def test_allocation_by_history_refuses_when_nothing_was_booked(three_territories, periods):
+def test_allocation_by_history_without_any_history_goes_by_potential(three_territories, periods):
     # the bookings fall in November 2025: the four quarters before FY2025 Q1 have none
-    with pytest.raises(ValidationError, match="weighs zero"):
-        selectors.allocation_preview(
-            period=periods["FY2025 Q1"], amount=Decimal(1), method="historical"
-        )
+    preview = selectors.allocation_preview(
+        period=periods["FY2025 Q1"], amount=Decimal(700), method="historical"
+    )
+    assert [line.territory_quota for line in preview.lines] == [
+        Decimal(100),
+        Decimal(200),
+        Decimal(400),
+    ]
+
+
+def test_allocation_by_history_refuses_only_when_nothing_weighs(periods, rep_a):
+    # no bookings and no potential anywhere: one each, never a zero quota
+    territories = [TerritoryFactory(owner=rep_a), TerritoryFactory(owner=rep_a)]
+    preview = selectors.allocation_preview(
+        period=periods["FY2025 Q1"], amount=Decimal(10), method="historical"
+    )
+    assert {line.territory.pk: line.territory_quota for line in preview.lines} == {
+        territories[0].pk: Decimal(5),
+        territories[1].pk: Decimal(5),
+    }
+
+
+@pytest.mark.parametrize(
+    ("booked", "potentials", "expected"),
+    [
+        # 400 booked on 5000 of potential: 0.08; the new territory's 2000 → 160
+        ([100, 0, 300], [1000, 2000, 4000], [100, 160, 300]),
+        # the new territory has no potential: the average booked territory, (100 + 300) / 2
+        ([100, 0, 300], [1000, 0, 4000], [100, 200, 300]),
+        # the booked ones have no potential to learn a rate from: the average again
+        ([100, 0, 300], [0, 2000, 0], [100, 200, 300]),
+        ([0, 0], [1000, 3000], [1000, 3000]),
+        ([0, 0], [0, 0], [1, 1]),
+    ],
+)
+def test_historical_weights_give_a_territory_without_history_a_share(booked, potentials, expected):
+    weights = historical_weights([Decimal(b) for b in booked], [Decimal(p) for p in potentials])
+    assert weights == [Decimal(e) for e in expected]
+    assert all(w > 0 for w in weights)
+
+
+def test_new_hire_territory_by_history_gets_potential_share_times_owner_ramp(
+    executive, three_territories, q1, se_a
+):
+    # se_a owns the territory with no bookings (potential 2000) and started on 1 Feb 2026:
+    # Q1 ramp (25/50/75/100): Jan 0, Feb 0.25, Mar 0.50 → 0.25.
+    se_a.hire_date = dt.date(2026, 2, 1)
+    se_a.save()
+    preview = selectors.allocation_preview(period=q1, amount=Decimal(602), method="historical")
+    person = next(p for p in preview.people if p.person.pk == se_a.pk)
+    # 602 split 100 : 172 : 330 → 172; ramped: 172 x 0.25 = 43
+    assert (person.territory_quota, person.ramp_factor, person.amount) == (
+        Decimal(172),
+        Decimal("0.25"),
+        Decimal("43.00"),
+    )
 
 
 def test_attainment_per_rep_team_and_company_converts_currencies(

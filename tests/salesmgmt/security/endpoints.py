@@ -43,7 +43,7 @@ from coaching.models import (
 )
 from compensation.models import Dispute, PayoutRun, Statement, StatementLine
 from notifications.models import Notification
-from planning.models import PlannedHire, Scenario
+from planning.models import PlannedHire, Scenario, Segment
 from salesmgmt.models import ApiToken, ImportJob, Period, User
 from territories.models import AssignmentRule, Territory
 
@@ -116,6 +116,9 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "capture:calendar_unsubscribe": CalendarSubscription,
     "planning:scenario_delete": Scenario,
     "planning:planned_hire_delete": PlannedHire,
+    "planning:planned_hire_hire": PlannedHire,
+    "planning:segment_edit": Segment,
+    "planning:segment_delete": Segment,
 }
 # Where an API viewset's queryset is not the kind its ``pk`` names.
 API_PK_MODELS: dict[str, type[Model]] = {
