@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .models import AccountReview, ComplianceSummary, OpportunityScore, ResourceRequest
+from .models import (
+    AccountReview,
+    ComplianceSummary,
+    OpportunityScore,
+    Programme,
+    ResourceRequest,
+)
 
 
 def lock_score(*, opportunity_id: int, criterion_id: int) -> OpportunityScore | None:
@@ -38,3 +44,8 @@ def lock_compliance_summaries(*, user_ids: list[int]) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def lock_programme(pk: int) -> Programme:
+    """The programme's row orders two steps added at once (each takes the next order)."""
+    return Programme.objects.select_for_update().get(pk=pk)

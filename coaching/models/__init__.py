@@ -16,6 +16,7 @@ from .coaching import (
     SkillTag,
 )
 from .compliance import ComplianceSummary
+from .onboarding import Enrolment, Programme, ProgrammeStep, StepCompletion
 from .reviews import (
     MAX_RATING,
     AccountReview,
@@ -40,9 +41,12 @@ __all__ = [
     "DevelopmentAction",
     "DevelopmentGoal",
     "DevelopmentPlan",
+    "Enrolment",
     "EvidenceState",
     "NegotiationItem",
     "OpportunityScore",
+    "Programme",
+    "ProgrammeStep",
     "ProofResource",
     "ResourceKind",
     "ResourcePolicy",
@@ -52,4 +56,5 @@ __all__ = [
     "ScorecardTemplate",
     "SkillRating",
     "SkillTag",
+    "StepCompletion",
 ]
