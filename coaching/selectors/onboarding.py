@@ -96,13 +96,13 @@ def practice_hits(
         .order_by("completed_at", "id")
     )
     by_deal: dict[tuple[int, int], list[MilestoneCompletion]] = defaultdict(list)
-    for record in records:
-        by_deal[(record.owner_id, record.opportunity_id)].append(record)  # type: ignore[attr-defined]
+    for row in records:
+        by_deal[(row.owner_id, row.opportunity_id)].append(row)
     hits: dict[int, dict[int, list[tuple[dt.date, int]]]] = defaultdict(lambda: defaultdict(list))
     for (owner_id, deal_id), deal_records in by_deal.items():
-        for milestone_id, record in current_completions(deal_records).items():
-            if record.counts:
-                day = timezone.localtime(record.completed_at).date()
+        for milestone_id, latest in current_completions(deal_records).items():
+            if latest.counts:
+                day = timezone.localtime(latest.completed_at).date()
                 hits[owner_id][milestone_id].append((day, deal_id))
     for by_milestone in hits.values():
         for days in by_milestone.values():

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from coaching.models import Programme, ProgrammeStep, StepCompletion
 from coaching.selectors.onboarding import cohort_quarters
@@ -173,10 +174,10 @@ def test_onboarding_page_query_budget(
     client, manager_a, programme, size, django_assert_max_num_queries
 ):
     current_quarter()
-    for quarter in cohort_quarters(today=dt.date.today()):
+    for quarter in cohort_quarters(today=timezone.localdate()):
         attainment_refresh(period=quarter)  # as the worker keeps it
     for i in range(size):
-        rep = UserFactory(manager=manager_a, hire_date=dt.date.today() - dt.timedelta(days=i))
+        rep = UserFactory(manager=manager_a, hire_date=timezone.localdate() - dt.timedelta(days=i))
         EnrolmentFactory(programme=programme, rep=rep)
     client.force_login(manager_a)
     client.get(reverse("coaching:onboarding"))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import Milestone, MilestoneCompletion
 from coaching import selectors, services
@@ -213,7 +214,7 @@ def test_a_plan_follows_a_programme_enrolment(enrolment, rep_a, rep_b, manager_a
 def test_ramp_figures_from_deals_and_attainment(manager_a, rep_a):
     """A hire on Jan 10 of this year's first quarter: first deal won Feb 9 (30 days); quota
     (1,000, explicit) reached in Q1 with a 1,000 deal: to Mar 31 = 21 + 28/29 + 31 days."""
-    today = dt.date.today()
+    today = timezone.localdate()
     year = today.year
     q1 = current_quarter(dt.date(year, 1, 15))
     rep_a.hire_date = dt.date(year, 1, 10)
