@@ -173,15 +173,18 @@ class CallDebriefViewSet(ListMixin, RetrieveMixin, CreateMixin, VisibleGenericVi
 class DevelopmentPlanSerializer(serializers.ModelSerializer):
     rep = _people_field()
     created_by = VisibleRelatedField(read_only=True)
+    # The programme enrolment the plan follows (its progress: /api/v1/enrolments/<id>/).
+    enrolment = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = DevelopmentPlan
         fields = [
             "id", "rep", "created_by", "title", "assessed_needs", "status", "evaluation",
-            "evaluated_on", "created_at", "updated_at",
+            "evaluated_on", "enrolment", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = [
-            "id", "created_by", "status", "evaluation", "evaluated_on", "created_at", "updated_at",
+            "id", "created_by", "status", "evaluation", "evaluated_on", "enrolment",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
 

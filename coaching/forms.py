@@ -7,11 +7,15 @@ from collections.abc import Iterable
 from django import forms
 
 from accounts.forms import MAX_ID, DateInput, PageForm
-from salesmgmt.models import User
+from accounts.models import Milestone
+from salesmgmt.models import SalesRole, User
 
 from .models import (
     MAX_RATING,
+    CallDebrief,
     CompetitorPosition,
+    Enrolment,
+    ProgrammeStep,
     ProofResource,
     ResourceKind,
     ScorecardTemplate,
@@ -159,3 +163,66 @@ class DecisionForm(PageForm):
     # A joint call or review past the manager's weekly capacity: approved only when ticked
     # (with a reason in the note); otherwise refused (coaching.capacity).
     over_capacity = forms.BooleanField(required=False, label="Approve over capacity")
+
+
+# --- onboarding programmes ----------------------------------------------------------------------
+
+
+class ProgrammeForm(PageForm):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    sales_role = forms.ChoiceField(
+        choices=SalesRole.choices, required=False, label="For sales role (blank: any)"
+    )
+    is_default = forms.BooleanField(
+        required=False, label="Enrol new hires of this role automatically"
+    )
+    launched_on = forms.DateField(required=False, widget=DateInput, label="Launched on")
+
+
+class ProgrammeStepForm(PageForm):
+    kind = forms.ChoiceField(choices=ProgrammeStep.Kind.choices)
+    title = forms.CharField(max_length=160)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    due_after_days = forms.IntegerField(
+        min_value=0, max_value=3650, initial=30, label="Due (days after the start)"
+    )
+    milestone = forms.ModelChoiceField(
+        queryset=Milestone.objects.select_related("stage").order_by(
+            "stage__process_id", "stage__order", "order", "id"
+        ),
+        required=False,
+        label="Milestone (practice steps)",
+    )
+
+
+class EnrolForm(PeopleMixin, PageForm):
+    people_fields = ("rep",)
+
+    rep = forms.ModelChoiceField(queryset=User.objects.none())
+    started_on = forms.DateField(required=False, widget=DateInput, label="Starts on")
+
+
+class StepCompleteForm(PageForm):
+    step = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    debrief = forms.ModelChoiceField(
+        queryset=CallDebrief.objects.none(), required=False, label="Evidence: debrief"
+    )
+    note = forms.CharField(
+        required=False, label="Evidence: note", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def set_debriefs(self, debriefs: Iterable[CallDebrief]) -> None:
+        debriefs = list(debriefs)
+        field = self.fields["debrief"]
+        field.queryset = CallDebrief.objects.filter(pk__in=[d.pk for d in debriefs])
+        field.widget.choices = [
+            ("", "—"),
+            *[(d.pk, f"{d.held_on:%b %-d, %Y} with {d.manager}") for d in debriefs],
+        ]
+
+
+class PlanProgrammeForm(PageForm):
+    enrolment = forms.ModelChoiceField(
+        queryset=Enrolment.objects.none(), required=False, label="Follows programme"
+    )

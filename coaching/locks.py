@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from salesmgmt.models import User
 
-from .models import AccountReview, ComplianceSummary, OpportunityScore, ResourceRequest
+from .models import (
+    AccountReview,
+    ComplianceSummary,
+    OpportunityScore,
+    Programme,
+    ResourceRequest,
+)
 
 
 def lock_score(*, opportunity_id: int, criterion_id: int) -> OpportunityScore | None:
@@ -47,3 +53,8 @@ def lock_manager_time(manager_id: int) -> None:
     their joint calls at once cannot both take the last free hours. Taken after the request's
     own lock, so every decision locks in the same order."""
     list(User.objects.select_for_update(of=("self",)).filter(pk=manager_id).values_list("pk"))
+
+
+def lock_programme(pk: int) -> Programme:
+    """The programme's row orders two steps added at once (each takes the next order)."""
+    return Programme.objects.select_for_update().get(pk=pk)

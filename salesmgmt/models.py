@@ -349,6 +349,8 @@ class WebhookEvent(models.TextChoices):
     RESOURCE_REQUEST_RAISED = "resource_request.raised", "Resource request raised"
     RESOURCE_REQUEST_DECIDED = "resource_request.decided", "Resource request decided"
     ACTION_ITEM_ASSIGNED = "action_item.assigned", "Action item assigned"
+    # Someone joined the organisation (coaching listens: new hires join their programme).
+    USER_CREATED = "user.created", "Person created"
 
 
 class WebhookSubscription(BaseModel):

@@ -17,7 +17,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import fiscal_calendar, refresh
+from . import fiscal_calendar, refresh, webhooks
 from .audit import audit_record
 from .company_settings import (
     company_settings_default,
@@ -25,7 +25,7 @@ from .company_settings import (
     company_settings_get,
 )
 from .errors import PermissionDeniedError
-from .models import ApiToken, CompanySettings, ExchangeRate, Period, Role, User
+from .models import ApiToken, CompanySettings, ExchangeRate, Period, Role, User, WebhookEvent
 from .visibility import may_change_privileges
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,9 @@ def user_create(
     user.save()
     audit_record(action="user.created", actor=actor, target=user, details={"role": role})
     refresh.changed(people=[user.pk])  # their first stored figures (reads never ask)
+    # After commit: the apps above the core hear of the new person (a new hire joins their
+    # onboarding programme) without the core importing them.
+    webhooks.emit(WebhookEvent.USER_CREATED, subject=user)
     return user
 
 

@@ -18,6 +18,7 @@ from .coaching import (
     SkillTag,
 )
 from .compliance import ComplianceSummary
+from .onboarding import Enrolment, Programme, ProgrammeStep, StepCompletion
 from .reviews import (
     MAX_RATING,
     AccountReview,
@@ -43,10 +44,13 @@ __all__ = [
     "DevelopmentAction",
     "DevelopmentGoal",
     "DevelopmentPlan",
+    "Enrolment",
     "EvidenceState",
     "ManagerCapacity",
     "NegotiationItem",
     "OpportunityScore",
+    "Programme",
+    "ProgrammeStep",
     "ProofResource",
     "ResourceKind",
     "ResourcePolicy",
@@ -56,4 +60,5 @@ __all__ = [
     "ScorecardTemplate",
     "SkillRating",
     "SkillTag",
+    "StepCompletion",
 ]

@@ -73,6 +73,14 @@ class DevelopmentPlan(BaseModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     evaluation = models.TextField(blank=True)
     evaluated_on = models.DateField(null=True, blank=True)
+    # The programme the plan follows: its page shows the enrolment's progress, not a copy.
+    enrolment = models.ForeignKey(
+        "coaching.Enrolment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="plans",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

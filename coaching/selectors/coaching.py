@@ -222,6 +222,7 @@ def plan_get(*, viewer: User, pk: int) -> DevelopmentPlan:
     try:
         return (
             plan_list(viewer=viewer)
+            .select_related("enrolment__programme")
             .prefetch_related(
                 Prefetch(
                     "goals",

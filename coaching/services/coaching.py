@@ -24,6 +24,7 @@ from ..models import (
     DevelopmentAction,
     DevelopmentGoal,
     DevelopmentPlan,
+    Enrolment,
     ManagerCapacity,
     ResourcePolicy,
     ResourceRequest,
@@ -84,12 +85,26 @@ def debrief_create(
 
 
 @transaction.atomic
-def plan_create(*, actor: User, rep: User, title: str, assessed_needs: str) -> DevelopmentPlan:
+def plan_create(
+    *,
+    actor: User,
+    rep: User,
+    title: str,
+    assessed_needs: str,
+    enrolment: Enrolment | None = None,
+) -> DevelopmentPlan:
+    """A plan for one of the actor's reps; ``enrolment`` links the programme it follows."""
     _ensure_manages(actor, rep, "start a development plan")
     if not assessed_needs.strip():
         raise ValidationError({"assessed_needs": "Start with the needs you assessed."})
+    if enrolment is not None and enrolment.rep_id != rep.pk:
+        raise ValidationError({"enrolment": f"Choose one of {rep}'s programmes."})
     plan = DevelopmentPlan(
-        rep=rep, created_by=actor, title=title.strip(), assessed_needs=assessed_needs.strip()
+        rep=rep,
+        created_by=actor,
+        title=title.strip(),
+        assessed_needs=assessed_needs.strip(),
+        enrolment=enrolment,
     )
     _clean(plan)
     return plan

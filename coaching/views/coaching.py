@@ -27,6 +27,7 @@ from ..forms import (
     GoalForm,
     PlanActionForm,
     PlanForm,
+    PlanProgrammeForm,
     ResourceRequestForm,
     SkillRatingForm,
 )
@@ -163,9 +164,24 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def render_plan(request: HttpRequest, plan, *, status: int = 200, **forms) -> HttpResponse:
     if status >= 400:
         messages.error(request, "Nothing was saved. See the highlighted form below.")
+    can_manage = manages(request.user, plan.rep)
+    # The programme the plan follows: its progress shows here instead of a parallel list.
+    programme_progress = None
+    if plan.enrolment is not None:
+        programme_progress = selectors.enrolment_progress(enrolments=[plan.enrolment])[
+            plan.enrolment.pk
+        ]
+    programme_form = None
+    if can_manage:
+        programme_form = PlanProgrammeForm(initial={"enrolment": plan.enrolment_id})
+        programme_form.fields["enrolment"].queryset = selectors.enrolment_list(
+            viewer=request.user
+        ).filter(rep=plan.rep)
     context = {
         "plan": plan,
-        "can_manage": manages(request.user, plan.rep),
+        "programme_progress": programme_progress,
+        "programme_form": programme_form,
+        "can_manage": can_manage,
         "is_rep": request.user.pk == plan.rep_id,
         "goal_form": forms.get("goal_form") or GoalForm(),
         "action_form": forms.get("action_form") or PlanActionForm(),

@@ -12,6 +12,9 @@ from coaching.models import (
     AccountReview,
     CallDebrief,
     DevelopmentPlan,
+    Enrolment,
+    Programme,
+    ProgrammeStep,
     ResourceRequest,
     ScorecardTemplate,
 )
@@ -113,3 +116,33 @@ def team(manager, size: int, *, with_data: bool = True, period: Period | None = 
                 rollup(rep, period, commit_amount=1000, weighted_amount=500, p50_amount=900)
         reps.append(rep)
     return reps
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Programme
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+    created_by = factory.SubFactory(UserFactory)
+    launched_on = factory.LazyFunction(timezone.localdate)
+
+
+class ProgrammeStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgrammeStep
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    kind = ProgrammeStep.Kind.MODULE
+    title = factory.Sequence(lambda n: f"Step {n}")
+    due_after_days = 30
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrolment
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    rep = factory.SubFactory(UserFactory)
+    started_on = factory.LazyFunction(timezone.localdate)

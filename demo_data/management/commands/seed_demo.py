@@ -13,6 +13,7 @@ from django.db import transaction
 
 from coaching.services import compliance_refresh
 from demo_data.builder import DemoResult, load_demo_data
+from demo_data.onboarding import load_demo_programme
 from demo_data.planning import load_demo_sales_task
 from demo_data.territories import delete_demo_territories, load_demo_territories
 from demo_data.vocabulary import DEMO_PASSWORD
@@ -70,6 +71,8 @@ class Command(BaseCommand):
                 # The sales task reads the territories' company targets: after them.
                 if load_demo_sales_task() and progress:
                     progress("Sales task: two segments with their coverage")
+                if load_demo_programme() and progress:
+                    progress("Onboarding: the default programme for new reps, new hires enrolled")
                 if result.created or created:
                     # The team dashboard reads compliance precomputed per rep; fill it now so
                     # the first view of the demo is not the live fallback.

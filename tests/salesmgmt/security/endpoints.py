@@ -37,7 +37,10 @@ from coaching.models import (
     DevelopmentAction,
     DevelopmentGoal,
     DevelopmentPlan,
+    Enrolment,
     OpportunityScore,
+    Programme,
+    ProgrammeStep,
     ResourceRequest,
     ScorecardCriterion,
 )
@@ -62,6 +65,7 @@ KWARG_MODELS: dict[str, type[Model]] = {
     "product_id": Product,
     "line_item_id": OpportunityLineItem,
     "member_id": OpportunityTeamMember,
+    "step_id": ProgrammeStep,
 }
 # ``pk`` of the server-rendered pages, by URL name.
 PAGE_PK_MODELS: dict[str, type[Model]] = {
@@ -110,6 +114,14 @@ PAGE_PK_MODELS: dict[str, type[Model]] = {
     "coaching:plan_action_add": DevelopmentGoal,
     "coaching:plan_action_done": DevelopmentAction,
     "coaching:request_decide": ResourceRequest,
+    "coaching:plan_link_programme": DevelopmentPlan,
+    "coaching:programme_detail": Programme,
+    "coaching:programme_edit": Programme,
+    "coaching:programme_step_add": Programme,
+    "coaching:programme_step_remove": Programme,
+    "coaching:programme_enrol": Programme,
+    "coaching:enrolment_detail": Enrolment,
+    "coaching:enrolment_step_complete": Enrolment,
     "notifications:open": Notification,
     "capture:item_file": CapturedItem,
     "capture:item_delete": CapturedItem,

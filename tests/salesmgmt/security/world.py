@@ -33,6 +33,8 @@ from coaching.models import (
     DevelopmentAction,
     DevelopmentGoal,
     OpportunityScore,
+    Programme,
+    ProgrammeStep,
     ScorecardCriterion,
     SkillTag,
 )
@@ -46,6 +48,9 @@ from tests.coaching.factories import (
     AccountReviewFactory,
     CallDebriefFactory,
     DevelopmentPlanFactory,
+    EnrolmentFactory,
+    ProgrammeFactory,
+    ProgrammeStepFactory,
     ResourceRequestFactory,
 )
 from tests.compensation.factories import (
@@ -153,6 +158,10 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
     # The catalogue is company-wide: everyone reads it, admins and integrations change it.
     product = Product.objects.create(name="Sweep product", family="Sweep", list_price=100)
     world.neutral[Product] = product
+    # Onboarding programmes are company-wide: everyone reads them, people who lead write them.
+    programme = ProgrammeFactory(name="Sweep programme", created_by=personas["admin"])
+    world.neutral[Programme] = programme
+    world.neutral[ProgrammeStep] = ProgrammeStepFactory(programme=programme, title="Sweep step")
 
     for team, (rep_name, manager_name) in {
         "a": ("rep_a", "manager_a"),
@@ -253,6 +262,8 @@ def build_world(personas: dict[str, User], process: SalesProcess) -> World:
         world.add(
             team, ResourceRequestFactory(opportunity=deal, requested_by=rep, note=f"{mark} ask")
         )
+        # The company's programme (neutral) with each team's rep enrolled in it.
+        world.add(team, EnrolmentFactory(programme=programme, rep=rep))
         world.add(team, rep)
 
     # An account both teams work on (probe L3): rep_a's, with a deal of rep_b's, so manager_b
