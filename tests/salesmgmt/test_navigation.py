@@ -27,11 +27,12 @@ EVERYONE = {
 LEADERS = {"Dashboard", "Territories", "Quotas"}
 ADMINISTRATORS = {"Setup", "People", "Admin"}
 PLANNERS = {"Plan"}  # sizing the sales force: the company's, not a team's
+FEEDBACK = {"Feed back"}  # win/loss against the sales task: planners, and managers their team's
 SHOWN = {
     "rep_a": EVERYONE,
-    "manager_a": EVERYONE | LEADERS,
-    "executive": EVERYONE | LEADERS | PLANNERS,
-    "admin": EVERYONE | LEADERS | ADMINISTRATORS | PLANNERS,
+    "manager_a": EVERYONE | LEADERS | FEEDBACK,
+    "executive": EVERYONE | LEADERS | PLANNERS | FEEDBACK,
+    "admin": EVERYONE | LEADERS | ADMINISTRATORS | PLANNERS | FEEDBACK,
 }
 
 
