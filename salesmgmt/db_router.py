@@ -47,7 +47,9 @@ class RequestReads:
 
 
 # Set by the middleware for the span of one replica-eligible request; None everywhere else.
-_request_reads: ContextVar[RequestReads | None] = ContextVar("salesmgmt_request_reads", default=None)
+_request_reads: ContextVar[RequestReads | None] = ContextVar(
+    "salesmgmt_request_reads", default=None
+)
 
 
 def replica_configured() -> bool:

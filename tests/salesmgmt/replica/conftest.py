@@ -8,34 +8,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 
 import pytest
 from django.db import connections
-from django.db.utils import load_backend
-from django.utils.connection import ConnectionDoesNotExist
 
-from salesmgmt.db_router import REPLICA, forget_replica_health
 from salesmgmt.settings.databases import replica_database
-
-
-def add_replica_alias(settings, entry: dict) -> None:
-    """``entry`` as the "replica" alias of this thread, as DATABASE_REPLICA_URL would make it.
-
-    Not through ``connections.settings``: Django's test case forbids connections to aliases
-    that existed when it started and are not in its ``databases``; one made afterwards, like
-    this, is allowed (and closed by ``remove_replica_alias``).
-    """
-    settings.DATABASES = {**settings.DATABASES, REPLICA: entry}
-    connections[REPLICA] = load_backend(entry["ENGINE"]).DatabaseWrapper(entry, REPLICA)
-    forget_replica_health()
-
-
-def remove_replica_alias() -> None:
-    with suppress(ConnectionDoesNotExist, AttributeError):  # not made in this thread
-        connections[REPLICA].close()
-        del connections[REPLICA]
-    forget_replica_health()
+from tests.fixtures.replica import add_replica_alias, remove_replica_alias
 
 
 @pytest.fixture

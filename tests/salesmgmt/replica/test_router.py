@@ -254,7 +254,9 @@ def test_replica_settings_keep_the_urls_own_options():
 def test_replica_of_another_kind_of_database_is_refused():
     with pytest.raises(ValueError, match="same kind of database"):
         replica_database(
-            {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"}, primary=PRIMARY, connect_timeout=2
+            {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"},
+            primary=PRIMARY,
+            connect_timeout=2,
         )
 
 
