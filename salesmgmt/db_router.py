@@ -79,7 +79,9 @@ def in_transaction(alias: str = PRIMARY) -> bool:
     own on_commit handling makes the same distinction), so unit tests see the routing the
     application gets.
     """
-    return any(not block._from_testcase for block in connections[alias].atomic_blocks)
+    return any(
+        not getattr(block, "_from_testcase", False) for block in connections[alias].atomic_blocks
+    )
 
 
 class PrimaryReplicaRouter:

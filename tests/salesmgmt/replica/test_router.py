@@ -12,12 +12,11 @@ import types
 
 import pytest
 from django.core import signing
-from django.db import connections
 
 from salesmgmt import db_router
 from salesmgmt.celery import app as celery_app
 from salesmgmt.db_router import PrimaryReplicaRouter, reads_from_replica, replica_usable
-from salesmgmt.middleware import PRIMARY_READS_COOKIE, PRIMARY_READS_SALT
+from salesmgmt.middleware import PRIMARY_READS_COOKIE
 from salesmgmt.models import User
 from salesmgmt.settings.databases import replica_database
 
