@@ -150,10 +150,12 @@ _health_lock = threading.Lock()
 
 def replica_lag_seconds() -> float:
     """How far the replica is behind the primary, in seconds; raises when it is unreachable."""
-    if connections[REPLICA].vendor != "postgresql":
-        return 0.0  # only PostgreSQL has a replica to lag; another backend's alias is a copy
-    with connections[REPLICA].cursor() as cursor:
-        cursor.execute(LAG_SQL)
+    replica = connections[REPLICA]
+    # Only PostgreSQL has a standby to lag; another backend's alias is a copy (tests): is it
+    # reachable?
+    sql = LAG_SQL if replica.vendor == "postgresql" else "SELECT 0"
+    with replica.cursor() as cursor:
+        cursor.execute(sql)
         return float(cursor.fetchone()[0])
 
 

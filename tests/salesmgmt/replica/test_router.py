@@ -12,6 +12,7 @@ import types
 
 import pytest
 from django.core import signing
+from django.db import connection
 
 from salesmgmt import db_router
 from salesmgmt.celery import app as celery_app
@@ -124,7 +125,10 @@ def test_real_lag_query_on_a_server_that_is_no_standby_is_zero(replica_alias):
 
 
 def test_replica_down_reads_from_primary_and_logs(client, replica_alias, closed_port, caplog):
-    replica_alias(HOST="127.0.0.1", PORT=closed_port)
+    if connection.vendor == "postgresql":
+        replica_alias(HOST="127.0.0.1", PORT=closed_port)
+    else:
+        replica_alias(NAME="/nonexistent/folder/replica.sqlite3")  # cannot be opened
 
     with caplog.at_level(logging.WARNING, logger="salesmgmt.db_router"):
         response = client.get("/reads/")
