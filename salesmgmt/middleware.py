@@ -227,6 +227,7 @@ class CompanySettingsMiddleware:
 # --- reads from the read replica ---------------------------------------------------------------
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Read-your-writes: a person's browser (or API client keeping cookies) carries this signed
 # cookie for DATABASE_REPLICA_STICKY_SECONDS after any write request; its signature's age is
 # the window, so it cannot be forged or stretched.
@@ -255,6 +256,8 @@ class ReplicaReadsMiddleware:
             return self.get_response(request)
         if request.method not in SAFE_METHODS:
             response = self.get_response(request)
+            if request.method not in WRITE_METHODS:
+                return response  # OPTIONS and the like: primary, but nothing was written
             response.set_signed_cookie(
                 PRIMARY_READS_COOKIE,
                 "1",

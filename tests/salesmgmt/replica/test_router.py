@@ -55,6 +55,13 @@ def test_unsafe_methods_read_from_primary_and_set_the_sticky_cookie(
     assert cookie["samesite"] == "Lax"
 
 
+def test_options_reads_from_primary_without_the_sticky_cookie(client, replica_alias):
+    response = client.options("/reads/")
+
+    assert response.json()["read"] == "default"
+    assert PRIMARY_READS_COOKIE not in response.cookies
+
+
 def test_reads_stay_on_primary_within_the_sticky_window_after_a_write(client, replica_alias):
     client.post("/reads/")  # the person wrote (the cookie is kept by the client)
 
