@@ -14,6 +14,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import escape
 
+from .db_router import (
+    close_replica_connection,
+    current_reads,
+    reads_from_replica,
+    replica_configured,
+    replica_usable,
+)
 from .input_sanitation import find_pair_problem
 
 # Connection-level failures only: an IntegrityError or a bad query is a bug, not an outage.
@@ -250,8 +257,6 @@ class ReplicaReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from .db_router import replica_configured
-
         if not replica_configured():
             return self.get_response(request)
         if request.method not in SAFE_METHODS:
@@ -273,8 +278,6 @@ class ReplicaReadsMiddleware:
         return self._on_replica(request)
 
     def _replica_eligible(self, request: HttpRequest) -> bool:
-        from .db_router import replica_usable
-
         if request.path.startswith(tuple(settings.DATABASE_REPLICA_PRIMARY_PATHS)):
             return False
         recent_write = request.get_signed_cookie(
@@ -286,8 +289,6 @@ class ReplicaReadsMiddleware:
         return recent_write is None and replica_usable()
 
     def _on_replica(self, request: HttpRequest) -> HttpResponse:
-        from .db_router import close_replica_connection, reads_from_replica, replica_usable
-
         with reads_from_replica():
             response = self.get_response(request)
         failed = getattr(request, _REPLICA_FAILED, None) or getattr(request, _ERROR_ATTRIBUTE, None)
@@ -310,8 +311,6 @@ class ReplicaReadsMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view failed on a database while reading from the replica: retried in __call__."""
-        from .db_router import current_reads
-
         error = database_error_in(exception)
         if error is None or current_reads() is None:
             return None
