@@ -14,6 +14,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import escape
 
+from .db_router import (
+    close_replica_connection,
+    current_reads,
+    reads_from_replica,
+    replica_configured,
+    replica_usable,
+)
 from .input_sanitation import find_pair_problem
 
 # Connection-level failures only: an IntegrityError or a bad query is a bug, not an outage.
@@ -222,3 +229,91 @@ class CompanySettingsMiddleware:
                 return self.get_response(request)
             with timezone.override(zone):
                 return self.get_response(request)
+
+
+# --- reads from the read replica ---------------------------------------------------------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Read-your-writes: a person's browser (or API client keeping cookies) carries this signed
+# cookie for DATABASE_REPLICA_STICKY_SECONDS after any write request; its signature's age is
+# the window, so it cannot be forged or stretched.
+PRIMARY_READS_COOKIE = "sm_primary_reads"
+PRIMARY_READS_SALT = "salesmgmt.db_router.primary-reads"
+_REPLICA_FAILED = "_salesmgmt_replica_failed"
+
+
+class ReplicaReadsMiddleware:
+    """Runs a replica-eligible GET/HEAD with its reads on the replica (salesmgmt.db_router).
+
+    Eligible: not under DATABASE_REPLICA_PRIMARY_PATHS, no recent write by this person (the
+    cookie), and the replica reachable and within the lag limit. A write request sets the
+    cookie. Should the replica fail during the request (it stopped since the last check),
+    the request runs again with its reads on the primary: a GET changes nothing, and the
+    person gets the page, not a 503. Without a replica configured it does nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not replica_configured():
+            return self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            response = self.get_response(request)
+            if request.method not in WRITE_METHODS:
+                return response  # OPTIONS and the like: primary, but nothing was written
+            response.set_signed_cookie(
+                PRIMARY_READS_COOKIE,
+                "1",
+                salt=PRIMARY_READS_SALT,
+                max_age=settings.DATABASE_REPLICA_STICKY_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
+        if not self._replica_eligible(request):
+            return self.get_response(request)
+        return self._on_replica(request)
+
+    def _replica_eligible(self, request: HttpRequest) -> bool:
+        if request.path.startswith(tuple(settings.DATABASE_REPLICA_PRIMARY_PATHS)):
+            return False
+        recent_write = request.get_signed_cookie(
+            PRIMARY_READS_COOKIE,
+            default=None,
+            salt=PRIMARY_READS_SALT,
+            max_age=settings.DATABASE_REPLICA_STICKY_SECONDS,
+        )
+        return recent_write is None and replica_usable()
+
+    def _on_replica(self, request: HttpRequest) -> HttpResponse:
+        with reads_from_replica():
+            response = self.get_response(request)
+        failed = getattr(request, _REPLICA_FAILED, None) or getattr(request, _ERROR_ATTRIBUTE, None)
+        if failed is None or response.status_code not in (500, 503):
+            return response
+        # Again on the primary. If the primary was the one that failed, this fails the same
+        # way and answers 503 as any request would.
+        close_replica_connection()
+        replica_usable(refresh=True)  # the next requests of this process skip a dead replica
+        logger.warning(
+            "Read replica failed during %s %s (%s), answered from the primary",
+            request.method,
+            request.path,
+            type(failed).__name__,
+        )
+        for attribute in (_REPLICA_FAILED, _ERROR_ATTRIBUTE):
+            if hasattr(request, attribute):
+                delattr(request, attribute)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view failed on a database while reading from the replica: retried in __call__."""
+        error = database_error_in(exception)
+        if error is None or current_reads() is None:
+            return None
+        setattr(request, _REPLICA_FAILED, error)
+        # Answered before DatabaseUnavailableMiddleware logs an outage; replaced by the retry.
+        return HttpResponse(status=503)

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.periods",
     "tests.fixtures.api",
     "tests.fixtures.celery_worker",
+    "tests.fixtures.replica",
     "tests.fixtures.mail",
     "tests.fixtures.demo",
 ]

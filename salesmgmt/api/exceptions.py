@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from salesmgmt.api.parsers import PayloadTooLarge
+from salesmgmt.db_router import current_reads
 from salesmgmt.errors import ApplicationError
 from salesmgmt.middleware import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_error_in
 
@@ -83,6 +84,10 @@ def _translate(exc: Exception) -> Exception:
 
 
 def exception_handler(exc: Exception, context: dict):
+    if current_reads() is not None and database_error_in(exc) is not None:
+        # Reading from the read replica: left to ReplicaReadsMiddleware, which runs the
+        # request again on the primary (a 503 only if that fails too).
+        return None
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:

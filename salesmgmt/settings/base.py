@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 import plotly
 
+from .databases import replica_database
 from .mail import CONSOLE_BACKEND, email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -54,6 +55,9 @@ MIDDLEWARE = [
     # Above sessions and auth: a database outage while loading them is a 503 too.
     "salesmgmt.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below the 503 (a replica failing mid-request is retried on the primary, not a 503) and
+    # static files; above sessions and auth, whose reads it routes (salesmgmt.db_router).
+    "salesmgmt.middleware.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before anything reads them: NUL and lone surrogates in query strings and form posts → 400.
@@ -177,6 +181,27 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     _options["options"] = (
         f"{_options.get('options', '')} -c max_parallel_workers_per_gather={_parallel}".strip()
     )
+# An optional PostgreSQL streaming replica (salesmgmt.db_router): the GET/HEAD reads of pages
+# and the API go to it, everything else (writes, locks, transactions, Celery, commands) to the
+# primary. Unset: no "replica" alias, and the router changes nothing. The replica connects as
+# the primary does (same OPTIONS, persistence and health checks) but gives up within
+# DATABASE_REPLICA_CONNECT_TIMEOUT seconds, so a replica that is gone costs a request little.
+DATABASE_ROUTERS = ["salesmgmt.db_router.PrimaryReplicaRouter"]
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = replica_database(
+        env.db("DATABASE_REPLICA_URL"),
+        primary=DATABASES["default"],
+        connect_timeout=env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2),
+    )
+# A person's reads stay on the primary this long after any write of theirs (read-your-writes;
+# a signed cookie). Longer than the replica may lag plus one lag check.
+DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=10)
+# Reads fall back to the primary while the replica is further behind than this (or down);
+# each process measures the lag at most once per DATABASE_REPLICA_CHECK_SECONDS.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1)
+# Path prefixes whose reads always go to the primary, whatever the method.
+DATABASE_REPLICA_PRIMARY_PATHS = env.list("DATABASE_REPLICA_PRIMARY_PATHS", default=["/admin/"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "salesmgmt.User"

@@ -15,7 +15,9 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
+# Persistent connections, to the read replica (DATABASE_REPLICA_URL) as to the primary.
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
