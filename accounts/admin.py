@@ -76,7 +76,7 @@ class ContactInline(admin.TabularInline):
     extra = 0
 
 
-class AccountAdminForm(forms.ModelForm):
+class AccountAdminForm(OwnerCheckedForm):
     class Meta:
         model = Account
         fields = "__all__"  # noqa: DJ007 - the admin edits every field

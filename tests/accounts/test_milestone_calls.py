@@ -117,8 +117,8 @@ def test_deal_page_groups_calls_under_the_milestone_they_advanced(client, manage
 # Opportunity detail with milestone-linked calls: the same budget as without (see
 # tests/accounts/test_views.py, OPPORTUNITY_DETAIL_QUERIES): the grouped calls are one query
 # with their milestone, stage, owner and account joined, whatever their number.
-# ...and the bell's unread count (1).
-DETAIL_QUERIES = 18
+# ...and the bell's unread count (1), the last two-way contact (1).
+DETAIL_QUERIES = 19
 
 
 @pytest.mark.parametrize("n", [3, 30])

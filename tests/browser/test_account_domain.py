@@ -28,13 +28,8 @@ def test_the_rep_creates_an_account_and_edits_its_mail_domain(as_user, rep_a):
     account = Account.objects.get(name="Umbrella Corp")
     assert account.owner == rep_a
 
+    # (a value that is not a domain, refused on the field with a 400: test_account_pages)
     tab.get_by_text("Edit account").click()
-    edit = tab.get_by_test_id("account-edit-form")
-    edit.get_by_label("Mail domain").fill("umbrella")
-    edit.get_by_role("button", name="Save changes").click()
-    tab.wait_for_load_state()
-    assert tab.get_by_text("“umbrella” is not a domain (e.g. acme.com).").count() == 1
-
     edit = tab.get_by_test_id("account-edit-form")
     edit.get_by_label("Mail domain").fill("umbrella-corp.example")
     edit.get_by_role("button", name="Save changes").click()
