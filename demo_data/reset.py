@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.db.models import DO_NOTHING, SET_NULL, ProtectedError, Q, QuerySet
 
 from accounts.models import Account, Activity, Opportunity
+from coaching.models import Enrolment, Programme, StepCompletion
 from forecasting.models import CallOfRecord, ForecastCall
 from salesmgmt.errors import ApplicationError
 from salesmgmt.models import User
@@ -34,12 +35,25 @@ def _delete_demo_rows() -> None:
     # Calls name who submitted them (PROTECT): the demo's calls go before the demo people.
     CallOfRecord.objects.filter(person__in=users).delete()
     ForecastCall.objects.filter(Q(person__in=users) | Q(submitted_by__in=users)).delete()
+    _delete_demo_onboarding(users)
     # Deepest first: a manager is PROTECTed by their reports.
     by_depth: dict[int, list[int]] = {}
     for pk, path in users.values_list("pk", "ancestor_path"):
         by_depth.setdefault(path.count("/"), []).append(pk)
     for depth in sorted(by_depth, reverse=True):
         User.objects.filter(pk__in=by_depth[depth]).delete()
+
+
+def _delete_demo_onboarding(users: QuerySet[User]) -> None:
+    """The demo's programme (its author, a demo admin, is kept by PROTECT) with its
+    enrolments, and whatever demo people enrolled or certified elsewhere."""
+    programmes = Programme.objects.filter(created_by__in=users)
+    enrolments = Enrolment.objects.filter(
+        Q(programme__in=programmes) | Q(rep__in=users) | Q(enrolled_by__in=users)
+    )
+    StepCompletion.objects.filter(Q(enrolment__in=enrolments) | Q(completed_by__in=users)).delete()
+    enrolments.delete()
+    programmes.delete()
 
 
 def _delete_deals_quietly(deals: QuerySet[Opportunity]) -> None:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Product
+from salesmgmt.api.fields import MoneyField
 from salesmgmt.api.viewsets import (
     CreateMixin,
     ListMixin,
@@ -226,8 +227,8 @@ class MarkHiredSerializer(serializers.Serializer):
         queryset=Territory.objects.all(), required=False, allow_null=True,
         help_text="The territory they take over (optional).",
     )  # fmt: skip
-    ramped_quota = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=1, required=False, allow_null=True,
+    ramped_quota = MoneyField(
+        min_value=1, required=False, allow_null=True,
         help_text="A ramped rep's quota a year; default: history's bookings per ramped rep.",
     )  # fmt: skip
 

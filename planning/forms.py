@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from accounts.models import Product
+from salesmgmt.forms import MoneyField
 from salesmgmt.models import Role, User
 from territories.models import Territory
 
@@ -138,8 +139,8 @@ class MarkHiredForm(forms.Form):
         queryset=Territory.objects.none(), required=False,
         help_text="The territory they take over (optional).",
     )  # fmt: skip
-    ramped_quota = forms.DecimalField(
-        max_digits=16, decimal_places=2, min_value=1, required=False,
+    ramped_quota = MoneyField(
+        min_value=1, required=False,
         label="Ramped quota a year",
         help_text="Empty: history's bookings per ramped rep. The learned ramp scales it.",
     )  # fmt: skip

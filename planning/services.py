@@ -190,6 +190,23 @@ def planned_hire_delete(*, actor: User, hire: PlannedHire) -> None:
 
 
 @transaction.atomic
+def _fill_seat(hire: PlannedHire, *, person: User, hired_on: dt.date) -> PlannedHire:
+    """The planned row the person fills: the row itself, or (a row of several people) a new
+    row of one split from it."""
+    if hire.headcount > 1:
+        hire.headcount -= 1
+        hire.save(update_fields=["headcount", "updated_at"])
+        hire = PlannedHire(
+            sales_role=hire.sales_role, start_month=hire.start_month, region=hire.region
+        )
+    hire.hired_user = person
+    hire.hired_on = hired_on
+    hire.headcount = 1
+    hire.full_clean()
+    hire.save()
+    return hire
+
+
 def planned_hire_mark_hired(
     *,
     actor: User,
@@ -234,17 +251,7 @@ def planned_hire_mark_hired(
         region=hire.region,
         hire_date=hired_on,
     )
-    if hire.headcount > 1:
-        hire.headcount -= 1
-        hire.save(update_fields=["headcount", "updated_at"])
-        hire = PlannedHire(
-            sales_role=hire.sales_role, start_month=hire.start_month, region=hire.region
-        )
-    hire.hired_user = person
-    hire.hired_on = hired_on
-    hire.headcount = 1
-    hire.full_clean()
-    hire.save()
+    hire = _fill_seat(hire, person=person, hired_on=hired_on)
     if territory is not None:
         territory_change_owner(
             actor=actor, territory=territory, owner=person, effective_on=hired_on
