@@ -189,7 +189,6 @@ def planned_hire_delete(*, actor: User, hire: PlannedHire) -> None:
     hire.delete()
 
 
-@transaction.atomic
 def _fill_seat(hire: PlannedHire, *, person: User, hired_on: dt.date) -> PlannedHire:
     """The planned row the person fills: the row itself, or (a row of several people) a new
     row of one split from it."""
@@ -207,6 +206,7 @@ def _fill_seat(hire: PlannedHire, *, person: User, hired_on: dt.date) -> Planned
     return hire
 
 
+@transaction.atomic
 def planned_hire_mark_hired(
     *,
     actor: User,
