@@ -264,7 +264,10 @@ def _own_rows(
             expected_new = _expected_new(period, None, ctx)
         else:  # an edit does not change history: keep the stored run rate
             expected_new = stored_own["expected_new_amount"]
-    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float)
+    # In cents per person, as stored: a subtree's run rate is then the sum of its people's
+    # stored ones (the reconciliation's rule), not a rounding of unrounded sums that drifts a
+    # few cents from it in a subtree of thirty.
+    own["expected_new_amount"] = expected_new.reindex(own.index).fillna(0.0).astype(float).round(2)
     return own
 
 
