@@ -10,6 +10,10 @@ from email.utils import format_datetime
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity
+from coaching.models import ComplianceSummary
+from forecasting.models import InspectionFlag
+from forecasting.services.flags import flags_refresh
+from salesmgmt import refresh
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
 SENT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -45,6 +49,20 @@ def raw_mail(
     return message.as_bytes()
 
 
+def flags_of(deal: Opportunity) -> dict[str, str]:
+    """The deal's inspection flags (kind → detail) after a refresh of every flag."""
+    flags_refresh()
+    return dict(InspectionFlag.objects.filter(opportunity=deal).values_list("kind", "detail"))
+
+
+def compliance_of(rep) -> ComplianceSummary:
+    """The rep's compliance after the refresh path has run what is marked stale (by this
+    process or by a worker's capture)."""
+    refresh.changed(people=[rep.pk], kinds=["compliance"])
+    refresh.refresh_kind(kind="compliance")
+    return ComplianceSummary.objects.get(user=rep)
+
+
 @dataclass
 class Customer:
     account: Account
@@ -53,14 +71,19 @@ class Customer:
     tagged_deal: Opportunity  # the deal the thread names with #<id>
 
 
-def customer_of(rep) -> Customer:
+def customer_of(rep, *, last_active_days: int = 1) -> Customer:
+    """``last_active_days``: how long ago the most recently active deal had its last
+    activity (a call with no outcome recorded: the seller's side only)."""
     account = AccountFactory(owner=rep, name="Acme", domain="acme.example")
     buyer = ContactFactory(account=account, email="buyer@acme.example")
     older = OpportunityFactory(owner=rep, account=account, name="Acme renewal")
     tagged = OpportunityFactory(owner=rep, account=account, name="Acme expansion")
     now = timezone.now()
     ActivityFactory(
-        owner=rep, account=account, opportunity=older, occurred_at=now - dt.timedelta(1)
+        owner=rep,
+        account=account,
+        opportunity=older,
+        occurred_at=now - dt.timedelta(last_active_days),
     )
     ActivityFactory(
         owner=rep, account=account, opportunity=tagged, occurred_at=now - dt.timedelta(60)
@@ -68,9 +91,9 @@ def customer_of(rep) -> Customer:
     return Customer(account=account, buyer=buyer, older_deal=older, tagged_deal=tagged)
 
 
-def thread(rep, customer: Customer) -> list[bytes]:
+def thread(rep, customer: Customer, *, sent: dt.datetime = SENT) -> list[bytes]:
     """Three messages: the rep's with a #deal tag, an unknown colleague's reply at the
-    customer's domain, and a personal one from a gmail address."""
+    customer's domain, and a personal one from a gmail address; the first sent at ``sent``."""
     deal = customer.tagged_deal
     return [
         raw_mail(
@@ -79,6 +102,7 @@ def thread(rep, customer: Customer) -> list[bytes]:
             subject=f"Proposal #{deal.pk}",
             message_id="<m1@rep.example>",
             attachment=b"%PDF-1.4 secret price list",
+            sent=sent,
         ),
         raw_mail(
             sender="Nina Newman <nina.newman@acme.example>",
@@ -87,14 +111,14 @@ def thread(rep, customer: Customer) -> list[bytes]:
             message_id="<m2@acme.example>",
             in_reply_to="<m1@rep.example>",
             body="Thanks, we will review it on Friday.",
-            sent=SENT + dt.timedelta(hours=3),
+            sent=sent + dt.timedelta(hours=3),
         ),
         raw_mail(
             sender="Pat Friend <pat@gmail.com>",
             to=[rep.email],
             subject="Dinner on Saturday?",
             message_id="<m3@gmail.com>",
-            sent=SENT + dt.timedelta(hours=4),
+            sent=sent + dt.timedelta(hours=4),
         ),
     ]
 

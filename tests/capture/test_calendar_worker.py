@@ -13,7 +13,7 @@ import pytest
 from accounts.models import Activity
 from capture.models import CalendarSubscription, CapturedItem
 from capture.tasks import capture_calendar_fetch
-from tests.capture.scenario import customer_of, weekly_feed
+from tests.capture.scenario import compliance_of, customer_of, flags_of, weekly_feed
 from tests.fixtures.celery_worker import delete_queue, require_worker_services, start_celery_worker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -82,7 +82,10 @@ def fetch_and_wait(worker, subscription, *, done) -> None:
 def test_worker_reads_a_recurring_feed_with_a_moved_and_a_cancelled_occurrence(
     feed_server, loopback_worker, rep_a
 ):
-    customer = customer_of(rep_a)
+    # neither deal has had activity for 30 days or more
+    customer = customer_of(rep_a, last_active_days=30)
+    assert "no_activity" in flags_of(customer.older_deal)
+    assert compliance_of(rep_a).failing_recent_activity == 2
     url = f"http://127.0.0.1:{feed_server.server_port}/rep.ics"
     subscription = CalendarSubscription.objects.create(owner=rep_a, url=url, name="Work")
 
@@ -94,6 +97,10 @@ def test_worker_reads_a_recurring_feed_with_a_moved_and_a_cancelled_occurrence(
     fetch_and_wait(loopback_worker, subscription, done=lambda s: meetings().count() == 4)
     assert {m.opportunity_id for m in meetings()} == {customer.older_deal.pk}
     second = meetings()[1]
+    # a meeting held in the last two weeks (a week ago) is two-way contact and recent activity
+    assert "no_activity" not in flags_of(customer.older_deal)
+    assert "no_activity" in flags_of(customer.tagged_deal)
+    assert compliance_of(rep_a).failing_recent_activity == 1
 
     # the second is moved a day later, the third cancelled
     Feed.body = weekly_feed(rep_a, moved_and_cancelled=True)
@@ -102,6 +109,9 @@ def test_worker_reads_a_recurring_feed_with_a_moved_and_a_cancelled_occurrence(
     moved = Activity.objects.get(pk=second.pk)
     assert moved.occurred_at > second.occurred_at
     assert subscription.last_error == ""
+    # the week-ago meeting is cancelled; the moved one (13 days ago) still counts
+    assert "no_activity" not in flags_of(customer.older_deal)
+    assert compliance_of(rep_a).failing_recent_activity == 1
 
     # the same feed again: nothing new, nothing removed
     fetch_and_wait(loopback_worker, subscription, done=lambda s: s.last_fetched_at > fetched_at)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import socket
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Activity, Contact
 from capture import services
 from capture.gateway import gateway_controller
 from capture.models import CapturedItem
-from tests.capture.scenario import customer_of, raw_mail, thread, unknown_mail
+from tests.capture.scenario import (
+    compliance_of,
+    customer_of,
+    flags_of,
+    raw_mail,
+    thread,
+    unknown_mail,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -52,14 +61,19 @@ def test_gateway_refuses_unknown_recipients(gateway, rep_a):
 
 
 def test_thread_over_smtp_gives_exactly_the_expected_records(gateway, wait_for_worker, rep_a):
-    # given a rep's customer (domain acme.example) with two open deals and one known buyer
+    # given a rep's customer (domain acme.example) with two open deals and one known buyer;
+    # neither deal has had two-way contact lately, and the tagged one no activity for 60 days
     customer = customer_of(rep_a)
     address = services.capture_settings_ensure(user=rep_a).address
     contacts_before = Contact.objects.count()
+    assert "no_activity" in flags_of(customer.tagged_deal)
+    assert "no_activity" in flags_of(customer.older_deal)
+    assert compliance_of(rep_a).failing_recent_activity == 1  # the tagged deal
 
-    # when the thread (tagged, unknown colleague, personal) and an unknown company's mail
-    # arrive by SMTP, then a marker (a solo worker takes its queue in order)
-    for raw in [*thread(rep_a, customer), unknown_mail(rep_a), marker(rep_a, 1)]:
+    # when the thread (tagged, unknown colleague, personal; sent two days ago) and an unknown
+    # company's mail arrive by SMTP, then a marker (a solo worker takes its queue in order)
+    mails = thread(rep_a, customer, sent=timezone.now() - dt.timedelta(days=2))
+    for raw in [*mails, unknown_mail(rep_a), marker(rep_a, 1)]:
         send(gateway, address, raw)
     wait_for_worker(
         lambda: CapturedItem.objects.filter(subject="marker").exists(), what="marker captured"
@@ -78,8 +92,15 @@ def test_thread_over_smtp_gives_exactly_the_expected_records(gateway, wait_for_w
     assert not CapturedItem.objects.filter(subject__icontains="dinner").exists()
     assert CapturedItem.objects.count() == 4
 
+    # and downstream: the colleague's reply is two-way contact on the deal it was filed to
+    # (its no-activity flag clears), the rep's own sent mail is not (the tagged deal keeps
+    # the flag) but is recent activity on that deal for the rep's compliance
+    assert "no_activity" in flags_of(customer.tagged_deal)
+    assert "no_activity" not in flags_of(customer.older_deal)
+    assert compliance_of(rep_a).failing_recent_activity == 0
+
     # when every message is delivered again, then a new marker
-    for raw in [*thread(rep_a, customer), unknown_mail(rep_a), marker(rep_a, 1)]:
+    for raw in [*mails, unknown_mail(rep_a), marker(rep_a, 1)]:
         send(gateway, address, raw)
     send(gateway, address, marker(rep_a, 2))
     wait_for_worker(

@@ -12,11 +12,10 @@ from capture import services
 from capture.parsing import parse_mail
 from coaching.models import ComplianceSummary
 from forecasting.models import InspectionFlag
-from forecasting.services.flags import flags_refresh
 from reconciliation.flags import expected_flags
 from reconciliation.records import load_book
 from salesmgmt import refresh
-from tests.capture.scenario import raw_mail
+from tests.capture.scenario import flags_of, raw_mail
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,11 +39,6 @@ def mail(rep, *, sender: str, to: list[str], n: int, ago: int = 1) -> None:
         sent=timezone.now() - dt.timedelta(days=ago),
     )
     services.captured_mail_record(owner=rep, mail=parse_mail(raw))
-
-
-def flags_of(deal) -> dict[str, str]:
-    flags_refresh()
-    return dict(InspectionFlag.objects.filter(opportunity=deal).values_list("kind", "detail"))
 
 
 def mirrored(deal) -> set[str]:
