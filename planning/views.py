@@ -17,6 +17,7 @@ from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
 from salesmgmt.page_actions import call_service_or_flash, submit_form
 from salesmgmt.visibility import plans_sales_force
+from territories.selectors import ramp_percentages
 
 from . import selectors, services
 from .charts import LABELS, capacity_chart, sizing_chart
@@ -268,5 +269,11 @@ def planned_hire_hire(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Hired {hired.hired_user.get_full_name()}.")
             return redirect(reverse("planning:plan") + "#actual-title")
     curve, past = selectors.learned_ramp()
-    context = {"hire": hire, "form": form, "curve": curve, "history": past}
+    context = {
+        "hire": hire,
+        "form": form,
+        "curve": curve,
+        "ramp": ramp_percentages(),
+        "history": past,
+    }
     return render(request, "planning/hire.html", context, status=status)
