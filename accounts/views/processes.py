@@ -88,14 +88,20 @@ def flash_invalid(request: HttpRequest, form) -> None:
         messages.error(request, f"{label.capitalize()}: {' '.join(errors)}".lstrip(": "))
 
 
-def _run(request: HttpRequest, form, process_id: int, write: Callable[[dict], object], done: str):
-    """Validate a row's form, run its write, go back to the process page with the outcome."""
+def run_row_form(request: HttpRequest, form, write: Callable[[dict], object], done: str) -> None:
+    """Validate a row's form and run its write; the outcome, or the form's errors, as
+    messages on the page the view goes back to."""
     if not form.is_valid():
         flash_invalid(request, form)
-    else:
-        _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
-        if ok:
-            messages.success(request, done)
+        return
+    _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
+    if ok:
+        messages.success(request, done)
+
+
+def _run(request: HttpRequest, form, process_id: int, write: Callable[[dict], object], done: str):
+    """A row's form, then back to the process page."""
+    run_row_form(request, form, write, done)
     return _detail(process_id)
 
 

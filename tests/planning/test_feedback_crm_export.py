@@ -26,7 +26,7 @@ from planning.analytics import ALL_DEALS, NO_PRODUCT, NO_SOURCE, UNASSIGNED
 from planning.feedback import feedback_report
 from salesmgmt.models import ImportJob, Period
 from salesmgmt.services import periods_ensure
-from tests.e2e.crm_expected import FIXTURE_DIR
+from tests.e2e.crm_expected import DEAL_GAP_ANSWERS, FIXTURE_DIR
 from tests.factories import build_process
 
 # The open stages of the file, in order.
@@ -45,17 +45,6 @@ def _pipeline_text() -> str:
     out = io.StringIO()
     frame.to_csv(out, index=False)
     return out.getvalue()
-
-
-# The gap answers the onboarding test gives on the mapping page (tests/browser/test_crm_onboarding).
-DEAL_GAPS = {
-    "name": "derived",
-    "created_at": "import_time",
-    "account": "placeholder",
-    "lost_reason": "not_recorded",
-    "amount": "list_price",
-    "expected_close_on": "quarter_end",
-}
 
 
 def _import(actor, kind: str, text: str, gaps: dict[str, str] | None = None) -> ImportJob:
@@ -128,7 +117,9 @@ def imported(admin_user, executive, django_capture_on_commit_callbacks):
     ]
     for kind, content in files:
         with django_capture_on_commit_callbacks(execute=True):
-            job = _import(admin_user, kind, content, DEAL_GAPS if kind == "opportunities" else None)
+            job = _import(
+                admin_user, kind, content, DEAL_GAP_ANSWERS if kind == "opportunities" else None
+            )
         job.refresh_from_db()
         assert (job.status, job.errors[:3]) == ("succeeded", []), (kind, job.errors[:3])
     return text
