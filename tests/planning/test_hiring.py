@@ -24,6 +24,7 @@ from salesmgmt.services import periods_ensure
 from territories import selectors as territory_selectors
 from territories.models import AttainmentFigure, Quota, RampSchedule
 from territories.quota_rules import ramp_factor
+from tests.factories import OpportunityFactory, UserFactory
 from tests.territories.factories import TerritoryFactory
 
 PLANNERS = {"executive", "admin"}
@@ -361,3 +362,34 @@ def test_allocation_and_the_hire_flow_give_the_same_ramp_factor_for_a_month(
     quotas = {q.period.name: q.amount for q in Quota.objects.filter(user=person)}
     assert quotas == {f"FY{YEAR} Q1": Decimal("0.00"), f"FY{YEAR} Q2": Decimal("20000.00")}
     assert line_q2.quota.ramp_factor == Decimal("0.6667")
+
+
+def test_mark_hired_learns_the_ramp_from_history_into_the_schedule(
+    executive, rep_a, rep_b, quarters, planned, process
+):
+    # History: rep_a and rep_b (no hire date: ramped) are the ramped AEs; rep_a won 24 000 in
+    # the trailing year, so a ramped rep books 12 000 a year, 1 000 a month. A new AE hired
+    # on the 1st about 8 months ago (too recent to count as ramped) won 600, 1 500, 1 500 in
+    # months 1, 2, 3 from the hire: the 3-month means 300, 700, 1 200 reach half in month 2
+    # and all in month 3; first deal in month 1.
+    today = timezone.localdate()
+    rep_a.hire_date = rep_b.hire_date = None
+    rep_a.save()
+    rep_b.save()
+    hired_on = (today - dt.timedelta(days=240)).replace(day=1)
+    newcomer = UserFactory(sales_role="ae", hire_date=hired_on)
+    long_ago = timezone.make_aware(dt.datetime(today.year - 2, 1, 1))
+    won = {"status": "won", "process": process, "created_at": long_ago}
+    OpportunityFactory(owner=rep_a, amount=Decimal(24000), closed_on=today, **won)
+    for months, amount in ((1, 600), (2, 1500), (3, 1500)):
+        month = hired_on.month - 1 + months
+        closed_on = dt.date(hired_on.year + month // 12, month % 12 + 1, 15)
+        OpportunityFactory(owner=newcomer, amount=Decimal(amount), closed_on=closed_on, **won)
+
+    hired = _hire(executive, planned)
+
+    # Curve (1, 2, 3) → 0, 0, 50, 100 % from the hire month, now the one schedule.
+    assert territory_selectors.ramp_percentages() == (0, 0, 50, 100)
+    # Hired 10 Feb: Q1 Jan -, Feb 0, Mar 0 → 0; Q2 Apr 0.5 + May 1 + Jun 1 = 2.5 x 10 000.
+    quotas = {q.period.name: q.amount for q in Quota.objects.filter(user=hired.hired_user)}
+    assert quotas == {f"FY{YEAR} Q1": Decimal("0.00"), f"FY{YEAR} Q2": Decimal("25000.00")}
