@@ -1,14 +1,15 @@
 """Reads of the hiring plan once people are hired: a new hire's ramped quotas, plan vs actual.
 
 A planned hire is filled by ``services.planned_hire_mark_hired``; these reads show what that
-writes (the quotas of the periods a hire starts in, ramped by the learned curve) and what
-happened since (planned against actual hire month and headcount, the hired people's real
-ramped quotas and bookings).
+writes (the quotas of the periods a hire starts in, ramped by the ramp schedule the learned
+curve feeds) and what happened since (planned against actual hire month and headcount, the
+hired people's real ramped quotas and bookings).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from salesmgmt.models import Period
 from territories.models import AttainmentFigure, Quota
 
-from .engine.ramp import RampCurve, RampedQuota, ramped_quota
+from .engine.ramp import RampedQuota, ramped_quota
 from .models import PlannedHire
 
 # A new hire's quota is set for the quarter they start in (or today's, hired earlier) and
@@ -44,14 +45,19 @@ def new_hire_periods(*, hired_on: dt.date, today: dt.date | None = None) -> list
 
 
 def new_hire_quotas(
-    curve: RampCurve, *, hired_on: dt.date, annual: Decimal, periods: list[Period]
+    percentages: Sequence[int | float],
+    *,
+    hired_on: dt.date,
+    annual: Decimal,
+    periods: list[Period],
 ) -> list[NewHireQuota]:
-    """Each period's quota for someone hired on ``hired_on``: ``annual`` ramped by ``curve``."""
+    """Each period's quota for someone hired on ``hired_on``: ``annual`` ramped by the ramp
+    schedule's ``percentages``."""
     return [
         NewHireQuota(
             period,
             ramped_quota(
-                curve,
+                percentages,
                 hired_on=hired_on,
                 start_on=period.start_on,
                 end_on=period.end_on,

@@ -13,10 +13,16 @@ from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Role, User
 from salesmgmt.services import user_create
 from salesmgmt.visibility import plans_sales_force
-from territories.models import Territory
-from territories.services import quota_update, territory_change_owner
+from territories.models import RampSchedule, Territory
+from territories.selectors import ramp_percentages
+from territories.services import (
+    quota_update,
+    ramp_schedule_set_default,
+    territory_change_owner,
+)
 
 from . import hiring, locks, selectors
+from .engine.ramp import RampCurve, schedule_percentages
 from .models import Coverage, PlannedHire, RoleCapacity, Scenario, Segment
 
 SEGMENT_FIELDS = (
@@ -221,7 +227,8 @@ def planned_hire_mark_hired(
 ) -> PlannedHire:
     """Fill one seat of a planned hire: the person (``user_create``, a rep of the hire's sales
     role and region, hired on ``hired_on``), the territory they take over, and their quotas of
-    the quarter they start in and the next, ramped by the curve learned from history.
+    the quarter they start in and the next, ramped by the default ramp schedule, refreshed
+    first from the curve learned from history (``ramp_schedule_learn``).
 
     ``ramped_quota``: a ramped rep's quota a year (default: history's bookings per ramped
     rep). A planned hire of several people splits: the hired one becomes its own row. A seat
@@ -235,6 +242,7 @@ def planned_hire_mark_hired(
             f"{hire.hired_on:%d %b %Y}."
         )
     curve, past = selectors.learned_ramp()
+    ramp_schedule_learn(curve=curve)
     annual = ramped_quota if ramped_quota is not None else past.productivity
     if annual is None or annual <= 0:
         raise ValidationError(
@@ -257,15 +265,34 @@ def planned_hire_mark_hired(
             actor=actor, territory=territory, owner=person, effective_on=hired_on
         )
     periods = hiring.new_hire_periods(hired_on=hired_on)
-    for line in hiring.new_hire_quotas(curve, hired_on=hired_on, annual=annual, periods=periods):
+    lines = hiring.new_hire_quotas(
+        ramp_percentages(), hired_on=hired_on, annual=annual, periods=periods
+    )
+    for line in lines:
         quota_update(
             actor=actor,
             person=person,
             period=line.period,
             amount=line.quota.amount,
             reason=(
-                f"New hire from the plan: ramped quota {line.quota.full_amount} x learned ramp "
+                f"New hire from the plan: ramped quota {line.quota.full_amount} x ramp "
                 f"{line.quota.ramp_factor}"
             ),
         )
     return hire
+
+
+@transaction.atomic
+def ramp_schedule_learn(*, curve: RampCurve | None = None) -> RampSchedule | None:
+    """Write the ramp learned from history (``curve``, default: learned now) into the default
+    ramp schedule, the one home of a new hire's ramp that allocation reads too.
+
+    Without hires with won deals there is nothing learned: the schedule is left as it is
+    (the company's own, or 25/50/75/100), rather than replaced by the engine's guess.
+    """
+    curve = curve if curve is not None else selectors.learned_ramp()[0]
+    if not curve.is_learned:
+        return None
+    return ramp_schedule_set_default(
+        percentages=schedule_percentages(curve), name="Learned from history"
+    )

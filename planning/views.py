@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from salesmgmt.charts import figure_html
 from salesmgmt.decorators import people_only
-from salesmgmt.page_actions import call_service_or_flash, submit_form
+from salesmgmt.page_actions import call_service_or_flash, submit_then
 from salesmgmt.visibility import plans_sales_force
+from territories.selectors import ramp_percentages
 
 from . import selectors, services
 from .charts import LABELS, capacity_chart, sizing_chart
@@ -101,6 +102,10 @@ def plan(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
+def _to_plan(_saved: object) -> HttpResponse:
+    return redirect(reverse("planning:plan"))
+
+
 def _create(
     request: HttpRequest,
     form_class: type[forms.Form],
@@ -113,10 +118,15 @@ def _create(
     errors (400)."""
     _planner(request)
     form = form_class(request.POST)
-    made, status = submit_form(form, lambda: service(actor=request.user, **form.cleaned_data))
+    made, status = submit_then(
+        request,
+        form,
+        lambda: service(actor=request.user, **form.cleaned_data),
+        then=_to_plan,
+        done=done.format,
+    )
     if made is not None:
-        messages.success(request, done.format(made))
-        return redirect(reverse("planning:plan"))
+        return made
     return _render(request, status=status, **{form_name: form})  # type: ignore[arg-type]
 
 
@@ -204,18 +214,16 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """A segment's own page: change its name, rules and products, or delete it."""
     _planner(request)
     segment = get_object_or_404(selectors.segment_list(), pk=pk)
-    form, status = SegmentForm.of(segment), 200
-    if request.method == "POST":
-        form = SegmentForm(request.POST)
-        saved, status = submit_form(
-            form,
-            lambda: services.segment_update(
-                actor=request.user, segment=segment, **form.cleaned_data
-            ),
-        )
-        if saved is not None:
-            messages.success(request, f"Saved the segment {saved}.")
-            return redirect(reverse("planning:plan"))
+    form = SegmentForm(request.POST) if request.method == "POST" else SegmentForm.of(segment)
+    saved, status = submit_then(
+        request,
+        form,
+        lambda: services.segment_update(actor=request.user, segment=segment, **form.cleaned_data),
+        then=_to_plan,
+        done="Saved the segment {}.".format,
+    )
+    if saved is not None:
+        return saved
     context = {"segment": segment, "form": form}
     return render(request, "planning/segment.html", context, status=status)
 
@@ -224,22 +232,22 @@ def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def role_capacity(request: HttpRequest) -> HttpResponse:
     """Each sales role's selling hours a year, hours per activity and attrition, editable."""
     _planner(request)
-    status, failed = 200, None
-    if request.method == "POST":
-        failed = RoleCapacityForm(request.POST)
-        saved, status = submit_form(
-            failed,
-            lambda: services.role_capacity_set(actor=request.user, **failed.cleaned_data),
-        )
-        if saved is not None:
-            messages.success(request, f"Saved {saved}.")
-            return redirect(reverse("planning:roles"))
+    posted = RoleCapacityForm(request.POST)
+    saved, status = submit_then(
+        request,
+        posted,
+        lambda: services.role_capacity_set(actor=request.user, **posted.cleaned_data),
+        then=lambda _: redirect(reverse("planning:roles")),
+        done="Saved {}.".format,
+    )
+    if saved is not None:
+        return saved
     rows = {row.sales_role: row for row in selectors.role_capacity_list()}
     lines = []
     for role, label in PLANNED_ROLES:
         row = rows.get(role)
-        if failed is not None and failed.data.get("sales_role") == role:
-            form = failed
+        if status != 200 and posted.data.get("sales_role") == role:
+            form = posted
         else:
             initial = {"sales_role": role}
             if row is None:
@@ -255,18 +263,27 @@ def planned_hire_hire(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a planned hire hired: the person, their territory and their ramped quotas."""
     _planner(request)
     hire = get_object_or_404(selectors.planned_hire_list(), pk=pk)
-    form, status = MarkHiredForm(initial={"hired_on": hire.start_month}), 200
     if request.method == "POST":
         form = MarkHiredForm(request.POST)
-        hired, status = submit_form(
-            form,
-            lambda: services.planned_hire_mark_hired(
-                actor=request.user, hire=hire, **form.cleaned_data
-            ),
-        )
-        if hired is not None:
-            messages.success(request, f"Hired {hired.hired_user.get_full_name()}.")
-            return redirect(reverse("planning:plan") + "#actual-title")
+    else:
+        form = MarkHiredForm(initial={"hired_on": hire.start_month})
+    saved, status = submit_then(
+        request,
+        form,
+        lambda: services.planned_hire_mark_hired(
+            actor=request.user, hire=hire, **form.cleaned_data
+        ),
+        then=lambda _: redirect(reverse("planning:plan") + "#actual-title"),
+        done=lambda hired: f"Hired {hired.hired_user.get_full_name()}.",
+    )
+    if saved is not None:
+        return saved
     curve, past = selectors.learned_ramp()
-    context = {"hire": hire, "form": form, "curve": curve, "history": past}
+    context = {
+        "hire": hire,
+        "form": form,
+        "curve": curve,
+        "ramp": ramp_percentages(),
+        "history": past,
+    }
     return render(request, "planning/hire.html", context, status=status)

@@ -5,7 +5,8 @@ form has that field) or an ``ApplicationError`` (a conflict, a stale version, a 
 forbids it: its own status). Pages show either on the form they re-render with that status
 (``call_service``; ``submit_form`` checks the form first: an invalid one is a 400), or,
 when they redirect instead (buttons without a form of their own), as a flash message
-(``call_service_or_flash``). Views never catch these errors themselves
+(``call_service_or_flash``). A page whose form, once saved, leads elsewhere with a message
+runs it through ``submit_then``. Views never catch these errors themselves
 (tests/test_one_way.py checks).
 """
 
@@ -17,7 +18,7 @@ from typing import TypeVar
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import ApplicationError
@@ -54,6 +55,27 @@ def submit_form(form: forms.Form, action: Callable[[], T]) -> tuple[T | None, in
     if not form.is_valid():
         return None, 400
     return call_service(form, action)
+
+
+def submit_then(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[[], T],
+    *,
+    then: Callable[[T], HttpResponse],
+    done: Callable[[T], str] | None = None,
+) -> tuple[HttpResponse | None, int]:
+    """The write of a page's form: on a GET nothing (None, 200); on a POST ``submit_form``,
+    then the ``done`` message and the ``then`` response (a redirect), or None and the status
+    to render the page again with (the form then carries the errors)."""
+    if request.method != "POST":
+        return None, 200
+    saved, status = submit_form(form, action)
+    if saved is None:
+        return None, status
+    if done is not None:
+        messages.success(request, done(saved))
+    return then(saved), status
 
 
 def service_error_text(error: ValidationError | ApplicationError) -> str:

@@ -10,6 +10,7 @@ from .models import (
     AssignmentRule,
     AttainmentPeriod,
     Quota,
+    RampSchedule,
     Territory,
 )
 
@@ -57,3 +58,8 @@ def lock_rule(pk: int) -> AssignmentRule:
 def lock_attainment_period(*, period_id: int) -> AttainmentPeriod:
     """Lock a period's attainment state row (one row: no ordering to keep)."""
     return AttainmentPeriod.objects.select_for_update().get(period_id=period_id)
+
+
+def lock_default_ramp_schedule() -> RampSchedule | None:
+    """The default ramp schedule (at most one row: no ordering to keep)."""
+    return RampSchedule.objects.select_for_update().filter(is_default=True).first()

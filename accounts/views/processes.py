@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from salesmgmt.decorators import people_only
-from salesmgmt.page_actions import call_service, call_service_or_flash
+from salesmgmt.page_actions import call_service_or_flash, submit_then
 
 from .. import selectors, services
 from ..models import ForecastCategory, Milestone, SalesProcess, Stage
@@ -43,17 +43,15 @@ def _detail(process_id: int) -> HttpResponse:
 @admin_only
 def process_list(request: HttpRequest) -> HttpResponse:
     form = ProcessForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            process, status = call_service(
-                form,
-                lambda: services.sales_process_create(actor=request.user, **form.cleaned_data),
-            )
-            if process is not None:
-                messages.success(request, f"Created the process {process}; now add its stages.")
-                return _detail(process.pk)
+    created, status = submit_then(
+        request,
+        form,
+        lambda: services.sales_process_create(actor=request.user, **form.cleaned_data),
+        then=lambda process: _detail(process.pk),
+        done="Created the process {}; now add its stages.".format,
+    )
+    if created is not None:
+        return created
     context = {"processes": selectors.process_list(), "form": form}
     return render(request, "accounts/process_list.html", context, status=status)
 
@@ -63,19 +61,17 @@ def process_detail(request: HttpRequest, process_id: int) -> HttpResponse:
     process = get_object_or_404(selectors.process_list(), pk=process_id)
     initial = {f: getattr(process, f) for f in ProcessForm.base_fields}
     form = ProcessForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            updated, status = call_service(
-                form,
-                lambda: services.sales_process_update(
-                    actor=request.user, process=process, **form.cleaned_data
-                ),
-            )
-            if updated is not None:
-                messages.success(request, f"Saved {updated}.")
-                return _detail(process.pk)
+    saved, status = submit_then(
+        request,
+        form,
+        lambda: services.sales_process_update(
+            actor=request.user, process=process, **form.cleaned_data
+        ),
+        then=lambda _: _detail(process.pk),
+        done="Saved {}.".format,
+    )
+    if saved is not None:
+        return saved
     context = {
         "process": process,
         "form": form,
@@ -92,14 +88,20 @@ def flash_invalid(request: HttpRequest, form) -> None:
         messages.error(request, f"{label.capitalize()}: {' '.join(errors)}".lstrip(": "))
 
 
-def _run(request: HttpRequest, form, process_id: int, write: Callable[[dict], object], done: str):
-    """Validate a row's form, run its write, go back to the process page with the outcome."""
+def run_row_form(request: HttpRequest, form, write: Callable[[dict], object], done: str) -> None:
+    """Validate a row's form and run its write; the outcome, or the form's errors, as
+    messages on the page the view goes back to."""
     if not form.is_valid():
         flash_invalid(request, form)
-    else:
-        _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
-        if ok:
-            messages.success(request, done)
+        return
+    _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
+    if ok:
+        messages.success(request, done)
+
+
+def _run(request: HttpRequest, form, process_id: int, write: Callable[[dict], object], done: str):
+    """A row's form, then back to the process page."""
+    run_row_form(request, form, write, done)
     return _detail(process_id)
 
 

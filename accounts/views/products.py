@@ -22,7 +22,7 @@ from ..models import Opportunity
 from ..product_forms import LineItemEditForm, LineItemForm, ProductFilterForm, ProductForm
 from ..selectors import products as catalogue
 from .pagination import paginate
-from .processes import flash_invalid
+from .processes import run_row_form
 
 
 def _ensure_may_manage(request: HttpRequest) -> None:
@@ -147,13 +147,8 @@ def _back_to(deal_id: int) -> HttpResponse:
 
 
 def _run(request: HttpRequest, form: LineItemEditForm, deal_id: int, write, done: str):
-    """Validate the row's form, run its write, go back to the deal with the outcome."""
-    if not form.is_valid():
-        flash_invalid(request, form)
-    else:
-        _, ok = call_service_or_flash(request, lambda: write(form.cleaned_data))
-        if ok:
-            messages.success(request, done)
+    """A line item's form, then back to the deal."""
+    run_row_form(request, form, write, done)
     return _back_to(deal_id)
 
 

@@ -17,7 +17,7 @@ from accounts.models import MilestoneCompletion, Opportunity
 from accounts.stages import current_completions
 from salesmgmt.models import Period, Role, User
 from salesmgmt.visibility import owned_by_visible
-from territories.selectors.attainment import attainment_by_user
+from territories.selectors.attainment import attainment_by_period
 
 from .. import time_to_productivity as ttp
 from ..models import CallDebrief, Enrolment, Programme, ProgrammeStep, StepCompletion
@@ -178,8 +178,8 @@ class RampFigures:
 
 def ramp_figures(*, today: dt.date | None = None, extra_ids: Sequence[int] = ()) -> RampFigures:
     """Reps who started in the cohort window (and ``extra_ids``), with their days to first deal
-    and to quota. Queries: quarters, hires, their won deals, then one attainment read per
-    quarter (the stored figures; at most ``COHORT_QUARTERS``)."""
+    and to quota. Queries: quarters, hires, their won deals, then one attainment read over
+    all the quarters (the stored figures)."""
     today = today or timezone.localdate()
     quarters = cohort_quarters(today=today)
     window_start = quarters[0].start_on if quarters else None
@@ -205,8 +205,9 @@ def ramp_figures(*, today: dt.date | None = None, extra_ids: Sequence[int] = ())
     )
     rows = []
     if ids:
+        by_period = attainment_by_period(periods=quarters, user_ids=ids)
         for quarter in quarters:
-            for person_id, figure in attainment_by_user(period=quarter, user_ids=ids).items():
+            for person_id, figure in by_period[quarter.pk].items():
                 rows.append((person_id, quarter.end_on, figure.percent))
     attainment = pd.DataFrame(rows, columns=["person_id", "end_on", "percent"])
     figures = ttp.new_hire_figures(hires=hires, wins=wins, attainment=attainment, today=today)

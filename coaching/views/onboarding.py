@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from salesmgmt.decorators import page_for, people_only
-from salesmgmt.page_actions import call_service, call_service_or_flash
+from salesmgmt.page_actions import call_service, call_service_or_flash, submit_then
 from salesmgmt.selectors import user_list
 from salesmgmt.visibility import leads_people, manages
 
@@ -64,17 +64,15 @@ def onboarding(request: HttpRequest) -> HttpResponse:
 @page_for(may_edit_programmes, EDITORS_ONLY)
 def programme_list(request: HttpRequest) -> HttpResponse:
     form = ProgrammeForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            programme, status = call_service(
-                form,
-                lambda: services.programme_create(actor=request.user, **form.cleaned_data),
-            )
-            if programme is not None:
-                messages.success(request, f"Programme “{programme}” created; add its steps.")
-                return redirect("coaching:programme_detail", pk=programme.pk)
+    created, status = submit_then(
+        request,
+        form,
+        lambda: services.programme_create(actor=request.user, **form.cleaned_data),
+        then=lambda programme: redirect("coaching:programme_detail", pk=programme.pk),
+        done="Programme “{}” created; add its steps.".format,
+    )
+    if created is not None:
+        return created
     context = {"programmes": selectors.programme_list()[:100], "form": form}
     return render(request, "coaching/programme_list.html", context, status=status)
 
@@ -118,17 +116,21 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get(pk=pk)
     form = ProgrammeForm(request.POST)
-    status = 400
-    if form.is_valid():
+
+    def update():
         changes = dict(form.cleaned_data)
         changes["launched_on"] = changes["launched_on"] or programme.launched_on
-        done, status = call_service(
-            form,
-            lambda: services.programme_update(actor=request.user, programme=programme, **changes),
-        )
-        if done is not None:
-            messages.success(request, "Programme saved.")
-            return redirect("coaching:programme_detail", pk=pk)
+        return services.programme_update(actor=request.user, programme=programme, **changes)
+
+    saved, status = submit_then(
+        request,
+        form,
+        update,
+        then=lambda _: redirect("coaching:programme_detail", pk=pk),
+        done=lambda _: "Programme saved.",
+    )
+    if saved is not None:
+        return saved
     return _render_programme(request, pk, status=status, edit_form=form)
 
 
@@ -137,14 +139,14 @@ def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_step_add(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get(pk=pk)
     form = ProgrammeStepForm(request.POST)
-    status = 400
-    if form.is_valid():
-        step, status = call_service(
-            form,
-            lambda: services.step_add(actor=request.user, programme=programme, **form.cleaned_data),
-        )
-        if step is not None:
-            return redirect("coaching:programme_detail", pk=pk)
+    added, status = submit_then(
+        request,
+        form,
+        lambda: services.step_add(actor=request.user, programme=programme, **form.cleaned_data),
+        then=lambda _: redirect("coaching:programme_detail", pk=pk),
+    )
+    if added is not None:
+        return added
     return _render_programme(request, pk, status=status, step_form=form)
 
 
@@ -163,17 +165,17 @@ def programme_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     programme = selectors.programme_get(pk=pk)
     form = EnrolForm(request.POST)
     form.set_people(p for p in user_list(viewer=request.user) if manages(request.user, p))
-    status = 400
-    if form.is_valid():
-        enrolment, status = call_service(
-            form,
-            lambda: services.enrolment_create(
-                actor=request.user, programme=programme, **form.cleaned_data
-            ),
-        )
-        if enrolment is not None:
-            messages.success(request, f"{enrolment.rep} enrolled.")
-            return redirect("coaching:enrolment_detail", pk=enrolment.pk)
+    enrolled, status = submit_then(
+        request,
+        form,
+        lambda: services.enrolment_create(
+            actor=request.user, programme=programme, **form.cleaned_data
+        ),
+        then=lambda enrolment: redirect("coaching:enrolment_detail", pk=enrolment.pk),
+        done=lambda enrolment: f"{enrolment.rep} enrolled.",
+    )
+    if enrolled is not None:
+        return enrolled
     return _render_programme(request, pk, status=status, enrol_form=form)
 
 

@@ -10,18 +10,25 @@ The curve is the median of each milestone (by cohort = quarter of hire, and over
 Capacity in month m = for each person (today's and each planned hire from their start),
 productivity / 12 x ramp(tenure in months) x survival, survival = (1 - attrition)^(m / 12).
 
-A hired person's quota for a period is the same ramp applied to a ramped rep's quota
-(``ramped_quota``).
+A new hire's ramp has one home: the default ``territories`` RampSchedule (monthly
+percentages, the hire month first), which allocation and quota terms read too. The learned
+curve feeds it (``schedule_percentages``, written by ``services.ramp_schedule_learn``), and a
+hired person's quota for a period is that schedule applied to a ramped rep's quota
+(``ramped_quota``), so the hire flow and allocation give the same factor for a month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+
+from territories.quota_rules import month_factor, tenure_month
 
 FACTOR = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -35,6 +42,11 @@ class RampCurve:
     half: float
     full: float
     cohorts: pd.DataFrame  # cohort, reps, first_deal, half, full (medians, months)
+
+    @property
+    def is_learned(self) -> bool:
+        """False for the default curve (no hires with won deals to learn from)."""
+        return not self.cohorts.empty
 
     def factor(self, months: float) -> float:
         """The share of ramped productivity after ``months`` in the seat."""
@@ -151,6 +163,20 @@ def capacity_plan(
     return frame.round({c: 2 for c in frame.columns if c != "month"})
 
 
+def schedule_percentages(curve: RampCurve) -> list[int | float]:
+    """``curve`` as a ramp schedule: the percentage of each month of tenure (the hire month
+    first) until it reaches 100, which then applies. Each factor to four decimals
+    (ROUND_HALF_UP), so a percentage has at most two.
+
+    Example, the default curve (first deal 2, half 4, full 6): 0, 0, 0, 25, 50, 75, 100.
+    """
+    percentages: list[int | float] = []
+    for months in range(math.ceil(curve.full) + 1):
+        share = Decimal(str(curve.factor(months))).quantize(FACTOR, ROUND_HALF_UP) * 100
+        percentages.append(int(share) if share == share.to_integral_value() else float(share))
+    return percentages
+
+
 @dataclass(frozen=True)
 class RampedQuota:
     """A new hire's quota for one period: the ramped (full) quota scaled by the ramp."""
@@ -166,21 +192,25 @@ class RampedQuota:
 
 
 def ramped_quota(
-    curve: RampCurve, *, hired_on: dt.date, start_on: dt.date, end_on: dt.date, annual: Decimal
+    percentages: Sequence[int | float],
+    *,
+    hired_on: dt.date,
+    start_on: dt.date,
+    end_on: dt.date,
+    annual: Decimal,
 ) -> RampedQuota:
     """``annual`` (a ramped rep's quota a year) over the period's calendar months, each scaled
-    by ``curve.factor`` at the hire's tenure that month (0 = the hire month; months before
-    the hire count 0). Factors to four decimals, the amount to the cent (ROUND_HALF_UP).
+    by the ramp schedule's ``percentages`` at the hire's tenure that month (the hire month
+    first; months before the hire count 0), as ``territories.quota_rules`` reads them for
+    allocation. The amount to the cent (ROUND_HALF_UP).
 
-    Example, the default curve (first deal 2, half 4, full 6), hired 10 Jan, annual 120 000,
-    Q2 (tenures 3, 4, 5): 0.25 + 0.5 + 0.75 = 1.5 months' worth of 10 000 → 15 000.
+    Example, 25/50/75/100, hired 10 Jan, annual 120 000, Q1 (Jan, Feb, Mar):
+    0.25 + 0.5 + 0.75 = 1.5 months' worth of 10 000 → 15 000.
     """
     factors = []
     month = start_on.replace(day=1)
     while month <= end_on:
-        tenure = (month.year - hired_on.year) * 12 + (month.month - hired_on.month)
-        share = curve.factor(tenure) if tenure >= 0 else 0.0
-        factors.append(Decimal(str(share)).quantize(FACTOR, ROUND_HALF_UP))
+        factors.append(month_factor(tenure_month(hired_on, month), percentages))
         month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     monthly = annual / 12
     full = (monthly * len(factors)).quantize(CENT, ROUND_HALF_UP)

@@ -12,6 +12,7 @@ from .assignments import (
 )
 from .attainment import (
     Attainment,
+    attainment_by_period,
     attainment_by_user,
     attainment_company,
     attainment_compute_all,
@@ -92,6 +93,7 @@ __all__ = [
     "allocation_preview",
     "assignment_list",
     "assignment_preview",
+    "attainment_by_period",
     "attainment_by_user",
     "attainment_company",
     "attainment_compute_all",

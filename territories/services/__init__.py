@@ -19,7 +19,7 @@ from .planning import (
     planning_refresh_request,
     rebalance_proposal_apply,
 )
-from .quotas import company_target_allocate, quota_update
+from .quotas import company_target_allocate, quota_update, ramp_schedule_set_default
 from .territories import (
     overlay_add,
     overlay_end,
@@ -47,6 +47,7 @@ __all__ = [
     "planning_refresh",
     "planning_refresh_request",
     "quota_update",
+    "ramp_schedule_set_default",
     "rebalance_apply",
     "rebalance_proposal_apply",
     "rule_create",

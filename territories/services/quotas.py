@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from salesmgmt.models import Period, User, WebhookEvent
 from salesmgmt.money import parse_money, quantize_money
 
 from .. import locks, selectors
-from ..models import CompanyTarget, Quota, QuotaChange
+from ..models import CompanyTarget, Quota, QuotaChange, RampSchedule
 from ..permissions import can_edit_quota_of, can_set_company_target
 from ..quota_rules import ramp_factor, ramped_amount
 
@@ -276,3 +277,20 @@ def _former_owner_quotas_clear(
             reason=f"{why} (owns no territory)",
             source=QuotaChange.Source.ALLOCATION,
         )
+
+
+@transaction.atomic
+def ramp_schedule_set_default(*, percentages: Sequence[int | float], name: str) -> RampSchedule:
+    """Set the default ramp schedule's monthly percentages (creating it as ``name``).
+
+    The default schedule is the one home of a new hire's ramp: allocation, quota terms and
+    the planning hire flow all read it (``selectors.ramp_percentages``). Quotas already
+    written keep the factor they were computed with (their audit log says which).
+    """
+    schedule = locks.lock_default_ramp_schedule()
+    if schedule is None:
+        schedule = RampSchedule(name=name, is_default=True)
+    schedule.monthly_percentages = list(percentages)
+    schedule.full_clean()
+    schedule.save()
+    return schedule

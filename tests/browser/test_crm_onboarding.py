@@ -208,15 +208,7 @@ def map_values(page) -> None:
 
 
 def choose_gap_defaults(page) -> None:
-    answers = {
-        "name": "derived",
-        "created_at": "import_time",
-        "account": "placeholder",
-        "lost_reason": "not_recorded",
-        "amount": "list_price",
-        "expected_close_on": "quarter_end",
-    }
-    for option, answer in answers.items():
+    for option, answer in crm_expected.DEAL_GAP_ANSWERS.items():
         page.check(f"input[name=option-{option}][value={answer}]")
 
 

@@ -96,8 +96,9 @@ def test_executive_defines_a_segment_and_its_coverage(as_user, executive, rep_a)
 def test_planner_marks_a_planned_hire_hired_and_sees_the_ramped_quota(
     as_user, executive, manager_a, rep_b
 ):
-    # No history: the default ramp (first deal in month 2, half in 4, full in 6). Hired
-    # 10 Feb 2030 at 120 000 a year: Q1 0; Q2 Apr 0 + May 0.25 + Jun 0.5 = 0.75 x 10 000.
+    # No history and no ramp schedule: the standard 25/50/75/100 % from the hire month (the
+    # one allocation uses). Hired 10 Feb 2030 at 120 000 a year: Q1 Jan 0 + Feb 0.25 +
+    # Mar 0.5 = 0.75 months; Q2 0.75 + 1 + 1 = 2.75; 3.5 months x 10 000 = 35 000.
     periods_ensure(year=2030)
     territory = TerritoryFactory(owner=rep_b, name="West Coast")
     hire = services.planned_hire_create(
@@ -120,7 +121,7 @@ def test_planner_marks_a_planned_hire_hired_and_sees_the_ramped_quota(
     row = page.locator("#actual-hires tbody tr").filter(has_text="Nia Okafor")
     row.wait_for()
     screenshot(page, "planner-hired")
-    assert "7,500.00" in row.inner_text()
+    assert "35,000.00" in row.inner_text()
     assert "Nia Okafor" in page.locator("#hires").inner_text()
     hire.refresh_from_db()
     territory.refresh_from_db()

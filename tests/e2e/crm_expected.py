@@ -33,6 +33,18 @@ COLUMNS = [
 FIGURES = ["win_rate", "won_count", "won_value", "average_deal", "median_cycle_days"]
 
 
+# The answers to the deal file's gaps on the import mapping step (option → answer), as an
+# administrator gives them for this export.
+DEAL_GAP_ANSWERS = {
+    "name": "derived",
+    "created_at": "import_time",
+    "account": "placeholder",
+    "lost_reason": "not_recorded",
+    "amount": "list_price",
+    "expected_close_on": "quarter_end",
+}
+
+
 def read_export(directory: Path = FIXTURE_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pipeline, teams) read from the export's ``sales_pipeline.csv`` and ``sales_teams.csv``.
 

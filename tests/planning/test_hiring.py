@@ -1,6 +1,7 @@
-"""A planned hire becomes a person: user, territory, quotas ramped by the learned curve; plan
-vs actual. Hand-computed figures with the default ramp (first deal 2, half 4, full 6 months),
-the curve when there is no history to learn from."""
+"""A planned hire becomes a person: user, territory, quotas ramped by the ramp schedule the
+learned curve feeds; plan vs actual. Hand-computed figures with the schedule of the engine's
+default curve (first deal 2, half 4, full 6 months: 0/0/0/25/50/75/100 % from the hire month),
+set by the ``slow_ramp`` fixture; there is no history to learn from here."""
 
 from __future__ import annotations
 
@@ -16,16 +17,28 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planning import hiring, services
-from planning.engine.ramp import RampCurve, ramped_quota
+from planning.engine.ramp import DEFAULT_RAMP, RampCurve, ramped_quota, schedule_percentages
 from planning.models import PlannedHire
 from salesmgmt.models import Period, User
 from salesmgmt.services import periods_ensure
-from territories.models import AttainmentFigure, Quota
+from territories import selectors as territory_selectors
+from territories.models import AttainmentFigure, Quota, RampSchedule
+from territories.quota_rules import ramp_factor
+from tests.factories import OpportunityFactory, UserFactory
 from tests.territories.factories import TerritoryFactory
 
 PLANNERS = {"executive", "admin"}
 # A year far ahead, so "the current quarter" is the quarter the person starts in.
 YEAR = 2030
+
+
+@pytest.fixture(autouse=True)
+def slow_ramp(db) -> RampSchedule:
+    """The company's ramp: the engine's default curve, so the figures below are its."""
+    percentages = schedule_percentages(RampCurve(*DEFAULT_RAMP, cohorts=pd.DataFrame()))
+    return RampSchedule.objects.create(
+        name="Slow", monthly_percentages=percentages, is_default=True
+    )
 
 
 @pytest.fixture
@@ -54,15 +67,28 @@ def _hire(actor: User, hire: PlannedHire, **extra) -> PlannedHire:
     return services.planned_hire_mark_hired(actor=actor, hire=hire, **values)
 
 
-def test_ramped_quota_scales_each_month_by_the_curve():
+def test_schedule_percentages_of_a_curve_run_to_its_full_month():
+    assert schedule_percentages(RampCurve(*DEFAULT_RAMP, cohorts=pd.DataFrame())) == [
+        0, 0, 0, 25, 50, 75, 100
+    ]  # fmt: skip
+    # First deal 1, half 2.5, full 4: month 2 is 2/3 of the way to 50 % → 33.33 %
+    # (factor 0.3333 to four decimals); month 3 is 1/3 of the way from 50 % to 100 %.
+    assert schedule_percentages(RampCurve(1.0, 2.5, 4.0, cohorts=pd.DataFrame())) == [
+        0, 0, 33.33, 66.67, 100
+    ]  # fmt: skip
+
+
+def test_ramped_quota_scales_each_month_by_the_schedule():
     curve = RampCurve(1.0, 2.0, 4.0, cohorts=pd.DataFrame())
+    percentages = schedule_percentages(curve)
+    assert percentages == [0, 0, 50, 75, 100]
     # Hired 15 Jan, Q1 and Q2 of 2030: tenures 0..5 → 0, 0, 0.5, 0.75, 1, 1
     q1 = ramped_quota(
-        curve, hired_on=dt.date(2030, 1, 15), start_on=dt.date(2030, 1, 1),
+        percentages, hired_on=dt.date(2030, 1, 15), start_on=dt.date(2030, 1, 1),
         end_on=dt.date(2030, 3, 31), annual=Decimal(120000),
     )  # fmt: skip
     q2 = ramped_quota(
-        curve, hired_on=dt.date(2030, 1, 15), start_on=dt.date(2030, 4, 1),
+        percentages, hired_on=dt.date(2030, 1, 15), start_on=dt.date(2030, 4, 1),
         end_on=dt.date(2030, 6, 30), annual=Decimal(120000),
     )  # fmt: skip
     assert q1.factors == (Decimal(0), Decimal(0), Decimal("0.5"))
@@ -272,3 +298,98 @@ def test_plan_page_shows_plan_vs_actual(client, executive, quarters, planned):
     assert 'id="actual-hires"' in html
     assert "Nia Okafor" in html
     assert "Hired 1 of 2 planned." in html
+
+
+def test_mark_hired_without_a_ramp_schedule_uses_the_standard_one(executive, quarters, planned):
+    RampSchedule.objects.all().delete()
+    hired = _hire(executive, planned)
+    # No schedule and nothing learned: 25/50/75/100 % from the hire month, as allocation.
+    # Hired 10 Feb: Q1 Jan 0 + Feb 0.25 + Mar 0.5 = 0.75 months x 10 000 = 7 500;
+    # Q2 Apr 0.75 + May 1 + Jun 1 = 2.75 months → 27 500.
+    quotas = {q.period.name: q.amount for q in Quota.objects.filter(user=hired.hired_user)}
+    assert quotas == {f"FY{YEAR} Q1": Decimal("7500.00"), f"FY{YEAR} Q2": Decimal("27500.00")}
+    assert not RampSchedule.objects.exists()
+
+
+def test_ramp_schedule_learn_keeps_the_schedule_when_nothing_was_learned(slow_ramp):
+    assert services.ramp_schedule_learn() is None
+    slow_ramp.refresh_from_db()
+    assert slow_ramp.monthly_percentages == [0, 0, 0, 25, 50, 75, 100]
+
+
+def test_allocation_and_the_hire_flow_give_the_same_ramp_factor_for_a_month(
+    executive, rep_b, quarters, planned
+):
+    # A learned curve (first deal 1, half 2.5, full 4) feeds the one ramp schedule.
+    learned = RampCurve(1.0, 2.5, 4.0, cohorts=pd.DataFrame([{"cohort": "2029Q1", "reps": 3}]))
+    services.ramp_schedule_learn(curve=learned)
+    assert territory_selectors.ramp_percentages() == (0, 0, 33.33, 66.67, 100)
+    territory = TerritoryFactory(owner=rep_b)
+
+    hired = _hire(executive, planned, territory=territory)
+
+    person = hired.hired_user
+    periods = [quarters[f"FY{YEAR} Q1"], quarters[f"FY{YEAR} Q2"]]
+    (line_q1, line_q2) = hiring.new_hire_quotas(
+        territory_selectors.ramp_percentages(), hired_on=person.hire_date,
+        annual=Decimal(120000), periods=periods,
+    )  # fmt: skip
+    for period, line in zip(periods, (line_q1, line_q2), strict=True):
+        # Month by month, the factor allocation uses for this person is the hire flow's.
+        months = Period.objects.filter(
+            kind=Period.Kind.MONTH, start_on__gte=period.start_on, end_on__lte=period.end_on
+        ).order_by("start_on")
+        allocation_months = tuple(
+            ramp_factor(
+                hire_date=person.hire_date,
+                start_on=m.start_on,
+                end_on=m.end_on,
+                percentages=territory_selectors.ramp_percentages(),
+            )
+            for m in months
+        )
+        assert allocation_months == line.quota.factors
+        preview = territory_selectors.allocation_preview(
+            period=period, amount=Decimal(1000), method="even"
+        )
+        (mine,) = [p for p in preview.people if p.person == person]
+        assert mine.ramp_factor == line.quota.ramp_factor
+    # Hired 10 Feb: Q1 Jan 0 + Feb 0 + Mar 0 → 0; Q2 Apr 0.3333 + May 0.6667 + Jun 1 = 2
+    # months x 10 000 = 20 000 (factor 0.6667).
+    assert (line_q1.quota.factors, line_q2.quota.factors) == (
+        (0, 0, 0), (Decimal("0.3333"), Decimal("0.6667"), Decimal(1))
+    )  # fmt: skip
+    quotas = {q.period.name: q.amount for q in Quota.objects.filter(user=person)}
+    assert quotas == {f"FY{YEAR} Q1": Decimal("0.00"), f"FY{YEAR} Q2": Decimal("20000.00")}
+    assert line_q2.quota.ramp_factor == Decimal("0.6667")
+
+
+def test_mark_hired_learns_the_ramp_from_history_into_the_schedule(
+    executive, rep_a, rep_b, quarters, planned, process
+):
+    # History: rep_a and rep_b (no hire date: ramped) are the ramped AEs; rep_a won 24 000 in
+    # the trailing year, so a ramped rep books 12 000 a year, 1 000 a month. A new AE hired
+    # on the 1st about 8 months ago (too recent to count as ramped) won 600, 1 500, 1 500 in
+    # months 1, 2, 3 from the hire: the 3-month means 300, 700, 1 200 reach half in month 2
+    # and all in month 3; first deal in month 1.
+    today = timezone.localdate()
+    rep_a.hire_date = rep_b.hire_date = None
+    rep_a.save()
+    rep_b.save()
+    hired_on = (today - dt.timedelta(days=240)).replace(day=1)
+    newcomer = UserFactory(sales_role="ae", hire_date=hired_on)
+    long_ago = timezone.make_aware(dt.datetime(today.year - 2, 1, 1))
+    won = {"status": "won", "process": process, "created_at": long_ago}
+    OpportunityFactory(owner=rep_a, amount=Decimal(24000), closed_on=today, **won)
+    for months, amount in ((1, 600), (2, 1500), (3, 1500)):
+        month = hired_on.month - 1 + months
+        closed_on = dt.date(hired_on.year + month // 12, month % 12 + 1, 15)
+        OpportunityFactory(owner=newcomer, amount=Decimal(amount), closed_on=closed_on, **won)
+
+    hired = _hire(executive, planned)
+
+    # Curve (1, 2, 3) → 0, 0, 50, 100 % from the hire month, now the one schedule.
+    assert territory_selectors.ramp_percentages() == (0, 0, 50, 100)
+    # Hired 10 Feb: Q1 Jan -, Feb 0, Mar 0 → 0; Q2 Apr 0.5 + May 1 + Jun 1 = 2.5 x 10 000.
+    quotas = {q.period.name: q.amount for q in Quota.objects.filter(user=hired.hired_user)}
+    assert quotas == {f"FY{YEAR} Q1": Decimal("0.00"), f"FY{YEAR} Q2": Decimal("25000.00")}

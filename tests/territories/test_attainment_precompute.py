@@ -371,3 +371,34 @@ def test_with_the_broker_down_the_change_commits_and_the_sweep_catches_up(
     assert refresh.refresh_sweep()["attainment"] >= 1
     assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("1020.00")
     assert _marked() == []
+
+
+def test_attainment_by_period_reads_every_refreshed_period_in_one_query(
+    booked, q1, q2, periods, django_assert_num_queries
+):
+    q4 = periods["FY2025 Q4"]
+    for period in (q1, q2, q4):
+        services.attainment_refresh(period=period)
+    ids = _ids(booked)
+
+    with django_assert_num_queries(1):
+        by_period = selectors.attainment_by_period(periods=[q4, q1, q2], user_ids=ids)
+
+    assert by_period == {
+        p.pk: selectors.attainment_by_user(period=p, user_ids=ids) for p in (q4, q1, q2)
+    }
+    # not trivially empty: rep_a's Q1 bookings, rep_b's won deal of 1 April in Q2
+    assert by_period[q1.pk][booked[3].pk].bookings == Decimal("620.00")
+    assert by_period[q2.pk][booked[5].pk].bookings == Decimal(999)
+
+
+def test_attainment_by_period_computes_a_period_never_refreshed(booked, q1, q2):
+    services.attainment_refresh(period=q1)
+    AttainmentFigure.objects.filter(period=q2).delete()
+    ids = _ids(booked)
+
+    by_period = selectors.attainment_by_period(periods=[q1, q2], user_ids=ids)
+
+    assert by_period[q2.pk] == selectors.attainment_compute_by_user(period=q2, user_ids=ids)
+    assert by_period[q2.pk][booked[5].pk].bookings == Decimal(999)
+    assert not AttainmentFigure.objects.filter(period=q2).exists()
