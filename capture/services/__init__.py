@@ -10,6 +10,7 @@ from .calendar import (
 )
 from .items import captured_item_delete, captured_item_file
 from .mail import captured_mail_receive, captured_mail_record
+from .retention import captured_items_purge, captured_items_purge_batch
 from .privacy import (
     capture_settings_ensure,
     capture_settings_update,
@@ -29,6 +30,8 @@ __all__ = [
     "capture_token_rotate",
     "captured_item_delete",
     "captured_item_file",
+    "captured_items_purge",
+    "captured_items_purge_batch",
     "captured_mail_receive",
     "captured_mail_record",
     "clean_domains",
