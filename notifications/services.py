@@ -147,10 +147,11 @@ def _purge_in_batches(purge_batch) -> int:
 
 
 @transaction.atomic
-def notifications_purge_batch(*, now: dt.datetime | None = None, size: int = PURGE_BATCH) -> int:
+def notifications_purge_batch(*, now: dt.datetime | None = None, size: int | None = None) -> int:
     """The oldest ``size`` notifications past NOTIFICATIONS_KEEP_DAYS, deleted (one range of
     the created_at index, then their ids)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
+    size = size or PURGE_BATCH
     ids = list(
         Notification.objects.filter(created_at__lt=cutoff)
         .order_by("created_at")
@@ -163,13 +164,14 @@ def notifications_purge_batch(*, now: dt.datetime | None = None, size: int = PUR
 
 
 @transaction.atomic
-def email_sends_purge_batch(*, now: dt.datetime | None = None, size: int = PURGE_BATCH) -> int:
+def email_sends_purge_batch(*, now: dt.datetime | None = None, size: int | None = None) -> int:
     """The oldest ``size`` mail records past NOTIFICATIONS_EMAIL_KEEP_DAYS that are done with
     (sent, failed or skipped: a pending or claimed one is still the sweep's), deleted. Their
     dedupe key guards against a second send of the same mail, which nothing asks for after
     that long (a digest is queued for its own week only)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_EMAIL_KEEP_DAYS)
     finished = [EmailSend.Status.SENT, EmailSend.Status.FAILED, EmailSend.Status.SKIPPED]
+    size = size or PURGE_BATCH
     ids = list(
         EmailSend.objects.filter(created_at__lt=cutoff, status__in=finished)
         .order_by("created_at")

@@ -10,13 +10,13 @@ from .calendar import (
 )
 from .items import captured_item_delete, captured_item_file
 from .mail import captured_mail_receive, captured_mail_record
-from .retention import captured_items_purge, captured_items_purge_batch
 from .privacy import (
     capture_settings_ensure,
     capture_settings_update,
     capture_token_rotate,
     clean_domains,
 )
+from .retention import captured_items_purge, captured_items_purge_batch
 
 __all__ = [
     "CalendarReadResult",

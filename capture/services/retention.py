@@ -26,12 +26,13 @@ def captured_items_purge(*, now: dt.datetime | None = None) -> int:
 
 
 @transaction.atomic
-def captured_items_purge_batch(*, now: dt.datetime | None = None, size: int = PURGE_BATCH) -> int:
+def captured_items_purge_batch(*, now: dt.datetime | None = None, size: int | None = None) -> int:
     """The oldest ``size`` items captured more than CAPTURE_KEEP_DAYS ago whose mail or
     meeting is that old too (a meeting booked far ahead stays until it is past), deleted with
     their contact links. The activity a filed item became is not touched: captured mail is a
     copy kept for filing, the activity is the record."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CAPTURE_KEEP_DAYS)
+    size = size or PURGE_BATCH
     ids = list(
         CapturedItem.objects.filter(created_at__lt=cutoff, occurred_at__lt=cutoff)
         .order_by("created_at")
