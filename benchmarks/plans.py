@@ -192,6 +192,13 @@ def hot_queries(s: Subjects) -> list[HotQuery]:
                 .count()
             ),
         ),
+        HotQuery(
+            "waterfall, 7 days (manager)",
+            _get(
+                s.manager,
+                reverse("forecasting:waterfall") + "?" + urlencode({"person": s.manager.pk}),
+            ),
+        ),
         HotQuery("bell (unread count)", lambda: notification_selectors.unread_count(user=s.rep)),
         HotQuery("inbox page", _get(s.rep, reverse("notifications:inbox"))),
         HotQuery("API notifications", _get(s.rep, "/api/v1/notifications/")),
