@@ -156,6 +156,11 @@ def hot_queries(s: Subjects) -> list[HotQuery]:
             _get(s.manager, "/api/v1/activities/?" + urlencode({"updated_since": since})),
         ),
         HotQuery("API milestone completions", _get(s.manager, "/api/v1/milestone-completions/")),
+        HotQuery(
+            "API milestone completions, executive",
+            _get(s.executive, "/api/v1/milestone-completions/"),
+        ),
+        HotQuery("API notifications, page 2", _get(s.rep, "/api/v1/notifications/?page=2")),
         HotQuery("deal page", _get(s.rep, reverse("accounts:opportunity_detail", args=[deal.pk]))),
         HotQuery(
             "account page",
@@ -314,8 +319,11 @@ def summarize(
             if large:
                 found.problems.append(f"whole-index scan of {relation}")
         if kind in ("Sort", "Incremental Sort"):
-            sorted_rows = int(node.get("Actual Rows", node.get("Plan Rows", 0))) * int(
-                node.get("Actual Loops", 1) or 1
+            # What goes in, not what comes out: a top-N sort returns the page (51 rows)
+            # however many rows it had to read and order.
+            fed = node.get("Plans", [node])[0]
+            sorted_rows = int(fed.get("Actual Rows", fed.get("Plan Rows", 0))) * int(
+                fed.get("Actual Loops", 1) or 1
             )
             found.sorted_rows = max(found.sorted_rows, sorted_rows)
             if sorted_rows >= SORT_MAX_ROWS:
