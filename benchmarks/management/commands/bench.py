@@ -16,6 +16,10 @@ any database, with a few named reps when it has none). Everything the benchmark 
 (an account review when the seed has none, an API token, sessions, the imported rows) is
 rolled back. Exits 1 when a target is missed (a figure of the reference
 query differing from the page's counts as one), unless ``--no-fail``.
+
+``--plans`` runs only the plan check of the growing tables' hot queries (benchmarks.plans):
+each statement's EXPLAIN ANALYZE summary; a sequential scan of a large growing table or a
+large sort fails it. Runs on any seeded PostgreSQL database (issue 21, growth at 10 M rows).
 """
 
 from __future__ import annotations
