@@ -401,6 +401,9 @@ class MilestoneCompletion(BaseModel):
             models.Index(
                 fields=["opportunity", "milestone", "completed_at"], name="completion_opp_ms_at"
             ),
+            # The audit trail's list order (oldest first, keyset pages): a page of everyone's
+            # completions is one index range, not a sort of all of them (2,000,000: 1.7 s).
+            models.Index(fields=["completed_at", "id"], name="completion_at_id"),
             # The verification queue reads the pending ones only.
             models.Index(
                 fields=["verification_state"],

@@ -38,3 +38,9 @@ def capture_calendars_fetch_all() -> int:
     for pk in ids:
         capture_calendar_fetch.delay(pk)
     return len(ids)
+
+
+@shared_task(**RETRY_POLICY)
+def purge_captured_items() -> int:
+    """Nightly: captured items older than CAPTURE_KEEP_DAYS (retention)."""
+    return services.captured_items_purge()

@@ -120,12 +120,67 @@ def notifications_mark_all_read(*, actor: User, kind: str = "") -> int:
     return unread.update(read_at=now, updated_at=now)
 
 
-@transaction.atomic
+# Rows a purge deletes per transaction: a first purge of years of rows (or one after the
+# setting is lowered) is many short transactions, not one that holds millions of row locks
+# and the mail records' updates until it ends.
+PURGE_BATCH = 5000
+
+
 def notifications_purge(*, now: dt.datetime | None = None) -> int:
-    """Delete notifications older than NOTIFICATIONS_KEEP_DAYS (their mail records stay)."""
+    """Delete notifications older than NOTIFICATIONS_KEEP_DAYS, a batch per transaction (their
+    mail records stay, unlinked); returns how many went. Idempotent: a re-run finds fewer."""
+    return _purge_in_batches(lambda: notifications_purge_batch(now=now))
+
+
+def email_sends_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete finished mail records older than NOTIFICATIONS_EMAIL_KEEP_DAYS, in batches."""
+    return _purge_in_batches(lambda: email_sends_purge_batch(now=now))
+
+
+def _purge_in_batches(purge_batch) -> int:
+    total = 0
+    while deleted := purge_batch():
+        total += deleted
+        if deleted < PURGE_BATCH:
+            break
+    return total
+
+
+@transaction.atomic
+def notifications_purge_batch(*, now: dt.datetime | None = None, size: int | None = None) -> int:
+    """The oldest ``size`` notifications past NOTIFICATIONS_KEEP_DAYS, deleted (one range of
+    the created_at index, then their ids)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
-    deleted, _ = Notification.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    size = size or PURGE_BATCH
+    ids = list(
+        Notification.objects.filter(created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return 0
+    _, deleted = Notification.objects.filter(pk__in=ids).delete()
+    return deleted.get(Notification._meta.label, 0)
+
+
+@transaction.atomic
+def email_sends_purge_batch(*, now: dt.datetime | None = None, size: int | None = None) -> int:
+    """The oldest ``size`` mail records past NOTIFICATIONS_EMAIL_KEEP_DAYS that are done with
+    (sent, failed or skipped: a pending or claimed one is still the sweep's), deleted. Their
+    dedupe key guards against a second send of the same mail, which nothing asks for after
+    that long (a digest is queued for its own week only)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_EMAIL_KEEP_DAYS)
+    finished = [EmailSend.Status.SENT, EmailSend.Status.FAILED, EmailSend.Status.SKIPPED]
+    size = size or PURGE_BATCH
+    ids = list(
+        EmailSend.objects.filter(created_at__lt=cutoff, status__in=finished)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return 0
+    _, deleted = EmailSend.objects.filter(pk__in=ids).delete()
+    return deleted.get(EmailSend._meta.label, 0)
 
 
 # --- preferences ----------------------------------------------------------------------------

@@ -37,3 +37,8 @@ def raise_reminders(at: str | None = None) -> int:
 @shared_task(**RETRY_POLICY)
 def purge_notifications() -> int:
     return services.notifications_purge()
+
+
+@shared_task(**RETRY_POLICY)
+def purge_email_sends() -> int:
+    return services.email_sends_purge()

@@ -132,6 +132,12 @@ def nightly(hour: int) -> dict[str, dict[str, Any]]:
             "task": "compensation.tasks.run_current_payouts",
             "schedule": crontab(minute=50, hour=hour),
         },
+        # Retention: captured mail and meetings older than CAPTURE_KEEP_DAYS are deleted (the
+        # activities they became stay), in batches; a re-run finds fewer.
+        "capture-purge-nightly": {
+            "task": "capture.tasks.purge_captured_items",
+            "schedule": crontab(minute=55, hour=hour),
+        },
     }
 
 
@@ -185,6 +191,12 @@ def digests() -> dict[str, dict[str, Any]]:
         "notifications-purge-nightly": {
             "task": "notifications.tasks.purge_notifications",
             "schedule": crontab(minute=40, hour=3),
+        },
+        # Mail records older than NOTIFICATIONS_EMAIL_KEEP_DAYS (sent, failed or skipped) too,
+        # in batches: a re-run after a killed worker deletes what is left.
+        "notifications-purge-email-sends-nightly": {
+            "task": "notifications.tasks.purge_email_sends",
+            "schedule": crontab(minute=45, hour=3),
         },
     }
 

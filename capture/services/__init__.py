@@ -16,6 +16,7 @@ from .privacy import (
     capture_token_rotate,
     clean_domains,
 )
+from .retention import captured_items_purge, captured_items_purge_batch
 
 __all__ = [
     "CalendarReadResult",
@@ -29,6 +30,8 @@ __all__ = [
     "capture_token_rotate",
     "captured_item_delete",
     "captured_item_file",
+    "captured_items_purge",
+    "captured_items_purge_batch",
     "captured_mail_receive",
     "captured_mail_record",
     "clean_domains",

@@ -408,6 +408,9 @@ LOGGING = {
 
 # Notifications (the notifications app): inbox rows older than this are purged daily.
 NOTIFICATIONS_KEEP_DAYS = env.int("NOTIFICATIONS_KEEP_DAYS", default=90)
+# The record of each mail sent (its dedupe key refuses a second send) is purged nightly this
+# long after it was queued, once sent, failed or skipped.
+NOTIFICATIONS_EMAIL_KEEP_DAYS = env.int("NOTIFICATIONS_EMAIL_KEEP_DAYS", default=365)
 # The weekly forecast call is due by this weekday (Monday 0) and hour, company time zone;
 # the reminder goes out this many hours before, "overdue" and the manager's roll-up after.
 NOTIFICATIONS_CALL_DEADLINE_WEEKDAY = env.int("NOTIFICATIONS_CALL_DEADLINE_WEEKDAY", default=4)
@@ -452,3 +455,8 @@ CAPTURE_DEFAULT_EXCLUDED_DOMAINS = env.list(
 CAPTURE_CALENDAR_PAST_DAYS = env.int("CAPTURE_CALENDAR_PAST_DAYS", default=90)
 CAPTURE_CALENDAR_FUTURE_DAYS = env.int("CAPTURE_CALENDAR_FUTURE_DAYS", default=30)
 CAPTURE_CALENDAR_MAX_BYTES = env.int("CAPTURE_CALENDAR_MAX_BYTES", default=5 * 1024 * 1024)
+# Captured mail and meetings (sender, recipients, subject, excerpt) are deleted nightly this
+# long after capture: unfiled ones nobody filed, deleted ones' keys, and the captured copy
+# of filed ones (the activity each became stays: the audit record). Longer than the
+# calendar's look-back, or a feed re-read would capture a purged meeting again.
+CAPTURE_KEEP_DAYS = max(env.int("CAPTURE_KEEP_DAYS", default=365), CAPTURE_CALENDAR_PAST_DAYS + 1)

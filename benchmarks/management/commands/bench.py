@@ -16,6 +16,10 @@ any database, with a few named reps when it has none). Everything the benchmark 
 (an account review when the seed has none, an API token, sessions, the imported rows) is
 rolled back. Exits 1 when a target is missed (a figure of the reference
 query differing from the page's counts as one), unless ``--no-fail``.
+
+``--plans`` runs only the plan check of the growing tables' hot queries (benchmarks.plans):
+each statement's EXPLAIN ANALYZE summary; a sequential scan of a large growing table or a
+large sort fails it. Runs on any seeded PostgreSQL database (issue 21, growth at 10 M rows).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Activity, Opportunity
-from benchmarks import imports, personas, reference_sql
+from benchmarks import imports, personas, plans, reference_sql
 from benchmarks.measure import Timing, count_queries, time_calls
 from salesmgmt import services as org_services
 from salesmgmt.models import Period, User
@@ -91,6 +95,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--search-only", action="store_true", help="only the global search's rows"
         )
+        parser.add_argument(
+            "--plans",
+            action="store_true",
+            help="only the plans of the hot queries on the growing tables (EXPLAIN ANALYZE; "
+            "fails on a sequential scan of a large growing table or a large sort)",
+        )
         parser.add_argument("--trials", type=int, default=10_000)
         parser.add_argument("--no-fail", action="store_true", help="report only; exit 0")
 
@@ -111,6 +121,11 @@ class Command(BaseCommand):
             failed = self._report([], [], [], lines, failed)
             if failed and not options["no_fail"]:
                 raise CommandError(f"{failed} target(s) missed.")
+            return
+        if options["plans"]:
+            failed = self._plans()
+            if failed and not options["no_fail"]:
+                raise CommandError(f"{failed} hot query plan(s) failed the check.")
             return
         people = personas.pick_personas()
         self.stdout.write(
@@ -374,6 +389,29 @@ class Command(BaseCommand):
         from forecasting.selectors.reads import period_list
 
         return period_list().filter(end_on__lt=period.start_on).last() or period
+
+    def _plans(self) -> int:
+        """The hot queries of the growing tables, explained (benchmarks.plans); rolled back."""
+        people = personas.pick_personas()
+        subjects = plans.Subjects(
+            executive=people.executive,
+            manager=people.manager,
+            rep=people.rep,
+            opportunity=people.opportunity,
+            notes_word=search_queries(people)["notes"],
+        )
+        found: list[plans.Plan] = []
+        try:
+            with transaction.atomic():
+                self.stderr.write("  explaining the hot queries ...")
+                found = plans.check(plans.hot_queries(subjects))
+                raise _RollBack
+        except _RollBack:
+            pass
+        failed = plans.report(found, self.stdout.write)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        self.stdout.write(f"load average at the end: {load}; plans failing the check: {failed}")
+        return failed
 
     # --- batch jobs -------------------------------------------------------------------------
 
