@@ -199,9 +199,11 @@ def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: boo
         for r in ForecastRollup.objects.filter(period=period, person_id__in=ids)
     }
     latest: dict[tuple[int, str], ForecastCall] = {}
-    for call in ForecastCall.objects.filter(period=period, person_id__in=ids).order_by(
-        "submitted_at", "id"
-    ):
+    # Who submitted an adjustment shows on each row: joined, not a query per row.
+    calls = ForecastCall.objects.filter(period=period, person_id__in=ids).select_related(
+        "submitted_by"
+    )
+    for call in calls.order_by("submitted_at", "id"):
         latest[(call.person_id, call.layer)] = call
     records: dict[int, CallOfRecord] = {}
     for record in CallOfRecord.objects.filter(period=period, person_id__in=ids).order_by(
