@@ -42,6 +42,7 @@ WEB_PORT = 8100
 HOST = "127.0.0.1"
 BASE_URL = f"http://{HOST}:{WEB_PORT}"
 DB_NAME = "salesmgmt"
+NICE = ("nice", "-n", "10")  # the background processes' CPU priority (start_worker)
 # Migrating and seeding take minutes on a busy 2-core box; the result is kept as a dump, keyed
 # by everything that shapes it, and restored in seconds by later runs.
 CACHE_DIR = Path(os.environ.get("OPS_CACHE_DIR", Path.home() / ".cache" / "salesmgmt-ops"))
@@ -544,6 +545,9 @@ class Stack:
         self._spawn(
             "worker",
             [
+                # Below the web workers on the shared CPUs: a page waits for nobody, a
+                # debounced refresh can wait a moment (the worker runs on the same box here).
+                *NICE,
                 str(BIN / "celery"),
                 "-A",
                 "salesmgmt",
@@ -572,6 +576,7 @@ class Stack:
         self._spawn(
             "beat",
             [
+                *NICE,
                 str(BIN / "celery"),
                 "-A",
                 "salesmgmt",
