@@ -348,6 +348,8 @@ class Stack:
         initdb's defaults already allow it: wal_level=replica, ten WAL senders and a trusted
         replication line for loopback in pg_hba.conf.
         """
+        self.pg_replica_data.mkdir(mode=0o700)
+        shutil.chown(self.pg_replica_data, "postgres", "postgres")
         self._as_postgres(
             pg_bin("pg_basebackup"), "-h", HOST, "-p", str(PG_PORT), "-U", "postgres",
             "-D", str(self.pg_replica_data), "-R", "-X", "stream", "-c", "fast",
