@@ -24,7 +24,7 @@ help:
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis per role; long verify_figures state machines; full security sweeps"
 	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
-	@echo "make load              locust, 50 users, 3 min, private production-like stack (loopback)"
+	@echo "make load              locust, 100 users, 5 min, private production-like stack with a replica"
 	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
 	@echo "make faults            worker kill -9, Redis/PostgreSQL restarts, concurrent edits"
 	@echo "make faults-ci         the short fault scenarios CI runs"
