@@ -24,7 +24,7 @@ help:
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make fuzz              schemathesis per role; long verify_figures state machines; full security sweeps"
 	@echo "make bench             pages, API, recompute and CSV import against targets (PostgreSQL DATABASE_URL, seeded)"
-	@echo "make load              locust, 50 users, 3 min, private production-like stack (loopback)"
+	@echo "make load              locust, 100 users, 5 min, private production-like stack with a replica"
 	@echo "make load-ci           the short load test CI runs (20 users, 30 s, small seed)"
 	@echo "make faults            worker kill -9, Redis/PostgreSQL restarts, concurrent edits"
 	@echo "make faults-ci         the short fault scenarios CI runs"
@@ -95,8 +95,12 @@ bench: $(STAMP)
 load: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m scripts.ops.load
 
+# CI's short run checks correctness under load (0 errors, every confirmed write stored, figures
+# reconciled) on a machine the test suite has just left busy; its latency bound catches gross
+# regressions only. The latency targets (300/500 ms) are `make load`'s, on a quiet machine.
 load-ci: $(STAMP)
-	PYTHONPATH=. $(BIN)/python -m scripts.ops.load --users 20 --spawn-rate 4 --duration 30 --reps 30 --opportunities 1500
+	PYTHONPATH=. $(BIN)/python -m scripts.ops.load --users 20 --spawn-rate 4 --duration 30 --reps 30 --opportunities 1500 \
+		--read-p95-target-ms 1000 --write-p95-target-ms 1000
 
 faults: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m scripts.ops.faults

@@ -65,6 +65,10 @@ def check_compliance(book: Book, collector: Collector, today: dt.date) -> None:
         if deal_id in open_ids:
             activities[deal_id].append(as_datetime(at))
 
+    # An activity counts once held (coaching.compliance: ``Activity.objects.held``): a
+    # meeting later today is not work done yet. By now, not by the summary's computed_at:
+    # a call logged after the summary must still show it stale.
+    held_by = timezone.now()
     for user_id, as_of, *stored in rows:
         person = book.people.get(user_id)
         as_of = as_date(as_of)
@@ -76,7 +80,10 @@ def check_compliance(book: Book, collector: Collector, today: dt.date) -> None:
             "failing_recent_activity": [
                 d
                 for d in mine
-                if not any(window_start <= at < day_end for at in activities.get(d[0], []))
+                if not any(
+                    window_start <= at < day_end and at <= held_by
+                    for at in activities.get(d[0], [])
+                )
             ],
             "failing_close_date": [d for d in mine if as_date(d[3]) < as_of],
         }

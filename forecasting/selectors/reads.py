@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from django.db.models import Avg, FloatField, QuerySet
+from django.db.models import Avg, FloatField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Abs, Cast
 from django.http import Http404
 
@@ -198,16 +198,25 @@ def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: boo
         (r.person_id, r.scope): r
         for r in ForecastRollup.objects.filter(period=period, person_id__in=ids)
     }
-    latest: dict[tuple[int, str], ForecastCall] = {}
-    for call in ForecastCall.objects.filter(period=period, person_id__in=ids).order_by(
-        "submitted_at", "id"
-    ):
-        latest[(call.person_id, call.layer)] = call
-    records: dict[int, CallOfRecord] = {}
-    for record in CallOfRecord.objects.filter(period=period, person_id__in=ids).order_by(
-        "locked_on"
-    ):
-        records[record.person_id] = record
+    # Only each person's latest call per layer and latest call of record: every earlier
+    # submission and weekly lock stays in the table as history, a dozen rows a person a
+    # quarter, and loading them all cost the executive's page 2,400 rows (make load).
+    latest_call = ForecastCall.objects.filter(
+        person=OuterRef("person"), period=OuterRef("period"), layer=OuterRef("layer")
+    ).order_by("-submitted_at", "-id")
+    calls = ForecastCall.objects.filter(
+        period=period, person_id__in=ids, pk=Subquery(latest_call.values("pk")[:1])
+    ).select_related("submitted_by")  # who adjusted shows on each row
+    latest = {(call.person_id, call.layer): call for call in calls}
+    latest_record = CallOfRecord.objects.filter(
+        person=OuterRef("person"), period=OuterRef("period")
+    ).order_by("-locked_on")
+    records = {
+        record.person_id: record
+        for record in CallOfRecord.objects.filter(
+            period=period, person_id__in=ids, pk=Subquery(latest_record.values("pk")[:1])
+        )
+    }
     base_depth = person.ancestor_path.count("/")
 
     def row(p: User) -> NodeRow:

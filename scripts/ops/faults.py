@@ -497,12 +497,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--opportunities", type=int, default=None)
     parser.add_argument("--only", default="abcd", help="scenarios to run, e.g. 'ad' (default: all)")
+    parser.add_argument(
+        "--no-replica", action="store_true", help="every read on the primary (no replica)"
+    )
     args = parser.parse_args(argv)
     short = args.short
     reps = args.reps or (30 if short else 60)
     opportunities = args.opportunities or (1500 if short else 4000)
 
-    stack = Stack(reps=reps, opportunities=opportunities)
+    stack = Stack(reps=reps, opportunities=opportunities, replica=not args.no_replica)
     if short:
         # CI compresses time: a killed run counts as abandoned after 15 s, not a minute.
         stack.env["FORECASTING_RUN_STALE_SECONDS"] = "15"

@@ -33,14 +33,17 @@ THINK = between(*(float(x) for x in os.environ.get("OPS_THINK", "2,8").split(","
 COMPLETE = re.compile(r"^/opportunities/(\d+)/milestones/(\d+)/complete/$")
 
 
-_timings: list[tuple[str, float, float, bool]] = []  # (name, started at, ms, succeeded)
+# (name, started at, ms, succeeded, method)
+_timings: list[tuple[str, float, float, bool, str]] = []
 _spawned_at: list[float] = []
 
 
 @events.request.add_listener
-def _on_request(name: str, response_time: float, exception: object, **kwargs: object) -> None:
+def _on_request(
+    request_type: str, name: str, response_time: float, exception: object, **kwargs: object
+) -> None:
     started = time.time() - response_time / 1000
-    _timings.append((name, started, response_time, exception is None))
+    _timings.append((name, started, response_time, exception is None, request_type))
 
 
 @events.spawning_complete.add_listener

@@ -14,3 +14,6 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # collectstatic writes into the run's temporary folder, not the working tree.
 STATIC_ROOT = env("OPS_STATIC_ROOT", default=STATIC_ROOT)  # noqa: F405
+# Per-request server time and queries (scripts/ops/timing.py), when the run asks for it.
+if env("OPS_TIMING_LOG", default=""):
+    MIDDLEWARE = ["scripts.ops.timing.RequestTimingMiddleware", *MIDDLEWARE]  # noqa: F405

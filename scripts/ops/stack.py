@@ -1,8 +1,10 @@
 """A private, production-like salesmgmt stack under a temporary folder, torn down on exit.
 
-PostgreSQL (own cluster, fsync on, port 25432), Redis (own server, append-only file, port
-6390), gunicorn (4 workers, port 8100), a Celery worker and beat, all with the production
-settings (scripts/ops/settings.py only lifts the HTTPS-only switches for loopback HTTP).
+PostgreSQL (own cluster, fsync on, port 25432) and its streaming read replica (port 25433,
+``pg_basebackup -R``; gunicorn reads through it with DATABASE_REPLICA_URL unless
+``replica=False``), Redis (own server, append-only file, port 6390), gunicorn (port 8100), a
+Celery worker and beat, all with the production settings (scripts/ops/settings.py only lifts
+the HTTPS-only switches for loopback HTTP).
 Nothing touches the machine's own PostgreSQL or Redis. Each component can be stopped,
 killed and started again, which is what the fault scenarios do.
 """
@@ -34,11 +36,13 @@ BIN = ROOT / ".venv" / "bin"
 # Below the kernel's ephemeral range (32768-60999 here): a port in it can be taken at any
 # moment by some client's outgoing connection, and the server then cannot bind it.
 PG_PORT = 25432
+PG_REPLICA_PORT = 25433
 REDIS_PORT = 6390
 WEB_PORT = 8100
 HOST = "127.0.0.1"
 BASE_URL = f"http://{HOST}:{WEB_PORT}"
 DB_NAME = "salesmgmt"
+NICE = ("nice", "-n", "10")  # the background processes' CPU priority (start_worker)
 # Migrating and seeding take minutes on a busy 2-core box; the result is kept as a dump, keyed
 # by everything that shapes it, and restored in seconds by later runs.
 CACHE_DIR = Path(os.environ.get("OPS_CACHE_DIR", Path.home() / ".cache" / "salesmgmt-ops"))
@@ -101,13 +105,17 @@ def log(message: str) -> None:
 class Stack:
     """Start with ``start()``; ``close()`` (also run at exit and on SIGINT/SIGTERM) stops all."""
 
-    def __init__(self, *, reps: int, opportunities: int, web_workers: int = 4) -> None:
+    def __init__(
+        self, *, reps: int, opportunities: int, web_workers: int = 4, replica: bool = True
+    ) -> None:
         self.reps, self.opportunities, self.web_workers = reps, opportunities, web_workers
+        self.replica = replica
         self.dir = Path(tempfile.mkdtemp(prefix=f"salesmgmt-ops-{os.getpid()}-", dir="/tmp"))
         self.dir.chmod(0o755)  # the postgres user must reach its data folder inside
         self.logs = self.dir / "logs"
         self.logs.mkdir()
         self.pg_data = self.dir / "pg"
+        self.pg_replica_data = self.dir / "pg-replica"
         self.pg_socket = self.dir / "pgsock"
         self.pg_logs = self.logs / "postgresql"  # written by the postgres user
         self.redis_dir = self.dir / "redis"
@@ -115,6 +123,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.worker_starts = 0
         self.pg_running = False
+        self.replica_running = False
         self.closed = False
         self.keep = bool(os.environ.get("OPS_KEEP"))  # set on failure: keep logs to read
         self.database_url = f"postgres://postgres@{HOST}:{PG_PORT}/{DB_NAME}"
@@ -136,6 +145,8 @@ class Stack:
                 "TWO_FACTOR_REQUIRED_ROLES": "",
                 "OPS_STATIC_ROOT": str(CACHE_DIR / f"static-{static_key()}"),
                 "LOG_LEVEL": "WARNING",
+                # Server time and queries per request (scripts/ops/timing.py).
+                "OPS_TIMING_LOG": str(self.logs / "requests.jsonl"),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -152,7 +163,8 @@ class Stack:
     def start(self) -> None:
         started = time.monotonic()
         log(f"Stack folder {self.dir}")
-        busy = [port for port in (PG_PORT, REDIS_PORT, WEB_PORT) if _port_in_use(port)]
+        ports = (PG_PORT, PG_REPLICA_PORT, REDIS_PORT, WEB_PORT)
+        busy = [port for port in ports if _port_in_use(port)]
         if busy:
             raise RuntimeError(
                 f"Ports {busy} on {HOST} are in use (another load/fault run still going?)"
@@ -168,6 +180,12 @@ class Stack:
         fsync = self.query("SHOW fsync")[0][0]
         if fsync != "on":
             raise RuntimeError(f"PostgreSQL runs with fsync={fsync}")
+        if self.replica:
+            mark = time.monotonic()
+            self.init_replica()
+            self.start_replica()
+            self.env["DATABASE_REPLICA_URL"] = self.replica_url
+            log(f"Streaming replica on port {PG_REPLICA_PORT} caught up in {_since(mark)}")
         self.start_web()
         self.start_worker()
         self.start_beat()
@@ -179,6 +197,8 @@ class Stack:
         self.closed = True
         for name in list(self.procs):
             self._stop_proc(name, signal.SIGTERM, timeout=10)
+        if self.replica_running:
+            self._pg_ctl("stop", "-m", "fast", data=self.pg_replica_data, check=False)
         if self.pg_running:
             self._pg_ctl("stop", "-m", "fast", check=False)
         if self.keep:
@@ -257,8 +277,11 @@ class Stack:
             raise RuntimeError(f"{' '.join(args)} failed: {result.stdout}{result.stderr}")
         return result
 
-    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self._as_postgres(pg_bin("pg_ctl"), "-D", str(self.pg_data), *args, check=check)
+    def _pg_ctl(
+        self, *args: str, data: Path | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess:
+        folder = str(data or self.pg_data)
+        return self._as_postgres(pg_bin("pg_ctl"), "-D", folder, *args, check=check)
 
     def init_postgres(self) -> None:
         for folder in (self.pg_data, self.pg_socket, self.pg_logs):
@@ -313,9 +336,65 @@ class Stack:
             return False
         return True
 
-    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+    # --- the read replica -----------------------------------------------------------------
+
+    @property
+    def replica_url(self) -> str:
+        return f"postgres://postgres@{HOST}:{PG_REPLICA_PORT}/{DB_NAME}"
+
+    def init_replica(self) -> None:
+        """A base backup of the running primary, configured to stream from it (``-R``).
+
+        initdb's defaults already allow it: wal_level=replica, ten WAL senders and a trusted
+        replication line for loopback in pg_hba.conf.
+        """
+        self.pg_replica_data.mkdir(mode=0o700)
+        shutil.chown(self.pg_replica_data, "postgres", "postgres")
+        self._as_postgres(
+            pg_bin("pg_basebackup"), "-h", HOST, "-p", str(PG_PORT), "-U", "postgres",
+            "-D", str(self.pg_replica_data), "-R", "-X", "stream", "-c", "fast",
+        )  # fmt: skip
+        with open(self.pg_replica_data / "postgresql.auto.conf", "a") as conf:
+            conf.write(
+                # After the primary's copied settings: these win.
+                f"port = {PG_REPLICA_PORT}\n"
+                # The primary keeps the rows a replica query still reads: without it, a
+                # vacuum on the primary cancels a page's query on the replica (an error).
+                "hot_standby_feedback = on\nwal_receiver_status_interval = 1s\n"
+            )
+
+    def start_replica(self) -> None:
+        server_log = self.pg_logs / "replica.log"
+        self._pg_ctl("-l", str(server_log), "-w", "-t", "120", "start", data=self.pg_replica_data)
+        self.replica_running = True
+        self.wait_replica_caught_up()
+
+    def stop_replica(self) -> None:
+        self._pg_ctl("stop", "-m", "fast", "-w", "-t", "120", data=self.pg_replica_data)
+        self.replica_running = False
+
+    def wait_replica_caught_up(self, timeout: float = 120) -> None:
+        """Until the replica has replayed everything the primary has written so far."""
+        target = self.query("SELECT pg_current_wal_lsn()")[0][0]
+
+        def replayed() -> bool:
+            try:
+                rows = self.query(
+                    "SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn()) <= 0",
+                    (target,),
+                    url=self.replica_url,
+                )
+            except psycopg2.OperationalError:
+                return False
+            return bool(rows[0][0])
+
+        self._wait(replayed, timeout, f"the replica replaying up to {target}")
+
+    def query(
+        self, sql: str, params: Sequence | None = None, *, url: str | None = None
+    ) -> list[tuple]:
         """Read the stack's database over a fresh connection (survives server restarts)."""
-        connection = psycopg2.connect(self.database_url, connect_timeout=5)
+        connection = psycopg2.connect(url or self.database_url, connect_timeout=5)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -468,6 +547,9 @@ class Stack:
         self._spawn(
             "worker",
             [
+                # Below the web workers on the shared CPUs: a page waits for nobody, a
+                # debounced refresh can wait a moment (the worker runs on the same box here).
+                *NICE,
                 str(BIN / "celery"),
                 "-A",
                 "salesmgmt",
@@ -496,6 +578,7 @@ class Stack:
         self._spawn(
             "beat",
             [
+                *NICE,
                 str(BIN / "celery"),
                 "-A",
                 "salesmgmt",

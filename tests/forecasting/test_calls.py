@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from forecasting.models import CallLayer, CallOfRecord, ForecastCall
+from forecasting.selectors import reads
 from forecasting.services import calls
 from salesmgmt.errors import PermissionDeniedError
 from salesmgmt.models import Period
@@ -178,3 +179,28 @@ def test_calls_are_refused_for_a_quarter_that_has_ended(rep_a, period):
 
     assert "has ended" in refused.value.message_dict["period"][0]
     assert ForecastCall.objects.count() == 1
+
+
+def test_forecast_view_rows_carry_the_latest_call_adjustment_and_record(rep_a, manager_a, period):
+    """Only the latest of each is read (the history stays in the table): the newest
+    submission and adjustment, and the latest week's call of record."""
+    for week, amount in enumerate((100, 200, 300)):
+        calls.call_submit(actor=rep_a, period=period, commit_amount=amount, best_case_amount=900)
+        calls.call_adjust(
+            actor=manager_a, person=rep_a, period=period, commit_amount=amount - 10,
+            best_case_amount=800, note=f"week {week}",
+        )  # fmt: skip
+    for week in (2, 0, 1):  # stored out of order: the latest week wins, not the last row
+        CallOfRecord.objects.create(
+            person=rep_a, period=period, locked_on=period.start_on + dt.timedelta(days=7 * week),
+            commit_amount=Decimal(100 * (week + 1)), best_case_amount=Decimal(900),
+        )  # fmt: skip
+
+    view = reads.forecast_view(viewer=manager_a, person=manager_a, period=period, whole_tree=False)
+
+    (row,) = [r for r in view.rows if r.person == rep_a]
+    assert ForecastCall.objects.filter(person=rep_a).count() == 6
+    assert (row.call.commit_amount, row.adjustment.commit_amount) == (Decimal(300), Decimal(290))
+    assert row.adjustment.note == "week 2"
+    assert row.record.locked_on == period.start_on + dt.timedelta(days=14)
+    assert row.record.commit_amount == Decimal(300)

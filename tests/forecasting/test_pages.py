@@ -168,6 +168,29 @@ def test_forecast_page_queries_do_not_grow_with_the_team(
     assert after == before
 
 
+def test_forecast_page_queries_do_not_grow_with_the_adjusted_calls(
+    client, computed, period, stages, close_on
+):
+    """Each row names who adjusted its call: found by the load test as a query per row."""
+    executive, manager = computed["executive"], computed["manager_b"]
+    before = _queries(client, executive, "forecasting:forecast", period=period.pk)
+    for i in range(4):
+        rep = UserFactory(username=f"adjusted{i}", manager=manager)
+        deal(rep, 500, close_on=close_on, stage=stages["Negotiate"])
+        calls.call_submit(actor=rep, period=period, commit_amount=1, best_case_amount=2)
+        calls.call_adjust(
+            actor=manager, person=rep, period=period, commit_amount=3, best_case_amount=4,
+            note="pulled in",
+        )  # fmt: skip
+    forecast_recompute_all(with_kpis=False)
+
+    body = get(client, executive, "forecasting:forecast", period=period.pk).content.decode()
+    after = _queries(client, executive, "forecasting:forecast", period=period.pk)
+
+    assert f"({manager})" in body  # the adjuster's name is on the page
+    assert after == before
+
+
 def test_flags_page_is_paginated_with_a_fixed_number_of_queries(client, computed, stages, close_on):
     rep = computed["rep_a"]
     for _ in range(3):

@@ -284,6 +284,23 @@ def test_verify_figures_names_the_deals_failing_activity_and_evidence(book, rep_
     assert ComplianceSummary.objects.get(user=rep_a).failing_evidence == 1
 
 
+def test_verify_figures_counts_an_activity_once_held_as_the_summary_does(book, rep_a):
+    """A meeting later today is no activity yet for the stored summary (``held``); the
+    rebuilt figure agrees (make load found one such difference in every run)."""
+    first = book["open_ids"][0]
+    meeting = deal_services.activity_log(
+        actor=rep_a, kind="meeting", opportunity=Opportunity.objects.get(pk=first)
+    )
+    Activity.objects.filter(pk=meeting.pk).update(
+        occurred_at=timezone.now() + dt.timedelta(seconds=30)
+    )
+    compliance_refresh()
+
+    assert ComplianceSummary.objects.get(user=rep_a).failing_recent_activity == 2
+    status, out = verify("--only", "compliance")
+    assert status == 0, out
+
+
 def test_verify_figures_names_the_milestone_behind_a_skipped_stage(book, rep_a, process):
     # A milestone of the last stage completed while the deal is in an earlier one
     deal = Opportunity.objects.get(pk=book["open_ids"][0])
