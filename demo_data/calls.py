@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import ForecastCategory, Opportunity
 from forecasting.models import CallLayer, CallOfRecord, ForecastCall
-from salesmgmt.bulk_rows import BATCH_SIZE
+from salesmgmt.bulk_rows import insert_rows, reserve_ids
 from salesmgmt.models import Period, SalesRole, User
 from salesmgmt.money import RateTable, quantize_money
 
@@ -38,6 +38,35 @@ CATEGORY_ODDS = {
     ForecastCategory.PIPELINE: 0.1,
 }
 THOUSAND = Decimal(1000)
+# Columns of the rows insert_rows writes, in the order the builder makes the tuples.
+# fmt: off
+CALL_COLUMNS = [
+    "id", "person_id", "period_id", "layer", "commit_amount", "best_case_amount",
+    "previous_commit_amount", "previous_best_case_amount", "note", "submitted_by_id",
+    "submitted_at", "created_at",
+]
+RECORD_COLUMNS = [
+    "person_id", "period_id", "locked_on", "owner_call_id", "commit_amount", "best_case_amount",
+    "manager_commit_amount", "manager_best_case_amount", "created_at",
+]
+# fmt: on
+
+
+@dataclass(slots=True)
+class _Call:
+    """A forecast call as the simulation draws it (a ForecastCall row once it has an id):
+    hundreds of thousands at the larger tiers, too many to build as model instances."""
+
+    person_id: int
+    period_id: int
+    layer: str
+    commit_amount: Decimal
+    best_case_amount: Decimal
+    previous: _Call | None
+    note: str
+    submitted_by_id: int
+    at: float  # the simulation's clock, for the adjustments that follow
+    pk: int = 0
 
 
 def _thousands(value: float) -> Decimal:
@@ -58,12 +87,12 @@ class _Caller:
     # This quarter: what they will book, and (day, amount) of what they closed, in order.
     truth: float = 0.0
     closed: list[tuple[float, float]] = field(default_factory=list)
-    owner: ForecastCall | None = None
-    adjusted: ForecastCall | None = None
+    owner: _Call | None = None
+    adjusted: _Call | None = None
     is_adjusted: bool = False
 
     @property
-    def in_force(self) -> ForecastCall | None:
+    def in_force(self) -> _Call | None:
         return self.adjusted or self.owner
 
 
@@ -166,7 +195,7 @@ class CallsMixin:
         bounds = [start_t, *locks, end_t]
         length = end_t - start_t + 0.01
         by_depth = sorted(callers.values(), key=lambda c: -c.depth)
-        rows: list[ForecastCall] = []
+        rows: list[_Call] = []
         lock_state: list[tuple[float, dict[int, tuple]]] = []
         for week, (lo, hi) in enumerate(itertools.pairwise(bounds)):
             if hi - lo >= 0.2:
@@ -174,24 +203,27 @@ class CallsMixin:
             if week < len(locks):
                 state = {c.user.pk: (c.owner, c.adjusted) for c in by_depth if c.owner}
                 lock_state.append((locks[week], state))
-        ForecastCall.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        for call, pk in zip(rows, reserve_ids(ForecastCall, len(rows)), strict=True):
+            call.pk = pk
+        insert_rows(ForecastCall, CALL_COLUMNS, [self._call_row(call) for call in rows])
         records = [
-            CallOfRecord(
-                person_id=pk,
-                period=quarter,
-                locked_on=self.day(lock_t),
-                owner_call=owner,
-                commit_amount=owner.commit_amount,
-                best_case_amount=owner.best_case_amount,
-                manager_commit_amount=adjusted.commit_amount if adjusted else None,
-                manager_best_case_amount=adjusted.best_case_amount if adjusted else None,
-                created_at=self.at(lock_t),
-            )
+            (pk, quarter.pk, self.db_day(lock_t), owner.pk, owner.commit_amount,
+             owner.best_case_amount, adjusted.commit_amount if adjusted else None,
+             adjusted.best_case_amount if adjusted else None, self.db_at(lock_t))
             for lock_t, state in lock_state
             for pk, (owner, adjusted) in state.items()
-        ]
-        CallOfRecord.objects.bulk_create(records, batch_size=BATCH_SIZE)
+        ]  # fmt: skip
+        insert_rows(CallOfRecord, RECORD_COLUMNS, records)
         return len(rows), len(records)
+
+    def _call_row(self, call: _Call) -> tuple:
+        previous, at = call.previous, self.db_at(call.at)
+        return (
+            call.pk, call.person_id, call.period_id, call.layer, call.commit_amount,
+            call.best_case_amount, previous.commit_amount if previous else None,
+            previous.best_case_amount if previous else None, call.note, call.submitted_by_id,
+            at, at,
+        )  # fmt: skip
 
     def _week(
         self,
@@ -202,7 +234,7 @@ class CallsMixin:
         hi: float,
         start_t: float,
         length: float,
-        rows: list[ForecastCall],
+        rows: list[_Call],
     ) -> None:
         """One week's calls, sellers first and each level up after them."""
         for caller in by_depth:
@@ -218,7 +250,7 @@ class CallsMixin:
             self._owner_call(caller, quarter, at, (at - start_t) / length, rows)
 
     def _owner_call(
-        self, caller: _Caller, quarter: Period, at: float, f: float, rows: list[ForecastCall]
+        self, caller: _Caller, quarter: Period, at: float, f: float, rows: list[_Call]
     ) -> None:
         rng = self.rng
         if caller.reports:
@@ -252,7 +284,7 @@ class CallsMixin:
         hi: float,
         start_t: float,
         length: float,
-        rows: list[ForecastCall],
+        rows: list[_Call],
     ) -> None:
         """The manager adjusts the calls they doubt (and keeps adjusting those once started)."""
         rng = self.rng
@@ -264,7 +296,7 @@ class CallsMixin:
             if not (report.is_adjusted and rng.random() < 0.8) and not doubted:
                 continue
             window = _window(manager.height, adjusting=True)
-            at = max(lo + (hi - lo) * rng.uniform(*window), call.submitted_at_t + 0.001)
+            at = max(lo + (hi - lo) * rng.uniform(*window), call.at + 0.001)
             f = (at - start_t) / length
             factor = rng.uniform(0.97, 1.03) / (1 + report.bias * (1 - f))
             commit = _thousands(float(call.commit_amount) * factor)
@@ -285,23 +317,8 @@ class CallsMixin:
         layer: str,
         commit: Decimal,
         best: Decimal,
-        previous: ForecastCall | None,
+        previous: _Call | None,
         note: str,
         at: float,
-    ) -> ForecastCall:
-        moment = self.at(at)
-        call = ForecastCall(
-            person=person,
-            period=quarter,
-            layer=layer,
-            commit_amount=commit,
-            best_case_amount=best,
-            previous_commit_amount=previous.commit_amount if previous else None,
-            previous_best_case_amount=previous.best_case_amount if previous else None,
-            note=note,
-            submitted_by=actor,
-            submitted_at=moment,
-            created_at=moment,
-        )
-        call.submitted_at_t = at  # the simulation's clock, for the adjustments that follow
-        return call
+    ) -> _Call:
+        return _Call(person.pk, quarter.pk, layer, commit, best, previous, note, actor.pk, at)

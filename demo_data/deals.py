@@ -7,6 +7,8 @@ import datetime as dt
 import math
 from decimal import Decimal
 
+from django.db import connection
+
 from accounts.models import (
     Activity,
     Milestone,
@@ -16,10 +18,15 @@ from accounts.models import (
     OpportunityTeamMember,
 )
 from compensation.models import CreditSplit, DealCancellation
-from salesmgmt.bulk_rows import BATCH_SIZE, insert_rows
+from salesmgmt.bulk_rows import (
+    BackgroundInserts,
+    indexes_built_after,
+    objects_kept_from_collection,
+    reserve_ids,
+)
 from salesmgmt.models import SalesRole, User
 
-from .history import _cents_text, _Deal
+from .history import _cents_text, _Deal, _DealRow
 from .org import _Rep
 from .vocabulary import (
     ACTIVITY_KINDS,
@@ -48,6 +55,11 @@ from .vocabulary import (
 DEALS_PER_CHUNK = 2500
 # Columns of the rows insert_rows writes, in the order the builder makes the tuples.
 # fmt: off
+OPPORTUNITY_COLUMNS = [
+    "id", "account_id", "owner_id", "process_id", "stage_id", "stage_entered_at", "name",
+    "amount", "currency", "expected_close_on", "status", "closed_on", "lost_reason",
+    "forecast_category", "next_step", "lead_source", "version", "created_at",
+]
 COMPLETION_COLUMNS = [
     "opportunity_id", "milestone_id", "completed_by_id", "completed_at", "evidence",
     "verification_state", "verified_by_id", "verified_at", "created_at",
@@ -105,6 +117,27 @@ class DealsMixin:
             "cancellations",
         ):
             self.counts[key] = 0
+        # The tables of the deals' history: loaded without their secondary indexes and foreign
+        # keys (built once at the end), written by PostgreSQL while the next chunk is drawn.
+        history_tables = [Opportunity, OpportunityChange, MilestoneCompletion, Activity]
+        with (
+            indexes_built_after(history_tables),
+            objects_kept_from_collection(),
+            BackgroundInserts() as inserts,
+        ):
+            # Ids for every draw now (the warm-up's dropped deals leave gaps): the chunks'
+            # rows then need no id read back while the previous chunk is still being written.
+            self._deal_ids = iter(reserve_ids(Opportunity, len(draws)))
+            self._insert_chunks(draws, sellers, by_team, activities_per_deal, inserts)
+
+    def _insert_chunks(
+        self,
+        draws: list[tuple[float, int]],
+        sellers: list[_Rep],
+        by_team: dict[int, dict[str, list[User]]],
+        activities_per_deal: float,
+        inserts: BackgroundInserts,
+    ) -> None:
         for first in range(0, len(draws), DEALS_PER_CHUNK):
             simulated = (
                 self.simulate_deal(created_t, sellers[i], by_team.get(sellers[i].team, {}))
@@ -115,7 +148,7 @@ class DealsMixin:
                 for deal in simulated
                 if deal.closed_t is None or deal.closed_t >= self.first_deal_t
             ]
-            self.insert_deals(chunk, activities_per_deal)
+            self.insert_deals(chunk, activities_per_deal, inserts)
             self.progress(f"Opportunities: {min(first + DEALS_PER_CHUNK, len(draws))}/{len(draws)}")
 
     def created_t(self, start: float) -> float:
@@ -234,9 +267,20 @@ class DealsMixin:
                 )
             )
 
-    def insert_deals(self, deals: list[_Deal], activities_per_deal: float) -> None:
+    def insert_deals(
+        self, deals: list[_Deal], activities_per_deal: float, inserts: BackgroundInserts
+    ) -> None:
         rows = [deal.replay(self) for deal in deals]
-        Opportunity.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        opportunities, day = [], connection.ops.adapt_datefield_value
+        for row in rows:
+            row.pk = next(self._deal_ids)
+            opportunities.append(
+                (row.pk, row.account_id, row.owner_id, row.process_id, row.stage_id,
+                 self.stored_at(row.stage_entered_at), row.name, row.amount, row.currency,
+                 day(row.expected_close_on), row.status, day(row.closed_on), row.lost_reason,
+                 row.forecast_category, row.next_step, row.lead_source, row.version,
+                 self.stored_at(row.created_at))
+            )  # fmt: skip
         completions, changes, team, splits, cancellations = [], [], [], [], []
         for deal, row in zip(deals, rows, strict=True):
             pk, owner_id = row.pk, deal.rep.user.pk
@@ -267,17 +311,18 @@ class DealsMixin:
                 self._credit(deal, pk, splits, cancellations)
             self.counts[deal.status] += 1
         activities = self.build_activities(deals, rows, activities_per_deal)
-        for model, columns, values, key in (
+        batch = (
+            (Opportunity, OPPORTUNITY_COLUMNS, opportunities, "opportunities"),
             (MilestoneCompletion, COMPLETION_COLUMNS, completions, "milestone_completions"),
             (OpportunityChange, CHANGE_COLUMNS, changes, "opportunity_changes"),
             (OpportunityTeamMember, TEAM_COLUMNS, team, "team_members"),
             (Activity, ACTIVITY_COLUMNS, activities, "activities"),
             (CreditSplit, SPLIT_COLUMNS, splits, "credit_splits"),
             (DealCancellation, CANCELLATION_COLUMNS, cancellations, "cancellations"),
-        ):
-            insert_rows(model, columns, values)
+        )
+        inserts.add([(model, columns, values) for model, columns, values, _ in batch])
+        for _, _, values, key in batch:
             self.counts[key] += len(values)
-        self.counts["opportunities"] += len(rows)
 
     def _credit(self, deal: _Deal, pk: int, splits: list, cancellations: list) -> None:
         """A few won deals split their credit with a teammate; fewer are cancelled later."""
@@ -306,7 +351,7 @@ class DealsMixin:
                 )  # fmt: skip
 
     def build_activities(
-        self, deals: list[_Deal], rows: list[Opportunity], per_deal: float
+        self, deals: list[_Deal], rows: list[_DealRow], per_deal: float
     ) -> list[tuple]:
         """About ``per_deal`` activities a deal on average, more for deals that went further."""
         rng = self.rng

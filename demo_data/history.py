@@ -24,6 +24,31 @@ def _cents_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+@dataclass(slots=True)
+class _DealRow:
+    """A deal's Opportunity row, values as the model has them (a model instance costs several
+    times more to build, a million times at the largest tier)."""
+
+    account_id: int
+    owner_id: int
+    process_id: int
+    stage_id: int
+    stage_entered_at: dt.datetime
+    name: str
+    amount: Decimal
+    currency: str
+    expected_close_on: dt.date
+    status: str
+    closed_on: dt.date | None
+    lost_reason: str
+    forecast_category: str
+    next_step: str
+    lead_source: str
+    version: int
+    created_at: dt.datetime
+    pk: int = 0
+
+
 @dataclass
 class _Deal:
     """One simulated deal: its draws, then (``replay``) its row and its change history."""
@@ -51,7 +76,7 @@ class _Deal:
     def close(self, t: float, status: str, reason: str) -> None:
         self.status, self.closed_t, self.lost_reason = status, t, reason
 
-    def replay(self, builder: DemoDataBuilder) -> Opportunity:
+    def replay(self, builder: DemoDataBuilder) -> _DealRow:
         """Turn the events into change rows (old → new) and the deal's final row."""
         F = OpportunityChange.Field
         first_stage = derive_stage_id(self.flow.specs, ())
@@ -90,7 +115,7 @@ class _Deal:
                 state[name] = value
                 writes.add(t)
         closed_on = builder.day(self.closed_t) if self.closed_t is not None else None
-        return Opportunity(
+        return _DealRow(
             account_id=self.account.pk,
             owner_id=self.rep.user.pk,
             process_id=self.flow.process.pk,

@@ -245,3 +245,64 @@ def objects_kept_from_collection() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# Memory for each index build after a bulk load: a sort of tens of millions of keys in a few
+# passes rather than hundreds (the server default is 64 MB).
+INDEX_BUILD_MEMORY = "512MB"
+
+
+@contextmanager
+def indexes_built_after(models: Sequence[type[Model]]) -> Iterator[None]:
+    """Load ``models``' tables without their foreign keys and secondary indexes, then put them
+    back exactly as they were (same names, same definitions) at the end of the block.
+
+    Each row COPYed into a table with a dozen indexes (one a trigram GIN) updates every one of
+    them, and each deferred foreign key queues a check run row by row at commit: at ten million
+    rows that is most of the load. Built once at the end, an index is one sort and a foreign key
+    one join that checks every row as the triggers would have. PostgreSQL only (a no-op on
+    SQLite), inside the caller's transaction: the drops roll back with it if the block fails,
+    and the block holds the tables' exclusive locks, so no reader sees them without indexes.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_built_after drops indexes: call it inside a transaction")
+    tables = [model._meta.db_table for model in models]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conname",
+            [tables],
+        )
+        foreign_keys = cursor.fetchall()
+        # Indexes that back no constraint (the primary keys and unique constraints stay: their
+        # checks are wanted row by row and ids come in order, cheap to append). Partial indexes
+        # stay too: PostgreSQL prints their predicate in a form that, run again, is stored
+        # differently (an IN list's casts move), and they hold few of the rows anyway.
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) AND indpred IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        # PostgreSQL alters no table with checks still queued (a --reset's deletes queue them on
+        # the deals table): run them now. Every deferrable constraint of this schema is
+        # INITIALLY DEFERRED, so ALL DEFERRED puts the transaction back as it was.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table, name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = %s", [INDEX_BUILD_MEMORY])
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("RESET maintenance_work_mem")

@@ -8,8 +8,13 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from accounts.models import OpportunityChange
-from salesmgmt.bulk_rows import BackgroundInserts, insert_rows, reserve_ids
+from accounts.models import Activity, OpportunityChange
+from salesmgmt.bulk_rows import (
+    BackgroundInserts,
+    indexes_built_after,
+    insert_rows,
+    reserve_ids,
+)
 from tests.factories import OpportunityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +108,78 @@ def test_background_inserts_return_before_the_copy_on_postgresql():
     inserts.wait()
     assert inserts._thread is None
     assert OpportunityChange.objects.filter(opportunity=deal).count() == 20
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="indexes are dropped and rebuilt on PostgreSQL"
+)
+
+
+def _schema(tables: list[str]) -> tuple[list, list]:
+    """Every index and constraint of ``tables``: name and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) ORDER BY 1",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, contype, condeferrable, condeferred,"
+            " pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [tables],
+        )
+        return indexes, cursor.fetchall()
+
+
+@on_postgresql
+def test_indexes_built_after_puts_back_every_index_and_foreign_key_as_it_was():
+    # Given the history tables' indexes and constraints
+    tables = [OpportunityChange._meta.db_table, Activity._meta.db_table]
+    before = _schema(tables)
+    deal = OpportunityFactory()
+
+    with transaction.atomic(), indexes_built_after([OpportunityChange, Activity]):
+        # While loading: only the primary keys', the partial indexes and the CHECK constraints
+        during_indexes, during_constraints = _schema(tables)
+        insert_rows(OpportunityChange, COLUMNS, _rows(deal.pk, 30))
+
+    assert {name for name, definition in during_indexes if " WHERE " not in definition} == {
+        f"{table}_pkey" for table in tables
+    }
+    assert {kind for *_, kind, _, _, _ in during_constraints} == {"p", "c"}
+    # Then the same indexes and constraints, named and defined the same, over the rows loaded
+    assert _schema(tables) == before
+    assert OpportunityChange.objects.filter(opportunity=deal).count() == 30
+
+
+@on_postgresql
+def test_indexes_built_after_refuses_a_row_whose_parent_is_missing():
+    # Given a change row loaded for a deal that does not exist
+    deal = OpportunityFactory()
+    rows = _rows(deal.pk, 2)
+    orphan = (rows[1][0], deal.pk + 10_000, *rows[1][2:])
+
+    # Then putting the foreign key back checks it, and the load rolls back
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        indexes_built_after([OpportunityChange]),
+    ):
+        insert_rows(OpportunityChange, COLUMNS, [rows[0], orphan])
+    assert not OpportunityChange.objects.filter(opportunity=deal).exists()
+    assert _schema([OpportunityChange._meta.db_table])[0]  # the indexes are back (rolled back)
+
+
+@on_postgresql
+def test_indexes_built_after_runs_the_checks_queued_before_it():
+    # Given a transaction that already queued deferred foreign-key checks on the table
+    deal = OpportunityFactory()
+    with transaction.atomic():
+        insert_rows(OpportunityChange, COLUMNS, _rows(deal.pk, 2))
+        # Then the block can still alter the table (PostgreSQL refuses while checks are queued)
+        with indexes_built_after([OpportunityChange]):
+            insert_rows(OpportunityChange, COLUMNS, _rows(deal.pk, 3))
+
+    assert OpportunityChange.objects.filter(opportunity=deal).count() == 5
