@@ -7,8 +7,10 @@ once), claims its lease and renews ``heartbeat_at`` from a thread while
 ``forecast_recompute_all`` works.
 A run whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` lost its worker; the
 reconciler on the beat schedule (``stale_run_ids``) sends it again and the next worker claims
-it and starts it over from the top. That is safe because every step of ``forecast_recompute_all``
-replaces rows, and exact because the run keeps its ``as_of`` and trial count.
+it: a run not yet planned starts over from the top, a planned one runs again the shards that
+were not done (``services.shards``: a live shard renews the run's heartbeat, so a stale run's
+running shards have lost their workers). That is safe because every shard replaces its own rows,
+and exact because the run keeps its ``as_of``, trial count and model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
@@ -28,6 +32,9 @@ from .. import locks
 from ..models import RecomputeRun
 from .context import Progress, configured_trials
 from .recompute import forecast_recompute_all
+
+if TYPE_CHECKING:
+    from .shards import RunStep
 
 logger = logging.getLogger(__name__)
 
@@ -84,23 +91,32 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    held = RecomputeRun.objects.filter(
-                        pk=self.run_id, lease=self.lease, status=RecomputeRun.Status.RUNNING
-                    ).update(heartbeat_at=timezone.now())
+                    held = self.renew(timezone.now())
                 except DatabaseError as exc:  # the database is restarting: try again next beat
                     logger.warning("Heartbeat of recompute run %s failed: %s", self.run_id, exc)
                     continue
                 # Not held, yet the row is there: finished, or another worker's lease now.
                 # (A row this thread cannot see yet, uncommitted, is no reason to stop.)
-                if not held and RecomputeRun.objects.filter(pk=self.run_id).exists():
+                if not held and self.exists():
                     self.lost = True
                     return
         finally:
             connections.close_all()  # this thread's connections only
 
+    def renew(self, now: dt.datetime) -> bool:
+        """Renew the held row's heartbeat; False when it is not ours (or not running) now."""
+        return bool(
+            RecomputeRun.objects.filter(
+                pk=self.run_id, lease=self.lease, status=RecomputeRun.Status.RUNNING
+            ).update(heartbeat_at=now)
+        )
+
+    def exists(self) -> bool:
+        return RecomputeRun.objects.filter(pk=self.run_id).exists()
+
     def check(self) -> None:
         if self.lost:
-            raise LeaseLost(f"Recompute run {self.run_id} was taken over by another worker.")
+            raise LeaseLost(f"{self._thread.name} lost its lease to another worker.")
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -124,10 +140,12 @@ def full_recompute_run(
     run_id: int | None = None,
     trials: int | None = None,
     progress: Progress | None = None,
+    dispatch: Callable[[RunStep], None] | None = None,
 ) -> dict[str, float] | None:
     """Run (or resume) a full recompute; None when it is finished or a live worker has it.
 
-    Without ``run_id`` a run is started, or the unfinished one joined.
+    Without ``run_id`` a run is started, or the unfinished one joined. With ``dispatch`` this
+    worker learns and plans, then hands the shards to it (``forecast_recompute_all``).
     """
     if run_id is None:
         run_id = full_recompute_start(trials=trials).pk
@@ -157,7 +175,9 @@ def full_recompute_run(
                 time.sleep(delay)
 
         try:
-            return forecast_recompute_all(run=run, trials=run.trials, progress=on_phase)
+            return forecast_recompute_all(
+                run=run, trials=run.trials, progress=on_phase, dispatch=dispatch
+            )
         except LeaseLost:
             logger.warning("Recompute run %s: lease lost, leaving it to its new worker", run_id)
             return None
