@@ -50,7 +50,9 @@ def recompute_all_forecasts(
 def recompute_forecast_shard(self, shard_id: int) -> str | None:
     """One shard of a full run (a period's rollups, a kind's KPIs); the shard that completes
     a stage sends the next one. A shard done or held by a live worker is a no-op."""
-    step = shards.recompute_shard(shard_id=shard_id, worker=self.request.hostname or None)
+    step = shards.recompute_shard(
+        shard_id=shard_id, worker=shards.worker_name(self.request.hostname)
+    )
     if step is not None and not self.request.is_eager:
         send_run_step(step, queue=(self.request.delivery_info or {}).get("routing_key"))
     return step.stage if step is not None else None

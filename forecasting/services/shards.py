@@ -50,8 +50,9 @@ STAGES = [Stage.ROLLUPS, Stage.KPIS]
 SIZE_ORDER = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def worker_name(node: str | None = None) -> str:
+    """The Celery node (or host) and the process: what the recompute page shows per shard."""
+    return f"{node or socket.gethostname()}:{os.getpid()}"
 
 
 def is_planned(run: RecomputeRun) -> bool:

@@ -40,7 +40,8 @@ def test_shards_in_any_order_and_twice_leave_the_in_process_rows(demo):
     as_of = timezone.now()
     forecast_recompute_all(now=as_of, trials=TRIALS)
     in_process = aggregate_snapshot()
-    assert in_process["ForecastRollup"] and in_process["KpiSnapshot"]
+    assert in_process["ForecastRollup"]
+    assert in_process["KpiSnapshot"]
     assert in_process["DealProbability"]
 
     # when another run for the same moment is planned and its shards run backwards, as two
@@ -80,13 +81,16 @@ def test_a_shard_rewrites_its_own_periods_only(demo):
     assert set(ForecastRollup.objects.values_list("period_id", flat=True)) == {period_id}
     assert not KpiSnapshot.objects.exists()
     first.refresh_from_db()
-    assert first.state == "done" and first.rows > 0 and first.seconds > 0
+    assert first.state == "done"
+    assert first.rows > 0
+    assert first.seconds > 0
     run.refresh_from_db()
-    assert run.status == RecomputeRun.Status.RUNNING and 0.1 < run.progress < 1
+    assert run.status == RecomputeRun.Status.RUNNING
+    assert 0.1 < run.progress < 1
 
 
 def test_a_shard_held_by_a_live_worker_is_not_taken(demo):
-    run, (step,) = planned_run(timezone.now())
+    _run, (step,) = planned_run(timezone.now())
     RecomputeShard.objects.filter(pk=step.shard_ids[0]).update(
         state="running", lease="alive", worker="other", heartbeat_at=timezone.now()
     )
@@ -122,5 +126,6 @@ def test_the_recompute_page_shows_each_shard(demo, client):
 
     total = run.shards.count()
     assert f"{total} / {total}" in listing
-    assert shard.name in page and shard.worker in page
+    assert shard.name in page
+    assert shard.worker in page
     assert shard.worker.startswith("in-process:")
