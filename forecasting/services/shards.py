@@ -2,8 +2,8 @@
 
 ``recompute_plan`` (the run's first step, one worker) learns the probability model once, stores
 it on the run and makes the run's shards: one per period for the rollups (years first, so the
-largest start first and two workers end together), then one per period kind for the KPIs,
-which read the stored rollups of their periods. ``recompute_shard`` runs one shard on whichever
+largest start first and two workers end together), then one per few periods of a kind for the
+KPIs, which read the stored rollups of their periods. ``recompute_shard`` runs one shard on whichever
 worker took its message: it claims the shard's lease, renews the shard's heartbeat and the run's
 from a thread, and rewrites only the shard's own rows, each period in one transaction (delete +
 insert, ``recompute.forecast_recompute_period``, ``kpis.kpis_recompute``), so a shard run twice
@@ -48,6 +48,14 @@ Stage = RecomputeShard.Stage
 STAGES = [Stage.ROLLUPS, Stage.KPIS]
 # Largest first (a year holds twelve months' deals): the last shard to start is a small one.
 SIZE_ORDER = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
+# The KPIs of a kind's periods, this many to a shard: each shard loads the deals, stage history
+# and quotas once (about a second at 200,000 deals), then works per period; forty months in one
+# shard would make it the run's long pole.
+KPI_PERIODS_PER_SHARD = 6
+
+
+def _by_size(item: tuple[str, list[Period]]) -> int:
+    return SIZE_ORDER[item[0]]
 
 
 def worker_name(node: str | None = None) -> str:
@@ -74,12 +82,11 @@ def recompute_plan(
     rollup_periods = sorted(periods, key=lambda p: (SIZE_ORDER[p.kind], p.start_on))
     parts = [(Stage.ROLLUPS, f"rollups {p.name}", [p.pk]) for p in rollup_periods]
     if with_kpis:
-        parts += [
-            (Stage.KPIS, f"kpis {kind}", [p.pk for p in same_kind])
-            for kind, same_kind in sorted(
-                periods_by_kind(periods).items(), key=lambda item: SIZE_ORDER[item[0]]
-            )
-        ]
+        for _, same_kind in sorted(periods_by_kind(periods).items(), key=_by_size):
+            for start in range(0, len(same_kind), KPI_PERIODS_PER_SHARD):
+                chunk = same_kind[start : start + KPI_PERIODS_PER_SHARD]
+                name = f"kpis {chunk[0].name}" + (f" to {chunk[-1].name}" if chunk[1:] else "")
+                parts.append((Stage.KPIS, name, [p.pk for p in chunk]))
     with transaction.atomic():
         DealProbability.objects.exclude(period__in=periods).delete()
         run.shards.all().delete()
