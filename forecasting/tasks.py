@@ -18,7 +18,7 @@ from salesmgmt import refresh
 from salesmgmt.task_queue import BROKER_ERRORS, RETRY_POLICY
 
 from .aggregate_kinds import KPIS, ROLLUPS
-from .services import backtest, calls, flags, runs, shards, snapshots
+from .services import backtest, calls, flags, recompute, runs, shards, snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def recompute_all_forecasts(
 def recompute_forecast_shard(self, shard_id: int) -> str | None:
     """One shard of a full run (a period's rollups, a kind's KPIs); the shard that completes
     a stage sends the next one. A shard done or held by a live worker is a no-op."""
-    step = shards.recompute_shard(
+    step = recompute.recompute_shard(
         shard_id=shard_id, worker=shards.worker_name(self.request.hostname)
     )
     if step is not None and not self.request.is_eager:

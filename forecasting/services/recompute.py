@@ -14,11 +14,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from salesmgmt.models import Period
@@ -37,6 +37,7 @@ from ..models import (
     TrialVector,
 )
 from ..selectors import frames
+from . import shards
 from .context import (
     BULK,
     FORECAST_KIND,
@@ -44,11 +45,10 @@ from .context import (
     Context,
     Progress,
     configured_trials,
+    forecast_periods,
     previous_windows,
 )
-
-if TYPE_CHECKING:
-    from .shards import RunStep
+from .leases import LeaseLost, stale_after
 
 logger = logging.getLogger(__name__)
 
@@ -353,7 +353,7 @@ def forecast_recompute_all(
     progress: Progress | None = None,
     with_kpis: bool = True,
     run: RecomputeRun | None = None,
-    dispatch: Callable[[RunStep], None] | None = None,
+    dispatch: Callable[[shards.RunStep], None] | None = None,
 ) -> dict[str, float]:
     """Everything, for every person and every period that has deals (months, quarters and
     years) or lies around today; returns seconds per phase.
@@ -366,8 +366,6 @@ def forecast_recompute_all(
     ``run`` is the claimed row of ``services.runs`` (resumable); without it a fresh row only
     reports progress.
     """
-    from . import shards  # shards runs this module's period recompute
-
     if run is None:
         run = RecomputeRun.objects.create(
             phase="start", as_of=now or timezone.now(), trials=trials or configured_trials()
@@ -389,7 +387,7 @@ def forecast_recompute_all(
             phase("learn", 0.05)
             run.phase, run.progress = "learn", 0.05
             run.save(update_fields=["phase", "progress", "updated_at"])
-            shards.recompute_plan(run=run, with_kpis=with_kpis, progress=phase)
+            recompute_plan(run=run, with_kpis=with_kpis, progress=phase)
             run.timings = {"learn": time.perf_counter() - started}
             run.save(update_fields=["timings", "updated_at"])
             step = shards.RunStep(
@@ -415,8 +413,6 @@ def forecast_recompute_all(
 
 def _run_here(run: RecomputeRun, *, seed: int, phase: Progress) -> None:
     """Every shard of the run left to do, in this process, in order; the last finishes it."""
-    from . import shards
-
     todo = list(
         run.shards.exclude(state=RecomputeShard.State.DONE)
         .order_by("position")
@@ -425,9 +421,74 @@ def _run_here(run: RecomputeRun, *, seed: int, phase: Progress) -> None:
     total = run.shards.count()
     for done, (shard_id, name) in enumerate(todo, start=total - len(todo)):
         phase(name, 0.1 + 0.9 * done / max(total, 1))
-        shards.recompute_shard(shard_id=shard_id, seed=seed, worker=f"in-process:{os.getpid()}")
+        recompute_shard(shard_id=shard_id, seed=seed, worker=f"in-process:{os.getpid()}")
     if not todo:
         shards.recompute_finish(run_id=run.pk)
+
+
+def recompute_plan(
+    *, run: RecomputeRun, with_kpis: bool = True, progress: Progress | None = None
+) -> list[Period]:
+    """The run's first step: learn the model once, then store it and the run's shards."""
+    ctx = Context.load(now=run.as_of, params={}, trials=run.trials)
+    model = probability_model_fit(ctx)
+    if progress:  # a worker that lost the run's lease while learning stops here
+        progress("plan", 0.1)
+    periods = forecast_periods(today=ctx.today)
+    shards.plan_save(run=run, model=model, periods=periods, with_kpis=with_kpis)
+    return periods
+
+
+def recompute_shard(
+    *, shard_id: int, seed: int = montecarlo.DEFAULT_SEED, worker: str | None = None
+) -> shards.RunStep | None:
+    """Run one shard of a full run if nobody else has it; the run's next step when it was the
+    last of its stage (None: others are still running, or the shard was not ours)."""
+    claimed = shards.shard_claim(shard_id=shard_id, worker=worker or shards.worker_name())
+    if claimed is None:
+        return None
+    shard, lease = claimed
+    started = time.perf_counter()
+    interval = max(stale_after().total_seconds() / 4, 0.5)
+    with shards.ShardHeartbeat(shard=shard, lease=lease, interval=interval) as heartbeat:
+        try:
+            # A test-only pause, so a fault test can kill a worker in the middle of a shard.
+            time.sleep(float(getattr(settings, "FORECASTING_RUN_PHASE_DELAY_SECONDS", 0)))
+            heartbeat.check()
+            rows = _shard_rows(shard, seed=seed)
+        except LeaseLost:
+            logger.warning("Recompute shard %s: lease lost, left to its new worker", shard_id)
+            return None
+        except (OperationalError, InterfaceError):
+            shards.shard_release(shard_id=shard_id, lease=lease)  # the task's retry claims it
+            raise
+        except Exception:
+            shards.shard_failed(shard=shard, lease=lease)
+            raise
+    return shards.shard_done(
+        shard=shard, lease=lease, seconds=time.perf_counter() - started, rows=rows
+    )
+
+
+def _shard_rows(shard: RecomputeShard, *, seed: int) -> int:
+    """Rewrite the shard's rows: its period's rollups, ranges and deal probabilities, or its
+    periods' KPIs; returns how many rows were written."""
+    run = shard.run
+    if run.model is None:  # deleted under a live run: scoring with another would differ
+        raise RuntimeError(f"Recompute run {run.pk} lost its probability model")
+    ctx = Context.load(now=run.as_of, params=run.model.params, trials=run.trials, seed=seed)
+    if shard.stage == RecomputeShard.Stage.ROLLUPS:
+        (period,) = Period.objects.filter(pk__in=shard.period_ids)
+        # In deal order: a period's sums then add up in the same order on any worker.
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates)
+        deals = deals.sort_values("opportunity_id", kind="stable", ignore_index=True)
+        return forecast_recompute_period(period, ctx, deals=deals)
+    from .kpis import kpis_recompute
+
+    # Every period of the run: the ramp needs every quarter, the stage stays the first period.
+    ids = shards.run_period_ids(run)
+    periods = list(Period.objects.filter(pk__in=ids).order_by("start_on", "kind"))
+    return kpis_recompute(periods=periods, ctx=ctx, period_ids=list(shard.period_ids))
 
 
 def forecast_recompute_people(

@@ -1,19 +1,19 @@
-"""The full recompute in shards any worker may run: learn once, then the shards, then finish.
+"""The shards of a full recompute, any worker's to run: their rows, leases and joins.
 
-``recompute_plan`` (the run's first step, one worker) learns the probability model once, stores
-it on the run and makes the run's shards: one per period for the rollups (years first, so the
-largest start first and two workers end together), then one per few periods of a kind for the
-KPIs, which read the stored rollups of their periods. ``recompute_shard`` runs one shard on whichever
-worker took its message: it claims the shard's lease, renews the shard's heartbeat and the run's
-from a thread, and rewrites only the shard's own rows, each period in one transaction (delete +
-insert, ``recompute.forecast_recompute_period``, ``kpis.kpis_recompute``), so a shard run twice
-leaves the same rows. The shard that completes a stage moves the run on (``RunStep``): the next
-stage's shards to send, or the run finished.
+The run's first step (``recompute.recompute_plan``, one worker) learns the probability model
+once and ``plan_save`` stores it on the run with the run's shards: one per period for the
+rollups (years first: the largest start first, so two workers end together), then one per few
+periods of a kind for the KPIs, which read the stored rollups of their periods. A worker runs a
+shard (``recompute.recompute_shard``) after ``shard_claim`` gave it the shard's lease; a
+``ShardHeartbeat`` renews the shard's heartbeat and the run's meanwhile; the shard rewrites
+only its own rows, each period in one transaction (delete + insert), so a shard run twice
+leaves the same rows. The shard that completes a stage moves the run on (``run_advance``): the
+next stage's shards to send, or the run finished (``recompute_finish``).
 
-Celery sends each stage's shards as a ``group`` (``forecasting.tasks``); the join is counted in
-the database, not in a result backend (the project keeps none, and a chord's counter never
-completes when a worker dies mid-task). Without a broker (embedded mode) ``forecast_recompute_all``
-runs the same shards one after another in the process.
+Celery sends each stage's shards as a ``group`` (``forecasting.tasks``); the join is counted
+here in the database, not in a result backend: the project keeps none, and a chord's counter
+never completes when a worker dies in the middle of a task. A run whose shard lost its worker
+goes stale and is resumed (``recompute_resume``): its unfinished shards are sent again.
 """
 
 from __future__ import annotations
@@ -22,32 +22,27 @@ import datetime as dt
 import logging
 import os
 import socket
-import time
 import uuid
 from dataclasses import dataclass
 
 import pandas as pd
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
 from salesmgmt.models import Period
 
 from .. import locks
-from ..analytics import montecarlo
-from ..models import DealProbability, RecomputeRun, RecomputeShard
-from ..selectors import frames
-from . import recompute
-from .context import Context, Progress, forecast_periods, periods_by_kind
-from .runs import Heartbeat, LeaseLost, stale_after
+from ..models import DealProbability, ProbabilityModel, RecomputeRun, RecomputeShard
+from .context import periods_by_kind
+from .leases import Heartbeat, stale_after
 
 logger = logging.getLogger(__name__)
 
 Stage = RecomputeShard.Stage
 STAGES = [Stage.ROLLUPS, Stage.KPIS]
 # Largest first (a year holds twelve months' deals): the last shard to start is a small one.
-SIZE_ORDER = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
+SIZE_ORDER: dict[str, int] = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
 # The KPIs of a kind's periods, this many to a shard: each shard loads the deals, stage history
 # and quotas once (about a second at 200,000 deals), then works per period; forty months in one
 # shard would make it the run's long pole.
@@ -67,18 +62,10 @@ def is_planned(run: RecomputeRun) -> bool:
     return run.model_id is not None and run.shards.exists()
 
 
-def recompute_plan(
-    *, run: RecomputeRun, with_kpis: bool = True, progress: Progress | None = None
-) -> list[Period]:
-    """Learn the model, store it on the run and make its shards; returns the periods.
-
-    A run planned already (resumed after its worker died) keeps its model and its shards.
-    """
-    ctx = Context.load(now=run.as_of, params={}, trials=run.trials)
-    model = recompute.probability_model_fit(ctx)
-    if progress:  # a worker that lost the run's lease while learning stops here
-        progress("plan", 0.1)
-    periods = forecast_periods(today=ctx.today)
+def plan_save(
+    *, run: RecomputeRun, model: ProbabilityModel, periods: list[Period], with_kpis: bool
+) -> int:
+    """Store the learned model on the run and make its shards; returns how many."""
     rollup_periods = sorted(periods, key=lambda p: (SIZE_ORDER[p.kind], p.start_on))
     parts = [(Stage.ROLLUPS, f"rollups {p.name}", [p.pk]) for p in rollup_periods]
     if with_kpis:
@@ -97,7 +84,7 @@ def recompute_plan(
         run.model, run.phase, run.progress = model, Stage.ROLLUPS, 0.1
         run.save(update_fields=["model", "phase", "progress", "updated_at"])
     logger.info("Recompute run %s planned: %s shards on model %s", run.pk, len(parts), model.pk)
-    return periods
+    return len(parts)
 
 
 class ShardHeartbeat(Heartbeat):
@@ -130,54 +117,25 @@ class RunStep:
     shard_ids: list[int]
 
 
-def recompute_shard(
-    *, shard_id: int, seed: int = montecarlo.DEFAULT_SEED, worker: str | None = None
-) -> RunStep | None:
-    """Run one shard if nobody else has it; returns the run's next step when it is the last
-    of its stage (None: others are still running, or the shard was not ours to run)."""
+def shard_claim(*, shard_id: int, worker: str) -> tuple[RecomputeShard, str] | None:
+    """The shard and our lease on it, or None when it is done or a live worker has it."""
     lease, now = uuid.uuid4().hex, timezone.now()
-    worker = worker or worker_name()
     if not locks.claim_recompute_shard(
-        shard_id=shard_id,
-        lease=lease,
-        worker=worker,
-        now=now,
-        stale_before=now - stale_after(),
+        shard_id=shard_id, lease=lease, worker=worker, now=now, stale_before=now - stale_after()
     ):
         logger.info("Recompute shard %s is done, or held by a live worker: skipped", shard_id)
         return None
     shard = RecomputeShard.objects.select_related("run", "run__model").get(pk=shard_id)
-    run = shard.run
     logger.info(
         "Recompute run %s shard %s (%s) started on %s, attempt %s",
-        run.pk, shard.position, shard.name, worker, shard.attempts,
+        shard.run_id, shard.position, shard.name, worker, shard.attempts,
     )  # fmt: skip
-    started = time.perf_counter()
-    interval = max(stale_after().total_seconds() / 4, 0.5)
-    with ShardHeartbeat(shard=shard, lease=lease, interval=interval) as heartbeat:
-        try:
-            # A test-only pause, so a fault test can kill the worker in the middle of a shard.
-            time.sleep(float(getattr(settings, "FORECASTING_RUN_PHASE_DELAY_SECONDS", 0)))
-            heartbeat.check()
-            rows = _compute(shard, run, seed=seed)
-        except LeaseLost:
-            logger.warning("Recompute shard %s: lease lost, left to its new worker", shard_id)
-            return None
-        except (OperationalError, InterfaceError):
-            _release(shard_id, lease)  # infrastructure: the task retries it, or the run resumes
-            raise
-        except Exception:
-            with transaction.atomic():
-                RecomputeShard.objects.filter(pk=shard_id, lease=lease).update(
-                    state=RecomputeShard.State.FAILED, updated_at=timezone.now()
-                )
-                RecomputeRun.objects.filter(pk=run.pk, status__in=RecomputeRun.UNFINISHED).update(
-                    status=RecomputeRun.Status.FAILED, updated_at=timezone.now()
-                )
-            logger.exception("Recompute run %s shard %s (%s) failed", run.pk, shard_id, shard.name)
-            raise
-    seconds = time.perf_counter() - started
-    finished = RecomputeShard.objects.filter(pk=shard_id, lease=lease).update(
+    return shard, lease
+
+
+def shard_done(*, shard: RecomputeShard, lease: str, seconds: float, rows: int) -> RunStep | None:
+    """Record the shard done; the run's next step if it was the last of its stage."""
+    finished = RecomputeShard.objects.filter(pk=shard.pk, lease=lease).update(
         state=RecomputeShard.State.DONE,
         finished_at=timezone.now(),
         seconds=seconds,
@@ -187,37 +145,33 @@ def recompute_shard(
     )
     logger.info(
         "Recompute run %s shard %s (%s) finished on %s in %.2f s, %s rows",
-        run.pk, shard.position, shard.name, worker, seconds, rows,
+        shard.run_id, shard.position, shard.name, shard.worker, seconds, rows,
     )  # fmt: skip
-    return run_advance(run_id=run.pk) if finished else None
+    return run_advance(run_id=shard.run_id) if finished else None
 
 
-def _compute(shard: RecomputeShard, run: RecomputeRun, *, seed: int) -> int:
-    """The shard's rows: its period's rollups and deal probabilities, or its periods' KPIs."""
-    if run.model is None:  # deleted under a live run: scoring with another would differ
-        raise RuntimeError(f"Recompute run {run.pk} lost its probability model")
-    ctx = Context.load(now=run.as_of, params=run.model.params, trials=run.trials, seed=seed)
-    if shard.stage == Stage.ROLLUPS:
-        (period,) = Period.objects.filter(pk__in=shard.period_ids)
-        # In deal order: sums over a period's deals then add up in the same order on any worker.
-        deals = frames.deals_frame(periods=[period], rates=ctx.rates)
-        deals = deals.sort_values("opportunity_id", kind="stable", ignore_index=True)
-        return recompute.forecast_recompute_period(period, ctx, deals=deals)
-    from .kpis import kpis_recompute
-
-    # Every period of the run: the ramp needs every quarter, the stage stays the first period.
-    periods = list(Period.objects.filter(pk__in=_run_period_ids(run)).order_by("start_on", "kind"))
-    return kpis_recompute(periods=periods, ctx=ctx, period_ids=list(shard.period_ids))
+@transaction.atomic
+def shard_failed(*, shard: RecomputeShard, lease: str) -> None:
+    """A bug, not the infrastructure: the shard and its run fail instead of looping."""
+    RecomputeShard.objects.filter(pk=shard.pk, lease=lease).update(
+        state=RecomputeShard.State.FAILED, updated_at=timezone.now()
+    )
+    RecomputeRun.objects.filter(pk=shard.run_id, status__in=RecomputeRun.UNFINISHED).update(
+        status=RecomputeRun.Status.FAILED, updated_at=timezone.now()
+    )
+    logger.error("Recompute run %s shard %s (%s) failed", shard.run_id, shard.pk, shard.name)
 
 
-def _run_period_ids(run: RecomputeRun) -> set[int]:
+def run_period_ids(run: RecomputeRun) -> set[int]:
+    """Every period of the run (its rollup shards')."""
     ids: set[int] = set()
     for period_ids in run.shards.filter(stage=Stage.ROLLUPS).values_list("period_ids", flat=True):
         ids.update(period_ids)
     return ids
 
 
-def _release(shard_id: int, lease: str) -> None:
+def shard_release(*, shard_id: int, lease: str) -> None:
+    """Give the shard back at once (a database hiccup): the task's retry claims it again."""
     RecomputeShard.objects.filter(pk=shard_id, lease=lease).update(
         state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
     )

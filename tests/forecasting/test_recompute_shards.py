@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRun, RecomputeShard
-from forecasting.services import shards
+from forecasting.services import recompute, shards
 from forecasting.services.recompute import forecast_recompute_all
 from reconciliation import verify_figures
 from tests.factories import UserFactory
@@ -50,14 +50,14 @@ def test_shards_in_any_order_and_twice_leave_the_in_process_rows(demo):
     assert [step.stage for step in sent] == ["rollups"]
     rollup_ids = sent[0].shard_ids
     assert len(rollup_ids) == RecomputeShard.objects.filter(run=run, stage="rollups").count() > 3
-    steps = [shards.recompute_shard(shard_id=i, worker="w1") for i in reversed(rollup_ids)]
+    steps = [recompute.recompute_shard(shard_id=i, worker="w1") for i in reversed(rollup_ids)]
     RecomputeShard.objects.filter(pk=rollup_ids[1]).update(state="pending")
-    assert shards.recompute_shard(shard_id=rollup_ids[1], worker="w2") is None
+    assert recompute.recompute_shard(shard_id=rollup_ids[1], worker="w2") is None
     # then only the shard that completed the rollups sends the KPI stage, once
     (kpi_step,) = [step for step in steps if step is not None]
     assert kpi_step.stage == "kpis"
-    assert shards.recompute_shard(shard_id=rollup_ids[0], worker="w2") is None  # done: no-op
-    kpi_steps = [shards.recompute_shard(shard_id=i, worker="w2") for i in kpi_step.shard_ids]
+    assert recompute.recompute_shard(shard_id=rollup_ids[0], worker="w2") is None  # done: no-op
+    kpi_steps = [recompute.recompute_shard(shard_id=i, worker="w2") for i in kpi_step.shard_ids]
     assert [s.stage for s in kpi_steps if s is not None] == ["done"]
 
     # then the run is done and its rows equal the in-process run's
@@ -75,7 +75,7 @@ def test_a_shard_rewrites_its_own_periods_only(demo):
     run, (step,) = planned_run(as_of)
     first = RecomputeShard.objects.get(pk=step.shard_ids[0])
 
-    shards.recompute_shard(shard_id=first.pk)
+    recompute.recompute_shard(shard_id=first.pk)
 
     (period_id,) = first.period_ids
     assert set(ForecastRollup.objects.values_list("period_id", flat=True)) == {period_id}
@@ -95,7 +95,7 @@ def test_a_shard_held_by_a_live_worker_is_not_taken(demo):
         state="running", lease="alive", worker="other", heartbeat_at=timezone.now()
     )
 
-    assert shards.recompute_shard(shard_id=step.shard_ids[0]) is None
+    assert recompute.recompute_shard(shard_id=step.shard_ids[0]) is None
 
     shard = RecomputeShard.objects.get(pk=step.shard_ids[0])
     assert (shard.state, shard.lease, shard.worker) == ("running", "alive", "other")
