@@ -179,7 +179,21 @@ def shard_release(*, shard_id: int, lease: str) -> None:
 
 def run_advance(*, run_id: int) -> RunStep | None:
     """After a shard finished: the first stage with shards left (once, for the shard that
-    completed the one before it), or the run finished when none is left."""
+    completed the one before it), or the run finished when none is left. Shards whose worker
+    died (heartbeat stale) are sent again first: a live worker need not wait for the run to go
+    stale and the reconciler to pass."""
+    cutoff = timezone.now() - stale_after()
+    lost = RecomputeShard.objects.filter(
+        run_id=run_id, state=RecomputeShard.State.RUNNING, heartbeat_at__lt=cutoff
+    )
+    resent = [
+        pk
+        for pk in lost.values_list("pk", flat=True)
+        if lost.filter(pk=pk).update(state=RecomputeShard.State.PENDING, heartbeat_at=None)
+    ]
+    if resent:
+        logger.warning("Recompute run %s: shards %s lost their workers, sent again", run_id, resent)
+        return RunStep("resend", resent)
     counts = pd.DataFrame(
         list(RecomputeShard.objects.filter(run_id=run_id).values_list("stage", "state")),
         columns=["stage", "state"],

@@ -108,17 +108,18 @@ def test_a_worker_killed_mid_shard_does_not_stop_the_run(shared_queue):
     os.kill(killed.process.pid, signal.SIGKILL)
     killed.process.wait(timeout=10)
     (lost,) = shards.filter(state="running", worker__endswith=f":{killed.process.pid}")
-    # and the other worker has done all it could (the run's heartbeat went stale with it)
-    wait_until(
-        lambda: runs.stale_run_ids() == [run.pk], what="the run going stale", worker=workers[1]
-    )
-    assert shards.exclude(state="done").filter(stage="rollups").get() == lost
-    # and the beat's reconciler passes
-    tasks.reconcile_recomputes.apply_async(queue=queue)
 
-    # then the run finishes: the lost shard ran again on the live worker
+    # then the live worker sends the lost shard again once its heartbeat is stale; if the lost
+    # shard was the last one running, the run goes stale instead and the beat's reconciler
+    # resumes it (sent here, as beat would)
+    def finished_or_stale() -> bool:
+        return finished(run)() or runs.stale_run_ids() == [run.pk]
+
+    wait_until(finished_or_stale, what="the run finishing or going stale", worker=workers[1])
+    if run.status in RecomputeRun.UNFINISHED:
+        tasks.reconcile_recomputes.apply_async(queue=queue)
     wait_until(finished(run), what="the run finishing", worker=workers[1], timeout=300)
-    assert (run.status, run.attempts) == (RecomputeRun.Status.DONE, 2), workers[1].tail()
+    assert run.status == RecomputeRun.Status.DONE, workers[1].tail()
     lost.refresh_from_db()
     assert (lost.state, lost.attempts) == ("done", 2)
     assert not lost.worker.endswith(f":{killed.process.pid}")
