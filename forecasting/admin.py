@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Count, Q
 
 from salesmgmt.admin import ReadOnlyAdmin
 
@@ -14,6 +15,7 @@ from .models import (
     InspectionFlag,
     KpiSnapshot,
     RecomputeRun,
+    RecomputeShard,
 )
 
 
@@ -74,6 +76,37 @@ class AccuracyEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["person", "period"]
 
 
+class RecomputeShardInline(admin.TabularInline):
+    """Each shard of the run: which worker has or had it, since when, for how long."""
+
+    model = RecomputeShard
+    fields = [
+        "position", "name", "state", "worker", "attempts", "started_at", "heartbeat_at",
+        "finished_at", "seconds", "rows",
+    ]  # fmt: skip
+    readonly_fields = fields
+    ordering = ["position"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(RecomputeRun)
 class RecomputeRunAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "status", "phase", "progress", "finished_at"]
+    """The recompute page: each run's progress, and its shards' progress below it."""
+
+    list_display = ["created_at", "status", "phase", "progress", "shards_done", "finished_at"]
+    inlines = [RecomputeShardInline]
+
+    def get_queryset(self, request):
+        done = Count("shards", filter=Q(shards__state=RecomputeShard.State.DONE))
+        return super().get_queryset(request).annotate(done=done, total=Count("shards"))
+
+    @admin.display(description="shards done")
+    def shards_done(self, run: RecomputeRun) -> str:
+        return f"{run.done} / {run.total}"  # type: ignore[attr-defined]

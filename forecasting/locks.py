@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import F, Q
 
-from .models import RecomputeRun
+from .models import RecomputeRun, RecomputeShard
 
 # Any constants work; they name these locks among advisory locks.
 KPI_LOCK_KEY = 5_202_606
@@ -52,6 +52,35 @@ def claim_recompute_run(
             status=RecomputeRun.Status.RUNNING,
             lease=lease,
             heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    return claimed == 1
+
+
+def claim_recompute_shard(
+    *, shard_id: int, lease: str, worker: str, now: dt.datetime, stale_before: dt.datetime
+) -> bool:
+    """Take a shard of a full run if it is pending, or running for a worker that went quiet.
+
+    One conditional UPDATE, like the run's: of two workers handed the same shard (a message
+    sent twice, a resumed run) exactly one matches, and a live shard is never taken over.
+    """
+    waiting = Q(state=RecomputeShard.State.PENDING) | (
+        Q(state=RecomputeShard.State.RUNNING)
+        & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before))
+    )
+    claimed = (
+        RecomputeShard.objects.filter(pk=shard_id, run__status__in=RecomputeRun.UNFINISHED)
+        .filter(waiting)
+        .update(
+            state=RecomputeShard.State.RUNNING,
+            lease=lease,
+            worker=worker[:120],
+            heartbeat_at=now,
+            started_at=now,
+            finished_at=None,
             attempts=F("attempts") + 1,
             updated_at=now,
         )

@@ -8,14 +8,19 @@ timeout (an hour), so the full recompute does not wait for that: its run row is 
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from functools import partial
+
+from celery import group, shared_task
 from celery.signals import worker_ready
 
 from salesmgmt import refresh
-from salesmgmt.task_queue import RETRY_POLICY
+from salesmgmt.task_queue import BROKER_ERRORS, RETRY_POLICY
 
 from .aggregate_kinds import KPIS, ROLLUPS
-from .services import backtest, calls, flags, runs, snapshots
+from .services import backtest, calls, flags, recompute, runs, shards, snapshots
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, **RETRY_POLICY)
@@ -32,7 +37,38 @@ def recompute_all_forecasts(
         if self.request.id and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"phase": phase, "progress": fraction})
 
-    return runs.full_recompute_run(run_id=run_id, trials=trials, progress=progress)
+    # Eager (no broker, embedded mode): the shards run here one after another. Otherwise this
+    # worker learns and plans, and every worker on the queue takes shards.
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    dispatch = None if self.request.is_eager else partial(send_run_step, queue=queue)
+    return runs.full_recompute_run(
+        run_id=run_id, trials=trials, progress=progress, dispatch=dispatch
+    )
+
+
+@shared_task(bind=True, **RETRY_POLICY)
+def recompute_forecast_shard(self, shard_id: int) -> str | None:
+    """One shard of a full run (a period's rollups, a kind's KPIs); the shard that completes
+    a stage sends the next one. A shard done or held by a live worker is a no-op."""
+    step = recompute.recompute_shard(
+        shard_id=shard_id, worker=shards.worker_name(self.request.hostname)
+    )
+    if step is not None and not self.request.is_eager:
+        send_run_step(step, queue=(self.request.delivery_info or {}).get("routing_key"))
+    return step.stage if step is not None else None
+
+
+def send_run_step(step: shards.RunStep, *, queue: str | None = None) -> None:
+    """Send a stage's shards as one group to the queue the run came from. A broker outage
+    loses nothing: the run's heartbeat goes stale and the reconciler sends them again."""
+    if not step.shard_ids:
+        return
+    try:
+        group(recompute_forecast_shard.si(shard_id=i) for i in step.shard_ids).apply_async(
+            queue=queue
+        )
+    except BROKER_ERRORS as exc:
+        logger.warning("Broker unreachable, %s shards left to the reconciler: %s", step, exc)
 
 
 # Sent by the previous version (recompute and KPI request tables); a message still queued at

@@ -34,7 +34,7 @@ from .records import (
     ForecastCall,
     Scope,
 )
-from .runs import RecomputeRun
+from .runs import RecomputeRun, RecomputeShard
 
 __all__ = [
     "MONEY",
@@ -53,6 +53,7 @@ __all__ = [
     "OpportunitySnapshot",
     "ProbabilityModel",
     "RecomputeRun",
+    "RecomputeShard",
     "Scope",
     "TrialVector",
 ]

@@ -36,6 +36,10 @@ class RecomputeRun(BaseModel):
     lease = models.CharField(max_length=32, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The model its first step learned: every shard scores deals with it, on any worker.
+    model = models.ForeignKey(
+        "forecasting.ProbabilityModel", null=True, blank=True, on_delete=models.SET_NULL
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -43,3 +47,46 @@ class RecomputeRun(BaseModel):
 
     def __str__(self) -> str:
         return f"run {self.pk} {self.status} {self.phase}"
+
+
+class RecomputeShard(BaseModel):
+    """One part of a full run, done by one worker: a period's rollups, or KPIs of periods.
+
+    A run's shards are made by its first step (``services.shards.recompute_plan``); each is
+    claimed with a lease like the run, renews its own heartbeat (and the run's), and rewrites
+    only its own rows in one transaction, so running it again leaves the same rows.
+    """
+
+    class Stage(models.TextChoices):
+        ROLLUPS = "rollups", "Rollups"
+        KPIS = "kpis", "KPIs"  # after every rollup shard: a KPI reads its period's rollups
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(RecomputeRun, on_delete=models.CASCADE, related_name="shards")
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=60)
+    period_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    worker = models.CharField(max_length=120, blank=True)
+    lease = models.CharField(max_length=32, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="recompute_shard_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} shard {self.position} {self.name} {self.state}"

@@ -89,12 +89,16 @@ def kpis_recompute(
     asked = periods if period_ids is None else [p for p in periods if p.pk in period_ids]
     if not asked:
         return 0
+    # A full rewrite of some periods (a shard of the full run) reads the stage history from
+    # the first of all periods, as the whole run does, so its stays are the whole run's; an
+    # edit's run reads from the first of its own periods only (fast).
+    history = periods if person_ids is None else asked
     closed = _closed_with_cycle_days(ctx)
     owner_of = pd.Series(dict(Opportunity.objects.values_list("pk", "owner_id")))
     entries, stays = _stage_frames(
         owner_of,
         set(closed.loc[closed["won"], "opportunity_id"]),
-        since=_start_of(min(p.start_on for p in asked)) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
+        since=_start_of(min(p.start_on for p in history)) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
     )
     people = ctx.people.set_index("person_id")
     tree = _Tree.of(ctx, people, person_ids)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from salesmgmt.models import Period
@@ -30,10 +32,12 @@ from ..models import (
     ForecastRollup,
     ProbabilityModel,
     RecomputeRun,
+    RecomputeShard,
     Scope,
     TrialVector,
 )
 from ..selectors import frames
+from . import shards
 from .context import (
     BULK,
     FORECAST_KIND,
@@ -42,9 +46,9 @@ from .context import (
     Progress,
     configured_trials,
     forecast_periods,
-    periods_by_kind,
     previous_windows,
 )
+from .leases import LeaseLost, stale_after
 
 logger = logging.getLogger(__name__)
 
@@ -349,80 +353,142 @@ def forecast_recompute_all(
     progress: Progress | None = None,
     with_kpis: bool = True,
     run: RecomputeRun | None = None,
+    dispatch: Callable[[shards.RunStep], None] | None = None,
 ) -> dict[str, float]:
     """Everything, for every person and every period that has deals (months, quarters and
     years) or lies around today; returns seconds per phase.
 
-    Every step replaces rows (delete + insert per period and scope), so a run interrupted at
-    any point and started again from the top leaves the same rows as an undisturbed one.
+    The run's shards (``services.shards``): learn the model and plan once, then each shard.
+    With ``dispatch`` (a broker's workers) the shards are handed to it and the run goes on
+    there; without it they run here, one after another: the same code either way. Every
+    shard replaces its own rows (delete + insert per period and scope), so a run interrupted
+    at any point and resumed leaves the same rows as an undisturbed one.
     ``run`` is the claimed row of ``services.runs`` (resumable); without it a fresh row only
     reports progress.
     """
     if run is None:
-        run = RecomputeRun.objects.create(phase="start", as_of=now or timezone.now())
-    now = run.as_of or now
-    timings: dict[str, float] = {}
+        run = RecomputeRun.objects.create(
+            phase="start", as_of=now or timezone.now(), trials=trials or configured_trials()
+        )
+    if run.as_of is None or run.trials is None:  # every shard computes for the same both
+        run.as_of = run.as_of or now or timezone.now()
+        run.trials = run.trials or trials or configured_trials()
+        run.save(update_fields=["as_of", "trials", "updated_at"])
 
     def phase(name: str, fraction: float) -> None:
         if progress:  # first: it may stop a worker that lost its lease before it writes more
             progress(name, fraction)
-        run.phase, run.progress, run.timings = name, fraction, timings
-        run.save(update_fields=["phase", "progress", "timings", "updated_at"])
 
     try:
         started = time.perf_counter()
-        phase("learn", 0.05)
-        ctx = Context.load(now=now, params={}, trials=trials or configured_trials(), seed=seed)
-        ctx.params = probability_model_fit(ctx).params
-        timings["learn"] = time.perf_counter() - started
-        periods = forecast_periods(today=ctx.today)
-        DealProbability.objects.exclude(period__in=periods).delete()
-        if periods:
-            _recompute_rollups(ctx, periods, phase=phase, timings=timings)
-        if with_kpis:
-            from .kpis import kpis_recompute
-
-            mark = time.perf_counter()
-            phase("kpis", 0.8)
-            kpis_recompute(periods=periods, ctx=ctx)
-            timings["kpis"] = time.perf_counter() - mark
+        if shards.is_planned(run):
+            step = shards.recompute_resume(run=run)
+        else:
+            phase("learn", 0.05)
+            run.phase, run.progress = "learn", 0.05
+            run.save(update_fields=["phase", "progress", "updated_at"])
+            recompute_plan(run=run, with_kpis=with_kpis, progress=phase)
+            run.timings = {"learn": time.perf_counter() - started}
+            run.save(update_fields=["timings", "updated_at"])
+            step = shards.RunStep(
+                shards.Stage.ROLLUPS, shards.pending_ids(run.pk, shards.Stage.ROLLUPS)
+            )
+        if dispatch is not None:
+            dispatch(step)
+            return dict(run.timings)
+        _run_here(run, seed=seed, phase=phase)
+        run.refresh_from_db()
+        timings = dict(run.timings)
         timings["total"] = time.perf_counter() - started
-        run.status, run.finished_at = RecomputeRun.Status.DONE, timezone.now()
-        run.phase, run.progress, run.timings = "done", 1.0, timings
-        run.save(
-            update_fields=["status", "finished_at", "phase", "progress", "timings", "updated_at"]
-        )
         if progress:
             progress("done", 1.0)
     except Exception:
         if not run.lease:  # a leased run's owner (services.runs) decides: resume or give up
-            run.status = RecomputeRun.Status.FAILED
-            run.save(update_fields=["status", "updated_at"])
+            RecomputeRun.objects.filter(pk=run.pk, status__in=RecomputeRun.UNFINISHED).update(
+                status=RecomputeRun.Status.FAILED, updated_at=timezone.now()
+            )
         raise
     return timings
 
 
-def _recompute_rollups(
-    ctx: Context, periods: list[Period], *, phase: Progress, timings: dict[str, float]
-) -> None:
-    """Every period's rollups from deals and milestone events loaded once for all of them."""
-    mark = time.perf_counter()
-    deals = frames.deals_frame(periods=periods, rates=ctx.rates)
-    events = ctx.events()
-    events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
-    day = deals["closed_on"].where(deals["closed_on"].notna(), deals["expected_close_on"])
-    timings["load"] = time.perf_counter() - mark
-    done = 0
-    for same_kind in periods_by_kind(periods).values():
-        # Months, quarters and years overlap: each kind places every deal in one of its own.
-        period_of = frames.containing_period(day, same_kind)
-        for period in same_kind:
-            mark = time.perf_counter()
-            phase(f"rollups {period.name}", 0.1 + 0.6 * done / len(periods))
-            in_period = deals[period_of == period.pk].assign(period_id=period.pk)
-            forecast_recompute_period(period, ctx, deals=in_period, events=events)
-            timings[f"rollups {period.name}"] = time.perf_counter() - mark
-            done += 1
+def _run_here(run: RecomputeRun, *, seed: int, phase: Progress) -> None:
+    """Every shard of the run left to do, in this process, in order; the last finishes it."""
+    todo = list(
+        run.shards.exclude(state=RecomputeShard.State.DONE)
+        .order_by("position")
+        .values_list("pk", "name")
+    )
+    total = run.shards.count()
+    for done, (shard_id, name) in enumerate(todo, start=total - len(todo)):
+        phase(name, 0.1 + 0.9 * done / max(total, 1))
+        recompute_shard(shard_id=shard_id, seed=seed, worker=f"in-process:{os.getpid()}")
+    if not todo:
+        shards.recompute_finish(run_id=run.pk)
+
+
+def recompute_plan(
+    *, run: RecomputeRun, with_kpis: bool = True, progress: Progress | None = None
+) -> list[Period]:
+    """The run's first step: learn the model once, then store it and the run's shards."""
+    ctx = Context.load(now=run.as_of, params={}, trials=run.trials)
+    model = probability_model_fit(ctx)
+    if progress:  # a worker that lost the run's lease while learning stops here
+        progress("plan", 0.1)
+    periods = forecast_periods(today=ctx.today)
+    shards.plan_save(run=run, model=model, periods=periods, with_kpis=with_kpis)
+    return periods
+
+
+def recompute_shard(
+    *, shard_id: int, seed: int = montecarlo.DEFAULT_SEED, worker: str | None = None
+) -> shards.RunStep | None:
+    """Run one shard of a full run if nobody else has it; the run's next step when it was the
+    last of its stage (None: others are still running, or the shard was not ours)."""
+    claimed = shards.shard_claim(shard_id=shard_id, worker=worker or shards.worker_name())
+    if claimed is None:
+        return None
+    shard, lease = claimed
+    started = time.perf_counter()
+    interval = max(stale_after().total_seconds() / 4, 0.5)
+    with shards.ShardHeartbeat(shard=shard, lease=lease, interval=interval) as heartbeat:
+        try:
+            # A test-only pause, so a fault test can kill a worker in the middle of a shard.
+            time.sleep(float(getattr(settings, "FORECASTING_RUN_PHASE_DELAY_SECONDS", 0)))
+            heartbeat.check()
+            rows = _shard_rows(shard, seed=seed)
+        except LeaseLost:
+            logger.warning("Recompute shard %s: lease lost, left to its new worker", shard_id)
+            return None
+        except (OperationalError, InterfaceError):
+            shards.shard_release(shard_id=shard_id, lease=lease)  # the task's retry claims it
+            raise
+        except Exception:
+            shards.shard_failed(shard=shard, lease=lease)
+            raise
+    return shards.shard_done(
+        shard=shard, lease=lease, seconds=time.perf_counter() - started, rows=rows
+    )
+
+
+def _shard_rows(shard: RecomputeShard, *, seed: int) -> int:
+    """Rewrite the shard's rows: its period's rollups, ranges and deal probabilities, or its
+    periods' KPIs; returns how many rows were written."""
+    run = shard.run
+    if run.model is None:  # deleted under a live run: scoring with another would differ
+        raise RuntimeError(f"Recompute run {run.pk} lost its probability model")
+    ctx = Context.load(now=run.as_of, params=run.model.params, trials=run.trials, seed=seed)
+    if shard.stage == RecomputeShard.Stage.ROLLUPS:
+        (period,) = Period.objects.filter(pk__in=shard.period_ids)
+        # In deal order: a period's sums then add up in the same order on any worker.
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates)
+        deals = deals.sort_values("opportunity_id", kind="stable", ignore_index=True)
+        return forecast_recompute_period(period, ctx, deals=deals)
+    from .kpis import kpis_recompute
+
+    # Every period of the run: the ramp needs every quarter, the stage stays the first period.
+    ids = shards.run_period_ids(run)
+    periods = list(Period.objects.filter(pk__in=ids).order_by("start_on", "kind"))
+    return kpis_recompute(periods=periods, ctx=ctx, period_ids=list(shard.period_ids))
 
 
 def forecast_recompute_people(

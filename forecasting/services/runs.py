@@ -7,38 +7,36 @@ once), claims its lease and renews ``heartbeat_at`` from a thread while
 ``forecast_recompute_all`` works.
 A run whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` lost its worker; the
 reconciler on the beat schedule (``stale_run_ids``) sends it again and the next worker claims
-it and starts it over from the top. That is safe because every step of ``forecast_recompute_all``
-replaces rows, and exact because the run keeps its ``as_of`` and trial count.
+it: a run not yet planned starts over from the top, a planned one runs again the shards that
+were not done (``services.shards``: a live shard renews the run's heartbeat, so a stale run's
+running shards have lost their workers). That is safe because every shard replaces its own rows,
+and exact because the run keeps its ``as_of``, trial count and model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .. import locks
 from ..models import RecomputeRun
 from .context import Progress, configured_trials
+from .leases import Heartbeat, LeaseLost, stale_after
 from .recompute import forecast_recompute_all
 
+if TYPE_CHECKING:
+    from .shards import RunStep
+
 logger = logging.getLogger(__name__)
-
-
-class LeaseLost(Exception):
-    """Another worker took the run over (ours looked dead): stop without touching it."""
-
-
-def stale_after() -> dt.timedelta:
-    """How long without a heartbeat before a run counts as abandoned."""
-    return dt.timedelta(seconds=getattr(settings, "FORECASTING_RUN_STALE_SECONDS", 60))
 
 
 def _resumable() -> Q:
@@ -65,52 +63,6 @@ def full_recompute_start(
     )
 
 
-class Heartbeat:
-    """Renews the run's ``heartbeat_at`` every ``interval`` seconds from a thread of its own.
-
-    A thread, not a call per phase: one phase (the KPIs of a big organisation) can outlast the
-    stale threshold, and a live worker must never look dead. The thread has its own database
-    connection and closes it when it stops.
-    """
-
-    def __init__(self, *, run_id: int, lease: str, interval: float) -> None:
-        self.run_id, self.lease, self.interval = run_id, lease, interval
-        self.lost = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run_id}")
-        self._thread.daemon = True
-
-    def _beat(self) -> None:
-        try:
-            while not self._stop.wait(self.interval):
-                try:
-                    held = RecomputeRun.objects.filter(
-                        pk=self.run_id, lease=self.lease, status=RecomputeRun.Status.RUNNING
-                    ).update(heartbeat_at=timezone.now())
-                except DatabaseError as exc:  # the database is restarting: try again next beat
-                    logger.warning("Heartbeat of recompute run %s failed: %s", self.run_id, exc)
-                    continue
-                # Not held, yet the row is there: finished, or another worker's lease now.
-                # (A row this thread cannot see yet, uncommitted, is no reason to stop.)
-                if not held and RecomputeRun.objects.filter(pk=self.run_id).exists():
-                    self.lost = True
-                    return
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    def check(self) -> None:
-        if self.lost:
-            raise LeaseLost(f"Recompute run {self.run_id} was taken over by another worker.")
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def _release(run_id: int, lease: str) -> None:
     """Give the lease back at once so a retry need not wait for it to go stale."""
     try:
@@ -124,10 +76,12 @@ def full_recompute_run(
     run_id: int | None = None,
     trials: int | None = None,
     progress: Progress | None = None,
+    dispatch: Callable[[RunStep], None] | None = None,
 ) -> dict[str, float] | None:
     """Run (or resume) a full recompute; None when it is finished or a live worker has it.
 
-    Without ``run_id`` a run is started, or the unfinished one joined.
+    Without ``run_id`` a run is started, or the unfinished one joined. With ``dispatch`` this
+    worker learns and plans, then hands the shards to it (``forecast_recompute_all``).
     """
     if run_id is None:
         run_id = full_recompute_start(trials=trials).pk
@@ -157,7 +111,9 @@ def full_recompute_run(
                 time.sleep(delay)
 
         try:
-            return forecast_recompute_all(run=run, trials=run.trials, progress=on_phase)
+            return forecast_recompute_all(
+                run=run, trials=run.trials, progress=on_phase, dispatch=dispatch
+            )
         except LeaseLost:
             logger.warning("Recompute run %s: lease lost, leaving it to its new worker", run_id)
             return None

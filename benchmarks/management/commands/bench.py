@@ -101,6 +101,12 @@ class Command(BaseCommand):
             help="only the plans of the hot queries on the growing tables (EXPLAIN ANALYZE; "
             "fails on a sequential scan of a large growing table or a large sort)",
         )
+        parser.add_argument(
+            "--recompute-workers",
+            default="",
+            help="only the full recompute shared by N worker processes, e.g. 1,2 (needs "
+            "REDIS_URL): wall time, speed-up and peak memory per worker",
+        )
         parser.add_argument("--trials", type=int, default=10_000)
         parser.add_argument("--no-fail", action="store_true", help="report only; exit 0")
 
@@ -108,6 +114,9 @@ class Command(BaseCommand):
         iterations = 5 if options["quick"] else options["iterations"]
         warmup = 1 if options["quick"] else options["warmup"]
         self._header()
+        if options["recompute_workers"]:
+            self._recompute_workers(options["recompute_workers"], options["trials"])
+            return
         if options["import_only"]:
             lines, failed = [], 0
             try:
@@ -422,6 +431,18 @@ class Command(BaseCommand):
         started = time.perf_counter()
         recompute.forecast_recompute_all(trials=trials)
         return f"full forecast recompute ({trials} trials): {time.perf_counter() - started:.2f} s"
+
+    def _recompute_workers(self, counts: str, trials: int) -> None:
+        from benchmarks import recompute_workers
+
+        if not settings.REDIS_URL:
+            raise CommandError("--recompute-workers needs REDIS_URL (a broker the workers share)")
+        baseline = None
+        for workers in [int(n) for n in counts.split(",") if n.strip()]:
+            self.stderr.write(f"  full recompute on {workers} worker process(es) ...")
+            result = recompute_workers.measure(workers=workers, trials=trials)
+            self.stdout.write(result.line(baseline))
+            baseline = baseline or result.seconds
 
     @staticmethod
     def _owner_emails(actor: User) -> list[str]:

@@ -1,0 +1,131 @@
+"""The full recompute's shards: in any order, on any worker, run twice, they leave the rows of
+the in-process run; the recompute page and the log show each shard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRun, RecomputeShard
+from forecasting.services import recompute, shards
+from forecasting.services.recompute import forecast_recompute_all
+from reconciliation import verify_figures
+from tests.factories import UserFactory
+from tests.integration.aggregates import aggregate_snapshot, assert_same_aggregates
+
+TRIALS = 300
+
+
+@pytest.fixture
+def demo(db):
+    """A small demo organisation: a tree of teams, months, quarters and years of deals."""
+    call_command("seed_demo", reps=8, opportunities=160, activities_per_deal=1.0, stdout=StringIO())
+
+
+def planned_run(as_of: dt.datetime) -> tuple[RecomputeRun, list[shards.RunStep]]:
+    """A run learned and planned as a broker's worker does it: the shards handed over, unrun."""
+    sent: list[shards.RunStep] = []
+    run = RecomputeRun.objects.create(phase="queued", as_of=as_of, trials=TRIALS)
+    forecast_recompute_all(run=run, dispatch=sent.append)
+    return run, sent
+
+
+def test_shards_in_any_order_and_twice_leave_the_in_process_rows(demo):
+    # given the rows of the in-process run (every shard in order, one process)
+    as_of = timezone.now()
+    forecast_recompute_all(now=as_of, trials=TRIALS)
+    in_process = aggregate_snapshot()
+    assert in_process["ForecastRollup"]
+    assert in_process["KpiSnapshot"]
+    assert in_process["DealProbability"]
+
+    # when another run for the same moment is planned and its shards run backwards, as two
+    # workers interleave them, one of them twice (a redelivered message after it finished)
+    run, sent = planned_run(as_of)
+    assert [step.stage for step in sent] == ["rollups"]
+    rollup_ids = sent[0].shard_ids
+    assert len(rollup_ids) == RecomputeShard.objects.filter(run=run, stage="rollups").count() > 3
+    steps = [recompute.recompute_shard(shard_id=i, worker="w1") for i in reversed(rollup_ids)]
+    RecomputeShard.objects.filter(pk=rollup_ids[1]).update(state="pending")
+    assert recompute.recompute_shard(shard_id=rollup_ids[1], worker="w2") is None
+    # then only the shard that completed the rollups sends the KPI stage, once
+    (kpi_step,) = [step for step in steps if step is not None]
+    assert kpi_step.stage == "kpis"
+    assert recompute.recompute_shard(shard_id=rollup_ids[0], worker="w2") is None  # done: no-op
+    kpi_steps = [recompute.recompute_shard(shard_id=i, worker="w2") for i in kpi_step.shard_ids]
+    assert [s.stage for s in kpi_steps if s is not None] == ["done"]
+
+    # then the run is done and its rows equal the in-process run's
+    run.refresh_from_db()
+    assert (run.status, run.phase, run.progress) == (RecomputeRun.Status.DONE, "done", 1.0)
+    assert set(run.shards.values_list("state", flat=True)) == {"done"}
+    assert run.timings["total"] >= run.timings["learn"] > 0
+    assert_same_aggregates(aggregate_snapshot(), in_process)
+    # and the rollups and KPIs it stored reconcile with the raw records
+    assert [str(d) for d in verify_figures(aggregates=["rollups", "kpis"])] == []
+
+
+def test_a_shard_rewrites_its_own_periods_only(demo):
+    as_of = timezone.now()
+    run, (step,) = planned_run(as_of)
+    first = RecomputeShard.objects.get(pk=step.shard_ids[0])
+
+    recompute.recompute_shard(shard_id=first.pk)
+
+    (period_id,) = first.period_ids
+    assert set(ForecastRollup.objects.values_list("period_id", flat=True)) == {period_id}
+    assert not KpiSnapshot.objects.exists()
+    first.refresh_from_db()
+    assert first.state == "done"
+    assert first.rows > 0
+    assert first.seconds > 0
+    run.refresh_from_db()
+    assert run.status == RecomputeRun.Status.RUNNING
+    assert 0.1 < run.progress < 1
+
+
+def test_a_shard_held_by_a_live_worker_is_not_taken(demo):
+    _run, (step,) = planned_run(timezone.now())
+    RecomputeShard.objects.filter(pk=step.shard_ids[0]).update(
+        state="running", lease="alive", worker="other", heartbeat_at=timezone.now()
+    )
+
+    assert recompute.recompute_shard(shard_id=step.shard_ids[0]) is None
+
+    shard = RecomputeShard.objects.get(pk=step.shard_ids[0])
+    assert (shard.state, shard.lease, shard.worker) == ("running", "alive", "other")
+    assert not ForecastRollup.objects.exists()
+
+
+def test_each_shard_logs_its_start_and_finish(demo, caplog):
+    caplog.set_level(logging.INFO, logger="forecasting.services.shards")
+
+    forecast_recompute_all(trials=TRIALS)
+
+    run = RecomputeRun.objects.get()
+    names = list(run.shards.values_list("name", flat=True))
+    started = [r.getMessage() for r in caplog.records if " started on " in r.getMessage()]
+    finished = [r.getMessage() for r in caplog.records if " finished on " in r.getMessage()]
+    assert len(started) == len(finished) == len(names)
+    assert all(f"({name})" in line for name, line in zip(names, finished, strict=True))
+
+
+def test_the_recompute_page_shows_each_shard(demo, client):
+    forecast_recompute_all(trials=TRIALS)
+    run = RecomputeRun.objects.get()
+    shard = run.shards.order_by("position").first()
+    client.force_login(UserFactory(username="ops", is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/forecasting/recomputerun/").content.decode()
+    page = client.get(f"/admin/forecasting/recomputerun/{run.pk}/change/").content.decode()
+
+    total = run.shards.count()
+    assert f"{total} / {total}" in listing
+    assert shard.name in page
+    assert shard.worker in page
+    assert shard.worker.startswith("in-process:")
