@@ -134,3 +134,15 @@ def visible_activities(viewer: User, people: list[int] | None = None, *, hashed:
         | Q(AnyOfIds("deal_owner_id", people))
         | _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed)
     )
+
+
+def activity_ranges(people: list[int]) -> list[tuple[str, list[int] | QuerySet]]:
+    """``visible_activities``' branches as (column, keys): the activities of ``people`` are
+    those whose column is one of its keys, for some branch. Each key is one range of the
+    column's ``(column, occurred_at, id)`` index: a manager's list reads the newest rows of
+    each instead of sorting the team's whole history (salesmgmt.api.pagination)."""
+    return [
+        ("owner_id", people),
+        ("deal_owner_id", people),
+        ("opportunity_id", team_deals(people).values("opportunity_id").distinct()),
+    ]
