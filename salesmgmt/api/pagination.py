@@ -147,7 +147,9 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
     params: list[object] = []
     for number, index_range in enumerate(ranges.ranges):
         alias = f"range_{number}"
-        key = RawSQL(f"{alias}.key", ())
+        # Only generated names, Django's compiled SQL and integers go into the text; every
+        # value is a parameter.
+        key = RawSQL(f"{alias}.key", ())  # noqa: S611
         branch = queryset.filter(**{index_range.column: key}).values_list(*ranges.order)
         branch_sql, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
         if isinstance(index_range.keys, QuerySet):
@@ -157,19 +159,16 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
         else:
             source = "unnest(%s::bigint[])"
             params.append(list(index_range.keys))
-        parts.append(
-            f"(SELECT {alias}_rows.* FROM {source} AS {alias}(key) "
-            f"CROSS JOIN LATERAL ({branch_sql}) AS {alias}_rows)"
-        )
+        lateral = f"CROSS JOIN LATERAL ({branch_sql}) AS {alias}_rows"
+        parts.append(f"(SELECT {alias}_rows.* FROM {source} AS {alias}(key) {lateral})")  # noqa: S608
         params += branch_params
     direction = " DESC" if descending else ""
     order_sql = ", ".join(f"merged.{quote(column)}{direction}" for column in columns)
     id_column = quote(meta.pk.column)
-    sql = (
-        f"SELECT merged.{id_column} FROM ({' UNION '.join(parts)}) AS merged "
-        f"ORDER BY {order_sql} LIMIT {stop - start:d} OFFSET {start:d}"
-    )
-    return RawSQL(sql, tuple(params))
+    merged = f"({' UNION '.join(parts)}) AS merged"
+    window = f"ORDER BY {order_sql} LIMIT {stop - start:d} OFFSET {start:d}"
+    sql = f"SELECT merged.{id_column} FROM {merged} {window}"  # noqa: S608
+    return RawSQL(sql, tuple(params))  # noqa: S611
 
 
 class _NarrowSlices:

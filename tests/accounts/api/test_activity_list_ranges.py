@@ -38,6 +38,7 @@ def history(rep_a, se_a, manager_a, rep_b, process):
     OpportunityTeamMember.objects.create(opportunity=outsider_deal, user=se_a)  # twice: one range
     hidden_deal = OpportunityFactory(owner=rep_b, process=process)  # nobody of team a on it
     rep_a_deal = OpportunityFactory(owner=rep_a, process=process)
+    OpportunityTeamMember.objects.create(opportunity=rep_a_deal, user=se_a)  # the team's own
     se_a_deal = OpportunityFactory(owner=se_a, process=process)
     # (owner, deal): every way a row is visible or not, several in more than one range.
     shapes = [
