@@ -34,7 +34,6 @@ from salesmgmt.errors import ConflictError
 from salesmgmt.visibility import visible_user_ids
 
 from .. import selectors, services
-from ..selectors import listing
 from ..models import (
     Account,
     Activity,
@@ -45,6 +44,7 @@ from ..models import (
     SalesProcess,
     Stage,
 )
+from ..selectors import listing
 from . import filters
 from .serializers import (
     AccountSerializer,
