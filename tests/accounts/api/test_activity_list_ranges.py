@@ -130,8 +130,14 @@ def test_numbered_pages_and_filters_keep_the_same_rows(persona, request, api_cli
 
     numbered, _ = _walk(client, "/api/v1/activities/?page=1&page_size=4")
     kind_filtered, _ = _walk(client, "/api/v1/activities/?kind=call&page_size=4")
+    oldest_first, _ = _walk(client, "/api/v1/activities/?ordering=occurred_at&page_size=4")
 
     assert numbered == _expected(viewer)
+    assert oldest_first == list(
+        Activity.objects.visible_to(viewer)
+        .order_by("occurred_at", "id")
+        .values_list("pk", flat=True)
+    )
     calls = Activity.objects.visible_to(viewer).filter(kind="call")
     assert kind_filtered == list(calls.order_by("-occurred_at", "-id").values_list("pk", flat=True))
 
