@@ -67,7 +67,8 @@ class VisibleRanges:
         """Whether a list in ``ordering`` can be read from the ranges' indexes."""
         if not all(isinstance(field, str) for field in ordering):
             return False
-        names = [str(field).lstrip("-").replace("pk", "id") for field in ordering]
+        names = [str(field).lstrip("-") for field in ordering]
+        names = ["id" if name == "pk" else name for name in names]
         directions = {str(field).startswith("-") for field in ordering}
         return tuple(names) == self.order and len(directions) == 1
 

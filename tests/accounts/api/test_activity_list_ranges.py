@@ -17,6 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Activity, OpportunityTeamMember
+from accounts.selectors import activity_list, listing
+from salesmgmt.api.pagination import IndexRange, VisibleRanges, narrow_slice
+from salesmgmt.visibility import visible_user_ids
 from tests.factories import ActivityFactory, OpportunityFactory, UserFactory
 from tests.fixtures.celery_worker import skip_or_fail
 
@@ -199,3 +202,26 @@ def test_a_managers_page_costs_the_same_queries_however_large_the_team_and_its_d
 
     assert counts() == before == [3, 3]
     assert _walk(client, "/api/v1/activities/?page_size=3")[0] == _expected(manager_a)
+
+
+@pytest.mark.usefixtures("history")
+def test_narrow_slice_from_ranges_is_the_plain_slice_at_any_bounds(manager_a):
+    # given: the manager's list and its ranges, as the view builds them
+    people = visible_user_ids(manager_a)
+    listed = activity_list(viewer=manager_a, people=people)
+    ranges = VisibleRanges(
+        ranges=tuple(IndexRange(c, k) for c, k in listing.activity_ranges(people)),
+        order=("occurred_at", "id"),
+    )
+    plain = [row.pk for row in listed]
+
+    # then: any window (offsets inside a run of ties included) is the plain slice's rows
+    for start, stop in ((0, 1), (0, 5), (2, 3), (4, 11), (10, 40), (50, 90)):
+        page = narrow_slice(listed, slice(start, stop), ranges=ranges)
+        assert [row.pk for row in page] == plain[start:stop], (start, stop)
+        assert all("owner" in row._state.fields_cache for row in page)
+    # an order the ranges' indexes do not serve is sorted as before, with the same rows
+    by_update = listed.order_by("-updated_at", "-id")
+    assert [r.pk for r in narrow_slice(by_update, slice(0, 7), ranges=ranges)] == [
+        r.pk for r in by_update[:7]
+    ]
