@@ -590,9 +590,14 @@ class Activity(BaseModel):
         ordering = ["-occurred_at", "-id"]
         verbose_name_plural = "activities"
         indexes = [
-            models.Index(fields=["owner", "occurred_at"], name="activity_owner_at"),
-            models.Index(fields=["opportunity", "occurred_at"], name="activity_opp_at"),
-            models.Index(fields=["deal_owner", "occurred_at"], name="activity_deal_owner_at"),
+            # Ending on the id: a manager's list reads each person's, deal owner's and team
+            # deal's newest rows as one index range in the list's full order (occurred_at,
+            # id), ties included (accounts.selectors.listing.activity_ranges).
+            models.Index(fields=["owner", "occurred_at", "id"], name="activity_owner_at_id"),
+            models.Index(fields=["opportunity", "occurred_at", "id"], name="activity_opp_at_id"),
+            models.Index(
+                fields=["deal_owner", "occurred_at", "id"], name="activity_deal_owner_at_id"
+            ),
             models.Index(fields=["account", "occurred_at"], name="activity_account_at"),
             # The lists' keyset order (newest first, read backwards): a page of everyone's
             # activities is one index range instead of a sort of all of them.

@@ -134,3 +134,18 @@ def visible_activities(viewer: User, people: list[int] | None = None, *, hashed:
         | Q(AnyOfIds("deal_owner_id", people))
         | _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed)
     )
+
+
+def activity_ranges(people: list[int]) -> list[tuple[str, list[int] | QuerySet]]:
+    """``visible_activities``' branches as (column, keys): the activities of ``people`` are
+    those whose column is one of its keys, for some branch. Each key is one range of the
+    column's ``(column, occurred_at, id)`` index: a manager's list reads the newest rows of
+    each instead of sorting the team's whole history (salesmgmt.api.pagination)."""
+    # A team deal a visible person owns is in the deal-owner ranges already (its activities
+    # carry that owner): only the others need a range each (none, for most teams).
+    others = team_deals(people).exclude(opportunity__owner_id__in=people)
+    return [
+        ("owner_id", people),
+        ("deal_owner_id", people),
+        ("opportunity_id", others.values("opportunity_id").distinct()),
+    ]

@@ -142,11 +142,16 @@ def milestone_completion_list(*, viewer: User) -> QuerySet[MilestoneCompletion]:
 
 
 def activity_list(
-    *, viewer: User, account: Account | None = None, opportunity: Opportunity | None = None
+    *,
+    viewer: User,
+    account: Account | None = None,
+    opportunity: Opportunity | None = None,
+    people: list[int] | None = None,
 ) -> QuerySet[Activity]:
+    """``people``: ``visible_user_ids(viewer)`` when the caller already read them."""
     if account is None and opportunity is None:
         # The long list: listing's form of the rule reads only the visible rows' index entries.
-        qs = Activity.objects.filter(listing.visible_activities(viewer))
+        qs = Activity.objects.filter(listing.visible_activities(viewer, people))
     else:
         # One deal's or account's activities: their index finds the rows, checked one by one.
         qs = Activity.objects.visible_to(viewer)
