@@ -150,7 +150,7 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
         alias = f"range_{number}"
         # Only generated names, Django's compiled SQL and integers go into the text; every
         # value is a parameter.
-        key = RawSQL(f"{alias}.key", ())  # noqa: S611
+        key = RawSQL(f"{alias}.key", ())  # noqa: S611  # nosec B611
         branch = queryset.filter(**{index_range.column: key}).values_list(*ranges.order)
         branch_sql, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
         if isinstance(index_range.keys, QuerySet):
@@ -161,15 +161,15 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
             source = "unnest(%s::bigint[])"
             params.append(list(index_range.keys))
         lateral = f"CROSS JOIN LATERAL ({branch_sql}) AS {alias}_rows"
-        parts.append(f"(SELECT {alias}_rows.* FROM {source} AS {alias}(key) {lateral})")  # noqa: S608
+        parts.append(f"(SELECT {alias}_rows.* FROM {source} AS {alias}(key) {lateral})")  # noqa: S608  # nosec B608
         params += branch_params
     direction = " DESC" if descending else ""
     order_sql = ", ".join(f"merged.{quote(column)}{direction}" for column in columns)
     id_column = quote(meta.pk.column)
     merged = f"({' UNION '.join(parts)}) AS merged"
     window = f"ORDER BY {order_sql} LIMIT {stop - start:d} OFFSET {start:d}"
-    sql = f"SELECT merged.{id_column} FROM {merged} {window}"  # noqa: S608
-    return RawSQL(sql, tuple(params))  # noqa: S611
+    sql = f"SELECT merged.{id_column} FROM {merged} {window}"  # noqa: S608  # nosec B608
+    return RawSQL(sql, tuple(params))  # noqa: S611  # nosec B611
 
 
 class _NarrowSlices:
