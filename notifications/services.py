@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from salesmgmt.models import User
+from salesmgmt.retention import delete_oldest, purge_in_batches
 
 from .drafts import Draft
 from .kinds import DEFAULT_CHANNELS, Channel, Kind
@@ -123,27 +124,15 @@ def notifications_mark_all_read(*, actor: User, kind: str = "") -> int:
 # Rows a purge deletes per transaction: a first purge of years of rows (or one after the
 # setting is lowered) is many short transactions, not one that holds millions of row locks
 # and the mail records' updates until it ends.
-PURGE_BATCH = 5000
-
-
 def notifications_purge(*, now: dt.datetime | None = None) -> int:
     """Delete notifications older than NOTIFICATIONS_KEEP_DAYS, a batch per transaction (their
     mail records stay, unlinked); returns how many went. Idempotent: a re-run finds fewer."""
-    return _purge_in_batches(lambda: notifications_purge_batch(now=now))
+    return purge_in_batches(lambda: notifications_purge_batch(now=now))
 
 
 def email_sends_purge(*, now: dt.datetime | None = None) -> int:
     """Delete finished mail records older than NOTIFICATIONS_EMAIL_KEEP_DAYS, in batches."""
-    return _purge_in_batches(lambda: email_sends_purge_batch(now=now))
-
-
-def _purge_in_batches(purge_batch) -> int:
-    total = 0
-    while deleted := purge_batch():
-        total += deleted
-        if deleted < PURGE_BATCH:
-            break
-    return total
+    return purge_in_batches(lambda: email_sends_purge_batch(now=now))
 
 
 @transaction.atomic
@@ -151,16 +140,7 @@ def notifications_purge_batch(*, now: dt.datetime | None = None, size: int | Non
     """The oldest ``size`` notifications past NOTIFICATIONS_KEEP_DAYS, deleted (one range of
     the created_at index, then their ids)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
-    size = size or PURGE_BATCH
-    ids = list(
-        Notification.objects.filter(created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:size]
-    )
-    if not ids:
-        return 0
-    _, deleted = Notification.objects.filter(pk__in=ids).delete()
-    return deleted.get(Notification._meta.label, 0)
+    return delete_oldest(Notification.objects.filter(created_at__lt=cutoff), size=size)
 
 
 @transaction.atomic
@@ -171,16 +151,8 @@ def email_sends_purge_batch(*, now: dt.datetime | None = None, size: int | None 
     that long (a digest is queued for its own week only)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_EMAIL_KEEP_DAYS)
     finished = [EmailSend.Status.SENT, EmailSend.Status.FAILED, EmailSend.Status.SKIPPED]
-    size = size or PURGE_BATCH
-    ids = list(
-        EmailSend.objects.filter(created_at__lt=cutoff, status__in=finished)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:size]
-    )
-    if not ids:
-        return 0
-    _, deleted = EmailSend.objects.filter(pk__in=ids).delete()
-    return deleted.get(EmailSend._meta.label, 0)
+    expired = EmailSend.objects.filter(created_at__lt=cutoff, status__in=finished)
+    return delete_oldest(expired, size=size)
 
 
 # --- preferences ----------------------------------------------------------------------------

@@ -8,21 +8,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import CapturedItem
+from salesmgmt.retention import delete_oldest, purge_in_batches
 
-# Items deleted per transaction (see notifications.services.PURGE_BATCH).
-PURGE_BATCH = 5000
+from ..models import CapturedItem
 
 
 def captured_items_purge(*, now: dt.datetime | None = None) -> int:
     """Delete captured items older than CAPTURE_KEEP_DAYS, a batch per transaction; returns
     how many went. Idempotent: a re-run finds fewer."""
-    total = 0
-    while deleted := captured_items_purge_batch(now=now):
-        total += deleted
-        if deleted < PURGE_BATCH:
-            break
-    return total
+    return purge_in_batches(lambda: captured_items_purge_batch(now=now))
 
 
 @transaction.atomic
@@ -32,13 +26,5 @@ def captured_items_purge_batch(*, now: dt.datetime | None = None, size: int | No
     their contact links. The activity a filed item became is not touched: captured mail is a
     copy kept for filing, the activity is the record."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=settings.CAPTURE_KEEP_DAYS)
-    size = size or PURGE_BATCH
-    ids = list(
-        CapturedItem.objects.filter(created_at__lt=cutoff, occurred_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:size]
-    )
-    if not ids:
-        return 0
-    _, deleted = CapturedItem.objects.filter(pk__in=ids).delete()
-    return deleted.get(CapturedItem._meta.label, 0)
+    expired = CapturedItem.objects.filter(created_at__lt=cutoff, occurred_at__lt=cutoff)
+    return delete_oldest(expired, size=size)

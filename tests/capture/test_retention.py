@@ -48,7 +48,7 @@ def test_items_older_than_the_setting_are_deleted_and_their_activities_stay(rep_
 
 def test_the_purge_goes_in_batches_and_a_rerun_finds_nothing(rep_a, settings, monkeypatch):
     settings.CAPTURE_KEEP_DAYS = 100
-    monkeypatch.setattr("capture.services.retention.PURGE_BATCH", 2)
+    monkeypatch.setattr("salesmgmt.retention.PURGE_BATCH", 2)
     for n in range(5):
         _item(rep_a, f"old{n}", age_days=101 + n)
 

@@ -31,7 +31,7 @@ def _send(recipient, key: str, *, status: str, days: int, notification=None) -> 
 
 def test_notifications_purge_in_batches_until_none_is_left(rep_a, settings, monkeypatch):
     settings.NOTIFICATIONS_KEEP_DAYS = 30
-    monkeypatch.setattr("notifications.services.PURGE_BATCH", 2)
+    monkeypatch.setattr("salesmgmt.retention.PURGE_BATCH", 2)
     old = [NotificationFactory(recipient=rep_a) for _ in range(5)]
     for n, note in enumerate(old):
         _aged(Notification, note.pk, 31 + n)
