@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 import psutil
 from django.conf import settings
 from django.utils import timezone
+
+from salesmgmt.task_queue import solo_worker_argv
 
 READY_TIMEOUT = 180
 RUN_TIMEOUT = 3600
@@ -47,11 +48,7 @@ class WorkersResult:
 
 def _start(queue: str) -> subprocess.Popen:
     env = {**os.environ, "CELERY_QUEUE": queue, "CELERY_TASK_ALWAYS_EAGER": "0"}
-    command = [
-        sys.executable, "-m", "celery", "-A", "salesmgmt", "worker", "--pool=solo",
-        "--concurrency=1", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:4]}@%h",
-        "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+    command = solo_worker_argv(queue)
     return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
         command,
         cwd=settings.BASE_DIR,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import sys
+import uuid
 from typing import Any
 
 from celery import Task
@@ -124,3 +126,14 @@ class EnqueueTolerantTask(Task):
 
     def delay(self, *args: Any, **kwargs: Any) -> Any:
         return _send(self, args, kwargs, {})
+
+
+def solo_worker_argv(queue: str) -> list[str]:
+    """The command of one single-process Celery worker on ``queue`` alone, logging each task:
+    what the real-worker tests and the shared-recompute benchmark start. Without gossip,
+    mingle and heartbeats it is ready in about a second and talks to no other worker."""
+    return [
+        sys.executable, "-m", "celery", "-A", "salesmgmt", "worker", "--pool=solo",
+        "--concurrency=1", "-Q", queue, "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
