@@ -11,11 +11,13 @@ SQLite, which has no similarity), then the newest.
 Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN) and
 prefix (B-tree) indexes (migration ``accounts.0018_search_trigram_indexes``; the plan is
 checked by tests/accounts/test_search_plan.py), so a word anywhere and a word at the start
-are index scans; visibility is ``listing``'s form of the
-one rule, checking the matches with hashed subqueries. A common
-word can still match a hundred thousand activities: only the first ``CANDIDATES`` matches
-of a kind (plus as many whose title starts with the query, so exact and prefix hits are not
-lost) are ranked. Type more to narrow a search that hits the cap.
+are index scans. Visibility is ``listing``'s form of the one rule, split into its branches
+(``_match_sources``): a rep or a manager searches each way a row is visible to them (the
+owner's rows, the deal owner's, the team deals'), each an index range the planner can
+intersect with the text index or filter by the words. A common word can still match a
+hundred thousand activities: only the first ``CANDIDATES`` matches of each source (plus as
+many whose title starts with the query, so exact and prefix hits are not lost) are ranked.
+Type more to narrow a search that hits the cap.
 
 Queries: one per kind searched, plus one for a manager's visible people (read once for all
 kinds), whatever the number of matches.
@@ -36,6 +38,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Model,
     Q,
     QuerySet,
     Value,
@@ -163,7 +166,12 @@ def global_search(
     return results
 
 
-MODELS = {"account": Account, "contact": Contact, "opportunity": Opportunity, "activity": Activity}
+MODELS: dict[str, type[Model]] = {
+    "account": Account,
+    "contact": Contact,
+    "opportunity": Opportunity,
+    "activity": Activity,
+}
 # What each kind's hit shows besides its own row (joined: no query per hit).
 RELATED = {
     "account": ("owner",),
@@ -185,13 +193,13 @@ def _match_sources(kind: str, viewer: User, people: list[int] | None) -> list[Qu
     stopping at ``CANDIDATES``, or intersect with the text index; each branch is capped alone.
     """
     if viewer.sees_everyone:
-        return [MODELS[kind].objects.all()]
+        return [MODELS[kind]._default_manager.all()]
     people = people if people is not None else visible_user_ids(viewer)
     if kind == "opportunity":
         return [Opportunity.objects.filter(q) for q in listing.opportunity_branches(people)]
     if kind == "activity":
         return [Activity.objects.filter(q) for q in listing.activity_branches(people)]
-    accounts = [Account.objects.filter(q) for q in listing.account_branches(people)]
+    accounts: list[QuerySet] = [Account.objects.filter(q) for q in listing.account_branches(people)]
     if kind == "account":
         return accounts
     # A contact is visible with its account: the contacts of each branch's accounts.
@@ -252,7 +260,7 @@ def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str)
         if spec.prefix_field:
             starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
             found.append(Q(listing.AnyOf("id", starting.values("pk")[:CANDIDATES])))
-    return rank(MODELS[spec.kind].objects.filter(reduce(or_, found)), spec.kind, query)
+    return rank(MODELS[spec.kind]._default_manager.filter(reduce(or_, found)), spec.kind, query)
 
 
 def match(kind: str, query: str) -> Q:
