@@ -13,6 +13,9 @@ as a subquery too made every list compile and plan three copies of it (several m
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 
 from salesmgmt.models import User
@@ -94,6 +97,35 @@ def _in(column: str, queryset: QuerySet, *, hashed: bool) -> Q:
     return Q(**{f"{column}__in": queryset}) if hashed else Q(AnyOf(column, queryset))
 
 
+def opportunity_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
+    """``visible_opportunities``' branches, each an index condition (or with ``hashed`` a
+    check) of its own: a deal is visible when it meets one of them."""
+    return [
+        Q(AnyOfIds("owner_id", people)),
+        _in("id", team_deals(people).values("opportunity_id"), hashed=hashed),
+    ]
+
+
+def account_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
+    """``visible_accounts``' branches (see ``opportunity_branches``)."""
+    return [
+        Q(AnyOfIds("owner_id", people)),
+        _in("id", _owned_deals(people).values("account_id"), hashed=hashed),
+        _in("id", _deals_on_teams(people).values("account_id"), hashed=hashed),
+    ]
+
+
+def activity_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
+    """``visible_activities``' branches (see ``opportunity_branches``)."""
+    return [
+        Q(AnyOfIds("owner_id", people)),
+        # "on a deal a visible person owns", through the owner copied onto each activity
+        # (Activity.deal_owner): one index range a person instead of one a deal.
+        Q(AnyOfIds("deal_owner_id", people)),
+        _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed),
+    ]
+
+
 def visible_opportunities(
     viewer: User, people: list[int] | None = None, *, hashed: bool = False
 ) -> Q:
@@ -105,9 +137,7 @@ def visible_opportunities(
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return Q(AnyOfIds("owner_id", people)) | _in(
-        "id", team_deals(people).values("opportunity_id"), hashed=hashed
-    )
+    return reduce(or_, opportunity_branches(people, hashed=hashed))
 
 
 def visible_accounts(viewer: User, people: list[int] | None = None, *, hashed: bool = False) -> Q:
@@ -115,11 +145,7 @@ def visible_accounts(viewer: User, people: list[int] | None = None, *, hashed: b
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return (
-        Q(AnyOfIds("owner_id", people))
-        | _in("id", _owned_deals(people).values("account_id"), hashed=hashed)
-        | _in("id", _deals_on_teams(people).values("account_id"), hashed=hashed)
-    )
+    return reduce(or_, account_branches(people, hashed=hashed))
 
 
 def visible_activities(viewer: User, people: list[int] | None = None, *, hashed: bool = False) -> Q:
@@ -127,13 +153,7 @@ def visible_activities(viewer: User, people: list[int] | None = None, *, hashed:
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return (
-        Q(AnyOfIds("owner_id", people))
-        # "on a deal a visible person owns", through the owner copied onto each activity
-        # (Activity.deal_owner): one index range a person instead of one a deal.
-        | Q(AnyOfIds("deal_owner_id", people))
-        | _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed)
-    )
+    return reduce(or_, activity_branches(people, hashed=hashed))
 
 
 def activity_ranges(people: list[int]) -> list[tuple[str, list[int] | QuerySet]]:

@@ -11,11 +11,13 @@ SQLite, which has no similarity), then the newest.
 Speed at the largest bench tier: on PostgreSQL the matched columns have trigram (GIN) and
 prefix (B-tree) indexes (migration ``accounts.0018_search_trigram_indexes``; the plan is
 checked by tests/accounts/test_search_plan.py), so a word anywhere and a word at the start
-are index scans; visibility is ``listing``'s form of the
-one rule, checking the matches with hashed subqueries. A common
-word can still match a hundred thousand activities: only the first ``CANDIDATES`` matches
-of a kind (plus as many whose title starts with the query, so exact and prefix hits are not
-lost) are ranked. Type more to narrow a search that hits the cap.
+are index scans. Visibility is ``listing``'s form of the one rule, split into its branches
+(``_match_sources``): a rep or a manager searches each way a row is visible to them (the
+owner's rows, the deal owner's, the team deals'), each an index range the planner can
+intersect with the text index or filter by the words. A common word can still match a
+hundred thousand activities: only the first ``CANDIDATES`` matches of each source (plus as
+many whose title starts with the query, so exact and prefix hits are not lost) are ranked.
+Type more to narrow a search that hits the cap.
 
 Queries: one per kind searched, plus one for a manager's visible people (read once for all
 kinds), whatever the number of matches.
@@ -36,6 +38,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Model,
     Q,
     QuerySet,
     Value,
@@ -163,6 +166,12 @@ def global_search(
     return results
 
 
+MODELS: dict[str, type[Model]] = {
+    "account": Account,
+    "contact": Contact,
+    "opportunity": Opportunity,
+    "activity": Activity,
+}
 # What each kind's hit shows besides its own row (joined: no query per hit).
 RELATED = {
     "account": ("owner",),
@@ -172,43 +181,31 @@ RELATED = {
 }
 
 
-def _visible(kind: str, viewer: User, people: list[int] | None) -> QuerySet:
-    """The kind's rows ``viewer`` sees: listing's index-friendly form of ``visible_to``."""
-    # hashed: the text match finds the rows; visibility only checks them (listing._in).
-    if kind == "account":
-        return Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
-    if kind == "contact":
-        if viewer.sees_everyone:
-            return Contact.objects.all()
-        accounts = Account.objects.filter(listing.visible_accounts(viewer, people, hashed=True))
-        return Contact.objects.filter(account__in=accounts.values("pk"))
-    if kind == "opportunity":
-        return Opportunity.objects.filter(
-            listing.visible_opportunities(viewer, people, hashed=True)
-        )
-    return Activity.objects.filter(listing.visible_activities(viewer, people, hashed=True))
+def _match_sources(kind: str, viewer: User, people: list[int] | None) -> list[QuerySet]:
+    """Where the candidates are looked for: everything, for a viewer who sees everyone; for
+    anyone else each way a row is visible on its own (listing's branches).
 
-
-def _match_sources(
-    kind: str, viewer: User, people: list[int] | None, visible: QuerySet
-) -> list[QuerySet]:
-    """Where the candidates are looked for: the visible rows, or for a manager's notes
-    each way an activity is visible on its own.
-
-    A common word is in a hundred thousand notes: found through the text index, each had its
-    visibility checked (449 ms at the largest tier for a manager's "call"). A team's own
-    activities are a few index ranges (owner, deal owner, team deals) which the planner can
-    read with the word as a filter, stopping at ``CANDIDATES``; each branch is capped alone.
+    A word matches thousands of rows at the largest tier ("maplebri": 500 accounts, 1,750
+    contacts, 2,000 deals; "call": a hundred thousand notes): found through the text index,
+    each had its visibility checked, for a rep as for a manager (867 ms for a manager's name
+    search, 449 ms for a manager's "call"). What a rep or a team sees is a few index ranges
+    (owner, deal owner, team deals), which the planner can read with the words as a filter,
+    stopping at ``CANDIDATES``, or intersect with the text index; each branch is capped alone.
     """
-    if kind != "activity" or viewer.sees_everyone:
-        return [visible]
+    if viewer.sees_everyone:
+        return [MODELS[kind]._default_manager.all()]
     people = people if people is not None else visible_user_ids(viewer)
+    if kind == "opportunity":
+        return [Opportunity.objects.filter(q) for q in listing.opportunity_branches(people)]
+    if kind == "activity":
+        return [Activity.objects.filter(q) for q in listing.activity_branches(people)]
+    accounts: list[QuerySet] = [Account.objects.filter(q) for q in listing.account_branches(people)]
+    if kind == "account":
+        return accounts
+    # A contact is visible with its account: the contacts of each branch's accounts.
     return [
-        Activity.objects.filter(listing.AnyOfIds("owner_id", people)),
-        Activity.objects.filter(listing.AnyOfIds("deal_owner_id", people)),
-        Activity.objects.filter(
-            listing.AnyOf("opportunity_id", listing.team_deals(people).values("opportunity_id"))
-        ),
+        Contact.objects.filter(listing.AnyOf("account_id", branch.order_by().values("pk")))
+        for branch in accounts
     ]
 
 
@@ -252,36 +249,44 @@ def _similarity(kind: str, query: str):
 
 def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str) -> QuerySet:
     """The kind's visible matches, best first (see the module docstring for the order)."""
-    visible = _visible(spec.kind, viewer, people)
-    words = _words(spec, query)
-    match = reduce(and_, (_word_matches(spec, word) for word in words))
-    matching = visible.filter(match)
-    # The candidates: any CANDIDATES matches, and as many whose title starts with the query.
-    # Visibility is checked once, in the candidates' subqueries. ``id = ANY(ARRAY(...))``:
+    matches = match(spec.kind, query)
+    # The candidates: any CANDIDATES matches of each source, and as many whose title starts
+    # with the query (so exact and prefix hits are not lost). ``id = ANY(ARRAY(...))``:
     # primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
-    found = reduce(
-        or_,
-        (
-            Q(listing.AnyOf("id", branch.filter(match).order_by().values("pk")[:CANDIDATES]))
-            for branch in _match_sources(spec.kind, viewer, people, visible)
-        ),
+    found = []
+    for source in _match_sources(spec.kind, viewer, people):
+        matching = source.filter(matches).order_by()
+        found.append(Q(listing.AnyOf("id", matching.values("pk")[:CANDIDATES])))
+        if spec.prefix_field:
+            starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
+            found.append(Q(listing.AnyOf("id", starting.values("pk")[:CANDIDATES])))
+    return rank(MODELS[spec.kind]._default_manager.filter(reduce(or_, found)), spec.kind, query)
+
+
+def match(kind: str, query: str) -> Q:
+    """Every word of ``query`` (long enough for the kind) in one of the kind's fields."""
+    spec = SPECS[kind]
+    return reduce(and_, (_word_matches(spec, word) for word in _words(spec, query)))
+
+
+def rank(candidates: QuerySet, kind: str, query: str) -> QuerySet:
+    """``candidates`` best first (see the module docstring for the order), with what a hit
+    shows joined."""
+    newest = "-occurred_at" if kind == "activity" else "-updated_at"
+    return (
+        candidates.select_related(*RELATED[kind])
+        .annotate(
+            search_title=_title(kind),
+            search_match=Case(
+                When(search_title__iexact=query, then=Value(0)),
+                When(search_title__istartswith=query, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+            search_similarity=_similarity(kind, query),
+        )
+        .order_by("search_match", "-search_similarity", Length("search_title"), newest, "-pk")
     )
-    if spec.prefix_field:
-        starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
-        found |= Q(listing.AnyOf("id", starting.order_by().values("pk")[:CANDIDATES]))
-    candidates = visible.model.objects.filter(found)
-    candidates = candidates.select_related(*RELATED[spec.kind])
-    newest = "-occurred_at" if spec.kind == "activity" else "-updated_at"
-    return candidates.annotate(
-        search_title=_title(spec.kind),
-        search_match=Case(
-            When(search_title__iexact=query, then=Value(0)),
-            When(search_title__istartswith=query, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        ),
-        search_similarity=_similarity(spec.kind, query),
-    ).order_by("search_match", "-search_similarity", Length("search_title"), newest, "-pk")
 
 
 def _hit(kind: str, row) -> SearchHit:

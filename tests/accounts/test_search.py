@@ -11,9 +11,14 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from accounts.models import Account, Activity, Contact, Opportunity
+from accounts.models import Account, Activity, Contact, Opportunity, OpportunityTeamMember
 from accounts.selectors import search
-from tests.factories import AccountFactory, ActivityFactory, ContactFactory
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    OpportunityFactory,
+)
 
 from .conftest import open_deal
 
@@ -271,3 +276,70 @@ def test_search_finds_a_call_on_a_team_deal_logged_by_an_outsider(world, rep_b, 
     )
 
     assert call.pk in _found(manager_a)["activity"]
+
+
+# --- the same hits as the rule itself ---------------------------------------------------------
+
+
+@pytest.fixture
+def crowd(process, rep_a, se_a, rep_b):
+    """ "Nimbus" rows reached each way a row can be visible, with ranking ties.
+
+    rep_a owns accounts named alike (the same title: tied on everything but the newest);
+    rep_b sells on one of them; se_a works on rep_b's deal; rep_b logs a call on rep_a's deal.
+    """
+    names = ["Nimbus", "Nimbus Labs", "Nimbus Labs", "Nimbus Labs", "The Nimbus Group", "Cirrus"]
+    accounts = [AccountFactory(owner=rep_a, name=name) for name in names]
+    accounts.append(AccountFactory(owner=rep_b, name="Nimbus Labs"))
+    accounts.append(AccountFactory(owner=se_a, name="Stratus Nimbus"))
+    for i, account in enumerate(accounts):
+        ContactFactory(account=account, first_name="Nina", last_name=f"Nimbus{i % 2}")
+        ContactFactory(account=account, first_name="Otto", email=f"otto{i}@nimbus.example")
+    deals = [
+        OpportunityFactory(owner=rep_a, account=account, name=f"{account.name} renewal")
+        for account in accounts[:6]
+    ]
+    deals.append(OpportunityFactory(owner=rep_a, account=accounts[5], name="Platform"))  # Cirrus
+    # rep_b's deal on rep_a's account, with se_a on its team.
+    outsider = OpportunityFactory(owner=rep_b, account=accounts[1], name="Nimbus Labs expansion")
+    OpportunityTeamMember.objects.create(opportunity=outsider, user=se_a)
+    deals.append(OpportunityFactory(owner=rep_b, account=accounts[6], name="Nimbus Labs"))
+    for deal in [*deals, outsider]:
+        ActivityFactory(
+            owner=deal.owner, account=deal.account, opportunity=deal, notes="nimbus call"
+        )
+        ActivityFactory(owner=rep_b, account=deal.account, opportunity=deal, notes="Nimbus recap")
+    ActivityFactory(owner=se_a, account=accounts[7], notes="nimbus call")  # on no deal
+    return accounts
+
+
+def _rule(viewer, kind: str, query: str) -> list[int]:
+    """What the search must answer: every match the viewer sees (``visible_to``), ranked."""
+    model = search.MODELS[kind]
+    matches = model.objects.visible_to(viewer).filter(search.match(kind, query))
+    return [row.pk for row in search.rank(matches, kind, query)]
+
+
+@pytest.mark.parametrize(
+    "viewer", ["rep_a", "se_a", "rep_b", "manager_a", "manager_b", "executive"]
+)
+@pytest.mark.parametrize("query", ["nimbus", "nimbus labs", "ni", "labs nimbus"])
+def test_search_answers_the_rule_page_by_page(crowd, personas, viewer, query):
+    # Each kind's pages, one after the other, are the rule's ranked list; at several page
+    # sizes, so ties fall across page boundaries the same way.
+    person = personas[viewer]
+    for kind in search.KINDS:
+        if not search._words(search.SPECS[kind], query):
+            continue  # notes: no word of 3 letters
+        expected = _rule(person, kind, query)
+        for per_kind in (1, 3, 50):
+            found, page, has_more = [], 1, True
+            while has_more:
+                results = search.global_search(
+                    viewer=person, query=query, kinds=(kind,), page=page, per_kind=per_kind
+                )
+                (group,) = results.groups
+                found += [hit.pk for hit in group.hits]
+                has_more, page = group.has_more, page + 1
+            assert found == expected, (kind, per_kind)
+    assert _rule(personas["executive"], "account", "nimbus")  # the crowd matches something
