@@ -86,7 +86,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
         per_page=TREE_ROWS_PER_PAGE,
     )
     view = reads.forecast_view(
-        viewer=request.user, person=person, period=period, people=tree.page.object_list
+        viewer=request.user, person=person, period=period, people=list(tree.page.object_list)
     )
     mine = reads.accuracy_of_person(person=person)
     team = view.team

@@ -350,7 +350,10 @@ def _lookups(params: dict) -> tuple[dict, dict, dict, dict, dict]:
     """The fitted rates as dicts, for looking up a few deals (``explain``): base rate and top
     level per process, levels by (process, milestones), cells by (process, milestones, age
     bucket), rep shifts by (process, owner). No rate is kept that the model left empty."""
-    base, top, levels, cells = {}, {}, {}, {}
+    base: dict[int, float] = {}
+    top: dict[int, int] = {}
+    levels: dict[tuple[int, int], float] = {}
+    cells: dict[tuple[int, int, int], float] = {}
     for pid, table in params.get("processes", {}).items():
         process = int(pid)
         if table["base"] is not None:
