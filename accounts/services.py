@@ -1170,8 +1170,10 @@ def activity_log(
         activity.participants.set(participants)
     refresh.changed(activities=[activity.pk])
     if opportunity is not None and next_step:
-        # The deal's next step is the latest one agreed with the buyer.
-        Opportunity.objects.filter(pk=opportunity.pk).update(
+        # The deal's next step is the latest one agreed with the buyer. The same step again
+        # (the call form offers the current one) changes nothing: no write, no new version, so
+        # an integration holding the deal's ETag is not sent back for a change that is none.
+        Opportunity.objects.filter(pk=opportunity.pk).exclude(next_step=next_step).update(
             next_step=next_step, version=F("version") + 1, updated_at=timezone.now()
         )
     return activity

@@ -77,8 +77,16 @@ def _week_view(request: HttpRequest, person: User, period, whole_tree: bool) -> 
 
 def _forecast_context(request: HttpRequest, person: User, period, **forms) -> dict:
     whole_tree = request.GET.get("tree") == "1" or person.role == Role.EXECUTIVE
+    # The whole tree of a large organisation runs to thousands of rows (each with a form):
+    # they are shown a page at a time, and only the page's figures are read.
+    tree = paginate(
+        request,
+        reads.forecast_people(person=person, whole_tree=whole_tree),
+        param="rows",
+        per_page=TREE_ROWS_PER_PAGE,
+    )
     view = reads.forecast_view(
-        viewer=request.user, person=person, period=period, whole_tree=whole_tree
+        viewer=request.user, person=person, period=period, people=list(tree.page.object_list)
     )
     mine = reads.accuracy_of_person(person=person)
     team = view.team
@@ -99,10 +107,7 @@ def _forecast_context(request: HttpRequest, person: User, period, **forms) -> di
                 }
             )
         )
-    # The whole tree of a large organisation runs to a thousand rows (each with a form):
-    # they are shown a page at a time.
-    tree = paginate(request, view.rows, param="rows", per_page=TREE_ROWS_PER_PAGE)
-    rows = tree.page.object_list
+    rows = view.rows
     can_adjust = {row.person.pk for row in rows if manages(request.user, row.person)}
     return {
         "view": view,

@@ -346,6 +346,33 @@ def calibration(
 DRIVERS = ("milestones", "age", "owner_record", "pushes")
 
 
+def _lookups(params: dict) -> tuple[dict, dict, dict, dict, dict]:
+    """The fitted rates as dicts, for looking up a few deals (``explain``): base rate and top
+    level per process, levels by (process, milestones), cells by (process, milestones, age
+    bucket), rep shifts by (process, owner). No rate is kept that the model left empty."""
+    base: dict[int, float] = {}
+    top: dict[int, int] = {}
+    levels: dict[tuple[int, int], float] = {}
+    cells: dict[tuple[int, int, int], float] = {}
+    for pid, table in params.get("processes", {}).items():
+        process = int(pid)
+        if table["base"] is not None:
+            base[process] = float(table["base"])
+        for m, p in table["levels"].items():
+            top[process] = max(top.get(process, int(m)), int(m))
+            if p is not None:
+                levels[process, int(m)] = float(p)
+        for key, p in table["cells"].items():
+            m, a = key.split("|")
+            if p is not None:
+                cells[process, int(m), int(a)] = float(p)
+    reps = {
+        tuple(int(x) for x in key.split("|")): float(shift)
+        for key, shift in params.get("reps", {}).items()
+    }
+    return base, top, levels, cells, reps
+
+
 def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
     """Each open deal's probability split into what moved it from its process's base rate.
 
@@ -359,48 +386,45 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
     columns = ["base", "probability", *[f"{name}_effect" for name in DRIVERS]]
     if deals.empty:
         return pd.DataFrame(columns=columns, index=deals.index)
-    cells, levels, base, reps = _tables(params)
-    frame = pd.DataFrame(
-        {
-            "process_id": deals["process_id"].astype("int64").to_numpy(),
-            "owner_id": deals["owner_id"].astype("int64").to_numpy(),
-            "milestones_done": deals["milestones_done"].astype("int64").to_numpy(),
-            "age_bucket": pd.cut(
-                deals["age_ratio"].astype(float).to_numpy(), AGE_EDGES, right=False, labels=False
-            ),
-        }
+    # Looked up row by row in dicts: the deal page explains one deal, an API page a hundred,
+    # where joining frames costs milliseconds of pandas set-up for a few rows.
+    base, top, levels, cells, reps = _lookups(params)
+    process_ids = deals["process_id"].astype("int64").to_numpy()
+    owner_ids = deals["owner_id"].astype("int64").to_numpy()
+    ratios = deals["age_ratio"].astype(float).to_numpy()
+    # The age bucket [edge, next edge) as score's pd.cut(right=False) finds it; outside any
+    # (negative, infinite, unknown) it is the first.
+    buckets = np.searchsorted(AGE_EDGES, ratios, side="right") - 1
+    buckets = np.where((buckets >= 0) & (buckets < len(AGE_EDGES) - 1), buckets, 0)
+    done = np.minimum(
+        deals["milestones_done"].astype("int64").to_numpy(),
+        [top.get(int(pid), 0) for pid in process_ids],
     )
-    frame["age_bucket"] = frame["age_bucket"].fillna(0).astype(int)
-    top = levels.groupby("process_id")["milestones_done"].max()
-    frame["milestones_done"] = np.minimum(
-        frame["milestones_done"], frame["process_id"].map(top).fillna(0).astype("int64")
+    p0, p_level, p_cell, shift = [], [], [], []
+    for pid, owner, m, a in zip(
+        process_ids.tolist(), owner_ids.tolist(), done.tolist(), buckets.tolist(), strict=True
+    ):
+        p0.append(base.get(pid, NO_HISTORY_PROBABILITY))
+        p_level.append(levels.get((pid, m), p0[-1]))
+        p_cell.append(cells.get((pid, m, a), p_level[-1]))
+        shift.append(reps.get((pid, owner), 0.0))
+    base_rate, level_rate, cell_rate = np.array(p0), np.array(p_level), np.array(p_cell)
+    has_history = np.array([pid in base for pid in process_ids.tolist()], dtype=bool)
+    push = _push_shift(deals["process_id"], deals.get("pushes"), params)
+    cell_logit = _logit(cell_rate)
+    p_pushed = np.where(has_history, 1 / (1 + np.exp(-(cell_logit + push))), base_rate)
+    final = np.where(
+        has_history, 1 / (1 + np.exp(-(cell_logit + push + np.array(shift)))), base_rate
     )
-    frame = frame.merge(cells, how="left", on=["process_id", "milestones_done", "age_bucket"])
-    frame = frame.merge(levels, how="left", on=["process_id", "milestones_done"])
-    p0 = frame["process_id"].map(base).fillna(NO_HISTORY_PROBABILITY).astype(float)
-    p_level = frame["p_level"].fillna(p0).astype(float)
-    p_cell = frame["p_cell"].fillna(p_level).astype(float)
-    shift = np.array(
-        [
-            reps.get((pid, owner), 0.0)
-            for pid, owner in zip(frame["process_id"], frame["owner_id"], strict=True)
-        ],
-        dtype=float,
-    )
-    has_history = frame["process_id"].map(base).notna().to_numpy()
-    push = _push_shift(frame["process_id"], deals.get("pushes"), params)
-    cell_logit = _logit(p_cell.to_numpy())
-    p_pushed = np.where(has_history, 1 / (1 + np.exp(-(cell_logit + push))), p0)
-    final = np.where(has_history, 1 / (1 + np.exp(-(cell_logit + push + shift))), p0)
     final = np.clip(final, *CLIP)
     out = pd.DataFrame(
         {
-            "base": p0.to_numpy(),
+            "base": base_rate,
             "probability": final,
-            "milestones_effect": (p_level - p0).to_numpy(),
-            "age_effect": (p_cell - p_level).to_numpy(),
+            "milestones_effect": level_rate - base_rate,
+            "age_effect": cell_rate - level_rate,
             "owner_record_effect": final - p_pushed,
-            "pushes_effect": p_pushed - p_cell.to_numpy(),
+            "pushes_effect": p_pushed - cell_rate,
         },
         index=deals.index,
     )

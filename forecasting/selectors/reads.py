@@ -180,19 +180,33 @@ class ForecastView:
     rows: list[NodeRow] = field(default_factory=list)
 
 
-def forecast_view(*, viewer: User, person: User, period: Period, whole_tree: bool) -> ForecastView:
+def forecast_people(*, person: User, whole_tree: bool) -> QuerySet[User]:
+    """The people a forecast table lists under ``person``: the direct reports, or the whole
+    subtree in tree order. A page of it goes to ``forecast_view``."""
+    if whole_tree:
+        return User.objects.filter(ancestor_path__startswith=person.subtree_path).order_by(
+            "ancestor_path", "last_name", "id"
+        )
+    return User.objects.filter(manager=person).order_by("last_name", "first_name", "id")
+
+
+def forecast_view(
+    *,
+    viewer: User,
+    person: User,
+    period: Period,
+    whole_tree: bool = False,
+    people: list[User] | None = None,
+) -> ForecastView:
     """The person's figures and, for each direct report (or the whole subtree), every layer.
 
-    Queries: people (1), rollups (1), calls (1), calls of record (1) — whatever the tree size.
+    ``people``: the rows to show, a page of ``forecast_people`` (the page reads the figures
+    of its own rows only: an organisation's whole tree runs to thousands); all when None.
+    Queries: people (1, none when given), rollups (1), calls (1), calls of record (1) —
+    whatever the number of rows.
     """
-    if whole_tree:
-        people = list(
-            User.objects.filter(ancestor_path__startswith=person.subtree_path).order_by(
-                "ancestor_path", "last_name", "id"
-            )
-        )
-    else:
-        people = list(User.objects.filter(manager=person).order_by("last_name", "first_name", "id"))
+    if people is None:
+        people = list(forecast_people(person=person, whole_tree=whole_tree))
     ids = [person.pk, *[p.pk for p in people]]
     rollups = {
         (r.person_id, r.scope): r

@@ -146,13 +146,18 @@ def server_side(stack: Stack, since: float, count: int) -> None:
         if row["at"] >= since:
             by_view.setdefault(row["view"], []).append(row)
     ranked = sorted(by_view.items(), key=lambda item: -sum(r["ms"] for r in item[1]))
+    # count x mean is the view's share of the server: on a CPU-bound box, what to cut first.
     print("  server side, by total time in the view (scripts/ops/timing.py):")
-    print(f"    {'view':<52} {'count':>6} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'db ms':>6}")
+    print(
+        f"    {'view':<52} {'count':>6} {'mean ms':>7} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'total s':>7} {'queries':>7} {'db ms':>6}"
+    )
     for view, rows in ranked[:count]:
         ms = [r["ms"] for r in rows]
         print(
-            f"    {view[:52]:<52} {len(rows):>6} {percentile(ms, 0.5):>7.0f} "
-            f"{percentile(ms, 0.95):>7.0f} {sum(r['queries'] for r in rows) / len(rows):>7.1f} "
+            f"    {view[:52]:<52} {len(rows):>6} {sum(ms) / len(ms):>7.0f} "
+            f"{percentile(ms, 0.5):>7.0f} {percentile(ms, 0.95):>7.0f} {sum(ms) / 1000:>7.1f} "
+            f"{sum(r['queries'] for r in rows) / len(rows):>7.1f} "
             f"{sum(r['db_ms'] for r in rows) / len(rows):>6.1f}"
         )
 

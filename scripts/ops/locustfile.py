@@ -30,6 +30,8 @@ _writes_lock = threading.Lock()
 _counters = {role: itertools.count() for role in ("rep", "manager", "executive", "token")}
 # Seconds between two actions of one person (reading the page, typing): OPS_THINK="min,max".
 THINK = between(*(float(x) for x in os.environ.get("OPS_THINK", "2,8").split(",")))
+# A PATCH refused with 412 (the deal changed since it was read) is read again and retried.
+PATCH_ATTEMPTS = 3
 COMPLETE = re.compile(r"^/opportunities/(\d+)/milestones/(\d+)/complete/$")
 
 
@@ -312,15 +314,39 @@ class IntegratorUser(HttpUser):
         pk = random.choice(list(self.mine))  # noqa: S311
         name = f"Load {marker()}"
         amount = f"{random.randint(1000, 90000)}.00"  # noqa: S311
-        with self.client.patch(
+        # Sent before the answer: an edit whose answer never came may still hold (verify.py).
+        confirmed("deal_update_attempt", marker=name, opportunity=pk, amount=amount)
+        for attempt in range(1, PATCH_ATTEMPTS + 1):
+            with self.client.patch(
+                f"/api/v1/opportunities/{pk}/",
+                json={"name": name, "amount": amount},
+                headers={"If-Match": f'"{self.mine[pk]}"'},
+                catch_response=True,
+                name="/api/v1/opportunities/[id]/ [update]",
+            ) as response:
+                if response.status_code == 200:
+                    self.mine[pk] = response.json()["version"]
+                    confirmed("deal_update", marker=name, opportunity=pk, amount=amount)
+                    return
+                if response.status_code != 412 or attempt == PATCH_ATTEMPTS:
+                    response.failure(f"API update (attempt {attempt}): {_snippet(response)}")
+                    return
+                # Someone changed the deal since we read it (a rep logged a call on it, its
+                # figures moved): the correct answer, which a careful integration meets by
+                # reading the deal again and retrying on its new version. Not an error.
+                response.success()
+            if not self.refetch(pk):
+                return
+
+    def refetch(self, pk: int) -> bool:
+        """Read the deal again for its current version (the ETag); False if that failed."""
+        with self.client.get(
             f"/api/v1/opportunities/{pk}/",
-            json={"name": name, "amount": amount},
-            headers={"If-Match": f'"{self.mine[pk]}"'},
             catch_response=True,
-            name="/api/v1/opportunities/[id]/ [update]",
+            name="/api/v1/opportunities/[id]/ [refetch]",
         ) as response:
-            if response.status_code == 200:
-                self.mine[pk] = response.json()["version"]
-                confirmed("deal_update", marker=name, opportunity=pk, amount=amount)
-            else:
-                response.failure(f"API update: {_snippet(response)}")
+            if response.status_code != 200:
+                response.failure(f"API refetch: {_snippet(response)}")
+                return False
+            self.mine[pk] = response.json()["version"]  # the version is the deal's ETag
+            return True

@@ -389,6 +389,23 @@ def test_log_activity_on_a_deal_takes_its_account_and_next_step(deal, rep_a):
     assert deal.next_step == "Send quote"
 
 
+def test_log_activity_with_the_same_next_step_leaves_the_deal_and_its_version(deal, rep_a):
+    # given a deal whose next step is agreed
+    services.activity_log(actor=rep_a, kind="call", opportunity=deal, next_step="Send quote")
+    deal.refresh_from_db()
+    version, updated_at = deal.version, deal.updated_at
+
+    # when a call is logged with the same next step (the call form offers the current one)
+    services.activity_log(actor=rep_a, kind="call", opportunity=deal, next_step="Send quote")
+
+    # then the deal is not written: its version (the API's ETag) stays
+    deal.refresh_from_db()
+    assert (deal.next_step, deal.version, deal.updated_at) == ("Send quote", version, updated_at)
+    services.activity_log(actor=rep_a, kind="call", opportunity=deal, next_step="Book the demo")
+    deal.refresh_from_db()
+    assert (deal.next_step, deal.version) == ("Book the demo", version + 1)
+
+
 def test_log_activity_validates_inputs(deal, rep_a, rep_b):
     with pytest.raises(ValidationError) as exc:
         services.activity_log(actor=rep_a, kind="call")

@@ -163,9 +163,39 @@ def test_forecast_page_queries_do_not_grow_with_the_team(
 
     after = _queries(client, executive, "forecasting:forecast", period=period.pk)
 
-    # session, user, period, periods, people, rollups, calls, calls of record, subtree ids,
-    # accuracy entries, best-source entries: the same whatever the tree's size.
+    # session, user, period, periods, people (count, page), rollups, calls, calls of record,
+    # subtree ids, accuracy entries, best-source entries: the same whatever the tree's size.
     assert after == before
+
+
+def test_forecast_page_reads_the_figures_of_its_own_rows_only(
+    client, computed, period, monkeypatch
+):
+    """The executive's whole tree is thousands of people at the 1 M tier: a page of 100
+    rows must not load everyone's rollups, calls and calls of record."""
+    from forecasting import views
+    from forecasting.selectors import reads
+
+    monkeypatch.setattr(views, "TREE_ROWS_PER_PAGE", 2)
+    asked = []
+    real = reads.forecast_view
+
+    def spy(**kwargs):
+        asked.append([person.username for person in kwargs["people"]])
+        return real(**kwargs)
+
+    monkeypatch.setattr(reads, "forecast_view", spy)
+    first = get(client, computed["executive"], "forecasting:forecast", period=period.pk)
+    second = get(client, computed["executive"], "forecasting:forecast", period=period.pk, rows=2)
+
+    tree = list(reads.forecast_people(person=computed["executive"], whole_tree=True))
+    assert len(tree) > 2
+    assert asked == [[p.username for p in tree[:2]], [p.username for p in tree[2:4]]]
+    for response, shown in ((first, tree[:2]), (second, tree[2:4])):
+        html = response.content.decode()
+        for person in tree:
+            link = f"?person={person.pk}&period={period.pk}"
+            assert (link in html) == (person in shown), person.username
 
 
 def test_forecast_page_queries_do_not_grow_with_the_adjusted_calls(
