@@ -197,7 +197,8 @@ def test_forecast_page_reads_the_figures_of_its_own_rows_only(
             link = f"?person={person.pk}&period={period.pk}"
             assert (link in html) == (person in shown), person.username
         # The heading names the table, not its first row: page 2 is still the whole tree.
-        assert "The whole tree" in html and "My team's calls" not in html
+        assert "The whole tree" in html
+        assert "My team's calls" not in html
 
 
 def test_forecast_page_queries_do_not_grow_with_the_adjusted_calls(
