@@ -185,11 +185,14 @@ def milestone_events_frame(*, opportunity_ids: Iterable[int] | None = None) -> p
     return frame[["opportunity_id", "milestone_id", "at", "counts"]]
 
 
-def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
+def closed_deals_frame(
+    *, rates: RateTable | None = None, won_between: tuple[dt.date, dt.date] | None = None
+) -> pd.DataFrame:
     """Every closed deal: opportunity_id, process_id, owner_id, created_at, closed_at, won, amount.
 
     ``closed_at`` is the end of the close day (dates carry no time), so every milestone event
-    of that day counts as before the close.
+    of that day counts as before the close. ``won_between`` (first and last day): only the
+    deals won then, in id order (a run rate's previous periods).
     """
     fields = [
         "id",
@@ -201,7 +204,10 @@ def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
         "amount",
         "currency",
     ]
-    rows = Opportunity.objects.exclude(status="open").values_list(*fields)
+    qs = Opportunity.objects.exclude(status="open")
+    if won_between is not None:
+        qs = qs.filter(status="won", closed_on__range=won_between).order_by("id")
+    rows = qs.values_list(*fields)
     frame = pd.DataFrame(list(rows), columns=fields).rename(columns={"id": "opportunity_id"})
     frame["won"] = frame["status"] == Opportunity.Status.WON
     closed_on = pd.to_datetime(frame["closed_on"])
@@ -214,11 +220,18 @@ def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
     return frame
 
 
-def close_date_changes_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Every change of expected close date: opportunity_id, at, old_on, new_on."""
+def close_date_changes_frame(
+    *,
+    opportunity_ids: Iterable[int] | None = None,
+    won_between: tuple[dt.date, dt.date] | None = None,
+) -> pd.DataFrame:
+    """Every change of expected close date: opportunity_id, at, old_on, new_on; of the deals
+    ``opportunity_ids``, or of those won between two days (``closed_deals_frame``'s)."""
     qs = OpportunityChange.objects.filter(field=OpportunityChange.Field.EXPECTED_CLOSE_ON)
     if opportunity_ids is not None:
         qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    if won_between is not None:
+        qs = qs.filter(opportunity__status="won", opportunity__closed_on__range=won_between)
     rows = qs.values_list("opportunity_id", "changed_at", "old_value", "new_value")
     frame = pd.DataFrame(list(rows), columns=["opportunity_id", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
