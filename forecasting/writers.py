@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Model
 
 BATCH = 5000
+COPY_CHARS = 16 * 2**20
 
 
 def _csv_value(value: object) -> object:
@@ -40,17 +41,6 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
         objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
         model.objects.bulk_create(objects, batch_size=BATCH)
         return len(objects)
-    buffer = io.StringIO()
-    # Strings are quoted; a nullable column's "" is read as NULL (FORCE_NULL), any other
-    # column's "" stays an empty string.
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
-    count = 0
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-        count += 1
-    if not count:
-        return 0
-    buffer.seek(0)
     meta = model._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
@@ -59,6 +49,25 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
     )
     options = "FORMAT csv" + (f", FORCE_NULL ({nullable})" if nullable else "")
     sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN WITH ({options})"
+    count = 0
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(sql, buffer)
+        buffer = io.StringIO()
+        # Strings are quoted; a nullable column's "" is read as NULL (FORCE_NULL), any other
+        # column's "" stays an empty string.
+        writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row])
+            count += 1
+            # A COPY per few MB: a period's trial vectors in hex are hundreds of MB at once.
+            if buffer.tell() >= COPY_CHARS:
+                _copy(cursor, sql, buffer)
+                buffer.seek(0)
+                buffer.truncate()
+        if buffer.tell():
+            _copy(cursor, sql, buffer)
     return count
+
+
+def _copy(cursor, sql: str, buffer: io.StringIO) -> None:
+    buffer.seek(0)
+    cursor.cursor.copy_expert(sql, buffer)

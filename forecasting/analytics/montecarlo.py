@@ -19,6 +19,8 @@ DEFAULT_TRIALS = 10_000
 DEFAULT_SEED = 20_240_601
 # Keep each trials x deals block near 4M cells (16 MB as float32).
 BLOCK_CELLS = 4_000_000
+# Nodes x trials summed at once for the subtree quantiles (16 MB as float64).
+QUANTILE_CELLS = 2_000_000
 
 
 def simulate_person(
@@ -81,19 +83,24 @@ def subtree_quantiles(
     wanted = wanted[wanted["person_id"].isin(list(vectors))]
     node_ids = sorted(set(pairs["ancestor_id"]) if nodes is None else set(nodes))
     # Only nodes with someone simulated below them need quantiles; the rest are 0 + closed.
-    simulated = sorted(set(wanted["ancestor_id"]))
-    rows = {node: i for i, node in enumerate(simulated)}
-    sums = np.zeros((len(simulated), trials), dtype=np.float64)
-    for person_id, group in wanted.groupby("person_id"):
-        vector = vectors[int(person_id)]
-        for ancestor in group["ancestor_id"]:
-            sums[rows[int(ancestor)]] += vector
+    ordered = wanted.sort_values(["ancestor_id", "person_id"], kind="stable")
+    ancestors, persons = ordered["ancestor_id"].to_numpy(), ordered["person_id"].to_numpy()
+    simulated, firsts = np.unique(ancestors, return_index=True)
+    ends = [*firsts[1:], len(ancestors)]
+    where = {node: i for i, node in enumerate(node_ids)}
     q = np.zeros((len(node_ids), 3))
-    if simulated:
-        quantiles = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
-        where = {node: i for i, node in enumerate(node_ids)}
-        positions = [where[node] for node in simulated]
-        q[positions] = quantiles
+    # A block of nodes at a time: every node's sum (its people's vectors added in person order,
+    # as one pass over everyone would) and its quantiles, never every node's trials at once
+    # (5,000 nodes x 10,000 trials is 400 MB, and np.quantile copies it).
+    block = max(1, QUANTILE_CELLS // max(trials, 1))
+    for start in range(0, len(simulated), block):
+        chunk = range(start, min(start + block, len(simulated)))
+        sums = np.zeros((len(chunk), trials), dtype=np.float64)
+        for row, i in enumerate(chunk):
+            for person_id in persons[firsts[i] : ends[i]]:
+                sums[row] += vectors[int(person_id)]
+        positions = [where[int(simulated[i])] for i in chunk]
+        q[positions] = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
     out = pd.DataFrame(
         q,
         index=pd.Index(node_ids, name="person_id"),

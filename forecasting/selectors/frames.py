@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Case, Q, When
+from django.db.models import Case, Min, Q, When
 from django.utils import timezone
 
 from accounts.models import (
@@ -185,11 +185,17 @@ def milestone_events_frame(*, opportunity_ids: Iterable[int] | None = None) -> p
     return frame[["opportunity_id", "milestone_id", "at", "counts"]]
 
 
-def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
+def closed_deals_frame(
+    *,
+    rates: RateTable | None = None,
+    won_between: tuple[dt.date, dt.date] | None = None,
+    closed_between: tuple[dt.date, dt.date] | None = None,
+) -> pd.DataFrame:
     """Every closed deal: opportunity_id, process_id, owner_id, created_at, closed_at, won, amount.
 
     ``closed_at`` is the end of the close day (dates carry no time), so every milestone event
-    of that day counts as before the close.
+    of that day counts as before the close. ``won_between`` (first and last day): only the
+    deals won then (a run rate's previous periods), ``closed_between``: closed then; in id order.
     """
     fields = [
         "id",
@@ -201,7 +207,12 @@ def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
         "amount",
         "currency",
     ]
-    rows = Opportunity.objects.exclude(status="open").values_list(*fields)
+    qs = Opportunity.objects.exclude(status="open")
+    if won_between is not None:
+        qs = qs.filter(status="won", closed_on__range=won_between).order_by("id")
+    if closed_between is not None:
+        qs = qs.filter(closed_on__range=closed_between).order_by("id")
+    rows = qs.values_list(*fields)
     frame = pd.DataFrame(list(rows), columns=fields).rename(columns={"id": "opportunity_id"})
     frame["won"] = frame["status"] == Opportunity.Status.WON
     closed_on = pd.to_datetime(frame["closed_on"])
@@ -214,11 +225,18 @@ def closed_deals_frame(*, rates: RateTable | None = None) -> pd.DataFrame:
     return frame
 
 
-def close_date_changes_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """Every change of expected close date: opportunity_id, at, old_on, new_on."""
+def close_date_changes_frame(
+    *,
+    opportunity_ids: Iterable[int] | None = None,
+    won_between: tuple[dt.date, dt.date] | None = None,
+) -> pd.DataFrame:
+    """Every change of expected close date: opportunity_id, at, old_on, new_on; of the deals
+    ``opportunity_ids``, or of those won between two days (``closed_deals_frame``'s)."""
     qs = OpportunityChange.objects.filter(field=OpportunityChange.Field.EXPECTED_CLOSE_ON)
     if opportunity_ids is not None:
         qs = qs.filter(opportunity_id__in=list(opportunity_ids))
+    if won_between is not None:
+        qs = qs.filter(opportunity__status="won", opportunity__closed_on__range=won_between)
     rows = qs.values_list("opportunity_id", "changed_at", "old_value", "new_value")
     frame = pd.DataFrame(list(rows), columns=["opportunity_id", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
@@ -248,6 +266,41 @@ def changes_frame(
     frame = pd.DataFrame(list(rows), columns=["opportunity_id", "field", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame
+
+
+def stage_changes_frame(
+    *, since: dt.datetime, during: tuple[dt.datetime, dt.datetime] | None = None
+) -> pd.DataFrame:
+    """Stage changes since ``since`` in change order: opportunity_id, at, new, owner_id, won
+    (the deal is won now). ``during`` (from, before): only the deals with a stage change then,
+    each with all its changes since ``since`` (a stay ending then began before it)."""
+    stage = OpportunityChange.Field.STAGE
+    qs = OpportunityChange.objects.filter(field=stage, changed_at__gte=since)
+    if during is not None and during[0] > since:
+        active = OpportunityChange.objects.filter(
+            field=stage, changed_at__gte=during[0], changed_at__lt=during[1]
+        )
+        qs = qs.filter(opportunity_id__in=active.values("opportunity_id"))
+    columns = ["opportunity_id", "at", "new", "owner_id", "status"]
+    rows = qs.order_by("changed_at", "id").values_list(
+        "opportunity_id", "changed_at", "new_value", "opportunity__owner_id", "opportunity__status"
+    )
+    frame = pd.DataFrame(list(rows), columns=columns)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["won"] = frame["status"] == Opportunity.Status.WON
+    return frame.drop(columns=["status"])
+
+
+def first_wins() -> pd.Series:
+    """Each owner's first won deal's close date (date objects), indexed by owner_id (1 query)."""
+    rows = (
+        Opportunity.objects.filter(status=Opportunity.Status.WON, closed_on__isnull=False)
+        .values("owner_id")
+        .annotate(first=Min("closed_on"))
+        .values_list("owner_id", "first")
+        .order_by()
+    )
+    return pd.Series(dict(rows), dtype=object)
 
 
 def credited_bookings(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
-from accounts.models import Activity, Opportunity, Stage
+from accounts.models import Activity, Stage
 from salesmgmt.models import Period
 from salesmgmt.money import quantize_money
 
@@ -57,9 +57,12 @@ def _quota_figures(period: Period) -> tuple[pd.Series, pd.Series, pd.Series, pd.
 
 
 def _stage_frames(
-    owner_of: pd.Series, won_ids: set[int], *, since: dt.datetime
+    *, since: dt.datetime, during: tuple[dt.datetime, dt.datetime]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    changes = frames.changes_frame(fields=["stage"], since=since)
+    """Stage entries (with when the deal left) and completed stays, of the deals whose stage
+    changed ``during`` the periods: no other deal enters or leaves a stage in them."""
+    changes = frames.stage_changes_frame(since=since, during=during)
+    owner_of = changes.drop_duplicates("opportunity_id").set_index("opportunity_id")["owner_id"]
     order = dict(Stage.objects.values_list("pk", "order"))
     stays = flag_rules.stage_stays(changes)
     stays["stage_order"] = stays["stage_id"].map(order)
@@ -67,8 +70,6 @@ def _stage_frames(
     rows = changes.sort_values(["opportunity_id", "at"], kind="stable").copy()
     rows["stage_order"] = pd.to_numeric(rows["new"], errors="coerce").map(order)
     rows["next_at"] = rows.groupby("opportunity_id")["at"].shift(-1)
-    rows["won"] = rows["opportunity_id"].isin(won_ids)
-    rows["owner_id"] = rows["opportunity_id"].map(owner_of)
     entries = rows[rows["stage_order"].notna()]
     return entries.dropna(subset=["owner_id"]), stays.dropna(subset=["owner_id", "stage_order"])
 
@@ -93,18 +94,22 @@ def kpis_recompute(
     # the first of all periods, as the whole run does, so its stays are the whole run's; an
     # edit's run reads from the first of its own periods only (fast).
     history = periods if person_ids is None else asked
-    closed = _closed_with_cycle_days(ctx)
-    owner_of = pd.Series(dict(Opportunity.objects.values_list("pk", "owner_id")))
+    first_on = min(p.start_on for p in asked)
+    last_on = max(p.end_on for p in asked)
+    # Only the deals closed in the periods asked or the trailing year before them (a day more
+    # each side: every period's own filter picks from these the rows it always had).
+    closed = _closed_with_cycle_days(
+        ctx, between=(first_on - dt.timedelta(days=TRAILING_DAYS + 1), last_on)
+    )
     entries, stays = _stage_frames(
-        owner_of,
-        set(closed.loc[closed["won"], "opportunity_id"]),
         since=_start_of(min(p.start_on for p in history)) - dt.timedelta(days=STAY_LOOKBACK_DAYS),
+        during=(_start_of(first_on - dt.timedelta(days=1)), _start_of(last_on + dt.timedelta(2))),
     )
     people = ctx.people.set_index("person_id")
     tree = _Tree.of(ctx, people, person_ids)
     pipeline = _pipeline_values(asked, person_ids=person_ids, tree=tree)
     quarters = [p for p in periods if p.kind == Period.Kind.QUARTER]
-    quotas_of, ramp = _quotas_and_ramp(quarters, closed, people)
+    quotas_of, ramp = _quotas_and_ramp(quarters, frames.first_wins(), people)
     rows: list[tuple] = []
     # Periods of one kind do not overlap: activities are counted per kind (``_activity_counts``).
     for same_kind in periods_by_kind(asked).values():
@@ -131,9 +136,9 @@ def kpis_recompute(
     return _kpi_rows_save(rows, periods=asked, person_ids=person_ids, nodes=tree.nodes)
 
 
-def _closed_with_cycle_days(ctx: Context) -> pd.DataFrame:
-    """Every closed deal with its sales cycle in days (created to closed)."""
-    closed = ctx.closed_deals().copy()
+def _closed_with_cycle_days(ctx: Context, *, between: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """The deals closed ``between`` two days with their sales cycle in days (created to closed)."""
+    closed = frames.closed_deals_frame(rates=ctx.rates, closed_between=between)
     closed["cycle_days"] = (
         pd.to_datetime(closed["closed_on"]) - closed["created_at"].dt.tz_localize(None)
     ).dt.total_seconds() / 86400
@@ -201,11 +206,10 @@ Quotas = tuple[pd.Series, pd.Series, pd.Series, pd.Series]
 
 
 def _quotas_and_ramp(
-    quarters: list[Period], closed: pd.DataFrame, people: pd.DataFrame
+    quarters: list[Period], first_win: pd.Series, people: pd.DataFrame
 ) -> tuple[dict[int, Quotas], _Ramp]:
     """Each quarter's quota figures by period id, and the ramp, which needs every quarter
-    (the first quarter at full quota: quotas are set per quarter)."""
-    first_win = closed[closed["won"]].groupby("owner_id")["closed_on"].min()
+    (the first quarter at full quota: quotas are set per quarter) and each first win."""
     hire = pd.to_datetime(people["hire_date"])
     days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
     cohort = (

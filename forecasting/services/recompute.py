@@ -100,16 +100,16 @@ def score_deals(deals: pd.DataFrame, events: pd.DataFrame, ctx: Context) -> pd.D
     return out
 
 
-def _expected_new(period: Period, owner_ids: list[int] | None, ctx: Context) -> pd.Series:
+def _expected_new(period: Period, ctx: Context) -> pd.Series:
+    """Each person's run rate for a period not over yet (``runrate.expected_new``)."""
     history = previous_windows(period)
     if ctx.today > period.end_on:
         return pd.Series(dtype=float)
-    won = ctx.closed_deals()
-    won = won[won["won"] & (pd.to_datetime(won["closed_on"]) >= pd.Timestamp(history[-1][0]))]
-    if owner_ids is not None:
-        won = won[won["owner_id"].isin(owner_ids)]
-    changes = ctx.close_changes()
-    changes = changes[changes["opportunity_id"].isin(won["opportunity_id"])]
+    # Only the deals won in the previous periods and their close-date changes: all that the
+    # run rate reads (every closed deal and change would be most of the database at 1 M deals).
+    between = (history[-1][0], history[0][1])
+    won = frames.closed_deals_frame(rates=ctx.rates, won_between=between)
+    changes = frames.close_date_changes_frame(won_between=between)
     return runrate.expected_new(
         won, changes, target=(period.start_on, period.end_on), history=history, today=ctx.today
     )
@@ -265,7 +265,7 @@ def _own_rows(
     own["closed_amount"] = credited.reindex(own.index).fillna(0.0).astype(float)
     if expected_new is None:
         if stored_own is None:
-            expected_new = _expected_new(period, None, ctx)
+            expected_new = _expected_new(period, ctx)
         else:  # an edit does not change history: keep the stored run rate
             expected_new = stored_own["expected_new_amount"]
     # In cents per person, as stored: a subtree's run rate is then the sum of its people's

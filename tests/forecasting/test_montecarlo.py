@@ -76,3 +76,24 @@ def test_subtree_range_sums_the_team_and_adds_closed_won():
     assert q.loc[1, "p10_amount"] == pytest.approx(mean + 5_000 - 1.2816 * sd, abs=0.1 * sd)
     assert q.loc[1, "p90_amount"] == pytest.approx(mean + 5_000 + 1.2816 * sd, abs=0.1 * sd)
     assert q.loc[2, "p50_amount"] < q.loc[1, "p50_amount"]
+
+
+def test_subtree_range_in_blocks_of_nodes_equals_all_nodes_at_once(monkeypatch):
+    # given a team of three under one manager, each simulated
+    people = pd.DataFrame(
+        {"person_id": [1, 2, 3, 4], "ancestor_path": ["/", "/1/", "/1/", "/1/2/"]}
+    )
+    pairs = rollups.tree_pairs(people)
+    deals = pd.concat([book(30, owner=o, seed=o) for o in (2, 3, 4)])
+    vectors = montecarlo.simulate_people(deals, trials=2_000, seed=1, period_id=1)
+    closed = pd.Series({1: 100.0, 2: 50.0, 3: 0.0, 4: 7.0})
+    whole = montecarlo.subtree_quantiles(vectors, pairs, closed, trials=2_000)
+
+    # when the nodes are summed one block of a node at a time
+    monkeypatch.setattr(montecarlo, "QUANTILE_CELLS", 1)
+    blocks = montecarlo.subtree_quantiles(vectors, pairs, closed, trials=2_000)
+
+    # then every node's range is exactly the same, and each sums its subtree
+    pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
+    team = vectors[2].astype(np.float64) + vectors[4] + vectors[3]
+    assert blocks.loc[1, "p50_amount"] == pytest.approx(np.quantile(team, 0.5) + 100.0)

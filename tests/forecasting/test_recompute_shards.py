@@ -11,8 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from forecasting.analytics import runrate
 from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRun, RecomputeShard
+from forecasting.selectors import frames
 from forecasting.services import recompute, shards
+from forecasting.services.context import Context, forecast_periods, previous_windows
 from forecasting.services.recompute import forecast_recompute_all
 from reconciliation import verify_figures
 from tests.factories import UserFactory
@@ -129,3 +132,27 @@ def test_the_recompute_page_shows_each_shard(demo, client):
     assert shard.name in page
     assert shard.worker in page
     assert shard.worker.startswith("in-process:")
+
+
+def test_the_run_rate_reads_only_the_wins_of_the_previous_periods(demo):
+    # given every closed deal and close-date change, which each shard used to load
+    ctx = Context.load(params={}, trials=TRIALS)
+    closed = frames.closed_deals_frame(rates=ctx.rates)
+    won, changes = closed[closed["won"]], frames.close_date_changes_frame()
+    open_periods = [p for p in forecast_periods(today=ctx.today) if p.end_on >= ctx.today]
+    assert {p.kind for p in open_periods} == {"month", "quarter", "year"}
+
+    for period in open_periods:
+        # when a shard computes the period's run rate from the previous periods' wins alone
+        narrow = recompute._expected_new(period, ctx)
+
+        # then each person's stored (cent) run rate is the one from the whole history
+        whole = runrate.expected_new(
+            won,
+            changes,
+            target=(period.start_on, period.end_on),
+            history=previous_windows(period),
+            today=ctx.today,
+        )
+        assert narrow.round(2).sort_index().to_dict() == whole.round(2).sort_index().to_dict()
+    assert any(recompute._expected_new(p, ctx).sum() > 0 for p in open_periods)
