@@ -96,7 +96,7 @@ def narrow_slice(
     """
     query = queryset.query
     plain = queryset._iterable_class is ModelIterable and query.order_by
-    if not plain or query.annotations or query.distinct or query.combinator or query.extra:
+    if not plain or query.distinct or query.combinator or query.extra or _grouped(query):
         return list(queryset[bounds])  # not a plain ordered list of rows: slice it as it is
     ids = queryset.values("pk")
     page_ids: Subquery | RawSQL
@@ -108,11 +108,24 @@ def narrow_slice(
             ids = ids.order_by(*(_sort_key(f) for f in query.order_by if isinstance(f, str)))
         page_ids = Subquery(ids[bounds])
     page = queryset.model._default_manager.filter(pk__in=page_ids)
-    page = page.order_by(*query.order_by)
     page.query.select_related = query.select_related
     page.query.deferred_loading = query.deferred_loading
+    if query.annotations:
+        # A value computed per row (a deal's latest two-way contact: a correlated subquery
+        # on the list's table, whose alias the page's query shares) is computed for the
+        # page's rows only, as the related rows are joined to them.
+        page.query.annotations = dict(query.annotations)
+        page.query.set_annotation_mask(query.annotation_select)
+    page = page.order_by(*query.order_by)
     # A private QuerySet attribute the stubs leave out: the lookups prefetch_related() was given.
     return list(page.prefetch_related(*queryset._prefetch_related_lookups))  # type: ignore[attr-defined]
+
+
+def _grouped(query) -> bool:
+    """Whether ``query`` groups its rows (an aggregate annotation, or an explicit GROUP BY)."""
+    return query.group_by is not None or any(
+        getattr(annotation, "contains_aggregate", True) for annotation in query.annotations.values()
+    )
 
 
 def _ranges_apply(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> bool:
