@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, OrderBy, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, OrderBy, QuerySet, Subquery
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
@@ -138,6 +138,16 @@ def _ranges_apply(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> b
     )
 
 
+class _RangeMark(Expression):
+    """A condition compiled as ``MARK``: ``ranged_ids`` puts each range's condition there."""
+
+    MARK = "__salesmgmt_range_condition__"
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection):
+        return self.MARK, ()
+
+
 def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawSQL:
     """The ids of ``queryset[bounds]`` read range by range: one query's SQL, for ``id IN``.
 
@@ -157,15 +167,21 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
     meta = queryset.model._meta
     columns = [meta.get_field(name).column for name in ranges.order]
     start, stop = bounds.start or 0, int(bounds.stop)
+    # The branches differ only in their range's condition: the list's query (visibility,
+    # filters, keyset position) is compiled once, with a mark where each puts its own.
+    branch = queryset.filter(_RangeMark()).values_list(*ranges.order)
+    template, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
+    if template.count(_RangeMark.MARK) != 1:
+        raise ValueError("The range mark must appear once in the list's compiled query.")
+    table = quote(meta.db_table)
     parts: list[str] = []
     params: list[object] = []
     for number, index_range in enumerate(ranges.ranges):
         alias = f"range_{number}"
         # Only generated names, Django's compiled SQL and integers go into the text; every
         # value is a parameter.
-        key = RawSQL(f"{alias}.key", ())  # noqa: S611  # nosec B611
-        branch = queryset.filter(**{index_range.column: key}).values_list(*ranges.order)
-        branch_sql, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
+        column = quote(meta.get_field(index_range.column).column)
+        branch_sql = template.replace(_RangeMark.MARK, f"{table}.{column} = ({alias}.key)")
         if isinstance(index_range.keys, QuerySet):
             keys_sql, keys_params = index_range.keys.query.get_compiler(queryset.db).as_sql()
             source = f"unnest(ARRAY({keys_sql}))"
