@@ -89,8 +89,7 @@ def _through_drf(field: drf_fields.Field) -> Step:
     return step
 
 
-def _related_summary(field: VisibleRelatedField) -> Step:
-    source = field.source  # a plain attribute name (checked by the caller)
+def _related_summary(field: VisibleRelatedField, source: str) -> Step:
     slow = _through_drf(field)
 
     def step(row):
@@ -106,13 +105,14 @@ def _related_summary(field: VisibleRelatedField) -> Step:
 def _step(
     serializer: serializers.Serializer, field: drf_fields.Field, zone, expand: set[str]
 ) -> Step:
+    source = field.source
     if (
         type(field) is VisibleRelatedField
-        and isinstance(field.source, str)
-        and field.source.isidentifier()
+        and isinstance(source, str)
+        and source.isidentifier()  # one attribute, not a path or "*"
         and (field.expanded is None or field.field_name not in expand)
     ):
-        return _related_summary(field)
+        return _related_summary(field, source)
     column = _column(serializer, field)
     if column is None:
         return _through_drf(field)
