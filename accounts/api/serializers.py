@@ -29,6 +29,9 @@ from ..models import (
 )
 
 MAX_INT = 2**31 - 1
+# Renders a datetime as every DateTimeField does (the current time zone is read per call):
+# one for the module, not one built per row of a list.
+DATETIME = serializers.DateTimeField(read_only=True)
 
 
 def _visible_accounts(user: User):
@@ -283,7 +286,7 @@ class LastTwoWayContactField(serializers.Field):
 
     def to_representation(self, deal: Opportunity) -> str | None:
         at = selectors.last_two_way_contact(opportunity=deal)
-        return None if at is None else serializers.DateTimeField().to_representation(at)
+        return None if at is None else DATETIME.to_representation(at)
 
 
 class OpportunitySerializer(serializers.ModelSerializer):

@@ -235,8 +235,12 @@ def rollup_children(
     view = forecast_view(viewer=viewer, person=person, period=period, whole_tree=False)
     ids = [person.pk, *[r.person.pk for r in view.rows]]
     attainment = attainment_by_user(period=period, user_ids=ids)
+    # order_by(): the people's default order would join the DISTINCT, one row per report.
     with_reports = set(
-        User.objects.filter(manager_id__in=ids).values_list("manager_id", flat=True).distinct()
+        User.objects.filter(manager_id__in=ids)
+        .order_by()
+        .values_list("manager_id", flat=True)
+        .distinct()
     )
     visible = [r for r in view.rows if r.person.role in SELLING_ROLES]
     node = RollupNode(view.self_row, attainment[person.pk], bool(visible), depth - 1)

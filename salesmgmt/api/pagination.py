@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, OrderBy, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, OrderBy, QuerySet, Subquery
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
@@ -96,7 +96,7 @@ def narrow_slice(
     """
     query = queryset.query
     plain = queryset._iterable_class is ModelIterable and query.order_by
-    if not plain or query.annotations or query.distinct or query.combinator or query.extra:
+    if not plain or query.distinct or query.combinator or query.extra or _grouped(query):
         return list(queryset[bounds])  # not a plain ordered list of rows: slice it as it is
     ids = queryset.values("pk")
     page_ids: Subquery | RawSQL
@@ -108,11 +108,24 @@ def narrow_slice(
             ids = ids.order_by(*(_sort_key(f) for f in query.order_by if isinstance(f, str)))
         page_ids = Subquery(ids[bounds])
     page = queryset.model._default_manager.filter(pk__in=page_ids)
-    page = page.order_by(*query.order_by)
     page.query.select_related = query.select_related
     page.query.deferred_loading = query.deferred_loading
+    if query.annotations:
+        # A value computed per row (a deal's latest two-way contact: a correlated subquery
+        # on the list's table, whose alias the page's query shares) is computed for the
+        # page's rows only, as the related rows are joined to them.
+        page.query.annotations = dict(query.annotations)
+        page.query.set_annotation_mask(query.annotation_select)
+    page = page.order_by(*query.order_by)
     # A private QuerySet attribute the stubs leave out: the lookups prefetch_related() was given.
     return list(page.prefetch_related(*queryset._prefetch_related_lookups))  # type: ignore[attr-defined]
+
+
+def _grouped(query) -> bool:
+    """Whether ``query`` groups its rows (an aggregate annotation, or an explicit GROUP BY)."""
+    return query.group_by is not None or any(
+        getattr(annotation, "contains_aggregate", True) for annotation in query.annotations.values()
+    )
 
 
 def _ranges_apply(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> bool:
@@ -123,6 +136,16 @@ def _ranges_apply(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> b
         and (bounds.step or 1) == 1
         and ranges.serves(queryset.query.order_by)
     )
+
+
+class _RangeMark(Expression):
+    """A condition compiled as ``MARK``: ``ranged_ids`` puts each range's condition there."""
+
+    MARK = "__salesmgmt_range_condition__"
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection):
+        return self.MARK, ()
 
 
 def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawSQL:
@@ -144,15 +167,21 @@ def ranged_ids(queryset: QuerySet, bounds: slice, ranges: VisibleRanges) -> RawS
     meta = queryset.model._meta
     columns = [meta.get_field(name).column for name in ranges.order]
     start, stop = bounds.start or 0, int(bounds.stop)
+    # The branches differ only in their range's condition: the list's query (visibility,
+    # filters, keyset position) is compiled once, with a mark where each puts its own.
+    branch = queryset.filter(_RangeMark()).values_list(*ranges.order)
+    template, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
+    if template.count(_RangeMark.MARK) != 1:
+        raise ValueError("The range mark must appear once in the list's compiled query.")
+    table = quote(meta.db_table)
     parts: list[str] = []
     params: list[object] = []
     for number, index_range in enumerate(ranges.ranges):
         alias = f"range_{number}"
         # Only generated names, Django's compiled SQL and integers go into the text; every
         # value is a parameter.
-        key = RawSQL(f"{alias}.key", ())  # noqa: S611  # nosec B611
-        branch = queryset.filter(**{index_range.column: key}).values_list(*ranges.order)
-        branch_sql, branch_params = branch[:stop].query.get_compiler(queryset.db).as_sql()
+        column = quote(meta.get_field(index_range.column).column)
+        branch_sql = template.replace(_RangeMark.MARK, f"{table}.{column} = ({alias}.key)")
         if isinstance(index_range.keys, QuerySet):
             keys_sql, keys_params = index_range.keys.query.get_compiler(queryset.db).as_sql()
             source = f"unnest(ARRAY({keys_sql}))"

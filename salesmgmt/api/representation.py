@@ -9,7 +9,10 @@ database column gives them (a ``CharField`` returns the ``str`` it was given, an
 - a plain column shown by one of those fields is read as it is;
 - a ``DateTimeField`` column in ISO 8601 is converted to the current time zone read once per
   list, not once per value;
-- everything else (decimals, dates, related records, computed fields) goes through DRF.
+- a related record shown as ``{id, name}`` (a ``VisibleRelatedField`` the request does not
+  expand) is read from the row's joined record, as the field's ``to_representation`` does;
+- everything else (decimals, dates, expanded related records, computed fields) goes through
+  DRF.
 
 The output is DRF's own, value for value: tests/salesmgmt/api/test_list_representation.py
 compares every list row with its record's detail, which DRF renders as usual.
@@ -28,6 +31,8 @@ from rest_framework import fields as drf_fields
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
+
+from .fields import VisibleRelatedField
 
 # Serializer fields whose to_representation returns the value of a model column of these
 # kinds unchanged (the database gives them str, int or bool). Exact serializer types only: a
@@ -84,7 +89,30 @@ def _through_drf(field: drf_fields.Field) -> Step:
     return step
 
 
-def _step(serializer: serializers.Serializer, field: drf_fields.Field, zone) -> Step:
+def _related_summary(field: VisibleRelatedField, source: str) -> Step:
+    slow = _through_drf(field)
+
+    def step(row):
+        try:
+            value = getattr(row, source)
+        except AttributeError:
+            return slow(row)  # a missing related record: DRF decides (default, null, skip)
+        return None if value is None else {"id": value.pk, "name": str(value)}
+
+    return step
+
+
+def _step(
+    serializer: serializers.Serializer, field: drf_fields.Field, zone, expand: set[str]
+) -> Step:
+    source = field.source
+    if (
+        type(field) is VisibleRelatedField
+        and isinstance(source, str)
+        and source.isidentifier()  # one attribute, not a path or "*"
+        and (field.expanded is None or field.field_name not in expand)
+    ):
+        return _related_summary(field, source)
     column = _column(serializer, field)
     if column is None:
         return _through_drf(field)
@@ -109,8 +137,10 @@ def represent_rows(serializer: serializers.Serializer, rows: Iterable) -> list[d
     if type(serializer).to_representation is not serializers.Serializer.to_representation:
         return [serializer.to_representation(row) for row in rows]  # it renders its own way
     zone = timezone.get_current_timezone() if settings.USE_TZ else None
+    expand = serializer.context.get("expand", set())
     plan = [
-        (field.field_name, _step(serializer, field, zone)) for field in serializer._readable_fields
+        (field.field_name, _step(serializer, field, zone, expand))
+        for field in serializer._readable_fields
     ]
     data = []
     for row in rows:

@@ -10,7 +10,12 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, Activity, Opportunity, OpportunityTeamMember
-from accounts.selectors import activity_list
+from accounts.selectors import (
+    activity_list,
+    opportunity_list,
+    with_last_two_way_contact,
+    with_won_override,
+)
 from salesmgmt.api.pagination import narrow_slice
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory
 
@@ -184,3 +189,30 @@ def test_narrow_slice_returns_the_same_rows_as_a_plain_slice(sort_visible, manag
         assert [row.pk for row in page] == [row.pk for row in listed[bounds]]
         # related rows come joined, as the selector asks
         assert all("owner" in row._state.fields_cache for row in page)
+
+
+@pytest.mark.usefixtures("rows")
+@pytest.mark.parametrize("sort_visible", [False, True])
+def test_narrow_slice_computes_a_lists_annotations_for_the_page(
+    sort_visible, manager_a, rep_a, django_assert_num_queries
+):
+    # Given deals annotated per row (the API's list: its last two-way contact, a won override)
+    ActivityFactory(
+        owner=rep_a,
+        opportunity=Opportunity.objects.filter(owner=rep_a).first(),
+        kind=Activity.Kind.MEETING,
+        occurred_at=timezone.now() - dt.timedelta(days=1),
+    )
+    listed = with_last_two_way_contact(with_won_override(opportunity_list(viewer=manager_a)))
+
+    def seen(rows):
+        return [(row.pk, row.last_two_way_contact_at, row.won_override_at) for row in rows]
+
+    for bounds in (slice(0, 5), slice(5, 12), slice(10, 60)):
+        # When a page is read narrowly, then the rows and their figures are the plain slice's
+        with django_assert_num_queries(1) as captured:
+            page = narrow_slice(listed, bounds, sort_visible=sort_visible)
+        assert seen(page) == seen(listed[bounds])
+        # ... the ids sorted first, the figures computed for the page's rows only
+        assert '"accounts_opportunity"."id" IN (SELECT' in captured.captured_queries[0]["sql"]
+    assert any(row.last_two_way_contact_at for row in narrow_slice(listed, slice(0, 60)))
