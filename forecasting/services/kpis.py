@@ -80,12 +80,15 @@ def kpis_recompute(
     ctx: Context,
     person_ids: list[int] | None = None,
     period_ids: list[int] | None = None,
+    full_quota_on: dict[int, dt.date] | None = None,
 ) -> int:
     """Rewrite the KPI rows of ``periods`` (months, quarters and years); returns rows written.
 
     With ``person_ids`` (an incremental run) only the rows of those people and everyone above
     them are rewritten, and with ``period_ids`` only those periods' rows; the figures are
     computed exactly as in a full run (ramp needs every quarter), so both leave the same rows.
+    ``full_quota_on``: ``full_quota_dates`` of every quarter of ``periods``, computed once by
+    the full run's plan, so each KPI shard reads the quota figures of its own periods only.
     """
     asked = periods if period_ids is None else [p for p in periods if p.pk in period_ids]
     if not asked:
@@ -108,8 +111,12 @@ def kpis_recompute(
     people = ctx.people.set_index("person_id")
     tree = _Tree.of(ctx, people, person_ids)
     pipeline = _pipeline_values(asked, person_ids=person_ids, tree=tree)
-    quarters = [p for p in periods if p.kind == Period.Kind.QUARTER]
-    quotas_of, ramp = _quotas_and_ramp(quarters, frames.first_wins(), people)
+    if full_quota_on is None:
+        quarters = [p for p in periods if p.kind == Period.Kind.QUARTER]
+        quotas_of, full_quota_on = _quarter_quotas(quarters)
+    else:
+        quotas_of = {}
+    ramp = _ramp(people, frames.first_wins(), full_quota_on)
     rows: list[tuple] = []
     # Periods of one kind do not overlap: activities are counted per kind (``_activity_counts``).
     for same_kind in periods_by_kind(asked).values():
@@ -205,18 +212,15 @@ class _Ramp:
 Quotas = tuple[pd.Series, pd.Series, pd.Series, pd.Series]
 
 
-def _quotas_and_ramp(
-    quarters: list[Period], first_win: pd.Series, people: pd.DataFrame
-) -> tuple[dict[int, Quotas], _Ramp]:
-    """Each quarter's quota figures by period id, and the ramp, which needs every quarter
-    (the first quarter at full quota: quotas are set per quarter) and each first win."""
-    hire = pd.to_datetime(people["hire_date"])
-    days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
-    cohort = (
-        hire.dt.year.astype("Int64").astype(str)
-        + " Q"
-        + hire.dt.quarter.astype("Int64").astype(str)
-    )
+def full_quota_dates(quarters: list[Period]) -> dict[int, dt.date]:
+    """The end of each person's first quarter at full quota (own credited bookings at least
+    their own quota), over ``quarters``: what the ramp KPI needs of every quarter."""
+    return _quarter_quotas(quarters)[1]
+
+
+def _quarter_quotas(quarters: list[Period]) -> tuple[dict[int, Quotas], dict[int, dt.date]]:
+    """Each quarter's quota figures by period id, and ``full_quota_dates`` (quotas are set
+    per quarter, so the first quarter at full quota is one of them)."""
     full_quota_on: dict[int, dt.date] = {}
     per_period: dict[int, Quotas] = {}
     for period in sorted(quarters, key=lambda p: p.start_on):
@@ -226,6 +230,18 @@ def _quotas_and_ramp(
         for person_id in attained[attained].index:
             full_quota_on.setdefault(int(person_id), period.end_on)
         per_period[period.pk] = quotas
+    return per_period, full_quota_on
+
+
+def _ramp(people: pd.DataFrame, first_win: pd.Series, full_quota_on: dict[int, dt.date]) -> _Ramp:
+    """How each person ramped: hire cohort, days to the first win and to a full quota."""
+    hire = pd.to_datetime(people["hire_date"])
+    days_to_first_win = (pd.to_datetime(first_win).reindex(people.index) - hire).dt.days
+    cohort = (
+        hire.dt.year.astype("Int64").astype(str)
+        + " Q"
+        + hire.dt.quarter.astype("Int64").astype(str)
+    )
     days_to_full = pd.Series(
         {
             pid: (pd.Timestamp(day) - hire.get(pid)).days
@@ -234,7 +250,7 @@ def _quotas_and_ramp(
         },
         dtype=float,
     )
-    return per_period, _Ramp(cohort, days_to_first_win, days_to_full)
+    return _Ramp(cohort, days_to_first_win, days_to_full)
 
 
 @dataclass(frozen=True)

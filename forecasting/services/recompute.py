@@ -435,7 +435,15 @@ def recompute_plan(
     if progress:  # a worker that lost the run's lease while learning stops here
         progress("plan", 0.1)
     periods = forecast_periods(today=ctx.today)
-    shards.plan_save(run=run, model=model, periods=periods, with_kpis=with_kpis)
+    full_quota_on = None
+    if with_kpis:
+        from .kpis import full_quota_dates
+
+        # Once here, not in each KPI shard: the ramp needs every quarter's quota figures.
+        full_quota_on = full_quota_dates([p for p in periods if p.kind == Period.Kind.QUARTER])
+    shards.plan_save(
+        run=run, model=model, periods=periods, with_kpis=with_kpis, full_quota_on=full_quota_on
+    )
     return periods
 
 
@@ -488,7 +496,12 @@ def _shard_rows(shard: RecomputeShard, *, seed: int) -> int:
     # Every period of the run: the ramp needs every quarter, the stage stays the first period.
     ids = shards.run_period_ids(run)
     periods = list(Period.objects.filter(pk__in=ids).order_by("start_on", "kind"))
-    return kpis_recompute(periods=periods, ctx=ctx, period_ids=list(shard.period_ids))
+    return kpis_recompute(
+        periods=periods,
+        ctx=ctx,
+        period_ids=list(shard.period_ids),
+        full_quota_on=shards.stored_full_quota_on(run),
+    )
 
 
 def forecast_recompute_people(

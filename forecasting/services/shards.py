@@ -63,9 +63,15 @@ def is_planned(run: RecomputeRun) -> bool:
 
 
 def plan_save(
-    *, run: RecomputeRun, model: ProbabilityModel, periods: list[Period], with_kpis: bool
+    *,
+    run: RecomputeRun,
+    model: ProbabilityModel,
+    periods: list[Period],
+    with_kpis: bool,
+    full_quota_on: dict[int, dt.date] | None = None,
 ) -> int:
-    """Store the learned model on the run and make its shards; returns how many."""
+    """Store the learned model (and the KPIs' ``full_quota_on``) on the run and make its
+    shards; returns how many."""
     rollup_periods = sorted(periods, key=lambda p: (SIZE_ORDER[p.kind], p.start_on))
     parts = [(Stage.ROLLUPS, f"rollups {p.name}", [p.pk]) for p in rollup_periods]
     if with_kpis:
@@ -82,7 +88,12 @@ def plan_save(
             for i, (stage, name, ids) in enumerate(parts)
         )
         run.model, run.phase, run.progress = model, Stage.ROLLUPS, 0.1
-        run.save(update_fields=["model", "phase", "progress", "updated_at"])
+        run.full_quota_on = (
+            None
+            if full_quota_on is None
+            else {str(pid): day.isoformat() for pid, day in full_quota_on.items()}
+        )
+        run.save(update_fields=["model", "phase", "progress", "full_quota_on", "updated_at"])
     logger.info("Recompute run %s planned: %s shards on model %s", run.pk, len(parts), model.pk)
     return len(parts)
 
@@ -266,3 +277,10 @@ def recompute_finish(*, run_id: int) -> bool:
     if finished:
         logger.info("Recompute run %s done in %.2f s", run_id, timings.get("total", 0.0))
     return bool(finished)
+
+
+def stored_full_quota_on(run: RecomputeRun) -> dict[int, dt.date] | None:
+    """The run's ``full_quota_on`` as the KPIs take it (None: not stored)."""
+    if run.full_quota_on is None:
+        return None
+    return {int(pid): dt.date.fromisoformat(day) for pid, day in run.full_quota_on.items()}

@@ -117,6 +117,30 @@ def _kpi_values():
     )
 
 
+def test_a_kpi_shard_given_the_plans_full_quota_days_writes_the_same_rows(history, rep_a, period):
+    """The plan works out each person's first quarter at full quota once (every quarter's
+    quotas and bookings: 15 s at 1 M deals); a shard given it writes exactly the rows it
+    writes when it reads every quarter itself."""
+    from forecasting.models import RecomputeRun
+    from forecasting.services import kpis as kpi_services
+    from forecasting.services.context import Context, forecast_periods
+    from territories.models import Quota
+
+    Quota.objects.create(
+        user=rep_a, period=period, basis=Quota.Basis.EXPLICIT, amount=Decimal(3000)
+    )  # 4,000 won this quarter: at full quota
+    forecast_recompute_all()  # the shards: given the plan's days
+    stored = RecomputeRun.objects.latest("id").full_quota_on
+    assert stored == {str(rep_a.pk): period.end_on.isoformat()}
+    from_plan = _kpi_values()
+    assert kpi(rep_a, period).days_to_full_quota == (period.end_on - rep_a.hire_date).days
+
+    ctx = Context.load(now=RecomputeRun.objects.latest("id").as_of)
+    periods = forecast_periods(today=ctx.today)
+    kpi_services.kpis_recompute(periods=periods, ctx=ctx)  # every quarter read here
+    assert _kpi_values() == from_plan
+
+
 def test_a_quota_change_refreshes_the_kpis_incrementally(
     history, rep_a, manager_a, period, django_capture_on_commit_callbacks
 ):
