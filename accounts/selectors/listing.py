@@ -88,72 +88,66 @@ def _deals_on_teams(people: list[int]) -> QuerySet:
     return Opportunity.objects.filter(AnyOf("id", team)).order_by()
 
 
-def _in(column: str, queryset: QuerySet, *, hashed: bool) -> Q:
-    """``column = ANY(ARRAY(queryset))`` (an index condition), or with ``hashed``
-    ``column IN (queryset)``, which PostgreSQL checks against a hash of the subquery's rows:
-    for rows found through another index (the search's text matches), where ``= ANY`` of an
-    array computed at run time compares each row with every element (1,600 of a manager's
-    deals' accounts: most of a search's time)."""
-    return Q(**{f"{column}__in": queryset}) if hashed else Q(AnyOf(column, queryset))
+def _in(column: str, queryset: QuerySet) -> Q:
+    """``column = ANY(ARRAY(queryset))``: an index condition of its own."""
+    return Q(AnyOf(column, queryset))
 
 
-def opportunity_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
-    """``visible_opportunities``' branches, each an index condition (or with ``hashed`` a
-    check) of its own: a deal is visible when it meets one of them."""
+def opportunity_branches(people: list[int]) -> list[Q]:
+    """``visible_opportunities``' branches, each an index condition of its own: a deal is
+    visible when it meets one of them."""
     return [
         Q(AnyOfIds("owner_id", people)),
-        _in("id", team_deals(people).values("opportunity_id"), hashed=hashed),
+        _in("id", team_deals(people).values("opportunity_id")),
     ]
 
 
-def account_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
+def account_branches(people: list[int]) -> list[Q]:
     """``visible_accounts``' branches (see ``opportunity_branches``)."""
     return [
         Q(AnyOfIds("owner_id", people)),
-        _in("id", _owned_deals(people).values("account_id"), hashed=hashed),
-        _in("id", _deals_on_teams(people).values("account_id"), hashed=hashed),
+        _in("id", _owned_deals(people).values("account_id")),
+        _in("id", _deals_on_teams(people).values("account_id")),
     ]
 
 
-def activity_branches(people: list[int], *, hashed: bool = False) -> list[Q]:
+def activity_branches(people: list[int]) -> list[Q]:
     """``visible_activities``' branches (see ``opportunity_branches``)."""
     return [
         Q(AnyOfIds("owner_id", people)),
         # "on a deal a visible person owns", through the owner copied onto each activity
         # (Activity.deal_owner): one index range a person instead of one a deal.
         Q(AnyOfIds("deal_owner_id", people)),
-        _in("opportunity_id", team_deals(people).values("opportunity_id"), hashed=hashed),
+        _in("opportunity_id", team_deals(people).values("opportunity_id")),
     ]
 
 
-def visible_opportunities(
-    viewer: User, people: list[int] | None = None, *, hashed: bool = False
-) -> Q:
+def visible_opportunities(viewer: User, people: list[int] | None = None) -> Q:
     """Deals a visible person owns or is on the team of.
 
     ``people``: ``visible_user_ids(viewer)`` when the caller already read them (one read for
-    several lists, e.g. the global search); ``hashed``: see ``_in``. The same for the two below.
+    several lists, e.g. the global search). The same for the two below.
     """
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return reduce(or_, opportunity_branches(people, hashed=hashed))
+    return reduce(or_, opportunity_branches(people))
 
 
-def visible_accounts(viewer: User, people: list[int] | None = None, *, hashed: bool = False) -> Q:
+def visible_accounts(viewer: User, people: list[int] | None = None) -> Q:
     """Accounts a visible person owns, or with a deal the viewer sees."""
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return reduce(or_, account_branches(people, hashed=hashed))
+    return reduce(or_, account_branches(people))
 
 
-def visible_activities(viewer: User, people: list[int] | None = None, *, hashed: bool = False) -> Q:
+def visible_activities(viewer: User, people: list[int] | None = None) -> Q:
     """Activities a visible person logged, or logged on a deal the viewer sees."""
     if viewer.sees_everyone:
         return Q()
     people = visible_user_ids(viewer) if people is None else people
-    return reduce(or_, activity_branches(people, hashed=hashed))
+    return reduce(or_, activity_branches(people))
 
 
 def activity_ranges(people: list[int]) -> list[tuple[str, list[int] | QuerySet]]:
