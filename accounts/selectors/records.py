@@ -168,10 +168,11 @@ def deal_activities(*, opportunity: Opportunity) -> QuerySet[Activity]:
     ``opportunity_get`` (visibility) first. Whoever sees a deal sees every activity on it
     (``ActivityQuerySet.visible_to``: one logged on a deal the viewer can see), so the rule is
     not applied again: on the deal page it was nested EXISTS subqueries built and run for each
-    of its three activity queries, always true."""
+    of its three activity queries, always true. Only who logged each is joined: the deal is
+    ``opportunity`` itself and the page shows no account."""
     return (
         Activity.objects.filter(opportunity=opportunity)
-        .select_related("owner", "opportunity", "account", "milestone")
+        .select_related("owner")
         .order_by("-occurred_at", "-id")
     )
 
