@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django import forms
 from django.core.exceptions import ValidationError
 
-from salesmgmt.forms import MAX_INTEGER, MoneyField
+from salesmgmt.forms import MAX_INTEGER, PAGE_FORM_RENDERER, MoneyField
 from salesmgmt.models import User
 
 from .models import Account, Activity, ForecastCategory, Milestone, Opportunity
@@ -29,6 +29,8 @@ class DateInput(forms.DateInput):
 
 class PageForm(forms.Form):
     """A form of our pages: labels without Django's trailing colon."""
+
+    default_renderer = PAGE_FORM_RENDERER
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django import forms
 
+from salesmgmt.forms import PAGE_FORM_RENDERER
+
 from .models import Product
 
 
@@ -30,6 +32,8 @@ class ProductFilterForm(forms.Form):
 
 class LineItemEditForm(forms.Form):
     """A line item's figures (to change its product, remove it and add another)."""
+
+    default_renderer = PAGE_FORM_RENDERER  # shown on the deal page
 
     quantity = forms.DecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0.01"), initial=Decimal(1)

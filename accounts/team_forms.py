@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
+from salesmgmt.forms import PAGE_FORM_RENDERER
 from salesmgmt.models import User
 
 
 class TeamMemberEditForm(forms.Form):
+    default_renderer = PAGE_FORM_RENDERER  # shown on the deal page
     team_role = forms.CharField(
         max_length=40, required=False, label="Role", help_text="e.g. Sales engineer, Partner rep"
     )

@@ -163,6 +163,20 @@ def activity_list(
     return qs.order_by("-occurred_at", "-id")
 
 
+def deal_activities(*, opportunity: Opportunity) -> QuerySet[Activity]:
+    """The activities logged on a deal, newest first; fetch the deal through
+    ``opportunity_get`` (visibility) first. Whoever sees a deal sees every activity on it
+    (``ActivityQuerySet.visible_to``: one logged on a deal the viewer can see), so the rule is
+    not applied again: on the deal page it was nested EXISTS subqueries built and run for each
+    of its three activity queries, always true. Only who logged each is joined: the deal is
+    ``opportunity`` itself and the page shows no account."""
+    return (
+        Activity.objects.filter(opportunity=opportunity)
+        .select_related("owner")
+        .order_by("-occurred_at", "-id")
+    )
+
+
 # Activities linked to a milestone shown on a deal's page: the newest this many (a bound on the
 # page, not a page of its own; the rest are in the API and the activities list).
 MILESTONE_ACTIVITY_LIMIT = 100
@@ -174,13 +188,11 @@ class MilestoneActivities:
     activities: list[Activity]
 
 
-def milestone_activity_groups(
-    *, viewer: User, opportunity: Opportunity
-) -> list[MilestoneActivities]:
+def milestone_activity_groups(*, opportunity: Opportunity) -> list[MilestoneActivities]:
     """The deal's activities linked to a milestone, grouped under it in process order, newest
-    first in each (1 query); the others are ``activity_list(...).filter(milestone=None)``."""
+    first in each (1 query); the others are ``deal_activities(...).filter(milestone=None)``."""
     rows = (
-        activity_list(viewer=viewer, opportunity=opportunity)
+        deal_activities(opportunity=opportunity)
         .filter(milestone__isnull=False)
         .select_related("milestone__stage")[:MILESTONE_ACTIVITY_LIMIT]
     )

@@ -85,7 +85,7 @@ def render_opportunity_detail(
     # Calls grouped under the milestone they advanced; the rest ("Other activity") paged.
     activities = paginate(
         request,
-        selectors.activity_list(viewer=viewer, opportunity=deal).filter(milestone__isnull=True),
+        selectors.deal_activities(opportunity=deal).filter(milestone__isnull=True),
         param="activities",
         base=page_url,
     )
@@ -111,9 +111,7 @@ def render_opportunity_detail(
             changes=history.page.object_list, imported_at=deal.imported_at
         ),
         "activities": activities,
-        "milestone_activities": selectors.milestone_activity_groups(
-            viewer=viewer, opportunity=deal
-        ),
+        "milestone_activities": selectors.milestone_activity_groups(opportunity=deal),
         "as_of": as_of_context(request, deal),
         # The owner's managers (and executives/admins) verify evidence, never their own.
         "can_review": manages(viewer, deal.owner),

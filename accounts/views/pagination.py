@@ -51,8 +51,24 @@ def paginate(
 
     ``base`` is the page's own URL, for pages also rendered by a refused POST elsewhere.
     """
+    number = request.GET.get(param)
     if isinstance(items, QuerySet):
         items = with_unique_order(items)  # tied rows would move between pages
-    page = Paginator(items, per_page).get_page(request.GET.get(param))
+        if number in (None, "", "1"):
+            return Pager(
+                page=_first_page(items, per_page), param=param, query=request.GET, base=base
+            )
+    page = Paginator(items, per_page).get_page(number)
     page.object_list = list(page.object_list)
     return Pager(page=page, param=param, query=request.GET, base=base)
+
+
+def _first_page(items: QuerySet, per_page: int) -> Page:
+    """The first page read with one row more than it shows: a list that fits on it (a deal's
+    activities and history, a rep's open deals, mostly) is counted by its length, not by a
+    COUNT(*) query; a longer one is counted as before."""
+    rows = list(items[: per_page + 1])
+    paginator = Paginator(items, per_page)
+    if len(rows) <= per_page:
+        paginator.count = len(rows)  # a cached_property: set, it is not computed
+    return Page(rows[:per_page], 1, paginator)

@@ -346,10 +346,11 @@ def calibration(
 DRIVERS = ("milestones", "age", "owner_record", "pushes")
 
 
-def _lookups(params: dict) -> tuple[dict, dict, dict, dict, dict]:
+def _lookups(params: dict) -> tuple[dict, dict, dict, dict]:
     """The fitted rates as dicts, for looking up a few deals (``explain``): base rate and top
     level per process, levels by (process, milestones), cells by (process, milestones, age
-    bucket), rep shifts by (process, owner). No rate is kept that the model left empty."""
+    bucket). No rate is kept that the model left empty. The rep shifts (one per seller and
+    process: thousands) are read for the deals' owners only."""
     base: dict[int, float] = {}
     top: dict[int, int] = {}
     levels: dict[tuple[int, int], float] = {}
@@ -366,11 +367,7 @@ def _lookups(params: dict) -> tuple[dict, dict, dict, dict, dict]:
             m, a = key.split("|")
             if p is not None:
                 cells[process, int(m), int(a)] = float(p)
-    reps = {
-        tuple(int(x) for x in key.split("|")): float(shift)
-        for key, shift in params.get("reps", {}).items()
-    }
-    return base, top, levels, cells, reps
+    return base, top, levels, cells
 
 
 def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
@@ -388,7 +385,8 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=columns, index=deals.index)
     # Looked up row by row in dicts: the deal page explains one deal, an API page a hundred,
     # where joining frames costs milliseconds of pandas set-up for a few rows.
-    base, top, levels, cells, reps = _lookups(params)
+    base, top, levels, cells = _lookups(params)
+    reps = params.get("reps", {})
     process_ids = deals["process_id"].astype("int64").to_numpy()
     owner_ids = deals["owner_id"].astype("int64").to_numpy()
     ratios = deals["age_ratio"].astype(float).to_numpy()
@@ -407,7 +405,7 @@ def explain(deals: pd.DataFrame, params: dict) -> pd.DataFrame:
         p0.append(base.get(pid, NO_HISTORY_PROBABILITY))
         p_level.append(levels.get((pid, m), p0[-1]))
         p_cell.append(cells.get((pid, m, a), p_level[-1]))
-        shift.append(reps.get((pid, owner), 0.0))
+        shift.append(float(reps.get(f"{pid}|{owner}", 0.0)))
     base_rate, level_rate, cell_rate = np.array(p0), np.array(p_level), np.array(p_cell)
     has_history = np.array([pid in base for pid in process_ids.tolist()], dtype=bool)
     push = _push_shift(deals["process_id"], deals.get("pushes"), params)

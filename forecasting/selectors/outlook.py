@@ -141,11 +141,8 @@ def outlooks_for(rows: Sequence[DealProbability]) -> dict[int, DealOutlook]:
 def deal_outlook(*, opportunity: Opportunity) -> DealOutlook | None:
     """The outlook of one deal the caller has fetched through visibility; None when it is
     closed or its probability is not computed yet. 4 queries (1 when there is none)."""
-    stored = (
-        DealProbability.objects.filter(opportunity=opportunity)
-        .select_related("opportunity")
-        .first()
-    )
+    stored = DealProbability.objects.filter(opportunity=opportunity).first()
     if stored is None:
         return None
+    stored.opportunity = opportunity  # the caller's deal: not read again
     return outlooks_for([stored]).get(opportunity.pk)
