@@ -16,8 +16,10 @@ are index scans. Visibility is ``listing``'s form of the one rule, split into it
 owner's rows, the deal owner's, the team deals'), each an index range the planner can
 intersect with the text index or filter by the words. A common word can still match a
 hundred thousand activities: only the first ``CANDIDATES`` matches of each source (plus as
-many whose title starts with the query, so exact and prefix hits are not lost) are ranked.
-Type more to narrow a search that hits the cap.
+many whose title starts with the query, so exact and prefix hits are not lost) are ranked;
+a team's activities by owner and by deal owner are read person by person, each person giving
+up to an equal share of them (``listing.keyed_ids``). Type more to narrow a search that hits
+the cap.
 
 Queries: one per kind searched, plus one for a manager's visible people (read once for all
 kinds), whatever the number of matches.
