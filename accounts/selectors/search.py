@@ -16,8 +16,10 @@ are index scans. Visibility is ``listing``'s form of the one rule, split into it
 owner's rows, the deal owner's, the team deals'), each an index range the planner can
 intersect with the text index or filter by the words. A common word can still match a
 hundred thousand activities: only the first ``CANDIDATES`` matches of each source (plus as
-many whose title starts with the query, so exact and prefix hits are not lost) are ranked.
-Type more to narrow a search that hits the cap.
+many whose title starts with the query, so exact and prefix hits are not lost) are ranked;
+a team's activities by owner and by deal owner are read person by person, each person giving
+up to an equal share of them (``listing.keyed_ids``). Type more to narrow a search that hits
+the cap.
 
 Queries: one per kind searched, plus one for a manager's visible people (read once for all
 kinds), whatever the number of matches.
@@ -44,6 +46,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat, Length
 from django.urls import reverse
 
@@ -181,7 +184,24 @@ RELATED = {
 }
 
 
-def _match_sources(kind: str, viewer: User, people: list[int] | None) -> list[QuerySet]:
+@dataclass(frozen=True)
+class _Source:
+    """One way the kind's rows can be visible: ``rows``, or with ``column`` the rows whose
+    column is one of ``people`` (a person's own index range each: ``listing.keyed_ids``)."""
+
+    rows: QuerySet
+    column: str | None = None
+    people: list[int] = field(default_factory=list)
+
+    def candidates(self, condition: Q) -> QuerySet | RawSQL:
+        """Up to ``CANDIDATES`` ids of the source's rows that meet ``condition``."""
+        matching = self.rows.filter(condition).order_by()
+        if self.column is None:
+            return matching.values("pk")[:CANDIDATES]
+        return listing.keyed_ids(matching, self.column, self.people, CANDIDATES)
+
+
+def _match_sources(kind: str, viewer: User, people: list[int] | None) -> list[_Source]:
     """Where the candidates are looked for: everything, for a viewer who sees everyone; for
     anyone else each way a row is visible on its own (listing's branches).
 
@@ -191,20 +211,28 @@ def _match_sources(kind: str, viewer: User, people: list[int] | None) -> list[Qu
     search, 449 ms for a manager's "call"). What a rep or a team sees is a few index ranges
     (owner, deal owner, team deals), which the planner can read with the words as a filter,
     stopping at ``CANDIDATES``, or intersect with the text index; each branch is capped alone.
+    Activities by the people's own columns are read person by person (``listing.keyed_ids``):
+    for all of them at once PostgreSQL intersected the team's rows with a common word's whole
+    bitmap (617 ms for a manager's "steps"; 35 ms so).
     """
+    model = MODELS[kind]
     if viewer.sees_everyone:
-        return [MODELS[kind]._default_manager.all()]
+        return [_Source(model._default_manager.all())]
     people = people if people is not None else visible_user_ids(viewer)
-    if kind == "opportunity":
-        return [Opportunity.objects.filter(q) for q in listing.opportunity_branches(people)]
+    every = model._default_manager.all()
     if kind == "activity":
-        return [Activity.objects.filter(q) for q in listing.activity_branches(people)]
-    accounts: list[QuerySet] = [Account.objects.filter(q) for q in listing.account_branches(people)]
+        return [
+            *(_Source(every, column, people) for column in listing.ACTIVITY_PEOPLE_COLUMNS),
+            *(_Source(every.filter(q)) for q in listing.activity_other_branches(people)),
+        ]
+    if kind == "opportunity":
+        return [_Source(every.filter(q)) for q in listing.opportunity_branches(people)]
+    accounts = [Account.objects.filter(q) for q in listing.account_branches(people)]
     if kind == "account":
-        return accounts
+        return [_Source(branch) for branch in accounts]
     # A contact is visible with its account: the contacts of each branch's accounts.
     return [
-        Contact.objects.filter(listing.AnyOf("account_id", branch.order_by().values("pk")))
+        _Source(Contact.objects.filter(listing.AnyOf("account_id", branch.order_by().values("pk"))))
         for branch in accounts
     ]
 
@@ -255,11 +283,10 @@ def _ranked(spec: _KindSpec, viewer: User, people: list[int] | None, query: str)
     # primary-key lookups; ``id IN (...) OR id IN (...)`` scanned the whole table.
     found = []
     for source in _match_sources(spec.kind, viewer, people):
-        matching = source.filter(matches).order_by()
-        found.append(Q(listing.AnyOf("id", matching.values("pk")[:CANDIDATES])))
+        found.append(Q(listing.AnyOf("id", source.candidates(matches))))
         if spec.prefix_field:
-            starting = matching.filter(**{f"{spec.prefix_field}__istartswith": query})
-            found.append(Q(listing.AnyOf("id", starting.values("pk")[:CANDIDATES])))
+            starting = matches & Q(**{f"{spec.prefix_field}__istartswith": query})
+            found.append(Q(listing.AnyOf("id", source.candidates(starting))))
     return rank(MODELS[spec.kind]._default_manager.filter(reduce(or_, found)), spec.kind, query)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
-from django.db.models import Avg, FloatField, OuterRef, QuerySet, Subquery
+from django.db.models import Avg, FloatField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Abs, Cast
 from django.http import Http404
 
@@ -208,9 +208,12 @@ def forecast_view(
     if people is None:
         people = list(forecast_people(person=person, whole_tree=whole_tree))
     ids = [person.pk, *[p.pk for p in people]]
+    # The rows show each person's subtree figures; only ``person`` shows their own too.
     rollups = {
         (r.person_id, r.scope): r
-        for r in ForecastRollup.objects.filter(period=period, person_id__in=ids)
+        for r in ForecastRollup.objects.filter(
+            Q(scope=Scope.SUBTREE) | Q(person=person), period=period, person_id__in=ids
+        )
     }
     # Only each person's latest call per layer and latest call of record: every earlier
     # submission and weekly lock stays in the table as history, a dozen rows a person a

@@ -116,3 +116,16 @@ def test_a_managers_name_search_starts_from_the_teams_rows(many, kind):
     assert "Seq Scan" not in plan, plan
     assert "hashed SubPlan" not in plan, plan
     assert "owner_id = ANY ('{" in plan, plan
+
+
+def test_a_managers_notes_search_reads_each_persons_activities_apart(many):
+    # The team's people all at once (owner_id = ANY(...)) let PostgreSQL intersect their rows
+    # with a common word's whole trigram bitmap: 928,481 notes for "steps" at the largest
+    # tier, 240 ms for each of the owner and deal-owner branches. One person at a time
+    # (listing.keyed_ids), each is their own index range, read until their share is found.
+    plan = _plan(many["manager"], "activity", "call")
+
+    assert "Function Scan on unnest" in plan, plan
+    assert "owner_id = keys.key" in plan, plan
+    assert "deal_owner_id = keys" in plan, plan
+    assert "owner_id = ANY" not in plan, plan
