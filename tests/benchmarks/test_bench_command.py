@@ -52,6 +52,7 @@ def test_quick_bench_measures_every_target_and_leaves_nothing_behind():
     assert "reference SQL computes the manager dashboard's figures: PASS" in report
     assert "reference SQL computes the executive rollup's figures: PASS" in report
     assert "targets missed:" in report
+    assert "budgets of up to 200,000 deals" in report  # 150 deals: the small tier's budgets
     # The review (and tokens, sessions) it made to measure are rolled back.
     assert AccountReview.objects.count() == reviews
 
@@ -171,3 +172,11 @@ def _member_of(deal: Opportunity, rows: dict[int, dict]) -> int:
     """The team member (a row of the query) whose subtree holds the deal's owner."""
     owner = User.objects.get(pk=deal.owner_id)
     return next(pk for pk in rows if pk == owner.pk or f"/{pk}/" in owner.ancestor_path)
+
+
+def test_the_one_million_tier_is_held_to_issue_21s_budgets():
+    from benchmarks.management.commands.bench import LARGE_TIER, SMALL_TIER, budgets_for
+
+    assert budgets_for(200_000) == SMALL_TIER
+    assert budgets_for(929_630) == LARGE_TIER  # the seeded 1 M tier
+    assert (LARGE_TIER.page_ms, LARGE_TIER.api_list_ms, LARGE_TIER.search_ms) == (50, 30, 100)

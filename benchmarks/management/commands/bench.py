@@ -42,9 +42,29 @@ from benchmarks.measure import Timing, count_queries, time_calls
 from salesmgmt import services as org_services
 from salesmgmt.models import Period, User
 
-PAGE_P95_MS = 100.0  # the dashboard and the rollup
-API_LIST_P95_MS = 50.0
-SEARCH_P95_MS = 300.0  # the global search: the header box's suggestions and /search/
+
+@dataclass(frozen=True)
+class Budgets:
+    """p95 budgets: the dashboard and the rollup, the API lists, the global search (the
+    header box's suggestions and /search/)."""
+
+    tier: str
+    page_ms: float
+    api_list_ms: float
+    search_ms: float
+
+
+SMALL_TIER = Budgets("up to 200,000 deals", page_ms=100.0, api_list_ms=50.0, search_ms=300.0)
+# Issue 21's targets at the 1 M tier: the pages a manager reloads all day must not slow down
+# as the company grows; they read precomputed rows and index ranges whatever the size.
+LARGE_TIER = Budgets("the 1 M tier", page_ms=50.0, api_list_ms=30.0, search_ms=100.0)
+LARGE_TIER_FROM_DEALS = 500_000
+
+
+def budgets_for(deals: int) -> Budgets:
+    return LARGE_TIER if deals >= LARGE_TIER_FROM_DEALS else SMALL_TIER
+
+
 RATIO_MAX = 3.0
 
 
@@ -75,6 +95,7 @@ class Row:
 
 class Command(BaseCommand):
     help = "Time pages, API endpoints, the full recompute and a CSV import; check the targets."
+    budgets = SMALL_TIER  # by the data's size (_header)
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--iterations", type=int, default=50)
@@ -182,9 +203,11 @@ class Command(BaseCommand):
             f"database: {connection.vendor} {connection.settings_dict.get('NAME')}; "
             f"{os.cpu_count()} cores, load average {load}; DEBUG={settings.DEBUG}"
         )
+        deals = Opportunity.objects.count()
+        self.budgets = budgets_for(deals)
         self.stdout.write(
-            f"data: {User.objects.count()} people, {Opportunity.objects.count()} deals, "
-            f"{Activity.objects.count()} activities"
+            f"data: {User.objects.count()} people, {deals} deals, "
+            f"{Activity.objects.count()} activities; budgets of {self.budgets.tier}"
         )
 
     @staticmethod
@@ -240,14 +263,14 @@ class Command(BaseCommand):
         dash = page(
             "manager dashboard", p.manager.username, p.manager,
             reverse("coaching:team_dashboard") + q, p.small_manager,
-            reverse("coaching:team_dashboard") + q, PAGE_P95_MS,
+            reverse("coaching:team_dashboard") + q, self.budgets.page_ms,
         )  # fmt: skip
         # The one executive is compared with themselves on the previous quarter (other data).
         previous = f"?period={self._previous_quarter(period).pk}"
         rollup = page(
             "executive rollup", p.executive.username, p.executive,
             reverse("coaching:executive_rollup") + q, p.executive,
-            reverse("coaching:executive_rollup") + previous, PAGE_P95_MS,
+            reverse("coaching:executive_rollup") + previous, self.budgets.page_ms,
         )  # fmt: skip
         page(
             "rep home", p.rep.username, p.rep, reverse("accounts:rep_home"), p.small_rep,
@@ -335,7 +358,7 @@ class Command(BaseCommand):
             small = count_queries(self._get(small_api, url))
             rows.append(
                 Row(f"API {resource} list", p.manager.username, timing, count_queries(call),
-                    small, API_LIST_P95_MS)
+                    small, self.budgets.api_list_ms)
             )  # fmt: skip
             first = call().json()["results"][0]["id"]
             small_first = self._get(small_api, url)().json()["results"][0]["id"]
@@ -374,7 +397,7 @@ class Command(BaseCommand):
             small_call()  # warm-up: the first call stamps the token's last use
             rows.append(
                 Row(f"{label} ({query[:8]})", user.username, timing, count_queries(call),
-                    count_queries(small_call), SEARCH_P95_MS)
+                    count_queries(small_call), self.budgets.search_ms)
             )  # fmt: skip
         for label in ("name", "email", "deal", "typo"):
             url = reverse("accounts:search") + f"?{urlencode({'q': queries[label]})}"
@@ -384,7 +407,7 @@ class Command(BaseCommand):
             small_call()
             rows.append(
                 Row(f"search page, {label} ({queries[label][:8]})", p.rep.username, timing,
-                    count_queries(call), count_queries(small_call), SEARCH_P95_MS)
+                    count_queries(call), count_queries(small_call), self.budgets.search_ms)
             )  # fmt: skip
 
     @staticmethod
