@@ -29,7 +29,7 @@ from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable, quantize_money
 
-from ..models import ForecastRollup, Scope
+from ..models import DealProbability, ForecastRollup, Scope
 
 DEAL_FIELDS = [
     "id",
@@ -107,6 +107,7 @@ def deals_frame(
     rates: RateTable,
     owner_ids: Iterable[int] | None = None,
     extra_ids: Iterable[int] | None = None,
+    unscored: bool = False,
 ) -> pd.DataFrame:
     """Deals that count in any of ``periods``: open closing in it, or won in it.
 
@@ -114,13 +115,12 @@ def deals_frame(
     "" for none), stage_category, stage_order, status, amount (reporting), expected_close_on,
     closed_on, created_at, stage_entered_at, account_id, period_id. Open deals closing before
     the first period are left out (they show as "close date in the past" flags, not forecast).
+    ``unscored``: only those without a ``DealProbability`` row (``deal_scores_frame``'s rest).
     """
-    start = min(p.start_on for p in periods)
-    end = max(p.end_on for p in periods)
-    window = Q(status="open", expected_close_on__range=(start, end)) | Q(
-        status="won", closed_on__range=(start, end)
-    )
+    window = _deal_window(periods)
     qs = Opportunity.objects.filter(window)
+    if unscored:
+        qs = qs.filter(forecast__isnull=True)
     if owner_ids is not None:
         qs = qs.filter(owner_id__in=list(owner_ids))
     if extra_ids:
@@ -141,6 +141,37 @@ def deals_frame(
     frame["amount"] = to_reporting(frame, rates, day_column="day")
     frame["period_id"] = assign_period(frame["day"], periods)
     return frame.drop(columns=["day", "currency"])
+
+
+def _deal_window(periods: list[Period], prefix: str = "") -> Q:
+    """Open deals expected to close in the span of ``periods``, or won in it (``prefix``: the
+    path to the deal from another model)."""
+    span = (min(p.start_on for p in periods), max(p.end_on for p in periods))
+    return Q(**{f"{prefix}status": "open", f"{prefix}expected_close_on__range": span}) | Q(
+        **{f"{prefix}status": "won", f"{prefix}closed_on__range": span}
+    )
+
+
+SCORE_FIELDS = ["opportunity_id", "owner_id", "status", "category", "amount", "probability"]
+
+
+def deal_scores_frame(*, periods: list[Period]) -> pd.DataFrame:
+    """The stored scores (``DealProbability``) of the deals that count in ``periods``, as
+    ``deals_frame`` picks them, in deal order (1 query): opportunity_id, owner_id, status,
+    category, amount (reporting, float), probability."""
+    rows = (
+        DealProbability.objects.filter(_deal_window(periods, prefix="opportunity__"))
+        .order_by("opportunity_id")
+        .values_list(
+            "opportunity_id", "owner_id", "opportunity__status", "category", "amount", "probability"
+        )
+    )
+    frame = pd.DataFrame(list(rows), columns=SCORE_FIELDS)
+    # Stored in cents from the float ``to_reporting`` made (``quantize_money``), so this float
+    # is the one the quarter's shard scored with.
+    frame["amount"] = frame["amount"].astype(float)
+    frame["probability"] = frame["probability"].astype(float)
+    return frame
 
 
 def assign_period(days: pd.Series, periods: list[Period]) -> pd.Series:
