@@ -309,21 +309,31 @@ def calibration(
     *,
     holdout: float = 0.25,
     bins: int = 10,
+    observations: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Predicted vs actual win rate by bucket on held-out past deals (the latest closes).
 
     Fits on deals closed before the cut (and the change log before it), scores the held-out
-    deals' looks, buckets them.
+    deals' looks, buckets them. ``observations``: ``build_observations`` of all of ``closed``
+    (the model's own), whose rows of the training and held-out deals are theirs (below).
     """
     columns = ["process_id", "bucket_low", "bucket_high", "predicted_rate", "actual_rate", "count"]
     if len(closed) < 4:
         return pd.DataFrame(columns=columns)
     cut = closed["closed_at"].quantile(1 - holdout)
     train, test = closed[closed["closed_at"] < cut], closed[closed["closed_at"] >= cut]
-    train_events = events[events["at"] < cut] if not events.empty else events
-    train_changes = None if changes is None else changes[changes["at"] < cut]
-    params = fit(train, build_observations(train, train_events, train_changes))
-    looks = build_observations(test, events, changes)
+    if observations is None:
+        train_events = events[events["at"] < cut] if not events.empty else events
+        train_changes = None if changes is None else changes[changes["at"] < cut]
+        train_looks = build_observations(train, train_events, train_changes)
+        looks = build_observations(test, events, changes)
+    else:
+        # A deal's looks depend on its own events and changes up to each look alone, and a
+        # training deal's looks all come before the cut: so the rows of all deals' looks
+        # that are its deals', in the same order, are what building them again would give.
+        train_looks = _looks_of(observations, train)
+        looks = _looks_of(observations, test)
+    params = fit(train, train_looks)
     if looks.empty:
         return pd.DataFrame(columns=columns)
     if len(looks) > MAX_CALIBRATION_LOOKS:  # a seeded sample is plenty for ten buckets
@@ -340,6 +350,12 @@ def calibration(
     grouped["bucket_high"] = edges[grouped["bucket"] + 1]
     grouped["actual_rate"] = grouped["actual_rate"].astype(float)
     return grouped[columns]
+
+
+def _looks_of(observations: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``observations`` of ``deals``, in their order, indexed from 0."""
+    mine = observations["opportunity_id"].isin(deals["opportunity_id"])
+    return observations[mine].reset_index(drop=True)
 
 
 # What moves a deal's probability, in the order ``explain`` walks the model.

@@ -56,8 +56,10 @@ logger = logging.getLogger(__name__)
 def probability_model_fit(ctx: Context) -> ProbabilityModel:
     """Learn win rates from every closed deal and refresh the calibration buckets."""
     closed, events, changes = ctx.closed_deals(), ctx.events(), ctx.close_changes()
-    params = probability.fit(closed, probability.build_observations(closed, events, changes))
-    buckets = probability.calibration(closed, events, changes)
+    observations = probability.build_observations(closed, events, changes)
+    params = probability.fit(closed, observations)
+    # The held-out check reuses these looks instead of building them twice more.
+    buckets = probability.calibration(closed, events, changes, observations=observations)
     with transaction.atomic():
         model = ProbabilityModel.objects.create(deal_count=len(closed), params=params)
         CalibrationBucket.objects.all().delete()
