@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 from django.conf import settings
@@ -34,15 +34,19 @@ class WorkersResult:
     learn: float
     peak_rss_mb: list[float]
     shards_by_worker: dict[str, int]
+    # User + system CPU seconds of each worker process (PostgreSQL's own CPU is not in it):
+    # on a shared machine the wall time alone does not say how much work the run was.
+    cpu_seconds: list[float] = field(default_factory=list)
 
     def line(self, baseline: float | None) -> str:
         speed_up = f", speed-up {baseline / self.seconds:.2f}x" if baseline else ""
         rss = " / ".join(f"{mb:,.0f}" for mb in self.peak_rss_mb)
         spread = " / ".join(str(n) for n in self.shards_by_worker.values())
+        cpu = " / ".join(f"{s:,.0f}" for s in self.cpu_seconds)
         return (
             f"full recompute, {self.workers} worker process(es): {self.seconds:.1f} s "
             f"(learn {self.learn:.1f} s){speed_up}; peak RSS per worker MB: {rss}; "
-            f"shards per worker: {spread}"
+            f"CPU s per worker: {cpu}; shards per worker: {spread}"
         )
 
 
@@ -86,6 +90,7 @@ def measure(*, workers: int, trials: int) -> WorkersResult:
     queue = f"bench-recompute-{uuid.uuid4().hex[:8]}"
     processes = [_start(queue) for _ in range(workers)]
     peaks = [0] * workers
+    cpu = [0.0] * workers
     stop = threading.Event()
     try:
         for process in processes:
@@ -97,6 +102,8 @@ def measure(*, workers: int, trials: int) -> WorkersResult:
                 for i, proc in enumerate(watched):
                     with contextlib.suppress(psutil.Error):
                         peaks[i] = max(peaks[i], proc.memory_info().rss)
+                        times = proc.cpu_times()
+                        cpu[i] = times.user + times.system
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -122,6 +129,7 @@ def measure(*, workers: int, trials: int) -> WorkersResult:
             learn=float(run.timings.get("learn", 0.0)),
             peak_rss_mb=[peak / 2**20 for peak in peaks],
             shards_by_worker=by_worker,
+            cpu_seconds=cpu,
         )
     finally:
         stop.set()

@@ -63,6 +63,9 @@ class RecomputeShard(BaseModel):
     """
 
     class Stage(models.TextChoices):
+        # The quarters first: each scores its deals once for the run (their DealProbability
+        # rows name the quarter) and writes its rollups; the months and years read the scores.
+        SCORES = "scores", "Deal scores and quarter rollups"
         ROLLUPS = "rollups", "Rollups"
         KPIS = "kpis", "KPIs"  # after every rollup shard: a KPI reads its period's rollups
 

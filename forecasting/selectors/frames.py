@@ -8,12 +8,13 @@ close date): one lookup per distinct (currency, day), never one per row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from django.db.models import Case, Min, Q, When
+from django.db.models import Case, Min, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.models import (
@@ -29,7 +30,7 @@ from compensation import ledger
 from salesmgmt.models import Period, Role, User
 from salesmgmt.money import RateTable, quantize_money
 
-from ..models import ForecastRollup, Scope
+from ..models import DealProbability, ForecastRollup, Scope
 
 DEAL_FIELDS = [
     "id",
@@ -107,6 +108,7 @@ def deals_frame(
     rates: RateTable,
     owner_ids: Iterable[int] | None = None,
     extra_ids: Iterable[int] | None = None,
+    unscored: bool = False,
 ) -> pd.DataFrame:
     """Deals that count in any of ``periods``: open closing in it, or won in it.
 
@@ -114,13 +116,12 @@ def deals_frame(
     "" for none), stage_category, stage_order, status, amount (reporting), expected_close_on,
     closed_on, created_at, stage_entered_at, account_id, period_id. Open deals closing before
     the first period are left out (they show as "close date in the past" flags, not forecast).
+    ``unscored``: only those without a ``DealProbability`` row (``deal_scores_frame``'s rest).
     """
-    start = min(p.start_on for p in periods)
-    end = max(p.end_on for p in periods)
-    window = Q(status="open", expected_close_on__range=(start, end)) | Q(
-        status="won", closed_on__range=(start, end)
-    )
+    window = _deal_window(periods)
     qs = Opportunity.objects.filter(window)
+    if unscored:
+        qs = qs.filter(forecast__isnull=True)
     if owner_ids is not None:
         qs = qs.filter(owner_id__in=list(owner_ids))
     if extra_ids:
@@ -141,6 +142,37 @@ def deals_frame(
     frame["amount"] = to_reporting(frame, rates, day_column="day")
     frame["period_id"] = assign_period(frame["day"], periods)
     return frame.drop(columns=["day", "currency"])
+
+
+def _deal_window(periods: list[Period], prefix: str = "") -> Q:
+    """Open deals expected to close in the span of ``periods``, or won in it (``prefix``: the
+    path to the deal from another model)."""
+    span = (min(p.start_on for p in periods), max(p.end_on for p in periods))
+    return Q(**{f"{prefix}status": "open", f"{prefix}expected_close_on__range": span}) | Q(
+        **{f"{prefix}status": "won", f"{prefix}closed_on__range": span}
+    )
+
+
+SCORE_FIELDS = ["opportunity_id", "owner_id", "status", "category", "amount", "probability"]
+
+
+def deal_scores_frame(*, periods: list[Period]) -> pd.DataFrame:
+    """The stored scores (``DealProbability``) of the deals that count in ``periods``, as
+    ``deals_frame`` picks them, in deal order (1 query): opportunity_id, owner_id, status,
+    category, amount (reporting, float), probability."""
+    rows = (
+        DealProbability.objects.filter(_deal_window(periods, prefix="opportunity__"))
+        .order_by("opportunity_id")
+        .values_list(
+            "opportunity_id", "owner_id", "opportunity__status", "category", "amount", "probability"
+        )
+    )
+    frame = pd.DataFrame(list(rows), columns=SCORE_FIELDS)
+    # Stored in cents from the float ``to_reporting`` made (``quantize_money``), so this float
+    # is the one the quarter's shard scored with.
+    frame["amount"] = frame["amount"].astype(float)
+    frame["probability"] = frame["probability"].astype(float)
+    return frame
 
 
 def assign_period(days: pd.Series, periods: list[Period]) -> pd.Series:
@@ -169,19 +201,54 @@ def containing_period(days: pd.Series, periods: list[Period]) -> pd.Series:
 
 
 def milestone_events_frame(*, opportunity_ids: Iterable[int] | None = None) -> pd.DataFrame:
-    """The milestone audit log: opportunity_id, milestone_id, at, counts (bool)."""
+    """The milestone audit log: opportunity_id, milestone_id, at (UTC), counts (bool)."""
     qs = MilestoneCompletion.objects.all()
     if opportunity_ids is not None:
         qs = qs.filter(opportunity_id__in=list(opportunity_ids))
     rows = qs.order_by("completed_at", "id").values_list(
         "opportunity_id", "milestone_id", "completed_at", "action", "verification_state"
     )
-    frame = pd.DataFrame(
-        list(rows), columns=["opportunity_id", "milestone_id", "at", "action", "state"]
-    )
+    columns = ["opportunity_id", "milestone_id", "at", "action", "state"]
+    return _frame_of(rows, columns, typed=_events_part)
+
+
+# Rows turned into a frame this many at a time (``_frame_of``).
+LOAD_CHUNK = 100_000
+
+
+def _frame_of(
+    rows: QuerySet,
+    columns: list[str],
+    *,
+    typed: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """The rows of a ``values_list`` as one frame, built (and ``typed``) a chunk at a time.
+
+    The whole milestone log (3 M rows at 1 M deals) as one list of tuples of Python datetimes
+    and strings took 800 MB more than its frame: the learning step's peak memory.
+    """
+    parts = [
+        pd.DataFrame(chunk, columns=columns)
+        for chunk in _chunks(rows.iterator(chunk_size=LOAD_CHUNK), LOAD_CHUNK)
+    ]
+    if typed is not None:
+        parts = [typed(part) for part in parts] or [typed(pd.DataFrame([], columns=columns))]
+    if not parts:
+        return pd.DataFrame([], columns=columns)
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _events_part(frame: pd.DataFrame) -> pd.DataFrame:
     frame["counts"] = (frame["action"] == MilestoneCompletion.Action.COMPLETE) & frame[
         "state"
     ].isin(COUNTING_STATES)
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame[["opportunity_id", "milestone_id", "at", "counts"]]
 
 
@@ -212,8 +279,7 @@ def closed_deals_frame(
         qs = qs.filter(status="won", closed_on__range=won_between).order_by("id")
     if closed_between is not None:
         qs = qs.filter(closed_on__range=closed_between).order_by("id")
-    rows = qs.values_list(*fields)
-    frame = pd.DataFrame(list(rows), columns=fields).rename(columns={"id": "opportunity_id"})
+    frame = _frame_of(qs.values_list(*fields), fields).rename(columns={"id": "opportunity_id"})
     frame["won"] = frame["status"] == Opportunity.Status.WON
     closed_on = pd.to_datetime(frame["closed_on"])
     frame["closed_at"] = (closed_on + pd.Timedelta(days=1)).dt.tz_localize(dt.UTC)
@@ -238,7 +304,7 @@ def close_date_changes_frame(
     if won_between is not None:
         qs = qs.filter(opportunity__status="won", opportunity__closed_on__range=won_between)
     rows = qs.values_list("opportunity_id", "changed_at", "old_value", "new_value")
-    frame = pd.DataFrame(list(rows), columns=["opportunity_id", "at", "old", "new"])
+    frame = _frame_of(rows, ["opportunity_id", "at", "old", "new"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     frame["old_on"] = pd.to_datetime(frame["old"].replace("", None))
     frame["new_on"] = pd.to_datetime(frame["new"].replace("", None))

@@ -56,8 +56,10 @@ logger = logging.getLogger(__name__)
 def probability_model_fit(ctx: Context) -> ProbabilityModel:
     """Learn win rates from every closed deal and refresh the calibration buckets."""
     closed, events, changes = ctx.closed_deals(), ctx.events(), ctx.close_changes()
-    params = probability.fit(closed, probability.build_observations(closed, events, changes))
-    buckets = probability.calibration(closed, events, changes)
+    observations = probability.build_observations(closed, events, changes)
+    params = probability.fit(closed, observations)
+    # The held-out check reuses these looks instead of building them twice more.
+    buckets = probability.calibration(closed, events, changes, observations=observations)
     with transaction.atomic():
         model = ProbabilityModel.objects.create(deal_count=len(closed), params=params)
         CalibrationBucket.objects.all().delete()
@@ -175,12 +177,15 @@ def forecast_recompute_period(
     deals: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     expected_new: pd.Series | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> int:
     """Rewrite a period's aggregates for ``owner_ids`` (None: everyone) and all above them.
 
+    ``scored``: the period's deals already scored (``_run_scores``), else they are scored here.
     Returns how many rollup rows were written.
     """
-    scored = _scored_deals(period, ctx, owner_ids=owner_ids, deals=deals, events=events)
+    if scored is None:
+        scored = _scored_deals(period, ctx, owner_ids=owner_ids, deals=deals, events=events)
     everyone = ctx.people["person_id"].astype(int).tolist()
     people = everyone if owner_ids is None else [p for p in owner_ids if p in set(everyone)]
     # An incremental run reads the stored own rows once: the run rate and everyone else's rows.
@@ -239,6 +244,24 @@ def _scored_deals(
     if not len(deals):
         return deals.assign(category=[], probability=[], milestones_done=[], age_ratio=[])
     return score_deals(deals, events, ctx)
+
+
+def _run_scores(period: Period, ctx: Context) -> pd.DataFrame:
+    """A month's or year's deals as the run's quarter shards scored them, in deal order.
+
+    A deal's score does not depend on the period (one ``ctx.now`` and model a run), so each is
+    scored once, by its quarter's shard (``DealProbability``, written before this stage), not
+    again by its month's and its year's. A deal of the period that no quarter of the run holds
+    (no quarter period around its day) is scored here, as before.
+    """
+    stored = frames.deal_scores_frame(periods=[period])
+    unscored = frames.deals_frame(periods=[period], rates=ctx.rates, unscored=True)
+    if not len(unscored):
+        return stored
+    unscored = unscored.sort_values("opportunity_id", kind="stable", ignore_index=True)
+    fresh = _scored_deals(period, ctx, owner_ids=None, deals=unscored, events=None)
+    both = pd.concat([stored, fresh[stored.columns]], ignore_index=True)
+    return both.sort_values("opportunity_id", kind="stable", ignore_index=True)
 
 
 def _own_rows(
@@ -390,9 +413,7 @@ def forecast_recompute_all(
             recompute_plan(run=run, with_kpis=with_kpis, progress=phase)
             run.timings = {"learn": time.perf_counter() - started}
             run.save(update_fields=["timings", "updated_at"])
-            step = shards.RunStep(
-                shards.Stage.ROLLUPS, shards.pending_ids(run.pk, shards.Stage.ROLLUPS)
-            )
+            step = shards.first_step(run=run)
         if dispatch is not None:
             dispatch(step)
             return dict(run.timings)
@@ -485,12 +506,15 @@ def _shard_rows(shard: RecomputeShard, *, seed: int) -> int:
     if run.model is None:  # deleted under a live run: scoring with another would differ
         raise RuntimeError(f"Recompute run {run.pk} lost its probability model")
     ctx = Context.load(now=run.as_of, params=run.model.params, trials=run.trials, seed=seed)
-    if shard.stage == RecomputeShard.Stage.ROLLUPS:
+    if shard.stage == RecomputeShard.Stage.SCORES:
         (period,) = Period.objects.filter(pk__in=shard.period_ids)
         # In deal order: a period's sums then add up in the same order on any worker.
         deals = frames.deals_frame(periods=[period], rates=ctx.rates)
         deals = deals.sort_values("opportunity_id", kind="stable", ignore_index=True)
         return forecast_recompute_period(period, ctx, deals=deals)
+    if shard.stage == RecomputeShard.Stage.ROLLUPS:
+        (period,) = Period.objects.filter(pk__in=shard.period_ids)
+        return forecast_recompute_period(period, ctx, scored=_run_scores(period, ctx))
     from .kpis import kpis_recompute
 
     # Every period of the run: the ramp needs every quarter, the stage stays the first period.

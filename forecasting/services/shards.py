@@ -1,10 +1,12 @@
 """The shards of a full recompute, any worker's to run: their rows, leases and joins.
 
 The run's first step (``recompute.recompute_plan``, one worker) learns the probability model
-once and ``plan_save`` stores it on the run with the run's shards: one per period for the
-rollups (years first: the largest start first, so two workers end together), then one per few
-periods of a kind for the KPIs, which read the stored rollups of their periods. A worker runs a
-shard (``recompute.recompute_shard``) after ``shard_claim`` gave it the shard's lease; a
+once and ``plan_save`` stores it on the run with the run's shards: one per quarter that scores
+its deals (each deal once a run: their ``DealProbability`` rows name their quarter) and writes
+the quarter's rollups; then one per month and year for their rollups (years first: the largest
+start first, so two workers end together), which read those scores instead of scoring each deal
+again; then one per few periods of a kind for the KPIs, which read the stored rollups. A
+worker runs a shard (``recompute.recompute_shard``) after ``shard_claim`` gave it its lease; a
 ``ShardHeartbeat`` renews the shard's heartbeat and the run's meanwhile; the shard rewrites
 only its own rows, each period in one transaction (delete + insert), so a shard run twice
 leaves the same rows. The shard that completes a stage moves the run on (``run_advance``): the
@@ -34,13 +36,15 @@ from salesmgmt.models import Period
 
 from .. import locks
 from ..models import DealProbability, ProbabilityModel, RecomputeRun, RecomputeShard
-from .context import periods_by_kind
+from .context import FORECAST_KIND, periods_by_kind
 from .leases import Heartbeat, stale_after
 
 logger = logging.getLogger(__name__)
 
 Stage = RecomputeShard.Stage
-STAGES = [Stage.ROLLUPS, Stage.KPIS]
+STAGES = [Stage.SCORES, Stage.ROLLUPS, Stage.KPIS]
+# The stages whose shards rewrite one period's rollups each: together, the run's periods.
+PERIOD_STAGES = [Stage.SCORES, Stage.ROLLUPS]
 # Largest first (a year holds twelve months' deals): the last shard to start is a small one.
 SIZE_ORDER: dict[str, int] = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
 # The KPIs of a kind's periods, this many to a shard: each shard loads the deals, stage history
@@ -73,7 +77,16 @@ def plan_save(
     """Store the learned model (and the KPIs' ``full_quota_on``) on the run and make its
     shards; returns how many."""
     rollup_periods = sorted(periods, key=lambda p: (SIZE_ORDER[p.kind], p.start_on))
-    parts = [(Stage.ROLLUPS, f"rollups {p.name}", [p.pk]) for p in rollup_periods]
+    parts = [
+        (Stage.SCORES, f"scores and rollups {p.name}", [p.pk])
+        for p in rollup_periods
+        if p.kind == FORECAST_KIND
+    ]
+    parts += [
+        (Stage.ROLLUPS, f"rollups {p.name}", [p.pk])
+        for p in rollup_periods
+        if p.kind != FORECAST_KIND
+    ]
     if with_kpis:
         for _, same_kind in sorted(periods_by_kind(periods).items(), key=_by_size):
             for start in range(0, len(same_kind), KPI_PERIODS_PER_SHARD):
@@ -87,7 +100,8 @@ def plan_save(
             RecomputeShard(run=run, stage=stage, position=i, name=name[:60], period_ids=ids)
             for i, (stage, name, ids) in enumerate(parts)
         )
-        run.model, run.phase, run.progress = model, Stage.ROLLUPS, 0.1
+        # The first stage's: the shard that completes it moves the run to the next one.
+        run.model, run.phase, run.progress = model, parts[0][0] if parts else Stage.ROLLUPS, 0.1
         run.full_quota_on = (
             None
             if full_quota_on is None
@@ -176,7 +190,8 @@ def shard_failed(*, shard: RecomputeShard, lease: str) -> None:
 def run_period_ids(run: RecomputeRun) -> set[int]:
     """Every period of the run (its rollup shards')."""
     ids: set[int] = set()
-    for period_ids in run.shards.filter(stage=Stage.ROLLUPS).values_list("period_ids", flat=True):
+    stages = run.shards.filter(stage__in=PERIOD_STAGES)
+    for period_ids in stages.values_list("period_ids", flat=True):
         ids.update(period_ids)
     return ids
 
@@ -233,6 +248,17 @@ def pending_ids(run_id: int, stage: str) -> list[int]:
         .order_by("position")
         .values_list("pk", flat=True)
     )
+
+
+def first_step(*, run: RecomputeRun) -> RunStep:
+    """A freshly planned run's first stage with shards to send (a run without quarters has no
+    score shards), or the run finished when it has no shards at all."""
+    for stage in STAGES:
+        pending = pending_ids(run.pk, stage)
+        if pending:
+            return RunStep(stage, pending)
+    recompute_finish(run_id=run.pk)
+    return RunStep("done", [])
 
 
 def recompute_resume(*, run: RecomputeRun) -> RunStep:

@@ -151,3 +151,58 @@ def test_calibration_matches_actual_rates_on_held_out_deals():
     big = buckets[buckets["count"] >= 100]
     assert len(big) >= 2
     assert (big["predicted_rate"] - big["actual_rate"]).abs().max() < 0.1
+
+
+def mixed_history(n: int = 600, *, seed: int = 5):
+    """Two processes; milestones completed and undone at any time of a deal's life (also after
+    it closed); close dates pushed and pulled in; a few deals closing on the same day."""
+    rng = np.random.default_rng(seed)
+    deals, events, changes = [], [], []
+    for i in range(1, n + 1):
+        created = START + pd.Timedelta(days=int(rng.integers(0, 400)), hours=int(rng.integers(24)))
+        life = int(rng.integers(5, 200))
+        deals.append(
+            {
+                "opportunity_id": i,
+                "process_id": 1 + i % 2,
+                "owner_id": 1 + i % 7,
+                "created_at": created,
+                "closed_at": (created + pd.Timedelta(days=life)).normalize(),
+                "won": bool(rng.random() < 0.4),
+            }
+        )
+        for _ in range(int(rng.integers(0, 6))):
+            at = created + pd.Timedelta(hours=int(rng.integers(0, 24 * (life + 30))))
+            counts = bool(rng.random() < 0.8)
+            events.append(
+                {
+                    "opportunity_id": i,
+                    "milestone_id": int(rng.integers(4)),
+                    "at": at,
+                    "counts": counts,
+                }
+            )
+        for _ in range(int(rng.integers(0, 3))):
+            at = created + pd.Timedelta(days=int(rng.integers(0, life + 10)))
+            old = pd.Timestamp("2024-06-01") + pd.Timedelta(days=int(rng.integers(0, 90)))
+            new = old + pd.Timedelta(days=int(rng.integers(-30, 60)))
+            changes.append({"opportunity_id": i, "at": at, "old_on": old, "new_on": new})
+    events = pd.DataFrame(events).sort_values("at", kind="stable", ignore_index=True)
+    return pd.DataFrame(deals), events, pd.DataFrame(changes)
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+def test_calibration_from_the_models_looks_equals_building_them_again(monkeypatch, sampled):
+    # given a history and the looks the model learnt from (every closed deal's)
+    deals, events, changes = mixed_history()
+    looks = probability.build_observations(deals, events, changes)
+    if sampled:  # more looks than the calibration scores: it samples them
+        monkeypatch.setattr(probability, "MAX_CALIBRATION_LOOKS", len(looks) // 5)
+
+    # when the calibration takes its training and held-out looks from those
+    reused = probability.calibration(deals, events, changes, observations=looks)
+
+    # then its buckets are those of building the looks of both parts again, to the last bit
+    rebuilt = probability.calibration(deals, events, changes)
+    assert len(rebuilt) >= 10
+    pd.testing.assert_frame_equal(reused, rebuilt, check_exact=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -12,7 +13,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from forecasting.analytics import runrate
-from forecasting.models import ForecastRollup, KpiSnapshot, RecomputeRun, RecomputeShard
+from forecasting.models import (
+    DealProbability,
+    ForecastRollup,
+    KpiSnapshot,
+    RecomputeRun,
+    RecomputeShard,
+)
 from forecasting.selectors import frames
 from forecasting.services import recompute, shards
 from forecasting.services.context import Context, forecast_periods, previous_windows
@@ -50,13 +57,21 @@ def test_shards_in_any_order_and_twice_leave_the_in_process_rows(demo):
     # when another run for the same moment is planned and its shards run backwards, as two
     # workers interleave them, one of them twice (a redelivered message after it finished)
     run, sent = planned_run(as_of)
-    assert [step.stage for step in sent] == ["rollups"]
-    rollup_ids = sent[0].shard_ids
+    assert [step.stage for step in sent] == ["scores"]
+    score_ids = sent[0].shard_ids
+    assert len(score_ids) == RecomputeShard.objects.filter(run=run, stage="scores").count() > 3
+    steps = [recompute.recompute_shard(shard_id=i, worker="w1") for i in reversed(score_ids)]
+    RecomputeShard.objects.filter(pk=score_ids[1]).update(state="pending")
+    assert recompute.recompute_shard(shard_id=score_ids[1], worker="w2") is None
+    # then only the shard that completed the quarters' scores sends the months and years, once
+    (rollup_step,) = [step for step in steps if step is not None]
+    assert rollup_step.stage == "rollups"
+    rollup_ids = rollup_step.shard_ids
     assert len(rollup_ids) == RecomputeShard.objects.filter(run=run, stage="rollups").count() > 3
-    steps = [recompute.recompute_shard(shard_id=i, worker="w1") for i in reversed(rollup_ids)]
+    steps = [recompute.recompute_shard(shard_id=i, worker="w2") for i in reversed(rollup_ids)]
     RecomputeShard.objects.filter(pk=rollup_ids[1]).update(state="pending")
-    assert recompute.recompute_shard(shard_id=rollup_ids[1], worker="w2") is None
-    # then only the shard that completed the rollups sends the KPI stage, once
+    assert recompute.recompute_shard(shard_id=rollup_ids[1], worker="w1") is None
+    # and only the shard that completed the rollups sends the KPI stage, once
     (kpi_step,) = [step for step in steps if step is not None]
     assert kpi_step.stage == "kpis"
     assert recompute.recompute_shard(shard_id=rollup_ids[0], worker="w2") is None  # done: no-op
@@ -156,3 +171,67 @@ def test_the_run_rate_reads_only_the_wins_of_the_previous_periods(demo):
         )
         assert narrow.round(2).sort_index().to_dict() == whole.round(2).sort_index().to_dict()
     assert any(recompute._expected_new(p, ctx).sum() > 0 for p in open_periods)
+
+
+def test_a_full_run_scores_each_deal_once(demo, monkeypatch):
+    # given a spy on the scoring of deals (a deal's score is the same in every period)
+    scored_ids: list[int] = []
+    score_deals = recompute.score_deals
+
+    def spy(deals, events, ctx):
+        scored_ids.extend(deals["opportunity_id"].astype(int))
+        return score_deals(deals, events, ctx)
+
+    monkeypatch.setattr(recompute, "score_deals", spy)
+
+    # when a full run rewrites every month, quarter and year
+    forecast_recompute_all(trials=TRIALS)
+
+    # then each deal was scored by its quarter's shard alone, not again by its month's and year's
+    counts = Counter(scored_ids)
+    assert counts
+    assert max(counts.values()) == 1
+    assert ForecastRollup.objects.filter(period__kind="month").exists()
+    assert ForecastRollup.objects.filter(period__kind="year").exists()
+
+
+def test_months_and_years_from_the_quarters_scores_equal_scoring_them_again(demo):
+    # given a full run, whose months and years read the scores its quarters stored
+    as_of = timezone.now()
+    forecast_recompute_all(now=as_of, trials=TRIALS, with_kpis=False)
+    run = RecomputeRun.objects.get()
+    from_scores = aggregate_snapshot()
+
+    # when every month and year is rewritten by scoring its own deals, as each shard once did
+    ctx = Context.load(now=as_of, params=run.model.params, trials=TRIALS)
+    periods = [p for p in forecast_periods(today=ctx.today) if p.kind != "quarter"]
+    assert {p.kind for p in periods} == {"month", "year"}
+    for period in periods:
+        deals = frames.deals_frame(periods=[period], rates=ctx.rates)
+        deals = deals.sort_values("opportunity_id", kind="stable", ignore_index=True)
+        recompute.forecast_recompute_period(period, ctx, deals=deals)
+
+    # then every row is the same, to the cent and the last bit of each float
+    assert_same_aggregates(aggregate_snapshot(), from_scores)
+
+
+def test_a_month_without_its_quarter_in_the_run_scores_its_own_deals(demo):
+    # given a run's scores, and a month whose deals lost theirs (no quarter of the run holds them)
+    as_of = timezone.now()
+    forecast_recompute_all(now=as_of, trials=TRIALS, with_kpis=False)
+    run = RecomputeRun.objects.get()
+    ctx = Context.load(now=as_of, params=run.model.params, trials=TRIALS)
+    month = next(
+        p
+        for p in forecast_periods(today=ctx.today)
+        if p.kind == "month" and ForecastRollup.objects.filter(period=p, open_deal_count__gt=0)
+    )
+    before = aggregate_snapshot()["ForecastRollup"]
+    deals = frames.deals_frame(periods=[month], rates=ctx.rates)
+    DealProbability.objects.filter(opportunity_id__in=deals["opportunity_id"].tolist()).delete()
+
+    # when the month's rollups are rewritten from the run's scores
+    recompute.forecast_recompute_period(month, ctx, scored=recompute._run_scores(month, ctx))
+
+    # then its deals were scored here, and its rows are the run's
+    assert aggregate_snapshot()["ForecastRollup"] == before

@@ -24,9 +24,37 @@ def test_insert_rows_in_several_copies_writes_every_row_once(
         ((pid, period.pk, vec.tobytes(), at) for pid, vec in vectors.items()),
     )
 
-    # then each is stored once, byte for byte
+    # then each is stored once, byte for byte, with its time to the microsecond
     assert written == 3
-    stored = TrialVector.objects.filter(period=period).values_list("person_id", "trials")
-    assert {pid: bytes(blob) for pid, blob in stored} == {
-        pid: vec.tobytes() for pid, vec in vectors.items()
+    stored = TrialVector.objects.filter(period=period).values_list(
+        "person_id", "trials", "computed_at"
+    )
+    assert {pid: (bytes(blob), when) for pid, blob, when in stored} == {
+        pid: (vec.tobytes(), at) for pid, vec in vectors.items()
+    }
+
+
+def test_trial_vectors_go_in_as_binary_copy(monkeypatch, rep_a, manager_a, period):
+    # given a spy on the COPY statements sent
+    sent: list[str] = []
+    copy = writers._copy
+    monkeypatch.setattr(
+        writers, "_copy", lambda cursor, sql, buffer: (sent.append(sql), copy(cursor, sql, buffer))
+    )
+    at = timezone.now()
+
+    # when trial vectors (integers, bytes, a time) are inserted
+    writers.insert_rows(
+        TrialVector,
+        ["person_id", "period_id", "trials", "computed_at"],
+        [(rep_a.pk, period.pk, b"\x00\x01" * 3, at), (manager_a.pk, period.pk, b"", at)],
+    )
+
+    # then they went in as binary, not as CSV hex (twice the bytes, parsed by the server)
+    assert sent
+    assert all(sql.endswith("WITH (FORMAT binary)") for sql in sent)
+    stored = dict(TrialVector.objects.values_list("person_id", "trials"))
+    assert {pid: bytes(blob) for pid, blob in stored.items()} == {
+        rep_a.pk: b"\x00\x01" * 3,
+        manager_a.pk: b"",
     }

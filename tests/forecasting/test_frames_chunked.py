@@ -1,0 +1,49 @@
+"""The large frames are built a chunk of rows at a time (peak memory); the chunks change nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+
+from forecasting.selectors import frames
+from salesmgmt.money import RateTable
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", reps=8, opportunities=160, activities_per_deal=1.0, stdout=StringIO())
+
+
+def test_frames_built_in_chunks_equal_those_built_at_once(demo, monkeypatch):
+    # given each large frame built from one chunk of rows
+    rates = RateTable.load()
+
+    def built() -> list[pd.DataFrame]:
+        return [
+            frames.milestone_events_frame(),
+            frames.closed_deals_frame(rates=rates),
+            frames.close_date_changes_frame(),
+        ]
+
+    whole = built()
+    assert all(len(frame) > 7 for frame in whole)
+
+    # when they are built seven rows at a time
+    monkeypatch.setattr(frames, "LOAD_CHUNK", 7)
+    chunked = built()
+
+    # then every value and type is the same
+    for one, other in zip(chunked, whole, strict=True):
+        pd.testing.assert_frame_equal(one, other, check_exact=True)
+
+
+def test_an_empty_log_is_an_empty_typed_frame(db):
+    events = frames.milestone_events_frame()
+
+    assert list(events.columns) == ["opportunity_id", "milestone_id", "at", "counts"]
+    assert events.empty
+    assert isinstance(events["at"].dtype, pd.DatetimeTZDtype)
+    assert str(events["at"].dtype.tz) == "UTC"
