@@ -50,7 +50,7 @@ COLLAPSE = (
     'data-loaded="1" aria-expanded="true" aria-label="Collapse {name}">\u2212</button>'
 )
 PARENT = ' data-parent="{parent}" data-ancestors="{ancestors}"'
-OFFICE = mark_safe(' <span class="tag">Office</span>')  # a constant
+OFFICE = mark_safe(' <span class="tag">Office</span>')  # a constant  # nosec B308 B703
 EXPAND = (
     '<button type="button" class="button button--small rollup-expand" data-node="{pk}" '
     'aria-expanded="false" aria-label="Expand {name}"\n'
@@ -75,7 +75,8 @@ class WholeAmounts:
             return floatformat(amount, "0g")  # not a plain amount, or not groups of three
         text = f"{int(amount.to_integral_value(rounding=ROUND_HALF_UP)):,}"
         # Safe as floatformat's text is: digits, a sign and the language's separator.
-        return mark_safe(text if self.separator == "," else text.replace(",", self.separator))  # noqa: S308
+        grouped = text if self.separator == "," else text.replace(",", self.separator)
+        return mark_safe(grouped)  # noqa: S308  # nosec B308 B703
 
 
 class _Rows:
