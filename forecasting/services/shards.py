@@ -251,8 +251,8 @@ def pending_ids(run_id: int, stage: str) -> list[int]:
 
 
 def first_step(*, run: RecomputeRun) -> RunStep:
-    """A freshly planned run's first stage with shards to send (a run without quarters has no
-    score shards), or the run finished when it has no shards at all."""
+    """The run's first stage with shards left to send (a run without quarters has no score
+    shards), or the run finished when none is left: a fresh run's and a resumed run's."""
     for stage in STAGES:
         pending = pending_ids(run.pk, stage)
         if pending:
@@ -268,13 +268,10 @@ def recompute_resume(*, run: RecomputeRun) -> RunStep:
     RecomputeShard.objects.filter(run=run, state=RecomputeShard.State.RUNNING).update(
         state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
     )
-    for stage in STAGES:
-        pending = pending_ids(run.pk, stage)
-        if pending:
-            RecomputeRun.objects.filter(pk=run.pk).update(phase=stage, updated_at=timezone.now())
-            return RunStep(stage, pending)
-    recompute_finish(run_id=run.pk)
-    return RunStep("done", [])
+    step = first_step(run=run)
+    if step.stage != "done":
+        RecomputeRun.objects.filter(pk=run.pk).update(phase=step.stage, updated_at=timezone.now())
+    return step
 
 
 def recompute_finish(*, run_id: int) -> bool:

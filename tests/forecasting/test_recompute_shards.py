@@ -60,17 +60,13 @@ def test_shards_in_any_order_and_twice_leave_the_in_process_rows(demo):
     assert [step.stage for step in sent] == ["scores"]
     score_ids = sent[0].shard_ids
     assert len(score_ids) == RecomputeShard.objects.filter(run=run, stage="scores").count() > 3
-    steps = [recompute.recompute_shard(shard_id=i, worker="w1") for i in reversed(score_ids)]
-    RecomputeShard.objects.filter(pk=score_ids[1]).update(state="pending")
-    assert recompute.recompute_shard(shard_id=score_ids[1], worker="w2") is None
+    steps = _run_backwards_one_twice(score_ids, worker="w1", again_on="w2")
     # then only the shard that completed the quarters' scores sends the months and years, once
     (rollup_step,) = [step for step in steps if step is not None]
     assert rollup_step.stage == "rollups"
     rollup_ids = rollup_step.shard_ids
     assert len(rollup_ids) == RecomputeShard.objects.filter(run=run, stage="rollups").count() > 3
-    steps = [recompute.recompute_shard(shard_id=i, worker="w2") for i in reversed(rollup_ids)]
-    RecomputeShard.objects.filter(pk=rollup_ids[1]).update(state="pending")
-    assert recompute.recompute_shard(shard_id=rollup_ids[1], worker="w1") is None
+    steps = _run_backwards_one_twice(rollup_ids, worker="w2", again_on="w1")
     # and only the shard that completed the rollups sends the KPI stage, once
     (kpi_step,) = [step for step in steps if step is not None]
     assert kpi_step.stage == "kpis"
@@ -235,3 +231,12 @@ def test_a_month_without_its_quarter_in_the_run_scores_its_own_deals(demo):
 
     # then its deals were scored here, and its rows are the run's
     assert aggregate_snapshot()["ForecastRollup"] == before
+
+
+def _run_backwards_one_twice(shard_ids, *, worker, again_on):
+    """Run a stage's shards last first on ``worker``, then one again on ``again_on`` (a
+    redelivered message after it finished: it must send nothing); the steps of the first pass."""
+    steps = [recompute.recompute_shard(shard_id=i, worker=worker) for i in reversed(shard_ids)]
+    RecomputeShard.objects.filter(pk=shard_ids[1]).update(state="pending")
+    assert recompute.recompute_shard(shard_id=shard_ids[1], worker=again_on) is None
+    return steps
