@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from salesmgmt.api.concurrency import PreconditionFailed, expected_version, if_match_tags
-from salesmgmt.api.pagination import IndexRange, VisibleRanges
 from salesmgmt.api.viewsets import (
     CreateMixin,
     ListMixin,
@@ -31,6 +30,7 @@ from salesmgmt.api.viewsets import (
     VisibleReadOnlyViewSet,
 )
 from salesmgmt.errors import ConflictError
+from salesmgmt.row_slices import IndexRange, VisibleRanges
 from salesmgmt.visibility import visible_user_ids
 
 from .. import selectors, services

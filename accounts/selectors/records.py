@@ -10,8 +10,8 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from salesmgmt.api.pagination import ImpliedByRanges
 from salesmgmt.models import Role, User
+from salesmgmt.row_slices import ImpliedByRanges
 from salesmgmt.visibility import visible_users
 
 from ..models import (

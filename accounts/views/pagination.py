@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, QueryDict
 
-from salesmgmt.api.pagination import with_unique_order
+from salesmgmt.row_slices import with_unique_order
 
 PAGE_SIZE = 25
 

@@ -274,7 +274,7 @@ def test_numbered_pages_of_tied_rows_hold_every_row_once(api, computed, period):
 
 
 def test_numbered_pages_order_to_the_row():
-    from salesmgmt.api.pagination import with_unique_order
+    from salesmgmt.row_slices import with_unique_order
 
     tied = Period.objects.order_by("start_on")
     assert with_unique_order(tied).query.order_by == ("start_on", "pk")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Activity, OpportunityTeamMember
 from accounts.selectors import activity_list, listing
-from salesmgmt.api.pagination import IndexRange, VisibleRanges, narrow_slice
+from salesmgmt.row_slices import IndexRange, VisibleRanges, narrow_slice
 from salesmgmt.visibility import visible_user_ids
 from tests.factories import ActivityFactory, OpportunityFactory, UserFactory
 from tests.fixtures.celery_worker import skip_or_fail

@@ -16,7 +16,7 @@ from accounts.selectors import (
     with_last_two_way_contact,
     with_won_override,
 )
-from salesmgmt.api.pagination import narrow_slice
+from salesmgmt.row_slices import narrow_slice
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory
 
 LONG_LISTS = ("accounts", "opportunities", "activities")
