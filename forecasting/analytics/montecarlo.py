@@ -12,6 +12,9 @@ person's vector is reproducible on its own and an incremental recompute can redo
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -101,6 +104,114 @@ def subtree_quantiles(
                 sums[row] += vectors[int(person_id)]
         positions = [where[int(simulated[i])] for i in chunk]
         q[positions] = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
+    out = pd.DataFrame(
+        q,
+        index=pd.Index(node_ids, name="person_id"),
+        columns=["p10_amount", "p50_amount", "p90_amount"],
+    )
+    add = closed.reindex(out.index).fillna(0.0).astype(float)
+    return out.add(add, axis=0)
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The reporting tree of ``rollups.tree_pairs``: each person's direct reports (in id
+    order) and depth (0 at the top)."""
+
+    reports: dict[int, list[int]]
+    depth: dict[int, int]
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame) -> Tree:
+        above = pairs[pairs["ancestor_id"] != pairs["person_id"]]
+        depth = above.groupby("person_id").size()
+        depths = {int(p): 0 for p in pairs["person_id"].unique()}
+        depths.update({int(p): int(d) for p, d in depth.items()})
+        # A person's manager: the deepest of their ancestors.
+        ranked = above.assign(rank=above["ancestor_id"].map(depths))
+        nearest = ranked.sort_values(["person_id", "rank"]).drop_duplicates(
+            "person_id", keep="last"
+        )
+        reports: dict[int, list[int]] = {}
+        for manager, person in sorted(
+            zip(nearest["ancestor_id"].astype(int), nearest["person_id"].astype(int), strict=True)
+        ):
+            reports.setdefault(manager, []).append(person)
+        return cls(reports=reports, depth=depths)
+
+    def chain_reports(self, nodes: Iterable[int]) -> list[int]:
+        """The direct reports of ``nodes`` that are not ``nodes`` themselves."""
+        inside = set(nodes)
+        return [r for n in sorted(inside) for r in self.reports.get(n, ()) if r not in inside]
+
+
+def subtree_totals(
+    nodes: Iterable[int],
+    *,
+    tree: Tree,
+    own: Mapping[int, np.ndarray | None],
+    stored: Mapping[int, np.ndarray | None],
+) -> dict[int, np.ndarray | None]:
+    """Each node's subtree bookings per trial; None where nobody below was simulated.
+
+    A manager's total is their own vector plus each direct report's total, reports in id
+    order, summed in float64 and kept as float32 (as stored: ``SubtreeTrialVector``); a
+    report outside ``nodes`` is taken from ``stored`` (managers) or ``own`` (everyone else),
+    and a manager with nothing stored is summed from below. A full run (every node, nothing
+    stored) and an edit's run (the edited people's chains, the rest stored) add the same
+    float32 totals in the same order, so their ranges are equal to the bit. A person without
+    reports is their own vector, as is.
+    """
+    wanted = set(nodes)
+    todo: set[int] = set()
+    stack = list(wanted)
+    while stack:
+        node = stack.pop()
+        if node in todo:
+            continue
+        todo.add(node)
+        for report in tree.reports.get(node, ()):
+            if tree.reports.get(report) and report not in wanted and report not in stored:
+                stack.append(report)
+    totals: dict[int, np.ndarray | None] = {}
+    for node in sorted(todo, key=lambda n: (-tree.depth.get(n, 0), n)):
+        reports = tree.reports.get(node, ())
+        if not reports:
+            totals[node] = own.get(node)
+            continue
+        total: np.ndarray | None = None
+        parts = [own.get(node)]
+        for report in reports:
+            if tree.reports.get(report):
+                parts.append(totals[report] if report in totals else stored.get(report))
+            else:
+                parts.append(own.get(report))
+        for part in parts:
+            if part is None:
+                continue
+            if total is None:
+                total = part.astype(np.float64)
+            else:
+                total += part
+        totals[node] = None if total is None else total.astype(np.float32)
+    return {node: totals[node] for node in todo}
+
+
+def totals_quantiles(
+    totals: Mapping[int, np.ndarray | None], closed: pd.Series, *, nodes: list[int], trials: int
+) -> pd.DataFrame:
+    """P10/P50/P90 of each node's bookings: its subtree total (``subtree_totals``) plus its
+    closed won (indexed by person_id); 0 + closed where nobody below was simulated."""
+    node_ids = sorted(set(nodes))
+    simulated = {n: vec for n in node_ids if (vec := totals.get(n)) is not None}
+    where = {node: i for i, node in enumerate(node_ids)}
+    q = np.zeros((len(node_ids), 3))
+    block = max(1, QUANTILE_CELLS // max(trials, 1))
+    order = list(simulated)
+    for start in range(0, len(order), block):
+        chunk = order[start : start + block]
+        sums = np.stack([simulated[n] for n in chunk]).astype(np.float64)
+        q[[where[n] for n in chunk]] = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
     out = pd.DataFrame(
         q,
         index=pd.Index(node_ids, name="person_id"),

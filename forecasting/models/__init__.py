@@ -25,6 +25,7 @@ from .aggregates import (
     KpiSnapshot,
     OpportunitySnapshot,
     ProbabilityModel,
+    SubtreeTrialVector,
     TrialVector,
 )
 from .records import (
@@ -55,5 +56,6 @@ __all__ = [
     "RecomputeRun",
     "RecomputeShard",
     "Scope",
+    "SubtreeTrialVector",
     "TrialVector",
 ]

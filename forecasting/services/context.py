@@ -141,6 +141,13 @@ class Context:
     _closed: pd.DataFrame | None = None
     _events: pd.DataFrame | None = None
     _close_changes: pd.DataFrame | None = None
+    _tree: montecarlo.Tree | None = None
+
+    def tree(self) -> montecarlo.Tree:
+        """Each person's direct reports and depth (``montecarlo.Tree``), built once."""
+        if self._tree is None:
+            self._tree = montecarlo.Tree.of(self.pairs)
+        return self._tree
 
     def closed_deals(self) -> pd.DataFrame:
         """Every closed deal (``frames.closed_deals_frame``), loaded once per recompute."""

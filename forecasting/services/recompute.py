@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from ..models import (
     RecomputeRun,
     RecomputeShard,
     Scope,
+    SubtreeTrialVector,
     TrialVector,
 )
 from ..selectors import frames
@@ -162,11 +163,38 @@ def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.dat
     return writers.insert_rows(ForecastRollup, fields, rows)
 
 
-def _stored_vectors(period: Period, person_ids: Iterable[int]) -> dict[int, np.ndarray]:
-    rows = TrialVector.objects.filter(period=period, person_id__in=list(person_ids)).values_list(
-        "person_id", "trials"
+def _stored_vectors(
+    model: type[TrialVector] | type[SubtreeTrialVector], period: Period, person_ids: Iterable[int]
+) -> dict[int, np.ndarray | None]:
+    """The stored vectors of these people (an empty one, a subtree with nobody simulated:
+    None); someone without a row is left out."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = model.objects.filter(period=period, person_id__in=ids).values_list("person_id", "trials")
+    return {
+        pid: np.frombuffer(bytes(blob), dtype=np.float32) if len(blob) else None
+        for pid, blob in rows
+    }
+
+
+def _replace_vectors(
+    model: type[TrialVector] | type[SubtreeTrialVector],
+    period: Period,
+    person_ids: Iterable[int],
+    vectors: Mapping[int, np.ndarray | None],
+    at: dt.datetime,
+) -> None:
+    """Rewrite the vectors of these people (``vectors``: their new ones; None, stored empty)."""
+    model.objects.filter(period=period, person_id__in=list(person_ids)).delete()
+    writers.insert_rows(
+        model,
+        ["person_id", "period_id", "trials", "computed_at"],
+        (
+            (pid, period.pk, b"" if vec is None else vec.tobytes(), at)
+            for pid, vec in sorted(vectors.items())
+        ),
     )
-    return {pid: np.frombuffer(bytes(blob), dtype=np.float32) for pid, blob in rows}
 
 
 def forecast_recompute_period(
@@ -208,12 +236,7 @@ def forecast_recompute_period(
     with transaction.atomic():
         if period.kind == FORECAST_KIND:  # a deal's probability row names its quarter
             _write_deals(period, scored, owner_ids, at)
-        TrialVector.objects.filter(period=period, person_id__in=people).delete()
-        writers.insert_rows(
-            TrialVector,
-            ["person_id", "period_id", "trials", "computed_at"],
-            ((pid, period.pk, vec.tobytes(), at) for pid, vec in fresh.items()),
-        )
+        _replace_vectors(TrialVector, period, people, fresh, at)
         written = _write_own_and_subtree(
             period,
             ctx,
@@ -309,25 +332,60 @@ def _write_own_and_subtree(
     nodes: list[int],
     is_incremental: bool,
 ) -> int:
-    """Replace the own rows of ``people`` and the subtree rows of ``nodes``, with ranges."""
+    """Replace the own rows of ``people`` and the subtree rows of ``nodes``, with ranges.
+
+    A node's range is its subtree total (``montecarlo.subtree_totals``): an edit's run reads
+    the stored totals of the direct reports around its chains, not everyone's vectors.
+    """
     members = ctx.pairs[ctx.pairs["ancestor_id"].isin(nodes)]
-    vectors = dict(fresh)
+    tree = ctx.tree()
+    own_vectors: dict[int, np.ndarray | None] = dict(fresh)
+    stored: dict[int, np.ndarray | None] = {}
     if is_incremental:
-        others = set(members["person_id"]) - set(fresh) - set(people)
-        vectors.update(_stored_vectors(period, others))
+        stored, others = _stored_around(period, tree, nodes)
+        own_vectors.update(_stored_vectors(TrialVector, period, others - set(people)))
     own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
     own_q = montecarlo.subtree_quantiles(
-        vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
+        {pid: vec for pid, vec in fresh.items()},
+        own_pairs,
+        own["closed_amount"],
+        nodes=people,
+        trials=ctx.trials,
     )
     sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
     sub = sub.fillna(0.0)
-    sub_q = montecarlo.subtree_quantiles(
-        vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
+    totals = montecarlo.subtree_totals(nodes, tree=tree, own=own_vectors, stored=stored)
+    sub_q = montecarlo.totals_quantiles(
+        totals, sub["closed_amount"], nodes=nodes, trials=ctx.trials
     )
+    # Every node's old total goes (someone who no longer has reports keeps none).
+    managers = {node: totals.get(node) for node in nodes if tree.reports.get(node)}
+    _replace_vectors(SubtreeTrialVector, period, nodes, managers, ctx.now)
     ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
     ForecastRollup.objects.filter(period=period, scope=Scope.SUBTREE, person_id__in=nodes).delete()
     written = _write_rollups(period, Scope.OWN, own.join(own_q), ctx.now)
     return written + _write_rollups(period, Scope.SUBTREE, sub.join(sub_q), ctx.now)
+
+
+def _stored_around(
+    period: Period, tree: montecarlo.Tree, nodes: list[int]
+) -> tuple[dict[int, np.ndarray | None], set[int]]:
+    """What an edit's run adds besides its chains: the stored totals of the managers among
+    the chains' other direct reports (one query a level: a manager with no stored total is
+    summed from their own reports), and who else's own vector it needs (the chains
+    themselves and every report below them without reports of their own)."""
+    stored: dict[int, np.ndarray | None] = {}
+    need_own = set(nodes)
+    frontier = tree.chain_reports(nodes)
+    while frontier:
+        managers = [r for r in frontier if tree.reports.get(r)]
+        found = _stored_vectors(SubtreeTrialVector, period, managers)
+        stored.update(found)
+        missing = [m for m in managers if m not in found]
+        need_own.update(r for r in frontier if not tree.reports.get(r))
+        need_own.update(missing)
+        frontier = [r for m in missing for r in tree.reports[m]]
+    return stored, need_own
 
 
 def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
