@@ -279,8 +279,8 @@ def _node_renders(client, user, name, **params) -> int:
 def test_forecast_tree_rows_render_without_django_template_nodes_per_row(
     client, computed, period, stages, close_on
 ):
-    """The tree's rows are one Jinja2 render (salesmgmt.table_rows): issue 21's load found
-    them half of the page's CPU as Django template nodes (nine amounts and a form a row)."""
+    """The tree's rows are one Jinja2 render (salesmgmt.table_rows): as Django template
+    nodes (nine amounts and a form a row) they were a third of the page's CPU."""
     executive, manager = computed["executive"], computed["manager_b"]
     before = _node_renders(client, executive, "forecasting:forecast", period=period.pk)
     for i in range(4):
