@@ -459,8 +459,12 @@ def opportunity_update(
         Activity.objects.filter(opportunity_id=deal.pk).update(deal_owner_id=deal.owner_id)
     _record_changes(deal, before, actor, at or timezone.now())
     # Every figure the deal is in, where it counts now and where it counted before (its old
-    # owner and dates): rollups, KPIs, attainment, compliance (salesmgmt.refresh).
-    refresh.changed(deals=[deal.pk], people=[previous_owner_id], days=previous_days)
+    # dates, and its old owner if it changed hands): rollups, KPIs, attainment, compliance
+    # (salesmgmt.refresh). An owner who keeps the deal is its input already; named as a person
+    # as well, every edit marked attainment in every computed period (a person's change): a
+    # hundred periods recomputed for an amount edit, most of issue 21's load's worker CPU.
+    previous_owner = [previous_owner_id] if deal.owner_id != previous_owner_id else []
+    refresh.changed(deals=[deal.pk], people=previous_owner, days=previous_days)
     return deal
 
 

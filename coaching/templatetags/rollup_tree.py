@@ -10,17 +10,17 @@ they are (an id is never a number to group).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from urllib.parse import quote
 
 from django import template
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.formats import get_format, localize
+from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from salesmgmt.models import Period, User
+from salesmgmt.whole_amounts import WholeAmounts
 
 from ..selectors.dashboards import RollupNode
 
@@ -57,26 +57,6 @@ EXPAND = (
     '                  hx-get="{url}?period={period}&depth={depth}&ancestors={ancestors}"\n'
     '                  hx-trigger="click once" hx-target="#node-{pk}" hx-swap="afterend">+</button>'
 )
-
-
-class WholeAmounts:
-    """``floatformat:"0g"`` of amounts (whole units, half up, grouped as the active language
-    groups them): the same text, with the language's separator and grouping read once per
-    table instead of three translation lookups per amount (six amounts a row)."""
-
-    def __init__(self) -> None:
-        self.separator = get_format("THOUSAND_SEPARATOR")
-        self.grouping = get_format("NUMBER_GROUPING")
-
-    def __call__(self, amount: Decimal | None) -> str:
-        if amount is None:
-            return ""
-        if not isinstance(amount, Decimal) or not amount.is_finite() or self.grouping != 3:
-            return floatformat(amount, "0g")  # not a plain amount, or not groups of three
-        text = f"{int(amount.to_integral_value(rounding=ROUND_HALF_UP)):,}"
-        # Safe as floatformat's text is: digits, a sign and the language's separator.
-        grouped = text if self.separator == "," else text.replace(",", self.separator)
-        return mark_safe(grouped)  # noqa: S308  # nosec B308 B703
 
 
 class _Rows:

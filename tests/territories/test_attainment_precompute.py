@@ -159,6 +159,36 @@ def test_editing_a_won_deal_refreshes_the_figures(
     assert selectors.attainment_for(user=rep_a, period=q1).bookings == Decimal("1020.00")
 
 
+def test_editing_an_open_deal_marks_only_the_periods_of_its_close_date(booked, q1, periods, rep_a):
+    """Not every computed period, as a person's change does: the load test's integrators
+    edited deals every few seconds, each edit recomputing a hundred periods."""
+    q2 = periods["FY2026 Q2"]
+    services.attainment_refresh(period=q1)
+    services.attainment_refresh(period=q2)
+    close_on = dt.date(2026, 2, 15)
+    deal = OpportunityFactory(owner=rep_a, amount=Decimal(300), expected_close_on=close_on)
+    StaleMark.objects.all().delete()
+
+    account_services.opportunity_update(actor=rep_a, opportunity=deal, amount=Decimal(900))
+
+    assert _marked() == sorted({q1.pk} | _current_holding(close_on))
+
+
+def test_reassigning_a_deal_marks_every_computed_period(
+    booked, q1, periods, rep_a, se_a, manager_a
+):
+    q2 = periods["FY2026 Q2"]
+    services.attainment_refresh(period=q1)
+    services.attainment_refresh(period=q2)
+    current = _current_ids()
+    deal = OpportunityFactory(owner=rep_a, amount=Decimal(300), expected_close_on=q1.start_on)
+    StaleMark.objects.all().delete()
+
+    account_services.opportunity_update(actor=manager_a, opportunity=deal, owner=se_a)
+
+    assert _marked() == sorted({q1.pk, q2.pk} | current)
+
+
 def test_a_quota_edit_refreshes_the_figures(
     booked, q1, rep_a, manager_a, django_capture_on_commit_callbacks
 ):

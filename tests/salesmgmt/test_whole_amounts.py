@@ -1,5 +1,5 @@
-"""The executive rollup's rows (coaching.templatetags.rollup_tree) show what the row template
-showed: amounts as ``floatformat:"0g"`` renders them, in every language's grouping."""
+"""WholeAmounts (the executive rollup's rows, the Jinja2 table rows) shows amounts as
+``floatformat:"0g"`` renders them, in every language's grouping."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from django.template.defaultfilters import floatformat
 from django.utils import translation
 
-from coaching.templatetags.rollup_tree import WholeAmounts
+from salesmgmt.whole_amounts import WholeAmounts
 
 AMOUNTS = [
     "0", "0.00", "0.4", "0.5", "-0.4", "-0.5", "-0.51", "1.5", "2.5", "999.5", "1000",
