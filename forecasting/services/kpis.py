@@ -10,13 +10,14 @@ import logging
 from dataclasses import dataclass
 
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Activity, Stage
 from salesmgmt.models import Period
 from salesmgmt.money import quantize_money
+from territories.selectors.attainment import OrgFigures, org_figures, org_figures_of
 
 from .. import locks, writers
 from ..analytics import flags as flag_rules
@@ -29,17 +30,15 @@ logger = logging.getLogger(__name__)
 TRAILING_DAYS = 365
 # Stage changes this long before the first period still count for stays ending inside it.
 STAY_LOOKBACK_DAYS = 365
+ACTIVITY_COUNTS_WORK_MEM_MB = 64
 
 
-def _quota_figures(period: Period) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+def _quota_figures(
+    period: Period, figures: OrgFigures | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """Ramped quota and credited bookings (the credit ledger's, via territories) per person,
-    own and subtree; empty without territories."""
-    try:
-        from territories.selectors.quotas import org_figures
-    except ImportError:  # pragma: no cover - territories ships quotas in this project
-        empty = pd.Series(dtype=float)
-        return empty, empty, empty, empty
-    figures = org_figures(period=period)
+    own and subtree (from ``figures``, the period's ``org_figures`` when read already)."""
+    figures = figures or org_figures(period=period)
     own_quota = pd.Series(
         {
             uid: float(row["amount"])
@@ -120,9 +119,10 @@ def kpis_recompute(
     ramp = _ramp(people, frames.first_wins(), full_quota_on)
     rows: list[tuple] = []
     activity_counts = _activity_counts(asked)
+    figures_of = org_figures_of(periods=[p for p in asked if p.pk not in quotas_of])
     for same_kind in periods_by_kind(asked).values():
         for period in same_kind:
-            quotas = quotas_of.get(period.pk) or _quota_figures(period)
+            quotas = quotas_of.get(period.pk) or _quota_figures(period, figures_of[period.pk])
             frames_of_period = _PeriodFrames.of(period, closed, entries, stays, activity_counts)
             for scope, pairs, quota, credited in (
                 (Scope.OWN, tree.own_pairs, quotas[0], quotas[2]),
@@ -411,12 +411,8 @@ def _activity_counts(periods: list[Period]) -> pd.DataFrame:
         .annotate(count=Count("id"))
         .order_by()
     )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A year's (month, owner, kind) groups: about 300,000 at 1 M deals, which spilled
-            # to disk at the default 4 MB (a per-transaction setting, gone at the commit).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = '64MB'")
+    # A year's (month, owner, kind) groups: about 300,000 at 1 M deals, which spilled to disk.
+    with frames.work_mem(ACTIVITY_COUNTS_WORK_MEM_MB):
         counts = pd.DataFrame(list(rows), columns=["stretch", "owner_id", "kind", "count"])
     parts = []
     for period in periods:

@@ -37,6 +37,7 @@ from salesmgmt.models import Period
 
 from .. import locks
 from ..models import DealProbability, ProbabilityModel, RecomputeRun, RecomputeShard
+from ..selectors import frames
 from .context import FORECAST_KIND, periods_by_kind
 from .leases import Heartbeat, stale_after
 
@@ -62,8 +63,10 @@ def kpi_groups(periods: list[Period]) -> list[tuple[str, list[Period]]]:
     months inside it, so a year's stage history, closed deals and activities are loaded and
     scanned once for its three kinds (a shard per kind read each of them three times, and a
     kind's shards together all 9.3 M activities at 1 M deals); the periods in no year of the
-    run (none from the fiscal calendar) a few of a kind to a shard. Largest first (by
-    periods), so the last shards to start are small ones."""
+    run (none from the fiscal calendar) a few of a kind to a shard. Largest first, so the
+    last shards to start are small ones: by the stage changes in their span (the stays and
+    entries a shard works through; a year's closed deals and activities follow them), then
+    by periods."""
     years = sorted((p for p in periods if p.kind == Period.Kind.YEAR), key=lambda p: p.start_on)
     in_year: dict[int, list[Period]] = {year.pk: [] for year in years}
     rest: list[Period] = []
@@ -82,7 +85,13 @@ def kpi_groups(periods: list[Period]) -> list[tuple[str, list[Period]]]:
             chunk = same_kind[start : start + KPI_PERIODS_PER_SHARD]
             name = f"kpis {chunk[0].name}" + (f" to {chunk[-1].name}" if chunk[1:] else "")
             groups.append((name, chunk))
-    return sorted(groups, key=lambda group: -len(group[1]))  # stable: years in time order
+    weight = {
+        name: frames.stage_change_count(
+            since=min(p.start_on for p in group), until=max(p.end_on for p in group)
+        )
+        for name, group in groups
+    }
+    return sorted(groups, key=lambda group: (-weight[group[0]], -len(group[1])))
 
 
 def worker_name(node: str | None = None) -> str:

@@ -29,6 +29,7 @@ Two paths, one computation:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -107,6 +108,37 @@ def bookings_by_person(*, start_on: dt.date, end_on: dt.date) -> dict[int, Decim
 def org_figures(*, period: Period) -> OrgFigures:
     """Quotas and bookings of the whole organisation for ``period`` (4 queries)."""
     parent_of: dict[int, int | None] = dict(User.objects.values_list("pk", "manager_id"))
+    own_bookings = bookings_by_person(start_on=period.start_on, end_on=period.end_on)
+    return _org_figures(period, parent_of, own_bookings)
+
+
+def org_figures_of(*, periods: Sequence[Period]) -> dict[int, OrgFigures]:
+    """``org_figures`` of each of ``periods`` by period id, the same figures: the credited
+    deals of their whole span are read once (a year's shard of the KPIs: a ledger read per
+    month, quarter and year was a fifth of its time), each period's quota rows by itself
+    (3 queries, and 1 a period)."""
+    if not periods:
+        return {}
+    parent_of: dict[int, int | None] = dict(User.objects.values_list("pk", "manager_id"))
+    deals = ledger.credited_deals(
+        start_on=min(p.start_on for p in periods), end_on=max(p.end_on for p in periods)
+    )
+    # Every row of the span once, by day; each period's are those dated in it (as a read of
+    # the period alone finds them), summed exactly (Decimal), so in any order.
+    entries = sorted(
+        (entry for deal in deals for entry in ledger.deal_entries(deal)), key=lambda e: e.day
+    )
+    days = [entry.day for entry in entries]
+    figures = {}
+    for period in periods:
+        dated = entries[bisect_left(days, period.start_on) : bisect_right(days, period.end_on)]
+        figures[period.pk] = _org_figures(period, parent_of, ledger.totals_by_person(dated))
+    return figures
+
+
+def _org_figures(
+    period: Period, parent_of: dict[int, int | None], own_bookings: dict[int, Decimal]
+) -> OrgFigures:
     rows = {
         row["user_id"]: row
         for row in Quota.objects.for_period(period.pk).values(
@@ -114,7 +146,6 @@ def org_figures(*, period: Period) -> OrgFigures:
             "manager_adjustment", "amount", "territory_id", "version",
         )
     }  # fmt: skip
-    own_bookings = bookings_by_person(start_on=period.start_on, end_on=period.end_on)
     return OrgFigures(
         period=period,
         parent_of=parent_of,

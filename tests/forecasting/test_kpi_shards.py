@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Activity, OpportunityChange
 from forecasting.analytics import flags as flag_rules
 from forecasting.models import KpiSnapshot, RecomputeRun, Scope
+from forecasting.selectors import frames
 from forecasting.services import kpis as kpi_services
 from forecasting.services import shards
 from forecasting.services.context import Context, forecast_periods, periods_by_kind
@@ -66,6 +67,13 @@ def test_the_kpi_shards_are_one_per_year_with_its_quarters_and_months(demo):
         assert {p.kind for p in group} == {"year", "quarter", "month"}
     # every period of the run in one shard, once
     assert sorted(p.pk for g in groups for p in g) == sorted(periods)
+    # and the largest first (the most stage changes), so the last to start are small ones
+    sizes = [
+        frames.stage_change_count(since=min(p.start_on for p in g), until=max(p.end_on for p in g))
+        for g in groups
+    ]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] > sizes[-1]
 
 
 def test_kpi_shards_by_year_write_the_rows_of_shards_by_kind(demo):
@@ -187,3 +195,61 @@ def _counted(period: Period) -> dict[int, dict[str, int]]:
 def _stored_counts(period: Period) -> dict[int, dict[str, int]]:
     rows = KpiSnapshot.objects.filter(period=period, scope=Scope.OWN).exclude(activities_by_kind={})
     return dict(rows.values_list("person_id", "activities_by_kind"))
+
+
+def test_org_figures_of_a_year_and_its_periods_equal_each_periods_own(demo):
+    from territories.selectors.attainment import org_figures, org_figures_of
+
+    ctx = Context.load(now=timezone.now())
+    periods = forecast_periods(today=ctx.today)
+    year = max(
+        (p for p in periods if p.kind == Period.Kind.YEAR),
+        key=lambda p: _counted_total(p.start_on, p.end_on),
+    )
+    inside = [p for p in periods if year.start_on <= p.start_on and p.end_on <= year.end_on]
+
+    together = org_figures_of(periods=inside)
+
+    for period in inside:
+        alone = org_figures(period=period)
+        mine = together[period.pk]
+        assert (mine.own_bookings, mine.bookings) == (alone.own_bookings, alone.bookings)
+        assert (mine.quotas, mine.quota_rows) == (alone.quotas, alone.quota_rows)
+    assert together[year.pk].own_bookings
+
+
+def test_the_deals_with_a_stage_change_in_a_window_come_from_the_stage_index(demo):
+    # Plans with sequential scans priced out, as tests/benchmarks/test_plans.py takes them.
+    if connection.vendor != "postgresql":
+        pytest.skip("Plans are PostgreSQL's.")
+    since = timezone.now() - dt.timedelta(days=3 * 365)
+    during = (timezone.now() - dt.timedelta(days=365), timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        frames.stage_changes_frame(since=since, during=during)
+    (sql,) = [q["sql"] for q in queries if 'FROM "accounts_opportunitychange"' in q["sql"]]
+
+    with connection.cursor() as cursor:
+        # On a table this small the time index of every field costs about the same; at 1 M
+        # deals it read three other rows for each stage row. Dropped inside the test's
+        # transaction (rolled back with it), so the plan shows what serves the window without it.
+        cursor.execute("DROP INDEX change_at")
+        cursor.execute("ANALYZE accounts_opportunitychange")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()[0]
+
+    # the window's stage rows (the only range with an end) from their own index, not every
+    # field's rows in it filtered to them
+    window = [
+        n
+        for n in _nodes(plan["Plan"])
+        if "changed_at <" in n.get("Index Cond", "") or "changed_at <" in n.get("Filter", "")
+    ]
+    assert [n.get("Index Name") for n in window] == ["change_stage_at"]
+    assert "Filter" not in window[0]
+
+
+def _nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
