@@ -207,10 +207,13 @@ def test_org_figures_of_a_year_and_its_periods_equal_each_periods_own(demo):
         key=lambda p: _counted_total(p.start_on, p.end_on),
     )
     inside = [p for p in periods if year.start_on <= p.start_on and p.end_on <= year.end_on]
+    # and a month of another year (an edit's periods): read apart, not with the years between
+    far = min((p for p in periods if p.kind == Period.Kind.MONTH), key=lambda p: p.start_on)
+    assert far.end_on < year.start_on
 
-    together = org_figures_of(periods=inside)
+    together = org_figures_of(periods=[*inside, far])
 
-    for period in inside:
+    for period in [*inside, far]:
         alone = org_figures(period=period)
         mine = together[period.pk]
         assert (mine.own_bookings, mine.bookings) == (alone.own_bookings, alone.bookings)
