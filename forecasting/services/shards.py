@@ -6,12 +6,12 @@ its deals (each deal once a run: their ``DealProbability`` rows name their quart
 the quarter's rollups; then one per month and year for their rollups (years first: the largest
 start first, so two workers end together), which read those scores instead of scoring each deal
 again; then one per year for the KPIs of the year and the quarters and months inside it, which
-read the stored rollups. A
-worker runs a shard (``recompute.recompute_shard``) after ``shard_claim`` gave it its lease; a
-``ShardHeartbeat`` renews the shard's heartbeat and the run's meanwhile; the shard rewrites
-only its own rows, each period in one transaction (delete + insert), so a shard run twice
-leaves the same rows. The shard that completes a stage moves the run on (``run_advance``): the
-next stage's shards to send, or the run finished (``recompute_finish``).
+read the stored rollups. A worker runs a shard (``recompute.recompute_shard``) after
+``shard_claim`` gave it its lease; a ``ShardHeartbeat`` renews the shard's heartbeat and the
+run's meanwhile; the shard rewrites only its own rows, each period in one transaction (delete
++ insert), so a shard run twice leaves the same rows. The shard that completes a stage moves
+the run on (``run_advance``): the next stage's shards to send, or the run finished
+(``recompute_finish``).
 
 Celery sends each stage's shards as a ``group`` (``forecasting.tasks``); the join is counted
 here in the database, not in a result backend: the project keeps none, and a chord's counter
@@ -85,13 +85,14 @@ def kpi_groups(periods: list[Period]) -> list[tuple[str, list[Period]]]:
             chunk = same_kind[start : start + KPI_PERIODS_PER_SHARD]
             name = f"kpis {chunk[0].name}" + (f" to {chunk[-1].name}" if chunk[1:] else "")
             groups.append((name, chunk))
-    weight = {
-        name: frames.stage_change_count(
+    weights = [
+        frames.stage_change_count(
             since=min(p.start_on for p in group), until=max(p.end_on for p in group)
         )
-        for name, group in groups
-    }
-    return sorted(groups, key=lambda group: (-weight[group[0]], -len(group[1])))
+        for _, group in groups
+    ]
+    order = sorted(range(len(groups)), key=lambda i: (-weights[i], -len(groups[i][1])))
+    return [groups[i] for i in order]
 
 
 def worker_name(node: str | None = None) -> str:
