@@ -5,12 +5,13 @@ once and ``plan_save`` stores it on the run with the run's shards: one per quart
 its deals (each deal once a run: their ``DealProbability`` rows name their quarter) and writes
 the quarter's rollups; then one per month and year for their rollups (years first: the largest
 start first, so two workers end together), which read those scores instead of scoring each deal
-again; then one per few periods of a kind for the KPIs, which read the stored rollups. A
-worker runs a shard (``recompute.recompute_shard``) after ``shard_claim`` gave it its lease; a
-``ShardHeartbeat`` renews the shard's heartbeat and the run's meanwhile; the shard rewrites
-only its own rows, each period in one transaction (delete + insert), so a shard run twice
-leaves the same rows. The shard that completes a stage moves the run on (``run_advance``): the
-next stage's shards to send, or the run finished (``recompute_finish``).
+again; then one per year for the KPIs of the year and the quarters and months inside it, which
+read the stored rollups. A worker runs a shard (``recompute.recompute_shard``) after
+``shard_claim`` gave it its lease; a ``ShardHeartbeat`` renews the shard's heartbeat and the
+run's meanwhile; the shard rewrites only its own rows, each period in one transaction (delete
++ insert), so a shard run twice leaves the same rows. The shard that completes a stage moves
+the run on (``run_advance``): the next stage's shards to send, or the run finished
+(``recompute_finish``).
 
 Celery sends each stage's shards as a ``group`` (``forecasting.tasks``); the join is counted
 here in the database, not in a result backend: the project keeps none, and a chord's counter
@@ -36,6 +37,7 @@ from salesmgmt.models import Period
 
 from .. import locks
 from ..models import DealProbability, ProbabilityModel, RecomputeRun, RecomputeShard
+from ..selectors import frames
 from .context import FORECAST_KIND, periods_by_kind
 from .leases import Heartbeat, stale_after
 
@@ -47,14 +49,50 @@ STAGES = [Stage.SCORES, Stage.ROLLUPS, Stage.KPIS]
 PERIOD_STAGES = [Stage.SCORES, Stage.ROLLUPS]
 # Largest first (a year holds twelve months' deals): the last shard to start is a small one.
 SIZE_ORDER: dict[str, int] = {Period.Kind.YEAR: 0, Period.Kind.QUARTER: 1, Period.Kind.MONTH: 2}
-# The KPIs of a kind's periods, this many to a shard: each shard loads the deals, stage history
-# and quotas once (about a second at 200,000 deals), then works per period; forty months in one
-# shard would make it the run's long pole.
+# The KPIs of the periods in no year of the run, this many of a kind to a shard (a year's
+# periods go to their year's shard: ``kpi_groups``).
 KPI_PERIODS_PER_SHARD = 6
 
 
 def _by_size(item: tuple[str, list[Period]]) -> int:
     return SIZE_ORDER[item[0]]
+
+
+def kpi_groups(periods: list[Period]) -> list[tuple[str, list[Period]]]:
+    """The KPI shards' periods, with their names: each year of the run with the quarters and
+    months inside it, so a year's stage history, closed deals and activities are loaded and
+    scanned once for its three kinds (a shard per kind read each of them three times, and a
+    kind's shards together all 9.3 M activities at 1 M deals); the periods in no year of the
+    run (none from the fiscal calendar) a few of a kind to a shard. Largest first, so the
+    last shards to start are small ones: by the stage changes in their span (the stays and
+    entries a shard works through; a year's closed deals and activities follow them), then
+    by periods."""
+    years = sorted((p for p in periods if p.kind == Period.Kind.YEAR), key=lambda p: p.start_on)
+    in_year: dict[int, list[Period]] = {year.pk: [] for year in years}
+    rest: list[Period] = []
+    for period in sorted(periods, key=lambda p: (SIZE_ORDER[p.kind], p.start_on)):
+        year = next(
+            (y for y in years if y.start_on <= period.start_on and period.end_on <= y.end_on),
+            None,
+        )
+        if year is None:
+            rest.append(period)
+        else:
+            in_year[year.pk].append(period)
+    groups = [(f"kpis {year.name} and its periods", in_year[year.pk]) for year in years]
+    for _, same_kind in sorted(periods_by_kind(rest).items(), key=_by_size):
+        for start in range(0, len(same_kind), KPI_PERIODS_PER_SHARD):
+            chunk = same_kind[start : start + KPI_PERIODS_PER_SHARD]
+            name = f"kpis {chunk[0].name}" + (f" to {chunk[-1].name}" if chunk[1:] else "")
+            groups.append((name, chunk))
+    weights = [
+        frames.stage_change_count(
+            since=min(p.start_on for p in group), until=max(p.end_on for p in group)
+        )
+        for _, group in groups
+    ]
+    order = sorted(range(len(groups)), key=lambda i: (-weights[i], -len(groups[i][1])))
+    return [groups[i] for i in order]
 
 
 def worker_name(node: str | None = None) -> str:
@@ -88,11 +126,7 @@ def plan_save(
         if p.kind != FORECAST_KIND
     ]
     if with_kpis:
-        for _, same_kind in sorted(periods_by_kind(periods).items(), key=_by_size):
-            for start in range(0, len(same_kind), KPI_PERIODS_PER_SHARD):
-                chunk = same_kind[start : start + KPI_PERIODS_PER_SHARD]
-                name = f"kpis {chunk[0].name}" + (f" to {chunk[-1].name}" if chunk[1:] else "")
-                parts.append((Stage.KPIS, name, [p.pk for p in chunk]))
+        parts += [(Stage.KPIS, name, [p.pk for p in group]) for name, group in kpi_groups(periods)]
     with transaction.atomic():
         DealProbability.objects.exclude(period__in=periods).delete()
         run.shards.all().delete()

@@ -21,6 +21,7 @@ from .attainment import (
     attainment_for,
     attainment_for_subtree,
     org_figures,
+    org_figures_of,
 )
 from .balance import (
     DEFAULT_BALANCE_BAND,
@@ -111,6 +112,7 @@ __all__ = [
     "latest_snapshot",
     "named_accounts_get",
     "org_figures",
+    "org_figures_of",
     "period_choices",
     "person_get",
     "plannable_territories",
