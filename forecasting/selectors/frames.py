@@ -7,6 +7,7 @@ close date): one lookup per distinct (currency, day), never one per row.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.db import connection, transaction
 from django.db.models import Case, Min, Q, QuerySet, When
 from django.utils import timezone
 
@@ -227,15 +229,34 @@ def _frame_of(
     The whole milestone log (3 M rows at 1 M deals) as one list of tuples of Python datetimes
     and strings took 800 MB more than its frame: the learning step's peak memory.
     """
-    parts = [
-        pd.DataFrame(chunk, columns=columns)
-        for chunk in _chunks(rows.iterator(chunk_size=LOAD_CHUNK), LOAD_CHUNK)
-    ]
+    with _planned_for_every_row():
+        parts = [
+            pd.DataFrame(chunk, columns=columns)
+            for chunk in _chunks(rows.iterator(chunk_size=LOAD_CHUNK), LOAD_CHUNK)
+        ]
     if typed is not None:
         parts = [typed(part) for part in parts] or [typed(pd.DataFrame([], columns=columns))]
     if not parts:
         return pd.DataFrame([], columns=columns)
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+@contextlib.contextmanager
+def _planned_for_every_row() -> Iterator[None]:
+    """Plan the server-side cursors opened inside for reading every row, as ``_frame_of`` does.
+
+    PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction``): for a
+    quarter's milestone log it walked the whole log in time order by index instead of scanning
+    it once (7.6 s, not 1.9 s), for its close-date changes 15.2 s, not 1.4 s, at 1 M deals.
+    ``SET LOCAL`` ends with the transaction (within an outer one: with that, where it only
+    touches cursors, which the recompute reads whole).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
+        yield
 
 
 def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
