@@ -79,9 +79,51 @@ def subtree_quantiles(
     ``pairs``: (ancestor_id, person_id) from ``rollups.tree_pairs``; ``closed``: closed won
     per node (subtree total), indexed by person_id; ``nodes`` limits which nodes are computed.
     """
-    wanted = pairs if nodes is None else pairs[pairs["ancestor_id"].isin(nodes)]
-    wanted = wanted[wanted["person_id"].isin(list(vectors))]
     node_ids = sorted(set(pairs["ancestor_id"]) if nodes is None else set(nodes))
+    out = _quantiles(vectors, pairs, node_ids, trials=trials)
+    add = closed.reindex(out.index).fillna(0.0).astype(float)
+    return out.add(add, axis=0)
+
+
+def own_and_subtree_quantiles(
+    vectors: dict[int, np.ndarray],
+    pairs: pd.DataFrame,
+    *,
+    own_closed: pd.Series,
+    subtree_closed: pd.Series,
+    people: list[int],
+    nodes: list[int],
+    trials: int = DEFAULT_TRIALS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``subtree_quantiles`` of each of ``people`` alone (own) and of each of ``nodes``' subtree.
+
+    A node whose only simulated person is itself (a rep without reports: most people) has the
+    same sum in both, so its quantiles are taken once (the partitions of 10,000 trials per node
+    are most of the cost); everyone in ``people`` is in ``nodes``.
+    """
+    node_ids = sorted(set(nodes))
+    sub = _quantiles(vectors, pairs, node_ids, trials=trials)
+    simulated = pairs[pairs["ancestor_id"].isin(node_ids) & pairs["person_id"].isin(list(vectors))]
+    counts = simulated.groupby("ancestor_id")["person_id"].nunique()
+    alone = {int(n) for n in counts.index[counts.to_numpy() == 1]} & set(vectors)
+    own_ids = sorted(set(people))
+    rest = [p for p in own_ids if p not in alone]
+    rest_pairs = pd.DataFrame({"ancestor_id": rest, "person_id": rest}, dtype="int64")
+    own = _quantiles(vectors, rest_pairs, rest, trials=trials).reindex(pd.Index(own_ids))
+    shared = [p for p in own_ids if p in alone]
+    own.loc[shared] = sub.loc[shared].to_numpy()
+    own.index.name = "person_id"
+    own = own.add(own_closed.reindex(own.index).fillna(0.0).astype(float), axis=0)
+    sub = sub.add(subtree_closed.reindex(sub.index).fillna(0.0).astype(float), axis=0)
+    return own, sub
+
+
+def _quantiles(
+    vectors: dict[int, np.ndarray], pairs: pd.DataFrame, node_ids: list[int], *, trials: int
+) -> pd.DataFrame:
+    """P10/P50/P90 of each node's subtree's vectors summed (0 where nobody is simulated)."""
+    wanted = pairs[pairs["ancestor_id"].isin(node_ids)]
+    wanted = wanted[wanted["person_id"].isin(list(vectors))]
     # Only nodes with someone simulated below them need quantiles; the rest are 0 + closed.
     ordered = wanted.sort_values(["ancestor_id", "person_id"], kind="stable")
     ancestors, persons = ordered["ancestor_id"].to_numpy(), ordered["person_id"].to_numpy()
@@ -101,10 +143,8 @@ def subtree_quantiles(
                 sums[row] += vectors[int(person_id)]
         positions = [where[int(simulated[i])] for i in chunk]
         q[positions] = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
-    out = pd.DataFrame(
+    return pd.DataFrame(
         q,
         index=pd.Index(node_ids, name="person_id"),
         columns=["p10_amount", "p50_amount", "p90_amount"],
     )
-    add = closed.reindex(out.index).fillna(0.0).astype(float)
-    return out.add(add, axis=0)

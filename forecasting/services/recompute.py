@@ -315,14 +315,16 @@ def _write_own_and_subtree(
     if is_incremental:
         others = set(members["person_id"]) - set(fresh) - set(people)
         vectors.update(_stored_vectors(period, others))
-    own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
-    own_q = montecarlo.subtree_quantiles(
-        vectors, own_pairs, own["closed_amount"], nodes=people, trials=ctx.trials
-    )
     sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
     sub = sub.fillna(0.0)
-    sub_q = montecarlo.subtree_quantiles(
-        vectors, members, sub["closed_amount"], nodes=nodes, trials=ctx.trials
+    own_q, sub_q = montecarlo.own_and_subtree_quantiles(
+        vectors,
+        members,
+        own_closed=own["closed_amount"],
+        subtree_closed=sub["closed_amount"],
+        people=people,
+        nodes=nodes,
+        trials=ctx.trials,
     )
     ForecastRollup.objects.filter(period=period, scope=Scope.OWN, person_id__in=people).delete()
     ForecastRollup.objects.filter(period=period, scope=Scope.SUBTREE, person_id__in=nodes).delete()

@@ -97,3 +97,48 @@ def test_subtree_range_in_blocks_of_nodes_equals_all_nodes_at_once(monkeypatch):
     pd.testing.assert_frame_equal(blocks, whole, check_exact=True)
     team = vectors[2].astype(np.float64) + vectors[4] + vectors[3]
     assert blocks.loc[1, "p50_amount"] == pytest.approx(np.quantile(team, 0.5) + 100.0)
+
+
+def test_own_and_subtree_ranges_together_equal_each_taken_alone(monkeypatch):
+    # given a manager with deals of their own, two reps (one without deals) and a rep's rep
+    people = pd.DataFrame(
+        {"person_id": [1, 2, 3, 4, 5], "ancestor_path": ["/", "/1/", "/1/", "/1/2/", "/1/"]}
+    )
+    pairs = rollups.tree_pairs(people)
+    deals = pd.concat([book(30, owner=o, seed=o) for o in (1, 2, 3, 4)])
+    vectors = montecarlo.simulate_people(deals, trials=2_000, seed=1, period_id=1)
+    own_closed = pd.Series({1: 10.0, 2: 50.0, 3: 0.0, 4: 7.0})
+    subtree_closed = pd.Series({1: 67.0, 2: 57.0, 3: 0.0, 4: 7.0, 5: 0.0})
+    everyone = [1, 2, 3, 4, 5]
+    own_pairs = pd.DataFrame({"ancestor_id": everyone, "person_id": everyone})
+    own_alone = montecarlo.subtree_quantiles(
+        vectors, own_pairs, own_closed, nodes=everyone, trials=2_000
+    )
+    subtree_alone = montecarlo.subtree_quantiles(
+        vectors, pairs, subtree_closed, nodes=everyone, trials=2_000
+    )
+    quantiles: list[int] = []
+    taken = montecarlo._quantiles
+
+    def counting(vectors, pairs, node_ids, *, trials):
+        quantiles.extend(node_ids)
+        return taken(vectors, pairs, node_ids, trials=trials)
+
+    monkeypatch.setattr(montecarlo, "_quantiles", counting)
+
+    # when both are taken together
+    own, subtree = montecarlo.own_and_subtree_quantiles(
+        vectors,
+        pairs,
+        own_closed=own_closed,
+        subtree_closed=subtree_closed,
+        people=everyone,
+        nodes=everyone,
+        trials=2_000,
+    )
+
+    # then every value is the same to the last bit, and the reps alone in their subtree (3, 4)
+    # had their quantiles taken once
+    pd.testing.assert_frame_equal(own, own_alone, check_exact=True)
+    pd.testing.assert_frame_equal(subtree, subtree_alone, check_exact=True)
+    assert sorted(quantiles) == [1, 1, 2, 2, 3, 4, 5, 5]
