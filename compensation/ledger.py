@@ -333,7 +333,13 @@ def period_entries(
 
 
 def bookings_by_person(
-    *, start_on: dt.date, end_on: dt.date, rates: RateTable | None = None
+    *,
+    start_on: dt.date,
+    end_on: dt.date,
+    rates: RateTable | None = None,
+    person_ids: Iterable[int] | None = None,
 ) -> dict[int, Decimal]:
-    """Each person's credited bookings (own primary rows) dated in the range (2 queries)."""
-    return totals_by_person(ledger_entries(start_on=start_on, end_on=end_on, rates=rates))
+    """Each person's (of ``person_ids``; None: everyone's) credited bookings (own primary
+    rows) dated in the range (2 queries; 1 with ``rates``)."""
+    entries = ledger_entries(start_on=start_on, end_on=end_on, rates=rates, person_ids=person_ids)
+    return totals_by_person(entries)

@@ -26,7 +26,15 @@ BATCH = 5000
 COPY_CHARS = 16 * 2**20
 
 
+PLAIN_TYPES = (int, float, str)  # written as they are; by exact type: a bool is not plain
+
+
 def _csv_value(value: object) -> object:
+    kind = type(value)  # the kinds of most values of a rollup row first
+    if kind in PLAIN_TYPES:
+        return value
+    if kind is Decimal:
+        return str(value)
     if value is None:
         return ""  # NULL through FORCE_NULL (only nullable columns ever get one)
     if isinstance(value, bool):

@@ -82,9 +82,18 @@ def subtree_quantiles(
     ``pairs``: (ancestor_id, person_id) from ``rollups.tree_pairs``; ``closed``: closed won
     per node (subtree total), indexed by person_id; ``nodes`` limits which nodes are computed.
     """
-    wanted = pairs if nodes is None else pairs[pairs["ancestor_id"].isin(nodes)]
-    wanted = wanted[wanted["person_id"].isin(list(vectors))]
     node_ids = sorted(set(pairs["ancestor_id"]) if nodes is None else set(nodes))
+    out = _quantiles(vectors, pairs, node_ids, trials=trials)
+    add = closed.reindex(out.index).fillna(0.0).astype(float)
+    return out.add(add, axis=0)
+
+
+def _quantiles(
+    vectors: dict[int, np.ndarray], pairs: pd.DataFrame, node_ids: list[int], *, trials: int
+) -> pd.DataFrame:
+    """P10/P50/P90 of each node's subtree's vectors summed (0 where nobody is simulated)."""
+    wanted = pairs[pairs["ancestor_id"].isin(node_ids)]
+    wanted = wanted[wanted["person_id"].isin(list(vectors))]
     # Only nodes with someone simulated below them need quantiles; the rest are 0 + closed.
     ordered = wanted.sort_values(["ancestor_id", "person_id"], kind="stable")
     ancestors, persons = ordered["ancestor_id"].to_numpy(), ordered["person_id"].to_numpy()
@@ -104,13 +113,11 @@ def subtree_quantiles(
                 sums[row] += vectors[int(person_id)]
         positions = [where[int(simulated[i])] for i in chunk]
         q[positions] = np.quantile(sums, [0.1, 0.5, 0.9], axis=1).T
-    out = pd.DataFrame(
+    return pd.DataFrame(
         q,
         index=pd.Index(node_ids, name="person_id"),
         columns=["p10_amount", "p50_amount", "p90_amount"],
     )
-    add = closed.reindex(out.index).fillna(0.0).astype(float)
-    return out.add(add, axis=0)
 
 
 @dataclass(frozen=True)

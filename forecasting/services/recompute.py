@@ -344,20 +344,22 @@ def _write_own_and_subtree(
     if is_incremental:
         stored, others = _stored_around(period, tree, nodes)
         own_vectors.update(_stored_vectors(TrialVector, period, others - set(people)))
-    own_pairs = pd.DataFrame({"ancestor_id": people, "person_id": people}, dtype="int64")
-    own_q = montecarlo.subtree_quantiles(
-        {pid: vec for pid, vec in fresh.items()},
-        own_pairs,
-        own["closed_amount"],
-        nodes=people,
-        trials=ctx.trials,
-    )
     sub = rollups.subtree_rollup(all_own, members).reindex(pd.Index(nodes, name="person_id"))
     sub = sub.fillna(0.0)
     totals = montecarlo.subtree_totals(nodes, tree=tree, own=own_vectors, stored=stored)
-    sub_q = montecarlo.totals_quantiles(
-        totals, sub["closed_amount"], nodes=nodes, trials=ctx.trials
-    )
+    none = pd.Series(dtype=float)
+    ranges = montecarlo.totals_quantiles(totals, none, nodes=nodes, trials=ctx.trials)
+    # Someone without reports is their whole subtree: their own range is their subtree's
+    # (most people, so the quantiles of 10,000 trials are taken once for both rows).
+    own_ranges = ranges.reindex(pd.Index(people, name="person_id"))
+    managing = [pid for pid in people if tree.reports.get(pid)]
+    if managing:
+        own_pairs = pd.DataFrame({"ancestor_id": managing, "person_id": managing}, dtype="int64")
+        own_ranges.loc[managing] = montecarlo.subtree_quantiles(
+            fresh, own_pairs, none, nodes=managing, trials=ctx.trials
+        ).to_numpy()
+    own_q = own_ranges.add(own["closed_amount"].reindex(own_ranges.index).fillna(0.0), axis=0)
+    sub_q = ranges.add(sub["closed_amount"].reindex(ranges.index).fillna(0.0), axis=0)
     # Every node's old total goes (someone who no longer has reports keeps none).
     managers = {node: totals.get(node) for node in nodes if tree.reports.get(node)}
     _replace_vectors(SubtreeTrialVector, period, nodes, managers, ctx.now)

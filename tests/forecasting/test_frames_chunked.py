@@ -7,6 +7,7 @@ from io import StringIO
 import pandas as pd
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from forecasting.selectors import frames
 from salesmgmt.money import RateTable
@@ -47,3 +48,31 @@ def test_an_empty_log_is_an_empty_typed_frame(db):
     assert events.empty
     assert isinstance(events["at"].dtype, pd.DatetimeTZDtype)
     assert str(events["at"].dtype.tz) == "UTC"
+
+
+def test_the_chunked_loads_are_planned_to_read_every_row(demo, monkeypatch):
+    # given a look at PostgreSQL's planner settings while each chunk of rows arrives
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL plans cursors for a fraction of their rows")
+    seen: list[tuple[str, str]] = []
+    chunks = frames._chunks
+
+    def watched(rows, size):
+        for chunk in chunks(rows, size):
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW cursor_tuple_fraction")
+                fraction = cursor.fetchone()[0]
+                cursor.execute("SHOW work_mem")
+                seen.append((fraction, cursor.fetchone()[0]))
+            yield chunk
+
+    monkeypatch.setattr(frames, "_chunks", watched)
+
+    # when the milestone log and the close-date changes are loaded
+    frames.milestone_events_frame()
+    frames.close_date_changes_frame()
+
+    # then their cursors were planned for every row (not the first tenth: an index walk in time
+    # order over the whole log at 1 M deals), with the memory to sort them
+    assert seen
+    assert set(seen) == {("1", frames.LOAD_WORK_MEM)}

@@ -25,6 +25,7 @@ from forecasting.services import recompute, shards
 from forecasting.services.context import Context, forecast_periods, previous_windows
 from forecasting.services.recompute import forecast_recompute_all
 from reconciliation import verify_figures
+from salesmgmt.models import Period
 from tests.factories import UserFactory
 from tests.integration.aggregates import aggregate_snapshot, assert_same_aggregates
 
@@ -240,3 +241,25 @@ def _run_backwards_one_twice(shard_ids, *, worker, again_on):
     RecomputeShard.objects.filter(pk=shard_ids[1]).update(state="pending")
     assert recompute.recompute_shard(shard_id=shard_ids[1], worker=again_on) is None
     return steps
+
+
+def test_the_periods_not_over_are_sent_first_within_each_stage(demo):
+    # given a planned run (its shards in the order the workers take them)
+    as_of = timezone.now()
+    run, _sent = planned_run(as_of)
+    today = timezone.localdate(as_of)
+
+    for stage in ("scores", "rollups"):
+        # when the stage's periods are listed in the order they are sent
+        shard_periods = [
+            Period.objects.get(pk=shard.period_ids[0])
+            for shard in run.shards.filter(stage=stage).order_by("position")
+        ]
+        # then, within each kind, every period not over (the ones that simulate their range,
+        # the longest) comes before every period that is over
+        for kind in {p.kind for p in shard_periods}:
+            over = [p.end_on < today for p in shard_periods if p.kind == kind]
+            assert over == sorted(over), f"{stage} {kind}: {over}"
+    quarters = run.shards.filter(stage="scores").order_by("position")
+    first, last = (Period.objects.get(pk=s.period_ids[0]) for s in (quarters[0], quarters.last()))
+    assert first.end_on >= today > last.end_on
