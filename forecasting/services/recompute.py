@@ -355,9 +355,10 @@ def _write_own_and_subtree(
     managing = [pid for pid in people if tree.reports.get(pid)]
     if managing:
         own_pairs = pd.DataFrame({"ancestor_id": managing, "person_id": managing}, dtype="int64")
-        own_ranges.loc[managing] = montecarlo.subtree_quantiles(
+        theirs = montecarlo.subtree_quantiles(
             fresh, own_pairs, none, nodes=managing, trials=ctx.trials
-        ).to_numpy()
+        )
+        own_ranges.loc[managing] = theirs.loc[managing].to_numpy()  # rows by id, not position
     own_q = own_ranges.add(own["closed_amount"].reindex(own_ranges.index).fillna(0.0), axis=0)
     sub_q = ranges.add(sub["closed_amount"].reindex(ranges.index).fillna(0.0), axis=0)
     # Every node's old total goes (someone who no longer has reports keeps none).

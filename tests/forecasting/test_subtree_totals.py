@@ -143,3 +143,25 @@ def test_an_edits_rows_equal_a_full_recompute(org, period, settings, stored):
     forecast_recompute_all(**FAST)
 
     assert _rows() == incremental
+
+
+def test_a_managers_own_range_holds_their_own_deals_only_in_any_order(org, period, monkeypatch):
+    vp, managers, reps = org
+    deal(managers[1], 777, close_on=period.end_on, category="commit")
+    loaded = recompute.frames.people_frame
+    # People in descending id order (the database returns them in any order).
+    monkeypatch.setattr(
+        recompute.frames,
+        "people_frame",
+        lambda: loaded().sort_values("person_id", ascending=False, ignore_index=True),
+    )
+    forecast_recompute_all(**FAST)
+
+    def own(person):
+        row = ForecastRollup.objects.get(person=person, period=period, scope="own")
+        return row.p10_amount, row.p90_amount
+
+    assert own(vp) == (0, 0)  # no deals of their own
+    assert own(managers[0]) == (0, 0)
+    assert 0 <= own(managers[1])[0] <= own(managers[1])[1] <= 777
+    assert all(own(rep)[1] > 0 for rep in reps)
