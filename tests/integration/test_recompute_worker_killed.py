@@ -21,7 +21,7 @@ import pytest
 from django.core.management import call_command
 
 from forecasting import tasks
-from forecasting.models import ForecastRollup, RecomputeRun
+from forecasting.models import ForecastRollup, RecomputeRun, RecomputeShard
 from forecasting.services import runs
 from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.celery import app as celery_app
@@ -67,7 +67,10 @@ def test_full_recompute_survives_kill_9_of_its_worker():
 
         def past_first_periods() -> bool:
             run.refresh_from_db()
-            return run.phase.startswith("rollups") and run.progress >= 0.3
+            # Inside a shard (each sleeps 1.5 s first), not in the moment between two: the
+            # progress moves as a shard ends, when no shard may be running yet.
+            running = run.shards.filter(state=RecomputeShard.State.RUNNING).exists()
+            return run.phase.startswith("rollups") and run.progress >= 0.3 and running
 
         wait_until(past_first_periods, what="a run half-way through its periods", worker=first)
         os.kill(first.process.pid, signal.SIGKILL)

@@ -262,7 +262,8 @@ def test_query_budget_does_not_grow_with_rows(client, personas, company, rep_a, 
     """The page: session, user (2); the report: exchange rates, segments, their coverages and
     products (prefetch: 3), closed deals, line items, activities per won deal, accounts,
     activities per account and role (5), history's closed deals, rates, people, periods...
-    (fixed); the period picker (1). Counted at two sizes: the same."""
+    (fixed); the period picker (1); the closed deals' load plans for every row (2 SET LOCAL:
+    ``frames._planned_for_every_row``). Counted at two sizes: the same."""
     client.force_login(personas[persona])
     url = reverse("planning:feedback")
 
@@ -274,4 +275,4 @@ def test_query_budget_does_not_grow_with_rows(client, personas, company, rep_a, 
     small = count()
     _more(company, rep_a, rep_b, 12)
     assert count() == small
-    assert small <= 20
+    assert small <= 22
