@@ -14,12 +14,14 @@ import argparse
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
 
+from scripts.ops import cpu
 from scripts.ops.driver import Driver
 from scripts.ops.stack import BASE_URL, BIN, ROOT, Stack, log
 from scripts.ops.verify import change_log_gaps, read_writes, verify_writes
@@ -150,7 +152,7 @@ def server_side(stack: Stack, since: float, count: int) -> None:
     print("  server side, by total time in the view (scripts/ops/timing.py):")
     print(
         f"    {'view':<52} {'count':>6} {'mean ms':>7} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'total s':>7} {'queries':>7} {'db ms':>6}"
+        f"{'total s':>7} {'queries':>7} {'db ms':>6} {'cpu ms':>6}"
     )
     for view, rows in ranked[:count]:
         ms = [r["ms"] for r in rows]
@@ -158,8 +160,19 @@ def server_side(stack: Stack, since: float, count: int) -> None:
             f"    {view[:52]:<52} {len(rows):>6} {sum(ms) / len(ms):>7.0f} "
             f"{percentile(ms, 0.5):>7.0f} {percentile(ms, 0.95):>7.0f} {sum(ms) / 1000:>7.1f} "
             f"{sum(r['queries'] for r in rows) / len(rows):>7.1f} "
-            f"{sum(r['db_ms'] for r in rows) / len(rows):>6.1f}"
+            f"{sum(r['db_ms'] for r in rows) / len(rows):>6.1f} "
+            f"{sum(r.get('cpu_ms', 0.0) for r in rows) / len(rows):>6.1f}"
         )
+
+
+def cpu_roots(stack: Stack) -> dict[str, int]:
+    """The stack's parts as process trees, and this process with locust, its child."""
+    roots = {name: proc.pid for name, proc in stack.procs.items()}
+    for name, data in (("postgres", stack.pg_data), ("replica", stack.pg_replica_data)):
+        pid = cpu.postmaster_pid(data)
+        if pid is not None:
+            roots[name] = pid
+    return {**roots, cpu.DRIVER: os.getpid()}
 
 
 def failures(stack: Stack, prefix: str) -> list[dict]:
@@ -233,19 +246,28 @@ def main(argv: list[str] | None = None) -> int:
         "--think", default="2,8", help="seconds between a person's actions: min,max"
     )
     parser.add_argument(
+        "--web-workers", type=int, default=4, help="gunicorn sync workers (2 per core)"
+    )
+    parser.add_argument(
         "--no-replica",
         action="store_true",
         help="every read on the primary (no streaming replica), to compare",
     )
     args = parser.parse_args(argv)
 
-    stack = Stack(reps=args.reps, opportunities=args.opportunities, replica=not args.no_replica)
+    stack = Stack(
+        reps=args.reps,
+        opportunities=args.opportunities,
+        replica=not args.no_replica,
+        web_workers=args.web_workers,
+    )
     ok = False
     try:
         stack.start()
         alone = warm_up(stack)
         log("one user alone, median ms: " + ", ".join(f"{p} {ms:.0f}" for p, ms in alone.items()))
         started = time.monotonic()
+        cpu_before = cpu.sample(cpu_roots(stack))
         rows, writes_path = run_locust(
             stack,
             users=args.users,
@@ -255,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             think=args.think,
         )
         elapsed = time.monotonic() - started
+        cpu_lines = cpu.report(cpu_before, cpu.sample(cpu_roots(stack)), elapsed)
         print()
         total = print_table(rows)
         requests = int(total.get("Request Count", 0))
@@ -302,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, count, p95 in slowest(steady, 6):
             print(f"    {p95:>6.0f} ms  {count:>6}  {name}")
         server_side(stack, ramp_end, 10)
+        for line in cpu_lines:
+            print("  " + line)
         logins = [t.ms for t in every if t.name.startswith("/login/")]
         print(
             f"whole run incl. ramp: p95 {percentile([t.ms for t in every], 0.95):.0f} ms; "
