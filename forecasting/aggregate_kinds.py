@@ -33,11 +33,13 @@ from salesmgmt.models import Period, Role, User
 from .models import DealProbability, ForecastRollup
 from .services.context import RECOMPUTED_KINDS, Context, forecast_periods
 from .services.kpis import kpis_recompute_for_people
-from .services.recompute import forecast_recompute_people
+from .services.recompute import forecast_recompute_people, people_scores
 
 ROLLUPS = "rollups"
 KPIS = "kpis"
 KPI_DEBOUNCE_SECONDS = 60
+# Above this many people a rollup batch scores each period's deals on its own (memory).
+SHARED_SCORES_MAX_PEOPLE = 200
 
 
 def periods_containing(days: Iterable[dt.date | None]) -> set[int]:
@@ -133,17 +135,22 @@ def refresh_rollups(keys: list[refresh.Key]) -> int:
     # The quarters first (the page's default period, and the calls'), then months and years:
     # each period commits on its own, so an edit shows in its quarter as fast as it used to.
     rank = {Period.Kind.QUARTER: 0, Period.Kind.MONTH: 1, Period.Kind.YEAR: 2}
-    order = {
-        pk: (rank.get(kind, 3), start)
-        for pk, kind, start in Period.objects.filter(pk__in=list(by_period)).values_list(
-            "pk", "kind", "start_on"
-        )
-    }
+    periods = list(Period.objects.filter(pk__in=list(by_period)))
+    order = {p.pk: (rank.get(p.kind, 3), p.start_on) for p in periods}
+    owners = sorted(set().union(*by_period.values()))
+    # An edit's batch: its deals loaded and scored once for all its periods (its month,
+    # quarter and year hold the same deals), not once a period. A batch over many people (a
+    # rate or tree change: everyone) keeps one period's deals in memory at a time instead.
+    scored = (
+        people_scores(periods=periods, ctx=ctx, owner_ids=owners)
+        if periods and len(owners) <= SHARED_SCORES_MAX_PEOPLE
+        else None
+    )
     for period_id, people in sorted(
         by_period.items(), key=lambda item: (order.get(item[0], (4, dt.date.min)), item[0])
     ):
         written += forecast_recompute_people(
-            person_ids=sorted(people), period_ids=[period_id], ctx=ctx
+            person_ids=sorted(people), period_ids=[period_id], ctx=ctx, scored=scored
         )
     # KPIs follow, debounced on their own: slower than the rollups, they must not delay them.
     refresh.mark_stale(kind=KPIS, keys=keys)

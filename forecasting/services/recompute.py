@@ -590,19 +590,49 @@ def _shard_rows(shard: RecomputeShard, *, seed: int) -> int:
 
 
 def forecast_recompute_people(
-    *, person_ids: list[int], period_ids: list[int], ctx: Context | None = None
+    *,
+    person_ids: list[int],
+    period_ids: list[int],
+    ctx: Context | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> int:
     """The incremental recompute: these people's own figures and every subtree above them.
 
     ``ctx``: one loaded for the whole batch (the tree, rates and model), shared by its periods.
+    ``scored``: ``people_scores`` of a span holding the periods, for at least these people.
     """
     ctx = ctx or Context.load()
     written = 0
+    owners = sorted(set(person_ids))
     # Every period a deal's days name has that deal, so the full recompute covers it too
     # (``forecast_periods``): the rows written here for the changed chains are never orphans.
     for period in Period.objects.filter(pk__in=set(period_ids)).order_by("start_on", "kind"):
         # Keep the trial count of the vectors stored by the last full run, so they still add.
         stored = TrialVector.objects.filter(period=period).values_list("trials", flat=True)[:1]
         ctx.trials = len(bytes(stored[0])) // 4 if stored else configured_trials()
-        written += forecast_recompute_period(period, ctx, owner_ids=sorted(set(person_ids)))
+        mine = None if scored is None else scores_in_period(scored, period, owner_ids=owners)
+        written += forecast_recompute_period(period, ctx, owner_ids=owners, scored=mine)
     return written
+
+
+def people_scores(*, periods: list[Period], ctx: Context, owner_ids: list[int]) -> pd.DataFrame:
+    """The scored deals (``_scored_deals``) of ``owner_ids`` counting in the span of
+    ``periods``, loaded and scored once for all of them: an edit's batch recomputes its
+    month, quarter and year, whose deals nest, and a deal's score does not depend on the
+    period (one ``ctx.now`` and model). ``scores_in_period`` picks each period's."""
+    span = Period(start_on=min(p.start_on for p in periods), end_on=max(p.end_on for p in periods))
+    scored = _scored_deals(span, ctx, owner_ids=owner_ids, deals=None, events=None)
+    # In deal order, as the full run sums them: a person's figures add in one order.
+    return scored.sort_values("opportunity_id", kind="stable", ignore_index=True)
+
+
+def scores_in_period(scored: pd.DataFrame, period: Period, *, owner_ids: list[int]) -> pd.DataFrame:
+    """The rows of ``people_scores`` that ``deals_frame`` picks for ``period`` and these owners:
+    open deals expected to close in it, won deals closed in it."""
+    start, end = np.datetime64(period.start_on), np.datetime64(period.end_on)
+    day = np.where(
+        scored["status"] == "won", scored["closed_on"], scored["expected_close_on"]
+    ).astype("datetime64[D]")
+    inside = (day >= start) & (day <= end) & scored["status"].isin(["open", "won"]).to_numpy()
+    mine = inside & scored["owner_id"].isin(owner_ids).to_numpy()
+    return scored[mine].assign(period_id=period.pk).reset_index(drop=True)

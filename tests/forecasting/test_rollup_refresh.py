@@ -380,3 +380,66 @@ def test_messages_of_the_old_request_tasks_run_the_kinds_batches(rep_a, period, 
     assert tasks.process_kpi_requests() == 1
     assert tasks.run_kpi_requests([3]) == 0
     assert not StaleMark.objects.filter(kind__in=[ROLLUPS, KPIS]).exists()
+
+
+# --- one load and one scoring a batch ----------------------------------------------------------
+
+
+def test_a_batch_scores_its_deals_once_for_all_its_periods_and_writes_what_a_full_run_writes(
+    settled, rep_a, rep_b, stages, period, held, monkeypatch
+):
+    # Given edits that mark two people's month, quarter and year, and the next quarter's
+    later = quarter(period.end_on + dt.timedelta(days=1))
+    deal(rep_a, 700, close_on=later.start_on, stage=stages["Negotiate"])
+    deal_services.opportunity_update(actor=rep_a, opportunity=settled, amount=Decimal(2500))
+    refresh.changed(people=[rep_b.pk], periods=list(touched(later.start_on)))
+    from forecasting.services import recompute
+
+    scorings: list[int] = []
+    score_deals = recompute.score_deals
+    monkeypatch.setattr(
+        recompute,
+        "score_deals",
+        lambda deals, *a: scorings.append(len(deals)) or score_deals(deals, *a),
+    )
+
+    # When the batch runs
+    assert refresh.refresh_kind(kind=ROLLUPS) >= 6
+    incremental = _values()
+
+    # Then its deals were scored in one go (both reps' deals of every period it recomputed)
+    assert scorings == [3]
+    # And it left the rows a full run leaves
+    forecast_recompute_all(**FAST)
+    assert _values() == incremental
+
+
+def test_a_periods_share_of_the_batch_scores_is_the_deals_the_period_counts(
+    rep_a, rep_b, stages, period, today
+):
+    from forecasting.services.context import Context
+    from forecasting.services.recompute import people_scores, scores_in_period
+
+    later = quarter(period.end_on + dt.timedelta(days=1))
+    on_last_day = deal(rep_a, 100, close_on=period.end_on, stage=stages["Negotiate"])
+    next_quarter = deal(rep_a, 200, close_on=later.start_on, stage=stages["Negotiate"])
+    # Won in this quarter though it was expected in the next: it counts where it closed.
+    won_early = deal(rep_a, 300, close_on=later.start_on, status="won", stage=stages["Negotiate"])
+    won_early.closed_on = max(today, period.start_on)
+    won_early.save(update_fields=["closed_on"])
+    others = deal(rep_b, 400, close_on=period.end_on, stage=stages["Negotiate"])
+
+    scored = people_scores(
+        periods=[period, later], ctx=Context.load(), owner_ids=[rep_a.pk, rep_b.pk]
+    )
+
+    def ids(frame):
+        return set(frame["opportunity_id"])
+
+    assert ids(scores_in_period(scored, period, owner_ids=[rep_a.pk])) == {
+        on_last_day.pk,
+        won_early.pk,
+    }
+    assert ids(scores_in_period(scored, later, owner_ids=[rep_a.pk])) == {next_quarter.pk}
+    assert ids(scores_in_period(scored, period, owner_ids=[rep_b.pk])) == {others.pk}
+    assert set(scores_in_period(scored, later, owner_ids=[rep_a.pk])["period_id"]) == {later.pk}
