@@ -101,12 +101,8 @@ class ForecastRollup(models.Model):
         return f"{self.person_id} {self.period_id} {self.scope}"
 
 
-class TrialVector(models.Model):
-    """One person's simulated bookings from their own open deals, one float32 per trial.
-
-    Kept so an incremental recompute re-simulates only the edited person's deals and adds the
-    stored vectors of their managers' other reports (``SubtreeTrialVector``).
-    """
+class _TrialsOfPerson(models.Model):
+    """A person's bookings in one period, one float32 per Monte Carlo trial."""
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
@@ -114,7 +110,18 @@ class TrialVector(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["period_id", "person_id"]
+
+
+class TrialVector(_TrialsOfPerson):
+    """One person's simulated bookings from their own open deals.
+
+    Kept so an incremental recompute re-simulates only the edited person's deals and adds the
+    stored vectors of their managers' other reports (``SubtreeTrialVector``).
+    """
+
+    class Meta(_TrialsOfPerson.Meta):
         constraints = [
             models.UniqueConstraint(fields=["person", "period"], name="trials_unique_node_period"),
         ]
@@ -123,10 +130,10 @@ class TrialVector(models.Model):
         return f"trials {self.person_id}/{self.period_id}"
 
 
-class SubtreeTrialVector(models.Model):
-    """A manager's subtree bookings per trial (float32): their own vector plus each direct
-    report's subtree total (``montecarlo.subtree_totals``); empty when nobody below has a
-    simulated deal.
+class SubtreeTrialVector(_TrialsOfPerson):
+    """A manager's subtree bookings per trial: their own vector plus each direct report's
+    subtree total (``montecarlo.subtree_totals``); empty when nobody below has a simulated
+    deal.
 
     Kept so an edit's recompute sums only the direct reports of each manager above the edited
     person (a few dozen vectors), not everyone below the top (5,753 at 1 M deals: 0.8 s of
@@ -134,13 +141,7 @@ class SubtreeTrialVector(models.Model):
     ranges equal a full run's.
     """
 
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    period = models.ForeignKey("salesmgmt.Period", on_delete=models.CASCADE, related_name="+")
-    trials = models.BinaryField()
-    computed_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["period_id", "person_id"]
+    class Meta(_TrialsOfPerson.Meta):
         constraints = [
             models.UniqueConstraint(fields=["person", "period"], name="subtree_trials_unique"),
         ]
