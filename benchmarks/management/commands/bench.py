@@ -465,6 +465,8 @@ class Command(BaseCommand):
             self.stderr.write(f"  full recompute on {workers} worker process(es) ...")
             result = recompute_workers.measure(workers=workers, trials=trials)
             self.stdout.write(result.line(baseline))
+            for line in result.worker_log:
+                self.stderr.write(f"    worker: {line[:300]}")
             baseline = baseline or result.seconds
 
     @staticmethod
