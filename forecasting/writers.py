@@ -2,7 +2,7 @@
 
 A full recompute writes tens of thousands of rows; building model instances and INSERTs for
 them costs more than computing them. Rows arrive as tuples in ``fields`` order, already in
-their stored form (money as Decimal cents, JSON as dicts, bytes for binary).
+their stored form (money as Decimal cents, JSON as dicts or ``JsonText``, bytes for binary).
 
 Rows whose every column is an integer, float, timestamp or bytes (the trial vectors) go in
 as binary COPY: a period's vectors are 150-200 MB at 1 M deals, which as CSV hex took 4 s of
@@ -29,9 +29,14 @@ COPY_CHARS = 16 * 2**20
 PLAIN_TYPES = (int, float, str)  # written as they are; by exact type: a bool is not plain
 
 
+class JsonText(str):
+    """A JSON column's value already serialised (``json.dumps``' text): a KPI shard makes
+    the text of hundreds of thousands of maps at once (``analytics.kpis.json_objects``)."""
+
+
 def _csv_value(value: object) -> object:
     kind = type(value)  # the kinds of most values of a rollup row first
-    if kind in PLAIN_TYPES:
+    if kind in PLAIN_TYPES or kind is JsonText:
         return value
     if kind is Decimal:
         return str(value)
@@ -48,10 +53,17 @@ def _csv_value(value: object) -> object:
     return value
 
 
+def _python_value(value: object) -> object:
+    return json.loads(value) if type(value) is JsonText else value
+
+
 def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert ``rows`` into ``model``'s table; returns how many."""
     if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        objects = [
+            model(**{name: _python_value(v) for name, v in zip(fields, row, strict=True)})
+            for row in rows
+        ]
         model.objects.bulk_create(objects, batch_size=BATCH)
         return len(objects)
     meta = model._meta
