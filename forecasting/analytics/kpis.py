@@ -26,6 +26,7 @@ Every page and the API read these rows (``KpiSnapshot``); the definitions:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -124,13 +125,21 @@ def json_objects(series: pd.Series, key: Callable, value: Callable) -> pd.Series
         return pd.Series([], index=pd.Index([], dtype="int64"), dtype=object)
     nodes = series.index.get_level_values(0).to_numpy()
     keys = each_distinct(series.index.get_level_values(1).to_numpy(), lambda k: json.dumps(key(k)))
-    numbers = each_distinct(series.to_numpy(), lambda v: json.dumps(value(v)))
+    numbers = each_distinct(series.to_numpy(), lambda v: _json_number(value(v)))
     items = (keys + ": " + numbers).tolist()
     # A groupby's result is sorted by node: each node's entries are one run.
     starts = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
     ends = [*starts[1:].tolist(), len(items)]
     texts = ["{" + ", ".join(items[s:e]) + "}" for s, e in zip(starts.tolist(), ends, strict=True)]
     return pd.Series(texts, index=pd.Index(nodes[starts].astype("int64")), dtype=object)
+
+
+def _json_number(number: float) -> str:
+    """``json.dumps(number)``: the number's repr when finite (as the encoder writes it), at a
+    tenth of the cost of a call through the encoder (hundreds of thousands of days medians)."""
+    if type(number) is int or (type(number) is float and math.isfinite(number)):
+        return repr(number)
+    return json.dumps(number)
 
 
 def each_distinct(values: np.ndarray, convert: Callable) -> np.ndarray:
