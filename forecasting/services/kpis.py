@@ -311,7 +311,9 @@ class _Expanded:
     def closed_between(self, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         """The deals closed from ``lo`` to ``hi`` (days, both included)."""
         day = self.closed["closed_day"]
-        return self.closed[(day >= lo) & (day <= hi)]
+        return self.closed.loc[
+            (day >= lo) & (day <= hi), ["node_id", "won", "amount", "cycle_days"]
+        ]
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,8 @@ def _utc_day(day: dt.date) -> pd.Timestamp:
 def _trailing_win_rate(expanded: _Expanded, hi: pd.Timestamp) -> pd.Series:
     """Per node, the win rate by value of the deals closed in the trailing year to ``hi``."""
     day = expanded.closed["closed_day"]
-    trailing = expanded.closed[(day > hi - pd.Timedelta(days=TRAILING_DAYS)) & (day <= hi)]
-    return kpis.win_rate_value(trailing)
+    inside = (day > hi - pd.Timedelta(days=TRAILING_DAYS)) & (day <= hi)
+    return kpis.win_rate_value(expanded.closed.loc[inside, ["node_id", "won", "amount"]])
 
 
 def _scope_table(
@@ -467,9 +469,7 @@ def _money(values: pd.Series) -> list[Decimal | None]:
 
 def _json(texts: pd.Series, nodes: pd.Index) -> list[writers.JsonText]:
     """Each node's JSON object text ({} without entries), to be stored as it is."""
-    empty = writers.JsonText("{}")
-    by_node = texts.reindex(nodes).tolist()
-    return [empty if text is None or text != text else writers.JsonText(text) for text in by_node]
+    return list(map(writers.JsonText, texts.reindex(nodes).fillna("{}").tolist()))
 
 
 def _kpi_rows_save(
