@@ -34,6 +34,9 @@ class JsonText(str):
     the text of hundreds of thousands of maps at once (``analytics.kpis.json_objects``)."""
 
 
+AS_THEY_ARE = frozenset({int, float, str, JsonText})
+
+
 def _csv_value(value: object) -> object:
     kind = type(value)  # the kinds of most values of a rollup row first
     if kind in PLAIN_TYPES or kind is JsonText:
@@ -84,7 +87,8 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
         # column's "" stays an empty string.
         writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
         for row in rows:
-            writer.writerow([_csv_value(v) for v in row])
+            # The plain values (most of a row) by an inline check, not a call each.
+            writer.writerow([v if type(v) in AS_THEY_ARE else _csv_value(v) for v in row])
             count += 1
             # A COPY per few MB: a period's trial vectors in hex are hundreds of MB at once.
             if buffer.tell() >= COPY_CHARS:
