@@ -8,7 +8,9 @@ import datetime as dt
 import itertools
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Value, When
@@ -117,37 +119,51 @@ def kpis_recompute(
     else:
         quotas_of = {}
     ramp = _ramp(people, frames.first_wins(), full_quota_on)
-    rows: list[tuple] = []
     activity_counts = _activity_counts(asked)
     figures_of = org_figures_of(periods=[p for p in asked if p.pk not in quotas_of])
+    # Each scope's rows rolled up to their nodes once for the whole shard; a period takes its
+    # rows from them (a merge per period, kind of row and scope was a fifth of a year's shard).
+    scopes = [
+        (scope, _Expanded.of(pairs, closed, entries, stays, activity_counts, first_on, last_on))
+        for scope, pairs in ((Scope.OWN, tree.own_pairs), (Scope.SUBTREE, tree.subtree_pairs))
+    ]
+    constants = _NodeColumns.of(tree.nodes, ramp, ctx)
+    trailing_rates: dict[tuple[str, pd.Timestamp], pd.Series] = {}
+    rows: list[tuple] = []
     for same_kind in periods_by_kind(asked).values():
         for period in same_kind:
             quotas = quotas_of.get(period.pk) or _quota_figures(period, figures_of[period.pk])
-            frames_of_period = _PeriodFrames.of(period, closed, entries, stays, activity_counts)
-            for scope, pairs, quota, credited in (
-                (Scope.OWN, tree.own_pairs, quotas[0], quotas[2]),
-                (Scope.SUBTREE, tree.subtree_pairs, quotas[1], quotas[3]),
+            for (scope, expanded), quota, credited in zip(
+                scopes, (quotas[0], quotas[1]), (quotas[2], quotas[3]), strict=True
             ):
+                frames_of_period = _PeriodFrames.of(period, expanded)
+                # A year, its last quarter and its last month end on the same day: they share
+                # the trailing year's win rate.
+                key = (scope, frames_of_period.hi)
+                if key not in trailing_rates:
+                    trailing_rates[key] = _trailing_win_rate(expanded, frames_of_period.hi)
                 value = pipeline[
                     (pipeline["period_id"] == period.pk) & (pipeline["scope"] == scope)
                 ]
                 table = _scope_table(
                     frames_of_period,
-                    pairs,
+                    trailing_rates[key],
                     nodes=tree.nodes,
                     value=value.set_index("person_id")["value"],
                     quota=quota,
                     credited=credited,
                 )
-                rows.extend(_scope_rows(table, period, scope, frames_of_period, pairs, ramp, ctx))
+                rows.extend(_scope_rows(table, period, scope, frames_of_period, constants))
     return _kpi_rows_save(rows, periods=asked, person_ids=person_ids, nodes=tree.nodes)
 
 
 def _closed_with_cycle_days(ctx: Context, *, between: tuple[dt.date, dt.date]) -> pd.DataFrame:
-    """The deals closed ``between`` two days with their sales cycle in days (created to closed)."""
+    """The deals closed ``between`` two days with their close day as a timestamp (``closed_day``)
+    and their sales cycle in days (created to closed)."""
     closed = frames.closed_deals_frame(rates=ctx.rates, closed_between=between)
+    closed["closed_day"] = pd.to_datetime(closed["closed_on"])
     closed["cycle_days"] = (
-        pd.to_datetime(closed["closed_on"]) - closed["created_at"].dt.tz_localize(None)
+        closed["closed_day"] - closed["created_at"].dt.tz_localize(None)
     ).dt.total_seconds() / 86400
     return closed
 
@@ -253,14 +269,20 @@ def _ramp(people: pd.DataFrame, first_win: pd.Series, full_quota_on: dict[int, d
     return _Ramp(cohort, days_to_first_win, days_to_full)
 
 
-@dataclass(frozen=True)
-class _PeriodFrames:
-    """The deals, stage entries and stays, and activities that count for one period."""
+# The columns of each kind of row a period's KPIs read (the rest is not carried per node).
+CLOSED_COLUMNS = ["owner_id", "won", "amount", "cycle_days", "closed_day"]
+ENTRY_COLUMNS = ["owner_id", "stage_order", "at", "next_at", "won"]
+STAY_COLUMNS = ["owner_id", "stage_order", "left_at", "days"]
 
-    lo: pd.Timestamp
-    hi: pd.Timestamp
-    in_period: pd.DataFrame
-    trailing: pd.DataFrame
+
+@dataclass(frozen=True)
+class _Expanded:
+    """One scope's closed deals, stage entries, stays and activity counts of a shard's span,
+    each row given its node (``kpis.expand``: the owner, or each of the owner's ancestors)
+    once; a period takes its rows from these. Each node's rows keep their order, so a
+    period's sums add up exactly as when its own rows were expanded."""
+
+    closed: pd.DataFrame
     entries: pd.DataFrame
     stays: pd.DataFrame
     activities: pd.DataFrame
@@ -268,32 +290,75 @@ class _PeriodFrames:
     @classmethod
     def of(
         cls,
-        period: Period,
+        pairs: pd.DataFrame | None,
         closed: pd.DataFrame,
         entries: pd.DataFrame,
         stays: pd.DataFrame,
         activity_counts: pd.DataFrame,
-    ) -> _PeriodFrames:
+        first_on: dt.date,
+        last_on: dt.date,
+    ) -> _Expanded:
+        lo, hi = _utc_day(first_on), _utc_day(last_on + dt.timedelta(days=1))
+        entries = entries.loc[(entries["at"] >= lo) & (entries["at"] < hi), ENTRY_COLUMNS]
+        stays = stays.loc[(stays["left_at"] >= lo) & (stays["left_at"] < hi), STAY_COLUMNS]
+        return cls(
+            closed=kpis.expand(closed[CLOSED_COLUMNS], pairs),
+            entries=kpis.expand(entries, pairs),
+            stays=kpis.expand(stays, pairs),
+            activities=kpis.expand(activity_counts, pairs),
+        )
+
+    def closed_between(self, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        """The deals closed from ``lo`` to ``hi`` (days, both included)."""
+        day = self.closed["closed_day"]
+        return self.closed.loc[
+            (day >= lo) & (day <= hi), ["node_id", "won", "amount", "cycle_days"]
+        ]
+
+
+@dataclass(frozen=True)
+class _PeriodFrames:
+    """The deals, stage entries and stays, and activities that count for one period, with
+    their nodes."""
+
+    lo: pd.Timestamp
+    hi: pd.Timestamp
+    in_period: pd.DataFrame
+    entries: pd.DataFrame
+    stays: pd.DataFrame
+    activities: pd.DataFrame
+
+    @classmethod
+    def of(cls, period: Period, expanded: _Expanded) -> _PeriodFrames:
         lo, hi = pd.Timestamp(period.start_on), pd.Timestamp(period.end_on)
-        closed_on = pd.to_datetime(closed["closed_on"])
-        # Only the rows of this period, before they are multiplied by the tree's depth.
-        utc_lo, utc_hi = lo.tz_localize("UTC"), (hi + pd.Timedelta(days=1)).tz_localize("UTC")
+        utc_lo, utc_hi = _utc_day(period.start_on), _utc_day(period.end_on + dt.timedelta(1))
+        entries, stays = expanded.entries, expanded.stays
+        activities = expanded.activities
         return cls(
             lo=lo,
             hi=hi,
-            in_period=closed[(closed_on >= lo) & (closed_on <= hi)],
-            trailing=closed[
-                (closed_on > hi - pd.Timedelta(days=TRAILING_DAYS)) & (closed_on <= hi)
-            ],
+            in_period=expanded.closed_between(lo, hi),
             entries=entries[(entries["at"] >= utc_lo) & (entries["at"] < utc_hi)],
             stays=stays[(stays["left_at"] >= utc_lo) & (stays["left_at"] < utc_hi)],
-            activities=activity_counts[activity_counts["period_id"] == period.pk],
+            activities=activities[activities["period_id"] == period.pk],
         )
+
+
+def _utc_day(day: dt.date) -> pd.Timestamp:
+    """The start of ``day`` in UTC: the stage history's period edges."""
+    return pd.Timestamp(day).tz_localize("UTC")
+
+
+def _trailing_win_rate(expanded: _Expanded, hi: pd.Timestamp) -> pd.Series:
+    """Per node, the win rate by value of the deals closed in the trailing year to ``hi``."""
+    day = expanded.closed["closed_day"]
+    inside = (day > hi - pd.Timedelta(days=TRAILING_DAYS)) & (day <= hi)
+    return kpis.win_rate_value(expanded.closed.loc[inside, ["node_id", "won", "amount"]])
 
 
 def _scope_table(
     frames_of_period: _PeriodFrames,
-    pairs: pd.DataFrame | None,
+    trailing_rate: pd.Series,
     *,
     nodes: pd.Index,
     value: pd.Series,
@@ -301,10 +366,7 @@ def _scope_table(
     credited: pd.Series,
 ) -> pd.DataFrame:
     """Closed figures, pipeline, quota, attainment and coverage per node for one scope."""
-    table = kpis.closed_figures(kpis.expand(frames_of_period.in_period, pairs))
-    trailing_rate = kpis.closed_figures(kpis.expand(frames_of_period.trailing, pairs))[
-        "win_rate_value"
-    ]
+    table = kpis.closed_figures(frames_of_period.in_period)
     table = table.reindex(nodes)
     for column in ("won_count", "lost_count", "won_amount", "lost_amount"):
         table[column] = table[column].fillna(0)
@@ -326,36 +388,88 @@ def _scope_table(
     )
 
 
+@dataclass(frozen=True)
+class _NodeColumns:
+    """The columns of a node's rows that are the same in every period and scope: the node,
+    its hire cohort and ramp days, and the time of the run."""
+
+    person_ids: list[int]
+    cohort: list[str]
+    days_to_first_win: list[float | None]
+    days_to_full: list[float | None]
+    now: dt.datetime
+
+    @classmethod
+    def of(cls, nodes: pd.Index, ramp: _Ramp, ctx: Context) -> _NodeColumns:
+        labels = ramp.cohort.reindex(nodes)
+        return cls(
+            person_ids=[int(pid) for pid in nodes],
+            cohort=[
+                "" if pd.isna(label) or "<NA>" in str(label) else str(label)
+                for label in labels.tolist()
+            ],
+            days_to_first_win=_floats(ramp.days_to_first_win.reindex(nodes)),
+            days_to_full=_floats(ramp.days_to_full.reindex(nodes)),
+            now=ctx.now,
+        )
+
+
 def _scope_rows(
     table: pd.DataFrame,
     period: Period,
     scope: str,
     frames_of_period: _PeriodFrames,
-    pairs: pd.DataFrame | None,
-    ramp: _Ramp,
-    ctx: Context,
+    constants: _NodeColumns,
 ) -> list[tuple]:
-    """The KpiSnapshot rows of one period and scope, with the per-stage and activity maps."""
+    """The KpiSnapshot rows of one period and scope (tuples in ``KPI_FIELDS`` order), with
+    the per-stage and activity maps as JSON text: built a column at a time."""
     lo, hi = frames_of_period.lo, frames_of_period.hi
-    conversion = kpis.stage_conversion(kpis.expand(frames_of_period.entries, pairs), lo, hi)
-    in_stage = kpis.days_in_stage(kpis.expand(frames_of_period.stays, pairs), lo, hi)
-    by_kind = kpis.activity_counts(kpis.expand(frames_of_period.activities, pairs))
-    return [
-        _row(
-            person_id,
-            period,
-            scope,
-            row,
-            conversion,
-            in_stage,
-            by_kind,
-            ramp.cohort,
-            ramp.days_to_first_win,
-            ramp.days_to_full,
-            ctx,
-        )
-        for person_id, row in zip(table.index, table.to_dict("records"), strict=True)
+    maps = [
+        kpis.stage_conversion(frames_of_period.entries, lo, hi),
+        kpis.days_in_stage(frames_of_period.stays, lo, hi),
+        kpis.activity_counts(frames_of_period.activities),
     ]
+    nodes = table.index
+    repeat = itertools.repeat
+    columns = [
+        constants.person_ids, repeat(period.pk), repeat(scope),
+        _counts(table["won_count"]), _counts(table["lost_count"]),
+        _money(table["won_amount"]), _money(table["lost_amount"]),
+        _floats(table["win_rate_count"]), _floats(table["win_rate_value"]),
+        _money(table["pipeline_amount"]), _money(table["average_deal_amount"]),
+        _floats(table["median_cycle_days"]), _floats(table["required_coverage"]),
+        _money(table["quota_amount"]), _floats(table["attainment"]),
+        _floats(table["coverage"]), _floats(table["coverage_gap"]),
+        *(_json(texts, nodes) for texts in maps),
+        constants.cohort, constants.days_to_first_win, constants.days_to_full,
+        repeat(constants.now),
+    ]  # fmt: skip
+    return list(zip(*columns, strict=False))  # the repeated columns are endless
+
+
+def _counts(values: pd.Series) -> list[int]:
+    return values.to_numpy(dtype=np.float64).astype(np.int64).tolist()
+
+
+def _floats(values: pd.Series) -> list[float | None]:
+    """Floats, None for NaN (a NULL)."""
+    numbers = values.to_numpy(dtype=np.float64)
+    out = numbers.astype(object)
+    out[np.isnan(numbers)] = None
+    return out.tolist()
+
+
+def _money(values: pd.Series) -> list[Decimal | None]:
+    """``quantize_money`` of each amount (once per distinct amount), None for NaN."""
+    numbers = values.to_numpy(dtype=np.float64)
+    out = kpis.each_distinct(numbers, quantize_money)
+    out[np.isnan(numbers)] = None
+    return out.tolist()
+
+
+def _json(texts: pd.Series, nodes: pd.Index) -> list[writers.JsonText]:
+    """Each node's JSON object text ({} without entries), to be stored as it is."""
+    return list(map(writers.JsonText, texts.reindex(nodes).fillna("{}").tolist()))
 
 
 def _kpi_rows_save(
@@ -432,10 +546,6 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def _none(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
 KPI_FIELDS = [
     "person_id", "period_id", "scope", "won_count", "lost_count", "won_amount", "lost_amount",
     "win_rate_count", "win_rate_value", "pipeline_amount", "average_deal_amount",
@@ -443,35 +553,3 @@ KPI_FIELDS = [
     "coverage_gap", "stage_conversion", "days_in_stage", "activities_by_kind", "hire_cohort",
     "days_to_first_win", "days_to_full_quota", "computed_at",
 ]  # fmt: skip
-
-
-def _row(
-    person_id,
-    period,
-    scope,
-    row,
-    conversion,
-    in_stage,
-    by_kind,
-    cohort,
-    days_to_first_win,
-    days_to_full,
-    ctx,
-) -> tuple:
-    """One KpiSnapshot row as a tuple in ``KPI_FIELDS`` order."""
-    pid = int(person_id)
-    avg = _none(row["average_deal_amount"])
-    quota = _none(row["quota_amount"])
-    label = cohort.get(pid)
-    return (
-        pid, period.pk, scope, int(row["won_count"]), int(row["lost_count"]),
-        quantize_money(row["won_amount"]), quantize_money(row["lost_amount"]),
-        _none(row["win_rate_count"]), _none(row["win_rate_value"]),
-        quantize_money(row["pipeline_amount"]), None if avg is None else quantize_money(avg),
-        _none(row["median_cycle_days"]), _none(row["required_coverage"]),
-        None if quota is None else quantize_money(quota), _none(row["attainment"]),
-        _none(row["coverage"]), _none(row["coverage_gap"]),
-        conversion.get(pid, {}), in_stage.get(pid, {}), by_kind.get(pid, {}),
-        "" if label is None or pd.isna(label) or "<NA>" in str(label) else str(label),
-        _none(days_to_first_win.get(pid)), _none(days_to_full.get(pid)), ctx.now,
-    )  # fmt: skip

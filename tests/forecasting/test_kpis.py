@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.utils import timezone
@@ -34,6 +36,70 @@ def test_closed_figures_definitions():
     assert table.loc[1, "median_cycle_days"] == 20
     assert table.loc[2, "win_rate_count"] == 0
     assert pd.isna(table.loc[2, "average_deal_amount"])
+
+
+def _dumped(series: pd.Series, key, value) -> dict[int, str]:
+    """The maps as a dict per node, each dumped: what the rows held before ``json_objects``."""
+    out: dict[int, dict] = {}
+    for (node, inner), number in series.items():
+        out.setdefault(int(node), {})[key(inner)] = value(number)
+    return {node: json.dumps(inner) for node, inner in out.items()}
+
+
+def test_json_objects_write_the_text_of_each_nodes_dict():
+    # given rates whose rounding to 4 places differs between Python and numpy (0.00005 and
+    # 0.12345 round up in Python, down in numpy), a -0.0, repeated values and string keys
+    rates = pd.Series(
+        [5e-05, 0.12345, 1 / 3, -0.0, 0.0, 1 / 3, 0.25],
+        index=pd.MultiIndex.from_tuples(
+            [(3, 1.0), (3, 2.0), (3, 4.0), (7, 1.0), (7, 3.0), (9, 2.0), (12, 5.0)]
+        ),
+    )
+    counts = pd.Series(
+        [4, 1, 4, 10**12],
+        index=pd.MultiIndex.from_tuples([(2, "call"), (2, 'e"mail'), (5, "call"), (6, "meeting")]),
+    )
+
+    def order(k):
+        return str(int(k))
+
+    def rate(v):
+        return round(float(v), 4)
+
+    # when they are written as JSON text per node
+    texts = kpis.json_objects(rates, order, rate)
+    kinds = kpis.json_objects(counts, str, int)
+
+    # then each is the text json.dumps writes of the node's dict, in the same order
+    assert texts.to_dict() == _dumped(rates, order, rate)
+    assert texts[3] == '{"1": 0.0001, "2": 0.1235, "4": 0.3333}'
+    assert texts[7] == '{"1": -0.0, "3": 0.0}'
+    assert kinds.to_dict() == _dumped(counts, str, int)
+    assert {node: json.loads(text) for node, text in kinds.items()}[2] == {"call": 4, 'e"mail': 1}
+    assert kpis.json_objects(rates.iloc[:0], order, rate).empty
+
+
+def test_the_trailing_win_rate_is_closed_figures_to_the_bit():
+    # given many deals per node in no order, amounts whose sums depend on their order
+    rng = np.random.default_rng(7)
+    closed = pd.DataFrame(
+        {
+            "node_id": rng.integers(1, 40, 5000),
+            "won": rng.random(5000) < 0.4,
+            "amount": rng.random(5000) * 10 ** rng.integers(0, 7, 5000),
+            "cycle_days": rng.random(5000) * 90,
+        }
+    )
+    closed.loc[closed["node_id"] == 5, "won"] = False  # a node that only lost
+    closed.loc[closed["node_id"] == 6, "amount"] = 0.0  # and one with nothing closed by value
+
+    rate = kpis.win_rate_value(closed)
+
+    expected = kpis.closed_figures(closed)["win_rate_value"]
+    assert rate.index.equals(expected.index)
+    assert rate.to_numpy().tobytes() == expected.to_numpy().tobytes()
+    assert rate[5] == 0
+    assert pd.isna(rate[6])
 
 
 def test_required_coverage_is_one_over_the_win_rate_not_three():

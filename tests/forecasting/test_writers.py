@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from forecasting import writers
-from forecasting.models import TrialVector
+from forecasting.models import KpiSnapshot, Scope, TrialVector
 
 
 def test_insert_rows_in_several_copies_writes_every_row_once(
@@ -35,6 +39,8 @@ def test_insert_rows_in_several_copies_writes_every_row_once(
 
 
 def test_trial_vectors_go_in_as_binary_copy(monkeypatch, rep_a, manager_a, period):
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's; elsewhere rows go in by bulk_create.")
     # given a spy on the COPY statements sent
     sent: list[str] = []
     copy = writers._copy
@@ -58,3 +64,26 @@ def test_trial_vectors_go_in_as_binary_copy(monkeypatch, rep_a, manager_a, perio
         rep_a.pk: b"\x00\x01" * 3,
         manager_a.pk: b"",
     }
+
+
+def test_json_text_is_stored_as_the_json_it_holds(rep_a, period):
+    # given a KPI row whose maps come as JSON text (a quote in a key), as a dict, and empty
+    fields = [
+        "person_id", "period_id", "scope", "won_count", "lost_count", "won_amount",
+        "lost_amount", "pipeline_amount", "stage_conversion", "days_in_stage",
+        "activities_by_kind", "hire_cohort", "computed_at",
+    ]  # fmt: skip
+    row = (
+        rep_a.pk, period.pk, Scope.OWN, 1, 0, Decimal("10.00"), Decimal("0.00"), Decimal("0.00"),
+        writers.JsonText('{"1": 0.5, "2": 0.0001}'), {"2": 3.5},
+        writers.JsonText('{"e\\"mail": 2}'), "", timezone.now(),
+    )  # fmt: skip
+
+    # when it is inserted
+    writers.insert_rows(KpiSnapshot, fields, [row])
+
+    # then each map is stored as the object its text holds, not as a string
+    stored = KpiSnapshot.objects.values_list(
+        "stage_conversion", "days_in_stage", "activities_by_kind"
+    ).get(person=rep_a, period=period)
+    assert stored == ({"1": 0.5, "2": 0.0001}, {"2": 3.5}, {'e"mail': 2})
