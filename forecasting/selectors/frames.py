@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Case, Min, Q, QuerySet, When
 from django.utils import timezone
@@ -323,7 +324,10 @@ def _copied_parts(
     as CSV, parsed by pandas' C reader, take a fraction of that. The CSV is spooled to a
     temporary file and read a chunk at a time, so the peak memory stays a chunk's.
     """
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # ``__in`` an empty list: no row, as the ORM returns none
+        return
     with connection.cursor() as cursor, tempfile.TemporaryFile() as spool:
         query = cursor.mogrify(sql, params).decode()
         copy = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, NULL '{COPY_NULL}')"

@@ -40,7 +40,6 @@ from ..models import (
 from ..selectors import frames
 from . import shards
 from .context import (
-    BULK,
     FORECAST_KIND,
     KEEP_MODELS,
     Context,
@@ -398,13 +397,11 @@ def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetime) -> None:
+    """The period's deal scores (of ``owner_ids``' deals) become ``scored``'s: a deal that left
+    them loses its row, one that moved here from another period or owner has it rewritten."""
     stale = DealProbability.objects.filter(period=period)
     if owner_ids is not None:
         stale = stale.filter(owner_id__in=owner_ids)
-    stale.delete()
-    ids = scored["opportunity_id"].astype(int).tolist()
-    for start in range(0, len(ids), BULK):  # deals that moved here from another period/owner
-        DealProbability.objects.filter(opportunity_id__in=ids[start : start + BULK]).delete()
     rows = zip(
         scored["opportunity_id"].astype(int),
         scored["owner_id"].astype(int),
@@ -426,7 +423,13 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
         "period_id",
         "computed_at",
     ]
-    writers.insert_rows(DealProbability, fields, ((*row, period.pk, at) for row in rows))
+    writers.replace_rows(
+        DealProbability,
+        fields,
+        ((*row, period.pk, at) for row in rows),
+        unique="opportunity_id",
+        scope=stale,
+    )
 
 
 def forecast_recompute_all(
