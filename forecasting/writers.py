@@ -125,7 +125,7 @@ def replace_rows(
     try:
         scoped, params = scope.values("pk").query.sql_with_params()
     except EmptyResultSet:  # a scope of nobody (``owner_id__in=[]``): no row to delete
-        scoped, params = "SELECT NULL WHERE false", ()
+        scoped, params = "", ()
     pk = quote(meta.pk.column)
     # Every name below is a model's quoted table or column, never a value: values go as params.
     changed = [c for c in columns if c != key]
@@ -146,7 +146,8 @@ def replace_rows(
         cursor.execute(f"{create} WITH NO DATA")
         count = insert_rows(model, fields, rows, table=STAGING)
         cursor.execute(f"ANALYZE {STAGING}")
-        cursor.execute(delete, params)
+        if scoped:
+            cursor.execute(delete, params)
         cursor.execute(upsert)
         cursor.execute(f"DROP TABLE {STAGING}")
     return count

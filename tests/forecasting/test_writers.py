@@ -72,10 +72,13 @@ def test_replace_rows_leaves_exactly_the_given_rows_and_keeps_unchanged_ones(
     deals = [OpportunityFactory(owner=rep_a, process=process) for _ in range(4)]
     moved = OpportunityFactory(owner=rep_b, process=process)
     at = timezone.now()
-    fields = ["opportunity_id", "owner_id", "category", "amount", "probability", "period_id"]
+    fields = [
+        "opportunity_id", "owner_id", "category", "amount", "probability", "milestones_done",
+        "age_ratio", "period_id",
+    ]  # fmt: skip
 
     def row(deal, owner, probability):
-        return (deal.pk, owner.pk, "commit", Decimal("10.00"), probability, period.pk)
+        return (deal.pk, owner.pk, "commit", Decimal("10.00"), probability, 2, 0.5, period.pk)
 
     writers.insert_rows(
         DealProbability,
