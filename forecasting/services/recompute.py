@@ -3,8 +3,9 @@
 One code path for both: ``forecast_recompute_period`` takes the people whose own deals changed
 (all of them in a full run), rewrites their own rows and simulated vectors, then re-rolls the
 subtree rows of them and everyone above them from the stored own rows — so an incremental run and a
-full run produce the same rows. Each period is rewritten in one transaction (delete + insert),
-so a recompute run twice, or redelivered after a killed worker, leaves the same rows.
+full run produce the same rows. Each period is rewritten in one transaction (delete + insert;
+its deal scores replaced in place, ``writers.replace_rows``), so a recompute run twice, or
+redelivered after a killed worker, leaves the same rows.
 """
 
 from __future__ import annotations
