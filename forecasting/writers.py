@@ -18,10 +18,11 @@ import json
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 BATCH = 5000
 COPY_CHARS = 16 * 2**20
@@ -116,11 +117,11 @@ def replace_rows(
         keys = [row[list(fields).index(unique)] for row in rows]
         scope.delete()
         for start in range(0, len(keys), BATCH):
-            model.objects.filter(**{f"{unique}__in": keys[start : start + BATCH]}).delete()
+            model._default_manager.filter(**{f"{unique}__in": keys[start : start + BATCH]}).delete()
         return insert_rows(model, fields, rows)
     quote = connection.ops.quote_name
-    table, key = quote(meta.db_table), quote(meta.get_field(unique).column)
-    columns = [quote(meta.get_field(name).column) for name in fields]
+    table, key = quote(meta.db_table), quote(_column(model, unique))
+    columns = [quote(_column(model, name)) for name in fields]
     listed = ", ".join(columns)
     try:
         scoped, params = scope.values("pk").query.sql_with_params()
@@ -151,6 +152,11 @@ def replace_rows(
         cursor.execute(upsert)
         cursor.execute(f"DROP TABLE {STAGING}")
     return count
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The database column of a concrete field of ``model``."""
+    return cast(Field, model._meta.get_field(name)).column
 
 
 def _copy(cursor, sql: str, buffer: io.StringIO | io.BytesIO) -> None:

@@ -341,7 +341,7 @@ def _copied_parts(
             spool,
             names=columns,
             header=None,
-            dtype=text,  # type: ignore[arg-type]
+            dtype=text,
             keep_default_na=False,
             na_values={c: [COPY_NULL] for c in columns},
             chunksize=LOAD_CHUNK,
