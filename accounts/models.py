@@ -505,6 +505,16 @@ class OpportunityChange(models.Model):
                 name="change_stage_at",
                 condition=Q(field="stage"),
             ),
+            # The close-date changes the forecast reads (forecasting.selectors.frames
+            # .close_date_changes_frame): a quarter's deals', the run rate's won deals', or all
+            # of them, read from the index alone (it holds every column they read), not by
+            # scanning all 9 M change rows for the 1.3 M of that field at 1 M deals.
+            models.Index(
+                fields=["opportunity"],
+                name="change_close_opp",
+                include=["changed_at", "id", "old_value", "new_value"],
+                condition=Q(field="expected_close_on"),
+            ),
         ]
 
     def __str__(self) -> str:

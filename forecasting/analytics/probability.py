@@ -54,22 +54,47 @@ def milestone_counts_at(events: pd.DataFrame, moments: pd.DataFrame) -> pd.Serie
     """
     if events.empty or moments.empty:
         return pd.Series(0, index=moments.index, dtype="int64")
-    ev = events.sort_values(["at", "opportunity_id"], kind="stable").copy()
+    # In (at, opportunity) order, ties as they come (a stable sort; the log's own order is
+    # (at, id), so mostly in order already). Sorted by integer keys: pandas' sort of the
+    # 3 M-row log by two columns took a second and a half at 1 M deals.
+    order = np.lexsort((events["opportunity_id"].to_numpy("int64"), _instants(events["at"])))
+    ev = events.take(order)
     value = ev["counts"].astype(int)
     previous = value.groupby([ev["opportunity_id"], ev["milestone_id"]]).shift(1).fillna(0)
     ev["delta"] = value - previous.astype(int)
     ev["done"] = ev.groupby("opportunity_id")["delta"].cumsum()
-    ev = ev[["opportunity_id", "at", "done"]].sort_values("at", kind="stable")
+    ev = ev[["opportunity_id", "at", "done"]]  # in time order already: merge_asof's right side
+    done = _as_of(moments, ev, "done")
+    return pd.Series(np.clip(done, 0, None).astype("int64"), index=moments.index)
+
+
+def _instants(at: pd.Series) -> np.ndarray:
+    """Times as integers of their unit (for sorting; one unit within a column)."""
+    return pd.DatetimeIndex(at).asi8
+
+
+def _as_of(moments: pd.DataFrame, right: pd.DataFrame, column: str) -> np.ndarray:
+    """``right[column]`` as of each moment: of its latest row of the same deal at or before the
+    moment's ``at`` (``right`` in time order; 0 where none), in ``moments``' order.
+
+    The moments are put in time order by a stable argsort and the result back in their order
+    by the inverse permutation, not by sorting millions of rows twice.
+    """
     left = moments[["opportunity_id", "at"]].copy()
-    left["_row"] = np.arange(len(left))
-    left = left.sort_values("at", kind="stable")
+    left["opportunity_id"] = left["opportunity_id"].astype("int64")
+    left["at"] = pd.to_datetime(left["at"], utc=True)
+    order = np.argsort(_instants(left["at"]), kind="stable")
     merged = pd.merge_asof(
-        left, ev, on="at", by="opportunity_id", direction="backward", allow_exact_matches=True
+        left.take(order),
+        right,
+        on="at",
+        by="opportunity_id",
+        direction="backward",
+        allow_exact_matches=True,
     )
-    merged = merged.sort_values("_row")
-    return pd.Series(
-        merged["done"].fillna(0).clip(lower=0).astype("int64").to_numpy(), index=moments.index
-    )
+    out = np.empty(len(left), dtype=float)
+    out[order] = merged[column].fillna(0).to_numpy(float)
+    return out
 
 
 def pushes_at(changes: pd.DataFrame | None, moments: pd.DataFrame) -> pd.Series:
@@ -88,20 +113,9 @@ def pushes_at(changes: pd.DataFrame | None, moments: pd.DataFrame) -> pd.Series:
         return pd.Series(0, index=moments.index, dtype="int64")
     pushed["pushes"] = pushed.groupby("opportunity_id").cumcount() + 1
     pushed["opportunity_id"] = pushed["opportunity_id"].astype("int64")
-    left = moments[["opportunity_id", "at"]].copy()
-    left["opportunity_id"] = left["opportunity_id"].astype("int64")
-    left["at"] = pd.to_datetime(left["at"], utc=True)
     pushed["at"] = pd.to_datetime(pushed["at"], utc=True)
-    left["_row"] = np.arange(len(left))
-    merged = pd.merge_asof(
-        left.sort_values("at", kind="stable"),
-        pushed,
-        on="at",
-        by="opportunity_id",
-        direction="backward",
-        allow_exact_matches=True,
-    ).sort_values("_row")
-    return pd.Series(merged["pushes"].fillna(0).astype("int64").to_numpy(), index=moments.index)
+    pushes = _as_of(moments, pushed, "pushes")
+    return pd.Series(pushes.astype("int64"), index=moments.index)
 
 
 def typical_cycle_days(closed: pd.DataFrame) -> dict[int, float]:

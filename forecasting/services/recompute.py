@@ -3,8 +3,9 @@
 One code path for both: ``forecast_recompute_period`` takes the people whose own deals changed
 (all of them in a full run), rewrites their own rows and simulated vectors, then re-rolls the
 subtree rows of them and everyone above them from the stored own rows — so an incremental run and a
-full run produce the same rows. Each period is rewritten in one transaction (delete + insert),
-so a recompute run twice, or redelivered after a killed worker, leaves the same rows.
+full run produce the same rows. Each period is rewritten in one transaction (delete + insert;
+its deal scores replaced in place, ``writers.replace_rows``), so a recompute run twice, or
+redelivered after a killed worker, leaves the same rows.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from ..models import (
 from ..selectors import frames
 from . import shards
 from .context import (
-    BULK,
     FORECAST_KIND,
     KEEP_MODELS,
     Context,
@@ -398,13 +398,11 @@ def _merged_own(stored: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetime) -> None:
+    """The period's deal scores (of ``owner_ids``' deals) become ``scored``'s: a deal that left
+    them loses its row, one that moved here from another period or owner has it rewritten."""
     stale = DealProbability.objects.filter(period=period)
     if owner_ids is not None:
         stale = stale.filter(owner_id__in=owner_ids)
-    stale.delete()
-    ids = scored["opportunity_id"].astype(int).tolist()
-    for start in range(0, len(ids), BULK):  # deals that moved here from another period/owner
-        DealProbability.objects.filter(opportunity_id__in=ids[start : start + BULK]).delete()
     rows = zip(
         scored["opportunity_id"].astype(int),
         scored["owner_id"].astype(int),
@@ -426,7 +424,13 @@ def _write_deals(period: Period, scored: pd.DataFrame, owner_ids, at: dt.datetim
         "period_id",
         "computed_at",
     ]
-    writers.insert_rows(DealProbability, fields, ((*row, period.pk, at) for row in rows))
+    writers.replace_rows(
+        DealProbability,
+        fields,
+        ((*row, period.pk, at) for row in rows),
+        unique="opportunity_id",
+        scope=stale,
+    )
 
 
 def forecast_recompute_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from accounts.models import Opportunity, OpportunityChange
 from forecasting.selectors import frames
 from salesmgmt.money import RateTable
 
@@ -41,6 +43,41 @@ def test_frames_built_in_chunks_equal_those_built_at_once(demo, monkeypatch):
         pd.testing.assert_frame_equal(one, other, check_exact=True)
 
 
+def test_frames_read_with_copy_equal_those_read_through_a_cursor(demo, monkeypatch):
+    # given each large frame read as PostgreSQL's CSV (COPY), in chunks of seven rows
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    rates = RateTable.load()
+    deal = Opportunity.objects.exclude(status="open").order_by("pk").first()
+    OpportunityChange.objects.create(  # a text that looks like a number stays text
+        opportunity=deal,
+        field=OpportunityChange.Field.EXPECTED_CLOSE_ON,
+        old_value="",
+        new_value="",
+    )
+
+    def built() -> list[pd.DataFrame]:
+        return [
+            frames.milestone_events_frame(),
+            frames.closed_deals_frame(rates=rates),
+            frames.close_date_changes_frame(),
+            frames.close_date_changes_frame(opportunity_ids=[deal.pk]),
+        ]
+
+    monkeypatch.setattr(frames, "LOAD_CHUNK", 7)
+    copied = built()
+    assert all(len(frame) for frame in copied)
+
+    # when they are read through a cursor, a Python object a value
+    monkeypatch.setattr(frames, "COPY_LOADS", False)
+    cursor = built()
+
+    # then every value, type and the order of the rows are the same
+    for one, other in zip(copied, cursor, strict=True):
+        pd.testing.assert_frame_equal(one, other, check_exact=True)
+    assert isinstance(copied[1]["closed_on"].iloc[0], dt.date)
+
+
 def test_an_empty_log_is_an_empty_typed_frame(db):
     events = frames.milestone_events_frame()
 
@@ -55,18 +92,18 @@ def test_the_chunked_loads_are_planned_to_read_every_row(demo, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL plans cursors for a fraction of their rows")
     seen: list[tuple[str, str]] = []
-    chunks = frames._chunks
+    copied = frames._copied_parts  # PostgreSQL's path: the rows of one COPY, a part at a time
 
-    def watched(rows, size):
-        for chunk in chunks(rows, size):
+    def watched(rows, columns, parsers):
+        for part in copied(rows, columns, parsers):
             with connection.cursor() as cursor:
                 cursor.execute("SHOW cursor_tuple_fraction")
                 fraction = cursor.fetchone()[0]
                 cursor.execute("SHOW work_mem")
                 seen.append((fraction, cursor.fetchone()[0]))
-            yield chunk
+            yield part
 
-    monkeypatch.setattr(frames, "_chunks", watched)
+    monkeypatch.setattr(frames, "_copied_parts", watched)
 
     # when the milestone log and the close-date changes are loaded
     frames.milestone_events_frame()

@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from forecasting import writers
-from forecasting.models import KpiSnapshot, Scope, TrialVector
+from forecasting.models import DealProbability, KpiSnapshot, Scope, TrialVector
+from tests.factories import OpportunityFactory
 
 
 def test_insert_rows_in_several_copies_writes_every_row_once(
@@ -87,3 +88,66 @@ def test_json_text_is_stored_as_the_json_it_holds(rep_a, period):
         "stage_conversion", "days_in_stage", "activities_by_kind"
     ).get(person=rep_a, period=period)
     assert stored == ({"1": 0.5, "2": 0.0001}, {"2": 3.5}, {'e"mail': 2})
+
+
+def test_replace_rows_leaves_exactly_the_given_rows_and_keeps_unchanged_ones(
+    rep_a, rep_b, process, period
+):
+    # given stored scores: a deal that stays the same, one that changes, one that leaves the
+    # period, and one stored under another owner (the scope is rep_a's)
+    deals = [OpportunityFactory(owner=rep_a, process=process) for _ in range(4)]
+    moved = OpportunityFactory(owner=rep_b, process=process)
+    at = timezone.now()
+    fields = [
+        "opportunity_id", "owner_id", "category", "amount", "probability", "milestones_done",
+        "age_ratio", "period_id",
+    ]  # fmt: skip
+
+    def row(deal, owner, probability):
+        return (deal.pk, owner.pk, "commit", Decimal("10.00"), probability, 2, 0.5, period.pk)
+
+    writers.insert_rows(
+        DealProbability,
+        [*fields, "computed_at"],
+        [
+            (*row(deals[0], rep_a, 0.5), at),
+            (*row(deals[1], rep_a, 0.5), at),
+            (*row(deals[2], rep_a, 0.5), at),
+            (*row(moved, rep_b, 0.5), at),
+        ],
+    )
+    kept = DealProbability.objects.get(opportunity=deals[0]).pk
+    given = [
+        (*row(deals[0], rep_a, 0.5), at),  # the same
+        (*row(deals[1], rep_a, 0.7), at),  # changed
+        (*row(moved, rep_a, 0.2), at),  # moved here from another owner
+        (*row(deals[3], rep_a, 0.9), at),  # new
+    ]
+
+    # when rep_a's scores are replaced, twice (a shard run again)
+    for _ in range(2):
+        count = writers.replace_rows(
+            DealProbability,
+            [*fields, "computed_at"],
+            iter(given),
+            unique="opportunity_id",
+            scope=DealProbability.objects.filter(period=period, owner_id__in=[rep_a.pk]),
+        )
+
+    # then exactly the given rows are stored; on PostgreSQL the unchanged one never rewritten
+    # (elsewhere the rows are deleted and inserted)
+    assert count == 4
+    stored = DealProbability.objects.order_by("opportunity_id").values_list(*fields, "computed_at")
+    assert list(stored) == sorted(given)
+    if connection.vendor == "postgresql":
+        assert DealProbability.objects.get(opportunity=deals[0]).pk == kept
+
+    # and a scope of nobody deletes nothing
+    writers.replace_rows(
+        DealProbability,
+        [*fields, "computed_at"],
+        [],
+        unique="opportunity_id",
+        scope=DealProbability.objects.filter(owner_id__in=[]),
+    )
+    assert DealProbability.objects.count() == 4
