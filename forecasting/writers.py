@@ -146,7 +146,7 @@ def replace_rows(
     pk = quote(meta.pk.column)
     # Every name below is a model's quoted table or column, never a value: values go as params.
     changed = [c for c in columns if c != key]
-    create = f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS SELECT {listed} FROM {table}"  # noqa: S608
+    create = f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS SELECT {listed} FROM {table}"  # noqa: S608  # nosec B608
     delete = (
         f"DELETE FROM {table} WHERE {pk} IN ({scoped}) AND NOT EXISTS "  # noqa: S608  # nosec B608
         f"(SELECT 1 FROM {STAGING} s WHERE s.{key} = {table}.{key})"
