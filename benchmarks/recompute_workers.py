@@ -37,9 +37,6 @@ class WorkersResult:
     # User + system CPU seconds of each worker process (PostgreSQL's own CPU is not in it):
     # on a shared machine the wall time alone does not say how much work the run was.
     cpu_seconds: list[float] = field(default_factory=list)
-    # Times the run went stale and was resumed (the reconciler's job, done by the bench): a
-    # lost message or a dead worker, whose wait is in ``seconds``.
-    resumed: int = 0
     # The workers' last warnings and errors (why a run stalled, if it did).
     worker_log: list[str] = field(default_factory=list)
 
@@ -52,7 +49,6 @@ class WorkersResult:
             f"full recompute, {self.workers} worker process(es): {self.seconds:.1f} s "
             f"(learn {self.learn:.1f} s){speed_up}; peak RSS per worker MB: {rss}; "
             f"CPU s per worker: {cpu}; shards per worker: {spread}"
-            + (f"; RESUMED {self.resumed}x after it went stale" if self.resumed else "")
         )
 
 
@@ -71,10 +67,15 @@ def _start(queue: str) -> subprocess.Popen:
 
 
 def _drain(process: subprocess.Popen, log: list[str]) -> None:
-    """Read the worker's log, so a full pipe never blocks it; keep its warnings and errors."""
+    """Read the worker's log, so a full pipe never blocks it; keep its warnings and errors
+    (with the lines after an error: its traceback)."""
+    after_error = 0
     for line in process.stdout or []:
-        if "WARNING" in line or "ERROR" in line or "Traceback" in line:
+        if "ERROR" in line:
+            after_error = 40
+        if after_error or "WARNING" in line:
             log.append(line.rstrip())
+            after_error = max(after_error - 1, 0)
 
 
 def _wait_ready(process: subprocess.Popen, log: list[str]) -> None:
@@ -119,25 +120,16 @@ def measure(*, workers: int, trials: int) -> WorkersResult:
         sent = timezone.now()
         tasks.recompute_all_forecasts.apply_async(kwargs={"run_id": run.pk}, queue=queue)
         deadline = time.monotonic() + RUN_TIMEOUT
-        resumed, next_check = 0, time.monotonic()
         while run.status in RecomputeRun.UNFINISHED:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"recompute run {run.pk} unfinished after {RUN_TIMEOUT} s")
             time.sleep(0.5)
             run.refresh_from_db()
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + runs.stale_after().total_seconds()
-                # No beat here: what its reconciler does in production (a run nobody works
-                # on, e.g. a shard's message lost), onto this queue. Counted in the result.
-                if run.pk in runs.stale_run_ids():
-                    tasks.recompute_all_forecasts.apply_async(
-                        kwargs={"run_id": run.pk}, queue=queue
-                    )
-                    resumed += 1
         stop.set()
         sampler.join()
         if run.status != RecomputeRun.Status.DONE:
-            raise RuntimeError(f"recompute run {run.pk} {run.status}")
+            tail = "\n".join(log[-60:])
+            raise RuntimeError(f"recompute run {run.pk} {run.status}; the workers said:\n{tail}")
         by_worker: dict[str, int] = {}
         for name in run.shards.values_list("worker", flat=True):
             by_worker[name] = by_worker.get(name, 0) + 1
@@ -148,7 +140,6 @@ def measure(*, workers: int, trials: int) -> WorkersResult:
             peak_rss_mb=[peak / 2**20 for peak in peaks],
             shards_by_worker=by_worker,
             cpu_seconds=cpu,
-            resumed=resumed,
             worker_log=log[-20:],
         )
     finally:

@@ -128,6 +128,29 @@ def kpis_recompute(
         for scope, pairs in ((Scope.OWN, tree.own_pairs), (Scope.SUBTREE, tree.subtree_pairs))
     ]
     constants = _NodeColumns.of(tree.nodes, ramp, ctx)
+    rows = _period_rows(
+        asked,
+        scopes=scopes,
+        quotas_of=quotas_of,
+        figures_of=figures_of,
+        pipeline=pipeline,
+        nodes=tree.nodes,
+        constants=constants,
+    )
+    return _kpi_rows_save(rows, periods=asked, person_ids=person_ids, nodes=tree.nodes)
+
+
+def _period_rows(
+    asked: list[Period],
+    *,
+    scopes: list[tuple[Scope, _Expanded]],
+    quotas_of: dict,
+    figures_of: dict,
+    pipeline: pd.DataFrame,
+    nodes: list[int],
+    constants: _NodeColumns,
+) -> list[tuple]:
+    """The KPI rows of each period asked, each scope, from the shard's expanded frames."""
     trailing_rates: dict[tuple[str, pd.Timestamp], pd.Series] = {}
     rows: list[tuple] = []
     for same_kind in periods_by_kind(asked).values():
@@ -148,13 +171,13 @@ def kpis_recompute(
                 table = _scope_table(
                     frames_of_period,
                     trailing_rates[key],
-                    nodes=tree.nodes,
+                    nodes=nodes,
                     value=value.set_index("person_id")["value"],
                     quota=quota,
                     credited=credited,
                 )
                 rows.extend(_scope_rows(table, period, scope, frames_of_period, constants))
-    return _kpi_rows_save(rows, periods=asked, person_ids=person_ids, nodes=tree.nodes)
+    return rows
 
 
 def _closed_with_cycle_days(ctx: Context, *, between: tuple[dt.date, dt.date]) -> pd.DataFrame:
