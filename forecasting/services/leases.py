@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -45,6 +46,7 @@ class Heartbeat:
         self._thread.daemon = True
 
     def _beat(self) -> None:
+        last = time.monotonic()
         try:
             while not self._stop.wait(self.interval):
                 try:
@@ -52,6 +54,7 @@ class Heartbeat:
                 except DatabaseError as exc:  # the database is restarting: try again next beat
                     logger.warning("Heartbeat of recompute run %s failed: %s", self.run_id, exc)
                     continue
+                last = self._note_gap(last)
                 # Not held, yet the row is there: finished, or another worker's lease now.
                 # (A row this thread cannot see yet, uncommitted, is no reason to stop.)
                 if not held and self.exists():
@@ -59,6 +62,17 @@ class Heartbeat:
                     return
         finally:
             connections.close_all()  # this thread's connections only
+
+    def _note_gap(self, last: float) -> float:
+        """Warn when this beat came late (its thread waited for the interpreter or for the
+        database): past half the stale threshold another worker may soon take the row over."""
+        now = time.monotonic()
+        if now - last > max(2 * self.interval, stale_after().total_seconds() / 2):
+            logger.warning(
+                "%s renewed %.1f s after the one before (every %.1f s is due; stale after %.0f s)",
+                self._thread.name, now - last, self.interval, stale_after().total_seconds(),
+            )  # fmt: skip
+        return now
 
     def renew(self, now: dt.datetime) -> bool:
         """Renew the held row's heartbeat; False when it is not ours (or not running) now."""

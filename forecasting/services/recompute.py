@@ -25,7 +25,7 @@ from django.utils import timezone
 from salesmgmt.models import Period
 from salesmgmt.money import quantize_money
 
-from .. import writers
+from .. import locks, writers
 from ..analytics import montecarlo, probability, rollups, runrate
 from ..models import (
     CalibrationBucket,
@@ -234,6 +234,7 @@ def forecast_recompute_period(
         else sorted(set(ctx.pairs[ctx.pairs["person_id"].isin(people)]["ancestor_id"]))
     )
     with transaction.atomic():
+        locks.lock_period_rollups(period.pk)
         if period.kind == FORECAST_KIND:  # a deal's probability row names its quarter
             _write_deals(period, scored, owner_ids, at)
         _replace_vectors(TrialVector, period, people, fresh, at)

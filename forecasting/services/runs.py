@@ -138,7 +138,7 @@ def stale_run_ids(*, now: dt.datetime | None = None) -> list[int]:
     abandoned = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
     return list(
         RecomputeRun.objects.filter(_resumable())
-        .filter(abandoned)
+        .filter(abandoned & locks.quiet_run(cutoff))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from salesmgmt.models import Period
@@ -302,12 +302,22 @@ def first_step(*, run: RecomputeRun) -> RunStep:
 
 
 def recompute_resume(*, run: RecomputeRun) -> RunStep:
-    """A claimed run: its shards left running were lost with their workers (a live shard
-    keeps the run's heartbeat fresh, so the run could not have been claimed), so they start
-    again; returns the stage to send now, or the run finished."""
-    RecomputeShard.objects.filter(run=run, state=RecomputeShard.State.RUNNING).update(
-        state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
+    """A claimed run: its shards left running whose own heartbeat went stale were lost with
+    their workers, so they start again; returns the stage to send now, or the run finished.
+
+    Only those: a live shard renews the run's heartbeat with its own, yet a run was once seen
+    stale at 1 M deals while both its workers were still in their shards, and resetting those
+    ran the same month twice at once. A live shard sent again is a no-op (its claim fails)."""
+    cutoff = timezone.now() - stale_after()
+    lost = RecomputeShard.objects.filter(run=run, state=RecomputeShard.State.RUNNING).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
     )
+    reset = sorted(lost.values_list("pk", flat=True))
+    if reset:
+        lost.filter(pk__in=reset).update(
+            state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
+        )
+        logger.warning("Recompute run %s resumed: shards %s lost their workers", run.pk, reset)
     step = first_step(run=run)
     if step.stage != "done":
         RecomputeRun.objects.filter(pk=run.pk).update(phase=step.stage, updated_at=timezone.now())

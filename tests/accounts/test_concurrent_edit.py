@@ -19,7 +19,7 @@ from accounts import services
 from accounts.models import Account, Contact, Opportunity
 from salesmgmt.errors import ConflictError
 from tests.factories import AccountFactory, ContactFactory, OpportunityFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 
 def edit_form(deal: Opportunity, **changes) -> dict:
@@ -160,8 +160,7 @@ def slowed(model, seconds: float = 0.3):
 
 @pytest.fixture
 def postgres():
-    if connection.vendor != "postgresql":
-        skip_or_fail("needs DATABASE_URL pointing at PostgreSQL for concurrent transactions")
+    require_postgresql("needs DATABASE_URL pointing at PostgreSQL for concurrent transactions")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,6 @@ cannot lose it quietly.
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
@@ -20,7 +19,7 @@ from django.db import connection
 from accounts.models import Account, Activity, Contact, Opportunity
 from accounts.selectors import search
 from tests.factories import AccountFactory, ActivityFactory, ContactFactory, OpportunityFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 ROWS = 2000
 WORDS = ["acme", "globex", "initech", "umbrella", "stark", "wayne", "hooli", "vandelay", "soylent"]
@@ -29,10 +28,7 @@ WORDS = ["acme", "globex", "initech", "umbrella", "stark", "wayne", "hooli", "va
 @pytest.fixture
 def many(process, rep_a, executive):
     """ROWS accounts, contacts, deals and calls of made-up words: a scan would read them all."""
-    if connection.vendor != "postgresql":
-        if os.environ.get("DATABASE_URL"):
-            pytest.fail("DATABASE_URL is set but is not PostgreSQL: the search plan is unchecked")
-        skip_or_fail("The trigram indexes are PostgreSQL's (set DATABASE_URL).")
+    require_postgresql("The trigram indexes are PostgreSQL's (set DATABASE_URL).")
     rng = random.Random(5)
 
     def words(n: int) -> str:

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from accounts.models import Opportunity
 from benchmarks import personas, reference_sql
@@ -21,7 +20,7 @@ from salesmgmt.money import reporting_currency
 from salesmgmt.selectors import period_get
 from territories.models import Quota
 from territories.services.attainment import attainment_refresh
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 TARGETS = [
     "manager dashboard", "executive rollup", "rep home", "opportunity detail", "account review",
@@ -35,8 +34,7 @@ TARGETS = [
 
 @pytest.mark.django_db
 def test_quick_bench_measures_every_target_and_leaves_nothing_behind():
-    if connection.vendor != "postgresql":
-        skip_or_fail("The benchmark's reference SQL needs a PostgreSQL DATABASE_URL.")
+    require_postgresql("The benchmark's reference SQL needs a PostgreSQL DATABASE_URL.")
     call_command("seed_demo", reps=8, opportunities=150, stdout=io.StringIO())
     forecast_recompute_all(trials=200, with_kpis=True)
     reviews = AccountReview.objects.count()
@@ -59,8 +57,7 @@ def test_quick_bench_measures_every_target_and_leaves_nothing_behind():
 
 @pytest.mark.django_db
 def test_reference_sql_computes_the_figures_the_dashboard_and_rollup_show():
-    if connection.vendor != "postgresql":
-        skip_or_fail("The benchmark's reference SQL needs a PostgreSQL DATABASE_URL.")
+    require_postgresql("The benchmark's reference SQL needs a PostgreSQL DATABASE_URL.")
     call_command("seed_demo", reps=8, opportunities=150, stdout=io.StringIO())
     people = personas.pick_personas()
     period = period_get(quarter_only=True)

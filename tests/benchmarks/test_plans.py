@@ -22,13 +22,12 @@ from accounts.models import Activity
 from benchmarks import personas, plans
 from capture.models import CapturedItem
 from notifications.models import EmailSend, Notification
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 
 @pytest.fixture
 def seeded(db):
-    if connection.vendor != "postgresql":
-        skip_or_fail("Plans are PostgreSQL's (set DATABASE_URL).")
+    require_postgresql("Plans are PostgreSQL's (set DATABASE_URL).")
     call_command("seed_demo", reps=6, opportunities=120, stdout=io.StringIO())
     people = personas.pick_personas()
     now = timezone.now()

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -22,7 +20,7 @@ from compensation import ledger
 from compensation.models import CreditSplit
 from tests.compensation.factories import won_deal
 from tests.factories import AccountFactory, OpportunityFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 DEALS = 600
 DAY = dt.date(2026, 2, 10)
@@ -39,10 +37,7 @@ def _deal_scans(plan: dict) -> list[int]:
 
 
 def test_one_persons_credited_deals_are_read_through_their_indexes(rep_a, rep_b, process):
-    if connection.vendor != "postgresql":
-        if os.environ.get("DATABASE_URL"):
-            pytest.fail("DATABASE_URL is set but is not PostgreSQL: the ledger plan is unchecked")
-        skip_or_fail("The plan is PostgreSQL's (set DATABASE_URL).")
+    require_postgresql("The plan is PostgreSQL's (set DATABASE_URL).")
     account = AccountFactory(owner=rep_a)
     Opportunity.objects.bulk_create(  # won in the quarter too: only the person's are read
         OpportunityFactory.build(

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
-import pytest
 from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Opportunity, OpportunityChange
 from forecasting.selectors import frames
 from tests.factories import AccountFactory, OpportunityFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 DEALS = 300
 # Rows of other fields per deal: the log is mostly not close dates (a seventh at 1 M deals).
@@ -49,10 +47,7 @@ def _indexes(plan: dict) -> set[str]:
 
 
 def test_a_few_deals_close_date_changes_are_read_through_their_index(rep_a, process, monkeypatch):
-    if connection.vendor != "postgresql":
-        if os.environ.get("DATABASE_URL"):
-            pytest.fail("DATABASE_URL is set but is not PostgreSQL: the change plan is unchecked")
-        skip_or_fail("The plan is PostgreSQL's (set DATABASE_URL).")
+    require_postgresql("The plan is PostgreSQL's (set DATABASE_URL).")
     account = AccountFactory(owner=rep_a)
     deals = Opportunity.objects.bulk_create(
         OpportunityFactory.build(owner=rep_a, account=account, process=process)

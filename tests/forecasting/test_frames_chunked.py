@@ -13,6 +13,7 @@ from django.db import connection
 from accounts.models import Opportunity, OpportunityChange
 from forecasting.selectors import frames
 from salesmgmt.money import RateTable
+from tests.fixtures.services import require_postgresql
 
 
 @pytest.fixture
@@ -45,8 +46,7 @@ def test_frames_built_in_chunks_equal_those_built_at_once(demo, monkeypatch):
 
 def test_frames_read_with_copy_equal_those_read_through_a_cursor(demo, monkeypatch):
     # given each large frame read as PostgreSQL's CSV (COPY), in chunks of seven rows
-    if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
+    require_postgresql("COPY is PostgreSQL's")
     rates = RateTable.load()
     deal = Opportunity.objects.exclude(status="open").order_by("pk").first()
     OpportunityChange.objects.create(  # a text that looks like a number stays text
@@ -89,8 +89,7 @@ def test_an_empty_log_is_an_empty_typed_frame(db):
 
 def test_the_chunked_loads_are_planned_to_read_every_row(demo, monkeypatch):
     # given a look at PostgreSQL's planner settings while each chunk of rows arrives
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL plans cursors for a fraction of their rows")
+    require_postgresql("PostgreSQL plans cursors for a fraction of their rows")
     seen: list[tuple[str, str]] = []
     copied = frames._copied_parts  # PostgreSQL's path: the rows of one COPY, a part at a time
 

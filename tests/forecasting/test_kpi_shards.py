@@ -23,6 +23,7 @@ from forecasting.services import shards
 from forecasting.services.context import Context, forecast_periods, periods_by_kind
 from forecasting.services.recompute import forecast_recompute_all
 from salesmgmt.models import Period
+from tests.fixtures.services import require_postgresql
 
 TRIALS = 300
 
@@ -223,8 +224,7 @@ def test_org_figures_of_a_year_and_its_periods_equal_each_periods_own(demo):
 
 def test_the_deals_with_a_stage_change_in_a_window_come_from_the_stage_index(demo):
     # Plans with sequential scans priced out, as tests/benchmarks/test_plans.py takes them.
-    if connection.vendor != "postgresql":
-        pytest.skip("Plans are PostgreSQL's.")
+    require_postgresql("Plans are PostgreSQL's.")
     since = timezone.now() - dt.timedelta(days=3 * 365)
     during = (timezone.now() - dt.timedelta(days=365), timezone.now())
     with CaptureQueriesContext(connection) as queries:

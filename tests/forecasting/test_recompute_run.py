@@ -41,9 +41,11 @@ def org(rep_a, se_a, rep_b, stages, period, close_on):
 
 
 def make_stale(run: RecomputeRun) -> None:
-    """The worker holding the run stopped renewing its heartbeat long ago."""
+    """The worker holding the run stopped renewing its heartbeats long ago: the run's and that
+    of the shard it was in."""
     long_ago = timezone.now() - runs.stale_after() - dt.timedelta(seconds=5)
     RecomputeRun.objects.filter(pk=run.pk).update(heartbeat_at=long_ago, updated_at=long_ago)
+    run.shards.filter(state="running").update(heartbeat_at=long_ago)
 
 
 def test_full_recompute_records_a_finished_run(org):

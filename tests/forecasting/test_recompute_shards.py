@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from io import StringIO
 
@@ -21,7 +22,7 @@ from forecasting.models import (
     RecomputeShard,
 )
 from forecasting.selectors import frames
-from forecasting.services import recompute, shards
+from forecasting.services import recompute, runs, shards
 from forecasting.services.context import Context, forecast_periods, previous_windows
 from forecasting.services.recompute import forecast_recompute_all
 from reconciliation import verify_figures
@@ -115,6 +116,68 @@ def test_a_shard_held_by_a_live_worker_is_not_taken(demo):
     shard = RecomputeShard.objects.get(pk=step.shard_ids[0])
     assert (shard.state, shard.lease, shard.worker) == ("running", "alive", "other")
     assert not ForecastRollup.objects.exists()
+
+
+def test_a_resumed_run_sends_again_only_the_shards_whose_workers_went_quiet(demo, caplog):
+    # given a run whose heartbeat went stale while one shard's worker still beats and
+    # another's went quiet (at 1 M deals a run was once seen stale with both still working)
+    run, (step,) = planned_run(timezone.now())
+    live, lost = step.shard_ids[:2]
+    quiet = timezone.now() - shards.stale_after() - dt.timedelta(seconds=5)
+    RecomputeShard.objects.filter(pk=live).update(
+        state="running", lease="alive", worker="w1", heartbeat_at=timezone.now()
+    )
+    RecomputeShard.objects.filter(pk=lost).update(
+        state="running", lease="gone", worker="w2", heartbeat_at=quiet
+    )
+
+    # when the run is resumed
+    with caplog.at_level(logging.WARNING, logger="forecasting.services.shards"):
+        resumed = shards.recompute_resume(run=run)
+
+    # then only the quiet shard is pending again; the live one keeps its worker and lease
+    states = dict(RecomputeShard.objects.filter(pk__in=[live, lost]).values_list("pk", "state"))
+    assert states == {live: "running", lost: "pending"}
+    assert RecomputeShard.objects.get(pk=live).lease == "alive"
+    assert f"shards [{lost}] lost their workers" in caplog.text
+    # and sending the live shard again (it is in the stage's list) does not take it over
+    assert resumed.stage == "scores"
+    assert {live, lost} <= set(resumed.shard_ids)
+    assert recompute.recompute_shard(shard_id=live, worker="w3") is None
+    assert RecomputeShard.objects.get(pk=live).worker == "w1"
+
+
+def test_a_run_whose_shard_still_beats_is_not_abandoned(demo):
+    # given a run whose own heartbeat is stale while a shard of it still beats
+    run, (step,) = planned_run(timezone.now())
+    quiet = timezone.now() - shards.stale_after() - dt.timedelta(seconds=5)
+    RecomputeRun.objects.filter(pk=run.pk).update(
+        status="running", lease="first", heartbeat_at=quiet, updated_at=quiet
+    )
+    shard = RecomputeShard.objects.filter(pk=step.shard_ids[0])
+    shard.update(state="running", lease="alive", worker="w1", heartbeat_at=timezone.now())
+
+    # then the reconciler leaves it, and nobody can claim it
+    assert runs.stale_run_ids() == []
+    assert runs.full_recompute_run(run_id=run.pk) is None
+    assert RecomputeRun.objects.get(pk=run.pk).lease == "first"
+
+    # until the shard goes quiet too
+    shard.update(heartbeat_at=quiet)
+    assert runs.stale_run_ids() == [run.pk]
+
+
+def test_a_late_heartbeat_is_logged(demo, caplog):
+    _run, (step,) = planned_run(timezone.now())
+    beat = shards.ShardHeartbeat(
+        shard=RecomputeShard.objects.get(pk=step.shard_ids[0]), lease="x", interval=15
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="forecasting.services.leases"):
+        beat._note_gap(time.monotonic() - 20)  # on time: no line
+        assert caplog.records == []
+        beat._note_gap(time.monotonic() - 45)
+    assert "renewed 45.0 s after the one before (every 15.0 s is due" in caplog.text
 
 
 def test_each_shard_logs_its_start_and_finish(demo, caplog):

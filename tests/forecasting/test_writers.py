@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
-import pytest
 from django.db import connection
 from django.utils import timezone
 
 from forecasting import writers
 from forecasting.models import DealProbability, KpiSnapshot, Scope, TrialVector
 from tests.factories import OpportunityFactory
+from tests.fixtures.services import require_postgresql
 
 
 def test_insert_rows_in_several_copies_writes_every_row_once(
@@ -40,8 +40,7 @@ def test_insert_rows_in_several_copies_writes_every_row_once(
 
 
 def test_trial_vectors_go_in_as_binary_copy(monkeypatch, rep_a, manager_a, period):
-    if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's; elsewhere rows go in by bulk_create.")
+    require_postgresql("COPY is PostgreSQL's; elsewhere rows go in by bulk_create.")
     # given a spy on the COPY statements sent
     sent: list[str] = []
     copy = writers._copy

@@ -33,7 +33,7 @@ from salesmgmt.models import ImportJob, Period, Role, StaleMark
 from salesmgmt.services import periods_ensure
 from salesmgmt.task_queue import enqueue
 from tests.factories import OpportunityFactory, UserFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +149,9 @@ def test_import_created_while_broker_down_is_sent_by_the_sweep(
 
 
 def test_import_held_by_a_live_runner_is_not_run_twice(rep_a):
-    if connection.vendor != "postgresql":
-        skip_or_fail("needs DATABASE_URL pointing at PostgreSQL (runner locks are advisory locks)")
+    require_postgresql(
+        "needs DATABASE_URL pointing at PostgreSQL (runner locks are advisory locks)"
+    )
     # given a job whose runner (another worker, another connection) is applying it right now
     job = ImportJob.objects.create(
         kind="accounts", created_by=rep_a, content="name\nAcme\n", dry_run=False

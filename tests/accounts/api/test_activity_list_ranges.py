@@ -21,15 +21,14 @@ from accounts.selectors import activity_list, listing
 from salesmgmt.row_slices import IndexRange, VisibleRanges, narrow_slice
 from salesmgmt.visibility import visible_user_ids
 from tests.factories import ActivityFactory, OpportunityFactory, UserFactory
-from tests.fixtures.celery_worker import skip_or_fail
+from tests.fixtures.services import require_postgresql
 
 PAGE_SIZES = (1, 2, 3, 5, 7, 50)
 
 
 @pytest.fixture(autouse=True)
 def _postgresql(db):
-    if connection.vendor != "postgresql":
-        skip_or_fail("The range reads are PostgreSQL's (set DATABASE_URL).")
+    require_postgresql("The range reads are PostgreSQL's (set DATABASE_URL).")
 
 
 @pytest.fixture
