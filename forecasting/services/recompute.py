@@ -11,6 +11,7 @@ redelivered after a killed worker, leaves the same rows.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import time
@@ -27,6 +28,7 @@ from salesmgmt.money import quantize_money
 
 from .. import locks, writers
 from ..analytics import montecarlo, probability, rollups, runrate
+from ..analytics.kpis import each_distinct
 from ..models import (
     CalibrationBucket,
     DealProbability,
@@ -132,24 +134,19 @@ def _write_rollups(period: Period, scope: str, figures: pd.DataFrame, at: dt.dat
     # Rounded once, from the computed floats (``quantize_money``); the variance (not money)
     # keeps its two decimals.
     figures["variance"] = figures["variance"].round(2)
-    money_columns = figures[ROLLUP_FIELDS].to_numpy(float)
-    rows = (
-        (
-            int(person_id),
-            period.pk,
-            scope,
-            int(count),
-            float(variance),
-            at,
-            *(quantize_money(v) for v in amounts),
-        )
-        for person_id, count, variance, amounts in zip(
-            figures.index,
-            figures["open_deal_count"],
-            figures["variance"],
-            money_columns,
-            strict=True,
-        )
+    # A column at a time, each distinct amount rounded once (a period's 11,504 rows at 1 M
+    # deals are 161,056 amounts, mostly zeros and repeats): the same Decimals as a call each.
+    money = each_distinct(figures[ROLLUP_FIELDS].to_numpy(float).ravel(), quantize_money)
+    money = money.reshape(len(figures), len(ROLLUP_FIELDS))
+    rows = zip(
+        figures.index.astype(int).tolist(),
+        itertools.repeat(period.pk),
+        itertools.repeat(scope),
+        figures["open_deal_count"].astype(int).tolist(),
+        figures["variance"].astype(float).tolist(),
+        itertools.repeat(at),
+        *(money[:, column].tolist() for column in range(len(ROLLUP_FIELDS))),
+        strict=False,  # the repeats are endless; the columns are of one length
     )
     fields = [
         "person_id",
