@@ -7,7 +7,6 @@ close date): one lookup per distinct (currency, day), never one per row.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import tempfile
@@ -259,7 +258,7 @@ LOAD_CHUNK = 100_000
 # elsewhere; tests hold the two equal).
 COPY_LOADS = True
 # PostgreSQL's sort memory for those loads (the default 4 MB spilled a quarter's log to disk).
-LOAD_WORK_MEM = "64MB"
+LOAD_WORK_MEM_MB = 64
 
 
 def _frame_of(
@@ -276,7 +275,8 @@ def _frame_of(
     On PostgreSQL the rows come as CSV through ``COPY`` (``_copied_parts``); ``parsers``
     turn a column's text into the values the ORM gives (integers need none).
     """
-    with _planned_for_every_row():
+    # The logs in time order (hundreds of thousands of rows) sort in memory, not on disk.
+    with work_mem(LOAD_WORK_MEM_MB, every_row=True):
         if connection.vendor == "postgresql" and COPY_LOADS:
             parts = list(_copied_parts(rows, columns, parsers or {}))
         else:
@@ -289,26 +289,6 @@ def _frame_of(
     if not parts:
         return pd.DataFrame([], columns=columns)
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-
-
-@contextlib.contextmanager
-def _planned_for_every_row() -> Iterator[None]:
-    """Plan the server-side cursors opened inside for reading every row, as ``_frame_of`` does.
-
-    PostgreSQL plans a cursor for its first tenth of rows (``cursor_tuple_fraction``): for a
-    quarter's milestone log it walked the whole log in time order by index instead of scanning
-    it once (7.6 s, not 1.9 s), for its close-date changes 15.2 s, not 1.4 s, at 1 M deals.
-    Their sorts (the logs in time order, hundreds of thousands of rows) get the memory to sort
-    in place of spilling to disk. ``SET LOCAL`` ends with the transaction (within an outer
-    one: with that, where it only touches cursors and sorts, which the recompute reads whole).
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
-        cursor.execute(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'")
-        yield
 
 
 # How ``COPY ... TO STDOUT`` writes NULL: distinct from an empty string, which it quotes.
@@ -467,13 +447,23 @@ def changes_frame(
 
 
 @contextmanager
-def work_mem(megabytes: int) -> Iterator[None]:
+def work_mem(megabytes: int, *, every_row: bool = False) -> Iterator[None]:
     """A transaction whose sorts and hashes may each take ``megabytes`` of the server's memory
     before they spill to disk (PostgreSQL's ``work_mem``, 4 MB by default; set for this
-    transaction only)."""
+    transaction only). ``SET LOCAL`` ends with the transaction (within an outer one: with
+    that, where it only touches cursors and sorts, which the recompute reads whole).
+
+    ``every_row``: plan the server-side cursors opened inside for reading every row, as
+    ``_frame_of`` does. PostgreSQL plans a cursor for its first tenth of rows
+    (``cursor_tuple_fraction``): for a quarter's milestone log it walked the whole log in time
+    order by index instead of scanning it once (7.6 s, not 1.9 s), for its close-date changes
+    15.2 s, not 1.4 s, at 1 M deals.
+    """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                if every_row:
+                    cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
                 cursor.execute("SET LOCAL work_mem = %s", [f"{int(megabytes)}MB"])
         yield
 

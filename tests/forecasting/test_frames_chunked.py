@@ -111,4 +111,4 @@ def test_the_chunked_loads_are_planned_to_read_every_row(demo, monkeypatch):
     # then their cursors were planned for every row (not the first tenth: an index walk in time
     # order over the whole log at 1 M deals), with the memory to sort them
     assert seen
-    assert set(seen) == {("1", frames.LOAD_WORK_MEM)}
+    assert set(seen) == {("1", f"{frames.LOAD_WORK_MEM_MB}MB")}

@@ -263,7 +263,7 @@ def test_query_budget_does_not_grow_with_rows(client, personas, company, rep_a, 
     products (prefetch: 3), closed deals, line items, activities per won deal, accounts,
     activities per account and role (5), history's closed deals, rates, people, periods...
     (fixed); the period picker (1); the closed deals' load plans for every row (2 SET LOCAL:
-    ``frames._planned_for_every_row``). Counted at two sizes: the same."""
+    ``frames.work_mem(..., every_row=True)``). Counted at two sizes: the same."""
     client.force_login(personas[persona])
     url = reverse("planning:feedback")
 
