@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import Opportunity
 from benchmarks import personas, reference_sql
+from benchmarks.management.commands.bench import Command
 from coaching.models import AccountReview
 from compensation import ledger
 from compensation.models import CreditSplit, DealCancellation
@@ -177,3 +179,15 @@ def test_the_one_million_tier_is_held_to_issue_21s_budgets():
     assert budgets_for(200_000) == SMALL_TIER
     assert budgets_for(929_630) == LARGE_TIER  # the seeded 1 M tier
     assert (LARGE_TIER.page_ms, LARGE_TIER.api_list_ms, LARGE_TIER.search_ms) == (50, 30, 100)
+
+
+@pytest.mark.django_db
+def test_the_header_says_when_the_server_does_not_autovacuum():
+    require_postgresql("autovacuum is PostgreSQL's.")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        state = cursor.fetchone()[0]
+    out = io.StringIO()
+    Command(stdout=out)._header()
+    header = out.getvalue().splitlines()[0]
+    assert ("autovacuum OFF" in header) == (state != "on"), header

@@ -197,10 +197,23 @@ class Command(BaseCommand):
 
     # --- setup ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _autovacuum() -> str:
+        """Said only when off: then every recompute meets the dead rows of the runs before it
+        (a 1 M run rewrites 1.7 M rows), and a later run is slower than on a server with
+        PostgreSQL's default (on): 226.8 s against 202.9 s after a VACUUM ANALYZE."""
+        if connection.vendor != "postgresql":
+            return ""
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            state = cursor.fetchone()[0]
+        return "" if state == "on" else " (autovacuum OFF: later runs meet earlier ones' dead rows)"
+
     def _header(self) -> None:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         self.stdout.write(
-            f"database: {connection.vendor} {connection.settings_dict.get('NAME')}; "
+            f"database: {connection.vendor} {connection.settings_dict.get('NAME')}"
+            f"{self._autovacuum()}; "
             f"{os.cpu_count()} cores, load average {load}; DEBUG={settings.DEBUG}"
         )
         deals = Opportunity.objects.count()
