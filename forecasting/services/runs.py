@@ -5,11 +5,12 @@ message comes back only after Redis's ``visibility_timeout`` (an hour). So a run
 (``RecomputeRun``): ``full_recompute_run`` creates it (or joins the unfinished one: never two at
 once), claims its lease and renews ``heartbeat_at`` from a thread while
 ``forecast_recompute_all`` works.
-A run whose heartbeat is older than ``FORECASTING_RUN_STALE_SECONDS`` lost its worker; the
-reconciler on the beat schedule (``stale_run_ids``) sends it again and the next worker claims
-it: a run not yet planned starts over from the top, a planned one runs again the shards that
-were not done (``services.shards``: a live shard renews the run's heartbeat, so a stale run's
-running shards have lost their workers). That is safe because every shard replaces its own rows,
+A run whose heartbeat, and every running shard's, is older than
+``FORECASTING_RUN_STALE_SECONDS`` lost its workers (``locks.quiet_run``); the reconciler on the
+beat schedule (``stale_run_ids``) sends it again and the next worker claims it: a run not yet
+planned starts over from the top, a planned one runs again the shards that were not done and
+those whose heartbeat went stale (``shards.lost_shards_reset``). That is safe because every
+shard replaces its own rows, one writer per period at a time (``locks.lock_period_rollups``),
 and exact because the run keeps its ``as_of``, trial count and model.
 """
 

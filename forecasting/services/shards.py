@@ -243,22 +243,33 @@ def shard_release(*, shard_id: int, lease: str) -> None:
     )
 
 
+def lost_shards_reset(*, run_id: int) -> list[int]:
+    """The run's running shards whose own heartbeat went stale (their workers died), made
+    pending again; returns those this call reset (of two callers at once, each shard goes to
+    one: its UPDATE matches only while it is still stale and running)."""
+    cutoff = timezone.now() - stale_after()
+    lost = RecomputeShard.objects.filter(run_id=run_id, state=RecomputeShard.State.RUNNING).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    )
+    reset = [
+        pk
+        for pk in sorted(lost.values_list("pk", flat=True))  # a few: at most one per worker
+        if lost.filter(pk=pk).update(
+            state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
+        )
+    ]
+    if reset:
+        logger.warning("Recompute run %s: shards %s lost their workers, sent again", run_id, reset)
+    return reset
+
+
 def run_advance(*, run_id: int) -> RunStep | None:
     """After a shard finished: the first stage with shards left (once, for the shard that
     completed the one before it), or the run finished when none is left. Shards whose worker
     died (heartbeat stale) are sent again first: a live worker need not wait for the run to go
     stale and the reconciler to pass."""
-    cutoff = timezone.now() - stale_after()
-    lost = RecomputeShard.objects.filter(
-        run_id=run_id, state=RecomputeShard.State.RUNNING, heartbeat_at__lt=cutoff
-    )
-    resent = [
-        pk
-        for pk in lost.values_list("pk", flat=True)
-        if lost.filter(pk=pk).update(state=RecomputeShard.State.PENDING, heartbeat_at=None)
-    ]
+    resent = lost_shards_reset(run_id=run_id)
     if resent:
-        logger.warning("Recompute run %s: shards %s lost their workers, sent again", run_id, resent)
         return RunStep("resend", resent)
     counts = pd.DataFrame(
         list(RecomputeShard.objects.filter(run_id=run_id).values_list("stage", "state")),
@@ -308,16 +319,7 @@ def recompute_resume(*, run: RecomputeRun) -> RunStep:
     Only those: a live shard renews the run's heartbeat with its own, yet a run was once seen
     stale at 1 M deals while both its workers were still in their shards, and resetting those
     ran the same month twice at once. A live shard sent again is a no-op (its claim fails)."""
-    cutoff = timezone.now() - stale_after()
-    lost = RecomputeShard.objects.filter(run=run, state=RecomputeShard.State.RUNNING).filter(
-        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
-    )
-    reset = sorted(lost.values_list("pk", flat=True))
-    if reset:
-        lost.filter(pk__in=reset).update(
-            state=RecomputeShard.State.PENDING, heartbeat_at=None, updated_at=timezone.now()
-        )
-        logger.warning("Recompute run %s resumed: shards %s lost their workers", run.pk, reset)
+    lost_shards_reset(run_id=run.pk)
     step = first_step(run=run)
     if step.stage != "done":
         RecomputeRun.objects.filter(pk=run.pk).update(phase=step.stage, updated_at=timezone.now())

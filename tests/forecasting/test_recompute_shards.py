@@ -139,7 +139,7 @@ def test_a_resumed_run_sends_again_only_the_shards_whose_workers_went_quiet(demo
     states = dict(RecomputeShard.objects.filter(pk__in=[live, lost]).values_list("pk", "state"))
     assert states == {live: "running", lost: "pending"}
     assert RecomputeShard.objects.get(pk=live).lease == "alive"
-    assert f"shards [{lost}] lost their workers" in caplog.text
+    assert f"shards [{lost}] lost their workers, sent again" in caplog.text
     # and sending the live shard again (it is in the stage's list) does not take it over
     assert resumed.stage == "scores"
     assert {live, lost} <= set(resumed.shard_ids)
